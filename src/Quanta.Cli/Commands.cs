@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Quanta.Cli;
+
+/// <summary>The subcommands, one file each; this list is the only place they are registered.</summary>
+internal static class Commands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
