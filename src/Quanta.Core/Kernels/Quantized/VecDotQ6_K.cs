@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Quanta.Core.Formats;
 using Quanta.Core.Formats.Gguf;
 using Quanta.Core.Simd;
@@ -47,27 +48,80 @@ public sealed unsafe class VecDotQ6_K : IVecDotKernel
             var y = (BlockQ8_K*)ab;
             for (int i = 0; i < nb; i++, x++, y++)
             {
-                byte* ql = x->Ql;
-                byte* qh = x->Qh;
-                byte* uo = u;
-                for (int half = 0; half < 2; half++, ql += 64, qh += 32, uo += 128)
-                {
-                    for (int h = 0; h < 32; h += 16)
-                    {
-                        Vector128<byte> a = Vector128.Load(ql + h), b = Vector128.Load(ql + 32 + h), hb = Vector128.Load(qh + h);
-                        ((a & mask) | Vector128.ShiftLeft(hb & three, 4)).Store(uo + h);
-                        ((b & mask) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 2) & three, 4)).Store(uo + 32 + h);
-                        (Vector128.ShiftRightLogical(a, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 4) & three, 4)).Store(uo + 64 + h);
-                        (Vector128.ShiftRightLogical(b, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 6), 4)).Store(uo + 96 + h);
-                    }
-                }
                 for (int g = 0; g < 16; g++) sc[g] = x->Scales[g];
-                int isum = Q8KActivation.ScaledDot256(u, y->Qs, sc) - 32 * Q8KActivation.GroupSum(sc, y);
+                int udot;
+                if (path == SimdPath.V512) udot = IntDot512(x->Ql, x->Qh, y->Qs, sc);
+                else if (path == SimdPath.V256) udot = IntDot256(x->Ql, x->Qh, y->Qs, sc);
+                else
+                {
+                    byte* ql = x->Ql;
+                    byte* qh = x->Qh;
+                    byte* uo = u;
+                    for (int half = 0; half < 2; half++, ql += 64, qh += 32, uo += 128)
+                    {
+                        for (int h = 0; h < 32; h += 16)
+                        {
+                            Vector128<byte> a = Vector128.Load(ql + h), b = Vector128.Load(ql + 32 + h), hb = Vector128.Load(qh + h);
+                            ((a & mask) | Vector128.ShiftLeft(hb & three, 4)).Store(uo + h);
+                            ((b & mask) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 2) & three, 4)).Store(uo + 32 + h);
+                            (Vector128.ShiftRightLogical(a, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 4) & three, 4)).Store(uo + 64 + h);
+                            (Vector128.ShiftRightLogical(b, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 6), 4)).Store(uo + 96 + h);
+                        }
+                    }
+                    udot = Q8KActivation.ScaledDot256(u, y->Qs, sc);
+                }
+                int isum = udot - 32 * Q8KActivation.GroupSum(sc, y);
                 float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
                 acc += d * isum;
             }
         }
         return acc;
+    }
+
+    // Σ_g sc_g Σ u·q8 of one super-block with u the unsigned 6-bit quants (0..63), built in registers.
+    // ql: [128], qh: [64], q8: [256], sc: [16].
+    private static int IntDot512(byte* ql, byte* qh, sbyte* q8, short* sc)
+    {
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F), m3 = Vector256.Create((byte)3);
+        Vector512<short> s = Vector256.Load(sc).ToVector512Unsafe();
+        // vpermw index: pair-sums 0..7 take scale 0, 8..15 scale 1, ... (plus the group offset)
+        Vector512<short> baseIdx = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        Vector512<int> acc0 = Vector512<int>.Zero, acc1 = Vector512<int>.Zero;
+        for (int h = 0; h < 2; h++)
+        {
+            Vector256<byte> a = Vector256.Load(ql + 64 * h), b = Vector256.Load(ql + 64 * h + 32), hb = Vector256.Load(qh + 32 * h);
+            Vector256<byte> q1 = (a & m4) | Vector256.ShiftLeft(hb & m3, 4);
+            Vector256<byte> q2 = (b & m4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 2) & m3, 4);
+            Vector256<byte> q3 = Vector256.ShiftRightLogical(a, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 4) & m3, 4);
+            Vector256<byte> q4 = Vector256.ShiftRightLogical(b, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 6), 4);
+            Vector512<short> p12 = Avx512BW.MultiplyAddAdjacent(Vector512.Create(q1, q2), Vector512.Load(q8 + 128 * h));
+            Vector512<short> p34 = Avx512BW.MultiplyAddAdjacent(Vector512.Create(q3, q4), Vector512.Load(q8 + 128 * h + 64));
+            Vector512<short> i12 = baseIdx + Vector512.Create((short)(8 * h));
+            acc0 += Avx512BW.MultiplyAddAdjacent(p12, Avx512BW.PermuteVar32x16(s, i12));
+            acc1 += Avx512BW.MultiplyAddAdjacent(p34, Avx512BW.PermuteVar32x16(s, i12 + Vector512.Create((short)4)));
+        }
+        return Vector512.Sum(acc0 + acc1);
+    }
+
+    private static int IntDot256(byte* ql, byte* qh, sbyte* q8, short* sc)
+    {
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F), m3 = Vector256.Create((byte)3);
+        Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
+        for (int h = 0; h < 2; h++, sc += 8, q8 += 128)
+        {
+            Vector256<byte> a = Vector256.Load(ql + 64 * h), b = Vector256.Load(ql + 64 * h + 32), hb = Vector256.Load(qh + 32 * h);
+            Vector256<byte> q1 = (a & m4) | Vector256.ShiftLeft(hb & m3, 4);
+            Vector256<byte> q2 = (b & m4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 2) & m3, 4);
+            Vector256<byte> q3 = Vector256.ShiftRightLogical(a, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 4) & m3, 4);
+            Vector256<byte> q4 = Vector256.ShiftRightLogical(b, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 6), 4);
+            acc0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q1, Vector256.Load(q8)), Vector256.Create(Vector128.Create(sc[0]), Vector128.Create(sc[1])));
+            acc1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q2, Vector256.Load(q8 + 32)), Vector256.Create(Vector128.Create(sc[2]), Vector128.Create(sc[3])));
+            acc0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q3, Vector256.Load(q8 + 64)), Vector256.Create(Vector128.Create(sc[4]), Vector128.Create(sc[5])));
+            acc1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q4, Vector256.Load(q8 + 96)), Vector256.Create(Vector128.Create(sc[6]), Vector128.Create(sc[7])));
+        }
+        return Vector256.Sum(acc0 + acc1);
     }
 
     /// <inheritdoc/>
