@@ -14,7 +14,8 @@ namespace Quanta.Core.Kernels.Float;
 /// <see cref="DotReference"/> decodes through the exact table and accumulates in F64. <see cref="Dot"/> decodes in
 /// registers (codes sign-extended to int32, bits shifted into F32 position, one multiply by a power of two; no table,
 /// no per-element branch) and streams the row once into four independent F32 vector accumulators; a chunk that holds a
-/// inf/NaN (exponent 31) code is summed by the exact scalar decode so specials propagate as in the reference.
+/// inf/NaN (exponent 31) code is decoded with the exact variant (one compare and select more) so specials propagate as in the
+/// reference.
 /// Tolerance against the reference: |Dot - DotReference| &lt;= 1e-5 * |scale| * sum |Decode(code_i) x_i|.
 /// </summary>
 public sealed class Fp8E5M2VecDot : IVecDotKernel
@@ -65,7 +66,7 @@ public sealed class Fp8E5M2VecDot : IVecDotKernel
         return DotReference(weightRow, activation, n);
     }
 
-    /// <summary>Exact scalar sum of Decode(c[i]) * x[i] over [from, to) (row tails and chunks holding specials).</summary>
+    /// <summary>Exact scalar sum of Decode(c[i]) * x[i] over [from, to) (row tails).</summary>
     private static float ScalarRange(ref byte c, ref float x, int from, int to)
     {
         float s = 0;
@@ -75,73 +76,94 @@ public sealed class Fp8E5M2VecDot : IVecDotKernel
 
     private static float Dot512(ref byte c, ref float x, int n)
     {
-        // per iteration: 4*16 codes (one Vector512<byte> checked for inf/NaN (exponent 31)) -> 4 accumulators of 16 lanes
+        // per iteration: 64 codes (one Vector512<byte>, checked for special codes) -> 4 accumulators of 16 lanes.
+        // No calls inside the loop, so the accumulators stay in registers.
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        float special = 0;
         var mask = Vector512.Create((byte)0x7C);
         int i = 0;
-        for (; i + 4 * 16 <= n; i += 4 * 16)
+        for (; i + 64 <= n; i += 64)
         {
-            if (Vector512.EqualsAny(Vector512.LoadUnsafe(ref c, (nuint)i) & mask, mask))
+            if (!Vector512.EqualsAny(Vector512.LoadUnsafe(ref c, (nuint)i) & mask, mask))
             {
-                special += ScalarRange(ref c, ref x, i, i + 4 * 16);
-                continue;
+                a0 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i))), Vector512.LoadUnsafe(ref x, (nuint)i), a0);
+                a1 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 16))), Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), a1);
+                a2 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 32))), Vector512.LoadUnsafe(ref x, (nuint)(i + 32)), a2);
+                a3 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 48))), Vector512.LoadUnsafe(ref x, (nuint)(i + 48)), a3);
             }
-            a0 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i))), Vector512.LoadUnsafe(ref x, (nuint)i), a0);
-            a1 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 16))), Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), a1);
-            a2 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 2 * 16))), Vector512.LoadUnsafe(ref x, (nuint)(i + 2 * 16)), a2);
-            a3 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 3 * 16))), Vector512.LoadUnsafe(ref x, (nuint)(i + 3 * 16)), a3);
+            else
+            {
+                // rare: a chunk with inf/NaN codes takes the exact decode (compare and select per vector)
+                a0 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i))), Vector512.LoadUnsafe(ref x, (nuint)i), a0);
+                a1 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 16))), Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), a1);
+                a2 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 32))), Vector512.LoadUnsafe(ref x, (nuint)(i + 32)), a2);
+                a3 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 48))), Vector512.LoadUnsafe(ref x, (nuint)(i + 48)), a3);
+            }
         }
         for (; i + 16 <= n; i += 16)
             a0 = Vector512.MultiplyAddEstimate(Fp8Simd.E5M2Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i))), Vector512.LoadUnsafe(ref x, (nuint)i), a0);
-        return Vector512.Sum((a0 + a1) + (a2 + a3)) + special + ScalarRange(ref c, ref x, i, n);
+        float sum = Vector512.Sum((a0 + a1) + (a2 + a3));
+        return sum + ScalarRange(ref c, ref x, i, n);
     }
 
     private static float Dot256(ref byte c, ref float x, int n)
     {
-        // per iteration: 4*8 codes (one Vector256<byte> checked for inf/NaN (exponent 31)) -> 4 accumulators of 8 lanes
+        // per iteration: 32 codes (one Vector256<byte>, checked for special codes) -> 4 accumulators of 8 lanes.
+        // No calls inside the loop, so the accumulators stay in registers.
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        float special = 0;
         var mask = Vector256.Create((byte)0x7C);
         int i = 0;
-        for (; i + 4 * 8 <= n; i += 4 * 8)
+        for (; i + 32 <= n; i += 32)
         {
-            if (Vector256.EqualsAny(Vector256.LoadUnsafe(ref c, (nuint)i) & mask, mask))
+            if (!Vector256.EqualsAny(Vector256.LoadUnsafe(ref c, (nuint)i) & mask, mask))
             {
-                special += ScalarRange(ref c, ref x, i, i + 4 * 8);
-                continue;
+                a0 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i))), Vector256.LoadUnsafe(ref x, (nuint)i), a0);
+                a1 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 8))), Vector256.LoadUnsafe(ref x, (nuint)(i + 8)), a1);
+                a2 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 16))), Vector256.LoadUnsafe(ref x, (nuint)(i + 16)), a2);
+                a3 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 24))), Vector256.LoadUnsafe(ref x, (nuint)(i + 24)), a3);
             }
-            a0 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i))), Vector256.LoadUnsafe(ref x, (nuint)i), a0);
-            a1 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 8))), Vector256.LoadUnsafe(ref x, (nuint)(i + 8)), a1);
-            a2 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 2 * 8))), Vector256.LoadUnsafe(ref x, (nuint)(i + 2 * 8)), a2);
-            a3 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 3 * 8))), Vector256.LoadUnsafe(ref x, (nuint)(i + 3 * 8)), a3);
+            else
+            {
+                // rare: a chunk with inf/NaN codes takes the exact decode (compare and select per vector)
+                a0 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i))), Vector256.LoadUnsafe(ref x, (nuint)i), a0);
+                a1 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 8))), Vector256.LoadUnsafe(ref x, (nuint)(i + 8)), a1);
+                a2 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 16))), Vector256.LoadUnsafe(ref x, (nuint)(i + 16)), a2);
+                a3 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 24))), Vector256.LoadUnsafe(ref x, (nuint)(i + 24)), a3);
+            }
         }
         for (; i + 8 <= n; i += 8)
             a0 = Vector256.MultiplyAddEstimate(Fp8Simd.E5M2Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i))), Vector256.LoadUnsafe(ref x, (nuint)i), a0);
-        return Vector256.Sum((a0 + a1) + (a2 + a3)) + special + ScalarRange(ref c, ref x, i, n);
+        float sum = Vector256.Sum((a0 + a1) + (a2 + a3));
+        return sum + ScalarRange(ref c, ref x, i, n);
     }
 
     private static float Dot128(ref byte c, ref float x, int n)
     {
-        // per iteration: 4*4 codes (one Vector128<byte> checked for inf/NaN (exponent 31)) -> 4 accumulators of 4 lanes
+        // per iteration: 16 codes (one Vector128<byte>, checked for special codes) -> 4 accumulators of 4 lanes.
+        // No calls inside the loop, so the accumulators stay in registers.
         Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        float special = 0;
         var mask = Vector128.Create((byte)0x7C);
         int i = 0;
-        for (; i + 4 * 4 <= n; i += 4 * 4)
+        for (; i + 16 <= n; i += 16)
         {
-            if (Vector128.EqualsAny(Vector128.LoadUnsafe(ref c, (nuint)i) & mask, mask))
+            if (!Vector128.EqualsAny(Vector128.LoadUnsafe(ref c, (nuint)i) & mask, mask))
             {
-                special += ScalarRange(ref c, ref x, i, i + 4 * 4);
-                continue;
+                a0 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i))), Vector128.LoadUnsafe(ref x, (nuint)i), a0);
+                a1 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 4))), Vector128.LoadUnsafe(ref x, (nuint)(i + 4)), a1);
+                a2 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 8))), Vector128.LoadUnsafe(ref x, (nuint)(i + 8)), a2);
+                a3 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 12))), Vector128.LoadUnsafe(ref x, (nuint)(i + 12)), a3);
             }
-            a0 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i))), Vector128.LoadUnsafe(ref x, (nuint)i), a0);
-            a1 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 4))), Vector128.LoadUnsafe(ref x, (nuint)(i + 4)), a1);
-            a2 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 2 * 4))), Vector128.LoadUnsafe(ref x, (nuint)(i + 2 * 4)), a2);
-            a3 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 3 * 4))), Vector128.LoadUnsafe(ref x, (nuint)(i + 3 * 4)), a3);
+            else
+            {
+                // rare: a chunk with inf/NaN codes takes the exact decode (compare and select per vector)
+                a0 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i))), Vector128.LoadUnsafe(ref x, (nuint)i), a0);
+                a1 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 4))), Vector128.LoadUnsafe(ref x, (nuint)(i + 4)), a1);
+                a2 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 8))), Vector128.LoadUnsafe(ref x, (nuint)(i + 8)), a2);
+                a3 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 12))), Vector128.LoadUnsafe(ref x, (nuint)(i + 12)), a3);
+            }
         }
         for (; i + 4 <= n; i += 4)
             a0 = Vector128.MultiplyAddEstimate(Fp8Simd.E5M2Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i))), Vector128.LoadUnsafe(ref x, (nuint)i), a0);
-        return Vector128.Sum((a0 + a1) + (a2 + a3)) + special + ScalarRange(ref c, ref x, i, n);
+        float sum = Vector128.Sum((a0 + a1) + (a2 + a3));
+        return sum + ScalarRange(ref c, ref x, i, n);
     }
 }
