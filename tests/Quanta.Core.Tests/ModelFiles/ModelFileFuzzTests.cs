@@ -19,7 +19,7 @@ public readonly record struct Mutation(int Kind, uint Position, ulong Value, int
     ];
 
     public static readonly Gen<Mutation> Gen =
-        CsCheck.Gen.Select(CsCheck.Gen.Int[0, 7], CsCheck.Gen.UInt, CsCheck.Gen.ULong, CsCheck.Gen.Int[1, 16],
+        CsCheck.Gen.Select(CsCheck.Gen.Int[0, 8], CsCheck.Gen.UInt, CsCheck.Gen.ULong, CsCheck.Gen.Int[1, 16],
             (k, p, v, l) => new Mutation(k, p, v, l));
 
     public byte[] Apply(byte[] input)
@@ -72,6 +72,23 @@ public readonly record struct Mutation(int Kind, uint Position, ulong Value, int
             case 7 when n > 0: // random byte
                 b[(int)(Position % n)] = (byte)Value;
                 break;
+            case 8 when n > 0: // text-level: rewrite a decimal number in place (JSON sizes, shapes, offsets)
+            {
+                int at = (int)(Position % n);
+                while (at < n && (b[at] < '0' || b[at] > '9')) at++;
+                if (at == n) break;
+                int end = at;
+                while (end < n && b[end] >= '0' && b[end] <= '9') end++;
+                string text = (Value % 3) switch
+                {
+                    0 => interesting.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    1 => "-" + interesting.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    _ => (Value % 100000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                };
+                b.RemoveRange(at, end - at);
+                b.InsertRange(at, System.Text.Encoding.ASCII.GetBytes(text));
+                break;
+            }
         }
         return b.ToArray();
     }
@@ -95,7 +112,18 @@ public class ModelFileFuzzTests(ITestOutputHelper output)
         (string Name, byte[] Bytes)[] corpus = ModelFileCorpus.Load(suffix);
         // Every corpus file itself must parse.
         foreach (var (_, bytes) in corpus) parse(bytes);
+        var (inputs, rejected, maxAllocated) = Run(format, corpus, parse, Seconds);
+        output.WriteLine($"{format}: {inputs} mutated inputs in {Seconds} s ({rejected} rejected with ModelFileException), " +
+                         $"largest allocation per parse {maxAllocated} bytes, corpus {string.Join(", ", corpus.Select(c => c.Name))}");
+        Assert.True(inputs >= MinimumInputs, $"{format}: only {inputs} inputs ran (minimum {MinimumInputs})");
+        Assert.True(rejected > 0 && rejected < inputs, $"{format}: {rejected} of {inputs} rejected; mutations should produce both outcomes");
+    }
 
+    private static (long Inputs, long Rejected, long MaxAllocated) Run((string Name, byte[] Bytes)[] corpus, Action<byte[]> parse, int seconds) =>
+        Run("test", corpus, parse, seconds);
+
+    private static (long Inputs, long Rejected, long MaxAllocated) Run(string format, (string Name, byte[] Bytes)[] corpus, Action<byte[]> parse, int seconds)
+    {
         long inputs = 0, rejected = 0, maxAllocated = 0;
         var gen = CsCheck.Gen.Select(CsCheck.Gen.Int[0, corpus.Length - 1], Mutation.Gen.Array[1, 4]);
         gen.Sample((file, mutations) =>
@@ -116,12 +144,34 @@ public class ModelFileFuzzTests(ITestOutputHelper output)
             if (allocated > AllocationSlack + data.Length)
                 throw new InvalidOperationException($"{format} parse of {data.Length} bytes allocated {allocated} bytes");
             Interlocked.Increment(ref inputs);
-        }, time: Seconds, threads: 1, print: t => $"corpus {corpus[t.Item1].Name}, mutations [{string.Join(", ", t.Item2)}]");
+        }, time: seconds, threads: 1, print: t => $"corpus {corpus[t.Item1].Name}, mutations [{string.Join(", ", t.Item2)}]");
+        return (inputs, rejected, maxAllocated);
+    }
 
-        output.WriteLine($"{format}: {inputs} mutated inputs in {Seconds} s ({rejected} rejected with ModelFileException), " +
-                         $"largest allocation per parse {maxAllocated} bytes, corpus {string.Join(", ", corpus.Select(c => c.Name))}");
-        Assert.True(inputs >= MinimumInputs, $"{format}: only {inputs} inputs ran (minimum {MinimumInputs})");
-        Assert.True(rejected > 0 && rejected < inputs, $"{format}: {rejected} of {inputs} rejected; mutations should produce both outcomes");
+    [Fact]
+    public void Harness_fails_on_a_foreign_exception()
+    {
+        var corpus = ModelFileCorpus.Load(".gguf");
+        // A "reader" that indexes past the end of shortened input, as a careless parser would.
+        int shortest = corpus.Min(c => c.Bytes.Length);
+        Assert.ThrowsAny<Exception>(() => Run(corpus, data =>
+        {
+            if (data.Length < shortest) _ = data[data.Length];
+            throw new ModelFileException("x", "rejected");
+        }, 1));
+    }
+
+    [Fact]
+    public void Harness_fails_on_an_oversized_allocation()
+    {
+        var corpus = ModelFileCorpus.Load(".safetensors");
+        // A "reader" that trusts a length field: allocates 80 MB when the first byte changed.
+        byte first = corpus[0].Bytes[0];
+        Assert.ThrowsAny<Exception>(() => Run(corpus, data =>
+        {
+            if (data.Length > 0 && data[0] != first) GC.KeepAlive(new byte[80 << 20]);
+            throw new ModelFileException("x", "rejected");
+        }, 1));
     }
 
     private static void InterlockedMax(ref long target, long value)

@@ -16,7 +16,8 @@ namespace Quanta.Core.ModelFiles.Gguf;
 /// copied out and stay usable after <see cref="Dispose"/>; the spans and pointers returned by
 /// <see cref="GetTensorData(GgufTensorInfo)"/> and <see cref="GetTensorPointer(GgufTensorInfo)"/> point into
 /// the mapping and are valid only while this object is alive and not disposed. Instances are safe for
-/// concurrent reads.
+/// concurrent reads. The file must not be truncated or rewritten while it is open: the operating system
+/// maps it, and shrinking a mapped file makes reads of the lost pages fault.
 /// </para>
 /// </summary>
 public sealed unsafe class GgufFile : IDisposable
@@ -72,9 +73,11 @@ public sealed unsafe class GgufFile : IDisposable
         if (tensorCount > (ulong)(c.Remaining / minTensor))
             throw c.Error($"tensor count {tensorCount} is impossible: only {c.Remaining} bytes remain after the header");
 
+        // Collections grow as entries are actually parsed; the declared counts only cap the loops, so
+        // a hostile count cannot reserve memory up front.
         int nKv = (int)kvCount;
-        _metadata = new Dictionary<string, GgufValue>(nKv, StringComparer.Ordinal);
-        _metadataOrder = new List<KeyValuePair<string, GgufValue>>(nKv);
+        _metadata = new Dictionary<string, GgufValue>(Math.Min(nKv, 1024), StringComparer.Ordinal);
+        _metadataOrder = new List<KeyValuePair<string, GgufValue>>(Math.Min(nKv, 1024));
         for (int i = 0; i < nKv; i++)
         {
             long keyAt = c.Position;
@@ -99,11 +102,11 @@ public sealed unsafe class GgufFile : IDisposable
         }
 
         int nTensors = (int)tensorCount;
+        var raw = new List<(string Name, long[] Shape, GgmlType Type, ulong Offset, long Elements, long Bytes)>(Math.Min(nTensors, 1024));
+        for (int i = 0; i < nTensors; i++)
+            raw.Add(ReadTensorInfo(ref c, i));
         _tensors = new GgufTensorInfo[nTensors];
         _tensorsByName = new Dictionary<string, GgufTensorInfo>(nTensors, StringComparer.Ordinal);
-        var raw = new (string Name, long[] Shape, GgmlType Type, ulong Offset, long Elements, long Bytes)[nTensors];
-        for (int i = 0; i < nTensors; i++)
-            raw[i] = ReadTensorInfo(ref c, i);
 
         // The data section starts at the first aligned offset after the header.
         long headerEnd = c.Position;
