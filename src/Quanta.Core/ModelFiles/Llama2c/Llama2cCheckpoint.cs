@@ -202,7 +202,7 @@ public sealed unsafe class Llama2cCheckpoint : IDisposable
     public ReadOnlySpan<float> GetLayerWeights(string name, int layer)
     {
         Llama2cTensor t = GetTensor(name);
-        if (t.Shape.Length < 2 || t.Shape[0] != Config.NLayers || name.StartsWith("freq_", StringComparison.Ordinal))
+        if (name is not ("rms_att_weight" or "rms_ffn_weight" or "wq" or "wk" or "wv" or "wo" or "w1" or "w2" or "w3"))
             throw new ArgumentException($"'{name}' is not a per-layer weight", nameof(name));
         ArgumentOutOfRangeException.ThrowIfNegative(layer);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, Config.NLayers);
