@@ -1,0 +1,102 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+
+namespace Quanta.Core.ModelFiles;
+
+/// <summary>
+/// A read-only block of bytes that stays at a fixed address until disposed: either one view of a
+/// memory-mapped file or a pinned managed array. Readers parse through its pointer with explicit
+/// bounds checks and hand out zero-copy views that are valid only until <see cref="Dispose"/>.
+/// </summary>
+internal abstract unsafe class ByteRegion : IDisposable
+{
+    /// <summary>First byte of the region; valid while the region is not disposed.</summary>
+    public byte* Pointer { get; protected set; }
+
+    /// <summary>Length in bytes.</summary>
+    public long Length { get; protected set; }
+
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> after disposal.</summary>
+    public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        Release();
+        Pointer = null;
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract void Release();
+
+    /// <summary>Maps <paramref name="path"/> read-only (one view over the whole file).</summary>
+    /// <exception cref="ModelFileException">The file is empty (nothing to map).</exception>
+    public static ByteRegion MapFile(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        try
+        {
+            if (stream.Length == 0) throw new ModelFileException(path, "file is empty (0 bytes)");
+            return new MappedFileRegion(stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Pins <paramref name="data"/> (not copied) for the lifetime of the region.</summary>
+    public static ByteRegion Pin(byte[] data) => new PinnedArrayRegion(data);
+
+    private sealed class MappedFileRegion : ByteRegion
+    {
+        private readonly MemoryMappedFile _map;
+        private readonly MemoryMappedViewAccessor _view;
+
+        public MappedFileRegion(FileStream stream)
+        {
+            long length = stream.Length;
+            _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            try
+            {
+                _view = _map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+                byte* p = null;
+                _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                Pointer = p + _view.PointerOffset;
+                Length = length;
+            }
+            catch
+            {
+                _view?.Dispose();
+                _map.Dispose();
+                throw;
+            }
+        }
+
+        protected override void Release()
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _map.Dispose();
+        }
+    }
+
+    private sealed class PinnedArrayRegion : ByteRegion
+    {
+        private GCHandle _handle;
+
+        public PinnedArrayRegion(byte[] data)
+        {
+            ArgumentNullException.ThrowIfNull(data);
+            _handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+            Pointer = (byte*)_handle.AddrOfPinnedObject();
+            Length = data.Length;
+        }
+
+        protected override void Release() => _handle.Free();
+    }
+}
