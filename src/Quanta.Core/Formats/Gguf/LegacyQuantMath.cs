@@ -9,9 +9,10 @@ namespace Quanta.Core.Formats.Gguf;
 /// </summary>
 internal static class LegacyQuantMath
 {
-    private static readonly float s_two112 = BitConverter.UInt32BitsToSingle(0x7780_0000u);   // 2^112
-    private static readonly float s_twoM110 = BitConverter.UInt32BitsToSingle(0x0880_0000u);  // 2^-110
-    private static readonly float s_twoM112 = BitConverter.UInt32BitsToSingle(0x0780_0000u);  // 2^-112
+    // exact powers of two (float bits 0x77800000, 0x08800000, 0x07800000); the decimals round to them exactly
+    private const float Two112 = 5.1922968585348276E+33f;
+    private const float TwoM110 = 7.7037197775489434E-34f;
+    private const float TwoM112 = 1.9259299443872359E-34f;
 
     /// <summary>
     /// fp16 bits to fp32, exact for every input (normal, subnormal, zero, infinity, NaN).
@@ -25,7 +26,7 @@ internal static class LegacyQuantMath
         uint w = (uint)h << 16;
         uint sign = w & 0x8000_0000u;
         uint twoW = w + w;
-        float normalized = BitConverter.UInt32BitsToSingle((twoW >> 4) + (0xE0u << 23)) * s_twoM112;
+        float normalized = BitConverter.UInt32BitsToSingle((twoW >> 4) + (0xE0u << 23)) * TwoM112;
         float denormalized = BitConverter.UInt32BitsToSingle((twoW >> 17) | (126u << 23)) - 0.5f;
         uint bits = twoW < (1u << 27) ? BitConverter.SingleToUInt32Bits(denormalized) : BitConverter.SingleToUInt32Bits(normalized);
         return BitConverter.UInt32BitsToSingle(sign | bits);
@@ -42,7 +43,7 @@ internal static class LegacyQuantMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ushort Fp32ToFp16(float f)
     {
-        float b = MathF.Abs(f) * s_two112 * s_twoM110;
+        float b = MathF.Abs(f) * Two112 * TwoM110;
         uint w = BitConverter.SingleToUInt32Bits(f);
         uint shl1W = w + w;
         uint sign = w & 0x8000_0000u;

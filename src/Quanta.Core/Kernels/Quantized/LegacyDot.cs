@@ -15,8 +15,8 @@ namespace Quanta.Core.Kernels.Quantized;
 /// </summary>
 internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
 {
-    private static int ABytes => TW.HasMin ? 36 : 34;
-    private static int AQs => TW.HasMin ? 4 : 2;
+    // Activation block bytes and code offset are written inline as (TW.HasMin ? 36 : 34) and (TW.HasMin ? 4 : 2):
+    // the JIT folds them per TW, whereas private properties holding them were not inlined.
 
     /// <summary>Dispatches Vector512 -> Vector256 -> Vector128 -> scalar and records the path taken.</summary>
     public static float Dot(byte* w, byte* a, int nb, string name)
@@ -53,7 +53,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int BlockSumScalar(byte* wb, byte* ab)
     {
-        sbyte* y = (sbyte*)(ab + AQs);
+        sbyte* y = (sbyte*)(ab + (TW.HasMin ? 4 : 2));
         int sumi = 0;
         for (int j = 0; j < 32; j++) sumi += TW.Code(wb, j) * y[j];
         return sumi;
@@ -68,7 +68,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     /// </summary>
     public static float Reference(byte* w, byte* a, int nb)
     {
-        int wbStride = TW.Bytes, abStride = ABytes;
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         float sum = 0f;
         for (int ib = 0; ib < nb; ib++)
         {
@@ -83,7 +83,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     /// <summary>Scalar fallback for machines without SIMD: plain multiply and add, no fused operations.</summary>
     private static float DotScalar(byte* w, byte* a, int nb)
     {
-        int wbStride = TW.Bytes, abStride = ABytes;
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         float sum0 = 0f, sum1 = 0f, summs = 0f;
         int ib = 0;
         for (; ib + 2 <= nb; ib += 2)
@@ -110,7 +110,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Step512(byte* wb, byte* ab, Vector512<float> acc)
     {
-        int wbStride = TW.Bytes, abStride = ABytes, qo = AQs;
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34), qo = (TW.HasMin ? 4 : 2);
         TW.Codes128(wb, out Vector128<sbyte> lo0, out Vector128<sbyte> hi0);
         TW.Codes128(wb + wbStride, out Vector128<sbyte> lo1, out Vector128<sbyte> hi1);
         Vector512<sbyte> x = Vector512.Create(Vector256.Create(lo0, hi0), Vector256.Create(lo1, hi1));
@@ -137,7 +137,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
 
     private static float Dot512(byte* w, byte* a, int nb)
     {
-        int wbStride = TW.Bytes, abStride = ABytes;
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
         float summs = 0f;
         int ib = 0;
@@ -181,7 +181,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     {
         TW.Codes128(wb, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
         Vector256<sbyte> x = Vector256.Create(lo, hi);
-        Vector256<sbyte> y = Vector256.Load((sbyte*)(ab + AQs));
+        Vector256<sbyte> y = Vector256.Load((sbyte*)(ab + (TW.HasMin ? 4 : 2)));
         Vector256<short> p16 = TW.HasMin
             ? Avx2.MultiplyAddAdjacent(x.AsByte(), y)
             : Avx2.MultiplyAddAdjacent(Avx2.Abs(x), Avx2.Sign(y, x));
@@ -193,7 +193,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
 
     private static float Dot256(byte* w, byte* a, int nb)
     {
-        int wbStride = TW.Bytes, abStride = ABytes;
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
         float summs = 0f;
         int ib = 0;
@@ -221,7 +221,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     private static Vector128<float> Step128Ssse3(byte* wb, byte* ab, Vector128<float> acc)
     {
         TW.Codes128(wb, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
-        sbyte* y = (sbyte*)(ab + AQs);
+        sbyte* y = (sbyte*)(ab + (TW.HasMin ? 4 : 2));
         Vector128<sbyte> ylo = Vector128.Load(y), yhi = Vector128.Load(y + 16);
         Vector128<short> pl, ph;
         if (TW.HasMin)
@@ -242,7 +242,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
 
     private static float Dot128Ssse3(byte* w, byte* a, int nb)
     {
-        int wbStride = TW.Bytes, abStride = ABytes;
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         Vector128<float> acc0 = Vector128<float>.Zero, acc1 = Vector128<float>.Zero;
         float summs = 0f;
         int ib = 0;
@@ -280,7 +280,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     private static Vector128<float> Step128Portable(byte* wb, byte* ab, Vector128<float> acc)
     {
         TW.Codes128(wb, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
-        sbyte* y = (sbyte*)(ab + AQs);
+        sbyte* y = (sbyte*)(ab + (TW.HasMin ? 4 : 2));
         Vector128<int> p32 = MulSum(lo, Vector128.Load(y)) + MulSum(hi, Vector128.Load(y + 16));
         Vector128<float> scale = Vector128.Create(TW.Scale(wb) * LegacyBits.Half(ab));
         return Vector128.MultiplyAddEstimate(scale, Vector128.ConvertToSingle(p32), acc);
@@ -288,7 +288,7 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
 
     private static float Dot128Portable(byte* w, byte* a, int nb)
     {
-        int wbStride = TW.Bytes, abStride = ABytes;
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         Vector128<float> acc0 = Vector128<float>.Zero, acc1 = Vector128<float>.Zero;
         float summs = 0f;
         int ib = 0;
