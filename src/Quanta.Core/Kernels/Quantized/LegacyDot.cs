@@ -1,0 +1,312 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Quanta.Core.Simd;
+
+namespace Quanta.Core.Kernels.Quantized;
+
+/// <summary>
+/// Body shared by the legacy dot kernels (q4_0*q8_0, q4_1*q8_1, q5_0*q8_0, q5_1*q8_1, q8_0*q8_0), specialized
+/// per weight block type by the JIT. Per 32-element block: exact int32 sum of code_w * code_a, then
+/// sum += sumi * (d_w * d_a) in float (plus m_w * s_a for the offset formats, whose activations are Q8_1).
+/// Weight bytes are streamed once; the wide paths handle 4 blocks (512-bit) or 2 blocks (256/128-bit) per
+/// iteration into two independent float accumulators. Nothing is allocated.
+/// Activation block: Q8_0 = d(fp16) qs[32] (34 bytes); Q8_1 = d(fp16) s(fp16) qs[32] (36 bytes).
+/// </summary>
+internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
+{
+    // Activation block bytes and code offset are written inline as (TW.HasMin ? 36 : 34) and (TW.HasMin ? 4 : 2):
+    // the JIT folds them per TW, whereas private properties holding them were not inlined.
+
+    /// <summary>Dispatches Vector512 -> Vector256 -> Vector128 -> scalar and records the path taken.</summary>
+    public static float Dot(byte* w, byte* a, int nb, string name)
+    {
+        if (Vector512.IsHardwareAccelerated && Avx512BW.IsSupported)
+        {
+            KernelPaths.Record(name, SimdPath.V512);
+            return Dot512(w, a, nb);
+        }
+        if (Vector256.IsHardwareAccelerated && Avx2.IsSupported)
+        {
+            KernelPaths.Record(name, SimdPath.V256);
+            return Dot256(w, a, nb);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            KernelPaths.Record(name, SimdPath.V128);
+            return Ssse3.IsSupported ? Dot128Ssse3(w, a, nb) : Dot128Portable(w, a, nb);
+        }
+        KernelPaths.Record(name, SimdPath.Scalar);
+        return DotScalar(w, a, nb);
+    }
+
+    /// <summary>Runs one named path (tests use this to cover every path on one machine).</summary>
+    internal static float DotPath(byte* w, byte* a, int nb, SimdPath path, bool portable128) => path switch
+    {
+        SimdPath.V512 => Dot512(w, a, nb),
+        SimdPath.V256 => Dot256(w, a, nb),
+        SimdPath.V128 => portable128 ? Dot128Portable(w, a, nb) : Dot128Ssse3(w, a, nb),
+        _ => DotScalar(w, a, nb),
+    };
+
+    /// <summary>Integer dot product of one block (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BlockSumScalar(byte* wb, byte* ab)
+    {
+        sbyte* y = (sbyte*)(ab + (TW.HasMin ? 4 : 2));
+        int sumi = 0;
+        for (int j = 0; j < 32; j++) sumi += TW.Code(wb, j) * y[j];
+        return sumi;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ActS(byte* ab) => TW.HasMin ? LegacyBits.Half(ab + 2) : 0f;
+
+    /// <summary>
+    /// Scalar reference: the same arithmetic, in the same order and with the same fused multiply-adds, as
+    /// ggml's compiled scalar kernel (ggml_vec_dot_*_generic) on x86-64 with FMA, so it is bit-identical to it.
+    /// </summary>
+    public static float Reference(byte* w, byte* a, int nb)
+    {
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
+        float sum = 0f;
+        for (int ib = 0; ib < nb; ib++)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            int sumi = BlockSumScalar(wb, ab);
+            sum = TW.Accumulate(sum, sumi, TW.Scale(wb), LegacyBits.Half(ab), TW.Min(wb), ActS(ab));
+        }
+        return sum;
+    }
+
+    /// <summary>Scalar fallback for machines without SIMD: plain multiply and add, no fused operations.</summary>
+    private static float DotScalar(byte* w, byte* a, int nb)
+    {
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
+        float sum0 = 0f, sum1 = 0f, summs = 0f;
+        int ib = 0;
+        for (; ib + 2 <= nb; ib += 2)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            sum0 += BlockSumScalar(wb, ab) * (TW.Scale(wb) * LegacyBits.Half(ab));
+            sum1 += BlockSumScalar(wb + wbStride, ab + abStride) * (TW.Scale(wb + wbStride) * LegacyBits.Half(ab + abStride));
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride);
+        }
+        for (; ib < nb; ib++)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            sum0 += BlockSumScalar(wb, ab) * (TW.Scale(wb) * LegacyBits.Half(ab));
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab);
+        }
+        return sum0 + sum1 + summs;
+    }
+
+    // ---------------------------------------------------------------- 512-bit (AVX-512 BW)
+
+    /// <summary>Two blocks: 64 codes x 64 activations -> 16 int32 lane sums (8 per block), scaled and accumulated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Step512(byte* wb, byte* ab, Vector512<float> acc)
+    {
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34), qo = (TW.HasMin ? 4 : 2);
+        TW.Codes128(wb, out Vector128<sbyte> lo0, out Vector128<sbyte> hi0);
+        TW.Codes128(wb + wbStride, out Vector128<sbyte> lo1, out Vector128<sbyte> hi1);
+        Vector512<sbyte> x = Vector512.Create(Vector256.Create(lo0, hi0), Vector256.Create(lo1, hi1));
+        Vector512<sbyte> y = Vector512.Create(Vector256.Load((sbyte*)(ab + qo)), Vector256.Load((sbyte*)(ab + abStride + qo)));
+        Vector512<short> p16;
+        if (TW.HasMin)
+        {
+            // codes are unsigned (0..31): vpmaddubsw directly
+            p16 = Avx512BW.MultiplyAddAdjacent(x.AsByte(), y);
+        }
+        else
+        {
+            // sign trick: |x| (unsigned) times y carrying x's sign; no vpsignb at 512 bits, so a masked negate
+            Vector512<byte> ax = Avx512BW.Abs(x);
+            Vector512<sbyte> sy = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<sbyte>.Zero), Vector512<sbyte>.Zero - y, y);
+            p16 = Avx512BW.MultiplyAddAdjacent(ax, sy);
+        }
+        Vector512<int> p32 = Avx512BW.MultiplyAddAdjacent(p16, Vector512.Create((short)1));
+        float s0 = TW.Scale(wb) * LegacyBits.Half(ab);
+        float s1 = TW.Scale(wb + wbStride) * LegacyBits.Half(ab + abStride);
+        Vector512<float> scale = Vector512.Create(Vector256.Create(s0), Vector256.Create(s1));
+        return Avx512F.FusedMultiplyAdd(scale, Avx512F.ConvertToVector512Single(p32), acc);
+    }
+
+    private static float Dot512(byte* w, byte* a, int nb)
+    {
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
+        Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+        float summs = 0f;
+        int ib = 0;
+        for (; ib + 4 <= nb; ib += 4)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step512(wb, ab, acc0);
+            acc1 = Step512(wb + 2 * wbStride, ab + 2 * abStride, acc1);
+            if (TW.HasMin)
+            {
+                summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride)
+                       + TW.Min(wb + 2 * wbStride) * ActS(ab + 2 * abStride) + TW.Min(wb + 3 * wbStride) * ActS(ab + 3 * abStride);
+            }
+        }
+        if (ib + 2 <= nb)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step512(wb, ab, acc0);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride);
+            ib += 2;
+        }
+        float tail = 0f;
+        if (ib < nb)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            Vector256<float> t = Step256(wb, ab, Vector256<float>.Zero);
+            tail = Vector256.Sum(t);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab);
+        }
+        return Vector512.Sum(acc0 + acc1) + tail + summs;
+    }
+
+    // ---------------------------------------------------------------- 256-bit (AVX2)
+
+    /// <summary>One block: 32 codes x 32 activations -> 8 int32 lane sums, scaled and accumulated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Step256(byte* wb, byte* ab, Vector256<float> acc)
+    {
+        TW.Codes128(wb, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
+        Vector256<sbyte> x = Vector256.Create(lo, hi);
+        Vector256<sbyte> y = Vector256.Load((sbyte*)(ab + (TW.HasMin ? 4 : 2)));
+        Vector256<short> p16 = TW.HasMin
+            ? Avx2.MultiplyAddAdjacent(x.AsByte(), y)
+            : Avx2.MultiplyAddAdjacent(Avx2.Abs(x), Avx2.Sign(y, x));
+        Vector256<int> p32 = Avx2.MultiplyAddAdjacent(p16, Vector256.Create((short)1));
+        Vector256<float> scale = Vector256.Create(TW.Scale(wb) * LegacyBits.Half(ab));
+        Vector256<float> f = Avx.ConvertToVector256Single(p32);
+        return Fma.IsSupported ? Fma.MultiplyAdd(scale, f, acc) : acc + scale * f;
+    }
+
+    private static float Dot256(byte* w, byte* a, int nb)
+    {
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
+        float summs = 0f;
+        int ib = 0;
+        for (; ib + 2 <= nb; ib += 2)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step256(wb, ab, acc0);
+            acc1 = Step256(wb + wbStride, ab + abStride, acc1);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride);
+        }
+        if (ib < nb)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step256(wb, ab, acc0);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab);
+        }
+        return Vector256.Sum(acc0 + acc1) + summs;
+    }
+
+    // ---------------------------------------------------------------- 128-bit (SSSE3)
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Step128Ssse3(byte* wb, byte* ab, Vector128<float> acc)
+    {
+        TW.Codes128(wb, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
+        sbyte* y = (sbyte*)(ab + (TW.HasMin ? 4 : 2));
+        Vector128<sbyte> ylo = Vector128.Load(y), yhi = Vector128.Load(y + 16);
+        Vector128<short> pl, ph;
+        if (TW.HasMin)
+        {
+            pl = Ssse3.MultiplyAddAdjacent(lo.AsByte(), ylo);
+            ph = Ssse3.MultiplyAddAdjacent(hi.AsByte(), yhi);
+        }
+        else
+        {
+            pl = Ssse3.MultiplyAddAdjacent(Ssse3.Abs(lo), Ssse3.Sign(ylo, lo));
+            ph = Ssse3.MultiplyAddAdjacent(Ssse3.Abs(hi), Ssse3.Sign(yhi, hi));
+        }
+        Vector128<short> ones = Vector128.Create((short)1);
+        Vector128<int> p32 = Sse2.MultiplyAddAdjacent(pl, ones) + Sse2.MultiplyAddAdjacent(ph, ones);
+        Vector128<float> scale = Vector128.Create(TW.Scale(wb) * LegacyBits.Half(ab));
+        return acc + scale * Vector128.ConvertToSingle(p32);
+    }
+
+    private static float Dot128Ssse3(byte* w, byte* a, int nb)
+    {
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
+        Vector128<float> acc0 = Vector128<float>.Zero, acc1 = Vector128<float>.Zero;
+        float summs = 0f;
+        int ib = 0;
+        for (; ib + 2 <= nb; ib += 2)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step128Ssse3(wb, ab, acc0);
+            acc1 = Step128Ssse3(wb + wbStride, ab + abStride, acc1);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride);
+        }
+        if (ib < nb)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step128Ssse3(wb, ab, acc0);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab);
+        }
+        return Vector128.Sum(acc0 + acc1) + summs;
+    }
+
+    // ---------------------------------------------------------------- 128-bit portable (Arm64 AdvSimd, SSE2-only x64)
+
+    /// <summary>Sign-extends 8 x int8 pairs to int16, multiplies (|product| &lt;= 16384 fits), widens and adds to int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> MulSum(Vector128<sbyte> x, Vector128<sbyte> y)
+    {
+        Vector128<short> pl = Vector128.WidenLower(x) * Vector128.WidenLower(y);
+        Vector128<short> ph = Vector128.WidenUpper(x) * Vector128.WidenUpper(y);
+        // pl + ph may exceed int16 (2 * 16384), so widen each before adding
+        return Vector128.WidenLower(pl) + Vector128.WidenUpper(pl) + Vector128.WidenLower(ph) + Vector128.WidenUpper(ph);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Step128Portable(byte* wb, byte* ab, Vector128<float> acc)
+    {
+        TW.Codes128(wb, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
+        sbyte* y = (sbyte*)(ab + (TW.HasMin ? 4 : 2));
+        Vector128<int> p32 = MulSum(lo, Vector128.Load(y)) + MulSum(hi, Vector128.Load(y + 16));
+        Vector128<float> scale = Vector128.Create(TW.Scale(wb) * LegacyBits.Half(ab));
+        return Vector128.MultiplyAddEstimate(scale, Vector128.ConvertToSingle(p32), acc);
+    }
+
+    private static float Dot128Portable(byte* w, byte* a, int nb)
+    {
+        int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
+        Vector128<float> acc0 = Vector128<float>.Zero, acc1 = Vector128<float>.Zero;
+        float summs = 0f;
+        int ib = 0;
+        for (; ib + 2 <= nb; ib += 2)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step128Portable(wb, ab, acc0);
+            acc1 = Step128Portable(wb + wbStride, ab + abStride, acc1);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride);
+        }
+        if (ib < nb)
+        {
+            byte* wb = w + (nint)ib * wbStride;
+            byte* ab = a + (nint)ib * abStride;
+            acc0 = Step128Portable(wb, ab, acc0);
+            if (TW.HasMin) summs += TW.Min(wb) * ActS(ab);
+        }
+        return Vector128.Sum(acc0 + acc1) + summs;
+    }
+}

@@ -1,0 +1,237 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Quanta.Core.Formats.Gguf;
+
+namespace Quanta.Core.Kernels.Quantized;
+
+/// <summary>
+/// Decoding of one legacy GGUF weight block (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) into the 32 small integers
+/// that multiply the block scale, shared by the dot kernels and the vectorized dequantizers.
+/// Implementations are empty structs so that generic code over them is specialized by the JIT (no calls).
+/// Symmetric formats (<see cref="HasMin"/> false) yield signed codes (q - 8, q - 16, q) and value = code * d;
+/// offset formats yield unsigned codes q in [0, 31] and value = q * d + m.
+/// </summary>
+internal unsafe interface ILegacyWeightBlock
+{
+    /// <summary>Bytes per 32-element block.</summary>
+    static abstract int Bytes { get; }
+
+    /// <summary>True for Q4_1/Q5_1 (value = q*d + m, paired with Q8_1 activations).</summary>
+    static abstract bool HasMin { get; }
+
+    /// <summary>Block scale d as fp32.</summary>
+    static abstract float Scale(byte* block);
+
+    /// <summary>Block offset m as fp32 (0 for symmetric formats).</summary>
+    static abstract float Min(byte* block);
+
+    /// <summary>Codes of elements 0..15 (<paramref name="lo"/>) and 16..31 (<paramref name="hi"/>).</summary>
+    static abstract void Codes128(byte* block, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
+
+    /// <summary>Scalar decode of element <paramref name="j"/> (0..31): the code as defined above.</summary>
+    static abstract int Code(byte* block, int j);
+
+    /// <summary>
+    /// One block's contribution folded into a running sum, in the exact operation order (including the
+    /// fused multiply-adds) of ggml's compiled scalar vec_dot (ggml_vec_dot_*_generic) on x86-64 AVX2/AVX-512.
+    /// </summary>
+    static abstract float Accumulate(float sum, int sumi, float dx, float dy, float mx, float sy);
+}
+
+/// <summary>Bit helpers for the 5-bit formats.</summary>
+internal static unsafe class LegacyBits
+{
+    private static readonly ulong[] s_spread = BuildSpread();
+
+    private static ulong[] BuildSpread()
+    {
+        var t = new ulong[256];
+        for (int b = 0; b < 256; b++)
+        {
+            ulong v = 0;
+            for (int i = 0; i < 8; i++)
+                if (((b >> i) & 1) != 0) v |= 0x10UL << (8 * i);
+            t[b] = v;
+        }
+        return t;
+    }
+
+    /// <summary>Bits 0..7 of <paramref name="bits"/> to 8 bytes, byte i = 0x10 when bit i is set, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Spread8(uint bits) =>
+        Bmi2.X64.IsSupported ? Bmi2.X64.ParallelBitDeposit(bits, 0x1010_1010_1010_1010UL) : s_spread[bits & 0xFF];
+
+    /// <summary>16 bytes, byte i = 0x10 when bit i of the low 16 bits of <paramref name="bits"/> is set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<byte> Spread16(uint bits) =>
+        Vector128.Create(Spread8(bits), Spread8(bits >> 8)).AsByte();
+
+    /// <summary>Low nibbles and high nibbles of 16 packed bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Nibbles(byte* qs, out Vector128<byte> lo, out Vector128<byte> hi)
+    {
+        Vector128<byte> v = Vector128.Load(qs);
+        Vector128<byte> mask = Vector128.Create((byte)0x0F);
+        lo = v & mask;
+        hi = Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ReadU32(byte* p) => Unsafe.ReadUnaligned<uint>(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Half(byte* p) => LegacyQuantMath.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(p));
+}
+
+/// <summary>Q4_0: d(fp16) qs[16]; code = nibble - 8.</summary>
+internal readonly unsafe struct Q4_0Block : ILegacyWeightBlock
+{
+    public static int Bytes => BlockQ4_0.Bytes;
+    public static bool HasMin => false;
+    public static float Scale(byte* b) => LegacyBits.Half(b);
+    public static float Min(byte* b) => 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Codes128(byte* b, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
+    {
+        LegacyBits.Nibbles(b + 2, out Vector128<byte> l, out Vector128<byte> h);
+        Vector128<sbyte> off = Vector128.Create((sbyte)8);
+        lo = l.AsSByte() - off;
+        hi = h.AsSByte() - off;
+    }
+
+    public static int Code(byte* b, int j) => (j < 16 ? b[2 + j] & 0x0F : b[2 + j - 16] >> 4) - 8;
+
+    // ggml: sumf += sumi*d_x*d_y  ->  fma(sumi*d_x, d_y, sumf)
+    public static float Accumulate(float sum, int sumi, float dx, float dy, float mx, float sy) =>
+        MathF.FusedMultiplyAdd(sumi * dx, dy, sum);
+}
+
+/// <summary>Q4_1: d(fp16) m(fp16) qs[16]; code = nibble.</summary>
+internal readonly unsafe struct Q4_1Block : ILegacyWeightBlock
+{
+    public static int Bytes => BlockQ4_1.Bytes;
+    public static bool HasMin => true;
+    public static float Scale(byte* b) => LegacyBits.Half(b);
+    public static float Min(byte* b) => LegacyBits.Half(b + 2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Codes128(byte* b, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
+    {
+        LegacyBits.Nibbles(b + 4, out Vector128<byte> l, out Vector128<byte> h);
+        lo = l.AsSByte();
+        hi = h.AsSByte();
+    }
+
+    public static int Code(byte* b, int j) => j < 16 ? b[4 + j] & 0x0F : b[4 + j - 16] >> 4;
+
+    // ggml: sumf += (d_x*d_y)*sumi + m_x*s_y  ->  sumf + fma(d_x*d_y, sumi, m_x*s_y)
+    public static float Accumulate(float sum, int sumi, float dx, float dy, float mx, float sy) =>
+        sum + MathF.FusedMultiplyAdd(dx * dy, sumi, mx * sy);
+}
+
+/// <summary>Q5_0: d(fp16) qh(u32) qs[16]; code = (nibble | bit4) - 16.</summary>
+internal readonly unsafe struct Q5_0Block : ILegacyWeightBlock
+{
+    public static int Bytes => BlockQ5_0.Bytes;
+    public static bool HasMin => false;
+    public static float Scale(byte* b) => LegacyBits.Half(b);
+    public static float Min(byte* b) => 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Codes128(byte* b, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
+    {
+        uint qh = LegacyBits.ReadU32(b + 2);
+        LegacyBits.Nibbles(b + 6, out Vector128<byte> l, out Vector128<byte> h);
+        Vector128<sbyte> off = Vector128.Create((sbyte)16);
+        lo = (l | LegacyBits.Spread16(qh)).AsSByte() - off;
+        hi = (h | LegacyBits.Spread16(qh >> 16)).AsSByte() - off;
+    }
+
+    public static int Code(byte* b, int j)
+    {
+        uint qh = LegacyBits.ReadU32(b + 2);
+        int nib = j < 16 ? b[6 + j] & 0x0F : b[6 + j - 16] >> 4;
+        return (nib | (int)(((qh >> j) & 1) << 4)) - 16;
+    }
+
+    // ggml: sumf += (d_x*d_y)*sumi  ->  fma(d_x*d_y, sumi, sumf)
+    public static float Accumulate(float sum, int sumi, float dx, float dy, float mx, float sy) =>
+        MathF.FusedMultiplyAdd(dx * dy, sumi, sum);
+}
+
+/// <summary>Q5_1: d(fp16) m(fp16) qh(u32) qs[16]; code = nibble | bit4.</summary>
+internal readonly unsafe struct Q5_1Block : ILegacyWeightBlock
+{
+    public static int Bytes => BlockQ5_1.Bytes;
+    public static bool HasMin => true;
+    public static float Scale(byte* b) => LegacyBits.Half(b);
+    public static float Min(byte* b) => LegacyBits.Half(b + 2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Codes128(byte* b, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
+    {
+        uint qh = LegacyBits.ReadU32(b + 4);
+        LegacyBits.Nibbles(b + 8, out Vector128<byte> l, out Vector128<byte> h);
+        lo = (l | LegacyBits.Spread16(qh)).AsSByte();
+        hi = (h | LegacyBits.Spread16(qh >> 16)).AsSByte();
+    }
+
+    public static int Code(byte* b, int j)
+    {
+        uint qh = LegacyBits.ReadU32(b + 4);
+        int nib = j < 16 ? b[8 + j] & 0x0F : b[8 + j - 16] >> 4;
+        return nib | (int)(((qh >> j) & 1) << 4);
+    }
+
+    // ggml: sumf += (d_x*d_y)*sumi + m_x*s_y  ->  sumf + fma(d_x*d_y, sumi, m_x*s_y)
+    public static float Accumulate(float sum, int sumi, float dx, float dy, float mx, float sy) =>
+        sum + MathF.FusedMultiplyAdd(dx * dy, sumi, mx * sy);
+}
+
+/// <summary>Q8_0: d(fp16) qs[32] (int8); code = qs[j].</summary>
+internal readonly unsafe struct Q8_0Block : ILegacyWeightBlock
+{
+    public static int Bytes => BlockQ8_0.Bytes;
+    public static bool HasMin => false;
+    public static float Scale(byte* b) => LegacyBits.Half(b);
+    public static float Min(byte* b) => 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Codes128(byte* b, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
+    {
+        lo = Vector128.Load((sbyte*)(b + 2));
+        hi = Vector128.Load((sbyte*)(b + 18));
+    }
+
+    public static int Code(byte* b, int j) => ((sbyte*)(b + 2))[j];
+
+    // ggml: sumf += sumi*(d_x*d_y)  ->  fma(sumi, d_x*d_y, sumf)
+    public static float Accumulate(float sum, int sumi, float dx, float dy, float mx, float sy) =>
+        MathF.FusedMultiplyAdd(sumi, dx * dy, sum);
+}
+
+/// <summary>
+/// Q8_1 read as a weight-like block for dequantization only: d(fp16) s(fp16) qs[32]; code = qs[j], value = code * d
+/// (s is not needed to reconstruct values). Never used as a dot-product weight.
+/// </summary>
+internal readonly unsafe struct Q8_1Block : ILegacyWeightBlock
+{
+    public static int Bytes => BlockQ8_1.Bytes;
+    public static bool HasMin => false;
+    public static float Scale(byte* b) => LegacyBits.Half(b);
+    public static float Min(byte* b) => 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Codes128(byte* b, out Vector128<sbyte> lo, out Vector128<sbyte> hi)
+    {
+        lo = Vector128.Load((sbyte*)(b + 4));
+        hi = Vector128.Load((sbyte*)(b + 20));
+    }
+
+    public static int Code(byte* b, int j) => ((sbyte*)(b + 4))[j];
+
+    public static float Accumulate(float sum, int sumi, float dx, float dy, float mx, float sy) =>
+        MathF.FusedMultiplyAdd(sumi, dx * dy, sum);
+}
