@@ -19,7 +19,7 @@ public static class KernelPaths
     public static void Record(string kernel, SimdPath path)
     {
         if (!Enabled) return;
-        s_seen.AddOrUpdate(kernel, path, (_, old) => (SimdPath)Math.Max((int)old, (int)path));
+        s_seen.AddOrUpdate(kernel, static (_, p) => p, static (_, old, p) => (SimdPath)Math.Max((int)old, (int)p), path);
     }
 
     /// <summary>Snapshot of what ran since the last <see cref="Clear"/>: kernel name to widest path.</summary>

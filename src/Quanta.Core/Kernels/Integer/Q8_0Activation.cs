@@ -28,23 +28,15 @@ public static class Q8_0Activation
         return n / BlockSize * BlockBytes;
     }
 
-    /// <summary>Quantizes <paramref name="x"/> (length a multiple of 32) into <paramref name="dst"/> (<see cref="RowBytes"/> bytes). Scalar; runs once per activation row.</summary>
+    /// <summary>
+    /// Quantizes <paramref name="x"/> (length a multiple of 32) into <paramref name="dst"/> (<see cref="RowBytes"/> bytes),
+    /// exactly as ggml's CPU backend does at run time; the work is done by <see cref="Quantized.Q8Activation.QuantizeQ8_0"/>.
+    /// </summary>
     public static void Quantize(ReadOnlySpan<float> x, Span<byte> dst)
     {
         int need = RowBytes(x.Length);
         if (dst.Length < need) throw new ArgumentException($"Q8_0 row of {x.Length} elements needs {need} bytes, got {dst.Length}", nameof(dst));
-        for (int b = 0; b < x.Length / BlockSize; b++)
-        {
-            ReadOnlySpan<float> xb = x.Slice(b * BlockSize, BlockSize);
-            Span<byte> db = dst.Slice(b * BlockBytes, BlockBytes);
-            float amax = 0f;
-            for (int k = 0; k < BlockSize; k++) amax = MathF.Max(amax, MathF.Abs(xb[k]));
-            float d = amax / 127f;
-            float id = amax != 0f ? 127f / amax : 0f;
-            Unsafe.WriteUnaligned(ref db[0], (Half)d);
-            Span<sbyte> qs = MemoryMarshal.Cast<byte, sbyte>(db.Slice(2));
-            for (int k = 0; k < BlockSize; k++) qs[k] = (sbyte)MathF.Round(xb[k] * id, MidpointRounding.ToEven);
-        }
+        Quantized.Q8Activation.QuantizeQ8_0(x, dst[..need]);
     }
 
     /// <summary>Dequantizes a Q8_0 row (<c>d * qs</c>): test and debugging helper.</summary>
