@@ -49,10 +49,13 @@ public static class RopeScaling
     private static float CorrDim(int nDims, int nCtxOrig, float nRot, float freqBase) =>
         nDims * MathF.Log(nCtxOrig / (nRot * 2 * MathF.PI)) / (2 * MathF.Log(freqBase));
 
-    /// <summary>ggml rope_yarn_ramp: 1 − clamp((i0/2 − low)/max(0.001, high − low), 0, 1), i0 the even dimension index.</summary>
-    public static float YarnRamp(float low, float high, int i0)
+    /// <summary>
+    /// ggml rope_yarn_ramp: 1 − clamp((i0/2 − low)/max(0.001, high − low), 0, 1), i0 the even dimension index
+    /// (integer i0/2 as in ggml). Evaluated in double (ggml uses float; the formula is the same).
+    /// </summary>
+    public static double YarnRamp(float low, float high, int i0)
     {
-        float y = (i0 / 2 - low) / MathF.Max(0.001f, high - low);
-        return 1f - MathF.Min(1f, MathF.Max(0f, y));
+        double y = (i0 / 2 - (double)low) / Math.Max(0.001, (double)high - low);
+        return 1.0 - Math.Min(1.0, Math.Max(0.0, y));
     }
 }
