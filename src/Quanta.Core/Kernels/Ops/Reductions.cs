@@ -7,7 +7,8 @@ namespace Quanta.Core.Kernels.Ops;
 /// <summary>
 /// Vectorized reductions shared by the normalization and softmax kernels. Lane partial sums are combined at the
 /// end, so results differ from a sequential scalar sum by rounding only (relative ~n·1e-7 worst case, far less
-/// in practice). The order depends only on the length, never on other data.
+/// in practice; the scalar tail accumulates in double so the scalar-only path stays accurate for long rows).
+/// The order depends only on the length, never on other data.
 /// </summary>
 internal static class Reductions
 {
@@ -56,12 +57,13 @@ internal static class Reductions
             }
             total += Vector128.Sum(acc);
         }
+        double tail = 0;
         for (; i < n; i++)
         {
             float v = Unsafe.Add(ref xs, i);
-            total += v * v;
+            tail += v * v;
         }
-        return total;
+        return (float)(total + tail);
     }
 
     /// <summary>Σ x[i].</summary>
@@ -89,8 +91,9 @@ internal static class Reductions
             for (; i <= n - 4; i += 4) acc += Vector128.LoadUnsafe(ref xs, (nuint)i);
             total += Vector128.Sum(acc);
         }
-        for (; i < n; i++) total += Unsafe.Add(ref xs, i);
-        return total;
+        double tail = 0;
+        for (; i < n; i++) tail += Unsafe.Add(ref xs, i);
+        return (float)(total + tail);
     }
 
     /// <summary>Σ (x[i] − mean)².</summary>
@@ -133,12 +136,13 @@ internal static class Reductions
             }
             total += Vector128.Sum(acc);
         }
+        double tail = 0;
         for (; i < n; i++)
         {
             float d = Unsafe.Add(ref xs, i) - mean;
-            total += d * d;
+            tail += d * d;
         }
-        return total;
+        return (float)(total + tail);
     }
 
     /// <summary>max x[i] (NaN-free input assumed); −∞ for an empty span.</summary>

@@ -82,13 +82,14 @@ public static class Softmax
             }
             sum += Vector128.Sum(acc);
         }
+        double tail = 0;
         for (; i < n; i++)
         {
             float e = MathF.Exp(Unsafe.Add(ref ys, i) - max);
             Unsafe.Add(ref ys, i) = e;
-            sum += e;
+            tail += e;
         }
-        return sum;
+        return (float)(sum + tail);
     }
 
     /// <summary>y[i] = tanh(y[i]) with the vector tanh helper.</summary>
