@@ -57,7 +57,7 @@ public static class CausalAttention
         int lo = p.SlidingWindow > 0 ? Math.Max(0, position - p.SlidingWindow + 1) : 0;
         int count = position - lo + 1;
         if (scratch.Length < count + 2 * d) throw new ArgumentException($"Scratch needs {count + 2 * d} floats.", nameof(scratch));
-        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
+        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
 
         int kvHead = head / (p.Heads / p.KvHeads);
         int bs = kv.BlockSize;
@@ -99,7 +99,7 @@ public static class CausalAttention
             for (; pos < end; pos++, inBlock++)
             {
                 ref float v = ref Row(values, inBlock * stride + kvHead * d, d, conv);
-                AddScaled.Forward(scores[pos - lo], MemoryMarshal.CreateReadOnlySpan(ref v, d), acc);
+                AddScaled.Core(scores[pos - lo], ref v, ref MemoryMarshal.GetReference(acc), d);
             }
         }
         Scale.Forward(acc, 1f / sum, outRow);

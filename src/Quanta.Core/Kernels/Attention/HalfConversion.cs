@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Quanta.Core.Kernels.Ops;
 using Quanta.Core.Simd;
 
 namespace Quanta.Core.Kernels.Attention;
@@ -19,7 +20,7 @@ public static class HalfConversion
     public static void ToSingle(ReadOnlySpan<Half> src, Span<float> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException("Output is shorter than input.", nameof(dst));
-        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
+        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
         ToSingleUnchecked(ref Unsafe.As<Half, ushort>(ref MemoryMarshal.GetReference(src)), ref MemoryMarshal.GetReference(dst), src.Length);
     }
 

@@ -18,10 +18,13 @@ public static class AddScaled
     public static void Forward(float a, ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length != x.Length) throw new ArgumentException("x and y differ in length.", nameof(y));
-        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
-        int n = x.Length;
-        ref float xs = ref MemoryMarshal.GetReference(x);
-        ref float ys = ref MemoryMarshal.GetReference(y);
+        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        Core(a, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length);
+    }
+
+    /// <summary>Unchecked, unrecorded body for kernels that call it in inner loops (they record their own dispatch).</summary>
+    internal static void Core(float a, ref float xs, ref float ys, int n)
+    {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
