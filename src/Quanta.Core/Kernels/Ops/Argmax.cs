@@ -1,0 +1,100 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Quanta.Core.Simd;
+
+namespace Quanta.Core.Kernels.Ops;
+
+/// <summary>
+/// Index of the largest element (greedy sampling). Ties resolve to the lowest index; NaN elements are ignored
+/// unless all are NaN (then 0). Returns −1 for an empty span. SIMD and scalar give the same index.
+/// </summary>
+public static class Argmax
+{
+    /// <summary>Kernel name used with <see cref="KernelPaths"/>.</summary>
+    public const string KernelName = "argmax";
+
+    /// <summary>SIMD dispatch: vectorized max, then a vectorized search for its first occurrence.</summary>
+    public static int Find(ReadOnlySpan<float> x)
+    {
+        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        int n = x.Length;
+        if (n == 0) return -1;
+        float max = MaxIgnoringNaN(x);
+        if (float.IsNaN(max)) return 0;
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(max);
+            for (; i <= n - 16; i += 16)
+            {
+                ulong bits = Vector512.Equals(Vector512.LoadUnsafe(ref xs, (nuint)i), m).ExtractMostSignificantBits();
+                if (bits != 0) return i + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var m = Vector256.Create(max);
+            for (; i <= n - 8; i += 8)
+            {
+                uint bits = Vector256.Equals(Vector256.LoadUnsafe(ref xs, (nuint)i), m).ExtractMostSignificantBits();
+                if (bits != 0) return i + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var m = Vector128.Create(max);
+            for (; i <= n - 4; i += 4)
+            {
+                uint bits = Vector128.Equals(Vector128.LoadUnsafe(ref xs, (nuint)i), m).ExtractMostSignificantBits();
+                if (bits != 0) return i + System.Numerics.BitOperations.TrailingZeroCount(bits);
+            }
+        }
+        for (; i < n; i++) if (x[i] == max) return i;
+        return 0; // unreachable: max came from x
+    }
+
+    private static float MaxIgnoringNaN(ReadOnlySpan<float> x)
+    {
+        int n = x.Length;
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        float best = float.NaN;
+        // MaxNumber returns the non-NaN operand, so NaN lanes never win.
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var acc = Vector512.Create(float.NaN);
+            for (; i <= n - 16; i += 16) acc = Vector512.MaxNumber(acc, Vector512.LoadUnsafe(ref xs, (nuint)i));
+            for (int k = 0; k < 16; k++) best = MaxNumber(best, acc[k]);
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= 8)
+        {
+            var acc = Vector256.Create(float.NaN);
+            for (; i <= n - 8; i += 8) acc = Vector256.MaxNumber(acc, Vector256.LoadUnsafe(ref xs, (nuint)i));
+            for (int k = 0; k < 8; k++) best = MaxNumber(best, acc[k]);
+        }
+        if (Vector128.IsHardwareAccelerated && n - i >= 4)
+        {
+            var acc = Vector128.Create(float.NaN);
+            for (; i <= n - 4; i += 4) acc = Vector128.MaxNumber(acc, Vector128.LoadUnsafe(ref xs, (nuint)i));
+            for (int k = 0; k < 4; k++) best = MaxNumber(best, acc[k]);
+        }
+        for (; i < n; i++) best = MaxNumber(best, x[i]);
+        return best;
+    }
+
+    private static float MaxNumber(float a, float b) => float.IsNaN(a) ? b : float.IsNaN(b) ? a : MathF.Max(a, b);
+
+    /// <summary>Scalar reference: one sequential pass, strict &gt; so the first maximum wins, NaN skipped.</summary>
+    public static int FindReference(ReadOnlySpan<float> x)
+    {
+        if (x.Length == 0) return -1;
+        int best = -1;
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (float.IsNaN(x[i])) continue;
+            if (best < 0 || x[i] > x[best]) best = i;
+        }
+        return best < 0 ? 0 : best;
+    }
+}

@@ -1,0 +1,142 @@
+using Quanta.Core.Tests.Attention;
+using Quanta.Core.Threading;
+
+namespace Quanta.Core.Tests.Threading;
+
+[Collection(AllocationCollection.Name)]
+public class WorkerPoolTests
+{
+    private struct CountBody : IParallelBody
+    {
+        public int[] Hits;
+        public void Execute(int index) => Interlocked.Increment(ref Hits[index]);
+    }
+
+    private struct ThrowBody : IParallelBody
+    {
+        public int ThrowAt;
+        public int[] Hits;
+        public void Execute(int index)
+        {
+            Interlocked.Increment(ref Hits[index]);
+            if (index == ThrowAt) throw new InvalidOperationException($"boom {index}");
+        }
+    }
+
+    private struct NestedBody : IParallelBody
+    {
+        public WorkerPool Pool;
+        public int[] Hits;
+        public int Inner;
+        public void Execute(int index) => Pool.For(Inner, new CountBody { Hits = Hits });
+    }
+
+    private struct SumBody : IParallelBody
+    {
+        public long[] Sums;
+        public void Execute(int index) => Sums[index] = (long)index * index;
+    }
+
+    [Theory]
+    [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(8)]
+    public void Every_index_runs_exactly_once(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        Assert.Equal(threads, pool.ThreadCount);
+        foreach (int count in new[] { 0, 1, 2, 3, 5, 7, 8, 9, 16, 31, 100, 1000, 4097 })
+        {
+            var hits = new int[count];
+            pool.For(count, new CountBody { Hits = hits });
+            Assert.All(hits, h => Assert.Equal(1, h));
+            foreach (int chunk in new[] { 1, 3, 64, 5000 })
+            {
+                hits = new int[count];
+                pool.ForChunked(count, chunk, new CountBody { Hits = hits });
+                for (int i = 0; i < count; i++) Assert.True(hits[i] == 1, $"threads {threads} count {count} chunk {chunk} index {i}: {hits[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Many_back_to_back_calls_stay_correct()
+    {
+        using var pool = new WorkerPool(4);
+        var hits = new int[37];
+        for (int call = 0; call < 1000; call++)
+        {
+            if (call % 2 == 0) pool.For(hits.Length, new CountBody { Hits = hits });
+            else pool.ForChunked(hits.Length, 4, new CountBody { Hits = hits });
+        }
+        Assert.All(hits, h => Assert.Equal(1000, h));
+    }
+
+    [Theory]
+    [InlineData(1)] [InlineData(4)]
+    public void Exceptions_propagate_to_the_caller(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        foreach (int at in new[] { 0, 50, 99 })
+        {
+            var hits = new int[100];
+            var ex = Assert.Throws<InvalidOperationException>(() => pool.For(100, new ThrowBody { ThrowAt = at, Hits = hits }));
+            Assert.Equal($"boom {at}", ex.Message);
+            Assert.Contains(nameof(ThrowBody), ex.StackTrace);
+            ex = Assert.Throws<InvalidOperationException>(() => pool.ForChunked(100, 7, new ThrowBody { ThrowAt = at, Hits = hits }));
+            Assert.Equal($"boom {at}", ex.Message);
+        }
+        // the pool still works afterwards
+        var ok = new int[64];
+        pool.For(64, new CountBody { Hits = ok });
+        Assert.All(ok, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void No_allocation_per_call_after_warm_up()
+    {
+        using var pool = new WorkerPool(4);
+        var sums = new long[256];
+        var body = new SumBody { Sums = sums };
+        for (int i = 0; i < 50; i++) { pool.For(sums.Length, body); pool.ForChunked(sums.Length, 16, body); }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            pool.For(sums.Length, body);
+            pool.ForChunked(sums.Length, 16, body);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(255L * 255, sums[255]);
+    }
+
+    [Fact]
+    public void Nested_calls_run_inline_and_concurrent_callers_are_serialized()
+    {
+        using var pool = new WorkerPool(4);
+        var hits = new int[50];
+        pool.For(8, new NestedBody { Pool = pool, Hits = hits, Inner = hits.Length });
+        Assert.All(hits, h => Assert.Equal(8, h));
+
+        var shared = new int[200];
+        var callers = new Thread[4];
+        for (int t = 0; t < callers.Length; t++)
+        {
+            callers[t] = new Thread(() =>
+            {
+                for (int k = 0; k < 200; k++) pool.ForChunked(shared.Length, 8, new CountBody { Hits = shared });
+            });
+            callers[t].Start();
+        }
+        foreach (var t in callers) t.Join();
+        Assert.All(shared, h => Assert.Equal(800, h));
+    }
+
+    [Fact]
+    public void Dispose_joins_and_rejects_further_use()
+    {
+        var pool = new WorkerPool(3);
+        pool.For(10, new CountBody { Hits = new int[10] });
+        pool.Dispose();
+        pool.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => pool.For(10, new CountBody { Hits = new int[10] }));
+    }
+}
