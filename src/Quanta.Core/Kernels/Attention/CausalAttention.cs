@@ -57,7 +57,7 @@ public static class CausalAttention
         int lo = p.SlidingWindow > 0 ? Math.Max(0, position - p.SlidingWindow + 1) : 0;
         int count = position - lo + 1;
         if (scratch.Length < count + 2 * d) throw new ArgumentException($"Scratch needs {count + 2 * d} floats.", nameof(scratch));
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
 
         int kvHead = head / (p.Heads / p.KvHeads);
         int bs = kv.BlockSize;

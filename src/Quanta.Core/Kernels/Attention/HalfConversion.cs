@@ -20,7 +20,7 @@ public static class HalfConversion
     public static void ToSingle(ReadOnlySpan<Half> src, Span<float> dst)
     {
         if (dst.Length < src.Length) throw new ArgumentException("Output is shorter than input.", nameof(dst));
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         ToSingleUnchecked(ref Unsafe.As<Half, ushort>(ref MemoryMarshal.GetReference(src)), ref MemoryMarshal.GetReference(dst), src.Length);
     }
 

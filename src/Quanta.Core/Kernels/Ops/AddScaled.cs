@@ -18,7 +18,7 @@ public static class AddScaled
     public static void Forward(float a, ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length != x.Length) throw new ArgumentException("x and y differ in length.", nameof(y));
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         Core(a, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length);
     }
 

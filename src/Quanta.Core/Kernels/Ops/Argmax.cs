@@ -16,7 +16,7 @@ public static class Argmax
     /// <summary>SIMD dispatch: vectorized max, then a vectorized search for its first occurrence.</summary>
     public static int Find(ReadOnlySpan<float> x)
     {
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         int n = x.Length;
         if (n == 0) return -1;
         float max = MaxIgnoringNaN(x);

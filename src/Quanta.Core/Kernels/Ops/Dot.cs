@@ -19,7 +19,7 @@ public static class Dot
     public static float Compute(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         if (b.Length != a.Length) throw new ArgumentException("Lengths differ.", nameof(b));
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         return ComputeUnchecked(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), a.Length);
     }
 

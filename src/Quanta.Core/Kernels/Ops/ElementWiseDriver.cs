@@ -34,7 +34,7 @@ internal static class ElementWiseDriver
         where TOp : IUnaryOp
     {
         if (y.Length < x.Length) throw new ArgumentException("Output is shorter than input.", nameof(y));
-        PathRecorder.Record(kernel, SimdCapabilities.Widest);
+        KernelPaths.Record(kernel, SimdCapabilities.Widest);
         int n = x.Length;
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float ys = ref MemoryMarshal.GetReference(y);
@@ -64,7 +64,7 @@ internal static class ElementWiseDriver
     {
         if (b.Length != a.Length) throw new ArgumentException("Inputs differ in length.", nameof(b));
         if (y.Length < a.Length) throw new ArgumentException("Output is shorter than input.", nameof(y));
-        PathRecorder.Record(kernel, SimdCapabilities.Widest);
+        KernelPaths.Record(kernel, SimdCapabilities.Widest);
         int n = a.Length;
         ref float as_ = ref MemoryMarshal.GetReference(a);
         ref float bs = ref MemoryMarshal.GetReference(b);

@@ -19,7 +19,7 @@ public static class LayerNorm
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, float eps)
     {
         Check(x, weight, bias, y);
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         int n = x.Length;
         if (n == 0) return;
         float mean = Reductions.Sum(x) / n;

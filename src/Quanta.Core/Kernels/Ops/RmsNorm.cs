@@ -35,7 +35,7 @@ public static class RmsNorm
     private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, float eps, bool hasWeight)
     {
         if (y.Length < x.Length) throw new ArgumentException("Output is shorter than input.", nameof(y));
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         int n = x.Length;
         if (n == 0) return;
         float s = InverseRms(x, eps);

@@ -132,7 +132,7 @@ public static class Rope
     public static void Apply(Span<float> x, int nHeads, int headDim, int nRot, RopeLayout layout, ReadOnlySpan<float> c, ReadOnlySpan<float> s)
     {
         CheckShapes(x, nHeads, headDim, nRot, c, s);
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         ref float cs = ref MemoryMarshal.GetReference(c);
         ref float ss = ref MemoryMarshal.GetReference(s);
         for (int h = 0; h < nHeads; h++)

@@ -15,7 +15,7 @@ public static class Scale
     public static void Forward(ReadOnlySpan<float> x, float s, Span<float> y)
     {
         if (y.Length < x.Length) throw new ArgumentException("Output is shorter than input.", nameof(y));
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         int n = x.Length;
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float ys = ref MemoryMarshal.GetReference(y);

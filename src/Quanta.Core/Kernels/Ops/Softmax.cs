@@ -20,7 +20,7 @@ public static class Softmax
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, float scale = 1f, float softCap = 0f)
     {
         if (y.Length < x.Length) throw new ArgumentException("Output is shorter than input.", nameof(y));
-        PathRecorder.Record(KernelName, SimdCapabilities.Widest);
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         int n = x.Length;
         if (n == 0) return;
         y = y[..n];

@@ -1,0 +1,83 @@
+using Quanta.Core.Threading;
+
+namespace Quanta.Core.Kernels;
+
+/// <summary>
+/// Parallel matrix products over weights stored row by row in any <see cref="Formats.WeightFormat"/>:
+/// Y[m, rows] = X[m, cols] · W[rows, cols]ᵀ. With m = 1 this is the matrix x vector product of decode.
+/// <para>The m activation rows are converted once (by the caller's thread) into the kernel's activation format, then
+/// the weight rows are split into contiguous tiles across the pool; each weight row is read once from memory and
+/// used for all m activation rows while it is in cache. Every output element is one
+/// <see cref="IVecDotKernel.Dot"/> call on the same bytes, so results are bit-identical for any thread count and any
+/// m (batch invariance).</para>
+/// </summary>
+public static unsafe class MatMul
+{
+    /// <summary>Weight rows per scheduling tile.</summary>
+    public const int RowTile = 16;
+
+    /// <summary>Bytes of activation scratch <see cref="Compute"/> needs for <paramref name="m"/> rows of <paramref name="cols"/>.</summary>
+    public static long ScratchBytes(IVecDotKernel kernel, int m, int cols)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return (long)m * kernel.ActivationRowBytes(cols);
+    }
+
+    /// <summary>
+    /// Y = X · Wᵀ. x: [m, cols] floats (row stride <paramref name="xStride"/>), weights: [rows] rows of
+    /// kernel.WeightRowBytes(cols) bytes, y: [m, rows] floats (row stride <paramref name="yStride"/>),
+    /// scratch: <see cref="ScratchBytes"/> bytes. Pointers must stay valid for the call.
+    /// </summary>
+    public static void Compute(IVecDotKernel kernel, byte* weights, int rows, int cols, float* x, int xStride, int m,
+        float* y, int yStride, byte* scratch, WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(pool);
+        int ab = kernel.ActivationRowBytes(cols);
+        for (int i = 0; i < m; i++)
+            kernel.QuantizeActivation(new ReadOnlySpan<float>(x + (long)i * xStride, cols), new Span<byte>(scratch + (long)i * ab, ab));
+        var body = new Body
+        {
+            Kernel = kernel,
+            Weights = weights,
+            RowBytes = kernel.WeightRowBytes(cols),
+            Rows = rows,
+            Cols = cols,
+            Act = scratch,
+            ActBytes = ab,
+            M = m,
+            Y = y,
+            YStride = yStride,
+        };
+        pool.For((rows + RowTile - 1) / RowTile, body);
+    }
+
+    /// <summary>y = W x for one activation row (decode). See <see cref="Compute"/>.</summary>
+    public static void Vector(IVecDotKernel kernel, byte* weights, int rows, int cols, float* x, float* y, byte* scratch, WorkerPool pool) =>
+        Compute(kernel, weights, rows, cols, x, cols, 1, y, rows, scratch, pool);
+
+    private struct Body : IParallelBody
+    {
+        public IVecDotKernel Kernel;
+        public byte* Weights;   // [Rows] x RowBytes
+        public long RowBytes;
+        public int Rows, Cols;
+        public byte* Act;       // [M] x ActBytes
+        public int ActBytes;
+        public int M;
+        public float* Y;        // [M, YStride]
+        public int YStride;
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            int rb = (int)RowBytes;
+            for (int r = r0; r < r1; r++)
+            {
+                var w = new ReadOnlySpan<byte>(Weights + r * RowBytes, rb);
+                for (int i = 0; i < M; i++)
+                    Y[(long)i * YStride + r] = Kernel.Dot(w, new ReadOnlySpan<byte>(Act + (long)i * ActBytes, ActBytes), Cols);
+            }
+        }
+    }
+}
