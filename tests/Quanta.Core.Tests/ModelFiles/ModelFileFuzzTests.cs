@@ -148,6 +148,27 @@ public class ModelFileFuzzTests(ITestOutputHelper output)
         return (inputs, rejected, maxAllocated);
     }
 
+    /// <summary>
+    /// The real shared files (read into memory, never copied into the repository) under the same mutations:
+    /// large metadata arrays and realistic headers. Shorter run: each parse handles up to 1.7 MB.
+    /// </summary>
+    [Fact]
+    public void Shared_real_files_mutations_parse_or_throw_ModelFileException()
+    {
+        var corpus = new[] { "testdata/gguf/llama-2-tiny-random.gguf", "testdata/llama.cpp-vocab/ggml-vocab-llama-spm.gguf", "testdata/llama2c/stories260K.bin" }
+            .Select(f => (Path.GetFileName(f), File.ReadAllBytes(Support.SharedData.Get(f)))).ToArray();
+        int seconds = Math.Max(1, Seconds / 2);
+        var (inputs, rejected, maxAllocated) = Run("shared", corpus, data =>
+        {
+            if (data.Length >= 4 && data[0] == (byte)'G')
+                GgufFile.Parse(data, "fuzz.gguf").Dispose();
+            else
+                Llama2cCheckpoint.Parse(data, "fuzz.bin").Dispose();
+        }, seconds);
+        output.WriteLine($"shared files: {inputs} mutated inputs in {seconds} s ({rejected} rejected), largest allocation per parse {maxAllocated} bytes");
+        Assert.True(inputs >= 20, $"only {inputs} inputs ran");
+    }
+
     [Fact]
     public void Harness_fails_on_a_foreign_exception()
     {

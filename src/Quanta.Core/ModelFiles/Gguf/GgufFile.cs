@@ -81,10 +81,10 @@ public sealed unsafe class GgufFile : IDisposable
         for (int i = 0; i < nKv; i++)
         {
             long keyAt = c.Position;
-            string key = ReadString(ref c, $"metadata key #{i}");
+            string key = c.ReadLengthPrefixedUtf8("metadata key #", null, i);
             if (_metadata.ContainsKey(key))
                 throw c.Error($"duplicate metadata key '{key}' (second occurrence at offset {keyAt})");
-            uint typeId = c.ReadUInt32($"type of metadata '{key}'");
+            uint typeId = c.ReadUInt32("type", key);
             GgufValue value = ReadValue(ref c, (GgufValueType)typeId, key, 0);
             _metadata.Add(key, value);
             _metadataOrder.Add(new(key, value));
@@ -340,27 +340,19 @@ public sealed unsafe class GgufFile : IDisposable
 
     // ---- parsing helpers ----------------------------------------------------------------------
 
-    private static string ReadString(ref ByteCursor c, string what)
-    {
-        long at = c.Position;
-        ulong len = c.ReadUInt64($"length of {what}");
-        if (len > (ulong)c.Remaining)
-            throw c.Error($"{what} at offset {at} has length {len} but only {c.Remaining} bytes remain");
-        return c.ReadUtf8((long)len, what);
-    }
 
     private static GgufValue ReadValue(ref ByteCursor c, GgufValueType type, string key, int depth)
     {
         switch (type)
         {
             case GgufValueType.String:
-                return GgufValue.FromString(ReadString(ref c, $"string value of '{key}'"));
+                return GgufValue.FromString(c.ReadLengthPrefixedUtf8("string value", key));
             case GgufValueType.Array:
                 return GgufValue.FromArray(ReadArray(ref c, key, depth + 1));
             case GgufValueType.Bool:
             {
                 long at = c.Position;
-                byte b = c.ReadUInt8($"value of '{key}'");
+                byte b = c.ReadUInt8("value", key);
                 if (b > 1) throw c.Error($"bool value of '{key}' at offset {at} is {b}, not 0 or 1");
                 return GgufValue.FromBits(type, b);
             }
@@ -369,7 +361,7 @@ public sealed unsafe class GgufFile : IDisposable
                 int size = GgufValueTypeInfo.IsDefined(type) ? GgufValueTypeInfo.FixedSize(type) : 0;
                 if (size == 0)
                     throw c.Error($"metadata '{key}' has unknown value type {(uint)type} at offset {c.Position - 4}");
-                ReadOnlySpan<byte> raw = c.ReadBytes(size, $"value of '{key}'");
+                ReadOnlySpan<byte> raw = c.ReadBytes(size, "value", key);
                 ulong bits = size switch
                 {
                     1 => raw[0],
@@ -392,11 +384,11 @@ public sealed unsafe class GgufFile : IDisposable
         long at = c.Position;
         if (depth > MaxArrayDepth)
             throw c.Error($"metadata '{key}' nests arrays deeper than {MaxArrayDepth} levels (at offset {at})");
-        uint elemId = c.ReadUInt32($"array element type of '{key}'");
+        uint elemId = c.ReadUInt32("array element type", key);
         var elem = (GgufValueType)elemId;
         if (!GgufValueTypeInfo.IsDefined(elem))
             throw c.Error($"metadata '{key}' array has unknown element type {elemId} at offset {at}");
-        ulong count = c.ReadUInt64($"array length of '{key}'");
+        ulong count = c.ReadUInt64("array length", key);
         int minSize = GgufValueTypeInfo.MinEncodedSize(elem);
         if (count > (ulong)(c.Remaining / minSize))
             throw c.Error($"metadata '{key}' array of {count} {elem} elements at offset {at} cannot fit in the {c.Remaining} bytes remaining");
@@ -416,7 +408,7 @@ public sealed unsafe class GgufFile : IDisposable
             case GgufValueType.Bool:
             {
                 long start = c.Position;
-                ReadOnlySpan<byte> raw = c.ReadBytes(n, $"array of '{key}'");
+                ReadOnlySpan<byte> raw = c.ReadBytes(n, "array", key);
                 var items = new bool[n];
                 for (int i = 0; i < n; i++)
                 {
@@ -428,7 +420,7 @@ public sealed unsafe class GgufFile : IDisposable
             case GgufValueType.String:
             {
                 var items = new string[n];
-                for (int i = 0; i < n; i++) items[i] = ReadString(ref c, $"element {i} of '{key}'");
+                for (int i = 0; i < n; i++) items[i] = c.ReadLengthPrefixedUtf8("element", key, i);
                 return GgufArray.Wrap(items);
             }
             default:
@@ -442,7 +434,7 @@ public sealed unsafe class GgufFile : IDisposable
 
     private static T[] ReadPrimitives<T>(ref ByteCursor c, int n, string key) where T : unmanaged
     {
-        ReadOnlySpan<byte> raw = c.ReadBytes((long)n * sizeof(T), $"array of '{key}'");
+        ReadOnlySpan<byte> raw = c.ReadBytes((long)n * sizeof(T), "array", key);
         var items = new T[n];
         raw.CopyTo(MemoryMarshal.AsBytes(items.AsSpan()));
         if (!BitConverter.IsLittleEndian && sizeof(T) > 1)
@@ -456,25 +448,25 @@ public sealed unsafe class GgufFile : IDisposable
     private static (string, long[], GgmlType, ulong, long, long) ReadTensorInfo(ref ByteCursor c, int index)
     {
         long at = c.Position;
-        string name = ReadString(ref c, $"name of tensor #{index}");
+        string name = c.ReadLengthPrefixedUtf8("name of tensor #", null, index);
         if (System.Text.Encoding.UTF8.GetByteCount(name) > MaxTensorNameBytes)
             throw c.Error($"tensor name '{name}' at offset {at} is longer than {MaxTensorNameBytes} bytes");
-        uint rank = c.ReadUInt32($"rank of tensor '{name}'");
+        uint rank = c.ReadUInt32("rank of tensor", name);
         if (rank == 0 || rank > MaxDims)
             throw c.Error($"tensor '{name}' has {rank} dimensions (must be 1 to {MaxDims})");
         var shape = new long[rank];
         for (int d = 0; d < rank; d++)
         {
-            ulong ne = c.ReadUInt64($"dimension {d} of tensor '{name}'");
+            ulong ne = c.ReadUInt64("dimension", name, d);
             if (ne == 0) throw c.Error($"tensor '{name}' dimension {d} is zero");
             if (ne > long.MaxValue) throw c.Error($"tensor '{name}' dimension {d} is {ne} (negative as a signed 64-bit value)");
             shape[d] = (long)ne;
         }
-        uint typeId = c.ReadUInt32($"type of tensor '{name}'");
+        uint typeId = c.ReadUInt32("type of tensor", name);
         var type = (GgmlType)typeId;
         if (!GgmlTypeInfo.TryGet(type, out int blockSize, out _))
             throw c.Error($"tensor '{name}' has unknown ggml type id {typeId}");
-        ulong offset = c.ReadUInt64($"data offset of tensor '{name}'");
+        ulong offset = c.ReadUInt64("data offset of tensor", name);
         if (shape[0] % blockSize != 0)
             throw c.Error($"tensor '{name}' row length {shape[0]} is not a multiple of the {type} block size {blockSize}");
         long elements, bytes;

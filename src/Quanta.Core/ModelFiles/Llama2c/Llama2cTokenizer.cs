@@ -60,12 +60,12 @@ public sealed class Llama2cTokenizer
         var scores = new float[vocabSize];
         for (int i = 0; i < vocabSize; i++)
         {
-            scores[i] = c.ReadFloat32($"score of token {i}");
+            scores[i] = c.ReadFloat32("score of token", null, i);
             long at = c.Position;
-            int len = c.ReadInt32($"length of token {i}");
+            int len = c.ReadInt32("length of token", null, i);
             if (len < 0 || len > maxLen)
                 throw c.Error($"token {i} length {len} at offset {at} is outside 0..max_token_length {maxLen}");
-            pieces[i] = c.ReadUtf8(len, $"token {i}");
+            pieces[i] = c.ReadUtf8(len, "token", null, i);
         }
         if (c.Remaining != 0)
             throw c.Error($"{c.Remaining} unexpected bytes after the last of {vocabSize} tokens (vocab size mismatch?)");
