@@ -186,9 +186,12 @@ public static class TokenizerFactory
                 if (c.TryGetProperty("add_eos_token", out JsonElement ae) && ae.ValueKind is JsonValueKind.True or JsonValueKind.False) addEos = ae.GetBoolean();
             }
 
+            // Without a known BOS token nothing can be prepended (llama.cpp's Llama 3 default is add_bos).
+            if (bos is null) addBos = false;
             return VocabTokenizer.Create(new VocabularyDefinition
             {
                 Model = "gpt2",
+                DefaultSpecialIds = false,
                 Pre = pre,
                 Tokens = tokens,
                 TokenTypes = types,

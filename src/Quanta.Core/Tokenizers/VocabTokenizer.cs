@@ -185,6 +185,7 @@ public sealed class VocabTokenizer : ITokenizer
             }
         }
         if (def.AddSpacePrefix is { } asp) addSpacePrefix = asp;
+        if (!def.DefaultSpecialIds) bos = eos = unk = sep = pad = null;
 
         var texts = new string[n];
         var scores = new float[n];
@@ -321,6 +322,9 @@ public sealed class VocabTokenizer : ITokenizer
     }
 
     // ---- ITokenizer --------------------------------------------------------------------------------
+
+    /// <summary>The id of the token whose vocabulary text is exactly <paramref name="text"/>, or null.</summary>
+    public int? FindToken(string text) => _tokenToId.TryGetValue(text, out int id) ? id : null;
 
     /// <inheritdoc/>
     public string TokenText(int id) => _texts[CheckId(id)];

@@ -43,6 +43,11 @@ public sealed class VocabularyDefinition
     public bool? StripAccents { get; init; }
     /// <summary>general.name (llama.cpp adjusts some token attributes by model name, e.g. Phi-3).</summary>
     public string? ModelName { get; init; }
+    /// <summary>
+    /// Whether llama.cpp's per-model default special ids apply where the file gives none (true for GGUF;
+    /// false for sources that always name their special tokens, such as tokenizer.json).
+    /// </summary>
+    public bool DefaultSpecialIds { get; init; } = true;
     /// <summary>Label for error messages (a file path).</summary>
     public string Source { get; init; } = "<tokenizer>";
 }

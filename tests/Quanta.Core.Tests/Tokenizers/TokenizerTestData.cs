@@ -57,7 +57,8 @@ internal static class TokenizerTestData
         {
             if (name != vocab) continue;
             string path = HuggingFaceTokenizerJson(package);
-            return TokenizerFactory.FromHuggingFaceJson(File.ReadAllText(path), pre, source: path);
+            string config = File.ReadAllText(Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json"));
+            return TokenizerFactory.FromHuggingFaceJson(File.ReadAllText(path), pre, config, source: path);
         }
         using GgufFile gguf = GgufFile.Open(SharedData.Get($"testdata/llama.cpp-vocab/ggml-vocab-{vocab}.gguf"));
         return TokenizerFactory.FromGguf(gguf);
