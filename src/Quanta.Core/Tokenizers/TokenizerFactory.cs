@@ -210,6 +210,18 @@ public static class TokenizerFactory
         }
     }
 
+    /// <summary>
+    /// <see cref="FromHuggingFaceJson"/> on the file at <paramref name="tokenizerJsonPath"/>, with the
+    /// tokenizer_config.json beside it when present (as in a Hugging Face checkpoint folder).
+    /// </summary>
+    public static VocabTokenizer FromHuggingFaceFile(string tokenizerJsonPath, string? pre = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizerJsonPath);
+        string configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!, "tokenizer_config.json");
+        string? config = File.Exists(configPath) ? File.ReadAllText(configPath) : null;
+        return FromHuggingFaceJson(File.ReadAllText(tokenizerJsonPath), pre, config, tokenizerJsonPath);
+    }
+
     // convert_hf_to_gguf.py's does_token_look_special.
     private static bool LooksSpecial(string t) =>
         t is "<pad>" or "<mask>" or "<2mass>" or "[@BOS@]"

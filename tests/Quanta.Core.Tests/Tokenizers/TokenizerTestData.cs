@@ -56,9 +56,7 @@ internal static class TokenizerTestData
         foreach (var (name, package, pre) in JsonVocabs)
         {
             if (name != vocab) continue;
-            string path = HuggingFaceTokenizerJson(package);
-            string config = File.ReadAllText(Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json"));
-            return TokenizerFactory.FromHuggingFaceJson(File.ReadAllText(path), pre, config, source: path);
+            return TokenizerFactory.FromHuggingFaceFile(HuggingFaceTokenizerJson(package), pre);
         }
         using GgufFile gguf = GgufFile.Open(SharedData.Get($"testdata/llama.cpp-vocab/ggml-vocab-{vocab}.gguf"));
         return TokenizerFactory.FromGguf(gguf);
