@@ -15,10 +15,10 @@ namespace Quanta.Core.Kernels.Quantized;
 /// </summary>
 public abstract unsafe class LegacyVecDotKernel : IVecDotKernel
 {
-    private readonly ILegacyBlockDot _blocks;
+    private readonly ILegacyBlockOps _blocks;
     private readonly int _activationBlockBytes;
 
-    private protected LegacyVecDotKernel(ILegacyBlockDot blocks, WeightFormat format, string name)
+    private protected LegacyVecDotKernel(ILegacyBlockOps blocks, WeightFormat format, string name)
     {
         _blocks = blocks;
         Format = format;
@@ -83,10 +83,10 @@ public abstract unsafe class LegacyVecDotKernel : IVecDotKernel
     }
 }
 
-/// <summary>Row-of-blocks entry points of <see cref="LegacyDot{TW}"/> behind one non-generic interface, so that
-/// <see cref="LegacyVecDotKernel"/> needs no per-format code (one interface call per row; the block loops are
+/// <summary>Row-of-blocks entry points of <see cref="LegacyDot{TW}"/> and <see cref="LegacyRows"/> behind one non-generic interface, so that
+/// <see cref="LegacyVecDotKernel"/> and <see cref="LegacyRowCodec"/> need no per-format code (one interface call per row; the block loops are
 /// specialized per <c>TW</c>).</summary>
-internal unsafe interface ILegacyBlockDot
+internal unsafe interface ILegacyBlockOps
 {
     /// <summary>Bytes per weight block.</summary>
     int WeightBlockBytes { get; }
@@ -102,17 +102,21 @@ internal unsafe interface ILegacyBlockDot
 
     /// <inheritdoc cref="LegacyDot{TW}.DotPath"/>
     float DotPath(byte* w, byte* a, int nb, SimdPath path, bool portable128);
+
+    /// <summary>Row dequantization (<see cref="LegacyRows.Dequantize{TW}"/>).</summary>
+    void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, bool reference);
 }
 
-/// <summary><see cref="ILegacyBlockDot"/> for weight block <typeparamref name="TW"/>.</summary>
-internal sealed unsafe class LegacyBlockDot<TW> : ILegacyBlockDot where TW : struct, ILegacyWeightBlock
+/// <summary><see cref="ILegacyBlockOps"/> for weight block <typeparamref name="TW"/>.</summary>
+internal sealed unsafe class LegacyBlockOps<TW> : ILegacyBlockOps where TW : struct, ILegacyWeightBlock
 {
     /// <summary>The shared instance.</summary>
-    public static LegacyBlockDot<TW> Instance { get; } = new();
+    public static LegacyBlockOps<TW> Instance { get; } = new();
 
     public int WeightBlockBytes => TW.Bytes;
     public bool OffsetFormat => TW.HasMin;
     public float Dot(byte* w, byte* a, int nb, string name) => LegacyDot<TW>.Dot(w, a, nb, name);
     public float Reference(byte* w, byte* a, int nb) => LegacyDot<TW>.Reference(w, a, nb);
     public float DotPath(byte* w, byte* a, int nb, SimdPath path, bool portable128) => LegacyDot<TW>.DotPath(w, a, nb, path, portable128);
+    public void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, bool reference) => LegacyRows.Dequantize<TW>(src, dst, reference);
 }

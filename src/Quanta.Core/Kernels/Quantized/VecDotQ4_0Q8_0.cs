@@ -17,5 +17,5 @@ public sealed class VecDotQ4_0Q8_0 : LegacyVecDotKernel
     public static VecDotQ4_0Q8_0 Instance { get; } = new();
 
     /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
-    public VecDotQ4_0Q8_0() : base(LegacyBlockDot<Q4_0Block>.Instance, WeightFormat.Q4_0, "q4_0*q8_0") { }
+    public VecDotQ4_0Q8_0() : base(LegacyBlockOps<Q4_0Block>.Instance, WeightFormat.Q4_0, "q4_0*q8_0") { }
 }

@@ -17,5 +17,5 @@ public sealed class VecDotQ4_1Q8_1 : LegacyVecDotKernel
     public static VecDotQ4_1Q8_1 Instance { get; } = new();
 
     /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
-    public VecDotQ4_1Q8_1() : base(LegacyBlockDot<Q4_1Block>.Instance, WeightFormat.Q4_1, "q4_1*q8_1") { }
+    public VecDotQ4_1Q8_1() : base(LegacyBlockOps<Q4_1Block>.Instance, WeightFormat.Q4_1, "q4_1*q8_1") { }
 }

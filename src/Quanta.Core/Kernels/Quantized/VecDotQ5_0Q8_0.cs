@@ -17,5 +17,5 @@ public sealed class VecDotQ5_0Q8_0 : LegacyVecDotKernel
     public static VecDotQ5_0Q8_0 Instance { get; } = new();
 
     /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
-    public VecDotQ5_0Q8_0() : base(LegacyBlockDot<Q5_0Block>.Instance, WeightFormat.Q5_0, "q5_0*q8_0") { }
+    public VecDotQ5_0Q8_0() : base(LegacyBlockOps<Q5_0Block>.Instance, WeightFormat.Q5_0, "q5_0*q8_0") { }
 }

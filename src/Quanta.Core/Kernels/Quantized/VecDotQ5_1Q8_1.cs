@@ -17,5 +17,5 @@ public sealed class VecDotQ5_1Q8_1 : LegacyVecDotKernel
     public static VecDotQ5_1Q8_1 Instance { get; } = new();
 
     /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
-    public VecDotQ5_1Q8_1() : base(LegacyBlockDot<Q5_1Block>.Instance, WeightFormat.Q5_1, "q5_1*q8_1") { }
+    public VecDotQ5_1Q8_1() : base(LegacyBlockOps<Q5_1Block>.Instance, WeightFormat.Q5_1, "q5_1*q8_1") { }
 }

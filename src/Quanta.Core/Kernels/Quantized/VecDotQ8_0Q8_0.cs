@@ -17,5 +17,5 @@ public sealed class VecDotQ8_0Q8_0 : LegacyVecDotKernel
     public static VecDotQ8_0Q8_0 Instance { get; } = new();
 
     /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
-    public VecDotQ8_0Q8_0() : base(LegacyBlockDot<Q8_0Block>.Instance, WeightFormat.Q8_0, "q8_0*q8_0") { }
+    public VecDotQ8_0Q8_0() : base(LegacyBlockOps<Q8_0Block>.Instance, WeightFormat.Q8_0, "q8_0*q8_0") { }
 }
