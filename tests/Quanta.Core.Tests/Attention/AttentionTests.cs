@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Quanta.Core.Formats.Float;
 using Quanta.Core.Kernels.Attention;
 using Quanta.Core.Kernels.Ops;
 using Quanta.Core.Simd;
@@ -144,8 +146,8 @@ public class AttentionTests
         var all = new Half[65536 + 5];
         for (int i = 0; i < all.Length; i++) all[i] = BitConverter.UInt16BitsToHalf((ushort)i);
         var a = new float[all.Length]; var r = new float[all.Length];
-        HalfConversion.ToSingle(all, a);
-        HalfConversion.ToSingleReference(all, r);
+        F16Conversion.ToSingleRow(MemoryMarshal.Cast<Half, ushort>(all), a);
+        for (int i = 0; i < all.Length; i++) r[i] = (float)all[i];   // the runtime's conversion as reference
         for (int i = 0; i < all.Length; i++)
         {
             if (float.IsNaN(r[i])) { Assert.True(float.IsNaN(a[i]), $"index {i}"); continue; }
@@ -155,7 +157,7 @@ public class AttentionTests
         for (int n = 1; n <= 70; n++)
         {
             var o = new float[n];
-            HalfConversion.ToSingle(all.AsSpan(15000, n), o);
+            F16Conversion.ToSingleRow(MemoryMarshal.Cast<Half, ushort>(all.AsSpan(15000, n)), o);
             for (int i = 0; i < n; i++) Assert.Equal((float)all[15000 + i], o[i]);
         }
     }
@@ -217,7 +219,7 @@ public class AttentionAllocationTests
                 Silu.Forward(x, y); Gelu.Forward(x, y); Gelu.ForwardErf(x, y); SwiGlu.Forward(x, w, y); GeGlu.Forward(x, w, y);
                 Add.Forward(x, w, y); Mul.Forward(x, w, y); Scale.Forward(x, 0.5f, y); AddScaled.Forward(0.5f, x, y);
                 RmsNorm.Forward(x, w, y, 1e-5f); LayerNorm.Forward(x, w, w, y, 1e-5f); Softmax.Forward(x, y, 0.5f, 30f);
-                Argmax.Find(x); Dot.Compute(x, w); HalfConversion.ToSingle(halves, y);
+                Argmax.Find(x); Dot.Compute(x, w); F16Conversion.ToSingleRow(MemoryMarshal.Cast<Half, ushort>(halves), y);
                 Rope.ApplyDirect(y, 4, 64, rp, default, 5); cache.Apply(y, 4, 64, 7);
             }
             for (int i = 0; i < 300; i++) Go();

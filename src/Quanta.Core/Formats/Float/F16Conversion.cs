@@ -66,46 +66,42 @@ public static class F16Conversion
     /// <summary>Vectorized F16 -> F32 over <paramref name="src"/>.Length elements; bit-identical to the reference.</summary>
     public static void ToSingleRow(ReadOnlySpan<ushort> src, Span<float> dst)
     {
-        int n = src.Length;
-        if (dst.Length < n) throw new ArgumentException("destination shorter than source", nameof(dst));
-        ref short s = ref Unsafe.As<ushort, short>(ref MemoryMarshal.GetReference(src));
-        ref float d = ref MemoryMarshal.GetReference(dst);
+        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
+        KernelPaths.Record(ToSingleName, SimdCapabilities.Widest);
+        ToSingleRowUnchecked(ref MemoryMarshal.GetReference(src), ref MemoryMarshal.GetReference(dst), src.Length);
+    }
+
+    /// <summary>
+    /// <see cref="ToSingleRow"/> without checks or path recording, for hot inner loops (attention over F16 KV rows):
+    /// <paramref name="dst"/>[0..n) = ToSingle(<paramref name="src"/>[0..n)). Each narrower vector width takes the
+    /// elements the wider one left, then a scalar tail.
+    /// </summary>
+    internal static void ToSingleRowUnchecked(ref ushort src, ref float dst, int n)
+    {
+        ref short s = ref Unsafe.As<ushort, short>(ref src);
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.V512);
             for (; i + 32 <= n; i += 32)
             {
                 var h = Vector512.LoadUnsafe(ref s, (nuint)i);
-                DecodeExact512(Vector512.WidenLower(h)).StoreUnsafe(ref d, (nuint)i);
-                DecodeExact512(Vector512.WidenUpper(h)).StoreUnsafe(ref d, (nuint)(i + 16));
+                DecodeExact512(Vector512.WidenLower(h)).StoreUnsafe(ref dst, (nuint)i);
+                DecodeExact512(Vector512.WidenUpper(h)).StoreUnsafe(ref dst, (nuint)(i + 16));
             }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.V256);
+        if (Vector256.IsHardwareAccelerated)
             for (; i + 16 <= n; i += 16)
             {
                 var h = Vector256.LoadUnsafe(ref s, (nuint)i);
-                DecodeExact256(Vector256.WidenLower(h)).StoreUnsafe(ref d, (nuint)i);
-                DecodeExact256(Vector256.WidenUpper(h)).StoreUnsafe(ref d, (nuint)(i + 8));
+                DecodeExact256(Vector256.WidenLower(h)).StoreUnsafe(ref dst, (nuint)i);
+                DecodeExact256(Vector256.WidenUpper(h)).StoreUnsafe(ref dst, (nuint)(i + 8));
             }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.V128);
+        if (Vector128.IsHardwareAccelerated)
             for (; i + 8 <= n; i += 8)
             {
                 var h = Vector128.LoadUnsafe(ref s, (nuint)i);
-                DecodeExact128(Vector128.WidenLower(h)).StoreUnsafe(ref d, (nuint)i);
-                DecodeExact128(Vector128.WidenUpper(h)).StoreUnsafe(ref d, (nuint)(i + 4));
+                DecodeExact128(Vector128.WidenLower(h)).StoreUnsafe(ref dst, (nuint)i);
+                DecodeExact128(Vector128.WidenUpper(h)).StoreUnsafe(ref dst, (nuint)(i + 4));
             }
-        }
-        else
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.Scalar);
-        }
-        for (; i < n; i++) Unsafe.Add(ref d, i) = ToSingle((ushort)Unsafe.Add(ref s, i));
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = ToSingle((ushort)Unsafe.Add(ref s, i));
     }
 
     /// <summary>Vectorized F32 -> F16 over <paramref name="src"/>.Length elements; bit-identical to the reference.</summary>

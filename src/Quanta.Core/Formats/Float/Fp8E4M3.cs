@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Quanta.Core.Simd;
 
 namespace Quanta.Core.Formats.Float;
@@ -52,16 +50,8 @@ public readonly struct Fp8E4M3 : IEquatable<Fp8E4M3>
     /// Scalar reference encode: round to nearest even; subnormals kept; |x| rounding above 448 (and +-inf)
     /// gives +-448 when <paramref name="saturate"/>, else NaN; NaN gives NaN with the input's sign.
     /// </summary>
-    public static byte Encode(float value, bool saturate = true)
-    {
-        uint w = BitConverter.SingleToUInt32Bits(value);
-        uint sign = (w >> 24) & 0x80u;
-        uint a = w & 0x7FFFFFFFu;
-        if (a > 0x7F800000u) return (byte)(sign | NaNBits);
-        uint code = MiniFloat.RoundMagnitude(a, 3, ExponentBias);   // +inf yields a huge code
-        if (code > MaxFiniteBits) code = saturate ? MaxFiniteBits : NaNBits;
-        return (byte)(sign | code);
-    }
+    public static byte Encode(float value, bool saturate = true) =>
+        Fp8Rows.Encode(value, saturate, 3, ExponentBias, MaxFiniteBits, NaNBits, NaNBits);
 
     private static float[] BuildTable()
     {
@@ -79,55 +69,17 @@ public readonly struct Fp8E4M3 : IEquatable<Fp8E4M3>
     }
 
     /// <summary>Scalar reference: <paramref name="dst"/>[i] = Encode(<paramref name="src"/>[i] / <paramref name="scale"/>).</summary>
-    public static void EncodeRow(ReadOnlySpan<float> src, float scale, Span<byte> dst, bool saturate = true)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = Encode(src[i] / scale, saturate);
-    }
+    public static void EncodeRow(ReadOnlySpan<float> src, float scale, Span<byte> dst, bool saturate = true) =>
+        Fp8Rows.EncodeRow<E4M3Traits>(src, scale, dst, saturate);
 
     /// <summary>Scalar reference: <paramref name="dst"/>[i] = Decode(<paramref name="src"/>[i]) * <paramref name="scale"/>.</summary>
-    public static void DecodeRowReference(ReadOnlySpan<byte> src, float scale, Span<float> dst)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = Decode(src[i]) * scale;
-    }
+    public static void DecodeRowReference(ReadOnlySpan<byte> src, float scale, Span<float> dst) =>
+        Fp8Rows.DecodeRowReference<E4M3Traits>(src, scale, dst);
 
     /// <summary>Vectorized <see cref="DecodeRowReference"/>, bit-identical to it (decoding is exact, then one
     /// F32 multiply by <paramref name="scale"/>).</summary>
-    public static void DecodeRow(ReadOnlySpan<byte> src, float scale, Span<float> dst)
-    {
-        int n = src.Length;
-        if (dst.Length < n) throw new ArgumentException("destination shorter than source", nameof(dst));
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.V512);
-            var vs = Vector512.Create(scale);
-            for (; i + 16 <= n; i += 16)
-                (Fp8Simd.E4M3Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref s, i))) * vs).StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.V256);
-            var vs = Vector256.Create(scale);
-            for (; i + 8 <= n; i += 8)
-                (Fp8Simd.E4M3Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref s, i))) * vs).StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.V128);
-            var vs = Vector128.Create(scale);
-            for (; i + 4 <= n; i += 4)
-                (Fp8Simd.E4M3Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref s, i))) * vs).StoreUnsafe(ref d, (nuint)i);
-        }
-        else
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.Scalar);
-        }
-        for (; i < n; i++) Unsafe.Add(ref d, i) = Decode(Unsafe.Add(ref s, i)) * scale;
-    }
+    public static void DecodeRow(ReadOnlySpan<byte> src, float scale, Span<float> dst) =>
+        Fp8Rows.DecodeRow<E4M3Traits>(src, scale, dst, DecodeRowName);
 
     /// <inheritdoc/>
     public bool Equals(Fp8E4M3 other) => Bits == other.Bits;

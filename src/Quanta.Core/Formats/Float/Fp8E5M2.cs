@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Quanta.Core.Simd;
 
 namespace Quanta.Core.Formats.Float;
@@ -57,16 +55,8 @@ public readonly struct Fp8E5M2 : IEquatable<Fp8E5M2>
     /// Scalar reference encode: round to nearest even; subnormals kept; |x| rounding above 57344 and +-inf
     /// give +-57344 when <paramref name="saturate"/>, else +-inf; NaN gives NaN (S.11111.10).
     /// </summary>
-    public static byte Encode(float value, bool saturate = true)
-    {
-        uint w = BitConverter.SingleToUInt32Bits(value);
-        uint sign = (w >> 24) & 0x80u;
-        uint a = w & 0x7FFFFFFFu;
-        if (a > 0x7F800000u) return (byte)(sign | NaNBits);
-        uint code = MiniFloat.RoundMagnitude(a, 2, ExponentBias);   // +inf yields a huge code
-        if (code > MaxFiniteBits) code = saturate ? MaxFiniteBits : InfinityBits;
-        return (byte)(sign | code);
-    }
+    public static byte Encode(float value, bool saturate = true) =>
+        Fp8Rows.Encode(value, saturate, 2, ExponentBias, MaxFiniteBits, InfinityBits, NaNBits);
 
     private static float[] BuildTable()
     {
@@ -84,55 +74,17 @@ public readonly struct Fp8E5M2 : IEquatable<Fp8E5M2>
     }
 
     /// <summary>Scalar reference: <paramref name="dst"/>[i] = Encode(<paramref name="src"/>[i] / <paramref name="scale"/>).</summary>
-    public static void EncodeRow(ReadOnlySpan<float> src, float scale, Span<byte> dst, bool saturate = true)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = Encode(src[i] / scale, saturate);
-    }
+    public static void EncodeRow(ReadOnlySpan<float> src, float scale, Span<byte> dst, bool saturate = true) =>
+        Fp8Rows.EncodeRow<E5M2Traits>(src, scale, dst, saturate);
 
     /// <summary>Scalar reference: <paramref name="dst"/>[i] = Decode(<paramref name="src"/>[i]) * <paramref name="scale"/>.</summary>
-    public static void DecodeRowReference(ReadOnlySpan<byte> src, float scale, Span<float> dst)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = Decode(src[i]) * scale;
-    }
+    public static void DecodeRowReference(ReadOnlySpan<byte> src, float scale, Span<float> dst) =>
+        Fp8Rows.DecodeRowReference<E5M2Traits>(src, scale, dst);
 
     /// <summary>Vectorized <see cref="DecodeRowReference"/>, bit-identical to it (decoding is exact, then one
     /// F32 multiply by <paramref name="scale"/>).</summary>
-    public static void DecodeRow(ReadOnlySpan<byte> src, float scale, Span<float> dst)
-    {
-        int n = src.Length;
-        if (dst.Length < n) throw new ArgumentException("destination shorter than source", nameof(dst));
-        ref byte s = ref MemoryMarshal.GetReference(src);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.V512);
-            var vs = Vector512.Create(scale);
-            for (; i + 16 <= n; i += 16)
-                (Fp8Simd.E5M2Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref s, i))) * vs).StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.V256);
-            var vs = Vector256.Create(scale);
-            for (; i + 8 <= n; i += 8)
-                (Fp8Simd.E5M2Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref s, i))) * vs).StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.V128);
-            var vs = Vector128.Create(scale);
-            for (; i + 4 <= n; i += 4)
-                (Fp8Simd.E5M2Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref s, i))) * vs).StoreUnsafe(ref d, (nuint)i);
-        }
-        else
-        {
-            KernelPaths.Record(DecodeRowName, SimdPath.Scalar);
-        }
-        for (; i < n; i++) Unsafe.Add(ref d, i) = Decode(Unsafe.Add(ref s, i)) * scale;
-    }
+    public static void DecodeRow(ReadOnlySpan<byte> src, float scale, Span<float> dst) =>
+        Fp8Rows.DecodeRow<E5M2Traits>(src, scale, dst, DecodeRowName);
 
     /// <inheritdoc/>
     public bool Equals(Fp8E5M2 other) => Bits == other.Bits;

@@ -9,38 +9,16 @@ namespace Quanta.Core.Formats.Gguf;
 /// dequantize_row_q4_0; <see cref="Dequantize"/> is its vectorized, bit-identical form.
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
-public sealed unsafe class Q4_0Codec : IRowCodec
+public sealed unsafe class Q4_0Codec : LegacyRowCodec
 {
     /// <summary>The shared instance.</summary>
     public static Q4_0Codec Instance { get; } = new();
 
-    /// <inheritdoc/>
-    public string Name => "Q4_0";
+    /// <summary>Creates the codec (stateless; <see cref="Instance"/> is the shared one).</summary>
+    public Q4_0Codec() : base(LegacyBlockOps<Q4_0Block>.Instance, "Q4_0") { }
 
     /// <inheritdoc/>
-    public int BlockSize => BlockQ4_0.Elements;
-
-    /// <inheritdoc/>
-    public long RowBytes(int n) => LegacyRows.RowBytes(n, BlockQ4_0.Bytes);
-
-    /// <inheritdoc/>
-    public void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst) => LegacyRows.Dequantize<Q4_0Block>(src, dst, reference: true);
-
-    /// <inheritdoc/>
-    public void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyRows.Dequantize<Q4_0Block>(src, dst, reference: false);
-
-    /// <inheritdoc/>
-    public void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = LegacyRows.Blocks(src.Length, dst.Length, BlockQ4_0.Bytes);
-        fixed (float* px = src)
-        fixed (byte* py = dst)
-        {
-            for (int ib = 0; ib < nb; ib++) QuantizeBlock(px + (nint)ib * 32, py + (nint)ib * BlockQ4_0.Bytes);
-        }
-    }
-
-    private static void QuantizeBlock(float* x, byte* y)
+    private protected override void QuantizeBlock(float* x, byte* y)
     {
         // d = (the value of largest magnitude, first one on ties) / -8, so that value maps to code 0
         float amax = 0f, max = 0f;

@@ -9,38 +9,16 @@ namespace Quanta.Core.Formats.Gguf;
 /// dequantize_row_q4_1; <see cref="Dequantize"/> is its vectorized, bit-identical form.
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
-public sealed unsafe class Q4_1Codec : IRowCodec
+public sealed unsafe class Q4_1Codec : LegacyRowCodec
 {
     /// <summary>The shared instance.</summary>
     public static Q4_1Codec Instance { get; } = new();
 
-    /// <inheritdoc/>
-    public string Name => "Q4_1";
+    /// <summary>Creates the codec (stateless; <see cref="Instance"/> is the shared one).</summary>
+    public Q4_1Codec() : base(LegacyBlockOps<Q4_1Block>.Instance, "Q4_1") { }
 
     /// <inheritdoc/>
-    public int BlockSize => BlockQ4_1.Elements;
-
-    /// <inheritdoc/>
-    public long RowBytes(int n) => LegacyRows.RowBytes(n, BlockQ4_1.Bytes);
-
-    /// <inheritdoc/>
-    public void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst) => LegacyRows.Dequantize<Q4_1Block>(src, dst, reference: true);
-
-    /// <inheritdoc/>
-    public void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyRows.Dequantize<Q4_1Block>(src, dst, reference: false);
-
-    /// <inheritdoc/>
-    public void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = LegacyRows.Blocks(src.Length, dst.Length, BlockQ4_1.Bytes);
-        fixed (float* px = src)
-        fixed (byte* py = dst)
-        {
-            for (int ib = 0; ib < nb; ib++) QuantizeBlock(px + (nint)ib * 32, py + (nint)ib * BlockQ4_1.Bytes);
-        }
-    }
-
-    private static void QuantizeBlock(float* x, byte* y)
+    private protected override void QuantizeBlock(float* x, byte* y)
     {
         float min = float.MaxValue, max = float.MinValue;
         for (int j = 0; j < 32; j++)

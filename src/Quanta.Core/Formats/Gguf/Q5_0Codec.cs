@@ -9,38 +9,16 @@ namespace Quanta.Core.Formats.Gguf;
 /// dequantize_row_q5_0; <see cref="Dequantize"/> is its vectorized, bit-identical form.
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
-public sealed unsafe class Q5_0Codec : IRowCodec
+public sealed unsafe class Q5_0Codec : LegacyRowCodec
 {
     /// <summary>The shared instance.</summary>
     public static Q5_0Codec Instance { get; } = new();
 
-    /// <inheritdoc/>
-    public string Name => "Q5_0";
+    /// <summary>Creates the codec (stateless; <see cref="Instance"/> is the shared one).</summary>
+    public Q5_0Codec() : base(LegacyBlockOps<Q5_0Block>.Instance, "Q5_0") { }
 
     /// <inheritdoc/>
-    public int BlockSize => BlockQ5_0.Elements;
-
-    /// <inheritdoc/>
-    public long RowBytes(int n) => LegacyRows.RowBytes(n, BlockQ5_0.Bytes);
-
-    /// <inheritdoc/>
-    public void DequantizeReference(ReadOnlySpan<byte> src, Span<float> dst) => LegacyRows.Dequantize<Q5_0Block>(src, dst, reference: true);
-
-    /// <inheritdoc/>
-    public void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyRows.Dequantize<Q5_0Block>(src, dst, reference: false);
-
-    /// <inheritdoc/>
-    public void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = LegacyRows.Blocks(src.Length, dst.Length, BlockQ5_0.Bytes);
-        fixed (float* px = src)
-        fixed (byte* py = dst)
-        {
-            for (int ib = 0; ib < nb; ib++) QuantizeBlock(px + (nint)ib * 32, py + (nint)ib * BlockQ5_0.Bytes);
-        }
-    }
-
-    private static void QuantizeBlock(float* x, byte* y)
+    private protected override void QuantizeBlock(float* x, byte* y)
     {
         float amax = 0f, max = 0f;
         for (int j = 0; j < 32; j++)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Quanta.Core.Formats.Float;
 using Quanta.Core.Kernels.Ops;
 using Quanta.Core.Simd;
 
@@ -114,7 +115,7 @@ public static class CausalAttention
         if (typeof(T) == typeof(Half))
         {
             ref ushort h = ref Unsafe.As<T, ushort>(ref Unsafe.AsRef(in block.Slice(offset, d)[0]));
-            HalfConversion.ToSingleUnchecked(ref h, ref MemoryMarshal.GetReference(conv), d);
+            F16Conversion.ToSingleRowUnchecked(ref h, ref MemoryMarshal.GetReference(conv), d);
             return ref MemoryMarshal.GetReference(conv);
         }
         throw new NotSupportedException($"KV element type {typeof(T)} is not supported (use float or Half).");

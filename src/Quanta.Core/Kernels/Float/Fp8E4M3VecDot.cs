@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Quanta.Core.Formats;
 using Quanta.Core.Formats.Float;
 using Quanta.Core.Simd;
@@ -41,129 +39,10 @@ public sealed class Fp8E4M3VecDot : IVecDotKernel
     public void QuantizeActivation(ReadOnlySpan<float> x, Span<byte> dst) => x.CopyTo(MemoryMarshal.Cast<byte, float>(dst));
 
     /// <inheritdoc/>
-    public float DotReference(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
-    {
-        float scale = BitConverter.ToSingle(weightRow);
-        var codes = weightRow.Slice(4, n);
-        var x = MemoryMarshal.Cast<byte, float>(activation)[..n];
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += (double)Fp8E4M3.Decode(codes[i]) * x[i];
-        return (float)(sum * scale);
-    }
+    public float DotReference(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n) =>
+        Fp8VecDotCore.DotReference<E4M3Traits>(weightRow, activation, n);
 
     /// <inheritdoc/>
-    public float Dot(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
-    {
-        if (n < 0 || weightRow.Length < WeightRowBytes(n) || activation.Length < ActivationRowBytes(n))
-            throw new ArgumentException("row spans shorter than n elements");
-        float scale = BitConverter.ToSingle(weightRow);
-        ref byte c = ref Unsafe.Add(ref MemoryMarshal.GetReference(weightRow), 4);
-        ref float x = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(activation));
-        if (Vector512.IsHardwareAccelerated) { KernelPaths.Record(KernelName, SimdPath.V512); return scale * Dot512(ref c, ref x, n); }
-        if (Vector256.IsHardwareAccelerated) { KernelPaths.Record(KernelName, SimdPath.V256); return scale * Dot256(ref c, ref x, n); }
-        if (Vector128.IsHardwareAccelerated) { KernelPaths.Record(KernelName, SimdPath.V128); return scale * Dot128(ref c, ref x, n); }
-        KernelPaths.Record(KernelName, SimdPath.Scalar);
-        return DotReference(weightRow, activation, n);
-    }
-
-    /// <summary>Exact scalar sum of Decode(c[i]) * x[i] over [from, to) (row tails).</summary>
-    private static float ScalarRange(ref byte c, ref float x, int from, int to)
-    {
-        float s = 0;
-        for (int i = from; i < to; i++) s += Fp8E4M3.Decode(Unsafe.Add(ref c, i)) * Unsafe.Add(ref x, i);
-        return s;
-    }
-
-    private static float Dot512(ref byte c, ref float x, int n)
-    {
-        // per iteration: 64 codes (one Vector512<byte>, checked for special codes) -> 4 accumulators of 16 lanes.
-        // No calls inside the loop, so the accumulators stay in registers.
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var mask = Vector512.Create((byte)0x7F);
-        int i = 0;
-        for (; i + 64 <= n; i += 64)
-        {
-            if (!Vector512.EqualsAny(Vector512.LoadUnsafe(ref c, (nuint)i) & mask, mask))
-            {
-                a0 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i))), Vector512.LoadUnsafe(ref x, (nuint)i), a0);
-                a1 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 16))), Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), a1);
-                a2 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 32))), Vector512.LoadUnsafe(ref x, (nuint)(i + 32)), a2);
-                a3 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Finite512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 48))), Vector512.LoadUnsafe(ref x, (nuint)(i + 48)), a3);
-            }
-            else
-            {
-                // rare: a chunk with inf/NaN codes takes the exact decode (compare and select per vector)
-                a0 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i))), Vector512.LoadUnsafe(ref x, (nuint)i), a0);
-                a1 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 16))), Vector512.LoadUnsafe(ref x, (nuint)(i + 16)), a1);
-                a2 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 32))), Vector512.LoadUnsafe(ref x, (nuint)(i + 32)), a2);
-                a3 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i + 48))), Vector512.LoadUnsafe(ref x, (nuint)(i + 48)), a3);
-            }
-        }
-        for (; i + 16 <= n; i += 16)
-            a0 = Vector512.MultiplyAddEstimate(Fp8Simd.E4M3Exact512(Fp8Simd.Load512(ref Unsafe.Add(ref c, i))), Vector512.LoadUnsafe(ref x, (nuint)i), a0);
-        float sum = Vector512.Sum((a0 + a1) + (a2 + a3));
-        return sum + ScalarRange(ref c, ref x, i, n);
-    }
-
-    private static float Dot256(ref byte c, ref float x, int n)
-    {
-        // per iteration: 32 codes (one Vector256<byte>, checked for special codes) -> 4 accumulators of 8 lanes.
-        // No calls inside the loop, so the accumulators stay in registers.
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var mask = Vector256.Create((byte)0x7F);
-        int i = 0;
-        for (; i + 32 <= n; i += 32)
-        {
-            if (!Vector256.EqualsAny(Vector256.LoadUnsafe(ref c, (nuint)i) & mask, mask))
-            {
-                a0 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i))), Vector256.LoadUnsafe(ref x, (nuint)i), a0);
-                a1 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 8))), Vector256.LoadUnsafe(ref x, (nuint)(i + 8)), a1);
-                a2 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 16))), Vector256.LoadUnsafe(ref x, (nuint)(i + 16)), a2);
-                a3 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Finite256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 24))), Vector256.LoadUnsafe(ref x, (nuint)(i + 24)), a3);
-            }
-            else
-            {
-                // rare: a chunk with inf/NaN codes takes the exact decode (compare and select per vector)
-                a0 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i))), Vector256.LoadUnsafe(ref x, (nuint)i), a0);
-                a1 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 8))), Vector256.LoadUnsafe(ref x, (nuint)(i + 8)), a1);
-                a2 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 16))), Vector256.LoadUnsafe(ref x, (nuint)(i + 16)), a2);
-                a3 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i + 24))), Vector256.LoadUnsafe(ref x, (nuint)(i + 24)), a3);
-            }
-        }
-        for (; i + 8 <= n; i += 8)
-            a0 = Vector256.MultiplyAddEstimate(Fp8Simd.E4M3Exact256(Fp8Simd.Load256(ref Unsafe.Add(ref c, i))), Vector256.LoadUnsafe(ref x, (nuint)i), a0);
-        float sum = Vector256.Sum((a0 + a1) + (a2 + a3));
-        return sum + ScalarRange(ref c, ref x, i, n);
-    }
-
-    private static float Dot128(ref byte c, ref float x, int n)
-    {
-        // per iteration: 16 codes (one Vector128<byte>, checked for special codes) -> 4 accumulators of 4 lanes.
-        // No calls inside the loop, so the accumulators stay in registers.
-        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var mask = Vector128.Create((byte)0x7F);
-        int i = 0;
-        for (; i + 16 <= n; i += 16)
-        {
-            if (!Vector128.EqualsAny(Vector128.LoadUnsafe(ref c, (nuint)i) & mask, mask))
-            {
-                a0 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i))), Vector128.LoadUnsafe(ref x, (nuint)i), a0);
-                a1 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 4))), Vector128.LoadUnsafe(ref x, (nuint)(i + 4)), a1);
-                a2 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 8))), Vector128.LoadUnsafe(ref x, (nuint)(i + 8)), a2);
-                a3 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Finite128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 12))), Vector128.LoadUnsafe(ref x, (nuint)(i + 12)), a3);
-            }
-            else
-            {
-                // rare: a chunk with inf/NaN codes takes the exact decode (compare and select per vector)
-                a0 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i))), Vector128.LoadUnsafe(ref x, (nuint)i), a0);
-                a1 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 4))), Vector128.LoadUnsafe(ref x, (nuint)(i + 4)), a1);
-                a2 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 8))), Vector128.LoadUnsafe(ref x, (nuint)(i + 8)), a2);
-                a3 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i + 12))), Vector128.LoadUnsafe(ref x, (nuint)(i + 12)), a3);
-            }
-        }
-        for (; i + 4 <= n; i += 4)
-            a0 = Vector128.MultiplyAddEstimate(Fp8Simd.E4M3Exact128(Fp8Simd.Load128(ref Unsafe.Add(ref c, i))), Vector128.LoadUnsafe(ref x, (nuint)i), a0);
-        float sum = Vector128.Sum((a0 + a1) + (a2 + a3));
-        return sum + ScalarRange(ref c, ref x, i, n);
-    }
+    public float Dot(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n) =>
+        Fp8VecDotCore.Dot<E4M3Traits>(weightRow, activation, n, KernelName);
 }

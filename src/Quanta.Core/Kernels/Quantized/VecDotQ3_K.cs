@@ -11,97 +11,74 @@ namespace Quanta.Core.Kernels.Quantized;
 /// 6-bit scales and remove the offset as 4·Σ_g sc_g·bsum_g, exact in integers; the float step acc += d·isum is
 /// shared, so <see cref="Dot"/> equals <see cref="DotReference"/> bit for bit.
 /// </summary>
-public sealed unsafe class VecDotQ3_K : IVecDotKernel
+public sealed unsafe class VecDotQ3_K : KQuantVecDotKernel
 {
     /// <summary>Shared stateless instance.</summary>
     public static readonly VecDotQ3_K Instance = new();
 
-    /// <inheritdoc/>
-    public WeightFormat Format => WeightFormat.Q3_K;
-    /// <inheritdoc/>
-    public string Name => "q3_k*q8_k";
-    /// <inheritdoc/>
-    public int BlockSize => 256;
-    /// <inheritdoc/>
-    public long WeightRowBytes(int n) => GgmlTypeInfo.RowBytes(GgmlType.Q3_K, n);
-    /// <inheritdoc/>
-    public int ActivationRowBytes(int n) => Q8KActivation.RowBytes(n);
-    /// <inheritdoc/>
-    public void QuantizeActivation(ReadOnlySpan<float> x, Span<byte> dst) => Q8KActivation.Quantize(x, dst);
+    /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
+    public VecDotQ3_K() : base(WeightFormat.Q3_K, "q3_k*q8_k", GgmlType.Q3_K, BlockQ3_K.Size) { }
 
     /// <inheritdoc/>
-    public float Dot(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    private protected override float DotBlocks(byte* wb, byte* ab, int nb, SimdPath path)
     {
-        SimdPath path = Q8KActivation.Path;
-        KernelPaths.Record(Name, path);
-        if (path == SimdPath.Scalar) return DotReference(weightRow, activation, n);
-        int nb = Q8KActivation.CheckDot(n, weightRow.Length, BlockQ3_K.Size, activation.Length);
         byte* u = stackalloc byte[256];      // unsigned 3-bit quants (value + 4) of one super-block
         short* sc = stackalloc short[16];    // signed scale per 16-group
         sbyte* sc8 = stackalloc sbyte[16];
         Vector128<byte> three = Vector128.Create((byte)3), one = Vector128.Create((byte)1);
         float acc = 0;
-        fixed (byte* wb = weightRow)
-        fixed (byte* ab = activation)
+        var x = (BlockQ3_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            var x = (BlockQ3_K*)wb;
-            var y = (BlockQ8_K*)ab;
-            for (int i = 0; i < nb; i++, x++, y++)
+            byte* q = x->Qs;
+            Vector128<byte> h0 = Vector128.Load(x->HMask), h1 = Vector128.Load(x->HMask + 16);
+            byte* uo = u;
+            int bit = 0;
+            for (int half = 0; half < 2; half++, q += 32)
             {
-                byte* q = x->Qs;
-                Vector128<byte> h0 = Vector128.Load(x->HMask), h1 = Vector128.Load(x->HMask + 16);
-                byte* uo = u;
-                int bit = 0;
-                for (int half = 0; half < 2; half++, q += 32)
+                Vector128<byte> q0 = Vector128.Load(q), q1 = Vector128.Load(q + 16);
+                for (int shift = 0; shift < 8; shift += 2, bit++, uo += 32)
                 {
-                    Vector128<byte> q0 = Vector128.Load(q), q1 = Vector128.Load(q + 16);
-                    for (int shift = 0; shift < 8; shift += 2, bit++, uo += 32)
-                    {
-                        ((Vector128.ShiftRightLogical(q0, shift) & three) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h0, bit) & one, 2)).Store(uo);
-                        ((Vector128.ShiftRightLogical(q1, shift) & three) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h1, bit) & one, 2)).Store(uo + 16);
-                    }
+                    ((Vector128.ShiftRightLogical(q0, shift) & three) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h0, bit) & one, 2)).Store(uo);
+                    ((Vector128.ShiftRightLogical(q1, shift) & three) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(h1, bit) & one, 2)).Store(uo + 16);
                 }
-                KQuantMath.UnpackQ3Scales(x->Scales, sc8);
-                for (int g = 0; g < 16; g++) sc[g] = sc8[g];
-                int isum = Q8KActivation.ScaledDot256(u, y->Qs, sc) - 4 * Q8KActivation.GroupSum(sc, y);
-                float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
-                acc += d * isum;
             }
+            KQuantMath.UnpackQ3Scales(x->Scales, sc8);
+            for (int g = 0; g < 16; g++) sc[g] = sc8[g];
+            int isum = Q8KActivation.ScaledDot256(u, y->Qs, sc) - 4 * Q8KActivation.GroupSum(sc, y);
+            float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
+            acc += d * isum;
         }
         return acc;
     }
 
     /// <inheritdoc/>
-    public float DotReference(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    private protected override float ReferenceBlocks(byte* wb, byte* ab, int nb)
     {
-        int nb = Q8KActivation.CheckDot(n, weightRow.Length, BlockQ3_K.Size, activation.Length);
         sbyte* sc8 = stackalloc sbyte[16];
         float acc = 0;
-        fixed (byte* wb = weightRow)
-        fixed (byte* ab = activation)
+        var x = (BlockQ3_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            var x = (BlockQ3_K*)wb;
-            var y = (BlockQ8_K*)ab;
-            for (int i = 0; i < nb; i++, x++, y++)
+            KQuantMath.UnpackQ3Scales(x->Scales, sc8);
+            int isum = 0;
+            for (int g = 0; g < 16; g++)
             {
-                KQuantMath.UnpackQ3Scales(x->Scales, sc8);
-                int isum = 0;
-                for (int g = 0; g < 16; g++)
+                int dot = 0;
+                for (int e = 16 * g; e < 16 * g + 16; e++)
                 {
-                    int dot = 0;
-                    for (int e = 16 * g; e < 16 * g + 16; e++)
-                    {
-                        // element e: half e/128, 2-bit field (e%128)/32, byte e%32
-                        int half = e / 128, j = (e % 128) / 32, l = e % 32;
-                        int q2 = (x->Qs[32 * half + l] >> (2 * j)) & 3;
-                        int h = (x->HMask[l] >> (4 * half + j)) & 1;
-                        dot += (q2 - (h != 0 ? 0 : 4)) * y->Qs[e];
-                    }
-                    isum += sc8[g] * dot;
+                    // element e: half e/128, 2-bit field (e%128)/32, byte e%32
+                    int half = e / 128, j = (e % 128) / 32, l = e % 32;
+                    int q2 = (x->Qs[32 * half + l] >> (2 * j)) & 3;
+                    int h = (x->HMask[l] >> (4 * half + j)) & 1;
+                    dot += (q2 - (h != 0 ? 0 : 4)) * y->Qs[e];
                 }
-                float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
-                acc += d * isum;
+                isum += sc8[g] * dot;
             }
+            float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
+            acc += d * isum;
         }
         return acc;
     }

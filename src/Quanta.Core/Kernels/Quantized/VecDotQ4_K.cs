@@ -12,71 +12,53 @@ namespace Quanta.Core.Kernels.Quantized;
 /// activation's bsums, and the float combination acc += d·isum; acc -= dmin·summ is done in the same order on
 /// every path, so <see cref="Dot"/> equals <see cref="DotReference"/> bit for bit.
 /// </summary>
-public sealed unsafe class VecDotQ4_K : IVecDotKernel
+public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
 {
     /// <summary>Shared stateless instance.</summary>
     public static readonly VecDotQ4_K Instance = new();
 
-    /// <inheritdoc/>
-    public WeightFormat Format => WeightFormat.Q4_K;
-    /// <inheritdoc/>
-    public string Name => "q4_k*q8_k";
-    /// <inheritdoc/>
-    public int BlockSize => 256;
-    /// <inheritdoc/>
-    public long WeightRowBytes(int n) => GgmlTypeInfo.RowBytes(GgmlType.Q4_K, n);
-    /// <inheritdoc/>
-    public int ActivationRowBytes(int n) => Q8KActivation.RowBytes(n);
-    /// <inheritdoc/>
-    public void QuantizeActivation(ReadOnlySpan<float> x, Span<byte> dst) => Q8KActivation.Quantize(x, dst);
+    /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
+    public VecDotQ4_K() : base(WeightFormat.Q4_K, "q4_k*q8_k", GgmlType.Q4_K, BlockQ4_K.Size) { }
 
     /// <inheritdoc/>
-    public float Dot(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    private protected override float DotBlocks(byte* wb, byte* ab, int nb, SimdPath path)
     {
-        SimdPath path = Q8KActivation.Path;
-        KernelPaths.Record(Name, path);
-        if (path == SimdPath.Scalar) return DotReference(weightRow, activation, n);
-        int nb = Q8KActivation.CheckDot(n, weightRow.Length, BlockQ4_K.Size, activation.Length);
         byte* u = stackalloc byte[256];    // unpacked 4-bit quants of one super-block
         short* sc = stackalloc short[16];  // scale per 16-group
         short* mn = stackalloc short[16];  // min per 16-group
         Vector128<byte> mask = Vector128.Create((byte)0x0F);
         float acc = 0;
-        fixed (byte* wb = weightRow)
-        fixed (byte* ab = activation)
+        var x = (BlockQ4_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            var x = (BlockQ4_K*)wb;
-            var y = (BlockQ8_K*)ab;
-            for (int i = 0; i < nb; i++, x++, y++)
+            for (int j = 0; j < 8; j++)
             {
-                for (int j = 0; j < 8; j++)
-                {
-                    KQuantMath.GetScaleMinK4(j, x->Scales, out byte s, out byte m);
-                    sc[2 * j] = sc[2 * j + 1] = s;
-                    mn[2 * j] = mn[2 * j + 1] = m;
-                }
-                int isum;
-                if (path == SimdPath.V512) isum = IntDot512(x->Qs, y->Qs, sc);
-                else if (path == SimdPath.V256) isum = IntDot256(x->Qs, y->Qs, sc);
-                else
-                {
-                    byte* q = x->Qs;
-                    for (int k = 0; k < 4; k++, q += 32)
-                    {
-                        Vector128<byte> a = Vector128.Load(q), b = Vector128.Load(q + 16);
-                        (a & mask).Store(u + 64 * k);
-                        (b & mask).Store(u + 64 * k + 16);
-                        Vector128.ShiftRightLogical(a, 4).Store(u + 64 * k + 32);
-                        Vector128.ShiftRightLogical(b, 4).Store(u + 64 * k + 48);
-                    }
-                    isum = Q8KActivation.ScaledDot256(u, y->Qs, sc);
-                }
-                int summ = Q8KActivation.GroupSum(mn, y);
-                float d = y->D * KQuantMath.Fp16ToFp32(x->D);
-                float dmin = y->D * KQuantMath.Fp16ToFp32(x->DMin);
-                acc += d * isum;
-                acc -= dmin * summ;
+                KQuantMath.GetScaleMinK4(j, x->Scales, out byte s, out byte m);
+                sc[2 * j] = sc[2 * j + 1] = s;
+                mn[2 * j] = mn[2 * j + 1] = m;
             }
+            int isum;
+            if (path == SimdPath.V512) isum = IntDot512(x->Qs, y->Qs, sc);
+            else if (path == SimdPath.V256) isum = IntDot256(x->Qs, y->Qs, sc);
+            else
+            {
+                byte* q = x->Qs;
+                for (int k = 0; k < 4; k++, q += 32)
+                {
+                    Vector128<byte> a = Vector128.Load(q), b = Vector128.Load(q + 16);
+                    (a & mask).Store(u + 64 * k);
+                    (b & mask).Store(u + 64 * k + 16);
+                    Vector128.ShiftRightLogical(a, 4).Store(u + 64 * k + 32);
+                    Vector128.ShiftRightLogical(b, 4).Store(u + 64 * k + 48);
+                }
+                isum = Q8KActivation.ScaledDot256(u, y->Qs, sc);
+            }
+            int summ = Q8KActivation.GroupSum(mn, y);
+            float d = y->D * KQuantMath.Fp16ToFp32(x->D);
+            float dmin = y->D * KQuantMath.Fp16ToFp32(x->DMin);
+            acc += d * isum;
+            acc -= dmin * summ;
         }
         return acc;
     }
@@ -119,33 +101,28 @@ public sealed unsafe class VecDotQ4_K : IVecDotKernel
     }
 
     /// <inheritdoc/>
-    public float DotReference(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    private protected override float ReferenceBlocks(byte* wb, byte* ab, int nb)
     {
-        int nb = Q8KActivation.CheckDot(n, weightRow.Length, BlockQ4_K.Size, activation.Length);
         float acc = 0;
-        fixed (byte* wb = weightRow)
-        fixed (byte* ab = activation)
+        var x = (BlockQ4_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            var x = (BlockQ4_K*)wb;
-            var y = (BlockQ8_K*)ab;
-            for (int i = 0; i < nb; i++, x++, y++)
+            int isum = 0, summ = 0;
+            for (int j = 0; j < 8; j++)
             {
-                int isum = 0, summ = 0;
-                for (int j = 0; j < 8; j++)
-                {
-                    KQuantMath.GetScaleMinK4(j, x->Scales, out byte s, out byte m);
-                    byte* q = x->Qs + 32 * (j / 2);
-                    int shift = 4 * (j % 2);
-                    int dot = 0;
-                    for (int l = 0; l < 32; l++) dot += ((q[l] >> shift) & 0xF) * y->Qs[32 * j + l];
-                    isum += s * dot;
-                    summ += m * (y->BSums[2 * j] + y->BSums[2 * j + 1]);
-                }
-                float d = y->D * KQuantMath.Fp16ToFp32(x->D);
-                float dmin = y->D * KQuantMath.Fp16ToFp32(x->DMin);
-                acc += d * isum;
-                acc -= dmin * summ;
+                KQuantMath.GetScaleMinK4(j, x->Scales, out byte s, out byte m);
+                byte* q = x->Qs + 32 * (j / 2);
+                int shift = 4 * (j % 2);
+                int dot = 0;
+                for (int l = 0; l < 32; l++) dot += ((q[l] >> shift) & 0xF) * y->Qs[32 * j + l];
+                isum += s * dot;
+                summ += m * (y->BSums[2 * j] + y->BSums[2 * j + 1]);
             }
+            float d = y->D * KQuantMath.Fp16ToFp32(x->D);
+            float dmin = y->D * KQuantMath.Fp16ToFp32(x->DMin);
+            acc += d * isum;
+            acc -= dmin * summ;
         }
         return acc;
     }

@@ -1,5 +1,4 @@
 using Quanta.Core.Formats;
-using Quanta.Core.Formats.Gguf;
 
 namespace Quanta.Core.Kernels.Quantized;
 
@@ -12,62 +11,11 @@ namespace Quanta.Core.Kernels.Quantized;
 /// ggml_vec_dot_q5_0_q8_0_generic as compiled for x86-64 with FMA.
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
-public sealed unsafe class VecDotQ5_0Q8_0 : IVecDotKernel
+public sealed class VecDotQ5_0Q8_0 : LegacyVecDotKernel
 {
-    private const string KernelName = "q5_0*q8_0";
-
     /// <summary>The shared instance.</summary>
     public static VecDotQ5_0Q8_0 Instance { get; } = new();
 
-    /// <inheritdoc/>
-    public WeightFormat Format => WeightFormat.Q5_0;
-
-    /// <inheritdoc/>
-    public string Name => KernelName;
-
-    /// <inheritdoc/>
-    public int BlockSize => 32;
-
-    /// <inheritdoc/>
-    public long WeightRowBytes(int n) => LegacyRows.RowBytes(n, BlockQ5_0.Bytes);
-
-    /// <inheritdoc/>
-    public int ActivationRowBytes(int n) => (int)LegacyRows.RowBytes(n, BlockQ8_0.Bytes);
-
-    /// <inheritdoc/>
-    public void QuantizeActivation(ReadOnlySpan<float> x, Span<byte> dst) => Q8Activation.QuantizeQ8_0(x, dst);
-
-    /// <inheritdoc/>
-    public float Dot(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
-    {
-        int nb = Check(weightRow, activation, n);
-        fixed (byte* w = weightRow)
-        fixed (byte* a = activation)
-            return LegacyDot<Q5_0Block>.Dot(w, a, nb, KernelName);
-    }
-
-    /// <inheritdoc/>
-    public float DotReference(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
-    {
-        int nb = Check(weightRow, activation, n);
-        fixed (byte* w = weightRow)
-        fixed (byte* a = activation)
-            return LegacyDot<Q5_0Block>.Reference(w, a, nb);
-    }
-
-    /// <summary>Runs one named SIMD path (tests cover every path on one machine); the path must be supported.</summary>
-    internal float DotPath(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n, Simd.SimdPath path, bool portable128)
-    {
-        int nb = Check(weightRow, activation, n);
-        fixed (byte* w = weightRow)
-        fixed (byte* a = activation)
-            return LegacyDot<Q5_0Block>.DotPath(w, a, nb, path, portable128);
-    }
-
-    private static int Check(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
-    {
-        int nb = LegacyRows.Blocks(n, weightRow.Length, BlockQ5_0.Bytes);
-        LegacyRows.Blocks(n, activation.Length, BlockQ8_0.Bytes);
-        return nb;
-    }
+    /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
+    public VecDotQ5_0Q8_0() : base(LegacyBlockOps<Q5_0Block>.Instance, WeightFormat.Q5_0, "q5_0*q8_0") { }
 }

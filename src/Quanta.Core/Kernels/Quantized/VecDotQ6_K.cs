@@ -12,68 +12,50 @@ namespace Quanta.Core.Kernels.Quantized;
 /// (Σ_g sc_g · 32 · bsum_g), which is exact in integers; the float step acc += d·isum is the same on every path,
 /// so <see cref="Dot"/> equals <see cref="DotReference"/> bit for bit.
 /// </summary>
-public sealed unsafe class VecDotQ6_K : IVecDotKernel
+public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
 {
     /// <summary>Shared stateless instance.</summary>
     public static readonly VecDotQ6_K Instance = new();
 
-    /// <inheritdoc/>
-    public WeightFormat Format => WeightFormat.Q6_K;
-    /// <inheritdoc/>
-    public string Name => "q6_k*q8_k";
-    /// <inheritdoc/>
-    public int BlockSize => 256;
-    /// <inheritdoc/>
-    public long WeightRowBytes(int n) => GgmlTypeInfo.RowBytes(GgmlType.Q6_K, n);
-    /// <inheritdoc/>
-    public int ActivationRowBytes(int n) => Q8KActivation.RowBytes(n);
-    /// <inheritdoc/>
-    public void QuantizeActivation(ReadOnlySpan<float> x, Span<byte> dst) => Q8KActivation.Quantize(x, dst);
+    /// <summary>Creates the kernel (stateless; <see cref="Instance"/> is the shared one).</summary>
+    public VecDotQ6_K() : base(WeightFormat.Q6_K, "q6_k*q8_k", GgmlType.Q6_K, BlockQ6_K.Size) { }
 
     /// <inheritdoc/>
-    public float Dot(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    private protected override float DotBlocks(byte* wb, byte* ab, int nb, SimdPath path)
     {
-        SimdPath path = Q8KActivation.Path;
-        KernelPaths.Record(Name, path);
-        if (path == SimdPath.Scalar) return DotReference(weightRow, activation, n);
-        int nb = Q8KActivation.CheckDot(n, weightRow.Length, BlockQ6_K.Size, activation.Length);
         byte* u = stackalloc byte[256];    // unpacked unsigned 6-bit quants of one super-block
         short* sc = stackalloc short[16];  // signed scale per 16-group
         Vector128<byte> mask = Vector128.Create((byte)0x0F), three = Vector128.Create((byte)3);
         float acc = 0;
-        fixed (byte* wb = weightRow)
-        fixed (byte* ab = activation)
+        var x = (BlockQ6_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            var x = (BlockQ6_K*)wb;
-            var y = (BlockQ8_K*)ab;
-            for (int i = 0; i < nb; i++, x++, y++)
+            for (int g = 0; g < 16; g++) sc[g] = x->Scales[g];
+            int udot;
+            if (path == SimdPath.V512) udot = IntDot512(x->Ql, x->Qh, y->Qs, sc);
+            else if (path == SimdPath.V256) udot = IntDot256(x->Ql, x->Qh, y->Qs, sc);
+            else
             {
-                for (int g = 0; g < 16; g++) sc[g] = x->Scales[g];
-                int udot;
-                if (path == SimdPath.V512) udot = IntDot512(x->Ql, x->Qh, y->Qs, sc);
-                else if (path == SimdPath.V256) udot = IntDot256(x->Ql, x->Qh, y->Qs, sc);
-                else
+                byte* ql = x->Ql;
+                byte* qh = x->Qh;
+                byte* uo = u;
+                for (int half = 0; half < 2; half++, ql += 64, qh += 32, uo += 128)
                 {
-                    byte* ql = x->Ql;
-                    byte* qh = x->Qh;
-                    byte* uo = u;
-                    for (int half = 0; half < 2; half++, ql += 64, qh += 32, uo += 128)
+                    for (int h = 0; h < 32; h += 16)
                     {
-                        for (int h = 0; h < 32; h += 16)
-                        {
-                            Vector128<byte> a = Vector128.Load(ql + h), b = Vector128.Load(ql + 32 + h), hb = Vector128.Load(qh + h);
-                            ((a & mask) | Vector128.ShiftLeft(hb & three, 4)).Store(uo + h);
-                            ((b & mask) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 2) & three, 4)).Store(uo + 32 + h);
-                            (Vector128.ShiftRightLogical(a, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 4) & three, 4)).Store(uo + 64 + h);
-                            (Vector128.ShiftRightLogical(b, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 6), 4)).Store(uo + 96 + h);
-                        }
+                        Vector128<byte> a = Vector128.Load(ql + h), b = Vector128.Load(ql + 32 + h), hb = Vector128.Load(qh + h);
+                        ((a & mask) | Vector128.ShiftLeft(hb & three, 4)).Store(uo + h);
+                        ((b & mask) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 2) & three, 4)).Store(uo + 32 + h);
+                        (Vector128.ShiftRightLogical(a, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 4) & three, 4)).Store(uo + 64 + h);
+                        (Vector128.ShiftRightLogical(b, 4) | Vector128.ShiftLeft(Vector128.ShiftRightLogical(hb, 6), 4)).Store(uo + 96 + h);
                     }
-                    udot = Q8KActivation.ScaledDot256(u, y->Qs, sc);
                 }
-                int isum = udot - 32 * Q8KActivation.GroupSum(sc, y);
-                float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
-                acc += d * isum;
+                udot = Q8KActivation.ScaledDot256(u, y->Qs, sc);
             }
+            int isum = udot - 32 * Q8KActivation.GroupSum(sc, y);
+            float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
+            acc += d * isum;
         }
         return acc;
     }
@@ -125,35 +107,30 @@ public sealed unsafe class VecDotQ6_K : IVecDotKernel
     }
 
     /// <inheritdoc/>
-    public float DotReference(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    private protected override float ReferenceBlocks(byte* wb, byte* ab, int nb)
     {
-        int nb = Q8KActivation.CheckDot(n, weightRow.Length, BlockQ6_K.Size, activation.Length);
         float acc = 0;
-        fixed (byte* wb = weightRow)
-        fixed (byte* ab = activation)
+        var x = (BlockQ6_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            var x = (BlockQ6_K*)wb;
-            var y = (BlockQ8_K*)ab;
-            for (int i = 0; i < nb; i++, x++, y++)
+            int isum = 0;
+            for (int g = 0; g < 16; g++)
             {
-                int isum = 0;
-                for (int g = 0; g < 16; g++)
+                int dot = 0;
+                for (int e = 16 * g; e < 16 * g + 16; e++)
                 {
-                    int dot = 0;
-                    for (int e = 16 * g; e < 16 * g + 16; e++)
-                    {
-                        // element e: half e/128, position l = e%32 within quarter r = (e%128)/32
-                        int half = e / 128, r = (e % 128) / 32, l = e % 32;
-                        byte lb = x->Ql[64 * half + l + 32 * (r & 1)];
-                        int lo = (r < 2) ? lb & 0xF : lb >> 4;
-                        int hi = (x->Qh[32 * half + l] >> (2 * r)) & 3;
-                        dot += ((lo | (hi << 4)) - 32) * y->Qs[e];
-                    }
-                    isum += x->Scales[g] * dot;
+                    // element e: half e/128, position l = e%32 within quarter r = (e%128)/32
+                    int half = e / 128, r = (e % 128) / 32, l = e % 32;
+                    byte lb = x->Ql[64 * half + l + 32 * (r & 1)];
+                    int lo = (r < 2) ? lb & 0xF : lb >> 4;
+                    int hi = (x->Qh[32 * half + l] >> (2 * r)) & 3;
+                    dot += ((lo | (hi << 4)) - 32) * y->Qs[e];
                 }
-                float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
-                acc += d * isum;
+                isum += x->Scales[g] * dot;
             }
+            float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
+            acc += d * isum;
         }
         return acc;
     }
