@@ -44,7 +44,7 @@ public sealed class DecoderWorkspace
         foreach (WeightMatrix m in weights.Matrices)
             scratch = Math.Max(scratch, MatMulDriver.ScratchBytes(m.Kernel, maxChunk, m.Cols));
         MatMulScratch = new byte[checked((int)scratch)];
-        Rope = new RopeCache(config.Rope, maxPositions, weights.RopeFrequencyFactors);
+        Rope = new GgmlRopeTables(config.Rope, maxPositions, weights.RopeFrequencyFactors);
     }
 
     /// <summary>Most tokens per forward call.</summary>
@@ -57,7 +57,7 @@ public sealed class DecoderWorkspace
     public WorkerPool Pool { get; }
 
     /// <summary>RoPE tables for positions [0, MaxPositions).</summary>
-    public RopeCache Rope { get; }
+    public GgmlRopeTables Rope { get; }
 
     internal readonly float[] X;      // [MaxChunk, dim]   residual stream
     internal readonly float[] Xn;     // [MaxChunk, dim]   normalized input of a sub-layer (and of the output head)
