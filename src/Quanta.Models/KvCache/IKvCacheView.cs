@@ -1,0 +1,46 @@
+using Quanta.Core.Kernels.Attention;
+
+namespace Quanta.Models.KvCache;
+
+/// <summary>
+/// What a model sees of one sequence's KV cache: per layer, a store for K/V rows by position and attention over the
+/// positions written so far. Models never see requests, block tables or other sequences; a contiguous cache
+/// (<see cref="ContiguousKvCache"/>) and the engine's paged cache implement the same view.
+/// <para>Contract: keys/values are rows of KvHeads·HeadDim floats (heads contiguous, [KvHeads, HeadDim]).
+/// <see cref="Write"/> stores rows for positions [startPos, startPos + count) of a layer (converting to the storage
+/// type, e.g. F16); the implementation must make room (allocate blocks) for those positions or throw.
+/// <see cref="AttendRow"/> runs <see cref="CausalAttention.ForwardRow{T, TView}"/> over positions [0, length) of the layer
+/// through an <see cref="IKvView{T}"/> of the implementation's block layout; it only reads, so it may be called
+/// concurrently for different rows (with separate scratch). Neither method allocates managed memory.</para>
+/// </summary>
+public interface IKvCacheView
+{
+    /// <summary>Layers stored.</summary>
+    int Layers { get; }
+
+    /// <summary>Key/value heads per position.</summary>
+    int KvHeads { get; }
+
+    /// <summary>Elements per head.</summary>
+    int HeadDim { get; }
+
+    /// <summary>Most positions this view can hold.</summary>
+    int Capacity { get; }
+
+    /// <summary>Positions per storage block (a contiguous cache is one block of <see cref="Capacity"/>).</summary>
+    int BlockSize { get; }
+
+    /// <summary>
+    /// Stores K and V for positions [startPos, startPos + count) of <paramref name="layer"/>. keys and values are
+    /// [count, KvHeads·HeadDim] with row stride KvHeads·HeadDim.
+    /// </summary>
+    void Write(int layer, int startPos, int count, ReadOnlySpan<float> keys, ReadOnlySpan<float> values);
+
+    /// <summary>
+    /// Attention of one query row (query head <paramref name="head"/> of the token at <paramref name="position"/>,
+    /// qRow and outRow [HeadDim]) over positions [0, <paramref name="length"/>) of <paramref name="layer"/>;
+    /// scratch holds <see cref="CausalAttention.ScratchLength"/>(length, HeadDim) floats.
+    /// </summary>
+    void AttendRow(int layer, int length, ReadOnlySpan<float> qRow, int position, int head, in AttentionParameters parameters,
+        Span<float> outRow, Span<float> scratch);
+}
