@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Quanta.Engine.Sampling;
+
+/// <summary>
+/// One pass that gives the softmax normalizer Z = Σ exp(z[i]) with z[i] = (x[i] − max)·scale, and the mass above
+/// each of <see cref="Levels"/> fixed cut-offs: mass[j] = Σ exp(z[i]) over z[i] ≥ −<see cref="Gaps"/>[j].
+/// Top-p uses it to find a logit threshold below which no kept token can lie (the largest cut whose mass already
+/// reaches p·Z), so only the tokens above it need an exact selection. Shapes: x is [n]; mass is [Levels].
+/// Requires scale &gt; 0 and x[i] ≤ max; −∞ contributes 0. SIMD and scalar agree within float exp/summation rounding.
+/// </summary>
+internal static class ThresholdMass
+{
+    /// <summary>Number of cut-offs.</summary>
+    public const int Levels = 8;
+
+    /// <summary>Cut-offs in scaled-logit units below the maximum, increasing (probability ratios e^-0.5 … e^-32).</summary>
+    public static ReadOnlySpan<float> Gaps => [0.5f, 1f, 2f, 4f, 8f, 12f, 18f, 32f];
+
+    /// <summary>SIMD dispatch: Vector512 → Vector256 → Vector128 → scalar. Returns Z.</summary>
+    public static double Compute(ReadOnlySpan<float> x, float max, float scale, Span<double> mass)
+    {
+        if (mass.Length < Levels) throw new ArgumentException("Mass buffer is too short.", nameof(mass));
+        int n = x.Length;
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ReadOnlySpan<float> gaps = Gaps;
+        int i = 0;
+        double total = 0;
+        mass[..Levels].Clear();
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var m = Vector512.Create(max);
+            var sc = Vector512.Create(scale);
+            Span<Vector512<float>> cut = stackalloc Vector512<float>[Levels];
+            Span<Vector512<float>> acc = stackalloc Vector512<float>[Levels];
+            for (int j = 0; j < Levels; j++) { cut[j] = Vector512.Create(-gaps[j]); acc[j] = Vector512<float>.Zero; }
+            var all = Vector512<float>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var z = (Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * sc;
+                var e = Vector512.Exp(z);
+                all += e;
+                for (int j = 0; j < Levels; j++) acc[j] += Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(z, cut[j]), e, Vector512<float>.Zero);
+            }
+            total += Vector512.Sum(all);
+            for (int j = 0; j < Levels; j++) mass[j] += Vector512.Sum(acc[j]);
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= 8)
+        {
+            var m = Vector256.Create(max);
+            var sc = Vector256.Create(scale);
+            Span<Vector256<float>> cut = stackalloc Vector256<float>[Levels];
+            Span<Vector256<float>> acc = stackalloc Vector256<float>[Levels];
+            for (int j = 0; j < Levels; j++) { cut[j] = Vector256.Create(-gaps[j]); acc[j] = Vector256<float>.Zero; }
+            var all = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var z = (Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * sc;
+                var e = Vector256.Exp(z);
+                all += e;
+                for (int j = 0; j < Levels; j++) acc[j] += Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, cut[j]), e, Vector256<float>.Zero);
+            }
+            total += Vector256.Sum(all);
+            for (int j = 0; j < Levels; j++) mass[j] += Vector256.Sum(acc[j]);
+        }
+        if (Vector128.IsHardwareAccelerated && n - i >= 4)
+        {
+            var m = Vector128.Create(max);
+            var sc = Vector128.Create(scale);
+            Span<Vector128<float>> cut = stackalloc Vector128<float>[Levels];
+            Span<Vector128<float>> acc = stackalloc Vector128<float>[Levels];
+            for (int j = 0; j < Levels; j++) { cut[j] = Vector128.Create(-gaps[j]); acc[j] = Vector128<float>.Zero; }
+            var all = Vector128<float>.Zero;
+            for (; i <= n - 4; i += 4)
+            {
+                var z = (Vector128.LoadUnsafe(ref xs, (nuint)i) - m) * sc;
+                var e = Vector128.Exp(z);
+                all += e;
+                for (int j = 0; j < Levels; j++) acc[j] += Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(z, cut[j]), e, Vector128<float>.Zero);
+            }
+            total += Vector128.Sum(all);
+            for (int j = 0; j < Levels; j++) mass[j] += Vector128.Sum(acc[j]);
+        }
+        return total + ScalarTail(x, i, max, scale, mass);
+    }
+
+    /// <summary>Scalar reference: sequential <see cref="MathF.Exp"/>, sums in double.</summary>
+    public static double ComputeReference(ReadOnlySpan<float> x, float max, float scale, Span<double> mass)
+    {
+        if (mass.Length < Levels) throw new ArgumentException("Mass buffer is too short.", nameof(mass));
+        mass[..Levels].Clear();
+        return ScalarTail(x, 0, max, scale, mass);
+    }
+
+    private static double ScalarTail(ReadOnlySpan<float> x, int start, float max, float scale, Span<double> mass)
+    {
+        ReadOnlySpan<float> gaps = Gaps;
+        double total = 0;
+        for (int i = start; i < x.Length; i++)
+        {
+            float z = (x[i] - max) * scale;
+            float e = MathF.Exp(z);
+            total += e;
+            for (int j = 0; j < Levels; j++) if (z >= -gaps[j]) mass[j] += e;
+        }
+        return total;
+    }
+}
