@@ -36,7 +36,7 @@ internal static class ChunkedExp
                 var acc = Vector512<float>.Zero;
                 for (int i = c * ChunkSize, end = i + ChunkSize; i < end; i += 16)
                 {
-                    var e = Vector512.Exp((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * sc);
+                    var e = FastExp.Exp((Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * sc);
                     e.StoreUnsafe(ref ws, (nuint)i);
                     acc += e;
                 }
@@ -52,7 +52,7 @@ internal static class ChunkedExp
                 var acc = Vector256<float>.Zero;
                 for (int i = c * ChunkSize, end = i + ChunkSize; i < end; i += 8)
                 {
-                    var e = Vector256.Exp((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * sc);
+                    var e = FastExp.Exp((Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * sc);
                     e.StoreUnsafe(ref ws, (nuint)i);
                     acc += e;
                 }
@@ -68,7 +68,7 @@ internal static class ChunkedExp
                 var acc = Vector128<float>.Zero;
                 for (int i = c * ChunkSize, end = i + ChunkSize; i < end; i += 4)
                 {
-                    var e = Vector128.Exp((Vector128.LoadUnsafe(ref xs, (nuint)i) - m) * sc);
+                    var e = FastExp.Exp((Vector128.LoadUnsafe(ref xs, (nuint)i) - m) * sc);
                     e.StoreUnsafe(ref ws, (nuint)i);
                     acc += e;
                 }

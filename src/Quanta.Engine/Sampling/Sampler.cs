@@ -23,7 +23,7 @@ namespace Quanta.Engine.Sampling;
 public sealed class Sampler
 {
     /// <summary>Largest top-k served by the heap; larger k use quickselect on the compacted vocabulary.</summary>
-    internal const int HeapTopKLimit = 256;
+    internal const int HeapTopKLimit = 4096;
 
     private readonly SamplingParameters _p;
     private readonly int _vocab;
@@ -205,19 +205,25 @@ public sealed class Sampler
         {
             if (m < 0)
             {
-                double z = ThresholdMass.Compute(v, max, invT, _mass);
+                // Coarse cut-offs, then one pass refining between the last failing and the first passing level.
+                Span<float> gaps = stackalloc float[ThresholdMass.Levels];
+                ThresholdMass.Gaps.CopyTo(gaps);
+                double z = ThresholdMass.Compute(v, max, invT, gaps, _mass);
                 double need = topP * z;
-                float threshold = -float.MaxValue;
-                ReadOnlySpan<float> gaps = ThresholdMass.Gaps;
-                for (int j = 0; j < ThresholdMass.Levels; j++)
+                float gap = float.NaN, below = 0f;
+                for (int round = 0; round < 2; round++)
                 {
+                    int j = 0;
                     // Any cut whose mass reaches p·Z bounds the kept set from below; the margin absorbs rounding.
-                    if (_mass[j] >= need * (1 + 1e-5))
-                    {
-                        threshold = max - gaps[j] * temperature;
-                        break;
-                    }
+                    while (j < ThresholdMass.Levels && !(_mass[j] >= need * (1 + 1e-5))) j++;
+                    if (j == ThresholdMass.Levels) break;
+                    if (j > 0) below = gaps[j - 1];
+                    gap = gaps[j];
+                    if (round == 1 || gap - below <= 1e-3f) break;
+                    for (int i = 0; i < ThresholdMass.Levels; i++) gaps[i] = below + (gap - below) * (i + 1) / ThresholdMass.Levels;
+                    ThresholdMass.Compute(v, max, invT, gaps, _mass);
                 }
+                float threshold = float.IsNaN(gap) ? -float.MaxValue : max - gap * temperature;
                 // min-p keeps a best-first prefix, so intersecting it with the top-p prefix is compacting above
                 // the higher of the two thresholds (top-p still measures p against the full normalizer z).
                 if (minP > 0f) threshold = MathF.Max(threshold, MinPThreshold(max, temperature, minP));

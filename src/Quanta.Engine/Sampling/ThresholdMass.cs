@@ -5,9 +5,10 @@ namespace Quanta.Engine.Sampling;
 
 /// <summary>
 /// One pass that gives the softmax normalizer Z = Σ exp(z[i]) with z[i] = (x[i] − max)·scale, and the mass above
-/// each of <see cref="Levels"/> fixed cut-offs: mass[j] = Σ exp(z[i]) over z[i] ≥ −<see cref="Gaps"/>[j].
+/// each of <see cref="Levels"/> cut-offs: mass[j] = Σ exp(z[i]) over z[i] ≥ −gaps[j] (<see cref="Gaps"/> is the
+/// default coarse set; a caller refines between two levels with a second pass).
 /// Top-p uses it to find a logit threshold below which no kept token can lie (the largest cut whose mass already
-/// reaches p·Z), so only the tokens above it need an exact selection. Shapes: x is [n]; mass is [Levels].
+/// reaches p·Z), so only the tokens above it need an exact selection. Shapes: x is [n]; gaps and mass are [Levels].
 /// Requires scale &gt; 0 and x[i] ≤ max; −∞ contributes 0. SIMD and scalar agree within float exp/summation rounding.
 /// </summary>
 internal static class ThresholdMass
@@ -19,12 +20,12 @@ internal static class ThresholdMass
     public static ReadOnlySpan<float> Gaps => [0.5f, 1f, 2f, 4f, 8f, 12f, 18f, 32f];
 
     /// <summary>SIMD dispatch: Vector512 → Vector256 → Vector128 → scalar. Returns Z.</summary>
-    public static double Compute(ReadOnlySpan<float> x, float max, float scale, Span<double> mass)
+    public static double Compute(ReadOnlySpan<float> x, float max, float scale, ReadOnlySpan<float> gaps, Span<double> mass)
     {
+        if (gaps.Length < Levels) throw new ArgumentException("Need one gap per level.", nameof(gaps));
         if (mass.Length < Levels) throw new ArgumentException("Mass buffer is too short.", nameof(mass));
         int n = x.Length;
         ref float xs = ref MemoryMarshal.GetReference(x);
-        ReadOnlySpan<float> gaps = Gaps;
         int i = 0;
         double total = 0;
         mass[..Levels].Clear();
@@ -38,13 +39,13 @@ internal static class ThresholdMass
             var all = Vector512<float>.Zero;
             for (; i <= n - 16; i += 16)
             {
+                if ((i & (FlushEvery - 1)) == 0 && i > 0) Flush(ref all, acc, ref total, mass);
                 var z = (Vector512.LoadUnsafe(ref xs, (nuint)i) - m) * sc;
-                var e = Vector512.Exp(z);
+                var e = FastExp.Exp(z);
                 all += e;
                 for (int j = 0; j < Levels; j++) acc[j] += Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(z, cut[j]), e, Vector512<float>.Zero);
             }
-            total += Vector512.Sum(all);
-            for (int j = 0; j < Levels; j++) mass[j] += Vector512.Sum(acc[j]);
+            Flush(ref all, acc, ref total, mass);
         }
         if (Vector256.IsHardwareAccelerated && n - i >= 8)
         {
@@ -56,13 +57,13 @@ internal static class ThresholdMass
             var all = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
             {
+                if ((i & (FlushEvery - 1)) == 0 && i > 0) Flush(ref all, acc, ref total, mass);
                 var z = (Vector256.LoadUnsafe(ref xs, (nuint)i) - m) * sc;
-                var e = Vector256.Exp(z);
+                var e = FastExp.Exp(z);
                 all += e;
                 for (int j = 0; j < Levels; j++) acc[j] += Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, cut[j]), e, Vector256<float>.Zero);
             }
-            total += Vector256.Sum(all);
-            for (int j = 0; j < Levels; j++) mass[j] += Vector256.Sum(acc[j]);
+            Flush(ref all, acc, ref total, mass);
         }
         if (Vector128.IsHardwareAccelerated && n - i >= 4)
         {
@@ -74,28 +75,52 @@ internal static class ThresholdMass
             var all = Vector128<float>.Zero;
             for (; i <= n - 4; i += 4)
             {
+                if ((i & (FlushEvery - 1)) == 0 && i > 0) Flush(ref all, acc, ref total, mass);
                 var z = (Vector128.LoadUnsafe(ref xs, (nuint)i) - m) * sc;
-                var e = Vector128.Exp(z);
+                var e = FastExp.Exp(z);
                 all += e;
                 for (int j = 0; j < Levels; j++) acc[j] += Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(z, cut[j]), e, Vector128<float>.Zero);
             }
-            total += Vector128.Sum(all);
-            for (int j = 0; j < Levels; j++) mass[j] += Vector128.Sum(acc[j]);
+            Flush(ref all, acc, ref total, mass);
         }
-        return total + ScalarTail(x, i, max, scale, mass);
+        return total + ScalarTail(x, i, max, scale, gaps, mass);
+    }
+
+    // Float lane sums are moved into double every FlushEvery elements so long rows keep ~1e-7 relative accuracy.
+    private const int FlushEvery = 1024;
+
+    private static void Flush(ref Vector512<float> all, Span<Vector512<float>> acc, ref double total, Span<double> mass)
+    {
+        total += Vector512.Sum(all);
+        all = Vector512<float>.Zero;
+        for (int j = 0; j < Levels; j++) { mass[j] += Vector512.Sum(acc[j]); acc[j] = Vector512<float>.Zero; }
+    }
+
+    private static void Flush(ref Vector256<float> all, Span<Vector256<float>> acc, ref double total, Span<double> mass)
+    {
+        total += Vector256.Sum(all);
+        all = Vector256<float>.Zero;
+        for (int j = 0; j < Levels; j++) { mass[j] += Vector256.Sum(acc[j]); acc[j] = Vector256<float>.Zero; }
+    }
+
+    private static void Flush(ref Vector128<float> all, Span<Vector128<float>> acc, ref double total, Span<double> mass)
+    {
+        total += Vector128.Sum(all);
+        all = Vector128<float>.Zero;
+        for (int j = 0; j < Levels; j++) { mass[j] += Vector128.Sum(acc[j]); acc[j] = Vector128<float>.Zero; }
     }
 
     /// <summary>Scalar reference: sequential <see cref="MathF.Exp"/>, sums in double.</summary>
-    public static double ComputeReference(ReadOnlySpan<float> x, float max, float scale, Span<double> mass)
+    public static double ComputeReference(ReadOnlySpan<float> x, float max, float scale, ReadOnlySpan<float> gaps, Span<double> mass)
     {
+        if (gaps.Length < Levels) throw new ArgumentException("Need one gap per level.", nameof(gaps));
         if (mass.Length < Levels) throw new ArgumentException("Mass buffer is too short.", nameof(mass));
         mass[..Levels].Clear();
-        return ScalarTail(x, 0, max, scale, mass);
+        return ScalarTail(x, 0, max, scale, gaps, mass);
     }
 
-    private static double ScalarTail(ReadOnlySpan<float> x, int start, float max, float scale, Span<double> mass)
+    private static double ScalarTail(ReadOnlySpan<float> x, int start, float max, float scale, ReadOnlySpan<float> gaps, Span<double> mass)
     {
-        ReadOnlySpan<float> gaps = Gaps;
         double total = 0;
         for (int i = start; i < x.Length; i++)
         {

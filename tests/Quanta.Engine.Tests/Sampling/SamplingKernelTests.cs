@@ -93,8 +93,10 @@ public sealed class SamplingKernelTests
             float scale = (float)(0.3 + rng.NextDouble() * 2);
             var mass = new double[ThresholdMass.Levels];
             var massRef = new double[ThresholdMass.Levels];
-            double z = ThresholdMass.Compute(x, max, scale, mass);
-            double zRef = ThresholdMass.ComputeReference(x, max, scale, massRef);
+            if (rng.Next(2) == 0) for (int j = 0; j < gaps.Length; j++) gaps[j] = (float)(rng.NextDouble() * 10);
+            else gaps = ThresholdMass.Gaps.ToArray();
+            double z = ThresholdMass.Compute(x, max, scale, gaps, mass);
+            double zRef = ThresholdMass.ComputeReference(x, max, scale, gaps, massRef);
             double zExact = 0;
             var exact = new double[ThresholdMass.Levels];
             for (int i = 0; i < n; i++)
