@@ -154,10 +154,10 @@ internal static class PlanCommand
                 o.WriteLine($"{x.Id,-5} {x.Quantity,-10} {x.Unit,-9} {"-",11} {F(x.Measured, "0.##"),11} {"-",8} {(x.Fitted ? "yes" : "no"),-4} skipped: {x.SkipReason}");
                 continue;
             }
-            o.WriteLine($"{x.Id,-5} {x.Quantity,-10} {x.Unit,-9} {F(x.Predicted, "0.##"),11} {F(x.Measured, "0.##"),11} {F(x.ErrorPercent, "+0.0;-0.0") + "%",8} {(x.Fitted ? "yes" : "no"),-4} {x.Detail}");
+            o.WriteLine($"{x.Id,-5} {x.Quantity,-10} {x.Unit,-9} {F(x.Predicted, "0.##"),11} {F(x.Measured, "0.##"),11} {F(x.ErrorPercent, "+0.0;-0.0") + "%",8} {(x.Fitted ? "yes" : "no"),-4} {x.Detail}{(x.Excluded != null ? $"; EXCLUDED from MAPE: {x.Excluded}" : "")}");
         }
         o.WriteLine();
-        o.WriteLine($"predicted {r.Predicted.Count()} of {r.Rows.Count} rows ({F(100 * r.Coverage, "0")}%); efficiency fit {e.FitDate} on {e.RowsUsed.Count} rows");
+        o.WriteLine($"predicted {r.Predicted.Count()} of {r.Rows.Count} rows ({F(100 * r.Coverage, "0")}%), {r.Predicted.Count(x => x.Excluded != null)} of them excluded from MAPE; efficiency fit {e.FitDate} on rows {string.Join(",", e.RowsUsed)}");
         foreach (string q in (string[])["throughput", "latency"])
         {
             var all = r.Mape(q, null); var fit = r.Mape(q, true); var held = r.Mape(q, false);
@@ -178,7 +178,7 @@ internal static class PlanCommand
             rows = r.Rows.Select(x => new
             {
                 id = x.Id, quantity = x.Quantity, unit = x.Unit, predicted = x.Predicted, measured = x.Measured,
-                error = x.ErrorPercent, fitted = x.Fitted, skipped = x.SkipReason, detail = x.Detail,
+                error = x.ErrorPercent, fitted = x.Fitted, skipped = x.SkipReason, excluded = x.Excluded, detail = x.Detail,
             }),
             summary = new { predicted = r.Predicted.Count(), total = r.Rows.Count, fit_date = e.FitDate, rows_used = e.RowsUsed, throughput = Summary("throughput"), latency = Summary("latency") },
         };

@@ -5,7 +5,8 @@ namespace Quanta.Planner.Catalogs;
 /// beam width, the precision submissions usually use, and its latency limits. Every figure cites <see cref="Source"/>.
 /// </summary>
 public sealed record BenchmarkSpec(string Id, string Model, string Source, double InputTokens = 0, double OutputTokens = 0,
-    string Precision = "fp16", int Beams = 1, double? TtftLimitS = null, double? TpotLimitS = null, double? E2eLimitS = null, double? LatencyLimitS = null);
+    string Precision = "fp16", int Beams = 1, double? TtftLimitS = null, double? TpotLimitS = null, double? E2eLimitS = null, double? LatencyLimitS = null,
+    string? PrecisionOnFp4Devices = null);
 
 /// <summary>The built-in benchmarks.json.</summary>
 public static class BenchmarkCatalog

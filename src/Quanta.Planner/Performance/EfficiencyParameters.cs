@@ -28,6 +28,12 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     /// <summary>File format tag.</summary>
     public string Format { get; init; } = "quanta-efficiency/1";
 
+    /// <summary>Why the rows were chosen (free text).</summary>
+    public string? WhyTheseRows { get; init; }
+
+    /// <summary>The command that reproduces the fit.</summary>
+    public string? RefitWith { get; init; }
+
     /// <summary>The parameters as a vector (for fitting), in constructor order.</summary>
     public double[] ToVector() => [EffBandwidth, EffComputePrefill, EffComputeDecode, StepOverheadS, EffComputeDense, ServerUtilization];
 

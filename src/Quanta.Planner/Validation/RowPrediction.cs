@@ -11,6 +11,9 @@ namespace Quanta.Planner.Validation;
 /// <param name="Detail">Device, tensor parallelism, precision, batch and what bounds it.</param>
 public sealed record RowPrediction(string Id, string Quantity, string Unit, double? Predicted, double? Measured, bool Fitted, string? SkipReason, string Detail)
 {
+    /// <summary>Why a predicted row is left out of the error summaries (shown, not averaged), or null.</summary>
+    public string? Excluded { get; init; }
+
     /// <summary>Signed error in percent: 100 x (predicted - measured) / measured.</summary>
     public double? ErrorPercent => Predicted is double p && Measured is double m && m != 0 ? 100 * (p - m) / m : null;
 }

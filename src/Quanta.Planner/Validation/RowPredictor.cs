@@ -12,8 +12,24 @@ namespace Quanta.Planner.Validation;
 /// </summary>
 public sealed partial class RowPredictor(DeviceCatalog devices, ModelCatalog models)
 {
-    /// <summary>Predicts row <paramref name="row"/> with efficiency parameters <paramref name="eff"/>.</summary>
+    /// <summary>
+    /// Predicts row <paramref name="row"/> with efficiency parameters <paramref name="eff"/>. Rows the model does not
+    /// describe are still predicted but marked excluded from the error summaries: user issue reports of an unresolved
+    /// performance problem (the planner predicts a tuned deployment; the engine settings are not stated) and
+    /// power-capped systems (power caps are not modelled).
+    /// </summary>
     public RowPrediction Predict(CalibrationRow row, EfficiencyParameters eff)
+    {
+        var p = PredictCore(row, eff);
+        if (p.SkipReason != null) return p;
+        if (row["kind"].StartsWith("Issue report", StringComparison.OrdinalIgnoreCase))
+            return p with { Excluded = "user issue report of an unresolved performance problem; engine settings (batch) not stated" };
+        if (row["accelerator"].Contains("power-capped", StringComparison.OrdinalIgnoreCase) || row["round"].Contains("MaxQ", StringComparison.OrdinalIgnoreCase))
+            return p with { Excluded = "power-capped (MaxQ) system; power caps are not modelled" };
+        return p;
+    }
+
+    private RowPrediction PredictCore(CalibrationRow row, EfficiencyParameters eff)
     {
         string metric = row["metric"];
         bool latency = metric.Contains("latency", StringComparison.OrdinalIgnoreCase);
@@ -33,7 +49,9 @@ public sealed partial class RowPredictor(DeviceCatalog devices, ModelCatalog mod
         if (model is null) return Skip($"model '{row["benchmark_model"]}' is not in the model catalog");
 
         string text = string.Join(" | ", row["extra"], row["scenario"], row["benchmark_model"], row["notes"]);
-        var precision = PrecisionIn(text) ?? (bench != null ? PrecisionInfo.Parse(bench.Precision) : Precision.Fp16);
+        var precision = PrecisionIn(text)
+            ?? (bench?.PrecisionOnFp4Devices is string p4 && device.Fp4Tflops.Value is not null ? PrecisionInfo.Parse(p4) : (Precision?)null)
+            ?? (bench != null ? PrecisionInfo.Parse(bench.Precision) : Precision.Fp16);
         bool server = row["scenario"].Contains("Server", StringComparison.OrdinalIgnoreCase);
         int accelerators = (int)(row.Number("num_accelerators") ?? 1);
 

@@ -14,7 +14,7 @@ public sealed record ValidationReport(IReadOnlyList<RowPrediction> Rows)
     /// <summary>MAPE of <paramref name="quantity"/> rows; <paramref name="fitted"/> null = all, true = fitting rows, false = held-out rows.</summary>
     public ErrorSummary Mape(string quantity, bool? fitted)
     {
-        var set = Predicted.Where(r => r.Quantity == quantity && (fitted is null || r.Fitted == fitted)).ToList();
+        var set = Predicted.Where(r => r.Excluded is null && r.Quantity == quantity && (fitted is null || r.Fitted == fitted)).ToList();
         return new ErrorSummary(set.Count == 0 ? double.NaN : set.Average(r => Math.Abs(r.ErrorPercent!.Value)), set.Count);
     }
 
