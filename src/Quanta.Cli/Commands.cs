@@ -8,5 +8,6 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return InspectCommand.Create();
+        yield return PlanCommand.Create();
     }
 }

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Quanta.Planner.Catalogs;
+
+namespace Quanta.Planner.Performance;
+
+/// <summary>
+/// The few physically meaningful efficiency parameters of the performance model, fitted on measured rows and stored
+/// in Catalog/efficiency.json with the fit date and the rows used.
+/// </summary>
+/// <param name="EffBandwidth">Achievable fraction of peak memory bandwidth (0..1).</param>
+/// <param name="EffComputePrefill">Achievable fraction of peak tensor throughput in prefill (large matrix products).</param>
+/// <param name="EffComputeDecode">Achievable fraction of peak tensor throughput in batched decode steps.</param>
+/// <param name="StepOverheadS">Fixed seconds per model step (kernel launches, scheduling, sampling).</param>
+/// <param name="EffComputeDense">Achievable fraction of peak tensor throughput for vision / recommendation models.</param>
+/// <param name="ServerUtilization">Fraction of its offline throughput a system sustains under Poisson arrivals with a tail-latency bound.</param>
+public sealed record EfficiencyParameters(double EffBandwidth, double EffComputePrefill, double EffComputeDecode, double StepOverheadS,
+    double EffComputeDense, double ServerUtilization)
+{
+    /// <summary>Date of the fit ("unfitted" for hand-set values).</summary>
+    public string FitDate { get; init; } = "unfitted";
+
+    /// <summary>Ids of the calibration rows the fit used.</summary>
+    public IReadOnlyList<string> RowsUsed { get; init; } = [];
+
+    /// <summary>How the fit was made.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>File format tag.</summary>
+    public string Format { get; init; } = "quanta-efficiency/1";
+
+    /// <summary>Why the rows were chosen (free text).</summary>
+    public string? WhyTheseRows { get; init; }
+
+    /// <summary>The command that reproduces the fit.</summary>
+    public string? RefitWith { get; init; }
+
+    /// <summary>The parameters as a vector (for fitting), in constructor order.</summary>
+    public double[] ToVector() => [EffBandwidth, EffComputePrefill, EffComputeDecode, StepOverheadS, EffComputeDense, ServerUtilization];
+
+    /// <summary>Parameters from a vector in constructor order.</summary>
+    public static EfficiencyParameters FromVector(IReadOnlyList<double> v) => new(v[0], v[1], v[2], v[3], v[4], v[5]);
+
+    /// <summary>The built-in fitted parameters (Catalog/efficiency.json).</summary>
+    public static EfficiencyParameters BuiltIn() => Parse(CatalogJson.BuiltIn("efficiency.json"), "built-in efficiency.json");
+
+    /// <summary>Reads parameters from a file of the efficiency.json format.</summary>
+    public static EfficiencyParameters Load(string path) =>
+        File.Exists(path) ? Parse(File.ReadAllText(path), path) : throw new FileNotFoundException($"efficiency file not found: {path}", path);
+
+    /// <summary>Parses an efficiency.json document; values outside their physical range are rejected.</summary>
+    public static EfficiencyParameters Parse(string json, string origin)
+    {
+        var e = CatalogJson.Parse<EfficiencyParameters>(json, origin);
+        foreach (double f in (double[])[e.EffBandwidth, e.EffComputePrefill, e.EffComputeDecode, e.EffComputeDense, e.ServerUtilization])
+            if (!(f > 0 && f <= 1)) throw new InvalidDataException($"{origin}: efficiencies must lie in (0, 1]");
+        if (!(e.StepOverheadS >= 0)) throw new InvalidDataException($"{origin}: step_overhead_s must be >= 0");
+        return e;
+    }
+
+    /// <summary>The document text (snake_case JSON).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, CatalogJson.Options);
+}
