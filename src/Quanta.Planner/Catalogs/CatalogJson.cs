@@ -1,9 +1,8 @@
-using System.Resources;
 using System.Text.Json;
 
 namespace Quanta.Planner.Catalogs;
 
-/// <summary>Reads the built-in catalog files (embedded through Catalog/CatalogData.resx) and user files of the same format.</summary>
+/// <summary>Reads the built-in catalog files (Catalog/*.json, embedded as resources) and user files of the same format.</summary>
 internal static class CatalogJson
 {
     public static readonly JsonSerializerOptions Options = new()
@@ -15,12 +14,14 @@ internal static class CatalogJson
         WriteIndented = true,
     };
 
-    private static readonly ResourceManager Resources = new("Quanta.Planner.Catalog.CatalogData", typeof(CatalogJson).Assembly);
-
     /// <summary>Text of the built-in catalog file <paramref name="name"/> (e.g. "devices.json").</summary>
-    public static string BuiltIn(string name) =>
-        Resources.GetString(name, System.Globalization.CultureInfo.InvariantCulture)
-        ?? throw new InvalidOperationException($"built-in catalog {name} missing from the assembly");
+    public static string BuiltIn(string name)
+    {
+        using var stream = typeof(CatalogJson).Assembly.GetManifestResourceStream("Quanta.Planner.Catalog." + name)
+            ?? throw new InvalidOperationException($"built-in catalog {name} missing from the assembly");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     /// <summary>Deserializes <paramref name="json"/>; a malformed document raises InvalidDataException naming <paramref name="origin"/>.</summary>
     public static T Parse<T>(string json, string origin)
