@@ -2,8 +2,15 @@ using BenchmarkDotNet.Running;
 
 namespace Quanta.Benchmarks;
 
-/// <summary>Entry point: `dotnet run -c Release --project bench/Quanta.Benchmarks -- --filter '*MatVec*'`.</summary>
+/// <summary>
+/// Entry point: `dotnet run -c Release --project bench/Quanta.Benchmarks -- --filter '*MatVec*'`, or
+/// `-- quick [Format ...]` for the fast 1-thread check of <see cref="QuickMatVec"/>.
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "quick") QuickMatVec.Run(args[1..]);
+        else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

@@ -50,9 +50,9 @@ internal static unsafe class KQuantMath
         return (ushort)((sign >> 16) | (shl1 > 0xFF000000u ? 0x7E00u : nonsign));
     }
 
-    /// <summary>IEEE half bits to F32 (exact).</summary>
+    /// <summary>IEEE half bits to F32 (exact; a lookup in <see cref="Fp16Table"/>, same bits as <c>(float)Half</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Fp16ToFp32(ushort h) => (float)BitConverter.UInt16BitsToHalf(h);
+    public static float Fp16ToFp32(ushort h) => Fp16Table.ToSingle(h);
 
     /// <summary>
     /// ggml make_qx_quants with rmse_type 1 and no importance weights (weights x^2): symmetric quants

@@ -1,8 +1,10 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Quanta.Core.Formats;
+using Quanta.Core.Formats.Gguf;
 using Quanta.Core.Formats.Integer;
 using Quanta.Core.Simd;
 
@@ -141,47 +143,57 @@ public sealed class Int4Q8_0DotKernel : IVecDotKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float ReadHalf(ref byte p, int offset) => (float)Unsafe.ReadUnaligned<Half>(ref Unsafe.Add(ref p, offset));
+    private static unsafe float ReadHalf(ref byte p, int offset) => Fp16Table.ToSingle(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, offset)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref byte Qs(ref byte act, int b) => ref Unsafe.Add(ref act, b * Q8_0Activation.BlockBytes + 2);
 
     /// <summary>AVX-512BW path: two Q8_0 blocks per 512-bit step.</summary>
-    internal float DotAvx512(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    internal unsafe float DotAvx512(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
     {
         if (!Avx512BW.IsSupported) throw new PlatformNotSupportedException();
-        ref byte w = ref MemoryMarshal.GetReference(weightRow);
-        ref byte act = ref MemoryMarshal.GetReference(activation);
+        // block b (32 codes) lives in group b >> shift at packed offset 4 + (b & blockMask) * 16: group sizes are powers
+        // of two, so no integer division in the loop
+        int perGroup = GroupSize / 32, shift = BitOperations.Log2((uint)perGroup), blockMask = perGroup - 1, gb = _groupBytes;
         int nb = n / 32, b = 0;
-        var acc = Vector512<float>.Zero;
+        var accQ = Vector512<float>.Zero;
+        var accA = Vector512<float>.Zero;
         var ones16 = Vector512.Create((short)1);
         var ones8 = Vector512.Create((byte)1);
         var m0 = Vector512.Create((ushort)0x000F);
         var m1 = Vector512.Create((ushort)0x0F00);
-        for (; b + 2 <= nb; b += 2)
+        float sum = 0f;
+        fixed (byte* w = weightRow)
+        fixed (byte* act = activation)
         {
-            Locate(b, out int h0, out int p0);
-            Locate(b + 1, out int h1, out int p1);
-            // 2 x 16 packed bytes -> 64 codes in element order (see Int4Nibbles)
-            Vector512<ushort> v = Avx512BW.ConvertToVector512UInt16(Vector256.Create(Vector128.LoadUnsafe(ref w, (nuint)p0), Vector128.LoadUnsafe(ref w, (nuint)p1)));
-            Vector512<byte> codes = ((v & m0) | ((v << 4) & m1)).AsByte();
-            Vector512<sbyte> av = Vector512.Create(Vector256.LoadUnsafe(ref Qs(ref act, b)), Vector256.LoadUnsafe(ref Qs(ref act, b + 1))).AsSByte();
-            Vector512<int> pq = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, av), ones16);
-            Vector512<int> pa = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(ones8, av), ones16);
-            float d0 = ReadHalf(ref act, b * Q8_0Activation.BlockBytes), d1 = ReadHalf(ref act, (b + 1) * Q8_0Activation.BlockBytes);
-            var ds = Vector512.Create(Vector256.Create(d0 * ReadHalf(ref w, h0)), Vector256.Create(d1 * ReadHalf(ref w, h1)));
-            var dm = Vector512.Create(Vector256.Create(d0 * ReadHalf(ref w, h0 + 2)), Vector256.Create(d1 * ReadHalf(ref w, h1 + 2)));
-            acc += Vector512.ConvertToSingle(pq) * ds + Vector512.ConvertToSingle(pa) * dm;
-        }
-        float sum = Vector512.Sum(acc);
-        if (b < nb)
-        {
-            Locate(b, out int h, out int p);
-            Vector256<byte> codes = Int4Nibbles.Expand16(Vector128.LoadUnsafe(ref w, (nuint)p));
-            Vector256<sbyte> av = Vector256.LoadUnsafe(ref Qs(ref act, b)).AsSByte();
-            BlockAvx2(codes, av, out Vector256<int> pq, out Vector256<int> pa);
-            float d = ReadHalf(ref act, b * Q8_0Activation.BlockBytes);
-            sum += d * ReadHalf(ref w, h) * Vector256.Sum(pq) + d * ReadHalf(ref w, h + 2) * Vector256.Sum(pa);
+            for (; b + 2 <= nb; b += 2)
+            {
+                byte* h0 = w + (nint)(b >> shift) * gb, h1 = w + (nint)((b + 1) >> shift) * gb;
+                byte* p0 = h0 + 4 + (b & blockMask) * 16, p1 = h1 + 4 + ((b + 1) & blockMask) * 16;
+                byte* a0 = act + (nint)b * Q8_0Activation.BlockBytes, a1 = a0 + Q8_0Activation.BlockBytes;
+                // 2 x 16 packed bytes -> 64 codes in element order (see Int4Nibbles)
+                Vector512<ushort> v = Avx512BW.ConvertToVector512UInt16(Vector256.Create(Vector128.Load(p0), Vector128.Load(p1)));
+                Vector512<byte> codes = ((v & m0) | ((v << 4) & m1)).AsByte();
+                Vector512<sbyte> av = Avx512F.InsertVector256(Vector256.Load((sbyte*)(a0 + 2)).ToVector512Unsafe(), Vector256.Load((sbyte*)(a1 + 2)), 1);
+                Vector512<int> pq = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(codes, av), ones16);
+                Vector512<int> pa = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(ones8, av), ones16);
+                float d0 = Fp16Table.Load(a0), d1 = Fp16Table.Load(a1);
+                var ds = Avx512F.InsertVector256(Vector256.Create(d0 * Fp16Table.Load(h0)).ToVector512Unsafe(), Vector256.Create(d1 * Fp16Table.Load(h1)), 1);
+                var dm = Avx512F.InsertVector256(Vector256.Create(d0 * Fp16Table.Load(h0 + 2)).ToVector512Unsafe(), Vector256.Create(d1 * Fp16Table.Load(h1 + 2)), 1);
+                accQ = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(pq), ds, accQ);
+                accA = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(pa), dm, accA);
+            }
+            sum = Vector512.Sum(accQ + accA);
+            if (b < nb)
+            {
+                byte* h = w + (nint)(b >> shift) * gb;
+                byte* p = h + 4 + (b & blockMask) * 16;
+                byte* ab = act + (nint)b * Q8_0Activation.BlockBytes;
+                Vector256<byte> codes = Int4Nibbles.Expand16(Vector128.Load(p));
+                BlockAvx2(codes, Vector256.Load((sbyte*)(ab + 2)), out Vector256<int> pq, out Vector256<int> pa);
+                float d = Fp16Table.Load(ab);
+                sum += d * Fp16Table.Load(h) * Vector256.Sum(pq) + d * Fp16Table.Load(h + 2) * Vector256.Sum(pa);
+            }
         }
         return sum;
     }
@@ -195,22 +207,28 @@ public sealed class Int4Q8_0DotKernel : IVecDotKernel
     }
 
     /// <summary>AVX2 path: one Q8_0 block per 256-bit step.</summary>
-    internal float DotAvx2(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
+    internal unsafe float DotAvx2(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
     {
         if (!Avx2.IsSupported) throw new PlatformNotSupportedException();
-        ref byte w = ref MemoryMarshal.GetReference(weightRow);
-        ref byte act = ref MemoryMarshal.GetReference(activation);
-        var acc = Vector256<float>.Zero;
-        for (int b = 0; b < n / 32; b++)
+        int perGroup = GroupSize / 32, shift = BitOperations.Log2((uint)perGroup), blockMask = perGroup - 1, gb = _groupBytes;
+        var accQ = Vector256<float>.Zero;
+        var accA = Vector256<float>.Zero;
+        fixed (byte* w = weightRow)
+        fixed (byte* act = activation)
         {
-            Locate(b, out int h, out int p);
-            Vector256<byte> codes = Int4Nibbles.Expand16(Vector128.LoadUnsafe(ref w, (nuint)p));
-            BlockAvx2(codes, Vector256.LoadUnsafe(ref Qs(ref act, b)).AsSByte(), out Vector256<int> pq, out Vector256<int> pa);
-            float d = ReadHalf(ref act, b * Q8_0Activation.BlockBytes);
-            acc += Vector256.ConvertToSingle(pq) * Vector256.Create(d * ReadHalf(ref w, h))
-                 + Vector256.ConvertToSingle(pa) * Vector256.Create(d * ReadHalf(ref w, h + 2));
+            for (int b = 0; b < n / 32; b++)
+            {
+                byte* h = w + (nint)(b >> shift) * gb;
+                byte* p = h + 4 + (b & blockMask) * 16;
+                byte* ab = act + (nint)b * Q8_0Activation.BlockBytes;
+                Vector256<byte> codes = Int4Nibbles.Expand16(Vector128.Load(p));
+                BlockAvx2(codes, Vector256.Load((sbyte*)(ab + 2)), out Vector256<int> pq, out Vector256<int> pa);
+                float d = Fp16Table.Load(ab);
+                accQ = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(pq), Vector256.Create(d * Fp16Table.Load(h)), accQ);
+                accA = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(pa), Vector256.Create(d * Fp16Table.Load(h + 2)), accA);
+            }
         }
-        return Vector256.Sum(acc);
+        return Vector256.Sum(accQ + accA);
     }
 
     /// <summary>SSSE3 path: one Q8_0 block as two 128-bit halves.</summary>

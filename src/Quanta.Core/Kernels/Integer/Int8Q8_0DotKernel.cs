@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Quanta.Core.Formats;
+using Quanta.Core.Formats.Gguf;
 using Quanta.Core.Formats.Integer;
 using Quanta.Core.Simd;
 
@@ -99,7 +100,7 @@ public sealed class Int8Q8_0DotKernel : IVecDotKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float D(ref byte act, int b) => (float)Unsafe.ReadUnaligned<Half>(ref Unsafe.Add(ref act, b * Q8_0Activation.BlockBytes));
+    private static float D(ref byte act, int b) => Fp16Table.ToSingle(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref act, b * Q8_0Activation.BlockBytes)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref byte Qs(ref byte act, int b) => ref Unsafe.Add(ref act, b * Q8_0Activation.BlockBytes + 2);
@@ -112,18 +113,20 @@ public sealed class Int8Q8_0DotKernel : IVecDotKernel
         ref byte w = ref Unsafe.Add(ref MemoryMarshal.GetReference(weightRow), Int8RowCodec.HeaderBytes);
         ref byte act = ref MemoryMarshal.GetReference(activation);
         int nb = n / 32, b = 0;
-        var acc = Vector512<float>.Zero;
+        var acc0 = Vector512<float>.Zero;
+        var acc1 = Vector512<float>.Zero;
         var ones = Vector512.Create((short)1);
-        for (; b + 2 <= nb; b += 2)
+        for (; b + 4 <= nb; b += 4)
         {
-            Vector512<sbyte> wv = Vector512.LoadUnsafe(ref w, (nuint)(b * 32)).AsSByte();
-            Vector512<sbyte> av = Vector512.Create(Vector256.LoadUnsafe(ref Qs(ref act, b)), Vector256.LoadUnsafe(ref Qs(ref act, b + 1))).AsSByte();
-            Vector512<byte> ax = Avx512BW.Abs(wv);
-            Vector512<sbyte> sy = Vector512.ConditionalSelect(Vector512.LessThan(wv, Vector512<sbyte>.Zero), -av, av);
-            Vector512<int> p = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(ax, sy), ones);
-            var dv = Vector512.Create(Vector256.Create(D(ref act, b)), Vector256.Create(D(ref act, b + 1)));
-            acc += Vector512.ConvertToSingle(p) * dv;
+            acc0 = Avx512F.FusedMultiplyAdd(Pair512(ref w, ref act, b, ones), PairScale(ref act, b), acc0);
+            acc1 = Avx512F.FusedMultiplyAdd(Pair512(ref w, ref act, b + 2, ones), PairScale(ref act, b + 2), acc1);
         }
+        if (b + 2 <= nb)
+        {
+            acc0 = Avx512F.FusedMultiplyAdd(Pair512(ref w, ref act, b, ones), PairScale(ref act, b), acc0);
+            b += 2;
+        }
+        var acc = acc0 + acc1;
         float sum = Vector512.Sum(acc);
         if (b < nb)
         {
@@ -133,6 +136,23 @@ public sealed class Int8Q8_0DotKernel : IVecDotKernel
         }
         return sum * scale;
     }
+
+    /// <summary>Blocks b and b+1: 16 int32 lane sums (8 per block) as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair512(ref byte w, ref byte act, int b, Vector512<short> ones)
+    {
+        Vector512<sbyte> wv = Vector512.LoadUnsafe(ref w, (nuint)(b * 32)).AsSByte();
+        // vinserti64x4 on a fresh register (Vector512.Create(lo, hi) inserted into a stale one: a false dependency)
+        Vector512<sbyte> av = Avx512F.InsertVector256(Vector256.LoadUnsafe(ref Qs(ref act, b)).AsSByte().ToVector512Unsafe(), Vector256.LoadUnsafe(ref Qs(ref act, b + 1)).AsSByte(), 1);
+        Vector512<byte> ax = Avx512BW.Abs(wv);
+        Vector512<sbyte> sy = Vector512.ConditionalSelect(Vector512.LessThan(wv, Vector512<sbyte>.Zero), -av, av);
+        return Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(ax, sy), ones));
+    }
+
+    /// <summary>Activation scales of blocks b (lanes 0..7) and b+1 (lanes 8..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PairScale(ref byte act, int b) =>
+        Avx512F.InsertVector256(Vector256.Create(D(ref act, b)).ToVector512Unsafe(), Vector256.Create(D(ref act, b + 1)), 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> BlockAvx2(Vector256<sbyte> w, Vector256<sbyte> a)

@@ -106,15 +106,19 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
 
     // ---------------------------------------------------------------- 512-bit (AVX-512 BW)
 
-    /// <summary>Two blocks: 64 codes x 64 activations -> 16 int32 lane sums (8 per block), scaled and accumulated.</summary>
+    /// <summary>Two 256-bit halves into one 512-bit vector (vinserti64x4 on a fresh register: no dependency on an
+    /// older value of the destination, which Vector512.Create(lo, hi) produced here).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Step512(byte* wb, byte* ab, Vector512<float> acc)
+    private static Vector512<sbyte> Join(Vector256<sbyte> lo, Vector256<sbyte> hi) =>
+        Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1);
+
+    /// <summary>Two blocks: 64 codes x 64 activations -> 16 int32 lane sums (8 per block), as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair512(byte* wb, byte* ab)
     {
         int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34), qo = (TW.HasMin ? 4 : 2);
-        TW.Codes128(wb, out Vector128<sbyte> lo0, out Vector128<sbyte> hi0);
-        TW.Codes128(wb + wbStride, out Vector128<sbyte> lo1, out Vector128<sbyte> hi1);
-        Vector512<sbyte> x = Vector512.Create(Vector256.Create(lo0, hi0), Vector256.Create(lo1, hi1));
-        Vector512<sbyte> y = Vector512.Create(Vector256.Load((sbyte*)(ab + qo)), Vector256.Load((sbyte*)(ab + abStride + qo)));
+        Vector512<sbyte> x = Join(TW.Codes256(wb), TW.Codes256(wb + wbStride));
+        Vector512<sbyte> y = Join(Vector256.Load((sbyte*)(ab + qo)), Vector256.Load((sbyte*)(ab + abStride + qo)));
         Vector512<short> p16;
         if (TW.HasMin)
         {
@@ -129,24 +133,32 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
             p16 = Avx512BW.MultiplyAddAdjacent(ax, sy);
         }
         Vector512<int> p32 = Avx512BW.MultiplyAddAdjacent(p16, Vector512.Create((short)1));
-        float s0 = TW.Scale(wb) * LegacyBits.Half(ab);
-        float s1 = TW.Scale(wb + wbStride) * LegacyBits.Half(ab + abStride);
-        Vector512<float> scale = Vector512.Create(Vector256.Create(s0), Vector256.Create(s1));
-        return Avx512F.FusedMultiplyAdd(scale, Avx512F.ConvertToVector512Single(p32), acc);
+        return Avx512F.ConvertToVector512Single(p32);
     }
+
+    /// <summary>Per-lane scales of a block pair: lanes 0..7 = s0, lanes 8..15 = s1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PairScale(float s0, float s1) =>
+        Avx512F.InsertVector256(Vector256.Create(s0).ToVector512Unsafe(), Vector256.Create(s1), 1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float BlockScale(byte* wb, byte* ab) => TW.Scale(wb) * LegacyBits.Half(ab);
 
     private static float Dot512(byte* w, byte* a, int nb)
     {
         int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
         float summs = 0f;
+        byte* wb = w, ab = a;
         int ib = 0;
-        for (; ib + 4 <= nb; ib += 4)
+        for (; ib + 4 <= nb; ib += 4, wb += 4 * wbStride, ab += 4 * abStride)
         {
-            byte* wb = w + (nint)ib * wbStride;
-            byte* ab = a + (nint)ib * abStride;
-            acc0 = Step512(wb, ab, acc0);
-            acc1 = Step512(wb + 2 * wbStride, ab + 2 * abStride, acc1);
+            Vector512<float> f0 = Pair512(wb, ab);
+            Vector512<float> f1 = Pair512(wb + 2 * wbStride, ab + 2 * abStride);
+            Vector512<float> s0 = PairScale(BlockScale(wb, ab), BlockScale(wb + wbStride, ab + abStride));
+            Vector512<float> s1 = PairScale(BlockScale(wb + 2 * wbStride, ab + 2 * abStride), BlockScale(wb + 3 * wbStride, ab + 3 * abStride));
+            acc0 = Avx512F.FusedMultiplyAdd(s0, f0, acc0);
+            acc1 = Avx512F.FusedMultiplyAdd(s1, f1, acc1);
             if (TW.HasMin)
             {
                 summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride)
@@ -155,17 +167,16 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
         }
         if (ib + 2 <= nb)
         {
-            byte* wb = w + (nint)ib * wbStride;
-            byte* ab = a + (nint)ib * abStride;
-            acc0 = Step512(wb, ab, acc0);
+            Vector512<float> s0 = PairScale(BlockScale(wb, ab), BlockScale(wb + wbStride, ab + abStride));
+            acc0 = Avx512F.FusedMultiplyAdd(s0, Pair512(wb, ab), acc0);
             if (TW.HasMin) summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride);
             ib += 2;
+            wb += 2 * wbStride;
+            ab += 2 * abStride;
         }
         float tail = 0f;
         if (ib < nb)
         {
-            byte* wb = w + (nint)ib * wbStride;
-            byte* ab = a + (nint)ib * abStride;
             Vector256<float> t = Step256(wb, ab, Vector256<float>.Zero);
             tail = Vector256.Sum(t);
             if (TW.HasMin) summs += TW.Min(wb) * ActS(ab);
@@ -179,14 +190,13 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Step256(byte* wb, byte* ab, Vector256<float> acc)
     {
-        TW.Codes128(wb, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
-        Vector256<sbyte> x = Vector256.Create(lo, hi);
+        Vector256<sbyte> x = TW.Codes256(wb);
         Vector256<sbyte> y = Vector256.Load((sbyte*)(ab + (TW.HasMin ? 4 : 2)));
         Vector256<short> p16 = TW.HasMin
             ? Avx2.MultiplyAddAdjacent(x.AsByte(), y)
             : Avx2.MultiplyAddAdjacent(Avx2.Abs(x), Avx2.Sign(y, x));
         Vector256<int> p32 = Avx2.MultiplyAddAdjacent(p16, Vector256.Create((short)1));
-        Vector256<float> scale = Vector256.Create(TW.Scale(wb) * LegacyBits.Half(ab));
+        Vector256<float> scale = Vector256.Create(BlockScale(wb, ab));
         Vector256<float> f = Avx.ConvertToVector256Single(p32);
         return Fma.IsSupported ? Fma.MultiplyAdd(scale, f, acc) : acc + scale * f;
     }
@@ -196,19 +206,16 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
         int wbStride = TW.Bytes, abStride = (TW.HasMin ? 36 : 34);
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
         float summs = 0f;
+        byte* wb = w, ab = a;
         int ib = 0;
-        for (; ib + 2 <= nb; ib += 2)
+        for (; ib + 2 <= nb; ib += 2, wb += 2 * wbStride, ab += 2 * abStride)
         {
-            byte* wb = w + (nint)ib * wbStride;
-            byte* ab = a + (nint)ib * abStride;
             acc0 = Step256(wb, ab, acc0);
             acc1 = Step256(wb + wbStride, ab + abStride, acc1);
             if (TW.HasMin) summs += TW.Min(wb) * ActS(ab) + TW.Min(wb + wbStride) * ActS(ab + abStride);
         }
         if (ib < nb)
         {
-            byte* wb = w + (nint)ib * wbStride;
-            byte* ab = a + (nint)ib * abStride;
             acc0 = Step256(wb, ab, acc0);
             if (TW.HasMin) summs += TW.Min(wb) * ActS(ab);
         }

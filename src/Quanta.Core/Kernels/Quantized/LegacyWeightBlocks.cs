@@ -29,6 +29,9 @@ internal unsafe interface ILegacyWeightBlock
     /// <summary>Codes of elements 0..15 (<paramref name="lo"/>) and 16..31 (<paramref name="hi"/>).</summary>
     static abstract void Codes128(byte* block, out Vector128<sbyte> lo, out Vector128<sbyte> hi);
 
+    /// <summary>Codes of elements 0..31 in element order, built in registers (AVX2 only: callers check Avx2.IsSupported).</summary>
+    static abstract Vector256<sbyte> Codes256(byte* block);
+
     /// <summary>Scalar decode of element <paramref name="j"/> (0..31): the code as defined above.</summary>
     static abstract int Code(byte* block, int j);
 
@@ -77,11 +80,35 @@ internal static unsafe class LegacyBits
         hi = Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
     }
 
+    /// <summary>32 nibbles of 16 packed bytes in element order: low nibbles (elements 0..15) then high nibbles (16..31).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Nibbles256(byte* qs)
+    {
+        Vector128<byte> v = Vector128.Load(qs);
+        Vector256<byte> both = Vector256.Create(v, Vector128.ShiftRightLogical(v.AsUInt16(), 4).AsByte());
+        return both & Vector256.Create((byte)0x0F);
+    }
+
+    /// <summary>32 bytes, byte i = 0x10 when bit i of <paramref name="bits"/> is set, else 0 (AVX2 byte shuffle, no table).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Spread32(uint bits)
+    {
+        // byte i takes source byte i / 8 of the broadcast word (vpshufb stays inside each 128-bit lane, and every
+        // lane holds the whole word), then tests its bit i % 8
+        Vector256<byte> bc = Vector256.Create(bits).AsByte();
+        Vector256<byte> idx = Vector256.Create(
+            (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        Vector256<byte> bit = Vector256.Create(0x8040201008040201UL).AsByte();
+        Vector256<byte> set = Vector256.Equals(Avx2.Shuffle(bc, idx) & bit, bit);
+        return set & Vector256.Create((byte)0x10);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ReadU32(byte* p) => Unsafe.ReadUnaligned<uint>(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Half(byte* p) => LegacyQuantMath.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(p));
+    public static float Half(byte* p) => Fp16Table.Load(p);
 }
 
 /// <summary>Q4_0: d(fp16) qs[16]; code = nibble - 8.</summary>
@@ -100,6 +127,9 @@ internal readonly unsafe struct Q4_0Block : ILegacyWeightBlock
         lo = l.AsSByte() - off;
         hi = h.AsSByte() - off;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Codes256(byte* b) => LegacyBits.Nibbles256(b + 2).AsSByte() - Vector256.Create((sbyte)8);
 
     public static int Code(byte* b, int j) => (j < 16 ? b[2 + j] & 0x0F : b[2 + j - 16] >> 4) - 8;
 
@@ -123,6 +153,9 @@ internal readonly unsafe struct Q4_1Block : ILegacyWeightBlock
         lo = l.AsSByte();
         hi = h.AsSByte();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Codes256(byte* b) => LegacyBits.Nibbles256(b + 4).AsSByte();
 
     public static int Code(byte* b, int j) => j < 16 ? b[4 + j] & 0x0F : b[4 + j - 16] >> 4;
 
@@ -148,6 +181,10 @@ internal readonly unsafe struct Q5_0Block : ILegacyWeightBlock
         lo = (l | LegacyBits.Spread16(qh)).AsSByte() - off;
         hi = (h | LegacyBits.Spread16(qh >> 16)).AsSByte() - off;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Codes256(byte* b) =>
+        (LegacyBits.Nibbles256(b + 6) | LegacyBits.Spread32(LegacyBits.ReadU32(b + 2))).AsSByte() - Vector256.Create((sbyte)16);
 
     public static int Code(byte* b, int j)
     {
@@ -178,6 +215,10 @@ internal readonly unsafe struct Q5_1Block : ILegacyWeightBlock
         hi = (h | LegacyBits.Spread16(qh >> 16)).AsSByte();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Codes256(byte* b) =>
+        (LegacyBits.Nibbles256(b + 8) | LegacyBits.Spread32(LegacyBits.ReadU32(b + 4))).AsSByte();
+
     public static int Code(byte* b, int j)
     {
         uint qh = LegacyBits.ReadU32(b + 4);
@@ -205,6 +246,9 @@ internal readonly unsafe struct Q8_0Block : ILegacyWeightBlock
         hi = Vector128.Load((sbyte*)(b + 18));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Codes256(byte* b) => Vector256.Load((sbyte*)(b + 2));
+
     public static int Code(byte* b, int j) => ((sbyte*)(b + 2))[j];
 
     // ggml: sumf += sumi*(d_x*d_y)  ->  fma(sumi, d_x*d_y, sumf)
@@ -229,6 +273,9 @@ internal readonly unsafe struct Q8_1Block : ILegacyWeightBlock
         lo = Vector128.Load((sbyte*)(b + 4));
         hi = Vector128.Load((sbyte*)(b + 20));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Codes256(byte* b) => Vector256.Load((sbyte*)(b + 4));
 
     public static int Code(byte* b, int j) => ((sbyte*)(b + 4))[j];
 

@@ -23,6 +23,8 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
     /// <inheritdoc/>
     private protected override float DotBlocks(byte* wb, byte* ab, int nb, SimdPath path)
     {
+        if (path == SimdPath.V512) return Dot512(wb, ab, nb);
+        if (path == SimdPath.V256) return Dot256(wb, ab, nb);
         byte* u = stackalloc byte[256];    // unpacked 4-bit quants of one super-block
         short* sc = stackalloc short[16];  // scale per 16-group
         short* mn = stackalloc short[16];  // min per 16-group
@@ -39,9 +41,6 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
                 mn[2 * j] = mn[2 * j + 1] = m;
             }
             int isum;
-            if (path == SimdPath.V512) isum = IntDot512(x->Qs, y->Qs, sc);
-            else if (path == SimdPath.V256) isum = IntDot256(x->Qs, y->Qs, sc);
-            else
             {
                 byte* q = x->Qs;
                 for (int k = 0; k < 4; k++, q += 32)
@@ -63,41 +62,73 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         return acc;
     }
 
-    // Σ_j sc_j Σ q4·q8 of one super-block with the nibbles unpacked in registers (no staging buffer).
-    // qs: [128] packed quants, q8: [256], sc: [16] scale per 16-group (pairs equal).
-    private static int IntDot512(byte* qs, sbyte* q8, short* sc)
+    // 512-bit path: scales and mins unpacked on words, quants split into nibbles in registers, one vpermw spreads
+    // the two sub-block scales of each 64-quant chunk; integer sums are exact, the float steps match the reference.
+    private static float Dot512(byte* wb, byte* ab, int nb)
     {
-        Vector512<int> acc0 = Vector512<int>.Zero, acc1 = Vector512<int>.Zero;
-        Vector256<byte> mask = Vector256.Create((byte)0x0F);
-        for (int k = 0; k < 4; k += 2)
+        // vpermw controls: chunk k covers sub-blocks 2k (pair-sums 0..15) and 2k+1 (16..31)
+        Vector512<short> idx0 = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        Vector512<short> two = Vector512.Create((short)2);
+        float acc = 0;
+        var x = (BlockQ4_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            Vector256<byte> a = Vector256.Load(qs + 32 * k), b = Vector256.Load(qs + 32 * k + 32);
-            // 64 quants in element order: low nibbles are sub-block 2k, high nibbles sub-block 2k+1
-            Vector512<byte> ua = Vector512.Create(a & mask, Vector256.ShiftRightLogical(a, 4));
-            Vector512<byte> ub = Vector512.Create(b & mask, Vector256.ShiftRightLogical(b, 4));
-            Vector512<short> pa = Avx512BW.MultiplyAddAdjacent(ua, Vector512.Load(q8 + 64 * k));
-            Vector512<short> pb = Avx512BW.MultiplyAddAdjacent(ub, Vector512.Load(q8 + 64 * k + 64));
-            Vector512<short> sa = Vector512.Create(Vector256.Create(sc[4 * k]), Vector256.Create(sc[4 * k + 2]));
-            Vector512<short> sb = Vector512.Create(Vector256.Create(sc[4 * k + 4]), Vector256.Create(sc[4 * k + 6]));
-            acc0 += Avx512BW.MultiplyAddAdjacent(pa, sa);
-            acc1 += Avx512BW.MultiplyAddAdjacent(pb, sb);
+            Vector128<byte> sm = KQuantSimd.ScaleMinK4(x->Scales);
+            Vector512<short> s = Vector128.WidenLower(sm).AsInt16().ToVector256Unsafe().ToVector512Unsafe();
+            byte* q = x->Qs;
+            sbyte* q8 = y->Qs;
+            Vector256<byte> a0 = Vector256.Load(q), a1 = Vector256.Load(q + 32), a2 = Vector256.Load(q + 64), a3 = Vector256.Load(q + 96);
+            Vector512<short> p0 = Avx512BW.MultiplyAddAdjacent(KQuantSimd.Join(KQuantSimd.Lo(a0), KQuantSimd.Hi(a0)), Vector512.Load(q8));
+            Vector512<short> p1 = Avx512BW.MultiplyAddAdjacent(KQuantSimd.Join(KQuantSimd.Lo(a1), KQuantSimd.Hi(a1)), Vector512.Load(q8 + 64));
+            Vector512<short> p2 = Avx512BW.MultiplyAddAdjacent(KQuantSimd.Join(KQuantSimd.Lo(a2), KQuantSimd.Hi(a2)), Vector512.Load(q8 + 128));
+            Vector512<short> p3 = Avx512BW.MultiplyAddAdjacent(KQuantSimd.Join(KQuantSimd.Lo(a3), KQuantSimd.Hi(a3)), Vector512.Load(q8 + 192));
+            Vector512<short> idx1 = idx0 + two, idx2 = idx1 + two, idx3 = idx2 + two;
+            Vector512<int> acc0 = Avx512BW.MultiplyAddAdjacent(p0, Avx512BW.PermuteVar32x16(s, idx0))
+                                + Avx512BW.MultiplyAddAdjacent(p2, Avx512BW.PermuteVar32x16(s, idx2));
+            Vector512<int> acc1 = Avx512BW.MultiplyAddAdjacent(p1, Avx512BW.PermuteVar32x16(s, idx1))
+                                + Avx512BW.MultiplyAddAdjacent(p3, Avx512BW.PermuteVar32x16(s, idx3));
+            int isum = KQuantSimd.Sum(acc0 + acc1);
+            int summ = KQuantSimd.MinSum(sm, y->BSums);
+            float d = y->D * KQuantMath.Fp16ToFp32(x->D);
+            float dmin = y->D * KQuantMath.Fp16ToFp32(x->DMin);
+            acc += d * isum;
+            acc -= dmin * summ;
         }
-        return Vector512.Sum(acc0 + acc1);
+        return acc;
     }
 
-    private static int IntDot256(byte* qs, sbyte* q8, short* sc)
+    // 256-bit path: same scheme, one broadcast scale per 32-quant sub-block.
+    private static float Dot256(byte* wb, byte* ab, int nb)
     {
-        Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
-        Vector256<byte> mask = Vector256.Create((byte)0x0F);
-        for (int k = 0; k < 4; k++)
+        float acc = 0;
+        var x = (BlockQ4_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
         {
-            Vector256<byte> a = Vector256.Load(qs + 32 * k);
-            Vector256<short> plo = Avx2.MultiplyAddAdjacent(a & mask, Vector256.Load(q8 + 64 * k));
-            Vector256<short> phi = Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(a, 4), Vector256.Load(q8 + 64 * k + 32));
-            acc0 += Avx2.MultiplyAddAdjacent(plo, Vector256.Create(sc[4 * k]));
-            acc1 += Avx2.MultiplyAddAdjacent(phi, Vector256.Create(sc[4 * k + 2]));
+            Vector128<byte> sm = KQuantSimd.ScaleMinK4(x->Scales);
+            Vector128<short> s = Vector128.WidenLower(sm).AsInt16();
+            byte* q = x->Qs;
+            sbyte* q8 = y->Qs;
+            Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
+            for (int k = 0; k < 4; k++)
+            {
+                Vector256<byte> a = Vector256.Load(q + 32 * k);
+                Vector256<short> plo = Avx2.MultiplyAddAdjacent(KQuantSimd.Lo(a), Vector256.Load(q8 + 64 * k));
+                Vector256<short> phi = Avx2.MultiplyAddAdjacent(KQuantSimd.Hi(a), Vector256.Load(q8 + 64 * k + 32));
+                acc0 += Avx2.MultiplyAddAdjacent(plo, Vector256.Create(s.GetElement(2 * k)));
+                acc1 += Avx2.MultiplyAddAdjacent(phi, Vector256.Create(s.GetElement(2 * k + 1)));
+            }
+            int isum = KQuantSimd.Sum(acc0 + acc1);
+            int summ = KQuantSimd.MinSum(sm, y->BSums);
+            float d = y->D * KQuantMath.Fp16ToFp32(x->D);
+            float dmin = y->D * KQuantMath.Fp16ToFp32(x->DMin);
+            acc += d * isum;
+            acc -= dmin * summ;
         }
-        return Vector256.Sum(acc0 + acc1);
+        return acc;
     }
 
     /// <inheritdoc/>

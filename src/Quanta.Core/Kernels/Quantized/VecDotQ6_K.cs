@@ -23,6 +23,7 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
     /// <inheritdoc/>
     private protected override float DotBlocks(byte* wb, byte* ab, int nb, SimdPath path)
     {
+        if (path == SimdPath.V512 || path == SimdPath.V256) return DotWide(wb, ab, nb, path == SimdPath.V512);
         byte* u = stackalloc byte[256];    // unpacked unsigned 6-bit quants of one super-block
         short* sc = stackalloc short[16];  // signed scale per 16-group
         Vector128<byte> mask = Vector128.Create((byte)0x0F), three = Vector128.Create((byte)3);
@@ -33,9 +34,6 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
         {
             for (int g = 0; g < 16; g++) sc[g] = x->Scales[g];
             int udot;
-            if (path == SimdPath.V512) udot = IntDot512(x->Ql, x->Qh, y->Qs, sc);
-            else if (path == SimdPath.V256) udot = IntDot256(x->Ql, x->Qh, y->Qs, sc);
-            else
             {
                 byte* ql = x->Ql;
                 byte* qh = x->Qh;
@@ -60,12 +58,30 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
         return acc;
     }
 
+    // AVX2 / AVX-512 paths: the 16 scales sign-extended in one register (vpmovsxbw), the -32 offset removed with one
+    // vpmaddwd against the bsums; no stack staging, so no narrow-store-to-wide-load stalls.
+    private static float DotWide(byte* wb, byte* ab, int nb, bool v512)
+    {
+        float acc = 0;
+        var x = (BlockQ6_K*)wb;
+        var y = (BlockQ8_K*)ab;
+        for (int i = 0; i < nb; i++, x++, y++)
+        {
+            Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
+            int udot = v512 ? IntDot512(x->Ql, x->Qh, y->Qs, sc) : IntDot256(x->Ql, x->Qh, y->Qs, sc);
+            int isum = udot - 32 * KQuantSimd.GroupSum(sc, y->BSums);
+            float d = KQuantMath.Fp16ToFp32(x->D) * y->D;
+            acc += d * isum;
+        }
+        return acc;
+    }
+
     // Σ_g sc_g Σ u·q8 of one super-block with u the unsigned 6-bit quants (0..63), built in registers.
     // ql: [128], qh: [64], q8: [256], sc: [16].
-    private static int IntDot512(byte* ql, byte* qh, sbyte* q8, short* sc)
+    private static int IntDot512(byte* ql, byte* qh, sbyte* q8, Vector256<short> sc)
     {
         Vector256<byte> m4 = Vector256.Create((byte)0x0F), m3 = Vector256.Create((byte)3);
-        Vector512<short> s = Vector256.Load(sc).ToVector512Unsafe();
+        Vector512<short> s = sc.ToVector512Unsafe();
         // vpermw index: pair-sums 0..7 take scale 0, 8..15 scale 1, ... (plus the group offset)
         Vector512<short> baseIdx = Vector512.Create(
             (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -78,17 +94,19 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
             Vector256<byte> q2 = (b & m4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 2) & m3, 4);
             Vector256<byte> q3 = Vector256.ShiftRightLogical(a, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 4) & m3, 4);
             Vector256<byte> q4 = Vector256.ShiftRightLogical(b, 4) | Vector256.ShiftLeft(Vector256.ShiftRightLogical(hb, 6), 4);
-            Vector512<short> p12 = Avx512BW.MultiplyAddAdjacent(Vector512.Create(q1, q2), Vector512.Load(q8 + 128 * h));
-            Vector512<short> p34 = Avx512BW.MultiplyAddAdjacent(Vector512.Create(q3, q4), Vector512.Load(q8 + 128 * h + 64));
+            Vector512<short> p12 = Avx512BW.MultiplyAddAdjacent(KQuantSimd.Join(q1, q2), Vector512.Load(q8 + 128 * h));
+            Vector512<short> p34 = Avx512BW.MultiplyAddAdjacent(KQuantSimd.Join(q3, q4), Vector512.Load(q8 + 128 * h + 64));
             Vector512<short> i12 = baseIdx + Vector512.Create((short)(8 * h));
             acc0 += Avx512BW.MultiplyAddAdjacent(p12, Avx512BW.PermuteVar32x16(s, i12));
             acc1 += Avx512BW.MultiplyAddAdjacent(p34, Avx512BW.PermuteVar32x16(s, i12 + Vector512.Create((short)4)));
         }
-        return Vector512.Sum(acc0 + acc1);
+        return KQuantSimd.Sum(acc0 + acc1);
     }
 
-    private static int IntDot256(byte* ql, byte* qh, sbyte* q8, short* sc)
+    private static int IntDot256(byte* ql, byte* qh, sbyte* q8, Vector256<short> scales)
     {
+        short* sc = stackalloc short[16];
+        scales.Store(sc);
         Vector256<byte> m4 = Vector256.Create((byte)0x0F), m3 = Vector256.Create((byte)3);
         Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
         for (int h = 0; h < 2; h++, sc += 8, q8 += 128)
