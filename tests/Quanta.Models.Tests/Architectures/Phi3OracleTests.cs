@@ -18,8 +18,9 @@ public sealed class Phi3OracleTests(ITestOutputHelper output)
         FusedQkv = true,
         FusedGateUp = true,
         SlidingWindow = 0,
-        SpecialTokens = ["<|endoftext|>", "<|assistant|>", "<|placeholder1|>", "<|placeholder2|>", "<|placeholder3|>", "<|placeholder4|>",
-            "<|system|>", "<|end|>", "<|placeholder5|>", "<|placeholder6|>", "<|user|>"],
+        // llama.cpp's vocabulary loader looks up "<|endoftext|>" by text for phi3 (std::map::at: without it the load
+        // fails with "error loading model vocabulary: _Map_base::at").
+        SpecialTokens = ["<|endoftext|>"],
     };
 
     [Theory]
