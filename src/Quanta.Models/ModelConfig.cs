@@ -97,6 +97,19 @@ public sealed record ModelConfig
     /// <summary>Attention score scale; 0 means 1/√HeadDim.</summary>
     public float AttentionScale { get; init; }
 
+    /// <summary>
+    /// Multiply the queries by the attention scale after RoPE and attend with scale 1, instead of scaling each score
+    /// (llama.cpp's order for Gemma 2/3 and Phi-3; equal in exact arithmetic, but before a soft-cap's tanh the rounding
+    /// of the product matters).
+    /// </summary>
+    public bool ScaleQueryBeforeAttention { get; init; }
+
+    /// <summary>
+    /// RoPE settings of the sliding-window layers (Gemma 3's local layers use base 10000 and no scaling while global
+    /// layers use <see cref="Rope"/>); null means <see cref="Rope"/> everywhere.
+    /// </summary>
+    public RopeParameters? SlidingRope { get; init; }
+
     /// <summary>Final logit soft-cap c (logits = c·tanh(logits/c)); 0 means none.</summary>
     public float FinalLogitSoftCap { get; init; }
 
@@ -118,6 +131,12 @@ public sealed record ModelConfig
     /// <summary>Sliding window of <paramref name="layer"/> (0 = none).</summary>
     public int SlidingWindow(int layer) => layer < SlidingWindows.Count ? SlidingWindows[layer] : 0;
 
+    /// <summary>The attention score scale actually used (<see cref="AttentionScale"/>, or 1/√HeadDim when 0).</summary>
+    public float EffectiveAttentionScale => AttentionScale != 0f ? AttentionScale : 1f / MathF.Sqrt(HeadDim);
+
+    /// <summary>RoPE settings of <paramref name="layer"/>: <see cref="SlidingRope"/> on sliding layers when set, else <see cref="Rope"/>.</summary>
+    public RopeParameters RopeFor(int layer) => SlidingRope is { } s && SlidingWindow(layer) > 0 ? s : Rope;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent value.</summary>
     public void Validate()
     {
@@ -136,6 +155,8 @@ public sealed record ModelConfig
         if (Heads % KvHeads != 0) throw new ArgumentException($"Heads {Heads} is not a multiple of KvHeads {KvHeads}");
         if (Rope.RotaryDims <= 0 || Rope.RotaryDims > HeadDim || Rope.RotaryDims % 2 != 0)
             throw new ArgumentException($"rotary dims {Rope.RotaryDims} must be even and in (0, HeadDim {HeadDim}]");
+        if (SlidingRope is { } sr && (sr.RotaryDims <= 0 || sr.RotaryDims > HeadDim || sr.RotaryDims % 2 != 0))
+            throw new ArgumentException($"sliding-layer rotary dims {sr.RotaryDims} must be even and in (0, HeadDim {HeadDim}]");
         if (SlidingWindows.Count != 0 && SlidingWindows.Count != Layers)
             throw new ArgumentException($"SlidingWindows has {SlidingWindows.Count} entries for {Layers} layers");
     }

@@ -1,5 +1,4 @@
 using Quanta.Core.Formats;
-using Quanta.Core.Kernels.Ops;
 using Quanta.Models.Tests.Support;
 using Xunit.Abstractions;
 
@@ -13,8 +12,6 @@ namespace Quanta.Models.Tests;
 /// </summary>
 public sealed class LlamaOracleTests(ITestOutputHelper output)
 {
-    private const int PromptLength = 64, Steps = 32;
-
     /// <summary>
     /// Tolerance on |quanta − llama.cpp| per logit, relative to that position's logit range (max − min over the vocab).
     /// F32: both engines do F32 products of identical weights with the same RoPE angle recurrence; only summation
@@ -60,72 +57,11 @@ public sealed class LlamaOracleTests(ITestOutputHelper output)
         try
         {
             RandomLlamaGguf.Write(SpecFor(format), path);
-            using var oracle = new LlamaCppOracle(path);
-            using var model = ModelLoader.Load(path);
-            int vocab = model.Config.VocabSize;
-            Assert.Equal(oracle.Vocab, vocab);
-
-            // Random prompts are searched (by seed) with the oracle alone until llama.cpp's top-two margin at every
-            // greedy step exceeds the tolerance, so that the greedy tokens are well defined under the tolerance.
-            int[] prompt = [];
-            OracleRun? run = null;
-            double marginRatio = 0;
-            for (int seed = 1; seed <= 40 && run == null; seed++)
-            {
-                var rng = new Random(seed);
-                prompt = new int[PromptLength];
-                prompt[0] = 1;
-                for (int i = 1; i < PromptLength; i++) prompt[i] = rng.Next(3, vocab);
-                var candidate = oracle.Run(prompt, Steps);
-                marginRatio = Enumerable.Range(0, Steps).Min(i => LlamaCppOracle.TopTwoMargin(candidate.ChoiceLogits(i)) / Range(candidate.ChoiceLogits(i)));
-                if (marginRatio > relTol) run = candidate;
-            }
-            Assert.True(run != null, $"{format}: no prompt seed in 1..40 gives llama.cpp top-two margins above the tolerance {relTol}");
-            Assert.True(marginRatio > relTol, $"{format}: smallest llama.cpp top-two margin {marginRatio:G3} (relative to range) is not above the tolerance {relTol}");
-
-            using var session = model.CreateSession(new SessionOptions { ContextLength = 128, Threads = 2 });
-            var all = new float[PromptLength * vocab];
-            session.Prefill(prompt, all);
-            double worst = 0;
-            for (int p = 0; p < PromptLength; p++)
-                worst = Math.Max(worst, Compare(run!.PromptLogits[p], all.AsSpan(p * vocab, vocab), relTol, $"{format} prompt position {p}"));
-
-            ReadOnlySpan<float> logits = all.AsSpan((PromptLength - 1) * vocab, vocab);
-            var tokens = new int[Steps];
-            for (int s = 0; s < Steps; s++)
-            {
-                tokens[s] = Argmax.Find(logits);
-                Assert.True(tokens[s] == run!.Generated[s],
-                    $"{format}: greedy token {s} is {tokens[s]}, llama.cpp chose {run.Generated[s]} (so far {string.Join(",", tokens[..s])})");
-                logits = session.Decode(tokens[s]);
-                worst = Math.Max(worst, Compare(run.StepLogits[s], logits, relTol, $"{format} greedy step {s}"));
-            }
-            output.WriteLine($"{format}: max |diff|/range {worst:G3} (tolerance {relTol}), min llama.cpp margin/range {marginRatio:G3}");
+            OracleHarness.Run(path, format, relTol, output);
         }
         finally
         {
             File.Delete(path);
         }
-    }
-
-    private static float Range(ReadOnlySpan<float> x)
-    {
-        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
-        foreach (float v in x) { lo = Math.Min(lo, v); hi = Math.Max(hi, v); }
-        return hi - lo;
-    }
-
-    private static double Compare(float[] expected, ReadOnlySpan<float> actual, double relTol, string what)
-    {
-        double range = Range(expected), worst = 0;
-        int at = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            double d = Math.Abs(expected[i] - actual[i]);
-            if (!(d <= worst)) { worst = d; at = i; }
-        }
-        double rel = worst / range;
-        Assert.True(rel <= relTol, $"{what}: logit {at} is {actual[at]}, llama.cpp {expected[at]} (|diff|/range {rel:G3} > {relTol}, range {range:G4})");
-        return rel;
     }
 }

@@ -1,4 +1,8 @@
+using Quanta.Models.Architectures.Gemma;
 using Quanta.Models.Architectures.Llama;
+using Quanta.Models.Architectures.Phi3;
+using Quanta.Models.Architectures.Qwen2;
+using Quanta.Models.Architectures.Qwen3;
 
 namespace Quanta.Models.Architectures;
 
@@ -9,7 +13,15 @@ namespace Quanta.Models.Architectures;
 /// </summary>
 public static class ArchitectureRegistry
 {
-    private static readonly IArchitecture[] s_all = [LlamaArchitecture.Instance];
+    private static readonly IArchitecture[] s_all =
+    [
+        LlamaArchitecture.Instance,
+        Qwen2Architecture.Instance,
+        Qwen3Architecture.Instance,
+        Phi3Architecture.Instance,
+        Gemma2Architecture.Instance,
+        Gemma3Architecture.Instance,
+    ];
 
     private static readonly Dictionary<string, IArchitecture> s_gguf = Build(a => a.GgufNames);
     private static readonly Dictionary<string, IArchitecture> s_hf = Build(a => a.HuggingFaceNames);

@@ -13,7 +13,8 @@ namespace Quanta.Models.Runtime;
 /// cache view. Per layer:
 /// <code>
 /// h   = norm(x)                      (+ q/k/v bias, per-head q/k norm when configured)
-/// q,k,v = h·Wqᵀ, h·Wkᵀ, h·Wvᵀ;  rope(q, k);  cache.Write(k, v)
+/// q,k,v = h·Wqᵀ, h·Wkᵀ, h·Wvᵀ;  rope(q, k) (sliding layers with their own RoPE settings when configured);
+///           q ·= scale when the scale is applied to queries;  cache.Write(k, v)
 /// o   = attention(q, cache)·Woᵀ;     x += postAttnNorm?(o)
 /// h   = norm(x);  g = act(h·Wgᵀ) ⊙ (h·Wuᵀ);  x += postFfnNorm?(g·Wdᵀ)
 /// </code>
@@ -66,6 +67,7 @@ public sealed class DecoderModel
         var ws = workspace;
         float[] x = ws.X, xn = ws.Xn, q = ws.Q, k = ws.K, v = ws.V, attn = ws.Attn, proj = ws.Proj, gate = ws.Gate, up = ws.Up;
         int qd = c.QueryDim, kvd = c.KvDim, ffn = c.FeedForwardLength, hd = c.HeadDim;
+        float scoreScale = c.EffectiveAttentionScale;
 
         // x [n, dim] = embedding rows (· scale)
         for (int t = 0; t < n; t++)
@@ -80,6 +82,7 @@ public sealed class DecoderModel
         for (int l = 0; l < c.Layers; l++)
         {
             LayerWeights w = Weights.Layers[l];
+            GgmlRopeTables rope = ws.RopeFor(c, l);
             // attention sub-layer
             NormRows(w.AttentionNorm, x, 0, xn, n, d);
             MatMulDriver.Compute(w.Query, xn, 0, n, q, 0, ws.MatMulScratch, ws.Pool);   // q [n, Heads·HeadDim]
@@ -95,13 +98,14 @@ public sealed class DecoderModel
                     for (int h = 0; h < c.Heads; h++) Norm(w.QueryNorm, qRow.Slice(h * hd, hd), qRow.Slice(h * hd, hd));
                 if (w.KeyNorm != null)
                     for (int h = 0; h < c.KvHeads; h++) Norm(w.KeyNorm, kRow.Slice(h * hd, hd), kRow.Slice(h * hd, hd));
-                ws.Rope.Apply(qRow, c.Heads, hd, startPos + t);
-                ws.Rope.Apply(kRow, c.KvHeads, hd, startPos + t);
+                rope.Apply(qRow, c.Heads, hd, startPos + t);
+                rope.Apply(kRow, c.KvHeads, hd, startPos + t);
+                if (c.ScaleQueryBeforeAttention) Scale.InPlace(qRow, scoreScale);
             }
             kv.Write(l, startPos, n, k.AsSpan(0, n * kvd), v.AsSpan(0, n * kvd));
             var ap = new AttentionParameters(c.Heads, c.KvHeads, hd)
             {
-                Scale = c.AttentionScale,
+                Scale = c.ScaleQueryBeforeAttention ? 1f : scoreScale,
                 SlidingWindow = c.SlidingWindow(l),
                 SoftCap = c.AttentionLogitSoftCap,
             };

@@ -45,6 +45,7 @@ public sealed class DecoderWorkspace
             scratch = Math.Max(scratch, MatMulDriver.ScratchBytes(m.Kernel, maxChunk, m.Cols));
         MatMulScratch = new byte[checked((int)scratch)];
         Rope = new GgmlRopeTables(config.Rope, maxPositions, weights.RopeFrequencyFactors);
+        SlidingRope = config.SlidingRope is { } sr ? new GgmlRopeTables(sr, maxPositions, weights.RopeFrequencyFactors) : Rope;
     }
 
     /// <summary>Most tokens per forward call.</summary>
@@ -58,6 +59,16 @@ public sealed class DecoderWorkspace
 
     /// <summary>RoPE tables for positions [0, MaxPositions).</summary>
     public GgmlRopeTables Rope { get; }
+
+    /// <summary>RoPE tables of the sliding-window layers (<see cref="ModelConfig.SlidingRope"/>); the same object as <see cref="Rope"/> when unset.</summary>
+    public GgmlRopeTables SlidingRope { get; }
+
+    /// <summary>The tables layer <paramref name="layer"/> of <paramref name="config"/> rotates with.</summary>
+    public GgmlRopeTables RopeFor(ModelConfig config, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.SlidingWindow(layer) > 0 ? SlidingRope : Rope;
+    }
 
     internal readonly float[] X;      // [MaxChunk, dim]   residual stream
     internal readonly float[] Xn;     // [MaxChunk, dim]   normalized input of a sub-layer (and of the output head)
