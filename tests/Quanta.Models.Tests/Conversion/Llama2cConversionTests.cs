@@ -52,7 +52,7 @@ public sealed class Llama2cConversionTests
             int next = LlamaCppOracle.ArgMax(ctx.NativeHandle.GetLogitsIth(0));
             if (next == 1) break;
             ids.Add(next);
-            int n = weights.Vocab.TokenToSpan((LLamaToken)next, buf);
+            int n = (int)weights.NativeHandle.TokenToSpan((LLamaToken)next, buf, 0, false);
             bytes.AddRange(buf.AsSpan(0, n).ToArray());
             batch.Clear();
             batch.Add(next, step + 1, LLamaSeqId.Zero, true);
