@@ -8,5 +8,8 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return InspectCommand.Create();
+        yield return ConvertCommand.Create();
+        yield return QuantizeCommand.Create();
+        yield return PerplexityCommand.Create();
     }
 }
