@@ -15,7 +15,8 @@ namespace Quanta.Models.Conversion;
 /// Q5_K for the first n/8. attn_output: Q2_K → Q3_K. "More bits" layer i of n: i &lt; n/8, i ≥ 7n/8 or (i − n/8) mod 3 = 2.
 /// Counters run over tensors in name order (llama-quantize walks a std::map), the ffn_down count is the block count.</item>
 /// <item>Rows that do not divide the chosen block size fall back: Q2_K/Q3_K → Q4_0, Q4_K → Q5_0, Q5_K → Q5_1,
-/// Q6_K → Q8_0, then F16 when even that does not divide.</item>
+/// Q6_K → Q8_0, then F16 when even that does not divide. Types llama-quantize has no fallback for (Q4_0, Q8_0, ...)
+/// go to F16 here where llama-quantize stops with an error.</item>
 /// </list>
 /// </summary>
 public sealed class GgufQuantizationRules
