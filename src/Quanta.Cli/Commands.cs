@@ -9,5 +9,8 @@ internal static class Commands
     {
         yield return InspectCommand.Create();
         yield return PlanCommand.Create();
+        yield return ConvertCommand.Create();
+        yield return QuantizeCommand.Create();
+        yield return PerplexityCommand.Create();
     }
 }
