@@ -8,5 +8,7 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return InspectCommand.Create();
+        yield return RunCommand.Create();
+        yield return ChatCommand.Create();
     }
 }

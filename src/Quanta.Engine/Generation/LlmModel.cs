@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Quanta.Core.ModelFiles;
 using Quanta.Core.ModelFiles.Gguf;
 using Quanta.Core.ModelFiles.Llama2c;
 using Quanta.Core.Templates;
@@ -64,6 +65,7 @@ public sealed class LlmModel : IDisposable
     /// and chat template, and allocates the session.
     /// </summary>
     /// <exception cref="FileNotFoundException">The model or tokenizer file does not exist.</exception>
+    /// <exception cref="ModelFileException">The file is not a model file, or is malformed.</exception>
     /// <exception cref="NotSupportedException">Unsupported architecture or tokenizer type (the message lists the supported ones).</exception>
     /// <exception cref="ArgumentException">A bad option, or a llama2.c checkpoint without a tokenizer.</exception>
     public static LlmModel Load(string path, LlmLoadOptions? options = null)
@@ -74,6 +76,7 @@ public sealed class LlmModel : IDisposable
         if (options.Threads < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Threads, "Threads must be >= 0");
         var progress = options.Progress;
         progress?.Report(new LlmLoadProgress("weights", 0));
+        ModelFileInspector.Detect(path); // a file of no known kind fails here with "not a model file" rather than deep in a parser
         LoadedModel model = ModelLoader.Load(path);
         try
         {
