@@ -19,8 +19,8 @@ internal static class ChatCommand
     {
         var o = new GenerationCliOptions();
         var system = new Option<string?>("--system") { Description = "system message starting the conversation" };
-        var cmd = new Command("chat", "Chat with a model interactively (stdin/stdout); /reset clears the history, /exit ends.") { system };
-        o.AddTo(cmd);
+        var cmd = new Command("chat", "Chat with a model interactively (stdin/stdout); /reset clears the history, /exit ends.");
+        o.AddTo(cmd, system);
         cmd.SetAction(p => CliRunner.Run(p.GetValue(o.Verbose), () =>
         {
             SamplingParameters sampling = o.Sampling(p);

@@ -21,8 +21,8 @@ internal static class RunCommand
         var o = new GenerationCliOptions();
         var prompt = new Option<string>("--prompt", "-p") { Description = "text to continue (empty: start from BOS)", DefaultValueFactory = _ => "" };
         var echo = new Option<bool>("--echo") { Description = "print the prompt before the generated text" };
-        var cmd = new Command("run", "Generate text from a prompt, streaming it to stdout.") { prompt, echo };
-        o.AddTo(cmd);
+        var cmd = new Command("run", "Generate text from a prompt, streaming it to stdout.");
+        o.AddTo(cmd, prompt, echo);
         cmd.SetAction(p => CliRunner.Run(p.GetValue(o.Verbose), () =>
         {
             SamplingParameters sampling = o.Sampling(p);
@@ -89,20 +89,21 @@ internal sealed class GenerationCliOptions
     public Option<string> Model { get; } = new("--model", "-m") { Description = "GGUF file, llama2.c .bin checkpoint or safetensors folder", Required = true };
     public Option<string?> Tokenizer { get; } = new("--tokenizer") { Description = "tokenizer file (llama2.c tokenizer .bin such as tok512.bin, tokenizer.json or GGUF)" };
     public Option<int?> MaxTokens { get; } = new("--n-predict", "-n") { Description = "most tokens to generate (default: until end of text or the context is full)" };
-    public Option<float> Temperature { get; } = new("--temperature", "--temp") { Description = "sampling temperature; 0 = greedy (default 0.8, as llama.cpp)", DefaultValueFactory = _ => 0.8f };
-    public Option<int> TopK { get; } = new("--top-k") { Description = "keep the k most likely tokens; 0 = off (default 40)", DefaultValueFactory = _ => 40 };
-    public Option<float> TopP { get; } = new("--top-p") { Description = "nucleus sampling mass; 1 = off (default 0.95)", DefaultValueFactory = _ => 0.95f };
-    public Option<float> MinP { get; } = new("--min-p") { Description = "drop tokens below min-p x the top probability; 0 = off (default 0.05)", DefaultValueFactory = _ => 0.05f };
+    public Option<float> Temperature { get; } = new("--temperature", "--temp") { Description = "sampling temperature; 0 = greedy (llama.cpp's default)", DefaultValueFactory = _ => 0.8f };
+    public Option<int> TopK { get; } = new("--top-k") { Description = "keep the k most likely tokens; 0 = off", DefaultValueFactory = _ => 40 };
+    public Option<float> TopP { get; } = new("--top-p") { Description = "nucleus sampling mass; 1 = off", DefaultValueFactory = _ => 0.95f };
+    public Option<float> MinP { get; } = new("--min-p") { Description = "drop tokens below min-p x the top probability; 0 = off", DefaultValueFactory = _ => 0.05f };
     public Option<ulong?> Seed { get; } = new("--seed", "-s") { Description = "random seed (default: random)" };
-    public Option<float> RepeatPenalty { get; } = new("--repeat-penalty") { Description = "penalty for tokens among the last 64; 1 = off (default 1)", DefaultValueFactory = _ => 1f };
+    public Option<float> RepeatPenalty { get; } = new("--repeat-penalty") { Description = "penalty for tokens among the last 64; 1 = off", DefaultValueFactory = _ => 1f };
     public Option<string[]> Stop { get; } = new("--stop") { Description = "stop when this text is generated (repeatable); the text is not printed" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "worker threads (default: all cores)" };
     public Option<int> Context { get; } = new("--context", "-c") { Description = "context length in tokens (default: the model's, at most 4096)" };
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "show stack traces on errors" };
 
-    public void AddTo(Command cmd)
+    /// <summary>Adds the options to <paramref name="cmd"/>, the command's own <paramref name="afterModel"/> right after --model/--tokenizer.</summary>
+    public void AddTo(Command cmd, params Option[] afterModel)
     {
-        foreach (Option opt in (Option[])[Model, Tokenizer, MaxTokens, Temperature, TopK, TopP, MinP, Seed, RepeatPenalty, Stop, Threads, Context, Verbose])
+        foreach (Option opt in (Option[])[Model, Tokenizer, .. afterModel, MaxTokens, Temperature, TopK, TopP, MinP, Seed, RepeatPenalty, Stop, Threads, Context, Verbose])
             cmd.Add(opt);
     }
 
