@@ -12,5 +12,7 @@ internal static class Commands
         yield return ConvertCommand.Create();
         yield return QuantizeCommand.Create();
         yield return PerplexityCommand.Create();
+        yield return RunCommand.Create();
+        yield return ChatCommand.Create();
     }
 }
