@@ -125,7 +125,7 @@ public static class HuggingFaceConventions
         var t = ckpt.GetTensor(name, out SafetensorsFile shard);
         if (t.Shape.Length != 2 || t.Shape[0] != rows || t.Shape[1] != cols)
             throw new InvalidDataException($"tensor '{name}' has shape [{string.Join(", ", t.Shape.ToArray())}], expected [{rows}, {cols}]");
-        return WeightMatrix.View(FormatOf(t), rows, cols, shard.GetTensorData(t), shard);
+        return WeightMatrix.View(FormatOf(t), rows, cols, shard.Region, t.FileOffset, shard);
     }
 
     /// <summary>A vector of <paramref name="length"/> F32/F16/BF16 elements converted to F32.</summary>
