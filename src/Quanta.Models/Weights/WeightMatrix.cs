@@ -121,6 +121,14 @@ public sealed class WeightMatrix : IDisposable
         return buffer.Write(_offset + row * RowBytes, (int)RowBytes);
     }
 
+    /// <summary>All rows of a matrix made by <see cref="Allocate"/> as one writable span ([Rows][RowBytes]; at most 2 GiB).</summary>
+    public Span<byte> WritableData()
+    {
+        if (_region is not NativeBuffer buffer || !_owned) throw new InvalidOperationException("only allocated matrices are writable");
+        if (ByteCount > int.MaxValue) throw new InvalidOperationException($"matrix of {ByteCount} bytes is too large for one span; fill it with WritableRow");
+        return buffer.Write(_offset, (int)ByteCount);
+    }
+
     /// <summary>Row <paramref name="row"/> as F32 into <paramref name="destination"/> ([Cols]); never allocates.</summary>
     public void DequantizeRow(int row, Span<float> destination) => Codec.Dequantize(Row(row), destination[..Cols]);
 
