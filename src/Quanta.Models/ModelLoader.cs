@@ -68,7 +68,10 @@ public static class ModelLoader
 
     /// <summary>
     /// Loads a Hugging Face checkpoint: <paramref name="path"/> is the directory, a .safetensors file or the index;
-    /// config.json must sit in the same directory. F32/F16/BF16 matrices are used in place.
+    /// config.json must sit in the same directory. F32/F16/BF16 matrices are used in place; quantized checkpoints
+    /// (config.json quantization_config: compressed-tensors FP8/INT8/pack-quantized INT4, modelopt FP8 (also via
+    /// hf_quant_config.json), gptq, awq gemm) are converted to Quanta rows (see <see cref="HuggingFace.QuantizedTensorLoader"/>);
+    /// an unsupported configuration throws <see cref="NotSupportedException"/> naming its quant_method / format.
     /// </summary>
     public static LoadedModel LoadSafetensors(string path)
     {

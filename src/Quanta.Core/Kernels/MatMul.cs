@@ -52,6 +52,55 @@ public static unsafe class MatMul
         pool.For((rows + RowTile - 1) / RowTile, body);
     }
 
+    /// <summary>
+    /// Y = X · Wᵀ over spans (for callers compiled without unsafe code): weights: [rows] rows of
+    /// kernel.WeightRowBytes(cols) bytes, x: [m, cols] dense, y: [m, rows] dense, scratch: at least
+    /// <see cref="ScratchBytes"/> bytes. The spans are pinned for the duration of the call and the same parallel
+    /// algorithm runs, so results are bit-identical to the pointer overload. Lengths are checked.
+    /// </summary>
+    public static void Compute(IVecDotKernel kernel, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, int m,
+        Span<float> y, Span<byte> scratch, WorkerPool pool)
+    {
+        CheckBuffers(kernel, weights.Length, rows, cols, x.Length, m, y.Length, scratch.Length);
+        fixed (byte* w = weights)
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (byte* s = scratch)
+            Compute(kernel, w, rows, cols, px, cols, m, py, rows, s, pool);
+    }
+
+    /// <summary>
+    /// Y = X · Wᵀ with the weights at <paramref name="weightOffset"/> in <paramref name="weights"/> (a mapped file or a
+    /// <see cref="Memory.NativeBuffer"/>; matrices over 2 GiB work). Otherwise as the span overload; the region must not
+    /// be disposed during the call.
+    /// </summary>
+    public static void Compute(IVecDotKernel kernel, Memory.NativeRegion weights, long weightOffset, int rows, int cols,
+        ReadOnlySpan<float> x, int m, Span<float> y, Span<byte> scratch, WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(kernel);
+        long wBytes = (long)rows * kernel.WeightRowBytes(cols);
+        CheckBuffers(kernel, wBytes, rows, cols, x.Length, m, y.Length, scratch.Length);
+        byte* w = weights.Checked(weightOffset, wBytes);
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (byte* s = scratch)
+            Compute(kernel, w, rows, cols, px, cols, m, py, rows, s, pool);
+    }
+
+    private static void CheckBuffers(IVecDotKernel kernel, long weightBytes, int rows, int cols, int xLength, int m, int yLength, int scratchLength)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        if (weightBytes < (long)rows * kernel.WeightRowBytes(cols))
+            throw new ArgumentException($"weights hold {weightBytes} bytes, {rows} rows need {(long)rows * kernel.WeightRowBytes(cols)}");
+        if (xLength < (long)m * cols) throw new ArgumentException($"x holds {xLength} floats, [{m}, {cols}] needs {(long)m * cols}");
+        if (yLength < (long)m * rows) throw new ArgumentException($"y holds {yLength} floats, [{m}, {rows}] needs {(long)m * rows}");
+        if (scratchLength < ScratchBytes(kernel, m, cols)) throw new ArgumentException($"scratch holds {scratchLength} bytes, needs {ScratchBytes(kernel, m, cols)}");
+    }
+
     /// <summary>y = W x for one activation row (decode). See <see cref="Compute"/>.</summary>
     public static void Vector(IVecDotKernel kernel, byte* weights, int rows, int cols, float* x, float* y, byte* scratch, WorkerPool pool) =>
         Compute(kernel, weights, rows, cols, x, cols, 1, y, rows, scratch, pool);

@@ -1,37 +1,17 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
+using Quanta.Core.Memory;
 
 namespace Quanta.Core.ModelFiles;
 
 /// <summary>
 /// A read-only block of bytes that stays at a fixed address until disposed: either one view of a
 /// memory-mapped file or a pinned managed array. Readers parse through its pointer with explicit
-/// bounds checks and hand out zero-copy views that are valid only until <see cref="Dispose"/>.
+/// bounds checks and hand out zero-copy views that are valid only until <see cref="NativeRegion.Dispose"/>.
+/// File objects expose it publicly as a <see cref="NativeRegion"/> (bounds-checked spans, no addresses).
 /// </summary>
-internal abstract unsafe class ByteRegion : IDisposable
+internal abstract unsafe class ByteRegion : NativeRegion
 {
-    /// <summary>First byte of the region; valid while the region is not disposed.</summary>
-    public byte* Pointer { get; protected set; }
-
-    /// <summary>Length in bytes.</summary>
-    public long Length { get; protected set; }
-
-    public bool IsDisposed { get; private set; }
-
-    /// <summary>Throws <see cref="ObjectDisposedException"/> after disposal.</summary>
-    public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
-
-    public void Dispose()
-    {
-        if (IsDisposed) return;
-        IsDisposed = true;
-        Release();
-        Pointer = null;
-        GC.SuppressFinalize(this);
-    }
-
-    protected abstract void Release();
-
     /// <summary>Maps <paramref name="path"/> read-only (one view over the whole file).</summary>
     /// <exception cref="ModelFileException">The file is empty (nothing to map).</exception>
     public static ByteRegion MapFile(string path)

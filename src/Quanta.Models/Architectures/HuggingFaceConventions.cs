@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Quanta.Core.Formats;
 using Quanta.Core.Kernels.Ops;
 using Quanta.Core.ModelFiles.Safetensors;
+using Quanta.Models.HuggingFace;
 using Quanta.Models.Weights;
 
 namespace Quanta.Models.Architectures;
@@ -10,7 +12,8 @@ namespace Quanta.Models.Architectures;
 /// Hugging Face transformers conventions shared by Llama-like families: config.json keys and the safetensors
 /// tensor names (model.embed_tokens, model.layers.N.self_attn.q_proj, ..., model.norm, lm_head). HF checkpoints keep
 /// Q/K in the rotate-half order, so RoPE runs with the NeoX layout on them (GGUF llama files are permuted to the
-/// normal layout instead). Matrices in F32/F16/BF16 are used in place (zero-copy); other dtypes are not supported yet.
+/// normal layout instead). Matrices in F32/F16/BF16 are used in place (zero-copy); quantized checkpoints (compressed-tensors
+/// FP8/INT8/pack-quantized INT4, ModelOpt FP8, GPTQ, AWQ) are converted to Quanta rows by <see cref="QuantizedTensorLoader"/>.
 /// </summary>
 public static class HuggingFaceConventions
 {
@@ -74,6 +77,7 @@ public static class HuggingFaceConventions
     {
         ArgumentNullException.ThrowIfNull(ckpt);
         ArgumentNullException.ThrowIfNull(c);
+        _ = QuantizationOf(ckpt); // an unsupported quantization_config fails here, before any tensor is read
         int d = c.EmbeddingLength;
         NormWeights Norm(string name, int n) => new(Vector(ckpt, name, n));
         var embedding = Matrix(ckpt, "model.embed_tokens.weight", c.VocabSize, d);
@@ -118,15 +122,31 @@ public static class HuggingFaceConventions
         _ => throw new NotSupportedException($"tensor '{t.Name}' has dtype {t.DType}; only F32, F16 and BF16 are supported"),
     };
 
-    /// <summary>Zero-copy matrix [rows, cols] (safetensors shape [rows, cols], row-major).</summary>
-    public static WeightMatrix Matrix(SafetensorsCheckpoint ckpt, string name, int rows, int cols)
+    /// <summary>
+    /// The matrix <paramref name="name"/> [rows, cols] (safetensors shape [rows, cols], row-major) in whatever storage the
+    /// checkpoint has: F32/F16/BF16 zero-copy, FP8/INT8/GPTQ/AWQ/pack-quantized converted (see
+    /// <see cref="QuantizedTensorLoader"/>), under the quantization_config of the checkpoint's folder
+    /// (<see cref="QuantizationOf"/>).
+    /// </summary>
+    public static WeightMatrix Matrix(SafetensorsCheckpoint ckpt, string name, int rows, int cols) =>
+        QuantizedTensorLoader.Matrix(ckpt, name, rows, cols, QuantizationOf(ckpt));
+
+    /// <summary>
+    /// The quantization declared by config.json (or hf_quant_config.json) in the folder of the checkpoint's first shard,
+    /// read once per checkpoint; <see cref="HuggingFaceQuantization.None"/> for in-memory checkpoints.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The declared quantization is not supported (the message names it).</exception>
+    public static HuggingFaceQuantization QuantizationOf(SafetensorsCheckpoint ckpt)
     {
         ArgumentNullException.ThrowIfNull(ckpt);
-        var t = ckpt.GetTensor(name, out SafetensorsFile shard);
-        if (t.Shape.Length != 2 || t.Shape[0] != rows || t.Shape[1] != cols)
-            throw new InvalidDataException($"tensor '{name}' has shape [{string.Join(", ", t.Shape.ToArray())}], expected [{rows}, {cols}]");
-        return WeightMatrix.View(FormatOf(t), rows, cols, shard.GetTensorData(t), shard);
+        return s_quantization.GetValue(ckpt, static c =>
+        {
+            string path = c.Shards.Count > 0 ? c.Shards[0].FilePath : "";
+            return File.Exists(path) ? HuggingFaceQuantization.ForDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!) : HuggingFaceQuantization.None;
+        });
     }
+
+    private static readonly ConditionalWeakTable<SafetensorsCheckpoint, HuggingFaceQuantization> s_quantization = new();
 
     /// <summary>A vector of <paramref name="length"/> F32/F16/BF16 elements converted to F32.</summary>
     public static float[] Vector(SafetensorsCheckpoint ckpt, string name, int length)

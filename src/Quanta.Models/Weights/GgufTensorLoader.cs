@@ -23,18 +23,7 @@ public static class GgufTensorLoader
             throw new ModelFileException(file.FilePath, $"tensor '{name}' has shape [{t.Shape[0]}, {ne1}] (ne0, ne1), expected [{cols}, {rows}]");
         if (!CodecRegistry.TryGetWeightFormat(t.Type, out WeightFormat format))
             throw new ModelFileException(file.FilePath, $"tensor '{name}' has type {t.Type}, which has no matrix kernel");
-        return WeightMatrix.View(format, rows, cols, DataStart(file) + (nint)t.FileOffset, file);
-    }
-
-    /// <summary>
-    /// Address of byte 0 of the file's mapping, found from a tensor small enough for a span (so tensors over 2 GiB,
-    /// which <see cref="GgufFile.GetTensorData(GgufTensorInfo)"/> refuses, are still reachable).
-    /// </summary>
-    private static nint DataStart(GgufFile file)
-    {
-        foreach (GgufTensorInfo t in file.Tensors)
-            if (t.ByteCount <= int.MaxValue) return NativeAddress.Of(file.GetTensorData(t)) - (nint)t.FileOffset;
-        throw new ModelFileException(file.FilePath, "every tensor is over 2 GiB");
+        return WeightMatrix.View(format, rows, cols, file.Region, t.FileOffset, file);
     }
 
     /// <summary>Like <see cref="Matrix"/>, or null when the tensor is absent.</summary>

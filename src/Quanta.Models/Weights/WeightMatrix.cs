@@ -1,6 +1,7 @@
-using System.Runtime.InteropServices;
 using Quanta.Core.Formats;
 using Quanta.Core.Kernels;
+using Quanta.Core.Memory;
+using Quanta.Core.Threading;
 
 namespace Quanta.Models.Weights;
 
@@ -8,17 +9,19 @@ namespace Quanta.Models.Weights;
 /// A weight matrix [Rows, Cols] stored row by row in a <see cref="WeightFormat"/>, exactly as the matrix kernels read
 /// it: Rows = output dim, Cols = input dim, row r at byte r·RowBytes. (A GGUF tensor with ne0 = Cols and ne1 = Rows is
 /// this layout unchanged.)
-/// <para>Memory: either a view into memory someone else owns (a memory-mapped model file: zero-copy; the owner is kept
-/// referenced and must not be disposed while the matrix is used) or native memory this object allocated and frees on
-/// <see cref="Dispose"/> (converted weights). Immutable after loading; safe for concurrent reads.</para>
+/// <para>Memory: a <see cref="NativeRegion"/> + byte offset (no raw addresses: this project is compiled without unsafe
+/// code): either a view into a region someone else owns (a memory-mapped model file's Region: zero-copy; the owner is
+/// kept referenced and must not be disposed while the matrix is used) or a <see cref="NativeBuffer"/> this object
+/// allocated and frees on <see cref="Dispose"/> (converted weights). Immutable after loading; safe for concurrent reads.</para>
 /// </summary>
 public sealed class WeightMatrix : IDisposable
 {
-    private nint _address;
+    private readonly NativeRegion _region;
+    private readonly long _offset;
     private readonly bool _owned;
     private readonly object? _owner;
 
-    private WeightMatrix(WeightFormat format, int rows, int cols, nint address, bool owned, object? owner)
+    private WeightMatrix(WeightFormat format, int rows, int cols, NativeRegion? region, long offset, bool owned, object? owner)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
@@ -31,33 +34,40 @@ public sealed class WeightMatrix : IDisposable
             throw new ArgumentException($"row length {cols} is not a multiple of the {format} block size {Kernel.BlockSize}");
         RowBytes = Kernel.WeightRowBytes(cols);
         if (RowBytes > int.MaxValue) throw new ArgumentException($"row of {cols} elements is too long");
-        _address = address;
+        region ??= new NativeBuffer(RowBytes * rows);
+        if (offset < 0 || offset > region.Length || ByteCount > region.Length - offset)
+            throw new ArgumentException($"the matrix needs {ByteCount} bytes at offset {offset}, the region holds {region.Length}");
+        _region = region;
+        _offset = offset;
         _owned = owned;
         _owner = owner;
     }
 
     /// <summary>
-    /// A matrix over <paramref name="data"/> (at least Rows·RowBytes bytes of memory that never moves, e.g. a mapped
-    /// file owned by <paramref name="owner"/>); nothing is copied.
+    /// A matrix over bytes [<paramref name="offset"/>, offset + Rows·RowBytes) of <paramref name="region"/> (e.g. a mapped
+    /// file's <c>Region</c>; matrices over 2 GiB work); nothing is copied. <paramref name="owner"/> (the file object) is
+    /// kept referenced and must not be disposed while the matrix is used.
     /// </summary>
-    public static WeightMatrix View(WeightFormat format, int rows, int cols, ReadOnlySpan<byte> data, object? owner)
+    public static WeightMatrix View(WeightFormat format, int rows, int cols, NativeRegion region, long offset, object? owner)
     {
-        var m = new WeightMatrix(format, rows, cols, NativeAddress.Of(data), owned: false, owner);
+        ArgumentNullException.ThrowIfNull(region);
+        return new WeightMatrix(format, rows, cols, region, offset, owned: false, owner);
+    }
+
+    /// <summary>
+    /// A matrix over <paramref name="data"/>, which must lie inside <paramref name="region"/> (e.g. a tensor's data span
+    /// from the file that owns the region); nothing is copied. See the region/offset overload.
+    /// </summary>
+    public static WeightMatrix View(WeightFormat format, int rows, int cols, NativeRegion region, ReadOnlySpan<byte> data, object? owner)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        var m = new WeightMatrix(format, rows, cols, region, region.OffsetOf(data), owned: false, owner);
         if (data.Length < m.ByteCount) throw new ArgumentException($"data holds {data.Length} bytes, the matrix needs {m.ByteCount}", nameof(data));
         return m;
     }
 
-    /// <summary>A matrix over memory at <paramref name="address"/> that <paramref name="owner"/> keeps alive (for tensors over 2 GiB).</summary>
-    internal static WeightMatrix View(WeightFormat format, int rows, int cols, nint address, object? owner) =>
-        new(format, rows, cols, address, owned: false, owner);
-
-    /// <summary>A matrix over newly allocated native memory (uninitialized), freed by <see cref="Dispose"/>.</summary>
-    public static WeightMatrix Allocate(WeightFormat format, int rows, int cols)
-    {
-        var m = new WeightMatrix(format, rows, cols, 0, owned: true, null);
-        m._address = Marshal.AllocHGlobal((nint)m.ByteCount);
-        return m;
-    }
+    /// <summary>A matrix over a newly allocated <see cref="NativeBuffer"/> (uninitialized; fill it with <see cref="WritableRow"/>), freed by <see cref="Dispose"/>.</summary>
+    public static WeightMatrix Allocate(WeightFormat format, int rows, int cols) => new(format, rows, cols, null, 0, owned: true, null);
 
     /// <summary>A matrix in <paramref name="format"/> quantized from F32 rows ([rows, cols] row-major) with the format's codec.</summary>
     public static WeightMatrix FromFloats(WeightFormat format, int rows, int cols, ReadOnlySpan<float> values)
@@ -65,7 +75,7 @@ public sealed class WeightMatrix : IDisposable
         if (values.Length < (long)rows * cols) throw new ArgumentException("values is shorter than rows·cols", nameof(values));
         var m = Allocate(format, rows, cols);
         for (int r = 0; r < rows; r++)
-            m.Codec.Quantize(values.Slice(r * cols, cols), NativeAddress.WritableSpan<byte>(m._address + (nint)(r * m.RowBytes), (int)m.RowBytes));
+            m.Codec.Quantize(values.Slice(r * cols, cols), m.WritableRow(r));
         return m;
     }
 
@@ -100,17 +110,39 @@ public sealed class WeightMatrix : IDisposable
     public ReadOnlySpan<byte> Row(int row)
     {
         if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"matrix has {Rows} rows");
-        ObjectDisposedException.ThrowIf(_address == 0, this);
-        return NativeAddress.Span<byte>(_address + (nint)(row * RowBytes), (int)RowBytes);
+        return _region.Read(_offset + row * RowBytes, (int)RowBytes);
+    }
+
+    /// <summary>Writable bytes of row <paramref name="row"/> of a matrix made by <see cref="Allocate"/> (loaders fill it once).</summary>
+    public Span<byte> WritableRow(int row)
+    {
+        if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"matrix has {Rows} rows");
+        if (_region is not NativeBuffer buffer || !_owned) throw new InvalidOperationException("only allocated matrices are writable");
+        return buffer.Write(_offset + row * RowBytes, (int)RowBytes);
+    }
+
+    /// <summary>All rows of a matrix made by <see cref="Allocate"/> as one writable span ([Rows][RowBytes]; at most 2 GiB).</summary>
+    public Span<byte> WritableData()
+    {
+        if (_region is not NativeBuffer buffer || !_owned) throw new InvalidOperationException("only allocated matrices are writable");
+        if (ByteCount > int.MaxValue) throw new InvalidOperationException($"matrix of {ByteCount} bytes is too large for one span; fill it with WritableRow");
+        return buffer.Write(_offset, (int)ByteCount);
     }
 
     /// <summary>Row <paramref name="row"/> as F32 into <paramref name="destination"/> ([Cols]); never allocates.</summary>
     public void DequantizeRow(int row, Span<float> destination) => Codec.Dequantize(Row(row), destination[..Cols]);
 
-    /// <summary>Frees owned memory; views only become unusable.</summary>
+    /// <summary>
+    /// Y[m, Rows] = X[m, Cols] · Wᵀ with Core's parallel <see cref="MatMul"/> (bit-identical for any thread count and any
+    /// m). x: [m, Cols] dense, y: [m, Rows] dense, scratch: at least <see cref="MatMul.ScratchBytes"/>(Kernel, m, Cols)
+    /// bytes. Never allocates.
+    /// </summary>
+    public void MatMul(ReadOnlySpan<float> x, int m, Span<float> y, Span<byte> scratch, WorkerPool pool) =>
+        Quanta.Core.Kernels.MatMul.Compute(Kernel, _region, _offset, Rows, Cols, x, m, y, scratch, pool);
+
+    /// <summary>Frees owned memory; views only become unusable when their owner is disposed.</summary>
     public void Dispose()
     {
-        if (_address != 0 && _owned) Marshal.FreeHGlobal(_address);
-        _address = 0;
+        if (_owned) _region.Dispose();
     }
 }

@@ -165,6 +165,13 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return _region.Pointer + tensor.FileOffset;
     }
 
+    /// <summary>
+    /// The whole mapped file (or pinned array) as a bounds-checked <see cref="Memory.NativeRegion"/>, owned by this
+    /// object: loaders keep long-lived tensor views as region + file offset instead of addresses. Do not dispose it
+    /// (disposing this object does); it throws <see cref="ObjectDisposedException"/> once this object is disposed.
+    /// </summary>
+    public Memory.NativeRegion Region => _region;
+
     /// <summary>Releases the mapping; views obtained earlier become invalid.</summary>
     public void Dispose() => _region.Dispose();
 

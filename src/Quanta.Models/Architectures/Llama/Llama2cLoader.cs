@@ -41,11 +41,11 @@ public static class Llama2cLoader
         int d = c.EmbeddingLength;
         ReadOnlySpan<byte> Bytes(ReadOnlySpan<float> s) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(s);
         WeightMatrix Layer(string name, int l, int rows, int cols) =>
-            WeightMatrix.View(WeightFormat.F32, rows, cols, Bytes(ckpt.GetLayerWeights(name, l)), ckpt);
+            WeightMatrix.View(WeightFormat.F32, rows, cols, ckpt.Region, Bytes(ckpt.GetLayerWeights(name, l)), ckpt);
         NormWeights Norm(string name, int l) => new(ckpt.GetLayerWeights(name, l).ToArray());
 
-        var embedding = WeightMatrix.View(WeightFormat.F32, c.VocabSize, d, Bytes(ckpt.GetWeights("token_embedding_table")), ckpt);
-        var output = c.TiedOutput ? embedding : WeightMatrix.View(WeightFormat.F32, c.VocabSize, d, Bytes(ckpt.GetWeights("wcls")), ckpt);
+        var embedding = WeightMatrix.View(WeightFormat.F32, c.VocabSize, d, ckpt.Region, Bytes(ckpt.GetWeights("token_embedding_table")), ckpt);
+        var output = c.TiedOutput ? embedding : WeightMatrix.View(WeightFormat.F32, c.VocabSize, d, ckpt.Region, Bytes(ckpt.GetWeights("wcls")), ckpt);
         var layers = new LayerWeights[c.Layers];
         for (int l = 0; l < c.Layers; l++)
         {
