@@ -14,11 +14,7 @@ public static class FusedMatrix
     public static WeightMatrix Rows(WeightMatrix fused, int firstRow, int rows)
     {
         ArgumentNullException.ThrowIfNull(fused);
-        if (fused.OwnsMemory)
-            throw new NotSupportedException("slicing a matrix that owns its memory would leave the slices without an owner");
-        if (firstRow < 0 || rows <= 0 || (long)firstRow + rows > fused.Rows)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"rows [{firstRow}, {firstRow + rows}) outside [0, {fused.Rows})");
-        return WeightMatrix.View(fused.Format, rows, fused.Cols, NativeAddress.Of(fused.Row(firstRow)), fused.Owner);
+        return fused.RowsView(firstRow, rows);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Quanta.Models.Runtime;
 /// <summary>
 /// The shared decoder-only transformer forward pass, configured by a <see cref="ModelConfig"/> (Llama and relatives).
 /// A chunk of n tokens at positions [startPos, startPos + n) is processed as matrices: each projection is one
-/// matrix product (<see cref="MatMulDriver"/>) with m = n on the workspace's pool, attention runs (token, head) rows in parallel over the KV
+/// matrix product (<see cref="WeightMatrix.MatMul"/>) with m = n on the workspace's pool, attention runs (token, head) rows in parallel over the KV
 /// cache view. Per layer:
 /// <code>
 /// h   = norm(x)                      (+ q/k/v bias, per-head q/k norm when configured)
@@ -85,9 +85,9 @@ public sealed class DecoderModel
             GgmlRopeTables rope = ws.RopeFor(c, l);
             // attention sub-layer
             NormRows(w.AttentionNorm, x, 0, xn, n, d);
-            MatMulDriver.Compute(w.Query, xn, 0, n, q, 0, ws.MatMulScratch, ws.Pool);   // q [n, Heads·HeadDim]
-            MatMulDriver.Compute(w.Key, xn, 0, n, k, 0, ws.MatMulScratch, ws.Pool);     // k [n, KvHeads·HeadDim]
-            MatMulDriver.Compute(w.Value, xn, 0, n, v, 0, ws.MatMulScratch, ws.Pool);   // v [n, KvHeads·HeadDim]
+            w.Query.MatMul(xn, n, q, ws.MatMulScratch, ws.Pool);   // q [n, Heads·HeadDim]
+            w.Key.MatMul(xn, n, k, ws.MatMulScratch, ws.Pool);     // k [n, KvHeads·HeadDim]
+            w.Value.MatMul(xn, n, v, ws.MatMulScratch, ws.Pool);   // v [n, KvHeads·HeadDim]
             for (int t = 0; t < n; t++)
             {
                 Span<float> qRow = q.AsSpan(t * qd, qd), kRow = k.AsSpan(t * kvd, kvd), vRow = v.AsSpan(t * kvd, kvd);
@@ -116,18 +116,18 @@ public sealed class DecoderModel
                 Heads = c.Heads, HeadDim = hd, Parameters = ap, Q = q, Out = attn,
                 Scratch = ws.AttentionScratch, ScratchLength = ws.AttentionScratchLength,
             });
-            MatMulDriver.Compute(w.Output, attn, 0, n, proj, 0, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
+            w.Output.MatMul(attn, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
             if (w.PostAttentionNorm != null) NormRows(w.PostAttentionNorm, proj, 0, proj, n, d);
             Add.Forward(x.AsSpan(0, n * d), proj.AsSpan(0, n * d), x.AsSpan(0, n * d));
 
             // feed-forward sub-layer
             NormRows(w.FeedForwardNorm, x, 0, xn, n, d);
-            MatMulDriver.Compute(w.Gate, xn, 0, n, gate, 0, ws.MatMulScratch, ws.Pool);   // gate [n, ffn]
-            MatMulDriver.Compute(w.Up, xn, 0, n, up, 0, ws.MatMulScratch, ws.Pool);       // up   [n, ffn]
+            w.Gate.MatMul(xn, n, gate, ws.MatMulScratch, ws.Pool);   // gate [n, ffn]
+            w.Up.MatMul(xn, n, up, ws.MatMulScratch, ws.Pool);       // up   [n, ffn]
             Span<float> g = gate.AsSpan(0, n * ffn);
             if (c.Activation == FeedForwardActivation.Silu) SwiGlu.Forward(g, up.AsSpan(0, n * ffn), g);
             else GeGlu.Forward(g, up.AsSpan(0, n * ffn), g);
-            MatMulDriver.Compute(w.Down, gate, 0, n, proj, 0, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
+            w.Down.MatMul(gate, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
             if (w.PostFeedForwardNorm != null) NormRows(w.PostFeedForwardNorm, proj, 0, proj, n, d);
             Add.Forward(x.AsSpan(0, n * d), proj.AsSpan(0, n * d), x.AsSpan(0, n * d));
         }
@@ -138,7 +138,7 @@ public sealed class DecoderModel
         for (int r0 = 0; r0 < outRows; r0 += group)
         {
             int m = Math.Min(group, outRows - r0);
-            MatMulDriver.Compute(Weights.Output, xn, r0 * d, m, ws.Logits, 0, ws.MatMulScratch, ws.Pool);
+            Weights.Output.MatMul(xn.AsSpan(r0 * d), m, ws.Logits, ws.MatMulScratch, ws.Pool);
             Span<float> dst = logits.Slice(r0 * vocab, m * vocab);
             ws.Logits.AsSpan(0, m * vocab).CopyTo(dst);
             if (c.FinalLogitSoftCap > 0f)

@@ -42,7 +42,7 @@ public sealed class DecoderWorkspace
         AttentionScratch = new float[pool.ThreadCount * AttentionScratchLength];
         long scratch = 0;
         foreach (WeightMatrix m in weights.Matrices)
-            scratch = Math.Max(scratch, MatMulDriver.ScratchBytes(m.Kernel, maxChunk, m.Cols));
+            scratch = Math.Max(scratch, Quanta.Core.Kernels.MatMul.ScratchBytes(m.Kernel, maxChunk, m.Cols));
         MatMulScratch = new byte[checked((int)scratch)];
         Rope = new GgmlRopeTables(config.Rope, maxPositions, weights.RopeFrequencyFactors);
         SlidingRope = config.SlidingRope is { } sr ? new GgmlRopeTables(sr, maxPositions, weights.RopeFrequencyFactors) : Rope;

@@ -66,6 +66,19 @@ public sealed class WeightMatrix : IDisposable
         return m;
     }
 
+    /// <summary>
+    /// Rows [<paramref name="firstRow"/>, <paramref name="firstRow"/> + <paramref name="rows"/>) of this matrix as a matrix
+    /// of their own, viewing the same memory (nothing is copied). Only for a matrix that is itself a view: the slice must
+    /// not outlive the region's owner, and an owned matrix's memory would be freed under it.
+    /// </summary>
+    public WeightMatrix RowsView(int firstRow, int rows)
+    {
+        if (_owned) throw new NotSupportedException("slicing a matrix that owns its memory would leave the slices without an owner");
+        if (firstRow < 0 || rows <= 0 || (long)firstRow + rows > Rows)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"rows [{firstRow}, {firstRow + rows}) outside [0, {Rows})");
+        return new WeightMatrix(Format, rows, Cols, _region, _offset + firstRow * RowBytes, owned: false, _owner);
+    }
+
     /// <summary>A matrix over a newly allocated <see cref="NativeBuffer"/> (uninitialized; fill it with <see cref="WritableRow"/>), freed by <see cref="Dispose"/>.</summary>
     public static WeightMatrix Allocate(WeightFormat format, int rows, int cols) => new(format, rows, cols, null, 0, owned: true, null);
 

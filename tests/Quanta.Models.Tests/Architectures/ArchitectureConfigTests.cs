@@ -162,9 +162,10 @@ public sealed class ArchitectureConfigTests
         for (int i = 0; i < values.Length; i++) values[i] = (float)rng.NextDouble() - 0.5f;
         IRowCodec codec = CodecRegistry.For(WeightFormat.Q8_0);
         int rb = (int)codec.RowBytes(Cols);
-        byte[] bytes = GC.AllocateArray<byte>(rb * Rows, pinned: true);
-        for (int r = 0; r < Rows; r++) codec.Quantize(values.AsSpan(r * Cols, Cols), bytes.AsSpan(r * rb, rb));
-        var fused = WeightMatrix.View(WeightFormat.Q8_0, Rows, Cols, bytes, bytes);
+        using var region = new Quanta.Core.Memory.NativeBuffer(rb * Rows);
+        for (int r = 0; r < Rows; r++) codec.Quantize(values.AsSpan(r * Cols, Cols), region.Write(r * rb, rb));
+        byte[] bytes = region.Read(0, rb * Rows).ToArray();
+        var fused = WeightMatrix.View(WeightFormat.Q8_0, Rows, Cols, region, 0, region);
         var parts = FusedMatrix.Split(fused, 3, 2, 2);
         Assert.Equal([3, 2, 2], parts.Select(p => p.Rows));
         var a = new float[Cols];
