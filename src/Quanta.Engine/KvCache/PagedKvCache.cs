@@ -1,0 +1,133 @@
+using Quanta.Models;
+using Quanta.Models.KvCache;
+
+namespace Quanta.Engine.KvCache;
+
+/// <summary>
+/// Paged KV storage shared by all sequences: per layer, keys and values each [NumBlocks, BlockSize, KvHeads, HeadDim]
+/// in one F32 or F16 array (<see cref="KvCacheType"/>), with the block bookkeeping in <see cref="Pool"/>. Sequences
+/// get a <see cref="SequenceKv"/> view (a block table over this storage) from <see cref="CreateSequence"/>; disposing
+/// the view returns its blocks. All storage is allocated here, once.
+/// <para>Automatic prefix caching: full blocks are registered under a chained hash of their token ids when a
+/// sequence commits them; <see cref="CreateSequence"/> reuses cached blocks for the longest full-block prefix of
+/// the prompt (always leaving at least one prompt token to compute, so the caller gets logits for it).</para>
+/// </summary>
+public sealed class PagedKvCache
+{
+    private readonly float[][]? _k32, _v32;   // [layers][NumBlocks · BlockSize · KvHeads · HeadDim]
+    private readonly Half[][]? _k16, _v16;    // [layers][NumBlocks · BlockSize · KvHeads · HeadDim]
+
+    /// <summary>
+    /// Allocates <paramref name="numBlocks"/> blocks (block 0 is the reserved null block) of
+    /// <paramref name="blockSize"/> positions; one sequence may hold at most <paramref name="maxSequenceLength"/> positions.
+    /// </summary>
+    public PagedKvCache(int layers, int kvHeads, int headDim, int numBlocks, int blockSize, int maxSequenceLength,
+        KvCacheType type = KvCacheType.F32)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layers);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSequenceLength);
+        Pool = new BlockPool(numBlocks, blockSize);
+        Layers = layers;
+        KvHeads = kvHeads;
+        HeadDim = headDim;
+        Type = type;
+        MaxBlocksPerSequence = (maxSequenceLength + blockSize - 1) / blockSize;
+        MaxSequenceLength = maxSequenceLength;
+        long n = (long)numBlocks * blockSize * kvHeads * headDim;
+        if (n > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(numBlocks), "cache layer too large for one array");
+        if (type == KvCacheType.F32)
+        {
+            _k32 = new float[layers][];
+            _v32 = new float[layers][];
+            for (int l = 0; l < layers; l++) { _k32[l] = new float[n]; _v32[l] = new float[n]; }
+        }
+        else
+        {
+            _k16 = new Half[layers][];
+            _v16 = new Half[layers][];
+            for (int l = 0; l < layers; l++) { _k16[l] = new Half[n]; _v16[l] = new Half[n]; }
+        }
+    }
+
+    /// <summary>Creates a cache shaped for <paramref name="config"/>.</summary>
+    public static PagedKvCache For(ModelConfig config, int numBlocks, int blockSize, int maxSequenceLength, KvCacheType type = KvCacheType.F32)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new PagedKvCache(config.Layers, config.KvHeads, config.HeadDim, numBlocks, blockSize, maxSequenceLength, type);
+    }
+
+    /// <summary>Block bookkeeping (reference counts, free queue, prefix map).</summary>
+    public BlockPool Pool { get; }
+
+    /// <summary>Layers stored.</summary>
+    public int Layers { get; }
+
+    /// <summary>Key/value heads per position.</summary>
+    public int KvHeads { get; }
+
+    /// <summary>Elements per head.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Element storage type.</summary>
+    public KvCacheType Type { get; }
+
+    /// <summary>Positions per block.</summary>
+    public int BlockSize => Pool.BlockSize;
+
+    /// <summary>Most positions one sequence may hold.</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>Block table length of every sequence.</summary>
+    public int MaxBlocksPerSequence { get; }
+
+    /// <summary>Bytes of one block over all layers, keys and values: 2 · Layers · BlockSize · KvHeads · HeadDim · element size.</summary>
+    public long BytesPerBlock => 2L * Layers * BlockSize * KvHeads * HeadDim * (Type == KvCacheType.F32 ? 4 : 2);
+
+    /// <summary>
+    /// A new sequence for <paramref name="prompt"/>: with <paramref name="usePrefixCache"/>, the cached blocks of the
+    /// prompt's longest full-block prefix (at most ⌊(prompt.Length − 1)/BlockSize⌋ blocks) are shared into its table,
+    /// and <see cref="SequenceKv.Length"/> = <see cref="SequenceKv.CachedTokens"/> = their positions. Nothing else
+    /// is allocated until <see cref="SequenceKv.TryReserve"/> or a write.
+    /// </summary>
+    public SequenceKv CreateSequence(ReadOnlySpan<int> prompt, bool usePrefixCache = true)
+    {
+        var seq = new SequenceKv(this);
+        if (!usePrefixCache) return seq;
+        int bs = BlockSize;
+        int maxBlocks = Math.Min((prompt.Length - 1) / bs, MaxBlocksPerSequence);
+        for (int b = 0; b < maxBlocks; b++)
+        {
+            ReadOnlySpan<int> tokens = prompt.Slice(b * bs, bs);
+            ulong h = BlockPool.ChainHash(b == 0 ? 0 : seq.BlockHash(b - 1), tokens);
+            if (!Pool.TryFindCached(h, tokens, out int block)) break;
+            seq.AdoptCachedBlock(block, h, tokens);
+        }
+        return seq;
+    }
+
+    internal float[] K32(int layer) => _k32![layer];
+    internal float[] V32(int layer) => _v32![layer];
+    internal Half[] K16(int layer) => _k16![layer];
+    internal Half[] V16(int layer) => _v16![layer];
+
+    /// <summary>Copies every layer's K and V of block <paramref name="src"/> into block <paramref name="dst"/>.</summary>
+    internal void CopyBlock(int src, int dst)
+    {
+        int e = BlockSize * KvHeads * HeadDim;
+        for (int l = 0; l < Layers; l++)
+        {
+            if (Type == KvCacheType.F32)
+            {
+                Array.Copy(_k32![l], src * e, _k32[l], dst * e, e);
+                Array.Copy(_v32![l], src * e, _v32[l], dst * e, e);
+            }
+            else
+            {
+                Array.Copy(_k16![l], src * e, _k16[l], dst * e, e);
+                Array.Copy(_v16![l], src * e, _v16[l], dst * e, e);
+            }
+        }
+    }
+}

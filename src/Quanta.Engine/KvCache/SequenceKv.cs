@@ -1,0 +1,216 @@
+using Quanta.Core.Kernels.Attention;
+using Quanta.Models.KvCache;
+
+namespace Quanta.Engine.KvCache;
+
+/// <summary>
+/// One sequence's KV cache: a block table into a <see cref="PagedKvCache"/>, seen by models as an
+/// <see cref="IKvCacheView"/>. Logical block b (positions [b·BlockSize, (b+1)·BlockSize)) lives in physical block
+/// <see cref="BlockTable"/>[b]; attention reads through Core's <see cref="PagedKvView{T}"/>.
+/// <para>Positions [0, <see cref="Length"/>) are committed: their K/V are stored and their token ids known
+/// (<see cref="Commit"/>). Writes go to positions ≥ Length only, so committed (possibly shared or cached) contents never
+/// change. Before a write, every block it touches must be owned by this sequence alone: <see cref="TryReserve"/>
+/// allocates missing blocks and copies shared ones (copy-on-write); <see cref="Write"/> does the same on demand and
+/// throws <see cref="KvCacheFullException"/> when the pool has no block left.</para>
+/// <para>Lifetime: <see cref="Dispose"/> returns every block at once (reference counts drop; full registered blocks
+/// stay in the prefix cache until evicted). Not thread-safe: one owner (the engine thread) uses a sequence at a time,
+/// except that <see cref="AttendRow"/> may run concurrently for different rows.</para>
+/// </summary>
+public sealed class SequenceKv : IKvCacheView, IDisposable
+{
+    private readonly PagedKvCache _cache;
+    private readonly int[] _table;      // [MaxBlocksPerSequence] physical block per logical block; NullBlock beyond BlockCount
+    private readonly ulong[] _hashes;   // [MaxBlocksPerSequence] chained hash of each full committed block
+    private readonly int[] _tokens;     // [MaxSequenceLength] committed token ids
+    private int _blockCount, _registered;
+    private bool _disposed;
+
+    internal SequenceKv(PagedKvCache cache)
+    {
+        _cache = cache;
+        _table = new int[cache.MaxBlocksPerSequence];
+        _hashes = new ulong[cache.MaxBlocksPerSequence];
+        _tokens = new int[cache.MaxSequenceLength];
+    }
+
+    /// <summary>The storage this sequence lives in.</summary>
+    public PagedKvCache Cache => _cache;
+
+    /// <inheritdoc/>
+    public int Layers => _cache.Layers;
+
+    /// <inheritdoc/>
+    public int KvHeads => _cache.KvHeads;
+
+    /// <inheritdoc/>
+    public int HeadDim => _cache.HeadDim;
+
+    /// <inheritdoc/>
+    public int Capacity => _cache.MaxSequenceLength;
+
+    /// <inheritdoc/>
+    public int BlockSize => _cache.BlockSize;
+
+    /// <summary>Committed positions.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Positions found in the prefix cache when the sequence was created (OpenAI's cached_tokens).</summary>
+    public int CachedTokens { get; private set; }
+
+    /// <summary>Blocks in the table.</summary>
+    public int BlockCount => _blockCount;
+
+    /// <summary>Physical block per logical block, [BlockCount]; valid while the sequence lives and until it grows.</summary>
+    public ReadOnlySpan<int> BlockTable => _table.AsSpan(0, _blockCount);
+
+    /// <summary>Committed token ids, [Length].</summary>
+    public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, Length);
+
+    /// <summary>True after <see cref="Dispose"/>.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>
+    /// Makes positions [Length, <paramref name="endPosition"/>) writable: allocates the missing blocks and replaces
+    /// shared blocks in that range by private copies. All or nothing: returns false, changing nothing, when the pool
+    /// lacks free blocks. Throws when endPosition exceeds <see cref="Capacity"/>.
+    /// </summary>
+    public bool TryReserve(int endPosition)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (endPosition > Capacity) throw new ArgumentOutOfRangeException(nameof(endPosition), endPosition, $"sequence capacity is {Capacity}");
+        if (endPosition <= Length) return true;
+        int bs = BlockSize, first = Length / bs, last = (endPosition - 1) / bs;
+        BlockPool pool = _cache.Pool;
+        int missing = Math.Max(0, last + 1 - _blockCount), shared = 0;
+        for (int b = first; b < Math.Min(_blockCount, last + 1); b++)
+            if (pool.RefCount(_table[b]) > 1) shared++;
+        if (missing + shared == 0) return true;
+        Span<int> fresh = missing + shared <= 64 ? stackalloc int[missing + shared] : new int[missing + shared];
+        if (!pool.TryAllocate(fresh)) return false;
+        int next = 0;
+        for (int b = first; b < Math.Min(_blockCount, last + 1); b++)
+        {
+            int old = _table[b];
+            if (pool.RefCount(old) <= 1) continue;
+            int copy = fresh[next++];
+            _cache.CopyBlock(old, copy);
+            _table[b] = copy;
+            pool.Release([old]);
+        }
+        while (_blockCount <= last) _table[_blockCount++] = fresh[next++];
+        return true;
+    }
+
+    /// <summary>
+    /// Records the token ids of positions [Length, Length + n) whose K/V have been written for every layer and
+    /// registers each block that thereby becomes full in the prefix cache.
+    /// </summary>
+    public void Commit(ReadOnlySpan<int> tokens)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int end = Length + tokens.Length;
+        if (end > _blockCount * BlockSize) throw new InvalidOperationException($"positions up to {end} are not reserved");
+        tokens.CopyTo(_tokens.AsSpan(Length));
+        Length = end;
+        int bs = BlockSize;
+        for (; _registered < end / bs; _registered++)
+        {
+            int b = _registered;
+            ReadOnlySpan<int> t = _tokens.AsSpan(b * bs, bs);
+            _hashes[b] = BlockPool.ChainHash(b == 0 ? 0 : _hashes[b - 1], t);
+            _cache.Pool.Register(_table[b], _hashes[b], t);
+        }
+    }
+
+    /// <summary>
+    /// A second sequence sharing every block of this one (each gains a reference), with the same committed tokens;
+    /// the first write of either into a shared block copies it.
+    /// </summary>
+    public SequenceKv Fork()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var f = new SequenceKv(_cache);
+        for (int b = 0; b < _blockCount; b++) _cache.Pool.Retain(_table[b]);
+        _table.AsSpan(0, _blockCount).CopyTo(f._table);
+        _hashes.AsSpan(0, _registered).CopyTo(f._hashes);
+        Tokens.CopyTo(f._tokens);
+        f._blockCount = _blockCount;
+        f._registered = _registered;
+        f.Length = Length;
+        return f;
+    }
+
+    /// <inheritdoc/>
+    public void Write(int layer, int startPos, int count, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if ((uint)layer >= (uint)Layers) throw new ArgumentOutOfRangeException(nameof(layer));
+        if (startPos < Length || count < 0 || startPos + count > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(startPos), $"positions [{startPos}, {startPos + count}) must lie in [Length {Length}, Capacity {Capacity})");
+        int row = KvHeads * HeadDim, n = count * row;
+        if (keys.Length < n || values.Length < n) throw new ArgumentException("keys/values are shorter than [count, KvHeads·HeadDim]");
+        if (!TryReserve(startPos + count))
+            throw new KvCacheFullException($"no free KV block for positions [{startPos}, {startPos + count})");
+        int bs = BlockSize;
+        for (int pos = startPos; pos < startPos + count;)
+        {
+            int b = pos / bs, inBlock = pos - b * bs, run = Math.Min(bs - inBlock, startPos + count - pos);
+            int dst = (_table[b] * bs + inBlock) * row, src = (pos - startPos) * row, len = run * row;
+            if (_cache.Type == KvCacheType.F32)
+            {
+                keys.Slice(src, len).CopyTo(_cache.K32(layer).AsSpan(dst, len));
+                values.Slice(src, len).CopyTo(_cache.V32(layer).AsSpan(dst, len));
+            }
+            else
+            {
+                Span<Half> k = _cache.K16(layer).AsSpan(dst, len), v = _cache.V16(layer).AsSpan(dst, len);
+                for (int i = 0; i < len; i++)
+                {
+                    k[i] = (Half)keys[src + i];
+                    v[i] = (Half)values[src + i];
+                }
+            }
+            pos += run;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void AttendRow(int layer, int length, ReadOnlySpan<float> qRow, int position, int head, in AttentionParameters parameters,
+        Span<float> outRow, Span<float> scratch)
+    {
+        if (_cache.Type == KvCacheType.F32)
+        {
+            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            CausalAttention.ForwardRow<float, PagedKvView<float>>(qRow, position, head, view, parameters, outRow, scratch);
+        }
+        else
+        {
+            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            CausalAttention.ForwardRow<Half, PagedKvView<Half>>(qRow, position, head, view, parameters, outRow, scratch);
+        }
+    }
+
+    /// <summary>Returns every block to the pool at once; idempotent.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _cache.Pool.Release(_table.AsSpan(0, _blockCount));
+        _table.AsSpan(0, _blockCount).Clear();
+        _blockCount = 0;
+    }
+
+    internal ulong BlockHash(int block) => _hashes[block];
+
+    /// <summary>Appends a block found in the prefix cache (already retained) as committed, registered content.</summary>
+    internal void AdoptCachedBlock(int block, ulong hash, ReadOnlySpan<int> tokens)
+    {
+        int b = _blockCount++;
+        _table[b] = block;
+        _hashes[b] = hash;
+        tokens.CopyTo(_tokens.AsSpan(b * BlockSize));
+        _registered = b + 1;
+        Length += tokens.Length;
+        CachedTokens = Length;
+    }
+}
