@@ -16,6 +16,12 @@ public static unsafe class MatMul
     /// <summary>Weight rows per scheduling tile.</summary>
     public const int RowTile = 16;
 
+    /// <summary>
+    /// Products with fewer multiply-adds than this (rows x cols x m) run on the calling thread: waking the pool costs
+    /// microseconds, more than the whole product of a tiny model's layer. Results are identical either way.
+    /// </summary>
+    public const long InlineWork = 1L << 18;
+
     /// <summary>Bytes of activation scratch <see cref="Compute"/> needs for <paramref name="m"/> rows of <paramref name="cols"/>.</summary>
     public static long ScratchBytes(IVecDotKernel kernel, int m, int cols)
     {
@@ -49,7 +55,11 @@ public static unsafe class MatMul
             Y = y,
             YStride = yStride,
         };
-        pool.For((rows + RowTile - 1) / RowTile, body);
+        int tiles = (rows + RowTile - 1) / RowTile;
+        if ((long)rows * cols * m < InlineWork)
+            for (int t = 0; t < tiles; t++) body.Execute(t);
+        else
+            pool.For(tiles, body);
     }
 
     /// <summary>

@@ -109,7 +109,9 @@ public sealed class DecoderModel
                 SlidingWindow = c.SlidingWindow(l),
                 SoftCap = c.AttentionLogitSoftCap,
             };
-            int rows = n * c.Heads, parts = Math.Min(ws.Pool.ThreadCount, rows);
+            int rows = n * c.Heads;
+            // tiny attention (few heads, short context) runs on this thread: waking the pool costs more than it saves
+            int parts = (long)rows * (startPos + n) * hd < Quanta.Core.Kernels.MatMul.InlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, rows);
             ws.Pool.For(parts, new AttentionBody
             {
                 Kv = kv, Layer = l, Length = startPos + n, StartPos = startPos, Rows = rows, Parts = parts,
