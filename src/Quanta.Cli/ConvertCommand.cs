@@ -22,7 +22,8 @@ internal static class ConvertCommand
         {
             string source = p.GetValue(src)!, destination = p.GetValue(dst)!;
             GgufOutputType type = GgufOutputTypes.Parse(p.GetValue(outtype));
-            Action<string> log = line => Console.Error.WriteLine(line);
+            using var progress = new Progress("converting");
+            Action<string> log = progress.LineSink();
             switch (SourceKinds.Detect(source))
             {
                 case SourceKind.HuggingFace:
@@ -36,7 +37,7 @@ internal static class ConvertCommand
                     Llama2cToGguf.Convert(source, tok, destination, type, log);
                     break;
             }
-            Console.Error.WriteLine($"wrote {destination}");
+            progress.Done($"wrote {destination} in {progress.Elapsed.TotalSeconds:F1} s");
             Console.Out.WriteLine(destination);
             return 0;
         }));

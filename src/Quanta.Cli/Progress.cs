@@ -73,6 +73,26 @@ public sealed class Progress : IDisposable
         }
     }
 
+    /// <summary>
+    /// A log sink for library code that reports one line per item as "[ i/n] text" (the converters and quantizers):
+    /// such lines move the bar to i/n with the text as the stage; any other line (a warning) is printed as it is.
+    /// </summary>
+    public Action<string> LineSink() => line =>
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(line, @"^\[\s*(\d+)/(\d+)\]\s*(.*)$");
+        if (m.Success && double.TryParse(m.Groups[2].Value, CultureInfo.InvariantCulture, out double n) && n > 0)
+        {
+            Report(double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) / n, m.Groups[3].Value.Trim());
+            return;
+        }
+        lock (_lock)
+        {
+            Clear();
+            _out.WriteLine(line);
+            _lastDrawTicks = long.MinValue;
+        }
+    };
+
     /// <summary>Ends the indicator: clears the bar (terminal) and prints <paramref name="summary"/> as a line, if given.</summary>
     public void Done(string? summary = null)
     {

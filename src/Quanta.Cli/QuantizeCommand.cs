@@ -21,7 +21,8 @@ internal static class QuantizeCommand
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
             string source = p.GetValue(src)!, destination = p.GetValue(dst)!, name = p.GetValue(type) ?? "";
-            Action<string> log = line => Console.Error.WriteLine(line);
+            using var progress = new Progress("quantizing");
+            Action<string> log = progress.LineSink();
             string upper = name.ToUpperInvariant();
             if (upper is "FP8" or "INT8")
             {
@@ -39,7 +40,7 @@ internal static class QuantizeCommand
             {
                 throw new ArgumentException($"unknown --type '{name}' (choose {string.Join(", ", GgufQuantType.All.Select(t => t.Name))}, Q4_K, Q5_K, FP8 or INT8)");
             }
-            Console.Error.WriteLine($"wrote {destination}");
+            progress.Done($"wrote {destination} in {progress.Elapsed.TotalSeconds:F1} s");
             Console.Out.WriteLine(destination);
             return 0;
         }));
