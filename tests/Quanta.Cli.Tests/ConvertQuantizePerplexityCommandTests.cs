@@ -21,7 +21,8 @@ public sealed class ConvertQuantizePerplexityCommandTests : IDisposable
             "--tokenizer", CliHarness.Shared("testdata/llama2c/tok512.bin"), "--outtype", "f16");
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(gguf, r.Stdout.Trim());
-        Assert.Contains("blk.4.ffn_down.weight", r.Stderr);
+        Assert.Contains($"converting: wrote {gguf}", r.Stderr);   // progress goes to stderr, the result path to stdout
+        using (var f0 = GgufFile.Open(gguf)) Assert.True(f0.TryGetTensor("blk.4.ffn_down.weight", out _));
         using (var f = GgufFile.Open(gguf))
         {
             Assert.Equal(GgmlType.F16, f.GetTensor("blk.0.attn_q.weight").Type);
