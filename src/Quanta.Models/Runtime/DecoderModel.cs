@@ -7,10 +7,12 @@ using Quanta.Models.Weights;
 namespace Quanta.Models.Runtime;
 
 /// <summary>
-/// The shared decoder-only transformer forward pass, configured by a <see cref="ModelConfig"/> (Llama and relatives).
-/// A chunk of n tokens at positions [startPos, startPos + n) is processed as matrices: each projection is one
-/// matrix product (<see cref="WeightMatrix.MatMul"/>) with m = n on the workspace's pool, attention runs (token, head) rows in parallel over the KV
-/// cache view. Per layer:
+/// The one decoder-only transformer forward pass, configured by a <see cref="ModelConfig"/> (Llama and relatives).
+/// A batch of segments (sequences; <see cref="ForwardSegment"/>), each a chunk of tokens at its own positions over its
+/// own KV cache view, is processed as matrices over all N tokens at once: each projection is one matrix product
+/// (<see cref="WeightMatrix.MatMul"/>) with m = N on the workspace's pool, per-token ops work row by row, and attention
+/// runs (token, head) rows in parallel, each over its own segment's KV view. <see cref="Forward"/> is the one-segment
+/// case. Per layer:
 /// <code>
 /// h   = norm(x)                      (+ q/k/v bias, per-head q/k norm when configured)
 /// q,k,v = h·Wqᵀ, h·Wkᵀ, h·Wvᵀ;  rope(q, k) (sliding layers with their own RoPE settings when configured);
@@ -18,8 +20,9 @@ namespace Quanta.Models.Runtime;
 /// o   = attention(q, cache)·Woᵀ;     x += postAttnNorm?(o)
 /// h   = norm(x);  g = act(h·Wgᵀ) ⊙ (h·Wuᵀ);  x += postFfnNorm?(g·Wdᵀ)
 /// </code>
-/// then logits = norm(x)·Woutᵀ (soft-capped when configured). Thanks to batch-invariant matrix products and
-/// per-row attention, a position's logits are bit-identical whether it was computed in a long chunk or alone.
+/// then logits = norm(x)·Woutᵀ (soft-capped when configured). Thanks to batch-invariant matrix products, per-row
+/// element-wise ops and per-row attention, a position's logits are bit-identical whether it was computed in a long chunk,
+/// alone, or batched with other sequences.
 /// Stateless apart from the immutable weights: any number of sequences may run at once with separate workspaces.
 /// </summary>
 public sealed class DecoderModel
@@ -43,48 +46,143 @@ public sealed class DecoderModel
     public DecoderWorkspace CreateWorkspace(int maxChunk, int maxPositions, WorkerPool pool) =>
         new(Config, Weights, maxChunk, maxPositions, pool);
 
+    /// <summary>Creates a workspace for batches of up to <paramref name="maxTokens"/> tokens over up to
+    /// <paramref name="maxSegments"/> segments at positions below <paramref name="maxPositions"/>.</summary>
+    public DecoderWorkspace CreateWorkspace(int maxTokens, int maxSegments, int maxPositions, WorkerPool pool) =>
+        new(Config, Weights, maxTokens, maxSegments, maxPositions, pool);
+
     /// <summary>
     /// Runs <paramref name="tokens"/> (n ≤ workspace.MaxChunk) at positions [startPos, startPos + n), writing their K/V
     /// into <paramref name="kv"/> (positions below startPos must already be there) and the logits into
     /// <paramref name="logits"/>: [n, vocab] when <paramref name="allPositions"/>, else [vocab] for the last token only.
+    /// A one-segment <see cref="ForwardBatch(ReadOnlySpan{ForwardSegment}, Span{float}, bool, DecoderWorkspace)"/>.
     /// Never allocates.
     /// </summary>
     public void Forward(ReadOnlySpan<int> tokens, int startPos, IKvCacheView kv, Span<float> logits, bool allPositions, DecoderWorkspace workspace)
     {
-        ArgumentNullException.ThrowIfNull(kv);
+        ArgumentNullException.ThrowIfNull(workspace);
+        if (tokens.Length > workspace.MaxChunk)
+            throw new ArgumentException($"{tokens.Length} tokens exceed the workspace chunk size {workspace.MaxChunk}", nameof(tokens));
+        tokens.CopyTo(workspace.Tokens);
+        var segment = new ForwardSegment(new ReadOnlyMemory<int>(workspace.Tokens, 0, tokens.Length), startPos, kv, NeedsLogits: true);
+        ForwardBatch(new ReadOnlySpan<ForwardSegment>(in segment), logits, allPositions, workspace);
+    }
+
+    /// <summary>
+    /// Runs every segment's tokens in one pass and writes the last token's logits of each segment that
+    /// <see cref="ForwardSegment.NeedsLogits"/> into <paramref name="logits"/> ([segments needing logits, vocab], in
+    /// segment order). See <see cref="ForwardBatch(ReadOnlySpan{ForwardSegment}, Span{float}, bool, DecoderWorkspace)"/>.
+    /// </summary>
+    public void ForwardBatch(ReadOnlySpan<ForwardSegment> segments, Span<float> logits, DecoderWorkspace workspace) =>
+        ForwardBatch(segments, logits, allPositions: false, workspace);
+
+    /// <summary>
+    /// The forward pass. All segments' tokens (N in total ≤ workspace.MaxChunk, segments ≤ workspace.MaxSegments) are
+    /// concatenated into one activation matrix X [N, dim] so each weight matrix is read once (one
+    /// <see cref="WeightMatrix.MatMul"/> with m = N); per-token ops work row by row (RoPE at each token's own position),
+    /// K/V go to each segment's own view and attention runs each (token, head) row over that segment's positions
+    /// [0, start + count). Logits: for the segments with <see cref="ForwardSegment.NeedsLogits"/>, in segment order, the
+    /// last token's row, or every token's row when <paramref name="allPositions"/>: [rows, vocab]. Every output element
+    /// comes from the same kernel calls on the same inputs whatever the company, so a segment's logits are
+    /// bit-identical alone or batched. Never allocates.
+    /// </summary>
+    public void ForwardBatch(ReadOnlySpan<ForwardSegment> segments, Span<float> logits, bool allPositions, DecoderWorkspace workspace)
+    {
         ArgumentNullException.ThrowIfNull(workspace);
         ModelConfig c = Config;
-        int n = tokens.Length, d = c.EmbeddingLength, vocab = c.VocabSize;
-        if (n == 0) throw new ArgumentException("no tokens", nameof(tokens));
-        if (n > workspace.MaxChunk) throw new ArgumentException($"{n} tokens exceed the workspace chunk size {workspace.MaxChunk}", nameof(tokens));
-        if (startPos < 0 || startPos + n > Math.Min(kv.Capacity, workspace.MaxPositions))
-            throw new ArgumentOutOfRangeException(nameof(startPos), $"positions [{startPos}, {startPos + n}) exceed the cache ({kv.Capacity}) or workspace ({workspace.MaxPositions}) capacity");
-        if (kv.Layers != c.Layers || kv.KvHeads != c.KvHeads || kv.HeadDim != c.HeadDim)
-            throw new ArgumentException("KV cache shape differs from the model", nameof(kv));
-        int outRows = allPositions ? n : 1;
-        if (logits.Length < outRows * vocab) throw new ArgumentException($"logits must hold {outRows}·{vocab} floats", nameof(logits));
-
         var ws = workspace;
+        int ns = segments.Length, d = c.EmbeddingLength, vocab = c.VocabSize;
+        if (ns == 0) throw new ArgumentException("no segments", nameof(segments));
+        if (ns > ws.MaxSegments) throw new ArgumentException($"{ns} segments exceed the workspace's {ws.MaxSegments}", nameof(segments));
+
+        // row layout: segment s owns rows [first_s, first_s + count_s) of every activation matrix
+        int n = 0, outRows = 0;
+        long attentionWork = 0;   // Σ over rows of the positions attended (× Heads·HeadDim below)
+        for (int s = 0; s < ns; s++)
+        {
+            ForwardSegment seg = segments[s];
+            IKvCacheView kv = seg.Kv ?? throw new ArgumentException($"segment {s} has no KV view", nameof(segments));
+            if (kv.Layers != c.Layers || kv.KvHeads != c.KvHeads || kv.HeadDim != c.HeadDim)
+                throw new ArgumentException($"segment {s}: KV cache shape differs from the model", nameof(segments));
+            int count = seg.Tokens.Length, start = seg.StartPosition, end = start + count;
+            if (count == 0) throw new ArgumentException($"segment {s} has no tokens", nameof(segments));
+            if (count > ws.MaxChunk - n) throw new ArgumentException($"the segments' tokens exceed the workspace chunk size {ws.MaxChunk}", nameof(segments));
+            if (start < 0 || end > Math.Min(kv.Capacity, ws.MaxPositions))
+                throw new ArgumentOutOfRangeException(nameof(segments), $"segment {s}: positions [{start}, {end}) exceed the cache ({kv.Capacity}) or workspace ({ws.MaxPositions}) capacity");
+            ReadOnlySpan<int> toks = seg.Tokens.Span;
+            for (int i = 0; i < count; i++)
+            {
+                int token = toks[i];
+                if ((uint)token >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(segments), token, $"segment {s}: token id outside [0, {vocab})");
+                ws.TokenSegment[n + i] = s;
+                ws.TokenPosition[n + i] = start + i;
+            }
+            ws.SegmentKv[s] = kv;
+            ws.SegmentLength[s] = end;
+            attentionWork += (long)count * end;
+            if (seg.NeedsLogits) outRows += allPositions ? count : 1;
+            n += count;
+        }
+        if (logits.Length < (long)outRows * vocab) throw new ArgumentException($"logits must hold {outRows}·{vocab} floats", nameof(logits));
+
+        try
+        {
+            Run(segments, n, attentionWork, ws);
+            // logits [outRows, vocab] = norm(x[rows that need them])·Woutᵀ, straight into the caller's buffer
+            if (outRows == 0) return;
+            float[] x = ws.X, xn = ws.Xn;
+            for (int s = 0, first = 0, o = 0; s < ns; s++)
+            {
+                int count = segments[s].Tokens.Length;
+                if (segments[s].NeedsLogits)
+                    for (int t = allPositions ? first : first + count - 1; t < first + count; t++, o++)
+                        Norm(Weights.OutputNorm, x.AsSpan(t * d, d), xn.AsSpan(o * d, d));
+                first += count;
+            }
+            Span<float> dst = logits[..(outRows * vocab)];
+            Weights.Output.MatMul(xn.AsSpan(0, outRows * d), outRows, dst, ws.MatMulScratch, ws.Pool);
+            if (c.FinalLogitSoftCap > 0f)
+            {
+                float cap = c.FinalLogitSoftCap, inv = 1f / cap;
+                for (int i = 0; i < dst.Length; i++) dst[i] = cap * MathF.Tanh(dst[i] * inv);
+            }
+        }
+        finally
+        {
+            Array.Clear(ws.SegmentKv, 0, ns);   // hold no caller's view past the call
+        }
+    }
+
+    /// <summary>Embedding and every layer over the n rows laid out in the workspace; leaves the residual stream in X.</summary>
+    private void Run(ReadOnlySpan<ForwardSegment> segments, int n, long attentionWork, DecoderWorkspace ws)
+    {
+        ModelConfig c = Config;
+        int d = c.EmbeddingLength, qd = c.QueryDim, kvd = c.KvDim, ffn = c.FeedForwardLength, hd = c.HeadDim;
         float[] x = ws.X, xn = ws.Xn, q = ws.Q, k = ws.K, v = ws.V, attn = ws.Attn, proj = ws.Proj, gate = ws.Gate, up = ws.Up;
-        int qd = c.QueryDim, kvd = c.KvDim, ffn = c.FeedForwardLength, hd = c.HeadDim;
+        int[] tokPos = ws.TokenPosition;
         float scoreScale = c.EffectiveAttentionScale;
 
         // x [n, dim] = embedding rows (· scale)
-        for (int t = 0; t < n; t++)
+        for (int s = 0, t = 0; s < segments.Length; s++)
         {
-            int token = tokens[t];
-            if ((uint)token >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside [0, {vocab})");
-            Span<float> row = x.AsSpan(t * d, d);
-            Weights.TokenEmbedding.DequantizeRow(token, row);
-            if (c.EmbeddingScale != 1f) Scale.InPlace(row, c.EmbeddingScale);
+            ReadOnlySpan<int> toks = segments[s].Tokens.Span;
+            for (int i = 0; i < toks.Length; i++, t++)
+            {
+                Span<float> row = x.AsSpan(t * d, d);
+                Weights.TokenEmbedding.DequantizeRow(toks[i], row);
+                if (c.EmbeddingScale != 1f) Scale.InPlace(row, c.EmbeddingScale);
+            }
         }
 
+        int rows = n * c.Heads;
+        // tiny attention (few heads, short context) runs on this thread: waking the pool costs more than it saves
+        int parts = attentionWork * c.Heads * hd < Quanta.Core.Kernels.MatMul.InlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, rows);
         for (int l = 0; l < c.Layers; l++)
         {
             LayerWeights w = Weights.Layers[l];
             GgmlRopeTables rope = ws.RopeFor(c, l);
             // attention sub-layer
-            NormRows(w.AttentionNorm, x, 0, xn, n, d);
+            NormRows(w.AttentionNorm, x, xn, n, d);
             w.Query.MatMul(xn, n, q, ws.MatMulScratch, ws.Pool);   // q [n, Heads·HeadDim]
             w.Key.MatMul(xn, n, k, ws.MatMulScratch, ws.Pool);     // k [n, KvHeads·HeadDim]
             w.Value.MatMul(xn, n, v, ws.MatMulScratch, ws.Pool);   // v [n, KvHeads·HeadDim]
@@ -98,62 +196,56 @@ public sealed class DecoderModel
                     for (int h = 0; h < c.Heads; h++) Norm(w.QueryNorm, qRow.Slice(h * hd, hd), qRow.Slice(h * hd, hd));
                 if (w.KeyNorm != null)
                     for (int h = 0; h < c.KvHeads; h++) Norm(w.KeyNorm, kRow.Slice(h * hd, hd), kRow.Slice(h * hd, hd));
-                rope.Apply(qRow, c.Heads, hd, startPos + t);
-                rope.Apply(kRow, c.KvHeads, hd, startPos + t);
+                rope.Apply(qRow, c.Heads, hd, tokPos[t]);
+                rope.Apply(kRow, c.KvHeads, hd, tokPos[t]);
                 if (c.ScaleQueryBeforeAttention) Scale.InPlace(qRow, scoreScale);
             }
-            kv.Write(l, startPos, n, k.AsSpan(0, n * kvd), v.AsSpan(0, n * kvd));
+            for (int s = 0, first = 0; s < segments.Length; s++)
+            {
+                int count = segments[s].Tokens.Length;
+                ws.SegmentKv[s]!.Write(l, segments[s].StartPosition, count, k.AsSpan(first * kvd, count * kvd), v.AsSpan(first * kvd, count * kvd));
+                first += count;
+            }
             var ap = new AttentionParameters(c.Heads, c.KvHeads, hd)
             {
                 Scale = c.ScaleQueryBeforeAttention ? 1f : scoreScale,
                 SlidingWindow = c.SlidingWindow(l),
                 SoftCap = c.AttentionLogitSoftCap,
             };
-            int rows = n * c.Heads;
-            // tiny attention (few heads, short context) runs on this thread: waking the pool costs more than it saves
-            int parts = (long)rows * (startPos + n) * hd < Quanta.Core.Kernels.MatMul.InlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, rows);
             ws.Pool.For(parts, new AttentionBody
             {
-                Kv = kv, Layer = l, Length = startPos + n, StartPos = startPos, Rows = rows, Parts = parts,
-                Heads = c.Heads, HeadDim = hd, Parameters = ap, Q = q, Out = attn,
+                Kvs = ws.SegmentKv, TokenSegment = ws.TokenSegment, TokenPosition = tokPos, SegmentLength = ws.SegmentLength,
+                Layer = l, Rows = rows, Parts = parts, Heads = c.Heads, HeadDim = hd, Parameters = ap, Q = q, Out = attn,
                 Scratch = ws.AttentionScratch, ScratchLength = ws.AttentionScratchLength,
             });
             w.Output.MatMul(attn, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
-            if (w.PostAttentionNorm != null) NormRows(w.PostAttentionNorm, proj, 0, proj, n, d);
-            Add.Forward(x.AsSpan(0, n * d), proj.AsSpan(0, n * d), x.AsSpan(0, n * d));
+            if (w.PostAttentionNorm != null) NormRows(w.PostAttentionNorm, proj, proj, n, d);
+            AddRows(x, proj, n, d);
 
             // feed-forward sub-layer
-            NormRows(w.FeedForwardNorm, x, 0, xn, n, d);
+            NormRows(w.FeedForwardNorm, x, xn, n, d);
             w.Gate.MatMul(xn, n, gate, ws.MatMulScratch, ws.Pool);   // gate [n, ffn]
             w.Up.MatMul(xn, n, up, ws.MatMulScratch, ws.Pool);       // up   [n, ffn]
-            Span<float> g = gate.AsSpan(0, n * ffn);
-            if (c.Activation == FeedForwardActivation.Silu) SwiGlu.Forward(g, up.AsSpan(0, n * ffn), g);
-            else GeGlu.Forward(g, up.AsSpan(0, n * ffn), g);
-            w.Down.MatMul(gate, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
-            if (w.PostFeedForwardNorm != null) NormRows(w.PostFeedForwardNorm, proj, 0, proj, n, d);
-            Add.Forward(x.AsSpan(0, n * d), proj.AsSpan(0, n * d), x.AsSpan(0, n * d));
-        }
-
-        // logits [outRows, vocab] = norm(x[last outRows rows])·Woutᵀ, LogitRows rows per product through ws.Logits
-        NormRows(Weights.OutputNorm, x, (n - outRows) * d, xn, outRows, d);
-        int group = ws.Logits.Length / vocab;
-        for (int r0 = 0; r0 < outRows; r0 += group)
-        {
-            int m = Math.Min(group, outRows - r0);
-            Weights.Output.MatMul(xn.AsSpan(r0 * d), m, ws.Logits, ws.MatMulScratch, ws.Pool);
-            Span<float> dst = logits.Slice(r0 * vocab, m * vocab);
-            ws.Logits.AsSpan(0, m * vocab).CopyTo(dst);
-            if (c.FinalLogitSoftCap > 0f)
+            for (int t = 0; t < n; t++)   // per row, so a row's bits never depend on where the batch's tail falls
             {
-                float cap = c.FinalLogitSoftCap, inv = 1f / cap;
-                for (int i = 0; i < dst.Length; i++) dst[i] = cap * MathF.Tanh(dst[i] * inv);
+                Span<float> g = gate.AsSpan(t * ffn, ffn);
+                if (c.Activation == FeedForwardActivation.Silu) SwiGlu.Forward(g, up.AsSpan(t * ffn, ffn), g);
+                else GeGlu.Forward(g, up.AsSpan(t * ffn, ffn), g);
             }
+            w.Down.MatMul(gate, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
+            if (w.PostFeedForwardNorm != null) NormRows(w.PostFeedForwardNorm, proj, proj, n, d);
+            AddRows(x, proj, n, d);
         }
     }
 
-    private void NormRows(NormWeights w, float[] src, int srcOffset, float[] dst, int rows, int dim)
+    private static void AddRows(float[] x, float[] y, int rows, int dim)
     {
-        for (int t = 0; t < rows; t++) Norm(w, src.AsSpan(srcOffset + t * dim, dim), dst.AsSpan(t * dim, dim));
+        for (int t = 0; t < rows; t++) Add.Forward(x.AsSpan(t * dim, dim), y.AsSpan(t * dim, dim), x.AsSpan(t * dim, dim));
+    }
+
+    private void NormRows(NormWeights w, float[] src, float[] dst, int rows, int dim)
+    {
+        for (int t = 0; t < rows; t++) Norm(w, src.AsSpan(t * dim, dim), dst.AsSpan(t * dim, dim));
     }
 
     private void Norm(NormWeights w, ReadOnlySpan<float> src, Span<float> dst)
@@ -162,15 +254,18 @@ public sealed class DecoderModel
         else LayerNorm.Forward(src, w.Weight, w.Bias, dst, Config.NormEps);
     }
 
-    /// <summary>Attention rows [r0, r1) of part p: row r is (token r / Heads, head r % Heads), scratch slice p.</summary>
+    /// <summary>Attention rows [r0, r1) of part p: row r is (token r / Heads, head r % Heads) over that token's own segment, scratch slice p.</summary>
     private struct AttentionBody : IParallelBody
     {
-        public IKvCacheView Kv;
-        public int Layer, Length, StartPos, Rows, Parts, Heads, HeadDim;
+        public IKvCacheView?[] Kvs;  // [segments]
+        public int[] TokenSegment;   // [n] segment of each token
+        public int[] TokenPosition;  // [n] position of each token
+        public int[] SegmentLength;  // [segments] positions attended (start + count)
+        public int Layer, Rows, Parts, Heads, HeadDim;
         public AttentionParameters Parameters;
-        public float[] Q;        // [n, Heads, HeadDim]
-        public float[] Out;      // [n, Heads, HeadDim]
-        public float[] Scratch;  // [Parts, ScratchLength]
+        public float[] Q;            // [n, Heads, HeadDim]
+        public float[] Out;          // [n, Heads, HeadDim]
+        public float[] Scratch;      // [Parts, ScratchLength]
         public int ScratchLength;
 
         public readonly void Execute(int part)
@@ -179,9 +274,9 @@ public sealed class DecoderModel
             Span<float> scratch = Scratch.AsSpan(part * ScratchLength, ScratchLength);
             for (int r = r0; r < r1; r++)
             {
-                int t = r / Heads, h = r - t * Heads;
+                int t = r / Heads, h = r - t * Heads, s = TokenSegment[t];
                 int off = r * HeadDim;
-                Kv.AttendRow(Layer, Length, Q.AsSpan(off, HeadDim), StartPos + t, h, Parameters,
+                Kvs[s]!.AttendRow(Layer, SegmentLength[s], Q.AsSpan(off, HeadDim), TokenPosition[t], h, Parameters,
                     Out.AsSpan(off, HeadDim), scratch);
             }
         }

@@ -1,31 +1,39 @@
 using Quanta.Core.Kernels.Attention;
 using Quanta.Core.Kernels.Ops;
 using Quanta.Core.Threading;
+using Quanta.Models.KvCache;
 using Quanta.Models.Weights;
 
 namespace Quanta.Models.Runtime;
 
 /// <summary>
-/// Preallocated buffers for <see cref="DecoderModel.Forward"/> over chunks of up to <see cref="MaxChunk"/> tokens at
-/// positions below <see cref="MaxPositions"/>, plus the RoPE tables for those positions and the worker pool the
-/// matrix products and attention run on. One workspace per concurrently running sequence; after construction nothing
-/// here allocates.
+/// Preallocated buffers for <see cref="DecoderModel.Forward"/> and <see cref="DecoderModel.ForwardBatch(ReadOnlySpan{ForwardSegment}, Span{float}, DecoderWorkspace)"/>
+/// over up to <see cref="MaxChunk"/> tokens in total, split into up to <see cref="MaxSegments"/> segments, at positions
+/// below <see cref="MaxPositions"/>, plus the RoPE tables for those positions and the worker pool the matrix products
+/// and attention run on. One workspace per concurrent caller; after construction nothing here allocates.
 /// </summary>
 public sealed class DecoderWorkspace
 {
-    /// <summary>Rows of logits computed per output product (bounds the logits buffer to LogitRows·vocab floats).</summary>
-    public const int LogitRows = 8;
-
-    /// <summary>Creates buffers sized for <paramref name="config"/>, chunks of <paramref name="maxChunk"/> tokens and
-    /// positions [0, <paramref name="maxPositions"/>).</summary>
+    /// <summary>Creates buffers sized for <paramref name="config"/>, one segment of up to <paramref name="maxChunk"/>
+    /// tokens and positions [0, <paramref name="maxPositions"/>).</summary>
     public DecoderWorkspace(ModelConfig config, ModelWeights weights, int maxChunk, int maxPositions, WorkerPool pool)
+        : this(config, weights, maxChunk, 1, maxPositions, pool)
+    {
+    }
+
+    /// <summary>Creates buffers sized for <paramref name="config"/>, batches of up to <paramref name="maxTokens"/> tokens
+    /// in total over up to <paramref name="maxSegments"/> segments, and positions [0, <paramref name="maxPositions"/>).</summary>
+    public DecoderWorkspace(ModelConfig config, ModelWeights weights, int maxTokens, int maxSegments, int maxPositions, WorkerPool pool)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxChunk);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxTokens);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSegments);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPositions);
         Pool = pool ?? throw new ArgumentNullException(nameof(pool));
-        MaxChunk = maxChunk;
+        int maxChunk = maxTokens;
+        MaxChunk = maxTokens;
+        MaxSegments = maxSegments;
         MaxPositions = maxPositions;
         int d = config.EmbeddingLength, ffn = config.FeedForwardLength;
         X = new float[maxChunk * d];
@@ -37,7 +45,11 @@ public sealed class DecoderWorkspace
         Proj = new float[maxChunk * d];
         Gate = new float[maxChunk * ffn];
         Up = new float[maxChunk * ffn];
-        Logits = new float[Math.Min(maxChunk, LogitRows) * config.VocabSize];
+        Tokens = new int[maxChunk];
+        TokenSegment = new int[maxChunk];
+        TokenPosition = new int[maxChunk];
+        SegmentLength = new int[maxSegments];
+        SegmentKv = new IKvCacheView[maxSegments];
         AttentionScratchLength = CausalAttention.ScratchLength(maxPositions, config.HeadDim);
         AttentionScratch = new float[pool.ThreadCount * AttentionScratchLength];
         long scratch = 0;
@@ -48,8 +60,11 @@ public sealed class DecoderWorkspace
         SlidingRope = config.SlidingRope is { } sr ? new GgmlRopeTables(sr, maxPositions, weights.RopeFrequencyFactors) : Rope;
     }
 
-    /// <summary>Most tokens per forward call.</summary>
+    /// <summary>Most tokens per forward call (summed over a batch's segments).</summary>
     public int MaxChunk { get; }
+
+    /// <summary>Most segments (sequences) per batched forward call.</summary>
+    public int MaxSegments { get; }
 
     /// <summary>Positions covered by the RoPE tables and attention scratch.</summary>
     public int MaxPositions { get; }
@@ -79,7 +94,11 @@ public sealed class DecoderWorkspace
     internal readonly float[] Proj;   // [MaxChunk, dim]   sub-layer output before the residual add
     internal readonly float[] Gate;   // [MaxChunk, ffn]   gate projection, then act(gate)·up
     internal readonly float[] Up;     // [MaxChunk, ffn]
-    internal readonly float[] Logits; // [min(MaxChunk, LogitRows), vocab]
+    internal readonly int[] Tokens;          // [MaxChunk] token ids of a single-segment Forward call
+    internal readonly int[] TokenSegment;    // [MaxChunk] segment of each activation row
+    internal readonly int[] TokenPosition;   // [MaxChunk] position of each activation row
+    internal readonly int[] SegmentLength;   // [MaxSegments] positions each segment attends over (start + count)
+    internal readonly IKvCacheView?[] SegmentKv; // [MaxSegments] KV view of each segment (cleared after each call)
     internal readonly float[] AttentionScratch; // [ThreadCount, AttentionScratchLength]
     internal readonly int AttentionScratchLength;
     internal readonly byte[] MatMulScratch;     // [MaxChunk, ActivationRowBytes] for the widest matrix

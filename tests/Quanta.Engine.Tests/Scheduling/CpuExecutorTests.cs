@@ -3,19 +3,60 @@ using Quanta.Engine.Execution;
 using Quanta.Engine.KvCache;
 using Quanta.Engine.Scheduling;
 using Quanta.Engine.Tests.KvCache;
+using Quanta.Core.Kernels.Ops;
+using Quanta.Models;
 using Quanta.Models.KvCache;
+using Quanta.Models.Runtime;
+using Quanta.Models.Weights;
 
 namespace Quanta.Engine.Tests.Scheduling;
 
 /// <summary>Batch invariance of the CPU executor and the engine loop on a tiny random model.</summary>
 public sealed class CpuExecutorTests
 {
-    [Fact]
-    public void Batched_step_gives_each_sequence_the_bits_of_DecoderModel_alone()
+    /// <summary>
+    /// The tiny model with Gemma/Phi-3-style features switched on: queries scaled before attention by a non-default
+    /// scale, a sliding first layer with its own RoPE base, attention and final soft-caps, GELU, embedding scale,
+    /// per-head Q/K norms and post-attention/post-FFN norms.
+    /// </summary>
+    private static DecoderModel GemmaLike(DecoderModel m, int seed)
+    {
+        var rng = new Random(seed ^ 0x5eed);
+        NormWeights N(int d) => new(Enumerable.Range(0, d).Select(_ => 0.8f + 0.4f * (float)rng.NextDouble()).ToArray());
+        ModelConfig c = m.Config with
+        {
+            ScaleQueryBeforeAttention = true,
+            AttentionScale = 0.2f,
+            SlidingWindows = [5, 0],
+            SlidingRope = new RopeParameters(m.Config.HeadDim) { FreqBase = 1000f },
+            AttentionLogitSoftCap = 4f,
+            FinalLogitSoftCap = 10f,
+            Activation = FeedForwardActivation.GeluTanh,
+            EmbeddingScale = 2f,
+            QkNorm = true,
+            PostAttentionNorm = true,
+            PostFeedForwardNorm = true,
+        };
+        var layers = m.Weights.Layers.Select(l => l with
+        {
+            QueryNorm = N(c.HeadDim),
+            KeyNorm = N(c.HeadDim),
+            PostAttentionNorm = N(c.EmbeddingLength),
+            PostFeedForwardNorm = N(c.EmbeddingLength),
+        }).ToList();
+        var w = m.Weights;
+        return new DecoderModel(c, new ModelWeights(w.TokenEmbedding, layers, w.OutputNorm, w.Output, w.RopeFrequencyFactors));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Batched_step_gives_each_sequence_the_bits_of_DecoderModel_alone(bool gemmaLike)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
         var model = TinyModel.Create(seed);
+        if (gemmaLike) model = GemmaLike(model, seed);
         using var pool = new WorkerPool(2);
         var ex = new CpuExecutor(model, pool, maxBatchTokens: 64, maxBatchSequences: 8, maxPositions: 64);
         var cache = PagedKvCache.For(model.Config, 80, 4, 64);
