@@ -10,6 +10,8 @@ internal interface IBinaryFn
     static virtual bool CF(float a, float b) => false;
     static virtual bool CL(long a, long b) => false;
     static virtual bool CB(bool a, bool b) => false;
+    /// <summary>Whether input 1 may have another type than input 0 (Pow's exponent); it is converted to input 0's type.</summary>
+    static virtual bool MixedTypes => false;
 }
 
 /// <summary>A unary element function for <see cref="UnaryOperator{T}"/>.</summary>
@@ -30,6 +32,13 @@ internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T :
     {
         var a = ctx.Input(0);
         var b = ctx.Input(1);
+        if (a.Type != b.Type && T.MixedTypes && b.Type != TensorElementType.Bool)
+        {
+            var c = GraphTensor.Create(a.Type, b.Shape);
+            for (int i = 0; i < b.Length; i++)
+                if (a.Type == TensorElementType.Float32) c.F![i] = (float)b.Get(i); else c.L![i] = (long)b.Get(i);
+            b = c;
+        }
         if (a.Type != b.Type) throw new GraphException($"{Node.Describe}: input types {a.Type} and {b.Type} differ");
         var shape = Broadcast.Shape(Node, a.Shape, b.Shape);
         var y = ctx.Output(0, T.Compare ? TensorElementType.Bool : a.Type, shape);

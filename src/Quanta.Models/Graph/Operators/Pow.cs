@@ -7,5 +7,6 @@ internal sealed class Pow(GraphNode node) : BinaryOperator<Pow.Fn>(node)
     {
         public static float F(float a, float b) => MathF.Pow(a, b);
         public static long L(long a, long b) => (long)Math.Pow(a, b);
+        public static bool MixedTypes => true;
     }
 }

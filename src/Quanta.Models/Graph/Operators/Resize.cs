@@ -53,13 +53,14 @@ internal sealed class Resize : GraphOperator
     {
         if (ctx.Shape(0) is not { } x) return [null];
         try { return [Plan(x, ctx.Constant, ctx.Shapes.Length)?.Out]; }
-        catch (InvalidOperationException) { return [null]; }
+        catch (Exception e) when (e is InvalidOperationException or GraphException) { return [null]; }
     }
 
     public override void Run(OpContext ctx)
     {
         var x = ctx.Input(0);
         var (outShape, scales) = Plan(x.Shape, ctx.Optional, ctx.InputCount)!.Value;
+        bool fromSizes = Node.OpType != "Upsample" && ctx.InputCount > 3 && ctx.Optional(3) is { Length: > 0 };
         bool linear = Node.Str("mode", "nearest") != "nearest";
         string ct = Node.Str("coordinate_transformation_mode", Node.OpType == "Upsample" ? "asymmetric" : "half_pixel");
         string nm = Node.Str("nearest_mode", "round_prefer_floor");
@@ -77,7 +78,7 @@ internal sealed class Resize : GraphOperator
                 {
                     "half_pixel" => (o + 0.5) / scales[ax] - 0.5,
                     "pytorch_half_pixel" => outDim > 1 ? (o + 0.5) / scales[ax] - 0.5 : 0,
-                    "align_corners" => outDim == 1 ? 0 : o * (inDim - 1.0) / (outDim - 1.0),
+                    "align_corners" => outDim == 1 ? 0 : o * (inDim - 1.0) / ((fromSizes ? outDim : inDim * scales[ax]) - 1.0),
                     "tf_half_pixel_for_nn" => (o + 0.5) / scales[ax],
                     _ => o / scales[ax],
                 };
