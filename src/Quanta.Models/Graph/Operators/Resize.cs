@@ -63,7 +63,7 @@ internal sealed class Resize : GraphOperator
         bool fromSizes = Node.OpType != "Upsample" && ctx.InputCount > 3 && ctx.Optional(3) is { Length: > 0 };
         bool linear = Node.Str("mode", "nearest") != "nearest";
         string ct = Node.Str("coordinate_transformation_mode", Node.OpType == "Upsample" ? "asymmetric" : "half_pixel");
-        string nm = Node.Str("nearest_mode", "round_prefer_floor");
+        string nm = Node.Str("nearest_mode", Node.OpType == "Upsample" ? "floor" : "round_prefer_floor");
         var cur = x.Floats.ToArray();
         var curShape = (int[])x.Shape.Clone();
         for (int ax = 0; ax < x.Rank; ax++)
