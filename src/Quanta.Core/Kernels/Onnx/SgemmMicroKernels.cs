@@ -1,0 +1,177 @@
+using System.Runtime.Intrinsics;
+
+namespace Quanta.Core.Kernels.Onnx;
+
+/// <summary>
+/// Register-tile micro-kernels of <see cref="Sgemm"/> (generated shape: MR rows × two vectors).
+/// Each reads a packed A panel [kc, MR] and a packed B panel [kc, NR] and writes (or, with load, adds)
+/// the mr×nr valid corner of the tile into C (row stride ldc).
+/// </summary>
+internal static unsafe partial class SgemmMicroKernels
+{
+    /// <summary>6×32 register tile on Vector512: C tile (+)= packA[kc, 6] · packB[kc, 32].</summary>
+    private static void Micro512(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
+    {
+        Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero;
+        Vector512<float> c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero;
+        Vector512<float> c20 = Vector512<float>.Zero, c21 = Vector512<float>.Zero;
+        Vector512<float> c30 = Vector512<float>.Zero, c31 = Vector512<float>.Zero;
+        Vector512<float> c40 = Vector512<float>.Zero, c41 = Vector512<float>.Zero;
+        Vector512<float> c50 = Vector512<float>.Zero, c51 = Vector512<float>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(pb); var b1 = Vector512.Load(pb + 16);
+            var a0 = Vector512.Create(pa[0]);
+            c00 = Vector512.MultiplyAddEstimate(a0, b0, c00); c01 = Vector512.MultiplyAddEstimate(a0, b1, c01);
+            var a1 = Vector512.Create(pa[1]);
+            c10 = Vector512.MultiplyAddEstimate(a1, b0, c10); c11 = Vector512.MultiplyAddEstimate(a1, b1, c11);
+            var a2 = Vector512.Create(pa[2]);
+            c20 = Vector512.MultiplyAddEstimate(a2, b0, c20); c21 = Vector512.MultiplyAddEstimate(a2, b1, c21);
+            var a3 = Vector512.Create(pa[3]);
+            c30 = Vector512.MultiplyAddEstimate(a3, b0, c30); c31 = Vector512.MultiplyAddEstimate(a3, b1, c31);
+            var a4 = Vector512.Create(pa[4]);
+            c40 = Vector512.MultiplyAddEstimate(a4, b0, c40); c41 = Vector512.MultiplyAddEstimate(a4, b1, c41);
+            var a5 = Vector512.Create(pa[5]);
+            c50 = Vector512.MultiplyAddEstimate(a5, b0, c50); c51 = Vector512.MultiplyAddEstimate(a5, b1, c51);
+            pa += 6; pb += 32;
+        }
+        if (mr == 6 && nr == 32)
+        {
+            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector512.Load(cr); c01 += Vector512.Load(cr + 16); } Vector512.Store(c00, cr); Vector512.Store(c01, cr + 16); }
+            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector512.Load(cr); c11 += Vector512.Load(cr + 16); } Vector512.Store(c10, cr); Vector512.Store(c11, cr + 16); }
+            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector512.Load(cr); c21 += Vector512.Load(cr + 16); } Vector512.Store(c20, cr); Vector512.Store(c21, cr + 16); }
+            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector512.Load(cr); c31 += Vector512.Load(cr + 16); } Vector512.Store(c30, cr); Vector512.Store(c31, cr + 16); }
+            { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector512.Load(cr); c41 += Vector512.Load(cr + 16); } Vector512.Store(c40, cr); Vector512.Store(c41, cr + 16); }
+            { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector512.Load(cr); c51 += Vector512.Load(cr + 16); } Vector512.Store(c50, cr); Vector512.Store(c51, cr + 16); }
+            return;
+        }
+        float* t = stackalloc float[192];
+        Vector512.Store(c00, t + 0); Vector512.Store(c01, t + 16);
+        Vector512.Store(c10, t + 32); Vector512.Store(c11, t + 48);
+        Vector512.Store(c20, t + 64); Vector512.Store(c21, t + 80);
+        Vector512.Store(c30, t + 96); Vector512.Store(c31, t + 112);
+        Vector512.Store(c40, t + 128); Vector512.Store(c41, t + 144);
+        Vector512.Store(c50, t + 160); Vector512.Store(c51, t + 176);
+        StoreTile(t, 32, c, ldc, mr, nr, load);
+    }
+
+    /// <summary>6×16 register tile on Vector256: C tile (+)= packA[kc, 6] · packB[kc, 16].</summary>
+    private static void Micro256(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
+    {
+        Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
+        Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
+        Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
+        Vector256<float> c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero;
+        Vector256<float> c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero;
+        Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(pb); var b1 = Vector256.Load(pb + 8);
+            var a0 = Vector256.Create(pa[0]);
+            c00 = Vector256.MultiplyAddEstimate(a0, b0, c00); c01 = Vector256.MultiplyAddEstimate(a0, b1, c01);
+            var a1 = Vector256.Create(pa[1]);
+            c10 = Vector256.MultiplyAddEstimate(a1, b0, c10); c11 = Vector256.MultiplyAddEstimate(a1, b1, c11);
+            var a2 = Vector256.Create(pa[2]);
+            c20 = Vector256.MultiplyAddEstimate(a2, b0, c20); c21 = Vector256.MultiplyAddEstimate(a2, b1, c21);
+            var a3 = Vector256.Create(pa[3]);
+            c30 = Vector256.MultiplyAddEstimate(a3, b0, c30); c31 = Vector256.MultiplyAddEstimate(a3, b1, c31);
+            var a4 = Vector256.Create(pa[4]);
+            c40 = Vector256.MultiplyAddEstimate(a4, b0, c40); c41 = Vector256.MultiplyAddEstimate(a4, b1, c41);
+            var a5 = Vector256.Create(pa[5]);
+            c50 = Vector256.MultiplyAddEstimate(a5, b0, c50); c51 = Vector256.MultiplyAddEstimate(a5, b1, c51);
+            pa += 6; pb += 16;
+        }
+        if (mr == 6 && nr == 16)
+        {
+            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector256.Load(cr); c01 += Vector256.Load(cr + 8); } Vector256.Store(c00, cr); Vector256.Store(c01, cr + 8); }
+            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector256.Load(cr); c11 += Vector256.Load(cr + 8); } Vector256.Store(c10, cr); Vector256.Store(c11, cr + 8); }
+            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector256.Load(cr); c21 += Vector256.Load(cr + 8); } Vector256.Store(c20, cr); Vector256.Store(c21, cr + 8); }
+            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector256.Load(cr); c31 += Vector256.Load(cr + 8); } Vector256.Store(c30, cr); Vector256.Store(c31, cr + 8); }
+            { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector256.Load(cr); c41 += Vector256.Load(cr + 8); } Vector256.Store(c40, cr); Vector256.Store(c41, cr + 8); }
+            { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector256.Load(cr); c51 += Vector256.Load(cr + 8); } Vector256.Store(c50, cr); Vector256.Store(c51, cr + 8); }
+            return;
+        }
+        float* t = stackalloc float[96];
+        Vector256.Store(c00, t + 0); Vector256.Store(c01, t + 8);
+        Vector256.Store(c10, t + 16); Vector256.Store(c11, t + 24);
+        Vector256.Store(c20, t + 32); Vector256.Store(c21, t + 40);
+        Vector256.Store(c30, t + 48); Vector256.Store(c31, t + 56);
+        Vector256.Store(c40, t + 64); Vector256.Store(c41, t + 72);
+        Vector256.Store(c50, t + 80); Vector256.Store(c51, t + 88);
+        StoreTile(t, 16, c, ldc, mr, nr, load);
+    }
+
+    /// <summary>4×8 register tile on Vector128: C tile (+)= packA[kc, 4] · packB[kc, 8].</summary>
+    private static void Micro128(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
+    {
+        Vector128<float> c00 = Vector128<float>.Zero, c01 = Vector128<float>.Zero;
+        Vector128<float> c10 = Vector128<float>.Zero, c11 = Vector128<float>.Zero;
+        Vector128<float> c20 = Vector128<float>.Zero, c21 = Vector128<float>.Zero;
+        Vector128<float> c30 = Vector128<float>.Zero, c31 = Vector128<float>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector128.Load(pb); var b1 = Vector128.Load(pb + 4);
+            var a0 = Vector128.Create(pa[0]);
+            c00 = Vector128.MultiplyAddEstimate(a0, b0, c00); c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+            var a1 = Vector128.Create(pa[1]);
+            c10 = Vector128.MultiplyAddEstimate(a1, b0, c10); c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
+            var a2 = Vector128.Create(pa[2]);
+            c20 = Vector128.MultiplyAddEstimate(a2, b0, c20); c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
+            var a3 = Vector128.Create(pa[3]);
+            c30 = Vector128.MultiplyAddEstimate(a3, b0, c30); c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+            pa += 4; pb += 8;
+        }
+        if (mr == 4 && nr == 8)
+        {
+            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector128.Load(cr); c01 += Vector128.Load(cr + 4); } Vector128.Store(c00, cr); Vector128.Store(c01, cr + 4); }
+            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector128.Load(cr); c11 += Vector128.Load(cr + 4); } Vector128.Store(c10, cr); Vector128.Store(c11, cr + 4); }
+            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector128.Load(cr); c21 += Vector128.Load(cr + 4); } Vector128.Store(c20, cr); Vector128.Store(c21, cr + 4); }
+            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector128.Load(cr); c31 += Vector128.Load(cr + 4); } Vector128.Store(c30, cr); Vector128.Store(c31, cr + 4); }
+            return;
+        }
+        float* t = stackalloc float[32];
+        Vector128.Store(c00, t + 0); Vector128.Store(c01, t + 4);
+        Vector128.Store(c10, t + 8); Vector128.Store(c11, t + 12);
+        Vector128.Store(c20, t + 16); Vector128.Store(c21, t + 20);
+        Vector128.Store(c30, t + 24); Vector128.Store(c31, t + 28);
+        StoreTile(t, 8, c, ldc, mr, nr, load);
+    }
+
+    /// <summary>Scalar 4×4 tile, used when no vector path is hardware-accelerated.</summary>
+    private static void MicroScalar(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
+    {
+        float* t = stackalloc float[16];
+        for (int i = 0; i < 16; i++) t[i] = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            for (int r = 0; r < 4; r++)
+            {
+                float a = pa[r];
+                for (int j = 0; j < 4; j++) t[r * 4 + j] += a * pb[j];
+            }
+            pa += 4; pb += 4;
+        }
+        StoreTile(t, 4, c, ldc, mr, nr, load);
+    }
+
+    private static void StoreTile(float* t, int tileStride, float* c, int ldc, int mr, int nr, bool load)
+    {
+        for (int r = 0; r < mr; r++)
+        {
+            float* cr = c + r * (long)ldc;
+            for (int j = 0; j < nr; j++) cr[j] = load ? cr[j] + t[r * tileStride + j] : t[r * tileStride + j];
+        }
+    }
+
+    /// <summary>Runs the micro-kernel for <paramref name="path"/> (its MR/NR must match the packing).</summary>
+    public static void Run(int path, int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
+    {
+        switch (path)
+        {
+            case 3: Micro512(kc, pa, pb, c, ldc, mr, nr, load); break;
+            case 2: Micro256(kc, pa, pb, c, ldc, mr, nr, load); break;
+            case 1: Micro128(kc, pa, pb, c, ldc, mr, nr, load); break;
+            default: MicroScalar(kc, pa, pb, c, ldc, mr, nr, load); break;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+namespace Quanta.Models.Graph;
+
+/// <summary>A binary element function for <see cref="BinaryOperator{T}"/>.</summary>
+internal interface IBinaryFn
+{
+    static abstract float F(float a, float b);
+    static abstract long L(long a, long b);
+    /// <summary>Comparison operators produce Bool.</summary>
+    static virtual bool Compare => false;
+    static virtual bool CF(float a, float b) => false;
+    static virtual bool CL(long a, long b) => false;
+    static virtual bool CB(bool a, bool b) => false;
+    /// <summary>Whether input 1 may have another type than input 0 (Pow's exponent); it is converted to input 0's type.</summary>
+    static virtual bool MixedTypes => false;
+}
+
+/// <summary>A unary element function for <see cref="UnaryOperator{T}"/>.</summary>
+internal interface IUnaryFn
+{
+    static abstract float F(float x);
+    static virtual bool HasLong => false;
+    static virtual long L(long x) => x;
+}
+
+/// <summary>Binary elementwise operator with ONNX broadcasting over Float32 and Int64 (and Bool for comparisons).</summary>
+internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T : IBinaryFn
+{
+    public override int[]?[] InferShapes(ShapeContext ctx) =>
+        ctx.Shape(0) is { } a && ctx.Shape(1) is { } b ? [Broadcast.Shape(Node, a, b)] : [null];
+
+    public override void Run(OpContext ctx)
+    {
+        var a = ctx.Input(0);
+        var b = ctx.Input(1);
+        if (a.Type != b.Type && T.MixedTypes && b.Type != TensorElementType.Bool)
+        {
+            var c = GraphTensor.Create(a.Type, b.Shape);
+            for (int i = 0; i < b.Length; i++)
+                if (a.Type == TensorElementType.Float32) c.F![i] = (float)b.Get(i); else c.L![i] = (long)b.Get(i);
+            b = c;
+        }
+        if (a.Type != b.Type) throw new GraphException($"{Node.Describe}: input types {a.Type} and {b.Type} differ");
+        var shape = Broadcast.Shape(Node, a.Shape, b.Shape);
+        var y = ctx.Output(0, T.Compare ? TensorElementType.Bool : a.Type, shape);
+        Apply(a, b, y);
+    }
+
+    /// <summary>y = a op b with broadcasting; y's shape must be the broadcast shape.</summary>
+    public void Apply(GraphTensor a, GraphTensor b, GraphTensor y)
+    {
+        var shape = y.Shape;
+        if (!T.Compare && a.Type == TensorElementType.Float32 && a.Length == y.Length && b.Length == y.Length)
+        {
+            var fa = a.F!; var fb = b.F!; var fy = y.F!;
+            for (int i = 0; i < y.Length; i++) fy[i] = T.F(fa[i], fb[i]);
+            return;
+        }
+        var sa = Broadcast.Strides(a.Shape, shape);
+        var sb = Broadcast.Strides(b.Shape, shape);
+        Broadcast.ForEachRow(shape, sa, sb, (o, oa, ob, n, ia, ib) =>
+        {
+            switch (a.Type, T.Compare)
+            {
+                case (TensorElementType.Float32, false):
+                { var fa = a.F!; var fb = b.F!; var fy = y.F!; for (int i = 0; i < n; i++) fy[o + i] = T.F(fa[oa + i * ia], fb[ob + i * ib]); break; }
+                case (TensorElementType.Int64, false):
+                { var la = a.L!; var lb = b.L!; var ly = y.L!; for (int i = 0; i < n; i++) ly[o + i] = T.L(la[oa + i * ia], lb[ob + i * ib]); break; }
+                case (TensorElementType.Float32, true):
+                { var fa = a.F!; var fb = b.F!; var by = y.B!; for (int i = 0; i < n; i++) by[o + i] = T.CF(fa[oa + i * ia], fb[ob + i * ib]); break; }
+                case (TensorElementType.Int64, true):
+                { var la = a.L!; var lb = b.L!; var by = y.B!; for (int i = 0; i < n; i++) by[o + i] = T.CL(la[oa + i * ia], lb[ob + i * ib]); break; }
+                case (TensorElementType.Bool, true):
+                { var ba = a.B!; var bb = b.B!; var by = y.B!; for (int i = 0; i < n; i++) by[o + i] = T.CB(ba[oa + i * ia], bb[ob + i * ib]); break; }
+                default: throw new GraphException($"{Node.Describe}: element type {a.Type} is not supported");
+            }
+        });
+    }
+}
+
+/// <summary>Variadic elementwise operator (Sum, Min, Max): folds inputs pairwise with broadcasting.</summary>
+internal class VariadicOperator<T>(GraphNode node) : GraphOperator(node) where T : IBinaryFn
+{
+    public override int[]?[] InferShapes(ShapeContext ctx)
+    {
+        var shapes = new int[ctx.Shapes.Length][];
+        for (int i = 0; i < shapes.Length; i++) if ((shapes[i] = ctx.Shape(i)!) is null) return [null];
+        return [Broadcast.Shape(Node, shapes)];
+    }
+
+    public override void Run(OpContext ctx)
+    {
+        var bin = new BinaryOperator<T>(Node);
+        var acc = ctx.Input(0);
+        for (int i = 1; i < ctx.InputCount; i++)
+        {
+            var b = ctx.Input(i);
+            var next = GraphTensor.Create(acc.Type, Broadcast.Shape(Node, acc.Shape, b.Shape));
+            bin.Apply(acc, b, next);
+            acc = next;
+        }
+        var y = ctx.Output(0, acc.Type, acc.Shape);
+        Broadcast.Copy(acc, y);
+    }
+}
+
+/// <summary>Unary elementwise operator over Float32 (and Int64 where the function defines it).</summary>
+internal class UnaryOperator<T>(GraphNode node) : GraphOperator(node) where T : IUnaryFn
+{
+    public override int[]?[] InferShapes(ShapeContext ctx) => [ctx.Shape(0)];
+
+    public override void Run(OpContext ctx)
+    {
+        var x = ctx.Input(0);
+        var y = ctx.Output(0, x.Type, x.Shape);
+        if (x.Type == TensorElementType.Float32)
+        {
+            var fx = x.F!; var fy = y.F!;
+            for (int i = 0; i < x.Length; i++) fy[i] = T.F(fx[i]);
+        }
+        else if (x.Type == TensorElementType.Int64 && T.HasLong)
+        {
+            var lx = x.L!; var ly = y.L!;
+            for (int i = 0; i < x.Length; i++) ly[i] = T.L(lx[i]);
+        }
+        else throw new GraphException($"{Node.Describe}: element type {x.Type} is not supported");
+    }
+}

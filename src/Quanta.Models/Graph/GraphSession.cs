@@ -1,0 +1,256 @@
+using Quanta.Core.ModelFiles.Onnx;
+
+namespace Quanta.Models.Graph;
+
+/// <summary>Options of <see cref="GraphSession"/>.</summary>
+public sealed class GraphOptions
+{
+    /// <summary>Apply the fusions (MatMul+Add, Conv+BatchNormalization(+Relu), LayerNorm and GELU patterns). Default true.</summary>
+    public bool Fuse { get; init; } = true;
+    /// <summary>Fold nodes whose inputs are all constants. Default true.</summary>
+    public bool FoldConstants { get; init; } = true;
+}
+
+/// <summary>
+/// Executes an ONNX graph on the CPU. Loading sorts the nodes topologically (cycles and dangling inputs are errors),
+/// builds every operator (an unsupported operator fails here, naming op type and node), folds constant subgraphs
+/// and applies fusions. Each distinct set of input shapes gets a plan: shapes are inferred statically, Shape-derived
+/// subgraphs fold to constants, and intermediate buffers are assigned by liveness so values share a pool.
+/// Not thread-safe: one Run at a time.
+/// </summary>
+public sealed class GraphSession
+{
+    internal const string InternalDomain = "quanta";
+
+    private readonly List<GraphNode> _nodes;
+    private readonly Dictionary<string, GraphTensor> _constants;
+    private readonly HashSet<string> _outputSet;
+    private readonly Dictionary<string, Plan> _plans = new(StringComparer.Ordinal);
+    private readonly GraphOptions _options;
+
+    /// <summary>Builds a session for a parsed model.</summary>
+    public GraphSession(OnnxModel model, GraphOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _options = options ?? new GraphOptions();
+        Opset = model.DefaultOpset;
+        var g = model.Graph;
+        _constants = new Dictionary<string, GraphTensor>(StringComparer.Ordinal);
+        foreach (var t in g.Initializers) _constants[t.Name] = GraphTensor.FromOnnx(t);
+        InputNames = g.Inputs.Select(i => i.Name).Where(n => !_constants.ContainsKey(n)).ToArray();
+        OutputNames = g.Outputs.Select(o => o.Name).ToArray();
+        _outputSet = new HashSet<string>(OutputNames, StringComparer.Ordinal);
+        InputInfos = g.Inputs.Where(i => !_constants.ContainsKey(i.Name)).ToArray();
+        var nodes = new List<GraphNode>();
+        int k = 0;
+        foreach (var n in g.Nodes)
+        {
+            var node = new GraphNode(n.Name.Length > 0 ? n.Name : $"{n.OpType}_{k}", n.OpType, n.Domain, n.Inputs.ToArray(), n.Outputs.ToArray(), n.Attributes);
+            k++;
+            nodes.Add(node);
+        }
+        _nodes = Sort(nodes, InputNames);
+        foreach (var n in _nodes) n.Operator = OperatorRegistry.Create(n, Opset);
+        if (_options.FoldConstants) _nodes = Fold(_nodes, _constants, null, null);
+        if (_options.Fuse)
+        {
+            _nodes = GraphFusion.Apply(_nodes, _constants, _outputSet);
+            foreach (var n in _nodes) n.Operator ??= OperatorRegistry.Create(n, Opset);
+            _nodes = Sort(_nodes, InputNames.Concat(_constants.Keys).ToArray());
+        }
+    }
+
+    /// <summary>Loads and prepares a .onnx file.</summary>
+    public static GraphSession Load(string path, GraphOptions? options = null) => new(OnnxModel.Load(path), options);
+
+    /// <summary>Default-domain opset version of the model.</summary>
+    public long Opset { get; }
+    /// <summary>Graph inputs the caller provides (initializers excluded).</summary>
+    public IReadOnlyList<string> InputNames { get; }
+    /// <summary>Declared types and shapes of the inputs (symbolic dims such as a batch dimension allowed).</summary>
+    public IReadOnlyList<OnnxValueInfo> InputInfos { get; }
+    /// <summary>Graph outputs.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+    /// <summary>Op types of the nodes that run (after folding and fusion), in execution order.</summary>
+    public IReadOnlyList<string> OpTypes => _nodes.Select(n => n.OpType).ToArray();
+    /// <summary>Bytes held by the intermediate buffer pool after the last run.</summary>
+    public long PooledBytes { get; private set; }
+    /// <summary>Sum of the sizes of every pooled intermediate value of the last run (what no reuse would need).</summary>
+    public long IntermediateBytes { get; private set; }
+
+    /// <summary>Static shapes of every value for the given input shapes (null where not inferable without running).</summary>
+    public IReadOnlyDictionary<string, int[]?> InferShapes(IReadOnlyDictionary<string, int[]> inputShapes)
+    {
+        ArgumentNullException.ThrowIfNull(inputShapes);
+        return GetPlan(inputShapes).Shapes;
+    }
+
+    /// <summary>Runs the graph; returns the graph outputs by name (fresh tensors owned by the caller).</summary>
+    public IReadOnlyDictionary<string, GraphTensor> Run(IReadOnlyDictionary<string, GraphTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var name in InputNames)
+        {
+            if (!inputs.TryGetValue(name, out var t)) throw new GraphException($"graph input '{name}' was not provided");
+            shapes[name] = t.Shape;
+        }
+        var plan = GetPlan(shapes);
+        var values = new Dictionary<string, GraphTensor>(plan.Constants, StringComparer.Ordinal);
+        foreach (var name in InputNames) values[name] = inputs[name];
+        long intermediate = 0;
+        foreach (var node in plan.Order)
+        {
+            var ins = new GraphTensor?[node.Inputs.Length];
+            for (int i = 0; i < ins.Length; i++)
+                if (node.Inputs[i].Length > 0)
+                    ins[i] = values.TryGetValue(node.Inputs[i], out var v) ? v : throw new GraphException($"{node.Describe}: input '{node.Inputs[i]}' has no value");
+            var outs = new GraphTensor?[node.Outputs.Length];
+            var ctx = new OpContext(node, ins, outs, (i, type, shape) =>
+            {
+                if (node.Outputs[i].Length > 0 && plan.Buffers.Slot.TryGetValue(node.Outputs[i], out int slot))
+                {
+                    int n = GraphTensor.SizeOf(shape);
+                    intermediate += (long)n * ElementBytes(type);
+                    return plan.Pool.Get(slot, type, shape, n);
+                }
+                return GraphTensor.Create(type, shape);
+            });
+            try
+            {
+                node.Operator!.Run(ctx);
+            }
+            catch (Exception e) when (e is not GraphException and (InvalidOperationException or ArgumentException or IndexOutOfRangeException or NotSupportedException))
+            {
+                throw new GraphException($"{node.Describe}: {e.Message}", e);
+            }
+            for (int i = 0; i < outs.Length; i++)
+                if (node.Outputs[i].Length > 0)
+                    values[node.Outputs[i]] = outs[i] ?? throw new GraphException($"{node.Describe}: output {i} was not produced");
+        }
+        IntermediateBytes = intermediate;
+        PooledBytes = plan.Pool.Bytes;
+        var result = new Dictionary<string, GraphTensor>(StringComparer.Ordinal);
+        foreach (var name in OutputNames)
+            result[name] = values.TryGetValue(name, out var v) ? v : throw new GraphException($"graph output '{name}' has no value");
+        return result;
+    }
+
+    internal static int ElementBytes(TensorElementType t) => t switch { TensorElementType.Float32 => 4, TensorElementType.Int64 => 8, _ => 1 };
+
+    private Plan GetPlan(IReadOnlyDictionary<string, int[]> inputShapes)
+    {
+        string key = string.Join(";", InputNames.Select(n => inputShapes.TryGetValue(n, out var s) ? string.Join(",", s) : "?"));
+        if (_plans.TryGetValue(key, out var p)) return p;
+        var consts = new Dictionary<string, GraphTensor>(_constants, StringComparer.Ordinal);
+        var shapes = new Dictionary<string, int[]?>(StringComparer.Ordinal);
+        foreach (var (name, t) in consts) shapes[name] = t.Shape;
+        foreach (var name in InputNames) shapes[name] = inputShapes.TryGetValue(name, out var s) ? s : null;
+        var order = Fold(_nodes, consts, shapes, _options.FoldConstants ? _outputSet : null);
+        var plan = new Plan(order, _options.FoldConstants ? consts : new Dictionary<string, GraphTensor>(_constants, StringComparer.Ordinal),
+            shapes, new BufferPlan(order, _outputSet, shapes));
+        _plans[key] = plan;
+        return plan;
+    }
+
+    /// <summary>
+    /// Walks nodes in order: nodes whose inputs are all constant run now and become constants (Shape also folds when
+    /// its input shape is known); the others get their output shapes inferred (when <paramref name="shapes"/> is given)
+    /// and are returned. With <paramref name="shapes"/> null this is load-time folding on initializers only.
+    /// </summary>
+    private static List<GraphNode> Fold(List<GraphNode> nodes, Dictionary<string, GraphTensor> consts, Dictionary<string, int[]?>? shapes, ISet<string>? _)
+    {
+        var rest = new List<GraphNode>();
+        foreach (var node in nodes)
+        {
+            bool allConst = node.Inputs.All(i => i.Length == 0 || consts.ContainsKey(i));
+            if (allConst && node.OpType != "RandomNormal")
+            {
+                var ins = node.Inputs.Select(i => i.Length == 0 ? null : consts[i]).ToArray();
+                var outs = new GraphTensor?[node.Outputs.Length];
+                node.Operator!.Run(new OpContext(node, ins, outs, (_, type, shape) => GraphTensor.Create(type, shape)));
+                for (int i = 0; i < outs.Length; i++)
+                    if (node.Outputs[i].Length > 0 && outs[i] is { } t)
+                    {
+                        consts[node.Outputs[i]] = t;
+                        if (shapes is not null) shapes[node.Outputs[i]] = t.Shape;
+                    }
+                continue;
+            }
+            if (shapes is not null && node.Operator is Operators.Shape sh && shapes.GetValueOrDefault(node.Inputs[0]) is { } known)
+            {
+                var t = sh.Value(known);
+                consts[node.Outputs[0]] = t;
+                shapes[node.Outputs[0]] = t.Shape;
+                continue;
+            }
+            if (shapes is not null)
+            {
+                var ctx = new ShapeContext(node.Inputs.Select(i => i.Length == 0 ? null : shapes.GetValueOrDefault(i)).ToArray(),
+                    node.Inputs.Select(i => i.Length == 0 ? null : consts.GetValueOrDefault(i)).ToArray());
+                int[]?[] inferred;
+                try
+                {
+                    inferred = node.Operator!.InferShapes(ctx);
+                }
+                catch (GraphException)
+                {
+                    throw;
+                }
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+                {
+                    inferred = new int[]?[node.Outputs.Length];
+                }
+                for (int i = 0; i < node.Outputs.Length; i++)
+                    if (node.Outputs[i].Length > 0) shapes[node.Outputs[i]] = i < inferred.Length ? inferred[i] : null;
+            }
+            rest.Add(node);
+        }
+        return rest;
+    }
+
+    /// <summary>Kahn's topological sort; values must come from graph inputs, constants or earlier nodes.</summary>
+    private List<GraphNode> Sort(List<GraphNode> nodes, IReadOnlyCollection<string> available)
+    {
+        var producer = new Dictionary<string, GraphNode>(StringComparer.Ordinal);
+        foreach (var n in nodes)
+            foreach (var o in n.Outputs)
+                if (o.Length > 0 && !producer.TryAdd(o, n)) throw new GraphException($"value '{o}' is produced by both {producer[o].Describe} and {n.Describe}");
+        var known = new HashSet<string>(available, StringComparer.Ordinal);
+        foreach (var c in _constants.Keys) known.Add(c);
+        var pending = new Dictionary<GraphNode, int>();
+        var consumers = new Dictionary<string, List<GraphNode>>(StringComparer.Ordinal);
+        var ready = new Queue<GraphNode>();
+        foreach (var n in nodes)
+        {
+            int missing = 0;
+            foreach (var i in n.Inputs.Distinct())
+            {
+                if (i.Length == 0 || known.Contains(i)) continue;
+                if (!producer.ContainsKey(i)) throw new GraphException($"{n.Describe}: input '{i}' is not a graph input, initializer or node output");
+                missing++;
+                if (!consumers.TryGetValue(i, out var l)) consumers[i] = l = [];
+                l.Add(n);
+            }
+            pending[n] = missing;
+            if (missing == 0) ready.Enqueue(n);
+        }
+        var order = new List<GraphNode>();
+        while (ready.Count > 0)
+        {
+            var n = ready.Dequeue();
+            order.Add(n);
+            foreach (var o in n.Outputs)
+                if (o.Length > 0 && consumers.TryGetValue(o, out var l))
+                    foreach (var c in l) if (--pending[c] == 0) ready.Enqueue(c);
+        }
+        if (order.Count != nodes.Count)
+            throw new GraphException($"the graph has a cycle through {string.Join(", ", nodes.Except(order).Take(3).Select(n => n.Describe))}");
+        return order;
+    }
+
+    private sealed record Plan(List<GraphNode> Order, Dictionary<string, GraphTensor> Constants, Dictionary<string, int[]?> Shapes, BufferPlan Buffers)
+    {
+        public BufferPool Pool { get; } = new(Buffers.SlotCount);
+    }
+}

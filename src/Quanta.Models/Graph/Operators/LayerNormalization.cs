@@ -1,0 +1,67 @@
+namespace Quanta.Models.Graph.Operators;
+
+/// <summary>
+/// ONNX LayerNormalization: normalizes over the dims from axis (default -1) with epsilon, then Y = X̂·scale + bias
+/// (scale/bias broadcast to the normalized dims). Optional outputs Mean and InvStdDev have the normalized dims set to 1.
+/// </summary>
+internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
+{
+    public override int[]?[] InferShapes(ShapeContext ctx)
+    {
+        var r = new int[]?[Node.Outputs.Length];
+        if (ctx.Shape(0) is not { } x) return r;
+        r[0] = x;
+        int axis = Broadcast.Axis(Node, Node.Int("axis", -1), x.Length);
+        var stat = x.Select((d, i) => i < axis ? d : 1).ToArray();
+        for (int i = 1; i < r.Length; i++) r[i] = stat;
+        return r;
+    }
+
+    public override void Run(OpContext ctx)
+    {
+        var x = ctx.Input(0);
+        var scale = ctx.Input(1);
+        var bias = ctx.Optional(2);
+        int axis = Broadcast.Axis(Node, Node.Int("axis", -1), x.Rank);
+        float eps = Node.Float("epsilon", 1e-5f);
+        int n = GraphTensor.SizeOf(x.Shape.AsSpan(axis)), outer = GraphTensor.SizeOf(x.Shape.AsSpan(0, axis));
+        var normShape = x.Shape[axis..];
+        var sScale = Broadcast.Strides(scale.Shape, normShape);
+        var sBias = bias is null ? null : Broadcast.Strides(bias.Shape, normShape);
+        var idxScale = Map(normShape, sScale);
+        var idxBias = sBias is null ? null : Map(normShape, sBias);
+        var y = ctx.OutputF(0, x.Shape);
+        var stat = x.Shape.Select((d, i) => i < axis ? d : 1).ToArray();
+        var mean = ctx.Wants(1) ? ctx.OutputF(1, stat) : null;
+        var inv = ctx.Wants(2) ? ctx.OutputF(2, stat) : null;
+        var fx = x.F!; var fy = y.F!; var g = scale.F!; var b = bias?.F;
+        for (int o = 0; o < outer; o++)
+        {
+            int at = o * n;
+            double s = 0;
+            for (int i = 0; i < n; i++) s += fx[at + i];
+            float mu = (float)(s / n);
+            double v = 0;
+            for (int i = 0; i < n; i++) { float d = fx[at + i] - mu; v += d * d; }
+            float r = 1f / MathF.Sqrt((float)(v / n) + eps);
+            for (int i = 0; i < n; i++)
+                fy[at + i] = (fx[at + i] - mu) * r * g[idxScale[i]] + (b is null ? 0 : b[idxBias![i]]);
+            if (mean is not null) mean.F![o] = mu;
+            if (inv is not null) inv.F![o] = r;
+        }
+    }
+
+    private static int[] Map(int[] shape, int[] strides)
+    {
+        int n = GraphTensor.SizeOf(shape);
+        var r = new int[n];
+        var cs = Broadcast.Contiguous(shape);
+        for (int k = 0; k < n; k++)
+        {
+            int rem = k, off = 0;
+            for (int d = 0; d < shape.Length; d++) { int i = rem / cs[d]; rem -= i * cs[d]; off += i * strides[d]; }
+            r[k] = off;
+        }
+        return r;
+    }
+}

@@ -1,0 +1,59 @@
+namespace Quanta.Models.Graph.Operators;
+
+/// <summary>
+/// ONNX MaxPool and AveragePool, 2-D: kernel_shape, strides, pads, dilations, auto_pad, ceil_mode; AveragePool's
+/// count_include_pad. MaxPool's Indices output and storage_order are not supported.
+/// </summary>
+internal sealed class Pool(GraphNode node) : GraphOperator(node)
+{
+    private ConvGeometry Geometry(int h, int w)
+    {
+        var k = Node.Ints("kernel_shape") ?? throw new GraphException($"{Node.Describe}: no kernel_shape");
+        if (k.Length != 2) throw Node.Unsupported($"a {k.Length}-D pool");
+        return ConvGeometry.Resolve(Node, h, w, (int)k[0], (int)k[1], Node.Int("ceil_mode", 0) != 0);
+    }
+
+    public override int[]?[] InferShapes(ShapeContext ctx)
+    {
+        if (ctx.Shape(0) is not { Length: 4 } x) return new int[]?[Node.Outputs.Length];
+        var g = Geometry(x[2], x[3]);
+        return [[x[0], x[1], g.OH, g.OW]];
+    }
+
+    public override void Run(OpContext ctx)
+    {
+        if (ctx.Wants(1)) throw Node.Unsupported("the Indices output");
+        var x = ctx.Input(0);
+        if (x.Rank != 4) throw Node.Unsupported($"a {x.Rank - 2}-D pool");
+        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
+        var g = Geometry(h, w);
+        var y = ctx.OutputF(0, [n, c, g.OH, g.OW]);
+        bool max = Node.OpType == "MaxPool";
+        bool includePad = Node.Int("count_include_pad", 0) != 0;
+        var fx = x.F!; var fy = y.F!;
+        for (int p = 0; p < n * c; p++)
+        {
+            int xo = p * h * w, yo = p * g.OH * g.OW;
+            for (int oh = 0; oh < g.OH; oh++)
+                for (int ow = 0; ow < g.OW; ow++)
+                {
+                    float acc = max ? float.NegativeInfinity : 0;
+                    int count = 0, padded = 0;
+                    for (int ki = 0; ki < g.KH; ki++)
+                    {
+                        int ih = oh * g.SH - g.PadTop + ki * g.DH;
+                        for (int kj = 0; kj < g.KW; kj++)
+                        {
+                            int iw = ow * g.SW - g.PadLeft + kj * g.DW;
+                            if (ih >= -g.PadTop && ih < h + g.PadBottom && iw >= -g.PadLeft && iw < w + g.PadRight) padded++;
+                            if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                            float v = fx[xo + ih * w + iw];
+                            acc = max ? Math.Max(acc, v) : acc + v;
+                            count++;
+                        }
+                    }
+                    fy[yo + oh * g.OW + ow] = max ? acc : acc / Math.Max(includePad ? padded : count, 1);
+                }
+        }
+    }
+}
