@@ -273,7 +273,10 @@ public sealed class TinyFamilyCheckpoint
         c["attn_logit_softcapping"] = null;
         c["final_logit_softcapping"] = null;
         c["sliding_window"] = GemmaWindow;
-        c["rope_local_base_freq"] = 10000.0;
+        c["rope_local_base_freq"] = 10000; // an integer, as in the published gemma-3 configs
+        c["rope_theta"] = 1000000;
+        c["bos_token_id"] = 2;
+        c["eos_token_id"] = new JsonArray(1, 106); // a list, as in gemma-3-1b-it
         c["attention_bias"] = false;
         c["pad_token_id"] = 0;
         if (layerTypesAndLinearScaling)
