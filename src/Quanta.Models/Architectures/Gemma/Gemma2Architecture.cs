@@ -61,13 +61,15 @@ public sealed class Gemma2Architecture : IArchitecture
     public ModelConfig ReadConfig(JsonElement huggingFaceConfig)
     {
         GemmaConventions.CheckActivation(huggingFaceConfig);
-        var c = HuggingFaceConventions.ReadConfig(huggingFaceConfig, Name);
-        float scalar = GemmaConventions.FloatOr(huggingFaceConfig, "query_pre_attn_scalar", c.HeadDim);
-        int window = (int)GemmaConventions.FloatOr(huggingFaceConfig, "sliding_window", 4096);
+        // Keys left out take Gemma2Config's defaults (head_dim 256, rope_theta 10000, query_pre_attn_scalar 256,
+        // sliding_window 4096, attn_logit_softcapping 50, final_logit_softcapping 30); null turns a soft-cap or the window off.
+        var c = GemmaConventions.ReadHuggingFace(huggingFaceConfig, Name, defaultRopeTheta: 10000f);
+        float scalar = GemmaConventions.FloatOr(huggingFaceConfig, "query_pre_attn_scalar", 256f);
+        int window = (int)GemmaConventions.OptionalFloat(huggingFaceConfig, "sliding_window", 4096);
         return GemmaConventions.Apply(c, 1f / MathF.Sqrt(scalar)) with
         {
-            AttentionLogitSoftCap = GemmaConventions.FloatOr(huggingFaceConfig, "attn_logit_softcapping", 0f),
-            FinalLogitSoftCap = GemmaConventions.FloatOr(huggingFaceConfig, "final_logit_softcapping", 0f),
+            AttentionLogitSoftCap = GemmaConventions.OptionalFloat(huggingFaceConfig, "attn_logit_softcapping", 50f),
+            FinalLogitSoftCap = GemmaConventions.OptionalFloat(huggingFaceConfig, "final_logit_softcapping", 30f),
             SlidingWindows = Windows(c.Layers, window),
         };
     }

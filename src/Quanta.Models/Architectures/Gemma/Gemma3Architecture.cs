@@ -72,15 +72,17 @@ public sealed class Gemma3Architecture : IArchitecture
     {
         JsonElement root = huggingFaceConfig;
         GemmaConventions.CheckActivation(root);
-        var c = HuggingFaceConventions.ReadConfig(root, Name);
-        float scalar = GemmaConventions.FloatOr(root, "query_pre_attn_scalar", c.HeadDim);
+        // Keys left out take Gemma3TextConfig's defaults (head_dim 256, rope_theta 1e6, query_pre_attn_scalar 256,
+        // sliding_window 4096, rope_local_base_freq 10000, no soft-caps); null turns a soft-cap or the window off.
+        var c = GemmaConventions.ReadHuggingFace(root, Name, defaultRopeTheta: 1000000f);
+        float scalar = GemmaConventions.FloatOr(root, "query_pre_attn_scalar", 256f);
         c = GemmaConventions.Apply(c, 1f / MathF.Sqrt(scalar)) with
         {
             QkNorm = true,
             AttentionLogitSoftCap = GemmaConventions.FloatOr(root, "attn_logit_softcapping", 0f),
             FinalLogitSoftCap = GemmaConventions.FloatOr(root, "final_logit_softcapping", 0f),
         };
-        int window = (int)GemmaConventions.FloatOr(root, "sliding_window", 0);
+        int window = (int)GemmaConventions.OptionalFloat(root, "sliding_window", 4096);
         if (window <= 0) return c;
         int[] windows;
         if (root.TryGetProperty("layer_types", out var types) && types.ValueKind == JsonValueKind.Array)

@@ -44,6 +44,32 @@ public static class GemmaConventions
     public static float FloatOr(JsonElement root, string key, float fallback) =>
         root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetSingle() : fallback;
 
+    /// <summary>
+    /// A setting transformers treats as optional (None turns it off): the number when given, 0 (off) when the key is
+    /// null, and <paramref name="whenAbsent"/> (the transformers config class's default) when the key is missing.
+    /// </summary>
+    public static float OptionalFloat(JsonElement root, string key, float whenAbsent) =>
+        !root.TryGetProperty(key, out var v) ? whenAbsent
+        : v.ValueKind == JsonValueKind.Number ? v.GetSingle()
+        : 0f;
+
+    /// <summary>Head dimension of Gemma2Config / Gemma3TextConfig when config.json leaves head_dim out (not hidden/heads).</summary>
+    public const int DefaultHeadDim = 256;
+
+    /// <summary>
+    /// The Llama-style config with the Gemma config classes' defaults for keys config.json leaves out: head_dim 256
+    /// (transformers does not derive it from hidden_size / heads for Gemma) and rope_theta <paramref name="defaultRopeTheta"/>.
+    /// </summary>
+    public static ModelConfig ReadHuggingFace(JsonElement root, string arch, float defaultRopeTheta)
+    {
+        var c = HuggingFaceConventions.ReadConfig(root, arch);
+        if (!root.TryGetProperty("head_dim", out var h) || h.ValueKind != JsonValueKind.Number)
+            c = c with { HeadDim = DefaultHeadDim, Rope = c.Rope with { RotaryDims = DefaultHeadDim } };
+        if (!root.TryGetProperty("rope_theta", out var t) || t.ValueKind != JsonValueKind.Number)
+            c = c with { Rope = c.Rope with { FreqBase = defaultRopeTheta } };
+        return c;
+    }
+
     /// <summary>Checks config.json's activation (hidden_activation, else hidden_act) is the tanh GELU.</summary>
     public static void CheckActivation(JsonElement root)
     {
