@@ -39,6 +39,8 @@ internal static class Http
 
     public static Task WriteErrorAsync(HttpContext ctx, ApiException e)
     {
+        // an unread oversized body leaves the connection unusable: tell the client not to reuse it
+        if (e.Status == StatusCodes.Status413PayloadTooLarge) ctx.Response.Headers.Connection = "close";
         if (e.RetryAfterSeconds is int s) ctx.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var body = new ErrorResponse { Error = new ErrorBody { Message = e.Message, Type = e.Type, Param = e.Param, Code = e.Code } };
         return WriteJsonAsync(ctx, e.Status, body, ServerJsonContext.Default.ErrorResponse);
