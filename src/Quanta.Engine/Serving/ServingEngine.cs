@@ -1,0 +1,300 @@
+using Quanta.Core.Threading;
+using Quanta.Engine.Execution;
+using Quanta.Engine.Generation;
+using Quanta.Engine.KvCache;
+using Quanta.Engine.Sampling;
+using Quanta.Engine.Scheduling;
+
+namespace Quanta.Engine.Serving;
+
+/// <summary>
+/// Serves one loaded text-generation model to many concurrent requests: owns a <see cref="PagedKvCache"/> (with
+/// prefix caching), a <see cref="Scheduler"/>, a <see cref="CpuExecutor"/> and the <see cref="EngineLoop"/> thread.
+/// <para><see cref="Submit"/> turns a <see cref="ServingRequest"/> into one engine request per choice (each with its
+/// own <see cref="Sampler"/> from <see cref="SamplingParameters.ForChoice"/>, the prompt fed to its penalty window),
+/// and a pump per choice turns the token stream into text deltas: tokens are detokenized incrementally (a character
+/// split across tokens comes out whole), end-of-generation tokens end the choice without text, and stop strings are
+/// matched across token boundaries (<see cref="StopStringMatcher"/>) and never emitted; when one completes the choice
+/// is cancelled in the engine (its blocks are freed) and ends with <see cref="ServingFinishReason.Stop"/>.</para>
+/// <para>Cancelling the token given to <see cref="Submit"/> (a client that went away) cancels every choice, which frees
+/// their KV blocks. Admission is bounded: see <see cref="ServingOptions"/>; a full queue throws
+/// <see cref="QueueFullException"/> immediately.</para>
+/// <para>Default KV pool: <see cref="ServingOptions.MaxRunning"/> full contexts, at most 2 GiB, at least one
+/// context. Thread-safe; Dispose stops the loop (unfinished requests end cancelled) and releases the model.</para>
+/// </summary>
+public sealed class ServingEngine : IDisposable
+{
+    private const long DefaultPoolBytes = 2L << 30;
+
+    private readonly LlmModel _model;
+    private readonly WorkerPool _pool;
+    private readonly MeteredExecutor _metered;
+    private readonly Scheduler _scheduler;
+    private readonly EngineLoop _loop;
+    private readonly ServingOptions _options;
+    private readonly int _maxPiece;
+    private readonly int[] _endTokens;
+    private int _outstanding;
+    private bool _disposed;
+
+    /// <summary>Serves <paramref name="model"/> (owned from now on: Dispose disposes it) under the id <paramref name="id"/>.</summary>
+    public ServingEngine(string id, LlmModel model, ServingOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _options = options ?? new ServingOptions();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.BlockSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxBatchTokens);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxRunning);
+        ArgumentOutOfRangeException.ThrowIfNegative(_options.MaxQueue);
+        ArgumentOutOfRangeException.ThrowIfNegative(_options.KvCacheBlocks);
+        ArgumentOutOfRangeException.ThrowIfNegative(_options.KvCacheMegabytes);
+        Id = id;
+        ContextLength = model.ContextLength;
+        var config = model.Model.Config;
+        int blocksPerContext = (ContextLength + _options.BlockSize - 1) / _options.BlockSize;
+        long bytesPerBlock = PagedKvCache.For(config, 2, _options.BlockSize, ContextLength, _options.KvCacheType).BytesPerBlock;
+        long blocks = _options.KvCacheBlocks > 0 ? _options.KvCacheBlocks
+            : _options.KvCacheMegabytes > 0 ? ((long)_options.KvCacheMegabytes << 20) / bytesPerBlock
+            : Math.Max(blocksPerContext, Math.Min((long)blocksPerContext * _options.MaxRunning, DefaultPoolBytes / bytesPerBlock));
+        if (blocks < 2) throw new ArgumentException($"the KV cache needs at least 2 blocks of {bytesPerBlock} bytes; raise the KV cache size");
+        Cache = PagedKvCache.For(config, checked((int)blocks + 1), _options.BlockSize, ContextLength, _options.KvCacheType);   // +1: the null block
+        _pool = new WorkerPool(_options.Threads);
+        try
+        {
+            var cpu = new CpuExecutor(model.Model.Model, _pool, _options.MaxBatchTokens, _options.MaxRunning, ContextLength);
+            _metered = new MeteredExecutor(_options.WrapExecutor?.Invoke(cpu) ?? cpu);
+            _scheduler = new Scheduler(Cache, new SchedulerOptions { MaxBatchTokens = _options.MaxBatchTokens, MaxRunning = _options.MaxRunning });
+            _loop = new EngineLoop(_scheduler, _metered);
+        }
+        catch
+        {
+            _pool.Dispose();
+            throw;
+        }
+        int maxPiece = 1;
+        var ends = new List<int>();
+        for (int t = 0; t < model.Tokenizer.VocabSize; t++)
+        {
+            maxPiece = Math.Max(maxPiece, model.Tokenizer.TokenToPiece(t, renderSpecial: false).Length);
+            if (model.IsEndOfGeneration(t)) ends.Add(t);
+        }
+        _maxPiece = maxPiece;
+        _endTokens = ends.ToArray();
+    }
+
+    /// <summary>Loads the model at <paramref name="path"/> and serves it as <paramref name="id"/>.</summary>
+    public static ServingEngine Load(string id, string path, ServingOptions? options = null)
+    {
+        options ??= new ServingOptions();
+        LlmModel model = LlmModel.Load(path, new LlmLoadOptions
+        {
+            TokenizerPath = options.TokenizerPath,
+            ContextLength = options.ContextLength,
+            Threads = options.Threads,
+            KvCacheType = options.KvCacheType,
+        });
+        try
+        {
+            return new ServingEngine(id, model, options);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The model id requests name.</summary>
+    public string Id { get; }
+
+    /// <summary>The model, tokenizer and chat template.</summary>
+    public LlmModel Model => _model;
+
+    /// <summary>Positions per sequence (prompt plus generated).</summary>
+    public int ContextLength { get; }
+
+    /// <summary>The paged KV cache (its <see cref="PagedKvCache.Pool"/> tells the blocks in use).</summary>
+    public PagedKvCache Cache { get; }
+
+    /// <summary>The options in force.</summary>
+    public ServingOptions Options => _options;
+
+    /// <summary>Sequences accepted and not yet finished (waiting or running).</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    /// <summary>Most sequences outstanding at once: MaxRunning + MaxQueue.</summary>
+    public int Capacity => _options.MaxRunning + _options.MaxQueue;
+
+    /// <summary>
+    /// Accepts <paramref name="request"/> and starts generating; <paramref name="cancellationToken"/> cancels it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty prompt, a token id outside the vocabulary, or an invalid sampling value.</exception>
+    /// <exception cref="ContextLengthExceededException">The prompt leaves no room in the context.</exception>
+    /// <exception cref="QueueFullException">Accepting it would exceed <see cref="Capacity"/>.</exception>
+    public ServingCall Submit(ServingRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        IReadOnlyList<int> prompt = request.Prompt ?? throw new ArgumentException("the prompt is required", nameof(request));
+        if (prompt.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(request));
+        int vocab = _metered.VocabSize;
+        foreach (int t in prompt)
+            if ((uint)t >= (uint)vocab) throw new ArgumentException($"token id {t} is outside the vocabulary 0..{vocab - 1}", nameof(request));
+        if (prompt.Count >= ContextLength) throw new ContextLengthExceededException(prompt.Count, ContextLength);
+        SamplingParameters sampling = request.Sampling ?? new SamplingParameters();
+        sampling.Validate(vocab);
+        int n = sampling.N;
+        if (n > _options.MaxRunning) throw new ArgumentException($"n = {n} exceeds the {_options.MaxRunning} sequences this server runs at once", nameof(request));
+        int room = ContextLength - prompt.Count;
+        int maxNew = Math.Min(sampling.MaxTokens ?? room, room);
+        int[] promptArray = prompt.ToArray();
+
+        // samplers first (they validate), then reserve room in the queue
+        var samplers = new Sampler[n];
+        for (int i = 0; i < n; i++)
+        {
+            samplers[i] = new Sampler(vocab, sampling.ForChoice(i));
+            samplers[i].AcceptPrompt(promptArray);
+        }
+        while (true)
+        {
+            int cur = Volatile.Read(ref _outstanding);
+            if (cur + n > Capacity) throw new QueueFullException();
+            if (Interlocked.CompareExchange(ref _outstanding, cur + n, cur) == cur) break;
+        }
+
+        var call = new ServingCall(prompt.Count, n);
+        var pumps = new Task<(int Tokens, int Cached)>[n];
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                var logprobs = sampling.Logprobs ? new List<ServingLogprob>() : null;
+                Sampler sampler = samplers[i];
+                TokenSampler pick = logprobs is null
+                    ? logits => sampler.Sample(logits, out _)
+                    : logits =>
+                    {
+                        int token = sampler.Sample(logits, out TokenLogprobs? info);
+                        var lp = info is { } v ? new ServingLogprob(token, v.Logprob, v.TopLogprobs.ToArray()) : new ServingLogprob(token, float.NaN, []);
+                        lock (logprobs) logprobs.Add(lp);
+                        return token;
+                    };
+                RequestHandle handle = _loop.Submit(new GenerationRequest
+                {
+                    Prompt = promptArray,
+                    MaxNewTokens = maxNew,
+                    Sampler = pick,
+                    StopTokens = _endTokens,
+                    Priority = request.Priority,
+                    Deadline = request.Deadline,
+                }, cancellationToken);
+                pumps[i] = PumpAsync(call, i, handle, promptArray[^1], sampling.Stop, logprobs);
+            }
+        }
+        catch
+        {
+            Interlocked.Add(ref _outstanding, -n);
+            throw;
+        }
+        _ = FinishAsync(call, pumps);
+        return call;
+    }
+
+    private async Task FinishAsync(ServingCall call, Task<(int Tokens, int Cached)>[] pumps)
+    {
+        try
+        {
+            var results = await Task.WhenAll(pumps).ConfigureAwait(false);
+            int completion = 0;
+            foreach (var r in results) completion += r.Tokens;
+            int cached = results[0].Cached;
+            double busySeconds = Math.Max(0, call.PromptTokens - cached + completion) * _metered.SecondsPerToken;
+            PowerModel p = _options.Power;
+            call.Finish(new ServingUsage(call.PromptTokens, completion, cached, busySeconds * p.BusyWatts, busySeconds * p.DollarsPerHour / 3600));
+        }
+#pragma warning disable CA1031 // the call reports any engine failure to its reader
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            call.Fail(ex);
+        }
+    }
+
+    private async Task<(int Tokens, int Cached)> PumpAsync(ServingCall call, int choice, RequestHandle handle, int lastPromptToken,
+        IReadOnlyList<string> stopList, List<ServingLogprob>? logprobs)
+    {
+        try
+        {
+            await Task.Yield();
+            var detok = new IncrementalDetokenizer(_model.Tokenizer, _maxPiece);
+            detok.Reset(lastPromptToken);
+            StopStringMatcher? stops = stopList.Any(s => s.Length > 0) ? new StopStringMatcher(stopList) : null;
+            int count = 0;
+            bool stopped = false;
+            await foreach (int token in handle.Tokens().ConfigureAwait(false))
+            {
+                if (stopped) continue;   // tokens sampled before the cancellation reached the engine
+                ServingLogprob? lp = null;
+                if (logprobs is not null)
+                    lock (logprobs) lp = count < logprobs.Count ? logprobs[count] : null;
+                count++;
+                if (Array.IndexOf(_endTokens, token) >= 0) continue;   // the engine finishes the choice next
+                ReadOnlySpan<char> piece = detok.Append(token);
+                string text;
+                if (stops is not null)
+                {
+                    StopStringResult r = stops.Append(piece);
+                    if (r.Stopped)
+                    {
+                        stopped = true;
+                        handle.Cancel();
+                        call.Write(new ServingDelta(choice, r.Text, token, lp, ServingFinishReason.Stop));
+                        continue;
+                    }
+                    text = r.Text;
+                }
+                else text = new string(piece);
+                call.Write(new ServingDelta(choice, text, token, lp, null));
+            }
+            Scheduling.GenerationResult result = await handle.Completion.ConfigureAwait(false);
+            if (!stopped)
+            {
+                string tail = new(detok.Flush());
+                ServingFinishReason reason = Map(result.Finish);
+                if (stops is not null)
+                {
+                    StopStringResult r = stops.Append(tail);
+                    tail = r.Stopped ? r.Text : r.Text + stops.Flush();
+                    if (r.Stopped) reason = ServingFinishReason.Stop;
+                }
+                call.Write(new ServingDelta(choice, tail, -1, null, reason));
+            }
+            return (count, result.CachedTokens);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _outstanding);
+        }
+    }
+
+    private static ServingFinishReason Map(FinishReason f) => f switch
+    {
+        FinishReason.Stop => ServingFinishReason.Stop,
+        FinishReason.Length => ServingFinishReason.Length,
+        FinishReason.Cancelled => ServingFinishReason.Cancelled,
+        FinishReason.Deadline => ServingFinishReason.Deadline,
+        _ => ServingFinishReason.Aborted,
+    };
+
+    /// <summary>Stops the engine loop (unfinished requests end cancelled) and releases the model.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _loop.Dispose();
+        _pool.Dispose();
+        _model.Dispose();
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text.Json.Serialization;
+using Quanta.Engine.Execution;
+
+namespace Quanta.Server;
+
+/// <summary>
+/// Everything `quanta serve` can be told, on the command line or in a JSON --config file (same names, snake_case:
+/// {"port": 8080, "api_keys": ["..."], "models": [{"id": "m", "path": "m.gguf"}]}). Defaults are usable as they are.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>Address to bind. Default 127.0.0.1 (loopback only).</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP port; 0 picks a free one. Default 8080.</summary>
+    public int Port { get; set; } = 8080;
+
+    /// <summary>Accepted API keys (Authorization: Bearer KEY); empty: no authentication.</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Models to serve.</summary>
+    public List<ModelSpec> Models { get; set; } = [];
+
+    /// <summary>Tokenizer for models that carry none (llama2.c checkpoints) and have no tokenizer of their own in <see cref="Models"/>.</summary>
+    public string? Tokenizer { get; set; }
+
+    /// <summary>Sequences that may wait beyond those running before requests get 429. Default 64.</summary>
+    public int MaxQueue { get; set; } = 64;
+
+    /// <summary>Sequences running at once per model. Default 16.</summary>
+    public int MaxRunning { get; set; } = 16;
+
+    /// <summary>Token budget of one engine step. Default 256.</summary>
+    public int MaxBatchTokens { get; set; } = 256;
+
+    /// <summary>Largest request body in bytes (larger: 413). Default 1 MiB.</summary>
+    public long MaxRequestBytes { get; set; } = 1 << 20;
+
+    /// <summary>Most tokens one choice may generate (and the default when a request gives no limit); 0: the context's room.</summary>
+    public int MaxTokens { get; set; }
+
+    /// <summary>KV cache blocks per model (16 tokens each); 0: from <see cref="KvCacheMb"/> or the engine default.</summary>
+    public int KvCacheBlocks { get; set; }
+
+    /// <summary>KV cache size per model in MiB (when <see cref="KvCacheBlocks"/> is 0); 0: the engine default.</summary>
+    public int KvCacheMb { get; set; }
+
+    /// <summary>Context length per sequence; 0: min(the model's, 4096).</summary>
+    public int ContextLength { get; set; }
+
+    /// <summary>Worker threads per model; 0: all cores.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Origins allowed by CORS ("*" for any); empty: no CORS headers.</summary>
+    public List<string> CorsOrigins { get; set; } = [];
+
+    /// <summary>Per-key rate limit in requests per minute (token bucket); 0: off. Without API keys one bucket serves all.</summary>
+    public double RateLimitPerMinute { get; set; }
+
+    /// <summary>Token-bucket burst (requests allowed at once); 0: max(1, RateLimitPerMinute / 6).</summary>
+    public int RateLimitBurst { get; set; }
+
+    /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full. Default 1.</summary>
+    public int QueueRetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>Longest wait for running requests when draining, in seconds. Default 30.</summary>
+    public int DrainTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Power model: machine watts while computing (estimated energy). Default 100.</summary>
+    public double BusyWatts { get; set; } = 100;
+
+    /// <summary>Power model: machine watts while idle (not attributed to requests). Default 20.</summary>
+    public double IdleWatts { get; set; } = 20;
+
+    /// <summary>Power model: machine price in US dollars per hour (estimated cost). Default 0.50.</summary>
+    public double DollarsPerHour { get; set; } = 0.50;
+
+    /// <summary>Write a log line per request (to the console). Default true.</summary>
+    public bool Logging { get; set; } = true;
+
+    /// <summary>Wraps each model's executor (instrumentation, tests); not settable from JSON.</summary>
+    [JsonIgnore]
+    public Func<IExecutor, IExecutor>? WrapExecutor { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Host)) throw new ArgumentException("--host must not be empty");
+        if (Port is < 0 or > 65535) throw new ArgumentException($"--port must be in 0..65535, got {Port}");
+        if (MaxQueue < 0) throw new ArgumentException($"--max-queue must be >= 0, got {MaxQueue}");
+        if (MaxRunning < 1) throw new ArgumentException($"max_running must be >= 1, got {MaxRunning}");
+        if (MaxBatchTokens < 1) throw new ArgumentException($"max_batch_tokens must be >= 1, got {MaxBatchTokens}");
+        if (MaxRequestBytes < 1) throw new ArgumentException($"--max-request-bytes must be >= 1, got {MaxRequestBytes}");
+        if (MaxTokens < 0) throw new ArgumentException($"--max-tokens must be >= 0, got {MaxTokens}");
+        if (KvCacheBlocks < 0) throw new ArgumentException($"--kv-cache-blocks must be >= 0, got {KvCacheBlocks}");
+        if (KvCacheMb < 0) throw new ArgumentException($"--kv-cache-mb must be >= 0, got {KvCacheMb}");
+        if (ContextLength < 0) throw new ArgumentException($"--context must be >= 0, got {ContextLength}");
+        if (Threads < 0) throw new ArgumentException($"--threads must be >= 0, got {Threads}");
+        if (RateLimitPerMinute < 0 || RateLimitBurst < 0) throw new ArgumentException("the rate limit must be >= 0");
+        if (BusyWatts < 0 || IdleWatts < 0 || DollarsPerHour < 0) throw new ArgumentException("power model values must be >= 0");
+        if (Models.Count == 0) throw new ArgumentException("no model given: `quanta serve` needs --model FILE (or --model ID=FILE) until a default model is built in");
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ModelSpec m in Models)
+        {
+            if (string.IsNullOrWhiteSpace(m.Path)) throw new ArgumentException("a model has no path");
+            if (!ids.Add(m.ResolvedId)) throw new ArgumentException($"two models have the id '{m.ResolvedId}': name them with --model ID=PATH");
+        }
+        foreach (string k in ApiKeys)
+            if (string.IsNullOrEmpty(k)) throw new ArgumentException("--api-key must not be empty");
+    }
+}
+
+/// <summary>A model to serve: its file and the id requests use (default: the file name without extension).</summary>
+public sealed class ModelSpec
+{
+    /// <summary>Id in requests ("model"); null: the file name without extension.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>GGUF file, llama2.c checkpoint or safetensors folder.</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>Tokenizer file (llama2.c checkpoints); null: the model's own, else <see cref="ServerOptions.Tokenizer"/>.</summary>
+    public string? Tokenizer { get; set; }
+
+    /// <summary>The id in force.</summary>
+    [JsonIgnore]
+    public string ResolvedId => !string.IsNullOrEmpty(Id) ? Id
+        : System.IO.Path.GetFileNameWithoutExtension(System.IO.Path.TrimEndingDirectorySeparator(Path));
+
+    /// <summary>Parses a --model value: PATH or ID=PATH (an '=' before any path separator names the model).</summary>
+    public static ModelSpec Parse(string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        int eq = value.IndexOf('=', StringComparison.Ordinal);
+        int sep = value.IndexOfAny(['/', '\\']);
+        if (eq > 0 && (sep < 0 || eq < sep)) return new ModelSpec { Id = value[..eq], Path = value[(eq + 1)..] };
+        return new ModelSpec { Path = value };
+    }
+}
