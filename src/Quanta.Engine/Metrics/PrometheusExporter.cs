@@ -36,7 +36,7 @@ public sealed class PrometheusExporter : IDisposable
 
     /// <summary>Exports every instrument of <paramref name="meter"/> (that instance only).</summary>
     public PrometheusExporter(Meter meter)
-        : this(i => ReferenceEquals(i.Meter, meter ?? throw new ArgumentNullException(nameof(meter))))
+        : this(Only(meter))
     {
     }
 
@@ -124,6 +124,12 @@ public sealed class PrometheusExporter : IDisposable
         if (_disposed) return;
         _disposed = true;
         _listener.Dispose();
+    }
+
+    private static Func<Instrument, bool> Only(Meter meter)
+    {
+        ArgumentNullException.ThrowIfNull(meter);
+        return i => ReferenceEquals(i.Meter, meter);
     }
 
     private MetricFamily[] Families()
