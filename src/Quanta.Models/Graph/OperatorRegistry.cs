@@ -27,7 +27,7 @@ internal static class OperatorRegistry
         ["MaxPool"] = (n, _) => new Pool(n), ["AveragePool"] = (n, _) => new Pool(n),
         ["GlobalAveragePool"] = (n, _) => new GlobalAveragePool(n), ["GlobalMaxPool"] = (n, _) => new GlobalAveragePool(n),
         ["BatchNormalization"] = (n, _) => new BatchNormalization(n), ["Resize"] = (n, _) => new Resize(n), ["Upsample"] = (n, _) => new Resize(n),
-        ["Gelu"] = (n, _) => new Gelu(n),
+        ["Gelu"] = (n, _) => new Gelu(n), ["DequantizeLinear"] = (n, _) => new DequantizeLinear(n),
     };
 
     /// <summary>Op types of the default domain the executor runs.</summary>

@@ -42,7 +42,7 @@ internal sealed class Conv(GraphNode node) : GraphOperator(node)
                 ReadOnlySpan<float> col;
                 if (direct) col = fx.AsSpan(xOff, kdim * plane);
                 else { Im2Col(fx, xOff, cg, h, wd, g); col = _col.AsSpan(0, kdim * plane); }
-                Sgemm.Multiply(mg, plane, kdim, fw.AsSpan(gi * mg * kdim, mg * kdim), kdim, false, col, plane, false,
+                SgemmParallel.Multiply(GraphThreads.Pool, mg, plane, kdim, fw.AsSpan(gi * mg * kdim, mg * kdim), kdim, false, col, plane, false,
                     fy.AsSpan((img * m + gi * mg) * plane, mg * plane), plane, false);
             }
         bool relu = Node.Str("activation", "") == "Relu";

@@ -20,7 +20,7 @@ internal sealed class Gemm(GraphNode node) : GraphOperator(node)
         int n = TB ? b.Shape[0] : b.Shape[1], kb = TB ? b.Shape[1] : b.Shape[0];
         if (k != kb) throw new GraphException($"{Node.Describe}: inner dimensions {k} and {kb} differ");
         var y = ctx.OutputF(0, [m, n]);
-        Sgemm.Multiply(m, n, k, a.Floats, a.Shape[1], TA, b.Floats, b.Shape[1], TB, y.Floats, n, false);
+        SgemmParallel.Multiply(GraphThreads.Pool, m, n, k, a.Floats, a.Shape[1], TA, b.Floats, b.Shape[1], TB, y.Floats, n, false);
         float alpha = Node.Float("alpha", 1f), beta = Node.Float("beta", 1f);
         var fy = y.Floats;
         if (alpha != 1f) for (int i = 0; i < fy.Length; i++) fy[i] *= alpha;

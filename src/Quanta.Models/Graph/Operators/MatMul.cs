@@ -38,19 +38,23 @@ internal sealed class MatMul(GraphNode node) : GraphOperator(node)
         if (b2.Length == 2 && a2.Length >= 2)
         {
             // Shared B: fold every batch of A into the rows of one product.
-            Sgemm.Multiply(batches * m, n, k, a.Floats, k, false, b.Floats, n, false, y.Floats, n, false);
+            SgemmParallel.Multiply(GraphThreads.Pool, batches * m, n, k, a.Floats, k, false, b.Floats, n, false, y.Floats, n, false);
         }
         else
         {
             var sa = Broadcast.Strides(a2[..^2], batch);
             var sb = Broadcast.Strides(b2[..^2], batch);
             var cs = Broadcast.Contiguous(batch);
+            var ao = new int[batches];
+            var bo = new int[batches];
             for (int t = 0; t < batches; t++)
             {
                 int rem = t, ia = 0, ib = 0;
                 for (int d = 0; d < batch.Length; d++) { int i = rem / cs[d]; rem -= i * cs[d]; ia += i * sa[d]; ib += i * sb[d]; }
-                Sgemm.Multiply(m, n, k, a.Floats[(ia * m * k)..], k, false, b.Floats[(ib * k * n)..], n, false, y.Floats[(t * m * n)..], n, false);
+                ao[t] = ia * m * k;
+                bo[t] = ib * k * n;
             }
+            SgemmParallel.MultiplyBatch(batches * m * n * (long)k < 1 << 23 ? null : GraphThreads.Pool, batches, m, n, k, a.Floats, ao, b.Floats, bo, y.Floats);
         }
         if (ctx.Optional(2) is { } bias)
         {
