@@ -11,6 +11,8 @@ namespace Quanta.Engine.Scheduling;
 /// is left, the thread sleeps until a command arrives. If the executor throws, every unfinished request fails with
 /// that exception (their blocks are freed) and the loop goes on. <see cref="Dispose"/> cancels what is left and joins
 /// the thread.
+/// <para>Handle ids (<see cref="RequestHandle.Id"/>) are unique in the process, not just per loop, so loops of several
+/// models can report into one metrics recorder keyed by id.</para>
 /// <para>An optional <see cref="IEngineLoopObserver"/> sees every step (see its contract for the order of calls).</para>
 /// </summary>
 public sealed class EngineLoop : IDisposable
@@ -24,7 +26,7 @@ public sealed class EngineLoop : IDisposable
     private readonly IEngineLoopObserver? _observer;
     private StepShare[] _shares = new StepShare[16];   // [work items of the step], reused step to step
     private bool _idleReported = true;
-    private long _nextId;
+    private static long s_nextId;   // process-wide: handle ids stay unique across the loops of several models sharing one metrics recorder
     private int _active;
     private volatile bool _stopping;
 
@@ -50,7 +52,7 @@ public sealed class EngineLoop : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         ObjectDisposedException.ThrowIf(_stopping, this);
-        var h = new RequestHandle(Interlocked.Increment(ref _nextId), request, Enqueue);
+        var h = new RequestHandle(Interlocked.Increment(ref s_nextId), request, Enqueue);
         _commands.Enqueue((h, false));
         _signal.Release();
         if (cancellationToken.CanBeCanceled)
