@@ -11,7 +11,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Quanta.Core.Devices;
+using Quanta.Engine.Energy;
 using Quanta.Engine.Generation;
+using Quanta.Engine.Metrics;
 using Quanta.Engine.Serving;
 
 namespace Quanta.Server;
@@ -36,8 +39,14 @@ public enum ServerState
 /// The OpenAI-compatible HTTP server: Kestrel on <see cref="ServerOptions.Host"/>:<see cref="ServerOptions.Port"/> with
 /// one <see cref="ServingEngine"/> per model. Endpoints: POST /v1/chat/completions, POST /v1/completions,
 /// GET /v1/models, POST /tokenize, POST /detokenize, GET /health (liveness), GET /ready (readiness: 503 while loading
-/// or draining).
-/// <para>Every request: an id (X-Request-Id, echoed; generated when absent) logged with method, path, status and time;
+/// or draining), GET /metrics (Prometheus text, docs/metrics.md).
+/// <para>Metrics: one <see cref="ServingMetrics"/> per server, shared by every model (series labelled model_name); its
+/// power source and price come from <see cref="ServerOptions.Device"/> in the device catalog, overridden by
+/// <see cref="ServerOptions.BusyWatts"/> / <see cref="ServerOptions.IdleWatts"/> / <see cref="ServerOptions.DollarsPerHour"/>.
+/// Every response's usage carries that request's energy_joules and cost_usd. Like vLLM, GET /metrics is open: it needs
+/// no API key even when keys are configured, and answers while loading or draining; bind to a private address or put a
+/// proxy in front if the figures must not be public.</para>
+/// <para>Every request (but the probes and /metrics): an id (X-Request-Id, echoed; generated when absent) logged with method, path, status and time;
 /// CORS headers for the configured origins; 503 unless ready (except /health, /ready); 401 without a configured key
 /// (compared in constant time over SHA-256 digests); 429 with Retry-After past a key's token bucket or when the model's
 /// queue is full; 413 past the body limit; errors as OpenAI's {"error": {message, type, param, code}}.</para>
@@ -55,6 +64,7 @@ public sealed class QuantaServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TokenBucket> _buckets = new(StringComparer.Ordinal);
     private readonly byte[][] _keyDigests;
     private WebApplication? _app;
+    private ServingMetrics? _metrics;
     private ILogger _log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private int _inFlight;
     private volatile ServerState _state = ServerState.Loading;
@@ -81,7 +91,10 @@ public sealed class QuantaServer : IAsyncDisposable
     /// <summary>http://host:port (the actual port when <see cref="ServerOptions.Port"/> is 0).</summary>
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
 
-    /// <summary>Requests being handled (health checks excluded).</summary>
+    /// <summary>The metrics recorder shared by every model (created by <see cref="StartAsync"/>).</summary>
+    public ServingMetrics Metrics => _metrics ?? throw new InvalidOperationException("the server has not been started");
+
+    /// <summary>Requests being handled (health checks and /metrics excluded).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Binds the port, then loads every model; ready when it returns.</summary>
@@ -90,6 +103,7 @@ public sealed class QuantaServer : IAsyncDisposable
     {
         Options.Validate();
         StartedAt = DateTimeOffset.UtcNow;
+        _metrics ??= CreateMetrics(Options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (Options.Logging)
@@ -111,6 +125,7 @@ public sealed class QuantaServer : IAsyncDisposable
         app.Use(Pipeline);
         app.MapGet("/health", UtilityEndpoints.HealthAsync);
         app.MapGet("/ready", ctx => UtilityEndpoints.ReadyAsync(ctx, this));
+        app.MapGet("/metrics", ctx => UtilityEndpoints.MetricsAsync(ctx, Metrics));
         app.MapGet("/v1/models", ctx => UtilityEndpoints.ModelsAsync(ctx, this));
         app.MapPost("/v1/chat/completions", ctx => ChatEndpoint.HandleAsync(ctx, this));
         app.MapPost("/v1/completions", ctx => CompletionsEndpoint.HandleAsync(ctx, this));
@@ -146,11 +161,29 @@ public sealed class QuantaServer : IAsyncDisposable
                 MaxRunning = Options.MaxRunning,
                 MaxQueue = Options.MaxQueue,
                 MaxBatchTokens = Options.MaxBatchTokens,
-                Power = new PowerModel { BusyWatts = Options.BusyWatts, IdleWatts = Options.IdleWatts, DollarsPerHour = Options.DollarsPerHour },
+                Metrics = Metrics,
                 WrapExecutor = Options.WrapExecutor,
             });
             _engines[engine.Id] = engine;
         }
+    }
+
+    /// <summary>
+    /// The server's recorder: the catalog device's power source (RAPL where readable, else its power model) and price,
+    /// or the power model with the configured watts when either is given, and the configured $/hour when given.
+    /// </summary>
+    internal static ServingMetrics CreateMetrics(ServerOptions options)
+    {
+        DevicePowerSpec device = options.Device is null ? DevicePowerCatalog.ThisCpu
+            : DevicePowerCatalog.Find(options.Device) ?? throw new ArgumentException($"unknown device '{options.Device}'");
+        IPowerSource? source = null;
+        if (options.BusyWatts is not null || options.IdleWatts is not null)
+        {
+            double busy = options.BusyWatts ?? device.BusyWatts;
+            double idle = options.IdleWatts ?? Math.Min(device.IdleWatts.Value, busy);
+            source = new ModeledPowerSource(new PowerModel(idle, Math.Max(idle, busy)), "model:configured");
+        }
+        return new ServingMetrics(new ServingMetricsOptions { Device = device, PowerSource = source, PriceUsdPerHour = options.DollarsPerHour });
     }
 
     /// <summary>The engine serving <paramref name="model"/> (404 when unknown; null/empty picks the only model).</summary>
@@ -195,7 +228,7 @@ public sealed class QuantaServer : IAsyncDisposable
         ctx.Response.Headers["X-Request-Id"] = requestId;
         ctx.TraceIdentifier = requestId;
         string path = ctx.Request.Path.Value ?? "";
-        bool probe = path is "/health" or "/ready";
+        bool probe = path is "/health" or "/ready" or "/metrics";   // open: no key, no 503, not counted in flight
         if (!probe) Interlocked.Increment(ref _inFlight);
         try
         {
@@ -322,6 +355,7 @@ public sealed class QuantaServer : IAsyncDisposable
         }
         foreach (ServingEngine e in _engines.Values) e.Dispose();
         _engines.Clear();
+        _metrics?.Dispose();
     }
 
     private sealed class NoSignalLifetime : IHostLifetime

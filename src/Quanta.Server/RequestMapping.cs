@@ -148,6 +148,7 @@ internal static class RequestMapping
         PromptTokensDetails = new PromptTokensDetails { CachedTokens = u.CachedTokens },
         EnergyJoules = u.EnergyJoules,
         CostUsd = u.CostUsd,
+        EnergySource = u.EnergyEstimated ? "estimated" : "measured",
     };
 
     public static float Finite(float logprob) => float.IsFinite(logprob) ? logprob : -9999f;

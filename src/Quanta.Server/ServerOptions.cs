@@ -66,14 +66,23 @@ public sealed class ServerOptions
     /// <summary>Longest wait for running requests when draining, in seconds. Default 30.</summary>
     public int DrainTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Power model: machine watts while computing (estimated energy). Default 100.</summary>
-    public double BusyWatts { get; set; } = 100;
+    /// <summary>
+    /// Device the models run on, as an id or name of <see cref="Quanta.Core.Devices.DevicePowerCatalog"/> (its power
+    /// figures and $/hour are the defaults of the energy and cost estimates); null: this machine's CPU entry.
+    /// </summary>
+    public string? Device { get; set; }
 
-    /// <summary>Power model: machine watts while idle (not attributed to requests). Default 20.</summary>
-    public double IdleWatts { get; set; } = 20;
+    /// <summary>
+    /// Override of the device's busy power (watts while a step runs); null: the catalog's TDP. Giving this or
+    /// <see cref="IdleWatts"/> selects the power model (energy labelled estimated) even where RAPL could measure.
+    /// </summary>
+    public double? BusyWatts { get; set; }
 
-    /// <summary>Power model: machine price in US dollars per hour (estimated cost). Default 0.50.</summary>
-    public double DollarsPerHour { get; set; } = 0.50;
+    /// <summary>Override of the device's idle power (watts; idle time is attributed to no request); null: the catalog's.</summary>
+    public double? IdleWatts { get; set; }
+
+    /// <summary>Override of the device price in US dollars per hour (cost_usd); null: the catalog's (none: no cost is reported).</summary>
+    public double? DollarsPerHour { get; set; }
 
     /// <summary>Write a log line per request (to the console). Default true.</summary>
     public bool Logging { get; set; } = true;
@@ -98,6 +107,9 @@ public sealed class ServerOptions
         if (Threads < 0) throw new ArgumentException($"--threads must be >= 0, got {Threads}");
         if (RateLimitPerMinute < 0 || RateLimitBurst < 0) throw new ArgumentException("the rate limit must be >= 0");
         if (BusyWatts < 0 || IdleWatts < 0 || DollarsPerHour < 0) throw new ArgumentException("power model values must be >= 0");
+        if (BusyWatts is double b && IdleWatts is double i && i > b) throw new ArgumentException($"idle_watts ({i}) must not exceed busy_watts ({b})");
+        if (Device is not null && Quanta.Core.Devices.DevicePowerCatalog.Find(Device) is null)
+            throw new ArgumentException($"unknown device '{Device}'; known: {string.Join(", ", Quanta.Core.Devices.DevicePowerCatalog.All.Select(d => d.Id))}");
         if (Models.Count == 0) throw new ArgumentException("no model given: `quanta serve` needs --model FILE (or --model ID=FILE) until a default model is built in");
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (ModelSpec m in Models)

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Http;
+using Quanta.Engine.Metrics;
 using Quanta.Engine.Serving;
 using Quanta.Server.Protocol;
 
 namespace Quanta.Server;
 
-/// <summary>GET /v1/models, POST /tokenize, POST /detokenize (vLLM's bodies), GET /health, GET /ready.</summary>
+/// <summary>GET /v1/models, POST /tokenize, POST /detokenize (vLLM's bodies), GET /health, GET /ready, GET /metrics.</summary>
 internal static class UtilityEndpoints
 {
     public static Task ModelsAsync(HttpContext ctx, QuantaServer server)
@@ -43,6 +44,15 @@ internal static class UtilityEndpoints
             if ((uint)t >= (uint)vocab) throw ApiException.BadParam("tokens", $"token id {t} is outside 0..{vocab - 1}");
         string text = engine.Model.Tokenizer.Decode(body.Tokens.ToArray());
         await Http.WriteJsonAsync(ctx, 200, new DetokenizeResponse { Prompt = text }, ServerJsonContext.Default.DetokenizeResponse).ConfigureAwait(false);
+    }
+
+    /// <summary>Prometheus text exposition 0.0.4 of every serving metric (open, like vLLM's).</summary>
+    public static Task MetricsAsync(HttpContext ctx, ServingMetrics metrics)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = PrometheusExporter.ContentType;
+        ctx.Response.Headers.CacheControl = "no-store";
+        return metrics.WritePrometheusAsync(ctx.Response.Body, ctx.RequestAborted);
     }
 
     public static Task HealthAsync(HttpContext ctx) =>

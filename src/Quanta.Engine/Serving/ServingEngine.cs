@@ -2,6 +2,7 @@ using Quanta.Core.Threading;
 using Quanta.Engine.Execution;
 using Quanta.Engine.Generation;
 using Quanta.Engine.KvCache;
+using Quanta.Engine.Metrics;
 using Quanta.Engine.Sampling;
 using Quanta.Engine.Scheduling;
 
@@ -19,6 +20,10 @@ namespace Quanta.Engine.Serving;
 /// <para>Cancelling the token given to <see cref="Submit"/> (a client that went away) cancels every choice, which frees
 /// their KV blocks. Admission is bounded: see <see cref="ServingOptions"/>; a full queue throws
 /// <see cref="QueueFullException"/> immediately.</para>
+/// <para>Metrics: every choice is tracked in <see cref="Metrics"/> (<see cref="ServingMetrics.RequestQueued"/> when
+/// submitted, <see cref="RequestTracker.Token"/> per token delivered, <see cref="RequestTracker.Finished"/> when it
+/// ends, <see cref="ServingMetrics.Forget"/> when the engine fails it), the loop's steps through a
+/// <see cref="MetricsLoopObserver"/>; a request's usage sums its choices' energy and cost.</para>
 /// <para>Default KV pool: <see cref="ServingOptions.MaxRunning"/> full contexts, at most 2 GiB, at least one
 /// context. Thread-safe; Dispose stops the loop (unfinished requests end cancelled) and releases the model.</para>
 /// </summary>
@@ -28,7 +33,9 @@ public sealed class ServingEngine : IDisposable
 
     private readonly LlmModel _model;
     private readonly WorkerPool _pool;
-    private readonly MeteredExecutor _metered;
+    private readonly IExecutor _executor;
+    private readonly ServingMetrics _metrics;
+    private readonly bool _ownsMetrics;
     private readonly Scheduler _scheduler;
     private readonly EngineLoop _loop;
     private readonly ServingOptions _options;
@@ -60,16 +67,19 @@ public sealed class ServingEngine : IDisposable
         if (blocks < 2) throw new ArgumentException($"the KV cache needs at least 2 blocks of {bytesPerBlock} bytes; raise the KV cache size");
         Cache = PagedKvCache.For(config, checked((int)blocks + 1), _options.BlockSize, ContextLength, _options.KvCacheType);   // +1: the null block
         _pool = new WorkerPool(_options.Threads);
+        _ownsMetrics = _options.Metrics is null;
+        _metrics = _options.Metrics ?? new ServingMetrics();
         try
         {
             var cpu = new CpuExecutor(model.Model.Model, _pool, _options.MaxBatchTokens, _options.MaxRunning, ContextLength);
-            _metered = new MeteredExecutor(_options.WrapExecutor?.Invoke(cpu) ?? cpu);
+            _executor = _options.WrapExecutor?.Invoke(cpu) ?? cpu;
             _scheduler = new Scheduler(Cache, new SchedulerOptions { MaxBatchTokens = _options.MaxBatchTokens, MaxRunning = _options.MaxRunning });
-            _loop = new EngineLoop(_scheduler, _metered);
+            _loop = new EngineLoop(_scheduler, _executor, new MetricsLoopObserver(_metrics, id, Cache.Pool));
         }
         catch
         {
             _pool.Dispose();
+            if (_ownsMetrics) _metrics.Dispose();
             throw;
         }
         int maxPiece = 1;
@@ -120,6 +130,12 @@ public sealed class ServingEngine : IDisposable
     /// <summary>The options in force.</summary>
     public ServingOptions Options => _options;
 
+    /// <summary>The metrics recorder this engine reports to (shared when given in <see cref="ServingOptions.Metrics"/>).</summary>
+    public ServingMetrics Metrics => _metrics;
+
+    /// <summary>Requests the engine loop holds (accepted by its scheduler, not yet completed); 0 when idle.</summary>
+    public int ActiveRequests => _loop.ActiveRequests;
+
     /// <summary>Sequences accepted and not yet finished (waiting or running).</summary>
     public int Outstanding => Volatile.Read(ref _outstanding);
 
@@ -138,7 +154,7 @@ public sealed class ServingEngine : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         IReadOnlyList<int> prompt = request.Prompt ?? throw new ArgumentException("the prompt is required", nameof(request));
         if (prompt.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(request));
-        int vocab = _metered.VocabSize;
+        int vocab = _executor.VocabSize;
         foreach (int t in prompt)
             if ((uint)t >= (uint)vocab) throw new ArgumentException($"token id {t} is outside the vocabulary 0..{vocab - 1}", nameof(request));
         if (prompt.Count >= ContextLength) throw new ContextLengthExceededException(prompt.Count, ContextLength);
@@ -165,7 +181,7 @@ public sealed class ServingEngine : IDisposable
         }
 
         var call = new ServingCall(prompt.Count, n);
-        var pumps = new Task<(int Tokens, int Cached)>[n];
+        var pumps = new Task<(RequestUsage Usage, int Cached)>[n];
         try
         {
             for (int i = 0; i < n; i++)
@@ -181,6 +197,7 @@ public sealed class ServingEngine : IDisposable
                         lock (logprobs) logprobs.Add(lp);
                         return token;
                     };
+                long queuedAt = _metrics.Now;
                 RequestHandle handle = _loop.Submit(new GenerationRequest
                 {
                     Prompt = promptArray,
@@ -190,7 +207,8 @@ public sealed class ServingEngine : IDisposable
                     Priority = request.Priority,
                     Deadline = request.Deadline,
                 }, cancellationToken);
-                pumps[i] = PumpAsync(call, i, handle, promptArray[^1], sampling.Stop, logprobs);
+                RequestTracker tracker = _metrics.RequestQueued(handle.Id, Id, promptArray.Length, queuedAt);
+                pumps[i] = PumpAsync(call, i, handle, tracker, promptArray[^1], sampling.Stop, logprobs);
             }
         }
         catch
@@ -202,17 +220,23 @@ public sealed class ServingEngine : IDisposable
         return call;
     }
 
-    private async Task FinishAsync(ServingCall call, Task<(int Tokens, int Cached)>[] pumps)
+    private async Task FinishAsync(ServingCall call, Task<(RequestUsage Usage, int Cached)>[] pumps)
     {
         try
         {
             var results = await Task.WhenAll(pumps).ConfigureAwait(false);
             int completion = 0;
-            foreach (var r in results) completion += r.Tokens;
-            int cached = results[0].Cached;
-            double busySeconds = Math.Max(0, call.PromptTokens - cached + completion) * _metered.SecondsPerToken;
-            PowerModel p = _options.Power;
-            call.Finish(new ServingUsage(call.PromptTokens, completion, cached, busySeconds * p.BusyWatts, busySeconds * p.DollarsPerHour / 3600));
+            double joules = 0;
+            double? cost = null;
+            bool estimated = false;
+            foreach (var (u, _) in results)
+            {
+                completion += u.CompletionTokens;
+                joules += u.EnergyJoules;
+                if (u.CostUsd is double c) cost = (cost ?? 0) + c;
+                estimated |= u.EnergyEstimated;
+            }
+            call.Finish(new ServingUsage(call.PromptTokens, completion, results[0].Cached, joules, cost, estimated));
         }
 #pragma warning disable CA1031 // the call reports any engine failure to its reader
         catch (Exception ex)
@@ -222,9 +246,10 @@ public sealed class ServingEngine : IDisposable
         }
     }
 
-    private async Task<(int Tokens, int Cached)> PumpAsync(ServingCall call, int choice, RequestHandle handle, int lastPromptToken,
-        IReadOnlyList<string> stopList, List<ServingLogprob>? logprobs)
+    private async Task<(RequestUsage Usage, int Cached)> PumpAsync(ServingCall call, int choice, RequestHandle handle, RequestTracker tracker,
+        int lastPromptToken, IReadOnlyList<string> stopList, List<ServingLogprob>? logprobs)
     {
+        bool finished = false;
         try
         {
             await Task.Yield();
@@ -240,6 +265,7 @@ public sealed class ServingEngine : IDisposable
                 if (logprobs is not null)
                     lock (logprobs) lp = count < logprobs.Count ? logprobs[count] : null;
                 count++;
+                tracker.Token();
                 if (Array.IndexOf(_endTokens, token) >= 0) continue;   // the engine finishes the choice next
                 ReadOnlySpan<char> piece = detok.Append(token);
                 string text;
@@ -259,6 +285,9 @@ public sealed class ServingEngine : IDisposable
                 call.Write(new ServingDelta(choice, text, token, lp, null));
             }
             Scheduling.GenerationResult result = await handle.Completion.ConfigureAwait(false);
+            // tokens sampled after a stop string completed are not the client's: usage counts what was delivered
+            RequestUsage usage = tracker.Finished(stopped ? FinishReason.Stop : result.Finish, count, result.CachedTokens);
+            finished = true;
             if (!stopped)
             {
                 string tail = new(detok.Flush());
@@ -271,10 +300,11 @@ public sealed class ServingEngine : IDisposable
                 }
                 call.Write(new ServingDelta(choice, tail, -1, null, reason));
             }
-            return (count, result.CachedTokens);
+            return (usage, result.CachedTokens);
         }
         finally
         {
+            if (!finished) _metrics.Forget(handle.Id);   // the engine failed the request: nothing to record, nothing to keep
             Interlocked.Decrement(ref _outstanding);
         }
     }
@@ -296,5 +326,6 @@ public sealed class ServingEngine : IDisposable
         _loop.Dispose();
         _pool.Dispose();
         _model.Dispose();
+        if (_ownsMetrics) _metrics.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using Quanta.Engine.Execution;
+using Quanta.Engine.Metrics;
 using Quanta.Models.KvCache;
 
 namespace Quanta.Engine.Serving;
@@ -41,32 +42,16 @@ public sealed record ServingOptions
     /// <summary>Tokenizer file for checkpoints without one (llama2.c); null: the model's own.</summary>
     public string? TokenizerPath { get; init; }
 
-    /// <summary>Power and price model for the estimated energy and cost of each request.</summary>
-    public PowerModel Power { get; init; } = new();
+    /// <summary>
+    /// Where the engine records serving metrics, energy and cost (shared by every model of a server; this engine's series
+    /// carry its id as model_name). Null: the engine creates its own recorder for this machine's CPU (catalog power
+    /// model or RAPL, catalog price) and disposes it with itself. Not owned when given.
+    /// </summary>
+    public ServingMetrics? Metrics { get; init; }
 
     /// <summary>
     /// Wraps the executor the engine builds (instrumentation, fault injection in tests); null: none. The wrapper must
     /// keep the <see cref="IExecutor"/> contract.
     /// </summary>
     public Func<IExecutor, IExecutor>? WrapExecutor { get; init; }
-}
-
-/// <summary>
-/// A deliberately simple, documented power model (the metrics work refines it): while the engine runs a step the
-/// machine draws <see cref="BusyWatts"/>; between steps <see cref="IdleWatts"/> (not attributed to any request).
-/// A request is attributed its share of busy time: the tokens it made the engine compute (uncached prompt tokens
-/// plus generated tokens) times the engine's measured average step seconds per token. Then
-/// energy_joules = share × BusyWatts and cost_usd = share × DollarsPerHour / 3600. Both are estimates.
-/// Defaults: 100 W busy, 20 W idle, 0.50 $/hour (roughly a 16-vCPU cloud instance); configure them for your machine.
-/// </summary>
-public sealed record PowerModel
-{
-    /// <summary>Machine power while computing, in watts. Default 100.</summary>
-    public double BusyWatts { get; init; } = 100;
-
-    /// <summary>Machine power while idle, in watts (not attributed to requests). Default 20.</summary>
-    public double IdleWatts { get; init; } = 20;
-
-    /// <summary>Price of the machine per hour, in US dollars. Default 0.50.</summary>
-    public double DollarsPerHour { get; init; } = 0.50;
 }

@@ -1,3 +1,4 @@
+using Quanta.Engine.Metrics;
 using Quanta.Engine.Sampling;
 
 namespace Quanta.Engine.Serving;
@@ -55,13 +56,14 @@ public sealed record ServingLogprob(int Token, float Logprob, IReadOnlyList<TopL
 /// </summary>
 public sealed record ServingDelta(int Choice, string Text, int Token, ServingLogprob? Logprob, ServingFinishReason? Finish);
 
-/// <summary>Token counts and estimated energy / cost of a finished request.</summary>
+/// <summary>Token counts, energy and cost of a finished request (sums over its choices; see <see cref="RequestUsage"/>).</summary>
 /// <param name="PromptTokens">Prompt length.</param>
 /// <param name="CompletionTokens">Tokens generated over all choices (an end token or the token completing a stop string included).</param>
 /// <param name="CachedTokens">Prompt tokens served from the prefix cache (choice 0).</param>
-/// <param name="EnergyJoules">Estimated energy (see <see cref="PowerModel"/>).</param>
-/// <param name="CostUsd">Estimated cost (see <see cref="PowerModel"/>).</param>
-public sealed record ServingUsage(int PromptTokens, int CompletionTokens, int CachedTokens, double EnergyJoules, double CostUsd)
+/// <param name="EnergyJoules">Token share of the energy of every engine step its choices ran in.</param>
+/// <param name="CostUsd">Token share of those steps' device time × the device's $/hour; null when no price is configured.</param>
+/// <param name="EnergyEstimated">True when the energy comes from the power model rather than a meter.</param>
+public sealed record ServingUsage(int PromptTokens, int CompletionTokens, int CachedTokens, double EnergyJoules, double? CostUsd, bool EnergyEstimated)
 {
     /// <summary>Prompt plus completion tokens.</summary>
     public int TotalTokens => PromptTokens + CompletionTokens;

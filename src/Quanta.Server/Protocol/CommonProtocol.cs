@@ -58,7 +58,7 @@ public abstract class GenerationRequestBody
     public long? DeadlineMs { get; set; }
 }
 
-/// <summary>usage (OpenAI's fields; energy and cost are Quanta's estimates, see energy_source).</summary>
+/// <summary>usage (OpenAI's fields, plus Quanta's energy_joules, cost_usd and energy_source).</summary>
 public sealed class UsageBody
 {
     /// <summary>Prompt tokens.</summary>
@@ -73,13 +73,13 @@ public sealed class UsageBody
     /// <summary>Prompt details.</summary>
     public PromptTokensDetails PromptTokensDetails { get; set; } = new();
 
-    /// <summary>Estimated energy in joules.</summary>
+    /// <summary>Energy in joules: the request's token share of every engine step it ran in (docs/metrics.md).</summary>
     public double EnergyJoules { get; set; }
 
-    /// <summary>Estimated cost in US dollars.</summary>
-    public double CostUsd { get; set; }
+    /// <summary>Cost in US dollars: its token share of those steps' time × the device's $/hour; absent when no price is configured.</summary>
+    public double? CostUsd { get; set; }
 
-    /// <summary>"estimated": energy and cost come from the configured power model, not a meter.</summary>
+    /// <summary>"estimated" when the energy comes from the power model, "measured" when from a meter (RAPL).</summary>
     public string EnergySource { get; set; } = "estimated";
 }
 

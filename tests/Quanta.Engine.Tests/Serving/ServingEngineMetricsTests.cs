@@ -1,0 +1,95 @@
+using Quanta.Core.Devices;
+using Quanta.Engine.Energy;
+using Quanta.Engine.Execution;
+using Quanta.Engine.Generation;
+using Quanta.Engine.Metrics;
+using Quanta.Engine.Sampling;
+using Quanta.Engine.Serving;
+using Quanta.Engine.Tests.Generation;
+
+namespace Quanta.Engine.Tests.Serving;
+
+/// <summary>A ServingEngine's usage comes from its metrics recorder, and failed or cancelled choices leave no tracker.</summary>
+public sealed class ServingEngineMetricsTests
+{
+    private sealed class FailAfter(IExecutor inner, int okSteps) : IExecutor
+    {
+        private int _calls;
+        public int VocabSize => inner.VocabSize;
+        public int MaxBatchTokens => inner.MaxBatchTokens;
+        public int MaxBatchSequences => inner.MaxBatchSequences;
+
+        public ExecutionResult Execute(ExecutionBatch batch) =>
+            ++_calls > okSteps ? throw new InvalidOperationException("executor failed") : inner.Execute(batch);
+    }
+
+    private static ServingEngine Load(ServingOptions options) =>
+        ServingEngine.Load("stories", TestData.Stories, options with { TokenizerPath = TestData.Tok512, Threads = 1 });
+
+    [Fact]
+    public async Task Usage_carries_the_recorders_energy_and_cost_and_choices_sum()
+    {
+        // 10 W busy, 0 W idle, $3.6/hour: every step's joules / dollars = 10 × 3600 / 3.6 = 1e4
+        using var metrics = new ServingMetrics(new ServingMetricsOptions
+        {
+            PowerSource = new ModeledPowerSource(new PowerModel(0, 10), "test"),
+            PriceUsdPerHour = 3.6,
+        });
+        using ServingEngine engine = Load(new ServingOptions { Metrics = metrics });
+        Assert.Same(metrics, engine.Metrics);
+        int[] prompt = engine.Model.Tokenizer.Encode("Once upon a time", addSpecial: true, parseSpecial: false);
+        ServingCall call = engine.Submit(new ServingRequest { Prompt = prompt, Sampling = new SamplingParameters { N = 3, MaxTokens = 5, Temperature = 1, Seed = 7 } });
+        await foreach (ServingDelta _ in call.ReadAllAsync()) { }
+        ServingUsage u = await call.Usage.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(15, u.CompletionTokens);
+        Assert.True(u.EnergyJoules > 0);
+        Assert.True(u.EnergyEstimated);
+        Assert.NotNull(u.CostUsd);
+        double ratio = u.EnergyJoules / u.CostUsd!.Value;
+        Assert.True(Math.Abs(ratio - 1e4) < 500, $"J/$ = {ratio}");
+        Assert.Equal(0, metrics.TrackedRequests);
+    }
+
+    [Fact]
+    public async Task Without_a_recorder_the_engine_uses_its_own_with_the_catalog_price()
+    {
+        using ServingEngine engine = Load(new ServingOptions());
+        Assert.Equal(DevicePowerCatalog.ThisCpu.PriceUsdPerHour?.Value, engine.Metrics.PriceUsdPerHour);
+        ServingCall call = engine.Submit(new ServingRequest { Prompt = [1, 403], Sampling = new SamplingParameters { MaxTokens = 3 } });
+        ServingUsage u = await call.Usage.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(u.EnergyJoules > 0);
+        Assert.True(u.CostUsd > 0);
+    }
+
+    [Fact]
+    public async Task A_failing_engine_and_cancelled_requests_leave_no_tracker()
+    {
+        using var metrics = new ServingMetrics();
+        using ServingEngine engine = Load(new ServingOptions { Metrics = metrics, WrapExecutor = inner => new FailAfter(inner, 4) });
+        var calls = Enumerable.Range(0, 3).Select(i => engine.Submit(new ServingRequest { Prompt = [1, 403 + i], Sampling = new SamplingParameters { MaxTokens = 50 } })).ToList();
+        foreach (ServingCall c in calls) await Assert.ThrowsAsync<InvalidOperationException>(() => c.Usage.WaitAsync(TimeSpan.FromSeconds(30)));
+        for (int i = 0; i < 500 && (metrics.TrackedRequests > 0 || engine.Outstanding > 0); i++) await Task.Delay(10);
+        Assert.Equal(0, metrics.TrackedRequests);
+        Assert.Equal(0, engine.ActiveRequests);
+        Assert.Equal(0, engine.Cache.Pool.UsedBlocks);
+    }
+
+    [Fact]
+    public async Task Cancelled_requests_are_finished_as_cancelled_and_forgotten()
+    {
+        using var metrics = new ServingMetrics();
+        using ServingEngine engine = Load(new ServingOptions { Metrics = metrics });
+        using var cts = new CancellationTokenSource();
+        ServingCall call = engine.Submit(new ServingRequest { Prompt = [1, 403], Sampling = new SamplingParameters { MaxTokens = 400 } }, cts.Token);
+        await foreach (ServingDelta _ in call.ReadAllAsync())
+        {
+            await cts.CancelAsync();
+        }
+        ServingUsage u = await call.Usage.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(u.CompletionTokens < 400);
+        Assert.Equal(0, metrics.TrackedRequests);
+        using var w = new StringWriter();
+        metrics.WritePrometheus(w);
+        Assert.Contains("finished_reason=\"cancelled\"", w.ToString(), StringComparison.Ordinal);
+    }
+}
