@@ -30,8 +30,12 @@ public sealed record Int8Report(IReadOnlyList<string> QuantizedNodes, IReadOnlyL
 /// </summary>
 public static class GraphQuantizer
 {
-    /// <summary>Calibrates on <paramref name="calibrationInputs"/> (each a full set of graph inputs) and switches the candidates to INT8.</summary>
-    public static Int8Report Quantize(GraphSession session, IEnumerable<IReadOnlyDictionary<string, GraphTensor>> calibrationInputs)
+    /// <summary>
+    /// Calibrates on <paramref name="calibrationInputs"/> (each a full set of graph inputs) and switches the candidates to INT8.
+    /// With <paramref name="dynamicMatMulActivations"/>, MatMul/Gemm inputs are quantized with the min/max of each
+    /// run's own input (one extra pass over it) instead of the calibrated range; Conv always uses the calibrated range.
+    /// </summary>
+    public static Int8Report Quantize(GraphSession session, IEnumerable<IReadOnlyDictionary<string, GraphTensor>> calibrationInputs, bool dynamicMatMulActivations = false)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(calibrationInputs);
@@ -73,7 +77,7 @@ public static class GraphQuantizer
             var act = ActivationParams(mn, hi[node]);
             node.Operator = node.OpType == "Conv"
                 ? QuantizedConv.Create(node, node.Operator!, session.Constants, act)
-                : QuantizedMatMul.Create(node, node.Operator!, session.Constants, act);
+                : QuantizedMatMul.Create(node, node.Operator!, session.Constants, act, dynamicMatMulActivations);
             done.Add(node.Name);
         }
         return new Int8Report(done, skipped, runs);
@@ -106,7 +110,7 @@ public static class GraphQuantizer
         }
     }
 
-    private static (float Min, float Max) MinMax(ReadOnlySpan<float> x)
+    internal static (float Min, float Max) MinMax(ReadOnlySpan<float> x)
     {
         float mn = float.PositiveInfinity, mx = float.NegativeInfinity;
         foreach (float v in x) { if (v < mn) mn = v; if (v > mx) mx = v; }
