@@ -73,6 +73,13 @@ public sealed class GraphSession
     public IReadOnlyList<string> OutputNames { get; }
     /// <summary>Op types of the nodes that run (after folding and fusion), in execution order.</summary>
     public IReadOnlyList<string> OpTypes => _nodes.Select(n => n.OpType).ToArray();
+    /// <summary>Nodes that run, in execution order (the quantizer swaps their operators).</summary>
+    internal IReadOnlyList<GraphNode> Nodes => _nodes;
+    /// <summary>Initializers and load-time folded constants by name.</summary>
+    internal IReadOnlyDictionary<string, GraphTensor> Constants => _constants;
+    /// <summary>Called before each node runs with its input values (calibration); null normally.</summary>
+    internal Action<GraphNode, GraphTensor?[]>? Observer { get; set; }
+
     /// <summary>Bytes held by the intermediate buffer pool after the last run.</summary>
     public long PooledBytes { get; private set; }
     /// <summary>Sum of the sizes of every pooled intermediate value of the last run (what no reuse would need).</summary>
@@ -105,6 +112,7 @@ public sealed class GraphSession
             for (int i = 0; i < ins.Length; i++)
                 if (node.Inputs[i].Length > 0)
                     ins[i] = values.TryGetValue(node.Inputs[i], out var v) ? v : throw new GraphException($"{node.Describe}: input '{node.Inputs[i]}' has no value");
+            Observer?.Invoke(node, ins);
             var outs = new GraphTensor?[node.Outputs.Length];
             var ctx = new OpContext(node, ins, outs, (i, type, shape) =>
             {

@@ -15,13 +15,13 @@ namespace Quanta.Models.Tests.Recommendation;
 /// </summary>
 public sealed class DlrmTests(ITestOutputHelper output)
 {
-    private const int TableRows = 64, Bag = 2, Dim = 8, Vectors = CriteoFeatures.SparseCount + 1;
+    internal const int TableRows = 64, Bag = 2, Dim = 8, Vectors = CriteoFeatures.SparseCount + 1;
 
-    private enum TableKind { F32, F16, I8 }
+    internal enum TableKind { F32, F16, I8 }
 
     private static float[] Rand(Random r, int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)((r.NextDouble() * 2 - 1) * scale)).ToArray();
 
-    private static byte[] Build(int seed, TableKind kind, float[] table)
+    internal static byte[] Build(int seed, TableKind kind, float[] table)
     {
         var r = new Random(seed);
         var w = new OnnxProtoWriter();
@@ -91,7 +91,7 @@ public sealed class DlrmTests(ITestOutputHelper output)
         return w.Model(13);
     }
 
-    private static (int[] Labels, float[] Dense, long[] Sparse) Sample()
+    internal static (int[] Labels, float[] Dense, long[] Sparse) Sample()
     {
         var f = new CriteoFeatures(TableRows, Bag);
         var rows = File.ReadAllLines(SharedData.Get("testdata/recsys/criteo_sample.txt")).Skip(1).Where(l => l.Length > 0).Select(f.Parse).ToArray();
@@ -109,11 +109,11 @@ public sealed class DlrmTests(ITestOutputHelper output)
         return r.First().AsTensor<float>().ToArray();
     }
 
-    private static double LogLoss(int[] y, float[] p) =>
+    internal static double LogLoss(int[] y, float[] p) =>
         -y.Select((l, i) => l == 1 ? Math.Log(Math.Max(p[i], 1e-7)) : Math.Log(Math.Max(1 - p[i], 1e-7))).Average();
 
     // AUC = probability that a random positive scores above a random negative (ties count half).
-    private static double Auc(int[] y, float[] p)
+    internal static double Auc(int[] y, float[] p)
     {
         double wins = 0; long pairs = 0;
         for (int i = 0; i < y.Length; i++) if (y[i] == 1)
