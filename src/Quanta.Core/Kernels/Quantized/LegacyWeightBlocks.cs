@@ -32,6 +32,19 @@ internal unsafe interface ILegacyWeightBlock
     /// <summary>Codes of elements 0..31 in element order, built in registers (AVX2 only: callers check Avx2.IsSupported).</summary>
     static abstract Vector256<sbyte> Codes256(byte* block);
 
+    /// <summary>Value subtracted from the unsigned codes of <see cref="Quad512"/> to give the codes above
+    /// (8 for Q4_0, 16 for Q5_0, 0 otherwise); the dot kernels remove it once per block through the activation's code sum.</summary>
+    static abstract int CodeOffset { get; }
+
+    /// <summary>True for the 8-bit formats (Q8_0, Q8_1): signed codes, no <see cref="Quad512"/> (their wide dot keeps the sign trick).</summary>
+    static abstract bool SignedQuad { get; }
+
+    /// <summary>
+    /// Unsigned codes (code + <see cref="CodeOffset"/>, 0..31) of the 4 consecutive blocks at <paramref name="block"/>, built in
+    /// registers in nibble order (see <see cref="LegacyBits.NibbleQuad512"/>), AVX-512 BW only. The 8-bit formats return zeros.
+    /// </summary>
+    static abstract void Quad512(byte* block, out Vector512<byte> lo, out Vector512<byte> hi);
+
     /// <summary>Scalar decode of element <paramref name="j"/> (0..31): the code as defined above.</summary>
     static abstract int Code(byte* block, int j);
 
@@ -104,6 +117,48 @@ internal static unsafe class LegacyBits
         return set & Vector256.Create((byte)0x10);
     }
 
+    /// <summary>
+    /// Nibbles of 4 blocks whose 16 packed bytes sit at <paramref name="qs"/> + k * <paramref name="stride"/>, k = 0..3,
+    /// in nibble order: 128-bit lane k of <paramref name="lo"/> = elements 0..15 of block k (low nibbles), of
+    /// <paramref name="hi"/> = elements 16..31 (high nibbles). AVX-512 F/BW.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NibbleQuad512(byte* qs, int stride, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        Vector256<byte> v01 = Vector256.Create(Vector128.Load(qs), Vector128.Load(qs + stride));
+        Vector256<byte> v23 = Vector256.Create(Vector128.Load(qs + 2 * stride), Vector128.Load(qs + 3 * stride));
+        Vector512<byte> v = Avx512F.InsertVector256(v01.ToVector512Unsafe(), v23, 1);
+        Vector512<byte> m = Vector512.Create((byte)0x0F);
+        lo = v & m;
+        hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & m;
+    }
+
+    /// <summary>High-bit masks of 4 blocks (32-bit words at <paramref name="qh"/> + k * <paramref name="stride"/>) in nibble
+    /// order: bits 16k..16k+15 of <paramref name="lo"/> = bits 0..15 of block k's word, of <paramref name="hi"/> = its bits 16..31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void HighBitsQuad(byte* qh, int stride, out ulong lo, out ulong hi)
+    {
+        ulong q0 = ReadU32(qh), q1 = ReadU32(qh + stride), q2 = ReadU32(qh + 2 * stride), q3 = ReadU32(qh + 3 * stride);
+        lo = (q0 & 0xFFFF) | ((q1 & 0xFFFF) << 16) | ((q2 & 0xFFFF) << 32) | (q3 << 48);
+        hi = (q0 >> 16) | ((q1 >> 16) << 16) | ((q2 >> 16) << 32) | ((q3 >> 16) << 48);
+    }
+
+    /// <summary>64 bytes, byte i = 0x10 when bit i of <paramref name="bits"/> is set, else 0 (AVX-512 BW byte shuffle, no table).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Spread64(ulong bits)
+    {
+        // every 128-bit lane holds the whole broadcast word; lane L (bytes 16L..16L+15) tests bytes 2L and 2L+1 of it
+        Vector512<byte> bc = Vector512.Create(bits).AsByte();
+        Vector512<byte> idx = Vector512.Create(
+            (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+            4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
+            6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7);
+        Vector512<byte> bit = Vector512.Create(0x8040201008040201UL).AsByte();
+        Vector512<byte> set = Vector512.Equals(Avx512BW.Shuffle(bc, idx) & bit, bit);
+        return set & Vector512.Create((byte)0x10);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ReadU32(byte* p) => Unsafe.ReadUnaligned<uint>(p);
 
@@ -131,6 +186,13 @@ internal readonly unsafe struct Q4_0Block : ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => LegacyBits.Nibbles256(b + 2).AsSByte() - Vector256.Create((sbyte)8);
 
+    public static int CodeOffset => 8;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi) =>
+        LegacyBits.NibbleQuad512(b + 2, Bytes, out lo, out hi);
+
     public static int Code(byte* b, int j) => (j < 16 ? b[2 + j] & 0x0F : b[2 + j - 16] >> 4) - 8;
 
     // ggml: sumf += sumi*d_x*d_y  ->  fma(sumi*d_x, d_y, sumf)
@@ -156,6 +218,13 @@ internal readonly unsafe struct Q4_1Block : ILegacyWeightBlock
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => LegacyBits.Nibbles256(b + 4).AsSByte();
+
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi) =>
+        LegacyBits.NibbleQuad512(b + 4, Bytes, out lo, out hi);
 
     public static int Code(byte* b, int j) => j < 16 ? b[4 + j] & 0x0F : b[4 + j - 16] >> 4;
 
@@ -185,6 +254,18 @@ internal readonly unsafe struct Q5_0Block : ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) =>
         (LegacyBits.Nibbles256(b + 6) | LegacyBits.Spread32(LegacyBits.ReadU32(b + 2))).AsSByte() - Vector256.Create((sbyte)16);
+
+    public static int CodeOffset => 16;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        LegacyBits.NibbleQuad512(b + 6, Bytes, out Vector512<byte> nl, out Vector512<byte> nh);
+        LegacyBits.HighBitsQuad(b + 2, Bytes, out ulong ml, out ulong mh);
+        lo = nl | LegacyBits.Spread64(ml);
+        hi = nh | LegacyBits.Spread64(mh);
+    }
 
     public static int Code(byte* b, int j)
     {
@@ -219,6 +300,18 @@ internal readonly unsafe struct Q5_1Block : ILegacyWeightBlock
     public static Vector256<sbyte> Codes256(byte* b) =>
         (LegacyBits.Nibbles256(b + 8) | LegacyBits.Spread32(LegacyBits.ReadU32(b + 4))).AsSByte();
 
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        LegacyBits.NibbleQuad512(b + 8, Bytes, out Vector512<byte> nl, out Vector512<byte> nh);
+        LegacyBits.HighBitsQuad(b + 4, Bytes, out ulong ml, out ulong mh);
+        lo = nl | LegacyBits.Spread64(ml);
+        hi = nh | LegacyBits.Spread64(mh);
+    }
+
     public static int Code(byte* b, int j)
     {
         uint qh = LegacyBits.ReadU32(b + 4);
@@ -249,6 +342,16 @@ internal readonly unsafe struct Q8_0Block : ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => Vector256.Load((sbyte*)(b + 2));
 
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        lo = Vector512<byte>.Zero;
+        hi = Vector512<byte>.Zero;
+    }
+
     public static int Code(byte* b, int j) => ((sbyte*)(b + 2))[j];
 
     // ggml: sumf += sumi*(d_x*d_y)  ->  fma(sumi, d_x*d_y, sumf)
@@ -276,6 +379,16 @@ internal readonly unsafe struct Q8_1Block : ILegacyWeightBlock
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => Vector256.Load((sbyte*)(b + 4));
+
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        lo = Vector512<byte>.Zero;
+        hi = Vector512<byte>.Zero;
+    }
 
     public static int Code(byte* b, int j) => ((sbyte*)(b + 4))[j];
 
