@@ -6,13 +6,14 @@ namespace Quanta.Core.Kernels.Quantized;
 
 /// <summary>
 /// Activation row of the legacy dot kernels (<see cref="LegacyVecDotKernel"/>): the ggml blocks first, byte for byte what
-/// ggml-cpu's quantizer writes (Q8_0: 34-byte blocks, Q8_1: 36-byte blocks), then per-block values the wide kernels load
-/// 16 blocks at a time instead of decoding them block by block:
+/// ggml-cpu's quantizer writes (Q8_0: 34-byte blocks, Q8_1: 36-byte blocks). The kernels of 4/5-bit weights (nibble-order
+/// kernels) append per-block values their wide path loads 16 blocks at a time instead of decoding them block by block;
+/// the Q8_0-weight kernel uses the ggml blocks alone:
 /// <code>
 /// [nb x block bytes: ggml Q8_0 / Q8_1 blocks] [0 or 2 pad bytes to a multiple of 4]
 /// [nb x float: d of each block, fp16 widened exactly]
 /// [nb x 32-bit: Q8_0: int32 sum of the block's 32 codes; Q8_1: float s of the block, fp16 widened exactly]
-/// nibble-order kernels only (4/5-bit weights): [pad to a multiple of 64] [nb x 32 codes in nibble order]
+/// [pad to a multiple of 64] [nb x 32 codes in nibble order]
 /// </code>
 /// Nibble order: for each group of 4 blocks (complete groups only), 64 bytes of elements 0..15 of blocks 0, 1, 2, 3,
 /// then 64 bytes of their elements 16..31, matching the low and high nibbles of the 4 blocks' packed weights as one
@@ -34,12 +35,14 @@ internal static unsafe class LegacyActivationLayout
         LegacyRows.RowBytes(n, blockBytes);
         long nb = n / LegacyRows.BlockSize;
         long scales = (nb * blockBytes + 3) & ~3L;
-        return nibbleCodes ? ((scales + 8 * nb + 63) & ~63L) + 32 * nb : scales + 8 * nb;
+        return nibbleCodes ? ((scales + 8 * nb + 63) & ~63L) + 32 * nb : nb * blockBytes;
     }
 
-    /// <summary>Fills the per-block arrays (and the nibble-order codes when asked) of a row whose ggml blocks are written.</summary>
+    /// <summary>Fills the per-block arrays and the nibble-order codes of a row whose ggml blocks are written (nothing to do
+    /// for a row without them).</summary>
     public static void Complete(Span<byte> row, int nb, bool q8_1, bool nibbleCodes)
     {
+        if (!nibbleCodes) return;
         int bs = q8_1 ? BlockQ8_1.Bytes : BlockQ8_0.Bytes, qo = q8_1 ? 4 : 2;
         if (row.Length < RowBytes(nb * LegacyRows.BlockSize, bs, nibbleCodes)) throw new ArgumentException("activation row too short", nameof(row));
         fixed (byte* p = row)
@@ -61,7 +64,6 @@ internal static unsafe class LegacyActivationLayout
                     extra[ib] = Vector256.Sum(Vector256.WidenLower(w) + Vector256.WidenUpper(w));
                 }
             }
-            if (!nibbleCodes) return;
             byte* codes = p + CodesOffset(nb, bs);
             for (int g = 0; g + 4 <= nb; g += 4, codes += 128)
             {
