@@ -137,6 +137,34 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
     private static Vector512<int> Fold1(Vector512<int> a, Vector512<int> b) =>
         Avx512F.Shuffle(a.AsSingle(), b.AsSingle(), 0x88).AsInt32() + Avx512F.Shuffle(a.AsSingle(), b.AsSingle(), 0xDD).AsInt32();
 
+    /// <summary>The 16-bit words at <paramref name="offset"/> in 16 consecutive blocks, zero-extended to int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Halves16(byte* wb, int offset)
+    {
+        int st = TW.Bytes;
+        byte* p = wb + offset;
+        ulong q0 = Q4(p, st), q1 = Q4(p + 4 * st, st), q2 = Q4(p + 8 * st, st), q3 = Q4(p + 12 * st, st);
+        return Avx512F.ConvertToVector512Int32(Vector256.Create(q0, q1, q2, q3).AsUInt16()).AsInt32();
+    }
+
+    /// <summary>The 32-bit words at the start of 16 consecutive blocks, one per int32 lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Words16(byte* wb)
+    {
+        int st = TW.Bytes;
+        return Vector512.Create(D2(wb, st), D2(wb + 2 * st, st), D2(wb + 4 * st, st), D2(wb + 6 * st, st),
+                                D2(wb + 8 * st, st), D2(wb + 10 * st, st), D2(wb + 12 * st, st), D2(wb + 14 * st, st)).AsInt32();
+    }
+
+    /// <summary>The dwords at p and p + stride packed into one qword.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong D2(byte* p, int stride) => *(uint*)p | ((ulong)*(uint*)(p + stride) << 32);
+
+    /// <summary>The words at p + k * stride, k = 0..3, packed into one qword (word k in bits 16k..16k+15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Q4(byte* p, int stride) =>
+        *(ushort*)p | ((ulong)*(ushort*)(p + stride) << 16) | ((ulong)*(ushort*)(p + 2 * stride) << 32) | ((ulong)*(ushort*)(p + 3 * stride) << 48);
+
     /// <summary>F16 bits in the low (<paramref name="high"/> false) or high half of each int32 lane to F32, exact for
     /// zeros, subnormals and normals (callers route inf/NaN elsewhere): bits moved to F32 position, times 2^112.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -160,9 +188,8 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
         float* ad = (float*)(a + LegacyActivationLayout.ScalesOffset(nb, abStride));   // [nb] activation d
         float* ax = ad + nb;                                                           // [nb] Q8_1 s (float) or Q8_0 code sum (int32)
         byte* codes = a + LegacyActivationLayout.CodesOffset(nb, abStride);            // [nb * 32] nibble-order codes
-        Vector256<int> gidx = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * Vector256.Create(wbStride);
         Vector512<int> toNatural = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-        Vector512<int> special = Vector512.Create(TW.HasMin ? 0x7C007C00 : 0x7C00);
+        Vector512<int> special = Vector512.Create(0x7C00);
         Vector512<float> acc = Vector512<float>.Zero, accM = Vector512<float>.Zero;
         Vector256<float> accTail = Vector256<float>.Zero;
         float summs = 0f;
@@ -170,12 +197,11 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
         int ib = 0;
         for (; ib + 16 <= nb; ib += 16, wb += 16 * wbStride, ab += 16 * abStride)
         {
-            // d (and m) of the 16 weight blocks: one dword per block, d in the low half, m in the high half
-            Vector512<int> g = Avx512F.InsertVector256(
-                Avx2.GatherVector256((int*)wb, gidx, 1).ToVector512Unsafe(), Avx2.GatherVector256((int*)(wb + 8 * wbStride), gidx, 1), 1);
-            Vector512<int> gs = g & special;
-            if (Vector512.EqualsAny(gs & Vector512.Create(0x7C00), Vector512.Create(0x7C00))
-                || (TW.HasMin && Vector512.EqualsAny(gs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))))
+            // d (and m) of the 16 weight blocks, F16 bits zero-extended to int32 lanes (scalar loads packed into
+            // qwords: cheaper here than vpgatherdd)
+            // (offset formats: one dword per block, d in the low half, m in the high half)
+            Vector512<int> dw = TW.HasMin ? Words16(wb) : Halves16(wb, 0);
+            if (Vector512.EqualsAny(dw & special, special) || (TW.HasMin && Vector512.EqualsAny(dw & (special << 16), special << 16)))
             {
                 for (int k = 0; k < 16; k++)
                 {
@@ -194,9 +220,9 @@ internal static unsafe class LegacyDot<TW> where TW : struct, ILegacyWeightBlock
                 Vector512<int> asum = Vector512.Load((int*)ax + ib);
                 sums -= TW.CodeOffset == 8 ? asum << 3 : asum << 4;
             }
-            Vector512<float> scale = HalfToSingle(g, false) * Vector512.Load(ad + ib);
+            Vector512<float> scale = HalfToSingle(dw, false) * Vector512.Load(ad + ib);
             acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sums), scale, acc);
-            if (TW.HasMin) accM = Avx512F.FusedMultiplyAdd(HalfToSingle(g, true), Vector512.Load(ax + ib), accM);
+            if (TW.HasMin) accM = Avx512F.FusedMultiplyAdd(HalfToSingle(dw, true), Vector512.Load(ax + ib), accM);
         }
         for (; ib < nb; ib++, wb += wbStride, ab += abStride)
         {
