@@ -133,30 +133,29 @@ internal static unsafe class LegacyBits
         hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & m;
     }
 
-    /// <summary>High-bit masks of 4 blocks (32-bit words at <paramref name="qh"/> + k * <paramref name="stride"/>) in nibble
-    /// order: bits 16k..16k+15 of <paramref name="lo"/> = bits 0..15 of block k's word, of <paramref name="hi"/> = its bits 16..31.</summary>
+    /// <summary>
+    /// High bits of 4 blocks (32-bit words at <paramref name="qh"/> + k * <paramref name="stride"/>) as 0x10 bytes in nibble
+    /// order: byte 16k + i of <paramref name="lo"/> = 0x10 when bit i of block k's word is set, of <paramref name="hi"/> when
+    /// bit 16 + i is. The 4 words are broadcast to every 128-bit lane, so one vpshufb per output picks the byte holding
+    /// each bit (AVX-512 BW).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void HighBitsQuad(byte* qh, int stride, out ulong lo, out ulong hi)
+    public static void HighBitsQuad512(byte* qh, int stride, out Vector512<byte> lo, out Vector512<byte> hi)
     {
-        ulong q0 = ReadU32(qh), q1 = ReadU32(qh + stride), q2 = ReadU32(qh + 2 * stride), q3 = ReadU32(qh + 3 * stride);
-        lo = (q0 & 0xFFFF) | ((q1 & 0xFFFF) << 16) | ((q2 & 0xFFFF) << 32) | (q3 << 48);
-        hi = (q0 >> 16) | ((q1 >> 16) << 16) | ((q2 >> 16) << 32) | ((q3 >> 16) << 48);
-    }
-
-    /// <summary>64 bytes, byte i = 0x10 when bit i of <paramref name="bits"/> is set, else 0 (AVX-512 BW byte shuffle, no table).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Spread64(ulong bits)
-    {
-        // every 128-bit lane holds the whole broadcast word; lane L (bytes 16L..16L+15) tests bytes 2L and 2L+1 of it
-        Vector512<byte> bc = Vector512.Create(bits).AsByte();
-        Vector512<byte> idx = Vector512.Create(
+        ulong p01 = ReadU32(qh) | ((ulong)ReadU32(qh + stride) << 32);
+        ulong p23 = ReadU32(qh + 2 * stride) | ((ulong)ReadU32(qh + 3 * stride) << 32);
+        Vector512<ulong> w4 = Vector128.Create(p01, p23).ToVector256Unsafe().ToVector512Unsafe();
+        Vector512<byte> words = Avx512F.Shuffle4x128(w4, w4, 0).AsByte();   // lane 0 to all four lanes
+        // lane k, byte i: source byte 4k + i / 8 (low half) or 4k + 2 + i / 8 (high half)
+        Vector512<byte> idxLo = Vector512.Create(
             (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
             4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
-            6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7);
+            8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9,
+            12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13);
         Vector512<byte> bit = Vector512.Create(0x8040201008040201UL).AsByte();
-        Vector512<byte> set = Vector512.Equals(Avx512BW.Shuffle(bc, idx) & bit, bit);
-        return set & Vector512.Create((byte)0x10);
+        Vector512<byte> ten = Vector512.Create((byte)0x10);
+        lo = Vector512.Equals(Avx512BW.Shuffle(words, idxLo) & bit, bit) & ten;
+        hi = Vector512.Equals(Avx512BW.Shuffle(words, idxLo + Vector512.Create((byte)2)) & bit, bit) & ten;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -262,9 +261,9 @@ internal readonly unsafe struct Q5_0Block : ILegacyWeightBlock
     public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
     {
         LegacyBits.NibbleQuad512(b + 6, Bytes, out Vector512<byte> nl, out Vector512<byte> nh);
-        LegacyBits.HighBitsQuad(b + 2, Bytes, out ulong ml, out ulong mh);
-        lo = nl | LegacyBits.Spread64(ml);
-        hi = nh | LegacyBits.Spread64(mh);
+        LegacyBits.HighBitsQuad512(b + 2, Bytes, out Vector512<byte> ml, out Vector512<byte> mh);
+        lo = nl | ml;
+        hi = nh | mh;
     }
 
     public static int Code(byte* b, int j)
@@ -307,9 +306,9 @@ internal readonly unsafe struct Q5_1Block : ILegacyWeightBlock
     public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
     {
         LegacyBits.NibbleQuad512(b + 8, Bytes, out Vector512<byte> nl, out Vector512<byte> nh);
-        LegacyBits.HighBitsQuad(b + 4, Bytes, out ulong ml, out ulong mh);
-        lo = nl | LegacyBits.Spread64(ml);
-        hi = nh | LegacyBits.Spread64(mh);
+        LegacyBits.HighBitsQuad512(b + 4, Bytes, out Vector512<byte> ml, out Vector512<byte> mh);
+        lo = nl | ml;
+        hi = nh | mh;
     }
 
     public static int Code(byte* b, int j)
