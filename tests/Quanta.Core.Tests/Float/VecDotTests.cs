@@ -107,12 +107,22 @@ public class VecDotTests
         foreach (int n in Enumerable.Range(1, 300).Where(n => n % 7 == 0 || n % 32 == 0 || n < 20).Concat([4096, 11008]))
         {
             var (w, a, s) = Make(k, r, n);
-            float oracle = GgmlNative.VecDot(ggmlType, n, w, a);
+            float oracle = GgmlNative.VecDot(ggmlType, n, w, GgmlActivation(k, a, n));
             float dot = k.Dot(w, a, n);
             float reference = k.DotReference(w, a, n);
             Assert.True(Math.Abs(dot - oracle) <= 2e-5 * s + 1e-30, $"seed {seed} {name} n {n}: dot {dot} ggml {oracle} S {s}");
             Assert.True(Math.Abs(reference - oracle) <= 2e-5 * s + 1e-30, $"seed {seed} {name} n {n}: reference {reference} ggml {oracle} S {s}");
         }
+    }
+
+    /// <summary>The activation row in ggml's vec_dot_type layout: the F16 kernel keeps its F16-rounded activations as
+    /// F32 (exactly representable, so narrowing back to F16 is exact); the others already use ggml's layout.</summary>
+    private static byte[] GgmlActivation(IVecDotKernel k, byte[] a, int n)
+    {
+        if (k.Format != WeightFormat.F16) return a;
+        var h = new ushort[n];
+        F16Conversion.FromSingleRowReference(MemoryMarshal.Cast<byte, float>(a.AsSpan())[..n], h);
+        return MemoryMarshal.AsBytes(h.AsSpan()).ToArray();
     }
 
     [Theory]
@@ -128,9 +138,19 @@ public class VecDotTests
         for (int i = 0; i < x.Length; i++) x[i] = FloatTestUtil.WideValue(r, -30, 15);
         var ours = new byte[k.ActivationRowBytes(x.Length)];
         k.QuantizeActivation(x, ours);
-        var oracle = new byte[ours.Length];
+        var oracle = new byte[2 * x.Length];
         GgmlNative.FromFloatRef(ggmlType, x, oracle, x.Length);
-        Assert.True(oracle.AsSpan().SequenceEqual(ours), $"seed {seed}");
+        if (k.Format == WeightFormat.F16)
+        {
+            // F32 holding ggml's F16 rounding of each element, widened exactly
+            Assert.Equal(4 * x.Length, ours.Length);
+            for (int i = 0; i < x.Length; i++)
+            {
+                float want = (float)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(oracle, 2 * i));
+                Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.ToInt32(ours, 4 * i), $"seed {seed} element {i}: {BitConverter.ToSingle(ours, 4 * i):R} want {want:R}");
+            }
+        }
+        else Assert.True(oracle.AsSpan().SequenceEqual(ours), $"seed {seed}");
     }
 
     [Theory]
@@ -159,8 +179,9 @@ public class VecDotTests
                     if (trial % 2 == 0)
                     {
                         ushort sp = trial % 4 == 0 ? (ushort)0x7C00 : (ushort)0xFE01;
-                        var target = trial % 8 < 4 ? w : a;
-                        MemoryMarshal.Cast<byte, ushort>(target.AsSpan())[r.Next(n)] = sp;
+                        // activations are F32 holding F16 values: the same special, widened
+                        if (trial % 8 < 4) MemoryMarshal.Cast<byte, ushort>(w.AsSpan())[r.Next(n)] = sp;
+                        else MemoryMarshal.Cast<byte, float>(a.AsSpan())[r.Next(n)] = (float)BitConverter.UInt16BitsToHalf(sp);
                     }
                 }
                 else

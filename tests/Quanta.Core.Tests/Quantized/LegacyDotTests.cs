@@ -112,6 +112,19 @@ public class LegacyDotTests
         return (exact, (2.0 * nb + 16) * Math.Pow(2, -24) * t + 1e-30);
     }
 
+    /// <summary>The kernel's activation row for ggml activation blocks <paramref name="ggml"/>: the same bytes first
+    /// (ggml's vec_dot reads only those), then the per-block arrays the kernel appends.</summary>
+    private static byte[] KernelRow(int type, byte[] ggml, int n)
+    {
+        var k = (LegacyVecDotKernel)Kernel(type);
+        var row = new byte[k.ActivationRowBytes(n)];
+        ggml.AsSpan(0, (int)GgmlTypeInfo.RowBytes((GgmlType)ActType(type), n)).CopyTo(row);
+        k.CompleteActivation(row, n);
+        return row;
+    }
+
+    /// <summary>A weight row from ggml's quantizer and an activation row (ggml-cpu's run-time quantizer, completed
+    /// with <see cref="KernelRow"/>).</summary>
     private static (byte[] W, byte[] A) MakeRows(Random r, int type, int n)
     {
         var w = new byte[GgmlTypeInfo.RowBytes((GgmlType)type, n)];
@@ -119,7 +132,7 @@ public class LegacyDotTests
         int act = ActType(type);
         var a = new byte[GgmlTypeInfo.RowBytes((GgmlType)act, n)];
         GgmlNative.FromFloatCpu(act, Make(r, (Dist)r.Next(Regular.Length), n), a, n);
-        return (w, a);
+        return (w, KernelRow(type, a, n));
     }
 
     [Theory]
@@ -217,6 +230,7 @@ public class LegacyDotTests
                 if (q81) BitConverter.TryWriteBytes(a.AsSpan(b * abytes + 2), BitConverter.HalfToUInt16Bits((Half)r.Next(-64, 65)));
                 for (int j = 0; j < 32; j++) a[b * abytes + (q81 ? 4 : 2) + j] = (byte)(sbyte)r.Next(-127, 128);
             }
+            a = KernelRow(type, a, n);
             var (exact, _) = ExactAndBound(type, w, a, nb);
             Assert.True(k.DotReference(w, a, n) == exact, $"seed {seed} {k.Name} nb={nb}: reference {k.DotReference(w, a, n):R} exact {exact:R}");
             Assert.True(k.Dot(w, a, n) == exact, $"seed {seed} {k.Name} nb={nb}: Dot {k.Dot(w, a, n):R} exact {exact:R}");
@@ -224,6 +238,34 @@ public class LegacyDotTests
             {
                 float v = DotPath(type, w, a, n, path, portable);
                 Assert.True(v == exact, $"seed {seed} {k.Name} nb={nb} path {path}{(portable ? " portable" : "")}: {v:R} exact {exact:R}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2)] [InlineData(3)] [InlineData(6)] [InlineData(7)] [InlineData(8)]
+    public void An_inf_or_nan_weight_scale_gives_a_non_finite_result_on_every_path(int type)
+    {
+        // the wide paths widen 16 weight scales at once with a bit trick that is exact only for finite halves; a group
+        // holding an inf/NaN scale must still give a non-finite sum, as the reference does
+        int seed = NewSeed();
+        var r = new Random(seed);
+        IVecDotKernel k = Kernel(type);
+        int wb = GgmlTypeInfo.TypeSize((GgmlType)type);
+        foreach (int nb in new[] { 16, 33, 64 })
+        {
+            int n = nb * 32;
+            var (w, a) = MakeRows(r, type, n);
+            int blk = r.Next(nb);
+            ushort bits = r.Next(2) == 0 ? (ushort)0x7C00 : (ushort)0x7E00;   // +inf or NaN
+            BitConverter.TryWriteBytes(w.AsSpan(blk * wb), bits);
+            float reference = k.DotReference(w, a, n);
+            Assert.False(float.IsFinite(reference), $"seed {seed} {k.Name} nb={nb}: reference {reference:R}");
+            Assert.False(float.IsFinite(k.Dot(w, a, n)), $"seed {seed} {k.Name} nb={nb} block {blk}: Dot {k.Dot(w, a, n):R}");
+            foreach (var (path, portable) in Paths())
+            {
+                float v = DotPath(type, w, a, n, path, portable);
+                Assert.False(float.IsFinite(v), $"seed {seed} {k.Name} nb={nb} block {blk} path {path}{(portable ? " portable" : "")}: {v:R}");
             }
         }
     }
@@ -260,14 +302,40 @@ public class LegacyDotTests
         Assert.Equal(Enum.Parse<WeightFormat>(((GgmlType)type).ToString()), k.Format);
         Assert.Equal(act, GgmlNative.TraitsCpu(type).VecDotType);
         Assert.Equal(GgmlTypeInfo.RowBytes((GgmlType)type, 4096), k.WeightRowBytes(4096));
-        Assert.Equal(GgmlTypeInfo.RowBytes((GgmlType)act, 4096), k.ActivationRowBytes(4096));
+        int ggmlBytes = (int)GgmlTypeInfo.RowBytes((GgmlType)act, 4096);
+        // 4/5-bit kernels: ggml blocks (4-byte multiple here), then 128 float scales and 128 32-bit code sums (Q8_0) or
+        // float s (Q8_1), then the 128 x 32 codes in nibble order at the next multiple of 64; Q8_0 weights: ggml blocks only
+        bool nibble = type != 8;
+        int codesAt = (ggmlBytes + 128 * 8 + 63) / 64 * 64;
+        Assert.Equal(nibble ? codesAt + 128 * 32 : ggmlBytes, k.ActivationRowBytes(4096));
         int seed = NewSeed();
         float[] x = Make(new Random(seed), Dist.Outliers, 4096);
         var ours = new byte[k.ActivationRowBytes(4096)];
-        var ggml = new byte[ours.Length];
+        var ggml = new byte[ggmlBytes];
         k.QuantizeActivation(x, ours);
         GgmlNative.FromFloatCpu(act, x, ggml, 4096);
-        Assert.True(FirstDiff(ours, ggml) < 0, $"seed {seed}");
+        Assert.True(FirstDiff(ours.AsSpan(0, ggmlBytes), ggml) < 0, $"seed {seed}");
+        bool q81 = act == 9;
+        int ab = q81 ? 36 : 34;
+        for (int b = 0; b < (nibble ? 128 : 0); b++)
+        {
+            Assert.Equal((float)H(ggml, b * ab), BitConverter.ToSingle(ours, ggmlBytes + 4 * b));
+            int extra = ggmlBytes + 4 * 128 + 4 * b;
+            if (q81) Assert.Equal((float)H(ggml, b * ab + 2), BitConverter.ToSingle(ours, extra));
+            else
+            {
+                int sum = 0;
+                for (int j = 0; j < 32; j++) sum += (sbyte)ggml[b * ab + 2 + j];
+                Assert.Equal(sum, BitConverter.ToInt32(ours, extra));
+            }
+            if (nibble)
+            {
+                // group b / 4, slot b % 4: elements 0..15 at 16 * slot, elements 16..31 at 64 + 16 * slot
+                int g = codesAt + 128 * (b / 4) + 16 * (b % 4);
+                for (int j = 0; j < 32; j++)
+                    Assert.Equal(ggml[b * ab + (q81 ? 4 : 2) + j], ours[g + (j < 16 ? j : 64 + j - 16)]);
+            }
+        }
         Assert.Throws<ArgumentException>(() => k.Dot(new byte[64], new byte[64], 33));
         Assert.Throws<ArgumentException>(() => k.Dot(new byte[1], ggml, 4096));
     }

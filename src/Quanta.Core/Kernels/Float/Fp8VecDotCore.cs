@@ -51,6 +51,8 @@ internal static class Fp8VecDotCore
         return s;
     }
 
+    // NoInlining: each loop compiled as its own method, whatever the profile of the shared caller
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float Dot512<TFormat>(ref byte c, ref float x, int n)
         where TFormat : struct, IFp8Format
     {
@@ -83,6 +85,8 @@ internal static class Fp8VecDotCore
         return sum + ScalarRange<TFormat>(ref c, ref x, i, n);
     }
 
+    // NoInlining: each loop compiled as its own method, whatever the profile of the shared caller
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float Dot256<TFormat>(ref byte c, ref float x, int n)
         where TFormat : struct, IFp8Format
     {
@@ -113,6 +117,8 @@ internal static class Fp8VecDotCore
         return sum + ScalarRange<TFormat>(ref c, ref x, i, n);
     }
 
+    // NoInlining: each loop compiled as its own method, whatever the profile of the shared caller
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static float Dot128<TFormat>(ref byte c, ref float x, int n)
         where TFormat : struct, IFp8Format
     {

@@ -44,6 +44,58 @@ internal static unsafe class KQuantSimd
     public static int GroupSum(Vector256<short> sc, short* bsums) =>
         Sum(Avx2.MultiplyAddAdjacent(sc, Vector256.Load(bsums)));
 
+    /// <summary>
+    /// The 16 signed 6-bit scales of a Q3_K super-block from its 12 packed bytes, sign-extended to int16: the same values
+    /// as <see cref="Formats.Gguf.KQuantMath.UnpackQ3Scales"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> ScalesQ3(byte* s)
+    {
+        uint a0 = Unsafe.ReadUnaligned<uint>(s), a1 = Unsafe.ReadUnaligned<uint>(s + 4), a2 = Unsafe.ReadUnaligned<uint>(s + 8);
+        // scale j: low 4 bits from byte j % 8 (low nibble for j < 8, high for j >= 8), high 2 bits from byte 8 + j % 4, bits 2 * (j / 4)
+        const uint m4 = 0x0F0F0F0Fu, m2 = 0x03030303u;
+        uint w0 = (a0 & m4) | ((a2 & m2) << 4);
+        uint w1 = (a1 & m4) | (((a2 >> 2) & m2) << 4);
+        uint w2 = ((a0 >> 4) & m4) | (((a2 >> 4) & m2) << 4);
+        uint w3 = ((a1 >> 4) & m4) | (((a2 >> 6) & m2) << 4);
+        Vector128<sbyte> b = Vector128.Create(w0, w1, w2, w3).AsSByte() - Vector128.Create((sbyte)32);
+        return Avx2.ConvertToVector256Int16(b);
+    }
+
+    /// <summary>vpermw controls for <see cref="Scaled512"/>: pair-sums 0..7 take scale 0, 8..15 scale 1, ...</summary>
+    private static Vector512<short> GroupIndex512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(
+        (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    }
+
+    /// <summary>
+    /// One 64-quant chunk (16-element groups <paramref name="firstGroup"/>..+3) of Σ_g sc[g] Σ u·q8: vpmaddubsw of the unsigned
+    /// quants <paramref name="u"/> (at most 63, so pairs stay below 2·63·128) with q8 [64], then vpmaddwd with the chunk's
+    /// scales spread by vpermw from <paramref name="sc"/> (16 int16 in the low half). 16 exact int32 partial sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Scaled512(Vector512<byte> u, sbyte* q8, Vector512<short> sc, int firstGroup) =>
+        Avx512BW.MultiplyAddAdjacent(
+            Avx512BW.MultiplyAddAdjacent(u, Vector512.Load(q8)),
+            Avx512BW.PermuteVar32x16(sc, GroupIndex512 + Vector512.Create((short)firstGroup)));
+
+    /// <summary>
+    /// One 32-quant chunk (groups <paramref name="firstGroup"/> and +1, firstGroup even) of Σ_g sc[g] Σ u·q8 on AVX2: the two
+    /// scales are one int32 of <paramref name="sc"/>, broadcast (vpermd) and spread over the lanes (vpshufb). 8 exact int32 partial sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Scaled256(Vector256<byte> u, sbyte* q8, Vector256<short> sc, int firstGroup)
+    {
+        Vector256<byte> pair = Avx2.PermuteVar8x32(sc.AsInt32(), Vector256.Create(firstGroup >> 1)).AsByte();
+        Vector256<byte> spread = Avx2.Shuffle(pair, Vector256.Create(
+            (byte)0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1,
+            2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3));
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Vector256.Load(q8)), spread.AsInt16());
+    }
+
     /// <summary>Low nibbles of 32 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Lo(Vector256<byte> v) => v & Vector256.Create((byte)0x0F);

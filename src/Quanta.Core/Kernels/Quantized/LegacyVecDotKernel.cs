@@ -9,6 +9,8 @@ namespace Quanta.Core.Kernels.Quantized;
 /// <see cref="VecDotQ5_0Q8_0"/>, <see cref="VecDotQ5_1Q8_1"/>, <see cref="VecDotQ8_0Q8_0"/>): 32-element blocks;
 /// symmetric weight formats pair with Q8_0 activations (34-byte blocks, <see cref="Q8Activation.QuantizeQ8_0"/>),
 /// offset formats (Q4_1, Q5_1) with Q8_1 activations (36-byte blocks, <see cref="Q8Activation.QuantizeQ8_1"/>).
+/// The activation row is those ggml blocks followed by per-block float scales and code sums (layout in
+/// <see cref="LegacyActivationLayout"/>; <see cref="ActivationRowBytes"/> counts both parts).
 /// Row lengths are checked (n a multiple of 32, spans long enough) before any block is read.
 /// Each derived kernel only names its format; the block loops live in one JIT-specialized generic body.
 /// Stateless, thread-safe, allocation-free.
@@ -39,14 +41,21 @@ public abstract unsafe class LegacyVecDotKernel : IVecDotKernel
     public long WeightRowBytes(int n) => LegacyRows.RowBytes(n, _blocks.WeightBlockBytes);
 
     /// <inheritdoc/>
-    public int ActivationRowBytes(int n) => (int)LegacyRows.RowBytes(n, _activationBlockBytes);
+    public int ActivationRowBytes(int n) => checked((int)LegacyActivationLayout.RowBytes(n, _activationBlockBytes, _blocks.NibbleCodes));
 
     /// <inheritdoc/>
     public void QuantizeActivation(ReadOnlySpan<float> x, Span<byte> dst)
     {
+        if (dst.Length < ActivationRowBytes(x.Length)) throw new ArgumentException($"destination holds {dst.Length} bytes, {ActivationRowBytes(x.Length)} needed", nameof(dst));
         if (_blocks.OffsetFormat) Q8Activation.QuantizeQ8_1(x, dst);
         else Q8Activation.QuantizeQ8_0(x, dst);
+        LegacyActivationLayout.Complete(dst, x.Length / 32, _blocks.OffsetFormat, _blocks.NibbleCodes);
     }
+
+    /// <summary>Appends the per-block arrays to an activation row whose leading ggml blocks (of <paramref name="n"/>
+    /// elements) were written by other code, e.g. ggml itself; <paramref name="row"/> holds <see cref="ActivationRowBytes"/>(n).</summary>
+    internal void CompleteActivation(Span<byte> row, int n) =>
+        LegacyActivationLayout.Complete(row[..ActivationRowBytes(n)], n / 32, _blocks.OffsetFormat, _blocks.NibbleCodes);
 
     /// <inheritdoc/>
     public float Dot(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
@@ -78,7 +87,8 @@ public abstract unsafe class LegacyVecDotKernel : IVecDotKernel
     private int Check(ReadOnlySpan<byte> weightRow, ReadOnlySpan<byte> activation, int n)
     {
         int nb = LegacyRows.Blocks(n, weightRow.Length, _blocks.WeightBlockBytes);
-        LegacyRows.Blocks(n, activation.Length, _activationBlockBytes);
+        if (activation.Length < ActivationRowBytes(n))
+            throw new ArgumentException($"activation row holds {activation.Length} bytes, {ActivationRowBytes(n)} needed for {n} elements");
         return nb;
     }
 }
@@ -93,6 +103,9 @@ internal unsafe interface ILegacyBlockOps
 
     /// <summary>True for offset formats (value = q*d + m, Q8_1 activations).</summary>
     bool OffsetFormat { get; }
+
+    /// <summary>True when the activation row carries nibble-order codes (<see cref="LegacyActivationLayout"/>): 4/5-bit weights.</summary>
+    bool NibbleCodes { get; }
 
     /// <inheritdoc cref="LegacyDot{TW}.Dot"/>
     float Dot(byte* w, byte* a, int nb, string name);
@@ -115,6 +128,7 @@ internal sealed unsafe class LegacyBlockOps<TW> : ILegacyBlockOps where TW : str
 
     public int WeightBlockBytes => TW.Bytes;
     public bool OffsetFormat => TW.HasMin;
+    public bool NibbleCodes => !TW.SignedQuad;
     public float Dot(byte* w, byte* a, int nb, string name) => LegacyDot<TW>.Dot(w, a, nb, name);
     public float Reference(byte* w, byte* a, int nb) => LegacyDot<TW>.Reference(w, a, nb);
     public float DotPath(byte* w, byte* a, int nb, SimdPath path, bool portable128) => LegacyDot<TW>.DotPath(w, a, nb, path, portable128);

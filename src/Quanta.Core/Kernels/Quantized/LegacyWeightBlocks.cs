@@ -32,6 +32,19 @@ internal unsafe interface ILegacyWeightBlock
     /// <summary>Codes of elements 0..31 in element order, built in registers (AVX2 only: callers check Avx2.IsSupported).</summary>
     static abstract Vector256<sbyte> Codes256(byte* block);
 
+    /// <summary>Value subtracted from the unsigned codes of <see cref="Quad512"/> to give the codes above
+    /// (8 for Q4_0, 16 for Q5_0, 0 otherwise); the dot kernels remove it once per block through the activation's code sum.</summary>
+    static abstract int CodeOffset { get; }
+
+    /// <summary>True for the 8-bit formats (Q8_0, Q8_1): signed codes, no <see cref="Quad512"/> (their wide dot keeps the sign trick).</summary>
+    static abstract bool SignedQuad { get; }
+
+    /// <summary>
+    /// Unsigned codes (code + <see cref="CodeOffset"/>, 0..31) of the 4 consecutive blocks at <paramref name="block"/>, built in
+    /// registers in nibble order (see <see cref="LegacyBits.NibbleQuad512"/>), AVX-512 BW only. The 8-bit formats return zeros.
+    /// </summary>
+    static abstract void Quad512(byte* block, out Vector512<byte> lo, out Vector512<byte> hi);
+
     /// <summary>Scalar decode of element <paramref name="j"/> (0..31): the code as defined above.</summary>
     static abstract int Code(byte* block, int j);
 
@@ -104,6 +117,47 @@ internal static unsafe class LegacyBits
         return set & Vector256.Create((byte)0x10);
     }
 
+    /// <summary>
+    /// Nibbles of 4 blocks whose 16 packed bytes sit at <paramref name="qs"/> + k * <paramref name="stride"/>, k = 0..3,
+    /// in nibble order: 128-bit lane k of <paramref name="lo"/> = elements 0..15 of block k (low nibbles), of
+    /// <paramref name="hi"/> = elements 16..31 (high nibbles). AVX-512 F/BW.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NibbleQuad512(byte* qs, int stride, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        Vector256<byte> v01 = Vector256.Create(Vector128.Load(qs), Vector128.Load(qs + stride));
+        Vector256<byte> v23 = Vector256.Create(Vector128.Load(qs + 2 * stride), Vector128.Load(qs + 3 * stride));
+        Vector512<byte> v = Avx512F.InsertVector256(v01.ToVector512Unsafe(), v23, 1);
+        Vector512<byte> m = Vector512.Create((byte)0x0F);
+        lo = v & m;
+        hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & m;
+    }
+
+    /// <summary>
+    /// High bits of 4 blocks (32-bit words at <paramref name="qh"/> + k * <paramref name="stride"/>) as 0x10 bytes in nibble
+    /// order: byte 16k + i of <paramref name="lo"/> = 0x10 when bit i of block k's word is set, of <paramref name="hi"/> when
+    /// bit 16 + i is. The 4 words are broadcast to every 128-bit lane, so one vpshufb per output picks the byte holding
+    /// each bit (AVX-512 BW).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void HighBitsQuad512(byte* qh, int stride, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        ulong p01 = ReadU32(qh) | ((ulong)ReadU32(qh + stride) << 32);
+        ulong p23 = ReadU32(qh + 2 * stride) | ((ulong)ReadU32(qh + 3 * stride) << 32);
+        Vector512<ulong> w4 = Vector128.Create(p01, p23).ToVector256Unsafe().ToVector512Unsafe();
+        Vector512<byte> words = Avx512F.Shuffle4x128(w4, w4, 0).AsByte();   // lane 0 to all four lanes
+        // lane k, byte i: source byte 4k + i / 8 (low half) or 4k + 2 + i / 8 (high half)
+        Vector512<byte> idxLo = Vector512.Create(
+            (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5,
+            8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9, 9,
+            12, 12, 12, 12, 12, 12, 12, 12, 13, 13, 13, 13, 13, 13, 13, 13);
+        Vector512<byte> bit = Vector512.Create(0x8040201008040201UL).AsByte();
+        Vector512<byte> ten = Vector512.Create((byte)0x10);
+        lo = Vector512.Equals(Avx512BW.Shuffle(words, idxLo) & bit, bit) & ten;
+        hi = Vector512.Equals(Avx512BW.Shuffle(words, idxLo + Vector512.Create((byte)2)) & bit, bit) & ten;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ReadU32(byte* p) => Unsafe.ReadUnaligned<uint>(p);
 
@@ -131,6 +185,13 @@ internal readonly unsafe struct Q4_0Block : ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => LegacyBits.Nibbles256(b + 2).AsSByte() - Vector256.Create((sbyte)8);
 
+    public static int CodeOffset => 8;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi) =>
+        LegacyBits.NibbleQuad512(b + 2, Bytes, out lo, out hi);
+
     public static int Code(byte* b, int j) => (j < 16 ? b[2 + j] & 0x0F : b[2 + j - 16] >> 4) - 8;
 
     // ggml: sumf += sumi*d_x*d_y  ->  fma(sumi*d_x, d_y, sumf)
@@ -156,6 +217,13 @@ internal readonly unsafe struct Q4_1Block : ILegacyWeightBlock
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => LegacyBits.Nibbles256(b + 4).AsSByte();
+
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi) =>
+        LegacyBits.NibbleQuad512(b + 4, Bytes, out lo, out hi);
 
     public static int Code(byte* b, int j) => j < 16 ? b[4 + j] & 0x0F : b[4 + j - 16] >> 4;
 
@@ -185,6 +253,18 @@ internal readonly unsafe struct Q5_0Block : ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) =>
         (LegacyBits.Nibbles256(b + 6) | LegacyBits.Spread32(LegacyBits.ReadU32(b + 2))).AsSByte() - Vector256.Create((sbyte)16);
+
+    public static int CodeOffset => 16;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        LegacyBits.NibbleQuad512(b + 6, Bytes, out Vector512<byte> nl, out Vector512<byte> nh);
+        LegacyBits.HighBitsQuad512(b + 2, Bytes, out Vector512<byte> ml, out Vector512<byte> mh);
+        lo = nl | ml;
+        hi = nh | mh;
+    }
 
     public static int Code(byte* b, int j)
     {
@@ -219,6 +299,18 @@ internal readonly unsafe struct Q5_1Block : ILegacyWeightBlock
     public static Vector256<sbyte> Codes256(byte* b) =>
         (LegacyBits.Nibbles256(b + 8) | LegacyBits.Spread32(LegacyBits.ReadU32(b + 4))).AsSByte();
 
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        LegacyBits.NibbleQuad512(b + 8, Bytes, out Vector512<byte> nl, out Vector512<byte> nh);
+        LegacyBits.HighBitsQuad512(b + 4, Bytes, out Vector512<byte> ml, out Vector512<byte> mh);
+        lo = nl | ml;
+        hi = nh | mh;
+    }
+
     public static int Code(byte* b, int j)
     {
         uint qh = LegacyBits.ReadU32(b + 4);
@@ -249,6 +341,16 @@ internal readonly unsafe struct Q8_0Block : ILegacyWeightBlock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => Vector256.Load((sbyte*)(b + 2));
 
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        lo = Vector512<byte>.Zero;
+        hi = Vector512<byte>.Zero;
+    }
+
     public static int Code(byte* b, int j) => ((sbyte*)(b + 2))[j];
 
     // ggml: sumf += sumi*(d_x*d_y)  ->  fma(sumi, d_x*d_y, sumf)
@@ -276,6 +378,16 @@ internal readonly unsafe struct Q8_1Block : ILegacyWeightBlock
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Codes256(byte* b) => Vector256.Load((sbyte*)(b + 4));
+
+    public static int CodeOffset => 0;
+    public static bool SignedQuad => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Quad512(byte* b, out Vector512<byte> lo, out Vector512<byte> hi)
+    {
+        lo = Vector512<byte>.Zero;
+        hi = Vector512<byte>.Zero;
+    }
 
     public static int Code(byte* b, int j) => ((sbyte*)(b + 4))[j];
 
