@@ -17,7 +17,7 @@ public sealed class MiniLmTensorFixture
 }
 
 /// <summary>Adapters behind the batcher: embeddings (batched with padding) and a raw ONNX graph.</summary>
-public sealed class TensorModelAdapterTests(MiniLmTensorFixture fx) : IClassFixture<MiniLmTensorFixture>
+public sealed class TensorModelAdapterTests(MiniLmTensorFixture fx, Xunit.Abstractions.ITestOutputHelper log) : IClassFixture<MiniLmTensorFixture>
 {
     private static readonly string[] Texts =
     [
@@ -63,6 +63,7 @@ public sealed class TensorModelAdapterTests(MiniLmTensorFixture fx) : IClassFixt
             worst = Math.Min(worst, c);
             for (int j = 0; j < alone.Length; j++) maxAbs = Math.Max(maxAbs, Math.Abs(alone[j] - e.Floats![j]));
         }
+        log.WriteLine($"batched vs alone: worst cosine {worst:R}, max |diff| {maxAbs:E3}");
         Assert.True(1 - worst <= 1e-6, $"batched vs alone: worst cosine {worst:R}, max |diff| {maxAbs:E3}");
     }
 
