@@ -48,7 +48,7 @@ public class DispatchPathTests(ITestOutputHelper output)
     [Fact]
     public void Every_kernel_records_the_expected_path()
     {
-        KernelPaths.Enabled = true;
+        using var scope = KernelPaths.BeginThreadScope();
         var expected = Expected();
         var rng = new Random(1);
         const int n = 512;
@@ -82,7 +82,7 @@ public class DispatchPathTests(ITestOutputHelper output)
         SwiGlu.Forward(x, x, y);
         Gelu.Forward(x, y);
 
-        var seen = KernelPaths.Snapshot();
+        var seen = scope.Snapshot();
         foreach (var kv in seen.OrderBy(k => k.Key, StringComparer.Ordinal)) output.WriteLine($"{kv.Key}: {kv.Value}");
         foreach (string name in names) Assert.True(seen.ContainsKey(name), $"kernel {name} recorded no path");
         var wrong = seen.Where(kv => kv.Value != expected).Select(kv => $"{kv.Key}={kv.Value}").ToList();
