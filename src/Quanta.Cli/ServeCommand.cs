@@ -10,7 +10,7 @@ namespace Quanta.Cli;
 /// [--max-queue N] [--max-request-bytes N] [--max-tokens N] [--kv-cache-blocks N | --kv-cache-mb N] [--cors-origin O ...]
 /// [--config FILE]`: the OpenAI-compatible HTTP server (see <see cref="QuantaServer"/>). --config reads a JSON file with
 /// the same options in snake_case; command-line values override it. SIGTERM / Ctrl+C drains and exits 0.
-/// Without any model it stops with one error line (the default embedding model is not built in yet).
+/// Without any model it serves the built-in embedding model all-MiniLM-L6-v2 (POST /v1/embeddings, Open Inference Protocol v2).
 /// </summary>
 internal static class ServeCommand
 {

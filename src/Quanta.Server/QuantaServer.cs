@@ -16,6 +16,9 @@ using Quanta.Engine.Energy;
 using Quanta.Engine.Generation;
 using Quanta.Engine.Metrics;
 using Quanta.Engine.Serving;
+using Quanta.Engine.Tensor;
+using Quanta.Models.Embeddings;
+using Quanta.Server.Oip;
 
 namespace Quanta.Server;
 
@@ -60,7 +63,11 @@ public sealed class QuantaServer : IAsyncDisposable
     private static readonly Action<ILogger, string, Exception?> LogFailure =
         LoggerMessage.Define<string>(LogLevel.Error, new EventId(2, "failure"), "{RequestId} failed");
 
+    /// <summary>Id of the built-in embedding model served when no --model is given.</summary>
+    public const string DefaultEmbeddingModelId = "all-MiniLM-L6-v2";
+
     private readonly ConcurrentDictionary<string, ServingEngine> _engines = new(StringComparer.Ordinal);
+    private readonly TensorModelRegistry _tensors = new();
     private readonly ConcurrentDictionary<string, TokenBucket> _buckets = new(StringComparer.Ordinal);
     private readonly byte[][] _keyDigests;
     private WebApplication? _app;
@@ -84,6 +91,9 @@ public sealed class QuantaServer : IAsyncDisposable
 
     /// <summary>Loaded models by id.</summary>
     public IReadOnlyDictionary<string, ServingEngine> Engines => _engines;
+
+    /// <summary>Tensor models (embeddings, ONNX graphs) by name, each behind its dynamic batcher.</summary>
+    public ITensorModelRegistry TensorModels => _tensors;
 
     /// <summary>When the server started.</summary>
     public DateTimeOffset StartedAt { get; private set; }
@@ -131,6 +141,8 @@ public sealed class QuantaServer : IAsyncDisposable
         app.MapPost("/v1/completions", ctx => CompletionsEndpoint.HandleAsync(ctx, this));
         app.MapPost("/tokenize", ctx => UtilityEndpoints.TokenizeAsync(ctx, this));
         app.MapPost("/detokenize", ctx => UtilityEndpoints.DetokenizeAsync(ctx, this));
+        app.MapPost("/v1/embeddings", ctx => EmbeddingsEndpoint.HandleAsync(ctx, _tensors));
+        OipEndpoints.Map(app, _tensors);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         string bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(bound.EndsWith('/') ? bound : bound + "/");
@@ -148,8 +160,17 @@ public sealed class QuantaServer : IAsyncDisposable
 
     private void LoadModels()
     {
+        // Tensor models are batched dynamically: up to 32 inputs per run, waiting at most 2 ms for company.
+        var batching = new DynamicBatcherOptions { PreferredBatchSizes = [8, 16, 32], MaxQueueDelayMicroseconds = 2000, MaxConcurrency = 1, MaxQueueSize = Math.Max(1, Options.MaxQueue) * 16 };
+        if (Options.Models.Count == 0)
+            _tensors.Add(new EmbeddingTensorModel(EmbeddingModel.LoadDefault(), DefaultEmbeddingModelId), batching);
         foreach (ModelSpec spec in Options.Models)
         {
+            if (spec.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                _tensors.Add(GraphTensorModel.Load(spec.Path, spec.ResolvedId), batching);
+                continue;
+            }
             bool ownTokenizer = Directory.Exists(spec.Path) || spec.Path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase);
             var engine = ServingEngine.Load(spec.ResolvedId, spec.Path, new ServingOptions
             {
@@ -355,6 +376,7 @@ public sealed class QuantaServer : IAsyncDisposable
         }
         foreach (ServingEngine e in _engines.Values) e.Dispose();
         _engines.Clear();
+        await _tensors.DisposeAsync().ConfigureAwait(false);
         _metrics?.Dispose();
     }
 

@@ -110,7 +110,7 @@ public sealed class ServerOptions
         if (BusyWatts is double b && IdleWatts is double i && i > b) throw new ArgumentException($"idle_watts ({i}) must not exceed busy_watts ({b})");
         if (Device is not null && Quanta.Core.Devices.DevicePowerCatalog.Find(Device) is null)
             throw new ArgumentException($"unknown device '{Device}'; known: {string.Join(", ", Quanta.Core.Devices.DevicePowerCatalog.All.Select(d => d.Id))}");
-        if (Models.Count == 0) throw new ArgumentException("no model given: `quanta serve` needs --model FILE (or --model ID=FILE) until a default model is built in");
+        // no --model: the built-in embedding model (all-MiniLM-L6-v2) is served; see QuantaServer.LoadModels
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (ModelSpec m in Models)
         {

@@ -13,6 +13,8 @@ internal static class UtilityEndpoints
         var list = new ModelList();
         foreach (ServingEngine e in server.Engines.Values)
             list.Data.Add(new ModelCard { Id = e.Id, Created = server.StartedAt.ToUnixTimeSeconds(), MaxModelLen = e.ContextLength });
+        foreach (string name in server.TensorModels.Names)
+            list.Data.Add(new ModelCard { Id = name, Created = server.StartedAt.ToUnixTimeSeconds() });
         return Http.WriteJsonAsync(ctx, 200, list, ServerJsonContext.Default.ModelList);
     }
 

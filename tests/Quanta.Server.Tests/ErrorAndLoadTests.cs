@@ -175,18 +175,27 @@ public sealed class ErrorAndLoadTests
     }
 
     [Fact]
-    public async Task Serve_without_a_model_prints_one_error_line()
+    public async Task Serve_without_a_model_serves_the_default_embedding_model()
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "quanta.dll");
-        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("serve");
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        string err = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.Equal(1, p.ExitCode);
-        string[] lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("quanta: error: no model given", lines[0]);
+        await using var h = await ServerHarness.StartAsync(o => o.Models = []);
+        using var http = new HttpClient { BaseAddress = h.Server.BaseAddress };
+        var models = await http.GetStringAsync("v1/models");
+        Assert.Contains("\"all-MiniLM-L6-v2\"", models);
+        using var resp = await http.PostAsync("v1/embeddings", new StringContent(
+            "{\"model\":\"all-MiniLM-L6-v2\",\"input\":[\"The cat sat on the mat.\",\"Quanta serves models.\"]}",
+            System.Text.Encoding.UTF8, "application/json"));
+        string body = await resp.Content.ReadAsStringAsync();
+        Assert.True(resp.IsSuccessStatusCode, body);
+        using var doc = System.Text.Json.JsonDocument.Parse(body);
+        var data = doc.RootElement.GetProperty("data");
+        Assert.Equal(2, data.GetArrayLength());
+        var reference = Quanta.Models.Embeddings.EmbeddingModel.LoadDefault();
+        float[][] expected = reference.Embed(["The cat sat on the mat.", "Quanta serves models."]);
+        for (int i = 0; i < 2; i++)
+        {
+            var got = data[i].GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            Assert.Equal(384, got.Length);
+            Assert.Equal(expected[i], got);
+        }
     }
 }
