@@ -14,5 +14,6 @@ internal static class Commands
         yield return PerplexityCommand.Create();
         yield return RunCommand.Create();
         yield return ChatCommand.Create();
+        yield return BenchCommand.Create();
     }
 }
