@@ -37,8 +37,11 @@ public sealed record BenchModelInfo(string FileName, string ModelType, long Mode
         return new BenchModelInfo(path, $"{arch} {SizeLabel(pars)} {ftype}", size, pars, TokenFootprint.FromGguf(file, kvType));
     }
 
-    /// <summary>Parameter count as a short label: "162M", "1B", "8B".</summary>
-    public static string SizeLabel(long parameters) => parameters >= 1_000_000_000
-        ? string.Create(CultureInfo.InvariantCulture, $"{Math.Round(parameters / 1e9):F0}B")
-        : string.Create(CultureInfo.InvariantCulture, $"{Math.Round(parameters / 1e6):F0}M");
+    /// <summary>Parameter count as a short label: "112K", "162M", "1B", "8B".</summary>
+    public static string SizeLabel(long parameters) => parameters switch
+    {
+        >= 1_000_000_000 => string.Create(CultureInfo.InvariantCulture, $"{Math.Round(parameters / 1e9):F0}B"),
+        >= 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{Math.Round(parameters / 1e6):F0}M"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{Math.Round(parameters / 1e3):F0}K"),
+    };
 }
