@@ -7,8 +7,8 @@
 # Builds `quanta` and bench/LlamaCppRunner in Release, then runs them alternately (ALTERNATIONS rounds, at least 5;
 # the order flips every round), each run with its own read-bandwidth readings before and after its tg test. Prints one
 # markdown table: per test the median over the rounds of Quanta's and llama.cpp's mean t/s, the ratio Quanta/llama.cpp,
-# and for tg the median fraction of the bandwidth bound each reached. Raw JSON of every run stays in the folder printed
-# on stderr.
+# and for tg the median fraction of the bandwidth bound each reached; then every round's t/s (to judge the noise).
+# Raw JSON of every run stays in the folder printed on stderr.
 set -euo pipefail
 
 usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -77,4 +77,9 @@ for test in q:
         unst = f"{sum(1 for r in q[test] if r['bw_unstable'])} / {sum(1 for r in l[test] if r['bw_unstable'])}"
     print(f"| {test} | {qa:.2f} | {'' if la is None else f'{la:.2f}'} | {ratio} | {pct(med(q[test], 'bound_fraction'))} | "
           f"{pct(med(l.get(test, []), 'bound_fraction'))} | {bw} | {unst} |")
+print()
+print("per round (t/s, round order):")
+for test in q:
+    fmt = lambda rows: " ".join(f"{r['avg_ts']:.1f}" for r in rows)
+    print(f"  {test}: quanta {fmt(q[test])} | llama.cpp {fmt(l.get(test, []))}")
 PY
