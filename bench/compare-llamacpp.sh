@@ -11,7 +11,7 @@
 # Raw JSON of every run stays in the folder printed on stderr.
 set -euo pipefail
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 MODEL=$1; shift
 [[ -f $MODEL ]] || { echo "compare-llamacpp: model file not found: $MODEL" >&2; exit 1; }
