@@ -15,5 +15,6 @@ internal static class Commands
         yield return RunCommand.Create();
         yield return ChatCommand.Create();
         yield return ServeCommand.Create();
+        yield return BenchCommand.Create();
     }
 }
