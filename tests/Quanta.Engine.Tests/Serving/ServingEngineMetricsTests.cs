@@ -80,7 +80,12 @@ public sealed class ServingEngineMetricsTests
         using var metrics = new ServingMetrics();
         using ServingEngine engine = Load(new ServingOptions { Metrics = metrics });
         using var cts = new CancellationTokenSource();
-        ServingCall call = engine.Submit(new ServingRequest { Prompt = [1, 403], Sampling = new SamplingParameters { MaxTokens = 400 } }, cts.Token);
+        // BOS (1) and EOS (2) are banned so the story cannot end by itself before the cancellation lands, however slow the machine
+        ServingCall call = engine.Submit(new ServingRequest
+        {
+            Prompt = [1, 403],
+            Sampling = new SamplingParameters { MaxTokens = 400, LogitBias = new Dictionary<int, float> { [1] = -100f, [2] = -100f } },
+        }, cts.Token);
         await foreach (ServingDelta _ in call.ReadAllAsync())
         {
             await cts.CancelAsync();
