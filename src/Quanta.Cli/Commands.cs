@@ -16,5 +16,6 @@ internal static class Commands
         yield return ChatCommand.Create();
         yield return ServeCommand.Create();
         yield return BenchCommand.Create();
+        yield return PullCommand.Create();
     }
 }
