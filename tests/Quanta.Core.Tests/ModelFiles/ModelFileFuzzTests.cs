@@ -156,7 +156,7 @@ public class ModelFileFuzzTests(ITestOutputHelper output)
     public void Shared_real_files_mutations_parse_or_throw_ModelFileException()
     {
         var corpus = new[] { "testdata/gguf/llama-2-tiny-random.gguf", "testdata/llama.cpp-vocab/ggml-vocab-llama-spm.gguf", "testdata/llama2c/stories260K.bin" }
-            .Select(f => (Path.GetFileName(f), File.ReadAllBytes(Support.SharedData.Get(f)))).ToArray();
+            .Select(f => (Path.GetFileName(f), File.ReadAllBytes(SharedData.Get(f)))).ToArray();
         int seconds = Math.Max(1, Seconds / 2);
         var (inputs, rejected, maxAllocated) = Run("shared", corpus, data =>
         {

@@ -1,4 +1,4 @@
-namespace Quanta.Core.Tests.Support;
+namespace Quanta.Tests.Shared;
 
 /// <summary>
 /// Locates files in the project's shared folder (../shared next to the repository). The folder is

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Quanta.Cli.Tests;
+namespace Quanta.Tests.Shared;
 
 /// <summary>Runs the built `quanta` program as a user would, capturing stdout, stderr and the exit code.</summary>
 internal static class CliHarness
