@@ -33,6 +33,7 @@ internal static class BenchCommand
             model, prompt, gen, reps, threads, depth, pg, output, cacheType, bwSeconds, seed, verbose,
         };
         cmd.Add(CreateGenerate());
+        cmd.Add(BenchServeCommand.Create());
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
             string path = p.GetValue(model) ?? throw new ArgumentException("--model is required");
