@@ -153,12 +153,13 @@ public sealed class MetricsTests
     {
         await using var h = await ServerHarness.StartAsync(ConfigureEnergy);
         ServingEngine engine = h.Server.Engines["stories260K"];
+        // BOS (1) and EOS (2) are banned in both requests so neither can finish by itself before the client goes away
         // a streaming client that goes away after the first chunk
         using (var cts = new CancellationTokenSource())
         {
             using var req = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
             {
-                Content = new StringContent("""{"model":"stories260K","prompt":"Once upon a time","max_tokens":400,"stream":true}""", Encoding.UTF8, "application/json"),
+                Content = new StringContent("""{"model":"stories260K","prompt":"Once upon a time","max_tokens":400,"stream":true,"logit_bias":{"1":-100,"2":-100}}""", Encoding.UTF8, "application/json"),
             };
             using var resp = await h.Http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, cts.Token);
             using var reader = new StreamReader(await resp.Content.ReadAsStreamAsync(cts.Token));
@@ -171,7 +172,7 @@ public sealed class MetricsTests
         {
             using var req = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
             {
-                Content = new StringContent("""{"model":"stories260K","prompt":"Lily","max_tokens":400}""", Encoding.UTF8, "application/json"),
+                Content = new StringContent("""{"model":"stories260K","prompt":"Lily","max_tokens":400,"logit_bias":{"1":-100,"2":-100}}""", Encoding.UTF8, "application/json"),
             };
             for (int i = 0; i < 500 && h.Server.Metrics.TrackedRequests > 0; i++) await Task.Delay(10);   // the first one is gone
             Assert.Equal(0, h.Server.Metrics.TrackedRequests);
