@@ -194,6 +194,7 @@ public sealed class MetricsTests
         double length = p.Sum("quanta:request_success_total", m, ("finished_reason", "length"));
         Assert.InRange(finished, 1, 2);
         Assert.True(cancelled + length == finished, p.Text);
-        Assert.Equal(finished, p.Single("quanta:e2e_request_latency_seconds_count", m));
+        // end-to-end latency is recorded for every request that left the queue, finished or forgotten
+        Assert.InRange(p.Single("quanta:e2e_request_latency_seconds_count", m), finished, 2);
     }
 }
