@@ -23,13 +23,7 @@ public sealed unsafe class Q4_KCodec : IRowCodec
     public void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
     {
         int nb = KQuantMath.CheckRow(src.Length, src.Length, dst.Length, BlockQ4_K.Size, true);
-        byte* L = stackalloc byte[256];   // quants of one super-block
-        byte* laux = stackalloc byte[32];
-        float* weights = stackalloc float[32];
-        float* mins = stackalloc float[8];
-        float* scales = stackalloc float[8];
-        byte* ls = stackalloc byte[8];
-        byte* lm = stackalloc byte[8];
+        byte* L = stackalloc byte[256];   // [256] quants of one super-block
         fixed (float* xs = src)
         fixed (byte* yb = dst)
         {
@@ -37,41 +31,8 @@ public sealed unsafe class Q4_KCodec : IRowCodec
             var y = (BlockQ4_K*)yb;
             for (int i = 0; i < nb; i++, x += 256)
             {
-                float maxScale = 0, maxMin = 0;
-                for (int j = 0; j < 8; ++j)
-                {
-                    float sumX2 = 0;
-                    for (int l = 0; l < 32; ++l) sumX2 += x[32 * j + l] * x[32 * j + l];
-                    float avX = MathF.Sqrt(sumX2 / 32);
-                    for (int l = 0; l < 32; ++l) weights[l] = avX + MathF.Abs(x[32 * j + l]);
-                    scales[j] = KQuantMath.MakeQkx2Quants(32, 15, x + 32 * j, weights, L + 32 * j, out mins[j], laux, -1f, 0.1f, 20, false);
-                    if (scales[j] > maxScale) maxScale = scales[j];
-                    if (mins[j] > maxMin) maxMin = mins[j];
-                }
-                float invScale = maxScale > 0 ? 63f / maxScale : 0f;
-                float invMin = maxMin > 0 ? 63f / maxMin : 0f;
-                for (int j = 0; j < 8; ++j)
-                {
-                    ls[j] = Math.Min((byte)63, (byte)KQuantMath.NearestInt(invScale * scales[j]));
-                    lm[j] = Math.Min((byte)63, (byte)KQuantMath.NearestInt(invMin * mins[j]));
-                }
                 BlockQ4_K* b = y + i;
-                KQuantMath.PackScaleMinK4(ls, lm, b->Scales);
-                b->D = KQuantMath.Fp32ToFp16(maxScale / 63f);
-                b->DMin = KQuantMath.Fp32ToFp16(maxMin / 63f);
-                float dAll = KQuantMath.Fp16ToFp32(b->D), mAll = KQuantMath.Fp16ToFp32(b->DMin);
-                for (int j = 0; j < 8; ++j)
-                {
-                    KQuantMath.GetScaleMinK4(j, b->Scales, out byte sc, out byte m);
-                    float d = dAll * sc;
-                    if (d == 0) continue;
-                    float dm = mAll * m;
-                    for (int ii = 0; ii < 32; ++ii)
-                    {
-                        int l = KQuantMath.NearestInt((x[32 * j + ii] + dm) / d);
-                        L[32 * j + ii] = (byte)Math.Max(0, Math.Min(15, l));
-                    }
-                }
+                ScaleMinSuperBlock.Quantize(x, 15, -1f, 20, (byte*)b, L);
                 byte* q = b->Qs;
                 for (int j = 0; j < 256; j += 64, q += 32)
                     for (int l = 0; l < 32; ++l) q[l] = (byte)(L[j + l] | (L[j + l + 32] << 4));
