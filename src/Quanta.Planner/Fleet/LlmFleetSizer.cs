@@ -138,6 +138,30 @@ public static class LlmFleetSizer
         };
     }
 
+    /// <summary>
+    /// Simulates one replica of <paramref name="option"/>'s device and tensor-parallel degree at each fraction of its
+    /// saturation rate in <paramref name="fractions"/> (for throughput-latency curves).
+    /// </summary>
+    public static IReadOnlyList<RateProbe> Sweep(LlmWorkload w, LlmDeviceOption option, EfficiencyParameters eff, IReadOnlyList<double> fractions)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(option);
+        ArgumentNullException.ThrowIfNull(eff);
+        ArgumentNullException.ThrowIfNull(fractions);
+        if (!option.Feasible || option.TensorParallel < 1 || !(option.SaturationRequestsPerSecond > 0)) return [];
+        var step = new RooflineStepTime(new RooflineModel(w.Model, option.Device, w.Weights, w.Kv, option.TensorParallel, eff));
+        SimulationOptions o = ReplicaOptions(w, option.Device, option.TensorParallel);
+        var probes = new List<RateProbe>();
+        foreach (double f in fractions)
+        {
+            if (!(f > 0)) throw new ArgumentException($"sweep fractions must be positive, got {f}", nameof(fractions));
+            double rate = f * option.SaturationRequestsPerSecond;
+            SimulationResult r = ServingSimulator.Run(o with { Rate = rate }, step);
+            probes.Add(new RateProbe(rate, r, r.SloViolation == null && r.Aborted == 0 && r.RequestsPerSecond >= KeepUpFraction * r.OfferedRequestsPerSecond));
+        }
+        return probes;
+    }
+
     private sealed record ReplicaCapacity(int Tp, double KvTokens, SimulationOptions Options, IStepTimeModel Step, double Saturation,
         double MaxRate, IReadOnlyList<RateProbe> Probes, string? Reason);
 
