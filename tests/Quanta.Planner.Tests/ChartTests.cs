@@ -36,16 +36,20 @@ public class ChartTests
         {
             var m = ModelCatalog.BuiltIn().Find("llama-3.1-8b")!;
             var devices = DeviceCatalog.BuiltIn();
-            var w = new LlmWorkload
+            // probes from quick simulations with a hand-set step time; options with hand-set costs: this tests drawing, not sizing
+            var o = new SimulationOptions { Arrival = new ArrivalProcess.Poisson(), Prompt = new LengthDistribution.Fixed(64), Output = new LengthDistribution.Fixed(16), Requests = 200 };
+            RateProbe Probe(double rate, double step) => new(rate, ServingSimulator.Run(o with { Rate = rate }, new AffineStepTime(step, 1e-5)), true);
+            var series = new List<(string, int, IReadOnlyList<RateProbe>)>
             {
-                Model = m, Weights = Precision.Fp8, Kv = Precision.Fp8, Prompt = new LengthDistribution.Fixed(512), Output = new LengthDistribution.Fixed(64),
-                RequestsPerSecond = 20, Slo = new ServiceLevel { TpotP99S = 0.1 }, SearchRequests = 200, OperatingRequests = 200,
+                ("fast", 1, [Probe(5, 0.002), Probe(20, 0.002), Probe(40, 0.002)]),
+                ("slow", 2, [Probe(2, 0.01), Probe(8, 0.01)]),
             };
-            var eff = EfficiencyParameters.BuiltIn();
-            var res = LlmFleetSizer.Size(w, [devices.Get("h100-sxm"), devices.Get("l4")], eff);
-            var series = res.Where(o => o.Feasible).Select(o => (o.Device.Id, o.TensorParallel, LlmFleetSizer.Sweep(w with { SearchRequests = 200 }, o, eff, [0.1, 0.5, 0.9]))).ToList();
-            Assert.NotEmpty(series);
-            Assert.All(series, s => Assert.Equal(3, s.Item3.Count));
+            var res = new[]
+            {
+                new LlmDeviceOption { Device = devices.Get("h100-sxm"), Feasible = true, Devices = 32, UsdPerMillionTokens = 0.16 },
+                new LlmDeviceOption { Device = devices.Get("b200"), Feasible = true, Devices = 7, UsdPerMillionTokens = 0.034 },
+                new LlmDeviceOption { Device = devices.Get("l4"), Feasible = false, Reason = "too slow" },
+            };
             string a = Path.Combine(dir, "latency" + ext), b = Path.Combine(dir, "cost" + ext), c = Path.Combine(dir, "memory" + ext);
             FleetCharts.ThroughputVsLatency(series, "t", a);
             FleetCharts.CostPerMillionTokens(res, "c", b);
