@@ -23,6 +23,7 @@ public class ChartTests
             string s = System.Text.Encoding.UTF8.GetString(b);
             var doc = System.Xml.Linq.XDocument.Parse(s);   // well-formed XML
             Assert.Equal("svg", doc.Root!.Name.LocalName);
+            Assert.Contains("<text", s, StringComparison.Ordinal);   // a font was found: titles and ticks are drawn
         }
     }
 
