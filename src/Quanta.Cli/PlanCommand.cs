@@ -399,7 +399,7 @@ internal static class PlanCommand
             {
                 Arrival = arrival, Rate = r, Requests = p.GetValue(requests), WarmupFraction = p.GetValue(warmup),
             };
-            if (o.KvBlocks * (long)o.BlockSize < context) throw new ArgumentException($"tp {degree}: the KV cache of {m.Id} on {d.Id} holds {(o.KvBlocks - 1) * (long)o.BlockSize} tokens, fewer than one {context}-token sequence");
+            if ((o.KvBlocks - 1) * (long)o.BlockSize < context) throw new ArgumentException($"tp {degree}: the KV cache of {m.Id} on {d.Id} holds {(o.KvBlocks - 1) * (long)o.BlockSize} tokens, fewer than one {context}-token sequence");
             var res = ServingSimulator.Run(o, new RooflineStepTime(new RooflineModel(m, d, w, kv, degree, e)));
             if (p.GetValue(json))
             {
@@ -414,7 +414,7 @@ internal static class PlanCommand
             }
             else
             {
-                Console.Out.WriteLine(string.Create(Inv, $"{m.Id} at {PrecisionInfo.Name(w)} (KV {PrecisionInfo.Name(kv)}) on {degree} x {d.Id}: prompt {prompt} / output {output} tokens, {(arrival.IsOffline ? "offline (all at t=0)" : $"{arrival} at {r:0.###} req/s")}, KV cache {(o.KvBlocks - 1) * (long)o.BlockSize:#,0} tokens, max batch {o.MaxRunning}, {o.MaxBatchTokens} tokens/step"));
+                Console.Out.WriteLine(string.Create(Inv, $"{m.Id} at {PrecisionInfo.Name(w)} (KV {PrecisionInfo.Name(kv)}) on {degree} x {d.Id}: prompt {prompt} / output {output} tokens, {(arrival.IsOffline ? "offline (all at t=0)" : $"{arrival} at {r:0.###} req/s")}, KV cache {Math.Floor(MemoryFit.KvTokens(m, d, w, kv, degree)):#,0} tokens, max batch {o.MaxRunning}, {o.MaxBatchTokens} tokens/step"));
                 Console.Out.WriteLine();
                 Console.Out.Write(FleetReport.SimulationMarkdown(res));
             }

@@ -85,19 +85,24 @@ public static class LlmFleetSizer
 
         ReplicaCapacity? best = null;
         string? reason = null;
-        for (int tp = fit.DevicesNeeded; tp <= Math.Max(w.MaxTensorParallel, fit.DevicesNeeded); tp *= 2)
+        int maxTp = Math.Max(w.MaxTensorParallel, fit.DevicesNeeded);
+        for (int tp = fit.DevicesNeeded; tp <= maxTp; tp *= 2)
         {
             ReplicaCapacity c = Capacity(w, d, eff, tp, best is null ? 0 : best.MaxRate / best.Tp);
             if (c.Reason != null)
             {
                 if (best != null) break;   // a larger group that cannot beat the best so far: stop climbing
-                reason = $"tp {tp}: {c.Reason}";
+                reason = c.Reason;
                 continue;
             }
             if (best is null || c.MaxRate / tp > best.MaxRate / best.Tp * 1.0001) best = c;
             else break;   // a larger group no longer raises the rate per device
         }
-        if (best is null) return Infeasible(d, reason ?? "no tensor-parallel group meets the objectives") with { MinTensorParallel = fit.DevicesNeeded };
+        if (best is null)
+        {
+            string groups = maxTp > fit.DevicesNeeded ? $"tp {fit.DevicesNeeded} to {maxTp}" : $"tp {maxTp}";
+            return Infeasible(d, $"no group ({groups}) meets the objectives; at tp {maxTp}: {reason}") with { MinTensorParallel = fit.DevicesNeeded };
+        }
 
         long replicas = (long)Math.Ceiling(w.RequestsPerSecond / best.MaxRate - 1e-9);
         replicas = Math.Max(replicas, 1);
@@ -165,14 +170,20 @@ public static class LlmFleetSizer
     private sealed record ReplicaCapacity(int Tp, double KvTokens, SimulationOptions Options, IStepTimeModel Step, double Saturation,
         double MaxRate, IReadOnlyList<RateProbe> Probes, string? Reason);
 
-    /// <summary>The simulation settings of one replica of <paramref name="tp"/> devices (KV blocks from the memory fit).</summary>
+    /// <summary>
+    /// The simulation settings of one replica of <paramref name="tp"/> devices: KV blocks of 16 positions from the memory
+    /// fit, capped at what MaxRunning full-length sequences can use (the rest could never be allocated).
+    /// </summary>
     public static SimulationOptions ReplicaOptions(LlmWorkload w, DeviceSpec d, int tp)
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(d);
         double kv = MemoryFit.KvTokens(w.Model, d, w.Weights, w.Kv, tp);
         const int blockSize = 16;
-        int blocks = (int)Math.Min(Math.Floor(kv / blockSize), 1 << 22) + 1;
+        // blocks beyond what MaxRunning full-length sequences can hold are never used: leave them out (same
+        // scheduling, bounded memory for small models on large devices)
+        long perSequence = (w.Prompt.Max + w.Output.Max + blockSize) / blockSize + 1;
+        int blocks = (int)Math.Min(Math.Floor(kv / blockSize), Math.Min((long)w.MaxRunning * perSequence, 1 << 22)) + 1;
         return new SimulationOptions
         {
             Arrival = w.Arrival,
