@@ -222,7 +222,7 @@ internal static class PlanCommand
         Option<string?> E2eP99, Option<int> MaxBatch, Option<int> MaxBatchTokens, Option<int> Seed)
     {
         public static WorkloadOptions Create() => new(
-            new Option<string>("--model", "-m") { Description = "catalog model name, GGUF / safetensors file, or config.json", Required = true },
+            new Option<string>("--model", "-m") { Description = "catalog model name, GGUF / safetensors file, or config.json" },
             new Option<string>("--precision") { Description = "weight precision: bf16, fp16, fp8, int8, int4, fp4 (default: bf16 for LLMs, int8 for vision/recsys)", DefaultValueFactory = _ => "" },
             new Option<string?>("--kv-precision") { Description = "KV-cache precision (default: fp8 with 8/4-bit weights, else fp16)" },
             new Option<string?>("--prompt", "-p") { Description = "prompt tokens: N, uniform:MIN-MAX or lognormal:MEAN:CV[:MAX]" },
@@ -232,7 +232,7 @@ internal static class PlanCommand
             new Option<string?>("--tpot-p99") { Description = "p99 time-per-output-token bound, e.g. 50ms" },
             new Option<string?>("--e2e-mean") { Description = "mean end-to-end latency bound, e.g. 180ms" },
             new Option<string?>("--e2e-p99") { Description = "p99 end-to-end latency bound, e.g. 1s" },
-            new Option<int>("--max-batch") { Description = "most sequences a replica runs at once", DefaultValueFactory = _ => 256 },
+            new Option<int>("--max-batch") { Description = "most sequences a replica runs at once (default: TensorRT-LLM's max_batch_size, as the serving model)", DefaultValueFactory = _ => ServingModel.EngineBatchCap },
             new Option<int>("--max-batch-tokens") { Description = "scheduler token budget per step (decodes + prefill chunks)", DefaultValueFactory = _ => 8192 },
             new Option<int>("--seed") { Description = "seed of every random draw", DefaultValueFactory = _ => 1 });
 
@@ -278,7 +278,7 @@ internal static class PlanCommand
         var devices = new Option<string?>("--devices", "-d") { Description = "comma-separated device ids to consider (default: the whole catalog)" };
         var maxTp = new Option<int>("--max-tp") { Description = "largest tensor-parallel group tried", DefaultValueFactory = _ => 8 };
         var simRequests = new Option<int>("--sim-requests") { Description = "requests per simulation in the rate search", DefaultValueFactory = _ => 1000 };
-        var opRequests = new Option<int>("--operating-requests") { Description = "requests simulated at the chosen operating point", DefaultValueFactory = _ => 5000 };
+        var opRequests = new Option<int>("--operating-requests") { Description = "requests simulated at the chosen operating point", DefaultValueFactory = _ => 3000 };
         var price = new Option<string[]>("--price") { Description = "device-hour price override ID=USD (repeatable), e.g. --price l4=0.8" };
         var chartDir = new Option<string?>("--chart-dir") { Description = "write charts here: throughput vs p99 latency, $ per million tokens, memory fit per tier" };
         var chartFormat = new Option<string>("--chart-format") { Description = "png or svg", DefaultValueFactory = _ => "png" };
@@ -291,7 +291,7 @@ internal static class PlanCommand
             var models = ModelCatalog.Load(p.GetValue(mod) ?? []);
             var cat = DeviceCatalog.Load(p.GetValue(dev) ?? []);
             var e = p.GetValue(eff) is string ef ? EfficiencyParameters.Load(ef) : EfficiencyParameters.BuiltIn();
-            var m = models.Resolve(p.GetValue(wo.Model)!);
+            var m = models.Resolve(p.GetValue(wo.Model) ?? throw new ArgumentException("--model is required"));
             var (w, kv) = wo.Precisions(p, m);
             double total = (p.GetValue(perDay), p.GetValue(rate)) switch
             {
@@ -368,23 +368,48 @@ internal static class PlanCommand
         var rate = new Option<string?>("--rate") { Description = "arrival rate per replica, requests/s (not needed for --arrival offline)" };
         var requests = new Option<int>("--requests") { Description = "requests to simulate", DefaultValueFactory = _ => 2000 };
         var warmup = new Option<double>("--warmup") { Description = "fraction of requests (by arrival) left out of the statistics", DefaultValueFactory = _ => 0.1 };
+        var benchmark = new Option<string?>("--benchmark") { Description = "MLPerf task (llama2-70b, mixtral-8x7b, gptj): its model, precision, mean lengths and latency limits unless given" };
+        var maxRate = new Option<bool>("--max-rate") { Description = "search the highest Poisson rate meeting the objectives (MLPerf Server style) and report the run at that rate" };
         var json = Json(); var verbose = Verbose(); var dev = DeviceFiles(); var mod = ModelFiles(); var eff = EfficiencyFile();
         var cmd = new Command("simulate", "Simulate one replica (the engine's scheduler on roofline step times): TTFT, TPOT, end-to-end, throughput, goodput.");
         foreach (Option o in wo.All()) cmd.Options.Add(o);
-        foreach (Option o in (Option[])[device, tp, rate, requests, warmup, json, verbose, dev, mod, eff]) cmd.Options.Add(o);
+        foreach (Option o in (Option[])[device, tp, rate, requests, warmup, benchmark, maxRate, json, verbose, dev, mod, eff]) cmd.Options.Add(o);
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
-            var m = ModelCatalog.Load(p.GetValue(mod) ?? []).Resolve(p.GetValue(wo.Model)!);
+            BenchmarkSpec? bench = null;
+            if (p.GetValue(benchmark) is string bn)
+                bench = BenchmarkCatalog.Find(bn) ?? throw new ArgumentException($"unknown benchmark '{bn}' (known: {string.Join(", ", BenchmarkCatalog.Benchmarks.Select(b => b.Id))})");
+            if (bench != null && !string.Equals(ModelCatalog.BuiltIn().Find(bench.Model)?.Kind, "llm", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"benchmark {bench.Id} is not a language-model task: size it with `quanta plan size --model {bench.Model} --rate N --latency T`");
+            string modelName = p.GetValue(wo.Model) ?? bench?.Model ?? throw new ArgumentException("--model (or --benchmark) is required");
+            var m = ModelCatalog.Load(p.GetValue(mod) ?? []).Resolve(modelName);
             if (!m.IsLlm) throw new ArgumentException($"{m.Id} is a {m.Kind} model: simulate serves language models; size it with `quanta plan size --model {m.Id} --rate N --latency T`");
             var d = DeviceCatalog.Load(p.GetValue(dev) ?? []).Get(p.GetValue(device)!);
             var e = p.GetValue(eff) is string ef ? EfficiencyParameters.Load(ef) : EfficiencyParameters.BuiltIn();
             var (w, kv) = wo.Precisions(p, m);
-            var (prompt, output) = wo.Lengths(p);
+            if (bench != null && (p.GetValue(wo.Precision) ?? "").Length == 0)
+            {
+                w = PrecisionInfo.Parse(d.Fp4Tflops.Value != null && bench.PrecisionOnFp4Devices is string f4 ? f4 : bench.Precision);
+                kv = p.GetValue(wo.KvPrecision) is string k ? PrecisionInfo.Parse(k) : PrecisionInfo.DefaultKv(w);
+            }
+            LengthDistribution prompt, output;
+            if (bench != null)
+            {
+                prompt = p.GetValue(wo.Prompt) is string ps ? LengthDistribution.Parse(ps) : new LengthDistribution.Fixed((int)Math.Round(bench.InputTokens));
+                output = p.GetValue(wo.Output) is string os ? LengthDistribution.Parse(os) : new LengthDistribution.Fixed((int)Math.Round(bench.OutputTokens));
+            }
+            else (prompt, output) = wo.Lengths(p);
             wo.CheckLimits(p);
+            var slo = wo.Slo(p);
+            if (bench != null)
+                slo = slo with { TtftP99S = slo.TtftP99S ?? bench.TtftLimitS, TpotP99S = slo.TpotP99S ?? bench.TpotLimitS, E2eP99S = slo.E2eP99S ?? bench.E2eLimitS };
+            bool searchRate = p.GetValue(maxRate);
             var arrival = ArrivalProcess.Parse(p.GetValue(wo.Arrival) ?? "poisson");
+            if (searchRate && arrival.IsOffline) throw new ArgumentException("--max-rate searches an arrival rate: use it with poisson/server, gamma or onoff arrivals");
+            if (searchRate && slo.IsEmpty) throw new ArgumentException("--max-rate needs latency objectives (--ttft-p99, --tpot-p99, --e2e-mean, --e2e-p99 or a --benchmark with limits)");
             double r = 1;
-            if (!arrival.IsOffline)
-                r = p.GetValue(rate) is string rs ? PlanArguments.Positive(rs, "--rate") : throw new ArgumentException("--rate is required unless --arrival offline");
+            if (!arrival.IsOffline && !searchRate)
+                r = p.GetValue(rate) is string rs ? PlanArguments.Positive(rs, "--rate") : throw new ArgumentException("--rate is required unless --arrival offline or --max-rate");
             int context = prompt.Max + output.Max;
             var fit = MemoryFit.Compute(m, d, w, kv, context);
             int degree = p.GetValue(tp) ?? fit.DevicesNeeded;
@@ -392,9 +417,17 @@ internal static class PlanCommand
             if (degree > 64) throw new ArgumentException($"--tp must lie in [1, 64], got {degree}");
             var lw = new LlmWorkload
             {
-                Model = m, Weights = w, Kv = kv, Prompt = prompt, Output = output, RequestsPerSecond = r, Slo = wo.Slo(p),
+                Model = m, Weights = w, Kv = kv, Prompt = prompt, Output = output, RequestsPerSecond = r, Slo = slo,
                 MaxRunning = p.GetValue(wo.MaxBatch), MaxBatchTokens = p.GetValue(wo.MaxBatchTokens), Seed = p.GetValue(wo.Seed),
+                Arrival = arrival.IsOffline ? new ArrivalProcess.Poisson() : arrival, SearchRequests = Math.Max(100, p.GetValue(requests)),
             };
+            RateSearch? search = null;
+            if (searchRate)
+            {
+                search = LlmFleetSizer.MaxRate(lw, d, e, degree);
+                if (search.Reason != null) throw new ArgumentException($"no rate meets the objectives on {degree} x {d.Id}: {search.Reason}");
+                r = search.MaxRequestsPerSecond;
+            }
             var o = LlmFleetSizer.ReplicaOptions(lw, d, degree) with
             {
                 Arrival = arrival, Rate = r, Requests = p.GetValue(requests), WarmupFraction = p.GetValue(warmup),
@@ -406,7 +439,8 @@ internal static class PlanCommand
                 var doc = new
                 {
                     model = m.Id, device = d.Id, tensor_parallel = degree, precision = PrecisionInfo.Name(w), kv_precision = PrecisionInfo.Name(kv),
-                    prompt = prompt.ToString(), output = output.ToString(), arrival = arrival.ToString(), rate = arrival.IsOffline ? (double?)null : r,
+                    benchmark = bench?.Id, prompt = prompt.ToString(), output = output.ToString(), arrival = arrival.ToString(), rate = arrival.IsOffline ? (double?)null : r,
+                    saturation_requests_per_second = search?.SaturationRequestsPerSecond, max_rate_search = search is not null,
                     kv_blocks = o.KvBlocks, block_size = o.BlockSize, max_batch = o.MaxRunning, max_batch_tokens = o.MaxBatchTokens, seed = o.Seed,
                     result = FleetReport.SimulationJson(res),
                 };
@@ -415,6 +449,8 @@ internal static class PlanCommand
             else
             {
                 Console.Out.WriteLine(string.Create(Inv, $"{m.Id} at {PrecisionInfo.Name(w)} (KV {PrecisionInfo.Name(kv)}) on {degree} x {d.Id}: prompt {prompt} / output {output} tokens, {(arrival.IsOffline ? "offline (all at t=0)" : $"{arrival} at {r:0.###} req/s")}, KV cache {Math.Floor(MemoryFit.KvTokens(m, d, w, kv, degree)):#,0} tokens, max batch {o.MaxRunning}, {o.MaxBatchTokens} tokens/step"));
+                if (search != null)
+                    Console.Out.WriteLine(string.Create(Inv, $"highest rate meeting {FleetReport.Describe(slo)}: {search.MaxRequestsPerSecond:0.###} req/s per replica ({search.MaxRequestsPerSecond / degree:0.###} per device; Offline saturation {search.SaturationRequestsPerSecond:0.###} req/s); the run below is at that rate"));
                 Console.Out.WriteLine();
                 Console.Out.Write(FleetReport.SimulationMarkdown(res));
             }

@@ -83,8 +83,27 @@ public class PlanSizeCliTests
         Assert.Contains("offline (all at t=0)", r.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void SimulateMaxRateForAnMlperfServerTask()
+    {
+        // llama2-70b's Server limits (TTFT p99 <= 2 s, TPOT p99 <= 200 ms) come from the benchmark catalog
+        var r = CliHarness.Run("plan", "simulate", "--benchmark", "llama2-70b", "-d", "h100-sxm", "--tp", "8", "--max-rate", "--requests", "300", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal("llama-2-70b", root.GetProperty("model").GetString());
+        double rate = root.GetProperty("rate").GetDouble(), sat = root.GetProperty("saturation_requests_per_second").GetDouble();
+        Assert.True(rate > 0 && rate <= sat * (1 + 1e-9), $"rate {rate}, saturation {sat}");
+        var res = root.GetProperty("result");
+        Assert.True(res.GetProperty("ttft_s").GetProperty("p99").GetDouble() <= 2.0);
+        Assert.True(res.GetProperty("tpot_s").GetProperty("p99").GetDouble() <= 0.2);
+    }
+
     [Theory]
     [InlineData("size|-m|llama-3.1-8b|--output|32|--rate|10", "--prompt is required")]
+    [InlineData("simulate|-d|h100-sxm|-p|10|-n|10|--rate|1", "--model (or --benchmark) is required")]
+    [InlineData("simulate|-m|llama-3.1-8b|-d|h100-sxm|-p|10|-n|10|--max-rate", "--max-rate needs latency objectives")]
+    [InlineData("simulate|--benchmark|resnet50|-d|h100-sxm|--rate|1", "not a language-model task")]
     [InlineData("size|-m|llama-3.1-8b|-p|10|-n|10|--rate|10|--requests-per-day|5", "not both")]
     [InlineData("size|-m|llama-3.1-8b|-p|10|-n|10", "give the load")]
     [InlineData("size|-m|llama-3.1-8b|-p|10|-n|10|--rate|10|--e2e-mean|soon", "--e2e-mean 'soon'")]

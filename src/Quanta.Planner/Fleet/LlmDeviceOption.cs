@@ -9,6 +9,14 @@ namespace Quanta.Planner.Fleet;
 /// <param name="Ok">Whether this rate meets the SLOs, the utilization cap and keeps up with arrivals.</param>
 public sealed record RateProbe(double Rate, SimulationResult Result, bool Ok);
 
+/// <summary>Result of <see cref="LlmFleetSizer.MaxRate"/>.</summary>
+/// <param name="Tp">Tensor-parallel degree.</param>
+/// <param name="SaturationRequestsPerSecond">Offline (all at once) throughput, requests/s.</param>
+/// <param name="MaxRequestsPerSecond">Largest rate meeting the objectives and the cap (0 when none).</param>
+/// <param name="Probes">Every simulated rate, by rate.</param>
+/// <param name="Reason">Why no rate qualifies, or null.</param>
+public sealed record RateSearch(int Tp, double SaturationRequestsPerSecond, double MaxRequestsPerSecond, IReadOnlyList<RateProbe> Probes, string? Reason);
+
 /// <summary>
 /// The sizing of one device type for an <see cref="LlmWorkload"/>. When <see cref="Feasible"/> is false,
 /// <see cref="Reason"/> says why and the fleet figures are null.

@@ -167,6 +167,22 @@ public static class LlmFleetSizer
         return probes;
     }
 
+    /// <summary>
+    /// The rate search alone for one replica of <paramref name="tp"/> devices: saturation throughput (Offline) and the
+    /// largest rate meeting the workload's objectives and utilization cap (MLPerf Server style: the highest Poisson
+    /// rate whose latency constraints hold). <see cref="RateSearch.Reason"/> is set when no rate qualifies.
+    /// </summary>
+    public static RateSearch MaxRate(LlmWorkload w, DeviceSpec d, EfficiencyParameters eff, int tp)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(d);
+        ArgumentNullException.ThrowIfNull(eff);
+        w.Validate();
+        if (tp < 1) throw new ArgumentException($"tensor-parallel degree must be >= 1, got {tp}");
+        ReplicaCapacity c = Capacity(w, d, eff, tp, 0);
+        return new RateSearch(tp, c.Saturation, c.MaxRate, c.Probes, c.Reason);
+    }
+
     private sealed record ReplicaCapacity(int Tp, double KvTokens, SimulationOptions Options, IStepTimeModel Step, double Saturation,
         double MaxRate, IReadOnlyList<RateProbe> Probes, string? Reason);
 

@@ -1,4 +1,5 @@
 using Quanta.Planner.Catalogs;
+using Quanta.Planner.Performance;
 using Quanta.Planner.Simulation;
 
 namespace Quanta.Planner.Fleet;
@@ -44,7 +45,7 @@ public sealed record LlmWorkload
     public int SearchRequests { get; init; } = 1000;
 
     /// <summary>Requests simulated at the chosen operating point (the reported latencies).</summary>
-    public int OperatingRequests { get; init; } = 5000;
+    public int OperatingRequests { get; init; } = 3000;
 
     /// <summary>Seed of every simulation.</summary>
     public int Seed { get; init; } = 1;
@@ -52,8 +53,8 @@ public sealed record LlmWorkload
     /// <summary>Scheduler token budget per step.</summary>
     public int MaxBatchTokens { get; init; } = 8192;
 
-    /// <summary>Most sequences a replica runs at once.</summary>
-    public int MaxRunning { get; init; } = 256;
+    /// <summary>Most sequences a replica runs at once (default: the serving model's engine batch cap, TensorRT-LLM's max_batch_size).</summary>
+    public int MaxRunning { get; init; } = ServingModel.EngineBatchCap;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid value.</summary>
     public void Validate()
