@@ -43,6 +43,8 @@ public sealed class ServingEngine : IDisposable
     private readonly int[] _endTokens;
     private int _outstanding;
     private bool _disposed;
+    private JsonVocabulary? _jsonVocabulary;
+    private object? _jsonLock;
 
     /// <summary>Serves <paramref name="model"/> (owned from now on: Dispose disposes it) under the id <paramref name="id"/>.</summary>
     public ServingEngine(string id, LlmModel model, ServingOptions? options = null)
@@ -115,6 +117,10 @@ public sealed class ServingEngine : IDisposable
         }
     }
 
+    /// <summary>The vocabulary prepared for JSON-constrained decoding (built on first use, then shared by every request).</summary>
+    public JsonVocabulary JsonVocabulary =>
+        LazyInitializer.EnsureInitialized(ref _jsonVocabulary, ref _jsonLock, () => JsonVocabulary.FromTokenizer(_model.Tokenizer, _endTokens));
+
     /// <summary>The model id requests name.</summary>
     public string Id { get; }
 
@@ -167,10 +173,16 @@ public sealed class ServingEngine : IDisposable
         int[] promptArray = prompt.ToArray();
 
         // samplers first (they validate), then reserve room in the queue
+        JsonVocabulary? json = null;
+        if (sampling.JsonObject)
+        {
+            if (_endTokens.Length == 0) throw new ArgumentException("response_format json_object needs a model with an end-of-generation token", nameof(request));
+            json = JsonVocabulary;
+        }
         var samplers = new Sampler[n];
         for (int i = 0; i < n; i++)
         {
-            samplers[i] = new Sampler(vocab, sampling.ForChoice(i));
+            samplers[i] = new Sampler(vocab, sampling.ForChoice(i), json is null ? null : new JsonLogitsProcessor(json, maxNew));
             samplers[i].AcceptPrompt(promptArray);
         }
         while (true)
