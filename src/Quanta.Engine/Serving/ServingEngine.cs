@@ -21,8 +21,9 @@ namespace Quanta.Engine.Serving;
 /// their KV blocks. Admission is bounded: see <see cref="ServingOptions"/>; a full queue throws
 /// <see cref="QueueFullException"/> immediately.</para>
 /// <para>Metrics: every choice is tracked in <see cref="Metrics"/> (<see cref="ServingMetrics.RequestQueued"/> when
-/// submitted, <see cref="RequestTracker.Token"/> per token delivered, <see cref="RequestTracker.Finished"/> when it
-/// ends, <see cref="ServingMetrics.Forget"/> when the engine fails it), the loop's steps through a
+/// submitted, <see cref="RequestTracker.Token"/> per token delivered, <see cref="RequestTracker.Finished"/> exactly once
+/// when it ends, however it ends: finished, cancelled (queued or running), past its deadline, or failed by the engine
+/// (finish reason aborted), so request_success_total and the end-to-end latency count agree), the loop's steps through a
 /// <see cref="MetricsLoopObserver"/>; a request's usage sums its choices' energy and cost.</para>
 /// <para>Default KV pool: <see cref="ServingOptions.MaxRunning"/> full contexts, at most 2 GiB, at least one
 /// context. Thread-safe; Dispose stops the loop (unfinished requests end cancelled) and releases the model.</para>
@@ -262,13 +263,13 @@ public sealed class ServingEngine : IDisposable
         int lastPromptToken, IReadOnlyList<string> stopList, List<ServingLogprob>? logprobs)
     {
         bool finished = false;
+        int count = 0;
         try
         {
             await Task.Yield();
             var detok = new IncrementalDetokenizer(_model.Tokenizer, _maxPiece);
             detok.Reset(lastPromptToken);
             StopStringMatcher? stops = stopList.Any(s => s.Length > 0) ? new StopStringMatcher(stopList) : null;
-            int count = 0;
             bool stopped = false;
             await foreach (int token in handle.Tokens().ConfigureAwait(false))
             {
@@ -316,7 +317,8 @@ public sealed class ServingEngine : IDisposable
         }
         finally
         {
-            if (!finished) _metrics.Forget(handle.Id);   // the engine failed the request: nothing to record, nothing to keep
+            // the engine failed the request: it still ends in exactly one outcome (aborted), with its latency
+            if (!finished) tracker.Finished(FinishReason.Aborted, count);
             Interlocked.Decrement(ref _outstanding);
         }
     }
