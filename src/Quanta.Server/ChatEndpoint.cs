@@ -38,7 +38,7 @@ internal static class ChatEndpoint
             throw ApiException.BadParam("messages", "the chat template failed on these messages: " + e.Message);
         }
         int[] prompt = engine.Model.TokenizeChatPrompt(rendered);
-        var request = new ServingRequest { Prompt = prompt, Sampling = sampling, Priority = body.Priority ?? 0, Deadline = RequestMapping.Deadline(body, arrival) };
+        var request = new ServingRequest { Prompt = prompt, Sampling = sampling, Priority = body.Priority ?? 0, Deadline = RequestMapping.Deadline(body, arrival), IgnoreEos = body.IgnoreEos ?? false };
         ServingCall call = server.Submit(engine, request, "messages", ctx.RequestAborted);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = arrival.ToUnixTimeSeconds();

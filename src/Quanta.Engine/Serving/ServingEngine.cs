@@ -216,7 +216,7 @@ public sealed class ServingEngine : IDisposable
                     Prompt = promptArray,
                     MaxNewTokens = maxNew,
                     Sampler = pick,
-                    StopTokens = _endTokens,
+                    StopTokens = request.IgnoreEos ? [] : _endTokens,
                     Priority = request.Priority,
                     Deadline = request.Deadline,
                 }, cancellationToken);
