@@ -65,8 +65,8 @@ public sealed class ClientErrorTests
         {
             var held = new[]
             {
-                chat.CompleteChatAsync(user, new ChatCompletionOptions { MaxOutputTokenCount = 2 }),
-                chat.CompleteChatAsync(user, new ChatCompletionOptions { MaxOutputTokenCount = 2 }),
+                chat.CompleteChatAsync(user, new ChatCompletionOptions { MaxOutputTokenCount = 2, Temperature = 0 }),
+                chat.CompleteChatAsync(user, new ChatCompletionOptions { MaxOutputTokenCount = 2, Temperature = 0 }),
             };
             var engine = h.Server.Engines["tiny-chat"];
             for (int i = 0; i < 500 && engine.Outstanding < 2; i++) await Task.Delay(10);

@@ -79,6 +79,12 @@ public record struct JsonGrammarState
     /// <summary>True inside a string (after its opening quote, before its closing one).</summary>
     public readonly bool InString => _mode is Mode.String or Mode.Escape or Mode.Unicode;
 
+    /// <summary>
+    /// True inside a string with no escape or UTF-8 sequence pending: every byte 0x20..0x7F other than '"' and '\'
+    /// is then accepted and leaves the state unchanged (the vocabulary walk's fast path).
+    /// </summary>
+    internal readonly bool InPlainString => _mode == Mode.String && _utf8Need == 0;
+
     /// <summary>Current nesting depth (0 at the top level).</summary>
     public readonly int Depth => _depth;
 

@@ -167,7 +167,9 @@ public sealed class JsonVocabulary
             if (c < 0) { d--; continue; }
             cursor[d] = _nextSibling[c];
             JsonGrammarState s = parent[d];
-            if (!s.Feed(_label[c])) continue;
+            byte b = _label[c];
+            // plain string content keeps the state as it is; anything else goes through the grammar
+            if (!(s.InPlainString && b is >= 0x20 and < 0x80 and not (byte)'"' and not (byte)'\\') && !s.Feed(b)) continue;
             int start = _tokenStart[c], end = _tokenStart[c + 1];
             if (start < end)
             {
