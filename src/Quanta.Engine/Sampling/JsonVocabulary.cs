@@ -16,8 +16,8 @@ namespace Quanta.Engine.Sampling;
 /// </summary>
 public sealed class JsonVocabulary
 {
-    /// <summary>Cache budget: allowed-token ids held over all cached states.</summary>
-    public const long MaxCachedIds = 16L << 20;
+    /// <summary>Cache budget: allowed-token ids held over all cached states (4M ids: 20 MB with their completion lengths).</summary>
+    public const long MaxCachedIds = 4L << 20;
 
     private readonly byte[][] _pieces;        // [vocab] token bytes
     private readonly int[] _firstChild;       // [nodes] first child node, −1 none (node 0 is the root)
