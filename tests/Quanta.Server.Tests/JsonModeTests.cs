@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.AI;
 using OpenAI.Chat;
+using ChatResponseFormat = OpenAI.Chat.ChatResponseFormat;
 
 namespace Quanta.Server.Tests;
 
@@ -60,6 +62,12 @@ public sealed class JsonModeTests
         ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("json")],
             new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(), MaxOutputTokenCount = 30, Seed = seed0 });
         AssertObject(completion.Content[0].Text, $"sdk, seed {seed0}");
+
+        // Microsoft.Extensions.AI's adapter maps ChatResponseFormat.Json to json_object
+        Microsoft.Extensions.AI.IChatClient meai = chat.AsIChatClient();
+        var meaiResponse = await meai.GetResponseAsync("json",
+            new Microsoft.Extensions.AI.ChatOptions { ResponseFormat = Microsoft.Extensions.AI.ChatResponseFormat.Json, MaxOutputTokens = 30, Seed = seed0 + 1 });
+        AssertObject(meaiResponse.Text, $"extensions.ai, seed {seed0 + 1}");
 
         var schema = await h.PostAsync("/v1/chat/completions",
             """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"type":"object"}}}}""");
