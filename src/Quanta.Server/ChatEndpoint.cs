@@ -9,7 +9,9 @@ namespace Quanta.Server;
 /// <summary>
 /// POST /v1/chat/completions: messages rendered with the model's chat template (add_generation_prompt), generated
 /// with the request's sampling, answered as one chat.completion or streamed as chat.completion.chunk events.
-/// response_format is accepted (text, json_object, json_schema) but NOT enforced: output is not constrained.
+/// response_format json_object constrains decoding (<see cref="Quanta.Engine.Sampling.JsonLogitsProcessor"/>): the output
+/// is one JSON object, unless max_tokens cuts it (finish_reason "length", output incomplete, as with OpenAI).
+/// json_schema is refused with 400 (not supported) rather than silently ignored.
 /// </summary>
 internal static class ChatEndpoint
 {
@@ -21,8 +23,11 @@ internal static class ChatEndpoint
         var messages = RequestMapping.Messages(body.Messages);
         if (body.ResponseFormat?.Type is { } rf && rf is not ("text" or "json_object" or "json_schema"))
             throw ApiException.BadParam("response_format", $"response_format.type must be text, json_object or json_schema, got '{rf}'");
+        if (body.ResponseFormat?.Type == "json_schema")
+            throw ApiException.BadParam("response_format", "response_format json_schema is not supported by this server; use {\"type\": \"json_object\"} (output constrained to one JSON object) and describe the schema in the prompt");
         var sampling = RequestMapping.Sampling(body, body.MaxCompletionTokens ?? body.MaxTokens, server.Options.MaxTokens,
             body.Logprobs ?? false, body.TopLogprobs ?? 0, engine.Model.Tokenizer.VocabSize);
+        if (body.ResponseFormat?.Type == "json_object") sampling = sampling with { JsonObject = true };
         string rendered;
         try
         {
@@ -33,7 +38,7 @@ internal static class ChatEndpoint
             throw ApiException.BadParam("messages", "the chat template failed on these messages: " + e.Message);
         }
         int[] prompt = engine.Model.TokenizeChatPrompt(rendered);
-        var request = new ServingRequest { Prompt = prompt, Sampling = sampling, Priority = body.Priority ?? 0, Deadline = RequestMapping.Deadline(body, arrival) };
+        var request = new ServingRequest { Prompt = prompt, Sampling = sampling, Priority = body.Priority ?? 0, Deadline = RequestMapping.Deadline(body, arrival), IgnoreEos = body.IgnoreEos ?? false };
         ServingCall call = server.Submit(engine, request, "messages", ctx.RequestAborted);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = arrival.ToUnixTimeSeconds();

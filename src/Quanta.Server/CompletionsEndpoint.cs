@@ -22,7 +22,7 @@ internal static class CompletionsEndpoint
         int? max = body.MaxTokens ?? (server.Options.MaxTokens > 0 ? Math.Min(16, server.Options.MaxTokens) : 16);
         var sampling = RequestMapping.Sampling(body, max, server.Options.MaxTokens, body.Logprobs is not null, body.Logprobs ?? 0, engine.Model.Tokenizer.VocabSize);
         int[] prompt = RequestMapping.CompletionPrompt(body.Prompt, engine);
-        var request = new ServingRequest { Prompt = prompt, Sampling = sampling, Priority = body.Priority ?? 0, Deadline = RequestMapping.Deadline(body, arrival) };
+        var request = new ServingRequest { Prompt = prompt, Sampling = sampling, Priority = body.Priority ?? 0, Deadline = RequestMapping.Deadline(body, arrival), IgnoreEos = body.IgnoreEos ?? false };
         ServingCall call = server.Submit(engine, request, "prompt", ctx.RequestAborted);
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = arrival.ToUnixTimeSeconds();

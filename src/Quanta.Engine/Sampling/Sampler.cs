@@ -50,11 +50,22 @@ public sealed class Sampler
     private int _generatedDistinctLength;
 
     private readonly ulong _seed;
+    private readonly ILogitsProcessor? _processor;
     private Xoshiro256StarStar _rng;
 
     /// <summary>Creates a sampler for a vocabulary of <paramref name="vocabSize"/> logits; validates the parameters.</summary>
     public Sampler(int vocabSize, SamplingParameters parameters)
+        : this(vocabSize, parameters, null)
     {
+    }
+
+    /// <summary>
+    /// Creates a sampler whose <paramref name="processor"/> (may be null) edits the logits after the bias and
+    /// penalties and before selection, and is told every sampled token (e.g. <see cref="JsonLogitsProcessor"/>).
+    /// </summary>
+    public Sampler(int vocabSize, SamplingParameters parameters, ILogitsProcessor? processor)
+    {
+        _processor = processor;
         ArgumentNullException.ThrowIfNull(parameters);
         parameters.Validate(vocabSize);
         _p = parameters;
@@ -111,7 +122,7 @@ public sealed class Sampler
         }
     }
 
-    /// <summary>Forgets the history (window and generated counts) and restarts the PRNG from <see cref="Seed"/>.</summary>
+    /// <summary>Forgets the history (window and generated counts, the processor's state) and restarts the PRNG from <see cref="Seed"/>.</summary>
     public void Reset()
     {
         Array.Clear(_windowCount);
@@ -119,6 +130,7 @@ public sealed class Sampler
         _windowLength = _windowHead = 0;
         _generatedDistinctLength = 0;
         _rng = new Xoshiro256StarStar(_seed);
+        _processor?.Reset();
     }
 
     /// <summary>
@@ -139,6 +151,7 @@ public sealed class Sampler
             x = b <= -100f ? float.NegativeInfinity : x + b;
         }
         ApplyPenalties(v);
+        _processor?.Process(v);
 
         int best = Argmax.Find(v);
         float max = v[best];
@@ -374,6 +387,7 @@ public sealed class Sampler
     {
         if (_generatedCount[token]++ == 0) _generatedDistinct[_generatedDistinctLength++] = token;
         PushWindow(token);
+        _processor?.Accept(token);
     }
 
     private void PushWindow(int token)

@@ -81,6 +81,13 @@ public sealed record SamplingParameters
     /// <summary>How many most likely alternatives to report per position, 0..20; requires <see cref="Logprobs"/>.</summary>
     public int TopLogprobs { get; init; }
 
+    /// <summary>
+    /// Constrain the output to one JSON object (OpenAI response_format json_object). The sampler cannot do this
+    /// alone (it needs the vocabulary's token bytes): whoever builds the <see cref="Sampler"/> gives it a
+    /// <see cref="JsonLogitsProcessor"/>, as <c>ServingEngine</c> does.
+    /// </summary>
+    public bool JsonObject { get; init; }
+
     /// <summary>Largest accepted <see cref="TopLogprobs"/> (the OpenAI limit).</summary>
     public const int MaxTopLogprobs = 20;
 

@@ -21,8 +21,9 @@ namespace Quanta.Engine.Serving;
 /// their KV blocks. Admission is bounded: see <see cref="ServingOptions"/>; a full queue throws
 /// <see cref="QueueFullException"/> immediately.</para>
 /// <para>Metrics: every choice is tracked in <see cref="Metrics"/> (<see cref="ServingMetrics.RequestQueued"/> when
-/// submitted, <see cref="RequestTracker.Token"/> per token delivered, <see cref="RequestTracker.Finished"/> when it
-/// ends, <see cref="ServingMetrics.Forget"/> when the engine fails it), the loop's steps through a
+/// submitted, <see cref="RequestTracker.Token"/> per token delivered, <see cref="RequestTracker.Finished"/> exactly once
+/// when it ends, however it ends: finished, cancelled (queued or running), past its deadline, or failed by the engine
+/// (finish reason aborted), so request_success_total and the end-to-end latency count agree), the loop's steps through a
 /// <see cref="MetricsLoopObserver"/>; a request's usage sums its choices' energy and cost.</para>
 /// <para>Default KV pool: <see cref="ServingOptions.MaxRunning"/> full contexts, at most 2 GiB, at least one
 /// context. Thread-safe; Dispose stops the loop (unfinished requests end cancelled) and releases the model.</para>
@@ -43,6 +44,8 @@ public sealed class ServingEngine : IDisposable
     private readonly int[] _endTokens;
     private int _outstanding;
     private bool _disposed;
+    private JsonVocabulary? _jsonVocabulary;
+    private object? _jsonLock;
 
     /// <summary>Serves <paramref name="model"/> (owned from now on: Dispose disposes it) under the id <paramref name="id"/>.</summary>
     public ServingEngine(string id, LlmModel model, ServingOptions? options = null)
@@ -115,6 +118,10 @@ public sealed class ServingEngine : IDisposable
         }
     }
 
+    /// <summary>The vocabulary prepared for JSON-constrained decoding (built on first use, then shared by every request).</summary>
+    public JsonVocabulary JsonVocabulary =>
+        LazyInitializer.EnsureInitialized(ref _jsonVocabulary, ref _jsonLock, () => JsonVocabulary.FromTokenizer(_model.Tokenizer, _endTokens));
+
     /// <summary>The model id requests name.</summary>
     public string Id { get; }
 
@@ -167,10 +174,16 @@ public sealed class ServingEngine : IDisposable
         int[] promptArray = prompt.ToArray();
 
         // samplers first (they validate), then reserve room in the queue
+        JsonVocabulary? json = null;
+        if (sampling.JsonObject)
+        {
+            if (_endTokens.Length == 0) throw new ArgumentException("response_format json_object needs a model with an end-of-generation token", nameof(request));
+            json = JsonVocabulary;
+        }
         var samplers = new Sampler[n];
         for (int i = 0; i < n; i++)
         {
-            samplers[i] = new Sampler(vocab, sampling.ForChoice(i));
+            samplers[i] = new Sampler(vocab, sampling.ForChoice(i), json is null ? null : new JsonLogitsProcessor(json, maxNew));
             samplers[i].AcceptPrompt(promptArray);
         }
         while (true)
@@ -203,7 +216,7 @@ public sealed class ServingEngine : IDisposable
                     Prompt = promptArray,
                     MaxNewTokens = maxNew,
                     Sampler = pick,
-                    StopTokens = _endTokens,
+                    StopTokens = request.IgnoreEos ? [] : _endTokens,
                     Priority = request.Priority,
                     Deadline = request.Deadline,
                 }, cancellationToken);
@@ -250,13 +263,13 @@ public sealed class ServingEngine : IDisposable
         int lastPromptToken, IReadOnlyList<string> stopList, List<ServingLogprob>? logprobs)
     {
         bool finished = false;
+        int count = 0;
         try
         {
             await Task.Yield();
             var detok = new IncrementalDetokenizer(_model.Tokenizer, _maxPiece);
             detok.Reset(lastPromptToken);
             StopStringMatcher? stops = stopList.Any(s => s.Length > 0) ? new StopStringMatcher(stopList) : null;
-            int count = 0;
             bool stopped = false;
             await foreach (int token in handle.Tokens().ConfigureAwait(false))
             {
@@ -304,7 +317,8 @@ public sealed class ServingEngine : IDisposable
         }
         finally
         {
-            if (!finished) _metrics.Forget(handle.Id);   // the engine failed the request: nothing to record, nothing to keep
+            // the engine failed the request: it still ends in exactly one outcome (aborted), with its latency
+            if (!finished) tracker.Finished(FinishReason.Aborted, count);
             Interlocked.Decrement(ref _outstanding);
         }
     }

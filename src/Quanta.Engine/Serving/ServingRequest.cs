@@ -20,6 +20,12 @@ public sealed record ServingRequest
     /// <summary>Scheduling priority: lower runs first.</summary>
     public int Priority { get; init; }
 
+    /// <summary>
+    /// Generate past end-of-generation tokens until the token limit (vLLM's ignore_eos, for benchmarks): end tokens are
+    /// sampled like any other token (they render no text) and do not end the choice.
+    /// </summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Absolute deadline; when it passes, unfinished choices end with <see cref="ServingFinishReason.Deadline"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
 }

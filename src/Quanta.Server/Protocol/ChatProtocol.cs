@@ -47,7 +47,7 @@ public sealed class ResponseFormatBody
     /// <summary>text, json_object or json_schema.</summary>
     public string? Type { get; set; }
 
-    /// <summary>The schema (json_schema); accepted, not enforced.</summary>
+    /// <summary>The schema (json_schema): refused with 400, not supported.</summary>
     public JsonElement? JsonSchema { get; set; }
 }
 

@@ -45,6 +45,9 @@ public abstract class GenerationRequestBody
     /// <summary>End-user id (logged, not used otherwise).</summary>
     public string? User { get; set; }
 
+    /// <summary>Keep generating past end-of-generation tokens until max_tokens (extension, as vLLM; for benchmarks).</summary>
+    public bool? IgnoreEos { get; set; }
+
     /// <summary>Stream server-sent events.</summary>
     public bool? Stream { get; set; }
 

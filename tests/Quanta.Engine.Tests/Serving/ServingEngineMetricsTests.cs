@@ -62,7 +62,7 @@ public sealed class ServingEngineMetricsTests
     }
 
     [Fact]
-    public async Task A_failing_engine_and_cancelled_requests_leave_no_tracker()
+    public async Task A_failing_engine_leaves_no_tracker_and_counts_each_request_once_as_aborted()
     {
         using var metrics = new ServingMetrics();
         using ServingEngine engine = Load(new ServingOptions { Metrics = metrics, WrapExecutor = inner => new FailAfter(inner, 4) });
@@ -72,6 +72,12 @@ public sealed class ServingEngineMetricsTests
         Assert.Equal(0, metrics.TrackedRequests);
         Assert.Equal(0, engine.ActiveRequests);
         Assert.Equal(0, engine.Cache.Pool.UsedBlocks);
+        // each failed request still ends in one outcome: aborted, with its end-to-end latency
+        using var w = new StringWriter();
+        metrics.WritePrometheus(w);
+        string text = w.ToString();
+        Assert.Contains("quanta:request_success_total{finished_reason=\"aborted\",model_name=\"stories\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("quanta:e2e_request_latency_seconds_count{model_name=\"stories\"} 3\n", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Quanta.Engine.Sampling;
+using Quanta.Engine.Serving;
+using Quanta.Models;
+
+namespace Quanta.Bench.Serve;
+
+/// <summary>Settings of <see cref="ServeScalingRunner"/>.</summary>
+public sealed record ServeScalingOptions
+{
+    /// <summary>Concurrent streams to measure (each keeps that many requests in flight).</summary>
+    public IReadOnlyList<int> Concurrency { get; init; } = [1, 16];
+
+    /// <summary>Requests per stream (measured after one unmeasured warm-up round).</summary>
+    public int RequestsPerStream { get; init; } = 2;
+
+    /// <summary>Prompt tokens (random ids) per request.</summary>
+    public int PromptTokens { get; init; } = 16;
+
+    /// <summary>Generated tokens per request (ignore_eos: always this many).</summary>
+    public int OutputTokens { get; init; } = 128;
+
+    /// <summary>
+    /// The machine's int8 multiply-add rate in operations per second (2 per multiply-add) that the compute ceiling is
+    /// computed from. Default 467e9: the figure for this project's 2-thread reference machine; no helper in
+    /// Quanta.Core.Diagnostics measures it yet, so pass the rate measured on the machine at hand.
+    /// </summary>
+    public double Int8OpsPerSecond { get; init; } = 467e9;
+
+    /// <summary>Seed of the prompts.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> on an out-of-range setting.</summary>
+    public void Validate()
+    {
+        if (Concurrency.Count == 0 || Concurrency.Any(c => c < 1)) throw new ArgumentException("--concurrency takes positive integers");
+        if (RequestsPerStream < 1) throw new ArgumentException("--requests-per-stream must be at least 1");
+        if (PromptTokens < 1) throw new ArgumentException("--prompt-len must be at least 1");
+        if (OutputTokens < 1) throw new ArgumentException("--output-len must be at least 1");
+        if (!(Int8OpsPerSecond > 0) || double.IsInfinity(Int8OpsPerSecond)) throw new ArgumentException("--int8-gops must be positive");
+    }
+}
+
+/// <summary>Aggregate decode throughput at one concurrency.</summary>
+/// <param name="Concurrency">Streams in flight.</param>
+/// <param name="OutputTokens">Tokens generated over the measured requests.</param>
+/// <param name="Seconds">Wall time of the measured requests.</param>
+public sealed record ServeScalingPoint(int Concurrency, long OutputTokens, double Seconds)
+{
+    /// <summary>Output tokens per second over all streams.</summary>
+    public double TokensPerSecond => OutputTokens / Seconds;
+}
+
+/// <summary>
+/// The result of <see cref="ServeScalingRunner"/>: throughput per concurrency, the speed-up of the largest concurrency
+/// over the smallest, and the fraction of the compute ceiling (int8 rate / (2 × matrix weights per token)).
+/// </summary>
+/// <param name="Points">One per concurrency, in the order asked.</param>
+/// <param name="WeightsPerToken">Matrix weights every token multiplies (attention, feed-forward, output head).</param>
+/// <param name="Int8OpsPerSecond">The int8 rate the ceiling assumes.</param>
+public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points, long WeightsPerToken, double Int8OpsPerSecond)
+{
+    /// <summary>Tokens per second the int8 rate allows: rate / (2 × weights per token).</summary>
+    public double CeilingTokensPerSecond => Int8OpsPerSecond / (2.0 * WeightsPerToken);
+
+    /// <summary>Throughput at the largest concurrency / at the smallest.</summary>
+    public double Speedup
+    {
+        get
+        {
+            ServeScalingPoint lo = Points.MinBy(p => p.Concurrency)!, hi = Points.MaxBy(p => p.Concurrency)!;
+            return hi.TokensPerSecond / lo.TokensPerSecond;
+        }
+    }
+
+    /// <summary>A short report.</summary>
+    public string ToText()
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(ci, $"matrix weights per token: {WeightsPerToken:N0}; compute ceiling {CeilingTokensPerSecond:F1} tok/s at {Int8OpsPerSecond / 1e9:G4} GOP/s int8 (2 ops per weight per token)\n");
+        sb.Append("| streams | output tokens | seconds | tok/s | of ceiling |\n|---:|---:|---:|---:|---:|\n");
+        foreach (ServeScalingPoint p in Points)
+            sb.Append(ci, $"| {p.Concurrency} | {p.OutputTokens} | {p.Seconds:F2} | {p.TokensPerSecond:F1} | {p.TokensPerSecond / CeilingTokensPerSecond:P1} |\n");
+        ServeScalingPoint lo = Points.MinBy(p => p.Concurrency)!, hi = Points.MaxBy(p => p.Concurrency)!;
+        sb.Append(ci, $"speed-up {hi.Concurrency} vs {lo.Concurrency} streams: {Speedup:F2}x\n");
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Aggregate output tokens/s of a <see cref="ServingEngine"/> (continuous batching, in process) at several
+/// concurrencies: for each, that many streams each run <see cref="ServeScalingOptions.RequestsPerStream"/> greedy
+/// ignore_eos requests back to back after one unmeasured warm-up request each; throughput = tokens / wall time.
+/// </summary>
+public static class ServeScalingRunner
+{
+    /// <summary>Matrix weights a token multiplies in a decoder of <paramref name="c"/>: q, k, v, o and the three
+    /// feed-forward matrices per layer, plus the output head (the embedding lookup is not compute).</summary>
+    public static long WeightsPerToken(ModelConfig c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        long e = c.EmbeddingLength, q = (long)c.Heads * c.HeadDim, kv = (long)c.KvHeads * c.HeadDim;
+        long perLayer = e * q + 2 * e * kv + q * e + 3 * e * c.FeedForwardLength;
+        return c.Layers * perLayer + (long)c.VocabSize * e;
+    }
+
+    /// <summary>Runs the measurement on <paramref name="engine"/> (its MaxRunning must cover the largest concurrency).</summary>
+    public static async Task<ServeScalingResult> RunAsync(ServingEngine engine, ServeScalingOptions options,
+        Action<string>? log = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        int max = options.Concurrency.Max();
+        if (max > engine.Options.MaxRunning)
+            throw new ArgumentException($"concurrency {max} exceeds the engine's {engine.Options.MaxRunning} running sequences");
+        if (options.PromptTokens + options.OutputTokens >= engine.ContextLength)
+            throw new ArgumentException($"prompt + output ({options.PromptTokens + options.OutputTokens}) must be below the context length {engine.ContextLength}");
+        int vocab = engine.Model.Tokenizer.VocabSize;
+        var rng = new Random(options.Seed);
+        var points = new List<ServeScalingPoint>();
+        foreach (int c in options.Concurrency)
+        {
+            await RoundAsync(engine, c, 1, options, rng, vocab, cancel).ConfigureAwait(false);   // warm-up
+            long start = Stopwatch.GetTimestamp();
+            long tokens = await RoundAsync(engine, c, options.RequestsPerStream, options, rng, vocab, cancel).ConfigureAwait(false);
+            var point = new ServeScalingPoint(c, tokens, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{c} streams: {point.TokensPerSecond:F1} tok/s"));
+            points.Add(point);
+        }
+        return new ServeScalingResult(points, WeightsPerToken(engine.Model.Model.Config), options.Int8OpsPerSecond);
+    }
+
+    private static async Task<long> RoundAsync(ServingEngine engine, int streams, int requests, ServeScalingOptions o, Random rng, int vocab, CancellationToken cancel)
+    {
+        var prompts = new int[streams * requests][];
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            prompts[i] = new int[o.PromptTokens];
+            for (int t = 0; t < o.PromptTokens; t++) prompts[i][t] = rng.Next(Math.Min(3, vocab - 1), vocab);
+        }
+        var tasks = new Task<long>[streams];
+        for (int s = 0; s < streams; s++)
+        {
+            int stream = s;
+            tasks[s] = Task.Run(async () =>
+            {
+                long n = 0;
+                for (int r = 0; r < requests; r++)
+                {
+                    ServingCall call = engine.Submit(new ServingRequest
+                    {
+                        Prompt = prompts[stream * requests + r],
+                        Sampling = new SamplingParameters { Temperature = 0, MaxTokens = o.OutputTokens },
+                        IgnoreEos = true,
+                    }, cancel);
+                    await foreach (ServingDelta _ in call.ReadAllAsync(cancel).ConfigureAwait(false)) { }
+                    n += (await call.Usage.ConfigureAwait(false)).CompletionTokens;
+                }
+                return n;
+            }, cancel);
+        }
+        long total = 0;
+        foreach (long n in await Task.WhenAll(tasks).ConfigureAwait(false)) total += n;
+        return total;
+    }
+}
