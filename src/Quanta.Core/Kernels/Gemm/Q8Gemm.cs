@@ -132,6 +132,30 @@ public static unsafe class Q8Gemm
             return;
         }
         int rb = path == SimdPath.V512 ? 4 : 2;
+        if (path == SimdPath.V512 && m >= PredecodeTokens)
+        {
+            // Unpack the weight rows once into [rows][pairs] x DecodedPairBytes (codes, scales, Q8_0's sign mask), then
+            // every tile reads them as plain loads; the arithmetic is unchanged, so results are identical either way.
+            int np = (nb + 1) >> 1, dpb = DecodedPairBytes<TW>();
+            for (int rs = r0; rs < r1; rs += DecodeRows)
+            {
+                int re = Math.Min(r1, rs + DecodeRows);
+                byte* dec = DecodeBuffer((long)(re - rs) * np * dpb);
+                for (int r = rs; r < re; r++) Decode512<TW>(w + r * rowBytes, nb, dec + (long)(r - rs) * np * dpb);
+                for (int tb = 0; tb < m; tb += TokenBlock)
+                {
+                    int te = Math.Min(m, tb + TokenBlock);
+                    for (int r = rs; r < re; r += 4)
+                    {
+                        int nr = Math.Min(4, re - r);
+                        for (int t = tb; t < te; t += 4)
+                            Tile512<TW, Decoded>(nr, Math.Min(4, te - t), dec + (long)(r - rs) * np * dpb, (long)np * dpb,
+                                panels + (long)t * panelStride, panelStride, nb, y + (long)t * yStride + r, yStride);
+                    }
+                }
+            }
+            return;
+        }
         for (int tb = 0; tb < m; tb += TokenBlock)
         {
             int te = Math.Min(m, tb + TokenBlock);
@@ -143,11 +167,69 @@ public static unsafe class Q8Gemm
                     int nt = Math.Min(4, te - t);
                     byte* wr = w + r * rowBytes, pt = panels + (long)t * panelStride;
                     float* yt = y + (long)t * yStride + r;
-                    if (path == SimdPath.V512) Tile512<TW>(nr, nt, wr, rowBytes, pt, panelStride, nb, yt, yStride);
+                    if (path == SimdPath.V512) Tile512<TW, Raw>(nr, nt, wr, rowBytes, pt, panelStride, nb, yt, yStride);
                     else Tile256<TW>(nr, nt, wr, rowBytes, pt, panelStride, nb, yt, yStride);
                 }
             }
         }
+    }
+
+    private const int PredecodeTokens = 8;   // batches from this size unpack weight rows once per row tile
+    private const int DecodeRows = 16;
+
+    [ThreadStatic] private static byte[]? t_decode;
+
+    /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned: a pinned array that
+    /// grows, never shrinks, and is collected with its thread.</summary>
+    private static byte* DecodeBuffer(long bytes)
+    {
+        if (t_decode == null || t_decode.Length < bytes + 64)
+            t_decode = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes + 64, 64 * 1024)), pinned: true);
+        byte* p = (byte*)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_decode));
+        return (byte*)(((nint)p + 63) & ~(nint)63);
+    }
+
+    private static int DecodedPairBytes<TW>() where TW : struct, IGemmWeight => TW.Nibble ? 128 : 192;
+
+    /// <summary>One weight row into [pairs] x (64 code bytes, 16 float scales[, 64 sign-mask bytes]).</summary>
+    private static void Decode512<TW>(byte* w, int nb, byte* dst) where TW : struct, IGemmWeight
+    {
+        Vector512<ushort> shifts = Shifts512();
+        int np = (nb + 1) >> 1, dpb = DecodedPairBytes<TW>();
+        for (int j = 0; j < np; j++, dst += dpb)
+        {
+            W512<TW>(w + 2L * j * TW.Bytes, 2 * j + 1 < nb, shifts, out Vector512<byte> c, out Vector512<sbyte> n, out Vector512<float> s);
+            c.Store(dst);
+            s.Store((float*)(dst + 64));
+            if (!TW.Nibble) n.Store((sbyte*)(dst + 128));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ushort> Shifts512() => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4,
+                                                                     0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4).AsUInt16();
+
+    /// <summary>Where a 512-bit tile reads its weights from: the packed rows, or rows unpacked by <see cref="Decode512{TW}"/>.</summary>
+    private interface IWeightSource
+    {
+        static abstract bool Unpacked { get; }
+    }
+
+    private readonly struct Raw : IWeightSource { public static bool Unpacked => false; }
+    private readonly struct Decoded : IWeightSource { public static bool Unpacked => true; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadW512<TW, TS>(byte* rowBase, int j, int nb, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> n, out Vector512<float> s)
+        where TW : struct, IGemmWeight where TS : struct, IWeightSource
+    {
+        if (TS.Unpacked)
+        {
+            byte* d = rowBase + (nint)j * DecodedPairBytes<TW>();
+            c = Vector512.Load(d);
+            s = Vector512.Load((float*)(d + 64));
+            n = TW.Nibble ? default : Vector512.Load((sbyte*)(d + 128));
+        }
+        else W512<TW>(rowBase + 2L * j * TW.Bytes, 2 * j + 1 < nb, shifts, out c, out n, out s);
     }
 
     // ------------------------------------------------------------------ scalar reference
@@ -346,54 +428,52 @@ public static unsafe class Q8Gemm
 
     // ------------------------------------------------------------------ 512-bit (AVX-512 BW): up to 4 rows x 4 tokens, 2 blocks per step
 
-    private static void Tile512<TW>(int nr, int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys) where TW : struct, IGemmWeight
+    private static void Tile512<TW, TS>(int nr, int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys)
+        where TW : struct, IGemmWeight where TS : struct, IWeightSource
     {
         switch (nr)
         {
-            case 4: Tile512R<TW, Tile4>(nt, w, rowBytes, p, ps, nb, y, ys); break;
-            case 3: Tile512R<TW, Tile3>(nt, w, rowBytes, p, ps, nb, y, ys); break;
-            case 2: Tile512R<TW, Tile2>(nt, w, rowBytes, p, ps, nb, y, ys); break;
-            default: Tile512R<TW, Tile1>(nt, w, rowBytes, p, ps, nb, y, ys); break;
+            case 4: Tile512R<TW, TS, Tile4>(nt, w, rowBytes, p, ps, nb, y, ys); break;
+            case 3: Tile512R<TW, TS, Tile3>(nt, w, rowBytes, p, ps, nb, y, ys); break;
+            case 2: Tile512R<TW, TS, Tile2>(nt, w, rowBytes, p, ps, nb, y, ys); break;
+            default: Tile512R<TW, TS, Tile1>(nt, w, rowBytes, p, ps, nb, y, ys); break;
         }
     }
 
-    private static void Tile512R<TW, TR>(int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys)
-        where TW : struct, IGemmWeight where TR : struct, ITileCount
+    private static void Tile512R<TW, TS, TR>(int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys)
+        where TW : struct, IGemmWeight where TS : struct, IWeightSource where TR : struct, ITileCount
     {
         switch (nt)
         {
-            case 4: Tile512<TW, TR, Tile4>(w, rowBytes, p, ps, nb, y, ys); break;
-            case 3: Tile512<TW, TR, Tile3>(w, rowBytes, p, ps, nb, y, ys); break;
-            case 2: Tile512<TW, TR, Tile2>(w, rowBytes, p, ps, nb, y, ys); break;
-            default: Tile512<TW, TR, Tile1>(w, rowBytes, p, ps, nb, y, ys); break;
+            case 4: Tile512<TW, TS, TR, Tile4>(w, rowBytes, p, ps, nb, y, ys); break;
+            case 3: Tile512<TW, TS, TR, Tile3>(w, rowBytes, p, ps, nb, y, ys); break;
+            case 2: Tile512<TW, TS, TR, Tile2>(w, rowBytes, p, ps, nb, y, ys); break;
+            default: Tile512<TW, TS, TR, Tile1>(w, rowBytes, p, ps, nb, y, ys); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Tile512<TW, TR, TT>(byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys)
-        where TW : struct, IGemmWeight where TR : struct, ITileCount where TT : struct, ITileCount
+    private static void Tile512<TW, TS, TR, TT>(byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys)
+        where TW : struct, IGemmWeight where TS : struct, IWeightSource where TR : struct, ITileCount where TT : struct, ITileCount
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
         Vector512<short> ones = Vector512.Create((short)1);
-        Vector512<ushort> shifts = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4,
-                                                    0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4).AsUInt16();
+        Vector512<ushort> shifts = Shifts512();
         byte* w0 = w, w1 = TR.N > 1 ? w + rowBytes : w, w2 = TR.N > 2 ? w + 2 * rowBytes : w, w3 = TR.N > 3 ? w + 3 * rowBytes : w;
         byte* p0 = p, p1 = TT.N > 1 ? p + ps : p, p2 = TT.N > 2 ? p + 2 * ps : p, p3 = TT.N > 3 ? p + 3 * ps : p;
         int np = (nb + 1) >> 1;
         for (int j = 0; j < np; j++)
         {
-            bool full = 2 * j + 1 < nb;
-            long wo = 2L * j * TW.Bytes;
-            W512<TW>(w0 + wo, full, shifts, out Vector512<byte> c0, out Vector512<sbyte> n0, out Vector512<float> s0);
+            LoadW512<TW, TS>(w0, j, nb, shifts, out Vector512<byte> c0, out Vector512<sbyte> n0, out Vector512<float> s0);
             Vector512<byte> c1 = default, c2 = default, c3 = default;
             Vector512<sbyte> n1 = default, n2 = default, n3 = default;
             Vector512<float> s1 = default, s2 = default, s3 = default;
-            if (TR.N > 1) W512<TW>(w1 + wo, full, shifts, out c1, out n1, out s1);
-            if (TR.N > 2) W512<TW>(w2 + wo, full, shifts, out c2, out n2, out s2);
-            if (TR.N > 3) W512<TW>(w3 + wo, full, shifts, out c3, out n3, out s3);
+            if (TR.N > 1) LoadW512<TW, TS>(w1, j, nb, shifts, out c1, out n1, out s1);
+            if (TR.N > 2) LoadW512<TW, TS>(w2, j, nb, shifts, out c2, out n2, out s2);
+            if (TR.N > 3) LoadW512<TW, TS>(w3, j, nb, shifts, out c3, out n3, out s3);
             nint po = (nint)j * PairBytes;
             {
                 byte* q = p0 + po;
