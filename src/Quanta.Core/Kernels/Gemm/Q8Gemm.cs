@@ -557,7 +557,9 @@ public static unsafe class Q8Gemm
         {
             Vector128<byte> v0 = Vector128.Load(b + 2), v1 = default;
             if (full) { v1 = Vector128.Load(b + TW.Bytes + 2); d1 = Fp16Table.Load(b + TW.Bytes); }
-            Vector512<byte> x = Vector512.Create(Vector256.Create(v0, v0), Vector256.Create(v1, v1));
+            // [v0, v1, -, -] -> [v0, v0, v1, v1] (128-bit lanes), then low nibbles in lanes 0 and 2, high nibbles in 1 and 3
+            Vector512<uint> x = Avx512F.InsertVector128(v0.ToVector256Unsafe().ToVector512Unsafe().AsUInt32(), v1.AsUInt32(), 1);
+            x = Avx512F.Shuffle4x128(x, x, 0x50);
             c = Avx512BW.ShiftRightLogicalVariable(x.AsUInt16(), shifts).AsByte() & Vector512.Create((byte)0x0F);
             neg = default;
         }
@@ -569,7 +571,8 @@ public static unsafe class Q8Gemm
             c = Avx512BW.Abs(v);
             neg = Vector512.LessThan(v, Vector512<sbyte>.Zero);
         }
-        s = Vector512.Create(Vector256.Create(d0), Vector256.Create(d1));
+        s = Avx512F.PermuteVar16x32(Vector128.CreateScalarUnsafe(d0).WithElement(1, d1).ToVector256Unsafe().ToVector512Unsafe(),
+            Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
