@@ -21,7 +21,7 @@ namespace Quanta.Core.Kernels.Gemm;
 /// activation code sum, as int32; Q8_0: the negated codes). A missing odd last block is zeros.</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
-public static unsafe class Q8Gemm
+internal static unsafe class Q8Gemm
 {
     /// <summary>Panel bytes per pair of blocks.</summary>
     public const int PairBytes = 192;
