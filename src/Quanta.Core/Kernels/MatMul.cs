@@ -1,3 +1,4 @@
+using Quanta.Core.Kernels.Gemm;
 using Quanta.Core.Threading;
 
 namespace Quanta.Core.Kernels;
@@ -7,9 +8,11 @@ namespace Quanta.Core.Kernels;
 /// Y[m, rows] = X[m, cols] · W[rows, cols]ᵀ. With m = 1 this is the matrix x vector product of decode.
 /// <para>The m activation rows are converted once (by the caller's thread) into the kernel's activation format, then
 /// the weight rows are split into contiguous tiles across the pool; each weight row is read once from memory and
-/// used for all m activation rows while it is in cache. Every output element is one
-/// <see cref="IVecDotKernel.Dot"/> call on the same bytes, so results are bit-identical for any thread count and any
-/// m (batch invariance).</para>
+/// used for all m activation rows while it is in cache.</para>
+/// <para>Formats with a register-blocked GEMM (<see cref="Q8Gemm.Supports"/>: Q4_0, Q8_0) run every m, 1 included,
+/// through it: tiles of rows x tokens, each output element computed with one fixed arithmetic whatever the tile shape
+/// (<see cref="Q8Gemm"/>). Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
+/// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
 /// </summary>
 public static unsafe class MatMul
 {
@@ -26,7 +29,8 @@ public static unsafe class MatMul
     public static long ScratchBytes(IVecDotKernel kernel, int m, int cols)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        return (long)m * kernel.ActivationRowBytes(cols);
+        long act = (long)m * kernel.ActivationRowBytes(cols);
+        return Q8Gemm.Supports(kernel) ? act + 64 + (long)m * Q8Gemm.PanelBytes(cols) : act;
     }
 
     /// <summary>
@@ -42,6 +46,23 @@ public static unsafe class MatMul
         int ab = kernel.ActivationRowBytes(cols);
         for (int i = 0; i < m; i++)
             kernel.QuantizeActivation(new ReadOnlySpan<float>(x + (long)i * xStride, cols), new Span<byte>(scratch + (long)i * ab, ab));
+        int tiles = (rows + RowTile - 1) / RowTile;
+        bool inline = (long)rows * cols * m < InlineWork;
+        if (Q8Gemm.Supports(kernel))
+        {
+            // panels: [m] x PanelBytes(cols), 64-byte aligned after the activation rows
+            int nb = cols / 32, pb = Q8Gemm.PanelBytes(cols);
+            byte* panels = (byte*)(((nint)(scratch + (long)m * ab) + 63) & ~(nint)63);
+            for (int i = 0; i < m; i++) Q8Gemm.Pack(kernel, scratch + (long)i * ab, nb, panels + (long)i * pb);
+            var gemm = new GemmBody
+            {
+                Kernel = kernel, Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Blocks = nb,
+                Act = scratch, ActBytes = ab, Panels = panels, PanelBytes = pb, M = m, Y = y, YStride = yStride,
+            };
+            if (inline) for (int t = 0; t < tiles; t++) gemm.Execute(t);
+            else pool.For(tiles, gemm);
+            return;
+        }
         var body = new Body
         {
             Kernel = kernel,
@@ -55,8 +76,7 @@ public static unsafe class MatMul
             Y = y,
             YStride = yStride,
         };
-        int tiles = (rows + RowTile - 1) / RowTile;
-        if ((long)rows * cols * m < InlineWork)
+        if (inline)
             for (int t = 0; t < tiles; t++) body.Execute(t);
         else
             pool.For(tiles, body);
@@ -137,6 +157,27 @@ public static unsafe class MatMul
                 for (int i = 0; i < M; i++)
                     Y[(long)i * YStride + r] = Kernel.Dot(w, new ReadOnlySpan<byte>(Act + (long)i * ActBytes, ActBytes), Cols);
             }
+        }
+    }
+
+    private struct GemmBody : IParallelBody
+    {
+        public IVecDotKernel Kernel;
+        public byte* Weights;   // [Rows] x RowBytes
+        public long RowBytes;
+        public int Rows, Blocks;
+        public byte* Act;       // [M] x ActBytes (ggml Q8_0 blocks first)
+        public int ActBytes;
+        public byte* Panels;    // [M] x PanelBytes
+        public int PanelBytes;
+        public int M;
+        public float* Y;        // [M, YStride]
+        public int YStride;
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            Q8Gemm.Rows(Kernel, Weights, RowBytes, r0, r1, Act, ActBytes, Panels, PanelBytes, M, Blocks, Y, YStride);
         }
     }
 }

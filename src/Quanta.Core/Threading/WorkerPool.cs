@@ -6,14 +6,19 @@ namespace Quanta.Core.Threading;
 /// <summary>
 /// A persistent pool for data-parallel loops over 1..N cores.
 /// <list type="bullet">
-/// <item>Threads are created once (ThreadCount − 1 workers; the calling thread is participant 0) and reused. Idle workers
-/// spin briefly, then block on their own semaphore; Dispose wakes and joins them.</item>
-/// <item><see cref="For{TBody}"/> partitions [0, count) statically into contiguous ranges, one per participant;
-/// <see cref="ForChunked{TBody}"/> hands out chunks of <c>chunkSize</c> indices through an atomic counter (dynamic
-/// scheduling). Either way every index runs exactly once. The body is a struct implementing <see cref="IParallelBody"/>,
-/// invoked through a generic method specialized per body type: no delegate, closure or per-call allocation.</item>
+/// <item>Threads are created once (ThreadCount − 1 workers; the calling thread is participant 0 and always works) and
+/// reused. Idle workers spin briefly, then block on their own semaphore; Dispose wakes and joins them.</item>
+/// <item>Indices are handed out in contiguous chunks through an atomic counter (dynamic scheduling):
+/// <see cref="For{TBody}"/> picks the chunk size (about four chunks per participant), <see cref="ForChunked{TBody}"/>
+/// takes it from the caller. Whichever participant is running takes the next chunk, so a worker that the OS has not
+/// scheduled yet (or has preempted) delays the loop by at most the chunks it already holds. Every index runs exactly
+/// once. The body is a struct implementing <see cref="IParallelBody"/>, invoked through a generic method specialized
+/// per body type: no delegate, closure or per-call allocation.</item>
+/// <item>Lifetime: the body lives on the caller's stack. A worker joins a loop only while the loop is open (one atomic
+/// step that also names the loop's generation); the caller closes the loop once no chunk is left and returns only after
+/// every worker that joined has finished, so no worker can read the body after the call returns.</item>
 /// <item>If any iteration throws, the first exception is rethrown on the caller (original stack kept) after all
-/// participants have stopped; chunked loops stop handing out new chunks once an exception is seen.</item>
+/// participants have stopped; no new chunks are handed out once an exception is seen.</item>
 /// <item>A pool with ThreadCount 1 runs loops inline on the caller.</item>
 /// <item>Reentrancy: a loop started from inside a body running on this pool (nested) runs inline, sequentially, on the
 /// thread that started it. Loops started concurrently from unrelated threads are serialized (one runs at a time).</item>
@@ -22,6 +27,7 @@ namespace Quanta.Core.Threading;
 public sealed unsafe class WorkerPool : IDisposable
 {
     private const int SpinIterations = 2000;
+    private const long Closed = 1L << 31;
 
     [ThreadStatic] private static WorkerPool? t_current;
 
@@ -30,20 +36,30 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly int[] _sleeping;
     private readonly object _callLock = new();
 
-    // Current job (written by the caller before publishing _job).
+    // Current job (written by the caller before publishing _job; read by workers only after they joined).
     private delegate*<void*, int, int, void> _runRange;
     private void* _body;
     private int _count;
-    private int _chunk;          // 0: static partitioning
-    private int _participants;
-    private int _nextChunk;
+    private int _chunk;
     private volatile int _failed;
     private Exception? _error;
-    private int _pending;
-    // generation << 16 | participants, published with one atomic write so a lagging worker can never pair one
-    // generation with another generation's participant count.
-    private long _job;
     private volatile bool _disposed;
+
+    // Hot words, each on its own cache line: idle workers poll _job while participants hammer _next.
+    private Shared _shared;
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 4 * 128)]
+    private struct Shared
+    {
+        // generation << 16 | workers wanted: published with one atomic write
+        [System.Runtime.InteropServices.FieldOffset(64)] public long Job;
+        // (generation mod 2^31) << 32 | Closed | workers joined
+        [System.Runtime.InteropServices.FieldOffset(192)] public long Join;
+        // next index to hand out
+        [System.Runtime.InteropServices.FieldOffset(320)] public int Next;
+        // workers that joined and finished
+        [System.Runtime.InteropServices.FieldOffset(448)] public int Done;
+    }
 
     /// <summary>Creates a pool of <paramref name="threadCount"/> participants (the caller included); default: processor count.</summary>
     public WorkerPool(int threadCount = 0)
@@ -66,9 +82,9 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Participants per loop, the calling thread included.</summary>
     public int ThreadCount { get; }
 
-    /// <summary>Runs body.Execute(i) for i in [0, count), statically partitioned into contiguous ranges.</summary>
+    /// <summary>Runs body.Execute(i) for i in [0, count) in contiguous chunks of automatic size, handed out dynamically.</summary>
     public void For<TBody>(int count, TBody body) where TBody : struct, IParallelBody =>
-        Run(count, 0, ref body);
+        Run(count, Math.Max(1, count / (4 * ThreadCount)), ref body);
 
     /// <summary>Runs body.Execute(i) for i in [0, count), handing out chunks of <paramref name="chunkSize"/> indices dynamically.</summary>
     public void ForChunked<TBody>(int count, int chunkSize, TBody body) where TBody : struct, IParallelBody
@@ -90,32 +106,35 @@ public sealed unsafe class WorkerPool : IDisposable
         lock (_callLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            // body lives on this (blocked) caller's stack for the whole loop, so the pointer stays valid.
+            // body lives on this caller's stack until every worker that joined has finished (see Close below).
             _body = Unsafe.AsPointer(ref body);
             _runRange = &RunRange<TBody>;
             _count = count;
             _chunk = chunk;
-            int participants = chunk == 0 ? Math.Min(ThreadCount, count) : Math.Min(ThreadCount, (count + chunk - 1) / chunk);
-            _participants = participants;
-            _nextChunk = 0;
+            int workers = (int)Math.Min(ThreadCount - 1, ((long)count + chunk - 1) / chunk - 1);
             _failed = 0;
             _error = null;
-            int workers = _participants - 1;
-            Volatile.Write(ref _pending, workers);
-            long job = Volatile.Read(ref _job);
-            Interlocked.Exchange(ref _job, (((job >> 16) + 1) << 16) | (uint)participants);
+            Volatile.Write(ref _shared.Next, 0);
+            Volatile.Write(ref _shared.Done, 0);
+            long generation = (Volatile.Read(ref _shared.Job) >> 16) + 1;
+            Interlocked.Exchange(ref _shared.Join, (generation & 0x7FFFFFFF) << 32);       // open, nobody joined
+            Interlocked.Exchange(ref _shared.Job, (generation << 16) | (uint)workers);     // publish
             for (int w = 0; w < workers; w++)
                 if (Interlocked.Exchange(ref _sleeping[w], 0) == 1) _wake[w].Release();
 
             WorkerPool? saved = t_current;
             t_current = this;
-            try { Participate(0); }
+            try { Participate(); }
             finally { t_current = saved; }
 
+            // No chunk is left: close the loop so late workers never touch it, then wait for those that joined.
+            long join = Interlocked.Or(ref _shared.Join, Closed);
+            int joined = (int)(join & 0xFFFF);
             var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _shared.Done) != joined) spin.SpinOnce(sleep1Threshold: -1);
 
             _body = null;
+            _runRange = null;
             Exception? error = _error;
             _error = null;
             if (error != null) ExceptionDispatchInfo.Capture(error).Throw();
@@ -128,24 +147,16 @@ public sealed unsafe class WorkerPool : IDisposable
         for (int i = start; i < end; i++) b.Execute(i);
     }
 
-    private void Participate(int id)
+    private void Participate()
     {
         try
         {
-            if (_chunk == 0)
+            int count = _count, chunk = _chunk;
+            while (_failed == 0)
             {
-                long n = _count, p = _participants;
-                int start = (int)(n * id / p), end = (int)(n * (id + 1) / p);
-                _runRange(_body, start, end);
-            }
-            else
-            {
-                while (_failed == 0)
-                {
-                    int start = Interlocked.Add(ref _nextChunk, _chunk) - _chunk;
-                    if (start >= _count || start < 0) break;
-                    _runRange(_body, start, Math.Min(_count, start + _chunk));
-                }
+                int start = Interlocked.Add(ref _shared.Next, chunk) - chunk;
+                if (start >= count || start < 0) break;
+                _runRange(_body, start, (int)Math.Min(count, (long)start + chunk));
             }
         }
 #pragma warning disable CA1031 // the exception is captured and rethrown on the caller
@@ -157,6 +168,19 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Joins loop <paramref name="generation"/> if it is still open.</summary>
+    private bool TryJoin(long generation)
+    {
+        long j = Volatile.Read(ref _shared.Join);
+        while ((j >> 32) == (generation & 0x7FFFFFFF) && (j & Closed) == 0)
+        {
+            long seen = Interlocked.CompareExchange(ref _shared.Join, j + 1, j);
+            if (seen == j) return true;
+            j = seen;
+        }
+        return false;
+    }
+
     private void WorkerLoop(int w)
     {
         t_current = this;
@@ -164,11 +188,11 @@ public sealed unsafe class WorkerPool : IDisposable
         while (true)
         {
             int spins = 0;
-            while (Volatile.Read(ref _job) == seen && !_disposed)
+            while (Volatile.Read(ref _shared.Job) == seen && !_disposed)
             {
                 if (++spins < SpinIterations) { Thread.SpinWait(20); continue; }
                 Interlocked.Exchange(ref _sleeping[w], 1);
-                if (Volatile.Read(ref _job) != seen || _disposed)
+                if (Volatile.Read(ref _shared.Job) != seen || _disposed)
                 {
                     // Raced with a wake-up: if the caller already claimed our flag it also released the semaphore.
                     if (Interlocked.Exchange(ref _sleeping[w], 0) == 0) _wake[w].Wait();
@@ -178,11 +202,11 @@ public sealed unsafe class WorkerPool : IDisposable
                 spins = 0;
             }
             if (_disposed) return;
-            seen = Volatile.Read(ref _job);
-            if (w + 1 < (int)(seen & 0xFFFF))
+            seen = Volatile.Read(ref _shared.Job);
+            if (w < (int)(seen & 0xFFFF) && TryJoin(seen >> 16))
             {
-                Participate(w + 1);
-                Interlocked.Decrement(ref _pending);
+                Participate();
+                Interlocked.Increment(ref _shared.Done);
             }
         }
     }

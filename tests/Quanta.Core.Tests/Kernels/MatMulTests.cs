@@ -1,5 +1,6 @@
 using Quanta.Core.Formats;
 using Quanta.Core.Kernels;
+using Quanta.Core.Kernels.Gemm;
 using Quanta.Core.Threading;
 
 namespace Quanta.Core.Tests.Kernels;
@@ -67,7 +68,8 @@ public sealed unsafe class MatMulTests : IDisposable
             double scaleSum = 0;
             for (int r = 0; r < rows; r++)
             {
-                float single = kernel.Dot(weights.AsSpan(r * rb, rb), act, cols);
+                // formats with a GEMM define their own fixed arithmetic (Q8GemmTests check its paths); others use Dot
+                float single = Q8Gemm.Supports(kernel) ? GemmReference(format, weights.AsSpan(r * rb, rb), act, cols) : kernel.Dot(weights.AsSpan(r * rb, rb), act, cols);
                 Assert.True(BitConverter.SingleToInt32Bits(single) == BitConverter.SingleToInt32Bits(y[i * rows + r]),
                     $"{format} row {r} batch {i}: batched {y[i * rows + r]} != single {single} (seed {seed})");
                 double exact = 0, mag = 0;
@@ -78,6 +80,12 @@ public sealed unsafe class MatMulTests : IDisposable
             }
             Assert.True(scaleSum > 0);
         }
+    }
+
+    private static float GemmReference(WeightFormat format, ReadOnlySpan<byte> w, ReadOnlySpan<byte> act, int cols)
+    {
+        fixed (byte* pw = w) fixed (byte* pa = act)
+            return format == WeightFormat.Q4_0 ? Q8Gemm.Reference<GemmQ4_0>(pw, pa, cols / 32) : Q8Gemm.Reference<GemmQ8_0>(pw, pa, cols / 32);
     }
 
 }

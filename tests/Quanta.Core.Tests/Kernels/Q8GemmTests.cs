@@ -1,0 +1,168 @@
+using Quanta.Core.Formats;
+using Quanta.Core.Kernels;
+using Quanta.Core.Kernels.Gemm;
+using Quanta.Core.Simd;
+using Quanta.Core.Threading;
+
+namespace Quanta.Core.Tests.Kernels;
+
+/// <summary>
+/// The register-blocked Q4_0/Q8_0 x Q8_0 GEMM: every SIMD path and tile shape equals the scalar reference bit for bit
+/// (odd row, token and block counts included), the reference equals the exact product of the codes within float
+/// rounding, and MatMul gives a row the same bits alone, in a batch and under any thread count.
+/// </summary>
+[Trait("Category", "Kernels")]
+public sealed unsafe class Q8GemmTests
+{
+    public static TheoryData<WeightFormat, int, int, int> Shapes() => new()
+    {
+        { WeightFormat.Q4_0, 1, 1, 1 }, { WeightFormat.Q4_0, 11, 7, 3 }, { WeightFormat.Q4_0, 9, 13, 8 }, { WeightFormat.Q4_0, 6, 37, 9 }, { WeightFormat.Q4_0, 35, 9, 5 },
+        { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
+    };
+
+    private sealed record Problem(IVecDotKernel Kernel, byte[] Weights, int RowBytes, byte[] Acts, int ActBytes, byte[] Panels, int PanelBytes, int Rows, int M, int Nb);
+
+    private static Problem Make(WeightFormat format, int rows, int m, int nb, Random rng)
+    {
+        var kernel = KernelRegistry.VecDot(format);
+        var codec = CodecRegistry.For(format);
+        int cols = nb * 32, rb = (int)kernel.WeightRowBytes(cols), ab = kernel.ActivationRowBytes(cols), pb = Q8Gemm.PanelBytes(cols);
+        var weights = new byte[rows * rb];
+        var row = new float[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            double scale = Math.Pow(10, rng.Next(-3, 3));
+            for (int c = 0; c < cols; c++) row[c] = (float)((rng.NextDouble() * 2 - 1) * scale);
+            codec.Quantize(row, weights.AsSpan(r * rb, rb));
+        }
+        var acts = new byte[m * ab];
+        var panels = new byte[m * pb];
+        for (int t = 0; t < m; t++)
+        {
+            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1) * (t + 1);
+            kernel.QuantizeActivation(row, acts.AsSpan(t * ab, ab));
+            fixed (byte* pa = acts) fixed (byte* pp = panels) Q8Gemm.Pack(kernel, pa + t * ab, nb, pp + t * pb);
+        }
+        return new Problem(kernel, weights, rb, acts, ab, panels, pb, rows, m, nb);
+    }
+
+    private static float[] Run(Problem p, SimdPath path, int r0, int r1)
+    {
+        var y = new float[p.M * p.Rows];
+        fixed (byte* w = p.Weights) fixed (byte* a = p.Acts) fixed (byte* pp = p.Panels) fixed (float* py = y)
+        {
+            if (p.Kernel.Format == WeightFormat.Q4_0)
+                Q8Gemm.Rows<GemmQ4_0>(w, p.RowBytes, r0, r1, a, p.ActBytes, pp, p.PanelBytes, p.M, p.Nb, py, p.Rows, path);
+            else
+                Q8Gemm.Rows<GemmQ8_0>(w, p.RowBytes, r0, r1, a, p.ActBytes, pp, p.PanelBytes, p.M, p.Nb, py, p.Rows, path);
+        }
+        return y;
+    }
+
+    private static float Reference(Problem p, int r, int t)
+    {
+        fixed (byte* w = p.Weights) fixed (byte* a = p.Acts)
+            return p.Kernel.Format == WeightFormat.Q4_0
+                ? Q8Gemm.Reference<GemmQ4_0>(w + r * p.RowBytes, a + t * p.ActBytes, p.Nb)
+                : Q8Gemm.Reference<GemmQ8_0>(w + r * p.RowBytes, a + t * p.ActBytes, p.Nb);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Every_path_equals_the_reference_bit_for_bit(WeightFormat format, int rows, int m, int nb)
+    {
+        int seed = Environment.TickCount;
+        var p = Make(format, rows, m, nb, new Random(seed));
+        int tested = 0;
+        foreach (SimdPath path in new[] { SimdPath.Scalar, SimdPath.V128, SimdPath.V256, SimdPath.V512 })
+        {
+            if (!Q8Gemm.PathSupported(path)) continue;
+            tested++;
+            // rows split unevenly, as the row tiles of MatMul may be
+            var y = Run(p, path, 0, rows / 2);
+            var rest = Run(p, path, rows / 2, rows);
+            for (int t = 0; t < m; t++)
+                for (int r = 0; r < rows; r++)
+                {
+                    float got = r < rows / 2 ? y[t * rows + r] : rest[t * rows + r], want = Reference(p, r, t);
+                    Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want),
+                        $"{format} {path} row {r} token {t} ({rows}x{m}x{nb} blocks): {got:R} != reference {want:R} (seed {seed})");
+                }
+        }
+        Assert.True(tested >= 1);
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Q4_0)]
+    [InlineData(WeightFormat.Q8_0)]
+    public void Reference_is_the_product_of_the_codes(WeightFormat format)
+    {
+        int seed = Environment.TickCount;
+        var p = Make(format, 5, 3, 7, new Random(seed));
+        for (int r = 0; r < 5; r++)
+            for (int t = 0; t < 3; t++)
+            {
+                double exact = 0, mag = 0;
+                for (int ib = 0; ib < p.Nb; ib++)
+                {
+                    int wo = r * p.RowBytes + ib * (format == WeightFormat.Q4_0 ? 18 : 34), ao = t * p.ActBytes + ib * 34;
+                    double dw = (double)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(p.Weights, wo));
+                    double da = (double)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(p.Acts, ao));
+                    for (int j = 0; j < 32; j++)
+                    {
+                        int wc = format == WeightFormat.Q4_0
+                            ? (j < 16 ? p.Weights[wo + 2 + j] & 0x0F : p.Weights[wo + 2 + j - 16] >> 4) - 8
+                            : (sbyte)p.Weights[wo + 2 + j];
+                        double term = dw * da * wc * (sbyte)p.Acts[ao + 2 + j];
+                        exact += term;
+                        mag += Math.Abs(term);
+                    }
+                }
+                float got = Reference(p, r, t);
+                Assert.True(Math.Abs(got - exact) <= 1e-5 * mag + 1e-30, $"{format} row {r} token {t}: {got:R} vs exact {exact:R} (seed {seed})");
+            }
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Q4_0)]
+    [InlineData(WeightFormat.Q8_0)]
+    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format)
+    {
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        var kernel = KernelRegistry.VecDot(format);
+        var codec = CodecRegistry.For(format);
+        const int rows = 301, cols = 1056, m = 9;   // rows x cols x m above MatMul.InlineWork: the pool splits
+        int rb = (int)kernel.WeightRowBytes(cols);
+        var weights = new byte[rows * rb];
+        var row = new float[cols];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() - 0.5);
+            codec.Quantize(row, weights.AsSpan(r * rb, rb));
+        }
+        var x = new float[m * cols];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+        float[] Compute(int threads, int first, int count)
+        {
+            using var pool = new WorkerPool(threads);
+            var y = new float[count * rows];
+            var scratch = new byte[MatMul.ScratchBytes(kernel, count, cols)];
+            MatMul.Compute(kernel, weights, rows, cols, x.AsSpan(first * cols, count * cols), count, y, scratch, pool);
+            return y;
+        }
+        var batch = Compute(2, 0, m);
+        var three = Compute(3, 0, m);
+        for (int t = 0; t < m; t++)
+        {
+            var alone = Compute(1, t, 1);
+            for (int r = 0; r < rows; r++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(alone[r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
+                    $"{format} row {r} token {t}: alone {alone[r]:R}, in batch {batch[t * rows + r]:R} (seed {seed})");
+                Assert.True(BitConverter.SingleToInt32Bits(three[t * rows + r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
+                    $"{format} row {r} token {t}: 3 threads {three[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
+            }
+        }
+    }
+}
