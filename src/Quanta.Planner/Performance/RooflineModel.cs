@@ -72,14 +72,21 @@ public sealed class RooflineModel
     };
 
     /// <summary>
-    /// Weight bytes one step reads (whole model, before the tensor-parallel split): all of a dense model; for a
+    /// Bytes of weights a dense model reads per step when known exactly (e.g. summed over a model file's tensors, whose
+    /// mixed quantization types no single precision describes); null: parameters x bytes per weight at <see cref="Weights"/>.
+    /// </summary>
+    public double? WeightBytesOverride { get; init; }
+
+    /// <summary>
+    /// Weight bytes one step reads (whole model, before the tensor-parallel split): all of a dense model (or
+    /// <see cref="WeightBytesOverride"/>); for a
     /// mixture-of-experts, the shared weights plus the expected fraction of experts that <paramref name="tokens"/> tokens
     /// route to, 1 - (1 - k/E)^tokens (at most all experts).
     /// </summary>
     public double WeightBytesTouched(double tokens)
     {
         double b = PrecisionInfo.BytesPerWeight(Weights);
-        if (Model.Experts <= 1) return Model.TotalParams * b;
+        if (Model.Experts <= 1) return WeightBytesOverride ?? Model.TotalParams * b;
         double frac = 1 - Math.Pow(1 - (double)Model.ActiveExperts / Model.Experts, Math.Max(tokens, 1));
         return (Model.SharedParams + Model.ExpertParamsTotal * frac) * b;
     }
@@ -92,19 +99,26 @@ public sealed class RooflineModel
         return 2.0 * (Tp - 1) / Tp * bytes / link + AllReduceLatencyS;
     }
 
+    /// <summary>Cost of one step in which every token computes logits (see the 5-argument overload).</summary>
+    public StepCost Step(double tokens, double kvReadTokens, double attendedPairs, bool prefill) =>
+        Step(tokens, kvReadTokens, attendedPairs, prefill, tokens);
+
     /// <summary>Cost of one step (per-operator roofline, see the type's summary).</summary>
     /// <param name="tokens">New tokens processed in the step (all sequences together).</param>
     /// <param name="kvReadTokens">Tokens of KV cache read from memory (decode: sum of the sequences' context lengths; prefill: 0, attention stays on chip).</param>
     /// <param name="attendedPairs">Sum over new tokens of the positions each attends to (decode: sum of context lengths; prefill of I tokens: I(I+1)/2).</param>
     /// <param name="prefill">True for a prefill step (uses the prefill compute efficiency).</param>
-    public StepCost Step(double tokens, double kvReadTokens, double attendedPairs, bool prefill)
+    /// <param name="logitsRows">Tokens whose logits the step computes (the output head's rows): every decode token, but
+    /// only the last token of each prompt (engines skip the head for the other prompt positions).</param>
+    public StepCost Step(double tokens, double kvReadTokens, double attendedPairs, bool prefill, double logitsRows)
     {
         var m = Model;
         double kvpt = m.KvBytesPerToken(Kv);
         double weightBytes = WeightBytesTouched(tokens) / Tp;
         double kvBytes = (kvReadTokens + tokens) * kvpt / Tp;
         double actBytes = tokens * m.Hidden * 2.0 * m.Layers * ActivationVectorsPerLayer;
-        double matmulOps = 2.0 * m.MatmulParamsPerToken * tokens / Tp;
+        double headParams = (double)m.Vocab * m.Hidden;
+        double matmulOps = 2.0 * ((m.MatmulParamsPerToken - headParams) * tokens + headParams * Math.Min(logitsRows, tokens)) / Tp;
         double attnOps = 4.0 * attendedPairs * m.Heads * m.HeadDim * m.Layers / Tp;
         double bw = Device.BandwidthBytesPerSecond * Eff.EffBandwidth;
         double eff = prefill ? Eff.EffComputePrefill : Eff.EffComputeDecode;
@@ -123,7 +137,7 @@ public sealed class RooflineModel
         double total = sequences * inputTokens;
         if (total <= 0) return 0;
         double chunks = Math.Ceiling(total / MemoryFit.StepTokens);
-        var step = Step(total / chunks, 0, sequences * inputTokens * (inputTokens + 1) / 2 / chunks, prefill: true);
+        var step = Step(total / chunks, 0, sequences * inputTokens * (inputTokens + 1) / 2 / chunks, prefill: true, logitsRows: sequences / chunks);
         return chunks * step.Seconds;
     }
 
