@@ -303,7 +303,7 @@ public static class CpuTwinRunner
 
     /// <summary>
     /// Least-squares fit of the CPU efficiency parameters (bandwidth fraction, one compute fraction for prefill and
-    /// decode, per-step overhead) on the rows of <paramref name="reports"/>, each predicted from its own run's machine
+    /// decode, per-step overhead, per-layer synchronization overhead) on the rows of <paramref name="reports"/>, each predicted from its own run's machine
     /// figures: minimizes Σ ln(predicted/measured)².
     /// </summary>
     public static EfficiencyParameters Fit(IReadOnlyList<CpuTwinReport> reports, IReadOnlyList<CpuTwinRunInputs> inputs, EfficiencyParameters start)
@@ -325,7 +325,8 @@ public static class CpuTwinRunner
             foreach (double v in x.Take(2)) if (v > 0) pen += 100 * v * v;   // fractions above 1
             return sum + pen;
         }
-        double[] x0 = [Math.Log(start.EffBandwidth), Math.Log(start.EffComputePrefill), Math.Log(Math.Max(start.StepOverheadS, 1e-6))];
+        double[] x0 = [Math.Log(start.EffBandwidth), Math.Log(start.EffComputePrefill), Math.Log(Math.Max(start.StepOverheadS, 1e-6)),
+            Math.Log(Math.Max(start.LayerOverheadS, 1e-6))];
         var best = Quanta.Planner.Validation.NelderMead.Minimize(Objective, x0, 0.3, 2000);
         var fitted = FromFitVector(best, start);
         return fitted with
@@ -345,7 +346,11 @@ public static class CpuTwinRunner
     private static EfficiencyParameters FromFitVector(double[] x, EfficiencyParameters start)
     {
         double c = Math.Min(Math.Exp(x[1]), 1);
-        return start with { EffBandwidth = Math.Min(Math.Exp(x[0]), 1), EffComputePrefill = c, EffComputeDecode = c, StepOverheadS = Math.Exp(x[2]) };
+        return start with
+        {
+            EffBandwidth = Math.Min(Math.Exp(x[0]), 1), EffComputePrefill = c, EffComputeDecode = c, StepOverheadS = Math.Exp(x[2]),
+            LayerOverheadS = Math.Exp(x[3]),
+        };
     }
 }
 

@@ -119,7 +119,7 @@ public static class PlanTwinCommand
             var m = r.Machine;
             o.WriteLine(string.Create(ci, $"{r.Model}: read bandwidth {m.ReadBytesPerSecond / 1e9:F2} GB/s (mean of {r.Bandwidths.Count} readings: {string.Join(", ", r.Bandwidths.Select(b => (b / 1e9).ToString("F1", ci)))}), weight dot kernels {m.MatmulOpsPerSecond / 1e9:F1} GOP/s, FP32 dot {m.Fp32OpsPerSecond / 1e9:F1} GFLOP/s, {m.Threads} threads, {r.WeightBytes / 1e6:F1} MB of weights per token"));
         }
-        o.WriteLine(string.Create(ci, $"CPU efficiency ({eff.FitDate}): bandwidth {eff.EffBandwidth:0.###}, compute {eff.EffComputePrefill:0.###}, step overhead {eff.StepOverheadS * 1e3:0.###} ms"));
+        o.WriteLine(string.Create(ci, $"CPU efficiency ({eff.FitDate}): bandwidth {eff.EffBandwidth:0.###}, compute {eff.EffComputePrefill:0.###}, step overhead {eff.StepOverheadS * 1e3:0.###} ms, per layer {eff.LayerOverheadS * 1e3:0.###} ms"));
         o.WriteLine();
         o.WriteLine($"{"model",-28} {"quantity",-10} {"unit",-9} {"predicted",10} {"measured",10} {"error",8}");
         foreach (var x in reports.SelectMany(r => r.Rows))
@@ -128,15 +128,15 @@ public static class PlanTwinCommand
         o.WriteLine();
         o.WriteLine(string.Create(ci, $"within 15%: {rows.Count(x => Math.Abs(x.ErrorPercent) <= 15)} of {rows.Count}; mean |error| {rows.Average(x => Math.Abs(x.ErrorPercent)):F1}%, max {rows.Max(x => Math.Abs(x.ErrorPercent)):F1}%"));
         if (fitted != null)
-            o.WriteLine(string.Create(ci, $"fitted on this run: bandwidth {fitted.EffBandwidth:0.###}, compute {fitted.EffComputePrefill:0.###}, step overhead {fitted.StepOverheadS * 1e3:0.###} ms (written to --fit-out)"));
+            o.WriteLine(string.Create(ci, $"fitted on this run: bandwidth {fitted.EffBandwidth:0.###}, compute {fitted.EffComputePrefill:0.###}, step overhead {fitted.StepOverheadS * 1e3:0.###} ms, per layer {fitted.LayerOverheadS * 1e3:0.###} ms (written to --fit-out)"));
     }
 
     private static void WriteJson(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, EfficiencyParameters? fitted, TextWriter o)
     {
         var doc = new
         {
-            efficiency = new { fit_date = eff.FitDate, eff_bandwidth = eff.EffBandwidth, eff_compute = eff.EffComputePrefill, step_overhead_s = eff.StepOverheadS },
-            fitted = fitted is null ? null : new { eff_bandwidth = fitted.EffBandwidth, eff_compute = fitted.EffComputePrefill, step_overhead_s = fitted.StepOverheadS },
+            efficiency = new { fit_date = eff.FitDate, eff_bandwidth = eff.EffBandwidth, eff_compute = eff.EffComputePrefill, step_overhead_s = eff.StepOverheadS, layer_overhead_s = eff.LayerOverheadS },
+            fitted = fitted is null ? null : new { eff_bandwidth = fitted.EffBandwidth, eff_compute = fitted.EffComputePrefill, step_overhead_s = fitted.StepOverheadS, layer_overhead_s = fitted.LayerOverheadS },
             models = reports.Select(r => new
             {
                 model = r.Model,

@@ -72,6 +72,16 @@ public class RooflineTests
     }
 
     [Fact]
+    public void OverheadsAddPerStepAndPerLayer()
+    {
+        // 1 ms per step plus 20 us per layer: Llama 3.1 8B has 32 layers, so any step costs 1.64 ms more than with none.
+        var withOverhead = new EfficiencyParameters(1, 1, 1, 1e-3, 1, 1) { LayerOverheadS = 20e-6 };
+        double bare = new RooflineModel(Llama8B, H100, Precision.Fp8, Precision.Fp8, 1, Ideal).Step(4, 400, 400, false).Seconds;
+        double more = new RooflineModel(Llama8B, H100, Precision.Fp8, Precision.Fp8, 1, withOverhead).Step(4, 400, 400, false).Seconds;
+        Assert.Equal(1e-3 + 32 * 20e-6, more - bare, 12);
+    }
+
+    [Fact]
     public void MoeEfficiencyScalesOnlyTheMatrixProducts()
     {
         var m = ModelCatalog.BuiltIn().Find("mixtral-8x7b")!;

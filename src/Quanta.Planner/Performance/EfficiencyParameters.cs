@@ -29,6 +29,12 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     /// </summary>
     public double DefaultSettingsThroughput { get; init; } = 1;
 
+    /// <summary>
+    /// Fixed seconds per layer per step on top of <see cref="StepOverheadS"/>: the synchronization of each layer's
+    /// parallel regions (thread barriers on a CPU, kernel launches without graphs on a GPU); 0 when not fitted.
+    /// </summary>
+    public double LayerOverheadS { get; init; }
+
     /// <summary>Date of the fit ("unfitted" for hand-set values).</summary>
     public string FitDate { get; init; } = "unfitted";
 
@@ -78,6 +84,7 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
         foreach (double f in (double[])[e.EffBandwidth, e.EffComputePrefill, e.EffComputeDecode, e.EffComputeDense, e.ServerUtilization, e.EffComputeMoe, e.DefaultSettingsThroughput])
             if (!(f > 0 && f <= 1)) throw new InvalidDataException($"{origin}: efficiencies must lie in (0, 1]");
         if (!(e.StepOverheadS >= 0)) throw new InvalidDataException($"{origin}: step_overhead_s must be >= 0");
+        if (!(e.LayerOverheadS >= 0) || double.IsInfinity(e.LayerOverheadS)) throw new InvalidDataException($"{origin}: layer_overhead_s must be >= 0");
         return e;
     }
 

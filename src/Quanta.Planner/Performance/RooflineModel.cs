@@ -7,7 +7,7 @@ namespace Quanta.Planner.Performance;
 /// time = max(weight bytes / bw', matmul ops / peak') [weight matrix products]
 ///      + max(KV bytes / bw', attention ops / attention peak') [attention]
 ///      + activation bytes / bw' [norms, residuals, rotary, activation functions]
-///      + step overhead + all-reduce time,
+///      + step overhead + layers x layer overhead + all-reduce time,
 /// with bw' = bandwidth x eff_bw and peak' = peak at the weight precision x eff_compute (x eff_moe for a
 /// mixture-of-experts model's matrix products). Operators run one after another (separate kernels), so their times
 /// add; within one operator memory traffic and math overlap, so the slower bounds it. Weight bytes = weights touched
@@ -127,7 +127,7 @@ public sealed class RooflineModel
         double seconds = Math.Max(weightBytes / bw, matmulOps / matmulPeak) + Math.Max(kvBytes / bw, attnOps / attnPeak) + actBytes / bw;
         double commS = 2.0 * m.Layers * AllReduceSeconds(tokens * m.Hidden * 2.0);
         double bytes = weightBytes + kvBytes + actBytes;
-        return new StepCost(seconds + Eff.StepOverheadS + commS, bytes, matmulOps + attnOps, bytes / bw,
+        return new StepCost(seconds + Eff.StepOverheadS + Eff.LayerOverheadS * m.Layers + commS, bytes, matmulOps + attnOps, bytes / bw,
             matmulOps / matmulPeak + attnOps / attnPeak, commS);
     }
 
