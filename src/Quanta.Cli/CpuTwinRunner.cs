@@ -85,12 +85,15 @@ public sealed record CpuTwinRow(string Model, string Quantity, string Unit, doub
 /// <param name="WeightBytes">Weight bytes a decode step reads (from the file).</param>
 /// <param name="Rows">Predicted against measured quantities.</param>
 /// <param name="Bandwidths">Every read-bandwidth reading of the run, bytes/s (their mean is the input).</param>
-public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double WeightBytes, IReadOnlyList<CpuTwinRow> Rows, IReadOnlyList<double> Bandwidths);
+/// <param name="MatmulRates">Every reading of the weight dot-kernel rate, ops/s (their mean is the input).</param>
+public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double WeightBytes, IReadOnlyList<CpuTwinRow> Rows, IReadOnlyList<double> Bandwidths,
+    IReadOnlyList<double> MatmulRates);
 
 /// <summary>
 /// The CPU twin run: for a GGUF model, in one process and one run, (1) measures this machine — read bandwidth
 /// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves), the rate of the model's weight dot
-/// kernels and of the FP32 dot kernel on cache-resident data; (2) measures the engine — llama-bench pp and tg
+/// kernels and of the FP32 dot kernel on cache-resident data (before the benchmarks, after them and after the serve
+/// waves), each input the mean of its readings; (2) measures the engine — llama-bench pp and tg
 /// (<see cref="BenchRunner"/>) and waves of concurrent requests through the <see cref="ServingEngine"/> (continuous
 /// batching scheduler and CPU executor in process), timing each request's first token and its later tokens;
 /// (3) predicts the same quantities with <see cref="CpuTwin"/> from the measured machine figures and the fitted CPU
@@ -112,9 +115,17 @@ public static class CpuTwinRunner
         var spec = ModelCatalog.FromFile(path);
         double weightBytes = info.Footprint.WeightBytes;
 
-        log?.Invoke($"{name}: dot-kernel rates ({o.Threads} threads)");
-        double matmulRate = MatmulRate(path, o.Threads, o.KernelSeconds);
-        double fp32Rate = KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds);
+        // Kernel rates, like the bandwidth, are read at several points of the run and averaged (a shared machine's
+        // speed drifts from minute to minute): before the benchmarks, after them, after the serve waves.
+        var matmulRates = new List<double>();
+        var fp32Rates = new List<double>();
+        void Rates()
+        {
+            log?.Invoke($"{name}: dot-kernel rates ({o.Threads} threads)");
+            matmulRates.Add(MatmulRate(path, o.Threads, o.KernelSeconds));
+            fp32Rates.Add(KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds));
+        }
+        Rates();
 
         var bench = new BenchOptions
         {
@@ -127,6 +138,7 @@ public static class CpuTwinRunner
         var pp = results.Single(r => r.NPrompt > 0 && r.NGen == 0);
         var tg = results.Single(r => r.IsGenerationTest());
         var bandwidths = new List<double> { tg.BwBeforeGbps!.Value * 1e9, tg.BwAfterGbps!.Value * 1e9 };
+        Rates();
 
         var waves = new List<(int Streams, double Ttft, double Tpot)>();
         using (var serving = ServingEngine.Load("twin", path, new ServingOptions
@@ -152,8 +164,9 @@ public static class CpuTwinRunner
             }
         }
         bandwidths.Add(MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond);
+        Rates();
 
-        var machine = new CpuMeasurements(bandwidths.Average(), matmulRate, fp32Rate, o.Threads);
+        var machine = new CpuMeasurements(bandwidths.Average(), matmulRates.Average(), fp32Rates.Average(), o.Threads);
         var roof = CpuTwin.Roofline(spec, weightBytes, PrecisionOf(kv), machine, eff);
         var rows = new List<CpuTwinRow>
         {
@@ -166,7 +179,7 @@ public static class CpuTwinRunner
             rows.Add(new(name, $"ttft@{streams}", "ms", p.TtftSeconds * 1e3, ttft * 1e3));
             rows.Add(new(name, $"tpot@{streams}", "ms", p.TpotSeconds * 1e3, tpot * 1e3));
         }
-        return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths);
+        return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths, matmulRates);
     }
 
     private static bool IsGenerationTest(this BenchResult r) => r.NPrompt == 0 && r.NGen > 0;

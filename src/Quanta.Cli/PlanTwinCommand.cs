@@ -117,7 +117,7 @@ public static class PlanTwinCommand
         foreach (var r in reports)
         {
             var m = r.Machine;
-            o.WriteLine(string.Create(ci, $"{r.Model}: read bandwidth {m.ReadBytesPerSecond / 1e9:F2} GB/s (mean of {r.Bandwidths.Count} readings: {string.Join(", ", r.Bandwidths.Select(b => (b / 1e9).ToString("F1", ci)))}), weight dot kernels {m.MatmulOpsPerSecond / 1e9:F1} GOP/s, FP32 dot {m.Fp32OpsPerSecond / 1e9:F1} GFLOP/s, {m.Threads} threads, {r.WeightBytes / 1e6:F1} MB of weights per token"));
+            o.WriteLine(string.Create(ci, $"{r.Model}: read bandwidth {m.ReadBytesPerSecond / 1e9:F2} GB/s (mean of {r.Bandwidths.Count} readings: {string.Join(", ", r.Bandwidths.Select(b => (b / 1e9).ToString("F1", ci)))}), weight dot kernels {m.MatmulOpsPerSecond / 1e9:F1} GOP/s (readings: {string.Join(", ", r.MatmulRates.Select(b => (b / 1e9).ToString("F1", ci)))}), FP32 dot {m.Fp32OpsPerSecond / 1e9:F1} GFLOP/s, {m.Threads} threads, {r.WeightBytes / 1e6:F1} MB of weights per token"));
         }
         o.WriteLine(string.Create(ci, $"CPU efficiency ({eff.FitDate}): bandwidth {eff.EffBandwidth:0.###}, compute {eff.EffComputePrefill:0.###}, step overhead {eff.StepOverheadS * 1e3:0.###} ms, per layer {eff.LayerOverheadS * 1e3:0.###} ms"));
         o.WriteLine();
@@ -142,6 +142,7 @@ public static class PlanTwinCommand
                 model = r.Model,
                 read_bytes_per_second = r.Machine.ReadBytesPerSecond,
                 bandwidth_readings = r.Bandwidths,
+                matmul_rate_readings = r.MatmulRates,
                 matmul_ops_per_second = r.Machine.MatmulOpsPerSecond,
                 fp32_ops_per_second = r.Machine.Fp32OpsPerSecond,
                 threads = r.Machine.Threads,

@@ -102,10 +102,31 @@ public class CpuTwinTests
                 Assert.True(double.IsFinite(row.ErrorPercent), row.Quantity);
             }
             Assert.Equal(3, report.Bandwidths.Count);
+            Assert.Equal(3, report.MatmulRates.Count);
             Assert.True(report.Machine.ReadBytesPerSecond > 1e8, $"bandwidth {report.Machine.ReadBytesPerSecond}");
             Assert.True(report.Machine.MatmulOpsPerSecond > 1e7, $"dot rate {report.Machine.MatmulOpsPerSecond}");
             // The file's weights: every tensor except token_embd (the output head is separate).
             Assert.True(report.WeightBytes > 0 && report.WeightBytes < new FileInfo(path).Length, $"weights {report.WeightBytes} of a {new FileInfo(path).Length}-byte file");
+            // The command itself (as `quanta plan twin` runs it): the table with every quantity and finite errors.
+            var output = new StringWriter();
+            var saved = Console.Out;
+            int exit;
+            try
+            {
+                Console.SetOut(output);
+                exit = PlanTwinCommand.Create().Parse(["--model", path, "-t", "1", "--pp", "32", "--tg", "8", "-r", "1", "--streams", "2",
+                    "--serve-prompt", "16", "--serve-output", "4", "--waves", "1", "--bandwidth-seconds", "0.1", "--json"]).Invoke();
+            }
+            finally { Console.SetOut(saved); }
+            Assert.True(exit == 0, output.ToString());
+            using (var doc = System.Text.Json.JsonDocument.Parse(output.ToString()))
+            {
+                var rows = doc.RootElement.GetProperty("models")[0].GetProperty("rows");
+                Assert.Equal(4, rows.GetArrayLength());
+                foreach (var row in rows.EnumerateArray())
+                    foreach (string f in new[] { "predicted", "measured", "error" })
+                        Assert.True(double.IsFinite(row.GetProperty(f).GetDouble()), $"{row.GetProperty("quantity")} {f}");
+            }
             // Refitting on the run re-predicts every row from its own machine figures.
             var fitted = CpuTwinRunner.Fit([report], [new CpuTwinRunInputs(ModelCatalog.FromFile(path), options)], CpuTwin.BuiltInEfficiency());
             Assert.InRange(fitted.EffBandwidth, 1e-6, 1);
