@@ -9,7 +9,8 @@ namespace Quanta.Cli;
 
 /// <summary>
 /// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
-/// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--efficiency FILE]
+/// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 1.5]
+/// [--kernel-seconds 0.5] [--efficiency FILE]
 /// [--fit-out FILE] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
 /// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
@@ -34,13 +35,14 @@ public static class PlanTwinCommand
         var serveOutput = new Option<int>("--serve-output") { Description = "output tokens per serve request", DefaultValueFactory = _ => 32 };
         var waves = new Option<int>("--waves") { Description = "waves per concurrency (averaged)", DefaultValueFactory = _ => 2 };
         var bw = new Option<double>("--bandwidth-seconds") { Description = "seconds of each bandwidth measurement", DefaultValueFactory = _ => 1.5 };
+        var kernelSeconds = new Option<double>("--kernel-seconds") { Description = "seconds of each dot-kernel rate measurement (and of its warm-up)", DefaultValueFactory = _ => 0.5 };
         var effFile = new Option<string?>("--efficiency") { Description = "CPU efficiency parameters (efficiency.json format; default: the built-in efficiency-cpu.json)" };
         var fitOut = new Option<string?>("--fit-out") { Description = "fit the CPU efficiency parameters on this run and write them here" };
         var json = new Option<bool>("--json") { Description = "machine-readable output" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("twin", "CPU twin: measure this machine and the engine, predict with the planner, compare (one run).")
         {
-            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, effFile, fitOut, json, verbose,
+            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, json, verbose,
         };
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -55,6 +57,7 @@ public static class PlanTwinCommand
                 ServeOutput = p.GetValue(serveOutput),
                 Waves = p.GetValue(waves),
                 BandwidthSeconds = p.GetValue(bw),
+                KernelSeconds = p.GetValue(kernelSeconds),
             };
             options.Validate();
             var eff = p.GetValue(effFile) is string ef ? EfficiencyParameters.Load(ef) : CpuTwin.BuiltInEfficiency();

@@ -91,7 +91,7 @@ public class CpuTwinTests
             var options = new CpuTwinOptions
             {
                 Threads = 1, Prompt = 32, Gen = 8, Repetitions = 1, Streams = [2, 4], ServePrompt = 16, ServeOutput = 4, Waves = 1,
-                BandwidthSeconds = 0.1, KernelSeconds = 0.05,
+                BandwidthSeconds = 0.05, KernelSeconds = 0.02,
             };
             var report = CpuTwinRunner.Run(path, options, CpuTwin.BuiltInEfficiency());
             Assert.Equal(["pp32", "tg8", "ttft@2", "tpot@2", "ttft@4", "tpot@4"], report.Rows.Select(x => x.Quantity).ToArray());
@@ -115,7 +115,7 @@ public class CpuTwinTests
             {
                 Console.SetOut(output);
                 exit = PlanTwinCommand.Create().Parse(["--model", path, "-t", "1", "--pp", "32", "--tg", "8", "-r", "1", "--streams", "2",
-                    "--serve-prompt", "16", "--serve-output", "4", "--waves", "1", "--bandwidth-seconds", "0.1", "--json"]).Invoke();
+                    "--serve-prompt", "16", "--serve-output", "4", "--waves", "1", "--bandwidth-seconds", "0.05", "--kernel-seconds", "0.02", "--json"]).Invoke();
             }
             finally { Console.SetOut(saved); }
             Assert.True(exit == 0, output.ToString());
