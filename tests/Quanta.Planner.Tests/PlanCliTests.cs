@@ -22,11 +22,42 @@ public class PlanCliTests
         var s = doc.RootElement.GetProperty("summary");
         double thr = s.GetProperty("throughput").GetProperty("mape_all").GetDouble();
         double lat = s.GetProperty("latency").GetProperty("mape_all").GetDouble();
-        // Acceptance asks <= 15% (throughput) and <= 25% (latency). The current model reaches ~22.6% on throughput:
-        // this guards against regressions; the 15% target is reported as not met.
-        Assert.True(thr <= 25, $"throughput MAPE {thr:F1}%");
+        // Issue 7's acceptance: throughput MAPE <= 15%, latency MAPE <= 25% over the whole file, and the rows not used
+        // for fitting reported apart (held out: at least 10 throughput rows, with their own MAPE within the same bound).
+        Assert.True(thr <= 15, $"throughput MAPE {thr:F1}%");
         Assert.True(lat <= 25, $"latency MAPE {lat:F1}%");
         Assert.True(s.GetProperty("throughput").GetProperty("rows_held_out").GetInt32() >= 10);
+        double heldOut = s.GetProperty("throughput").GetProperty("mape_held_out").GetDouble();
+        Assert.True(heldOut <= 15, $"held-out throughput MAPE {heldOut:F1}%");
+    }
+
+    [Fact]
+    public void AcceleratorsAndSettingsNotInTheCalibrationFileFromTheirSpecsAlone()
+    {
+        // Twelve rows of the same public table the calibration file samples (NVIDIA/TensorRT-LLM
+        // docs/source/performance/perf-overview.md @ 00f37686aa85, trtllm-bench, output tokens/s of the TP group) that
+        // the file does not contain: H200 and GB200 (devices absent from the file) and sequence lengths it lacks. None
+        // was used for fitting; the planner must stay within 20% MAPE on them.
+        (string Id, string Accelerator, int Count, string Model, string Lengths, string Extra, double Value)[] rows =
+        [
+            ("H1", "H200", 1, "Llama-3.3-70B", "1000/1000", "TP1 FP8", 2909), ("H2", "H200", 1, "Llama-3.3-70B", "128/2048", "TP1 FP8", 4336),
+            ("H3", "H200", 1, "Llama-3.3-70B", "2048/2048", "TP1 FP8", 2003), ("H4", "H200", 1, "Llama-3.3-70B", "5000/500", "TP1 FP8", 566),
+            ("H5", "H200", 1, "Llama-3.1-8B", "1000/1000", "TP1 FP8", 17744), ("H6", "H200", 1, "Llama-3.1-8B", "128/128", "TP1 FP8", 27911),
+            ("H7", "H200", 1, "Llama-3.1-8B", "2048/128", "TP1 FP8", 3538), ("H8", "H200", 8, "Llama-3.1-405B", "1000/1000", "TP8 FP8", 3330),
+            ("H9", "H100 SXM", 1, "Llama-3.1-8B", "2048/2048", "TP1 FP8", 9305), ("H10", "B200", 1, "Llama-3.3-70B", "128/2048", "TP1 FP4", 9922),
+            ("H11", "GB200", 1, "Llama-3.3-70B", "1000/1000", "TP1 FP4", 7326), ("H12", "H100 SXM", 2, "Llama-3.3-70B", "2048/128", "TP2 FP8", 762),
+        ];
+        var csv = new System.Text.StringBuilder("id,kind,accelerator,num_accelerators,benchmark_model,scenario,metric,value_system,value_per_accelerator,extra,notes\n");
+        foreach (var r in rows)
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture,
+                $"{r.Id},Vendor table,{r.Accelerator},{r.Count},{r.Model},Offline max-throughput ISL/OSL {r.Lengths},output tokens/s,{r.Value},{r.Value / r.Count},{r.Extra},trtllm-bench throughput\n");
+        var table = CalibrationRow.FromTable(CsvTable.Parse(csv.ToString(), "perf-overview rows"), "perf-overview rows");
+        var report = Validator.Run(table, new RowPredictor(Catalogs.DeviceCatalog.BuiltIn(), Catalogs.ModelCatalog.BuiltIn()),
+            Performance.EfficiencyParameters.BuiltIn());
+        Assert.Equal(12, report.Predicted.Count());
+        var mape = report.Mape("throughput", fitted: false);
+        Assert.True(mape.Mape <= 20, $"MAPE {mape.Mape:F1}% on rows the fit never saw: "
+            + string.Join("; ", report.Rows.Select(x => $"{x.Id} {x.ErrorPercent:+0;-0}%")));
     }
 
     [Fact]

@@ -16,6 +16,25 @@ namespace Quanta.Planner.Performance;
 public sealed record EfficiencyParameters(double EffBandwidth, double EffComputePrefill, double EffComputeDecode, double StepOverheadS,
     double EffComputeDense, double ServerUtilization)
 {
+    /// <summary>
+    /// Achievable fraction of the tensor-throughput fraction that a mixture-of-experts model's routed expert matrix
+    /// products reach (grouped GEMMs over uneven per-expert token counts, plus routing); 1 for dense models.
+    /// </summary>
+    public double EffComputeMoe { get; init; } = 1;
+
+    /// <summary>
+    /// Fraction of a tuned deployment's throughput that a run at an engine's default settings reaches (vendor tables
+    /// measured with trtllm-bench "left at default settings", as their source states: untuned batch and token limits,
+    /// default scheduler); 1 for tuned deployments such as MLPerf submissions.
+    /// </summary>
+    public double DefaultSettingsThroughput { get; init; } = 1;
+
+    /// <summary>
+    /// Fixed seconds per layer per step on top of <see cref="StepOverheadS"/>: the synchronization of each layer's
+    /// parallel regions (thread barriers on a CPU, kernel launches without graphs on a GPU); 0 when not fitted.
+    /// </summary>
+    public double LayerOverheadS { get; init; }
+
     /// <summary>Date of the fit ("unfitted" for hand-set values).</summary>
     public string FitDate { get; init; } = "unfitted";
 
@@ -31,14 +50,25 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     /// <summary>Why the rows were chosen (free text).</summary>
     public string? WhyTheseRows { get; init; }
 
+    /// <summary>Caveats of the fit (free text).</summary>
+    public string? Note { get; init; }
+
     /// <summary>The command that reproduces the fit.</summary>
     public string? RefitWith { get; init; }
 
-    /// <summary>The parameters as a vector (for fitting), in constructor order.</summary>
-    public double[] ToVector() => [EffBandwidth, EffComputePrefill, EffComputeDecode, StepOverheadS, EffComputeDense, ServerUtilization];
+    /// <summary>
+    /// The parameters as a vector (for fitting): constructor order, then <see cref="EffComputeMoe"/> and
+    /// <see cref="DefaultSettingsThroughput"/>. Index 3 (step overhead) is the only one not a fraction.
+    /// </summary>
+    public double[] ToVector() => [EffBandwidth, EffComputePrefill, EffComputeDecode, StepOverheadS, EffComputeDense, ServerUtilization,
+        EffComputeMoe, DefaultSettingsThroughput];
 
-    /// <summary>Parameters from a vector in constructor order.</summary>
-    public static EfficiencyParameters FromVector(IReadOnlyList<double> v) => new(v[0], v[1], v[2], v[3], v[4], v[5]);
+    /// <summary>Parameters from a vector in <see cref="ToVector"/> order (6 entries leave the last two at 1).</summary>
+    public static EfficiencyParameters FromVector(IReadOnlyList<double> v) => new(v[0], v[1], v[2], v[3], v[4], v[5])
+    {
+        EffComputeMoe = v.Count > 6 ? v[6] : 1,
+        DefaultSettingsThroughput = v.Count > 7 ? v[7] : 1,
+    };
 
     /// <summary>The built-in fitted parameters (Catalog/efficiency.json).</summary>
     public static EfficiencyParameters BuiltIn() => Parse(CatalogJson.BuiltIn("efficiency.json"), "built-in efficiency.json");
@@ -51,9 +81,10 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     public static EfficiencyParameters Parse(string json, string origin)
     {
         var e = CatalogJson.Parse<EfficiencyParameters>(json, origin);
-        foreach (double f in (double[])[e.EffBandwidth, e.EffComputePrefill, e.EffComputeDecode, e.EffComputeDense, e.ServerUtilization])
+        foreach (double f in (double[])[e.EffBandwidth, e.EffComputePrefill, e.EffComputeDecode, e.EffComputeDense, e.ServerUtilization, e.EffComputeMoe, e.DefaultSettingsThroughput])
             if (!(f > 0 && f <= 1)) throw new InvalidDataException($"{origin}: efficiencies must lie in (0, 1]");
         if (!(e.StepOverheadS >= 0)) throw new InvalidDataException($"{origin}: step_overhead_s must be >= 0");
+        if (!(e.LayerOverheadS >= 0) || double.IsInfinity(e.LayerOverheadS)) throw new InvalidDataException($"{origin}: layer_overhead_s must be >= 0");
         return e;
     }
 

@@ -18,8 +18,10 @@ public sealed record ServingEstimate(double Batch, double OutputTokensPerSecond,
 /// Steady-state batch model: B sequences of I prompt tokens and O output tokens (beam width W) cycle through
 /// prefill(B x I) + O decode steps of B x W sequences at the mean context I + O/2, so
 /// tokens/s = B x O / (prefill time + O x decode step time). B is the given batch, else the largest the KV cache holds
-/// at the mean context (paged KV cache, continuous batching), capped by <see cref="EngineBatchCap"/> and, for Server
-/// scenarios, by the TPOT limit.
+/// (paged KV cache, continuous batching), capped by <see cref="EngineBatchCap"/> and, for Server scenarios, by the TPOT
+/// limit. A scheduler that admits requests by what they hold now (vLLM, TensorRT-LLM MAX_UTILIZATION) fits the mean
+/// context I + O/2 per sequence; one that reserves each request's whole sequence up front (TensorRT-LLM's default
+/// GUARANTEED_NO_EVICT policy) fits I + O.
 /// </summary>
 public static class ServingModel
 {
@@ -38,18 +40,22 @@ public static class ServingModel
         return new ServingEstimate(batch, batch * outputTokens / cycle, prefill, step, limit);
     }
 
-    /// <summary>Largest batch the KV cache holds at the mean context (0 when the weights leave no room).</summary>
-    public static double MemoryBatch(RooflineModel r, double inputTokens, double outputTokens, int beams) =>
-        Math.Floor(MemoryFit.KvTokens(r.Model, r.Device, r.Weights, r.Kv, r.Tp) / ((inputTokens + outputTokens / 2) * beams));
+    /// <summary>
+    /// Largest batch the KV cache holds (0 when the weights leave no room): at the mean context I + O/2, or at the whole
+    /// sequence I + O when <paramref name="reserveFullSequence"/> (the scheduler reserves each request's maximum).
+    /// </summary>
+    public static double MemoryBatch(RooflineModel r, double inputTokens, double outputTokens, int beams, bool reserveFullSequence = false) =>
+        Math.Floor(MemoryFit.KvTokens(r.Model, r.Device, r.Weights, r.Kv, r.Tp) / ((inputTokens + (reserveFullSequence ? outputTokens : outputTokens / 2)) * beams));
 
     /// <summary>
     /// Offline (max-throughput) estimate; with <paramref name="tpotLimitS"/> the batch is also bounded so the mean TPOT
-    /// stays within <see cref="TpotHeadroom"/> x the limit.
+    /// stays within <see cref="TpotHeadroom"/> x the limit. <paramref name="reserveFullSequence"/>: see <see cref="MemoryBatch"/>.
     /// </summary>
-    public static ServingEstimate Throughput(RooflineModel r, double inputTokens, double outputTokens, int beams = 1, double? batch = null, double? tpotLimitS = null)
+    public static ServingEstimate Throughput(RooflineModel r, double inputTokens, double outputTokens, int beams = 1, double? batch = null, double? tpotLimitS = null,
+        bool reserveFullSequence = false)
     {
         if (batch is double b) return AtBatch(r, b, inputTokens, outputTokens, beams, "given");
-        double mem = MemoryBatch(r, inputTokens, outputTokens, beams);
+        double mem = MemoryBatch(r, inputTokens, outputTokens, beams, reserveFullSequence);
         if (mem < 1) throw new ArgumentException($"{r.Model.Id} at {PrecisionInfo.Name(r.Weights)} does not fit on {r.Tp} x {r.Device.Id} with a context of {inputTokens + outputTokens} tokens");
         double best = Math.Min(mem, EngineBatchCap);
         string limit = mem < EngineBatchCap ? "memory" : "engine cap";

@@ -72,29 +72,62 @@ public sealed partial class RowPredictor(DeviceCatalog devices, ModelCatalog mod
             int beams = bench?.Beams ?? 1;
             double? batch = Match(BatchRegex(), row["scenario"]);
             var kv = PrecisionInfo.DefaultKv(precision);
-            int tp = (int?)Match(TpRegex(), text) ?? AutoTp(model, device, precision, accelerators);
-            var roof = new RooflineModel(model, device, precision, kv, tp, eff);
-            string detail = $"{device.Id} TP{tp} {PrecisionInfo.Name(precision)} ISL {input:0.#} OSL {output:0.#}";
+            bool defaults = RunAtDefaultSettings(row);
+            double? tpotLimit = server ? bench?.TpotLimitS ?? TpotLimit(row["latency_constraints"]) : null;
+            int? statedTp = (int?)Match(TpRegex(), text);
 
             if (latency)
             {
                 if (!metric.Contains("first", StringComparison.OrdinalIgnoreCase)) return Skip($"latency metric '{metric}' is not modelled");
-                double ttft = ServingModel.TtftSeconds(roof, input.Value) * 1000;
-                return new(row.Id, quantity, unit, ttft, measured, fitted, null, detail + " batch 1");
+                int ltp = statedTp ?? AutoTp(model, device, precision, accelerators);
+                var lroof = new RooflineModel(model, device, precision, kv, ltp, eff);
+                double ttft = ServingModel.TtftSeconds(lroof, input.Value) * 1000;
+                return new(row.Id, quantity, unit, ttft, measured, fitted, null,
+                    $"{device.Id} TP{ltp} {PrecisionInfo.Name(precision)} ISL {input:0.#} OSL {output:0.#} batch 1");
             }
 
-            double? tpotLimit = server ? bench?.TpotLimitS ?? TpotLimit(row["latency_constraints"]) : null;
-            var est = ServingModel.Throughput(roof, input.Value, output.Value, beams, batch, tpotLimit);
-            double perGroup = est.OutputTokensPerSecond * (server ? eff.ServerUtilization : 1);
+            // Throughput: the stated TP degree, else the one a tuned deployment would pick (most output per accelerator).
+            ServingEstimate? best = null;
+            int tp = 0;
+            foreach (int cand in statedTp is int st ? [st] : TpCandidates(accelerators))
+            {
+                try
+                {
+                    var roof = new RooflineModel(model, device, precision, kv, cand, eff);
+                    var est = ServingModel.Throughput(roof, input.Value, output.Value, beams, batch, tpotLimit, reserveFullSequence: defaults);
+                    if (best is null || est.OutputTokensPerSecond / cand > best.OutputTokensPerSecond / tp) { best = est; tp = cand; }
+                }
+                catch (ArgumentException) when (statedTp is null)
+                {
+                    // does not fit at this degree: try the next
+                }
+            }
+            if (best is null) return Skip($"{model.Id} at {PrecisionInfo.Name(precision)} fits on no tensor-parallel group of up to {accelerators} x {device.Id}");
+            double perGroup = best.OutputTokensPerSecond * (server ? eff.ServerUtilization : 1) * (defaults ? eff.DefaultSettingsThroughput : 1);
             double perAccelerator = perGroup / tp;
             if (samples) perAccelerator /= output.Value;
             return new(row.Id, quantity, unit, perAccelerator, measured, fitted, null,
-                detail + $" batch {est.Batch:0} ({est.Limit}){(server ? " server" : "")}");
+                $"{device.Id} TP{tp} {PrecisionInfo.Name(precision)} ISL {input:0.#} OSL {output:0.#} batch {best.Batch:0} ({best.Limit}){(server ? " server" : "")}"
+                + (defaults ? " default-settings run (full-sequence KV reservation)" : ""));
         }
         catch (ArgumentException e)
         {
             return Skip(e.Message);
         }
+    }
+
+    /// <summary>
+    /// True when the row was measured at an engine's default settings rather than tuned: trtllm-bench runs (the
+    /// TensorRT-LLM performance tables state they left options at their defaults, whose capacity scheduler reserves
+    /// each request's whole sequence of KV cache).
+    /// </summary>
+    public static bool RunAtDefaultSettings(CalibrationRow row) =>
+        string.Join(" | ", row["scenario"], row["notes"], row["extra"]).Contains("trtllm-bench", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Tensor-parallel degrees a deployment of <paramref name="accelerators"/> devices can use: powers of two up to the count.</summary>
+    public static IEnumerable<int> TpCandidates(int accelerators)
+    {
+        for (int tp = 1; tp <= Math.Max(accelerators, 1); tp *= 2) yield return tp;
     }
 
     /// <summary>

@@ -1,0 +1,411 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Quanta.Bench;
+using Quanta.Core.Diagnostics;
+using Quanta.Core.Formats;
+using Quanta.Core.Kernels;
+using Quanta.Core.ModelFiles.Gguf;
+using Quanta.Engine.Serving;
+using Quanta.Engine.Sampling;
+using Quanta.Models.KvCache;
+using Quanta.Planner.Catalogs;
+using Quanta.Planner.Performance;
+
+namespace Quanta.Cli;
+
+/// <summary>Settings of one CPU-twin run (see <see cref="CpuTwinRunner"/>).</summary>
+public sealed record CpuTwinOptions
+{
+    /// <summary>Threads of the engine and of every probe.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Prompt tokens of the pp test (llama-bench -p).</summary>
+    public int Prompt { get; init; } = 512;
+
+    /// <summary>Generated tokens of the tg test (llama-bench -n).</summary>
+    public int Gen { get; init; } = 128;
+
+    /// <summary>Timed repetitions of pp and tg (after one warm-up).</summary>
+    public int Repetitions { get; init; } = 3;
+
+    /// <summary>Concurrent streams of the serve waves.</summary>
+    public IReadOnlyList<int> Streams { get; init; } = [4, 16];
+
+    /// <summary>Prompt tokens of each serve request (random ids).</summary>
+    public int ServePrompt { get; init; } = 128;
+
+    /// <summary>Output tokens of each serve request (end-of-generation tokens are banned so every request runs to it).</summary>
+    public int ServeOutput { get; init; } = 32;
+
+    /// <summary>Waves of each concurrency (results are averaged over them).</summary>
+    public int Waves { get; init; } = 2;
+
+    /// <summary>Token budget of one engine step (the serving engine's MaxBatchTokens).</summary>
+    public int MaxBatchTokens { get; init; } = 256;
+
+    /// <summary>Seconds of each read-bandwidth measurement.</summary>
+    public double BandwidthSeconds { get; init; } = 1.5;
+
+    /// <summary>Seconds of each dot-kernel rate measurement.</summary>
+    public double KernelSeconds { get; init; } = 0.5;
+
+    /// <summary>Seed of the random prompts.</summary>
+    public int Seed { get; init; } = 1234;
+
+    /// <summary>Throws <see cref="ArgumentException"/> on an out-of-range setting.</summary>
+    public void Validate()
+    {
+        if (Threads < 1) throw new ArgumentException($"--threads must be at least 1, got {Threads}");
+        if (Prompt < 1 || Gen < 1) throw new ArgumentException("--pp and --tg must be at least 1");
+        if (Repetitions < 1) throw new ArgumentException("--repetitions must be at least 1");
+        if (Streams.Count == 0 || Streams.Any(s => s < 1)) throw new ArgumentException("--streams needs positive counts");
+        if (ServePrompt < 1 || ServeOutput < 2) throw new ArgumentException("--serve-prompt must be at least 1 and --serve-output at least 2");
+        if (Waves < 1) throw new ArgumentException("--waves must be at least 1");
+        if (MaxBatchTokens < 1) throw new ArgumentException("--max-batch-tokens must be at least 1");
+        if (!(BandwidthSeconds > 0) || !(KernelSeconds > 0)) throw new ArgumentException("probe seconds must be positive");
+    }
+}
+
+/// <summary>One compared quantity: what the twin predicted and what the engine measured in the same run.</summary>
+/// <param name="Model">Model file name.</param>
+/// <param name="Quantity">"pp512", "tg128", "ttft@4", "tpot@16", ...</param>
+/// <param name="Unit">"tokens/s" or "ms".</param>
+/// <param name="Predicted">The twin's prediction.</param>
+/// <param name="Measured">The engine's measurement.</param>
+public sealed record CpuTwinRow(string Model, string Quantity, string Unit, double Predicted, double Measured)
+{
+    /// <summary>Signed error in percent: 100 (predicted − measured) / measured.</summary>
+    public double ErrorPercent => 100 * (Predicted - Measured) / Measured;
+}
+
+/// <summary>Everything one model's twin run measured and predicted.</summary>
+/// <param name="Model">Model file name.</param>
+/// <param name="Machine">The CPU figures measured in this run (the twin's inputs).</param>
+/// <param name="WeightBytes">Weight bytes a decode step reads (from the file).</param>
+/// <param name="Rows">Predicted against measured quantities.</param>
+/// <param name="Bandwidths">Every read-bandwidth reading of the run, bytes/s (their mean is the input).</param>
+/// <param name="MatmulRates">Every reading of the weight dot-kernel rate, ops/s (their mean is the input).</param>
+public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double WeightBytes, IReadOnlyList<CpuTwinRow> Rows, IReadOnlyList<double> Bandwidths,
+    IReadOnlyList<double> MatmulRates);
+
+/// <summary>
+/// The CPU twin run: for a GGUF model, in one process and one run, (1) measures this machine — read bandwidth
+/// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves), the rate of the model's weight dot
+/// kernels and of the FP32 dot kernel on cache-resident data (before the benchmarks, after them and after the serve
+/// waves), each input the mean of its readings; (2) measures the engine — llama-bench pp and tg
+/// (<see cref="BenchRunner"/>) and waves of concurrent requests through the <see cref="ServingEngine"/> (continuous
+/// batching scheduler and CPU executor in process), timing each request's first token and its later tokens;
+/// (3) predicts the same quantities with <see cref="CpuTwin"/> from the measured machine figures and the fitted CPU
+/// efficiency parameters, and reports predicted against measured.
+/// </summary>
+public static class CpuTwinRunner
+{
+    /// <summary>Runs the twin for the model at <paramref name="path"/>; <paramref name="log"/> gets progress lines.</summary>
+    public static CpuTwinReport Run(string path, CpuTwinOptions o, EfficiencyParameters eff, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(o);
+        ArgumentNullException.ThrowIfNull(eff);
+        o.Validate();
+        if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
+        string name = Path.GetFileName(path);
+        var kv = KvCacheType.F16;
+        var info = BenchModelInfo.FromGguf(path, kv);
+        var spec = ModelCatalog.FromFile(path);
+        double weightBytes = info.Footprint.WeightBytes;
+
+        // Kernel rates, like the bandwidth, are read at several points of the run and averaged (a shared machine's
+        // speed drifts from minute to minute): before the benchmarks, after them, after the serve waves.
+        var matmulRates = new List<double>();
+        var fp32Rates = new List<double>();
+        void Rates()
+        {
+            log?.Invoke($"{name}: dot-kernel rates ({o.Threads} threads)");
+            matmulRates.Add(MatmulRate(path, o.Threads, o.KernelSeconds));
+            fp32Rates.Add(KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds));
+        }
+        Rates();
+
+        var bench = new BenchOptions
+        {
+            Prompt = o.Prompt, Gen = o.Gen, Repetitions = o.Repetitions, Threads = o.Threads, KvType = kv,
+            BandwidthSeconds = o.BandwidthSeconds, MaxBandwidthAttempts = 1, Seed = o.Seed,
+        };
+        IReadOnlyList<BenchResult> results;
+        using (var engine = new QuantaBenchEngine(path, o.Threads, bench.ContextNeeded, kv, bench.MicroBatch))
+            results = BenchRunner.Run(engine, info, bench, log);
+        var pp = results.Single(r => r.NPrompt > 0 && r.NGen == 0);
+        var tg = results.Single(r => r.IsGenerationTest());
+        var bandwidths = new List<double> { tg.BwBeforeGbps!.Value * 1e9, tg.BwAfterGbps!.Value * 1e9 };
+        Rates();
+
+        var waves = new List<(int Streams, double Ttft, double Tpot)>();
+        using (var serving = ServingEngine.Load("twin", path, new ServingOptions
+        {
+            Threads = o.Threads, KvCacheType = kv, ContextLength = o.ServePrompt + o.ServeOutput + 16,
+            MaxBatchTokens = o.MaxBatchTokens, MaxRunning = o.Streams.Max(), MaxQueue = o.Streams.Max(),
+        }))
+        {
+            var rng = new Random(o.Seed);
+            var sampling = Sampling(serving, o.ServeOutput);
+            RunWave(serving, 1, 8, 2, sampling with { MaxTokens = 2 }, rng);   // warm-up (JIT, pools)
+            foreach (int streams in o.Streams)
+            {
+                double ttft = 0, tpot = 0;
+                for (int w = 0; w < o.Waves; w++)
+                {
+                    var (t1, t2) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
+                    ttft += t1 / o.Waves;
+                    tpot += t2 / o.Waves;
+                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{name} serve {streams} streams, wave {w + 1}/{o.Waves}: TTFT {t1 * 1e3:F1} ms, TPOT {t2 * 1e3:F1} ms"));
+                }
+                waves.Add((streams, ttft, tpot));
+            }
+        }
+        bandwidths.Add(MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond);
+        Rates();
+
+        var machine = new CpuMeasurements(bandwidths.Average(), matmulRates.Average(), fp32Rates.Average(), o.Threads);
+        var roof = CpuTwin.Roofline(spec, weightBytes, PrecisionOf(kv), machine, eff);
+        var rows = new List<CpuTwinRow>
+        {
+            new(name, pp.Test, "tokens/s", CpuTwin.PrefillTokensPerSecond(roof, o.Prompt, bench.MicroBatch), pp.AvgTs),
+            new(name, tg.Test, "tokens/s", CpuTwin.DecodeTokensPerSecond(roof, o.Gen), tg.AvgTs),
+        };
+        foreach (var (streams, ttft, tpot) in waves)
+        {
+            var p = CpuTwin.ServeWave(roof, streams, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max());
+            rows.Add(new(name, $"ttft@{streams}", "ms", p.TtftSeconds * 1e3, ttft * 1e3));
+            rows.Add(new(name, $"tpot@{streams}", "ms", p.TpotSeconds * 1e3, tpot * 1e3));
+        }
+        return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths, matmulRates);
+    }
+
+    private static bool IsGenerationTest(this BenchResult r) => r.NPrompt == 0 && r.NGen > 0;
+
+    private static Precision PrecisionOf(KvCacheType kv) => kv == KvCacheType.F16 ? Precision.Fp16 : Precision.Fp32;
+
+    private static SamplingParameters Sampling(ServingEngine serving, int output)
+    {
+        var bias = new Dictionary<int, float>();
+        for (int t = 0; t < serving.Model.Tokenizer.VocabSize; t++)
+            if (serving.Model.IsEndOfGeneration(t)) bias[t] = -100f;   // banned: every request runs to its length
+        return new SamplingParameters { Temperature = 0, MaxTokens = output, LogitBias = bias };
+    }
+
+    /// <summary>Submits <paramref name="streams"/> requests at once; returns mean TTFT and mean TPOT in seconds.</summary>
+    private static (double Ttft, double Tpot) RunWave(ServingEngine serving, int streams, int prompt, int output, SamplingParameters sampling, Random rng)
+    {
+        int vocab = serving.Model.Tokenizer.VocabSize;
+        var prompts = new int[streams][];
+        for (int i = 0; i < streams; i++)
+        {
+            prompts[i] = new int[prompt];
+            for (int t = 0; t < prompt; t++) prompts[i][t] = rng.Next(3, vocab);
+        }
+        var tasks = new Task<(double, double, int)>[streams];
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < streams; i++)
+        {
+            var call = serving.Submit(new ServingRequest { Prompt = prompts[i], Sampling = sampling });
+            tasks[i] = Consume(call, start);
+        }
+        Task.WaitAll(tasks);
+        double ttft = 0, tpot = 0;
+        foreach (var t in tasks)
+        {
+            var (first, last, n) = t.Result;
+            if (n != sampling.MaxTokens) throw new InvalidOperationException($"a request produced {n} tokens instead of {sampling.MaxTokens}");
+            ttft += first / streams;
+            tpot += (n > 1 ? (last - first) / (n - 1) : 0) / streams;
+        }
+        return (ttft, tpot);
+    }
+
+    private static async Task<(double First, double Last, int Tokens)> Consume(ServingCall call, long start)
+    {
+        double first = 0, last = 0;
+        int n = 0;
+        await foreach (var d in call.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (d.Token < 0) continue;
+            double t = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (n == 0) first = t;
+            last = t;
+            n++;
+        }
+        return (first, last, n);
+    }
+
+    /// <summary>
+    /// The model's matrix-product rate: each weight matrix's dot kernel measured on cache-resident data, combined as
+    /// total ops / Σ(ops of the matrices of that kernel / its rate), ops counted 2 per weight (one decode token).
+    /// </summary>
+    public static double MatmulRate(string path, int threads, double seconds)
+    {
+        using var file = GgufFile.Open(path);
+        bool tied = !file.TryGetTensor("output.weight", out _);
+        var elements = new Dictionary<WeightFormat, double>();
+        foreach (var t in file.Tensors)
+        {
+            if (t.Rank < 2 || (t.Name == "token_embd.weight" && !tied)) continue;
+            if (!CodecRegistry.TryGetWeightFormat(t.Type, out var f)) continue;
+            elements[f] = elements.GetValueOrDefault(f) + t.ElementCount;
+        }
+        if (elements.Count == 0) throw new InvalidDataException($"{path}: no weight matrices in a format the dot kernels read");
+        double ops = 0, time = 0;
+        foreach (var (f, n) in elements)
+        {
+            double rate = KernelRate(KernelRegistry.VecDot(f), threads, seconds);
+            ops += 2 * n;
+            time += 2 * n / rate;
+        }
+        return ops / time;
+    }
+
+    /// <summary>
+    /// Ops/s (2 per multiply-add) of <paramref name="kernel"/> on <paramref name="threads"/> threads, each running dots
+    /// of its own 32 weight rows of 2,048 elements against 8 activation rows (all in cache): first untimed for about
+    /// <paramref name="seconds"/> s (so the JIT has promoted the kernel to optimized code, as in a long engine run),
+    /// then timed for about <paramref name="seconds"/> s.
+    /// </summary>
+    public static double KernelRate(IVecDotKernel kernel, int threads, double seconds)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        const int n = 2048, rows = 32, acts = 8;
+        long[] dots = new long[threads];
+        var warm = new Barrier(threads + 1);
+        var go = new Barrier(threads + 1);
+        var sw = new Stopwatch();
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            int id = t;
+            workers[t] = new Thread(() =>
+            {
+                int wb = checked((int)kernel.WeightRowBytes(n)), ab = kernel.ActivationRowBytes(n);
+                byte[] w = new byte[wb * rows];   // zero weights: a valid row in every format (scale 0), no subnormals
+                byte[] a = new byte[ab * acts];
+                var rng = new Random(id + 1);
+                float[] x = new float[n];
+                for (int i = 0; i < acts; i++)
+                {
+                    for (int j = 0; j < n; j++) x[j] = (float)(rng.NextDouble() * 2 - 1);
+                    kernel.QuantizeActivation(x, a.AsSpan(i * ab, ab));
+                }
+                float sink = 0;
+                var warmClock = Stopwatch.StartNew();
+                while (warmClock.Elapsed.TotalSeconds < seconds) sink += Sweep(kernel, w, wb, a, ab, rows, acts, n);
+                warm.SignalAndWait();
+                go.SignalAndWait();
+                long count = 0;
+                while (sw.Elapsed.TotalSeconds < seconds)
+                {
+                    sink += Sweep(kernel, w, wb, a, ab, rows, acts, n);
+                    count += rows * acts;
+                }
+                dots[id] = count + (sink == 123.456f ? 1 : 0);
+            }) { IsBackground = true };
+            workers[t].Start();
+        }
+        warm.SignalAndWait();
+        sw.Start();
+        go.SignalAndWait();
+        foreach (var w in workers) w.Join();
+        double elapsed = sw.Elapsed.TotalSeconds;
+        return dots.Sum() * 2.0 * n / elapsed;
+    }
+
+    private static float Sweep(IVecDotKernel kernel, byte[] w, int wb, byte[] a, int ab, int rows, int acts, int n)
+    {
+        float sum = 0;
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < acts; i++)
+                sum += kernel.Dot(w.AsSpan(r * wb, wb), a.AsSpan(i * ab, ab), n);
+        return sum;
+    }
+
+    /// <summary>
+    /// Least-squares fit of the CPU efficiency parameters (bandwidth fraction, one compute fraction for prefill and
+    /// decode, per-step overhead, per-layer synchronization overhead) on the rows of <paramref name="reports"/>, each predicted from its own run's machine
+    /// figures: minimizes Σ ln(predicted/measured)².
+    /// </summary>
+    public static EfficiencyParameters Fit(IReadOnlyList<CpuTwinReport> reports, IReadOnlyList<CpuTwinRunInputs> inputs, EfficiencyParameters start)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(start);
+        double Objective(double[] x)
+        {
+            var e = FromFitVector(x, start);
+            double sum = 0;
+            for (int i = 0; i < reports.Count; i++)
+                foreach (var (p, m) in inputs[i].Predict(reports[i], e))
+                {
+                    double d = Math.Log(p / m);
+                    sum += double.IsFinite(d) ? d * d : 1e6;
+                }
+            double pen = 0;
+            foreach (double v in x.Take(2)) if (v > 0) pen += 100 * v * v;   // fractions above 1
+            return sum + pen;
+        }
+        double[] x0 = [Math.Log(start.EffBandwidth), Math.Log(start.EffComputePrefill), Math.Log(Math.Max(start.StepOverheadS, 1e-6)),
+            Math.Log(Math.Max(start.LayerOverheadS, 1e-6))];
+        var best = Quanta.Planner.Validation.NelderMead.Minimize(Objective, x0, 0.3, 2000);
+        var fitted = FromFitVector(best, start);
+        return fitted with
+        {
+            EffBandwidth = Math.Round(Math.Min(fitted.EffBandwidth, 1), 4),
+            EffComputePrefill = Math.Round(Math.Min(fitted.EffComputePrefill, 1), 4),
+            EffComputeDecode = Math.Round(Math.Min(fitted.EffComputeDecode, 1), 4),
+            StepOverheadS = fitted.StepOverheadS,
+            FitDate = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            RowsUsed = reports.SelectMany(r => r.Rows.Select(x => $"{r.Model}:{x.Quantity}")).ToList(),
+            Method = "Nelder-Mead on log parameters, least squares of ln(predicted/measured) over the twin run's quantities",
+            WhyTheseRows = "every quantity of a quanta plan twin run on this machine (pp, tg, serve TTFT/TPOT), each predicted from the machine figures measured in its own run",
+            RefitWith = "quanta plan twin --shape 160m,llama-3.2-1b --fit-out efficiency-cpu.json",
+        };
+    }
+
+    private static EfficiencyParameters FromFitVector(double[] x, EfficiencyParameters start)
+    {
+        double c = Math.Min(Math.Exp(x[1]), 1);
+        return start with
+        {
+            EffBandwidth = Math.Min(Math.Exp(x[0]), 1), EffComputePrefill = c, EffComputeDecode = c, StepOverheadS = Math.Exp(x[2]),
+            LayerOverheadS = Math.Exp(x[3]),
+        };
+    }
+}
+
+/// <summary>What re-predicting a report needs: the model's shape and the run's options.</summary>
+/// <param name="Spec">Model shape.</param>
+/// <param name="Options">The options the report was run with.</param>
+public sealed record CpuTwinRunInputs(ModelSpec Spec, CpuTwinOptions Options)
+{
+    /// <summary>(predicted, measured) of every row of <paramref name="report"/> under <paramref name="eff"/>.</summary>
+    public IEnumerable<(double Predicted, double Measured)> Predict(CpuTwinReport report, EfficiencyParameters eff)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var roof = CpuTwin.Roofline(Spec, report.WeightBytes, Precision.Fp16, report.Machine, eff);
+        foreach (var row in report.Rows)
+        {
+            double p = row.Quantity switch
+            {
+                var q when q.StartsWith("pp", StringComparison.Ordinal) => CpuTwin.PrefillTokensPerSecond(roof, Options.Prompt, 512),
+                var q when q.StartsWith("tg", StringComparison.Ordinal) => CpuTwin.DecodeTokensPerSecond(roof, Options.Gen),
+                var q => Serve(roof, q),
+            };
+            yield return (p, row.Measured);
+        }
+    }
+
+    private double Serve(RooflineModel roof, string quantity)
+    {
+        int at = quantity.IndexOf('@', StringComparison.Ordinal);
+        int streams = int.Parse(quantity.AsSpan(at + 1), CultureInfo.InvariantCulture);
+        var w = CpuTwin.ServeWave(roof, streams, Options.ServePrompt, Options.ServeOutput, Options.MaxBatchTokens, Options.Streams.Max());
+        return (quantity.StartsWith("ttft", StringComparison.Ordinal) ? w.TtftSeconds : w.TpotSeconds) * 1e3;
+    }
+}

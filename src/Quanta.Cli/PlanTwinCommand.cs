@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Quanta.Bench;
+using Quanta.Models.Conversion;
+using Quanta.Planner.Performance;
+
+namespace Quanta.Cli;
+
+/// <summary>
+/// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
+/// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 1.5]
+/// [--kernel-seconds 0.5] [--efficiency FILE]
+/// [--fit-out FILE] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
+/// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
+/// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
+/// --shape generates random-weight models (as `quanta bench generate`) into a temporary folder first.
+/// --fit-out also fits the CPU efficiency parameters on this run and writes them (the efficiency-cpu.json format).
+/// Progress on stderr; the table (or JSON) on stdout.
+/// </summary>
+public static class PlanTwinCommand
+{
+    /// <summary>The `twin` command (a subcommand of `plan`).</summary>
+    public static Command Create()
+    {
+        var model = new Option<string[]>("--model", "-m") { Description = "GGUF model file; repeatable", AllowMultipleArgumentsPerToken = true };
+        var shape = new Option<string?>("--shape") { Description = "generate random-weight models of these shapes (comma-separated: 160m, llama-3.2-1b)" };
+        var type = new Option<string>("--type") { Description = "quantization of generated models", DefaultValueFactory = _ => "Q4_0" };
+        var threads = new Option<int>("--threads", "-t") { Description = "threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var pp = new Option<int>("--pp") { Description = "prompt tokens of the pp test", DefaultValueFactory = _ => 512 };
+        var tg = new Option<int>("--tg") { Description = "generated tokens of the tg test", DefaultValueFactory = _ => 128 };
+        var reps = new Option<int>("--repetitions", "-r") { Description = "timed repetitions of pp and tg", DefaultValueFactory = _ => 3 };
+        var streams = new Option<string>("--streams") { Description = "concurrent streams of the serve waves (comma-separated)", DefaultValueFactory = _ => "4,16" };
+        var servePrompt = new Option<int>("--serve-prompt") { Description = "prompt tokens per serve request", DefaultValueFactory = _ => 128 };
+        var serveOutput = new Option<int>("--serve-output") { Description = "output tokens per serve request", DefaultValueFactory = _ => 32 };
+        var waves = new Option<int>("--waves") { Description = "waves per concurrency (averaged)", DefaultValueFactory = _ => 2 };
+        var bw = new Option<double>("--bandwidth-seconds") { Description = "seconds of each bandwidth measurement", DefaultValueFactory = _ => 1.5 };
+        var kernelSeconds = new Option<double>("--kernel-seconds") { Description = "seconds of each dot-kernel rate measurement (and of its warm-up)", DefaultValueFactory = _ => 0.5 };
+        var effFile = new Option<string?>("--efficiency") { Description = "CPU efficiency parameters (efficiency.json format; default: the built-in efficiency-cpu.json)" };
+        var fitOut = new Option<string?>("--fit-out") { Description = "fit the CPU efficiency parameters on this run and write them here" };
+        var json = new Option<bool>("--json") { Description = "machine-readable output" };
+        var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
+        var cmd = new Command("twin", "CPU twin: measure this machine and the engine, predict with the planner, compare (one run).")
+        {
+            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, json, verbose,
+        };
+        cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
+        {
+            var options = new CpuTwinOptions
+            {
+                Threads = p.GetValue(threads),
+                Prompt = p.GetValue(pp),
+                Gen = p.GetValue(tg),
+                Repetitions = p.GetValue(reps),
+                Streams = ParseList(p.GetValue(streams) ?? "4,16"),
+                ServePrompt = p.GetValue(servePrompt),
+                ServeOutput = p.GetValue(serveOutput),
+                Waves = p.GetValue(waves),
+                BandwidthSeconds = p.GetValue(bw),
+                KernelSeconds = p.GetValue(kernelSeconds),
+            };
+            options.Validate();
+            var eff = p.GetValue(effFile) is string ef ? EfficiencyParameters.Load(ef) : CpuTwin.BuiltInEfficiency();
+            var paths = (p.GetValue(model) ?? []).ToList();
+            string? temp = null;
+            using var progress = new Progress("plan twin");
+            try
+            {
+                if (p.GetValue(shape) is string shapes)
+                {
+                    if (!GgufQuantType.TryParse(p.GetValue(type) ?? "Q4_0", out GgufQuantType qt)) throw new ArgumentException($"unknown --type '{p.GetValue(type)}'");
+                    temp = Directory.CreateTempSubdirectory("quanta-twin-").FullName;
+                    foreach (string s in shapes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        if (!ModelShape.TryParse(s, out ModelShape ms)) throw new ArgumentException($"unknown --shape '{s}' (choose {string.Join(", ", ModelShape.Named.Select(x => x.Name))})");
+                        string dest = Path.Combine(temp, $"{ms.Name}-{qt.Name}.gguf");
+                        progress.LineSink()($"generating {Path.GetFileName(dest)}");
+                        ModelGenerator.Generate(ms, qt, dest);
+                        paths.Add(dest);
+                    }
+                }
+                if (paths.Count == 0) throw new ArgumentException("give --model FILE.gguf or --shape NAME");
+                var reports = new List<CpuTwinReport>();
+                var inputs = new List<CpuTwinRunInputs>();
+                foreach (string path in paths)
+                {
+                    reports.Add(CpuTwinRunner.Run(path, options, eff, progress.LineSink()));
+                    inputs.Add(new CpuTwinRunInputs(Planner.Catalogs.ModelCatalog.FromFile(path), options));
+                }
+                progress.Done($"{reports.Sum(r => r.Rows.Count)} quantities compared");
+                EfficiencyParameters? fitted = null;
+                if (p.GetValue(fitOut) is string fo)
+                {
+                    fitted = CpuTwinRunner.Fit(reports, inputs, eff);
+                    File.WriteAllText(fo, fitted.ToJson() + Environment.NewLine);
+                }
+                if (p.GetValue(json)) WriteJson(reports, eff, fitted, Console.Out); else WriteText(reports, eff, fitted, Console.Out);
+                return 0;
+            }
+            finally
+            {
+                if (temp != null) Directory.Delete(temp, recursive: true);
+            }
+        }));
+        return cmd;
+    }
+
+    private static List<int> ParseList(string text)
+    {
+        var list = new List<int>();
+        foreach (string s in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            list.Add(int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0 ? v
+                : throw new ArgumentException($"--streams takes positive counts separated by commas, got '{text}'"));
+        return list;
+    }
+
+    private static void WriteText(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, EfficiencyParameters? fitted, TextWriter o)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        foreach (var r in reports)
+        {
+            var m = r.Machine;
+            o.WriteLine(string.Create(ci, $"{r.Model}: read bandwidth {m.ReadBytesPerSecond / 1e9:F2} GB/s (mean of {r.Bandwidths.Count} readings: {string.Join(", ", r.Bandwidths.Select(b => (b / 1e9).ToString("F1", ci)))}), weight dot kernels {m.MatmulOpsPerSecond / 1e9:F1} GOP/s (readings: {string.Join(", ", r.MatmulRates.Select(b => (b / 1e9).ToString("F1", ci)))}), FP32 dot {m.Fp32OpsPerSecond / 1e9:F1} GFLOP/s, {m.Threads} threads, {r.WeightBytes / 1e6:F1} MB of weights per token"));
+        }
+        o.WriteLine(string.Create(ci, $"CPU efficiency ({eff.FitDate}): bandwidth {eff.EffBandwidth:0.###}, compute {eff.EffComputePrefill:0.###}, step overhead {eff.StepOverheadS * 1e3:0.###} ms, per layer {eff.LayerOverheadS * 1e3:0.###} ms"));
+        o.WriteLine();
+        o.WriteLine($"{"model",-28} {"quantity",-10} {"unit",-9} {"predicted",10} {"measured",10} {"error",8}");
+        foreach (var x in reports.SelectMany(r => r.Rows))
+            o.WriteLine(string.Create(ci, $"{x.Model,-28} {x.Quantity,-10} {x.Unit,-9} {x.Predicted,10:F2} {x.Measured,10:F2} {x.ErrorPercent,7:+0.0;-0.0}%"));
+        var rows = reports.SelectMany(r => r.Rows).ToList();
+        o.WriteLine();
+        o.WriteLine(string.Create(ci, $"within 15%: {rows.Count(x => Math.Abs(x.ErrorPercent) <= 15)} of {rows.Count}; mean |error| {rows.Average(x => Math.Abs(x.ErrorPercent)):F1}%, max {rows.Max(x => Math.Abs(x.ErrorPercent)):F1}%"));
+        if (fitted != null)
+            o.WriteLine(string.Create(ci, $"fitted on this run: bandwidth {fitted.EffBandwidth:0.###}, compute {fitted.EffComputePrefill:0.###}, step overhead {fitted.StepOverheadS * 1e3:0.###} ms, per layer {fitted.LayerOverheadS * 1e3:0.###} ms (written to --fit-out)"));
+    }
+
+    private static void WriteJson(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, EfficiencyParameters? fitted, TextWriter o)
+    {
+        var doc = new
+        {
+            efficiency = new { fit_date = eff.FitDate, eff_bandwidth = eff.EffBandwidth, eff_compute = eff.EffComputePrefill, step_overhead_s = eff.StepOverheadS, layer_overhead_s = eff.LayerOverheadS },
+            fitted = fitted is null ? null : new { eff_bandwidth = fitted.EffBandwidth, eff_compute = fitted.EffComputePrefill, step_overhead_s = fitted.StepOverheadS, layer_overhead_s = fitted.LayerOverheadS },
+            models = reports.Select(r => new
+            {
+                model = r.Model,
+                read_bytes_per_second = r.Machine.ReadBytesPerSecond,
+                bandwidth_readings = r.Bandwidths,
+                matmul_rate_readings = r.MatmulRates,
+                matmul_ops_per_second = r.Machine.MatmulOpsPerSecond,
+                fp32_ops_per_second = r.Machine.Fp32OpsPerSecond,
+                threads = r.Machine.Threads,
+                weight_bytes = r.WeightBytes,
+                rows = r.Rows.Select(x => new { quantity = x.Quantity, unit = x.Unit, predicted = x.Predicted, measured = x.Measured, error = x.ErrorPercent }),
+            }),
+        };
+        o.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
