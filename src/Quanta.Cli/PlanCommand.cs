@@ -25,7 +25,7 @@ internal static class PlanCommand
     {
         var cmd = new Command("plan", "Plan deployments: memory fit, performance model, validation against measurements.")
         {
-            Validate(), Fit(), Devices(), Models(), Calibrate(), Size(), Simulate(),
+            Validate(), Fit(), Devices(), Models(), Calibrate(), Size(), Simulate(), PlanTwinCommand.Create(),
         };
         return cmd;
     }
@@ -159,7 +159,7 @@ internal static class PlanCommand
                 o.WriteLine($"{x.Id,-5} {x.Quantity,-10} {x.Unit,-9} {"-",11} {F(x.Measured, "0.##"),11} {"-",8} {(x.Fitted ? "yes" : "no"),-4} skipped: {x.SkipReason}");
                 continue;
             }
-            o.WriteLine($"{x.Id,-5} {x.Quantity,-10} {x.Unit,-9} {F(x.Predicted, "0.##"),11} {F(x.Measured, "0.##"),11} {F(x.ErrorPercent, "+0.0;-0.0") + "%",8} {(x.Fitted ? "yes" : "no"),-4} {x.Detail}{(x.Excluded != null ? $"; EXCLUDED from MAPE: {x.Excluded}" : "")}");
+            o.WriteLine($"{x.Id,-5} {x.Quantity,-10} {x.Unit,-9} {F(x.Predicted, "0.##"),11} {F(x.Measured, "0.##"),11} {F(x.ErrorPercent is double ep ? Math.Round(ep, 1) + 0.0 : null, "+0.0;-0.0;0.0") + "%",8} {(x.Fitted ? "yes" : "no"),-4} {x.Detail}{(x.Excluded != null ? $"; EXCLUDED from MAPE: {x.Excluded}" : "")}");
         }
         o.WriteLine();
         o.WriteLine($"predicted {r.Predicted.Count()} of {r.Rows.Count} rows ({F(100 * r.Coverage, "0")}%), {r.Predicted.Count(x => x.Excluded != null)} of them excluded from MAPE; efficiency fit {e.FitDate} on rows {string.Join(",", e.RowsUsed)}");
