@@ -158,6 +158,12 @@ public sealed class GpuKernels
         _quantize(count, src, amaxBits, dst, scale);
     }
 
+    /// <summary>Quantization with an amax already in amaxBits[0] (bit pattern of a non-negative float).</summary>
+    public void QuantizeE4M3Raw(ArrayView<float> src, ArrayView<int> amaxBits, ArrayView<byte> dst, ArrayView<float> scale, int count)
+    {
+        if (count > 0) _quantize(count, src, amaxBits, dst, scale);
+    }
+
     /// <summary>dst = decode(src)·scale[0] for count elements.</summary>
     public void DequantizeE4M3(ArrayView<byte> src, ArrayView<float> scale, ArrayView<float> dst, int count)
     {
