@@ -14,6 +14,6 @@ public static class CublasLt
     public static void Check(int status, string call)
     {
         if (status != 0)
-            throw new CudaException(call, status, Enum.IsDefined(typeof(CublasStatus), status) ? "CUBLAS_STATUS_" + ((CublasStatus)status).ToString() : $"cublasStatus {status}");
+            throw new CudaException(call, status, HeaderNames.Of<CublasStatus>(status, "CUBLAS_STATUS_", "cublasStatus_t"));
     }
 }

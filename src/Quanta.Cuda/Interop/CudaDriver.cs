@@ -60,6 +60,5 @@ public static class CudaDriver
         return KnownName(result);
     }
 
-    private static string KnownName(int result) =>
-        Enum.IsDefined(typeof(CuResult), result) ? "CUDA_ERROR_" + ((CuResult)result).ToString() : $"CUresult {result}";
+    private static string KnownName(int result) => HeaderNames.Of<CuResult>(result, "CUDA_ERROR_", "CUresult");
 }

@@ -60,7 +60,7 @@ public sealed class NvmlDevice : IDisposable
     public static void Check(int result, string call)
     {
         if (result == 0) return;
-        string name = Enum.IsDefined(typeof(NvmlReturn), result) ? "NVML_ERROR_" + ((NvmlReturn)result).ToString() : $"nvmlReturn {result}";
+        string name = HeaderNames.Of<NvmlReturn>(result, "NVML_ERROR_", "nvmlReturn_t");
         string? detail = null;
         try
         {
