@@ -42,17 +42,24 @@ public static class RandomDecoderModel
     {
         ArgumentNullException.ThrowIfNull(config);
         var rng = new Random(seed);
-        var row = new float[Math.Max(Math.Max(config.EmbeddingLength, config.QueryDim), config.FeedForwardLength)];
+        int matrixIndex = 0;
         WeightMatrix M(int rows, int cols)
         {
+            // rows in parallel chunks, each chunk with its own generator seeded from (seed, matrix, chunk): deterministic
             var m = WeightMatrix.Allocate(WeightFormat.BF16, rows, cols);
             float a = scale / MathF.Sqrt(cols);
-            for (int r = 0; r < rows; r++)
+            int mi = matrixIndex++;
+            const int chunk = 64;
+            Parallel.For(0, (rows + chunk - 1) / chunk, ci =>
             {
-                Span<float> v = row.AsSpan(0, cols);
-                for (int i = 0; i < cols; i++) v[i] = (float)(rng.NextDouble() * 2 - 1) * a;
-                m.Codec.Quantize(v, m.WritableRow(r));
-            }
+                var r = new Random(unchecked((seed * 31 + mi) * 1_000_003 + ci));
+                var v = new float[cols];
+                for (int row = ci * chunk; row < Math.Min(rows, (ci + 1) * chunk); row++)
+                {
+                    for (int i = 0; i < cols; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * a;
+                    m.Codec.Quantize(v, m.WritableRow(row));
+                }
+            });
             return m;
         }
         NormWeights N(int d) => new(Enumerable.Range(0, d).Select(_ => 0.8f + 0.4f * (float)rng.NextDouble()).ToArray());
