@@ -15,14 +15,17 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
 {
     private const long WorkspaceBytes = 32L << 20;
     private readonly CudaAccelerator _accelerator;
+    private readonly nint _stream;
     private readonly CublasLtHandle _handle;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _workspace;
     private readonly Dictionary<(int M, int N, int K, DeviceFormat F, ulong A, ulong B), CublasLtMatmulPlan> _plans = [];
 
-    /// <summary>Creates the cuBLASLt handle in the accelerator's context.</summary>
-    public CublasLtMatMulEngine(CudaAccelerator accelerator)
+    /// <summary>Creates the cuBLASLt handle in the accelerator's context; products are queued on <paramref name="stream"/>.</summary>
+    public CublasLtMatMulEngine(CudaAccelerator accelerator, AcceleratorStream stream)
     {
         _accelerator = accelerator ?? throw new ArgumentNullException(nameof(accelerator));
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = ((ILGPU.Runtime.Cuda.CudaStream)stream).StreamPtr;
         accelerator.Bind();
         _handle = new CublasLtHandle();
         _workspace = accelerator.Allocate1D<byte>(WorkspaceBytes);
@@ -48,8 +51,7 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
             plan = new CublasLtMatmulPlan(_handle, m, w.Rows, w.Cols, input, CudaDataType.R32F, aScale, bScale, WorkspaceBytes);
             _plans[key] = plan;
         }
-        nint stream = ((ILGPU.Runtime.Cuda.CudaStream)_accelerator.DefaultStream).StreamPtr;
-        plan.Run((ulong)w.Data.NativePtr, (ulong)x.NativePtr, (ulong)y.NativePtr, (ulong)_workspace.NativePtr, WorkspaceBytes, stream);
+        plan.Run((ulong)w.Data.NativePtr, (ulong)x.NativePtr, (ulong)y.NativePtr, (ulong)_workspace.NativePtr, WorkspaceBytes, _stream);
     }
 
     /// <summary>Destroys the plans, the workspace and the handle.</summary>

@@ -23,6 +23,7 @@ public static class DeviceWeights
             m.Data.View.CopyFromCPU(bytes);
             m.Scale.View.CopyFromCPU([scale]);
             if (channel != null) m.ChannelScales!.View.CopyFromCPU(channel);
+            backend.Synchronize();   // uploads use the default stream; kernels and products use the backend's stream
             return m;
         }
         catch

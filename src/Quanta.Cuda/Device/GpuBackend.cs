@@ -17,12 +17,15 @@ public sealed class GpuBackend : IDisposable
 {
     private readonly Context _context;
 
-    private GpuBackend(Context context, Accelerator accelerator, IMatMulEngine? matMul, bool isCuda)
+    private readonly AcceleratorStream? _ownedStream;
+
+    private GpuBackend(Context context, Accelerator accelerator, Func<GpuKernels, IMatMulEngine>? matMul, AcceleratorStream? stream, bool isCuda)
     {
         _context = context;
         Accelerator = accelerator;
-        Kernels = new GpuKernels(accelerator);
-        MatMul = matMul ?? new ReferenceMatMulEngine(Kernels);
+        _ownedStream = stream;
+        Kernels = new GpuKernels(accelerator, stream);
+        MatMul = matMul?.Invoke(Kernels) ?? new ReferenceMatMulEngine(Kernels);
         IsCuda = isCuda;
     }
 
@@ -31,7 +34,7 @@ public sealed class GpuBackend : IDisposable
     {
         var context = Context.Create(b => b.CPU(new CPUDevice(4, 4, 1)).Optimize(OptimizationLevel.O1));
         var acc = context.CreateCPUAccelerator(0);
-        return new GpuBackend(context, acc, null, isCuda: false);
+        return new GpuBackend(context, acc, null, null, isCuda: false);
     }
 
     /// <summary>
@@ -50,8 +53,9 @@ public sealed class GpuBackend : IDisposable
             if (devices.Count <= ordinal)
                 throw new CudaUnavailableException($"ILGPU found {devices.Count} CUDA devices; device {ordinal} was asked for");
             var acc = context.CreateCudaAccelerator(ordinal);
-            IMatMulEngine? mm = referenceMatMul ? null : new CublasLtMatMulEngine(acc);
-            return new GpuBackend(context, acc, mm, isCuda: true);
+            // a created, non-blocking stream: CUDA graphs cannot capture the legacy null stream
+            var stream = acc.CreateStream(StreamFlags.CU_STREAM_NON_BLOCKING);
+            return new GpuBackend(context, acc, referenceMatMul ? null : k => new CublasLtMatMulEngine(acc, k.Stream), stream, isCuda: true);
         }
         catch
         {
@@ -72,13 +76,24 @@ public sealed class GpuBackend : IDisposable
     /// <summary>True on a real CUDA device.</summary>
     public bool IsCuda { get; }
 
+    /// <summary>The stream all work is queued on.</summary>
+    public AcceleratorStream Stream => Kernels.Stream;
+
+    /// <summary>Raw CUstream of <see cref="Stream"/> on CUDA (0 on the CPU simulation).</summary>
+    public nint StreamPointer => Stream is ILGPU.Runtime.Cuda.CudaStream cs ? cs.StreamPtr : 0;
+
     /// <summary>Waits for all queued work.</summary>
-    public void Synchronize() => Accelerator.Synchronize();
+    public void Synchronize()
+    {
+        Stream.Synchronize();
+        Accelerator.Synchronize();
+    }
 
     /// <summary>Frees the matrix engine, accelerator and context.</summary>
     public void Dispose()
     {
         MatMul.Dispose();
+        _ownedStream?.Dispose();
         Accelerator.Dispose();
         _context.Dispose();
     }

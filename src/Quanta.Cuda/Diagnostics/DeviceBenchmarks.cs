@@ -49,29 +49,35 @@ public static class DeviceBenchmarks
         double weightBytes = weights.Bytes;
         figures.Add(new($"{f}/weights", weightBytes / 1e9, "GB", $"{c.Layers} layers, {matrixParams / 1e9:F2} B matrix parameters"));
 
-        // decode, batch 1
+        // decode, batch 1: plain launches, then CUDA graph replay (the same sequence continues)
         {
             var rng = new Random(1);
             using var seq = cache.CreateSequence([1], false);
             int pos = 0;
             Step(ex, [seq], Enumerable.Range(0, o.DecodeContext).Select(_ => rng.Next(c.VocabSize)).ToArray(), ref pos);
-            for (int i = 0; i < o.WarmupSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
-            double e0 = power?.ReadEnergyJoules() ?? 0;
-            long t0 = Stopwatch.GetTimestamp();
-            int startPos = pos;
-            for (int i = 0; i < o.DecodeSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
-            double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            double joules = (power?.ReadEnergyJoules() ?? 0) - e0;
-            double perStep = s / o.DecodeSteps;
-            double kvRead = 2.0 * c.Layers * c.KvDim * 2 * ((startPos + pos) / 2.0);   // BF16 K and V over the average context
-            double bytes = weightBytes + kvRead;
-            figures.Add(new($"{f}/decode-b1/ms-per-token", perStep * 1e3, "ms", $"context {o.DecodeContext}..{pos}"));
-            figures.Add(new($"{f}/decode-b1/tokens-per-s", 1 / perStep, "tok/s", ""));
-            if (hbmBytesPerSecond > 0)
-                figures.Add(new($"{f}/decode-b1/fraction-of-hbm-bound", bytes / perStep / hbmBytesPerSecond, "",
-                    $"{bytes / 1e9:F2} GB per step at {hbmBytesPerSecond / 1e12:F2} TB/s (target ≥ 0.60)"));
-            if (power != null) figures.Add(new($"{f}/decode-b1/joules-per-token", joules / o.DecodeSteps, "J/tok", $"NVML {power.Name}"));
-            log?.Invoke($"{f}: decode b1 {perStep * 1e3:F2} ms/token");
+            foreach (bool graphs in new[] { false, true })
+            {
+                ex.UseCudaGraphs = graphs;
+                for (int i = 0; i < o.WarmupSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                double e0 = power?.ReadEnergyJoules() ?? 0;
+                long t0 = Stopwatch.GetTimestamp();
+                int startPos = pos;
+                for (int i = 0; i < o.DecodeSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                double joules = (power?.ReadEnergyJoules() ?? 0) - e0;
+                double perStep = s / o.DecodeSteps;
+                double kvRead = 2.0 * c.Layers * c.KvDim * 2 * ((startPos + pos) / 2.0);   // BF16 K and V over the average context
+                double bytes = weightBytes + kvRead;
+                string tag = graphs ? (backend.IsCuda && ex.CudaGraphFailure is null ? "decode-b1" : "decode-b1-graphs-unavailable") : "decode-b1-nograph";
+                string note = graphs && ex.CudaGraphFailure != null ? $"; graphs off: {ex.CudaGraphFailure}" : "";
+                figures.Add(new($"{f}/{tag}/ms-per-token", perStep * 1e3, "ms", $"context {startPos}..{pos}{note}"));
+                figures.Add(new($"{f}/{tag}/tokens-per-s", 1 / perStep, "tok/s", ""));
+                if (hbmBytesPerSecond > 0)
+                    figures.Add(new($"{f}/{tag}/fraction-of-hbm-bound", bytes / perStep / hbmBytesPerSecond, "",
+                        $"{bytes / 1e9:F2} GB per step at {hbmBytesPerSecond / 1e12:F2} TB/s (target ≥ 0.60)"));
+                if (power != null) figures.Add(new($"{f}/{tag}/joules-per-token", joules / o.DecodeSteps, "J/tok", $"NVML {power.Name}"));
+                log?.Invoke($"{f}: {tag} {perStep * 1e3:F2} ms/token{note}");
+            }
         }
 
         // decode, batch B

@@ -55,6 +55,7 @@ public static class KernelChecks
         {
             var buf = B.Accelerator.Allocate1D<T>(Math.Max(1, data.Length));
             if (data.Length > 0) ((ArrayView<T>)buf.View).SubView(0, data.Length).CopyFromCPU(data);
+            B.Synchronize();   // the upload went on the default stream; kernels run on the backend's stream
             return buf;
         }
 

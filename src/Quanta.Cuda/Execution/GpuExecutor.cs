@@ -41,6 +41,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private readonly int _qkvDim, _maxBlocks, _attnChunk;
     private readonly long _layerElems;
     private readonly List<IDisposable> _owned = [];
+    private readonly Dictionary<(int N, int Rows), Interop.CudaGraph> _graphs = [];
 
     // host staging
     private readonly int[] _tokens, _positions, _slots, _tokenSeq;   // [MaxBatchTokens]
@@ -143,6 +144,19 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>Positions covered by the RoPE tables and attention scratch.</summary>
     public int MaxPositions { get; }
 
+    /// <summary>
+    /// Replay pure decode steps (one token per sequence) from CUDA graphs captured once per batch size (CUDA only; the
+    /// step's inputs live in device buffers refreshed before each replay). On by default; a capture that fails turns it
+    /// off and leaves the reason in <see cref="CudaGraphFailure"/>.
+    /// </summary>
+    public bool UseCudaGraphs { get; set; } = true;
+
+    /// <summary>Why graph capture was turned off, or null.</summary>
+    public string? CudaGraphFailure { get; private set; }
+
+    /// <summary>Graphs captured so far.</summary>
+    public int CudaGraphCount => _graphs.Count;
+
     /// <summary>Device bytes of the KV cache (keys and values).</summary>
     public long KvCacheBytes => 2 * _kCache.LengthInBytes;
 
@@ -152,6 +166,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         long t0 = Stopwatch.GetTimestamp();
         double? e0 = _power?.ReadEnergyJoules();
+        _b.Accelerator.Bind();   // the engine loop calls from its own thread
         IReadOnlyList<SequenceWork> seqs = batch.Sequences;
         int ns = seqs.Count, vocab = _c.VocabSize, bs = _cache.BlockSize;
         if (ns > MaxBatchSequences) throw new ArgumentException($"{ns} sequences exceed the executor's {MaxBatchSequences}", nameof(batch));
@@ -190,12 +205,45 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             Upload(_dTokenSeq, _tokenSeq, n);
             Upload(_dTables, _tables, ns * _maxBlocks);
             if (rows > 0) Upload(_dLogitRows, _logitRows, rows);
-            Forward(n, rows);
-            if (rows > 0) V(_dLogits).SubView(0, (long)rows * vocab).CopyToCPU(_logits.AsSpan(0, rows * vocab));
+            if (UseCudaGraphs && _b.IsCuda && CudaGraphFailure is null && n == ns && rows == ns) ForwardGraph(n, rows);
+            else Forward(n, rows);
+            if (rows > 0) V(_dLogits).SubView(0, (long)rows * vocab).CopyToCPU(_b.Stream, _logits.AsSpan(0, rows * vocab));
         }
         _b.Synchronize();
         double? energy = _power is null ? null : Math.Max(0, _power.ReadEnergyJoules() - e0!.Value);
         return new ExecutionResult(_logits, row, vocab, Stopwatch.GetElapsedTime(t0), energy);
+    }
+
+    /// <summary>Replays (capturing first when new) the graph of <see cref="Forward"/> for (n, rows).</summary>
+    private void ForwardGraph(int n, int rows)
+    {
+        nint stream = _b.StreamPointer;
+        if (!_graphs.TryGetValue((n, rows), out Interop.CudaGraph? graph))
+        {
+            try
+            {
+                Interop.CudaDriver.BeginCapture(stream);
+                try
+                {
+                    Forward(n, rows);
+                }
+                finally
+                {
+                    graph = Interop.CudaDriver.EndCapture(stream);
+                }
+            }
+#pragma warning disable CA1031 // any failure of capture (ours, ILGPU's or cuBLASLt's) falls back to plain launches
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                CudaGraphFailure = $"{e.GetType().Name}: {e.Message}";
+                graph?.Dispose();
+                Forward(n, rows);
+                return;
+            }
+            _graphs[(n, rows)] = graph;
+        }
+        graph.Launch(stream);
     }
 
     /// <summary>Runs embedding, layers and the logits of <paramref name="rows"/> gathered rows over n staged tokens.</summary>
@@ -250,8 +298,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         if (w.ChannelScales != null) _k.ChannelScale(y.View, w.ChannelScales.View, m, w.Rows);
     }
 
-    private static void Upload(MemoryBuffer1D<int, Stride1D.Dense> dst, int[] src, int count) =>
-        V(dst).SubView(0, count).CopyFromCPU((ReadOnlySpan<int>)src.AsSpan(0, count));
+    private void Upload(MemoryBuffer1D<int, Stride1D.Dense> dst, int[] src, int count) =>
+        V(dst).SubView(0, count).CopyFromCPU(_b.Stream, (ReadOnlySpan<int>)src.AsSpan(0, count));
 
     private static ArrayView<T> V<T>(MemoryBuffer1D<T, Stride1D.Dense> b) where T : unmanaged => b.View;
 
@@ -264,6 +312,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>Frees the executor's device buffers (not the weights or the backend).</summary>
     public void Dispose()
     {
+        foreach (var g in _graphs.Values) g.Dispose();
+        _graphs.Clear();
         foreach (var d in _owned) d.Dispose();
         _owned.Clear();
     }

@@ -108,6 +108,7 @@ public sealed class GpuModelWeights : IDisposable
             g.OutputNorm = g.Floats(acc, w.OutputNorm.Weight);
             g.Output = g.Matrix(backend, ReferenceEquals(w.Output, w.TokenEmbedding) ? emb : Dequantize(w.Output), c.VocabSize, d);
             g.RopeFrequencyFactors = w.RopeFrequencyFactors;
+            backend.Synchronize();
             return g;
         }
         catch

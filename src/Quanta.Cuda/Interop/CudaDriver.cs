@@ -39,6 +39,20 @@ public static class CudaDriver
         return n;
     }
 
+    /// <summary>Starts capturing the work queued on <paramref name="stream"/> (a created stream, not the legacy null stream).</summary>
+    public static void BeginCapture(nint stream, CuStreamCaptureMode mode = CuStreamCaptureMode.ThreadLocal)
+    {
+        Initialize();
+        Check(CudaDriverNative.cuStreamBeginCapture_v2(stream, (int)mode), "cuStreamBeginCapture_v2");
+    }
+
+    /// <summary>Ends the capture on <paramref name="stream"/> and instantiates the graph.</summary>
+    public static CudaGraph EndCapture(nint stream)
+    {
+        Check(CudaDriverNative.cuStreamEndCapture(stream, out nint graph), "cuStreamEndCapture");
+        return new CudaGraph(graph);
+    }
+
     /// <summary>Throws <see cref="CudaException"/> naming <paramref name="call"/> unless <paramref name="result"/> is CUDA_SUCCESS.</summary>
     public static void Check(int result, string call)
     {
