@@ -13,7 +13,7 @@ internal static class SwiGluKernel
         int t = i / ffn, j = i - t * ffn;
         long b = (long)t * 2 * ffn;
         float g = gu[b + j], u = gu[b + ffn + j];
-        y[i] = g / (1f + MathF.Exp(-g)) * u;
+        y[i] = g / (1f + KernelMath.Exp(-g)) * u;
     }
 }
 

@@ -36,7 +36,7 @@ internal static class PagedAttentionKernel
             float dot = 0f;
             for (int d = 0; d < hd; d++) dot += q[d] * NumberBits.FromBf16(kCache[k0 + d]);
             float s = dot * a.Scale;
-            if (a.SoftCap > 0f) s = a.SoftCap * MathF.Tanh(s / a.SoftCap);
+            if (a.SoftCap > 0f) s = a.SoftCap * KernelMath.Tanh(s / a.SoftCap);
             scores[sc + p - lo] = s;
             localMax = IntrinsicMath.Max(localMax, s);
         }
@@ -53,7 +53,7 @@ internal static class PagedAttentionKernel
         float localSum = 0f;
         for (int p = lo + tid; p <= pos; p += g)
         {
-            float e = MathF.Exp(scores[sc + p - lo] - max);
+            float e = KernelMath.Exp(scores[sc + p - lo] - max);
             scores[sc + p - lo] = e;
             localSum += e;
         }
