@@ -17,5 +17,6 @@ internal static class Commands
         yield return ServeCommand.Create();
         yield return BenchCommand.Create();
         yield return PullCommand.Create();
+        yield return GpuCommand.Create();
     }
 }

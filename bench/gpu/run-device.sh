@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# GPU checks and benchmarks of the GPU executor (issue 8), as one command.
+#
+#   bench/gpu/run-device.sh publish   # here (needs dotnet): self-contained linux-x64 `quanta`, without the embedded
+#                                     # tensor models (models/), packed into bench/gpu/quanta-linux-x64.tar.gz
+#   bench/gpu/run-device.sh device    # on the GPU machine (no .NET, no network): unpack, then
+#                                     # quanta gpu info, quanta gpu check, quanta gpu bench, results under $OUT
+#   bench/gpu/run-device.sh           # publish when dotnet is here and $OUT is not set, else device
+#
+# Device tool call (the pack plus the repo must stay under 64 MiB):
+#   run(command="bench/gpu/run-device.sh device", carry=["bench/gpu/quanta-linux-x64.tar.gz"], timeout_s=590)
+# Results: $OUT/gpu-check.{json,md} (kernels and Llama-3.2-1B-shape logits vs the CPU executor, exit 2 on a failed
+# check), $OUT/gpu-bench.{json,md} (HBM bound, Llama-3.1-8B-shape decode b1/b64 in BF16 and FP8, 2048-token prefill,
+# NVML J/token) and $OUT/run.log. Without libcuda the first CUDA call fails with exit code 3 and names the library.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+PACK=bench/gpu/quanta-linux-x64.tar.gz
+STAGE=bench/gpu/publish
+LIMIT_MIB=60   # 64 MiB travel limit, minus the repository itself
+
+mode=${1:-auto}
+if [[ $mode == auto ]]; then
+  if command -v dotnet >/dev/null 2>&1 && [[ -z ${OUT:-} ]]; then mode=publish; else mode=device; fi
+fi
+
+publish() {
+  set -e
+  rm -rf "$STAGE" "$PACK"
+  dotnet publish src/Quanta.Cli -c Release -r linux-x64 --self-contained true -m:1 -v q -clp:ErrorsOnly \
+    -p:DebugType=none -p:DebugSymbols=false -o "$STAGE"
+  # not needed on the device: the embedded tensor models (MiniLM, ~87 MB) and the runtime's debugger support
+  rm -rf "$STAGE/models" "$STAGE"/*.pdb "$STAGE/libmscordaccore.so" "$STAGE/libmscordbi.so" "$STAGE/createdump"
+  tar -C "$STAGE" -czf "$PACK" .
+  local bytes mib
+  bytes=$(stat -c %s "$PACK")
+  mib=$(( (bytes + 1048575) / 1048576 ))
+  echo "packed $(du -sh "$STAGE" | cut -f1) into $PACK: ${mib} MiB (limit ${LIMIT_MIB} MiB)"
+  rm -rf "$STAGE"
+  if (( mib > LIMIT_MIB )); then echo "error: $PACK is over ${LIMIT_MIB} MiB" >&2; exit 1; fi
+  echo "next: run(command=\"bench/gpu/run-device.sh device\", carry=[\"$PACK\"], timeout_s=590)"
+}
+
+device() {
+  local out=${OUT:-/tmp/quanta-gpu-out}
+  mkdir -p "$out"
+  local log=$out/run.log
+  [[ -f $PACK ]] || { echo "error: $PACK is missing: run 'bench/gpu/run-device.sh publish' here and carry it" | tee "$log" >&2; exit 1; }
+  local dir=/tmp/quanta-linux-x64
+  rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$PACK" -C "$dir" || exit 1
+  local q=$dir/quanta
+  # cuBLASLt: quanta searches the loader path, CUDA_HOME and /usr/local/cuda*; else take the toolkit wheels' copy
+  local found=""
+  if ! ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.1[123]' && ! ls /usr/local/cuda*/lib64/libcublasLt.so.1[123] >/dev/null 2>&1; then
+    found=$(find /usr /opt -name 'libcublasLt.so.1[123]' 2>/dev/null | sort -r | head -n 1)
+    [[ -n $found ]] && export QUANTA_CUBLASLT_PATH=$found
+  fi
+  {
+    echo "== $(date -u +%FT%TZ) $(uname -m)${found:+, cuBLASLt from $found}"
+    nvidia-smi --query-gpu=name,driver_version,memory.total,power.draw,clocks.sm,clocks.mem --format=csv 2>&1 || echo "nvidia-smi unavailable"
+  } > "$log" 2>&1
+  cat "$log"
+  local rc=0 r
+  "$q" gpu info 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}
+  if (( r == 3 )); then echo "no usable CUDA stack (exit 3): stopping" | tee -a "$log"; exit 3; fi
+  timeout 250 "$q" gpu check --out "$out" 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}; (( r != 0 )) && rc=$r
+  timeout 280 "$q" gpu bench --out "$out" 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}; (( r != 0 && rc == 0 )) && rc=$r
+  echo "== done, exit $rc; results in $out" | tee -a "$log"
+  exit $rc
+}
+
+case $mode in
+  publish) publish ;;
+  device) device ;;
+  *) echo "usage: $0 [publish|device]" >&2; exit 64 ;;
+esac

@@ -1,0 +1,65 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using Quanta.Cuda.Interop;
+using Quanta.Cuda.Kernels;
+
+namespace Quanta.Cuda.Device;
+
+/// <summary>
+/// Matrix products through cuBLASLt on ILGPU's CUDA accelerator (same context, same stream): BF16×BF16 or
+/// E4M3×E4M3 with per-tensor scale pointers, F32 accumulation and output. Plans (descriptors + heuristic algorithm)
+/// are made once per (m, n, k, format) and cached; a 32 MiB workspace is shared.
+/// </summary>
+public sealed class CublasLtMatMulEngine : IMatMulEngine
+{
+    private const long WorkspaceBytes = 32L << 20;
+    private readonly CudaAccelerator _accelerator;
+    private readonly nint _stream;
+    private readonly CublasLtHandle _handle;
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _workspace;
+    private readonly Dictionary<(int M, int N, int K, DeviceFormat F, ulong A, ulong B), CublasLtMatmulPlan> _plans = [];
+
+    /// <summary>Creates the cuBLASLt handle in the accelerator's context; products are queued on <paramref name="stream"/>.</summary>
+    public CublasLtMatMulEngine(CudaAccelerator accelerator, AcceleratorStream stream)
+    {
+        _accelerator = accelerator ?? throw new ArgumentNullException(nameof(accelerator));
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = ((ILGPU.Runtime.Cuda.CudaStream)stream).StreamPtr;
+        accelerator.Bind();
+        _handle = new CublasLtHandle();
+        _workspace = accelerator.Allocate1D<byte>(WorkspaceBytes);
+    }
+
+    /// <inheritdoc/>
+    public string Name => "cublaslt";
+
+    /// <inheritdoc/>
+    public void MatMul(DeviceMatrix w, MemoryBuffer1D<byte, Stride1D.Dense> x, MemoryBuffer1D<float, Stride1D.Dense> xScale, int m,
+        MemoryBuffer1D<float, Stride1D.Dense> y)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(xScale);
+        ArgumentNullException.ThrowIfNull(y);
+        if ((long)m * w.Rows > y.Length) throw new ArgumentException($"y holds {y.Length} floats, the product needs {(long)m * w.Rows}", nameof(y));
+        ulong aScale = (ulong)w.Scale.NativePtr, bScale = (ulong)xScale.NativePtr;
+        var key = (m, w.Rows, w.Cols, w.Format, w.Format == DeviceFormat.Fp8E4M3 ? aScale : 0UL, w.Format == DeviceFormat.Fp8E4M3 ? bScale : 0UL);
+        if (!_plans.TryGetValue(key, out CublasLtMatmulPlan? plan))
+        {
+            CudaDataType input = w.Format == DeviceFormat.BF16 ? CudaDataType.R16BF : CudaDataType.R8F_E4M3;
+            plan = new CublasLtMatmulPlan(_handle, m, w.Rows, w.Cols, input, CudaDataType.R32F, aScale, bScale, WorkspaceBytes);
+            _plans[key] = plan;
+        }
+        plan.Run((ulong)w.Data.NativePtr, (ulong)x.NativePtr, (ulong)y.NativePtr, (ulong)_workspace.NativePtr, WorkspaceBytes, _stream);
+    }
+
+    /// <summary>Destroys the plans, the workspace and the handle.</summary>
+    public void Dispose()
+    {
+        foreach (var p in _plans.Values) p.Dispose();
+        _plans.Clear();
+        _workspace.Dispose();
+        _handle.Dispose();
+    }
+}

@@ -1,0 +1,100 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using Quanta.Cuda.Interop;
+using Quanta.Cuda.Kernels;
+
+namespace Quanta.Cuda.Device;
+
+/// <summary>
+/// The device the GPU executor runs on: an ILGPU context and accelerator, the compiled kernels and a matrix-product
+/// engine. <see cref="CreateCuda"/> is the real thing (ILGPU's CUDA accelerator + cuBLASLt); <see cref="CreateCpuSimulation"/>
+/// runs the same kernels on ILGPU's CPU accelerator with the plain matrix-product kernel, so CI can drive the executor
+/// without a GPU. Owns everything; dispose once.
+/// </summary>
+public sealed class GpuBackend : IDisposable
+{
+    private readonly Context _context;
+
+    private readonly AcceleratorStream? _ownedStream;
+
+    private GpuBackend(Context context, Accelerator accelerator, Func<GpuKernels, IMatMulEngine>? matMul, AcceleratorStream? stream, bool isCuda)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        _ownedStream = stream;
+        Kernels = new GpuKernels(accelerator, stream);
+        MatMul = matMul?.Invoke(Kernels) ?? new ReferenceMatMulEngine(Kernels);
+        IsCuda = isCuda;
+    }
+
+    /// <summary>CPU simulation: ILGPU's CPU accelerator (one multiprocessor of 4 warps of 4 threads) and the plain matrix product.</summary>
+    public static GpuBackend CreateCpuSimulation()
+    {
+        var context = Context.Create(b => b.CPU(new CPUDevice(4, 4, 1)).Optimize(OptimizationLevel.O1));
+        var acc = context.CreateCPUAccelerator(0);
+        return new GpuBackend(context, acc, null, null, isCuda: false);
+    }
+
+    /// <summary>
+    /// CUDA device <paramref name="ordinal"/> through ILGPU's CUDA accelerator, with cuBLASLt matrix products
+    /// (<paramref name="referenceMatMul"/>: the plain kernel instead, for cross-checks). Throws
+    /// <see cref="CudaUnavailableException"/> when the driver or cuBLASLt is missing, and when ILGPU finds no device.
+    /// </summary>
+    public static GpuBackend CreateCuda(int ordinal = 0, bool referenceMatMul = false)
+    {
+        NativeLibraries.Require(NvidiaLibrary.Driver);
+        if (!referenceMatMul) NativeLibraries.Require(NvidiaLibrary.CublasLt);
+        var context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
+        try
+        {
+            var devices = context.GetCudaDevices();
+            if (devices.Count <= ordinal)
+                throw new CudaUnavailableException($"ILGPU found {devices.Count} CUDA devices; device {ordinal} was asked for");
+            var acc = context.CreateCudaAccelerator(ordinal);
+            // a created, non-blocking stream: CUDA graphs cannot capture the legacy null stream
+            var stream = acc.CreateStream(StreamFlags.CU_STREAM_NON_BLOCKING);
+            return new GpuBackend(context, acc, referenceMatMul ? null : k => new CublasLtMatMulEngine(acc, k.Stream), stream, isCuda: true);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The ILGPU accelerator.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>The compiled kernels.</summary>
+    public GpuKernels Kernels { get; }
+
+    /// <summary>The matrix-product engine.</summary>
+    public IMatMulEngine MatMul { get; }
+
+    /// <summary>True on a real CUDA device.</summary>
+    public bool IsCuda { get; }
+
+    /// <summary>The stream all work is queued on.</summary>
+    public AcceleratorStream Stream => Kernels.Stream;
+
+    /// <summary>Raw CUstream of <see cref="Stream"/> on CUDA (0 on the CPU simulation).</summary>
+    public nint StreamPointer => Stream is ILGPU.Runtime.Cuda.CudaStream cs ? cs.StreamPtr : 0;
+
+    /// <summary>Waits for all queued work.</summary>
+    public void Synchronize()
+    {
+        Stream.Synchronize();
+        Accelerator.Synchronize();
+    }
+
+    /// <summary>Frees the matrix engine, accelerator and context.</summary>
+    public void Dispose()
+    {
+        MatMul.Dispose();
+        _ownedStream?.Dispose();
+        Accelerator.Dispose();
+        _context.Dispose();
+    }
+}

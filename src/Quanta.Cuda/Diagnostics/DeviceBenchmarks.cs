@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using Quanta.Cuda.Device;
+using Quanta.Cuda.Execution;
+using Quanta.Cuda.Kernels;
+using Quanta.Engine.Energy;
+using Quanta.Engine.Execution;
+using Quanta.Engine.KvCache;
+using Quanta.Models;
+using Quanta.Models.KvCache;
+
+namespace Quanta.Cuda.Diagnostics;
+
+/// <summary>
+/// The issue's GPU benchmarks on random weights generated on the device (<see cref="GpuModelWeights.Random"/>), driving
+/// <see cref="GpuExecutor"/> directly with engine sequences: per weight format, decode at batch 1 (time per token and the
+/// fraction of the HBM bound: bytes read per step = weights + KV read, over the measured copy bandwidth), decode at batch
+/// 64 (tokens/s), and prefill of one prompt (FLOP/s as a fraction of the tensor-core peak, counting 2·params·tokens for
+/// the matrix products plus the attention's 4·tokens²/2·Heads·HeadDim per layer); NVML joules per token over each run
+/// when an energy source is given.
+/// </summary>
+public static class DeviceBenchmarks
+{
+    /// <summary>Benchmark sizes.</summary>
+    public sealed record Options(ModelConfig Model, int DecodeContext, int DecodeSteps, int Batch, int BatchPrompt, int PrefillTokens, int WarmupSteps)
+    {
+        /// <summary>The issue's settings on the Llama-3.1-8B shape.</summary>
+        public static Options Issue { get; } = new(RandomDecoderModel.Llama31_8B(), 512, 32, 64, 128, 2048, 3);
+    }
+
+    /// <summary>Runs every benchmark for <paramref name="format"/>; <paramref name="hbmBytesPerSecond"/> (0: unknown) is the bound.</summary>
+    public static IReadOnlyList<BenchFigure> Run(GpuBackend backend, Options o, DeviceFormat format, double hbmBytesPerSecond, IPowerSource? power,
+        string deviceName, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(o);
+        ModelConfig c = o.Model;
+        string f = format.ToString().ToLowerInvariant();
+        var figures = new List<BenchFigure>();
+        log?.Invoke($"{f}: generating random {c.Layers}-layer weights on the device");
+        using var weights = GpuModelWeights.Random(backend, c, new GpuWeightOptions(format), 12345);
+        int bs = 16;
+        int maxLen = Math.Max(o.PrefillTokens, Math.Max(o.DecodeContext + o.DecodeSteps + o.WarmupSteps, o.BatchPrompt + o.DecodeSteps + o.WarmupSteps)) + bs;
+        int blocksPerSeq = (maxLen + bs - 1) / bs;
+        int numBlocks = 1 + o.Batch * ((o.BatchPrompt + o.DecodeSteps + o.WarmupSteps + bs) / bs + 1) + 2 * blocksPerSeq;
+        var cache = PagedKvCache.For(c, numBlocks, bs, maxLen, KvCacheType.F16);
+        int maxTokens = Math.Max(o.PrefillTokens, o.Batch);
+        using var ex = new GpuExecutor(backend, weights, cache, maxTokens, o.Batch, maxLen, power);
+        long matrixParams = MatrixParameters(c);
+        double weightBytes = weights.Bytes;
+        figures.Add(new($"{f}/weights", weightBytes / 1e9, "GB", $"{c.Layers} layers, {matrixParams / 1e9:F2} B matrix parameters"));
+
+        // decode, batch 1: plain launches, then CUDA graph replay (the same sequence continues)
+        {
+            var rng = new Random(1);
+            using var seq = cache.CreateSequence([1], false);
+            int pos = 0;
+            Step(ex, [seq], Enumerable.Range(0, o.DecodeContext).Select(_ => rng.Next(c.VocabSize)).ToArray(), ref pos);
+            foreach (bool graphs in new[] { false, true })
+            {
+                ex.UseCudaGraphs = graphs;
+                for (int i = 0; i < o.WarmupSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                double e0 = power?.ReadEnergyJoules() ?? 0;
+                long t0 = Stopwatch.GetTimestamp();
+                int startPos = pos;
+                for (int i = 0; i < o.DecodeSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                double joules = (power?.ReadEnergyJoules() ?? 0) - e0;
+                double perStep = s / o.DecodeSteps;
+                double kvRead = 2.0 * c.Layers * c.KvDim * 2 * ((startPos + pos) / 2.0);   // BF16 K and V over the average context
+                double bytes = weightBytes + kvRead;
+                string tag = graphs ? (backend.IsCuda && ex.CudaGraphFailure is null ? "decode-b1" : "decode-b1-graphs-unavailable") : "decode-b1-nograph";
+                string note = graphs && ex.CudaGraphFailure != null ? $"; graphs off: {ex.CudaGraphFailure}" : "";
+                figures.Add(new($"{f}/{tag}/ms-per-token", perStep * 1e3, "ms", $"context {startPos}..{pos}{note}"));
+                figures.Add(new($"{f}/{tag}/tokens-per-s", 1 / perStep, "tok/s", ""));
+                if (hbmBytesPerSecond > 0)
+                    figures.Add(new($"{f}/{tag}/fraction-of-hbm-bound", bytes / perStep / hbmBytesPerSecond, "",
+                        $"{bytes / 1e9:F2} GB per step at {hbmBytesPerSecond / 1e12:F2} TB/s (target ≥ 0.60)"));
+                if (power != null) figures.Add(new($"{f}/{tag}/joules-per-token", joules / o.DecodeSteps, "J/tok", $"NVML {power.Name}"));
+                log?.Invoke($"{f}: {tag} {perStep * 1e3:F2} ms/token{note}");
+            }
+        }
+
+        // decode, batch B
+        {
+            var rng = new Random(2);
+            var seqs = Enumerable.Range(0, o.Batch).Select(_ => cache.CreateSequence([1], false)).ToArray();
+            try
+            {
+                var pos = new int[o.Batch];
+                int perStep = Math.Max(1, maxTokens / o.BatchPrompt);
+                for (int s0 = 0; s0 < o.Batch; s0 += perStep)
+                {
+                    var work = new List<SequenceWork>();
+                    for (int s = s0; s < Math.Min(o.Batch, s0 + perStep); s++)
+                        work.Add(new SequenceWork(s, Enumerable.Range(0, o.BatchPrompt).Select(_ => rng.Next(c.VocabSize)).ToArray(), 0, seqs[s], true));
+                    Run(ex, work, pos);
+                }
+                for (int i = 0; i < o.WarmupSteps; i++) Run(ex, DecodeWork(seqs, pos, rng, c.VocabSize), pos);
+                double e0 = power?.ReadEnergyJoules() ?? 0;
+                long t0 = Stopwatch.GetTimestamp();
+                for (int i = 0; i < o.DecodeSteps; i++) Run(ex, DecodeWork(seqs, pos, rng, c.VocabSize), pos);
+                double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                double joules = (power?.ReadEnergyJoules() ?? 0) - e0;
+                double tokens = (double)o.Batch * o.DecodeSteps;
+                figures.Add(new($"{f}/decode-b{o.Batch}/tokens-per-s", tokens / sec, "tok/s", $"{o.Batch} sequences, context {o.BatchPrompt}+"));
+                figures.Add(new($"{f}/decode-b{o.Batch}/ms-per-step", sec / o.DecodeSteps * 1e3, "ms", ""));
+                if (power != null) figures.Add(new($"{f}/decode-b{o.Batch}/joules-per-token", joules / tokens, "J/tok", $"NVML {power.Name}"));
+                log?.Invoke($"{f}: decode b{o.Batch} {tokens / sec:F0} tok/s");
+            }
+            finally
+            {
+                foreach (var s in seqs) s.Dispose();
+            }
+        }
+
+        // prefill
+        {
+            var rng = new Random(3);
+            int n = o.PrefillTokens;
+            double best = double.MaxValue, joulesBest = 0;
+            for (int rep = 0; rep < 3; rep++)
+            {
+                using var seq = cache.CreateSequence([1], false);
+                int pos = 0;
+                int[] toks = Enumerable.Range(0, n).Select(_ => rng.Next(c.VocabSize)).ToArray();
+                double e0 = power?.ReadEnergyJoules() ?? 0;
+                long t0 = Stopwatch.GetTimestamp();
+                Step(ex, [seq], toks, ref pos);
+                double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                if (sec < best)
+                {
+                    best = sec;
+                    joulesBest = (power?.ReadEnergyJoules() ?? 0) - e0;
+                }
+            }
+            double flops = 2.0 * matrixParams * n + c.Layers * 4.0 * c.Heads * c.HeadDim * (n * (n + 1) / 2.0);
+            figures.Add(new($"{f}/prefill-{n}/tokens-per-s", n / best, "tok/s", "best of 3"));
+            figures.Add(new($"{f}/prefill-{n}/tflops", flops / best / 1e12, "TFLOP/s", "matrix products + attention"));
+            double? peak = TensorCorePeak.For(deviceName, format);
+            if (peak is double pk)
+                figures.Add(new($"{f}/prefill-{n}/fraction-of-tensor-core-peak", flops / best / pk, "", $"peak {pk / 1e12:F0} TFLOP/s dense (target ≥ 0.50)"));
+            if (power != null) figures.Add(new($"{f}/prefill-{n}/joules-per-token", joulesBest / n, "J/tok", $"NVML {power.Name}"));
+            log?.Invoke($"{f}: prefill {n} in {best * 1e3:F1} ms");
+        }
+        return figures;
+    }
+
+    /// <summary>Parameters of the matrix products per token (QKV, O, gate/up, down per layer, and the output projection).</summary>
+    public static long MatrixParameters(ModelConfig c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        long d = c.EmbeddingLength;
+        long perLayer = d * (c.QueryDim + 2L * c.KvDim) + (long)c.QueryDim * d + 3L * d * c.FeedForwardLength;
+        return c.Layers * perLayer + (long)c.VocabSize * d;
+    }
+
+    private static void Step(GpuExecutor ex, SequenceKv[] seqs, int[] tokens, ref int pos)
+    {
+        ex.Execute(new ExecutionBatch([new SequenceWork(0, tokens, pos, seqs[0], true)]));
+        seqs[0].Commit(tokens);
+        pos += tokens.Length;
+    }
+
+    private static List<SequenceWork> DecodeWork(SequenceKv[] seqs, int[] pos, Random rng, int vocab) =>
+        seqs.Select((s, i) => new SequenceWork(i, new[] { rng.Next(vocab) }, pos[i], s, true)).ToList();
+
+    private static void Run(GpuExecutor ex, List<SequenceWork> work, int[] pos)
+    {
+        ex.Execute(new ExecutionBatch(work));
+        foreach (var w in work)
+        {
+            ((SequenceKv)w.Kv).Commit(w.Tokens.Span);
+            pos[(int)w.SequenceId] += w.Tokens.Length;
+        }
+    }
+}

@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using ILGPU;
+using ILGPU.Runtime;
+using Quanta.Core.Kernels.Ops;
+using Quanta.Cuda.Device;
+using Quanta.Cuda.Kernels;
+using Quanta.Engine.Energy;
+using Quanta.Engine.Execution;
+using Quanta.Engine.KvCache;
+using Quanta.Models;
+
+namespace Quanta.Cuda.Execution;
+
+/// <summary>
+/// <see cref="IExecutor"/> on a GPU (<see cref="GpuBackend"/>): the decoder forward pass for Llama-family models
+/// (RMSNorm, RoPE normal/NeoX with Llama-3 factors, grouped-query attention, optional QKV biases, SwiGLU) with matrix
+/// products in BF16 or FP8 E4M3 through the backend's matrix engine (cuBLASLt on the device) and every other step as an
+/// ILGPU kernel. Activations are F32 between kernels and converted to the weight format (FP8: per-tensor scale from the
+/// activation's absolute maximum) before each product.
+/// <para>KV cache: device memory [layers, NumBlocks·BlockSize, KvHeads, HeadDim] in BF16, keys and values, mirroring the
+/// engine's <see cref="PagedKvCache"/>: a sequence's <see cref="SequenceKv.BlockTable"/> (physical block ids) indexes
+/// the device pages directly, so prefix-cache hits reuse device K/V the same way the engine's block pool shares host
+/// blocks. The engine's host copy of the cache is not written. Copy-on-write copies made by
+/// <see cref="SequenceKv.TryReserve"/> on the host are not mirrored: the engine's scheduler never forks sequences and
+/// prefix sharing only covers full, committed blocks, which are never written again.</para>
+/// <para>Each step: block tables, slots and positions go up in one batch of small copies, the layers run on the
+/// accelerator's default stream, and the rows that asked for logits come back [rows, vocab]. With a power source, the
+/// step's energy is the source's reading after the step (synchronized) minus the one before.</para>
+/// Not thread-safe: one engine thread calls <see cref="Execute"/>. All device buffers are allocated in the constructor.
+/// </summary>
+public sealed class GpuExecutor : IExecutor, IDisposable
+{
+    private const long ScoreBudgetFloats = 64L << 20;   // attention score scratch: at most 256 MiB
+
+    private readonly GpuBackend _b;
+    private readonly GpuKernels _k;
+    private readonly GpuModelWeights _w;
+    private readonly ModelConfig _c;
+    private readonly PagedKvCache _cache;
+    private readonly IPowerSource? _power;
+    private readonly int _qkvDim, _maxBlocks, _attnChunk;
+    private readonly long _layerElems;
+    private readonly List<IDisposable> _owned = [];
+    private readonly Dictionary<(int N, int Rows), Interop.CudaGraph> _graphs = [];
+
+    // host staging
+    private readonly int[] _tokens, _positions, _slots, _tokenSeq;   // [MaxBatchTokens]
+    private readonly int[] _tables;                                   // [MaxBatchSequences, maxBlocks]
+    private readonly int[] _logitRows;                                // [MaxBatchSequences]
+    private readonly float[] _logits;                                 // [MaxBatchSequences, vocab]
+
+    // device buffers
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _dTokens, _dPositions, _dSlots, _dTokenSeq, _dTables, _dLogitRows, _dAmax;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _xn, _qkv, _attn, _proj, _gu, _g, _dLogits, _scores, _xScale, _ropeC, _ropeS;
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _xq;
+    private readonly MemoryBuffer1D<ushort, Stride1D.Dense> _kCache, _vCache;
+
+    /// <summary>
+    /// Creates an executor over <paramref name="weights"/> for steps of up to <paramref name="maxBatchTokens"/> tokens and
+    /// <paramref name="maxBatchSequences"/> sequences at positions below <paramref name="maxPositions"/>, with a device KV
+    /// cache shaped like <paramref name="cache"/> (whose sequences the batches must use). <paramref name="power"/>
+    /// (e.g. <see cref="Energy.NvmlPowerSource"/>) gives each step's energy; null leaves it unknown.
+    /// </summary>
+    public GpuExecutor(GpuBackend backend, GpuModelWeights weights, PagedKvCache cache, int maxBatchTokens, int maxBatchSequences,
+        int maxPositions, IPowerSource? power = null)
+    {
+        _b = backend ?? throw new ArgumentNullException(nameof(backend));
+        _w = weights ?? throw new ArgumentNullException(nameof(weights));
+        _cache = cache ?? throw new ArgumentNullException(nameof(cache));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchTokens);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchSequences);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPositions);
+        _c = weights.Config;
+        if (cache.Layers != _c.Layers || cache.KvHeads != _c.KvHeads || cache.HeadDim != _c.HeadDim)
+            throw new ArgumentException("the KV cache's shape differs from the model's", nameof(cache));
+        _k = backend.Kernels;
+        _power = power;
+        MaxBatchTokens = maxBatchTokens;
+        MaxBatchSequences = maxBatchSequences;
+        MaxPositions = Math.Min(maxPositions, cache.MaxSequenceLength);
+        int d = _c.EmbeddingLength, qd = _c.QueryDim, kvd = _c.KvDim, ffn = _c.FeedForwardLength, vocab = _c.VocabSize;
+        _qkvDim = qd + 2 * kvd;
+        _maxBlocks = cache.MaxBlocksPerSequence;
+        _layerElems = (long)cache.Pool.NumBlocks * cache.BlockSize * kvd;
+        _attnChunk = (int)Math.Clamp(ScoreBudgetFloats / ((long)_c.Heads * MaxPositions), 1, maxBatchTokens);
+
+        _tokens = new int[maxBatchTokens];
+        _positions = new int[maxBatchTokens];
+        _slots = new int[maxBatchTokens];
+        _tokenSeq = new int[maxBatchTokens];
+        _tables = new int[maxBatchSequences * _maxBlocks];
+        _logitRows = new int[maxBatchSequences];
+        _logits = new float[(long)maxBatchSequences * vocab];
+
+        Accelerator a = backend.Accelerator;
+        try
+        {
+            _dTokens = Own(a.Allocate1D<int>(maxBatchTokens));
+            _dPositions = Own(a.Allocate1D<int>(maxBatchTokens));
+            _dSlots = Own(a.Allocate1D<int>(maxBatchTokens));
+            _dTokenSeq = Own(a.Allocate1D<int>(maxBatchTokens));
+            _dTables = Own(a.Allocate1D<int>(_tables.Length));
+            _dLogitRows = Own(a.Allocate1D<int>(maxBatchSequences));
+            _dAmax = Own(a.Allocate1D<int>(1));
+            _x = Own(a.Allocate1D<float>((long)maxBatchTokens * d));
+            _xn = Own(a.Allocate1D<float>((long)maxBatchTokens * d));
+            _qkv = Own(a.Allocate1D<float>((long)maxBatchTokens * _qkvDim));
+            _attn = Own(a.Allocate1D<float>((long)maxBatchTokens * qd));
+            _proj = Own(a.Allocate1D<float>((long)maxBatchTokens * d));
+            _gu = Own(a.Allocate1D<float>((long)maxBatchTokens * 2 * ffn));
+            _g = Own(a.Allocate1D<float>((long)maxBatchTokens * ffn));
+            _dLogits = Own(a.Allocate1D<float>((long)maxBatchSequences * vocab));
+            _scores = Own(a.Allocate1D<float>((long)_attnChunk * _c.Heads * MaxPositions));
+            _xScale = Own(a.Allocate1D<float>(1));
+            _xScale.View.CopyFromCPU([1f]);
+            _xq = Own(a.Allocate1D<byte>((long)maxBatchTokens * Math.Max(Math.Max(d, qd), ffn) * 2));
+            _kCache = Own(a.Allocate1D<ushort>(_c.Layers * _layerElems));
+            _vCache = Own(a.Allocate1D<ushort>(_c.Layers * _layerElems));
+            _kCache.MemSetToZero();
+            _vCache.MemSetToZero();
+            (float[] rc, float[] rs) = RopeTables.Build(_c.Rope, MaxPositions, weights.RopeFrequencyFactors);
+            _ropeC = Own(a.Allocate1D<float>(rc.Length));
+            _ropeS = Own(a.Allocate1D<float>(rs.Length));
+            _ropeC.View.CopyFromCPU(rc);
+            _ropeS.View.CopyFromCPU(rs);
+            backend.Synchronize();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public int VocabSize => _c.VocabSize;
+
+    /// <inheritdoc/>
+    public int MaxBatchTokens { get; }
+
+    /// <inheritdoc/>
+    public int MaxBatchSequences { get; }
+
+    /// <summary>Positions covered by the RoPE tables and attention scratch.</summary>
+    public int MaxPositions { get; }
+
+    /// <summary>
+    /// Replay pure decode steps (one token per sequence) from CUDA graphs captured once per batch size (CUDA only; the
+    /// step's inputs live in device buffers refreshed before each replay). On by default; a capture that fails turns it
+    /// off and leaves the reason in <see cref="CudaGraphFailure"/>.
+    /// </summary>
+    public bool UseCudaGraphs { get; set; } = true;
+
+    /// <summary>Why graph capture was turned off, or null.</summary>
+    public string? CudaGraphFailure { get; private set; }
+
+    /// <summary>Graphs captured so far.</summary>
+    public int CudaGraphCount => _graphs.Count;
+
+    /// <summary>Device bytes of the KV cache (keys and values).</summary>
+    public long KvCacheBytes => 2 * _kCache.LengthInBytes;
+
+    /// <inheritdoc/>
+    public ExecutionResult Execute(ExecutionBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        long t0 = Stopwatch.GetTimestamp();
+        double? e0 = _power?.ReadEnergyJoules();
+        _b.Accelerator.Bind();   // the engine loop calls from its own thread
+        IReadOnlyList<SequenceWork> seqs = batch.Sequences;
+        int ns = seqs.Count, vocab = _c.VocabSize, bs = _cache.BlockSize;
+        if (ns > MaxBatchSequences) throw new ArgumentException($"{ns} sequences exceed the executor's {MaxBatchSequences}", nameof(batch));
+        if (batch.TotalTokens > MaxBatchTokens) throw new ArgumentException($"{batch.TotalTokens} tokens exceed the executor's {MaxBatchTokens}", nameof(batch));
+        var row = new int[ns];
+        int n = 0, rows = 0;
+        for (int s = 0; s < ns; s++)
+        {
+            SequenceWork w = seqs[s];
+            if (w.Kv is not SequenceKv kv || !ReferenceEquals(kv.Cache, _cache))
+                throw new ArgumentException($"sequence {w.SequenceId}: the GPU executor needs a SequenceKv of the cache it was created with", nameof(batch));
+            ReadOnlySpan<int> toks = w.Tokens.Span;
+            int end = w.StartPosition + toks.Length;
+            if (w.StartPosition < 0 || end > MaxPositions)
+                throw new ArgumentOutOfRangeException(nameof(batch), $"sequence {w.SequenceId}: positions [{w.StartPosition}, {end}) exceed {MaxPositions}");
+            if (!kv.TryReserve(end)) throw new KvCacheFullException($"no free KV block for positions [{w.StartPosition}, {end}) of sequence {w.SequenceId}");
+            ReadOnlySpan<int> table = kv.BlockTable;
+            table.CopyTo(_tables.AsSpan(s * _maxBlocks, _maxBlocks));
+            for (int i = 0; i < toks.Length; i++, n++)
+            {
+                int token = toks[i], p = w.StartPosition + i;
+                if ((uint)token >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(batch), token, $"sequence {w.SequenceId}: token id outside [0, {vocab})");
+                _tokens[n] = token;
+                _positions[n] = p;
+                _slots[n] = table[p / bs] * bs + p % bs;
+                _tokenSeq[n] = s;
+            }
+            if (w.NeedsLogits) _logitRows[rows] = n - 1;
+            row[s] = w.NeedsLogits ? rows++ : -1;
+        }
+        if (n > 0)
+        {
+            Upload(_dTokens, _tokens, n);
+            Upload(_dPositions, _positions, n);
+            Upload(_dSlots, _slots, n);
+            Upload(_dTokenSeq, _tokenSeq, n);
+            Upload(_dTables, _tables, ns * _maxBlocks);
+            if (rows > 0) Upload(_dLogitRows, _logitRows, rows);
+            if (UseCudaGraphs && _b.IsCuda && CudaGraphFailure is null && n == ns && rows == ns) ForwardGraph(n, rows);
+            else Forward(n, rows);
+            if (rows > 0) V(_dLogits).SubView(0, (long)rows * vocab).CopyToCPU(_b.Stream, _logits.AsSpan(0, rows * vocab));
+        }
+        _b.Synchronize();
+        double? energy = _power is null ? null : Math.Max(0, _power.ReadEnergyJoules() - e0!.Value);
+        return new ExecutionResult(_logits, row, vocab, Stopwatch.GetElapsedTime(t0), energy);
+    }
+
+    /// <summary>Replays (capturing first when new) the graph of <see cref="Forward"/> for (n, rows).</summary>
+    private void ForwardGraph(int n, int rows)
+    {
+        nint stream = _b.StreamPointer;
+        if (!_graphs.TryGetValue((n, rows), out Interop.CudaGraph? graph))
+        {
+            try
+            {
+                Interop.CudaDriver.BeginCapture(stream);
+                try
+                {
+                    Forward(n, rows);
+                }
+                finally
+                {
+                    graph = Interop.CudaDriver.EndCapture(stream);
+                }
+            }
+#pragma warning disable CA1031 // any failure of capture (ours, ILGPU's or cuBLASLt's) falls back to plain launches
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                CudaGraphFailure = $"{e.GetType().Name}: {e.Message}";
+                graph?.Dispose();
+                Forward(n, rows);
+                return;
+            }
+            _graphs[(n, rows)] = graph;
+        }
+        graph.Launch(stream);
+    }
+
+    /// <summary>Runs embedding, layers and the logits of <paramref name="rows"/> gathered rows over n staged tokens.</summary>
+    private void Forward(int n, int rows)
+    {
+        ModelConfig c = _c;
+        int d = c.EmbeddingLength, qd = c.QueryDim, kvd = c.KvDim, ffn = c.FeedForwardLength, hd = c.HeadDim;
+        _k.Embedding(_w.Embedding.View, _dTokens.View, _x.View, n, d, c.EmbeddingScale);
+        bool neox = c.Rope.Layout == RopeLayout.NeoX;
+        for (int l = 0; l < c.Layers; l++)
+        {
+            GpuLayerWeights w = _w.Layers[l];
+            _k.RmsNorm(_x.View, w.AttentionNorm.View, _xn.View, n, d, c.NormEps);
+            Project(_xn, n, w.Qkv, _qkv);
+            if (w.QkvBias != null) _k.BiasAdd(_qkv.View, w.QkvBias.View, n, _qkvDim, _qkvDim, 0);
+            _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, 0, c.Heads, hd, c.Rope.RotaryDims, neox);
+            _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, qd, c.KvHeads, hd, c.Rope.RotaryDims, neox);
+            long layerOffset = l * _layerElems;
+            _k.KvWrite(_qkv.View, _dSlots.View, _kCache.View, _vCache.View, n, _qkvDim, qd, qd + kvd, kvd, layerOffset);
+            var args = new AttentionArgs
+            {
+                Heads = c.Heads, KvHeads = c.KvHeads, HeadDim = hd, QkvStride = _qkvDim, BlockSize = _cache.BlockSize, MaxBlocks = _maxBlocks,
+                MaxPositions = MaxPositions, SlidingWindow = c.SlidingWindow(l), LayerOffset = layerOffset,
+                Scale = c.EffectiveAttentionScale, SoftCap = c.AttentionLogitSoftCap,
+            };
+            for (int t0 = 0; t0 < n; t0 += _attnChunk)
+            {
+                int m = Math.Min(_attnChunk, n - t0);
+                _k.Attention(V(_qkv).SubView((long)t0 * _qkvDim), _kCache.View, _vCache.View, _dTables.View, V(_dTokenSeq).SubView(t0),
+                    V(_dPositions).SubView(t0), _scores.View, V(_attn).SubView((long)t0 * qd), m, args);
+            }
+            Project(_attn, n, w.Output, _proj);
+            _k.Add(_x.View, _proj.View, n * d);
+            _k.RmsNorm(_x.View, w.FeedForwardNorm.View, _xn.View, n, d, c.NormEps);
+            Project(_xn, n, w.GateUp, _gu);
+            _k.SwiGlu(_gu.View, _g.View, n, ffn);
+            Project(_g, n, w.Down, _proj);
+            _k.Add(_x.View, _proj.View, n * d);
+        }
+        if (rows == 0) return;
+        _k.RmsNorm(_x.View, _w.OutputNorm.View, _xn.View, rows, d, c.NormEps, _dLogitRows.View);
+        Project(_xn, rows, _w.Output, _dLogits);
+    }
+
+    /// <summary>y [m, w.Rows] = x [m, w.Cols] · wᵀ: converts x to the weight format, runs the product, applies channel scales.</summary>
+    private void Project(MemoryBuffer1D<float, Stride1D.Dense> x, int m, DeviceMatrix w, MemoryBuffer1D<float, Stride1D.Dense> y)
+    {
+        int count = m * w.Cols;
+        if (w.Format == DeviceFormat.BF16) _k.ToBf16(x.View, ((ArrayView<byte>)_xq.View).Cast<ushort>(), count);
+        else _k.QuantizeE4M3(x.View, _xq.View, _dAmax.View, _xScale.View, count);
+        _b.MatMul.MatMul(w, _xq, _xScale, m, y);
+        if (w.ChannelScales != null) _k.ChannelScale(y.View, w.ChannelScales.View, m, w.Rows);
+    }
+
+    private void Upload(MemoryBuffer1D<int, Stride1D.Dense> dst, int[] src, int count) =>
+        V(dst).SubView(0, count).CopyFromCPU(_b.Stream, (ReadOnlySpan<int>)src.AsSpan(0, count));
+
+    private static ArrayView<T> V<T>(MemoryBuffer1D<T, Stride1D.Dense> b) where T : unmanaged => b.View;
+
+    private T Own<T>(T item) where T : IDisposable
+    {
+        _owned.Add(item);
+        return item;
+    }
+
+    /// <summary>Frees the executor's device buffers (not the weights or the backend).</summary>
+    public void Dispose()
+    {
+        foreach (var g in _graphs.Values) g.Dispose();
+        _graphs.Clear();
+        foreach (var d in _owned) d.Dispose();
+        _owned.Clear();
+    }
+}

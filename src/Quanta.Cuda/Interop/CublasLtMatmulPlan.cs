@@ -1,0 +1,97 @@
+namespace Quanta.Cuda.Interop;
+
+/// <summary>
+/// One cuBLASLt matrix product shape, planned once: D[n, m] = α·op(A)·B in cuBLASLt's column-major terms, which is
+/// Y[m, n] = X[m, k]·W[n, k]ᵀ for row-major W (weights, A with TRANSA = T, lda = k) and X (activations, B with
+/// TRANSB = N, ldb = k) and a row-major F32 or BF16 output Y (D, ldd = n): the "TN" layout FP8 requires. A and B are
+/// both BF16 or both FP8 E4M3; for FP8 the per-tensor scales are device floats given through
+/// CUBLASLT_MATMUL_DESC_A_SCALE_POINTER / B_SCALE_POINTER (cuBLASLt multiplies the product by scaleA·scaleB).
+/// The algorithm comes from cublasLtMatmulAlgoGetHeuristic with the given workspace limit. Owns its descriptors.
+/// </summary>
+public sealed class CublasLtMatmulPlan : IDisposable
+{
+    private nint _desc, _a, _b, _d, _pref;
+    private CublasLtMatmulAlgo _algo;
+
+    /// <summary>Plans the product for m activations rows, n weight rows and inner dimension k.</summary>
+    public CublasLtMatmulPlan(CublasLtHandle handle, int m, int n, int k, CudaDataType inputType, CudaDataType outputType,
+        ulong aScalePointer, ulong bScalePointer, long workspaceBytes)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        M = m;
+        N = n;
+        K = k;
+        try
+        {
+            CublasLt.Check(CublasLtNative.cublasLtMatmulDescCreate(out _desc, (int)CublasComputeType.Compute32F, (int)CudaDataType.R32F), "cublasLtMatmulDescCreate");
+            int transA = (int)CublasOperation.T, transB = (int)CublasOperation.N;
+            CublasLt.Check(CublasLtNative.cublasLtMatmulDescSetAttribute(_desc, (int)CublasLtMatmulDescAttribute.TransA, ref transA, sizeof(int)), "cublasLtMatmulDescSetAttribute(TRANSA)");
+            CublasLt.Check(CublasLtNative.cublasLtMatmulDescSetAttribute(_desc, (int)CublasLtMatmulDescAttribute.TransB, ref transB, sizeof(int)), "cublasLtMatmulDescSetAttribute(TRANSB)");
+            if (inputType == CudaDataType.R8F_E4M3)
+            {
+                CublasLt.Check(CublasLtNative.cublasLtMatmulDescSetAttribute(_desc, (int)CublasLtMatmulDescAttribute.AScalePointer, ref aScalePointer, sizeof(ulong)), "cublasLtMatmulDescSetAttribute(A_SCALE_POINTER)");
+                CublasLt.Check(CublasLtNative.cublasLtMatmulDescSetAttribute(_desc, (int)CublasLtMatmulDescAttribute.BScalePointer, ref bScalePointer, sizeof(ulong)), "cublasLtMatmulDescSetAttribute(B_SCALE_POINTER)");
+                sbyte fast = 1;
+                CublasLt.Check(CublasLtNative.cublasLtMatmulDescSetAttribute(_desc, (int)CublasLtMatmulDescAttribute.FastAccum, ref fast, 1), "cublasLtMatmulDescSetAttribute(FAST_ACCUM)");
+            }
+            // column-major: A is W viewed as [k, n] (ld k), B is X viewed as [k, m] (ld k), D is Y viewed as [n, m] (ld n)
+            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _a, (int)inputType, (ulong)k, (ulong)n, k), "cublasLtMatrixLayoutCreate(A)");
+            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _b, (int)inputType, (ulong)k, (ulong)m, k), "cublasLtMatrixLayoutCreate(B)");
+            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _d, (int)outputType, (ulong)n, (ulong)m, n), "cublasLtMatrixLayoutCreate(D)");
+            CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceCreate(out _pref), "cublasLtMatmulPreferenceCreate");
+            ulong ws = (ulong)workspaceBytes;
+            CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceSetAttribute(_pref, (int)CublasLtPreferenceAttribute.MaxWorkspaceBytes, ref ws, sizeof(ulong)), "cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)");
+            var result = default(CublasLtHeuristicResult);
+            CublasLt.Check(CublasLtNative.cublasLtMatmulAlgoGetHeuristic(handle.Pointer, _desc, _a, _b, _d, _d, _pref, 1, ref result, out int found), "cublasLtMatmulAlgoGetHeuristic");
+            if (found < 1 || result.State != 0)
+                throw new CudaException("cublasLtMatmulAlgoGetHeuristic", (int)CublasStatus.NotSupported, "CUBLAS_STATUS_NOT_SUPPORTED",
+                    $"no algorithm for m={m} n={n} k={k} {inputType}→{outputType}");
+            _algo = result.Algo;
+            WorkspaceBytes = (long)result.WorkspaceSize;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        Handle = handle;
+    }
+
+    /// <summary>The library handle.</summary>
+    public CublasLtHandle Handle { get; }
+
+    /// <summary>Activation rows.</summary>
+    public int M { get; }
+
+    /// <summary>Weight rows (outputs).</summary>
+    public int N { get; }
+
+    /// <summary>Inner dimension.</summary>
+    public int K { get; }
+
+    /// <summary>Workspace the chosen algorithm needs.</summary>
+    public long WorkspaceBytes { get; }
+
+    /// <summary>Queues Y = α·X·Wᵀ on <paramref name="stream"/> (device addresses of W, X and Y).</summary>
+    public void Run(ulong weights, ulong activations, ulong output, ulong workspace, long workspaceBytes, nint stream, float alpha = 1f)
+    {
+        ObjectDisposedException.ThrowIf(_desc == 0, this);
+        float beta = 0f;
+        CublasLt.Check(CublasLtNative.cublasLtMatmul(Handle.Pointer, _desc, ref alpha, weights, _a, activations, _b, ref beta, output, _d, output, _d,
+            ref _algo, workspace, (nuint)workspaceBytes, stream), "cublasLtMatmul");
+    }
+
+    /// <summary>Destroys the descriptors; idempotent.</summary>
+    public void Dispose()
+    {
+        if (_pref != 0) CublasLtNative.cublasLtMatmulPreferenceDestroy(_pref);
+        if (_d != 0) CublasLtNative.cublasLtMatrixLayoutDestroy(_d);
+        if (_b != 0) CublasLtNative.cublasLtMatrixLayoutDestroy(_b);
+        if (_a != 0) CublasLtNative.cublasLtMatrixLayoutDestroy(_a);
+        if (_desc != 0) CublasLtNative.cublasLtMatmulDescDestroy(_desc);
+        _pref = _d = _b = _a = _desc = 0;
+    }
+}

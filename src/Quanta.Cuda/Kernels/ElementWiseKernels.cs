@@ -1,0 +1,53 @@
+using ILGPU;
+
+namespace Quanta.Cuda.Kernels;
+
+/// <summary>
+/// SwiGLU on the fused gate/up product: gu [tokens, 2·ffn] holds gate in columns [0, ffn) and up in [ffn, 2·ffn);
+/// y[t, j] = silu(g)·u with silu(g) = g / (1 + e^(−g)). Reference: Quanta.Core SwiGlu.ForwardReference.
+/// </summary>
+internal static class SwiGluKernel
+{
+    public static void Run(Index1D i, ArrayView<float> gu, ArrayView<float> y, int ffn)
+    {
+        int t = i / ffn, j = i - t * ffn;
+        long b = (long)t * 2 * ffn;
+        float g = gu[b + j], u = gu[b + ffn + j];
+        y[i] = g / (1f + KernelMath.Exp(-g)) * u;
+    }
+}
+
+/// <summary>Residual add in place: x[i] += y[i]. Reference: Quanta.Core Add.ForwardReference.</summary>
+internal static class ResidualAddKernel
+{
+    public static void Run(Index1D i, ArrayView<float> x, ArrayView<float> y) => x[i] += y[i];
+}
+
+/// <summary>Adds a bias row to columns [offset, offset + width) of every row of a strided buffer (QKV biases).</summary>
+internal static class BiasAddKernel
+{
+    public static void Run(Index2D idx, ArrayView<float> x, ArrayView<float> bias, int rowStride, int offset)
+    {
+        x[(long)idx.X * rowStride + offset + idx.Y] += bias[idx.Y];
+    }
+}
+
+/// <summary>
+/// Per-output-channel scale of a matrix product's result: y[r, j] ·= scale[j] (FP8 weights with per-channel scales:
+/// cuBLASLt applies the per-tensor activation scale, this kernel the weight row scales).
+/// </summary>
+internal static class ChannelScaleKernel
+{
+    public static void Run(Index1D i, ArrayView<float> y, ArrayView<float> scale, int n) => y[i] *= scale[i % n];
+}
+
+/// <summary>Embedding lookup from a BF16 table [vocab, dim]: x[t, i] = bf16(table[tokens[t], i])·scale.</summary>
+internal static class EmbeddingKernel
+{
+    public static void Run(Index1D i, ArrayView<ushort> table, ArrayView<int> tokens, ArrayView<float> x, int dim, float scale)
+    {
+        int t = i / dim, e = i - t * dim;
+        float v = NumberBits.FromBf16(table[(long)tokens[t] * dim + e]);
+        x[i] = scale == 1f ? v : v * scale;
+    }
+}

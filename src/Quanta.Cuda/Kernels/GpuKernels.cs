@@ -1,0 +1,191 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Quanta.Cuda.Kernels;
+
+/// <summary>
+/// Every ILGPU kernel of the executor compiled for one accelerator (ILGPU's CPU accelerator in CI, its CUDA
+/// accelerator on the device), with typed launch methods. Launches are queued on the accelerator's default stream in
+/// call order. Group-reduction kernels use <see cref="GroupSize"/> threads (a power of two ≤ <see cref="MaxGroupSize"/>).
+/// </summary>
+public sealed class GpuKernels
+{
+    /// <summary>Largest group size (shared-memory arrays are this long).</summary>
+    public const int MaxGroupSize = 256;
+
+    /// <summary>Largest head dimension the attention kernel takes.</summary>
+    public const int MaxHeadDim = 512;
+
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int> _rms;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _rope;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long> _kvWrite;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs> _attention;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _swiglu;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _add;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, int, int> _bias;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _channelScale;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, int, float> _embedding;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int> _argmax;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>> _toBf16;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<ushort>, ArrayView<float>> _fromBf16;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>> _absMax;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<byte>, ArrayView<float>> _quantize;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<byte>, ArrayView<float>, ArrayView<float>> _dequantize;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<byte>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _refMatMul;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<byte>, ulong, float, int> _random;
+
+    /// <summary>Compiles (loads) every kernel for <paramref name="accelerator"/>; launches go to <paramref name="stream"/> (default: the accelerator's default stream).</summary>
+    public GpuKernels(Accelerator accelerator, AcceleratorStream? stream = null)
+    {
+        Accelerator = accelerator ?? throw new ArgumentNullException(nameof(accelerator));
+        Stream = stream ?? accelerator.DefaultStream;
+        int g = 1;
+        while (g * 2 <= Math.Min(MaxGroupSize, accelerator.MaxNumThreadsPerGroup)) g *= 2;
+        GroupSize = g;
+        _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(RmsNormKernel.Run);
+        _rope = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(RopeKernel.Run);
+        _kvWrite = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long>(KvWriteKernel.Run);
+        _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
+        _swiglu = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Run);
+        _add = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ResidualAddKernel.Run);
+        _bias = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, int, int>(BiasAddKernel.Run);
+        _channelScale = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ChannelScaleKernel.Run);
+        _embedding = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, int, float>(EmbeddingKernel.Run);
+        _argmax = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, int>(ArgmaxKernel.Run);
+        _toBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<ushort>>(ToBf16Kernel.Run);
+        _fromBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<ushort>, ArrayView<float>>(FromBf16Kernel.Run);
+        _absMax = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>>(AbsMaxKernel.Run);
+        _quantize = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<byte>, ArrayView<float>>(QuantizeE4M3Kernel.Run);
+        _dequantize = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, ArrayView<float>>(DequantizeE4M3Kernel.Run);
+        _refMatMul = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<byte>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(ReferenceMatMulKernel.Run);
+        _random = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ulong, float, int>(RandomFillKernel.Run);
+    }
+
+    /// <summary>The accelerator the kernels run on.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>The stream every launch is queued on (a created, capturable stream on CUDA).</summary>
+    public AcceleratorStream Stream { get; }
+
+    /// <summary>Threads per group of the reduction kernels.</summary>
+    public int GroupSize { get; }
+
+    /// <summary>y[r] = RMSNorm(x[map(r)])·w for r &lt; rows (see <see cref="RmsNormKernel"/>); rowMap null: identity.</summary>
+    public void RmsNorm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int rows, int dim, float eps, ArrayView<int>? rowMap = null)
+    {
+        if (rows <= 0) return;
+        _rms(Stream, new KernelConfig(rows, GroupSize), x, w, y, rowMap ?? x.Cast<int>(), dim, eps, rowMap is null ? 0 : 1);
+    }
+
+    /// <summary>RoPE in place on nHeads heads at column colOffset of each of the tokens' rows (see <see cref="RopeKernel"/>).</summary>
+    public void Rope(ArrayView<float> x, ArrayView<int> positions, ArrayView<float> c, ArrayView<float> s, int tokens, int rowStride,
+        int colOffset, int nHeads, int headDim, int nRot, bool neox)
+    {
+        if (tokens <= 0) return;
+        _rope(Stream, new Index2D(tokens, nHeads * (nRot / 2)), x, positions, c, s, rowStride, colOffset, headDim, nRot, neox ? 1 : 0);
+    }
+
+    /// <summary>K/V of the tokens' rows into their cache slots (see <see cref="KvWriteKernel"/>).</summary>
+    public void KvWrite(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<ushort> kCache, ArrayView<ushort> vCache, int tokens,
+        int rowStride, int kOffset, int vOffset, int kvDim, long layerOffset)
+    {
+        if (tokens <= 0) return;
+        _kvWrite(Stream, new Index2D(tokens, kvDim), qkv, slots, kCache, vCache, rowStride, kOffset, vOffset, kvDim, layerOffset);
+    }
+
+    /// <summary>Attention of tokens·Heads rows (see <see cref="PagedAttentionKernel"/>).</summary>
+    internal void Attention(ArrayView<float> qkv, ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables,
+        ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scores, ArrayView<float> output, int tokens, AttentionArgs args)
+    {
+        if (tokens <= 0) return;
+        if (args.HeadDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(args), $"head dim {args.HeadDim} exceeds {MaxHeadDim}");
+        _attention(Stream, new KernelConfig(tokens * args.Heads, GroupSize), qkv, kCache, vCache, blockTables, tokenSeq, positions, scores, output, args);
+    }
+
+    /// <summary>y[t, j] = silu(gu[t, j])·gu[t, ffn + j] for tokens·ffn elements.</summary>
+    public void SwiGlu(ArrayView<float> gu, ArrayView<float> y, int tokens, int ffn)
+    {
+        if (tokens > 0) _swiglu(Stream, tokens * ffn, gu, y, ffn);
+    }
+
+    /// <summary>x[i] += y[i] for i &lt; count.</summary>
+    public void Add(ArrayView<float> x, ArrayView<float> y, int count)
+    {
+        if (count > 0) _add(Stream, count, x, y);
+    }
+
+    /// <summary>Adds bias [width] to columns [offset, offset + width) of each of rows rows of stride rowStride.</summary>
+    public void BiasAdd(ArrayView<float> x, ArrayView<float> bias, int rows, int width, int rowStride, int offset)
+    {
+        if (rows > 0) _bias(Stream, new Index2D(rows, width), x, bias, rowStride, offset);
+    }
+
+    /// <summary>y[r, j] ·= scale[j] over rows·n elements.</summary>
+    public void ChannelScale(ArrayView<float> y, ArrayView<float> scale, int rows, int n)
+    {
+        if (rows > 0) _channelScale(Stream, rows * n, y, scale, n);
+    }
+
+    /// <summary>x[t] = table[tokens[t]]·scale for tokens rows of dim.</summary>
+    public void Embedding(ArrayView<ushort> table, ArrayView<int> tokens, ArrayView<float> x, int count, int dim, float scale)
+    {
+        if (count > 0) _embedding(Stream, count * dim, table, tokens, x, dim, scale);
+    }
+
+    /// <summary>result[r] = argmax of row r of x [rows, n].</summary>
+    public void Argmax(ArrayView<float> x, ArrayView<int> result, int rows, int n)
+    {
+        if (rows > 0) _argmax(Stream, new KernelConfig(rows, GroupSize), x, result, n);
+    }
+
+    /// <summary>BF16 of count floats.</summary>
+    public void ToBf16(ArrayView<float> src, ArrayView<ushort> dst, int count)
+    {
+        if (count > 0) _toBf16(Stream, count, src, dst);
+    }
+
+    /// <summary>F32 of count BF16 values.</summary>
+    public void FromBf16(ArrayView<ushort> src, ArrayView<float> dst, int count)
+    {
+        if (count > 0) _fromBf16(Stream, count, src, dst);
+    }
+
+    /// <summary>
+    /// Per-tensor FP8 E4M3 quantization of count floats: amax into amaxBits[0] (zeroed here), then codes into dst and the
+    /// scale (amax/448) into scale[0].
+    /// </summary>
+    public void QuantizeE4M3(ArrayView<float> src, ArrayView<byte> dst, ArrayView<int> amaxBits, ArrayView<float> scale, int count)
+    {
+        if (count <= 0) return;
+        amaxBits.SubView(0, 1).MemSetToZero(Stream);
+        _absMax(Stream, count, src, amaxBits);
+        _quantize(Stream, count, src, amaxBits, dst, scale);
+    }
+
+    /// <summary>Quantization with an amax already in amaxBits[0] (bit pattern of a non-negative float).</summary>
+    public void QuantizeE4M3Raw(ArrayView<float> src, ArrayView<int> amaxBits, ArrayView<byte> dst, ArrayView<float> scale, int count)
+    {
+        if (count > 0) _quantize(Stream, count, src, amaxBits, dst, scale);
+    }
+
+    /// <summary>dst = decode(src)·scale[0] for count elements.</summary>
+    public void DequantizeE4M3(ArrayView<byte> src, ArrayView<float> scale, ArrayView<float> dst, int count)
+    {
+        if (count > 0) _dequantize(Stream, count, src, scale, dst);
+    }
+
+    /// <summary>y [m, n] = x [m, k] · w [n, k]ᵀ · sx · sw with the plain kernel (see <see cref="ReferenceMatMulKernel"/>).</summary>
+    public void ReferenceMatMul(ArrayView<byte> x, ArrayView<byte> w, ArrayView<float> xScale, ArrayView<float> wScale, ArrayView<float> y,
+        int m, int n, int k, DeviceFormat format)
+    {
+        if (m > 0) _refMatMul(Stream, new Index2D(m, n), x, w, xScale, wScale, y, n, k, (int)format);
+    }
+
+    /// <summary>Fills count elements of dst with uniform random weights (see <see cref="RandomFillKernel"/>).</summary>
+    public void RandomFill(ArrayView<byte> dst, long count, ulong seed, float amplitude, DeviceFormat format)
+    {
+        if (count <= 0) return;
+        if (count > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), "fill at most 2^31 − 1 elements per call");
+        _random(Stream, (int)count, dst, seed, amplitude, (int)format);
+    }
+}
