@@ -54,6 +54,16 @@ public sealed class ImageFeaturizer
     public float[] FeaturizeRgb(ReadOnlySpan<byte> rgb, int width, int height) => Featurize(ToChw(rgb, width, height, InputSize));
 
     /// <summary>
+    /// Features of an encoded image (JPEG or PNG): checked, decoded and resized by <paramref name="decoder"/>
+    /// (<see cref="SkiaImageDecoder.DecodeChw"/>); throws <see cref="InvalidImageException"/> for a refused image.
+    /// </summary>
+    public float[] FeaturizeEncoded(ReadOnlySpan<byte> encoded, SkiaImageDecoder decoder)
+    {
+        ArgumentNullException.ThrowIfNull(decoder);
+        return Featurize(decoder.DecodeChw(encoded, InputSize));
+    }
+
+    /// <summary>
     /// Bilinear resize (pixel centers aligned, half-pixel mapping, edge clamped) of RGB bytes [height, width, 3] to
     /// float [3, size, size] with values 0..255.
     /// </summary>
