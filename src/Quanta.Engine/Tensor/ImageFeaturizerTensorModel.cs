@@ -15,8 +15,8 @@ namespace Quanta.Engine.Tensor;
 /// Encoded images are checked, decoded, resized and normalized by <see cref="SkiaImageDecoder.DecodeChw"/> in
 /// <see cref="Prepare"/>, i.e. on the caller's thread before queueing; a refused image is a
 /// <see cref="TensorRequestException"/> (HTTP 400) for its own request only. Output "features" FP32 [n, F] (F is learnt
-/// from a first run on a black image). The featurizer runs image by image, so a batch only saves queueing, and each
-/// image's features equal <see cref="ImageFeaturizer.Featurize"/> of it alone.
+/// from a first run on a black image). A batch is one <see cref="ImageFeaturizer.FeaturizeBatch"/> run over all its
+/// images, each image's features equal to <see cref="ImageFeaturizer.Featurize"/> of it alone within float rounding.
 /// </summary>
 public sealed class ImageFeaturizerTensorModel : IPreparingTensorModel
 {
@@ -112,14 +112,9 @@ public sealed class ImageFeaturizerTensorModel : IPreparingTensorModel
     public IReadOnlyList<IReadOnlyList<InferenceTensor>> Run(IReadOnlyList<InferenceRequest> batch)
     {
         var x = TensorBatching.ConcatInputs(batch)[ImageInput];
-        int n = x.Shape[0], per = x.ElementCount / Math.Max(n, 1);
-        var y = new float[n * Features]; // [n, F]
-        for (int i = 0; i < n; i++)
-        {
-            var f = _model.Featurize(x.Floats.AsSpan(i * per, per));
-            if (f.Length != Features) throw new InvalidOperationException($"featurizer returned {f.Length} features, expected {Features}");
-            f.CopyTo(y, i * Features);
-        }
+        int n = x.Shape[0];
+        var y = _model.FeaturizeBatch(x.Floats, n); // [n, F]
+        if (y.Length != n * Features) throw new InvalidOperationException($"featurizer returned {y.Length} values for {n} images of {Features} features");
         return TensorBatching.SplitOutputs(batch, this, [InferenceTensor.FromFloats(FeaturesOutput, [n, Features], y)]);
     }
 }

@@ -212,6 +212,23 @@ public sealed class SkiaImageDecoderTests(ResNet18Fixture fx) : IClassFixture<Re
     }
 
     [Fact]
+    public void A_batch_of_decoded_images_featurizes_as_each_image_alone_and_as_onnx_runtime()
+    {
+        var chws = new[] { "grace_hopper.jpg", "chelsea.png", "coffee.png" }.Select(n => Decoder.DecodeChw(Image(n), 224)).ToArray();
+        var batch = fx.Ours.FeaturizeBatch(chws.SelectMany(c => c).ToArray(), chws.Length);
+        Assert.Equal(3 * 512, batch.Length);
+        for (int i = 0; i < 3; i++)
+        {
+            var row = batch.AsSpan(i * 512, 512).ToArray();
+            var reference = fx.OrtFeatures(chws[i]);
+            double cos = ResNet18Int8Tests.Cosine(row, reference);
+            double maxAbs = row.Zip(reference, (a, b) => Math.Abs(a - b)).Max(), maxRef = reference.Max(Math.Abs);
+            Assert.True(cos >= 0.9999 && maxAbs <= 1e-3 * maxRef, $"image {i} of the batch: cosine {cos:F7}, max |diff| {maxAbs:E2} vs max |ref| {maxRef:E2}");
+        }
+        Assert.Throws<ArgumentException>(() => fx.Ours.FeaturizeBatch(chws[0], 2));
+    }
+
+    [Fact]
     public void Features_tell_the_sample_images_apart()
     {
         var f = new[] { "grace_hopper.jpg", "chelsea.png", "coffee.png" }.Select(n => fx.Ours.FeaturizeEncoded(Image(n), Decoder)).ToArray();

@@ -88,7 +88,10 @@ public sealed class ImageInferTests(ResNetServerFixture fx) : IClassFixture<ResN
         Assert.Equal($"[{images.Length},512]", o.GetProperty("shape").GetRawText());
         var got = o.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
         var expected = images.SelectMany(fx.Expected).ToArray();
-        Assert.Equal(expected, got);
+        Assert.Equal(expected.Length, got.Length);
+        // a batch runs as one graph run: equal to the image alone within float32 summation-order rounding
+        float maxRef = expected.Max(Math.Abs), maxDiff = expected.Zip(got, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(maxDiff <= 1e-4f * maxRef, $"max |served − in-process| = {maxDiff:E2} vs max |feature| {maxRef:E2}");
     }
 
     [Fact]
