@@ -89,6 +89,8 @@ public static class TensorLoadGen
         var batcher = new DynamicBatcher(target.Model, options);
         await using (batcher.ConfigureAwait(false))
         {
+            // warm the batcher's paths too (JIT, thread pool), untimed
+            for (int i = 0; i < 3; i++) await batcher.InferAsync(target.NextQuery()).ConfigureAwait(false);
             var latencies = new double[n];
             var ok = new bool[n];
             var tasks = new Task[n];
