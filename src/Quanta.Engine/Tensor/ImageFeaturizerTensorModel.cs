@@ -14,7 +14,8 @@ namespace Quanta.Engine.Tensor;
 /// </list>
 /// Encoded images are checked, decoded, resized and normalized by <see cref="SkiaImageDecoder.DecodeChw"/> in
 /// <see cref="Prepare"/>, i.e. on the caller's thread before queueing; a refused image is a
-/// <see cref="TensorRequestException"/> (HTTP 400) for its own request only. Output "features" FP32 [n, F] (F is learnt
+/// <see cref="TensorRequestException"/> (HTTP 400) for its own request only; at most <see cref="MaxConcurrentDecodes"/>
+/// images decode at once. Output "features" FP32 [n, F] (F is learnt
 /// from a first run on a black image). A batch is one <see cref="ImageFeaturizer.FeaturizeBatch"/> run over all its
 /// images, each image's features equal to <see cref="ImageFeaturizer.Featurize"/> of it alone within float rounding.
 /// </summary>
@@ -28,6 +29,8 @@ public sealed class ImageFeaturizerTensorModel : IPreparingTensorModel
     public const string FeaturesOutput = "features";
 
     private readonly ImageFeaturizer _model;
+    private readonly object _decodeGate = new();
+    private int _decoding;
 
     /// <summary>Wraps <paramref name="model"/>; encoded images go through <paramref name="decoder"/> (default limits when null).</summary>
     public ImageFeaturizerTensorModel(ImageFeaturizer model, string name, int maxBatchSize = 16, SkiaImageDecoder? decoder = null)
@@ -41,6 +44,12 @@ public sealed class ImageFeaturizerTensorModel : IPreparingTensorModel
         Inputs = [new TensorSpec(ImageInput, TensorDataType.Fp32, [-1, 3, s, s], Optional: true), new TensorSpec(ImageBytesInput, TensorDataType.Bytes, [-1], Optional: true)];
         Outputs = [new TensorSpec(FeaturesOutput, TensorDataType.Fp32, [-1, Features])];
     }
+
+    /// <summary>
+    /// Most images decoded at once across all callers (the processor count): each decode holds one RGBA buffer of
+    /// at most <see cref="ImageDecodeLimits.MaxPixels"/> × 4 bytes, so this bounds the decoding memory of the model.
+    /// </summary>
+    public int MaxConcurrentDecodes { get; } = Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>Features per image.</summary>
     public int Features { get; }
@@ -74,13 +83,27 @@ public sealed class ImageFeaturizerTensorModel : IPreparingTensorModel
         var x = new float[n * per]; // [n, 3, S, S]
         for (int i = 0; i < n; i++)
         {
+            var file = Unwrap(bytes.Bytes![i], i);
+            lock (_decodeGate)
+            {
+                while (_decoding >= MaxConcurrentDecodes) Monitor.Wait(_decodeGate);
+                _decoding++;
+            }
             try
             {
-                Decoder.DecodeChw(Unwrap(bytes.Bytes![i], i), s).CopyTo(x, i * per);
+                Decoder.DecodeChw(file, s).CopyTo(x, i * per);
             }
             catch (InvalidImageException e)
             {
                 throw new TensorRequestException($"input '{ImageBytesInput}' element {i}: {e.Message}", e);
+            }
+            finally
+            {
+                lock (_decodeGate)
+                {
+                    _decoding--;
+                    Monitor.Pulse(_decodeGate);
+                }
             }
         }
         return new InferenceRequest([InferenceTensor.FromFloats(ImageInput, [n, 3, s, s], x)], request.Outputs, request.Parameters);

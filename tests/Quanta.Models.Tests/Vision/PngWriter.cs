@@ -55,6 +55,30 @@ internal static class PngWriter
         return Build(Ihdr(width, height, bitDepth, colorType), idat.ToArray());
     }
 
+    /// <summary>
+    /// A valid 8×8 grey PNG carrying, before IDAT, an ancillary chunk of <paramref name="type"/> ("zTXt" or "iCCP")
+    /// whose compressed payload inflates to <paramref name="inflatedBytes"/> zero bytes.
+    /// </summary>
+    public static byte[] WithCompressedChunk(string type, long inflatedBytes)
+    {
+        using var payload = new MemoryStream();
+        payload.Write("bomb\0\0"u8); // keyword / profile name, NUL, compression method 0
+        using (var z = new ZLibStream(payload, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            var zeros = new byte[1 << 20];
+            for (long left = inflatedBytes; left > 0; left -= zeros.Length) z.Write(zeros, 0, (int)Math.Min(left, zeros.Length));
+        }
+        using var idat = new MemoryStream();
+        using (var z = new ZLibStream(idat, CompressionLevel.Fastest, leaveOpen: true)) z.Write(new byte[8 * 9]);
+        using var s = new MemoryStream();
+        s.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        Chunk(s, "IHDR", Ihdr(8, 8, 8, 0));
+        Chunk(s, type, payload.ToArray());
+        Chunk(s, "IDAT", idat.ToArray());
+        Chunk(s, "IEND", []);
+        return s.ToArray();
+    }
+
     /// <summary>An 8-bit RGB PNG of <paramref name="rgb"/> [h, w, 3] (filter 0 on every row).</summary>
     public static byte[] Rgb(byte[] rgb, int width, int height)
     {

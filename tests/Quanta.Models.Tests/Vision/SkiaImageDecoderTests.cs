@@ -184,6 +184,30 @@ public sealed class SkiaImageDecoderTests(ResNet18Fixture fx) : IClassFixture<Re
         Assert.True(allocated < 8 << 20, $"{allocated} managed bytes allocated");
     }
 
+    [Theory]
+    [InlineData("zTXt")]
+    [InlineData("iCCP")]
+    public void Png_with_a_compressed_ancillary_chunk_bomb_is_handled_in_bounded_time_and_memory(string type)
+    {
+        // an 8×8 image whose text / colour-profile chunk inflates to 512 MiB (~520 KB on the wire)
+        var png = PngWriter.WithCompressedChunk(type, 512L << 20);
+        long rssBefore = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64;
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            var (rgb, w, h) = Decoder.DecodeRgb(png);
+            Assert.Equal((8, 8), (w, h));
+            Assert.All(rgb, b => Assert.Equal(0, b));
+        }
+        catch (InvalidImageException)
+        {
+            // refusing the chunk is as good as skipping it
+        }
+        long grown = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64 - rssBefore;
+        Assert.True(sw.Elapsed.TotalSeconds < 3, $"{type}: took {sw.Elapsed.TotalSeconds:F1} s: the chunk was inflated");
+        Assert.True(grown < 256L << 20, $"{type}: resident memory grew by {grown >> 20} MiB");
+    }
+
     [Fact]
     public void Limits_are_configurable_and_checked()
     {

@@ -37,7 +37,10 @@ public sealed class ResNetServerFixture : IAsyncLifetime
         Http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public float[] Expected(byte[] image) => Featurizer.FeaturizeEncoded(image, Decoder);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, float[]> _expected = new();
+
+    /// <summary>Features of <paramref name="image"/> computed in-process (cached by content).</summary>
+    public float[] Expected(byte[] image) => _expected.GetOrAdd(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image)), _ => Featurizer.FeaturizeEncoded(image, Decoder));
 
     public async Task DisposeAsync()
     {
@@ -205,7 +208,7 @@ public sealed class ImageInferTests(ResNetServerFixture fx) : IClassFixture<ResN
     {
         byte[] good = Image("chelsea.png");
         var bad = MakeHostile("truncated-jpeg");
-        var tasks = Enumerable.Range(0, 6).Select(i => PostJson(i % 2 == 0 ? Base64Request(good) : Base64Request(bad))).ToArray();
+        var tasks = Enumerable.Range(0, 4).Select(i => PostJson(i % 2 == 0 ? Base64Request(good) : Base64Request(bad))).ToArray();
         var results = await Task.WhenAll(tasks);
         for (int i = 0; i < results.Length; i++)
         {
