@@ -363,7 +363,7 @@ public sealed class QuantaServer : IAsyncDisposable
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         await StartAsync().ConfigureAwait(false);
-        Console.Error.WriteLine($"quanta: serving {string.Join(", ", _engines.Keys)} at {BaseAddress} (Ctrl+C to stop)");
+        Console.Error.WriteLine($"quanta: serving {string.Join(", ", _engines.Keys.Concat(_tensors.Names))} at {BaseAddress} (Ctrl+C to stop)");
         await signalled.Task.ConfigureAwait(false);
         Console.Error.WriteLine("quanta: draining: finishing running requests");
         await DrainAsync().ConfigureAwait(false);

@@ -131,7 +131,8 @@ public static class OipEndpoints
         var images = new List<byte[]>();
         try
         {
-            if (ctx.Request.HasFormContentType)
+            // multipart/form-data: the file parts; any other type (curl's --data-binary sends x-www-form-urlencoded) is the image itself
+            if (ctx.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
             {
                 var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted).ConfigureAwait(false);
                 foreach (var file in form.Files)

@@ -152,6 +152,13 @@ public sealed class ImageInferTests(ResNetServerFixture fx) : IClassFixture<ResN
             Assert.True(s == 200, b.ToString());
             AssertFeatures(b, jpg);
         }
+        using (var urlencoded = new ByteArrayContent(jpg)) // what curl --data-binary sends without -H
+        {
+            urlencoded.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
+            var (s1, b1) = await Send(await fx.Http.PostAsync("/v2/models/resnet18/image", urlencoded));
+            Assert.True(s1 == 200, b1.ToString());
+            AssertFeatures(b1, jpg);
+        }
         using var form = new MultipartFormDataContent
         {
             { new ByteArrayContent(png), "image", "chelsea.png" },
