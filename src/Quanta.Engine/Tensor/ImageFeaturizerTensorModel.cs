@@ -16,8 +16,9 @@ namespace Quanta.Engine.Tensor;
 /// <see cref="Prepare"/>, i.e. on the caller's thread before queueing; a refused image is a
 /// <see cref="TensorRequestException"/> (HTTP 400) for its own request only; at most <see cref="MaxConcurrentDecodes"/>
 /// images decode at once. Output "features" FP32 [n, F] (F is learnt
-/// from a first run on a black image). A batch is one <see cref="ImageFeaturizer.FeaturizeBatch"/> run over all its
-/// images, each image's features equal to <see cref="ImageFeaturizer.Featurize"/> of it alone within float rounding.
+/// from a first run on a black image). A batch runs as <see cref="ImageFeaturizer.FeaturizeBatch"/> calls of
+/// power-of-two sizes (largest first), each image's features equal to <see cref="ImageFeaturizer.Featurize"/> of it
+/// alone within float rounding.
 /// </summary>
 public sealed class ImageFeaturizerTensorModel : IPreparingTensorModel
 {
@@ -135,9 +136,18 @@ public sealed class ImageFeaturizerTensorModel : IPreparingTensorModel
     public IReadOnlyList<IReadOnlyList<InferenceTensor>> Run(IReadOnlyList<InferenceRequest> batch)
     {
         var x = TensorBatching.ConcatInputs(batch)[ImageInput];
-        int n = x.Shape[0];
-        var y = _model.FeaturizeBatch(x.Floats, n); // [n, F]
-        if (y.Length != n * Features) throw new InvalidOperationException($"featurizer returned {y.Length} values for {n} images of {Features} features");
+        int n = x.Shape[0], per = x.ElementCount / Math.Max(n, 1);
+        var y = new float[n * Features]; // [n, F]
+        // power-of-two runs, largest first (13 = 8 + 4 + 1): the graph keeps one plan (and buffer pool) per batch
+        // size it has seen, so at most log2(MaxBatchSize) + 1 plans exist however the batcher sizes its batches
+        for (int done = 0; done < n;)
+        {
+            int c = 1 << System.Numerics.BitOperations.Log2((uint)(n - done));
+            var f = _model.FeaturizeBatch(x.Floats.AsSpan(done * per, c * per), c);
+            if (f.Length != c * Features) throw new InvalidOperationException($"featurizer returned {f.Length} values for {c} images of {Features} features");
+            f.CopyTo(y, done * Features);
+            done += c;
+        }
         return TensorBatching.SplitOutputs(batch, this, [InferenceTensor.FromFloats(FeaturesOutput, [n, Features], y)]);
     }
 }

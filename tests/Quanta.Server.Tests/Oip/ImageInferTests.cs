@@ -110,11 +110,12 @@ public sealed class ImageInferTests(ResNetServerFixture fx) : IClassFixture<ResN
     [Fact]
     public async Task Json_base64_images_give_the_featurizer_features()
     {
-        byte[] jpg = Image("grace_hopper.jpg"), png = Image("chelsea.png");
-        var (s, b) = await PostJson(Base64Request(jpg, png));
+        // three images: run as batches of 2 and 1
+        byte[] jpg = Image("grace_hopper.jpg"), png = Image("chelsea.png"), png2 = Image("coffee.png");
+        var (s, b) = await PostJson(Base64Request(jpg, png, png2));
         Assert.True(s == 200, b.ToString());
         Assert.Equal("img-1", b.GetProperty("id").GetString());
-        AssertFeatures(b, jpg, png);
+        AssertFeatures(b, jpg, png, png2);
     }
 
     [Fact]
