@@ -47,14 +47,16 @@ public sealed class SkiaImageDecoder : IImageDecoder
         if (size < 1 || size > 4096) throw new ArgumentOutOfRangeException(nameof(size), size, "must be 1..4096");
         using var source = Decode(encoded, size);
         float scale = Math.Max((float)size / source.Width, (float)size / source.Height);
+        // the destination rectangle stays fractional: truncating it to whole pixels (as ML.NET does) can leave the
+        // last row or column unpainted when width × scale lands just below the size
         float dw = source.Width * scale, dh = source.Height * scale;
-        int x0 = (int)((size - dw) / 2), y0 = (int)((size - dh) / 2);
+        float x0 = (size - dw) / 2, y0 = (size - dh) / 2;
         using var target = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Opaque));
         using (var canvas = new SKCanvas(target))
         using (var image = SKImage.FromBitmap(source))
         {
             canvas.Clear(SKColors.Black);
-            canvas.DrawImage(image, new SKRect(0, 0, source.Width, source.Height), new SKRect(x0, y0, x0 + (int)dw, y0 + (int)dh),
+            canvas.DrawImage(image, new SKRect(0, 0, source.Width, source.Height), new SKRect(x0, y0, x0 + dw, y0 + dh),
                 new SKSamplingOptions(SKCubicResampler.Mitchell));
         }
         return ToRgb(target);

@@ -57,6 +57,18 @@ public sealed class SkiaImageDecoderTests(ResNet18Fixture fx) : IClassFixture<Re
     }
 
     [Fact]
+    public void Resize_paints_every_pixel_when_the_scaled_side_lands_just_below_the_size()
+    {
+        // 319 × (224 / 319) is 223.99998 in float32: a destination truncated to whole pixels leaves column 223 black
+        foreach (var (w, h) in new[] { (319, 445), (445, 319) })
+        {
+            var rgb = Enumerable.Repeat((byte)200, w * h * 3).ToArray();
+            var chw = Decoder.DecodeChw(PngWriter.Rgb(rgb, w, h), 224);
+            Assert.True(chw.All(v => Math.Abs(v - 200) <= 1), $"{w}×{h}: {chw.Count(v => Math.Abs(v - 200) > 1)} values are not 200");
+        }
+    }
+
+    [Fact]
     public void Resize_keeps_a_uniform_colour_and_chw_layout()
     {
         var seed = Environment.TickCount;
@@ -70,7 +82,7 @@ public sealed class SkiaImageDecoderTests(ResNet18Fixture fx) : IClassFixture<Re
         for (int c = 0; c < 3; c++)
         {
             float want = c == 0 ? cr : c == 1 ? cg : cb;
-            for (int i = 0; i < 224 * 224; i += 97)
+            for (int i = 0; i < 224 * 224; i++)
                 Assert.True(Math.Abs(chw[c * 224 * 224 + i] - want) <= 1, $"seed {seed}: {w}×{h} colour ({cr},{cg},{cb}) channel {c} element {i} = {chw[c * 224 * 224 + i]}");
         }
     }
