@@ -34,6 +34,7 @@ internal static class BenchCommand
         };
         cmd.Add(CreateGenerate());
         cmd.Add(BenchServeCommand.Create());
+        cmd.Add(BenchTensorCommand.Create());
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
             string path = p.GetValue(model) ?? throw new ArgumentException("--model is required");

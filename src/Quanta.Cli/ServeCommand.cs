@@ -16,7 +16,7 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string[]>("--model", "-m") { Description = "model to serve: PATH (id = file name without extension) or ID=PATH; repeatable" };
+        var model = new Option<string[]>("--model", "-m") { Description = "model to serve: PATH (id = file name without extension) or ID=PATH; repeatable. PATH: GGUF, llama2.c checkpoint, safetensors folder, .onnx graph, or ML.NET's DnnImageModels folder (ResNet-18 taking images)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer file for llama2.c checkpoints (e.g. tok512.bin)" };
         var host = new Option<string?>("--host") { Description = "address to bind (default 127.0.0.1: loopback only)" };
         var port = new Option<int?>("--port") { Description = "TCP port (default 8080)" };

@@ -166,6 +166,12 @@ public sealed class QuantaServer : IAsyncDisposable
             _tensors.Add(new EmbeddingTensorModel(EmbeddingModel.LoadDefault(), DefaultEmbeddingModelId), batching);
         foreach (ModelSpec spec in Options.Models)
         {
+            if (Directory.Exists(spec.Path) && File.Exists(Path.Combine(spec.Path, "ResNet18Onnx", "ResNet18.onnx")))
+            {
+                // ML.NET's DnnImageModels folder: ResNet-18 featurizer taking encoded images or pixels (OIP v2)
+                _tensors.Add(new ImageFeaturizerTensorModel(Quanta.Models.Vision.ImageFeaturizer.LoadResNet18(spec.Path), spec.ResolvedId), batching);
+                continue;
+            }
             if (spec.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             {
                 _tensors.Add(GraphTensorModel.Load(spec.Path, spec.ResolvedId), batching);
@@ -357,7 +363,7 @@ public sealed class QuantaServer : IAsyncDisposable
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         await StartAsync().ConfigureAwait(false);
-        Console.Error.WriteLine($"quanta: serving {string.Join(", ", _engines.Keys)} at {BaseAddress} (Ctrl+C to stop)");
+        Console.Error.WriteLine($"quanta: serving {string.Join(", ", _engines.Keys.Concat(_tensors.Names))} at {BaseAddress} (Ctrl+C to stop)");
         await signalled.Task.ConfigureAwait(false);
         Console.Error.WriteLine("quanta: draining: finishing running requests");
         await DrainAsync().ConfigureAwait(false);

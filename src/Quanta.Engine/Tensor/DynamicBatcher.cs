@@ -48,7 +48,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
     public long BatchesStarted => Interlocked.Read(ref _batches);
 
     /// <summary>
-    /// Validates and queues <paramref name="request"/>; the task ends with its outputs. Throws at once
+    /// Validates, prepares (<see cref="IPreparingTensorModel"/>) and queues <paramref name="request"/>; the task ends with its outputs. Throws at once
     /// <see cref="TensorRequestException"/> for a request that does not fit the model and
     /// <see cref="TensorQueueFullException"/> when the queue is full.
     /// </summary>
@@ -57,6 +57,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
         TensorValidation.Validate(Model, request);
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         cancellationToken.ThrowIfCancellationRequested();
+        if (Model is IPreparingTensorModel preparing) request = preparing.Prepare(request);
         var p = new Pending(request, Model.BatchKey(request), request.BatchRows(Model), _options.TimeProvider.GetTimestamp());
         lock (_gate)
         {

@@ -37,21 +37,66 @@ public sealed class ImageFeaturizer
     public int InputSize { get; }
 
     /// <summary>Features of one image given as float [3, InputSize, InputSize] (RGB, 0..255).</summary>
-    public float[] Featurize(ReadOnlySpan<float> chw)
+    public float[] Featurize(ReadOnlySpan<float> chw) => FeaturizeBatch(chw, 1);
+
+    /// <summary>
+    /// Features of <paramref name="count"/> images given as float [count, 3, InputSize, InputSize] (RGB, 0..255), run
+    /// as one batch through both graphs (the graphs' declared batch dimension of 1 is not enforced: every operator of
+    /// the ResNet graphs works per image); returns [count, features], each row equal to <see cref="Featurize"/> of
+    /// that image within float rounding.
+    /// </summary>
+    public float[] FeaturizeBatch(ReadOnlySpan<float> nchw, int count)
     {
         int s = InputSize;
-        if (chw.Length != 3 * s * s) throw new ArgumentException($"expected 3×{s}×{s} = {3 * s * s} values, got {chw.Length}", nameof(chw));
-        var x = GraphTensor.FromFloats([1, 3, s, s], chw.ToArray());
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "must be at least 1");
+        if (nchw.Length != (long)count * 3 * s * s) throw new ArgumentException($"expected {count}×3×{s}×{s} = {(long)count * 3 * s * s} values, got {nchw.Length}", nameof(nchw));
+        var x = GraphTensor.FromFloats([count, 3, s, s], nchw.ToArray());
         lock (_gate)
         {
             if (_prep is not null) x = _prep.Run(new Dictionary<string, GraphTensor> { [_prep.InputNames[0]] = x })[_prep.OutputNames[0]];
             var y = _net.Run(new Dictionary<string, GraphTensor> { [_net.InputNames[0]] = x })[_net.OutputNames[0]];
+            if (y.Shape.Length == 0 || y.Shape[0] != count)
+                throw new InvalidDataException($"feature model output has shape [{string.Join(", ", y.Shape)}] for a batch of {count}");
             return y.Floats.ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Switches the feature model to INT8 (<see cref="GraphQuantizer.Quantize"/>: per-channel symmetric weights,
+    /// activation scales calibrated on <paramref name="calibrationImages"/>, each float [3, InputSize, InputSize]
+    /// RGB 0..255, passed through the preprocessing model first). Call before serving; not concurrently with runs.
+    /// </summary>
+    public Int8Report QuantizeInt8(IEnumerable<float[]> calibrationImages)
+    {
+        ArgumentNullException.ThrowIfNull(calibrationImages);
+        int s = InputSize;
+        var inputs = new List<IReadOnlyDictionary<string, GraphTensor>>();
+        lock (_gate)
+        {
+            foreach (var chw in calibrationImages)
+            {
+                if (chw.Length != 3 * s * s) throw new ArgumentException($"calibration image of {chw.Length} values, expected {3 * s * s}", nameof(calibrationImages));
+                var x = GraphTensor.FromFloats([1, 3, s, s], (float[])chw.Clone());
+                if (_prep is not null) x = _prep.Run(new Dictionary<string, GraphTensor> { [_prep.InputNames[0]] = x })[_prep.OutputNames[0]];
+                inputs.Add(new Dictionary<string, GraphTensor> { [_net.InputNames[0]] = x });
+            }
+            if (inputs.Count == 0) throw new ArgumentException("at least one calibration image is needed", nameof(calibrationImages));
+            return GraphQuantizer.Quantize(_net, inputs);
         }
     }
 
     /// <summary>Features of an image of interleaved RGB bytes [height, width, 3], resized to the input size.</summary>
     public float[] FeaturizeRgb(ReadOnlySpan<byte> rgb, int width, int height) => Featurize(ToChw(rgb, width, height, InputSize));
+
+    /// <summary>
+    /// Features of an encoded image (JPEG or PNG): checked, decoded and resized by <paramref name="decoder"/>
+    /// (<see cref="SkiaImageDecoder.DecodeChw"/>); throws <see cref="InvalidImageException"/> for a refused image.
+    /// </summary>
+    public float[] FeaturizeEncoded(ReadOnlySpan<byte> encoded, SkiaImageDecoder decoder)
+    {
+        ArgumentNullException.ThrowIfNull(decoder);
+        return Featurize(decoder.DecodeChw(encoded, InputSize));
+    }
 
     /// <summary>
     /// Bilinear resize (pixel centers aligned, half-pixel mapping, edge clamped) of RGB bytes [height, width, 3] to

@@ -123,8 +123,8 @@ public sealed class OipServerMetadata
     /// <summary>Server version.</summary>
     public string Version { get; set; } = "1";
 
-    /// <summary>Protocol extensions supported (none).</summary>
-    public List<string> Extensions { get; set; } = [];
+    /// <summary>Protocol extensions supported: the binary tensor data extension (requests only).</summary>
+    public List<string> Extensions { get; set; } = ["binary_tensor_data"];
 }
 
 /// <summary>Health answers: {"live": true} or {"ready": b}; model readiness adds the name.</summary>
