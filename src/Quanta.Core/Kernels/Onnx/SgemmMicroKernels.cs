@@ -35,14 +35,14 @@ internal static unsafe partial class SgemmMicroKernels
             c50 = Vector512.MultiplyAddEstimate(a5, b0, c50); c51 = Vector512.MultiplyAddEstimate(a5, b1, c51);
             pa += 6; pb += 32;
         }
-        if (mr == 6 && nr == 32)
+        if (nr == 32)
         {
-            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector512.Load(cr); c01 += Vector512.Load(cr + 16); } Vector512.Store(c00, cr); Vector512.Store(c01, cr + 16); }
-            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector512.Load(cr); c11 += Vector512.Load(cr + 16); } Vector512.Store(c10, cr); Vector512.Store(c11, cr + 16); }
-            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector512.Load(cr); c21 += Vector512.Load(cr + 16); } Vector512.Store(c20, cr); Vector512.Store(c21, cr + 16); }
-            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector512.Load(cr); c31 += Vector512.Load(cr + 16); } Vector512.Store(c30, cr); Vector512.Store(c31, cr + 16); }
-            { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector512.Load(cr); c41 += Vector512.Load(cr + 16); } Vector512.Store(c40, cr); Vector512.Store(c41, cr + 16); }
-            { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector512.Load(cr); c51 += Vector512.Load(cr + 16); } Vector512.Store(c50, cr); Vector512.Store(c51, cr + 16); }
+            if (mr > 0) { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector512.Load(cr); c01 += Vector512.Load(cr + 16); } Vector512.Store(c00, cr); Vector512.Store(c01, cr + 16); }
+            if (mr > 1) { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector512.Load(cr); c11 += Vector512.Load(cr + 16); } Vector512.Store(c10, cr); Vector512.Store(c11, cr + 16); }
+            if (mr > 2) { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector512.Load(cr); c21 += Vector512.Load(cr + 16); } Vector512.Store(c20, cr); Vector512.Store(c21, cr + 16); }
+            if (mr > 3) { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector512.Load(cr); c31 += Vector512.Load(cr + 16); } Vector512.Store(c30, cr); Vector512.Store(c31, cr + 16); }
+            if (mr > 4) { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector512.Load(cr); c41 += Vector512.Load(cr + 16); } Vector512.Store(c40, cr); Vector512.Store(c41, cr + 16); }
+            if (mr > 5) { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector512.Load(cr); c51 += Vector512.Load(cr + 16); } Vector512.Store(c50, cr); Vector512.Store(c51, cr + 16); }
             return;
         }
         float* t = stackalloc float[192];
@@ -81,14 +81,14 @@ internal static unsafe partial class SgemmMicroKernels
             c50 = Vector256.MultiplyAddEstimate(a5, b0, c50); c51 = Vector256.MultiplyAddEstimate(a5, b1, c51);
             pa += 6; pb += 16;
         }
-        if (mr == 6 && nr == 16)
+        if (nr == 16)
         {
-            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector256.Load(cr); c01 += Vector256.Load(cr + 8); } Vector256.Store(c00, cr); Vector256.Store(c01, cr + 8); }
-            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector256.Load(cr); c11 += Vector256.Load(cr + 8); } Vector256.Store(c10, cr); Vector256.Store(c11, cr + 8); }
-            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector256.Load(cr); c21 += Vector256.Load(cr + 8); } Vector256.Store(c20, cr); Vector256.Store(c21, cr + 8); }
-            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector256.Load(cr); c31 += Vector256.Load(cr + 8); } Vector256.Store(c30, cr); Vector256.Store(c31, cr + 8); }
-            { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector256.Load(cr); c41 += Vector256.Load(cr + 8); } Vector256.Store(c40, cr); Vector256.Store(c41, cr + 8); }
-            { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector256.Load(cr); c51 += Vector256.Load(cr + 8); } Vector256.Store(c50, cr); Vector256.Store(c51, cr + 8); }
+            if (mr > 0) { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector256.Load(cr); c01 += Vector256.Load(cr + 8); } Vector256.Store(c00, cr); Vector256.Store(c01, cr + 8); }
+            if (mr > 1) { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector256.Load(cr); c11 += Vector256.Load(cr + 8); } Vector256.Store(c10, cr); Vector256.Store(c11, cr + 8); }
+            if (mr > 2) { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector256.Load(cr); c21 += Vector256.Load(cr + 8); } Vector256.Store(c20, cr); Vector256.Store(c21, cr + 8); }
+            if (mr > 3) { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector256.Load(cr); c31 += Vector256.Load(cr + 8); } Vector256.Store(c30, cr); Vector256.Store(c31, cr + 8); }
+            if (mr > 4) { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector256.Load(cr); c41 += Vector256.Load(cr + 8); } Vector256.Store(c40, cr); Vector256.Store(c41, cr + 8); }
+            if (mr > 5) { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector256.Load(cr); c51 += Vector256.Load(cr + 8); } Vector256.Store(c50, cr); Vector256.Store(c51, cr + 8); }
             return;
         }
         float* t = stackalloc float[96];
@@ -121,12 +121,12 @@ internal static unsafe partial class SgemmMicroKernels
             c30 = Vector128.MultiplyAddEstimate(a3, b0, c30); c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
             pa += 4; pb += 8;
         }
-        if (mr == 4 && nr == 8)
+        if (nr == 8)
         {
-            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector128.Load(cr); c01 += Vector128.Load(cr + 4); } Vector128.Store(c00, cr); Vector128.Store(c01, cr + 4); }
-            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector128.Load(cr); c11 += Vector128.Load(cr + 4); } Vector128.Store(c10, cr); Vector128.Store(c11, cr + 4); }
-            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector128.Load(cr); c21 += Vector128.Load(cr + 4); } Vector128.Store(c20, cr); Vector128.Store(c21, cr + 4); }
-            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector128.Load(cr); c31 += Vector128.Load(cr + 4); } Vector128.Store(c30, cr); Vector128.Store(c31, cr + 4); }
+            if (mr > 0) { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector128.Load(cr); c01 += Vector128.Load(cr + 4); } Vector128.Store(c00, cr); Vector128.Store(c01, cr + 4); }
+            if (mr > 1) { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector128.Load(cr); c11 += Vector128.Load(cr + 4); } Vector128.Store(c10, cr); Vector128.Store(c11, cr + 4); }
+            if (mr > 2) { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector128.Load(cr); c21 += Vector128.Load(cr + 4); } Vector128.Store(c20, cr); Vector128.Store(c21, cr + 4); }
+            if (mr > 3) { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector128.Load(cr); c31 += Vector128.Load(cr + 4); } Vector128.Store(c30, cr); Vector128.Store(c31, cr + 4); }
             return;
         }
         float* t = stackalloc float[32];

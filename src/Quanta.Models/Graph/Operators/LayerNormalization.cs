@@ -1,3 +1,5 @@
+using Quanta.Core.Kernels.Onnx;
+
 namespace Quanta.Models.Graph.Operators;
 
 /// <summary>
@@ -35,6 +37,17 @@ internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
         var mean = ctx.Wants(1) ? ctx.OutputF(1, stat) : null;
         var inv = ctx.Wants(2) ? ctx.OutputF(2, stat) : null;
         var fx = x.F!; var fy = y.F!; var g = scale.F!; var b = bias?.F;
+        if (scale.Length == n && (bias is null || bias.Length == n))
+        {
+            // Scale and bias cover the normalized dims exactly: the vector row kernel.
+            for (int o = 0; o < outer; o++)
+            {
+                var (mu, r) = LayerNormKernel.Row(fx.AsSpan(o * n, n), scale.Floats, bias is null ? default : bias.Floats, eps, fy.AsSpan(o * n, n));
+                if (mean is not null) mean.F![o] = mu;
+                if (inv is not null) inv.F![o] = r;
+            }
+            return;
+        }
         for (int o = 0; o < outer; o++)
         {
             int at = o * n;

@@ -1,6 +1,8 @@
+using Quanta.Core.Kernels.Onnx;
+
 namespace Quanta.Models.Graph.Operators;
 
-/// <summary>ONNX Softmax (and LogSoftmax): opset 13+ normalizes along axis (default -1); older opsets over the flattened dims from axis (default 1).</summary>
+/// <summary>ONNX Softmax (and LogSoftmax): opset 13+ normalizes along axis (default -1); older opsets over the flattened dims from axis (default 1). Contiguous rows use <see cref="SoftmaxKernel"/>.</summary>
 internal sealed class Softmax(GraphNode node, long opset) : GraphOperator(node)
 {
     public override int[]?[] InferShapes(ShapeContext ctx) => [ctx.Shape(0)];
@@ -17,6 +19,11 @@ internal sealed class Softmax(GraphNode node, long opset) : GraphOperator(node)
         if (opset >= 13) { n = rank == 0 ? 1 : x.Shape[axis]; inner = GraphTensor.SizeOf(x.Shape.AsSpan(Math.Min(axis + 1, rank))); }
         else { n = GraphTensor.SizeOf(x.Shape.AsSpan(axis)); inner = 1; }
         var fx = x.F!; var fy = y.F!;
+        if (!log && inner == 1)
+        {
+            for (int o = 0; o < outer; o++) SoftmaxKernel.Row(fx.AsSpan(o * n, n), fy.AsSpan(o * n, n));
+            return;
+        }
         for (int o = 0; o < outer; o++)
             for (int j = 0; j < inner; j++)
             {
