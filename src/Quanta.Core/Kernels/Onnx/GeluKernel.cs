@@ -22,6 +22,7 @@ public static class GeluKernel
     /// <summary>y[i] = GELU(x[i]); y may be x.</summary>
     public static void Apply(ReadOnlySpan<float> x, Span<float> y) => Apply(DefaultPath, x, y);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void Apply(int path, ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length < x.Length) throw new ArgumentException($"output of {y.Length} for {x.Length} values", nameof(y));
@@ -36,6 +37,7 @@ public static class GeluKernel
         for (; i < x.Length; i++) y[i] = Scalar(x[i]);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> G512(Vector512<float> x)
     {
         var z = Vector512.Abs(x) * Vector512.Create(InvSqrt2);
@@ -45,11 +47,12 @@ public static class GeluKernel
         poly = poly * t + Vector512.Create(A3);
         poly = poly * t + Vector512.Create(A2);
         poly = poly * t + Vector512.Create(A1);
-        var erf = Vector512<float>.One - poly * t * Vector512.Exp(-(z * z));
+        var erf = Vector512<float>.One - poly * t * FastExp.Exp(-(z * z));
         erf = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -erf, erf);
         return Vector512.Create(0.5f) * x * (Vector512<float>.One + erf);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> G256(Vector256<float> x)
     {
         var z = Vector256.Abs(x) * Vector256.Create(InvSqrt2);
@@ -59,11 +62,12 @@ public static class GeluKernel
         poly = poly * t + Vector256.Create(A3);
         poly = poly * t + Vector256.Create(A2);
         poly = poly * t + Vector256.Create(A1);
-        var erf = Vector256<float>.One - poly * t * Vector256.Exp(-(z * z));
+        var erf = Vector256<float>.One - poly * t * FastExp.Exp(-(z * z));
         erf = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -erf, erf);
         return Vector256.Create(0.5f) * x * (Vector256<float>.One + erf);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> G128(Vector128<float> x)
     {
         var z = Vector128.Abs(x) * Vector128.Create(InvSqrt2);
@@ -73,7 +77,7 @@ public static class GeluKernel
         poly = poly * t + Vector128.Create(A3);
         poly = poly * t + Vector128.Create(A2);
         poly = poly * t + Vector128.Create(A1);
-        var erf = Vector128<float>.One - poly * t * Vector128.Exp(-(z * z));
+        var erf = Vector128<float>.One - poly * t * FastExp.Exp(-(z * z));
         erf = Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), -erf, erf);
         return Vector128.Create(0.5f) * x * (Vector128<float>.One + erf);
     }
@@ -83,7 +87,7 @@ public static class GeluKernel
         float z = Math.Abs(x) * InvSqrt2;
         float t = 1f / (1f + P * z);
         float poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1);
-        float erf = 1f - poly * t * MathF.Exp(-(z * z));
+        float erf = 1f - poly * t * FastExp.Scalar(-(z * z));
         if (x < 0) erf = -erf;
         return 0.5f * x * (1f + erf);
     }

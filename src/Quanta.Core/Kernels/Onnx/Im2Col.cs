@@ -8,6 +8,7 @@ namespace Quanta.Core.Kernels.Onnx;
 public static class Im2Col
 {
     /// <summary>Writes columns [p0, p1) of col [Rows, ldc] for image x [C, H, W].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Fill(ReadOnlySpan<float> x, in Conv2dShape s, int p0, int p1, Span<float> col, int ldc)
     {
         Check(x.Length, s, p0, p1, col.Length, ldc);

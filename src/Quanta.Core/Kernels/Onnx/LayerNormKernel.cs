@@ -15,6 +15,7 @@ public static class LayerNormKernel
     public static (float Mean, float InvStd) Row(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float epsilon, Span<float> y) =>
         Row(GeluKernel.DefaultPath, x, gamma, beta, epsilon, y);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static (float Mean, float InvStd) Row(int path, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float epsilon, Span<float> y)
     {
         int n = x.Length;

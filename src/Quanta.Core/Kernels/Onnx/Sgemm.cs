@@ -69,6 +69,7 @@ public static unsafe class Sgemm
     /// NR when the matching operand is pre-packed). Operands come from panel sources (packed per call or pre-packed);
     /// the epilogue runs on each tile after its last K block.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void Run<TA, TB>(int path, int i0, int i1, int j0, int j1, int k, ref TA a, ref TB b, float* c, int ldc, bool accumulate, SgemmEpilogue ep)
         where TA : struct, ISgemmPanels where TB : struct, ISgemmPanels
     {
@@ -122,6 +123,7 @@ public static unsafe class Sgemm
     }
 
     // packA: [mc/mr panels][kc][mr], zero-padded rows.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(float* a, int lda, bool transA, int i0, int mc, int p0, int kc, int mr, float* dst)
     {
         for (int ii = 0; ii < mc; ii += mr)
@@ -160,6 +162,7 @@ public static unsafe class Sgemm
     }
 
     // packB: [nc/nr panels][kc][nr], zero-padded columns.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void PackB(float* b, int ldb, bool transB, int p0, int kc, int j0, int nc, int nr, float* dst)
     {
         for (int jj = 0; jj < nc; jj += nr)
@@ -269,6 +272,7 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
 {
     public bool Active => rowBias != null || colBias != null || relu;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Apply(int path, float* c, int ldc, int i0, int rows, int j0, int cols)
     {
         if (!Active) return;

@@ -10,6 +10,7 @@ namespace Quanta.Core.Kernels.Onnx;
 internal static unsafe partial class SgemmMicroKernels
 {
     /// <summary>6×32 register tile on Vector512: C tile (+)= packA[kc, 6] · packB[kc, 32].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Micro512(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero;
@@ -56,6 +57,7 @@ internal static unsafe partial class SgemmMicroKernels
     }
 
     /// <summary>6×16 register tile on Vector256: C tile (+)= packA[kc, 6] · packB[kc, 16].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Micro256(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
@@ -102,6 +104,7 @@ internal static unsafe partial class SgemmMicroKernels
     }
 
     /// <summary>4×8 register tile on Vector128: C tile (+)= packA[kc, 4] · packB[kc, 8].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Micro128(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         Vector128<float> c00 = Vector128<float>.Zero, c01 = Vector128<float>.Zero;
@@ -138,6 +141,7 @@ internal static unsafe partial class SgemmMicroKernels
     }
 
     /// <summary>Scalar 4×4 tile, used when no vector path is hardware-accelerated.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void MicroScalar(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         float* t = stackalloc float[16];
@@ -154,6 +158,7 @@ internal static unsafe partial class SgemmMicroKernels
         StoreTile(t, 4, c, ldc, mr, nr, load);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void StoreTile(float* t, int tileStride, float* c, int ldc, int mr, int nr, bool load)
     {
         for (int r = 0; r < mr; r++)

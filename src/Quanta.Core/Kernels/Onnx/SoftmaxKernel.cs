@@ -14,6 +14,7 @@ public static class SoftmaxKernel
     /// <summary>Softmax of x into y on the widest path.</summary>
     public static void Row(ReadOnlySpan<float> x, Span<float> y) => Row(GeluKernel.DefaultPath, x, y);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static void Row(int path, ReadOnlySpan<float> x, Span<float> y)
     {
         int n = x.Length;
@@ -51,24 +52,24 @@ public static class SoftmaxKernel
         {
             var vm = Vector512.Create(max);
             var s = Vector512<float>.Zero;
-            for (; i + 16 <= n; i += 16) { var e = Vector512.Exp(Vector512.LoadUnsafe(ref rx, (nuint)i) - vm); e.StoreUnsafe(ref ry, (nuint)i); s += e; }
+            for (; i + 16 <= n; i += 16) { var e = FastExp.Exp(Vector512.LoadUnsafe(ref rx, (nuint)i) - vm); e.StoreUnsafe(ref ry, (nuint)i); s += e; }
             sum += Vector512.Sum(s);
         }
         if (path >= 2)
         {
             var vm = Vector256.Create(max);
             var s = Vector256<float>.Zero;
-            for (; i + 8 <= n; i += 8) { var e = Vector256.Exp(Vector256.LoadUnsafe(ref rx, (nuint)i) - vm); e.StoreUnsafe(ref ry, (nuint)i); s += e; }
+            for (; i + 8 <= n; i += 8) { var e = FastExp.Exp(Vector256.LoadUnsafe(ref rx, (nuint)i) - vm); e.StoreUnsafe(ref ry, (nuint)i); s += e; }
             sum += Vector256.Sum(s);
         }
         if (path >= 1)
         {
             var vm = Vector128.Create(max);
             var s = Vector128<float>.Zero;
-            for (; i + 4 <= n; i += 4) { var e = Vector128.Exp(Vector128.LoadUnsafe(ref rx, (nuint)i) - vm); e.StoreUnsafe(ref ry, (nuint)i); s += e; }
+            for (; i + 4 <= n; i += 4) { var e = FastExp.Exp(Vector128.LoadUnsafe(ref rx, (nuint)i) - vm); e.StoreUnsafe(ref ry, (nuint)i); s += e; }
             sum += Vector128.Sum(s);
         }
-        for (; i < n; i++) { float e = MathF.Exp(x[i] - max); y[i] = e; sum += e; }
+        for (; i < n; i++) { float e = FastExp.Scalar(x[i] - max); y[i] = e; sum += e; }
 
         float inv = 1f / sum;
         i = 0;

@@ -20,6 +20,7 @@ internal sealed class Pool(GraphNode node) : GraphOperator(node)
         return [[x[0], x[1], g.OH, g.OW]];
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Run(OpContext ctx)
     {
         if (ctx.Wants(1)) throw Node.Unsupported("the Indices output");

@@ -24,6 +24,7 @@ internal sealed class Transpose(GraphNode node) : GraphOperator(node)
         return [p.Select(a => x[a]).ToArray()];
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Run(OpContext ctx)
     {
         var x = ctx.Input(0);
