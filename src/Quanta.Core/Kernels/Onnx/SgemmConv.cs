@@ -41,8 +41,8 @@ public static unsafe class SgemmConv
             var ep = new SgemmEpilogue(bias.Length > 0 ? pb : null, null, relu);
             if (threads > 1 && n >= 2 * nr * threads)
             {
-                int per = (n + threads * nr - 1) / (threads * nr) * nr;
-                pool!.For((n + per - 1) / per, new Columns
+                int per = SgemmParallel.BlockSize(n, nr, threads, repacks: false);
+                pool!.ForChunked((n + per - 1) / per, 1, new Columns
                 {
                     W = pw, Padded = w.Padded, Width = w.Width, X = px, XLength = x.Length, Y = py, Col = col, ColLength = scratch.Length,
                     Shape = s, Path = path, M = m, N = n, K = k, Per = per, Ep = ep,

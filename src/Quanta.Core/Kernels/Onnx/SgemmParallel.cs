@@ -4,7 +4,7 @@ namespace Quanta.Core.Kernels.Onnx;
 
 /// <summary>
 /// <see cref="Sgemm"/> spread over a <see cref="WorkerPool"/>: one product is cut into disjoint blocks of C rows (tall
-/// products) or C columns (short, wide ones), one block per participant, and a batch of independent products runs one
+/// products) or C columns (short, wide ones), a few per participant, handed out dynamically, and a batch of independent products runs one
 /// product per index. Every C element is computed by the same micro-kernel calls over the same K blocks as on one
 /// thread, so results equal the single-threaded ones bit for bit. Small products (under <see cref="MinWork"/>
 /// multiply-adds) or a null/1-thread pool run inline. Overloads taking a <see cref="SgemmPackedOperand"/> reuse a
@@ -85,21 +85,33 @@ public static unsafe class SgemmParallel
         }
     }
 
-    /// <summary>Runs the product on one thread, or cut into one row or column block per participant.</summary>
+    /// <summary>
+    /// Rows or columns per block: a multiple of <paramref name="unit"/>, about four blocks per participant (two when every
+    /// block must repack the other operand), handed out dynamically so that a late or busy worker's share is taken by
+    /// whoever is free (an oversubscribed machine then degrades to single-threaded speed instead of waiting).
+    /// </summary>
+    internal static int BlockSize(int total, int unit, int threads, bool repacks)
+    {
+        int target = threads * (repacks ? 2 : 4);
+        int per = (total + target - 1) / target;
+        return Math.Max(unit, (per + unit - 1) / unit * unit);
+    }
+
+    /// <summary>Runs the product on one thread, or cut into row or column blocks shared out dynamically.</summary>
     internal static void Dispatch<TA, TB>(WorkerPool? pool, int path, int m, int n, int k, TA a, TB b, float* c, int ldc, bool accumulate, SgemmEpilogue ep, bool preferRows)
         where TA : struct, ISgemmPanels where TB : struct, ISgemmPanels
     {
         int threads = Threads(pool, (long)m * n * k);
         int unit = preferRows ? Sgemm.Mr(path) : Sgemm.Nr(path);
         int total = preferRows ? m : n;
-        int per = Math.Max(unit, (total + threads * unit - 1) / (threads * unit) * unit);
+        int per = BlockSize(total, unit, threads, repacks: preferRows ? !b.Prepacked : !a.Prepacked);
         int blocks = (total + per - 1) / per;
-        if (blocks <= 1)
+        if (threads <= 1 || blocks <= 1)
         {
             Sgemm.Run(path, 0, m, 0, n, k, ref a, ref b, c, ldc, accumulate, ep);
             return;
         }
-        pool!.For(blocks, new Block<TA, TB> { A = a, B = b, C = c, Path = path, M = m, N = n, K = k, Ldc = ldc, Accumulate = accumulate, Ep = ep, ByRows = preferRows, Per = per });
+        pool!.ForChunked(blocks, 1, new Block<TA, TB> { A = a, B = b, C = c, Path = path, M = m, N = n, K = k, Ldc = ldc, Accumulate = accumulate, Ep = ep, ByRows = preferRows, Per = per });
     }
 
     /// <summary>
@@ -122,7 +134,7 @@ public static unsafe class SgemmParallel
             return;
         }
         fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
-            pool.For(count, new Batch { A = pa, B = pb, C = pc, M = m, N = n, K = k, AOffsets = aOffsets, BOffsets = bOffsets });
+            pool.ForChunked(count, 1, new Batch { A = pa, B = pb, C = pc, M = m, N = n, K = k, AOffsets = aOffsets, BOffsets = bOffsets });
     }
 
     private struct Block<TA, TB> : IParallelBody where TA : struct, ISgemmPanels where TB : struct, ISgemmPanels
