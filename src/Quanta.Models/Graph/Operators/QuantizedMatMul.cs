@@ -91,6 +91,6 @@ internal sealed class QuantizedMatMul : GraphOperator
         if (kp == _k) Int8Activations.Quantize(fx, act.InvScale, act.ZeroPoint, _codes);
         else
             for (int i = 0; i < m; i++) Int8Activations.Quantize(fx.Slice(i * _k, _k), act.InvScale, act.ZeroPoint, _codes.AsSpan(i * kp, kp));
-        Int8Gemm.MultiplyScaled(m, _n, _k, _codes, kp, _packed, _scale, _offset, false, y.Floats, _n, 1);
+        Int8GemmParallel.MultiplyScaled(GraphThreads.Pool, m, _n, _k, _codes, kp, _packed, _scale, _offset, false, y.Floats, _n, 1);
     }
 }
