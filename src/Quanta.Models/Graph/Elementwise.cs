@@ -61,6 +61,14 @@ internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T :
             if (_relu) Relu(y);
             return;
         }
+        if (!T.Compare && a.Type == TensorElementType.Float32 && a.Length == y.Length && b.Length == 1)
+        {
+            // Tensor with a scalar (attention scaling and the like): no broadcast bookkeeping.
+            var fa = a.F!; var fy = y.F!; float sv = b.F![0];
+            for (int i = 0; i < y.Length; i++) fy[i] = T.F(fa[i], sv);
+            if (_relu) Relu(y);
+            return;
+        }
         var sa = Broadcast.Strides(a.Shape, shape);
         var sb = Broadcast.Strides(b.Shape, shape);
         Broadcast.ForEachRow(shape, sa, sb, (o, oa, ob, n, ia, ib) =>

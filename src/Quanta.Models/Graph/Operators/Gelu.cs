@@ -14,7 +14,8 @@ internal sealed class Gelu(GraphNode node) : GraphOperator(node)
         bool tanh = Node.Str("approximate", "none") == "tanh";
         if (!tanh)
         {
-            GeluKernel.Apply(x.Floats, y.Floats);
+            const int Chunk = 4096;
+            RowParallel.For((x.Length + Chunk - 1) / Chunk, Chunk, new Chunks { X = x.F!, Y = y.F!, Length = x.Length, Size = Chunk });
             return;
         }
         var fx = x.F!; var fy = y.F!;
@@ -22,6 +23,18 @@ internal sealed class Gelu(GraphNode node) : GraphOperator(node)
         {
             double v = fx[i];
             fy[i] = (float)(0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
+        }
+    }
+
+    private struct Chunks : IRowBody
+    {
+        public float[] X, Y;
+        public int Length, Size;
+
+        public readonly void Row(int r)
+        {
+            int start = r * Size, count = Math.Min(Size, Length - start);
+            GeluKernel.Apply(X.AsSpan(start, count), Y.AsSpan(start, count));
         }
     }
 }

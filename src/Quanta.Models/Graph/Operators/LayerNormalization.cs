@@ -40,12 +40,7 @@ internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
         if (scale.Length == n && (bias is null || bias.Length == n))
         {
             // Scale and bias cover the normalized dims exactly: the vector row kernel.
-            for (int o = 0; o < outer; o++)
-            {
-                var (mu, r) = LayerNormKernel.Row(fx.AsSpan(o * n, n), scale.Floats, bias is null ? default : bias.Floats, eps, fy.AsSpan(o * n, n));
-                if (mean is not null) mean.F![o] = mu;
-                if (inv is not null) inv.F![o] = r;
-            }
+            RowParallel.For(outer, n, new Rows { X = fx, Y = fy, G = g, B = b, N = n, Eps = eps, Mean = mean?.F, Inv = inv?.F });
             return;
         }
         for (int o = 0; o < outer; o++)
@@ -76,5 +71,20 @@ internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
             r[k] = off;
         }
         return r;
+    }
+
+    private struct Rows : IRowBody
+    {
+        public float[] X, Y, G;
+        public float[]? B, Mean, Inv;
+        public int N;
+        public float Eps;
+
+        public readonly void Row(int o)
+        {
+            var (mu, r) = LayerNormKernel.Row(X.AsSpan(o * N, N), G.AsSpan(0, N), B is null ? default : B.AsSpan(0, N), Eps, Y.AsSpan(o * N, N));
+            if (Mean is not null) Mean[o] = mu;
+            if (Inv is not null) Inv[o] = r;
+        }
     }
 }

@@ -21,7 +21,7 @@ internal sealed class Softmax(GraphNode node, long opset) : GraphOperator(node)
         var fx = x.F!; var fy = y.F!;
         if (!log && inner == 1)
         {
-            for (int o = 0; o < outer; o++) SoftmaxKernel.Row(fx.AsSpan(o * n, n), fy.AsSpan(o * n, n));
+            RowParallel.For(outer, n, new Rows { X = fx, Y = fy, N = n });
             return;
         }
         for (int o = 0; o < outer; o++)
@@ -43,5 +43,12 @@ internal sealed class Softmax(GraphNode node, long opset) : GraphOperator(node)
                     for (int i = 0; i < n; i++) fy[b + i * inner] *= inv;
                 }
             }
+    }
+
+    private struct Rows : IRowBody
+    {
+        public float[] X, Y;
+        public int N;
+        public readonly void Row(int r) => SoftmaxKernel.Row(X.AsSpan(r * N, N), Y.AsSpan(r * N, N));
     }
 }
