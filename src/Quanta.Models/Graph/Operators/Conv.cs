@@ -11,7 +11,9 @@ namespace Quanta.Models.Graph.Operators;
 /// </summary>
 internal sealed class Conv(GraphNode node) : GraphOperator(node)
 {
-    private float[] _col = [];
+    // Patch-matrix scratch shared by every Conv run on this thread (one call at a time per thread), so consecutive
+    // layers reuse the same, cache-warm buffer instead of one cold buffer per node.
+    [ThreadStatic] private static float[]? t_col;
     private SgemmPackedOperand[] _packed = [];
     private GraphTensor? _packedFrom;
 
@@ -39,7 +41,7 @@ internal sealed class Conv(GraphNode node) : GraphOperator(node)
         var shape = new Conv2dShape(cg, h, wd, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PadTop, g.PadLeft, g.OH, g.OW);
         var filters = Filters(w, ctx.IsConstant(1), groups, mg, kdim);
         long need = SgemmConv.ScratchLength(shape);
-        if (_col.Length < need) _col = new float[need];
+        var col = t_col is { } tc && tc.Length >= need ? tc : t_col = new float[Math.Max(need, 1)];
         bool relu = Node.Str("activation", "") == "Relu";
         var fx = x.F!; var fy = y.F!;
         for (int img = 0; img < n; img++)
@@ -47,7 +49,7 @@ internal sealed class Conv(GraphNode node) : GraphOperator(node)
             {
                 int xOff = (img * c + gi * cg) * h * wd;
                 SgemmConv.Forward(GraphThreads.Pool, filters[gi], fx.AsSpan(xOff, cg * h * wd), shape, fy.AsSpan((img * m + gi * mg) * plane, mg * plane),
-                    bias is null ? default : bias.Floats.Slice(gi * mg, mg), relu, _col);
+                    bias is null ? default : bias.Floats.Slice(gi * mg, mg), relu, col);
             }
     }
 
