@@ -17,7 +17,18 @@ internal sealed class BufferPool(int slots)
         }
     }
 
-    public GraphTensor Get(int slot, TensorElementType type, int[] shape, int n) => type switch
+    /// <summary>Bytes of the values handed out since the last <see cref="ResetRequested"/> (what no reuse would need).</summary>
+    public long Requested { get; private set; }
+
+    public void ResetRequested() => Requested = 0;
+
+    public GraphTensor Get(int slot, TensorElementType type, int[] shape, int n)
+    {
+        Requested += (long)n * GraphSession.ElementBytes(type);
+        return Take(slot, type, shape, n);
+    }
+
+    private GraphTensor Take(int slot, TensorElementType type, int[] shape, int n) => type switch
     {
         TensorElementType.Float32 => GraphTensor.FromFloats(shape, _f[slot] is { } a && a.Length >= n ? a : _f[slot] = new float[n]),
         TensorElementType.Int64 => GraphTensor.FromLongs(shape, _l[slot] is { } a && a.Length >= n ? a : _l[slot] = new long[n]),

@@ -25,6 +25,9 @@ internal interface IUnaryFn
 /// <summary>Binary elementwise operator with ONNX broadcasting over Float32 and Int64 (and Bool for comparisons).</summary>
 internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T : IBinaryFn
 {
+    // Internal attribute "activation" = "Relu" (set by the Add+Relu fusion): clamp the float result at 0.
+    private readonly bool _relu = node.Str("activation", "") == "Relu";
+
     public override int[]?[] InferShapes(ShapeContext ctx) =>
         ctx.Shape(0) is { } a && ctx.Shape(1) is { } b ? [Broadcast.Shape(Node, a, b)] : [null];
 
@@ -46,13 +49,24 @@ internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T :
     }
 
     /// <summary>y = a op b with broadcasting; y's shape must be the broadcast shape.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Apply(GraphTensor a, GraphTensor b, GraphTensor y)
     {
         var shape = y.Shape;
         if (!T.Compare && a.Type == TensorElementType.Float32 && a.Length == y.Length && b.Length == y.Length)
         {
+            if (typeof(T) == typeof(Operators.Add.Fn)) { Operators.Add.Same(a.Floats, b.Floats, y.Floats, _relu); return; }
             var fa = a.F!; var fb = b.F!; var fy = y.F!;
             for (int i = 0; i < y.Length; i++) fy[i] = T.F(fa[i], fb[i]);
+            if (_relu) Relu(y);
+            return;
+        }
+        if (!T.Compare && a.Type == TensorElementType.Float32 && a.Length == y.Length && b.Length == 1)
+        {
+            // Tensor with a scalar (attention scaling and the like): no broadcast bookkeeping.
+            var fa = a.F!; var fy = y.F!; float sv = b.F![0];
+            for (int i = 0; i < y.Length; i++) fy[i] = T.F(fa[i], sv);
+            if (_relu) Relu(y);
             return;
         }
         var sa = Broadcast.Strides(a.Shape, shape);
@@ -74,6 +88,19 @@ internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T :
                 default: throw new GraphException($"{Node.Describe}: element type {a.Type} is not supported");
             }
         });
+        if (_relu) Relu(y);
+    }
+
+    private static void Relu(GraphTensor y)
+    {
+        if (y.Type == TensorElementType.Int64)
+        {
+            var l = y.Longs;
+            for (int i = 0; i < l.Length; i++) l[i] = Math.Max(l[i], 0L);
+            return;
+        }
+        var f = y.Floats;
+        for (int i = 0; i < f.Length; i++) f[i] = Math.Max(f[i], 0f);
     }
 }
 
@@ -108,6 +135,7 @@ internal class UnaryOperator<T>(GraphNode node) : GraphOperator(node) where T : 
 {
     public override int[]?[] InferShapes(ShapeContext ctx) => [ctx.Shape(0)];
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Run(OpContext ctx)
     {
         var x = ctx.Input(0);

@@ -5,7 +5,7 @@ namespace Quanta.Models.Graph;
 /// <summary>
 /// Pattern fusions over a topologically sorted node list, applied when weights are constants and the
 /// intermediate values have no other consumers (and are not graph outputs):
-/// MatMul + Add(bias [N]) → MatMulAdd; Conv + BatchNormalization (+ Relu) → Conv with folded weights and bias
+/// MatMul + Add(bias [N]) → MatMulAdd; Add + Relu → Add with activation "Relu" (float results clamped); Conv + BatchNormalization (+ Relu) → Conv with folded weights and bias
 /// (and a ReLU activation); the LayerNorm chain ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add over the last
 /// axis → LayerNormalization; the GELU chain Div(√2)/Erf/Add(1)/Mul(x)/Mul(0.5) → Gelu.
 /// </summary>
@@ -17,6 +17,7 @@ internal static class GraphFusion
         nodes = Run(nodes, consts, outputs, FuseGelu);
         nodes = Run(nodes, consts, outputs, FuseConvBn);
         nodes = Run(nodes, consts, outputs, FuseMatMulAdd);
+        nodes = Run(nodes, consts, outputs, FuseAddRelu);
         return nodes;
     }
 
@@ -87,6 +88,15 @@ internal static class GraphFusion
         ctx.Consts[name] = GraphTensor.FromFloats([n], bias.Floats.ToArray());
         var node = new GraphNode(mm.Name + "+" + add.Name, "MatMulAdd", GraphSession.InternalDomain, [mm.Inputs[0], mm.Inputs[1], name], add.Outputs, []);
         return (node, [mm, add]);
+    }
+
+    private static (GraphNode, GraphNode[])? FuseAddRelu(GraphNode add, Context ctx)
+    {
+        if (add.OpType != "Add" || add.Domain.Length > 0 || add.Inputs.Length != 2 || add.Attr("activation") is not null) return null;
+        var relu = ctx.Only(add.Outputs[0], "Relu");
+        if (relu is null) return null;
+        var node = new GraphNode(add.Name + "+" + relu.Name, "Add", "", add.Inputs, relu.Outputs, [StrAttr("activation", "Relu")]);
+        return (node, [add, relu]);
     }
 
     private static (GraphNode, GraphNode[])? FuseConvBn(GraphNode conv, Context ctx)

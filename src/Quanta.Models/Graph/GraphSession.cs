@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Quanta.Core.ModelFiles.Onnx;
 
 namespace Quanta.Models.Graph;
@@ -27,6 +28,7 @@ public sealed class GraphSession
     private readonly HashSet<string> _outputSet;
     private readonly Dictionary<string, Plan> _plans = new(StringComparer.Ordinal);
     private readonly GraphOptions _options;
+    private Plan? _last;
 
     /// <summary>Builds a session for a parsed model.</summary>
     public GraphSession(OnnxModel model, GraphOptions? options = null)
@@ -80,6 +82,9 @@ public sealed class GraphSession
     /// <summary>Called before each node runs with its input values (calibration); null normally.</summary>
     internal Action<GraphNode, GraphTensor?[]>? Observer { get; set; }
 
+    /// <summary>When set, every run adds per-op-type node times to it (see <see cref="GraphProfile"/>); null (default) costs nothing.</summary>
+    public GraphProfile? Profile { get; set; }
+
     /// <summary>Bytes held by the intermediate buffer pool after the last run.</summary>
     public long PooledBytes { get; private set; }
     /// <summary>Sum of the sizes of every pooled intermediate value of the last run (what no reuse would need).</summary>
@@ -96,55 +101,81 @@ public sealed class GraphSession
     public IReadOnlyDictionary<string, GraphTensor> Run(IReadOnlyDictionary<string, GraphTensor> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        var profile = Profile;
+        long runStart = profile is null ? 0 : Stopwatch.GetTimestamp();
+        var plan = GetPlan(inputs);
+        var values = plan.Values;
+        for (int i = 0; i < plan.InputIds.Length; i++) values[plan.InputIds[i]] = inputs[InputNames[i]];
+        plan.Pool.ResetRequested();
+        var observer = Observer;
+        try
+        {
+            foreach (var step in plan.Steps)
+            {
+                var ctx = step.Context;
+                var node = ctx.Node;
+                var ins = ctx.Inputs;
+                for (int i = 0; i < ins.Length; i++)
+                {
+                    int id = step.In[i];
+                    ins[i] = id < 0 ? null : values[id] ?? throw new GraphException($"{node.Describe}: input '{node.Inputs[i]}' has no value");
+                }
+                observer?.Invoke(node, ins);
+                var outs = ctx.Outputs;
+                Array.Clear(outs);
+                long t0 = profile is null ? 0 : Stopwatch.GetTimestamp();
+                try
+                {
+                    node.Operator!.Run(ctx);
+                }
+                catch (Exception e) when (e is not GraphException and (InvalidOperationException or ArgumentException or IndexOutOfRangeException or NotSupportedException))
+                {
+                    throw new GraphException($"{node.Describe}: {e.Message}", e);
+                }
+                profile?.AddNode(node.OpType, Stopwatch.GetTimestamp() - t0);
+                for (int i = 0; i < outs.Length; i++)
+                    if (step.Out[i] >= 0)
+                        values[step.Out[i]] = outs[i] ?? throw new GraphException($"{node.Describe}: output {i} was not produced");
+            }
+            IntermediateBytes = plan.Pool.Requested;
+            PooledBytes = plan.Pool.Bytes;
+            var result = new Dictionary<string, GraphTensor>(OutputNames.Count, StringComparer.Ordinal);
+            for (int i = 0; i < OutputNames.Count; i++)
+                result[OutputNames[i]] = values[plan.OutputIds[i]] ?? throw new GraphException($"graph output '{OutputNames[i]}' has no value");
+            profile?.AddRun(Stopwatch.GetTimestamp() - runStart);
+            return result;
+        }
+        finally
+        {
+            // Drop per-run references (inputs, intermediates) so the plan keeps only constants alive.
+            for (int i = plan.ConstantCount; i < values.Length; i++) values[i] = null;
+            foreach (var step in plan.Steps) { Array.Clear(step.Context.Inputs); Array.Clear(step.Context.Outputs); }
+        }
+    }
+
+    internal static int ElementBytes(TensorElementType t) => t switch { TensorElementType.Float32 => 4, TensorElementType.Int64 => 8, _ => 1 };
+
+    private Plan GetPlan(IReadOnlyDictionary<string, GraphTensor> inputs)
+    {
+        // Fast path: the last plan's input shapes match (no key string, no allocation).
+        if (_last is { } last)
+        {
+            bool same = true;
+            for (int i = 0; i < InputNames.Count && same; i++)
+            {
+                if (!inputs.TryGetValue(InputNames[i], out var t)) throw new GraphException($"graph input '{InputNames[i]}' was not provided");
+                same = t.Shape.AsSpan().SequenceEqual(last.InputShapes[i]);
+            }
+            if (same) return last;
+        }
         var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var name in InputNames)
         {
             if (!inputs.TryGetValue(name, out var t)) throw new GraphException($"graph input '{name}' was not provided");
             shapes[name] = t.Shape;
         }
-        var plan = GetPlan(shapes);
-        var values = new Dictionary<string, GraphTensor>(plan.Constants, StringComparer.Ordinal);
-        foreach (var name in InputNames) values[name] = inputs[name];
-        long intermediate = 0;
-        foreach (var node in plan.Order)
-        {
-            var ins = new GraphTensor?[node.Inputs.Length];
-            for (int i = 0; i < ins.Length; i++)
-                if (node.Inputs[i].Length > 0)
-                    ins[i] = values.TryGetValue(node.Inputs[i], out var v) ? v : throw new GraphException($"{node.Describe}: input '{node.Inputs[i]}' has no value");
-            Observer?.Invoke(node, ins);
-            var outs = new GraphTensor?[node.Outputs.Length];
-            var ctx = new OpContext(node, ins, outs, (i, type, shape) =>
-            {
-                if (node.Outputs[i].Length > 0 && plan.Buffers.Slot.TryGetValue(node.Outputs[i], out int slot))
-                {
-                    int n = GraphTensor.SizeOf(shape);
-                    intermediate += (long)n * ElementBytes(type);
-                    return plan.Pool.Get(slot, type, shape, n);
-                }
-                return GraphTensor.Create(type, shape);
-            });
-            try
-            {
-                node.Operator!.Run(ctx);
-            }
-            catch (Exception e) when (e is not GraphException and (InvalidOperationException or ArgumentException or IndexOutOfRangeException or NotSupportedException))
-            {
-                throw new GraphException($"{node.Describe}: {e.Message}", e);
-            }
-            for (int i = 0; i < outs.Length; i++)
-                if (node.Outputs[i].Length > 0)
-                    values[node.Outputs[i]] = outs[i] ?? throw new GraphException($"{node.Describe}: output {i} was not produced");
-        }
-        IntermediateBytes = intermediate;
-        PooledBytes = plan.Pool.Bytes;
-        var result = new Dictionary<string, GraphTensor>(StringComparer.Ordinal);
-        foreach (var name in OutputNames)
-            result[name] = values.TryGetValue(name, out var v) ? v : throw new GraphException($"graph output '{name}' has no value");
-        return result;
+        return _last = GetPlan(shapes);
     }
-
-    internal static int ElementBytes(TensorElementType t) => t switch { TensorElementType.Float32 => 4, TensorElementType.Int64 => 8, _ => 1 };
 
     private Plan GetPlan(IReadOnlyDictionary<string, int[]> inputShapes)
     {
@@ -155,8 +186,9 @@ public sealed class GraphSession
         foreach (var (name, t) in consts) shapes[name] = t.Shape;
         foreach (var name in InputNames) shapes[name] = inputShapes.TryGetValue(name, out var s) ? s : null;
         var order = Fold(_nodes, consts, shapes, _options.FoldConstants ? _outputSet : null);
+        var inputShapeList = InputNames.Select(n => inputShapes.TryGetValue(n, out var s) ? (int[])s.Clone() : []).ToArray();
         var plan = new Plan(order, _options.FoldConstants ? consts : new Dictionary<string, GraphTensor>(_constants, StringComparer.Ordinal),
-            shapes, new BufferPlan(order, _outputSet, shapes));
+            shapes, new BufferPlan(order, _outputSet, shapes), InputNames, OutputNames, inputShapeList);
         _plans[key] = plan;
         return plan;
     }
@@ -176,7 +208,7 @@ public sealed class GraphSession
             {
                 var ins = node.Inputs.Select(i => i.Length == 0 ? null : consts[i]).ToArray();
                 var outs = new GraphTensor?[node.Outputs.Length];
-                node.Operator!.Run(new OpContext(node, ins, outs, (_, type, shape) => GraphTensor.Create(type, shape)));
+                node.Operator!.Run(new OpContext(node, ins, outs));
                 for (int i = 0; i < outs.Length; i++)
                     if (node.Outputs[i].Length > 0 && outs[i] is { } t)
                     {
@@ -257,8 +289,54 @@ public sealed class GraphSession
         return order;
     }
 
-    private sealed record Plan(List<GraphNode> Order, Dictionary<string, GraphTensor> Constants, Dictionary<string, int[]?> Shapes, BufferPlan Buffers)
+    /// <summary>
+    /// Everything one set of input shapes needs at run time: the nodes left after folding, the constants, static
+    /// shapes, buffer slots, and the precomputed steps (value ids instead of names, one reusable context per node).
+    /// Value ids: constants first (their tensors stay in <see cref="Values"/>), then graph inputs and node outputs.
+    /// </summary>
+    private sealed class Plan
     {
-        public BufferPool Pool { get; } = new(Buffers.SlotCount);
+        public Plan(List<GraphNode> order, Dictionary<string, GraphTensor> constants, Dictionary<string, int[]?> shapes, BufferPlan buffers,
+            IReadOnlyList<string> inputNames, IReadOnlyList<string> outputNames, int[][] inputShapes)
+        {
+            Order = order;
+            Shapes = shapes;
+            InputShapes = inputShapes;
+            Pool = new BufferPool(buffers.SlotCount);
+            var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+            var vals = new List<GraphTensor?>();
+            foreach (var (name, t) in constants) { ids[name] = vals.Count; vals.Add(t); }
+            ConstantCount = vals.Count;
+            int Id(string name)
+            {
+                if (!ids.TryGetValue(name, out int id)) { id = ids[name] = vals.Count; vals.Add(null); }
+                return id;
+            }
+            InputIds = inputNames.Select(Id).ToArray();
+            var steps = new List<Step>();
+            foreach (var node in order)
+            {
+                var inIds = node.Inputs.Select(i => i.Length == 0 ? -1 : Id(i)).ToArray();
+                var isConst = inIds.Select(i => i >= 0 && i < ConstantCount).ToArray();
+                var outIds = node.Outputs.Select(o => o.Length == 0 ? -1 : Id(o)).ToArray();
+                var slots = node.Outputs.Select(o => o.Length > 0 && buffers.Slot.TryGetValue(o, out int sl) ? sl : -1).ToArray();
+                steps.Add(new Step(inIds, outIds, new OpContext(node, slots, Pool, isConst)));
+            }
+            OutputIds = outputNames.Select(Id).ToArray();
+            Steps = steps.ToArray();
+            Values = vals.ToArray();
+        }
+
+        public List<GraphNode> Order { get; }
+        public Dictionary<string, int[]?> Shapes { get; }
+        public int[][] InputShapes { get; }
+        public BufferPool Pool { get; }
+        public int ConstantCount { get; }
+        public int[] InputIds { get; }
+        public int[] OutputIds { get; }
+        public Step[] Steps { get; }
+        public GraphTensor?[] Values { get; }
     }
+
+    private sealed record Step(int[] In, int[] Out, OpContext Context);
 }

@@ -81,10 +81,11 @@ public sealed class MiniLmInt8Tests(MiniLmInt8Fixture fx, ITestOutputHelper outp
         Assert.Equal(37, fx.Report.QuantizedNodes.Count);
         var e8 = Compare(fx.Int8, "static", out double min, out double mean);
         var ed = Compare(fx.Dynamic, "dynamic", out double dmin, out double dmean);
-        // Bounds (measured: static min ≈ 0.90, mean ≈ 0.97; dynamic ≈ 0.92 and 0.972): 7-bit per-tensor activations are coarse for
-        // BERT's outlier channels, short sentences suffer most. Static: min ≥ 0.85, mean ≥ 0.95; dynamic: min ≥ 0.90, mean ≥ 0.96.
-        Assert.True(min >= 0.85 && mean >= 0.95, $"static: min cosine {min:F5}, mean {mean:F5}");
-        Assert.True(dmin >= 0.90 && dmean >= 0.96, $"dynamic: min cosine {dmin:F5}, mean {dmean:F5}");
+        // Bounds (measured with SmoothQuant α = 0.7: static min ≈ 0.960, mean ≈ 0.989; dynamic ≈ 0.975 and 0.992; without smoothing
+        // 0.90/0.97 and 0.92/0.972): 7-bit per-tensor activations are coarse for BERT's outlier channels, which the per-channel
+        // smoothing moves into the weights; short sentences suffer most. Static: min ≥ 0.94, mean ≥ 0.98; dynamic: min ≥ 0.95, mean ≥ 0.985.
+        Assert.True(min >= 0.94 && mean >= 0.98, $"static: min cosine {min:F5}, mean {mean:F5}");
+        Assert.True(dmin >= 0.95 && dmean >= 0.985, $"dynamic: min cosine {dmin:F5}, mean {dmean:F5}");
         Assert.True(min < 0.99999, "INT8 should not reproduce FP32 exactly");
         // The semantic order survives: guitar paraphrases closer than guitar vs stock market.
         foreach (var e in new[] { e8, ed })

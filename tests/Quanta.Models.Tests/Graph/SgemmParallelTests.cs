@@ -8,11 +8,11 @@ namespace Quanta.Models.Tests.Graph;
 public sealed class SgemmParallelTests
 {
     [Theory]
-    [InlineData(200, 150, 120, false, false)]
+    [InlineData(260, 150, 120, false, false)]
     [InlineData(16, 1536, 384, false, false)]
-    [InlineData(97, 333, 129, true, false)]
-    [InlineData(130, 70, 300, false, true)]
-    [InlineData(9, 260, 513, true, true)]
+    [InlineData(97, 333, 160, true, false)]
+    [InlineData(130, 70, 500, false, true)]
+    [InlineData(9, 1000, 513, true, true)]
     public void Pooled_product_equals_single_threaded(int m, int n, int k, bool ta, bool tb)
     {
         int seed = Environment.TickCount;
@@ -36,7 +36,7 @@ public sealed class SgemmParallelTests
     {
         int seed = Environment.TickCount;
         var r = new Random(seed);
-        int count = 12, m = 16, n = 40, k = 32;
+        int count = 12, m = 16, n = 160, k = 200; // 6M multiply-adds: above SgemmParallel.MinWork, so the pool runs
         var a = Enumerable.Range(0, 6 * m * k).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
         var b = Enumerable.Range(0, count * k * n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
         var ao = Enumerable.Range(0, count).Select(t => t % 6 * m * k).ToArray();   // A broadcast over pairs of products

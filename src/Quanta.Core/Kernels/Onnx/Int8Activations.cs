@@ -16,6 +16,7 @@ public static class Int8Activations
     public const int MaxCode = 127;
 
     /// <summary>Quantizes <paramref name="x"/> into <paramref name="dst"/> (same length or longer).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> x, float invScale, int zeroPoint, Span<byte> dst)
     {
         if (dst.Length < x.Length) throw new ArgumentException($"dst of {dst.Length} bytes for {x.Length} values", nameof(dst));

@@ -115,6 +115,7 @@ public static unsafe class Int8Gemm
         if (packedLength < PackedLength(n, k)) throw new ArgumentException($"packed W for [{n}, {k}] needs {PackedLength(n, k)} bytes, got {packedLength}");
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Run(int path, int m, int n, int k, byte* a, int lda, sbyte* w, ref Sink sink)
     {
         if (!Supports(path)) throw new PlatformNotSupportedException($"Int8Gemm path {path} is not supported on this CPU");

@@ -18,6 +18,7 @@ internal static unsafe class Int8GemmMicroKernels
         Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Vector512.Create(a4).AsByte(), w), ones);
 
     /// <summary>6 rows × 2 panels (32 columns) on AVX-512BW: 12 zmm accumulators.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Tile512(int kq, byte* a, int lda, int rows, sbyte* w0, sbyte* w1, int* tile)
     {
         byte* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2L * lda : a;
@@ -50,6 +51,7 @@ internal static unsafe class Int8GemmMicroKernels
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, w), ones);
 
     /// <summary>4 rows × 1 panel (16 columns) on AVX2: 8 ymm accumulators.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Tile256(int kq, byte* a, int lda, int rows, sbyte* w, int* tile)
     {
         byte* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2L * lda : a, a3 = rows > 3 ? a + 3L * lda : a;
@@ -76,6 +78,7 @@ internal static unsafe class Int8GemmMicroKernels
         Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(a, w), ones);
 
     /// <summary>2 rows × 1 panel (16 columns) on SSSE3: 8 xmm accumulators.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Tile128(int kq, byte* a, int lda, int rows, sbyte* w, int* tile)
     {
         byte* a0 = a, a1 = rows > 1 ? a + lda : a;
@@ -96,6 +99,7 @@ internal static unsafe class Int8GemmMicroKernels
     }
 
     /// <summary>1 row × 1 panel, plain integer arithmetic (any CPU).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void TileScalar(int kq, byte* a, sbyte* w, int* tile)
     {
         for (int j = 0; j < 16; j++) tile[j] = 0;

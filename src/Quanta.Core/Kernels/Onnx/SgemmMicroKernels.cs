@@ -10,6 +10,7 @@ namespace Quanta.Core.Kernels.Onnx;
 internal static unsafe partial class SgemmMicroKernels
 {
     /// <summary>6×32 register tile on Vector512: C tile (+)= packA[kc, 6] · packB[kc, 32].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Micro512(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero;
@@ -35,14 +36,14 @@ internal static unsafe partial class SgemmMicroKernels
             c50 = Vector512.MultiplyAddEstimate(a5, b0, c50); c51 = Vector512.MultiplyAddEstimate(a5, b1, c51);
             pa += 6; pb += 32;
         }
-        if (mr == 6 && nr == 32)
+        if (nr == 32)
         {
-            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector512.Load(cr); c01 += Vector512.Load(cr + 16); } Vector512.Store(c00, cr); Vector512.Store(c01, cr + 16); }
-            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector512.Load(cr); c11 += Vector512.Load(cr + 16); } Vector512.Store(c10, cr); Vector512.Store(c11, cr + 16); }
-            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector512.Load(cr); c21 += Vector512.Load(cr + 16); } Vector512.Store(c20, cr); Vector512.Store(c21, cr + 16); }
-            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector512.Load(cr); c31 += Vector512.Load(cr + 16); } Vector512.Store(c30, cr); Vector512.Store(c31, cr + 16); }
-            { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector512.Load(cr); c41 += Vector512.Load(cr + 16); } Vector512.Store(c40, cr); Vector512.Store(c41, cr + 16); }
-            { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector512.Load(cr); c51 += Vector512.Load(cr + 16); } Vector512.Store(c50, cr); Vector512.Store(c51, cr + 16); }
+            if (mr > 0) { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector512.Load(cr); c01 += Vector512.Load(cr + 16); } Vector512.Store(c00, cr); Vector512.Store(c01, cr + 16); }
+            if (mr > 1) { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector512.Load(cr); c11 += Vector512.Load(cr + 16); } Vector512.Store(c10, cr); Vector512.Store(c11, cr + 16); }
+            if (mr > 2) { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector512.Load(cr); c21 += Vector512.Load(cr + 16); } Vector512.Store(c20, cr); Vector512.Store(c21, cr + 16); }
+            if (mr > 3) { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector512.Load(cr); c31 += Vector512.Load(cr + 16); } Vector512.Store(c30, cr); Vector512.Store(c31, cr + 16); }
+            if (mr > 4) { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector512.Load(cr); c41 += Vector512.Load(cr + 16); } Vector512.Store(c40, cr); Vector512.Store(c41, cr + 16); }
+            if (mr > 5) { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector512.Load(cr); c51 += Vector512.Load(cr + 16); } Vector512.Store(c50, cr); Vector512.Store(c51, cr + 16); }
             return;
         }
         float* t = stackalloc float[192];
@@ -56,6 +57,7 @@ internal static unsafe partial class SgemmMicroKernels
     }
 
     /// <summary>6×16 register tile on Vector256: C tile (+)= packA[kc, 6] · packB[kc, 16].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Micro256(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
@@ -81,14 +83,14 @@ internal static unsafe partial class SgemmMicroKernels
             c50 = Vector256.MultiplyAddEstimate(a5, b0, c50); c51 = Vector256.MultiplyAddEstimate(a5, b1, c51);
             pa += 6; pb += 16;
         }
-        if (mr == 6 && nr == 16)
+        if (nr == 16)
         {
-            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector256.Load(cr); c01 += Vector256.Load(cr + 8); } Vector256.Store(c00, cr); Vector256.Store(c01, cr + 8); }
-            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector256.Load(cr); c11 += Vector256.Load(cr + 8); } Vector256.Store(c10, cr); Vector256.Store(c11, cr + 8); }
-            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector256.Load(cr); c21 += Vector256.Load(cr + 8); } Vector256.Store(c20, cr); Vector256.Store(c21, cr + 8); }
-            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector256.Load(cr); c31 += Vector256.Load(cr + 8); } Vector256.Store(c30, cr); Vector256.Store(c31, cr + 8); }
-            { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector256.Load(cr); c41 += Vector256.Load(cr + 8); } Vector256.Store(c40, cr); Vector256.Store(c41, cr + 8); }
-            { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector256.Load(cr); c51 += Vector256.Load(cr + 8); } Vector256.Store(c50, cr); Vector256.Store(c51, cr + 8); }
+            if (mr > 0) { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector256.Load(cr); c01 += Vector256.Load(cr + 8); } Vector256.Store(c00, cr); Vector256.Store(c01, cr + 8); }
+            if (mr > 1) { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector256.Load(cr); c11 += Vector256.Load(cr + 8); } Vector256.Store(c10, cr); Vector256.Store(c11, cr + 8); }
+            if (mr > 2) { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector256.Load(cr); c21 += Vector256.Load(cr + 8); } Vector256.Store(c20, cr); Vector256.Store(c21, cr + 8); }
+            if (mr > 3) { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector256.Load(cr); c31 += Vector256.Load(cr + 8); } Vector256.Store(c30, cr); Vector256.Store(c31, cr + 8); }
+            if (mr > 4) { float* cr = c + 4 * (long)ldc; if (load) { c40 += Vector256.Load(cr); c41 += Vector256.Load(cr + 8); } Vector256.Store(c40, cr); Vector256.Store(c41, cr + 8); }
+            if (mr > 5) { float* cr = c + 5 * (long)ldc; if (load) { c50 += Vector256.Load(cr); c51 += Vector256.Load(cr + 8); } Vector256.Store(c50, cr); Vector256.Store(c51, cr + 8); }
             return;
         }
         float* t = stackalloc float[96];
@@ -102,6 +104,7 @@ internal static unsafe partial class SgemmMicroKernels
     }
 
     /// <summary>4×8 register tile on Vector128: C tile (+)= packA[kc, 4] · packB[kc, 8].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Micro128(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         Vector128<float> c00 = Vector128<float>.Zero, c01 = Vector128<float>.Zero;
@@ -121,12 +124,12 @@ internal static unsafe partial class SgemmMicroKernels
             c30 = Vector128.MultiplyAddEstimate(a3, b0, c30); c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
             pa += 4; pb += 8;
         }
-        if (mr == 4 && nr == 8)
+        if (nr == 8)
         {
-            { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector128.Load(cr); c01 += Vector128.Load(cr + 4); } Vector128.Store(c00, cr); Vector128.Store(c01, cr + 4); }
-            { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector128.Load(cr); c11 += Vector128.Load(cr + 4); } Vector128.Store(c10, cr); Vector128.Store(c11, cr + 4); }
-            { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector128.Load(cr); c21 += Vector128.Load(cr + 4); } Vector128.Store(c20, cr); Vector128.Store(c21, cr + 4); }
-            { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector128.Load(cr); c31 += Vector128.Load(cr + 4); } Vector128.Store(c30, cr); Vector128.Store(c31, cr + 4); }
+            if (mr > 0) { float* cr = c + 0 * (long)ldc; if (load) { c00 += Vector128.Load(cr); c01 += Vector128.Load(cr + 4); } Vector128.Store(c00, cr); Vector128.Store(c01, cr + 4); }
+            if (mr > 1) { float* cr = c + 1 * (long)ldc; if (load) { c10 += Vector128.Load(cr); c11 += Vector128.Load(cr + 4); } Vector128.Store(c10, cr); Vector128.Store(c11, cr + 4); }
+            if (mr > 2) { float* cr = c + 2 * (long)ldc; if (load) { c20 += Vector128.Load(cr); c21 += Vector128.Load(cr + 4); } Vector128.Store(c20, cr); Vector128.Store(c21, cr + 4); }
+            if (mr > 3) { float* cr = c + 3 * (long)ldc; if (load) { c30 += Vector128.Load(cr); c31 += Vector128.Load(cr + 4); } Vector128.Store(c30, cr); Vector128.Store(c31, cr + 4); }
             return;
         }
         float* t = stackalloc float[32];
@@ -138,6 +141,7 @@ internal static unsafe partial class SgemmMicroKernels
     }
 
     /// <summary>Scalar 4×4 tile, used when no vector path is hardware-accelerated.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void MicroScalar(int kc, float* pa, float* pb, float* c, int ldc, int mr, int nr, bool load)
     {
         float* t = stackalloc float[16];
@@ -154,6 +158,7 @@ internal static unsafe partial class SgemmMicroKernels
         StoreTile(t, 4, c, ldc, mr, nr, load);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void StoreTile(float* t, int tileStride, float* c, int ldc, int mr, int nr, bool load)
     {
         for (int r = 0; r < mr; r++)

@@ -4,36 +4,114 @@ namespace Quanta.Core.Kernels.Onnx;
 
 /// <summary>
 /// <see cref="Sgemm"/> spread over a <see cref="WorkerPool"/>: one product is cut into disjoint blocks of C rows (tall
-/// products) or C columns (short, wide ones), and a batch of independent products runs one product per index. Each
-/// block is an ordinary single-threaded <see cref="Sgemm.Multiply(int,int,int,float*,int,bool,float*,int,bool,float*,int,bool)"/>
-/// call on offset pointers, so results equal the single-threaded ones bit for bit. Small products (under about a
-/// million multiply-adds) or a null/1-thread pool run inline.
+/// products) or C columns (short, wide ones), a few per participant, handed out dynamically, and a batch of independent products runs one
+/// product per index. Every C element is computed by the same micro-kernel calls over the same K blocks as on one
+/// thread, so results equal the single-threaded ones bit for bit. Small products (under <see cref="MinWork"/>
+/// multiply-adds) or a null/1-thread pool run inline. Overloads taking a <see cref="SgemmPackedOperand"/> reuse a
+/// constant operand packed once and can add a bias (per column of C for a packed B, per row for a packed A) and apply
+/// ReLU in the kernel's epilogue.
 /// </summary>
 public static unsafe class SgemmParallel
 {
-    private const long MinWork = 1 << 23;
+    /// <summary>Products with fewer multiply-adds than this run on the calling thread.</summary>
+    public const long MinWork = 1 << 22;
+
+    private static int Threads(WorkerPool? pool, long work) => pool is null || work < MinWork ? 1 : pool.ThreadCount;
 
     /// <summary>C = op(A)·op(B) (+ C if accumulate), as <see cref="Sgemm.Multiply(int,int,int,ReadOnlySpan{float},int,bool,ReadOnlySpan{float},int,bool,Span{float},int,bool)"/>.</summary>
     public static void Multiply(WorkerPool? pool, int m, int n, int k, ReadOnlySpan<float> a, int lda, bool transA, ReadOnlySpan<float> b, int ldb, bool transB,
         Span<float> c, int ldc, bool accumulate)
     {
-        int threads = pool?.ThreadCount ?? 1;
-        if (threads <= 1 || (long)m * n * k < MinWork)
+        if (m <= 0 || n <= 0) return;
+        Sgemm.CheckExtent(a.Length, transA ? k : m, transA ? m : k, lda, "A");
+        Sgemm.CheckExtent(b.Length, transB ? n : k, transB ? k : n, ldb, "B");
+        Sgemm.CheckExtent(c.Length, m, n, ldc, "C");
+        int path = Sgemm.DefaultPath;
+        fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
         {
-            Sgemm.Multiply(m, n, k, a, lda, transA, b, ldb, transB, c, ldc, accumulate);
+            var sa = new RawA(pa, lda, transA, Sgemm.Mr(path));
+            var sb = new RawB(pb, ldb, transB, Sgemm.Nr(path));
+            Dispatch(pool, path, m, n, k, sa, sb, pc, ldc, accumulate, default, preferRows: m >= 24 * (pool?.ThreadCount ?? 1));
+        }
+    }
+
+    /// <summary>
+    /// C[m, n] = op(A)[m, k] · B[k, n] (+ colBias[j]) (then ReLU when <paramref name="relu"/>) with B pre-packed
+    /// (<see cref="SgemmPackedOperand.PackB"/>); <paramref name="colBias"/> is empty or has n values.
+    /// </summary>
+    public static void Multiply(WorkerPool? pool, int m, ReadOnlySpan<float> a, int lda, bool transA, SgemmPackedOperand b, Span<float> c, int ldc,
+        ReadOnlySpan<float> colBias, bool relu)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        if (b.IsA) throw new ArgumentException("the packed operand is a left operand", nameof(b));
+        int n = b.Outer, k = b.K;
+        if (m <= 0) return;
+        Sgemm.CheckExtent(a.Length, transA ? k : m, transA ? m : k, lda, "A");
+        Sgemm.CheckExtent(c.Length, m, n, ldc, "C");
+        if (colBias.Length != 0 && colBias.Length != n) throw new ArgumentException($"column bias of {colBias.Length} for {n} columns", nameof(colBias));
+        int path = b.Path;
+        fixed (float* pa = a) fixed (float* pb = b.Data) fixed (float* pc = c) fixed (float* bias = colBias)
+        {
+            var sa = new RawA(pa, lda, transA, Sgemm.Mr(path));
+            var sb = new PrepackedPanels(pb, b.Padded, b.Width);
+            int threads = pool?.ThreadCount ?? 1;
+            Dispatch(pool, path, m, n, k, sa, sb, pc, ldc, false, new SgemmEpilogue(null, colBias.Length > 0 ? bias : null, relu),
+                preferRows: m >= 4 * Sgemm.Mr(path) * threads);
+        }
+    }
+
+    /// <summary>
+    /// C[m, n] = A[m, k] · op(B)[k, n] (+ rowBias[i]) (then ReLU when <paramref name="relu"/>) with A pre-packed
+    /// (<see cref="SgemmPackedOperand.PackA"/>); <paramref name="rowBias"/> is empty or has m values.
+    /// </summary>
+    public static void Multiply(WorkerPool? pool, SgemmPackedOperand a, int n, ReadOnlySpan<float> b, int ldb, bool transB, Span<float> c, int ldc,
+        ReadOnlySpan<float> rowBias, bool relu)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        if (!a.IsA) throw new ArgumentException("the packed operand is a right operand", nameof(a));
+        int m = a.Outer, k = a.K;
+        if (n <= 0) return;
+        Sgemm.CheckExtent(b.Length, transB ? n : k, transB ? k : n, ldb, "B");
+        Sgemm.CheckExtent(c.Length, m, n, ldc, "C");
+        if (rowBias.Length != 0 && rowBias.Length != m) throw new ArgumentException($"row bias of {rowBias.Length} for {m} rows", nameof(rowBias));
+        int path = a.Path;
+        fixed (float* pa = a.Data) fixed (float* pb = b) fixed (float* pc = c) fixed (float* bias = rowBias)
+        {
+            var sa = new PrepackedPanels(pa, a.Padded, a.Width);
+            var sb = new RawB(pb, ldb, transB, Sgemm.Nr(path));
+            int threads = pool?.ThreadCount ?? 1;
+            Dispatch(pool, path, m, n, k, sa, sb, pc, ldc, false, new SgemmEpilogue(rowBias.Length > 0 ? bias : null, null, relu),
+                preferRows: n < 2 * Sgemm.Nr(path) * threads);
+        }
+    }
+
+    /// <summary>
+    /// Rows or columns per block: a multiple of <paramref name="unit"/>, about four blocks per participant (two when every
+    /// block must repack the other operand), handed out dynamically so that a late or busy worker's share is taken by
+    /// whoever is free (an oversubscribed machine then degrades to single-threaded speed instead of waiting).
+    /// </summary>
+    internal static int BlockSize(int total, int unit, int threads, bool repacks)
+    {
+        int target = threads * (repacks ? 2 : 4);
+        int per = (total + target - 1) / target;
+        return Math.Max(unit, (per + unit - 1) / unit * unit);
+    }
+
+    /// <summary>Runs the product on one thread, or cut into row or column blocks shared out dynamically.</summary>
+    internal static void Dispatch<TA, TB>(WorkerPool? pool, int path, int m, int n, int k, TA a, TB b, float* c, int ldc, bool accumulate, SgemmEpilogue ep, bool preferRows)
+        where TA : struct, ISgemmPanels where TB : struct, ISgemmPanels
+    {
+        int threads = Threads(pool, (long)m * n * k);
+        int unit = preferRows ? Sgemm.Mr(path) : Sgemm.Nr(path);
+        int total = preferRows ? m : n;
+        int per = BlockSize(total, unit, threads, repacks: preferRows ? !b.Prepacked : !a.Prepacked);
+        int blocks = (total + per - 1) / per;
+        if (threads <= 1 || blocks <= 1)
+        {
+            Sgemm.Run(path, 0, m, 0, n, k, ref a, ref b, c, ldc, accumulate, ep);
             return;
         }
-        // Check extents once through the span overload's rules on a zero-size call is not possible: check here.
-        if ((long)(m - 1) * ldc + n > c.Length) throw new ArgumentException($"C [{m}, {n}] with leading dimension {ldc} does not fit {c.Length} elements");
-        if ((long)((transA ? k : m) - 1) * lda + (transA ? m : k) > a.Length) throw new ArgumentException($"A does not fit {a.Length} elements");
-        if ((long)((transB ? n : k) - 1) * ldb + (transB ? k : n) > b.Length) throw new ArgumentException($"B does not fit {b.Length} elements");
-        bool byRows = m >= 24 * threads;
-        int unit = byRows ? 6 : 32;
-        int total = byRows ? m : n;
-        int per = Math.Max(unit, (total + threads - 1) / threads / unit * unit);
-        int blocks = (total + per - 1) / per;
-        fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
-            pool!.For(blocks, new Block { A = pa, B = pb, C = pc, M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc, TransA = transA, TransB = transB, Accumulate = accumulate, ByRows = byRows, Per = per });
+        pool!.ForChunked(blocks, 1, new Block<TA, TB> { A = a, B = b, C = c, Path = path, M = m, N = n, K = k, Ldc = ldc, Accumulate = accumulate, Ep = ep, ByRows = preferRows, Per = per });
     }
 
     /// <summary>
@@ -50,36 +128,29 @@ public static unsafe class SgemmParallel
                 throw new ArgumentException($"product {t} lies outside its operands");
         }
         if ((long)count * m * n > c.Length) throw new ArgumentException($"C of {c.Length} elements for {count} products of [{m}, {n}]");
-        if (pool is null || pool.ThreadCount <= 1 || count == 1)
+        if (pool is null || pool.ThreadCount <= 1 || count == 1 || (long)count * m * n * k < MinWork)
         {
             for (int t = 0; t < count; t++) Sgemm.Multiply(m, n, k, a[aOffsets[t]..], k, false, b[bOffsets[t]..], n, false, c[(t * m * n)..], n, false);
             return;
         }
         fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
-            pool.For(count, new Batch { A = pa, B = pb, C = pc, M = m, N = n, K = k, AOffsets = aOffsets, BOffsets = bOffsets });
+            pool.ForChunked(count, 1, new Batch { A = pa, B = pb, C = pc, M = m, N = n, K = k, AOffsets = aOffsets, BOffsets = bOffsets });
     }
 
-    private struct Block : IParallelBody
+    private struct Block<TA, TB> : IParallelBody where TA : struct, ISgemmPanels where TB : struct, ISgemmPanels
     {
-        public float* A, B, C;
-        public int M, N, K, Lda, Ldb, Ldc, Per;
-        public bool TransA, TransB, Accumulate, ByRows;
+        public TA A;
+        public TB B;
+        public float* C;
+        public int Path, M, N, K, Ldc, Per;
+        public bool Accumulate, ByRows;
+        public SgemmEpilogue Ep;
 
-        public readonly void Execute(int index)
+        public void Execute(int index)
         {
             int s = index * Per;
-            if (ByRows)
-            {
-                int rows = Math.Min(Per, M - s);
-                float* a = TransA ? A + s : A + (long)s * Lda;
-                Sgemm.Multiply(rows, N, K, a, Lda, TransA, B, Ldb, TransB, C + (long)s * Ldc, Ldc, Accumulate);
-            }
-            else
-            {
-                int cols = Math.Min(Per, N - s);
-                float* b = TransB ? B + (long)s * Ldb : B + s;
-                Sgemm.Multiply(M, cols, K, A, Lda, TransA, b, Ldb, TransB, C + s, Ldc, Accumulate);
-            }
+            if (ByRows) Sgemm.Run(Path, s, Math.Min(M, s + Per), 0, N, K, ref A, ref B, C, Ldc, Accumulate, Ep);
+            else Sgemm.Run(Path, 0, M, s, Math.Min(N, s + Per), K, ref A, ref B, C, Ldc, Accumulate, Ep);
         }
     }
 

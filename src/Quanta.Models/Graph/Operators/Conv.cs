@@ -4,13 +4,18 @@ namespace Quanta.Models.Graph.Operators;
 
 /// <summary>
 /// ONNX Conv, 2-D: X [N, C, H, W], W [M, C/group, kH, kW], optional B [M]; pads, strides, dilations, auto_pad,
-/// groups (depthwise included). Lowered to im2col + <see cref="Sgemm"/> per image and group (1×1 stride-1 unpadded
-/// convolutions skip im2col). The internal attribute "activation" = "Relu" (set by Conv+BatchNormalization+Relu
+/// groups (depthwise included). Lowered per image and group to <see cref="SgemmConv"/>: filters packed once while the
+/// weight is a plan constant, im2col patches (skipped for 1×1 stride-1 unpadded convolutions), bias and ReLU in the
+/// product's epilogue, output pixels spread over <see cref="GraphThreads"/>. The internal attribute "activation" = "Relu" (set by Conv+BatchNormalization+Relu
 /// fusion) applies ReLU to the output.
 /// </summary>
 internal sealed class Conv(GraphNode node) : GraphOperator(node)
 {
-    private float[] _col = [];
+    // Patch-matrix scratch shared by every Conv run on this thread (one call at a time per thread), so consecutive
+    // layers reuse the same, cache-warm buffer instead of one cold buffer per node.
+    [ThreadStatic] private static float[]? t_col;
+    private SgemmPackedOperand[] _packed = [];
+    private GraphTensor? _packedFrom;
 
     public override int[]?[] InferShapes(ShapeContext ctx)
     {
@@ -29,58 +34,33 @@ internal sealed class Conv(GraphNode node) : GraphOperator(node)
         int m = w.Shape[0], cg = w.Shape[1];
         int groups = (int)Node.Int("group", 1);
         if (groups <= 0 || c != cg * groups || m % groups != 0) throw new GraphException($"{Node.Describe}: {c} input channels, weight [{string.Join(", ", w.Shape)}] and group {groups} disagree");
+        if (bias is not null && bias.Length != m) throw new GraphException($"{Node.Describe}: bias of {bias.Length} values for {m} output channels");
         var g = ConvGeometry.Resolve(Node, h, wd, w.Shape[2], w.Shape[3]);
         var y = ctx.OutputF(0, [n, m, g.OH, g.OW]);
         int mg = m / groups, kdim = cg * g.KH * g.KW, plane = g.OH * g.OW;
-        bool direct = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
-        if (!direct && _col.Length < kdim * plane) _col = new float[kdim * plane];
-        var fx = x.F!; var fw = w.F!; var fy = y.F!;
+        var shape = new Conv2dShape(cg, h, wd, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PadTop, g.PadLeft, g.OH, g.OW);
+        var filters = Filters(w, ctx.IsConstant(1), groups, mg, kdim);
+        long need = SgemmConv.ScratchLength(shape);
+        var col = t_col is { } tc && tc.Length >= need ? tc : t_col = new float[Math.Max(need, 1)];
+        bool relu = Node.Str("activation", "") == "Relu";
+        var fx = x.F!; var fy = y.F!;
         for (int img = 0; img < n; img++)
             for (int gi = 0; gi < groups; gi++)
             {
                 int xOff = (img * c + gi * cg) * h * wd;
-                ReadOnlySpan<float> col;
-                if (direct) col = fx.AsSpan(xOff, kdim * plane);
-                else { Im2Col(fx, xOff, cg, h, wd, g); col = _col.AsSpan(0, kdim * plane); }
-                SgemmParallel.Multiply(GraphThreads.Pool, mg, plane, kdim, fw.AsSpan(gi * mg * kdim, mg * kdim), kdim, false, col, plane, false,
-                    fy.AsSpan((img * m + gi * mg) * plane, mg * plane), plane, false);
+                SgemmConv.Forward(GraphThreads.Pool, filters[gi], fx.AsSpan(xOff, cg * h * wd), shape, fy.AsSpan((img * m + gi * mg) * plane, mg * plane),
+                    bias is null ? default : bias.Floats.Slice(gi * mg, mg), relu, col);
             }
-        bool relu = Node.Str("activation", "") == "Relu";
-        if (bias is not null || relu)
-        {
-            var fb = bias?.F;
-            for (int img = 0; img < n; img++)
-                for (int oc = 0; oc < m; oc++)
-                {
-                    var row = fy.AsSpan((img * m + oc) * plane, plane);
-                    float bv = fb is null ? 0 : fb[oc];
-                    if (relu) for (int i = 0; i < row.Length; i++) row[i] = Math.Max(row[i] + bv, 0);
-                    else for (int i = 0; i < row.Length; i++) row[i] += bv;
-                }
-        }
     }
 
-    // col: [cg·kH·kW, OH·OW]
-    private void Im2Col(float[] x, int xOff, int cg, int h, int w, ConvGeometry g)
+    // Per group the filter matrix [mg, kdim] packed for the kernel; cached while the weight is the same constant tensor.
+    private SgemmPackedOperand[] Filters(GraphTensor w, bool constant, int groups, int mg, int kdim)
     {
-        var col = _col;
-        int plane = g.OH * g.OW, r = 0;
-        for (int ch = 0; ch < cg; ch++)
-            for (int ki = 0; ki < g.KH; ki++)
-                for (int kj = 0; kj < g.KW; kj++, r++)
-                {
-                    int dst = r * plane;
-                    for (int oh = 0; oh < g.OH; oh++)
-                    {
-                        int ih = oh * g.SH - g.PadTop + ki * g.DH;
-                        if (ih < 0 || ih >= h) { col.AsSpan(dst + oh * g.OW, g.OW).Clear(); continue; }
-                        int src = xOff + (ch * h + ih) * w;
-                        for (int ow = 0; ow < g.OW; ow++)
-                        {
-                            int iw = ow * g.SW - g.PadLeft + kj * g.DW;
-                            col[dst + oh * g.OW + ow] = iw >= 0 && iw < w ? x[src + iw] : 0;
-                        }
-                    }
-                }
+        if (constant && ReferenceEquals(_packedFrom, w) && _packed.Length == groups) return _packed;
+        var fw = w.Floats;
+        var packed = new SgemmPackedOperand[groups];
+        for (int gi = 0; gi < groups; gi++) packed[gi] = SgemmPackedOperand.PackA(fw.Slice(gi * mg * kdim, mg * kdim), mg, kdim, kdim, false);
+        if (constant) { _packed = packed; _packedFrom = w; }
+        return packed;
     }
 }

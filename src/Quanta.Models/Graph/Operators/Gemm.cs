@@ -2,9 +2,12 @@ using Quanta.Core.Kernels.Onnx;
 
 namespace Quanta.Models.Graph.Operators;
 
-/// <summary>ONNX Gemm: Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N].</summary>
+/// <summary>ONNX Gemm: Y = alpha·op(A)·op(B) + beta·C, C broadcast to [M, N]. A constant B is packed once.</summary>
 internal sealed class Gemm(GraphNode node) : GraphOperator(node)
 {
+    private SgemmPackedOperand? _packed;
+    private GraphTensor? _packedFrom;
+
     private bool TA => Node.Int("transA", 0) != 0;
     private bool TB => Node.Int("transB", 0) != 0;
 
@@ -20,7 +23,12 @@ internal sealed class Gemm(GraphNode node) : GraphOperator(node)
         int n = TB ? b.Shape[0] : b.Shape[1], kb = TB ? b.Shape[1] : b.Shape[0];
         if (k != kb) throw new GraphException($"{Node.Describe}: inner dimensions {k} and {kb} differ");
         var y = ctx.OutputF(0, [m, n]);
-        SgemmParallel.Multiply(GraphThreads.Pool, m, n, k, a.Floats, a.Shape[1], TA, b.Floats, b.Shape[1], TB, y.Floats, n, false);
+        if (ctx.IsConstant(1))
+        {
+            if (!ReferenceEquals(_packedFrom, b)) { _packed = SgemmPackedOperand.PackB(b.Floats, k, n, b.Shape[1], TB); _packedFrom = b; }
+            SgemmParallel.Multiply(GraphThreads.Pool, m, a.Floats, a.Shape[1], TA, _packed!, y.Floats, n, default, false);
+        }
+        else SgemmParallel.Multiply(GraphThreads.Pool, m, n, k, a.Floats, a.Shape[1], TA, b.Floats, b.Shape[1], TB, y.Floats, n, false);
         float alpha = Node.Float("alpha", 1f), beta = Node.Float("beta", 1f);
         var fy = y.Floats;
         if (alpha != 1f) for (int i = 0; i < fy.Length; i++) fy[i] *= alpha;

@@ -1,3 +1,5 @@
+using Quanta.Core.Kernels.Onnx;
+
 namespace Quanta.Models.Graph.Operators;
 
 /// <summary>
@@ -35,6 +37,12 @@ internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
         var mean = ctx.Wants(1) ? ctx.OutputF(1, stat) : null;
         var inv = ctx.Wants(2) ? ctx.OutputF(2, stat) : null;
         var fx = x.F!; var fy = y.F!; var g = scale.F!; var b = bias?.F;
+        if (scale.Length == n && (bias is null || bias.Length == n))
+        {
+            // Scale and bias cover the normalized dims exactly: the vector row kernel.
+            RowParallel.For(outer, n, new Rows { X = fx, Y = fy, G = g, B = b, N = n, Eps = eps, Mean = mean?.F, Inv = inv?.F });
+            return;
+        }
         for (int o = 0; o < outer; o++)
         {
             int at = o * n;
@@ -63,5 +71,20 @@ internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
             r[k] = off;
         }
         return r;
+    }
+
+    private struct Rows : IRowBody
+    {
+        public float[] X, Y, G;
+        public float[]? B, Mean, Inv;
+        public int N;
+        public float Eps;
+
+        public readonly void Row(int o)
+        {
+            var (mu, r) = LayerNormKernel.Row(X.AsSpan(o * N, N), G.AsSpan(0, N), B is null ? default : B.AsSpan(0, N), Eps, Y.AsSpan(o * N, N));
+            if (Mean is not null) Mean[o] = mu;
+            if (Inv is not null) Inv[o] = r;
+        }
     }
 }

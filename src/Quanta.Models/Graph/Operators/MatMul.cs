@@ -5,10 +5,14 @@ namespace Quanta.Models.Graph.Operators;
 /// <summary>
 /// ONNX MatMul (numpy semantics: 1-D operands promoted and the added axis removed, batch dims broadcast), on the
 /// blocked <see cref="Sgemm"/>. The fused form "MatMulAdd" (domain quanta, created by the MatMul+Add fusion) adds a
-/// bias of shape [N] to every output row.
+/// bias of shape [N] to every output row. A constant 2-D weight is packed once (<see cref="SgemmPackedOperand"/>) and
+/// the bias is added in the product's epilogue.
 /// </summary>
 internal sealed class MatMul(GraphNode node) : GraphOperator(node)
 {
+    private SgemmPackedOperand? _packed;
+    private GraphTensor? _packedFrom;
+
     private int[] Target(int[] a, int[] b, out int m, out int k, out int n, out int[] batch)
     {
         if (a.Length == 0 || b.Length == 0) throw new GraphException($"{Node.Describe}: scalar operand");
@@ -35,6 +39,15 @@ internal sealed class MatMul(GraphNode node) : GraphOperator(node)
         int[] a2 = a.Rank == 1 ? [1, k] : a.Shape;
         int[] b2 = b.Rank == 1 ? [k, 1] : b.Shape;
         int batches = GraphTensor.SizeOf(batch);
+        var biasT = ctx.Optional(2);
+        if (biasT is not null && biasT.Length != n) throw new GraphException($"{Node.Describe}: bias of {biasT.Length} for {n} columns");
+        if (b2.Length == 2 && a2.Length >= 2 && ctx.IsConstant(1))
+        {
+            // Constant weight: packed once, bias added in the product's epilogue.
+            if (!ReferenceEquals(_packedFrom, b)) { _packed = SgemmPackedOperand.PackB(b.Floats, k, n, n, false); _packedFrom = b; }
+            SgemmParallel.Multiply(GraphThreads.Pool, batches * m, a.Floats, k, false, _packed!, y.Floats, n, biasT is null ? default : biasT.Floats, false);
+            return;
+        }
         if (b2.Length == 2 && a2.Length >= 2)
         {
             // Shared B: fold every batch of A into the rows of one product.
@@ -56,10 +69,9 @@ internal sealed class MatMul(GraphNode node) : GraphOperator(node)
             }
             SgemmParallel.MultiplyBatch(batches * m * n * (long)k < 1 << 23 ? null : GraphThreads.Pool, batches, m, n, k, a.Floats, ao, b.Floats, bo, y.Floats);
         }
-        if (ctx.Optional(2) is { } bias)
+        if (biasT is { } bias)
         {
             var fb = bias.Floats;
-            if (fb.Length != n) throw new GraphException($"{Node.Describe}: bias of {fb.Length} for {n} columns");
             var fy = y.Floats;
             for (int r = 0; r < fy.Length; r += n)
                 for (int j = 0; j < n; j++) fy[r + j] += fb[j];

@@ -82,7 +82,7 @@ internal sealed class QuantizedConv : GraphOperator
                 Im2Col(_pixels, h, wd, g, kp);
                 a = _col.AsSpan(0, plane * kp);
             }
-            Int8Gemm.MultiplyScaled(plane, _m, k, a, direct ? _c : kp, _packed, _scale, _offset, _relu, fy.Slice(img * _m * plane, _m * plane), 1, plane);
+            Int8GemmParallel.MultiplyScaled(GraphThreads.Pool, plane, _m, k, a, direct ? _c : kp, _packed, _scale, _offset, _relu, fy.Slice(img * _m * plane, _m * plane), 1, plane);
         }
     }
 

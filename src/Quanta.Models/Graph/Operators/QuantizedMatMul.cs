@@ -22,6 +22,8 @@ internal sealed class QuantizedMatMul : GraphOperator
     private readonly float[] _wScale, _bias; // [n]: weight scale·alpha, bias·beta (dynamic mode recomputes scale/offset per run)
     private readonly int[] _wSum;             // [n]: Σ_p q_jp
     private byte[] _codes = [];           // [m, PaddedK(k)]
+    private float[]? _invSmooth;          // [k]: 1/s_p of SmoothQuant, or null
+    private float[] _smoothed = [];       // [m, k]: X with channel p divided by s_p
 
     private QuantizedMatMul(GraphNode node, GraphOperator original, int k, int n, sbyte[] packed, float[] wScale, float[] bias, int[] wSum, ActivationQuant act, bool dynamic) : base(node)
     {
@@ -42,7 +44,14 @@ internal sealed class QuantizedMatMul : GraphOperator
         }
     }
 
-    public static QuantizedMatMul Create(GraphNode node, GraphOperator original, IReadOnlyDictionary<string, GraphTensor> consts, ActivationQuant act, bool dynamic = false)
+    /// <summary>
+    /// Builds the INT8 operator. With <paramref name="smooth"/> (one factor s_p per input channel, SmoothQuant): the
+    /// weight rows are multiplied by s_p before quantization and each run divides input channel p by s_p before
+    /// quantizing it, so X·W is unchanged while outlier channels of X shrink (and <paramref name="act"/> must be the
+    /// range of the divided input).
+    /// </summary>
+    public static QuantizedMatMul Create(GraphNode node, GraphOperator original, IReadOnlyDictionary<string, GraphTensor> consts, ActivationQuant act, bool dynamic = false,
+        float[]? smooth = null)
     {
         var w = consts[node.Inputs[1]];
         bool gemm = node.OpType == "Gemm";
@@ -51,7 +60,7 @@ internal sealed class QuantizedMatMul : GraphOperator
         var fw = w.Floats;
         var wt = new float[n * k]; // [n, k]: one row per output column
         for (int p = 0; p < k; p++)
-            for (int j = 0; j < n; j++) wt[j * k + p] = transB ? fw[j * k + p] : fw[p * n + j];
+            for (int j = 0; j < n; j++) wt[j * k + p] = (transB ? fw[j * k + p] : fw[p * n + j]) * (smooth?[p] ?? 1f);
         var (codes, scales, sums) = GraphQuantizer.QuantizeWeights(wt, n, k);
         var packed = new sbyte[Int8Gemm.PackedLength(n, k)];
         Int8Gemm.PackWeights(codes, n, k, packed);
@@ -64,7 +73,9 @@ internal sealed class QuantizedMatMul : GraphOperator
             wScale[j] = scales[j] * alpha;
             b[j] = bias is null ? 0 : (gemm ? beta : 1f) * bias.F![bias.Length == 1 ? 0 : j];
         }
-        return new QuantizedMatMul(node, original, k, n, packed, wScale, b, sums, act, dynamic);
+        var op = new QuantizedMatMul(node, original, k, n, packed, wScale, b, sums, act, dynamic);
+        if (smooth is not null) op._invSmooth = smooth.Select(v => 1f / v).ToArray();
+        return op;
     }
 
     public override int[]?[] InferShapes(ShapeContext ctx) => _float.InferShapes(ctx);
@@ -80,7 +91,19 @@ internal sealed class QuantizedMatMul : GraphOperator
         if (m == 0) return;
         int kp = Int8Gemm.PaddedK(_k);
         if (_codes.Length < m * kp) _codes = new byte[m * kp];
-        var fx = x.Floats;
+        ReadOnlySpan<float> fx = x.Floats;
+        if (_invSmooth is { } inv)
+        {
+            if (_smoothed.Length < m * _k) _smoothed = new float[m * _k];
+            var xs = _smoothed.AsSpan(0, m * _k);
+            for (int i = 0; i < m; i++)
+            {
+                var src = fx.Slice(i * _k, _k);
+                var dst = xs.Slice(i * _k, _k);
+                for (int p = 0; p < _k; p++) dst[p] = src[p] * inv[p];
+            }
+            fx = xs;
+        }
         var act = _act;
         if (_dynamic)
         {
@@ -91,6 +114,6 @@ internal sealed class QuantizedMatMul : GraphOperator
         if (kp == _k) Int8Activations.Quantize(fx, act.InvScale, act.ZeroPoint, _codes);
         else
             for (int i = 0; i < m; i++) Int8Activations.Quantize(fx.Slice(i * _k, _k), act.InvScale, act.ZeroPoint, _codes.AsSpan(i * kp, kp));
-        Int8Gemm.MultiplyScaled(m, _n, _k, _codes, kp, _packed, _scale, _offset, false, y.Floats, _n, 1);
+        Int8GemmParallel.MultiplyScaled(GraphThreads.Pool, m, _n, _k, _codes, kp, _packed, _scale, _offset, false, y.Floats, _n, 1);
     }
 }

@@ -1,6 +1,8 @@
+using Quanta.Core.Kernels.Onnx;
+
 namespace Quanta.Models.Graph.Operators;
 
-/// <summary>ONNX Softmax (and LogSoftmax): opset 13+ normalizes along axis (default -1); older opsets over the flattened dims from axis (default 1).</summary>
+/// <summary>ONNX Softmax (and LogSoftmax): opset 13+ normalizes along axis (default -1); older opsets over the flattened dims from axis (default 1). Contiguous rows use <see cref="SoftmaxKernel"/>.</summary>
 internal sealed class Softmax(GraphNode node, long opset) : GraphOperator(node)
 {
     public override int[]?[] InferShapes(ShapeContext ctx) => [ctx.Shape(0)];
@@ -17,6 +19,11 @@ internal sealed class Softmax(GraphNode node, long opset) : GraphOperator(node)
         if (opset >= 13) { n = rank == 0 ? 1 : x.Shape[axis]; inner = GraphTensor.SizeOf(x.Shape.AsSpan(Math.Min(axis + 1, rank))); }
         else { n = GraphTensor.SizeOf(x.Shape.AsSpan(axis)); inner = 1; }
         var fx = x.F!; var fy = y.F!;
+        if (!log && inner == 1)
+        {
+            RowParallel.For(outer, n, new Rows { X = fx, Y = fy, N = n });
+            return;
+        }
         for (int o = 0; o < outer; o++)
             for (int j = 0; j < inner; j++)
             {
@@ -36,5 +43,12 @@ internal sealed class Softmax(GraphNode node, long opset) : GraphOperator(node)
                     for (int i = 0; i < n; i++) fy[b + i * inner] *= inv;
                 }
             }
+    }
+
+    private struct Rows : IRowBody
+    {
+        public float[] X, Y;
+        public int N;
+        public readonly void Row(int r) => SoftmaxKernel.Row(X.AsSpan(r * N, N), Y.AsSpan(r * N, N));
     }
 }

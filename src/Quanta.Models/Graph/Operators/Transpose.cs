@@ -24,6 +24,7 @@ internal sealed class Transpose(GraphNode node) : GraphOperator(node)
         return [p.Select(a => x[a]).ToArray()];
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Run(OpContext ctx)
     {
         var x = ctx.Input(0);
@@ -36,6 +37,28 @@ internal sealed class Transpose(GraphNode node) : GraphOperator(node)
         for (int i = 0; i < rank; i++) src[i] = xs[p[i]];
         if (y.Length == 0) return;
         if (rank == 0) { Broadcast.Copy(x, y); return; }
+        if (p[rank - 1] == rank - 1 && x.Type == TensorElementType.Float32 && rank >= 2)
+        {
+            // The last axis stays: copy whole inner rows.
+            int inner = x.Shape[rank - 1], rows = y.Length / Math.Max(inner, 1);
+            var outer = shape[..^1];
+            var srcOuter = src[..^1];
+            var fx = x.F!; var fy = y.F!;
+            var idx = new int[rank - 1];
+            int off = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                Array.Copy(fx, off, fy, r * inner, inner);
+                for (int d = rank - 2; d >= 0; d--)
+                {
+                    off += srcOuter[d];
+                    if (++idx[d] < outer[d]) break;
+                    off -= srcOuter[d] * outer[d];
+                    idx[d] = 0;
+                }
+            }
+            return;
+        }
         Broadcast.ForEachRow(shape, src, new int[rank], (o, oa, _, n, ia, _) =>
         {
             switch (x.Type)
