@@ -62,14 +62,23 @@ internal static class PlanCommand
         var file = new Argument<string>("file") { Description = "CSV of measured results in the calibration.csv format" };
         var rowsOpt = new Option<string>("--rows") { Description = "comma-separated ids of the rows to fit on", Required = true };
         var output = new Option<string?>("--out", "-o") { Description = "write the fitted efficiency.json here (default: stdout)" };
+        var holdOpt = new Option<string[]>("--hold") { Description = "keep a parameter at a value instead of fitting it, NAME=VALUE (e.g. step_overhead_s=0.001); repeatable" };
         var verbose = Verbose(); var dev = DeviceFiles(); var mod = ModelFiles();
-        var cmd = new Command("calibrate", "Fit the efficiency parameters by least squares on chosen rows.") { file, rowsOpt, output, verbose, dev, mod };
+        var cmd = new Command("calibrate", "Fit the efficiency parameters by least squares on chosen rows.") { file, rowsOpt, output, holdOpt, verbose, dev, mod };
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
             var rows = CalibrationRow.Load(p.GetValue(file)!);
             var ids = p.GetValue(rowsOpt)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var predictor = new RowPredictor(DeviceCatalog.Load(p.GetValue(dev) ?? []), ModelCatalog.Load(p.GetValue(mod) ?? []));
-            var fitted = EfficiencyFitter.Fit(rows, ids, predictor, EfficiencyParameters.BuiltIn(), DateOnly.FromDateTime(DateTime.UtcNow));
+            var hold = new Dictionary<string, double>();
+            foreach (string h in p.GetValue(holdOpt) ?? [])
+            {
+                int eq = h.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0 || !double.TryParse(h.AsSpan(eq + 1), System.Globalization.NumberStyles.Float, Inv, out double hv))
+                    throw new ArgumentException($"--hold expects NAME=VALUE, got '{h}'");
+                hold[h[..eq].Trim()] = hv;
+            }
+            var fitted = EfficiencyFitter.Fit(rows, ids, predictor, EfficiencyParameters.BuiltIn(), DateOnly.FromDateTime(DateTime.UtcNow), hold);
             string text = fitted.ToJson();
             if (p.GetValue(output) is string o) File.WriteAllText(o, text + Environment.NewLine); else Console.Out.WriteLine(text);
             return 0;

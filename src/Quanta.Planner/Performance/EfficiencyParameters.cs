@@ -35,6 +35,14 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     /// </summary>
     public double LayerOverheadS { get; init; }
 
+    /// <summary>
+    /// Fixed seconds once per request, outside the model steps: request parsing and tokenization, admission, the first
+    /// step's host-side setup and detokenization. It adds to time to first token (and so to end-to-end latency), never
+    /// to the time per output token; 0 when not fitted. Without it a single TTFT measurement would be explained by a
+    /// large per-step overhead that then inflates every decode step.
+    /// </summary>
+    public double RequestOverheadS { get; init; }
+
     /// <summary>Date of the fit ("unfitted" for hand-set values).</summary>
     public string FitDate { get; init; } = "unfitted";
 
@@ -57,17 +65,26 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     public string? RefitWith { get; init; }
 
     /// <summary>
-    /// The parameters as a vector (for fitting): constructor order, then <see cref="EffComputeMoe"/> and
-    /// <see cref="DefaultSettingsThroughput"/>. Index 3 (step overhead) is the only one not a fraction.
+    /// The parameters as a vector (for fitting): constructor order, then <see cref="EffComputeMoe"/>,
+    /// <see cref="DefaultSettingsThroughput"/> and <see cref="RequestOverheadS"/>. Indices 3 and 8 (the overheads, in
+    /// seconds) are the ones that are not fractions: see <see cref="IsSeconds"/>.
     /// </summary>
     public double[] ToVector() => [EffBandwidth, EffComputePrefill, EffComputeDecode, StepOverheadS, EffComputeDense, ServerUtilization,
-        EffComputeMoe, DefaultSettingsThroughput];
+        EffComputeMoe, DefaultSettingsThroughput, RequestOverheadS];
 
-    /// <summary>Parameters from a vector in <see cref="ToVector"/> order (6 entries leave the last two at 1).</summary>
+    /// <summary>The JSON names of the <see cref="ToVector"/> entries, in order.</summary>
+    public static IReadOnlyList<string> VectorNames { get; } = ["eff_bandwidth", "eff_compute_prefill", "eff_compute_decode", "step_overhead_s",
+        "eff_compute_dense", "server_utilization", "eff_compute_moe", "default_settings_throughput", "request_overhead_s"];
+
+    /// <summary>Whether entry <paramref name="index"/> of <see cref="ToVector"/> is a time in seconds (not a fraction).</summary>
+    public static bool IsSeconds(int index) => index is 3 or 8;
+
+    /// <summary>Parameters from a vector in <see cref="ToVector"/> order (6 entries leave the later ones at 1, 1 and 0).</summary>
     public static EfficiencyParameters FromVector(IReadOnlyList<double> v) => new(v[0], v[1], v[2], v[3], v[4], v[5])
     {
         EffComputeMoe = v.Count > 6 ? v[6] : 1,
         DefaultSettingsThroughput = v.Count > 7 ? v[7] : 1,
+        RequestOverheadS = v.Count > 8 ? v[8] : 0,
     };
 
     /// <summary>The built-in fitted parameters (Catalog/efficiency.json).</summary>
@@ -84,6 +101,7 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
         foreach (double f in (double[])[e.EffBandwidth, e.EffComputePrefill, e.EffComputeDecode, e.EffComputeDense, e.ServerUtilization, e.EffComputeMoe, e.DefaultSettingsThroughput])
             if (!(f > 0 && f <= 1)) throw new InvalidDataException($"{origin}: efficiencies must lie in (0, 1]");
         if (!(e.StepOverheadS >= 0)) throw new InvalidDataException($"{origin}: step_overhead_s must be >= 0");
+        if (!(e.RequestOverheadS >= 0) || double.IsInfinity(e.RequestOverheadS)) throw new InvalidDataException($"{origin}: request_overhead_s must be >= 0");
         if (!(e.LayerOverheadS >= 0) || double.IsInfinity(e.LayerOverheadS)) throw new InvalidDataException($"{origin}: layer_overhead_s must be >= 0");
         return e;
     }

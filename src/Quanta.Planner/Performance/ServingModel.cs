@@ -77,7 +77,7 @@ public static class ServingModel
     }
 
     /// <summary>Time to first token of one request of <paramref name="inputTokens"/> prompt tokens on an idle group.</summary>
-    public static double TtftSeconds(RooflineModel r, double inputTokens) => r.PrefillSeconds(1, inputTokens);
+    public static double TtftSeconds(RooflineModel r, double inputTokens) => r.PrefillSeconds(1, inputTokens) + r.Eff.RequestOverheadS;
 
     /// <summary>
     /// Samples/s of a vision or recommendation model on one device: 1 / max(flops / (peak x eff_dense), bytes / (bw x eff_bw)),

@@ -18,6 +18,9 @@ public sealed class RooflineStepTime : IStepTimeModel
     public RooflineModel Roofline { get; }
 
     /// <inheritdoc/>
+    public double RequestOverheadSeconds => Roofline.Eff.RequestOverheadS;
+
+    /// <inheritdoc/>
     public double Seconds(in StepShape step)
     {
         int tokens = step.Tokens;

@@ -145,6 +145,7 @@ public static class ServingSimulator
         var e2e = new double[m];
         int nt = 0, ntp = 0, ne = 0, completed = 0, aborted = 0, good = 0;
         long outTokens = 0, inTokens = 0;
+        double reqOverhead = executor.Model.RequestOverheadSeconds;   // host-side, outside the steps: TTFT and e2e only
         double windowEnd = double.NegativeInfinity, sumTime = 0;
         for (int i = 0; i < n; i++)
         {
@@ -153,7 +154,7 @@ public static class ServingSimulator
             else aborted++;
             if (i < warm) continue;
             if (reason[i] is not (FinishReason.Length or FinishReason.Stop)) continue;
-            double a = first[i] - arrival[i], e = finish[i] - arrival[i];
+            double a = first[i] - arrival[i] + reqOverhead, e = finish[i] - arrival[i] + reqOverhead;
             double p = tokens[i] > 1 ? (finish[i] - first[i]) / (tokens[i] - 1) : double.NaN;
             ttft[nt++] = a;
             e2e[ne++] = e;

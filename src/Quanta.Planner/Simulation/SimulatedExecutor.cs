@@ -32,6 +32,9 @@ public sealed class SimulatedExecutor : IExecutor
         MaxBatchSequences = maxBatchSequences;
     }
 
+    /// <summary>The step-time model this executor advances the clock by.</summary>
+    public IStepTimeModel Model => _model;
+
     /// <inheritdoc/>
     public int VocabSize => 1;
 

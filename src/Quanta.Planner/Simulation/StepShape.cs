@@ -19,6 +19,9 @@ public interface IStepTimeModel
 {
     /// <summary>Seconds the step takes (> 0).</summary>
     double Seconds(in StepShape step);
+
+    /// <summary>Seconds once per request outside the steps (added to its TTFT and end-to-end latency); 0 by default.</summary>
+    double RequestOverheadSeconds => 0;
 }
 
 /// <summary>
