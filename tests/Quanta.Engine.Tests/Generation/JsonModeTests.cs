@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using Quanta.Engine.Generation;
 using Quanta.Engine.Sampling;
@@ -11,34 +12,15 @@ namespace Quanta.Engine.Tests.Generation;
 /// <see cref="ChatResponseFormat.Json"/> on <see cref="LlmChatClient"/>. The model has random weights, so without
 /// the constraint its output is arbitrary token soup; with it, every output must parse (System.Text.Json is the oracle).
 /// </summary>
-public sealed class JsonModeTests : IDisposable
+public sealed class JsonModeTests(TinyChatFixture fixture) : IClassFixture<TinyChatFixture>
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"quanta-tiny-json-{Guid.NewGuid():N}.gguf");
-    private readonly LlmModel _model;
-
-    public JsonModeTests()
-    {
-        TinyChatGguf.Write(_path);
-        _model = LlmModel.Load(_path, new LlmLoadOptions { Threads = 1 });
-    }
-
-    public void Dispose()
-    {
-        _model.Dispose();
-        File.Delete(_path);
-    }
+    private readonly LlmModel _model = fixture.Model;
 
     private static void AssertOneJsonObject(string text, string what)
     {
-        try
-        {
-            using var doc = JsonDocument.Parse(text);
-            Assert.True(doc.RootElement.ValueKind == JsonValueKind.Object, $"{what}: root is {doc.RootElement.ValueKind}: {text}");
-        }
-        catch (JsonException e)
-        {
-            Assert.Fail($"{what}: not JSON ({e.Message}): {text}");
-        }
+        JsonNode? node = null;
+        Exception? error = Record.Exception(() => node = JsonNode.Parse(text));
+        Assert.True(error is null && node is JsonObject, $"{what}: not one JSON object ({error?.Message ?? node?.GetValueKind().ToString()}): {text}");
     }
 
     [Fact]
