@@ -112,6 +112,27 @@ public sealed class JsonModeTests(TinyChatFixture fixture) : IClassFixture<TinyC
     }
 
     [Fact]
+    public void A_model_without_an_end_token_refuses_json_mode_clearly()
+    {
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"quanta-tiny-noend-{Guid.NewGuid():N}.gguf");
+        TinyChatGguf.Write(path, wordPiece: true);
+        try
+        {
+            using var model = LlmModel.Load(path, new LlmLoadOptions { Threads = 1 });
+            Assert.Empty(model.EndOfGenerationTokens);
+            var json = new SamplingParameters { Seed = 1, MaxTokens = 4, JsonObject = true };
+            var e = Assert.Throws<NotSupportedException>(() => model.Generate([101, 500], json));
+            Assert.Contains("end-of-generation token", e.Message, StringComparison.Ordinal);
+            Assert.Throws<NotSupportedException>(() => model.JsonVocabulary);
+            Assert.Equal(4, model.Generate([101, 500], json with { JsonObject = false }).TokenIds.Count);  // plain text still runs
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Json_vocabulary_uses_the_models_end_tokens()
     {
         Assert.Contains(2, _model.EndOfGenerationTokens);     // </s> of the llama SentencePiece vocabulary
