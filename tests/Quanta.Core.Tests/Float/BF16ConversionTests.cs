@@ -7,25 +7,19 @@ public class BF16ConversionTests
 {
     private const int BF16 = 30;
 
-    /// <summary>F32 values exactly halfway between adjacent BF16 values (low half 0x8000), and one ulp beside them.</summary>
-    private static float[] Ties(Random r, int n)
+    /// <summary>An F32 value exactly halfway between adjacent BF16 values (low half 0x8000), or one ulp beside it.</summary>
+    private static float Tie(Random r)
     {
-        var a = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            uint h = (uint)r.Next(0, 0x7F80) | (r.Next(2) == 0 ? 0u : 0x8000u);
-            uint bits = (h << 16) | 0x8000u;
-            bits = (uint)(bits + r.Next(-1, 2));
-            a[i] = BitConverter.UInt32BitsToSingle(bits);
-        }
-        return a;
+        uint h = (uint)r.Next(0, 0x7F80) | (r.Next(2) == 0 ? 0u : 0x8000u);
+        uint bits = (h << 16) | 0x8000u;
+        return BitConverter.UInt32BitsToSingle((uint)(bits + r.Next(-1, 2)));
     }
 
     private static readonly HalfFormat Format = new(
         "bf16", BF16, BF16Codec.Instance, BF16Codec.QuantizeFast, BF16Conversion.FromSingle, BF16Conversion.ToSingle,
         BF16Conversion.FromSingleRowReference, BF16Conversion.FromSingleRow,
         BF16Conversion.ToSingleRowReference, BF16Conversion.ToSingleRow,
-        BF16Conversion.ToSingleName, BF16Conversion.FromSingleName, Ties);
+        BF16Conversion.ToSingleName, BF16Conversion.FromSingleName, Tie);
 
     [Fact]
     public void Scalar_encode_matches_ggml_reference_bit_for_bit() => HalfFormatChecks.ScalarEncodeMatchesGgml(Format);

@@ -6,20 +6,15 @@ public class F16ConversionTests
 {
     private const int F16 = 1;
 
-    /// <summary>Values exactly halfway between adjacent F16 values (ties), and just beside them.</summary>
-    private static float[] Ties(Random r, int n)
+    /// <summary>A value exactly halfway between adjacent F16 values (a tie), or one F32 ulp beside it.</summary>
+    private static float Tie(Random r)
     {
-        var a = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            ushort h = (ushort)r.Next(0, 0x7C00);           // finite, non-negative; h + 1 may be inf (tie 65520)
-            double mid = ((double)HalfValue(h) + HalfValue((ushort)(h + 1))) / 2;
-            float f = (float)mid;                            // exact: 12 significant bits
-            int k = r.Next(3);
-            if (k == 1) f = MathF.BitIncrement(f); else if (k == 2) f = MathF.BitDecrement(f);
-            a[i] = r.Next(2) == 0 ? f : -f;
-        }
-        return a;
+        ushort h = (ushort)r.Next(0, 0x7C00);           // finite, non-negative; h + 1 may be inf (tie 65520)
+        double mid = ((double)HalfValue(h) + HalfValue((ushort)(h + 1))) / 2;
+        float f = (float)mid;                            // exact: 12 significant bits
+        int k = r.Next(3);
+        if (k == 1) f = MathF.BitIncrement(f); else if (k == 2) f = MathF.BitDecrement(f);
+        return r.Next(2) == 0 ? f : -f;
     }
 
     /// <summary>First-principles F16 value (inf for 0x7C00).</summary>
@@ -34,7 +29,7 @@ public class F16ConversionTests
         "f16", F16, F16Codec.Instance, F16Codec.QuantizeFast, F16Conversion.FromSingle, F16Conversion.ToSingle,
         F16Conversion.FromSingleRowReference, F16Conversion.FromSingleRow,
         F16Conversion.ToSingleRowReference, F16Conversion.ToSingleRow,
-        F16Conversion.ToSingleName, F16Conversion.FromSingleName, Ties);
+        F16Conversion.ToSingleName, F16Conversion.FromSingleName, Tie);
 
     [Fact]
     public void Scalar_encode_matches_ggml_reference_bit_for_bit() => HalfFormatChecks.ScalarEncodeMatchesGgml(Format);

@@ -12,7 +12,7 @@ internal delegate void RowQuantizer(ReadOnlySpan<float> src, Span<byte> dst);
 
 /// <summary>
 /// One 16-bit float format (F16, BF16) as the shared checks in <see cref="HalfFormatChecks"/> see it: the code under
-/// test, its ggml type id (the oracle) and a generator of F32 inputs at or beside the format's rounding ties.
+/// test, its ggml type id (the oracle) and a generator of one F32 input at or beside one of the format's rounding ties.
 /// </summary>
 internal sealed record HalfFormat(
     string Label,
@@ -27,7 +27,7 @@ internal sealed record HalfFormat(
     RowConversion<ushort, float> ToSingleRow,
     string ToSingleName,
     string FromSingleName,
-    Func<Random, int, float[]> Ties);
+    Func<Random, float> Tie);
 
 /// <summary>Checks every 16-bit float format must pass, against ggml (through LLamaSharp) or the scalar references.</summary>
 internal static class HalfFormatChecks
@@ -37,7 +37,7 @@ internal static class HalfFormatChecks
     {
         int seed = FloatTestUtil.NewSeed();
         var r = new Random(seed);
-        var x = FloatTestUtil.MixedFloats(r, 20000).Concat(f.Ties(r, 20000)).Concat(FloatTestUtil.SpecialBits.Select(BitConverter.UInt32BitsToSingle)).ToArray();
+        var x = FloatTestUtil.MixedFloats(r, 20000).Concat(FloatTestUtil.Generate(r, 20000, f.Tie)).Concat(FloatTestUtil.SpecialBits.Select(BitConverter.UInt32BitsToSingle)).ToArray();
         var oracle = new byte[x.Length * 2];
         GgmlNative.FromFloatRef(f.GgmlType, x, oracle, x.Length);
         var o = MemoryMarshal.Cast<byte, ushort>(oracle);
@@ -92,7 +92,7 @@ internal static class HalfFormatChecks
         var r = new Random(seed);
         foreach (int n in new[] { 1, 7, 32, 33, 255, 1000 })
         {
-            var x = FloatTestUtil.MixedFloats(r, n).Concat(f.Ties(r, n)).ToArray();
+            var x = FloatTestUtil.MixedFloats(r, n).Concat(FloatTestUtil.Generate(r, n, f.Tie)).ToArray();
             var oracle = new byte[2 * x.Length];
             GgmlNative.FromFloatRef(f.GgmlType, x, oracle, x.Length);
             var q = new byte[f.Codec.RowBytes(x.Length)];
