@@ -15,21 +15,12 @@ public class BF16ConversionTests
         return BitConverter.UInt32BitsToSingle((uint)(bits + r.Next(-1, 2)));
     }
 
-    private static readonly HalfFormat Format = new(
+    /// <summary>The format as <see cref="HalfFormatTests"/> checks it.</summary>
+    internal static readonly HalfFormat Format = new(
         "bf16", BF16, BF16Codec.Instance, BF16Codec.QuantizeFast, BF16Conversion.FromSingle, BF16Conversion.ToSingle,
         BF16Conversion.FromSingleRowReference, BF16Conversion.FromSingleRow,
         BF16Conversion.ToSingleRowReference, BF16Conversion.ToSingleRow,
         BF16Conversion.ToSingleName, BF16Conversion.FromSingleName, Tie);
-
-    [Fact]
-    public void Scalar_encode_matches_ggml_reference_bit_for_bit() => HalfFormatChecks.ScalarEncodeMatchesGgml(Format);
-
-    [Fact]
-    public void Scalar_decode_of_all_65536_codes_matches_ggml_bit_for_bit() => HalfFormatChecks.AllCodesDecodeLikeGgml(Format, vectorized: false);
-
-    [Fact]
-    [Trait("Category", "Kernels")]
-    public void Vectorized_decode_of_all_codes_matches_ggml() => HalfFormatChecks.AllCodesDecodeLikeGgml(Format, vectorized: true);
 
     [Fact]
     public void Ties_round_to_even_and_nan_stays_quiet()
@@ -41,14 +32,6 @@ public class BF16ConversionTests
         Assert.Equal(0x7FC0, BF16Conversion.FromSingle(BitConverter.UInt32BitsToSingle(0x7F800001))); // sNaN -> quiet
         Assert.Equal(0xFFC0, BF16Conversion.FromSingle(BitConverter.UInt32BitsToSingle(0xFF800001)));
     }
-
-    [Fact]
-    [Trait("Category", "Kernels")]
-    public void Vectorized_rows_match_reference_at_all_lengths() => HalfFormatChecks.VectorRowsMatchReference(Format);
-
-    [Fact]
-    [Trait("Category", "Kernels")]
-    public void Codec_matches_ggml_both_ways() => HalfFormatChecks.CodecMatchesGgml(Format);
 }
 
 public class F32CodecTests

@@ -25,17 +25,12 @@ public class F16ConversionTests
         return (h & 0x8000) != 0 ? -v : v;
     }
 
-    private static readonly HalfFormat Format = new(
+    /// <summary>The format as <see cref="HalfFormatTests"/> checks it.</summary>
+    internal static readonly HalfFormat Format = new(
         "f16", F16, F16Codec.Instance, F16Codec.QuantizeFast, F16Conversion.FromSingle, F16Conversion.ToSingle,
         F16Conversion.FromSingleRowReference, F16Conversion.FromSingleRow,
         F16Conversion.ToSingleRowReference, F16Conversion.ToSingleRow,
         F16Conversion.ToSingleName, F16Conversion.FromSingleName, Tie);
-
-    [Fact]
-    public void Scalar_encode_matches_ggml_reference_bit_for_bit() => HalfFormatChecks.ScalarEncodeMatchesGgml(Format);
-
-    [Fact]
-    public void Scalar_decode_of_all_65536_codes_matches_ggml_bit_for_bit() => HalfFormatChecks.AllCodesDecodeLikeGgml(Format, vectorized: false);
 
     [Fact]
     public void Ties_round_to_even()
@@ -48,16 +43,4 @@ public class F16ConversionTests
         Assert.Equal(0x0000, F16Conversion.FromSingle(MathF.Pow(2, -25))); // tie between 0 and smallest subnormal
         Assert.Equal(0x0001, F16Conversion.FromSingle(MathF.BitIncrement(MathF.Pow(2, -25))));
     }
-
-    [Fact]
-    [Trait("Category", "Kernels")]
-    public void Vectorized_rows_match_reference_at_all_lengths() => HalfFormatChecks.VectorRowsMatchReference(Format);
-
-    [Fact]
-    [Trait("Category", "Kernels")]
-    public void Vectorized_decode_of_all_codes_matches_ggml() => HalfFormatChecks.AllCodesDecodeLikeGgml(Format, vectorized: true);
-
-    [Fact]
-    [Trait("Category", "Kernels")]
-    public void Codec_matches_ggml_both_ways() => HalfFormatChecks.CodecMatchesGgml(Format);
 }

@@ -11,7 +11,7 @@ internal delegate void RowConversion<TIn, TOut>(ReadOnlySpan<TIn> src, Span<TOut
 internal delegate void RowQuantizer(ReadOnlySpan<float> src, Span<byte> dst);
 
 /// <summary>
-/// One 16-bit float format (F16, BF16) as the shared checks in <see cref="HalfFormatChecks"/> see it: the code under
+/// One 16-bit float format (F16, BF16) as the shared checks in <see cref="HalfFormatTests"/> see it: the code under
 /// test, its ggml type id (the oracle) and a generator of one F32 input at or beside one of the format's rounding ties.
 /// </summary>
 internal sealed record HalfFormat(
@@ -29,14 +29,35 @@ internal sealed record HalfFormat(
     string FromSingleName,
     Func<Random, float> Tie);
 
-/// <summary>Checks every 16-bit float format must pass, against ggml (through LLamaSharp) or the scalar references.</summary>
-internal static class HalfFormatChecks
+/// <summary>
+/// Checks every 16-bit float format must pass, against ggml (through LLamaSharp) or the scalar references, run for each
+/// format in <see cref="Formats"/> (the format-specific cases are in F16ConversionTests and BF16ConversionTests).
+/// </summary>
+public class HalfFormatTests
 {
-    /// <summary>Every F32 bit pattern class (random mix, ties, specials) encodes exactly as ggml's from_float_ref.</summary>
-    public static void ScalarEncodeMatchesGgml(HalfFormat f)
+    /// <summary>Theory data: the format labels.</summary>
+    public static TheoryData<string> Formats => ["f16", "bf16"];
+
+    private static HalfFormat Get(string label) => label switch
+    {
+        "f16" => F16ConversionTests.Format,
+        "bf16" => BF16ConversionTests.Format,
+        _ => throw new ArgumentOutOfRangeException(nameof(label), label, "unknown format"),
+    };
+
+    // the format, and a generator with a fresh seed (reported in assertion messages)
+    private static (HalfFormat Format, int Seed, Random Random) Start(string label)
     {
         int seed = FloatTestUtil.NewSeed();
-        var r = new Random(seed);
+        return (Get(label), seed, new Random(seed));
+    }
+
+    /// <summary>Every F32 bit pattern class (random mix, ties, specials) encodes exactly as ggml's from_float_ref.</summary>
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Scalar_encode_matches_ggml_reference_bit_for_bit(string format)
+    {
+        var (f, seed, r) = Start(format);
         var x = FloatTestUtil.MixedFloats(r, 20000).Concat(FloatTestUtil.Generate(r, 20000, f.Tie)).Concat(FloatTestUtil.SpecialBits.Select(BitConverter.UInt32BitsToSingle)).ToArray();
         var oracle = new byte[x.Length * 2];
         GgmlNative.FromFloatRef(f.GgmlType, x, oracle, x.Length);
@@ -49,8 +70,18 @@ internal static class HalfFormatChecks
         }
     }
 
-    /// <summary>All 65536 codes decode exactly as ggml's to_float, through the scalar reference or the vectorized codec.</summary>
-    public static void AllCodesDecodeLikeGgml(HalfFormat f, bool vectorized)
+    /// <summary>All 65536 codes decode exactly as ggml's to_float through the scalar reference.</summary>
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Scalar_decode_of_all_65536_codes_matches_ggml_bit_for_bit(string format) => AllCodesDecodeLikeGgml(Get(format), vectorized: false);
+
+    /// <summary>All 65536 codes decode exactly as ggml's to_float through the vectorized codec.</summary>
+    [Theory]
+    [MemberData(nameof(Formats))]
+    [Trait("Category", "Kernels")]
+    public void Vectorized_decode_of_all_codes_matches_ggml(string format) => AllCodesDecodeLikeGgml(Get(format), vectorized: true);
+
+    private static void AllCodesDecodeLikeGgml(HalfFormat f, bool vectorized)
     {
         var codes = new ushort[65536];
         for (int i = 0; i < codes.Length; i++) codes[i] = (ushort)i;
@@ -64,10 +95,12 @@ internal static class HalfFormatChecks
 
     /// <summary>Vectorized rows equal the scalar references at every length 0..300 and two model widths (all tails),
     /// and record the expected SIMD path.</summary>
-    public static void VectorRowsMatchReference(HalfFormat f)
+    [Theory]
+    [MemberData(nameof(Formats))]
+    [Trait("Category", "Kernels")]
+    public void Vectorized_rows_match_reference_at_all_lengths(string format)
     {
-        int seed = FloatTestUtil.NewSeed();
-        var r = new Random(seed);
+        var (f, seed, r) = Start(format);
         foreach (int n in Enumerable.Range(0, 301).Concat([4096, 11008]))
         {
             var x = FloatTestUtil.MixedFloats(r, n);
@@ -86,10 +119,12 @@ internal static class HalfFormatChecks
     }
 
     /// <summary>The codec's Quantize and QuantizeFast give ggml's bytes; both decodes give ggml's floats.</summary>
-    public static void CodecMatchesGgml(HalfFormat f)
+    [Theory]
+    [MemberData(nameof(Formats))]
+    [Trait("Category", "Kernels")]
+    public void Codec_matches_ggml_both_ways(string format)
     {
-        int seed = FloatTestUtil.NewSeed();
-        var r = new Random(seed);
+        var (f, seed, r) = Start(format);
         foreach (int n in new[] { 1, 7, 32, 33, 255, 1000 })
         {
             var x = FloatTestUtil.MixedFloats(r, n).Concat(FloatTestUtil.Generate(r, n, f.Tie)).ToArray();
@@ -111,7 +146,7 @@ internal static class HalfFormatChecks
     }
 
     /// <summary>Asserts bit equality, naming the first differing element.</summary>
-    public static void AssertSameBits(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    private static void AssertSameBits(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
     {
         Assert.True(expected.Length == actual.Length, $"{what}: lengths {expected.Length} vs {actual.Length}");
         for (int i = 0; i < expected.Length; i++)
