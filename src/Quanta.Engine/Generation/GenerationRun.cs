@@ -6,7 +6,8 @@ namespace Quanta.Engine.Generation;
 
 /// <summary>
 /// The generation loop of one request on a session the caller holds exclusively: prefill, then per step sample →
-/// check end tokens → detokenize → stop strings → limits → decode. <see cref="Step"/> returns one
+/// check end tokens → detokenize → stop strings → limits → decode. With a <see cref="JsonVocabulary"/> the sampler gets
+/// a <see cref="JsonLogitsProcessor"/> (one per run) that keeps the output a prefix of one JSON object. <see cref="Step"/> returns one
 /// <see cref="GenerationChunk"/> per sampled token. Per step it allocates only the emitted text (and, when stop strings
 /// are set, what <see cref="StopStringMatcher"/> builds); token ids go into a list sized up front.
 /// </summary>
@@ -29,18 +30,19 @@ internal sealed class GenerationRun
     private bool _started, _finished;
 
     public GenerationRun(LlmModel owner, InferenceSession session, IncrementalDetokenizer detokenizer, int[] prompt,
-        SamplingParameters parameters, CancellationToken ct)
+        SamplingParameters parameters, JsonVocabulary? json, CancellationToken ct)
     {
         _owner = owner;
         _session = session;
         _prompt = prompt;
         _ct = ct;
-        _sampler = new Sampler(session.VocabSize, parameters);
         _detokenizer = detokenizer;
         _stopList = parameters.Stop;
         _stops = parameters.Stop.Any(s => s.Length > 0) ? new StopStringMatcher(parameters.Stop) : null;
         int room = session.Capacity - prompt.Length + 1;
         _maxTokens = Math.Min(parameters.MaxTokens ?? int.MaxValue, room);
+        // JSON mode: the processor budgets the object's closing bytes against the same limit the loop enforces
+        _sampler = new Sampler(session.VocabSize, parameters, json is null ? null : new JsonLogitsProcessor(json, _maxTokens));
         _tokens = new List<int>(Math.Min(_maxTokens, 1 << 16));
     }
 

@@ -9,7 +9,8 @@ namespace Quanta.Engine.Generation;
 /// <see cref="IChatClient"/> over an <see cref="LlmModel"/>: the messages (roles system/user/assistant/tool, text
 /// contents; <see cref="ChatOptions.Instructions"/> as a leading system message) are rendered with the model's chat
 /// template with add_generation_prompt, tokenized (<see cref="LlmModel.TokenizeChatPrompt"/>) and generated from with
-/// the sampling options mapped by <see cref="ToSamplingParameters"/>. Responses carry usage (input/output/total tokens)
+/// the sampling options mapped by <see cref="ToSamplingParameters"/> (<see cref="ChatResponseFormat.Json"/> constrains the
+/// output to one JSON object). Responses carry usage (input/output/total tokens)
 /// and the finish reason. Cancellation throws <see cref="OperationCanceledException"/>, as IChatClient callers expect.
 /// Requests run one at a time on the model (see <see cref="LlmModel"/>).
 /// </summary>
@@ -31,15 +32,20 @@ public sealed class LlmChatClient : IChatClient
 
     /// <summary>
     /// Maps chat options to sampling: Temperature, TopP, TopK, MaxOutputTokens → MaxTokens, StopSequences → Stop, Seed,
-    /// FrequencyPenalty, PresencePenalty. Unset options keep the <see cref="SamplingParameters"/> defaults
-    /// (temperature 1, no truncation, no penalties, no limit).
+    /// FrequencyPenalty, PresencePenalty, ResponseFormat <see cref="ChatResponseFormat.Json"/> →
+    /// <see cref="SamplingParameters.JsonObject"/> (output constrained to one JSON object, as the server's
+    /// response_format json_object). Unset options keep the <see cref="SamplingParameters"/> defaults
+    /// (temperature 1, no truncation, no penalties, no limit, free text).
     /// </summary>
+    /// <exception cref="NotSupportedException">A JSON response format with a schema (the server refuses json_schema
+    /// too), or a response format of an unknown kind.</exception>
     public static SamplingParameters ToSamplingParameters(ChatOptions? options)
     {
         var p = new SamplingParameters();
         if (options is null) return p;
         return p with
         {
+            JsonObject = IsJsonObject(options.ResponseFormat),
             Temperature = options.Temperature ?? p.Temperature,
             TopP = options.TopP ?? p.TopP,
             TopK = options.TopK ?? p.TopK,
@@ -50,6 +56,17 @@ public sealed class LlmChatClient : IChatClient
             PresencePenalty = options.PresencePenalty ?? p.PresencePenalty,
         };
     }
+
+    // null or text: free text; JSON without a schema: one JSON object; a schema is refused rather than ignored.
+    private static bool IsJsonObject(ChatResponseFormat? format) => format switch
+    {
+        null or ChatResponseFormatText => false,
+        ChatResponseFormatJson { Schema: null } => true,
+        ChatResponseFormatJson json => throw new NotSupportedException(
+            $"ChatResponseFormat with a JSON schema ({json.SchemaName ?? "unnamed"}) is not supported: decoding can be constrained to one JSON " +
+            "object (ChatResponseFormat.Json) but not to a schema; use ChatResponseFormat.Json and describe the schema in the prompt"),
+        _ => throw new NotSupportedException($"response format {format.GetType().Name} is not supported; use ChatResponseFormat.Text or ChatResponseFormat.Json"),
+    };
 
     /// <summary>The prompt text the model sees for <paramref name="messages"/> (chat template, add_generation_prompt true).</summary>
     public string RenderPrompt(IEnumerable<ChatMessage> messages, ChatOptions? options = null)

@@ -33,7 +33,10 @@ public sealed class LlmModel : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly int? _extraEnd;
     private readonly string? _templateSource;
+    private readonly int[] _endTokens;          // ascending: every id IsEndOfGeneration accepts
     private ChatTemplate? _template;
+    private JsonVocabulary? _jsonVocabulary;
+    private object? _jsonLock;
     private bool _disposed;
 
     private LlmModel(LoadedModel model, ITokenizer tokenizer, string? templateSource, LlmLoadOptions options)
@@ -46,7 +49,13 @@ public sealed class LlmModel : IDisposable
         // llama2.c's run.c ends a sample when BOS comes up again (its stories end that way).
         _extraEnd = model.Kind == ModelSourceKind.Llama2c ? tokenizer.Bos : null;
         int maxPiece = 1;
-        for (int id = 0; id < tokenizer.VocabSize; id++) maxPiece = Math.Max(maxPiece, tokenizer.TokenToPiece(id, renderSpecial: false).Length);
+        var ends = new List<int>();
+        for (int id = 0; id < tokenizer.VocabSize; id++)
+        {
+            maxPiece = Math.Max(maxPiece, tokenizer.TokenToPiece(id, renderSpecial: false).Length);
+            if (IsEndOfGeneration(id)) ends.Add(id);
+        }
+        _endTokens = ends.ToArray();
         _detokenizer = new IncrementalDetokenizer(tokenizer, maxPiece);
         _pool = new WorkerPool(options.Threads);
         try
@@ -178,6 +187,26 @@ public sealed class LlmModel : IDisposable
     /// <summary>True for tokens that end generation: the tokenizer's EOS/EOT set, plus BOS for llama2.c checkpoints.</summary>
     public bool IsEndOfGeneration(int token) => Tokenizer.IsEndOfGeneration(token) || token == _extraEnd;
 
+    /// <summary>Every token that ends generation (<see cref="IsEndOfGeneration"/>), ascending; empty when the model has none.</summary>
+    public IReadOnlyList<int> EndOfGenerationTokens => _endTokens;
+
+    /// <summary>
+    /// The vocabulary prepared for JSON-constrained decoding (<see cref="SamplingParameters.JsonObject"/>), built on first
+    /// use and then shared by every request.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model has no end-of-generation token, so an output cannot be ended
+    /// after its JSON object.</exception>
+    public JsonVocabulary JsonVocabulary
+    {
+        get
+        {
+            if (_endTokens.Length == 0)
+                throw new NotSupportedException(
+                    $"JSON mode (response format json_object) needs a model with an end-of-generation token to end the output after the object; {Name}'s tokenizer has none");
+            return LazyInitializer.EnsureInitialized(ref _jsonVocabulary, ref _jsonLock, () => JsonVocabulary.FromTokenizer(Tokenizer, _endTokens));
+        }
+    }
+
     /// <summary>
     /// Prompt tokens of raw text: the tokenizer's BOS (when it adds one) and the text, special-token text parsed as
     /// special tokens (as llama.cpp does for prompts).
@@ -220,13 +249,18 @@ public sealed class LlmModel : IDisposable
     /// <summary>
     /// Generates from prompt tokens until an end-of-generation token, a stop string, <see cref="SamplingParameters.MaxTokens"/>,
     /// the end of the context or cancellation (which returns the partial result with <see cref="GenerationFinishReason.Cancelled"/>).
+    /// With <see cref="SamplingParameters.JsonObject"/> the output is constrained to one JSON object
+    /// (<see cref="JsonLogitsProcessor"/>, as the server's response_format json_object): it parses as JSON unless a
+    /// stop string, cancellation or a token limit too small to close the object cuts it.
     /// </summary>
     /// <exception cref="ContextLengthExceededException">The prompt does not fit the context.</exception>
+    /// <exception cref="NotSupportedException">JSON mode on a model without an end-of-generation token.</exception>
     public GenerationResult Generate(IReadOnlyList<int> promptTokens, SamplingParameters? parameters = null, CancellationToken cancellationToken = default)
     {
         int[] prompt = CheckPrompt(promptTokens);
         parameters ??= new SamplingParameters();
         parameters.Validate(_session.VocabSize);
+        JsonVocabulary? json = parameters.JsonObject ? JsonVocabulary : null;
         try
         {
             _gate.Wait(cancellationToken);
@@ -238,7 +272,7 @@ public sealed class LlmModel : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var run = new GenerationRun(this, _session, _detokenizer, prompt, parameters, cancellationToken);
+            var run = new GenerationRun(this, _session, _detokenizer, prompt, parameters, json, cancellationToken);
             var text = new StringBuilder();
             GenerationChunk last = default;
             while (run.Step(out GenerationChunk chunk))
@@ -270,6 +304,7 @@ public sealed class LlmModel : IDisposable
         int[] prompt = CheckPrompt(promptTokens);
         parameters ??= new SamplingParameters();
         parameters.Validate(_session.VocabSize);
+        JsonVocabulary? json = parameters.JsonObject ? JsonVocabulary : null;
         bool entered = false;
         try
         {
@@ -287,7 +322,7 @@ public sealed class LlmModel : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var run = new GenerationRun(this, _session, _detokenizer, prompt, parameters, cancellationToken);
+            var run = new GenerationRun(this, _session, _detokenizer, prompt, parameters, json, cancellationToken);
             while (run.Step(out GenerationChunk chunk)) yield return chunk;
         }
         finally

@@ -52,20 +52,20 @@ internal static class FloatTestUtil
     ];
 
     /// <summary>Random F32 data: a mix of specials, raw random bit patterns, wide-range and small-range values.</summary>
-    public static float[] MixedFloats(Random r, int n)
+    public static float[] MixedFloats(Random r, int n) => Generate(r, n, static g => g.Next(6) switch
+    {
+        0 => BitConverter.UInt32BitsToSingle(SpecialBits[g.Next(SpecialBits.Length)]),
+        1 => BitConverter.UInt32BitsToSingle((uint)g.NextInt64(0, 1L << 32)),
+        2 => WideValue(g, -30, 20),
+        3 => WideValue(g, -150, 127),
+        _ => Gaussian(g),
+    });
+
+    /// <summary><paramref name="n"/> values, each drawn by <paramref name="one"/> from <paramref name="r"/>.</summary>
+    public static float[] Generate(Random r, int n, Func<Random, float> one)
     {
         var a = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            a[i] = r.Next(6) switch
-            {
-                0 => BitConverter.UInt32BitsToSingle(SpecialBits[r.Next(SpecialBits.Length)]),
-                1 => BitConverter.UInt32BitsToSingle((uint)r.NextInt64(0, 1L << 32)),
-                2 => WideValue(r, -30, 20),
-                3 => WideValue(r, -150, 127),
-                _ => Gaussian(r),
-            };
-        }
+        for (int i = 0; i < n; i++) a[i] = one(r);
         return a;
     }
 }

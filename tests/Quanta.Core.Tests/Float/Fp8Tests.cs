@@ -242,7 +242,9 @@ public class Fp8Tests
         var m = new float[rows * cols];
         for (int i = 0; i < rows; i++)
         {
-            int e = r.Next(-3, 4) * 4;
+            // row exponents at most 8 binades apart: with 12-binade rows, at least half of even the lowest row stays
+            // in E4M3's normal range under the per-tensor scale (a wider spread made "too few normals" fail by chance)
+            int e = r.Next(-1, 2) * 4;
             for (int j = 0; j < cols; j++) m[i * cols + j] = FloatTestUtil.WideValue(r, e - 11, e);
         }
         double minNormal = Math.ScaleB(1, 1 - Bias(f));

@@ -5,22 +5,10 @@ using Quanta.Engine.Sampling;
 
 namespace Quanta.Engine.Tests.Generation;
 
-public sealed class LlmChatClientTests : IDisposable
+public sealed class LlmChatClientTests(TinyChatFixture fixture) : IClassFixture<TinyChatFixture>
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"quanta-tiny-chat-{Guid.NewGuid():N}.gguf");
-    private readonly LlmModel _model;
-
-    public LlmChatClientTests()
-    {
-        TinyChatGguf.Write(_path);
-        _model = LlmModel.Load(_path, new LlmLoadOptions { Threads = 1 });
-    }
-
-    public void Dispose()
-    {
-        _model.Dispose();
-        File.Delete(_path);
-    }
+    private readonly string _path = fixture.Path;
+    private readonly LlmModel _model = fixture.Model;
 
     private static List<ChatMessage> Conversation() =>
     [

@@ -13,7 +13,11 @@ internal static class TinyChatGguf
     public const string Template =
         "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}";
 
-    public static string Write(string path, string? template = Template, string architecture = "llama")
+    /// <summary>
+    /// Writes the model to <paramref name="path"/>. With <paramref name="wordPiece"/> the tokenizer is instead a made-up
+    /// 1024-token WordPiece (bert) vocabulary, which has no end-of-generation token.
+    /// </summary>
+    public static string Write(string path, string? template = Template, string architecture = "llama", bool wordPiece = false)
     {
         const int dim = 64, ffn = 128, heads = 4, kvHeads = 2, layers = 1, vocab = 1024, context = 128;
         var rng = new Random(12345);
@@ -29,8 +33,22 @@ internal static class TinyChatGguf
         w.Add(architecture + ".attention.layer_norm_rms_epsilon", 1e-5f);
         w.Add(architecture + ".rope.dimension_count", (uint)(dim / heads));
         w.Add(architecture + ".vocab_size", (uint)vocab);
-        using (var v = GgufFile.Open(TestData.Get("testdata/llama.cpp-vocab/ggml-vocab-llama-spm.gguf")))
+        if (wordPiece)
         {
+            // [PAD] 0, [UNK] 100, [CLS] 101, [SEP] 102, [MASK] 103 (bert's ids), made-up words elsewhere
+            var tokens = new string[vocab];
+            var types = new int[vocab];
+            for (int i = 0; i < vocab; i++)
+            {
+                (tokens[i], types[i]) = i switch { 0 => ("[PAD]", 3), 100 => ("[UNK]", 2), 101 => ("[CLS]", 3), 102 => ("[SEP]", 3), 103 => ("[MASK]", 3), _ => ($"w{i}", 1) };
+            }
+            w.Add("tokenizer.ggml.model", "bert");
+            w.AddArray("tokenizer.ggml.tokens", tokens);
+            w.AddArray("tokenizer.ggml.token_type", types);
+        }
+        else
+        {
+            using var v = GgufFile.Open(TestData.Get("testdata/llama.cpp-vocab/ggml-vocab-llama-spm.gguf"));
             w.Add("tokenizer.ggml.model", "llama");
             w.AddArray("tokenizer.ggml.tokens", v.Get<GgufArray>("tokenizer.ggml.tokens").AsSpan<string>()[..vocab]);
             w.AddArray("tokenizer.ggml.scores", v.GetArray<float>("tokenizer.ggml.scores")[..vocab]);

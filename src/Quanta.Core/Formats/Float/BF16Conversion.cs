@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Quanta.Core.Simd;
 
@@ -35,98 +34,47 @@ public static class BF16Conversion
     public static float ToSingle(ushort h) => BitConverter.UInt32BitsToSingle((uint)h << 16);
 
     /// <summary>Scalar reference row conversion. <paramref name="dst"/>[i] = ToSingle(<paramref name="src"/>[i]).</summary>
-    public static void ToSingleRowReference(ReadOnlySpan<ushort> src, Span<float> dst)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = ToSingle(src[i]);
-    }
+    public static void ToSingleRowReference(ReadOnlySpan<ushort> src, Span<float> dst) =>
+        HalfWidthRows.ToSingleReference<Format>(src, dst);
 
     /// <summary>Scalar reference row conversion. <paramref name="dst"/>[i] = FromSingle(<paramref name="src"/>[i]).</summary>
-    public static void FromSingleRowReference(ReadOnlySpan<float> src, Span<ushort> dst)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = FromSingle(src[i]);
-    }
+    public static void FromSingleRowReference(ReadOnlySpan<float> src, Span<ushort> dst) =>
+        HalfWidthRows.FromSingleReference<Format>(src, dst);
 
     /// <summary>Vectorized BF16 -> F32 over <paramref name="src"/>.Length elements; bit-identical to the reference.</summary>
-    public static void ToSingleRow(ReadOnlySpan<ushort> src, Span<float> dst)
-    {
-        int n = src.Length;
-        if (dst.Length < n) throw new ArgumentException("destination shorter than source", nameof(dst));
-        ref ushort s = ref MemoryMarshal.GetReference(src);
-        ref float d = ref MemoryMarshal.GetReference(dst);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.V512);
-            for (; i + 32 <= n; i += 32)
-            {
-                var h = Vector512.LoadUnsafe(ref s, (nuint)i);
-                (Vector512.WidenLower(h) << 16).AsSingle().StoreUnsafe(ref d, (nuint)i);
-                (Vector512.WidenUpper(h) << 16).AsSingle().StoreUnsafe(ref d, (nuint)(i + 16));
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.V256);
-            for (; i + 16 <= n; i += 16)
-            {
-                var h = Vector256.LoadUnsafe(ref s, (nuint)i);
-                (Vector256.WidenLower(h) << 16).AsSingle().StoreUnsafe(ref d, (nuint)i);
-                (Vector256.WidenUpper(h) << 16).AsSingle().StoreUnsafe(ref d, (nuint)(i + 8));
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.V128);
-            for (; i + 8 <= n; i += 8)
-            {
-                var h = Vector128.LoadUnsafe(ref s, (nuint)i);
-                (Vector128.WidenLower(h) << 16).AsSingle().StoreUnsafe(ref d, (nuint)i);
-                (Vector128.WidenUpper(h) << 16).AsSingle().StoreUnsafe(ref d, (nuint)(i + 4));
-            }
-        }
-        else
-        {
-            KernelPaths.Record(ToSingleName, SimdPath.Scalar);
-        }
-        for (; i < n; i++) Unsafe.Add(ref d, i) = ToSingle(Unsafe.Add(ref s, i));
-    }
+    public static void ToSingleRow(ReadOnlySpan<ushort> src, Span<float> dst) => HalfWidthRows.ToSingle<Format>(src, dst);
 
     /// <summary>Vectorized F32 -> BF16 over <paramref name="src"/>.Length elements; bit-identical to the reference.</summary>
-    public static void FromSingleRow(ReadOnlySpan<float> src, Span<ushort> dst)
+    public static void FromSingleRow(ReadOnlySpan<float> src, Span<ushort> dst) => HalfWidthRows.FromSingle<Format>(src, dst);
+
+    /// <summary>BF16 for the shared row loops in <see cref="HalfWidthRows"/>: decode is a widen and a 16-bit shift.</summary>
+    internal readonly struct Format : IHalfWidthFormat
     {
-        int n = src.Length;
-        if (dst.Length < n) throw new ArgumentException("destination shorter than source", nameof(dst));
-        ref float s = ref MemoryMarshal.GetReference(src);
-        ref ushort d = ref MemoryMarshal.GetReference(dst);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.V512);
-            for (; i + 32 <= n; i += 32)
-                Vector512.Narrow(Encode512(Vector512.LoadUnsafe(ref s, (nuint)i)), Encode512(Vector512.LoadUnsafe(ref s, (nuint)(i + 16))))
-                    .StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.V256);
-            for (; i + 16 <= n; i += 16)
-                Vector256.Narrow(Encode256(Vector256.LoadUnsafe(ref s, (nuint)i)), Encode256(Vector256.LoadUnsafe(ref s, (nuint)(i + 8))))
-                    .StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.V128);
-            for (; i + 8 <= n; i += 8)
-                Vector128.Narrow(Encode128(Vector128.LoadUnsafe(ref s, (nuint)i)), Encode128(Vector128.LoadUnsafe(ref s, (nuint)(i + 4))))
-                    .StoreUnsafe(ref d, (nuint)i);
-        }
-        else
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.Scalar);
-        }
-        for (; i < n; i++) Unsafe.Add(ref d, i) = FromSingle(Unsafe.Add(ref s, i));
+        public static string ToSingleName => BF16Conversion.ToSingleName;
+        public static string FromSingleName => BF16Conversion.FromSingleName;
+        public static float ToSingle(ushort h) => BF16Conversion.ToSingle(h);
+        public static ushort FromSingle(float value) => BF16Conversion.FromSingle(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Decode512(Vector512<ushort> h, bool upper) =>
+            ((upper ? Vector512.WidenUpper(h) : Vector512.WidenLower(h)) << 16).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Decode256(Vector256<ushort> h, bool upper) =>
+            ((upper ? Vector256.WidenUpper(h) : Vector256.WidenLower(h)) << 16).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Decode128(Vector128<ushort> h, bool upper) =>
+            ((upper ? Vector128.WidenUpper(h) : Vector128.WidenLower(h)) << 16).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<uint> Encode512(Vector512<float> f) => BF16Conversion.Encode512(f);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<uint> Encode256(Vector256<float> f) => BF16Conversion.Encode256(f);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<uint> Encode128(Vector128<float> f) => BF16Conversion.Encode128(f);
     }
 
     /// <summary>F32 -> BF16 bits in the low 16 bits of each lane, bit-identical to <see cref="FromSingle"/>.</summary>

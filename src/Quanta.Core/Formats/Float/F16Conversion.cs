@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Quanta.Core.Simd;
 
@@ -50,94 +49,56 @@ public static class F16Conversion
     }
 
     /// <summary>Scalar reference row conversion. <paramref name="dst"/>[i] = ToSingle(<paramref name="src"/>[i]).</summary>
-    public static void ToSingleRowReference(ReadOnlySpan<ushort> src, Span<float> dst)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = ToSingle(src[i]);
-    }
+    public static void ToSingleRowReference(ReadOnlySpan<ushort> src, Span<float> dst) =>
+        HalfWidthRows.ToSingleReference<Format>(src, dst);
 
     /// <summary>Scalar reference row conversion. <paramref name="dst"/>[i] = FromSingle(<paramref name="src"/>[i]).</summary>
-    public static void FromSingleRowReference(ReadOnlySpan<float> src, Span<ushort> dst)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        for (int i = 0; i < src.Length; i++) dst[i] = FromSingle(src[i]);
-    }
+    public static void FromSingleRowReference(ReadOnlySpan<float> src, Span<ushort> dst) =>
+        HalfWidthRows.FromSingleReference<Format>(src, dst);
 
     /// <summary>Vectorized F16 -> F32 over <paramref name="src"/>.Length elements; bit-identical to the reference.</summary>
-    public static void ToSingleRow(ReadOnlySpan<ushort> src, Span<float> dst)
-    {
-        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source", nameof(dst));
-        KernelPaths.Record(ToSingleName, SimdCapabilities.Widest);
-        ToSingleRowUnchecked(ref MemoryMarshal.GetReference(src), ref MemoryMarshal.GetReference(dst), src.Length);
-    }
+    public static void ToSingleRow(ReadOnlySpan<ushort> src, Span<float> dst) => HalfWidthRows.ToSingle<Format>(src, dst);
 
     /// <summary>
     /// <see cref="ToSingleRow"/> without checks or path recording, for hot inner loops (attention over F16 KV rows):
     /// <paramref name="dst"/>[0..n) = ToSingle(<paramref name="src"/>[0..n)). Each narrower vector width takes the
     /// elements the wider one left, then a scalar tail.
     /// </summary>
-    internal static void ToSingleRowUnchecked(ref ushort src, ref float dst, int n)
-    {
-        ref short s = ref Unsafe.As<ushort, short>(ref src);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i + 32 <= n; i += 32)
-            {
-                var h = Vector512.LoadUnsafe(ref s, (nuint)i);
-                DecodeExact512(Vector512.WidenLower(h)).StoreUnsafe(ref dst, (nuint)i);
-                DecodeExact512(Vector512.WidenUpper(h)).StoreUnsafe(ref dst, (nuint)(i + 16));
-            }
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16)
-            {
-                var h = Vector256.LoadUnsafe(ref s, (nuint)i);
-                DecodeExact256(Vector256.WidenLower(h)).StoreUnsafe(ref dst, (nuint)i);
-                DecodeExact256(Vector256.WidenUpper(h)).StoreUnsafe(ref dst, (nuint)(i + 8));
-            }
-        if (Vector128.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8)
-            {
-                var h = Vector128.LoadUnsafe(ref s, (nuint)i);
-                DecodeExact128(Vector128.WidenLower(h)).StoreUnsafe(ref dst, (nuint)i);
-                DecodeExact128(Vector128.WidenUpper(h)).StoreUnsafe(ref dst, (nuint)(i + 4));
-            }
-        for (; i < n; i++) Unsafe.Add(ref dst, i) = ToSingle((ushort)Unsafe.Add(ref s, i));
-    }
+    internal static void ToSingleRowUnchecked(ref ushort src, ref float dst, int n) =>
+        HalfWidthRows.ToSingleUnchecked<Format>(ref src, ref dst, n);
 
     /// <summary>Vectorized F32 -> F16 over <paramref name="src"/>.Length elements; bit-identical to the reference.</summary>
-    public static void FromSingleRow(ReadOnlySpan<float> src, Span<ushort> dst)
+    public static void FromSingleRow(ReadOnlySpan<float> src, Span<ushort> dst) => HalfWidthRows.FromSingle<Format>(src, dst);
+
+    /// <summary>F16 for the shared row loops in <see cref="HalfWidthRows"/>: codes are sign-extended to int32 lanes
+    /// (the input the DecodeExact helpers expect).</summary>
+    internal readonly struct Format : IHalfWidthFormat
     {
-        int n = src.Length;
-        if (dst.Length < n) throw new ArgumentException("destination shorter than source", nameof(dst));
-        ref float s = ref MemoryMarshal.GetReference(src);
-        ref ushort d = ref MemoryMarshal.GetReference(dst);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.V512);
-            for (; i + 32 <= n; i += 32)
-                Vector512.Narrow(Encode512(Vector512.LoadUnsafe(ref s, (nuint)i)), Encode512(Vector512.LoadUnsafe(ref s, (nuint)(i + 16))))
-                    .StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.V256);
-            for (; i + 16 <= n; i += 16)
-                Vector256.Narrow(Encode256(Vector256.LoadUnsafe(ref s, (nuint)i)), Encode256(Vector256.LoadUnsafe(ref s, (nuint)(i + 8))))
-                    .StoreUnsafe(ref d, (nuint)i);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.V128);
-            for (; i + 8 <= n; i += 8)
-                Vector128.Narrow(Encode128(Vector128.LoadUnsafe(ref s, (nuint)i)), Encode128(Vector128.LoadUnsafe(ref s, (nuint)(i + 4))))
-                    .StoreUnsafe(ref d, (nuint)i);
-        }
-        else
-        {
-            KernelPaths.Record(FromSingleName, SimdPath.Scalar);
-        }
-        for (; i < n; i++) Unsafe.Add(ref d, i) = FromSingle(Unsafe.Add(ref s, i));
+        public static string ToSingleName => F16Conversion.ToSingleName;
+        public static string FromSingleName => F16Conversion.FromSingleName;
+        public static float ToSingle(ushort h) => F16Conversion.ToSingle(h);
+        public static ushort FromSingle(float value) => F16Conversion.FromSingle(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Decode512(Vector512<ushort> h, bool upper) =>
+            DecodeExact512(upper ? Vector512.WidenUpper(h.AsInt16()) : Vector512.WidenLower(h.AsInt16()));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Decode256(Vector256<ushort> h, bool upper) =>
+            DecodeExact256(upper ? Vector256.WidenUpper(h.AsInt16()) : Vector256.WidenLower(h.AsInt16()));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Decode128(Vector128<ushort> h, bool upper) =>
+            DecodeExact128(upper ? Vector128.WidenUpper(h.AsInt16()) : Vector128.WidenLower(h.AsInt16()));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<uint> Encode512(Vector512<float> f) => F16Conversion.Encode512(f);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<uint> Encode256(Vector256<float> f) => F16Conversion.Encode256(f);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<uint> Encode128(Vector128<float> f) => F16Conversion.Encode128(f);
     }
 
     // ---- Vector 512 helpers. Input: F16 bits sign-extended to int32 lanes. ----
