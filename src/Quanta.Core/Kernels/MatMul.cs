@@ -11,7 +11,8 @@ namespace Quanta.Core.Kernels;
 /// used for all m activation rows while it is in cache.</para>
 /// <para>Formats with a register-blocked GEMM (<see cref="Q8Gemm.Supports"/>: Q4_0, Q8_0) run every m, 1 included,
 /// through it: tiles of rows x tokens, each output element computed with one fixed arithmetic whatever the tile shape
-/// (<see cref="Q8Gemm"/>). Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
+/// (<see cref="Q8Gemm"/>). Q4_K with m &gt; 1 runs through <see cref="Q4KGemm"/>, whose tiles compute each output with
+/// the arithmetic of the kernel's Dot. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
 /// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
 /// </summary>
 public static unsafe class MatMul
@@ -61,6 +62,19 @@ public static unsafe class MatMul
             };
             if (inline) for (int t = 0; t < tiles; t++) gemm.Execute(t);
             else pool.For(tiles, gemm);
+            return;
+        }
+        if (m > 1 && Q4KGemm.Supports(kernel))
+        {
+            // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
+            if (cols % 256 != 0) throw new ArgumentException($"Q4_K rows need a multiple of 256 columns, got {cols}", nameof(cols));
+            var kgemm = new Q4KGemmBody
+            {
+                Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Blocks = cols / 256,
+                Act = scratch, ActBytes = ab, M = m, Y = y, YStride = yStride,
+            };
+            if (inline) for (int t = 0; t < tiles; t++) kgemm.Execute(t);
+            else pool.For(tiles, kgemm);
             return;
         }
         var body = new Body
@@ -157,6 +171,24 @@ public static unsafe class MatMul
                 for (int i = 0; i < M; i++)
                     Y[(long)i * YStride + r] = Kernel.Dot(w, new ReadOnlySpan<byte>(Act + (long)i * ActBytes, ActBytes), Cols);
             }
+        }
+    }
+
+    private struct Q4KGemmBody : IParallelBody
+    {
+        public byte* Weights;   // [Rows] x RowBytes
+        public long RowBytes;
+        public int Rows, Blocks;
+        public byte* Act;       // [M] x ActBytes (Q8_K rows)
+        public int ActBytes;
+        public int M;
+        public float* Y;        // [M, YStride]
+        public int YStride;
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            Q4KGemm.Rows(Weights, RowBytes, r0, r1, Act, ActBytes, M, Blocks, Y, YStride);
         }
     }
 
