@@ -11,7 +11,7 @@ namespace Quanta.Core.Kernels;
 /// used for all m activation rows while it is in cache.</para>
 /// <para>Formats with a register-blocked GEMM (<see cref="Q8Gemm.Supports"/>: Q4_0, Q8_0) run every m, 1 included,
 /// through it: tiles of rows x tokens, each output element computed with one fixed arithmetic whatever the tile shape
-/// (<see cref="Q8Gemm"/>). Q4_K with m &gt; 1 runs through <see cref="Q4KGemm"/>, whose tiles compute each output with
+/// (<see cref="Q8Gemm"/>). Q4_K and Q6_K with m &gt; 1 run through <see cref="KQuantGemm"/>, whose tiles compute each output with
 /// the arithmetic of the kernel's Dot, and so does F16 with m &gt; 1 through <see cref="F16Gemm"/>. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
 /// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
 /// </summary>
@@ -64,13 +64,13 @@ public static unsafe class MatMul
             else pool.For(tiles, gemm);
             return;
         }
-        if (m > 1 && Q4KGemm.Supports(kernel))
+        if (m > 1 && KQuantGemm.Supports(kernel))
         {
             // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
-            if (cols % 256 != 0) throw new ArgumentException($"Q4_K rows need a multiple of 256 columns, got {cols}", nameof(cols));
-            var kgemm = new Q4KGemmBody
+            if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
+            var kgemm = new KQuantGemmBody
             {
-                Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Blocks = cols / 256,
+                Kernel = kernel, Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Blocks = cols / 256,
                 Act = scratch, ActBytes = ab, M = m, Y = y, YStride = yStride,
             };
             if (inline) for (int t = 0; t < tiles; t++) kgemm.Execute(t);
@@ -182,8 +182,9 @@ public static unsafe class MatMul
         }
     }
 
-    private struct Q4KGemmBody : IParallelBody
+    private struct KQuantGemmBody : IParallelBody
     {
+        public IVecDotKernel Kernel;
         public byte* Weights;   // [Rows] x RowBytes
         public long RowBytes;
         public int Rows, Blocks;
@@ -196,7 +197,7 @@ public static unsafe class MatMul
         public readonly void Execute(int tile)
         {
             int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
-            Q4KGemm.Rows(Weights, RowBytes, r0, r1, Act, ActBytes, M, Blocks, Y, YStride);
+            KQuantGemm.Rows(Kernel, Weights, RowBytes, r0, r1, Act, ActBytes, M, Blocks, Y, YStride);
         }
     }
 

@@ -8,17 +8,17 @@ using Quanta.Core.Threading;
 namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
-/// The register-blocked Q4_K x Q8_K GEMM: every tile shape and path gives, bit for bit, the scalar reference of the
-/// q4_k*q8_k dot (ggml's arithmetic, checked against ggml elsewhere), at odd row, token and super-block counts; and
-/// MatMul gives a Q4_K row the same bits alone (m = 1, the Dot), in a batch (the GEMM) and under any thread count.
+/// The register-blocked K-quant (Q4_K, Q6_K) x Q8_K GEMM: every tile shape and path gives, bit for bit, the scalar
+/// reference of the format's dot (ggml's arithmetic, checked against ggml elsewhere), at odd row, token and super-block
+/// counts; and MatMul gives a row the same bits alone (m = 1, the Dot), in a batch (the GEMM) and under any thread count.
 /// </summary>
 [Trait("Category", "Kernels")]
-public sealed unsafe class Q4KGemmTests
+public sealed unsafe class KQuantGemmTests
 {
-    private static (byte[] W, int Rb, byte[] A, int Ab) Make(int rows, int m, int nb, Random rng)
+    private static (byte[] W, int Rb, byte[] A, int Ab) Make(WeightFormat format, int rows, int m, int nb, Random rng)
     {
-        var kernel = KernelRegistry.VecDot(WeightFormat.Q4_K);
-        var codec = CodecRegistry.For(WeightFormat.Q4_K);
+        var kernel = KernelRegistry.VecDot(format);
+        var codec = CodecRegistry.For(format);
         int cols = nb * 256, rb = (int)kernel.WeightRowBytes(cols), ab = kernel.ActivationRowBytes(cols);
         var w = new byte[rows * rb];
         var row = new float[cols];
@@ -38,44 +38,58 @@ public sealed unsafe class Q4KGemmTests
     }
 
     [Theory]
-    [InlineData(1, 1, 1)]
-    [InlineData(7, 5, 3)]
-    [InlineData(9, 13, 2)]
-    [InlineData(6, 3, 1)]
-    [InlineData(4, 4, 2)]
-    public void Every_path_equals_the_reference_bit_for_bit(int rows, int m, int nb)
+    [InlineData(WeightFormat.Q4_K, 1, 1, 1)]
+    [InlineData(WeightFormat.Q4_K, 7, 5, 3)]
+    [InlineData(WeightFormat.Q4_K, 9, 13, 2)]
+    [InlineData(WeightFormat.Q4_K, 6, 3, 1)]
+    [InlineData(WeightFormat.Q4_K, 4, 4, 2)]
+    [InlineData(WeightFormat.Q6_K, 1, 1, 1)]
+    [InlineData(WeightFormat.Q6_K, 7, 5, 3)]
+    [InlineData(WeightFormat.Q6_K, 9, 13, 2)]
+    [InlineData(WeightFormat.Q6_K, 6, 3, 1)]
+    public void Every_path_equals_the_reference_bit_for_bit(WeightFormat format, int rows, int m, int nb)
     {
         int seed = Environment.TickCount;
-        var (w, rb, a, ab) = Make(rows, m, nb, new Random(seed));
-        var k = VecDotQ4_K.Instance;
+        var (w, rb, a, ab) = Make(format, rows, m, nb, new Random(seed));
+        var k = (KQuantVecDotKernel)KernelRegistry.VecDot(format);
         foreach (SimdPath path in new[] { SimdPath.Scalar, SimdPath.V128, SimdPath.V256, SimdPath.V512 })
         {
-            if (path == SimdPath.V512 && Q4KGemm.Widest != SimdPath.V512) continue;
+            if (path == SimdPath.V512 && KQuantGemm.Widest != SimdPath.V512) continue;
             var y = new float[m * rows];
             fixed (byte* pw = w) fixed (byte* pa = a) fixed (float* py = y)
             {
                 // rows split unevenly, as MatMul's row tiles may be
-                Q4KGemm.Rows(pw, rb, 0, rows / 2, pa, ab, m, nb, py, rows, path);
-                Q4KGemm.Rows(pw, rb, rows / 2, rows, pa, ab, m, nb, py, rows, path);
+                if (format == WeightFormat.Q4_K)
+                {
+                    KQuantGemm.Rows<KGemmQ4_K>(pw, rb, 0, rows / 2, pa, ab, m, nb, py, rows, path);
+                    KQuantGemm.Rows<KGemmQ4_K>(pw, rb, rows / 2, rows, pa, ab, m, nb, py, rows, path);
+                }
+                else
+                {
+                    KQuantGemm.Rows<KGemmQ6_K>(pw, rb, 0, rows / 2, pa, ab, m, nb, py, rows, path);
+                    KQuantGemm.Rows<KGemmQ6_K>(pw, rb, rows / 2, rows, pa, ab, m, nb, py, rows, path);
+                }
             }
             for (int t = 0; t < m; t++)
                 for (int r = 0; r < rows; r++)
                 {
                     float want = k.DotReference(w.AsSpan(r * rb, rb), a.AsSpan(t * ab, ab), nb * 256), got = y[t * rows + r];
                     Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want),
-                        $"{path} row {r} token {t} ({rows}x{m}x{nb} super-blocks): {got:R} != reference {want:R} (seed {seed})");
+                        $"{format} {path} row {r} token {t} ({rows}x{m}x{nb} super-blocks): {got:R} != reference {want:R} (seed {seed})");
                 }
         }
     }
 
-    [Fact]
-    public void MatMul_rows_are_batch_and_thread_invariant()
+    [Theory]
+    [InlineData(WeightFormat.Q4_K)]
+    [InlineData(WeightFormat.Q6_K)]
+    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format)
     {
         int seed = Environment.TickCount;
         var rng = new Random(seed);
-        var kernel = KernelRegistry.VecDot(WeightFormat.Q4_K);
+        var kernel = KernelRegistry.VecDot(format);
         const int rows = 203, cols = 768, m = 9;   // rows x cols x m above MatMul.InlineWork: the pool splits
-        var (w, _, _, _) = Make(rows, 1, cols / 256, rng);
+        var (w, _, _, _) = Make(format, rows, 1, cols / 256, rng);
         var x = new float[m * cols];
         for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
         float[] Compute(int threads, int first, int count)
@@ -96,12 +110,12 @@ public sealed unsafe class Q4KGemmTests
             {
                 int b = BitConverter.SingleToInt32Bits(batch[t * rows + r]);
                 Assert.True(BitConverter.SingleToInt32Bits(alone[r]) == b,
-                    $"row {r} token {t}: alone {alone[r]:R}, in batch {batch[t * rows + r]:R} (seed {seed})");
+                    $"{format} row {r} token {t}: alone {alone[r]:R}, in batch {batch[t * rows + r]:R} (seed {seed})");
                 Assert.True(BitConverter.SingleToInt32Bits(three[t * rows + r]) == b,
-                    $"row {r} token {t}: 3 threads {three[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
+                    $"{format} row {r} token {t}: 3 threads {three[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
                 if (t < 5)
                     Assert.True(BitConverter.SingleToInt32Bits(firstFive[t * rows + r]) == b,
-                        $"row {r} token {t}: batch of 5 {firstFive[t * rows + r]:R}, batch of 9 {batch[t * rows + r]:R} (seed {seed})");
+                        $"{format} row {r} token {t}: batch of 5 {firstFive[t * rows + r]:R}, batch of 9 {batch[t * rows + r]:R} (seed {seed})");
             }
         }
     }
