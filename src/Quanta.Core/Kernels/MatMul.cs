@@ -12,7 +12,7 @@ namespace Quanta.Core.Kernels;
 /// <para>Formats with a register-blocked GEMM (<see cref="Q8Gemm.Supports"/>: Q4_0, Q8_0) run every m, 1 included,
 /// through it: tiles of rows x tokens, each output element computed with one fixed arithmetic whatever the tile shape
 /// (<see cref="Q8Gemm"/>). Q4_K and Q6_K with m &gt; 1 run through <see cref="KQuantGemm"/>, whose tiles compute each output with
-/// the arithmetic of the kernel's Dot, and so does F16 with m &gt; 1 through <see cref="F16Gemm"/>. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
+/// the arithmetic of the kernel's Dot, and so do F16 and BF16 with m &gt; 1 through <see cref="F16Gemm"/> and <see cref="BF16Gemm"/>. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
 /// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
 /// </summary>
 public static unsafe class MatMul
@@ -83,6 +83,14 @@ public static unsafe class MatMul
             var fgemm = new F16GemmBody { Weights = (ushort*)weights, Cols = cols, Rows = rows, X = (float*)scratch, M = m, Y = y, YStride = yStride };
             if (inline) for (int t = 0; t < tiles; t++) fgemm.Execute(t);
             else pool.For(tiles, fgemm);
+            return;
+        }
+        if (m > 1 && BF16Gemm.Supports(kernel))
+        {
+            // m = 1 stays on Dot below, with the same arithmetic
+            var bgemm = new BF16GemmBody { Weights = (ushort*)weights, Cols = cols, Rows = rows, X = (ushort*)scratch, M = m, Y = y, YStride = yStride };
+            if (inline) for (int t = 0; t < tiles; t++) bgemm.Execute(t);
+            else pool.For(tiles, bgemm);
             return;
         }
         var body = new Body
@@ -214,6 +222,22 @@ public static unsafe class MatMul
         {
             int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
             F16Gemm.Rows(Weights, Cols, r0, r1, X, Cols, M, Y, YStride);
+        }
+    }
+
+    private struct BF16GemmBody : IParallelBody
+    {
+        public ushort* Weights; // [Rows, Cols]
+        public int Cols, Rows;
+        public ushort* X;       // [M, Cols] BF16 activations
+        public int M;
+        public float* Y;        // [M, YStride]
+        public int YStride;
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            BF16Gemm.Rows(Weights, Cols, r0, r1, X, Cols, M, Y, YStride);
         }
     }
 
