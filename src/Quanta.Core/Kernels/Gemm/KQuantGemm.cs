@@ -19,8 +19,8 @@ namespace Quanta.Core.Kernels.Gemm;
 /// order. So every tile shape gives the bits of <see cref="IVecDotKernel.Dot"/> for that row and token: results do not
 /// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
 /// agrees with any batch.</para>
-/// <para>The tiles need AVX-512 BW; on other machines <see cref="Rows"/> computes each output with the kernel's
-/// <see cref="IVecDotKernel.Dot"/> (whose 256-bit, 128-bit and scalar paths give the same bits).</para>
+/// <para>Tiles: AVX-512 BW, 4 rows x 4 tokens; AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
+/// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
 internal static unsafe class KQuantGemm
@@ -30,7 +30,7 @@ internal static unsafe class KQuantGemm
     /// <summary>True when <paramref name="kernel"/> is a K-quant kernel this GEMM reproduces (q4_k*q8_k, q6_k*q8_k).</summary>
     public static bool Supports(IVecDotKernel kernel) => kernel is VecDotQ4_K or VecDotQ6_K;
 
-    /// <summary>The path <see cref="Rows"/> takes on this machine: V512 for the tiles, else the per-output Dot.</summary>
+    /// <summary>The path <see cref="Rows"/> takes on this machine: V512 or V256 for the tiles, else the per-output Dot.</summary>
     public static SimdPath Widest => Q8KActivation.Path;
 
     /// <summary>
@@ -54,11 +54,36 @@ internal static unsafe class KQuantGemm
         else throw new NotSupportedException($"no K-quant GEMM for {kernel?.Name}");
     }
 
-    /// <summary><see cref="Rows"/> on a named path: V512 (must be supported) runs the tiles; Scalar the format's
-    /// reference; other paths the format's Dot.</summary>
+    /// <summary><see cref="Rows"/> on a named path: V512 and V256 (must be supported) run the tiles; Scalar the
+    /// format's reference; V128 the format's Dot.</summary>
     internal static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, SimdPath path)
         where TK : struct, IKQuantWeight
     {
+        if (path == SimdPath.V256)
+        {
+            for (int tb = 0; tb < m; tb += TokenBlock)
+            {
+                int te = Math.Min(m, tb + TokenBlock);
+                for (int r = r0; r < r1; r += 2)
+                {
+                    bool two = r + 1 < r1;
+                    for (int t = tb; t < te; t += 4)
+                    {
+                        int nt = Math.Min(4, te - t);
+                        byte* wr = w + r * rowBytes, at = acts + (long)t * actStride;
+                        float* yt = y + (long)t * yStride + r;
+                        switch (nt)
+                        {
+                            case 4: if (two) Tile256<TK, Tile2, Tile4>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile4>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                            case 3: if (two) Tile256<TK, Tile2, Tile3>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile3>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                            case 2: if (two) Tile256<TK, Tile2, Tile2>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile2>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                            default: if (two) Tile256<TK, Tile2, Tile1>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile1>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                        }
+                    }
+                }
+            }
+            return;
+        }
         if (path != SimdPath.V512)
         {
             KQuantVecDotKernel k = TK.Bytes == BlockQ4_K.Size ? VecDotQ4_K.Instance : VecDotQ6_K.Instance;
@@ -213,6 +238,85 @@ internal static unsafe class KQuantGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Mac(Vector512<byte> u, Vector512<sbyte> q, Vector512<short> sc) =>
         Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, q), sc);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tile256<TK, TR, TT>(byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys)
+        where TK : struct, IKQuantWeight where TR : struct, ITileCount where TT : struct, ITileCount
+    {
+        // acc[r * 4 + t]: the running float result of row r, token t (the Dot's acc); sc: [2][16] int16 block scales
+        float* acc = stackalloc float[8];
+        for (int i = 0; i < 8; i++) acc[i] = 0f;
+        short* sc = stackalloc short[32];
+        Vector256<short> ones = Vector256.Create((short)1);
+        for (int i = 0; i < nb; i++)
+        {
+            long bo = (long)i * TK.Bytes;
+            byte* x0 = w + bo, x1 = (TR.N > 1 ? w + rowBytes : w) + bo;
+            var y0 = (BlockQ8_K*)a + i;
+            var y1 = (BlockQ8_K*)(TT.N > 1 ? a + actStride : a) + i;
+            var y2 = (BlockQ8_K*)(TT.N > 2 ? a + 2L * actStride : a) + i;
+            var y3 = (BlockQ8_K*)(TT.N > 3 ? a + 3L * actStride : a) + i;
+            Vector128<byte> sm0 = TK.Meta(x0), sm1 = TR.N > 1 ? TK.Meta(x1) : default;
+            TK.Scales256(sm0).Store(sc);
+            if (TR.N > 1) TK.Scales256(sm1).Store(sc + 16);
+            Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
+            Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
+            for (int k = 0; k < 4; k++)
+                for (int h = 0; h < 2; h++)
+                {
+                    Vector256<byte> u0 = TK.Chunk256(x0, k, h), u1 = TR.N > 1 ? TK.Chunk256(x1, k, h) : default;
+                    Vector256<short> c0 = TK.HalfScales256(sc, k, h), c1 = TR.N > 1 ? TK.HalfScales256(sc + 16, k, h) : default;
+                    int qo = 64 * k + 32 * h;
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y0->Qs + qo);
+                        i00 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i10 += Mac256(u1, q, c1);
+                    }
+                    if (TT.N > 1)
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y1->Qs + qo);
+                        i01 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i11 += Mac256(u1, q, c1);
+                    }
+                    if (TT.N > 2)
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y2->Qs + qo);
+                        i02 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i12 += Mac256(u1, q, c1);
+                    }
+                    if (TT.N > 3)
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y3->Qs + qo);
+                        i03 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i13 += Mac256(u1, q, c1);
+                    }
+                }
+            acc[0] = TK.Finish(acc[0], x0, sm0, y0, KQuantSimd.Sum(i00));
+            if (TR.N > 1) acc[4] = TK.Finish(acc[4], x1, sm1, y0, KQuantSimd.Sum(i10));
+            if (TT.N > 1)
+            {
+                acc[1] = TK.Finish(acc[1], x0, sm0, y1, KQuantSimd.Sum(i01));
+                if (TR.N > 1) acc[5] = TK.Finish(acc[5], x1, sm1, y1, KQuantSimd.Sum(i11));
+            }
+            if (TT.N > 2)
+            {
+                acc[2] = TK.Finish(acc[2], x0, sm0, y2, KQuantSimd.Sum(i02));
+                if (TR.N > 1) acc[6] = TK.Finish(acc[6], x1, sm1, y2, KQuantSimd.Sum(i12));
+            }
+            if (TT.N > 3)
+            {
+                acc[3] = TK.Finish(acc[3], x0, sm0, y3, KQuantSimd.Sum(i03));
+                if (TR.N > 1) acc[7] = TK.Finish(acc[7], x1, sm1, y3, KQuantSimd.Sum(i13));
+            }
+        }
+        for (int t = 0; t < TT.N; t++)
+            for (int r = 0; r < TR.N; r++)
+                y[(long)t * ys + r] = acc[r * 4 + t];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Mac256(Vector256<byte> u, Vector256<sbyte> q, Vector256<short> sc) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, q), sc);
 
     /// <summary>One super-block's float steps for one output, exactly as the format's Dot does them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
