@@ -4,13 +4,15 @@ namespace Quanta.Benchmarks;
 
 /// <summary>
 /// Entry point: `dotnet run -c Release --project bench/Quanta.Benchmarks -- --filter '*MatVec*'`, or
-/// `-- quick [Format ...]` for the fast 1-thread check of <see cref="QuickMatVec"/>.
+/// `-- quick [Format ...]` for the fast 1-thread check of <see cref="QuickMatVec"/>, or `-- gemm [rows cols] [Format ...]`
+/// for <see cref="QuickGemm"/> (MatMul against one Dot per row and token).
 /// </summary>
 public static class Program
 {
     public static void Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "quick") QuickMatVec.Run(args[1..]);
+        else if (args.Length > 0 && args[0] == "gemm") QuickGemm.Run(args[1..]);
         else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -11,7 +11,8 @@ namespace Quanta.Core.Kernels;
 /// used for all m activation rows while it is in cache.</para>
 /// <para>Formats with a register-blocked GEMM (<see cref="Q8Gemm.Supports"/>: Q4_0, Q8_0) run every m, 1 included,
 /// through it: tiles of rows x tokens, each output element computed with one fixed arithmetic whatever the tile shape
-/// (<see cref="Q8Gemm"/>). Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
+/// (<see cref="Q8Gemm"/>). Q4_K and Q6_K with m &gt; 1 run through <see cref="KQuantGemm"/>, whose tiles compute each output with
+/// the arithmetic of the kernel's Dot, and so do F16 and BF16 with m &gt; 1 through <see cref="F16Gemm"/> and <see cref="BF16Gemm"/>. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
 /// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
 /// </summary>
 public static unsafe class MatMul
@@ -61,6 +62,35 @@ public static unsafe class MatMul
             };
             if (inline) for (int t = 0; t < tiles; t++) gemm.Execute(t);
             else pool.For(tiles, gemm);
+            return;
+        }
+        if (m > 1 && KQuantGemm.Supports(kernel))
+        {
+            // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
+            if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
+            var kgemm = new KQuantGemmBody
+            {
+                Kernel = kernel, Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Blocks = cols / 256,
+                Act = scratch, ActBytes = ab, M = m, Y = y, YStride = yStride,
+            };
+            if (inline) for (int t = 0; t < tiles; t++) kgemm.Execute(t);
+            else pool.For(tiles, kgemm);
+            return;
+        }
+        if (m > 1 && F16Gemm.Supports(kernel))
+        {
+            // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
+            var fgemm = new F16GemmBody { Weights = (ushort*)weights, Cols = cols, Rows = rows, X = (float*)scratch, M = m, Y = y, YStride = yStride };
+            if (inline) for (int t = 0; t < tiles; t++) fgemm.Execute(t);
+            else pool.For(tiles, fgemm);
+            return;
+        }
+        if (m > 1 && BF16Gemm.Supports(kernel))
+        {
+            // m = 1 stays on Dot below, with the same arithmetic
+            var bgemm = new BF16GemmBody { Weights = (ushort*)weights, Cols = cols, Rows = rows, X = (ushort*)scratch, M = m, Y = y, YStride = yStride };
+            if (inline) for (int t = 0; t < tiles; t++) bgemm.Execute(t);
+            else pool.For(tiles, bgemm);
             return;
         }
         var body = new Body
@@ -157,6 +187,57 @@ public static unsafe class MatMul
                 for (int i = 0; i < M; i++)
                     Y[(long)i * YStride + r] = Kernel.Dot(w, new ReadOnlySpan<byte>(Act + (long)i * ActBytes, ActBytes), Cols);
             }
+        }
+    }
+
+    private struct KQuantGemmBody : IParallelBody
+    {
+        public IVecDotKernel Kernel;
+        public byte* Weights;   // [Rows] x RowBytes
+        public long RowBytes;
+        public int Rows, Blocks;
+        public byte* Act;       // [M] x ActBytes (Q8_K rows)
+        public int ActBytes;
+        public int M;
+        public float* Y;        // [M, YStride]
+        public int YStride;
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            KQuantGemm.Rows(Kernel, Weights, RowBytes, r0, r1, Act, ActBytes, M, Blocks, Y, YStride);
+        }
+    }
+
+    private struct F16GemmBody : IParallelBody
+    {
+        public ushort* Weights; // [Rows, Cols]
+        public int Cols, Rows;
+        public float* X;        // [M, Cols]: the activations rounded to F16 values
+        public int M;
+        public float* Y;        // [M, YStride]
+        public int YStride;
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            F16Gemm.Rows(Weights, Cols, r0, r1, X, Cols, M, Y, YStride);
+        }
+    }
+
+    private struct BF16GemmBody : IParallelBody
+    {
+        public ushort* Weights; // [Rows, Cols]
+        public int Cols, Rows;
+        public ushort* X;       // [M, Cols] BF16 activations
+        public int M;
+        public float* Y;        // [M, YStride]
+        public int YStride;
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            BF16Gemm.Rows(Weights, Cols, r0, r1, X, Cols, M, Y, YStride);
         }
     }
 

@@ -16,8 +16,8 @@ public sealed unsafe class Q8GemmTests
 {
     public static TheoryData<WeightFormat, int, int, int> Shapes() => new()
     {
-        { WeightFormat.Q4_0, 1, 1, 1 }, { WeightFormat.Q4_0, 11, 7, 3 }, { WeightFormat.Q4_0, 9, 13, 8 }, { WeightFormat.Q4_0, 6, 37, 9 }, { WeightFormat.Q4_0, 35, 9, 5 },
-        { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
+        { WeightFormat.Q4_0, 1, 1, 1 }, { WeightFormat.Q4_0, 11, 7, 3 }, { WeightFormat.Q4_0, 7, 1, 4 }, { WeightFormat.Q4_0, 5, 3, 11 }, { WeightFormat.Q4_0, 9, 5, 64 }, { WeightFormat.Q4_0, 9, 13, 8 }, { WeightFormat.Q4_0, 6, 37, 9 }, { WeightFormat.Q4_0, 35, 9, 5 },
+        { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 7, 1, 4 }, { WeightFormat.Q8_0, 5, 3, 11 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
     };
 
     private sealed record Problem(IVecDotKernel Kernel, byte[] Weights, int RowBytes, byte[] Acts, int ActBytes, byte[] Panels, int PanelBytes, int Rows, int M, int Nb);

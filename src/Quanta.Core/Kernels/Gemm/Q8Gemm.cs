@@ -19,6 +19,9 @@ namespace Quanta.Core.Kernels.Gemm;
 /// <para>Activations are first packed per token into a panel (<see cref="PanelBytes"/>): per pair of blocks 192 bytes =
 /// 64 codes, 16 floats (d_a of each block, 8 times), and 64 bytes of per-lane corrections (Q4_0: −8 · the lane's
 /// activation code sum, as int32; Q8_0: the negated codes). A missing odd last block is zeros.</para>
+/// <para>Below 8 tokens the 512-bit tiles read the packed weight rows directly; with AVX-512 VBMI a pair of Q4_0 blocks'
+/// nibbles then come from one 64-byte load and one byte permute (the row's last pairs, where that load would pass the
+/// row's end, take the two 16-byte loads). This is the decode (m = 1) path.</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
 internal static unsafe class Q8Gemm
@@ -219,7 +222,7 @@ internal static unsafe class Q8Gemm
     private readonly struct Decoded : IWeightSource { public static bool Unpacked => true; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadW512<TW, TS>(byte* rowBase, int j, int nb, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> n, out Vector512<float> s)
+    private static void LoadW512<TW, TS>(byte* rowBase, int j, int nb, int wideLoads, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> n, out Vector512<float> s)
         where TW : struct, IGemmWeight where TS : struct, IWeightSource
     {
         if (TS.Unpacked)
@@ -229,8 +232,19 @@ internal static unsafe class Q8Gemm
             s = Vector512.Load((float*)(d + 64));
             n = TW.Nibble ? default : Vector512.Load((sbyte*)(d + 128));
         }
-        else W512<TW>(rowBase + 2L * j * TW.Bytes, 2 * j + 1 < nb, shifts, out c, out n, out s);
+        else W512<TW>(rowBase + 2L * j * TW.Bytes, 2 * j + 1 < nb, shifts, out c, out n, out s, j < wideLoads);
     }
+
+    /// <summary>Pairs of Q4_0 blocks (from the first) whose nibbles <see cref="W512{TW}"/> may read with one 64-byte load:
+    /// those with 36·j + 64 &lt;= 18·nb, so the load stays inside the row; 0 without AVX-512 VBMI or for Q8_0.</summary>
+    private static int WideLoads<TW>(int nb) where TW : struct, IGemmWeight =>
+        TW.Nibble && Avx512Vbmi.IsSupported && TW.Bytes * nb >= 64 ? Math.Min((TW.Bytes * nb - 64) / (2 * TW.Bytes) + 1, (nb + 1) >> 1) : 0;
+
+    /// <summary>Bytes 2..17 of a pair (block 0's nibbles) twice, then bytes 20..35 (block 1's) twice.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> PairNibbleIndex() => Vector512.Create(
+        (byte)2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+        20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35);
 
     // ------------------------------------------------------------------ scalar reference
 
@@ -464,16 +478,16 @@ internal static unsafe class Q8Gemm
         Vector512<ushort> shifts = Shifts512();
         byte* w0 = w, w1 = TR.N > 1 ? w + rowBytes : w, w2 = TR.N > 2 ? w + 2 * rowBytes : w, w3 = TR.N > 3 ? w + 3 * rowBytes : w;
         byte* p0 = p, p1 = TT.N > 1 ? p + ps : p, p2 = TT.N > 2 ? p + 2 * ps : p, p3 = TT.N > 3 ? p + 3 * ps : p;
-        int np = (nb + 1) >> 1;
+        int np = (nb + 1) >> 1, wideLoads = TS.Unpacked ? 0 : WideLoads<TW>(nb);
         for (int j = 0; j < np; j++)
         {
-            LoadW512<TW, TS>(w0, j, nb, shifts, out Vector512<byte> c0, out Vector512<sbyte> n0, out Vector512<float> s0);
+            LoadW512<TW, TS>(w0, j, nb, wideLoads, shifts, out Vector512<byte> c0, out Vector512<sbyte> n0, out Vector512<float> s0);
             Vector512<byte> c1 = default, c2 = default, c3 = default;
             Vector512<sbyte> n1 = default, n2 = default, n3 = default;
             Vector512<float> s1 = default, s2 = default, s3 = default;
-            if (TR.N > 1) LoadW512<TW, TS>(w1, j, nb, shifts, out c1, out n1, out s1);
-            if (TR.N > 2) LoadW512<TW, TS>(w2, j, nb, shifts, out c2, out n2, out s2);
-            if (TR.N > 3) LoadW512<TW, TS>(w3, j, nb, shifts, out c3, out n3, out s3);
+            if (TR.N > 1) LoadW512<TW, TS>(w1, j, nb, wideLoads, shifts, out c1, out n1, out s1);
+            if (TR.N > 2) LoadW512<TW, TS>(w2, j, nb, wideLoads, shifts, out c2, out n2, out s2);
+            if (TR.N > 3) LoadW512<TW, TS>(w3, j, nb, wideLoads, shifts, out c3, out n3, out s3);
             nint po = (nint)j * PairBytes;
             {
                 byte* q = p0 + po;
@@ -549,11 +563,20 @@ internal static unsafe class Q8Gemm
     /// <summary>Two weight blocks (the second zero when <paramref name="full"/> is false): unsigned codes (Q4_0: nibbles,
     /// Q8_0: |w|), Q8_0's negative mask, and the scales (d of block 0 in lanes 0..7, block 1 in 8..15).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void W512<TW>(byte* b, bool full, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> neg, out Vector512<float> s)
+    private static void W512<TW>(byte* b, bool full, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> neg, out Vector512<float> s, bool wide = false)
         where TW : struct, IGemmWeight
     {
         float d0 = Fp16Table.Load(b), d1 = 0f;
-        if (TW.Nibble)
+        if (TW.Nibble && wide)
+        {
+            // both blocks' nibbles from one 64-byte load (the caller checked it stays inside the row): one byte permute
+            // gives the layout below directly
+            d1 = Fp16Table.Load(b + TW.Bytes);
+            c = Avx512BW.ShiftRightLogicalVariable(Avx512Vbmi.PermuteVar64x8(Vector512.Load(b), PairNibbleIndex()).AsUInt16(), shifts).AsByte()
+                & Vector512.Create((byte)0x0F);
+            neg = default;
+        }
+        else if (TW.Nibble)
         {
             Vector128<byte> v0 = Vector128.Load(b + 2), v1 = default;
             if (full) { v1 = Vector128.Load(b + TW.Bytes + 2); d1 = Fp16Table.Load(b + TW.Bytes); }

@@ -1,0 +1,325 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Quanta.Core.Formats.Gguf;
+using Quanta.Core.Kernels.Quantized;
+using Quanta.Core.Simd;
+
+namespace Quanta.Core.Kernels.Gemm;
+
+/// <summary>
+/// Register-blocked K-quant x Q8_K matrix product for prefill (Q4_K, Q6_K; <see cref="IKQuantWeight"/>):
+/// Y[t, r] = W[r, :] · x[t, :] for a tile of up to 4 weight rows x 4 tokens at once. Each super-block's quants and
+/// scales are unpacked once per row and used for every token of the tile; each activation block is loaded once per
+/// tile and used for every row.
+/// <para>Arithmetic: that of the format's Dot (<see cref="VecDotQ4_K"/>, <see cref="VecDotQ6_K"/>: ggml's
+/// ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K), unchanged. Per super-block the integer sums (Σ scale · Σ quant·code, the
+/// min or offset correction from the bsums) are exact in int32 whatever the summation order, and the float steps
+/// (Q4_K: acc += d·isum; acc −= dmin·summ; Q6_K: acc += d·isum; no fused multiply-add) run per output in super-block
+/// order. So every tile shape gives the bits of <see cref="IVecDotKernel.Dot"/> for that row and token: results do not
+/// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
+/// agrees with any batch.</para>
+/// <para>Tiles: AVX-512 BW, 4 rows x 4 tokens; AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
+/// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
+/// Stateless, thread-safe, allocation-free.
+/// </summary>
+internal static unsafe class KQuantGemm
+{
+    private const int TokenBlock = 32;   // tokens whose Q8_K rows stay in L2 while a row tile sweeps them
+
+    /// <summary>True when <paramref name="kernel"/> is a K-quant kernel this GEMM reproduces (q4_k*q8_k, q6_k*q8_k).</summary>
+    public static bool Supports(IVecDotKernel kernel) => kernel is VecDotQ4_K or VecDotQ6_K;
+
+    /// <summary>The path <see cref="Rows"/> takes on this machine: V512 or V256 for the tiles, else the per-output Dot.</summary>
+    public static SimdPath Widest => Q8KActivation.Path;
+
+    /// <summary>
+    /// Y[t, r] for rows [r0, r1) and tokens [0, m): weight row r at w + r·rowBytes (nb super-blocks of
+    /// <paramref name="kernel"/>'s format), the Q8_K activation row of token t at acts + t·actStride, output at
+    /// y[t·yStride + r].
+    /// </summary>
+    public static void Rows(IVecDotKernel kernel, byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride)
+    {
+        SimdPath path = Widest;
+        if (kernel is VecDotQ4_K)
+        {
+            KernelPaths.Record("q4_k*q8_k gemm", path);
+            Rows<KGemmQ4_K>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path);
+        }
+        else if (kernel is VecDotQ6_K)
+        {
+            KernelPaths.Record("q6_k*q8_k gemm", path);
+            Rows<KGemmQ6_K>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path);
+        }
+        else throw new NotSupportedException($"no K-quant GEMM for {kernel?.Name}");
+    }
+
+    /// <summary><see cref="Rows"/> on a named path: V512 and V256 (must be supported) run the tiles; Scalar the
+    /// format's reference; V128 the format's Dot.</summary>
+    internal static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, SimdPath path)
+        where TK : struct, IKQuantWeight
+    {
+        if (path == SimdPath.V256)
+        {
+            for (int tb = 0; tb < m; tb += TokenBlock)
+            {
+                int te = Math.Min(m, tb + TokenBlock);
+                for (int r = r0; r < r1; r += 2)
+                {
+                    bool two = r + 1 < r1;
+                    for (int t = tb; t < te; t += 4)
+                    {
+                        int nt = Math.Min(4, te - t);
+                        byte* wr = w + r * rowBytes, at = acts + (long)t * actStride;
+                        float* yt = y + (long)t * yStride + r;
+                        switch (nt)
+                        {
+                            case 4: if (two) Tile256<TK, Tile2, Tile4>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile4>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                            case 3: if (two) Tile256<TK, Tile2, Tile3>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile3>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                            case 2: if (two) Tile256<TK, Tile2, Tile2>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile2>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                            default: if (two) Tile256<TK, Tile2, Tile1>(wr, rowBytes, at, actStride, nb, yt, yStride); else Tile256<TK, Tile1, Tile1>(wr, rowBytes, at, actStride, nb, yt, yStride); break;
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        if (path != SimdPath.V512)
+        {
+            KQuantVecDotKernel k = TK.Bytes == BlockQ4_K.Size ? VecDotQ4_K.Instance : VecDotQ6_K.Instance;
+            int rb = nb * TK.Bytes, ab = nb * BlockQ8_K.Size, n = nb * 256;
+            for (int r = r0; r < r1; r++)
+            {
+                var wr = new ReadOnlySpan<byte>(w + r * rowBytes, rb);
+                for (int t = 0; t < m; t++)
+                {
+                    var a = new ReadOnlySpan<byte>(acts + (long)t * actStride, ab);
+                    y[(long)t * yStride + r] = path == SimdPath.Scalar ? k.DotReference(wr, a, n) : k.Dot(wr, a, n);
+                }
+            }
+            return;
+        }
+        for (int tb = 0; tb < m; tb += TokenBlock)
+        {
+            int te = Math.Min(m, tb + TokenBlock);
+            for (int r = r0; r < r1; r += 4)
+            {
+                int nr = Math.Min(4, r1 - r);
+                for (int t = tb; t < te; t += 4)
+                    Tile512<TK>(nr, Math.Min(4, te - t), w + r * rowBytes, rowBytes, acts + (long)t * actStride, actStride, nb,
+                        y + (long)t * yStride + r, yStride);
+            }
+        }
+    }
+
+    private static void Tile512<TK>(int nr, int nt, byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys) where TK : struct, IKQuantWeight
+    {
+        switch (nr)
+        {
+            case 4: Tile512R<TK, Tile4>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
+            case 3: Tile512R<TK, Tile3>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
+            case 2: Tile512R<TK, Tile2>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
+            default: Tile512R<TK, Tile1>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
+        }
+    }
+
+    private static void Tile512R<TK, TR>(int nt, byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys)
+        where TK : struct, IKQuantWeight where TR : struct, ITileCount
+    {
+        switch (nt)
+        {
+            case 4: Tile512<TK, TR, Tile4>(w, rowBytes, a, actStride, nb, y, ys); break;
+            case 3: Tile512<TK, TR, Tile3>(w, rowBytes, a, actStride, nb, y, ys); break;
+            case 2: Tile512<TK, TR, Tile2>(w, rowBytes, a, actStride, nb, y, ys); break;
+            default: Tile512<TK, TR, Tile1>(w, rowBytes, a, actStride, nb, y, ys); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tile512<TK, TR, TT>(byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys)
+        where TK : struct, IKQuantWeight where TR : struct, ITileCount where TT : struct, ITileCount
+    {
+        // acc[r * 4 + t]: the running float result of row r, token t (the Dot's acc)
+        float* acc = stackalloc float[16];
+        for (int i = 0; i < 16; i++) acc[i] = 0f;
+        for (int i = 0; i < nb; i++)
+        {
+            long bo = (long)i * TK.Bytes;
+            byte* x0 = w + bo, x1 = (TR.N > 1 ? w + rowBytes : w) + bo, x2 = (TR.N > 2 ? w + 2 * rowBytes : w) + bo, x3 = (TR.N > 3 ? w + 3 * rowBytes : w) + bo;
+            var y0 = (BlockQ8_K*)a + i;
+            var y1 = (BlockQ8_K*)(TT.N > 1 ? a + actStride : a) + i;
+            var y2 = (BlockQ8_K*)(TT.N > 2 ? a + 2L * actStride : a) + i;
+            var y3 = (BlockQ8_K*)(TT.N > 3 ? a + 3L * actStride : a) + i;
+            Vector128<byte> sm0 = TK.Meta(x0);
+            Vector128<byte> sm1 = TR.N > 1 ? TK.Meta(x1) : default;
+            Vector128<byte> sm2 = TR.N > 2 ? TK.Meta(x2) : default;
+            Vector128<byte> sm3 = TR.N > 3 ? TK.Meta(x3) : default;
+            Vector512<short> s0 = TK.Scales(sm0);
+            Vector512<short> s1 = TR.N > 1 ? TK.Scales(sm1) : default;
+            Vector512<short> s2 = TR.N > 2 ? TK.Scales(sm2) : default;
+            Vector512<short> s3 = TR.N > 3 ? TK.Scales(sm3) : default;
+            Vector512<int> i00 = default, i01 = default, i02 = default, i03 = default;
+            Vector512<int> i10 = default, i11 = default, i12 = default, i13 = default;
+            Vector512<int> i20 = default, i21 = default, i22 = default, i23 = default;
+            Vector512<int> i30 = default, i31 = default, i32 = default, i33 = default;
+            for (int k = 0; k < 4; k++)
+            {
+                // row r's 64 quants of chunk k and their scales spread over the pair sums
+                Vector512<byte> u0 = TK.Chunk(x0, k), u1 = TR.N > 1 ? TK.Chunk(x1, k) : default;
+                Vector512<byte> u2 = TR.N > 2 ? TK.Chunk(x2, k) : default, u3 = TR.N > 3 ? TK.Chunk(x3, k) : default;
+                Vector512<short> c0 = TK.ChunkScales(s0, k);
+                Vector512<short> c1 = TR.N > 1 ? TK.ChunkScales(s1, k) : default;
+                Vector512<short> c2 = TR.N > 2 ? TK.ChunkScales(s2, k) : default;
+                Vector512<short> c3 = TR.N > 3 ? TK.ChunkScales(s3, k) : default;
+                {
+                    Vector512<sbyte> q = Vector512.Load(y0->Qs + 64 * k);
+                    i00 += Mac(u0, q, c0);
+                    if (TR.N > 1) i10 += Mac(u1, q, c1);
+                    if (TR.N > 2) i20 += Mac(u2, q, c2);
+                    if (TR.N > 3) i30 += Mac(u3, q, c3);
+                }
+                if (TT.N > 1)
+                {
+                    Vector512<sbyte> q = Vector512.Load(y1->Qs + 64 * k);
+                    i01 += Mac(u0, q, c0);
+                    if (TR.N > 1) i11 += Mac(u1, q, c1);
+                    if (TR.N > 2) i21 += Mac(u2, q, c2);
+                    if (TR.N > 3) i31 += Mac(u3, q, c3);
+                }
+                if (TT.N > 2)
+                {
+                    Vector512<sbyte> q = Vector512.Load(y2->Qs + 64 * k);
+                    i02 += Mac(u0, q, c0);
+                    if (TR.N > 1) i12 += Mac(u1, q, c1);
+                    if (TR.N > 2) i22 += Mac(u2, q, c2);
+                    if (TR.N > 3) i32 += Mac(u3, q, c3);
+                }
+                if (TT.N > 3)
+                {
+                    Vector512<sbyte> q = Vector512.Load(y3->Qs + 64 * k);
+                    i03 += Mac(u0, q, c0);
+                    if (TR.N > 1) i13 += Mac(u1, q, c1);
+                    if (TR.N > 2) i23 += Mac(u2, q, c2);
+                    if (TR.N > 3) i33 += Mac(u3, q, c3);
+                }
+            }
+            Finish<TK>(acc + 0, x0, sm0, y0, i00);
+            if (TR.N > 1) Finish<TK>(acc + 4, x1, sm1, y0, i10);
+            if (TR.N > 2) Finish<TK>(acc + 8, x2, sm2, y0, i20);
+            if (TR.N > 3) Finish<TK>(acc + 12, x3, sm3, y0, i30);
+            if (TT.N > 1)
+            {
+                Finish<TK>(acc + 1, x0, sm0, y1, i01);
+                if (TR.N > 1) Finish<TK>(acc + 5, x1, sm1, y1, i11);
+                if (TR.N > 2) Finish<TK>(acc + 9, x2, sm2, y1, i21);
+                if (TR.N > 3) Finish<TK>(acc + 13, x3, sm3, y1, i31);
+            }
+            if (TT.N > 2)
+            {
+                Finish<TK>(acc + 2, x0, sm0, y2, i02);
+                if (TR.N > 1) Finish<TK>(acc + 6, x1, sm1, y2, i12);
+                if (TR.N > 2) Finish<TK>(acc + 10, x2, sm2, y2, i22);
+                if (TR.N > 3) Finish<TK>(acc + 14, x3, sm3, y2, i32);
+            }
+            if (TT.N > 3)
+            {
+                Finish<TK>(acc + 3, x0, sm0, y3, i03);
+                if (TR.N > 1) Finish<TK>(acc + 7, x1, sm1, y3, i13);
+                if (TR.N > 2) Finish<TK>(acc + 11, x2, sm2, y3, i23);
+                if (TR.N > 3) Finish<TK>(acc + 15, x3, sm3, y3, i33);
+            }
+        }
+        for (int t = 0; t < TT.N; t++)
+            for (int r = 0; r < TR.N; r++)
+                y[(long)t * ys + r] = acc[r * 4 + t];
+    }
+
+    /// <summary>Σ scale · (quant·code pair sums) over one chunk, exact in int32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Mac(Vector512<byte> u, Vector512<sbyte> q, Vector512<short> sc) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, q), sc);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Tile256<TK, TR, TT>(byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys)
+        where TK : struct, IKQuantWeight where TR : struct, ITileCount where TT : struct, ITileCount
+    {
+        // acc[r * 4 + t]: the running float result of row r, token t (the Dot's acc); sc: [2][16] int16 block scales
+        float* acc = stackalloc float[8];
+        for (int i = 0; i < 8; i++) acc[i] = 0f;
+        short* sc = stackalloc short[32];
+        Vector256<short> ones = Vector256.Create((short)1);
+        for (int i = 0; i < nb; i++)
+        {
+            long bo = (long)i * TK.Bytes;
+            byte* x0 = w + bo, x1 = (TR.N > 1 ? w + rowBytes : w) + bo;
+            var y0 = (BlockQ8_K*)a + i;
+            var y1 = (BlockQ8_K*)(TT.N > 1 ? a + actStride : a) + i;
+            var y2 = (BlockQ8_K*)(TT.N > 2 ? a + 2L * actStride : a) + i;
+            var y3 = (BlockQ8_K*)(TT.N > 3 ? a + 3L * actStride : a) + i;
+            Vector128<byte> sm0 = TK.Meta(x0), sm1 = TR.N > 1 ? TK.Meta(x1) : default;
+            TK.Scales256(sm0).Store(sc);
+            if (TR.N > 1) TK.Scales256(sm1).Store(sc + 16);
+            Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
+            Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
+            for (int k = 0; k < 4; k++)
+                for (int h = 0; h < 2; h++)
+                {
+                    Vector256<byte> u0 = TK.Chunk256(x0, k, h), u1 = TR.N > 1 ? TK.Chunk256(x1, k, h) : default;
+                    Vector256<short> c0 = TK.HalfScales256(sc, k, h), c1 = TR.N > 1 ? TK.HalfScales256(sc + 16, k, h) : default;
+                    int qo = 64 * k + 32 * h;
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y0->Qs + qo);
+                        i00 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i10 += Mac256(u1, q, c1);
+                    }
+                    if (TT.N > 1)
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y1->Qs + qo);
+                        i01 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i11 += Mac256(u1, q, c1);
+                    }
+                    if (TT.N > 2)
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y2->Qs + qo);
+                        i02 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i12 += Mac256(u1, q, c1);
+                    }
+                    if (TT.N > 3)
+                    {
+                        Vector256<sbyte> q = Vector256.Load(y3->Qs + qo);
+                        i03 += Mac256(u0, q, c0);
+                        if (TR.N > 1) i13 += Mac256(u1, q, c1);
+                    }
+                }
+            acc[0] = TK.Finish(acc[0], x0, sm0, y0, KQuantSimd.Sum(i00));
+            if (TR.N > 1) acc[4] = TK.Finish(acc[4], x1, sm1, y0, KQuantSimd.Sum(i10));
+            if (TT.N > 1)
+            {
+                acc[1] = TK.Finish(acc[1], x0, sm0, y1, KQuantSimd.Sum(i01));
+                if (TR.N > 1) acc[5] = TK.Finish(acc[5], x1, sm1, y1, KQuantSimd.Sum(i11));
+            }
+            if (TT.N > 2)
+            {
+                acc[2] = TK.Finish(acc[2], x0, sm0, y2, KQuantSimd.Sum(i02));
+                if (TR.N > 1) acc[6] = TK.Finish(acc[6], x1, sm1, y2, KQuantSimd.Sum(i12));
+            }
+            if (TT.N > 3)
+            {
+                acc[3] = TK.Finish(acc[3], x0, sm0, y3, KQuantSimd.Sum(i03));
+                if (TR.N > 1) acc[7] = TK.Finish(acc[7], x1, sm1, y3, KQuantSimd.Sum(i13));
+            }
+        }
+        for (int t = 0; t < TT.N; t++)
+            for (int r = 0; r < TR.N; r++)
+                y[(long)t * ys + r] = acc[r * 4 + t];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Mac256(Vector256<byte> u, Vector256<sbyte> q, Vector256<short> sc) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, q), sc);
+
+    /// <summary>One super-block's float steps for one output, exactly as the format's Dot does them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TK>(float* acc, byte* x, Vector128<byte> meta, BlockQ8_K* yb, Vector512<int> sums) where TK : struct, IKQuantWeight =>
+        *acc = TK.Finish(*acc, x, meta, yb, KQuantSimd.Sum(sums));
+}
