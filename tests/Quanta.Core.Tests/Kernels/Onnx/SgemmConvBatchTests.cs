@@ -96,3 +96,44 @@ public sealed class SgemmConvBatchTests
                 }
     }
 }
+
+/// <summary>The stride-2 im2col copy (vector narrowing) against the element-by-element reference, at widths that reach every vector width.</summary>
+[Trait("Category", "Kernels")]
+public sealed class Im2ColStride2Tests
+{
+    [Fact]
+    public void Stride_2_fill_matches_the_reference_on_wide_images()
+    {
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        for (int t = 0; t < 120; t++)
+        {
+            int c = rng.Next(1, 4), h = rng.Next(1, 10), w = rng.Next(1, 120), kh = rng.Next(1, 8), kw = rng.Next(1, 8), pt = rng.Next(0, 4), pl = rng.Next(0, 4), pb = rng.Next(0, 4), pr = rng.Next(0, 4);
+            int sh = rng.Next(1, 3), dw = rng.Next(1, 3);
+            int oh = Math.Max(1, (h + pt + pb - (kh - 1) - 1) / sh + 1), ow = Math.Max(1, (w + pl + pr - dw * (kw - 1) - 1) / 2 + 1);
+            var s = new Conv2dShape(c, h, w, kh, kw, sh, 2, 1, dw, pt, pl, oh, ow);
+            // The image ends exactly where the last row does, so a read past it would throw.
+            var x = Enumerable.Range(0, c * h * w).Select(_ => (float)rng.NextDouble()).ToArray();
+            int p0 = rng.Next(0, s.Plane), p1 = rng.Next(p0, s.Plane + 1);
+            var expected = Enumerable.Repeat(7f, s.Rows * s.Plane).ToArray();
+            var actual = (float[])expected.Clone();
+            Im2Col.FillReference(x, s, p0, p1, expected, s.Plane);
+            Im2Col.Fill(x, s, p0, p1, actual, s.Plane);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"seed {seed} case {t}: {s} pixels [{p0}, {p1})");
+        }
+    }
+
+    [Fact]
+    public void Stride_2_copy_picks_every_other_value_at_every_length()
+    {
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        for (int n = 0; n < 100; n++)
+        {
+            var src = Enumerable.Range(0, Math.Max(0, 2 * n - 1)).Select(_ => (float)rng.NextDouble()).ToArray();
+            var dst = new float[n];
+            Im2Col.CopyStride2(src, dst);
+            for (int i = 0; i < n; i++) Assert.True(dst[i] == src[2 * i], $"seed {seed}: n {n} dst[{i}] {dst[i]} vs {src[2 * i]}");
+        }
+    }
+}
