@@ -48,6 +48,24 @@ internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T :
         Apply(a, b, y);
     }
 
+    // Elements per chunk of the tensor-with-scalar loop (one "row" of RowParallel).
+    private const int ScalarChunk = 8192;
+
+    // y[i] = a[i] op s over chunk r (elements [r·ScalarChunk, min(Length, (r + 1)·ScalarChunk))).
+    private struct ScalarChunks : IRowBody
+    {
+        public float[] A, Y;
+        public float S;
+        public int Length;
+
+        public readonly void Row(int r)
+        {
+            int i0 = r * ScalarChunk, i1 = Math.Min(Length, i0 + ScalarChunk);
+            var a = A; var y = Y; float s = S;
+            for (int i = i0; i < i1; i++) y[i] = T.F(a[i], s);
+        }
+    }
+
     /// <summary>y = a op b with broadcasting; y's shape must be the broadcast shape.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Apply(GraphTensor a, GraphTensor b, GraphTensor y)
@@ -63,9 +81,8 @@ internal class BinaryOperator<T>(GraphNode node) : GraphOperator(node) where T :
         }
         if (!T.Compare && a.Type == TensorElementType.Float32 && a.Length == y.Length && b.Length == 1)
         {
-            // Tensor with a scalar (attention scaling and the like): no broadcast bookkeeping.
-            var fa = a.F!; var fy = y.F!; float sv = b.F![0];
-            for (int i = 0; i < y.Length; i++) fy[i] = T.F(fa[i], sv);
+            // Tensor with a scalar (attention scaling and the like): no broadcast bookkeeping, chunks spread over the pool.
+            RowParallel.For((y.Length + ScalarChunk - 1) / ScalarChunk, ScalarChunk, new ScalarChunks { A = a.F!, Y = y.F!, S = b.F![0], Length = y.Length });
             if (_relu) Relu(y);
             return;
         }

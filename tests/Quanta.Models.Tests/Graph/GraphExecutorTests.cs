@@ -109,6 +109,25 @@ public class GraphExecutorTests
     }
 
     [Fact]
+    public void Tensor_with_scalar_ops_split_into_parallel_chunks_equal_elementwise_float_arithmetic()
+    {
+        int seed = Environment.TickCount;
+        var r = new Random(seed);
+        // 100 003 elements: several 8192-element chunks over the pool and a ragged last one.
+        const int n = 100_003;
+        float s1 = 0.5f + (float)r.NextDouble(), s2 = (float)r.NextDouble();
+        var m = Model([N("Div", ["x", "s1"], ["d"]), N("Sub", ["d", "s2"], ["y"])], [F("s1", [], [s1]), F("s2", [], [s2])], ["x"], "y");
+        var x = Rand(r, n, -100, 100);
+        foreach (bool fuse in new[] { true, false })
+        {
+            var y = new GraphSession(m, new GraphOptions { Fuse = fuse }).Run(new Dictionary<string, GraphTensor> { ["x"] = GraphTensor.FromFloats([n], x) })["y"].Floats;
+            Assert.Equal(n, y.Length);
+            for (int i = 0; i < n; i++)
+                Assert.True(y[i] == x[i] / s1 - s2, $"seed {seed} fuse {fuse}: y[{i}] {y[i]} vs {x[i] / s1 - s2}");
+        }
+    }
+
+    [Fact]
     public void Liveness_pool_keeps_peak_memory_below_the_sum_of_intermediates_on_a_chain()
     {
         var ops = new[] { "Relu", "Neg", "Exp", "Sigmoid", "Tanh", "Relu", "Neg", "Sigmoid", "Tanh", "Abs" };

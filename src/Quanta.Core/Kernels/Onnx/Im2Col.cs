@@ -1,9 +1,14 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Quanta.Core.Simd;
+
 namespace Quanta.Core.Kernels.Onnx;
 
 /// <summary>
 /// The patch (im2col) matrix of one image: col[(c·KH + ki)·KW + kj, oh·OW + ow] = x[c, oh·SH − padTop + ki·DH,
 /// ow·SW − padLeft + kj·DW], 0 outside the image. <see cref="Fill"/> writes the columns of a pixel range, copying runs
-/// of each output row at once where the stride is 1; <see cref="FillReference"/> is the element-by-element reference.
+/// of each output row at once where the stride is 1 and picking every other element with vector narrowing where it is 2
+/// (ResNet's stem and downsampling layers); <see cref="FillReference"/> is the element-by-element reference.
 /// </summary>
 public static class Im2Col
 {
@@ -12,6 +17,7 @@ public static class Im2Col
     public static void Fill(ReadOnlySpan<float> x, in Conv2dShape s, int p0, int p1, Span<float> col, int ldc)
     {
         Check(x.Length, s, p0, p1, col.Length, ldc);
+        if (s.StrideW == 2) KernelPaths.Record("Im2ColStride2", Stride2Path);
         int r = 0;
         for (int ch = 0; ch < s.Channels; ch++)
             for (int ki = 0; ki < s.KernelH; ki++)
@@ -34,12 +40,48 @@ public static class Im2Col
                             int a = Math.Clamp(lo, ow0, ow1), b = Math.Clamp(hi, a, ow1);
                             dst[..(a - ow0)].Clear();
                             if (b > a && s.StrideW == 1) src.Slice(a + colShift, b - a).CopyTo(dst[(a - ow0)..]);
+                            else if (b > a && s.StrideW == 2) CopyStride2(src.Slice(a * 2 + colShift, 2 * (b - a) - 1), dst[(a - ow0)..(b - ow0)]);
                             else for (int ow = a; ow < b; ow++) dst[ow - ow0] = src[ow * s.StrideW + colShift];
                             dst[(b - ow0)..].Clear();
                         }
                         p += ow1 - ow0;
                     }
                 }
+    }
+
+    private static SimdPath Stride2Path =>
+        Vector512.IsHardwareAccelerated ? SimdPath.V512 : Vector256.IsHardwareAccelerated ? SimdPath.V256 : Vector128.IsHardwareAccelerated ? SimdPath.V128 : SimdPath.Scalar;
+
+    /// <summary>dst[i] = src[2·i] for i in [0, dst.Length); src holds 2·dst.Length − 1 values (so no read past its end).</summary>
+    internal static void CopyStride2(ReadOnlySpan<float> src, Span<float> dst)
+    {
+        int n = dst.Length, i = 0;
+        if (src.Length < 2 * n - 1) throw new ArgumentException($"{src.Length} source values for {n} stride-2 picks", nameof(src));
+        ref float s0 = ref MemoryMarshal.GetReference(src);
+        ref float d0 = ref MemoryMarshal.GetReference(dst);
+        // A vector of V picks reads 2·V values; the last pick (index n − 1) stays scalar so reads end at src[2·n − 3] + 2·V − 1 < 2·n − 1.
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n - 1; i += 16)
+            {
+                var lo = Vector512.LoadUnsafe(ref s0, (nuint)(2 * i)).AsUInt64();
+                var hi = Vector512.LoadUnsafe(ref s0, (nuint)(2 * i + 16)).AsUInt64();
+                Vector512.Narrow(lo, hi).AsSingle().StoreUnsafe(ref d0, (nuint)i);
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n - 1; i += 8)
+            {
+                var lo = Vector256.LoadUnsafe(ref s0, (nuint)(2 * i)).AsUInt64();
+                var hi = Vector256.LoadUnsafe(ref s0, (nuint)(2 * i + 8)).AsUInt64();
+                Vector256.Narrow(lo, hi).AsSingle().StoreUnsafe(ref d0, (nuint)i);
+            }
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n - 1; i += 4)
+            {
+                var lo = Vector128.LoadUnsafe(ref s0, (nuint)(2 * i)).AsUInt64();
+                var hi = Vector128.LoadUnsafe(ref s0, (nuint)(2 * i + 4)).AsUInt64();
+                Vector128.Narrow(lo, hi).AsSingle().StoreUnsafe(ref d0, (nuint)i);
+            }
+        for (; i < n; i++) dst[i] = src[2 * i];
     }
 
     /// <summary>Reference: every element computed from its definition.</summary>

@@ -4,7 +4,8 @@ namespace Quanta.Models.Graph.Operators;
 
 /// <summary>
 /// ONNX Conv, 2-D: X [N, C, H, W], W [M, C/group, kH, kW], optional B [M]; pads, strides, dilations, auto_pad,
-/// groups (depthwise included). Lowered per image and group to <see cref="SgemmConv"/>: filters packed once while the
+/// groups (depthwise included). Lowered per group to <see cref="SgemmConv.ForwardBatch"/> (per image, or several small
+/// images folded into one product): filters packed once while the
 /// weight is a plan constant, im2col patches (skipped for 1×1 stride-1 unpadded convolutions), bias and ReLU in the
 /// product's epilogue, output pixels spread over <see cref="GraphThreads"/>. The internal attribute "activation" = "Relu" (set by Conv+BatchNormalization+Relu
 /// fusion) applies ReLU to the output.
@@ -40,17 +41,18 @@ internal sealed class Conv(GraphNode node) : GraphOperator(node)
         int mg = m / groups, kdim = cg * g.KH * g.KW, plane = g.OH * g.OW;
         var shape = new Conv2dShape(cg, h, wd, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PadTop, g.PadLeft, g.OH, g.OW);
         var filters = Filters(w, ctx.IsConstant(1), groups, mg, kdim);
-        long need = SgemmConv.ScratchLength(shape);
+        long need = SgemmConv.BatchScratchLength(shape, mg, n);
         var col = t_col is { } tc && tc.Length >= need ? tc : t_col = new float[Math.Max(need, 1)];
         bool relu = Node.Str("activation", "") == "Relu";
         var fx = x.F!; var fy = y.F!;
-        for (int img = 0; img < n; img++)
-            for (int gi = 0; gi < groups; gi++)
-            {
-                int xOff = (img * c + gi * cg) * h * wd;
-                SgemmConv.Forward(GraphThreads.Pool, filters[gi], fx.AsSpan(xOff, cg * h * wd), shape, fy.AsSpan((img * m + gi * mg) * plane, mg * plane),
-                    bias is null ? default : bias.Floats.Slice(gi * mg, mg), relu, col);
-            }
+        if (n == 0) return;
+        int xImage = c * h * wd, yImage = m * plane;
+        for (int gi = 0; gi < groups; gi++)
+        {
+            int xOff = gi * cg * h * wd, yOff = gi * mg * plane;
+            SgemmConv.ForwardBatch(GraphThreads.Pool, filters[gi], fx.AsSpan(xOff, (n - 1) * xImage + cg * h * wd), xImage, n, shape,
+                fy.AsSpan(yOff, (n - 1) * yImage + mg * plane), yImage, bias is null ? default : bias.Floats.Slice(gi * mg, mg), relu, col);
+        }
     }
 
     // Per group the filter matrix [mg, kdim] packed for the kernel; cached while the weight is the same constant tensor.

@@ -2,7 +2,7 @@ namespace Quanta.Models.Graph.Operators;
 
 /// <summary>
 /// ONNX MaxPool and AveragePool, 2-D: kernel_shape, strides, pads, dilations, auto_pad, ceil_mode; AveragePool's
-/// count_include_pad. MaxPool's Indices output and storage_order are not supported.
+/// count_include_pad. Undilated pools spread their (image, channel) planes over <see cref="GraphThreads"/> (<see cref="RowParallel"/>). MaxPool's Indices output and storage_order are not supported.
 /// </summary>
 internal sealed class Pool(GraphNode node) : GraphOperator(node)
 {
@@ -34,7 +34,7 @@ internal sealed class Pool(GraphNode node) : GraphOperator(node)
         var fx = x.F!; var fy = y.F!;
         if (g.DH == 1 && g.DW == 1)
         {
-            Undilated(fx, fy, n * c, h, w, g, max, includePad);
+            RowParallel.For(n * c, h * w, new UndilatedPlanes { X = fx, Y = fy, H = h, W = w, G = g, Max = max, IncludePad = includePad });
             return;
         }
         for (int p = 0; p < n * c; p++)
@@ -63,36 +63,44 @@ internal sealed class Pool(GraphNode node) : GraphOperator(node)
         }
     }
 
+    // Dilation 1, one (image, channel) plane per row of the parallel loop.
+    private struct UndilatedPlanes : IRowBody
+    {
+        public float[] X, Y;
+        public int H, W;
+        public ConvGeometry G;
+        public bool Max, IncludePad;
+
+        public readonly void Row(int r) => Undilated(X, Y, r, H, W, G, Max, IncludePad);
+    }
+
     // Dilation 1: the window's rows and columns clipped to the image once per output, no per-tap bounds checks.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Undilated(float[] fx, float[] fy, int planes, int h, int w, ConvGeometry g, bool max, bool includePad)
+    private static void Undilated(float[] fx, float[] fy, int p, int h, int w, ConvGeometry g, bool max, bool includePad)
     {
-        for (int p = 0; p < planes; p++)
+        int xo = p * h * w, yo = p * g.OH * g.OW;
+        for (int oh = 0; oh < g.OH; oh++)
         {
-            int xo = p * h * w, yo = p * g.OH * g.OW;
-            for (int oh = 0; oh < g.OH; oh++)
+            int hs = oh * g.SH - g.PadTop, he = hs + g.KH;
+            int ph = Math.Min(he, h + g.PadBottom) - Math.Max(hs, -g.PadTop);
+            int h0 = Math.Max(hs, 0), h1 = Math.Min(he, h);
+            for (int ow = 0; ow < g.OW; ow++)
             {
-                int hs = oh * g.SH - g.PadTop, he = hs + g.KH;
-                int ph = Math.Min(he, h + g.PadBottom) - Math.Max(hs, -g.PadTop);
-                int h0 = Math.Max(hs, 0), h1 = Math.Min(he, h);
-                for (int ow = 0; ow < g.OW; ow++)
+                int ws = ow * g.SW - g.PadLeft, we = ws + g.KW;
+                int w0 = Math.Max(ws, 0), w1 = Math.Min(we, w);
+                float acc = max ? float.NegativeInfinity : 0;
+                for (int ih = h0; ih < h1; ih++)
                 {
-                    int ws = ow * g.SW - g.PadLeft, we = ws + g.KW;
-                    int w0 = Math.Max(ws, 0), w1 = Math.Min(we, w);
-                    float acc = max ? float.NegativeInfinity : 0;
-                    for (int ih = h0; ih < h1; ih++)
-                    {
-                        int row = xo + ih * w;
-                        if (max) for (int iw = w0; iw < w1; iw++) acc = Math.Max(acc, fx[row + iw]);
-                        else for (int iw = w0; iw < w1; iw++) acc += fx[row + iw];
-                    }
-                    if (max) fy[yo + oh * g.OW + ow] = acc;
-                    else
-                    {
-                        int count = Math.Max(h1 - h0, 0) * Math.Max(w1 - w0, 0);
-                        int padded = Math.Max(ph, 0) * Math.Max(Math.Min(we, w + g.PadRight) - Math.Max(ws, -g.PadLeft), 0);
-                        fy[yo + oh * g.OW + ow] = acc / Math.Max(includePad ? padded : count, 1);
-                    }
+                    int row = xo + ih * w;
+                    if (max) for (int iw = w0; iw < w1; iw++) acc = Math.Max(acc, fx[row + iw]);
+                    else for (int iw = w0; iw < w1; iw++) acc += fx[row + iw];
+                }
+                if (max) fy[yo + oh * g.OW + ow] = acc;
+                else
+                {
+                    int count = Math.Max(h1 - h0, 0) * Math.Max(w1 - w0, 0);
+                    int padded = Math.Max(ph, 0) * Math.Max(Math.Min(we, w + g.PadRight) - Math.Max(ws, -g.PadLeft), 0);
+                    fy[yo + oh * g.OW + ow] = acc / Math.Max(includePad ? padded : count, 1);
                 }
             }
         }
