@@ -12,6 +12,8 @@ namespace Quanta.Server.Tests;
 /// ClientResultException with the server's status (400, 401, 404, 429) and OpenAI's error body; and overload at 4x the
 /// queue is answered with 429 while managed memory stays bounded.
 /// </summary>
+// serial: the overload test measures the managed heap of the whole process, which parallel tests would disturb
+[Collection(SoakCollection.Name)]
 public sealed class ClientErrorTests
 {
     // no retries: the SDK would otherwise retry 429s after Retry-After
