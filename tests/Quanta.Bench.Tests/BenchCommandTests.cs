@@ -9,7 +9,7 @@ public class BenchCommandTests : IClassFixture<TinyModels>
 
     public BenchCommandTests(TinyModels models) => _models = models;
 
-    private QuantaCli.Result Bench(string format) => QuantaCli.Run("bench", "--model", _models.SmallQ8, "-r", "1", "-p", "8", "-n", "4",
+    private CliHarness.Result Bench(string format) => CliHarness.Run("bench", "--model", _models.SmallQ8, "-r", "1", "-p", "8", "-n", "4",
         "-t", "1", "--pg", "4,2", "--bandwidth-seconds", "0.05", "-o", format);
 
     [Fact]
@@ -95,10 +95,10 @@ public class BenchCommandTests : IClassFixture<TinyModels>
     [Fact]
     public void Errors_are_one_line()
     {
-        var r = QuantaCli.Run("bench", "--model", "/nonexistent/m.gguf", "-r", "1");
+        var r = CliHarness.Run("bench", "--model", "/nonexistent/m.gguf", "-r", "1");
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("quanta: error: model file not found: /nonexistent/m.gguf", r.Stderr.Trim());
-        var bad = QuantaCli.Run("bench", "--model", _models.SmallQ8, "-o", "xml");
+        var bad = CliHarness.Run("bench", "--model", _models.SmallQ8, "-o", "xml");
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("-o takes md, csv or json", bad.Stderr);
     }

@@ -118,7 +118,7 @@ public sealed class ServeChartAndRunnerTests
         string json = Temp(".json"), chart = Temp(".svg");
         try
         {
-            var r = await Task.Run(() => QuantaCli.Run("bench", "serve", "--base-url", server.BaseAddress.ToString(), "--model", "stories260K",
+            var r = await Task.Run(() => CliHarness.Run("bench", "serve", "--base-url", server.BaseAddress.ToString(), "--model", "stories260K",
                 "--num-prompts", "4", "--random-input-len", "8", "--random-output-len", "8", "--max-concurrency", "1,2",
                 "--json", json, "--chart", chart));
             Assert.True(r.ExitCode == 0, r.Stderr);

@@ -114,10 +114,10 @@ public sealed class TensorBenchTests
     [Fact]
     public void Command_runs_dlrm_and_reports_json_and_refuses_unknown_names()
     {
-        var bad = QuantaCli.Run("bench", "tensor", "-m", "nope");
+        var bad = CliHarness.Run("bench", "tensor", "-m", "nope");
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("nope", bad.Stderr, StringComparison.Ordinal);
-        var r = QuantaCli.Run("bench", "tensor", "-m", "dlrm", "--duration", "0.2", "--min-queries", "2", "--batch", "1,4", "-t", "1", "--server-qps", "200", "-o", "json");
+        var r = CliHarness.Run("bench", "tensor", "-m", "dlrm", "--duration", "0.2", "--min-queries", "2", "--batch", "1,4", "-t", "1", "--server-qps", "200", "-o", "json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var rows = JsonDocument.Parse(r.Stdout).RootElement.EnumerateArray().ToArray();
         Assert.Equal(["SingleStream", "Offline", "Offline", "Server"], rows.Select(x => x.GetProperty("scenario").GetString()));

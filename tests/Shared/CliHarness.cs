@@ -17,7 +17,7 @@ internal static class CliHarness
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(60_000)) { p.Kill(true); throw new TimeoutException("quanta did not exit within 60 s"); }
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("quanta did not exit within 120 s"); }
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 
