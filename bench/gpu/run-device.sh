@@ -48,6 +48,18 @@ device() {
   local dir=/tmp/quanta-linux-x64
   rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$PACK" -C "$dir" || exit 1
   local q=$dir/quanta
+  # ILGPU imports the driver as "cuda" (the loader tries libcuda.so); driver installs may ship only libcuda.so.1
+  local libdir=/tmp/quanta-libs real
+  real=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF; exit}')
+  if [[ -z $real ]]; then
+    for d in ${LD_LIBRARY_PATH//:/ } /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64; do
+      [[ -e $d/libcuda.so.1 ]] && { real=$d/libcuda.so.1; break; }
+    done
+  fi
+  if [[ -n $real ]]; then
+    mkdir -p "$libdir" && ln -sf "$real" "$libdir/libcuda.so" && ln -sf "$real" "$libdir/libcuda.so.1"
+    export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  fi
   # cuBLASLt: quanta searches the loader path, CUDA_HOME and /usr/local/cuda*; else take the toolkit wheels' copy
   local found=""
   if ! ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.1[123]' && ! ls /usr/local/cuda*/lib64/libcublasLt.so.1[123] >/dev/null 2>&1; then
@@ -55,15 +67,15 @@ device() {
     [[ -n $found ]] && export QUANTA_CUBLASLT_PATH=$found
   fi
   {
-    echo "== $(date -u +%FT%TZ) $(uname -m)${found:+, cuBLASLt from $found}"
+    echo "== $(date -u +%FT%TZ) $(uname -m)${found:+, cuBLASLt from $found}; libcuda: ${real:-not found}"
     nvidia-smi --query-gpu=name,driver_version,memory.total,power.draw,clocks.sm,clocks.mem --format=csv 2>&1 || echo "nvidia-smi unavailable"
   } > "$log" 2>&1
   cat "$log"
   local rc=0 r
-  "$q" gpu info 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}
+  timeout 60 "$q" gpu info --verbose 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}
   if (( r == 3 )); then echo "no usable CUDA stack (exit 3): stopping" | tee -a "$log"; exit 3; fi
-  timeout 250 "$q" gpu check --out "$out" 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}; (( r != 0 )) && rc=$r
-  timeout 280 "$q" gpu bench --out "$out" 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}; (( r != 0 && rc == 0 )) && rc=$r
+  timeout 180 "$q" gpu check --verbose --out "$out" 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}; (( r != 0 )) && rc=$r
+  timeout 240 "$q" gpu bench --verbose --out "$out" 2>&1 | tee -a "$log"; r=${PIPESTATUS[0]}; (( r != 0 && rc == 0 )) && rc=$r
   echo "== done, exit $rc; results in $out" | tee -a "$log"
   exit $rc
 }

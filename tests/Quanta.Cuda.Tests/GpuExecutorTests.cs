@@ -39,11 +39,14 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         return ab / Math.Sqrt(aa * bb);
     }
 
+    // prefillGemmMinTokens 100: every token through the paged kernel; 4: the prompt chunks of 4+ tokens (at position 0
+    // and after earlier chunks, beside 1- and 3-token sequences in the same step) through the batched-product path
     [Theory]
-    [InlineData(DeviceFormat.BF16, false)]
-    [InlineData(DeviceFormat.Fp8E4M3, false)]
-    [InlineData(DeviceFormat.Fp8E4M3, true)]
-    public void Mixed_prefill_and_decode_steps_match_the_CPU_executor(DeviceFormat format, bool perChannel)
+    [InlineData(DeviceFormat.BF16, false, 100)]
+    [InlineData(DeviceFormat.BF16, false, 4)]
+    [InlineData(DeviceFormat.Fp8E4M3, false, 100)]
+    [InlineData(DeviceFormat.Fp8E4M3, true, 4)]
+    public void Mixed_prefill_and_decode_steps_match_the_CPU_executor(DeviceFormat format, bool perChannel, int prefillGemmMinTokens)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
@@ -56,7 +59,7 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         var cpuCache = PagedKvCache.For(config, 40, 4, 64);
         var gpuCache = PagedKvCache.For(config, 40, 4, 64);
         using var weights = GpuModelWeights.FromModel(fx.Backend, model, new GpuWeightOptions(format, perChannel));
-        using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64);
+        using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64) { PrefillGemmMinTokens = prefillGemmMinTokens };
         int[][] prompts = [Toks(rng, 9, config.VocabSize), Toks(rng, 3, config.VocabSize), Toks(rng, 14, config.VocabSize)];
         var cs = prompts.Select(p => cpuCache.CreateSequence(p, false)).ToArray();
         var gs = prompts.Select(p => gpuCache.CreateSequence(p, false)).ToArray();
@@ -105,7 +108,7 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
                 if (expected[i].Length == 0) { cs[i].Commit(cw[i].Tokens.Span); gs[i].Commit(gw[i].Tokens.Span); }
             for (int i = 0; i < 3; i++) done[i] += chunks[i][step];
         }
-        Console.WriteLine($"{format} perChannel={perChannel}: worst relative logit error {worst}, least cosine {minCos:F5}");
+        Console.WriteLine($"{format} perChannel={perChannel} gemm>={prefillGemmMinTokens}: worst relative logit error {worst}, least cosine {minCos:F5}");
         foreach (var s in cs.Concat(gs)) s.Dispose();
         Assert.Equal(0, gpuCache.Pool.UsedBlocks);
     }

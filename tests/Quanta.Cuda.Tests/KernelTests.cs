@@ -145,6 +145,16 @@ public sealed class KernelTests(BackendFixture fx) : IClassFixture<BackendFixtur
         var expected = new byte[m];
         Fp8E4M3.EncodeRow(finite, sc, expected);
         for (int i = 0; i < m; i++) Assert.True(expected[i] == codes[i], $"seed {seed}: e4m3({finite[i]:R}/{sc}) = {codes[i]:X2}, Core {expected[i]:X2}");
+        // above GpuKernels.SmallQuantizeCount the buffer goes through the many-group amax and the elementwise kernel
+        int reps = GpuKernels.SmallQuantizeCount / m + 2;
+        float[] big = Enumerable.Range(0, reps).SelectMany(i => finite.Select(v => v * (1 + i % 3))).ToArray();
+        using var bbig = Up(big); using var qbig = A.Allocate1D<byte>(big.Length); using var amaxBig = A.Allocate1D<int>(1); using var scaleBig = A.Allocate1D<float>(1);
+        K.QuantizeE4M3(bbig.View, qbig.View, amaxBig.View, scaleBig.View, big.Length);
+        float scBig = Down(scaleBig, 1)[0];
+        Assert.Equal(big.Max(MathF.Abs) / 448f, scBig);
+        var expectedBig = new byte[big.Length];
+        Fp8E4M3.EncodeRow(big, scBig, expectedBig);
+        Assert.True(expectedBig.AsSpan().SequenceEqual(Down(qbig, big.Length)), $"seed {seed}: large-buffer E4M3 codes differ from Core");
         using var dq = A.Allocate1D<float>(m);
         K.DequantizeE4M3(q.View, scale.View, dq.View, m);
         float[] deq = Down(dq, m);
@@ -212,11 +222,15 @@ public sealed class KernelTests(BackendFixture fx) : IClassFixture<BackendFixtur
         Assert.Equal(17, idx[2]);
     }
 
+    // splitSize 0: the default (one split here); 4: 17 positions over 5 splits merged, with a window leaving early
+    // splits empty
     [Theory]
-    [InlineData(0, 0f)]
-    [InlineData(3, 0f)]
-    [InlineData(0, 5f)]
-    public void Paged_attention_with_KV_write_matches_Core_over_the_same_block_table(int window, float softCap)
+    [InlineData(0, 0f, 0)]
+    [InlineData(3, 0f, 0)]
+    [InlineData(0, 5f, 0)]
+    [InlineData(0, 0f, 4)]
+    [InlineData(6, 5f, 4)]
+    public void Paged_attention_with_KV_write_matches_Core_over_the_same_block_table(int window, float softCap, int splitSize)
     {
         int seed = Random.Shared.Next();
         var r = new Random(seed);
@@ -241,11 +255,11 @@ public sealed class KernelTests(BackendFixture fx) : IClassFixture<BackendFixtur
         using var kc = A.Allocate1D<ushort>(layers * numBlocks * bs * kvd); using var vc = A.Allocate1D<ushort>(layers * numBlocks * bs * kvd);
         kc.MemSetToZero(); vc.MemSetToZero();
         K.KvWrite(bq.View, bslots.View, kc.View, vc.View, n, stride, heads * hd, heads * hd + kvd, kvd, layerOff);
-        using var scores = A.Allocate1D<float>(n * heads * maxPos); using var outB = A.Allocate1D<float>(n * heads * hd);
+        using var scores = A.Allocate1D<float>(n * heads * GpuKernels.AttentionSplits(maxPos, splitSize > 0 ? splitSize : 64) * (hd + 2)); using var outB = A.Allocate1D<float>(n * heads * hd);
         var args = new AttentionArgs
         {
             Heads = heads, KvHeads = kvHeads, HeadDim = hd, QkvStride = stride, BlockSize = bs, MaxBlocks = maxBlocks, MaxPositions = maxPos,
-            SlidingWindow = window, LayerOffset = layerOff, Scale = 1f / MathF.Sqrt(hd), SoftCap = softCap,
+            SlidingWindow = window, LayerOffset = layerOff, Scale = 1f / MathF.Sqrt(hd), SoftCap = softCap, SplitSize = splitSize,
         };
         K.Attention(bq.View, kc.View, vc.View, bt.View, bseq.View, bpos.View, scores.View, outB.View, n, args);
         float[] got = Down(outB, n * heads * hd);

@@ -18,7 +18,9 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
     private readonly nint _stream;
     private readonly CublasLtHandle _handle;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _workspace;
+    private const int MaxBatchedPlans = 256;
     private readonly Dictionary<(int M, int N, int K, DeviceFormat F, ulong A, ulong B), CublasLtMatmulPlan> _plans = [];
+    private readonly Dictionary<(int M, int N, int K, CublasLtMatmulPlan.BatchLayout L), CublasLtMatmulPlan> _batched = [];
 
     /// <summary>Creates the cuBLASLt handle in the accelerator's context; products are queued on <paramref name="stream"/>.</summary>
     public CublasLtMatMulEngine(CudaAccelerator accelerator, AcceleratorStream stream)
@@ -54,11 +56,35 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
         plan.Run((ulong)w.Data.NativePtr, (ulong)x.NativePtr, (ulong)y.NativePtr, (ulong)_workspace.NativePtr, WorkspaceBytes, _stream);
     }
 
+    /// <inheritdoc/>
+    public void BatchedMatMulBf16(MemoryBuffer1D<ushort, Stride1D.Dense> x, long xOffset, int ldx, long strideX,
+        MemoryBuffer1D<ushort, Stride1D.Dense> w, long wOffset, int ldw, long strideW,
+        MemoryBuffer1D<float, Stride1D.Dense> y, long yOffset, int ldy, long strideY, int m, int n, int k, int batch)
+    {
+        var layout = new CublasLtMatmulPlan.BatchLayout(ldw, strideW, ldx, strideX, ldy, strideY, batch);
+        var key = (m, n, k, layout);
+        if (!_batched.TryGetValue(key, out CublasLtMatmulPlan? plan))
+        {
+            if (_batched.Count >= MaxBatchedPlans)
+            {
+                // prompt lengths vary without bound in serving: start over rather than grow
+                foreach (var old in _batched.Values) old.Dispose();
+                _batched.Clear();
+            }
+            plan = new CublasLtMatmulPlan(_handle, m, n, k, CudaDataType.R16BF, CudaDataType.R32F, 0, 0, WorkspaceBytes, layout);
+            _batched[key] = plan;
+        }
+        plan.Run((ulong)w.NativePtr + (ulong)(wOffset * sizeof(ushort)), (ulong)x.NativePtr + (ulong)(xOffset * sizeof(ushort)),
+            (ulong)y.NativePtr + (ulong)(yOffset * sizeof(float)), (ulong)_workspace.NativePtr, WorkspaceBytes, _stream);
+    }
+
     /// <summary>Destroys the plans, the workspace and the handle.</summary>
     public void Dispose()
     {
         foreach (var p in _plans.Values) p.Dispose();
         _plans.Clear();
+        foreach (var p in _batched.Values) p.Dispose();
+        _batched.Clear();
         _workspace.Dispose();
         _handle.Dispose();
     }

@@ -27,6 +27,15 @@ public sealed class ReferenceMatMulEngine : IMatMulEngine
         _kernels.ReferenceMatMul(x.View, w.Data.View, xScale.View, w.Scale.View, y.View, m, w.Rows, w.Cols, w.Format);
     }
 
+    /// <inheritdoc/>
+    public void BatchedMatMulBf16(MemoryBuffer1D<ushort, Stride1D.Dense> x, long xOffset, int ldx, long strideX,
+        MemoryBuffer1D<ushort, Stride1D.Dense> w, long wOffset, int ldw, long strideW,
+        MemoryBuffer1D<float, Stride1D.Dense> y, long yOffset, int ldy, long strideY, int m, int n, int k, int batch) =>
+        _kernels.BatchedReferenceMatMul(((ArrayView<ushort>)x.View).SubView(xOffset), ((ArrayView<ushort>)w.View).SubView(wOffset), ((ArrayView<float>)y.View).SubView(yOffset), m, n, batch, new BatchedMatMulArgs
+        {
+            K = k, LdX = ldx, LdW = ldw, LdY = ldy, StrideX = strideX, StrideW = strideW, StrideY = strideY,
+        });
+
     /// <summary>Nothing to free.</summary>
     public void Dispose() { }
 }

@@ -50,6 +50,7 @@ public static class DeviceBenchmarks
         figures.Add(new($"{f}/weights", weightBytes / 1e9, "GB", $"{c.Layers} layers, {matrixParams / 1e9:F2} B matrix parameters"));
 
         // decode, batch 1: plain launches, then CUDA graph replay (the same sequence continues)
+        Phase(figures, $"{f}/decode-b1", log, () =>
         {
             var rng = new Random(1);
             using var seq = cache.CreateSequence([1], false);
@@ -78,9 +79,34 @@ public static class DeviceBenchmarks
                 if (power != null) figures.Add(new($"{f}/{tag}/joules-per-token", joules / o.DecodeSteps, "J/tok", $"NVML {power.Name}"));
                 log?.Invoke($"{f}: {tag} {perStep * 1e3:F2} ms/token{note}");
             }
-        }
+        });
+
+        // where a step's time goes: each operation synchronized and timed (slower than the figures above; for diagnosis)
+        Phase(figures, $"{f}/profile", log, () =>
+        {
+            var rng = new Random(4);
+            using (var seq = cache.CreateSequence([1], false))
+            {
+                int pos = 0;
+                Step(ex, [seq], Enumerable.Range(0, o.DecodeContext).Select(_ => rng.Next(c.VocabSize)).ToArray(), ref pos);
+                ex.OpProfile = [];
+                const int steps = 4;
+                for (int i = 0; i < steps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                AddProfile(figures, $"{f}/profile-decode-b1", ex.OpProfile, steps, log);
+                ex.OpProfile = null;
+            }
+            using (var seq = cache.CreateSequence([1], false))
+            {
+                int pos = 0;
+                ex.OpProfile = [];
+                Step(ex, [seq], Enumerable.Range(0, o.PrefillTokens).Select(_ => rng.Next(c.VocabSize)).ToArray(), ref pos);
+                AddProfile(figures, $"{f}/profile-prefill-{o.PrefillTokens}", ex.OpProfile, 1, log);
+                ex.OpProfile = null;
+            }
+        });
 
         // decode, batch B
+        Phase(figures, $"{f}/decode-b{o.Batch}", log, () =>
         {
             var rng = new Random(2);
             var seqs = Enumerable.Range(0, o.Batch).Select(_ => cache.CreateSequence([1], false)).ToArray();
@@ -111,9 +137,10 @@ public static class DeviceBenchmarks
             {
                 foreach (var s in seqs) s.Dispose();
             }
-        }
+        });
 
         // prefill
+        Phase(figures, $"{f}/prefill-{o.PrefillTokens}", log, () =>
         {
             var rng = new Random(3);
             int n = o.PrefillTokens;
@@ -141,8 +168,35 @@ public static class DeviceBenchmarks
                 figures.Add(new($"{f}/prefill-{n}/fraction-of-tensor-core-peak", flops / best / pk, "", $"peak {pk / 1e12:F0} TFLOP/s dense (target ≥ 0.50)"));
             if (power != null) figures.Add(new($"{f}/prefill-{n}/joules-per-token", joulesBest / n, "J/tok", $"NVML {power.Name}"));
             log?.Invoke($"{f}: prefill {n} in {best * 1e3:F1} ms");
-        }
+        });
         return figures;
+    }
+
+    private static void AddProfile(List<BenchFigure> figures, string name, Dictionary<string, double> profile, int steps, Action<string>? log)
+    {
+        double total = profile.Values.Sum();
+        foreach (var (op, sec) in profile.OrderByDescending(kv => kv.Value))
+            figures.Add(new($"{name}/{op}", sec / steps * 1e3, "ms", $"{sec / total:P0} of {total / steps * 1e3:F2} ms per step (synchronized per op)"));
+        log?.Invoke($"{name}: " + string.Join(", ", profile.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value / steps * 1e3:F2} ms")));
+    }
+
+    /// <summary>
+    /// Runs one benchmark; an exception becomes a figure "<paramref name="name"/>/error" (unit "error", the message as
+    /// detail, the stack trace in the log) so that the other benchmarks of the same device run still report.
+    /// </summary>
+    private static void Phase(List<BenchFigure> figures, string name, Action<string>? log, Action body)
+    {
+        try
+        {
+            body();
+        }
+#pragma warning disable CA1031 // the failure is reported as a figure, not swallowed
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            figures.Add(new($"{name}/error", double.NaN, "error", $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ")));
+            log?.Invoke($"{name} failed: {e}");
+        }
     }
 
     /// <summary>Parameters of the matrix products per token (QKV, O, gate/up, down per layer, and the output projection).</summary>

@@ -35,15 +35,34 @@ public static class KernelChecks
         var r = new Random(seed);
         var results = new List<CheckResult>();
         var ctx = new Ctx(backend);
-        results.Add(RmsNormCheck(ctx, sizes, r));
-        results.Add(RopeCheck(ctx, sizes, r, RopeLayout.Normal));
-        results.Add(RopeCheck(ctx, sizes, r, RopeLayout.NeoX));
-        results.AddRange(ConversionChecks(ctx, sizes, r));
-        results.AddRange(ElementWiseChecks(ctx, sizes, r));
-        results.Add(AttentionCheck(ctx, sizes, r));
-        results.Add(MatMulCheck(ctx, sizes, r, DeviceFormat.BF16));
-        results.Add(MatMulCheck(ctx, sizes, r, DeviceFormat.Fp8E4M3));
+        results.AddRange(Guarded("rmsnorm", () => [RmsNormCheck(ctx, sizes, r)]));
+        results.AddRange(Guarded("rope-normal", () => [RopeCheck(ctx, sizes, r, RopeLayout.Normal)]));
+        results.AddRange(Guarded("rope-neox", () => [RopeCheck(ctx, sizes, r, RopeLayout.NeoX)]));
+        results.AddRange(Guarded("conversions", () => ConversionChecks(ctx, sizes, r)));
+        results.AddRange(Guarded("elementwise", () => ElementWiseChecks(ctx, sizes, r)));
+        results.AddRange(Guarded("attention", () => [AttentionCheck(ctx, sizes, r)]));
+        results.AddRange(Guarded("matmul-bf16", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.BF16)]));
+        results.AddRange(Guarded("matmul-fp8e4m3", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.Fp8E4M3)]));
         return results;
+    }
+
+    /// <summary>
+    /// Runs one check; an exception (a CUDA or cuBLASLt error, a kernel that fails to compile) becomes a failed result
+    /// named <paramref name="name"/> with the error as its detail, so one device run reports every check.
+    /// </summary>
+    public static IReadOnlyList<CheckResult> Guarded(string name, Func<IEnumerable<CheckResult>> check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        try
+        {
+            return [.. check()];
+        }
+#pragma warning disable CA1031 // the failure is the result: it is reported, not swallowed
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return [new CheckResult(name, "exception", double.PositiveInfinity, 0, $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" "))];
+        }
     }
 
     private sealed class Ctx(GpuBackend b)
@@ -220,7 +239,7 @@ public static class KernelChecks
         c.K.KvWrite(bq.View, bslots.View, kc.View, vc.View, n, stride, heads * hd, heads * hd + kvd, kvd, 0);
         // rows checked: the last 8 positions (longest attention)
         int first = Math.Max(0, n - 8), rows = n - first;
-        using var scores = c.New<float>((long)rows * heads * len); using var outB = c.New<float>((long)rows * heads * hd);
+        using var scores = c.New<float>((long)rows * heads * GpuKernels.AttentionSplits(len) * (hd + 2)); using var outB = c.New<float>((long)rows * heads * hd);
         var args = new AttentionArgs
         {
             Heads = heads, KvHeads = kvHeads, HeadDim = hd, QkvStride = stride, BlockSize = bs, MaxBlocks = maxBlocks, MaxPositions = len,

@@ -38,15 +38,20 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private readonly ModelConfig _c;
     private readonly PagedKvCache _cache;
     private readonly IPowerSource? _power;
-    private readonly int _qkvDim, _maxBlocks, _attnChunk;
+    private readonly int _qkvDim, _maxBlocks, _attnChunk, _lpMax;
     private readonly long _layerElems;
     private readonly List<IDisposable> _owned = [];
-    private readonly Dictionary<(int N, int Rows), Interop.CudaGraph> _graphs = [];
+    private const int MaxGraphs = 64;
+    private readonly Dictionary<(int N, int Rows, int Splits), Interop.CudaGraph> _graphs = [];
 
     // host staging
     private readonly int[] _tokens, _positions, _slots, _tokenSeq;   // [MaxBatchTokens]
     private readonly int[] _tables;                                   // [MaxBatchSequences, maxBlocks]
     private readonly int[] _logitRows;                                // [MaxBatchSequences]
+    private readonly int[] _seqFirst, _seqLen, _seqStart;             // [MaxBatchSequences]: first token row, tokens, first position
+    private int _ns;                                                  // sequences in the current step
+    private int _splits;                                              // decode-attention context splits of the current step
+    private long _markTicks;                                          // profiling: time of the last op boundary
     private readonly float[] _logits;                                 // [MaxBatchSequences, vocab]
 
     // device buffers
@@ -54,6 +59,10 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _x, _xn, _qkv, _attn, _proj, _gu, _g, _dLogits, _scores, _xScale, _ropeC, _ropeS;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _xq;
     private readonly MemoryBuffer1D<ushort, Stride1D.Dense> _kCache, _vCache;
+    // prefill attention: K [KvHeads, lpMax, HeadDim], Vᵀ [KvHeads, HeadDim, lpMax], grouped Q [chunk·Heads, HeadDim] (BF16),
+    // probabilities [chunk·Heads, lpMax] (BF16, beside the F32 scores) and grouped output [chunk·Heads, HeadDim] (F32)
+    private readonly MemoryBuffer1D<ushort, Stride1D.Dense> _keysG, _valuesT, _qG, _probs;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _oG;
 
     /// <summary>
     /// Creates an executor over <paramref name="weights"/> for steps of up to <paramref name="maxBatchTokens"/> tokens and
@@ -82,7 +91,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         _qkvDim = qd + 2 * kvd;
         _maxBlocks = cache.MaxBlocksPerSequence;
         _layerElems = (long)cache.Pool.NumBlocks * cache.BlockSize * kvd;
-        _attnChunk = (int)Math.Clamp(ScoreBudgetFloats / ((long)_c.Heads * MaxPositions), 1, maxBatchTokens);
+        _lpMax = (MaxPositions + 15) / 16 * 16;
+        _attnChunk = (int)Math.Clamp(ScoreBudgetFloats / ((long)_c.Heads * _lpMax), 1, maxBatchTokens);
 
         _tokens = new int[maxBatchTokens];
         _positions = new int[maxBatchTokens];
@@ -91,6 +101,9 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         _tables = new int[maxBatchSequences * _maxBlocks];
         _logitRows = new int[maxBatchSequences];
         _logits = new float[(long)maxBatchSequences * vocab];
+        _seqFirst = new int[maxBatchSequences];
+        _seqLen = new int[maxBatchSequences];
+        _seqStart = new int[maxBatchSequences];
 
         Accelerator a = backend.Accelerator;
         try
@@ -110,7 +123,14 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             _gu = Own(a.Allocate1D<float>((long)maxBatchTokens * 2 * ffn));
             _g = Own(a.Allocate1D<float>((long)maxBatchTokens * ffn));
             _dLogits = Own(a.Allocate1D<float>((long)maxBatchSequences * vocab));
-            _scores = Own(a.Allocate1D<float>((long)_attnChunk * _c.Heads * MaxPositions));
+            // prefill scores [chunk·Heads, lpMax], or decode-attention records for at least one token at the most splits
+            long decodeScratch = (long)_c.Heads * GpuKernels.AttentionSplits(_lpMax) * (_c.HeadDim + 2);
+            _scores = Own(a.Allocate1D<float>(Math.Max((long)_attnChunk * _c.Heads * _lpMax, decodeScratch)));
+            _probs = Own(a.Allocate1D<ushort>((long)_attnChunk * _c.Heads * _lpMax));
+            _keysG = Own(a.Allocate1D<ushort>((long)_lpMax * kvd));
+            _valuesT = Own(a.Allocate1D<ushort>((long)_lpMax * kvd));
+            _qG = Own(a.Allocate1D<ushort>((long)_attnChunk * qd));
+            _oG = Own(a.Allocate1D<float>((long)_attnChunk * qd));
             _xScale = Own(a.Allocate1D<float>(1));
             _xScale.View.CopyFromCPU([1f]);
             _xq = Own(a.Allocate1D<byte>((long)maxBatchTokens * Math.Max(Math.Max(d, qd), ffn) * 2));
@@ -150,6 +170,19 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// off and leaves the reason in <see cref="CudaGraphFailure"/>.
     /// </summary>
     public bool UseCudaGraphs { get; set; } = true;
+
+    /// <summary>
+    /// Sequences with at least this many tokens in a step (prompt chunks) run attention as two strided batched matrix
+    /// products per chunk on the tensor cores (scores Q·Kᵀ over the sequence's gathered keys, causal softmax, then P·V);
+    /// shorter ones (decode) run the paged kernel, which reads the cache in place. Default 16.
+    /// </summary>
+    public int PrefillGemmMinTokens { get; set; } = 16;
+
+    /// <summary>
+    /// When set, every step synchronizes after each operation and adds its seconds here under the operation's name
+    /// ("attention", "matmul-qkv", …): a profile for diagnostics, far slower than normal steps; CUDA graphs are not used.
+    /// </summary>
+    public Dictionary<string, double>? OpProfile { get; set; }
 
     /// <summary>Why graph capture was turned off, or null.</summary>
     public string? CudaGraphFailure { get; private set; }
@@ -194,9 +227,16 @@ public sealed class GpuExecutor : IExecutor, IDisposable
                 _slots[n] = table[p / bs] * bs + p % bs;
                 _tokenSeq[n] = s;
             }
+            _seqFirst[s] = n - toks.Length;
+            _seqLen[s] = toks.Length;
+            _seqStart[s] = w.StartPosition;
             if (w.NeedsLogits) _logitRows[rows] = n - 1;
             row[s] = w.NeedsLogits ? rows++ : -1;
         }
+        _ns = ns;
+        int maxEnd = 0;
+        for (int s = 0; s < ns; s++) maxEnd = Math.Max(maxEnd, _seqStart[s] + _seqLen[s]);
+        _splits = GpuKernels.AttentionSplits(maxEnd);
         if (n > 0)
         {
             Upload(_dTokens, _tokens, n);
@@ -205,7 +245,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             Upload(_dTokenSeq, _tokenSeq, n);
             Upload(_dTables, _tables, ns * _maxBlocks);
             if (rows > 0) Upload(_dLogitRows, _logitRows, rows);
-            if (UseCudaGraphs && _b.IsCuda && CudaGraphFailure is null && n == ns && rows == ns) ForwardGraph(n, rows);
+            if (UseCudaGraphs && OpProfile is null && _b.IsCuda && CudaGraphFailure is null && n == ns && rows == ns) ForwardGraph(n, rows);
             else Forward(n, rows);
             if (rows > 0) V(_dLogits).SubView(0, (long)rows * vocab).CopyToCPU(_b.Stream, _logits.AsSpan(0, rows * vocab));
         }
@@ -218,8 +258,14 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private void ForwardGraph(int n, int rows)
     {
         nint stream = _b.StreamPointer;
-        if (!_graphs.TryGetValue((n, rows), out Interop.CudaGraph? graph))
+        if (!_graphs.TryGetValue((n, rows, _splits), out Interop.CudaGraph? graph))
         {
+            if (_graphs.Count >= MaxGraphs)
+            {
+                // contexts grow through many split counts: start over rather than keep every graph
+                foreach (var old in _graphs.Values) old.Dispose();
+                _graphs.Clear();
+            }
             try
             {
                 Interop.CudaDriver.BeginCapture(stream);
@@ -241,7 +287,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
                 Forward(n, rows);
                 return;
             }
-            _graphs[(n, rows)] = graph;
+            _graphs[(n, rows, _splits)] = graph;
         }
         graph.Launch(stream);
     }
@@ -251,51 +297,141 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     {
         ModelConfig c = _c;
         int d = c.EmbeddingLength, qd = c.QueryDim, kvd = c.KvDim, ffn = c.FeedForwardLength, hd = c.HeadDim;
+        if (OpProfile != null)
+        {
+            _b.Synchronize();
+            _markTicks = Stopwatch.GetTimestamp();
+        }
         _k.Embedding(_w.Embedding.View, _dTokens.View, _x.View, n, d, c.EmbeddingScale);
+        Mark("embedding");
         bool neox = c.Rope.Layout == RopeLayout.NeoX;
         for (int l = 0; l < c.Layers; l++)
         {
             GpuLayerWeights w = _w.Layers[l];
             _k.RmsNorm(_x.View, w.AttentionNorm.View, _xn.View, n, d, c.NormEps);
-            Project(_xn, n, w.Qkv, _qkv);
+            Mark("rmsnorm");
+            Project(_xn, n, w.Qkv, _qkv, "qkv");
             if (w.QkvBias != null) _k.BiasAdd(_qkv.View, w.QkvBias.View, n, _qkvDim, _qkvDim, 0);
             _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, 0, c.Heads, hd, c.Rope.RotaryDims, neox);
             _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, qd, c.KvHeads, hd, c.Rope.RotaryDims, neox);
             long layerOffset = l * _layerElems;
             _k.KvWrite(_qkv.View, _dSlots.View, _kCache.View, _vCache.View, n, _qkvDim, qd, qd + kvd, kvd, layerOffset);
-            var args = new AttentionArgs
-            {
-                Heads = c.Heads, KvHeads = c.KvHeads, HeadDim = hd, QkvStride = _qkvDim, BlockSize = _cache.BlockSize, MaxBlocks = _maxBlocks,
-                MaxPositions = MaxPositions, SlidingWindow = c.SlidingWindow(l), LayerOffset = layerOffset,
-                Scale = c.EffectiveAttentionScale, SoftCap = c.AttentionLogitSoftCap,
-            };
-            for (int t0 = 0; t0 < n; t0 += _attnChunk)
-            {
-                int m = Math.Min(_attnChunk, n - t0);
-                _k.Attention(V(_qkv).SubView((long)t0 * _qkvDim), _kCache.View, _vCache.View, _dTables.View, V(_dTokenSeq).SubView(t0),
-                    V(_dPositions).SubView(t0), _scores.View, V(_attn).SubView((long)t0 * qd), m, args);
-            }
-            Project(_attn, n, w.Output, _proj);
+            Mark("bias+rope+kv-write");
+            Attention(l, layerOffset);
+            Project(_attn, n, w.Output, _proj, "attn-out");
             _k.Add(_x.View, _proj.View, n * d);
             _k.RmsNorm(_x.View, w.FeedForwardNorm.View, _xn.View, n, d, c.NormEps);
-            Project(_xn, n, w.GateUp, _gu);
+            Mark("add+rmsnorm");
+            Project(_xn, n, w.GateUp, _gu, "gate-up");
             _k.SwiGlu(_gu.View, _g.View, n, ffn);
-            Project(_g, n, w.Down, _proj);
+            Mark("swiglu");
+            Project(_g, n, w.Down, _proj, "down");
             _k.Add(_x.View, _proj.View, n * d);
+            Mark("add");
         }
         if (rows == 0) return;
         _k.RmsNorm(_x.View, _w.OutputNorm.View, _xn.View, rows, d, c.NormEps, _dLogitRows.View);
-        Project(_xn, rows, _w.Output, _dLogits);
+        Mark("rmsnorm");
+        Project(_xn, rows, _w.Output, _dLogits, "logits");
+    }
+
+    /// <summary>
+    /// Attention of every staged token for layer <paramref name="layer"/>: prompt chunks of at least
+    /// <see cref="PrefillGemmMinTokens"/> tokens through <see cref="PrefillAttention"/>, runs of shorter sequences
+    /// (decode) through the paged kernel.
+    /// </summary>
+    private void Attention(int layer, long layerOffset)
+    {
+        ModelConfig c = _c;
+        var args = new AttentionArgs
+        {
+            Heads = c.Heads, KvHeads = c.KvHeads, HeadDim = c.HeadDim, QkvStride = _qkvDim, BlockSize = _cache.BlockSize, MaxBlocks = _maxBlocks,
+            MaxPositions = MaxPositions, SlidingWindow = c.SlidingWindow(layer), LayerOffset = layerOffset,
+            Scale = c.EffectiveAttentionScale, SoftCap = c.AttentionLogitSoftCap, Splits = _splits,
+        };
+        int perChunk = (int)Math.Max(1, Math.Min(_attnChunk, _scores.Length / GpuKernels.AttentionScratchFloats(1, args)));
+        int s = 0;
+        while (s < _ns)
+        {
+            if (_seqLen[s] >= PrefillGemmMinTokens)
+            {
+                PrefillAttention(s, layer, layerOffset);
+                s++;
+                continue;
+            }
+            int first = _seqFirst[s], count = 0;
+            while (s < _ns && _seqLen[s] < PrefillGemmMinTokens) count += _seqLen[s++];
+            for (int t0 = 0; t0 < count; t0 += perChunk)
+            {
+                int m = Math.Min(perChunk, count - t0);
+                long t = first + t0;
+                _k.Attention(V(_qkv).SubView(t * _qkvDim), _kCache.View, _vCache.View, _dTables.View, V(_dTokenSeq).SubView(t),
+                    V(_dPositions).SubView(t), _scores.View, V(_attn).SubView(t * c.QueryDim), m, args);
+            }
+            Mark("attention-decode");
+        }
+    }
+
+    /// <summary>
+    /// Attention of sequence <paramref name="s"/>'s tokens on the tensor cores: its keys and values for every position
+    /// it can see are gathered from the paged cache once (K and Vᵀ per KV head, BF16), then per chunk of query tokens
+    /// the queries are grouped per KV head, S = Q·Kᵀ (strided batched over KV heads), a causal softmax gives BF16 P, and
+    /// O = P·V goes back to the token rows. The masked half of S is computed and discarded, which the tensor cores'
+    /// speed pays for many times over against a scalar kernel.
+    /// </summary>
+    private void PrefillAttention(int s, int layer, long layerOffset)
+    {
+        ModelConfig c = _c;
+        int hd = c.HeadDim, g = c.Heads / c.KvHeads, first = _seqFirst[s], len = _seqLen[s], start = _seqStart[s];
+        var a = new PrefillArgs
+        {
+            Heads = c.Heads, KvHeads = c.KvHeads, HeadDim = hd, QkvStride = _qkvDim, KeyRows = _lpMax, BlockSize = _cache.BlockSize,
+            TableOffset = s * _maxBlocks, LayerOffset = layerOffset, SlidingWindow = c.SlidingWindow(layer),
+            Scale = c.EffectiveAttentionScale, SoftCap = c.AttentionLogitSoftCap,
+            Length = start + len, Padded = (start + len + 15) / 16 * 16,
+        };
+        _k.GatherKv(_kCache.View, _vCache.View, _dTables.View, _keysG.View, _valuesT.View, a);
+        Mark("attention-prefill-gather");
+        for (int t0 = 0; t0 < len; t0 += _attnChunk)
+        {
+            int tc = Math.Min(_attnChunk, len - t0), rows = tc * g;
+            a.Tokens = tc;
+            a.FirstPosition = start + t0;
+            a.Length = start + t0 + tc;
+            a.Padded = (a.Length + 15) / 16 * 16;
+            _k.GroupQueries(V(_qkv).SubView((long)(first + t0) * _qkvDim), _qG.View, a);
+            _b.MatMul.BatchedMatMulBf16(_qG, 0, hd, (long)rows * hd, _keysG, 0, hd, (long)_lpMax * hd,
+                _scores, 0, a.Padded, (long)rows * a.Padded, rows, a.Padded, hd, c.KvHeads);
+            Mark("attention-prefill-qk");
+            _k.CausalSoftmax(_scores.View, _probs.View, a);
+            Mark("attention-prefill-softmax");
+            _b.MatMul.BatchedMatMulBf16(_probs, 0, a.Padded, (long)rows * a.Padded, _valuesT, 0, _lpMax, (long)hd * _lpMax,
+                _oG, 0, hd, (long)rows * hd, rows, hd, a.Padded, c.KvHeads);
+            _k.UngroupOutput(_oG.View, V(_attn).SubView((long)(first + t0) * c.QueryDim), a);
+            Mark("attention-prefill-pv");
+        }
+    }
+
+    /// <summary>Profiling: adds the time since the last boundary to <paramref name="op"/> (no-op unless <see cref="OpProfile"/> is set).</summary>
+    private void Mark(string op)
+    {
+        if (OpProfile is null) return;
+        _b.Synchronize();
+        long now = Stopwatch.GetTimestamp();
+        OpProfile[op] = OpProfile.GetValueOrDefault(op) + Stopwatch.GetElapsedTime(_markTicks, now).TotalSeconds;
+        _markTicks = now;
     }
 
     /// <summary>y [m, w.Rows] = x [m, w.Cols] · wᵀ: converts x to the weight format, runs the product, applies channel scales.</summary>
-    private void Project(MemoryBuffer1D<float, Stride1D.Dense> x, int m, DeviceMatrix w, MemoryBuffer1D<float, Stride1D.Dense> y)
+    private void Project(MemoryBuffer1D<float, Stride1D.Dense> x, int m, DeviceMatrix w, MemoryBuffer1D<float, Stride1D.Dense> y, string name)
     {
         int count = m * w.Cols;
         if (w.Format == DeviceFormat.BF16) _k.ToBf16(x.View, ((ArrayView<byte>)_xq.View).Cast<ushort>(), count);
         else _k.QuantizeE4M3(x.View, _xq.View, _dAmax.View, _xScale.View, count);
+        Mark("quantize-activations");
         _b.MatMul.MatMul(w, _xq, _xScale, m, y);
         if (w.ChannelScales != null) _k.ChannelScale(y.View, w.ChannelScales.View, m, w.Rows);
+        Mark(name);
     }
 
     private void Upload(MemoryBuffer1D<int, Stride1D.Dense> dst, int[] src, int count) =>

@@ -13,9 +13,22 @@ public sealed class CublasLtMatmulPlan : IDisposable
     private nint _desc, _a, _b, _d, _pref;
     private CublasLtMatmulAlgo _algo;
 
-    /// <summary>Plans the product for m activations rows, n weight rows and inner dimension k.</summary>
+    /// <summary>Plans the product for m activations rows, n weight rows and inner dimension k (packed, one matrix).</summary>
     public CublasLtMatmulPlan(CublasLtHandle handle, int m, int n, int k, CudaDataType inputType, CudaDataType outputType,
         ulong aScalePointer, ulong bScalePointer, long workspaceBytes)
+        : this(handle, m, n, k, inputType, outputType, aScalePointer, bScalePointer, workspaceBytes, new BatchLayout(k, 0, k, 0, n, 0, 1))
+    {
+    }
+
+    /// <summary>
+    /// Leading dimensions (elements between rows of the row-major W, X and Y) and batch strides (elements between
+    /// consecutive matrices) of a strided batched product; <see cref="Batch"/> 1 is a single product.
+    /// </summary>
+    public readonly record struct BatchLayout(int LdW, long StrideW, int LdX, long StrideX, int LdY, long StrideY, int Batch);
+
+    /// <summary>Plans a strided batched product: for b &lt; batch, Y_b [m, n] = X_b [m, k] · W_b [n, k]ᵀ with <paramref name="layout"/>.</summary>
+    public CublasLtMatmulPlan(CublasLtHandle handle, int m, int n, int k, CudaDataType inputType, CudaDataType outputType,
+        ulong aScalePointer, ulong bScalePointer, long workspaceBytes, BatchLayout layout)
     {
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
@@ -38,9 +51,20 @@ public sealed class CublasLtMatmulPlan : IDisposable
                 CublasLt.Check(CublasLtNative.cublasLtMatmulDescSetAttribute(_desc, (int)CublasLtMatmulDescAttribute.FastAccum, ref fast, 1), "cublasLtMatmulDescSetAttribute(FAST_ACCUM)");
             }
             // column-major: A is W viewed as [k, n] (ld k), B is X viewed as [k, m] (ld k), D is Y viewed as [n, m] (ld n)
-            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _a, (int)inputType, (ulong)k, (ulong)n, k), "cublasLtMatrixLayoutCreate(A)");
-            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _b, (int)inputType, (ulong)k, (ulong)m, k), "cublasLtMatrixLayoutCreate(B)");
-            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _d, (int)outputType, (ulong)n, (ulong)m, n), "cublasLtMatrixLayoutCreate(D)");
+            ArgumentOutOfRangeException.ThrowIfLessThan(layout.LdW, k);
+            ArgumentOutOfRangeException.ThrowIfLessThan(layout.LdX, k);
+            ArgumentOutOfRangeException.ThrowIfLessThan(layout.LdY, n);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layout.Batch);
+            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _a, (int)inputType, (ulong)k, (ulong)n, layout.LdW), "cublasLtMatrixLayoutCreate(A)");
+            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _b, (int)inputType, (ulong)k, (ulong)m, layout.LdX), "cublasLtMatrixLayoutCreate(B)");
+            CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutCreate(out _d, (int)outputType, (ulong)n, (ulong)m, layout.LdY), "cublasLtMatrixLayoutCreate(D)");
+            if (layout.Batch > 1)
+            {
+                SetBatch(_a, layout.Batch, layout.StrideW, "A");
+                SetBatch(_b, layout.Batch, layout.StrideX, "B");
+                SetBatch(_d, layout.Batch, layout.StrideY, "D");
+            }
+            Batch = layout.Batch;
             CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceCreate(out _pref), "cublasLtMatmulPreferenceCreate");
             ulong ws = (ulong)workspaceBytes;
             CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceSetAttribute(_pref, (int)CublasLtPreferenceAttribute.MaxWorkspaceBytes, ref ws, sizeof(ulong)), "cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)");
@@ -59,6 +83,17 @@ public sealed class CublasLtMatmulPlan : IDisposable
         }
         Handle = handle;
     }
+
+    private static void SetBatch(nint desc, int batch, long stride, string which)
+    {
+        CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutSetAttribute(desc, (int)CublasLtMatrixLayoutAttribute.BatchCount, ref batch, sizeof(int)),
+            $"cublasLtMatrixLayoutSetAttribute({which}, BATCH_COUNT)");
+        CublasLt.Check(CublasLtNative.cublasLtMatrixLayoutSetAttribute(desc, (int)CublasLtMatrixLayoutAttribute.StridedBatchOffset, ref stride, sizeof(long)),
+            $"cublasLtMatrixLayoutSetAttribute({which}, STRIDED_BATCH_OFFSET)");
+    }
+
+    /// <summary>Matrices per call (1: a single product).</summary>
+    public int Batch { get; }
 
     /// <summary>The library handle.</summary>
     public CublasLtHandle Handle { get; }

@@ -21,6 +21,8 @@ internal static class CublasLtNative
     [DllImport(Lib)] internal static extern int cublasLtMatmulDescSetAttribute(nint desc, int attribute, ref sbyte value, nuint size);
     [DllImport(Lib)] internal static extern int cublasLtMatrixLayoutCreate(out nint layout, int type, ulong rows, ulong cols, long ld);
     [DllImport(Lib)] internal static extern int cublasLtMatrixLayoutDestroy(nint layout);
+    [DllImport(Lib)] internal static extern int cublasLtMatrixLayoutSetAttribute(nint layout, int attribute, ref int value, nuint size);
+    [DllImport(Lib)] internal static extern int cublasLtMatrixLayoutSetAttribute(nint layout, int attribute, ref long value, nuint size);
     [DllImport(Lib)] internal static extern int cublasLtMatmulPreferenceCreate(out nint preference);
     [DllImport(Lib)] internal static extern int cublasLtMatmulPreferenceDestroy(nint preference);
     [DllImport(Lib)] internal static extern int cublasLtMatmulPreferenceSetAttribute(nint preference, int attribute, ref ulong value, nuint size);

@@ -103,8 +103,10 @@ public enum CublasLtMatrixLayoutAttribute
     Cols = 3,
     /// <summary>CUBLASLT_MATRIX_LAYOUT_LD.</summary>
     Ld = 4,
-    /// <summary>CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT.</summary>
+    /// <summary>CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT (int32_t).</summary>
     BatchCount = 5,
+    /// <summary>CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET (int64_t, elements between batches).</summary>
+    StridedBatchOffset = 6,
 }
 
 /// <summary>cublasLtMatmulPreferenceAttributes_t (cublasLt.h).</summary>

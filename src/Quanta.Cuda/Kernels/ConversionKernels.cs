@@ -16,15 +16,31 @@ internal static class FromBf16Kernel
 }
 
 /// <summary>
-/// Largest |x| over a buffer into amaxBits[0] (as the bit pattern of a non-negative float, whose integer order is the
-/// float order, so an integer atomic max suffices; NaN is skipped). amaxBits[0] must be zeroed first.
+/// Largest |x| over x[0, count) into amaxBits[0] (as the bit pattern of a non-negative float, whose integer order is the
+/// float order, so an integer atomic max suffices; NaN is skipped). Each group strides over the buffer, reduces its
+/// threads' maxima in shared memory and issues one atomic, so a prefill-sized buffer costs one atomic per group, not
+/// one per element. amaxBits[0] must be zeroed first.
 /// </summary>
 internal static class AbsMaxKernel
 {
-    public static void Run(Index1D i, ArrayView<float> x, ArrayView<int> amaxBits)
+    public static void Run(ArrayView<float> x, ArrayView<int> amaxBits, int count)
     {
-        uint b = Bits.FloatAsInt(x[i]) & 0x7FFFFFFFu;
-        if (b <= 0x7F800000u) Atomic.Max(ref amaxBits[0], (int)b);
+        var sh = SharedMemory.Allocate<int>(GpuKernels.MaxGroupSize);
+        int tid = Group.IdxX, g = Group.DimX;
+        int m = 0;
+        for (long e = (long)Grid.IdxX * g + tid; e < count; e += (long)Grid.DimX * g)
+        {
+            uint b = Bits.FloatAsInt(x[e]) & 0x7FFFFFFFu;
+            if (b <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b);
+        }
+        sh[tid] = m;
+        Group.Barrier();
+        for (int s = g / 2; s > 0; s >>= 1)
+        {
+            if (tid < s) sh[tid] = IntrinsicMath.Max(sh[tid], sh[tid + s]);
+            Group.Barrier();
+        }
+        if (tid == 0) Atomic.Max(ref amaxBits[0], sh[0]);
     }
 }
 
@@ -41,6 +57,37 @@ internal static class QuantizeE4M3Kernel
         float scale = amax > 0f && amax < float.PositiveInfinity ? amax / 448f : 1f;
         dst[i] = NumberBits.ToE4M3(src[i] / scale);
         if (i == 0) scaleOut[0] = scale;
+    }
+}
+
+/// <summary>
+/// <see cref="AbsMaxKernel"/> and <see cref="QuantizeE4M3Kernel"/> in one group for small buffers (decode
+/// activations): the group reduces the absolute maximum, then quantizes with scale = amax / 448 and stores the scale.
+/// Same codes and scale as the two-kernel path, in one launch instead of three.
+/// </summary>
+internal static class QuantizeE4M3SmallKernel
+{
+    public static void Run(ArrayView<float> src, ArrayView<byte> dst, ArrayView<float> scaleOut, int count)
+    {
+        var sh = SharedMemory.Allocate<int>(GpuKernels.MaxGroupSize);
+        int tid = Group.IdxX, g = Group.DimX;
+        int m = 0;
+        for (int e = tid; e < count; e += g)
+        {
+            uint b = Bits.FloatAsInt(src[e]) & 0x7FFFFFFFu;
+            if (b <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b);
+        }
+        sh[tid] = m;
+        Group.Barrier();
+        for (int s = g / 2; s > 0; s >>= 1)
+        {
+            if (tid < s) sh[tid] = IntrinsicMath.Max(sh[tid], sh[tid + s]);
+            Group.Barrier();
+        }
+        float amax = Bits.IntAsFloat((uint)sh[0]);
+        float scale = amax > 0f && amax < float.PositiveInfinity ? amax / 448f : 1f;
+        for (int e = tid; e < count; e += g) dst[e] = NumberBits.ToE4M3(src[e] / scale);
+        if (tid == 0) scaleOut[0] = scale;
     }
 }
 

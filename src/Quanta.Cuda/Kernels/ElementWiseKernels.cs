@@ -23,12 +23,12 @@ internal static class ResidualAddKernel
     public static void Run(Index1D i, ArrayView<float> x, ArrayView<float> y) => x[i] += y[i];
 }
 
-/// <summary>Adds a bias row to columns [offset, offset + width) of every row of a strided buffer (QKV biases).</summary>
+/// <summary>Adds a bias row to columns [offset, offset + width) of every row of a strided buffer (QKV biases); index (column, row).</summary>
 internal static class BiasAddKernel
 {
     public static void Run(Index2D idx, ArrayView<float> x, ArrayView<float> bias, int rowStride, int offset)
     {
-        x[(long)idx.X * rowStride + offset + idx.Y] += bias[idx.Y];
+        x[(long)idx.Y * rowStride + offset + idx.X] += bias[idx.X];
     }
 }
 

@@ -19,7 +19,8 @@ public sealed class GpuKernels
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int> _rms;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _rope;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long> _kvWrite;
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs> _attention;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs> _attention;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, AttentionArgs> _attentionCombine;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _swiglu;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _add;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, int, int> _bias;
@@ -28,11 +29,17 @@ public sealed class GpuKernels
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int> _argmax;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>> _toBf16;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<ushort>, ArrayView<float>> _fromBf16;
-    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>> _absMax;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<int>, int> _absMax;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<byte>, ArrayView<float>> _quantize;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, ArrayView<float>, int> _quantizeSmall;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<byte>, ArrayView<float>, ArrayView<float>> _dequantize;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<byte>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _refMatMul;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<byte>, ulong, float, int> _random;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, PrefillArgs> _gatherKv;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<ushort>, PrefillArgs> _groupQueries;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, PrefillArgs> _causalSoftmax;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, PrefillArgs> _ungroup;
+    private readonly Action<AcceleratorStream, Index3D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, BatchedMatMulArgs> _batchedRef;
 
     /// <summary>Compiles (loads) every kernel for <paramref name="accelerator"/>; launches go to <paramref name="stream"/> (default: the accelerator's default stream).</summary>
     public GpuKernels(Accelerator accelerator, AcceleratorStream? stream = null)
@@ -45,7 +52,8 @@ public sealed class GpuKernels
         _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(RmsNormKernel.Run);
         _rope = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(RopeKernel.Run);
         _kvWrite = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long>(KvWriteKernel.Run);
-        _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
+        _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
+        _attentionCombine = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionCombineKernel.Run);
         _swiglu = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Run);
         _add = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ResidualAddKernel.Run);
         _bias = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, int, int>(BiasAddKernel.Run);
@@ -54,11 +62,18 @@ public sealed class GpuKernels
         _argmax = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, int>(ArgmaxKernel.Run);
         _toBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<ushort>>(ToBf16Kernel.Run);
         _fromBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<ushort>, ArrayView<float>>(FromBf16Kernel.Run);
-        _absMax = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>>(AbsMaxKernel.Run);
+        _absMax = accelerator.LoadKernel<ArrayView<float>, ArrayView<int>, int>(AbsMaxKernel.Run);
         _quantize = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<byte>, ArrayView<float>>(QuantizeE4M3Kernel.Run);
+        _quantizeSmall = accelerator.LoadKernel<ArrayView<float>, ArrayView<byte>, ArrayView<float>, int>(QuantizeE4M3SmallKernel.Run);
         _dequantize = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, ArrayView<float>>(DequantizeE4M3Kernel.Run);
         _refMatMul = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<byte>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(ReferenceMatMulKernel.Run);
         _random = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ulong, float, int>(RandomFillKernel.Run);
+        _gatherKv = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, PrefillArgs>(GatherKvKernel.Run);
+        _groupQueries = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<ushort>, PrefillArgs>(GroupQueriesKernel.Run);
+        _causalSoftmax = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, PrefillArgs>(CausalSoftmaxKernel.Run);
+        _ungroup = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, PrefillArgs>(UngroupOutputKernel.Run);
+        _batchedRef = accelerator.LoadAutoGroupedKernel<Index3D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, BatchedMatMulArgs>(BatchedReferenceMatMulKernel.Run);
+        WarpSize = accelerator.WarpSize;
     }
 
     /// <summary>The accelerator the kernels run on.</summary>
@@ -69,6 +84,9 @@ public sealed class GpuKernels
 
     /// <summary>Threads per group of the reduction kernels.</summary>
     public int GroupSize { get; }
+
+    /// <summary>Threads per warp of the accelerator.</summary>
+    public int WarpSize { get; }
 
     /// <summary>y[r] = RMSNorm(x[map(r)])·w for r &lt; rows (see <see cref="RmsNormKernel"/>); rowMap null: identity.</summary>
     public void RmsNorm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int rows, int dim, float eps, ArrayView<int>? rowMap = null)
@@ -82,7 +100,7 @@ public sealed class GpuKernels
         int colOffset, int nHeads, int headDim, int nRot, bool neox)
     {
         if (tokens <= 0) return;
-        _rope(Stream, new Index2D(tokens, nHeads * (nRot / 2)), x, positions, c, s, rowStride, colOffset, headDim, nRot, neox ? 1 : 0);
+        _rope(Stream, new Index2D(nHeads * (nRot / 2), tokens), x, positions, c, s, rowStride, colOffset, headDim, nRot, neox ? 1 : 0);
     }
 
     /// <summary>K/V of the tokens' rows into their cache slots (see <see cref="KvWriteKernel"/>).</summary>
@@ -90,16 +108,38 @@ public sealed class GpuKernels
         int rowStride, int kOffset, int vOffset, int kvDim, long layerOffset)
     {
         if (tokens <= 0) return;
-        _kvWrite(Stream, new Index2D(tokens, kvDim), qkv, slots, kCache, vCache, rowStride, kOffset, vOffset, kvDim, layerOffset);
+        _kvWrite(Stream, new Index2D(kvDim, tokens), qkv, slots, kCache, vCache, rowStride, kOffset, vOffset, kvDim, layerOffset);
     }
 
-    /// <summary>Attention of tokens·Heads rows (see <see cref="PagedAttentionKernel"/>).</summary>
+    /// <summary>Context splits for positions below <paramref name="positions"/> (see <see cref="PagedAttentionKernel"/>).</summary>
+    internal static int AttentionSplits(int positions, int splitSize = PagedAttentionKernel.SplitPositions) =>
+        Math.Max(1, (positions + splitSize - 1) / splitSize);
+
+    /// <summary>Scratch floats <see cref="Attention"/> needs for <paramref name="tokens"/> tokens.</summary>
+    internal static long AttentionScratchFloats(int tokens, AttentionArgs args) =>
+        (long)tokens * args.Heads * (args.Splits > 0 ? args.Splits : AttentionSplits(args.MaxPositions, SplitSize(args))) * (args.HeadDim + 2);
+
+    private static int SplitSize(AttentionArgs args) =>
+        args.SplitSize is > 0 and <= PagedAttentionKernel.SplitPositions ? args.SplitSize : PagedAttentionKernel.SplitPositions;
+
+    /// <summary>
+    /// Attention of tokens·Heads rows (see <see cref="PagedAttentionKernel"/>): per-split records into
+    /// <paramref name="scratch"/> (at least <see cref="AttentionScratchFloats"/>), then merged into output.
+    /// args.Splits 0 takes enough splits for args.MaxPositions.
+    /// </summary>
     internal void Attention(ArrayView<float> qkv, ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables,
-        ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scores, ArrayView<float> output, int tokens, AttentionArgs args)
+        ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scratch, ArrayView<float> output, int tokens, AttentionArgs args)
     {
         if (tokens <= 0) return;
+        args.SplitSize = SplitSize(args);
+        if (args.Splits <= 0) args.Splits = AttentionSplits(args.MaxPositions, args.SplitSize);
+        long need = AttentionScratchFloats(tokens, args);
+        if (scratch.Length < need) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, {need} are needed", nameof(scratch));
         if (args.HeadDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(args), $"head dim {args.HeadDim} exceeds {MaxHeadDim}");
-        _attention(Stream, new KernelConfig(tokens * args.Heads, GroupSize), qkv, kCache, vCache, blockTables, tokenSeq, positions, scores, output, args);
+        if (GroupSize / WarpSize * args.HeadDim > PagedAttentionKernel.AccumulatorFloats)
+            throw new ArgumentOutOfRangeException(nameof(args), $"head dim {args.HeadDim} × {GroupSize / WarpSize} warps exceeds the kernel's shared accumulator");
+        _attention(Stream, new KernelConfig(tokens * args.Heads * args.Splits, GroupSize), qkv, kCache, vCache, blockTables, tokenSeq, positions, scratch, args);
+        _attentionCombine(Stream, new KernelConfig(tokens * args.Heads, GroupSize), scratch, output, args);
     }
 
     /// <summary>y[t, j] = silu(gu[t, j])·gu[t, ffn + j] for tokens·ffn elements.</summary>
@@ -117,7 +157,7 @@ public sealed class GpuKernels
     /// <summary>Adds bias [width] to columns [offset, offset + width) of each of rows rows of stride rowStride.</summary>
     public void BiasAdd(ArrayView<float> x, ArrayView<float> bias, int rows, int width, int rowStride, int offset)
     {
-        if (rows > 0) _bias(Stream, new Index2D(rows, width), x, bias, rowStride, offset);
+        if (rows > 0) _bias(Stream, new Index2D(width, rows), x, bias, rowStride, offset);
     }
 
     /// <summary>y[r, j] ·= scale[j] over rows·n elements.</summary>
@@ -157,10 +197,19 @@ public sealed class GpuKernels
     public void QuantizeE4M3(ArrayView<float> src, ArrayView<byte> dst, ArrayView<int> amaxBits, ArrayView<float> scale, int count)
     {
         if (count <= 0) return;
+        if (count <= SmallQuantizeCount)
+        {
+            _quantizeSmall(Stream, new KernelConfig(1, GroupSize), src, dst, scale, count);
+            return;
+        }
         amaxBits.SubView(0, 1).MemSetToZero(Stream);
-        _absMax(Stream, count, src, amaxBits);
+        int groups = (int)Math.Clamp((count + (long)GroupSize - 1) / GroupSize, 1, 1024);
+        _absMax(Stream, new KernelConfig(groups, GroupSize), src, amaxBits, count);
         _quantize(Stream, count, src, amaxBits, dst, scale);
     }
+
+    /// <summary>Largest buffer quantized by one group in one launch (decode-sized activations).</summary>
+    public const int SmallQuantizeCount = 1 << 16;
 
     /// <summary>Quantization with an amax already in amaxBits[0] (bit pattern of a non-negative float).</summary>
     public void QuantizeE4M3Raw(ArrayView<float> src, ArrayView<int> amaxBits, ArrayView<byte> dst, ArrayView<float> scale, int count)
@@ -179,6 +228,37 @@ public sealed class GpuKernels
         int m, int n, int k, DeviceFormat format)
     {
         if (m > 0) _refMatMul(Stream, new Index2D(m, n), x, w, xScale, wScale, y, n, k, (int)format);
+    }
+
+    /// <summary>Keys and transposed values of one sequence from the paged cache (see <see cref="GatherKvKernel"/>).</summary>
+    internal void GatherKv(ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables, ArrayView<ushort> keys,
+        ArrayView<ushort> valuesT, PrefillArgs a)
+    {
+        if (a.Padded > 0) _gatherKv(Stream, new Index2D(a.KvHeads * a.HeadDim, a.Padded), kCache, vCache, blockTables, keys, valuesT, a);
+    }
+
+    /// <summary>Queries of the chunk grouped per KV head in BF16 (see <see cref="GroupQueriesKernel"/>).</summary>
+    internal void GroupQueries(ArrayView<float> qkv, ArrayView<ushort> q, PrefillArgs a)
+    {
+        if (a.Tokens > 0) _groupQueries(Stream, new Index2D(a.Heads * a.HeadDim, a.Tokens), qkv, q, a);
+    }
+
+    /// <summary>Scaled, masked softmax of the score rows into BF16 probabilities (see <see cref="CausalSoftmaxKernel"/>).</summary>
+    internal void CausalSoftmax(ArrayView<float> scores, ArrayView<ushort> probs, PrefillArgs a)
+    {
+        if (a.Tokens > 0) _causalSoftmax(Stream, new KernelConfig(a.Tokens * a.Heads, GroupSize), scores, probs, a);
+    }
+
+    /// <summary>Grouped attention output back to token rows (see <see cref="UngroupOutputKernel"/>).</summary>
+    internal void UngroupOutput(ArrayView<float> o, ArrayView<float> output, PrefillArgs a)
+    {
+        if (a.Tokens > 0) _ungroup(Stream, new Index2D(a.Heads * a.HeadDim, a.Tokens), o, output, a);
+    }
+
+    /// <summary>Strided batched BF16 product with the plain kernel (see <see cref="BatchedReferenceMatMulKernel"/>).</summary>
+    internal void BatchedReferenceMatMul(ArrayView<ushort> x, ArrayView<ushort> w, ArrayView<float> y, int m, int n, int batch, BatchedMatMulArgs a)
+    {
+        if (m > 0 && n > 0 && batch > 0) _batchedRef(Stream, new Index3D(batch, m, n), x, w, y, a);
     }
 
     /// <summary>Fills count elements of dst with uniform random weights (see <see cref="RandomFillKernel"/>).</summary>

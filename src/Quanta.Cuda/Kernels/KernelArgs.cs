@@ -19,4 +19,6 @@ internal struct AttentionArgs
     public int SlidingWindow;    // 0: none
     public long LayerOffset;     // elements: layer · slots · KvHeads · HeadDim
     public float Scale, SoftCap; // SoftCap 0: none
+    public int Splits;           // context splits per row (0: enough for MaxPositions); see PagedAttentionKernel
+    public int SplitSize;        // positions per split, 1..PagedAttentionKernel.SplitPositions (0: the most)
 }
