@@ -53,7 +53,7 @@ public sealed class KernelTests(BackendFixture fx) : IClassFixture<BackendFixtur
     {
         int seed = Random.Shared.Next();
         var r = new Random(seed);
-        int rows = 5, dim = 37;
+        int rows = 5, dim = 165;   // odd, and long enough for the kernel's four-deep unrolled loop
         float[] x = Rand(r, rows * dim, 3f), w = Rand(r, dim);
         int[] map = [4, 1, 1];
         using var bx = Up(x); using var bw = Up(w); using var by = A.Allocate1D<float>(rows * dim); using var bm = Up(map);
@@ -72,6 +72,12 @@ public sealed class KernelTests(BackendFixture fx) : IClassFixture<BackendFixtur
             RmsNorm.ForwardReference(x.AsSpan(map[o] * dim, dim), w, expected, 1e-5f);
             for (int j = 0; j < dim; j++) Close(expected[j], g[o * dim + j], 1e-5f * (1 + MathF.Abs(expected[j])), $"seed {seed} gathered {o}");
         }
+        // the BF16 variant is the F32 result rounded to nearest even, gathered rows too
+        using var b16 = A.Allocate1D<ushort>(rows * dim);
+        K.RmsNormToBf16(bx.View, bw.View, b16.View, map.Length, dim, 1e-5f, bm.View);
+        ushort[] h = Down(b16, map.Length * dim);
+        for (int i = 0; i < map.Length * dim; i++)
+            Assert.True(BF16Conversion.FromSingle(g[i]) == h[i], $"seed {seed} element {i}: bf16 {h[i]:X4}, rounded F32 {BF16Conversion.FromSingle(g[i]):X4}");
     }
 
     [Theory]

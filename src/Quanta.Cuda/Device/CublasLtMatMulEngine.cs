@@ -9,7 +9,8 @@ namespace Quanta.Cuda.Device;
 /// <summary>
 /// Matrix products through cuBLASLt on ILGPU's CUDA accelerator (same context, same stream): BF16×BF16 or
 /// E4M3×E4M3 with per-tensor scale pointers, F32 accumulation and output. Plans (descriptors + heuristic algorithm)
-/// are made once per (m, n, k, format) and cached; a 32 MiB workspace is shared.
+/// are made once per (m, n, k, format) and cached, each timing the heuristic's candidate algorithms on its first run
+/// outside graph capture (see <see cref="CublasLtMatmulPlan.Run"/>); a 32 MiB workspace is shared.
 /// </summary>
 public sealed class CublasLtMatMulEngine : IMatMulEngine
 {
@@ -72,6 +73,7 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
                 _batched.Clear();
             }
             plan = new CublasLtMatmulPlan(_handle, m, n, k, CudaDataType.R16BF, CudaDataType.R32F, 0, 0, WorkspaceBytes, layout);
+            plan.KeepHeuristicChoice();   // attention shapes change with every prompt length: timing each would cost more than it saves
             _batched[key] = plan;
         }
         plan.Run((ulong)w.NativePtr + (ulong)(wOffset * sizeof(ushort)), (ulong)x.NativePtr + (ulong)(xOffset * sizeof(ushort)),

@@ -63,7 +63,14 @@ public static class DeviceBenchmarks
                 double e0 = power?.ReadEnergyJoules() ?? 0;
                 long t0 = Stopwatch.GetTimestamp();
                 int startPos = pos;
-                for (int i = 0; i < o.DecodeSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                ex.MeasureDeviceTime = backend.IsCuda;
+                double deviceMs = 0;
+                for (int i = 0; i < o.DecodeSteps; i++)
+                {
+                    Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                    deviceMs += ex.LastStepDeviceMilliseconds;
+                }
+                ex.MeasureDeviceTime = false;
                 double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                 double joules = (power?.ReadEnergyJoules() ?? 0) - e0;
                 double perStep = s / o.DecodeSteps;
@@ -73,6 +80,7 @@ public static class DeviceBenchmarks
                 string note = graphs && ex.CudaGraphFailure != null ? $"; graphs off: {ex.CudaGraphFailure}" : "";
                 figures.Add(new($"{f}/{tag}/ms-per-token", perStep * 1e3, "ms", $"context {startPos}..{pos}{note}"));
                 figures.Add(new($"{f}/{tag}/tokens-per-s", 1 / perStep, "tok/s", ""));
+                if (backend.IsCuda) figures.Add(new($"{f}/{tag}/device-ms-per-token", deviceMs / o.DecodeSteps, "ms", "CUDA events around the layers; the rest of the step is the host's staging and the logits copy"));
                 if (hbmBytesPerSecond > 0)
                     figures.Add(new($"{f}/{tag}/fraction-of-hbm-bound", bytes / perStep / hbmBytesPerSecond, "",
                         $"{bytes / 1e9:F2} GB per step at {hbmBytesPerSecond / 1e12:F2} TB/s (target ≥ 0.60)"));

@@ -52,6 +52,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private int _ns;                                                  // sequences in the current step
     private int _splits;                                              // decode-attention context splits of the current step
     private long _markTicks;                                          // profiling: time of the last op boundary
+    private Interop.CudaEvent? _startEvent, _endEvent;                // MeasureDeviceTime
     private readonly float[] _logits;                                 // [MaxBatchSequences, vocab]
 
     // device buffers
@@ -184,6 +185,15 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// </summary>
     public Dictionary<string, double>? OpProfile { get; set; }
 
+    /// <summary>
+    /// When true on CUDA, each step's device time (events around the layers, excluding the host's staging and the
+    /// logits copy) goes to <see cref="LastStepDeviceMilliseconds"/>.
+    /// </summary>
+    public bool MeasureDeviceTime { get; set; }
+
+    /// <summary>Device time of the last step in milliseconds (NaN unless <see cref="MeasureDeviceTime"/>).</summary>
+    public double LastStepDeviceMilliseconds { get; private set; } = double.NaN;
+
     /// <summary>Why graph capture was turned off, or null.</summary>
     public string? CudaGraphFailure { get; private set; }
 
@@ -245,11 +255,23 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             Upload(_dTokenSeq, _tokenSeq, n);
             Upload(_dTables, _tables, ns * _maxBlocks);
             if (rows > 0) Upload(_dLogitRows, _logitRows, rows);
+            bool timed = MeasureDeviceTime && _b.IsCuda;
+            if (timed)
+            {
+                _startEvent ??= new Interop.CudaEvent();
+                _startEvent.Record(_b.StreamPointer);
+            }
             if (UseCudaGraphs && OpProfile is null && _b.IsCuda && CudaGraphFailure is null && n == ns && rows == ns) ForwardGraph(n, rows);
             else Forward(n, rows);
+            if (timed)
+            {
+                _endEvent ??= new Interop.CudaEvent();
+                _endEvent.Record(_b.StreamPointer);
+            }
             if (rows > 0) V(_dLogits).SubView(0, (long)rows * vocab).CopyToCPU(_b.Stream, _logits.AsSpan(0, rows * vocab));
         }
         _b.Synchronize();
+        LastStepDeviceMilliseconds = MeasureDeviceTime && _b.IsCuda && n > 0 ? _endEvent!.ElapsedSince(_startEvent!) : double.NaN;
         double? energy = _power is null ? null : Math.Max(0, _power.ReadEnergyJoules() - e0!.Value);
         return new ExecutionResult(_logits, row, vocab, Stopwatch.GetElapsedTime(t0), energy);
     }
@@ -308,9 +330,9 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         for (int l = 0; l < c.Layers; l++)
         {
             GpuLayerWeights w = _w.Layers[l];
-            _k.RmsNorm(_x.View, w.AttentionNorm.View, _xn.View, n, d, c.NormEps);
+            bool ready = Norm(w.AttentionNorm, n, w.Qkv, null);
             Mark("rmsnorm");
-            Project(_xn, n, w.Qkv, _qkv, "qkv");
+            Project(_xn, n, w.Qkv, _qkv, "qkv", ready);
             if (w.QkvBias != null) _k.BiasAdd(_qkv.View, w.QkvBias.View, n, _qkvDim, _qkvDim, 0);
             _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, 0, c.Heads, hd, c.Rope.RotaryDims, neox);
             _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, qd, c.KvHeads, hd, c.Rope.RotaryDims, neox);
@@ -318,21 +340,42 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             _k.KvWrite(_qkv.View, _dSlots.View, _kCache.View, _vCache.View, n, _qkvDim, qd, qd + kvd, kvd, layerOffset);
             Mark("bias+rope+kv-write");
             Attention(l, layerOffset);
-            Project(_attn, n, w.Output, _proj, "attn-out");
+            Project(_attn, n, w.Output, _proj, "attn-out", false);
             _k.Add(_x.View, _proj.View, n * d);
-            _k.RmsNorm(_x.View, w.FeedForwardNorm.View, _xn.View, n, d, c.NormEps);
+            ready = Norm(w.FeedForwardNorm, n, w.GateUp, null);
             Mark("add+rmsnorm");
-            Project(_xn, n, w.GateUp, _gu, "gate-up");
-            _k.SwiGlu(_gu.View, _g.View, n, ffn);
+            Project(_xn, n, w.GateUp, _gu, "gate-up", ready);
+            ready = w.Down.Format == DeviceFormat.BF16;
+            if (ready) _k.SwiGluToBf16(_gu.View, Bf16Input, n, ffn);
+            else _k.SwiGlu(_gu.View, _g.View, n, ffn);
             Mark("swiglu");
-            Project(_g, n, w.Down, _proj, "down");
+            Project(_g, n, w.Down, _proj, "down", ready);
             _k.Add(_x.View, _proj.View, n * d);
             Mark("add");
         }
         if (rows == 0) return;
-        _k.RmsNorm(_x.View, _w.OutputNorm.View, _xn.View, rows, d, c.NormEps, _dLogitRows.View);
+        bool logitsReady = Norm(_w.OutputNorm, rows, _w.Output, _dLogitRows.View);
         Mark("rmsnorm");
-        Project(_xn, rows, _w.Output, _dLogits, "logits");
+        Project(_xn, rows, _w.Output, _dLogits, "logits", logitsReady);
+    }
+
+    /// <summary>The staged activations as BF16, the matrix engine's input buffer.</summary>
+    private ArrayView<ushort> Bf16Input => ((ArrayView<byte>)_xq.View).Cast<ushort>();
+
+    /// <summary>
+    /// RMSNorm of _x into the next product's input: straight to BF16 in the engine's input buffer when
+    /// <paramref name="next"/> is BF16 (returns true: nothing left to convert), else F32 into _xn.
+    /// </summary>
+    private bool Norm(MemoryBuffer1D<float, Stride1D.Dense> weight, int rows, DeviceMatrix next, ArrayView<int>? rowMap)
+    {
+        int d = _c.EmbeddingLength;
+        if (next.Format == DeviceFormat.BF16)
+        {
+            _k.RmsNormToBf16(_x.View, weight.View, Bf16Input, rows, d, _c.NormEps, rowMap);
+            return true;
+        }
+        _k.RmsNorm(_x.View, weight.View, _xn.View, rows, d, _c.NormEps, rowMap);
+        return false;
     }
 
     /// <summary>
@@ -422,13 +465,20 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         _markTicks = now;
     }
 
-    /// <summary>y [m, w.Rows] = x [m, w.Cols] · wᵀ: converts x to the weight format, runs the product, applies channel scales.</summary>
-    private void Project(MemoryBuffer1D<float, Stride1D.Dense> x, int m, DeviceMatrix w, MemoryBuffer1D<float, Stride1D.Dense> y, string name)
+    /// <summary>
+    /// y [m, w.Rows] = x [m, w.Cols] · wᵀ: converts x to the weight format (unless <paramref name="inputReady"/>: the
+    /// producer already wrote BF16 into the engine's input buffer), runs the product, applies channel scales.
+    /// </summary>
+    private void Project(MemoryBuffer1D<float, Stride1D.Dense> x, int m, DeviceMatrix w, MemoryBuffer1D<float, Stride1D.Dense> y, string name,
+        bool inputReady)
     {
         int count = m * w.Cols;
-        if (w.Format == DeviceFormat.BF16) _k.ToBf16(x.View, ((ArrayView<byte>)_xq.View).Cast<ushort>(), count);
-        else _k.QuantizeE4M3(x.View, _xq.View, _dAmax.View, _xScale.View, count);
-        Mark("quantize-activations");
+        if (!inputReady)
+        {
+            if (w.Format == DeviceFormat.BF16) _k.ToBf16(x.View, Bf16Input, count);
+            else _k.QuantizeE4M3(x.View, _xq.View, _dAmax.View, _xScale.View, count);
+            Mark("quantize-activations");
+        }
         _b.MatMul.MatMul(w, _xq, _xScale, m, y);
         if (w.ChannelScales != null) _k.ChannelScale(y.View, w.ChannelScales.View, m, w.Rows);
         Mark(name);
@@ -450,6 +500,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     {
         foreach (var g in _graphs.Values) g.Dispose();
         _graphs.Clear();
+        _startEvent?.Dispose();
+        _endEvent?.Dispose();
         foreach (var d in _owned) d.Dispose();
         _owned.Clear();
     }

@@ -12,6 +12,10 @@ public sealed class CublasLtMatmulPlan : IDisposable
 {
     private nint _desc, _a, _b, _d, _pref;
     private CublasLtMatmulAlgo _algo;
+    private CublasLtMatmulAlgo[] _candidates = [];
+
+    /// <summary>Algorithms asked of the heuristic; the first run outside graph capture times them and keeps the fastest.</summary>
+    public const int CandidateCount = 8;
 
     /// <summary>Plans the product for m activations rows, n weight rows and inner dimension k (packed, one matrix).</summary>
     public CublasLtMatmulPlan(CublasLtHandle handle, int m, int n, int k, CudaDataType inputType, CudaDataType outputType,
@@ -68,13 +72,16 @@ public sealed class CublasLtMatmulPlan : IDisposable
             CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceCreate(out _pref), "cublasLtMatmulPreferenceCreate");
             ulong ws = (ulong)workspaceBytes;
             CublasLt.Check(CublasLtNative.cublasLtMatmulPreferenceSetAttribute(_pref, (int)CublasLtPreferenceAttribute.MaxWorkspaceBytes, ref ws, sizeof(ulong)), "cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)");
-            var result = default(CublasLtHeuristicResult);
-            CublasLt.Check(CublasLtNative.cublasLtMatmulAlgoGetHeuristic(handle.Pointer, _desc, _a, _b, _d, _d, _pref, 1, ref result, out int found), "cublasLtMatmulAlgoGetHeuristic");
-            if (found < 1 || result.State != 0)
+            var results = new CublasLtHeuristicResult[CandidateCount];
+            CublasLt.Check(CublasLtNative.cublasLtMatmulAlgoGetHeuristic(handle.Pointer, _desc, _a, _b, _d, _d, _pref, CandidateCount, results, out int found),
+                "cublasLtMatmulAlgoGetHeuristic");
+            var usable = results.Take(Math.Clamp(found, 0, CandidateCount)).Where(r => r.State == 0).ToArray();
+            if (usable.Length == 0)
                 throw new CudaException("cublasLtMatmulAlgoGetHeuristic", (int)CublasStatus.NotSupported, "CUBLAS_STATUS_NOT_SUPPORTED",
                     $"no algorithm for m={m} n={n} k={k} {inputType}→{outputType}");
-            _algo = result.Algo;
-            WorkspaceBytes = (long)result.WorkspaceSize;
+            _algo = usable[0].Algo;
+            _candidates = usable.Length > 1 ? usable.Select(r => r.Algo).ToArray() : [];
+            WorkspaceBytes = (long)usable.Max(r => (long)r.WorkspaceSize);
         }
         catch
         {
@@ -110,13 +117,62 @@ public sealed class CublasLtMatmulPlan : IDisposable
     /// <summary>Workspace the chosen algorithm needs.</summary>
     public long WorkspaceBytes { get; }
 
-    /// <summary>Queues Y = α·X·Wᵀ on <paramref name="stream"/> (device addresses of W, X and Y).</summary>
+    /// <summary>Algorithms the heuristic offered that are still to be timed (0 once tuned).</summary>
+    public int UntunedCandidates => _candidates.Length;
+
+    /// <summary>
+    /// Queues Y = α·X·Wᵀ on <paramref name="stream"/> (device addresses of W, X and Y). The first call made outside CUDA
+    /// graph capture with more than one candidate algorithm times each candidate on these operands (two warm-up runs and
+    /// five timed, CUDA events; it synchronizes the stream) and keeps the fastest: the heuristic's first choice is often
+    /// not the fastest for decode-sized products. Every candidate computes the same product, so Y holds it either way.
+    /// </summary>
     public void Run(ulong weights, ulong activations, ulong output, ulong workspace, long workspaceBytes, nint stream, float alpha = 1f)
     {
         ObjectDisposedException.ThrowIf(_desc == 0, this);
+        if (_candidates.Length > 0 && stream != 0 && !CudaDriver.IsCapturing(stream)) Tune(weights, activations, output, workspace, workspaceBytes, stream, alpha);
+        Launch(ref _algo, weights, activations, output, workspace, workspaceBytes, stream, alpha);
+    }
+
+    /// <summary>Keeps the heuristic's first choice and never times the others (shapes used once or twice).</summary>
+    public void KeepHeuristicChoice() => _candidates = [];
+
+    private void Tune(ulong weights, ulong activations, ulong output, ulong workspace, long workspaceBytes, nint stream, float alpha)
+    {
+        using var start = new CudaEvent();
+        using var end = new CudaEvent();
+        float best = float.MaxValue;
+        CublasLtMatmulAlgo chosen = _algo;
+        foreach (CublasLtMatmulAlgo candidate in _candidates)
+        {
+            CublasLtMatmulAlgo algo = candidate;
+            try
+            {
+                for (int i = 0; i < 2; i++) Launch(ref algo, weights, activations, output, workspace, workspaceBytes, stream, alpha);
+                start.Record(stream);
+                for (int i = 0; i < 5; i++) Launch(ref algo, weights, activations, output, workspace, workspaceBytes, stream, alpha);
+                end.Record(stream);
+                end.Synchronize();
+            }
+            catch (CudaException)
+            {
+                continue;   // a candidate that refuses these operands (e.g. their alignment) is skipped
+            }
+            float ms = end.ElapsedSince(start);
+            if (ms < best)
+            {
+                best = ms;
+                chosen = candidate;
+            }
+        }
+        _algo = chosen;
+        _candidates = [];
+    }
+
+    private void Launch(ref CublasLtMatmulAlgo algo, ulong weights, ulong activations, ulong output, ulong workspace, long workspaceBytes, nint stream, float alpha)
+    {
         float beta = 0f;
         CublasLt.Check(CublasLtNative.cublasLtMatmul(Handle.Pointer, _desc, ref alpha, weights, _a, activations, _b, ref beta, output, _d, output, _d,
-            ref _algo, workspace, (nuint)workspaceBytes, stream), "cublasLtMatmul");
+            ref algo, workspace, (nuint)workspaceBytes, stream), "cublasLtMatmul");
     }
 
     /// <summary>Destroys the descriptors; idempotent.</summary>

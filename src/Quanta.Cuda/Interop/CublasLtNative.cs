@@ -28,6 +28,8 @@ internal static class CublasLtNative
     [DllImport(Lib)] internal static extern int cublasLtMatmulPreferenceSetAttribute(nint preference, int attribute, ref ulong value, nuint size);
     [DllImport(Lib)] internal static extern int cublasLtMatmulAlgoGetHeuristic(nint handle, nint operationDesc, nint aDesc, nint bDesc, nint cDesc,
         nint dDesc, nint preference, int requestedAlgoCount, ref CublasLtHeuristicResult results, out int returnedAlgoCount);
+    [DllImport(Lib)] internal static extern int cublasLtMatmulAlgoGetHeuristic(nint handle, nint operationDesc, nint aDesc, nint bDesc, nint cDesc,
+        nint dDesc, nint preference, int requestedAlgoCount, [In, Out] CublasLtHeuristicResult[] results, out int returnedAlgoCount);
     [DllImport(Lib)] internal static extern int cublasLtMatmul(nint handle, nint computeDesc, ref float alpha, ulong a, nint aDesc, ulong b, nint bDesc,
         ref float beta, ulong c, nint cDesc, ulong d, nint dDesc, ref CublasLtMatmulAlgo algo, ulong workspace, nuint workspaceBytes, nint stream);
 }

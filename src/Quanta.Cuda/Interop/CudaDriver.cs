@@ -46,6 +46,13 @@ public static class CudaDriver
         Check(CudaDriverNative.cuStreamBeginCapture_v2(stream, (int)mode), "cuStreamBeginCapture_v2");
     }
 
+    /// <summary>True while <paramref name="stream"/> is being captured into a graph (work queued there only records).</summary>
+    public static bool IsCapturing(nint stream)
+    {
+        Check(CudaDriverNative.cuStreamIsCapturing(stream, out int status), "cuStreamIsCapturing");
+        return status != 0;
+    }
+
     /// <summary>Ends the capture on <paramref name="stream"/> and instantiates the graph.</summary>
     public static CudaGraph EndCapture(nint stream)
     {

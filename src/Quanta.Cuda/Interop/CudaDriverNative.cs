@@ -41,6 +41,7 @@ internal static class CudaDriverNative
     [DllImport(Lib)] internal static extern int cuEventElapsedTime(out float milliseconds, nint start, nint end);
     [DllImport(Lib)] internal static extern int cuEventDestroy_v2(nint evt);
     [DllImport(Lib)] internal static extern int cuStreamBeginCapture_v2(nint stream, int mode);
+    [DllImport(Lib)] internal static extern int cuStreamIsCapturing(nint stream, out int captureStatus);
     [DllImport(Lib)] internal static extern int cuStreamEndCapture(nint stream, out nint graph);
     [DllImport(Lib)] internal static extern int cuGraphInstantiateWithFlags(out nint graphExec, nint graph, ulong flags);
     [DllImport(Lib)] internal static extern int cuGraphLaunch(nint graphExec, nint stream);

@@ -71,10 +71,20 @@ internal static class QuantizeE4M3SmallKernel
     {
         var sh = SharedMemory.Allocate<int>(GpuKernels.MaxGroupSize);
         int tid = Group.IdxX, g = Group.DimX;
-        int m = 0;
-        for (int e = tid; e < count; e += g)
+        int m = 0, e0 = tid;
+        for (; e0 + 3 * g < count; e0 += 4 * g)
         {
-            uint b = Bits.FloatAsInt(src[e]) & 0x7FFFFFFFu;
+            // four loads in flight per thread
+            uint b0 = Bits.FloatAsInt(src[e0]) & 0x7FFFFFFFu, b1 = Bits.FloatAsInt(src[e0 + g]) & 0x7FFFFFFFu;
+            uint b2 = Bits.FloatAsInt(src[e0 + 2 * g]) & 0x7FFFFFFFu, b3 = Bits.FloatAsInt(src[e0 + 3 * g]) & 0x7FFFFFFFu;
+            if (b0 <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b0);
+            if (b1 <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b1);
+            if (b2 <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b2);
+            if (b3 <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b3);
+        }
+        for (; e0 < count; e0 += g)
+        {
+            uint b = Bits.FloatAsInt(src[e0]) & 0x7FFFFFFFu;
             if (b <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b);
         }
         sh[tid] = m;
@@ -86,7 +96,16 @@ internal static class QuantizeE4M3SmallKernel
         }
         float amax = Bits.IntAsFloat((uint)sh[0]);
         float scale = amax > 0f && amax < float.PositiveInfinity ? amax / 448f : 1f;
-        for (int e = tid; e < count; e += g) dst[e] = NumberBits.ToE4M3(src[e] / scale);
+        int e1 = tid;
+        for (; e1 + 3 * g < count; e1 += 4 * g)
+        {
+            float v0 = src[e1], v1 = src[e1 + g], v2 = src[e1 + 2 * g], v3 = src[e1 + 3 * g];
+            dst[e1] = NumberBits.ToE4M3(v0 / scale);
+            dst[e1 + g] = NumberBits.ToE4M3(v1 / scale);
+            dst[e1 + 2 * g] = NumberBits.ToE4M3(v2 / scale);
+            dst[e1 + 3 * g] = NumberBits.ToE4M3(v3 / scale);
+        }
+        for (; e1 < count; e1 += g) dst[e1] = NumberBits.ToE4M3(src[e1] / scale);
         if (tid == 0) scaleOut[0] = scale;
     }
 }

@@ -17,6 +17,18 @@ internal static class SwiGluKernel
     }
 }
 
+/// <summary>SwiGLU (see <see cref="SwiGluKernel"/>) with the result rounded to BF16 (nearest even) for the next product.</summary>
+internal static class SwiGluToBf16Kernel
+{
+    public static void Run(Index1D i, ArrayView<float> gu, ArrayView<ushort> y, int ffn)
+    {
+        int t = i / ffn, j = i - t * ffn;
+        long b = (long)t * 2 * ffn;
+        float g = gu[b + j], u = gu[b + ffn + j];
+        y[i] = NumberBits.ToBf16(g / (1f + KernelMath.Exp(-g)) * u);
+    }
+}
+
 /// <summary>Residual add in place: x[i] += y[i]. Reference: Quanta.Core Add.ForwardReference.</summary>
 internal static class ResidualAddKernel
 {

@@ -11,17 +11,21 @@ namespace Quanta.Cuda.Kernels;
 public sealed class GpuKernels
 {
     /// <summary>Largest group size (shared-memory arrays are this long).</summary>
-    public const int MaxGroupSize = 256;
+    public const int MaxGroupSize = 1024;
+
+    /// <summary>Largest group of the attention kernel (its shared accumulator holds one row per warp).</summary>
+    public const int MaxAttentionGroupSize = 256;
 
     /// <summary>Largest head dimension the attention kernel takes.</summary>
     public const int MaxHeadDim = 512;
 
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int> _rms;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<int>, int, float, int, int> _rms;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _rope;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long> _kvWrite;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs> _attention;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, AttentionArgs> _attentionCombine;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _swiglu;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>, int> _swigluBf16;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _add;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, int, int> _bias;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _channelScale;
@@ -49,12 +53,14 @@ public sealed class GpuKernels
         int g = 1;
         while (g * 2 <= Math.Min(MaxGroupSize, accelerator.MaxNumThreadsPerGroup)) g *= 2;
         GroupSize = g;
-        _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(RmsNormKernel.Run);
+        AttentionGroupSize = Math.Min(g, MaxAttentionGroupSize);
+        _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<int>, int, float, int, int>(RmsNormKernel.Run);
         _rope = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(RopeKernel.Run);
         _kvWrite = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long>(KvWriteKernel.Run);
         _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
         _attentionCombine = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionCombineKernel.Run);
         _swiglu = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Run);
+        _swigluBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<ushort>, int>(SwiGluToBf16Kernel.Run);
         _add = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ResidualAddKernel.Run);
         _bias = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, int, int>(BiasAddKernel.Run);
         _channelScale = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ChannelScaleKernel.Run);
@@ -85,6 +91,9 @@ public sealed class GpuKernels
     /// <summary>Threads per group of the reduction kernels.</summary>
     public int GroupSize { get; }
 
+    /// <summary>Threads per group of the attention kernels.</summary>
+    public int AttentionGroupSize { get; }
+
     /// <summary>Threads per warp of the accelerator.</summary>
     public int WarpSize { get; }
 
@@ -92,7 +101,14 @@ public sealed class GpuKernels
     public void RmsNorm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int rows, int dim, float eps, ArrayView<int>? rowMap = null)
     {
         if (rows <= 0) return;
-        _rms(Stream, new KernelConfig(rows, GroupSize), x, w, y, rowMap ?? x.Cast<int>(), dim, eps, rowMap is null ? 0 : 1);
+        _rms(Stream, new KernelConfig(rows, GroupSize), x, w, y, y.Cast<ushort>(), rowMap ?? x.Cast<int>(), dim, eps, rowMap is null ? 0 : 1, 0);
+    }
+
+    /// <summary><see cref="RmsNorm"/> with a BF16 result in y [rows, dim], ready for a BF16 matrix product.</summary>
+    public void RmsNormToBf16(ArrayView<float> x, ArrayView<float> w, ArrayView<ushort> y, int rows, int dim, float eps, ArrayView<int>? rowMap = null)
+    {
+        if (rows <= 0) return;
+        _rms(Stream, new KernelConfig(rows, GroupSize), x, w, x, y, rowMap ?? x.Cast<int>(), dim, eps, rowMap is null ? 0 : 1, 1);
     }
 
     /// <summary>RoPE in place on nHeads heads at column colOffset of each of the tokens' rows (see <see cref="RopeKernel"/>).</summary>
@@ -136,16 +152,22 @@ public sealed class GpuKernels
         long need = AttentionScratchFloats(tokens, args);
         if (scratch.Length < need) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, {need} are needed", nameof(scratch));
         if (args.HeadDim > MaxHeadDim) throw new ArgumentOutOfRangeException(nameof(args), $"head dim {args.HeadDim} exceeds {MaxHeadDim}");
-        if (GroupSize / WarpSize * args.HeadDim > PagedAttentionKernel.AccumulatorFloats)
-            throw new ArgumentOutOfRangeException(nameof(args), $"head dim {args.HeadDim} × {GroupSize / WarpSize} warps exceeds the kernel's shared accumulator");
-        _attention(Stream, new KernelConfig(tokens * args.Heads * args.Splits, GroupSize), qkv, kCache, vCache, blockTables, tokenSeq, positions, scratch, args);
-        _attentionCombine(Stream, new KernelConfig(tokens * args.Heads, GroupSize), scratch, output, args);
+        if (AttentionGroupSize / WarpSize * args.HeadDim > PagedAttentionKernel.AccumulatorFloats)
+            throw new ArgumentOutOfRangeException(nameof(args), $"head dim {args.HeadDim} × {AttentionGroupSize / WarpSize} warps exceeds the kernel's shared accumulator");
+        _attention(Stream, new KernelConfig(tokens * args.Heads * args.Splits, AttentionGroupSize), qkv, kCache, vCache, blockTables, tokenSeq, positions, scratch, args);
+        _attentionCombine(Stream, new KernelConfig(tokens * args.Heads, AttentionGroupSize), scratch, output, args);
     }
 
     /// <summary>y[t, j] = silu(gu[t, j])·gu[t, ffn + j] for tokens·ffn elements.</summary>
     public void SwiGlu(ArrayView<float> gu, ArrayView<float> y, int tokens, int ffn)
     {
         if (tokens > 0) _swiglu(Stream, tokens * ffn, gu, y, ffn);
+    }
+
+    /// <summary><see cref="SwiGlu"/> with a BF16 result, ready for a BF16 matrix product.</summary>
+    public void SwiGluToBf16(ArrayView<float> gu, ArrayView<ushort> y, int tokens, int ffn)
+    {
+        if (tokens > 0) _swigluBf16(Stream, tokens * ffn, gu, y, ffn);
     }
 
     /// <summary>x[i] += y[i] for i &lt; count.</summary>
