@@ -20,6 +20,13 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
     private readonly CublasLtHandle _handle;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _workspace;
     private const int MaxBatchedPlans = 256;
+    private const int MaxPlans = 512;
+
+    /// <summary>
+    /// Products with at most this many activation rows (decode batches, replayed many times) time the heuristic's
+    /// candidate algorithms once; larger ones (prompt chunks of varying length) keep the heuristic's choice.
+    /// </summary>
+    public const int MaxTunedRows = 64;
     private readonly Dictionary<(int M, int N, int K, DeviceFormat F, ulong A, ulong B), CublasLtMatmulPlan> _plans = [];
     private readonly Dictionary<(int M, int N, int K, CublasLtMatmulPlan.BatchLayout L), CublasLtMatmulPlan> _batched = [];
 
@@ -51,7 +58,14 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
         if (!_plans.TryGetValue(key, out CublasLtMatmulPlan? plan))
         {
             CudaDataType input = w.Format == DeviceFormat.BF16 ? CudaDataType.R16BF : CudaDataType.R8F_E4M3;
+            if (_plans.Count >= MaxPlans)
+            {
+                // chunked prefill steps come in many token counts: start over rather than grow
+                foreach (var old in _plans.Values) old.Dispose();
+                _plans.Clear();
+            }
             plan = new CublasLtMatmulPlan(_handle, m, w.Rows, w.Cols, input, CudaDataType.R32F, aScale, bScale, WorkspaceBytes);
+            if (m > MaxTunedRows) plan.KeepHeuristicChoice();
             _plans[key] = plan;
         }
         plan.Run((ulong)w.Data.NativePtr, (ulong)x.NativePtr, (ulong)y.NativePtr, (ulong)_workspace.NativePtr, WorkspaceBytes, _stream);

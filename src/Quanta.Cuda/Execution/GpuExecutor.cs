@@ -276,7 +276,10 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         return new ExecutionResult(_logits, row, vocab, Stopwatch.GetElapsedTime(t0), energy);
     }
 
-    /// <summary>Replays (capturing first when new) the graph of <see cref="Forward"/> for (n, rows).</summary>
+    /// <summary>
+    /// Replays the graph of <see cref="Forward"/> for (n, rows, splits); a shape seen for the first time runs
+    /// <see cref="Forward"/> directly and then records its graph for the next step.
+    /// </summary>
     private void ForwardGraph(int n, int rows)
     {
         nint stream = _b.StreamPointer;
@@ -288,6 +291,9 @@ public sealed class GpuExecutor : IExecutor, IDisposable
                 foreach (var old in _graphs.Values) old.Dispose();
                 _graphs.Clear();
             }
+            // this step runs uncaptured (its matrix-product plans get made and timed outside capture); the graph recorded
+            // after it only records, and serves the next step of this shape
+            Forward(n, rows);
             try
             {
                 Interop.CudaDriver.BeginCapture(stream);
@@ -306,10 +312,10 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             {
                 CudaGraphFailure = $"{e.GetType().Name}: {e.Message}";
                 graph?.Dispose();
-                Forward(n, rows);
                 return;
             }
             _graphs[(n, rows, _splits)] = graph;
+            return;
         }
         graph.Launch(stream);
     }

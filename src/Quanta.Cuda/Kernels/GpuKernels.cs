@@ -268,7 +268,7 @@ public sealed class GpuKernels
     /// <summary>Scaled, masked softmax of the score rows into BF16 probabilities (see <see cref="CausalSoftmaxKernel"/>).</summary>
     internal void CausalSoftmax(ArrayView<float> scores, ArrayView<ushort> probs, PrefillArgs a)
     {
-        if (a.Tokens > 0) _causalSoftmax(Stream, new KernelConfig(a.Tokens * a.Heads, GroupSize), scores, probs, a);
+        if (a.Tokens > 0) _causalSoftmax(Stream, new KernelConfig(a.Tokens * a.Heads, AttentionGroupSize), scores, probs, a);
     }
 
     /// <summary>Grouped attention output back to token rows (see <see cref="UngroupOutputKernel"/>).</summary>
