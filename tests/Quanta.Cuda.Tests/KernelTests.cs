@@ -80,6 +80,32 @@ public sealed class KernelTests(BackendFixture fx) : IClassFixture<BackendFixtur
             Assert.True(BF16Conversion.FromSingle(g[i]) == h[i], $"seed {seed} element {i}: bf16 {h[i]:X4}, rounded F32 {BF16Conversion.FromSingle(g[i]):X4}");
     }
 
+    [Fact]
+    public void Fused_residual_add_norm_gives_the_same_FP8_codes_and_scale_as_add_then_norm_then_quantize()
+    {
+        int seed = Random.Shared.Next();
+        var r = new Random(seed);
+        int dim = 203;
+        float[] x = Rand(r, dim, 3f), res = Rand(r, dim, 2f), w = Rand(r, dim);
+        // separate kernels: add, norm (F32), quantize
+        using var bx1 = Up(x); using var bres = Up(res); using var bw = Up(w); using var by = A.Allocate1D<float>(dim);
+        K.Add(bx1.View, bres.View, dim);
+        K.RmsNorm(bx1.View, bw.View, by.View, 1, dim, 1e-5f);
+        using var q1 = A.Allocate1D<byte>(dim); using var amax = A.Allocate1D<int>(1); using var s1 = A.Allocate1D<float>(1);
+        K.QuantizeE4M3(by.View, q1.View, amax.View, s1.View, dim);
+        // fused: add inside the norm, codes and scale from the same group
+        using var bx2 = Up(x); using var q2 = A.Allocate1D<byte>(dim); using var s2 = A.Allocate1D<float>(1);
+        K.Norm(bx2.View, bw.View, bres.View, 2, default, default, q2.View, s2.View, 1, dim, 1e-5f, null);
+        float[] sumSeparate = Down(bx1, dim), sumFused = Down(bx2, dim);
+        for (int i = 0; i < dim; i++) Assert.Equal(sumSeparate[i], sumFused[i]);
+        Assert.Equal(Down(s1, 1)[0], Down(s2, 1)[0]);
+        byte[] c1 = Down(q1, dim), c2 = Down(q2, dim);
+        int differ = 0;
+        for (int i = 0; i < dim; i++) if (c1[i] != c2[i]) differ++;
+        Assert.True(differ == 0, $"seed {seed}: {differ} of {dim} codes differ between fused and separate");
+        Assert.Throws<ArgumentOutOfRangeException>(() => K.Norm(bx2.View, bw.View, null, 2, default, default, q2.View, s2.View, 2, dim / 2, 1e-5f, null));
+    }
+
     [Theory]
     [InlineData(RopeLayout.Normal, false)]
     [InlineData(RopeLayout.NeoX, false)]

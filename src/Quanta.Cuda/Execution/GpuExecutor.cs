@@ -336,19 +336,21 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         for (int l = 0; l < c.Layers; l++)
         {
             GpuLayerWeights w = _w.Layers[l];
-            bool ready = Norm(w.AttentionNorm, n, w.Qkv, null);
-            Mark("rmsnorm");
+            // the previous layer's down projection is added to the residual inside this norm
+            bool ready = Norm(w.AttentionNorm, n, w.Qkv, null, addProjection: l > 0);
+            Mark(l > 0 ? "add+rmsnorm" : "rmsnorm");
             Project(_xn, n, w.Qkv, _qkv, "qkv", ready);
             if (w.QkvBias != null) _k.BiasAdd(_qkv.View, w.QkvBias.View, n, _qkvDim, _qkvDim, 0);
-            _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, 0, c.Heads, hd, c.Rope.RotaryDims, neox);
-            _k.Rope(_qkv.View, _dPositions.View, _ropeC.View, _ropeS.View, n, _qkvDim, qd, c.KvHeads, hd, c.Rope.RotaryDims, neox);
             long layerOffset = l * _layerElems;
-            _k.KvWrite(_qkv.View, _dSlots.View, _kCache.View, _vCache.View, n, _qkvDim, qd, qd + kvd, kvd, layerOffset);
+            _k.RopeKvWrite(_qkv.View, _dPositions.View, _dSlots.View, _ropeC.View, _ropeS.View, _kCache.View, _vCache.View, n, new RopeKvArgs
+            {
+                Heads = c.Heads, HeadDim = hd, Rot = c.Rope.RotaryDims, Neox = neox ? 1 : 0, QkvStride = _qkvDim, KOffset = qd, VOffset = qd + kvd,
+                KvDim = kvd, LayerOffset = layerOffset,
+            });
             Mark("bias+rope+kv-write");
             Attention(l, layerOffset);
             Project(_attn, n, w.Output, _proj, "attn-out", false);
-            _k.Add(_x.View, _proj.View, n * d);
-            ready = Norm(w.FeedForwardNorm, n, w.GateUp, null);
+            ready = Norm(w.FeedForwardNorm, n, w.GateUp, null, addProjection: true);
             Mark("add+rmsnorm");
             Project(_xn, n, w.GateUp, _gu, "gate-up", ready);
             ready = w.Down.Format == DeviceFormat.BF16;
@@ -356,7 +358,10 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             else _k.SwiGlu(_gu.View, _g.View, n, ffn);
             Mark("swiglu");
             Project(_g, n, w.Down, _proj, "down", ready);
-            _k.Add(_x.View, _proj.View, n * d);
+        }
+        if (c.Layers > 0)
+        {
+            _k.Add(_x.View, _proj.View, n * d);   // the last down projection (the output norm gathers rows: no fused add)
             Mark("add");
         }
         if (rows == 0) return;
@@ -369,19 +374,18 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private ArrayView<ushort> Bf16Input => ((ArrayView<byte>)_xq.View).Cast<ushort>();
 
     /// <summary>
-    /// RMSNorm of _x into the next product's input: straight to BF16 in the engine's input buffer when
-    /// <paramref name="next"/> is BF16 (returns true: nothing left to convert), else F32 into _xn.
+    /// RMSNorm of _x (after adding _proj into it when <paramref name="addProjection"/>) into the next product's input:
+    /// BF16 into the engine's input buffer when <paramref name="next"/> is BF16, FP8 codes and scale when it is FP8 and
+    /// there is one row (both return true: nothing left to convert), else F32 into _xn.
     /// </summary>
-    private bool Norm(MemoryBuffer1D<float, Stride1D.Dense> weight, int rows, DeviceMatrix next, ArrayView<int>? rowMap)
+    private bool Norm(MemoryBuffer1D<float, Stride1D.Dense> weight, int rows, DeviceMatrix next, ArrayView<int>? rowMap, bool addProjection = false)
     {
         int d = _c.EmbeddingLength;
-        if (next.Format == DeviceFormat.BF16)
-        {
-            _k.RmsNormToBf16(_x.View, weight.View, Bf16Input, rows, d, _c.NormEps, rowMap);
-            return true;
-        }
-        _k.RmsNorm(_x.View, weight.View, _xn.View, rows, d, _c.NormEps, rowMap);
-        return false;
+        ArrayView<float>? residual = addProjection ? _proj.View : null;
+        // BF16 weights: BF16 input; FP8 with one row: codes and the per-tensor scale from the same group; else F32 to quantize
+        int mode = next.Format == DeviceFormat.BF16 ? 1 : rows == 1 ? 2 : 0;
+        _k.Norm(_x.View, weight.View, residual, mode, _xn.View, Bf16Input, _xq.View, _xScale.View, rows, d, _c.NormEps, rowMap);
+        return mode != 0;
     }
 
     /// <summary>

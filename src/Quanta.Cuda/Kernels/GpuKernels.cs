@@ -19,7 +19,8 @@ public sealed class GpuKernels
     /// <summary>Largest head dimension the attention kernel takes.</summary>
     public const int MaxHeadDim = 512;
 
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<int>, int, float, int, int> _rms;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<byte>, ArrayView<float>, ArrayView<int>, NormArgs> _rms;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, RopeKvArgs> _ropeKv;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _rope;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long> _kvWrite;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs> _attention;
@@ -54,7 +55,8 @@ public sealed class GpuKernels
         while (g * 2 <= Math.Min(MaxGroupSize, accelerator.MaxNumThreadsPerGroup)) g *= 2;
         GroupSize = g;
         AttentionGroupSize = Math.Min(g, MaxAttentionGroupSize);
-        _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<int>, int, float, int, int>(RmsNormKernel.Run);
+        _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<byte>, ArrayView<float>, ArrayView<int>, NormArgs>(RmsNormKernel.Run);
+        _ropeKv = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, RopeKvArgs>(RopeKvWriteKernel.Run);
         _rope = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(RopeKernel.Run);
         _kvWrite = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long>(KvWriteKernel.Run);
         _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
@@ -101,14 +103,38 @@ public sealed class GpuKernels
     public void RmsNorm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, int rows, int dim, float eps, ArrayView<int>? rowMap = null)
     {
         if (rows <= 0) return;
-        _rms(Stream, new KernelConfig(rows, GroupSize), x, w, y, y.Cast<ushort>(), rowMap ?? x.Cast<int>(), dim, eps, rowMap is null ? 0 : 1, 0);
+        Norm(x, w, null, 0, y, default, default, default, rows, dim, eps, rowMap);
+    }
+
+    /// <summary>
+    /// The general RMSNorm launch (see <see cref="RmsNormKernel"/>): optional fused residual add (not with a row map),
+    /// output mode 0 F32 (y), 1 BF16 (yBf16), 2 FP8 E4M3 codes (yFp8) with the per-tensor scale in scale[0] (one row).
+    /// </summary>
+    internal void Norm(ArrayView<float> x, ArrayView<float> w, ArrayView<float>? residual, int outMode, ArrayView<float> y, ArrayView<ushort> yBf16,
+        ArrayView<byte> yFp8, ArrayView<float> scale, int rows, int dim, float eps, ArrayView<int>? rowMap)
+    {
+        if (rows <= 0) return;
+        if (residual is not null && rowMap is not null) throw new ArgumentException("the fused residual add covers every row: no row map with it", nameof(rowMap));
+        if (outMode == 2 && rows != 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "FP8 output with a per-tensor scale takes one row");
+        var a = new NormArgs { Dim = dim, Eps = eps, UseMap = rowMap is null ? 0 : 1, AddResidual = residual is null ? 0 : 1, OutMode = outMode };
+        _rms(Stream, new KernelConfig(rows, GroupSize), x, w, residual ?? x, outMode == 0 ? y : x, outMode == 1 ? yBf16 : x.Cast<ushort>(),
+            outMode == 2 ? yFp8 : x.Cast<byte>(), outMode == 2 ? scale : x, rowMap ?? x.Cast<int>(), a);
+    }
+
+    /// <summary>
+    /// RoPE of the queries in place plus RoPE of the keys and the K/V write into the paged cache, in one launch (see
+    /// <see cref="RopeKvWriteKernel"/>); the keys in qkv stay unrotated.
+    /// </summary>
+    internal void RopeKvWrite(ArrayView<float> qkv, ArrayView<int> positions, ArrayView<int> slots, ArrayView<float> c, ArrayView<float> s,
+        ArrayView<ushort> kCache, ArrayView<ushort> vCache, int tokens, RopeKvArgs a)
+    {
+        if (tokens > 0) _ropeKv(Stream, new Index2D(a.Heads * (a.Rot / 2) + a.KvDim, tokens), qkv, positions, slots, c, s, kCache, vCache, a);
     }
 
     /// <summary><see cref="RmsNorm"/> with a BF16 result in y [rows, dim], ready for a BF16 matrix product.</summary>
     public void RmsNormToBf16(ArrayView<float> x, ArrayView<float> w, ArrayView<ushort> y, int rows, int dim, float eps, ArrayView<int>? rowMap = null)
     {
-        if (rows <= 0) return;
-        _rms(Stream, new KernelConfig(rows, GroupSize), x, w, x, y, rowMap ?? x.Cast<int>(), dim, eps, rowMap is null ? 0 : 1, 1);
+        Norm(x, w, null, 1, default, y, default, default, rows, dim, eps, rowMap);
     }
 
     /// <summary>RoPE in place on nHeads heads at column colOffset of each of the tokens' rows (see <see cref="RopeKernel"/>).</summary>

@@ -1,35 +1,70 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Bits = ILGPU.Interop;
 
 namespace Quanta.Cuda.Kernels;
 
+/// <summary>Scalar arguments of <see cref="RmsNormKernel"/>.</summary>
+internal struct NormArgs
+{
+    public int Dim;
+    public float Eps;
+    public int UseMap;       // 1: source row rowMap[r]
+    public int AddResidual;  // 1: x[src] += residual[src] first (written back), the residual add fused in
+    public int OutMode;      // 0: F32 into y, 1: BF16 into yBf16, 2: FP8 E4M3 into yFp8 with scale amax/448 in scaleOut[0] (one row only)
+}
+
 /// <summary>
 /// RMSNorm of rows: y[r] = x[src(r)] · (1/√(mean(x[src(r)]²) + eps)) · w, one group per output row, sum of squares by a
-/// shared-memory tree. src(r) = rowMap[r] when useMap ≠ 0 (gathering the rows whose logits are wanted), else r.
-/// x [*, dim], w [dim]; the result goes to y [rows, dim] in F32, or to yBf16 [rows, dim] in BF16 (round to nearest
-/// even) when toBf16 ≠ 0, ready for a BF16 matrix product. Loads are unrolled four deep so each thread keeps several in
-/// flight. Reference: Quanta.Core RmsNorm.ForwardReference (which sums in double).
+/// shared-memory tree. src(r) = rowMap[r] when UseMap, else r. With AddResidual the residual add x += residual runs
+/// first in the same pass (the result is written back to x). The result goes to y in F32, to yBf16 in BF16 (nearest
+/// even), or, for a single row, to yFp8 as FP8 E4M3 codes of y / scale with the per-tensor scale amax(|y|)/448 (1 when
+/// zero) in scaleOut[0] — the same codes and scale as <see cref="QuantizeE4M3Kernel"/> gives for that row (NaN skipped
+/// by the amax). Loads are unrolled four deep so each thread keeps several in flight.
+/// Reference: Quanta.Core RmsNorm.ForwardReference (which sums in double).
 /// </summary>
 internal static class RmsNormKernel
 {
-    public static void Run(ArrayView<float> x, ArrayView<float> w, ArrayView<float> y, ArrayView<ushort> yBf16, ArrayView<int> rowMap,
-        int dim, float eps, int useMap, int toBf16)
+    public static void Run(ArrayView<float> x, ArrayView<float> w, ArrayView<float> residual, ArrayView<float> y, ArrayView<ushort> yBf16,
+        ArrayView<byte> yFp8, ArrayView<float> scaleOut, ArrayView<int> rowMap, NormArgs a)
     {
         var sh = SharedMemory.Allocate<float>(GpuKernels.MaxGroupSize);
-        int r = Grid.IdxX, tid = Group.IdxX, g = Group.DimX;
-        int src = useMap != 0 ? rowMap[r] : r;
+        int r = Grid.IdxX, tid = Group.IdxX, g = Group.DimX, dim = a.Dim;
+        int src = a.UseMap != 0 ? rowMap[r] : r;
         long xo = (long)src * dim, yo = (long)r * dim;
         float sum = 0f;
         int i = tid;
-        for (; i + 3 * g < dim; i += 4 * g)
+        if (a.AddResidual != 0)
         {
-            float a0 = x[xo + i], a1 = x[xo + i + g], a2 = x[xo + i + 2 * g], a3 = x[xo + i + 3 * g];
-            sum += a0 * a0 + a1 * a1 + (a2 * a2 + a3 * a3);
+            for (; i + 3 * g < dim; i += 4 * g)
+            {
+                float a0 = x[xo + i] + residual[xo + i], a1 = x[xo + i + g] + residual[xo + i + g];
+                float a2 = x[xo + i + 2 * g] + residual[xo + i + 2 * g], a3 = x[xo + i + 3 * g] + residual[xo + i + 3 * g];
+                x[xo + i] = a0;
+                x[xo + i + g] = a1;
+                x[xo + i + 2 * g] = a2;
+                x[xo + i + 3 * g] = a3;
+                sum += a0 * a0 + a1 * a1 + (a2 * a2 + a3 * a3);
+            }
+            for (; i < dim; i += g)
+            {
+                float v = x[xo + i] + residual[xo + i];
+                x[xo + i] = v;
+                sum += v * v;
+            }
         }
-        for (; i < dim; i += g)
+        else
         {
-            float v = x[xo + i];
-            sum += v * v;
+            for (; i + 3 * g < dim; i += 4 * g)
+            {
+                float a0 = x[xo + i], a1 = x[xo + i + g], a2 = x[xo + i + 2 * g], a3 = x[xo + i + 3 * g];
+                sum += a0 * a0 + a1 * a1 + (a2 * a2 + a3 * a3);
+            }
+            for (; i < dim; i += g)
+            {
+                float v = x[xo + i];
+                sum += v * v;
+            }
         }
         sh[tid] = sum;
         Group.Barrier();
@@ -38,23 +73,46 @@ internal static class RmsNormKernel
             if (tid < s) sh[tid] += sh[tid + s];
             Group.Barrier();
         }
-        float scale = 1f / MathF.Sqrt(sh[0] / dim + eps);
+        float scale = 1f / MathF.Sqrt(sh[0] / dim + a.Eps);
+        Group.Barrier();
+        float codeScale = 1f;
+        if (a.OutMode == 2)
+        {
+            // amax of the normalized row, then its codes: the row is recomputed rather than stored
+            int m = 0;
+            for (int k = tid; k < dim; k += g)
+            {
+                uint b = Bits.FloatAsInt(x[xo + k] * scale * w[k]) & 0x7FFFFFFFu;
+                if (b <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b);
+            }
+            sh[tid] = Bits.IntAsFloat((uint)m);
+            Group.Barrier();
+            for (int s = g / 2; s > 0; s >>= 1)
+            {
+                if (tid < s) sh[tid] = IntrinsicMath.Max(sh[tid], sh[tid + s]);
+                Group.Barrier();
+            }
+            float amax = sh[0];
+            codeScale = amax > 0f && amax < float.PositiveInfinity ? amax / 448f : 1f;
+            if (tid == 0) scaleOut[0] = codeScale;
+        }
         i = tid;
         for (; i + 3 * g < dim; i += 4 * g)
         {
             float a0 = x[xo + i], a1 = x[xo + i + g], a2 = x[xo + i + 2 * g], a3 = x[xo + i + 3 * g];
             float w0 = w[i], w1 = w[i + g], w2 = w[i + 2 * g], w3 = w[i + 3 * g];
-            Store(y, yBf16, yo + i, a0 * scale * w0, toBf16);
-            Store(y, yBf16, yo + i + g, a1 * scale * w1, toBf16);
-            Store(y, yBf16, yo + i + 2 * g, a2 * scale * w2, toBf16);
-            Store(y, yBf16, yo + i + 3 * g, a3 * scale * w3, toBf16);
+            Store(y, yBf16, yFp8, yo + i, a0 * scale * w0, a.OutMode, codeScale);
+            Store(y, yBf16, yFp8, yo + i + g, a1 * scale * w1, a.OutMode, codeScale);
+            Store(y, yBf16, yFp8, yo + i + 2 * g, a2 * scale * w2, a.OutMode, codeScale);
+            Store(y, yBf16, yFp8, yo + i + 3 * g, a3 * scale * w3, a.OutMode, codeScale);
         }
-        for (; i < dim; i += g) Store(y, yBf16, yo + i, x[xo + i] * scale * w[i], toBf16);
+        for (; i < dim; i += g) Store(y, yBf16, yFp8, yo + i, x[xo + i] * scale * w[i], a.OutMode, codeScale);
     }
 
-    private static void Store(ArrayView<float> y, ArrayView<ushort> yBf16, long at, float v, int toBf16)
+    private static void Store(ArrayView<float> y, ArrayView<ushort> yBf16, ArrayView<byte> yFp8, long at, float v, int mode, float codeScale)
     {
-        if (toBf16 != 0) yBf16[at] = NumberBits.ToBf16(v);
+        if (mode == 1) yBf16[at] = NumberBits.ToBf16(v);
+        else if (mode == 2) yFp8[at] = NumberBits.ToE4M3(v / codeScale);
         else y[at] = v;
     }
 }
