@@ -125,7 +125,7 @@ internal static class GpuCommand
             using (power)
             {
                 var options = sim
-                    ? new DeviceBenchmarks.Options(RandomDecoderModel.Tiny(), 8, 2, 3, 4, 12, 1)
+                    ? new DeviceBenchmarks.Options(RandomDecoderModel.Tiny(), 8, 2, 3, 4, 12, 1, 2, 2, 1)
                     : DeviceBenchmarks.Options.Issue;
                 foreach (var f in fmts)
                 {

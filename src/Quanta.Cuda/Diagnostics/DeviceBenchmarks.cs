@@ -21,7 +21,12 @@ namespace Quanta.Cuda.Diagnostics;
 public static class DeviceBenchmarks
 {
     /// <summary>Benchmark sizes.</summary>
-    public sealed record Options(ModelConfig Model, int DecodeContext, int DecodeSteps, int Batch, int BatchPrompt, int PrefillTokens, int WarmupSteps)
+    /// <param name="EnergySteps">Batch-1 decode steps of the energy window (NVML's counter moves in coarse steps, so
+    /// joules per token come from a window of seconds, not from the 32 timed steps).</param>
+    /// <param name="EnergyBatchSteps">Batch decode steps of the energy window.</param>
+    /// <param name="EnergyPrefills">Prefills of the energy window.</param>
+    public sealed record Options(ModelConfig Model, int DecodeContext, int DecodeSteps, int Batch, int BatchPrompt, int PrefillTokens, int WarmupSteps,
+        int EnergySteps = 300, int EnergyBatchSteps = 150, int EnergyPrefills = 25)
     {
         /// <summary>The issue's settings on the Llama-3.1-8B shape.</summary>
         public static Options Issue { get; } = new(RandomDecoderModel.Llama31_8B(), 512, 32, 64, 128, 2048, 3);
@@ -41,7 +46,9 @@ public static class DeviceBenchmarks
         int bs = 16;
         int maxLen = Math.Max(o.PrefillTokens, Math.Max(o.DecodeContext + o.DecodeSteps + o.WarmupSteps, o.BatchPrompt + o.DecodeSteps + o.WarmupSteps)) + bs;
         int blocksPerSeq = (maxLen + bs - 1) / bs;
-        int numBlocks = 1 + o.Batch * ((o.BatchPrompt + o.DecodeSteps + o.WarmupSteps + bs) / bs + 1) + 2 * blocksPerSeq;
+        int numBlocks = 1 + o.Batch * ((o.BatchPrompt + o.DecodeSteps + o.WarmupSteps + o.EnergyBatchSteps + bs) / bs + 1) + 2 * blocksPerSeq;
+        if (o.DecodeContext + o.WarmupSteps * 2 + o.DecodeSteps * 2 + o.EnergySteps >= maxLen)
+            throw new ArgumentException("the batch-1 decode and its energy window do not fit the positions", nameof(o));
         var cache = PagedKvCache.For(c, numBlocks, bs, maxLen, KvCacheType.F16);
         int maxTokens = Math.Max(o.PrefillTokens, o.Batch);
         using var ex = new GpuExecutor(backend, weights, cache, maxTokens, o.Batch, maxLen, power);
@@ -84,7 +91,16 @@ public static class DeviceBenchmarks
                 if (hbmBytesPerSecond > 0)
                     figures.Add(new($"{f}/{tag}/fraction-of-hbm-bound", bytes / perStep / hbmBytesPerSecond, "",
                         $"{bytes / 1e9:F2} GB per step at {hbmBytesPerSecond / 1e12:F2} TB/s (target ≥ 0.60)"));
-                if (power != null) figures.Add(new($"{f}/{tag}/joules-per-token", joules / o.DecodeSteps, "J/tok", $"NVML {power.Name}"));
+                if (power != null && graphs)
+                {
+                    // energy over a window of seconds: NVML's counter moves in coarse steps
+                    double ew0 = power.ReadEnergyJoules();
+                    long tw0 = Stopwatch.GetTimestamp();
+                    for (int i = 0; i < o.EnergySteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                    double ws = Stopwatch.GetElapsedTime(tw0).TotalSeconds, wj = power.ReadEnergyJoules() - ew0;
+                    figures.Add(new($"{f}/{tag}/joules-per-token", wj / o.EnergySteps, "J/tok",
+                        $"NVML {power.Name} over {o.EnergySteps} steps ({ws:F2} s, {wj / ws:F0} W average)"));
+                }
                 log?.Invoke($"{f}: {tag} {perStep * 1e3:F2} ms/token{note}");
             }
         });
@@ -130,15 +146,21 @@ public static class DeviceBenchmarks
                     Run(ex, work, pos);
                 }
                 for (int i = 0; i < o.WarmupSteps; i++) Run(ex, DecodeWork(seqs, pos, rng, c.VocabSize), pos);
-                double e0 = power?.ReadEnergyJoules() ?? 0;
                 long t0 = Stopwatch.GetTimestamp();
                 for (int i = 0; i < o.DecodeSteps; i++) Run(ex, DecodeWork(seqs, pos, rng, c.VocabSize), pos);
                 double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                double joules = (power?.ReadEnergyJoules() ?? 0) - e0;
                 double tokens = (double)o.Batch * o.DecodeSteps;
+                double e0 = power?.ReadEnergyJoules() ?? 0;
+                long tw0 = Stopwatch.GetTimestamp();
+                if (power != null)
+                    for (int i = 0; i < o.EnergyBatchSteps; i++) Run(ex, DecodeWork(seqs, pos, rng, c.VocabSize), pos);
+                double ws = Stopwatch.GetElapsedTime(tw0).TotalSeconds;
+                double joules = (power?.ReadEnergyJoules() ?? 0) - e0;
                 figures.Add(new($"{f}/decode-b{o.Batch}/tokens-per-s", tokens / sec, "tok/s", $"{o.Batch} sequences, context {o.BatchPrompt}+"));
                 figures.Add(new($"{f}/decode-b{o.Batch}/ms-per-step", sec / o.DecodeSteps * 1e3, "ms", ""));
-                if (power != null) figures.Add(new($"{f}/decode-b{o.Batch}/joules-per-token", joules / tokens, "J/tok", $"NVML {power.Name}"));
+                if (power != null)
+                    figures.Add(new($"{f}/decode-b{o.Batch}/joules-per-token", joules / ((double)o.Batch * o.EnergyBatchSteps), "J/tok",
+                        $"NVML {power.Name} over {o.EnergyBatchSteps} steps ({ws:F2} s, {joules / ws:F0} W average)"));
                 log?.Invoke($"{f}: decode b{o.Batch} {tokens / sec:F0} tok/s");
             }
             finally
@@ -152,29 +174,35 @@ public static class DeviceBenchmarks
         {
             var rng = new Random(3);
             int n = o.PrefillTokens;
-            double best = double.MaxValue, joulesBest = 0;
-            for (int rep = 0; rep < 3; rep++)
+            double best = double.MaxValue;
+            int runs = 3 + (power != null ? o.EnergyPrefills : 0);
+            double e0 = 0, tw0 = 0;
+            for (int rep = 0; rep < runs; rep++)
             {
+                if (rep == 3 && power != null)
+                {
+                    e0 = power.ReadEnergyJoules();
+                    tw0 = Stopwatch.GetTimestamp();
+                }
                 using var seq = cache.CreateSequence([1], false);
                 int pos = 0;
                 int[] toks = Enumerable.Range(0, n).Select(_ => rng.Next(c.VocabSize)).ToArray();
-                double e0 = power?.ReadEnergyJoules() ?? 0;
                 long t0 = Stopwatch.GetTimestamp();
                 Step(ex, [seq], toks, ref pos);
                 double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                if (sec < best)
-                {
-                    best = sec;
-                    joulesBest = (power?.ReadEnergyJoules() ?? 0) - e0;
-                }
+                if (rep < 3) best = Math.Min(best, sec);
             }
+            double prefillJoules = power != null ? power.ReadEnergyJoules() - e0 : 0;
+            double prefillSeconds = power != null ? Stopwatch.GetElapsedTime((long)tw0).TotalSeconds : 0;
             double flops = 2.0 * matrixParams * n + c.Layers * 4.0 * c.Heads * c.HeadDim * (n * (n + 1) / 2.0);
             figures.Add(new($"{f}/prefill-{n}/tokens-per-s", n / best, "tok/s", "best of 3"));
             figures.Add(new($"{f}/prefill-{n}/tflops", flops / best / 1e12, "TFLOP/s", "matrix products + attention"));
             double? peak = TensorCorePeak.For(deviceName, format);
             if (peak is double pk)
                 figures.Add(new($"{f}/prefill-{n}/fraction-of-tensor-core-peak", flops / best / pk, "", $"peak {pk / 1e12:F0} TFLOP/s dense (target ≥ 0.50)"));
-            if (power != null) figures.Add(new($"{f}/prefill-{n}/joules-per-token", joulesBest / n, "J/tok", $"NVML {power.Name}"));
+            if (power != null)
+                figures.Add(new($"{f}/prefill-{n}/joules-per-token", prefillJoules / ((double)n * o.EnergyPrefills), "J/tok",
+                    $"NVML {power.Name} over {o.EnergyPrefills} prefills ({prefillSeconds:F2} s, {prefillJoules / prefillSeconds:F0} W average)"));
             log?.Invoke($"{f}: prefill {n} in {best * 1e3:F1} ms");
         });
         return figures;
