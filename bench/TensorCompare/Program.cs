@@ -12,6 +12,8 @@ using Quanta.Models.Vision;
 // each round times every case on Quanta and on ONNX Runtime for --seconds each (the order flips every round), and the
 // table reports the median rate per engine and the median of the per-round ratios, against the targets of issue 6.
 //   dotnet run -c Release --project bench/TensorCompare -- [--rounds 5] [--seconds 2] [--threads 2] [--cases a,b] [--json FILE] [--profile]
+// --sgemm: instead of comparing, prints the SGEMM kernel's GFLOP/s (best of many short runs) on the product shapes the
+//   models use, on 1 thread and on --threads threads.
 // --profile: instead of comparing, runs each selected Quanta case for --seconds and prints its per-op-type profile.
 // Cases: resnet18-fp32-b1, resnet18-fp32-b16 (both engines on copies of the two ResNet graphs with a symbolic batch
 // dimension), resnet18-int8-b1 (Quanta INT8 against ONNX Runtime FP32), minilm-b1-t16, minilm-b32-t128 (token ids to
@@ -31,8 +33,9 @@ for (int i = 0; i < args.Length; i++)
         case "--cases": only = Next(); break;
         case "--json": jsonPath = Next(); break;
         case "--profile": profile = true; break;
+        case "--sgemm": return SgemmProbe.Run(threads, seconds);
         default:
-            Console.Error.WriteLine("usage: TensorCompare [--rounds N] [--seconds S] [--threads T] [--cases a,b,...] [--json FILE] [--profile]");
+            Console.Error.WriteLine("usage: TensorCompare [--rounds N] [--seconds S] [--threads T] [--cases a,b,...] [--json FILE] [--profile | --sgemm]");
             return 2;
     }
 }
