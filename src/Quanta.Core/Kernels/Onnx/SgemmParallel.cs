@@ -14,7 +14,7 @@ namespace Quanta.Core.Kernels.Onnx;
 public static unsafe class SgemmParallel
 {
     /// <summary>Products with fewer multiply-adds than this run on the calling thread.</summary>
-    public const long MinWork = 1 << 22;
+    public const long MinWork = 1 << 20;
 
     private static int Threads(WorkerPool? pool, long work) => pool is null || work < MinWork ? 1 : pool.ThreadCount;
 
