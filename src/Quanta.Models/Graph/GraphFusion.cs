@@ -5,7 +5,7 @@ namespace Quanta.Models.Graph;
 /// <summary>
 /// Pattern fusions over a topologically sorted node list, applied when weights are constants and the
 /// intermediate values have no other consumers (and are not graph outputs):
-/// MatMul + Add(bias [N]) → MatMulAdd; Add + Relu → Add with activation "Relu" (float results clamped); Conv + BatchNormalization (+ Relu) → Conv with folded weights and bias
+/// MatMul + Add(bias [N]) → MatMulAdd, then MatMulAdd + Gelu (erf) → MatMulAdd with activation "Gelu"; Add + Relu → Add with activation "Relu" (float results clamped); Conv + BatchNormalization (+ Relu) → Conv with folded weights and bias
 /// (and a ReLU activation); the LayerNorm chain ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add over the last
 /// axis → LayerNormalization; the GELU chain Div(√2)/Erf/Add(1)/Mul(x)/Mul(0.5) → Gelu; a residual Add (neither input
 /// constant) feeding a LayerNormalization → AddLayerNormalization (domain quanta); attention scores Div(x, c) (or
@@ -19,6 +19,7 @@ internal static class GraphFusion
         nodes = Run(nodes, consts, outputs, FuseGelu);
         nodes = Run(nodes, consts, outputs, FuseConvBn);
         nodes = Run(nodes, consts, outputs, FuseMatMulAdd);
+        nodes = Run(nodes, consts, outputs, FuseMatMulAddGelu);
         nodes = Run(nodes, consts, outputs, FuseAddLayerNorm);
         nodes = Run(nodes, consts, outputs, FuseMaskedSoftmax);
         nodes = Run(nodes, consts, outputs, FuseAddRelu);
@@ -92,6 +93,15 @@ internal static class GraphFusion
         ctx.Consts[name] = GraphTensor.FromFloats([n], bias.Floats.ToArray());
         var node = new GraphNode(mm.Name + "+" + add.Name, "MatMulAdd", GraphSession.InternalDomain, [mm.Inputs[0], mm.Inputs[1], name], add.Outputs, []);
         return (node, [mm, add]);
+    }
+
+    private static (GraphNode, GraphNode[])? FuseMatMulAddGelu(GraphNode mm, Context ctx)
+    {
+        if (mm.OpType != "MatMulAdd" || mm.Domain != GraphSession.InternalDomain || mm.Attr("activation") is not null) return null;
+        var gelu = ctx.Only(mm.Outputs[0], "Gelu");
+        if (gelu is null || gelu.Str("approximate", "none") != "none") return null;
+        var node = new GraphNode(mm.Name + "+" + gelu.Name, "MatMulAdd", GraphSession.InternalDomain, mm.Inputs, gelu.Outputs, [StrAttr("activation", "Gelu")]);
+        return (node, [mm, gelu]);
     }
 
     private static (GraphNode, GraphNode[])? FuseAddLayerNorm(GraphNode add, Context ctx)

@@ -111,4 +111,30 @@ public class AttentionFusionTests
             [F("w", [8, 8], Rand(r, 64)), F("bias", [8], Rand(r, 8)), F("g", [8], Rand(r, 8))], ["x"], "y");
         Assert.Equal(["MatMulAdd", "LayerNormalization"], new GraphSession(m).OpTypes);
     }
+
+    [Theory]
+    [InlineData(new[] { 3, 7, 24 }, 40)]
+    [InlineData(new[] { 70, 16 }, 96)]
+    public void MatMul_bias_and_gelu_fuse_into_one_product_and_match_the_unfused_graph(int[] xShape, int n)
+    {
+        int seed = Environment.TickCount;
+        var r = new Random(seed);
+        int k = xShape[^1];
+        var m = Model([N("MatMul", ["x", "w"], ["t"]), N("Add", ["t", "b"], ["u"]), N("Gelu", ["u"], ["y"])],
+            [F("w", [k, n], Rand(r, k * n)), F("b", [n], Rand(r, n))], ["x"], "y", opset: 20);
+        var (fused, plain, s) = Both(m, new Dictionary<string, GraphTensor> { ["x"] = GraphTensor.FromFloats(xShape, Rand(r, xShape.Aggregate(1, (a, b) => a * b), -2, 2)) });
+        Assert.Equal(["MatMulAdd"], s.OpTypes);
+        Assert.Contains(plain.Floats.ToArray(), v => v < -0.01f); // GELU's negative lobe was reached
+        OnnxNodeTests.Compare($"y (seed {seed})", plain, fused, 1e-5, 1e-5);
+    }
+
+    [Fact]
+    public void A_tanh_gelu_is_not_folded_into_the_product()
+    {
+        var r = new Random(2);
+        var m = Model([N("MatMul", ["x", "w"], ["t"]), N("Add", ["t", "b"], ["u"]),
+                N("Gelu", ["u"], ["y"], new OnnxAttribute { Name = "approximate", Type = OnnxAttributeType.String, S = "tanh"u8.ToArray() })],
+            [F("w", [4, 4], Rand(r, 16)), F("b", [4], Rand(r, 4))], ["x"], "y", opset: 20);
+        Assert.Equal(["MatMulAdd", "Gelu"], new GraphSession(m).OpTypes);
+    }
 }
