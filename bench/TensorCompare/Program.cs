@@ -159,11 +159,15 @@ if (profile)
         var p = new Quanta.Models.Graph.GraphProfile();
         c.SetProfile(p);
         int calls = 0;
+        long bytes0 = GC.GetTotalAllocatedBytes(precise: true);
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var sw = Stopwatch.StartNew();
         do { c.Quanta(); calls++; } while (sw.Elapsed.TotalSeconds < seconds);
         c.SetProfile(null);
+        double mb = (GC.GetTotalAllocatedBytes(precise: true) - bytes0) / 1048576.0 / calls;
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{c.Name} ({c.Batch} {c.Unit} per run; whole case {sw.Elapsed.TotalMilliseconds / calls:F3} ms per run, graph profile below):\n{p}\n"));
+            $"{c.Name} ({c.Batch} {c.Unit} per run; whole case {sw.Elapsed.TotalMilliseconds / calls:F3} ms per run, {mb:F2} MiB allocated per run, " +
+            $"GCs gen0/1/2 over {calls} runs: {GC.CollectionCount(0) - gc0[0]}/{GC.CollectionCount(1) - gc0[1]}/{GC.CollectionCount(2) - gc0[2]}; graph profile below):\n{p}\n"));
     }
     foreach (var d in disposables) d.Dispose();
     return 0;
