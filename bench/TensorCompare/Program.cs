@@ -11,13 +11,17 @@ using Quanta.Models.Vision;
 // Quanta's tensor models against ONNX Runtime (CPU execution provider) in one process, the two engines alternating:
 // each round times every case on Quanta and on ONNX Runtime for --seconds each (the order flips every round), and the
 // table reports the median rate per engine and the median of the per-round ratios, against the targets of issue 6.
-//   dotnet run -c Release --project bench/TensorCompare -- [--rounds 5] [--seconds 2] [--threads 2] [--cases a,b] [--json FILE]
+//   dotnet run -c Release --project bench/TensorCompare -- [--rounds 5] [--seconds 2] [--threads 2] [--cases a,b] [--json FILE] [--profile]
+// --sgemm: instead of comparing, prints the SGEMM kernel's GFLOP/s (best of many short runs) on the product shapes the
+//   models use, on 1 thread and on --threads threads.
+// --profile: instead of comparing, runs each selected Quanta case for --seconds and prints its per-op-type profile.
 // Cases: resnet18-fp32-b1, resnet18-fp32-b16 (both engines on copies of the two ResNet graphs with a symbolic batch
 // dimension), resnet18-int8-b1 (Quanta INT8 against ONNX Runtime FP32), minilm-b1-t16, minilm-b32-t128 (token ids to
 // unit embeddings: both engines run the graph, then the same mean pooling), dlrm-b1, dlrm-b256 (no target).
 int rounds = 5, threads = 2;
 double seconds = 2;
 string? only = null, jsonPath = null;
+bool profile = false;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -28,8 +32,10 @@ for (int i = 0; i < args.Length; i++)
         case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--cases": only = Next(); break;
         case "--json": jsonPath = Next(); break;
+        case "--profile": profile = true; break;
+        case "--sgemm": return SgemmProbe.Run(threads, seconds);
         default:
-            Console.Error.WriteLine("usage: TensorCompare [--rounds N] [--seconds S] [--threads T] [--cases a,b,...] [--json FILE]");
+            Console.Error.WriteLine("usage: TensorCompare [--rounds N] [--seconds S] [--threads T] [--cases a,b,...] [--json FILE] [--profile | --sgemm]");
             return 2;
     }
 }
@@ -71,13 +77,13 @@ if (Wanted("resnet18-fp32-b1") || Wanted("resnet18-int8-b1"))
     if (Wanted("resnet18-fp32-b1"))
     {
         var q = ImageFeaturizer.Load(netPath, prepPath);
-        cases.Add(new Case("resnet18-fp32-b1", "images", 1, () => q.FeaturizeBatch(one, 1), () => ort.Run(one, 1), 1.0, "FP32 ≥ 1.0× ORT"));
+        cases.Add(new Case("resnet18-fp32-b1", "images", 1, () => q.FeaturizeBatch(one, 1), () => ort.Run(one, 1), 1.0, "FP32 ≥ 1.0× ORT") { SetProfile = p => q.Profile = p });
     }
     if (Wanted("resnet18-int8-b1"))
     {
         var q8 = ImageFeaturizer.Load(netPath, prepPath);
         q8.QuantizeInt8(Enumerable.Range(0, 4).Select(_ => RandomImages(1)).ToArray());
-        cases.Add(new Case("resnet18-int8-b1", "images", 1, () => q8.FeaturizeBatch(one, 1), () => ort.Run(one, 1), 1.7, "INT8 ≥ 1.7× ORT FP32"));
+        cases.Add(new Case("resnet18-int8-b1", "images", 1, () => q8.FeaturizeBatch(one, 1), () => ort.Run(one, 1), 1.7, "INT8 ≥ 1.7× ORT FP32") { SetProfile = p => q8.Profile = p });
     }
 }
 if (Wanted("resnet18-fp32-b16"))
@@ -90,7 +96,7 @@ if (Wanted("resnet18-fp32-b16"))
     var ort = OrtResNetFrom(File.ReadAllBytes(prep16), File.ReadAllBytes(net16));
     var q = ImageFeaturizer.Load(net16, prep16);
     var sixteen = RandomImages(16);
-    cases.Add(new Case("resnet18-fp32-b16", "images", 16, () => q.FeaturizeBatch(sixteen, 16), () => ort.Run(sixteen, 16), 1.0, "FP32 ≥ 1.0× ORT"));
+    cases.Add(new Case("resnet18-fp32-b16", "images", 16, () => q.FeaturizeBatch(sixteen, 16), () => ort.Run(sixteen, 16), 1.0, "FP32 ≥ 1.0× ORT") { SetProfile = p => q.Profile = p });
 }
 if (Wanted("minilm-b1-t16") || Wanted("minilm-b32-t128"))
 {
@@ -110,7 +116,7 @@ if (Wanted("minilm-b1-t16") || Wanted("minilm-b32-t128"))
     {
         if (!Wanted(name)) continue;
         var s = Sentences(n, t);
-        cases.Add(new Case(name, "sentences", n, () => model.EmbedTokens(s), () => OrtMiniLm.Embed(session, s), 1.0, "≥ 1.0× ORT"));
+        cases.Add(new Case(name, "sentences", n, () => model.EmbedTokens(s), () => OrtMiniLm.Embed(session, s), 1.0, "≥ 1.0× ORT") { SetProfile = p => model.Profile = p });
     }
 }
 if (Wanted("dlrm-b1") || Wanted("dlrm-b256"))
@@ -144,6 +150,27 @@ foreach (var c in cases)
 {
     c.Quanta();
     c.Ort();
+}
+if (profile)
+{
+    foreach (var c in cases)
+    {
+        if (c.SetProfile is null) { Console.Error.WriteLine($"{c.Name}: no graph profile"); continue; }
+        var p = new Quanta.Models.Graph.GraphProfile();
+        c.SetProfile(p);
+        int calls = 0;
+        long bytes0 = GC.GetTotalAllocatedBytes(precise: true);
+        int[] gc0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var sw = Stopwatch.StartNew();
+        do { c.Quanta(); calls++; } while (sw.Elapsed.TotalSeconds < seconds);
+        c.SetProfile(null);
+        double mb = (GC.GetTotalAllocatedBytes(precise: true) - bytes0) / 1048576.0 / calls;
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{c.Name} ({c.Batch} {c.Unit} per run; whole case {sw.Elapsed.TotalMilliseconds / calls:F3} ms per run, {mb:F2} MiB allocated per run, " +
+            $"GCs gen0/1/2 over {calls} runs: {GC.CollectionCount(0) - gc0[0]}/{GC.CollectionCount(1) - gc0[1]}/{GC.CollectionCount(2) - gc0[2]}; graph profile below):\n{p}\n"));
+    }
+    foreach (var d in disposables) d.Dispose();
+    return 0;
 }
 double Rate(Action run, int batch)
 {
@@ -207,6 +234,8 @@ internal sealed record Case(string Name, string Unit, int Batch, Action Quanta, 
 {
     public List<double> QuantaRates { get; } = [];
     public List<double> OrtRates { get; } = [];
+    /// <summary>Sets (or clears) the Quanta graph profile of the case's model; null when the case has none.</summary>
+    public Action<Quanta.Models.Graph.GraphProfile?>? SetProfile { get; init; }
 }
 
 /// <summary>ML.NET's ResNet-18 pair (preprocessing graph, then the feature graph) in ONNX Runtime.</summary>

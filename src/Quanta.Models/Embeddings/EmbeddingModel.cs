@@ -63,6 +63,13 @@ public sealed class EmbeddingModel
     /// <summary>Texts per model run.</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>Per-op-type timing of the encoder graph's runs (<see cref="GraphSession.Profile"/>); null (default) records nothing.</summary>
+    public GraphProfile? Profile
+    {
+        get => _session.Profile;
+        set => _session.Profile = value;
+    }
+
     /// <summary>Unit-length embeddings of <paramref name="texts"/>; <paramref name="dimensions"/> keeps the first that many components and renormalizes.</summary>
     public float[][] Embed(IReadOnlyList<string> texts, int? dimensions = null)
     {

@@ -5,9 +5,11 @@ namespace Quanta.Models.Graph;
 /// <summary>
 /// Pattern fusions over a topologically sorted node list, applied when weights are constants and the
 /// intermediate values have no other consumers (and are not graph outputs):
-/// MatMul + Add(bias [N]) → MatMulAdd; Add + Relu → Add with activation "Relu" (float results clamped); Conv + BatchNormalization (+ Relu) → Conv with folded weights and bias
+/// MatMul + Add(bias [N]) → MatMulAdd, then MatMulAdd + Gelu (erf) → MatMulAdd with activation "Gelu"; Add + Relu → Add with activation "Relu" (float results clamped); Conv + BatchNormalization (+ Relu) → Conv with folded weights and bias
 /// (and a ReLU activation); the LayerNorm chain ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add over the last
-/// axis → LayerNormalization; the GELU chain Div(√2)/Erf/Add(1)/Mul(x)/Mul(0.5) → Gelu.
+/// axis → LayerNormalization; the GELU chain Div(√2)/Erf/Add(1)/Mul(x)/Mul(0.5) → Gelu; a residual Add (neither input
+/// constant) feeding a LayerNormalization → AddLayerNormalization (domain quanta); attention scores Div(x, c) (or
+/// Mul(x, 1/c)) → Add(mask) → Softmax(axis −1) → MaskedSoftmax (domain quanta, scale 1/c).
 /// </summary>
 internal static class GraphFusion
 {
@@ -17,6 +19,9 @@ internal static class GraphFusion
         nodes = Run(nodes, consts, outputs, FuseGelu);
         nodes = Run(nodes, consts, outputs, FuseConvBn);
         nodes = Run(nodes, consts, outputs, FuseMatMulAdd);
+        nodes = Run(nodes, consts, outputs, FuseMatMulAddGelu);
+        nodes = Run(nodes, consts, outputs, FuseAddLayerNorm);
+        nodes = Run(nodes, consts, outputs, FuseMaskedSoftmax);
         nodes = Run(nodes, consts, outputs, FuseAddRelu);
         return nodes;
     }
@@ -88,6 +93,42 @@ internal static class GraphFusion
         ctx.Consts[name] = GraphTensor.FromFloats([n], bias.Floats.ToArray());
         var node = new GraphNode(mm.Name + "+" + add.Name, "MatMulAdd", GraphSession.InternalDomain, [mm.Inputs[0], mm.Inputs[1], name], add.Outputs, []);
         return (node, [mm, add]);
+    }
+
+    private static (GraphNode, GraphNode[])? FuseMatMulAddGelu(GraphNode mm, Context ctx)
+    {
+        if (mm.OpType != "MatMulAdd" || mm.Domain != GraphSession.InternalDomain || mm.Attr("activation") is not null) return null;
+        var gelu = ctx.Only(mm.Outputs[0], "Gelu");
+        if (gelu is null || gelu.Str("approximate", "none") != "none") return null;
+        var node = new GraphNode(mm.Name + "+" + gelu.Name, "MatMulAdd", GraphSession.InternalDomain, mm.Inputs, gelu.Outputs, [StrAttr("activation", "Gelu")]);
+        return (node, [mm, gelu]);
+    }
+
+    private static (GraphNode, GraphNode[])? FuseAddLayerNorm(GraphNode add, Context ctx)
+    {
+        if (add.OpType != "Add" || add.Domain.Length > 0 || add.Inputs.Length != 2 || add.Attr("activation") is not null) return null;
+        if (add.Inputs.Any(i => i.Length == 0 || ctx.Consts.ContainsKey(i))) return null; // a bias add: left to MatMulAdd
+        var ln = ctx.Only(add.Outputs[0], "LayerNormalization");
+        if (ln is null || ln.Inputs[0] != add.Outputs[0] || ln.Inputs.Skip(1).Contains(add.Outputs[0]) || ln.Outputs.Skip(1).Any(o => o.Length > 0)) return null;
+        string[] inputs = ln.Inputs.Length > 2 && ln.Inputs[2].Length > 0 ? [add.Inputs[0], add.Inputs[1], ln.Inputs[1], ln.Inputs[2]] : [add.Inputs[0], add.Inputs[1], ln.Inputs[1]];
+        var attrs = ln.Attributes.Where(a => a.Name is "axis" or "epsilon").ToArray();
+        var node = new GraphNode(add.Name + "+" + ln.Name, "AddLayerNormalization", GraphSession.InternalDomain, inputs, [ln.Outputs[0]], attrs);
+        return (node, [add, ln]);
+    }
+
+    private static (GraphNode, GraphNode[])? FuseMaskedSoftmax(GraphNode scale, Context ctx)
+    {
+        if (scale.OpType is not ("Div" or "Mul") || scale.Domain.Length > 0 || scale.Inputs.Length != 2) return null;
+        if (ctx.Scalar(scale.Inputs[1]) is not { } c || c == 0 || !float.IsFinite(c)) return null;
+        float factor = scale.OpType == "Div" ? 1f / c : c;
+        var add = ctx.Only(scale.Outputs[0], "Add");
+        if (add is null || add.Attr("activation") is not null || Context.Other(add, scale.Outputs[0]) is not { } mask || mask == scale.Outputs[0]) return null;
+        var softmax = ctx.Only(add.Outputs[0], "Softmax");
+        // axis −1 written out: the last axis under every opset's definition.
+        if (softmax is null || softmax.Attr("axis") is null || softmax.Int("axis", 0) != -1) return null;
+        var node = new GraphNode(scale.Name + "/MaskedSoftmax", "MaskedSoftmax", GraphSession.InternalDomain, [scale.Inputs[0], mask], softmax.Outputs,
+            [FloatAttr("scale", factor)]);
+        return (node, [scale, add, softmax]);
     }
 
     private static (GraphNode, GraphNode[])? FuseAddRelu(GraphNode add, Context ctx)

@@ -10,13 +10,31 @@ public sealed class GraphOptions
     public bool Fuse { get; init; } = true;
     /// <summary>Fold nodes whose inputs are all constants. Default true.</summary>
     public bool FoldConstants { get; init; } = true;
+
+    /// <summary>Default of <see cref="MaxPlans"/>.</summary>
+    public const int DefaultMaxPlans = 32;
+
+    /// <summary>
+    /// Most execution plans (one per distinct set of input shapes, each holding its intermediate buffers) a session
+    /// keeps; when a new shape set would exceed it, the least recently used plan is dropped (and rebuilt if its shapes
+    /// come back). Default <see cref="DefaultMaxPlans"/>; at least 1.
+    /// </summary>
+    public int MaxPlans
+    {
+        get => _maxPlans;
+        init => _maxPlans = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxPlans), value, "must be at least 1");
+    }
+
+    private readonly int _maxPlans = DefaultMaxPlans;
 }
 
 /// <summary>
 /// Executes an ONNX graph on the CPU. Loading sorts the nodes topologically (cycles and dangling inputs are errors),
 /// builds every operator (an unsupported operator fails here, naming op type and node), folds constant subgraphs
 /// and applies fusions. Each distinct set of input shapes gets a plan: shapes are inferred statically, Shape-derived
-/// subgraphs fold to constants, and intermediate buffers are assigned by liveness so values share a pool.
+/// subgraphs fold to constants, and intermediate buffers are assigned by liveness so values share a pool. Plans are
+/// cached per input-shape set, at most <see cref="GraphOptions.MaxPlans"/> of them (least recently used dropped first),
+/// so a server that sees many sequence lengths holds a bounded number of plans and buffer pools.
 /// Not thread-safe: one Run at a time.
 /// </summary>
 public sealed class GraphSession
@@ -26,7 +44,9 @@ public sealed class GraphSession
     private readonly List<GraphNode> _nodes;
     private readonly Dictionary<string, GraphTensor> _constants;
     private readonly HashSet<string> _outputSet;
-    private readonly Dictionary<string, Plan> _plans = new(StringComparer.Ordinal);
+    // Plan cache: key -> node of the recency list (most recently used first), bounded by GraphOptions.MaxPlans.
+    private readonly Dictionary<string, LinkedListNode<(string Key, Plan Plan)>> _plans = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Key, Plan Plan)> _recency = new();
     private readonly GraphOptions _options;
     private Plan? _last;
 
@@ -84,6 +104,9 @@ public sealed class GraphSession
 
     /// <summary>When set, every run adds per-op-type node times to it (see <see cref="GraphProfile"/>); null (default) costs nothing.</summary>
     public GraphProfile? Profile { get; set; }
+
+    /// <summary>Execution plans cached now (at most <see cref="GraphOptions.MaxPlans"/>).</summary>
+    public int PlanCount => _plans.Count;
 
     /// <summary>Bytes held by the intermediate buffer pool after the last run.</summary>
     public long PooledBytes { get; private set; }
@@ -180,7 +203,11 @@ public sealed class GraphSession
     private Plan GetPlan(IReadOnlyDictionary<string, int[]> inputShapes)
     {
         string key = string.Join(";", InputNames.Select(n => inputShapes.TryGetValue(n, out var s) ? string.Join(",", s) : "?"));
-        if (_plans.TryGetValue(key, out var p)) return p;
+        if (_plans.TryGetValue(key, out var hit))
+        {
+            if (hit != _recency.First) { _recency.Remove(hit); _recency.AddFirst(hit); }
+            return hit.Value.Plan;
+        }
         var consts = new Dictionary<string, GraphTensor>(_constants, StringComparer.Ordinal);
         var shapes = new Dictionary<string, int[]?>(StringComparer.Ordinal);
         foreach (var (name, t) in consts) shapes[name] = t.Shape;
@@ -189,7 +216,13 @@ public sealed class GraphSession
         var inputShapeList = InputNames.Select(n => inputShapes.TryGetValue(n, out var s) ? (int[])s.Clone() : []).ToArray();
         var plan = new Plan(order, _options.FoldConstants ? consts : new Dictionary<string, GraphTensor>(_constants, StringComparer.Ordinal),
             shapes, new BufferPlan(order, _outputSet, shapes), InputNames, OutputNames, inputShapeList);
-        _plans[key] = plan;
+        while (_plans.Count >= _options.MaxPlans && _recency.Last is { } oldest)
+        {
+            _recency.RemoveLast();
+            _plans.Remove(oldest.Value.Key);
+            if (ReferenceEquals(_last, oldest.Value.Plan)) _last = null;
+        }
+        _plans[key] = _recency.AddFirst((key, plan));
         return plan;
     }
 

@@ -38,6 +38,8 @@ internal static class OperatorRegistry
     public static GraphOperator Create(GraphNode node, long opset)
     {
         if (node.Domain == GraphSession.InternalDomain && node.OpType == "MatMulAdd") return new MatMul(node);
+        if (node.Domain == GraphSession.InternalDomain && node.OpType == "MaskedSoftmax") return new MaskedSoftmax(node);
+        if (node.Domain == GraphSession.InternalDomain && node.OpType == "AddLayerNormalization") return new AddLayerNormalization(node);
         if (node.Domain is not ("" or "ai.onnx" or GraphSession.InternalDomain))
             throw new GraphException($"unsupported operator {node.OpType} (domain '{node.Domain}') in node '{node.Name}'");
         if (!s_ops.TryGetValue(node.OpType, out var make))

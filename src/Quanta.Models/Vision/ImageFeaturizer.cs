@@ -36,6 +36,13 @@ public sealed class ImageFeaturizer
     /// <summary>Side of the square input image.</summary>
     public int InputSize { get; }
 
+    /// <summary>Per-op-type timing of the feature graph's runs (<see cref="GraphSession.Profile"/>; the preprocessing graph is not recorded); null (default) records nothing.</summary>
+    public GraphProfile? Profile
+    {
+        get => _net.Profile;
+        set => _net.Profile = value;
+    }
+
     /// <summary>Features of one image given as float [3, InputSize, InputSize] (RGB, 0..255).</summary>
     public float[] Featurize(ReadOnlySpan<float> chw) => FeaturizeBatch(chw, 1);
 

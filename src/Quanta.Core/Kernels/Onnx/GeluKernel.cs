@@ -27,6 +27,13 @@ public static class GeluKernel
     {
         if (y.Length < x.Length) throw new ArgumentException($"output of {y.Length} for {x.Length} values", nameof(y));
         KernelPaths.Record("Gelu", Sgemm.PathName(path));
+        ApplyUnrecorded(path, x, y);
+    }
+
+    /// <summary>As <see cref="Apply(int, ReadOnlySpan{float}, Span{float})"/> without recording the path (the SGEMM epilogue calls it per tile row); y.Length ≥ x.Length.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal static void ApplyUnrecorded(int path, ReadOnlySpan<float> x, Span<float> y)
+    {
         int i = 0;
         if (path >= 3)
             for (; i + 16 <= x.Length; i += 16) Vector512.StoreUnsafe(G512(Vector512.LoadUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x), (nuint)i)), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y), (nuint)i);

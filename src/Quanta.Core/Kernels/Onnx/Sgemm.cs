@@ -266,11 +266,12 @@ internal readonly unsafe struct PrepackedPanels(float* data, int padded, int w) 
 
 /// <summary>
 /// What <see cref="Sgemm"/> does to each finished tile: add RowBias[i] (a per-row bias, e.g. conv output channels) and/or
-/// ColBias[j] (a per-column bias, e.g. a linear layer's), then clamp at 0 when Relu. Pointers index absolute rows/columns.
+/// ColBias[j] (a per-column bias, e.g. a linear layer's), then clamp at 0 when Relu, or apply GELU (erf form,
+/// <see cref="GeluKernel"/>) when Gelu, while the tile is in cache. Pointers index absolute rows/columns.
 /// </summary>
-internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bool relu)
+internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bool relu, bool gelu = false)
 {
-    public bool Active => rowBias != null || colBias != null || relu;
+    public bool Active => rowBias != null || colBias != null || relu || gelu;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Apply(int path, float* c, int ldc, int i0, int rows, int j0, int cols)
@@ -320,6 +321,7 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
                 float v = row[j] + rb + (cb != null ? cb[j] : 0f);
                 row[j] = relu ? Math.Max(v, 0f) : v;
             }
+            if (gelu) GeluKernel.ApplyUnrecorded(path, new ReadOnlySpan<float>(row, cols), new Span<float>(row, cols));
         }
     }
 }

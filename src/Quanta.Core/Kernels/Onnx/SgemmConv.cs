@@ -5,15 +5,18 @@ namespace Quanta.Core.Kernels.Onnx;
 /// <summary>
 /// One image (one group) of a float 2-D convolution as a product: Y[m, OH·OW] = W[m, C·KH·KW] · col + bias[m]
 /// (then ReLU), with W pre-packed once (<see cref="SgemmPackedOperand.PackA"/> of the [m, C·KH·KW] filter matrix) and
-/// col the <see cref="Im2Col"/> patch matrix (the image itself for pointwise convolutions). Over a pool the output
-/// pixels are cut into one column block per participant, each filling its own columns of col and multiplying them;
-/// small images are cut by output channels instead. Results equal the single-threaded ones bit for bit.
+/// col the <see cref="Im2Col"/> patch matrix (the image itself for pointwise convolutions). The patch matrix is never
+/// stored: <see cref="Im2ColPanels"/> packs each K×N block of it straight from the image into the kernel's panel layout
+/// while the product runs, so no scratch is needed and the image is read from cache instead of a multi-megabyte
+/// matrix being written and re-read. Over a pool the output pixels are cut into column blocks handed out dynamically
+/// (each packs only its own columns); small images are cut by output channels instead. Results equal the
+/// single-threaded ones bit for bit.
 /// <para><see cref="ForwardBatch"/> runs a batch of images: when an image has fewer than <see cref="FoldPlane"/> output
 /// pixels (ResNet's 14×14 and 7×7 stages) the batch is folded into the product's N dimension: the patch matrices of
 /// several images sit side by side in one [C·KH·KW, images·OH·OW] matrix (at most <see cref="MaxPatchFloats"/> floats,
-/// aiming at <see cref="TargetColumns"/> columns), one product with the packed filters fills [m, images·OH·OW], and
-/// each image's columns are copied to its own output. A column's reduction does not depend on the other columns, so the
-/// folded result equals the per-image one bit for bit.</para>
+/// aiming at <see cref="TargetColumns"/> columns; also packed on the fly), one product with the packed filters fills
+/// [m, images·OH·OW] in scratch, and each image's columns are copied to its own output. A column's reduction does not
+/// depend on the other columns, so the folded result equals the per-image one bit for bit.</para>
 /// </summary>
 public static unsafe class SgemmConv
 {
@@ -21,7 +24,7 @@ public static unsafe class SgemmConv
     public const int FoldPlane = 512;
     /// <summary>Columns a folded product aims at (one B block of the product).</summary>
     public const int TargetColumns = Sgemm.NC;
-    /// <summary>Upper bound of a folded patch matrix, in floats (8 MiB), unless one image alone needs more.</summary>
+    /// <summary>Upper bound of a folded (virtual) patch matrix, in floats, unless one image alone needs more.</summary>
     public const long MaxPatchFloats = 1 << 21;
 
     /// <summary>Images per folded product for a batch of <paramref name="batch"/> images (1: no folding).</summary>
@@ -36,24 +39,18 @@ public static unsafe class SgemmConv
         return (batch + products - 1) / products;
     }
 
-    /// <summary>Floats of scratch <see cref="ForwardBatch"/> needs for <paramref name="m"/> output channels and <paramref name="batch"/> images.</summary>
+    /// <summary>Floats of scratch <see cref="ForwardBatch"/> needs for <paramref name="m"/> output channels and <paramref name="batch"/> images: the folded product's [m, images·OH·OW] output, 0 when nothing is folded.</summary>
     public static long BatchScratchLength(in Conv2dShape s, int m, int batch)
     {
         int nb = ImagesPerProduct(s, batch);
-        if (nb <= 1) return ScratchLength(s);
-        long cols = (long)nb * s.Plane;
-        return (s.Rows + (long)m) * cols;
+        return nb <= 1 ? 0 : (long)m * nb * s.Plane;
     }
 
-    /// <summary>Floats of the patch-matrix scratch the call needs (0 for pointwise convolutions).</summary>
-    public static long ScratchLength(in Conv2dShape s) => s.Pointwise ? 0 : (long)s.Rows * s.Plane;
-
     /// <summary>
-    /// y [m, OH·OW] = w · im2col(x) (+ bias) (ReLU); x is one image [C, H, W]; <paramref name="scratch"/> holds at least
-    /// <see cref="ScratchLength"/> floats; <paramref name="bias"/> is empty or has m values.
+    /// y [m, OH·OW] = w · im2col(x) (+ bias) (ReLU); x is one image [C, H, W]; <paramref name="bias"/> is empty or has m values.
     /// </summary>
     public static void Forward(WorkerPool? pool, SgemmPackedOperand w, ReadOnlySpan<float> x, in Conv2dShape s, Span<float> y,
-        ReadOnlySpan<float> bias, bool relu, Span<float> scratch)
+        ReadOnlySpan<float> bias, bool relu)
     {
         ArgumentNullException.ThrowIfNull(w);
         s.Validate();
@@ -67,24 +64,13 @@ public static unsafe class SgemmConv
             SgemmParallel.Multiply(pool, w, n, x, n, false, y, n, bias, relu);
             return;
         }
-        if (scratch.Length < ScratchLength(s)) throw new ArgumentException($"scratch of {scratch.Length} for {ScratchLength(s)} values", nameof(scratch));
         int path = w.Path, nr = Sgemm.Nr(path);
-        int threads = pool is null || (long)m * n * k < SgemmParallel.MinWork ? 1 : pool.ThreadCount;
-        fixed (float* pw = w.Data) fixed (float* px = x) fixed (float* py = y) fixed (float* pb = bias) fixed (float* col = scratch)
+        int threads = pool?.ThreadCount ?? 1;
+        fixed (float* pw = w.Data) fixed (float* px = x) fixed (float* py = y) fixed (float* pb = bias)
         {
             var ep = new SgemmEpilogue(bias.Length > 0 ? pb : null, null, relu);
-            if (threads > 1 && n >= 2 * nr * threads)
-            {
-                int per = SgemmParallel.BlockSize(n, nr, threads, repacks: false);
-                pool!.ForChunked((n + per - 1) / per, 1, new Columns
-                {
-                    W = pw, Padded = w.Padded, Width = w.Width, X = px, XLength = x.Length, Y = py, Col = col, ColLength = scratch.Length,
-                    Shape = s, Path = path, M = m, N = n, K = k, Per = per, Ep = ep,
-                });
-                return;
-            }
-            Im2Col.Fill(new ReadOnlySpan<float>(px, x.Length), s, 0, n, new Span<float>(col, scratch.Length), n);
-            SgemmParallel.Dispatch(threads > 1 ? pool : null, path, m, n, k, new PrepackedPanels(pw, w.Padded, w.Width), new RawB(col, n, false, nr), py, n, false, ep, preferRows: true);
+            SgemmParallel.Dispatch(pool, path, m, n, k, new PrepackedPanels(pw, w.Padded, w.Width), new Im2ColPanels(px, 0, s, nr), py, n, false, ep,
+                preferRows: n < 2 * nr * threads);
         }
     }
 
@@ -111,72 +97,39 @@ public static unsafe class SgemmConv
         if (nb <= 1)
         {
             for (int i = 0; i < batch; i++)
-                Forward(pool, w, x.Slice(i * xStride, image), s, y.Slice(i * yStride, m * plane), bias, relu, scratch);
+                Forward(pool, w, x.Slice(i * xStride, image), s, y.Slice(i * yStride, m * plane), bias, relu);
             return;
         }
         if (scratch.Length < BatchScratchLength(s, m, batch)) throw new ArgumentException($"scratch of {scratch.Length} for {BatchScratchLength(s, m, batch)} values", nameof(scratch));
-        int path = w.Path, nr = Sgemm.Nr(path), mr = Sgemm.Mr(path), threads = pool?.ThreadCount ?? 1;
+        int path = w.Path, nr = Sgemm.Nr(path), threads = pool?.ThreadCount ?? 1;
         fixed (float* pw = w.Data) fixed (float* px = x) fixed (float* py = y) fixed (float* pb = bias) fixed (float* buf = scratch)
         {
             var ep = new SgemmEpilogue(bias.Length > 0 ? pb : null, null, relu);
             for (int i0 = 0; i0 < batch; i0 += nb)
             {
                 int count = Math.Min(nb, batch - i0), cols = count * plane;
-                // col [k, cols]: image j's patch matrix in columns [j·plane, (j+1)·plane); out [m, cols] likewise.
-                float* col = buf, outp = buf + (long)k * cols;
-                var chunk = new Folded
-                {
-                    X = px + (long)i0 * xStride, XStride = xStride, Image = image, Y = py + (long)i0 * yStride, YStride = yStride,
-                    Col = col, Out = outp, Cols = cols, Shape = s, M = m,
-                };
-                if (threads > 1 && count > 1) pool!.ForChunked(count, 1, chunk);
-                else for (int j = 0; j < count; j++) chunk.Execute(j);
-                SgemmParallel.Dispatch(pool, path, m, cols, k, new PrepackedPanels(pw, w.Padded, w.Width), new RawB(col, cols, false, nr), outp, cols, false, ep,
-                    preferRows: m >= 4 * mr * threads || cols < 2 * nr * threads);
-                chunk.Scatter = true;
+                // The (virtual) patch matrix [k, cols] holds image j's patches in columns [j·plane, (j+1)·plane); out [m, cols] likewise.
+                float* outp = buf;
+                // Columns are split between participants (each packs only its own), unless too few to share.
+                SgemmParallel.Dispatch(pool, path, m, cols, k, new PrepackedPanels(pw, w.Padded, w.Width), new Im2ColPanels(px + (long)i0 * xStride, xStride, s, nr),
+                    outp, cols, false, ep, preferRows: cols < 2 * nr * threads);
+                var chunk = new Scatter { Y = py + (long)i0 * yStride, YStride = yStride, Out = outp, Cols = cols, Plane = plane, M = m };
                 if (threads > 1 && count > 1 && (long)m * cols >= 1 << 16) pool!.ForChunked(count, 1, chunk);
                 else for (int j = 0; j < count; j++) chunk.Execute(j);
             }
         }
     }
 
-    // One image of a folded product: fills its columns of the patch matrix, or (Scatter) copies its columns of the
-    // product to its own output.
-    private struct Folded : IParallelBody
+    // One image of a folded product: copies its columns of the product to its own output.
+    private struct Scatter : IParallelBody
     {
-        public float* X, Y, Col, Out;
-        public int XStride, Image, YStride, Cols, M;
-        public Conv2dShape Shape;
-        public bool Scatter;
+        public float* Y, Out;
+        public int YStride, Cols, Plane, M;
 
         public readonly void Execute(int j)
         {
-            int plane = Shape.Plane;
-            if (!Scatter)
-            {
-                Im2Col.Fill(new ReadOnlySpan<float>(X + (long)j * XStride, Image), Shape, 0, plane,
-                    new Span<float>(Col + (long)j * plane, (int)((long)Shape.Rows * Cols - (long)j * plane)), Cols);
-                return;
-            }
             for (int r = 0; r < M; r++)
-                new ReadOnlySpan<float>(Out + (long)r * Cols + (long)j * plane, plane).CopyTo(new Span<float>(Y + (long)j * YStride + (long)r * plane, plane));
-        }
-    }
-
-    private struct Columns : IParallelBody
-    {
-        public float* W, X, Y, Col;
-        public int Padded, Width, XLength, ColLength, Path, M, N, K, Per;
-        public Conv2dShape Shape;
-        public SgemmEpilogue Ep;
-
-        public void Execute(int index)
-        {
-            int j0 = index * Per, j1 = Math.Min(N, j0 + Per);
-            Im2Col.Fill(new ReadOnlySpan<float>(X, XLength), Shape, j0, j1, new Span<float>(Col, ColLength), N);
-            var a = new PrepackedPanels(W, Padded, Width);
-            var b = new RawB(Col, N, false, Sgemm.Nr(Path));
-            Sgemm.Run(Path, 0, M, j0, j1, K, ref a, ref b, Y, N, false, Ep);
+                new ReadOnlySpan<float>(Out + (long)r * Cols + (long)j * Plane, Plane).CopyTo(new Span<float>(Y + (long)j * YStride + (long)r * Plane, Plane));
         }
     }
 }

@@ -14,7 +14,7 @@ namespace Quanta.Core.Kernels.Onnx;
 public static unsafe class SgemmParallel
 {
     /// <summary>Products with fewer multiply-adds than this run on the calling thread.</summary>
-    public const long MinWork = 1 << 22;
+    public const long MinWork = 1 << 20;
 
     private static int Threads(WorkerPool? pool, long work) => pool is null || work < MinWork ? 1 : pool.ThreadCount;
 
@@ -40,7 +40,15 @@ public static unsafe class SgemmParallel
     /// (<see cref="SgemmPackedOperand.PackB"/>); <paramref name="colBias"/> is empty or has n values.
     /// </summary>
     public static void Multiply(WorkerPool? pool, int m, ReadOnlySpan<float> a, int lda, bool transA, SgemmPackedOperand b, Span<float> c, int ldc,
-        ReadOnlySpan<float> colBias, bool relu)
+        ReadOnlySpan<float> colBias, bool relu) =>
+        Multiply(pool, m, a, lda, transA, b, c, ldc, colBias, relu ? SgemmActivation.Relu : SgemmActivation.None);
+
+    /// <summary>
+    /// As <see cref="Multiply(WorkerPool?, int, ReadOnlySpan{float}, int, bool, SgemmPackedOperand, Span{float}, int, ReadOnlySpan{float}, bool)"/>
+    /// with the activation applied in the kernel's epilogue (each tile while it is in cache).
+    /// </summary>
+    public static void Multiply(WorkerPool? pool, int m, ReadOnlySpan<float> a, int lda, bool transA, SgemmPackedOperand b, Span<float> c, int ldc,
+        ReadOnlySpan<float> colBias, SgemmActivation activation)
     {
         ArgumentNullException.ThrowIfNull(b);
         if (b.IsA) throw new ArgumentException("the packed operand is a left operand", nameof(b));
@@ -55,7 +63,8 @@ public static unsafe class SgemmParallel
             var sa = new RawA(pa, lda, transA, Sgemm.Mr(path));
             var sb = new PrepackedPanels(pb, b.Padded, b.Width);
             int threads = pool?.ThreadCount ?? 1;
-            Dispatch(pool, path, m, n, k, sa, sb, pc, ldc, false, new SgemmEpilogue(null, colBias.Length > 0 ? bias : null, relu),
+            Dispatch(pool, path, m, n, k, sa, sb, pc, ldc, false,
+                new SgemmEpilogue(null, colBias.Length > 0 ? bias : null, activation == SgemmActivation.Relu, activation == SgemmActivation.Gelu),
                 preferRows: m >= 4 * Sgemm.Mr(path) * threads);
         }
     }

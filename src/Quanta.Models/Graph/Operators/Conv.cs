@@ -6,14 +6,14 @@ namespace Quanta.Models.Graph.Operators;
 /// ONNX Conv, 2-D: X [N, C, H, W], W [M, C/group, kH, kW], optional B [M]; pads, strides, dilations, auto_pad,
 /// groups (depthwise included). Lowered per group to <see cref="SgemmConv.ForwardBatch"/> (per image, or several small
 /// images folded into one product): filters packed once while the
-/// weight is a plan constant, im2col patches (skipped for 1×1 stride-1 unpadded convolutions), bias and ReLU in the
+/// weight is a plan constant, im2col patches packed block by block as the product runs (never stored), bias and ReLU in the
 /// product's epilogue, output pixels spread over <see cref="GraphThreads"/>. The internal attribute "activation" = "Relu" (set by Conv+BatchNormalization+Relu
 /// fusion) applies ReLU to the output.
 /// </summary>
 internal sealed class Conv(GraphNode node) : GraphOperator(node)
 {
-    // Patch-matrix scratch shared by every Conv run on this thread (one call at a time per thread), so consecutive
-    // layers reuse the same, cache-warm buffer instead of one cold buffer per node.
+    // Folded-product output scratch shared by every Conv run on this thread (one call at a time per thread), so
+    // consecutive layers reuse the same, cache-warm buffer instead of one cold buffer per node.
     [ThreadStatic] private static float[]? t_col;
     private SgemmPackedOperand[] _packed = [];
     private GraphTensor? _packedFrom;

@@ -22,20 +22,24 @@ internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
     public override void Run(OpContext ctx)
     {
         var x = ctx.Input(0);
-        var scale = ctx.Input(1);
-        var bias = ctx.Optional(2);
         int axis = Broadcast.Axis(Node, Node.Int("axis", -1), x.Rank);
-        float eps = Node.Float("epsilon", 1e-5f);
-        int n = GraphTensor.SizeOf(x.Shape.AsSpan(axis)), outer = GraphTensor.SizeOf(x.Shape.AsSpan(0, axis));
-        var normShape = x.Shape[axis..];
-        var sScale = Broadcast.Strides(scale.Shape, normShape);
-        var sBias = bias is null ? null : Broadcast.Strides(bias.Shape, normShape);
-        var idxScale = Map(normShape, sScale);
-        var idxBias = sBias is null ? null : Map(normShape, sBias);
         var y = ctx.OutputF(0, x.Shape);
         var stat = x.Shape.Select((d, i) => i < axis ? d : 1).ToArray();
         var mean = ctx.Wants(1) ? ctx.OutputF(1, stat) : null;
         var inv = ctx.Wants(2) ? ctx.OutputF(2, stat) : null;
+        Normalize(Node, x, ctx.Input(1), ctx.Optional(2), y, mean, inv);
+    }
+
+    /// <summary>
+    /// y = layer norm of x over the dims from the node's axis (y may be x); mean and inv (the statistics outputs) are
+    /// null or have the normalized dims set to 1.
+    /// </summary>
+    internal static void Normalize(GraphNode node, GraphTensor x, GraphTensor scale, GraphTensor? bias, GraphTensor y, GraphTensor? mean, GraphTensor? inv)
+    {
+        int axis = Broadcast.Axis(node, node.Int("axis", -1), x.Rank);
+        float eps = node.Float("epsilon", 1e-5f);
+        int n = GraphTensor.SizeOf(x.Shape.AsSpan(axis)), outer = GraphTensor.SizeOf(x.Shape.AsSpan(0, axis));
+        var normShape = x.Shape[axis..];
         var fx = x.F!; var fy = y.F!; var g = scale.F!; var b = bias?.F;
         if (scale.Length == n && (bias is null || bias.Length == n))
         {
@@ -43,6 +47,8 @@ internal sealed class LayerNormalization(GraphNode node) : GraphOperator(node)
             RowParallel.For(outer, n, new Rows { X = fx, Y = fy, G = g, B = b, N = n, Eps = eps, Mean = mean?.F, Inv = inv?.F });
             return;
         }
+        var idxScale = Map(normShape, Broadcast.Strides(scale.Shape, normShape));
+        var idxBias = bias is null ? null : Map(normShape, Broadcast.Strides(bias.Shape, normShape));
         for (int o = 0; o < outer; o++)
         {
             int at = o * n;

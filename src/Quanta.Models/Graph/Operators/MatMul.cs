@@ -6,12 +6,14 @@ namespace Quanta.Models.Graph.Operators;
 /// ONNX MatMul (numpy semantics: 1-D operands promoted and the added axis removed, batch dims broadcast), on the
 /// blocked <see cref="Sgemm"/>. The fused form "MatMulAdd" (domain quanta, created by the MatMul+Add fusion) adds a
 /// bias of shape [N] to every output row. A constant 2-D weight is packed once (<see cref="SgemmPackedOperand"/>) and
-/// the bias is added in the product's epilogue.
+/// the bias is added in the product's epilogue. The MatMulAdd+Gelu fusion sets the internal attribute "activation" =
+/// "Gelu": GELU (erf form) is applied to the biased result, in the epilogue when the weight is packed.
 /// </summary>
 internal sealed class MatMul(GraphNode node) : GraphOperator(node)
 {
     private SgemmPackedOperand? _packed;
     private GraphTensor? _packedFrom;
+    private readonly bool _gelu = node.Str("activation", "") == "Gelu";
 
     private int[] Target(int[] a, int[] b, out int m, out int k, out int n, out int[] batch)
     {
@@ -45,7 +47,8 @@ internal sealed class MatMul(GraphNode node) : GraphOperator(node)
         {
             // Constant weight: packed once, bias added in the product's epilogue.
             if (!ReferenceEquals(_packedFrom, b)) { _packed = SgemmPackedOperand.PackB(b.Floats, k, n, n, false); _packedFrom = b; }
-            SgemmParallel.Multiply(GraphThreads.Pool, batches * m, a.Floats, k, false, _packed!, y.Floats, n, biasT is null ? default : biasT.Floats, false);
+            SgemmParallel.Multiply(GraphThreads.Pool, batches * m, a.Floats, k, false, _packed!, y.Floats, n, biasT is null ? default : biasT.Floats,
+                _gelu ? SgemmActivation.Gelu : SgemmActivation.None);
             return;
         }
         if (b2.Length == 2 && a2.Length >= 2)
@@ -76,5 +79,6 @@ internal sealed class MatMul(GraphNode node) : GraphOperator(node)
             for (int r = 0; r < fy.Length; r += n)
                 for (int j = 0; j < n; j++) fy[r + j] += fb[j];
         }
+        if (_gelu) GeluKernel.Apply(y.Floats, y.Floats);
     }
 }

@@ -115,5 +115,7 @@ internal sealed class QuantizedMatMul : GraphOperator
         else
             for (int i = 0; i < m; i++) Int8Activations.Quantize(fx.Slice(i * _k, _k), act.InvScale, act.ZeroPoint, _codes.AsSpan(i * kp, kp));
         Int8GemmParallel.MultiplyScaled(GraphThreads.Pool, m, _n, _k, _codes, kp, _packed, _scale, _offset, false, y.Floats, _n, 1);
+        // A MatMulAdd that absorbed a GELU (MatMulAdd+Gelu fusion) keeps it in INT8 form.
+        if (Node.Str("activation", "") == "Gelu") GeluKernel.Apply(y.Floats, y.Floats);
     }
 }

@@ -1,6 +1,6 @@
 namespace Quanta.Models.Graph.Operators;
 
-/// <summary>ONNX Transpose (default permutation reverses the axes).</summary>
+/// <summary>ONNX Transpose (default permutation reverses the axes); float tensors copy output rows over <see cref="RowParallel"/>.</summary>
 internal sealed class Transpose(GraphNode node) : GraphOperator(node)
 {
     private int[] Perm(int rank)
@@ -37,26 +37,16 @@ internal sealed class Transpose(GraphNode node) : GraphOperator(node)
         for (int i = 0; i < rank; i++) src[i] = xs[p[i]];
         if (y.Length == 0) return;
         if (rank == 0) { Broadcast.Copy(x, y); return; }
-        if (p[rank - 1] == rank - 1 && x.Type == TensorElementType.Float32 && rank >= 2)
+        if (x.Type == TensorElementType.Float32 && rank >= 2)
         {
-            // The last axis stays: copy whole inner rows.
-            int inner = x.Shape[rank - 1], rows = y.Length / Math.Max(inner, 1);
+            // Float: rows of the output's last axis, each from its source offset (a contiguous copy when the last axis
+            // stays, a strided gather otherwise), spread over the graph pool when large.
+            int inner = shape[rank - 1], rows = y.Length / Math.Max(inner, 1);
             var outer = shape[..^1];
-            var srcOuter = src[..^1];
-            var fx = x.F!; var fy = y.F!;
-            var idx = new int[rank - 1];
-            int off = 0;
-            for (int r = 0; r < rows; r++)
+            RowParallel.For(rows, inner, new Rows
             {
-                Array.Copy(fx, off, fy, r * inner, inner);
-                for (int d = rank - 2; d >= 0; d--)
-                {
-                    off += srcOuter[d];
-                    if (++idx[d] < outer[d]) break;
-                    off -= srcOuter[d] * outer[d];
-                    idx[d] = 0;
-                }
-            }
+                X = x.F!, Y = y.F!, Inner = inner, Step = src[rank - 1], OuterStrides = Broadcast.Contiguous(outer), SourceStrides = src[..^1],
+            });
             return;
         }
         Broadcast.ForEachRow(shape, src, new int[rank], (o, oa, _, n, ia, _) =>
@@ -67,5 +57,27 @@ internal sealed class Transpose(GraphNode node) : GraphOperator(node)
                 default: for (int i = 0; i < n; i++) Broadcast.CopyElement(x, oa + i * ia, y, o + i); break;
             }
         });
+    }
+
+    private struct Rows : IRowBody
+    {
+        public float[] X, Y;
+        public int Inner, Step;
+        public int[] OuterStrides, SourceStrides;
+
+        public readonly void Row(int r)
+        {
+            int rem = r, off = 0;
+            for (int d = 0; d < OuterStrides.Length; d++)
+            {
+                int i = rem / OuterStrides[d];
+                rem -= i * OuterStrides[d];
+                off += i * SourceStrides[d];
+            }
+            var y = Y.AsSpan(r * Inner, Inner);
+            if (Step == 1) { X.AsSpan(off, Inner).CopyTo(y); return; }
+            var x = X;
+            for (int i = 0; i < y.Length; i++) y[i] = x[off + i * Step];
+        }
     }
 }

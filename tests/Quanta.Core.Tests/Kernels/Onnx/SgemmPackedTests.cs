@@ -139,8 +139,7 @@ public sealed class SgemmPackedTests
             var bias = Random(rng, m);
             bool relu = rng.Next(2) == 1;
             var y = new float[m * s.Plane];
-            var scratch = new float[SgemmConv.ScratchLength(s)];
-            SgemmConv.Forward(t % 2 == 0 ? pool : null, SgemmPackedOperand.PackA(w, m, s.Rows, s.Rows, false), x, s, y, bias, relu, scratch);
+            SgemmConv.Forward(t % 2 == 0 ? pool : null, SgemmPackedOperand.PackA(w, m, s.Rows, s.Rows, false), x, s, y, bias, relu);
             for (int o = 0; o < m; o++)
                 for (int p = 0; p < s.Plane; p++)
                 {
