@@ -1,4 +1,5 @@
 using Quanta.Core.Kernels.Gemm;
+using Quanta.Core.Kernels.Quantized;
 using Quanta.Core.Threading;
 
 namespace Quanta.Core.Kernels;
@@ -11,7 +12,8 @@ namespace Quanta.Core.Kernels;
 /// used for all m activation rows while it is in cache.</para>
 /// <para>Formats with a register-blocked GEMM (<see cref="Q8Gemm.Supports"/>: Q4_0, Q8_0) run every m, 1 included,
 /// through it: tiles of rows x tokens, each output element computed with one fixed arithmetic whatever the tile shape
-/// (<see cref="Q8Gemm"/>). Q4_K and Q6_K with m &gt; 1 run through <see cref="KQuantGemm"/>, whose tiles compute each output with
+/// (<see cref="Q8Gemm"/>; their activations are quantized to the ggml Q8_0 blocks alone). K-quant formats with m = 1 run
+/// each row's Dot through the kernel's row loop (one path check per tile, not per row). Q4_K and Q6_K with m &gt; 1 run through <see cref="KQuantGemm"/>, whose tiles compute each output with
 /// the arithmetic of the kernel's Dot, and so do F16 and BF16 with m &gt; 1 through <see cref="F16Gemm"/> and <see cref="BF16Gemm"/>. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
 /// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
 /// </summary>
@@ -45,11 +47,18 @@ public static unsafe class MatMul
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(pool);
         int ab = kernel.ActivationRowBytes(cols);
+        bool gemm8 = Q8Gemm.Supports(kernel);
         for (int i = 0; i < m; i++)
-            kernel.QuantizeActivation(new ReadOnlySpan<float>(x + (long)i * xStride, cols), new Span<byte>(scratch + (long)i * ab, ab));
+        {
+            var xi = new ReadOnlySpan<float>(x + (long)i * xStride, cols);
+            var ai = new Span<byte>(scratch + (long)i * ab, ab);
+            // the GEMM reads only the ggml Q8_0 blocks, not the per-block arrays the Dot kernels append
+            if (gemm8) Q8Activation.QuantizeQ8_0(xi, ai);
+            else kernel.QuantizeActivation(xi, ai);
+        }
         int tiles = (rows + RowTile - 1) / RowTile;
         bool inline = (long)rows * cols * m < InlineWork;
-        if (Q8Gemm.Supports(kernel))
+        if (gemm8)
         {
             // panels: [m] x PanelBytes(cols), 64-byte aligned after the activation rows
             int nb = cols / 32, pb = Q8Gemm.PanelBytes(cols);
@@ -62,6 +71,15 @@ public static unsafe class MatMul
             };
             if (inline) for (int t = 0; t < tiles; t++) gemm.Execute(t);
             else pool.For(tiles, gemm);
+            return;
+        }
+        if (m == 1 && kernel is KQuantVecDotKernel kq)
+        {
+            // batch 1: one Dot per row through the kernel's row loop (the Dot's own arithmetic, checks once per call)
+            if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
+            var rows1 = new KQuantRowsBody { Kernel = kq, Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Cols = cols, Act = scratch, Y = y };
+            if (inline) for (int t = 0; t < tiles; t++) rows1.Execute(t);
+            else pool.For(tiles, rows1);
             return;
         }
         if (m > 1 && KQuantGemm.Supports(kernel))
@@ -187,6 +205,22 @@ public static unsafe class MatMul
                 for (int i = 0; i < M; i++)
                     Y[(long)i * YStride + r] = Kernel.Dot(w, new ReadOnlySpan<byte>(Act + (long)i * ActBytes, ActBytes), Cols);
             }
+        }
+    }
+
+    private struct KQuantRowsBody : IParallelBody
+    {
+        public KQuantVecDotKernel Kernel;
+        public byte* Weights;   // [Rows] x RowBytes
+        public long RowBytes;
+        public int Rows, Cols;
+        public byte* Act;       // one Q8_K row of Cols
+        public float* Y;        // [Rows]
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            Kernel.DotRows(Weights, RowBytes, r0, r1, Act, Cols, Y);
         }
     }
 

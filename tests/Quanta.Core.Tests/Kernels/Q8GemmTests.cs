@@ -17,6 +17,13 @@ public sealed unsafe class Q8GemmTests
     public static TheoryData<WeightFormat, int, int, int> Shapes() => new()
     {
         { WeightFormat.Q4_0, 1, 1, 1 }, { WeightFormat.Q4_0, 11, 7, 3 }, { WeightFormat.Q4_0, 7, 1, 4 }, { WeightFormat.Q4_0, 5, 3, 11 }, { WeightFormat.Q4_0, 9, 5, 64 }, { WeightFormat.Q4_0, 9, 13, 8 }, { WeightFormat.Q4_0, 6, 37, 9 }, { WeightFormat.Q4_0, 35, 9, 5 },
+        // one token (the decode path): row counts around the 4-row tile, block counts around the 16-block scale groups
+        { WeightFormat.Q4_0, 4, 1, 16 }, { WeightFormat.Q4_0, 9, 1, 24 }, { WeightFormat.Q4_0, 6, 1, 33 }, { WeightFormat.Q4_0, 5, 1, 47 },
+        { WeightFormat.Q4_0, 8, 1, 64 }, { WeightFormat.Q4_0, 3, 1, 8 }, { WeightFormat.Q4_0, 7, 1, 9 }, { WeightFormat.Q4_0, 2, 1, 15 },
+        { WeightFormat.Q8_0, 4, 1, 16 }, { WeightFormat.Q8_0, 9, 1, 24 }, { WeightFormat.Q8_0, 6, 1, 33 }, { WeightFormat.Q8_0, 5, 1, 47 },
+        { WeightFormat.Q8_0, 8, 1, 64 }, { WeightFormat.Q8_0, 3, 1, 8 }, { WeightFormat.Q8_0, 7, 1, 9 }, { WeightFormat.Q8_0, 2, 1, 15 },
+        // rows of more than 2048 blocks: the one-token path hands them to the tiles
+        { WeightFormat.Q4_0, 5, 1, 2049 }, { WeightFormat.Q8_0, 3, 1, 2049 },
         { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 7, 1, 4 }, { WeightFormat.Q8_0, 5, 3, 11 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
     };
 
@@ -90,6 +97,59 @@ public sealed unsafe class Q8GemmTests
                 }
         }
         Assert.True(tested >= 1);
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Q4_0)]
+    [InlineData(WeightFormat.Q8_0)]
+    public void Unusual_weight_scales_give_the_reference_bits_on_every_path(WeightFormat format)
+    {
+        // zero, subnormal, negative, the largest fp16 and an infinity among the block scales (the one-token path widens
+        // scales in registers and sends groups holding inf/NaN patterns to the table)
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        const int rows = 9, nb = 40;
+        var p = Make(format, rows, 1, nb, rng);
+        ushort[] special = [0x0000, 0x8000, 0x0001, 0x03FF, 0x8001, 0x0400, 0x7BFF, 0xFBFF, 0xBC00, 0x7C00, 0x7E00];
+        int bb = format == WeightFormat.Q4_0 ? 18 : 34;
+        for (int r = 0; r < rows; r++)
+            for (int ib = 0; ib < nb; ib++)
+                if (rng.Next(3) == 0)
+                {
+                    // rows 0..5 finite only; rows 6..8 may hold inf/NaN scales
+                    ushort h = special[rng.Next(r < 6 ? special.Length - 2 : special.Length)];
+                    BitConverter.TryWriteBytes(p.Weights.AsSpan(r * p.RowBytes + ib * bb, 2), h);
+                }
+        foreach (SimdPath path in new[] { SimdPath.Scalar, SimdPath.V128, SimdPath.V256, SimdPath.V512 })
+        {
+            if (!Q8Gemm.PathSupported(path)) continue;
+            var y = Run(p, path, 0, rows);
+            for (int r = 0; r < rows; r++)
+            {
+                float got = y[r], want = Reference(p, r, 0);
+                Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want) || (float.IsNaN(got) && float.IsNaN(want)),
+                    $"{format} {path} row {r}: {got:R} != reference {want:R} (seed {seed})");
+            }
+        }
+    }
+
+    [Fact]
+    public void Register_half_widening_equals_the_exact_conversion_for_every_finite_pattern()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;
+        var lanes = new int[16];
+        for (int h0 = 0; h0 < 65536; h0 += 16)
+        {
+            for (int k = 0; k < 16; k++) lanes[k] = (h0 + k) | (0x5A5A << 16);   // the high halves hold other bytes
+            var got = Q8Gemm.HalfToSingle(System.Runtime.Intrinsics.Vector512.Create(lanes));
+            for (int k = 0; k < 16; k++)
+            {
+                ushort h = (ushort)(h0 + k);
+                if ((h & 0x7C00) == 0x7C00) continue;   // inf/NaN go through the table
+                float want = (float)BitConverter.UInt16BitsToHalf(h);
+                Assert.True(BitConverter.SingleToInt32Bits(got[k]) == BitConverter.SingleToInt32Bits(want), $"half 0x{h:X4}: {got[k]:R} != {want:R}");
+            }
+        }
     }
 
     [Theory]

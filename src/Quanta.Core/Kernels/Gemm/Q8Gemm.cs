@@ -18,10 +18,14 @@ namespace Quanta.Core.Kernels.Gemm;
 /// q_k = h_k + h_{k+4}, result = (q_0 + q_2) + (q_1 + q_3).</para>
 /// <para>Activations are first packed per token into a panel (<see cref="PanelBytes"/>): per pair of blocks 192 bytes =
 /// 64 codes, 16 floats (d_a of each block, 8 times), and 64 bytes of per-lane corrections (Q4_0: −8 · the lane's
-/// activation code sum, as int32; Q8_0: the negated codes). A missing odd last block is zeros.</para>
-/// <para>Below 8 tokens the 512-bit tiles read the packed weight rows directly; with AVX-512 VBMI a pair of Q4_0 blocks'
-/// nibbles then come from one 64-byte load and one byte permute (the row's last pairs, where that load would pass the
-/// row's end, take the two 16-byte loads). This is the decode (m = 1) path.</para>
+/// activation code sum, as int32; Q8_0: the negated codes). A missing odd last block is zeros. The pairs are followed by
+/// the scale row: d_a of each block as one float, zeros up to a multiple of 16.</para>
+/// <para>From 2 to 7 tokens the 512-bit tiles read the packed weight rows directly; with AVX-512 VBMI a pair of Q4_0
+/// blocks' nibbles then come from one 64-byte load and one byte permute (the row's last pairs, where that load would pass
+/// the row's end, take the two 16-byte loads). One token (decode) takes its own 512-bit loop, 4 rows at a time: the
+/// rows' scale products d_w·d_a are formed first, 16 blocks per step (weight scales gathered with word permutes and
+/// widened in registers, times the scale row), then the product loop takes each pair's two scales with one permute.
+/// d_w·d_a is exact in fp32 (two 11-bit significands), so forming it earlier changes no bit.</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
 internal static unsafe class Q8Gemm
@@ -35,8 +39,15 @@ internal static unsafe class Q8Gemm
     /// <summary>True when <paramref name="kernel"/> is one this GEMM reproduces the format of (q4_0*q8_0, q8_0*q8_0).</summary>
     public static bool Supports(IVecDotKernel kernel) => kernel is VecDotQ4_0Q8_0 or VecDotQ8_0Q8_0;
 
-    /// <summary>Panel bytes of one token of <paramref name="cols"/> elements (a multiple of 32).</summary>
-    public static int PanelBytes(int cols) => checked((cols / 32 + 1) / 2 * PairBytes);
+    /// <summary>Panel bytes of one token of <paramref name="cols"/> elements (a multiple of 32): the block pairs, then the
+    /// scale row (a multiple of 64 bytes, so every token's panel keeps the alignment of the first).</summary>
+    public static int PanelBytes(int cols) => checked(ScaleRowOffset(cols / 32) + ScaleRowBytes(cols / 32));
+
+    /// <summary>Byte offset of the scale row in a panel of <paramref name="nb"/> blocks.</summary>
+    internal static int ScaleRowOffset(int nb) => checked((nb + 1) / 2 * PairBytes);
+
+    /// <summary>Bytes of the scale row: <paramref name="nb"/> floats rounded up to a multiple of 16 (64 bytes).</summary>
+    private static int ScaleRowBytes(int nb) => checked((nb + 15) / 16 * 64);
 
     /// <summary>The path <see cref="Rows"/> takes on this machine.</summary>
     public static SimdPath Widest
@@ -70,6 +81,7 @@ internal static unsafe class Q8Gemm
 
     internal static void Pack<TW>(byte* act, int nb, byte* panel) where TW : struct, IGemmWeight
     {
+        float* scaleRow = (float*)(panel + ScaleRowOffset(nb));   // [nb rounded up to 16]: d_a of each block, then zeros
         for (int j = 0; 2 * j < nb; j++)
         {
             byte* p = panel + (nint)j * PairBytes;
@@ -91,13 +103,21 @@ internal static unsafe class Q8Gemm
                 Vector256<sbyte> v = Vector256.Load(q);
                 v.Store(codes);
                 float d = Fp16Table.Load(ab);
-                for (int k = 0; k < 8; k++) sc[k] = d;
-                if (TW.Nibble)
-                    for (int k = 0; k < 8; k++) ((int*)x)[k] = -8 * (q[4 * k] + q[4 * k + 1] + q[4 * k + 2] + q[4 * k + 3]);
-                else
+                scaleRow[ib] = d;
+                Vector256.Create(d).Store(sc);
+                if (!TW.Nibble)
                     (-v).Store((sbyte*)x);
+                else if (Avx2.IsSupported)
+                {
+                    // lane sums of 4 codes, exact: (1 x code) pairs, then pairs of pairs
+                    Vector256<int> s4 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), v), Vector256.Create((short)1));
+                    (-(s4 << 3)).Store((int*)x);
+                }
+                else
+                    for (int k = 0; k < 8; k++) ((int*)x)[k] = -8 * (q[4 * k] + q[4 * k + 1] + q[4 * k + 2] + q[4 * k + 3]);
             }
         }
+        for (int ib = nb; ib < (nb + 15) / 16 * 16; ib++) scaleRow[ib] = 0f;
     }
 
     /// <summary>
@@ -132,6 +152,11 @@ internal static unsafe class Q8Gemm
                     y[(long)t * yStride + r] = path == SimdPath.Scalar
                         ? Reference<TW>(w + r * rowBytes, acts + (long)t * actStride, nb)
                         : Dot128<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb);
+            return;
+        }
+        if (path == SimdPath.V512 && m == 1)
+        {
+            Gemv512<TW>(w, rowBytes, r0, r1, panels, nb, y);
             return;
         }
         int rb = path == SimdPath.V512 ? 4 : 2;
@@ -245,6 +270,206 @@ internal static unsafe class Q8Gemm
     private static Vector512<byte> PairNibbleIndex() => Vector512.Create(
         (byte)2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
         20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35);
+
+    // ------------------------------------------------------------------ 512-bit, one token (decode)
+
+    /// <summary>
+    /// y[r] for rows [r0, r1) and one token (panel at <paramref name="panel"/>): 4 rows at a time, the same arithmetic
+    /// as every other path. First the 4 rows' scale products d_w·d_a (exact in fp32 either way) are formed into a
+    /// buffer, 16 blocks at a time: weight scales gathered from the packed rows and widened in registers, times the
+    /// panel's scale row. Then the product loop (no calls, so its accumulators stay in registers) takes each block
+    /// pair's two scales from them with one permute.
+    /// </summary>
+    private static void Gemv512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y) where TW : struct, IGemmWeight
+    {
+        int groups = (nb + 15) >> 4;
+        if (groups > MaxGemvGroups)
+        {
+            // rows of more than 64K elements: the 4-row tiles below keep the same arithmetic
+            for (int rr = r0; rr < r1; rr += 4)
+                Tile512<TW, Raw>(Math.Min(4, r1 - rr), 1, w + rr * rowBytes, rowBytes, panel, 0, nb, y + rr, 0);
+            return;
+        }
+        float* scales = stackalloc float[4 * 16 * groups];   // [4 rows][groups x 16] d_w·d_a
+        float* da = (float*)(panel + ScaleRowOffset(nb));
+        int r = r0;
+        for (; r + 4 <= r1; r += 4)
+        {
+            ScaleProducts<TW>(w + r * rowBytes, rowBytes, 4, nb, da, scales);
+            Gemv512<TW, Tile4>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r);
+        }
+        if (r == r1) return;
+        ScaleProducts<TW>(w + r * rowBytes, rowBytes, r1 - r, nb, da, scales);
+        switch (r1 - r)
+        {
+            case 3: Gemv512<TW, Tile3>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r); break;
+            case 2: Gemv512<TW, Tile2>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r); break;
+            default: Gemv512<TW, Tile1>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r); break;
+        }
+    }
+
+    private const int MaxGemvGroups = 128;   // 2048 blocks: 32 KiB of scale products per 4 rows
+
+    /// <summary>scales[k·16·groups + b] = d_w(row k, block b)·d_a(b) for k &lt; <paramref name="rows"/>, zeros past nb.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ScaleProducts<TW>(byte* w, long rowBytes, int rows, int nb, float* da, float* scales) where TW : struct, IGemmWeight
+    {
+        int stride = 16 * ((nb + 15) >> 4);
+        for (int k = 0; k < rows; k++)
+            for (int g = 0; g < nb; g += 16)
+                (Scales16<TW>(w + k * rowBytes + (long)g * TW.Bytes, nb - g) * Vector512.Load(da + g)).Store(scales + k * stride + g);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Gemv512<TW, TR>(byte* w, long rowBytes, byte* panel, float* scales, int nb, float* y)
+        where TW : struct, IGemmWeight where TR : struct, ITileCount
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<short> ones = Vector512.Create((short)1);
+        Vector512<ushort> shifts = Shifts512();
+        byte* w0 = w, w1 = TR.N > 1 ? w + rowBytes : w, w2 = TR.N > 2 ? w + 2 * rowBytes : w, w3 = TR.N > 3 ? w + 3 * rowBytes : w;
+        int stride = 16 * ((nb + 15) >> 4);
+        int np = (nb + 1) >> 1, wideLoads = WideLoads<TW>(nb);
+        for (int g = 0; g < nb; g += 16)
+        {
+            Vector512<float> s0 = Vector512.Load(scales + g);
+            Vector512<float> s1 = TR.N > 1 ? Vector512.Load(scales + stride + g) : default;
+            Vector512<float> s2 = TR.N > 2 ? Vector512.Load(scales + 2 * stride + g) : default;
+            Vector512<float> s3 = TR.N > 3 ? Vector512.Load(scales + 3 * stride + g) : default;
+            Vector512<int> idx = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+            int je = Math.Min(np, (g >> 1) + 8);
+            for (int j = g >> 1; j < je; j++, idx += Vector512.Create(2))
+            {
+                byte* q = panel + (nint)j * PairBytes;
+                Vector512<sbyte> a = Vector512.Load((sbyte*)q);
+                Vector512<int> x = Vector512.Load((int*)(q + 128));
+                bool full = 2 * j + 1 < nb, wide = j < wideLoads;
+                long wo = 2L * j * TW.Bytes;
+                Codes512<TW>(w0 + wo, full, wide, shifts, out Vector512<byte> c0, out Vector512<sbyte> n0);
+                a0 = StepScaled512<TW>(c0, n0, Avx512F.PermuteVar16x32(s0, idx), a, x, ones, a0);
+                if (TR.N > 1)
+                {
+                    Codes512<TW>(w1 + wo, full, wide, shifts, out Vector512<byte> c1, out Vector512<sbyte> n1);
+                    a1 = StepScaled512<TW>(c1, n1, Avx512F.PermuteVar16x32(s1, idx), a, x, ones, a1);
+                }
+                if (TR.N > 2)
+                {
+                    Codes512<TW>(w2 + wo, full, wide, shifts, out Vector512<byte> c2, out Vector512<sbyte> n2);
+                    a2 = StepScaled512<TW>(c2, n2, Avx512F.PermuteVar16x32(s2, idx), a, x, ones, a2);
+                }
+                if (TR.N > 3)
+                {
+                    Codes512<TW>(w3 + wo, full, wide, shifts, out Vector512<byte> c3, out Vector512<sbyte> n3);
+                    a3 = StepScaled512<TW>(c3, n3, Avx512F.PermuteVar16x32(s3, idx), a, x, ones, a3);
+                }
+            }
+        }
+        y[0] = Reduce512(a0);
+        if (TR.N > 1) y[1] = Reduce512(a1);
+        if (TR.N > 2) y[2] = Reduce512(a2);
+        if (TR.N > 3) y[3] = Reduce512(a3);
+    }
+
+    /// <summary>The codes of two weight blocks as <see cref="W512{TW}"/> lays them out, without the scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Codes512<TW>(byte* b, bool full, bool wide, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> neg)
+        where TW : struct, IGemmWeight
+    {
+        if (TW.Nibble && wide)
+        {
+            c = Avx512BW.ShiftRightLogicalVariable(Avx512Vbmi.PermuteVar64x8(Vector512.Load(b), PairNibbleIndex()).AsUInt16(), shifts).AsByte()
+                & Vector512.Create((byte)0x0F);
+            neg = default;
+        }
+        else if (TW.Nibble)
+        {
+            Vector128<byte> v0 = Vector128.Load(b + 2), v1 = full ? Vector128.Load(b + TW.Bytes + 2) : default;
+            Vector512<uint> x = Avx512F.InsertVector128(v0.ToVector256Unsafe().ToVector512Unsafe().AsUInt32(), v1.AsUInt32(), 1);
+            x = Avx512F.Shuffle4x128(x, x, 0x50);
+            c = Avx512BW.ShiftRightLogicalVariable(x.AsUInt16(), shifts).AsByte() & Vector512.Create((byte)0x0F);
+            neg = default;
+        }
+        else
+        {
+            Vector256<sbyte> v0 = Vector256.Load((sbyte*)(b + 2)), v1 = full ? Vector256.Load((sbyte*)(b + TW.Bytes + 2)) : default;
+            Vector512<sbyte> v = Avx512F.InsertVector256(v0.ToVector512Unsafe(), v1, 1);
+            c = Avx512BW.Abs(v);
+            neg = Vector512.LessThan(v, Vector512<sbyte>.Zero);
+        }
+    }
+
+    /// <summary><see cref="Step512{TW}"/> with the scale product d_w·d_a already formed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> StepScaled512<TW>(Vector512<byte> c, Vector512<sbyte> neg, Vector512<float> s, Vector512<sbyte> a,
+        Vector512<int> x, Vector512<short> ones, Vector512<float> acc) where TW : struct, IGemmWeight
+    {
+        Vector512<int> p32 = TW.Nibble
+            ? Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(c, a), ones) + x
+            : Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(c, Vector512.ConditionalSelect(neg, x.AsSByte(), a)), ones);
+        return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p32), s, acc);
+    }
+
+    /// <summary>The weight scales d of the <paramref name="left"/> (at most 16 used) blocks at <paramref name="b"/> as
+    /// floats, zeros past the count: exact (the same values as <see cref="Fp16Table"/>). Full groups of 8 are gathered
+    /// with two-source word permutes from loads that stay inside those 8 blocks; a short group and a group holding an
+    /// inf/NaN bit pattern go through the table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Scales16<TW>(byte* b, int left) where TW : struct, IGemmWeight
+    {
+        if (left < 8) return ScalesShort<TW>(b, 0, left);
+        Vector512<int> low8 = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<int> h = left >= 16
+            ? Vector512.ConditionalSelect(low8, Gather8<TW>(b, false), Gather8<TW>(b + 8 * TW.Bytes, true))
+            : Gather8<TW>(b, false) & low8;
+        if (Vector512.EqualsAny(h & Vector512.Create(0x7C00), Vector512.Create(0x7C00))) return ScalesShort<TW>(b, 0, Math.Min(left, 16));
+        Vector512<float> f = HalfToSingle(h);
+        // 9..15 blocks: the ones past the first 8 from the table
+        return left is > 8 and < 16 ? Vector512.ConditionalSelect(low8.AsSingle(), f, ScalesShort<TW>(b, 8, left - 8)) : f;
+    }
+
+    /// <summary>The scale words (fp16 bits) of 8 blocks at <paramref name="b"/> in the low halves of int32 lanes 0..7
+    /// (<paramref name="high"/> false) or 8..15; the other lanes and the high halves hold other bytes of the blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Gather8<TW>(byte* b, bool high) where TW : struct, IGemmWeight
+    {
+        if (TW.Nibble)
+        {
+            // Q4_0: 18-byte blocks, scale k at word 9k (k = 0..7): words 0..63 = bytes 0..127 of the 144
+            Vector512<short> i = high
+                ? Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 18, 0, 27, 0, 36, 0, 45, 0, 54, 0, 63, 0)
+                : Vector512.Create(0, 0, 9, 0, 18, 0, 27, 0, 36, 0, 45, 0, 54, 0, 63, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+            return Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)b), i, Vector512.Load((short*)(b + 64))).AsInt32();
+        }
+        // Q8_0: 34-byte blocks, scale k at word 17k: k = 0..3 from bytes 0..127, k = 4..7 from bytes 128..255 of the 272
+        Vector512<short> lo = high
+            ? Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 34, 0, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            : Vector512.Create(0, 0, 17, 0, 34, 0, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<short> hi = high
+            ? Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 21, 0, 38, 0, 55, 0)
+            : Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 21, 0, 38, 0, 55, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<int> first = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)b), lo, Vector512.Load((short*)(b + 64))).AsInt32();
+        Vector512<int> second = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 128)), hi, Vector512.Load((short*)(b + 192))).AsInt32();
+        Vector512<int> firstLanes = high
+            ? Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0, 0)
+            : Vector512.Create(-1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        return Vector512.ConditionalSelect(firstLanes, first, second);
+    }
+
+    /// <summary>fp16 bits in the low half of each int32 lane to fp32, exact for zeros, subnormals and normals (inf/NaN
+    /// patterns are routed to the table by the caller): the bits moved into place with the sign, times 2^112.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> HalfToSingle(Vector512<int> h) =>
+        (((h << 16) >> 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(0x77800000u).AsSingle();
+
+    /// <summary>Table path of <see cref="Scales16{TW}"/>: lanes [<paramref name="first"/>, first + <paramref name="count"/>)
+    /// hold the scales of those blocks, the others zero.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> ScalesShort<TW>(byte* b, int first, int count) where TW : struct, IGemmWeight
+    {
+        float* s = stackalloc float[16];
+        for (int k = 0; k < 16; k++) s[k] = k >= first && k < first + count ? Fp16Table.Load(b + (nint)k * TW.Bytes) : 0f;
+        return Vector512.Load(s);
+    }
 
     // ------------------------------------------------------------------ scalar reference
 

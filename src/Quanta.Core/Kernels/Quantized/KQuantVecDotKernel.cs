@@ -57,6 +57,23 @@ public abstract unsafe class KQuantVecDotKernel : IVecDotKernel
             return ReferenceBlocks(wb, ab, nb);
     }
 
+    /// <summary>
+    /// y[r] = <see cref="Dot"/>(row r, activation) for r in [<paramref name="r0"/>, <paramref name="r1"/>): the same
+    /// arithmetic, bit for bit, with the path chosen, recorded and the lengths checked once per call instead of once per
+    /// row (the batch-1 matrix product). Row r at w + r·<paramref name="rowBytes"/> (<see cref="WeightRowBytes"/>(n)
+    /// bytes), <paramref name="act"/>: one Q8_K row of n elements (n a multiple of 256, checked by the caller).
+    /// </summary>
+    internal void DotRows(byte* w, long rowBytes, int r0, int r1, byte* act, int n, float* y)
+    {
+        SimdPath path = Q8KActivation.Path;
+        KernelPaths.Record(Name, path);
+        int nb = n / 256;
+        if (path == SimdPath.Scalar)
+            for (int r = r0; r < r1; r++) y[r] = ReferenceBlocks(w + r * rowBytes, act, nb);
+        else
+            for (int r = r0; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
+    }
+
     /// <summary>SIMD dot of <paramref name="nb"/> weight super-blocks at <paramref name="wb"/> with as many Q8_K
     /// blocks at <paramref name="ab"/> on <paramref name="path"/> (never scalar).</summary>
     private protected abstract float DotBlocks(byte* wb, byte* ab, int nb, SimdPath path);
