@@ -164,6 +164,7 @@ public static class CpuTwinRunner
         Rates();
 
         var waves = new List<(int Streams, double Ttft, double Tpot)>();
+        var arrivals = new Dictionary<int, IReadOnlyList<double>>();
         using (var serving = ServingEngine.Load("twin", path, new ServingOptions
         {
             Threads = o.Threads, KvCacheType = kv, ContextLength = o.ServePrompt + o.ServeOutput + 16,
@@ -176,14 +177,17 @@ public static class CpuTwinRunner
             foreach (int streams in o.Streams)
             {
                 double ttft = 0, tpot = 0;
+                var submitted = new double[streams];
                 for (int w = 0; w < o.Waves; w++)
                 {
-                    var (t1, t2) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
+                    var (t1, t2, at) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
                     ttft += t1 / o.Waves;
                     tpot += t2 / o.Waves;
-                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{name} serve {streams} streams, wave {w + 1}/{o.Waves}: TTFT {t1 * 1e3:F1} ms, TPOT {t2 * 1e3:F1} ms"));
+                    for (int i = 0; i < streams; i++) submitted[i] += at[i] / o.Waves;
+                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{name} serve {streams} streams, wave {w + 1}/{o.Waves}: TTFT {t1 * 1e3:F1} ms, TPOT {t2 * 1e3:F1} ms (submitted over {at[^1] * 1e3:F2} ms)"));
                 }
                 waves.Add((streams, ttft, tpot));
+                arrivals[streams] = submitted;
             }
         }
         bandwidths.Add(MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond);
@@ -194,7 +198,10 @@ public static class CpuTwinRunner
         {
             GemmRates = gemm, AttentionOpsPerSecond = attentionRates.Average(),
         };
-        var workload = new CpuTwinWorkload(o.Prompt, o.Gen, bench.MicroBatch, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max());
+        var workload = new CpuTwinWorkload(o.Prompt, o.Gen, bench.MicroBatch, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max())
+        {
+            Arrivals = arrivals,
+        };
         var measured = new List<KeyValuePair<string, double>> { new(pp.Test, pp.AvgTs), new(tg.Test, tg.AvgTs) };
         foreach (var (streams, ttft, tpot) in waves)
         {
@@ -223,8 +230,11 @@ public static class CpuTwinRunner
         return new SamplingParameters { Temperature = 0, MaxTokens = output, LogitBias = bias };
     }
 
-    /// <summary>Submits <paramref name="streams"/> requests at once; returns mean TTFT and mean TPOT in seconds.</summary>
-    private static (double Ttft, double Tpot) RunWave(ServingEngine serving, int streams, int prompt, int output, SamplingParameters sampling, Random rng)
+    /// <summary>
+    /// Submits <paramref name="streams"/> requests one after another; returns mean TTFT and mean TPOT in seconds and
+    /// when each Submit returned (the request is in the engine's queue), seconds after the wave's start.
+    /// </summary>
+    private static (double Ttft, double Tpot, double[] Submitted) RunWave(ServingEngine serving, int streams, int prompt, int output, SamplingParameters sampling, Random rng)
     {
         int vocab = serving.Model.Tokenizer.VocabSize;
         var prompts = new int[streams][];
@@ -234,10 +244,12 @@ public static class CpuTwinRunner
             for (int t = 0; t < prompt; t++) prompts[i][t] = rng.Next(3, vocab);
         }
         var tasks = new Task<(double, double, int)>[streams];
+        var submitted = new double[streams];
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < streams; i++)
         {
             var call = serving.Submit(new ServingRequest { Prompt = prompts[i], Sampling = sampling });
+            submitted[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
             tasks[i] = Consume(call, start);
         }
         Task.WaitAll(tasks);
@@ -249,7 +261,7 @@ public static class CpuTwinRunner
             ttft += first / streams;
             tpot += (n > 1 ? (last - first) / (n - 1) : 0) / streams;
         }
-        return (ttft, tpot);
+        return (ttft, tpot, submitted);
     }
 
     private static async Task<(double First, double Last, int Tokens)> Consume(ServingCall call, long start)

@@ -42,6 +42,21 @@ public class CpuTwinTests
     }
 
     [Fact]
+    public void ServeWaveStartsWithTheRequestsThatHaveArrived()
+    {
+        // Steps of 1 ms. s0 arrives at 0, s1..s3 at 0.5 ms (submitted while step 1 runs):
+        // step 1 (0..1 ms): s0's 128 prompt tokens alone                 -> s0 first token at 1 ms
+        // step 2 (1..2 ms): decode s0; admit s1 (128), s2 (127)           -> s1 first token at 2 ms
+        // step 3 (2..3 ms): decode s0, s1; s2's last token; admit s3 (128) -> s2, s3 first tokens at 3 ms
+        // TTFT from the wave's start: (1 + 2 + 3 + 3) / 4 ms.
+        var w = CpuTwin.ServeWave(new Quanta.Planner.Simulation.AffineStepTime(1e-3), 4, 128, 4, 256, 16, [0, 5e-4, 5e-4, 5e-4]);
+        Assert.Equal((1 + 2 + 3 + 3) / 4.0 * 1e-3, w.TtftSeconds, 9);
+        Assert.Equal(1e-3, w.TpotSeconds, 9);
+        Assert.Throws<ArgumentException>(() => CpuTwin.ServeWave(new Quanta.Planner.Simulation.AffineStepTime(1e-3), 4, 128, 4, 256, 16, [0, 1]));
+        Assert.Throws<ArgumentException>(() => new Quanta.Planner.Simulation.ArrivalProcess.Trace([1, 0]));
+    }
+
+    [Fact]
     public void SixteenPromptsArePrefilledInBudgetSizedGemmsNotOneByOne()
     {
         // 16 prompts of 128 tokens under a 256-token budget: 8 steps of 2 prompts (the 1st alone 256 tokens; later ones

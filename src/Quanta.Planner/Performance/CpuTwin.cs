@@ -163,18 +163,23 @@ public static class CpuTwin
     /// pool holding every request whole, as the serving engine's default pool does), each step costed by
     /// <paramref name="steps"/> (for the CPU: <see cref="CpuStepModel"/>, so a step's prefill chunks and decodes are one
     /// GEMM at m = the step's tokens and every logits row is sampled). TTFT and TPOT as the twin measures them: mean over
-    /// requests of first-token time, and of (last − first) / (output − 1).
+    /// requests of first-token time since the wave's start, and of (last − first) / (output − 1).
+    /// <para><paramref name="arrivals"/>: when each request reached the engine, seconds after the wave's start (the
+    /// benchmark submits one after another, and the engine loop starts its first step with the requests it has by then:
+    /// a request arriving during a step waits for its end); null: all at t = 0.</para>
     /// </summary>
-    public static ServeWaveEstimate ServeWave(IStepTimeModel steps, int streams, int prompt, int output, int maxBatchTokens, int maxRunning)
+    public static ServeWaveEstimate ServeWave(IStepTimeModel steps, int streams, int prompt, int output, int maxBatchTokens, int maxRunning,
+        IReadOnlyList<double>? arrivals = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
         if (streams < 1 || prompt < 1 || output < 1 || maxBatchTokens < 1 || maxRunning < 1)
             throw new ArgumentException("streams, prompt, output, token budget and running limit must be at least 1");
+        if (arrivals != null && arrivals.Count != streams) throw new ArgumentException($"{arrivals.Count} arrival times for {streams} requests", nameof(arrivals));
         const int block = 16;
         int blocksPerRequest = (prompt + output + 1 + block - 1) / block;
         var result = ServingSimulator.Run(new SimulationOptions
         {
-            Arrival = new ArrivalProcess.Offline(),
+            Arrival = arrivals is null ? new ArrivalProcess.Offline() : new ArrivalProcess.Trace(arrivals),
             Prompt = new LengthDistribution.Fixed(prompt),
             Output = new LengthDistribution.Fixed(output),
             Requests = streams,
@@ -185,7 +190,8 @@ public static class CpuTwin
             WarmupFraction = 0,
         }, steps);
         if (result.Completed != streams) throw new InvalidOperationException($"the simulated wave completed {result.Completed} of {streams} requests");
-        return new ServeWaveEstimate(result.Ttft.Mean, output > 1 ? result.Tpot.Mean : 0, (int)result.Steps);
+        double meanArrival = arrivals is null ? 0 : arrivals.Average();   // TTFT is counted from the wave's start
+        return new ServeWaveEstimate(result.Ttft.Mean + meanArrival, output > 1 ? result.Tpot.Mean : 0, (int)result.Steps);
     }
 
     /// <summary>Sum over <paramref name="count"/> new tokens at positions start.. of the positions each attends to (itself included).</summary>

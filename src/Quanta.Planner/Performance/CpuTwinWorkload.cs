@@ -17,6 +17,12 @@ namespace Quanta.Planner.Performance;
 /// <param name="MaxRunning">The serving engine's running-sequence limit.</param>
 public sealed record CpuTwinWorkload(int Prompt, int Gen, int MicroBatch, int ServePrompt, int ServeOutput, int MaxBatchTokens, int MaxRunning)
 {
+    /// <summary>
+    /// Streams → when each of the wave's requests reached the engine, seconds after the wave's start (averaged over the
+    /// waves); a wave without an entry is simulated with every request at t = 0.
+    /// </summary>
+    public IReadOnlyDictionary<int, IReadOnlyList<double>> Arrivals { get; init; } = new Dictionary<int, IReadOnlyList<double>>();
+
     /// <summary>The twin's prediction of <paramref name="quantity"/> (tokens/s for pp and tg, ms for TTFT and TPOT).</summary>
     /// <exception cref="ArgumentException">An unknown quantity name.</exception>
     public double Predict(CpuStepModel model, string quantity)
@@ -29,7 +35,7 @@ public sealed record CpuTwinWorkload(int Prompt, int Gen, int MicroBatch, int Se
         bool ttft = quantity.StartsWith("ttft@", StringComparison.Ordinal), tpot = quantity.StartsWith("tpot@", StringComparison.Ordinal);
         if ((!ttft && !tpot) || !int.TryParse(quantity.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int streams) || streams < 1)
             throw new ArgumentException($"unknown twin quantity '{quantity}' (ppN, tgN, ttft@S, tpot@S)", nameof(quantity));
-        var w = CpuTwin.ServeWave(model, streams, ServePrompt, ServeOutput, MaxBatchTokens, MaxRunning);
+        var w = CpuTwin.ServeWave(model, streams, ServePrompt, ServeOutput, MaxBatchTokens, MaxRunning, Arrivals.GetValueOrDefault(streams));
         return (ttft ? w.TtftSeconds : w.TpotSeconds) * 1e3;
     }
 }
