@@ -193,11 +193,16 @@ public static class CpuTwinRunner
         bandwidths.Add(MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond);
         Rates();
 
-        var gemm = CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, gemmReadings.Average(r => r[k].OpsPerSecond))).ToList();
-        var machine = new CpuMeasurements(bandwidths.Average(), matmulRates.Average(), fp32Rates.Average(), o.Threads)
+        // The run's mean figures (reported), and per phase the readings that bracket it: the benchmarks (readings 0 and 1)
+        // and the serve waves (readings 1 and 2), so a load change on a shared machine between phases moves each phase's
+        // prediction with it.
+        CpuMeasurements Figures(int first, int last) => new(bandwidths[first..(last + 1)].Average(), matmulRates[first..(last + 1)].Average(),
+            fp32Rates[first..(last + 1)].Average(), o.Threads)
         {
-            GemmRates = gemm, AttentionOpsPerSecond = attentionRates.Average(),
+            GemmRates = CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, gemmReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
+            AttentionOpsPerSecond = attentionRates[first..(last + 1)].Average(),
         };
+        var machine = Figures(0, 2);
         var workload = new CpuTwinWorkload(o.Prompt, o.Gen, bench.MicroBatch, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max())
         {
             Arrivals = arrivals,
@@ -208,7 +213,7 @@ public static class CpuTwinRunner
             measured.Add(new($"ttft@{streams}", ttft * 1e3));
             measured.Add(new($"tpot@{streams}", tpot * 1e3));
         }
-        var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), machine, workload, measured);
+        var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1), workload, measured) { ServeMachine = Figures(1, 2) };
         var rows = observation.Predict(eff)
             .Select(x => new CpuTwinRow(name, x.Quantity, x.Quantity.StartsWith("t", StringComparison.Ordinal) && x.Quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s", x.Predicted, x.Measured))
             .ToList();

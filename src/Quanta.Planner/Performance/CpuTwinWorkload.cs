@@ -48,16 +48,23 @@ public sealed record CpuTwinWorkload(int Prompt, int Gen, int MicroBatch, int Se
 /// <param name="Spec">Model shape.</param>
 /// <param name="WeightBytes">Weight bytes of the file.</param>
 /// <param name="Kv">KV-cache precision.</param>
-/// <param name="Machine">Machine figures of the run.</param>
+/// <param name="Machine">Machine figures of the run (of its benchmark phase when <see cref="ServeMachine"/> is set).</param>
 /// <param name="Workload">Workloads and engine settings.</param>
 /// <param name="Measured">Quantity name → measured value.</param>
 public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double WeightBytes, Precision Kv, CpuMeasurements Machine, CpuTwinWorkload Workload,
     IReadOnlyList<KeyValuePair<string, double>> Measured)
 {
+    /// <summary>
+    /// Machine figures read around the serve waves (TTFT and TPOT are predicted from them); null: <see cref="Machine"/>.
+    /// On a shared machine the load, and with it the bandwidth and kernel rates, can change between a run's phases.
+    /// </summary>
+    public CpuMeasurements? ServeMachine { get; init; }
+
     /// <summary>(quantity, predicted, measured) of every measured quantity under <paramref name="eff"/>.</summary>
     public IEnumerable<(string Quantity, double Predicted, double Measured)> Predict(EfficiencyParameters eff)
     {
-        var model = CpuTwin.StepModel(Spec, WeightBytes, Kv, Machine, eff);
-        foreach (var (q, m) in Measured) yield return (q, Workload.Predict(model, q), m);
+        var bench = CpuTwin.StepModel(Spec, WeightBytes, Kv, Machine, eff);
+        var serve = ServeMachine is null ? bench : CpuTwin.StepModel(Spec, WeightBytes, Kv, ServeMachine, eff);
+        foreach (var (q, m) in Measured) yield return (q, Workload.Predict(q.Contains('@', StringComparison.Ordinal) ? serve : bench, q), m);
     }
 }
