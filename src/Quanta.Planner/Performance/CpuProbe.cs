@@ -17,8 +17,9 @@ namespace Quanta.Planner.Performance;
 /// <item><see cref="AttentionRate"/>: the causal attention row kernel over an F16 KV cache, as the serving engine's
 /// paged cache and the benchmark's contiguous cache run it.</item>
 /// </list>
-/// Each probe first runs untimed for about the given seconds (so the JIT has promoted the kernels to optimized code,
-/// as in a long engine run), then times each point for about the given seconds.
+/// Each probe first runs untimed (<see cref="WarmUp"/>: at least the given seconds and until the rate has settled, so
+/// the JIT has promoted the kernels to optimized code, as in a long engine run; a first reading taken on tier-0 code
+/// was 10x low), then times each point for about the given seconds.
 /// </summary>
 public static class CpuProbe
 {
@@ -98,12 +99,7 @@ public static class CpuProbe
         byte[] scratch = new byte[MatMul.ScratchBytes(kernel, maxM, cols)];
         using var pool = new WorkerPool(threads);
         void Product(int m) => MatMul.Compute(kernel, weights, rows, cols, x.AsSpan(0, m * cols), m, y.AsSpan(0, m * rows), scratch, pool);
-        var warm = Stopwatch.StartNew();
-        while (warm.Elapsed.TotalSeconds < seconds)
-        {
-            Product(ms[0]);
-            Product(maxM);
-        }
+        WarmUp(() => { Product(ms[0]); Product(maxM); }, seconds);
         var rates = new List<GemmRate>(ms.Count);
         foreach (int m in ms)
         {
@@ -117,6 +113,26 @@ public static class CpuProbe
             rates.Add(new GemmRate(m, calls * 2.0 * rows * cols * m / sw.Elapsed.TotalSeconds));
         }
         return rates;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> for at least <paramref name="seconds"/> and then until two successive windows of
+    /// 0.1 s ran within 5% of the same number of steps (the JIT's tier-up has happened), at most 4 x seconds + 1 s.
+    /// </summary>
+    public static void WarmUp(Action step, double seconds)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        var total = Stopwatch.StartNew();
+        double limit = 4 * seconds + 1;
+        long previous = -1;
+        while (total.Elapsed.TotalSeconds < limit)
+        {
+            long n = 0;
+            var window = Stopwatch.StartNew();
+            while (window.Elapsed.TotalSeconds < 0.1) { step(); n++; }
+            if (total.Elapsed.TotalSeconds >= seconds && previous > 0 && Math.Abs(n - previous) <= 0.05 * Math.Max(n, previous)) return;
+            previous = n;
+        }
     }
 
     private static void CheckMs(IReadOnlyList<int> ms)
@@ -156,13 +172,12 @@ public static class CpuProbe
                 float[] o = new float[headDim];
                 float[] scratch = new float[CausalAttention.ScratchLength(length, headDim)];
                 var p = new AttentionParameters(heads, kvHeads, headDim);
-                var warm = Stopwatch.StartNew();
                 int h = 0;
-                while (warm.Elapsed.TotalSeconds < seconds)
+                WarmUp(() =>
                 {
                     cache.AttendRow(0, length, q, length - 1, h, p, o, scratch);
                     h = (h + 1) % heads;
-                }
+                }, seconds);
                 start.SignalAndWait();
                 long n = 0;
                 var sw = Stopwatch.StartNew();
