@@ -120,7 +120,7 @@ public static class PlanTwinCommand
     private sealed record Fitted(EfficiencyParameters Parameters, IReadOnlyList<(CpuTwinRow Row, bool Fit)> Rows);
 
     private static string Describe(EfficiencyParameters e) => string.Create(CultureInfo.InvariantCulture,
-        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element, sampling {e.SampleElementS * 1e9:0.###} ns/vocab entry");
+        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element, sampling and hand-off {e.SampleRowS * 1e6:0.###} µs/row");
 
     private static void WriteTable(IEnumerable<(CpuTwinRow Row, string Tag)> rows, TextWriter o)
     {
@@ -156,7 +156,7 @@ public static class PlanTwinCommand
     private static object Params(EfficiencyParameters e) => new
     {
         fit_date = e.FitDate, eff_bandwidth = e.EffBandwidth, eff_compute = e.EffComputePrefill, step_overhead_s = e.StepOverheadS,
-        layer_overhead_s = e.LayerOverheadS, host_element_s = e.HostElementS, sample_element_s = e.SampleElementS,
+        layer_overhead_s = e.LayerOverheadS, host_element_s = e.HostElementS, sample_row_s = e.SampleRowS,
     };
 
     private static void WriteJson(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, Fitted? fitted, TextWriter o)

@@ -91,14 +91,14 @@ public class CpuTwinTests
         // Compute-bound machine (memory infinitely fast): GEMM 1 GOP/s at m = 1, 4 GOP/s at m = 16; attention 1 GFLOP/s.
         // A decode step of 16 sequences with 100 cached positions each, all sampled:
         var m = new CpuMeasurements(1e30, 1e9, 1e9, 1) { GemmRates = [new(1, 1e9), new(16, 4e9)], AttentionOpsPerSecond = 1e9 };
-        var eff = Ideal with { StepOverheadS = 1e-4, LayerOverheadS = 1e-5, HostElementS = 1e-9, SampleElementS = 2e-9 };
+        var eff = Ideal with { StepOverheadS = 1e-4, LayerOverheadS = 1e-5, HostElementS = 1e-9, SampleRowS = 2e-6 };
         var model = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m, eff);
         double pairs = 16 * 101.0;
         double expected = 2 * BodyParams * 16 / 4e9          // layers' products at m = 16
             + 2 * HeadParams * 16 / 4e9                         // head: 16 logits rows
             + 4 * pairs * 4 * 16 * 2 / 1e9                      // attention: heads 4 x head dim 16 x 2 layers
             + 16 * 2 * (9 * 64 + 2 * 128) * 1e-9               // host-thread elements: 2 layers x (9 hidden + 2 FFN)
-            + 16 * 300 * 2e-9                                   // sampling 16 rows of 300
+            + 16 * 2e-6                                         // sampling and hand-off of 16 rows
             + 1e-4 + 2 * 1e-5;                                  // step + per-layer overhead
         var cost = model.Cost(16, 16, 16, 16 * 100, pairs);
         Assert.Equal(expected, cost.Seconds, 12);
@@ -144,14 +144,14 @@ public class CpuTwinTests
     {
         // "Measurements" made by the step model under known parameters on two machines' figures; the fit, started
         // elsewhere, must explain every one of them (to 1%).
-        var truth = Ideal with { EffBandwidth = 0.6, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9, SampleElementS = 1e-9 };
+        var truth = Ideal with { EffBandwidth = 0.6, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9, SampleRowS = 5e-5 };
         var machine = new CpuMeasurements(2e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
         var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
         string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
         var model = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine, truth);
         var measured = quantities.Select(q => new KeyValuePair<string, double>(q, workload.Predict(model, q))).ToList();
         var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload, measured);
-        var start = Ideal with { EffBandwidth = 0.9, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8, SampleElementS = 1e-8 };
+        var start = Ideal with { EffBandwidth = 0.9, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8, SampleRowS = 1e-6 };
         Assert.True(CpuTwinFit.Objective([run], start) > 0.01);
         var fitted = CpuTwinFit.Fit([run], start);
         foreach (var (q, p, meas) in run.Predict(fitted))

@@ -11,7 +11,7 @@ namespace Quanta.Planner.Performance;
 /// <param name="HeadSeconds">Output head: max(head bytes / bw', ops / GEMM rate at m = logits rows); 0 without logits.</param>
 /// <param name="AttentionSeconds">Attention: max(KV bytes / bw', attention ops / measured attention rate).</param>
 /// <param name="HostSeconds">Per-token work on the calling thread (norms, rotary, activation functions, activation quantization).</param>
-/// <param name="SampleSeconds">Sampling of the step's logits rows (serving only).</param>
+/// <param name="SampleSeconds">Sampling of the step's logits rows and the tokens' hand-off (serving only).</param>
 /// <param name="OverheadSeconds">Fixed per step: step overhead + layers x layer overhead (thread barriers).</param>
 public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double HeadSeconds, double AttentionSeconds, double HostSeconds,
     double SampleSeconds, double OverheadSeconds);
@@ -26,7 +26,7 @@ public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double He
 ///      + max(Whead / bw', 2 Phead L / (R(L) e))  [L > 0]   output head, m = L
 ///      + max((K + T) kv / bw', 4 P heads headDim layers / (A e))
 ///      + T x layers x (9 hidden + 2 ffn) x host_element_s  per-token work on the calling thread
-///      + S x vocab x sample_element_s                      sampling of S rows (serving)
+///      + S x sample_row_s                                  sampling and hand-off of S rows (serving)
 ///      + step_overhead_s + layers x layer_overhead_s
 /// </code>
 /// with bw' = measured read bandwidth x eff_bandwidth, e = eff_compute_prefill (one compute fraction: the rates are
@@ -119,7 +119,7 @@ public sealed class CpuStepModel : IStepTimeModel
         double attnOps = 4.0 * attendedPairs * m.Heads * m.HeadDim * m.Layers;
         double attention = Math.Max((kvReadTokens + tokens) * KvBytesPerToken / bw, attnOps / (Machine.AttentionRate * e));
         double host = tokens * HostElementsPerToken * Eff.HostElementS;
-        double sample = sampledRows * m.Vocab * Eff.SampleElementS;
+        double sample = sampledRows * Eff.SampleRowS;
         double overhead = Eff.StepOverheadS + m.Layers * Eff.LayerOverheadS;
         return new CpuStepCost(body + head + attention + host + sample + overhead, body, head, attention, host, sample, overhead);
     }

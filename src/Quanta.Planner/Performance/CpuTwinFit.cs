@@ -8,14 +8,14 @@ namespace Quanta.Planner.Performance;
 /// measured quantity, each predicted from its own run's machine figures, minimized by Nelder-Mead over the logarithms
 /// of the fitted parameters. Fitted: the bandwidth fraction, the compute fraction (one for every m: the measured GEMM
 /// rates already carry the dependence on m), the per-layer overhead, the host-thread cost per activation element and
-/// the sampling cost per vocabulary entry. The per-step overhead is kept at its starting value: on one model shape it
+/// the cost per sampled row (sampling and hand-off). The per-step overhead is kept at its starting value: on one model shape it
 /// cannot be told apart from the per-layer overhead (both are constant per step), and the per-layer one is the
 /// physical cause on a CPU (a barrier per parallel region) that carries over to a model of another depth.
 /// </summary>
 public static class CpuTwinFit
 {
     /// <summary>The names of the fitted parameters, in the fit's order.</summary>
-    public static IReadOnlyList<string> Fitted { get; } = ["eff_bandwidth", "eff_compute_prefill", "layer_overhead_s", "host_element_s", "sample_element_s"];
+    public static IReadOnlyList<string> Fitted { get; } = ["eff_bandwidth", "eff_compute_prefill", "layer_overhead_s", "host_element_s", "sample_row_s"];
 
     /// <summary>Sum of squared log errors of <paramref name="runs"/> under <paramref name="eff"/>.</summary>
     public static double Objective(IReadOnlyList<CpuTwinObservation> runs, EfficiencyParameters eff)
@@ -46,7 +46,7 @@ public static class CpuTwinFit
         double[] x0 =
         [
             Math.Log(start.EffBandwidth), Math.Log(start.EffComputePrefill), Math.Log(Math.Max(start.LayerOverheadS, 1e-6)),
-            Math.Log(Math.Max(start.HostElementS, 1e-10)), Math.Log(Math.Max(start.SampleElementS, 1e-10)),
+            Math.Log(Math.Max(start.HostElementS, 1e-10)), Math.Log(Math.Max(start.SampleRowS, 1e-7)),
         ];
         var best = NelderMead.Minimize(Objective, x0, 0.5, 3000);
         var f = FromVector(best, start);
@@ -68,7 +68,7 @@ public static class CpuTwinFit
         return start with
         {
             EffBandwidth = Math.Min(Math.Exp(x[0]), 1), EffComputePrefill = c, EffComputeDecode = c, LayerOverheadS = Math.Exp(x[2]),
-            HostElementS = Math.Exp(x[3]), SampleElementS = Math.Exp(x[4]),
+            HostElementS = Math.Exp(x[3]), SampleRowS = Math.Exp(x[4]),
         };
     }
 }

@@ -44,10 +44,11 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     public double HostElementS { get; init; }
 
     /// <summary>
-    /// Seconds per vocabulary entry of sampling one logits row and handing its token to the request (serving only: the
-    /// benchmarks' pp and tg sample nothing); 0 when not fitted.
+    /// Seconds per sampled logits row in a serving step: the sampler's pass over the vocabulary and the token's hand-off
+    /// to its request's stream (whose reader is woken on the same few cores), serving only: the benchmarks' pp and tg
+    /// sample nothing; 0 when not fitted.
     /// </summary>
-    public double SampleElementS { get; init; }
+    public double SampleRowS { get; init; }
 
     /// <summary>
     /// Fixed seconds once per request, outside the model steps: request parsing and tokenization, admission, the first
@@ -118,7 +119,7 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
         if (!(e.RequestOverheadS >= 0) || double.IsInfinity(e.RequestOverheadS)) throw new InvalidDataException($"{origin}: request_overhead_s must be >= 0");
         if (!(e.LayerOverheadS >= 0) || double.IsInfinity(e.LayerOverheadS)) throw new InvalidDataException($"{origin}: layer_overhead_s must be >= 0");
         if (!(e.HostElementS >= 0) || double.IsInfinity(e.HostElementS)) throw new InvalidDataException($"{origin}: host_element_s must be >= 0");
-        if (!(e.SampleElementS >= 0) || double.IsInfinity(e.SampleElementS)) throw new InvalidDataException($"{origin}: sample_element_s must be >= 0");
+        if (!(e.SampleRowS >= 0) || double.IsInfinity(e.SampleRowS)) throw new InvalidDataException($"{origin}: sample_row_s must be >= 0");
         return e;
     }
 
