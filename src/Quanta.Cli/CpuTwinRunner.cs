@@ -140,12 +140,17 @@ public static class CpuTwinRunner
         var attentionRates = new List<double>();
         var elements = CpuProbe.MatrixElements(path);
         int attentionLength = Math.Max(16, o.ServePrompt + o.ServeOutput / 2);   // a serve wave's typical context
+        // input widths of the layers' products: hidden (Q, K, V, output, gate, up) and FFN (down), by parameter share
+        double downShare = (double)spec.Hidden * spec.Intermediate;
+        (int Cols, double Share)[] widths = spec.Intermediate > 0 && spec.Intermediate != spec.Hidden
+            ? [(spec.Hidden, (spec.MatmulParamsPerToken - spec.Layers * downShare) / spec.MatmulParamsPerToken), (spec.Intermediate, spec.Layers * downShare / spec.MatmulParamsPerToken)]
+            : [(spec.Hidden, 1.0)];
         void Rates()
         {
             log?.Invoke($"{name}: kernel rates ({o.Threads} threads): dot, GEMM at m = {string.Join(", ", CpuProbe.DefaultGemmM)}, attention");
             matmulRates.Add(MatmulRate(path, o.Threads, o.KernelSeconds));
             fp32Rates.Add(KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds));
-            gemmReadings.Add(CpuProbe.GemmRates(elements, spec.Hidden, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
+            gemmReadings.Add(CpuProbe.GemmRates(elements, widths, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
             attentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2));
         }
         Rates();

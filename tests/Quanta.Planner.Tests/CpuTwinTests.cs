@@ -167,6 +167,9 @@ public class CpuTwinTests
         var rates = CpuProbe.GemmRates(new Dictionary<Quanta.Core.Formats.WeightFormat, double> { [Quanta.Core.Formats.WeightFormat.Q4_0] = 1e6 }, 64, [1, 8], 1, 0.02);
         Assert.Equal([1, 8], rates.Select(r => r.M).ToArray());
         Assert.All(rates, r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"m = {r.M}: {r.OpsPerSecond}"));
+        var twoWidths = CpuProbe.GemmRates(new Dictionary<Quanta.Core.Formats.WeightFormat, double> { [Quanta.Core.Formats.WeightFormat.Q4_0] = 1e6 }, [(64, 2.0), (128, 1.0)], [1, 8], 1, 0.02);
+        Assert.All(twoWidths, r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"two widths, m = {r.M}: {r.OpsPerSecond}"));
+        Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(new Dictionary<Quanta.Core.Formats.WeightFormat, double> { [Quanta.Core.Formats.WeightFormat.Q4_0] = 1e6 }, [(64, 0.0)], [1], 1, 0.02));
         double attention = CpuProbe.AttentionRate(4, 2, 16, 64, 1, 0.02);
         Assert.True(attention > 1e6 && double.IsFinite(attention), $"attention {attention}");
         Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [8, 1], 1, 0.02));

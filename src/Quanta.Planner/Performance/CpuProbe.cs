@@ -50,17 +50,34 @@ public static class CpuProbe
 
     /// <summary>
     /// The matrix-product rate at each of <paramref name="ms"/> (rising) for a model whose matrices hold
-    /// <paramref name="elements"/> weights per format and have <paramref name="cols"/> inputs: per m, total ops /
-    /// Σ (ops of the format's matrices / that format's measured rate). Ops are 2 per multiply-add.
+    /// <paramref name="elements"/> weights per format: per format, the rate is measured at each input width of
+    /// <paramref name="widths"/> (a width's activation rows of m x width are what a tile's weights meet: at m = 512
+    /// and the FFN width they no longer sit in a core's cache) and combined by the widths' shares of the weights; the
+    /// formats are then combined as total ops / Σ (ops of the format's matrices / its rate). Ops are 2 per multiply-add.
     /// </summary>
-    public static IReadOnlyList<GemmRate> GemmRates(IReadOnlyDictionary<WeightFormat, double> elements, int cols, IReadOnlyList<int> ms, int threads, double seconds)
+    public static IReadOnlyList<GemmRate> GemmRates(IReadOnlyDictionary<WeightFormat, double> elements, IReadOnlyList<(int Cols, double Share)> widths,
+        IReadOnlyList<int> ms, int threads, double seconds)
     {
         ArgumentNullException.ThrowIfNull(elements);
+        ArgumentNullException.ThrowIfNull(widths);
         ArgumentNullException.ThrowIfNull(ms);
         if (elements.Count == 0) throw new ArgumentException("no weight formats to probe", nameof(elements));
+        if (widths.Count == 0 || widths.Any(w => !(w.Share > 0))) throw new ArgumentException("need input widths with positive shares", nameof(widths));
         CheckMs(ms);
-        var perFormat = elements.Where(e => e.Value > 0).ToDictionary(e => e.Key, e => GemmRates(KernelRegistry.VecDot(e.Key), cols, ms, threads, seconds));
+        double shares = widths.Sum(w => w.Share);
         var rates = new List<GemmRate>(ms.Count);
+        var perFormat = new Dictionary<WeightFormat, double[]>();   // format -> [ms] time per op
+        foreach (var (f, n) in elements)
+        {
+            if (!(n > 0)) continue;
+            var perOp = new double[ms.Count];
+            foreach (var (cols, share) in widths)
+            {
+                var r = GemmRates(KernelRegistry.VecDot(f), cols, ms, threads, seconds);
+                for (int i = 0; i < ms.Count; i++) perOp[i] += share / shares / r[i].OpsPerSecond;
+            }
+            perFormat[f] = perOp;
+        }
         for (int i = 0; i < ms.Count; i++)
         {
             double ops = 0, time = 0;
@@ -68,12 +85,18 @@ public static class CpuProbe
             {
                 if (!(n > 0)) continue;
                 ops += n;
-                time += n / perFormat[f][i].OpsPerSecond;
+                time += n * perFormat[f][i];
             }
             rates.Add(new GemmRate(ms[i], ops / time));
         }
         return rates;
     }
+
+    /// <summary>
+    /// As the overload with widths, every matrix having <paramref name="cols"/> inputs.
+    /// </summary>
+    public static IReadOnlyList<GemmRate> GemmRates(IReadOnlyDictionary<WeightFormat, double> elements, int cols, IReadOnlyList<int> ms, int threads, double seconds) =>
+        GemmRates(elements, [(cols, 1.0)], ms, threads, seconds);
 
     /// <summary>
     /// Ops/s of Core's parallel matrix product with <paramref name="kernel"/>'s format on <paramref name="threads"/>
@@ -116,20 +139,22 @@ public static class CpuProbe
     }
 
     /// <summary>
-    /// Runs <paramref name="step"/> for at least <paramref name="seconds"/> and then until two successive windows of
-    /// 0.1 s ran within 5% of the same number of steps (the JIT's tier-up has happened), at most 4 x seconds + 1 s.
+    /// Runs <paramref name="step"/> for at least <paramref name="seconds"/> and then until two successive windows (of
+    /// seconds / 2, between 5 ms and 0.1 s) ran within 5% of the same number of steps (the JIT's tier-up has happened),
+    /// at most 4 x seconds + 10 windows.
     /// </summary>
     public static void WarmUp(Action step, double seconds)
     {
         ArgumentNullException.ThrowIfNull(step);
+        double window = Math.Clamp(seconds / 2, 0.005, 0.1);
+        double limit = 4 * seconds + 10 * window;
         var total = Stopwatch.StartNew();
-        double limit = 4 * seconds + 1;
         long previous = -1;
         while (total.Elapsed.TotalSeconds < limit)
         {
             long n = 0;
-            var window = Stopwatch.StartNew();
-            while (window.Elapsed.TotalSeconds < 0.1) { step(); n++; }
+            var w = Stopwatch.StartNew();
+            while (w.Elapsed.TotalSeconds < window) { step(); n++; }
             if (total.Elapsed.TotalSeconds >= seconds && previous > 0 && Math.Abs(n - previous) <= 0.05 * Math.Max(n, previous)) return;
             previous = n;
         }

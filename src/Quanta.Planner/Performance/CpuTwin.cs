@@ -105,18 +105,6 @@ public static class CpuTwin
     public static EfficiencyParameters BuiltInEfficiency() =>
         EfficiencyParameters.Parse(CatalogJson.BuiltIn("efficiency-cpu.json"), "built-in efficiency-cpu.json");
 
-    /// <summary>
-    /// The performance model of <paramref name="model"/> on the measured CPU: one device, weights of
-    /// <paramref name="weightBytes"/> bytes (the file's tensors; the token-embedding table counts only when the output
-    /// head is tied to it), KV cache at <paramref name="kv"/>.
-    /// </summary>
-    public static RooflineModel Roofline(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements m, EfficiencyParameters eff)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        if (!(weightBytes > 0)) throw new ArgumentException($"weight bytes must be positive, got {weightBytes}");
-        return new RooflineModel(model, Device(m), Precision.Int8, kv, 1, eff) { WeightBytesOverride = weightBytes };
-    }
-
     /// <summary>The CPU step model of <paramref name="model"/> on the measured machine (see <see cref="CpuStepModel"/>).</summary>
     public static CpuStepModel StepModel(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements m, EfficiencyParameters eff) =>
         new(model, weightBytes, kv, m, eff);
