@@ -87,7 +87,24 @@ public sealed record CpuTwinRow(string Model, string Quantity, string Unit, doub
 /// <param name="Bandwidths">Every read-bandwidth reading of the run, bytes/s (their mean is the input).</param>
 /// <param name="MatmulRates">Every reading of the weight dot-kernel rate, ops/s (their mean is the input).</param>
 public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double WeightBytes, IReadOnlyList<CpuTwinRow> Rows, IReadOnlyList<double> Bandwidths,
-    IReadOnlyList<double> MatmulRates);
+    IReadOnlyList<double> MatmulRates)
+{
+    /// <summary>Every reading of the GEMM rates (one list per probe, rising m), ops/s; their per-m mean is the input.</summary>
+    public IReadOnlyList<IReadOnlyList<GemmRate>> GemmReadings { get; init; } = [];
+
+    /// <summary>Every reading of the attention kernel rate, ops/s (their mean is the input).</summary>
+    public IReadOnlyList<double> AttentionRates { get; init; } = [];
+
+    /// <summary>The run as the fit needs it (model, machine figures, workloads, measured values); null when not kept.</summary>
+    public CpuTwinObservation? Observation { get; init; }
+
+    /// <summary>The rows re-predicted from this run's machine figures under <paramref name="eff"/>.</summary>
+    public IReadOnlyList<CpuTwinRow> Repredict(EfficiencyParameters eff)
+    {
+        var obs = Observation ?? throw new InvalidOperationException($"{Model}: the report keeps no observation to re-predict from");
+        return obs.Predict(eff).Select(x => new CpuTwinRow(Model, x.Quantity, Rows.First(r => r.Quantity == x.Quantity).Unit, x.Predicted, x.Measured)).ToList();
+    }
+}
 
 /// <summary>
 /// The CPU twin run: for a GGUF model, in one process and one run, (1) measures this machine — read bandwidth
@@ -119,11 +136,22 @@ public static class CpuTwinRunner
         // speed drifts from minute to minute): before the benchmarks, after them, after the serve waves.
         var matmulRates = new List<double>();
         var fp32Rates = new List<double>();
+        var gemmReadings = new List<IReadOnlyList<GemmRate>>();
+        var attentionRates = new List<double>();
+        var elements = CpuProbe.MatrixElements(path);
+        int attentionLength = Math.Max(16, o.ServePrompt + o.ServeOutput / 2);   // a serve wave's typical context
+        // input widths of the layers' products: hidden (Q, K, V, output, gate, up) and FFN (down), by parameter share
+        double downShare = (double)spec.Hidden * spec.Intermediate;
+        (int Cols, double Share)[] widths = spec.Intermediate > 0 && spec.Intermediate != spec.Hidden
+            ? [(spec.Hidden, (spec.MatmulParamsPerToken - spec.Layers * downShare) / spec.MatmulParamsPerToken), (spec.Intermediate, spec.Layers * downShare / spec.MatmulParamsPerToken)]
+            : [(spec.Hidden, 1.0)];
         void Rates()
         {
-            log?.Invoke($"{name}: dot-kernel rates ({o.Threads} threads)");
+            log?.Invoke($"{name}: kernel rates ({o.Threads} threads): dot, GEMM at m = {string.Join(", ", CpuProbe.DefaultGemmM)}, attention");
             matmulRates.Add(MatmulRate(path, o.Threads, o.KernelSeconds));
             fp32Rates.Add(KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds));
+            gemmReadings.Add(CpuProbe.GemmRates(elements, widths, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
+            attentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2));
         }
         Rates();
 
@@ -141,6 +169,7 @@ public static class CpuTwinRunner
         Rates();
 
         var waves = new List<(int Streams, double Ttft, double Tpot)>();
+        var arrivals = new Dictionary<int, IReadOnlyList<double>>();
         using (var serving = ServingEngine.Load("twin", path, new ServingOptions
         {
             Threads = o.Threads, KvCacheType = kv, ContextLength = o.ServePrompt + o.ServeOutput + 16,
@@ -153,33 +182,50 @@ public static class CpuTwinRunner
             foreach (int streams in o.Streams)
             {
                 double ttft = 0, tpot = 0;
+                var submitted = new double[streams];
                 for (int w = 0; w < o.Waves; w++)
                 {
-                    var (t1, t2) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
+                    var (t1, t2, at) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
                     ttft += t1 / o.Waves;
                     tpot += t2 / o.Waves;
-                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{name} serve {streams} streams, wave {w + 1}/{o.Waves}: TTFT {t1 * 1e3:F1} ms, TPOT {t2 * 1e3:F1} ms"));
+                    for (int i = 0; i < streams; i++) submitted[i] += at[i] / o.Waves;
+                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{name} serve {streams} streams, wave {w + 1}/{o.Waves}: TTFT {t1 * 1e3:F1} ms, TPOT {t2 * 1e3:F1} ms (submitted over {at[^1] * 1e3:F2} ms)"));
                 }
                 waves.Add((streams, ttft, tpot));
+                arrivals[streams] = submitted;
             }
         }
         bandwidths.Add(MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond);
         Rates();
 
-        var machine = new CpuMeasurements(bandwidths.Average(), matmulRates.Average(), fp32Rates.Average(), o.Threads);
-        var roof = CpuTwin.Roofline(spec, weightBytes, PrecisionOf(kv), machine, eff);
-        var rows = new List<CpuTwinRow>
+        // The run's mean figures (reported), and per phase the readings that bracket it: the benchmarks (readings 0 and 1)
+        // and the serve waves (readings 1 and 2), so a load change on a shared machine between phases moves each phase's
+        // prediction with it.
+        CpuMeasurements Figures(int first, int last) => new(bandwidths[first..(last + 1)].Average(), matmulRates[first..(last + 1)].Average(),
+            fp32Rates[first..(last + 1)].Average(), o.Threads)
         {
-            new(name, pp.Test, "tokens/s", CpuTwin.PrefillTokensPerSecond(roof, o.Prompt, bench.MicroBatch), pp.AvgTs),
-            new(name, tg.Test, "tokens/s", CpuTwin.DecodeTokensPerSecond(roof, o.Gen), tg.AvgTs),
+            GemmRates = CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, gemmReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
+            AttentionOpsPerSecond = attentionRates[first..(last + 1)].Average(),
         };
+        var machine = Figures(0, 2);
+        var workload = new CpuTwinWorkload(o.Prompt, o.Gen, bench.MicroBatch, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max())
+        {
+            Arrivals = arrivals,
+        };
+        var measured = new List<KeyValuePair<string, double>> { new(pp.Test, pp.AvgTs), new(tg.Test, tg.AvgTs) };
         foreach (var (streams, ttft, tpot) in waves)
         {
-            var p = CpuTwin.ServeWave(roof, streams, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max());
-            rows.Add(new(name, $"ttft@{streams}", "ms", p.TtftSeconds * 1e3, ttft * 1e3));
-            rows.Add(new(name, $"tpot@{streams}", "ms", p.TpotSeconds * 1e3, tpot * 1e3));
+            measured.Add(new($"ttft@{streams}", ttft * 1e3));
+            measured.Add(new($"tpot@{streams}", tpot * 1e3));
         }
-        return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths, matmulRates);
+        var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1), workload, measured) { ServeMachine = Figures(1, 2) };
+        var rows = observation.Predict(eff)
+            .Select(x => new CpuTwinRow(name, x.Quantity, x.Quantity.StartsWith("t", StringComparison.Ordinal) && x.Quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s", x.Predicted, x.Measured))
+            .ToList();
+        return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths, matmulRates)
+        {
+            GemmReadings = gemmReadings, AttentionRates = attentionRates, Observation = observation,
+        };
     }
 
     private static bool IsGenerationTest(this BenchResult r) => r.NPrompt == 0 && r.NGen > 0;
@@ -194,8 +240,11 @@ public static class CpuTwinRunner
         return new SamplingParameters { Temperature = 0, MaxTokens = output, LogitBias = bias };
     }
 
-    /// <summary>Submits <paramref name="streams"/> requests at once; returns mean TTFT and mean TPOT in seconds.</summary>
-    private static (double Ttft, double Tpot) RunWave(ServingEngine serving, int streams, int prompt, int output, SamplingParameters sampling, Random rng)
+    /// <summary>
+    /// Submits <paramref name="streams"/> requests one after another; returns mean TTFT and mean TPOT in seconds and
+    /// when each Submit returned (the request is in the engine's queue), seconds after the wave's start.
+    /// </summary>
+    private static (double Ttft, double Tpot, double[] Submitted) RunWave(ServingEngine serving, int streams, int prompt, int output, SamplingParameters sampling, Random rng)
     {
         int vocab = serving.Model.Tokenizer.VocabSize;
         var prompts = new int[streams][];
@@ -205,10 +254,12 @@ public static class CpuTwinRunner
             for (int t = 0; t < prompt; t++) prompts[i][t] = rng.Next(3, vocab);
         }
         var tasks = new Task<(double, double, int)>[streams];
+        var submitted = new double[streams];
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < streams; i++)
         {
             var call = serving.Submit(new ServingRequest { Prompt = prompts[i], Sampling = sampling });
+            submitted[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
             tasks[i] = Consume(call, start);
         }
         Task.WaitAll(tasks);
@@ -220,7 +271,7 @@ public static class CpuTwinRunner
             ttft += first / streams;
             tpot += (n > 1 ? (last - first) / (n - 1) : 0) / streams;
         }
-        return (ttft, tpot);
+        return (ttft, tpot, submitted);
     }
 
     private static async Task<(double First, double Last, int Tokens)> Consume(ServingCall call, long start)
@@ -327,85 +378,16 @@ public static class CpuTwinRunner
     }
 
     /// <summary>
-    /// Least-squares fit of the CPU efficiency parameters (bandwidth fraction, one compute fraction for prefill and
-    /// decode, per-step overhead, per-layer synchronization overhead) on the rows of <paramref name="reports"/>, each predicted from its own run's machine
-    /// figures: minimizes Σ ln(predicted/measured)².
+    /// Fits the CPU efficiency parameters (<see cref="CpuTwinFit"/>) on the rows of <paramref name="reports"/>, each
+    /// predicted from its own run's machine figures.
     /// </summary>
-    public static EfficiencyParameters Fit(IReadOnlyList<CpuTwinReport> reports, IReadOnlyList<CpuTwinRunInputs> inputs, EfficiencyParameters start)
+    public static EfficiencyParameters Fit(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters start)
     {
         ArgumentNullException.ThrowIfNull(reports);
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(start);
-        double Objective(double[] x)
+        var runs = reports.Select(r => r.Observation ?? throw new ArgumentException($"{r.Model}: the report keeps no observation to fit on", nameof(reports))).ToList();
+        return CpuTwinFit.Fit(runs, start) with
         {
-            var e = FromFitVector(x, start);
-            double sum = 0;
-            for (int i = 0; i < reports.Count; i++)
-                foreach (var (p, m) in inputs[i].Predict(reports[i], e))
-                {
-                    double d = Math.Log(p / m);
-                    sum += double.IsFinite(d) ? d * d : 1e6;
-                }
-            double pen = 0;
-            foreach (double v in x.Take(2)) if (v > 0) pen += 100 * v * v;   // fractions above 1
-            return sum + pen;
-        }
-        double[] x0 = [Math.Log(start.EffBandwidth), Math.Log(start.EffComputePrefill), Math.Log(Math.Max(start.StepOverheadS, 1e-6)),
-            Math.Log(Math.Max(start.LayerOverheadS, 1e-6))];
-        var best = Quanta.Planner.Validation.NelderMead.Minimize(Objective, x0, 0.3, 2000);
-        var fitted = FromFitVector(best, start);
-        return fitted with
-        {
-            EffBandwidth = Math.Round(Math.Min(fitted.EffBandwidth, 1), 4),
-            EffComputePrefill = Math.Round(Math.Min(fitted.EffComputePrefill, 1), 4),
-            EffComputeDecode = Math.Round(Math.Min(fitted.EffComputeDecode, 1), 4),
-            StepOverheadS = fitted.StepOverheadS,
-            FitDate = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            RowsUsed = reports.SelectMany(r => r.Rows.Select(x => $"{r.Model}:{x.Quantity}")).ToList(),
-            Method = "Nelder-Mead on log parameters, least squares of ln(predicted/measured) over the twin run's quantities",
-            WhyTheseRows = "every quantity of a quanta plan twin run on this machine (pp, tg, serve TTFT/TPOT), each predicted from the machine figures measured in its own run",
-            RefitWith = "quanta plan twin --shape 160m,llama-3.2-1b --fit-out efficiency-cpu.json",
+            RefitWith = "quanta plan twin --shape 160m --type q4_0 -t 2 -r 2 --waves 1 --fit-out efficiency-cpu.json (held-out check: add llama-3.2-1b to --shape with --fit-on 160m)",
         };
-    }
-
-    private static EfficiencyParameters FromFitVector(double[] x, EfficiencyParameters start)
-    {
-        double c = Math.Min(Math.Exp(x[1]), 1);
-        return start with
-        {
-            EffBandwidth = Math.Min(Math.Exp(x[0]), 1), EffComputePrefill = c, EffComputeDecode = c, StepOverheadS = Math.Exp(x[2]),
-            LayerOverheadS = Math.Exp(x[3]),
-        };
-    }
-}
-
-/// <summary>What re-predicting a report needs: the model's shape and the run's options.</summary>
-/// <param name="Spec">Model shape.</param>
-/// <param name="Options">The options the report was run with.</param>
-public sealed record CpuTwinRunInputs(ModelSpec Spec, CpuTwinOptions Options)
-{
-    /// <summary>(predicted, measured) of every row of <paramref name="report"/> under <paramref name="eff"/>.</summary>
-    public IEnumerable<(double Predicted, double Measured)> Predict(CpuTwinReport report, EfficiencyParameters eff)
-    {
-        ArgumentNullException.ThrowIfNull(report);
-        var roof = CpuTwin.Roofline(Spec, report.WeightBytes, Precision.Fp16, report.Machine, eff);
-        foreach (var row in report.Rows)
-        {
-            double p = row.Quantity switch
-            {
-                var q when q.StartsWith("pp", StringComparison.Ordinal) => CpuTwin.PrefillTokensPerSecond(roof, Options.Prompt, 512),
-                var q when q.StartsWith("tg", StringComparison.Ordinal) => CpuTwin.DecodeTokensPerSecond(roof, Options.Gen),
-                var q => Serve(roof, q),
-            };
-            yield return (p, row.Measured);
-        }
-    }
-
-    private double Serve(RooflineModel roof, string quantity)
-    {
-        int at = quantity.IndexOf('@', StringComparison.Ordinal);
-        int streams = int.Parse(quantity.AsSpan(at + 1), CultureInfo.InvariantCulture);
-        var w = CpuTwin.ServeWave(roof, streams, Options.ServePrompt, Options.ServeOutput, Options.MaxBatchTokens, Options.Streams.Max());
-        return (quantity.StartsWith("ttft", StringComparison.Ordinal) ? w.TtftSeconds : w.TpotSeconds) * 1e3;
     }
 }

@@ -11,11 +11,13 @@ namespace Quanta.Cli;
 /// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
 /// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 1.5]
 /// [--kernel-seconds 0.5] [--efficiency FILE]
-/// [--fit-out FILE] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
+/// [--fit-out FILE [--fit-on NAME]] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
 /// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
 /// --shape generates random-weight models (as `quanta bench generate`) into a temporary folder first.
-/// --fit-out also fits the CPU efficiency parameters on this run and writes them (the efficiency-cpu.json format).
+/// --fit-out also fits the CPU efficiency parameters on this run and writes them (the efficiency-cpu.json format);
+/// --fit-on restricts the fit to the models whose file name contains NAME, the others being held out; every row is
+/// then re-predicted with the fitted parameters and marked fit or held out.
 /// Progress on stderr; the table (or JSON) on stdout.
 /// </summary>
 public static class PlanTwinCommand
@@ -38,11 +40,12 @@ public static class PlanTwinCommand
         var kernelSeconds = new Option<double>("--kernel-seconds") { Description = "seconds of each dot-kernel rate measurement (and of its warm-up)", DefaultValueFactory = _ => 0.5 };
         var effFile = new Option<string?>("--efficiency") { Description = "CPU efficiency parameters (efficiency.json format; default: the built-in efficiency-cpu.json)" };
         var fitOut = new Option<string?>("--fit-out") { Description = "fit the CPU efficiency parameters on this run and write them here" };
+        var fitOn = new Option<string?>("--fit-on") { Description = "fit only on the models whose file name contains this (the others are held out)" };
         var json = new Option<bool>("--json") { Description = "machine-readable output" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("twin", "CPU twin: measure this machine and the engine, predict with the planner, compare (one run).")
         {
-            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, json, verbose,
+            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, fitOn, json, verbose,
         };
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -81,19 +84,19 @@ public static class PlanTwinCommand
                 }
                 if (paths.Count == 0) throw new ArgumentException("give --model FILE.gguf or --shape NAME");
                 var reports = new List<CpuTwinReport>();
-                var inputs = new List<CpuTwinRunInputs>();
-                foreach (string path in paths)
-                {
-                    reports.Add(CpuTwinRunner.Run(path, options, eff, progress.LineSink()));
-                    inputs.Add(new CpuTwinRunInputs(Planner.Catalogs.ModelCatalog.FromFile(path), options));
-                }
+                foreach (string path in paths) reports.Add(CpuTwinRunner.Run(path, options, eff, progress.LineSink()));
                 progress.Done($"{reports.Sum(r => r.Rows.Count)} quantities compared");
-                EfficiencyParameters? fitted = null;
+                Fitted? fitted = null;
                 if (p.GetValue(fitOut) is string fo)
                 {
-                    fitted = CpuTwinRunner.Fit(reports, inputs, eff);
-                    File.WriteAllText(fo, fitted.ToJson() + Environment.NewLine);
+                    string? on = p.GetValue(fitOn);
+                    var fitSet = reports.Where(r => on is null || r.Model.Contains(on, StringComparison.OrdinalIgnoreCase)).ToList();
+                    if (fitSet.Count == 0) throw new ArgumentException($"--fit-on '{on}' matches none of the models ({string.Join(", ", reports.Select(r => r.Model))})");
+                    var parameters = CpuTwinRunner.Fit(fitSet, eff);
+                    File.WriteAllText(fo, parameters.ToJson() + Environment.NewLine);
+                    fitted = new Fitted(parameters, reports.SelectMany(r => r.Repredict(parameters).Select(x => (Row: x, Fit: fitSet.Contains(r)))).ToList());
                 }
+                else if (p.GetValue(fitOn) is not null) throw new ArgumentException("--fit-on needs --fit-out");
                 if (p.GetValue(json)) WriteJson(reports, eff, fitted, Console.Out); else WriteText(reports, eff, fitted, Console.Out);
                 return 0;
             }
@@ -114,32 +117,55 @@ public static class PlanTwinCommand
         return list;
     }
 
-    private static void WriteText(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, EfficiencyParameters? fitted, TextWriter o)
+    private sealed record Fitted(EfficiencyParameters Parameters, IReadOnlyList<(CpuTwinRow Row, bool Fit)> Rows);
+
+    private static string Describe(EfficiencyParameters e) => string.Create(CultureInfo.InvariantCulture,
+        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element, sampling and hand-off {e.SampleRowS * 1e6:0.###} µs/row");
+
+    private static void WriteTable(IEnumerable<(CpuTwinRow Row, string Tag)> rows, TextWriter o)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var list = rows.ToList();
+        o.WriteLine($"{"model",-28} {"quantity",-10} {"unit",-9} {"predicted",10} {"measured",10} {"error",8}");
+        foreach (var (x, tag) in list)
+            o.WriteLine(string.Create(ci, $"{x.Model,-28} {x.Quantity,-10} {x.Unit,-9} {x.Predicted,10:F2} {x.Measured,10:F2} {x.ErrorPercent,7:+0.0;-0.0}% {tag}").TrimEnd());
+        o.WriteLine(string.Create(ci, $"within 15%: {list.Count(x => Math.Abs(x.Row.ErrorPercent) <= 15)} of {list.Count}; mean |error| {list.Average(x => Math.Abs(x.Row.ErrorPercent)):F1}%, max {list.Max(x => Math.Abs(x.Row.ErrorPercent)):F1}%"));
+    }
+
+    private static void WriteText(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, Fitted? fitted, TextWriter o)
     {
         var ci = CultureInfo.InvariantCulture;
         foreach (var r in reports)
         {
             var m = r.Machine;
             o.WriteLine(string.Create(ci, $"{r.Model}: read bandwidth {m.ReadBytesPerSecond / 1e9:F2} GB/s (mean of {r.Bandwidths.Count} readings: {string.Join(", ", r.Bandwidths.Select(b => (b / 1e9).ToString("F1", ci)))}), weight dot kernels {m.MatmulOpsPerSecond / 1e9:F1} GOP/s (readings: {string.Join(", ", r.MatmulRates.Select(b => (b / 1e9).ToString("F1", ci)))}), FP32 dot {m.Fp32OpsPerSecond / 1e9:F1} GFLOP/s, {m.Threads} threads, {r.WeightBytes / 1e6:F1} MB of weights per token"));
+            o.WriteLine(string.Create(ci, $"  GEMM GOP/s at m = {string.Join(", ", m.GemmRates.Select(g => $"{g.M}: {g.OpsPerSecond / 1e9:F1}"))}; attention {m.AttentionRate / 1e9:F2} GFLOP/s (readings: {string.Join(", ", r.AttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))})"));
         }
-        o.WriteLine(string.Create(ci, $"CPU efficiency ({eff.FitDate}): bandwidth {eff.EffBandwidth:0.###}, compute {eff.EffComputePrefill:0.###}, step overhead {eff.StepOverheadS * 1e3:0.###} ms, per layer {eff.LayerOverheadS * 1e3:0.###} ms"));
+        o.WriteLine($"CPU efficiency ({eff.FitDate}): {Describe(eff)}");
         o.WriteLine();
-        o.WriteLine($"{"model",-28} {"quantity",-10} {"unit",-9} {"predicted",10} {"measured",10} {"error",8}");
-        foreach (var x in reports.SelectMany(r => r.Rows))
-            o.WriteLine(string.Create(ci, $"{x.Model,-28} {x.Quantity,-10} {x.Unit,-9} {x.Predicted,10:F2} {x.Measured,10:F2} {x.ErrorPercent,7:+0.0;-0.0}%"));
-        var rows = reports.SelectMany(r => r.Rows).ToList();
-        o.WriteLine();
-        o.WriteLine(string.Create(ci, $"within 15%: {rows.Count(x => Math.Abs(x.ErrorPercent) <= 15)} of {rows.Count}; mean |error| {rows.Average(x => Math.Abs(x.ErrorPercent)):F1}%, max {rows.Max(x => Math.Abs(x.ErrorPercent)):F1}%"));
+        WriteTable(reports.SelectMany(r => r.Rows).Select(x => (x, "")), o);
         if (fitted != null)
-            o.WriteLine(string.Create(ci, $"fitted on this run: bandwidth {fitted.EffBandwidth:0.###}, compute {fitted.EffComputePrefill:0.###}, step overhead {fitted.StepOverheadS * 1e3:0.###} ms, per layer {fitted.LayerOverheadS * 1e3:0.###} ms (written to --fit-out)"));
+        {
+            o.WriteLine();
+            o.WriteLine($"fitted on this run (written to --fit-out): {Describe(fitted.Parameters)}");
+            o.WriteLine("re-predicted with the fitted parameters:");
+            WriteTable(fitted.Rows.Select(x => (x.Row, x.Fit ? "(fit)" : "(held out)")), o);
+        }
     }
 
-    private static void WriteJson(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, EfficiencyParameters? fitted, TextWriter o)
+    private static object Params(EfficiencyParameters e) => new
+    {
+        fit_date = e.FitDate, eff_bandwidth = e.EffBandwidth, eff_compute = e.EffComputePrefill, step_overhead_s = e.StepOverheadS,
+        layer_overhead_s = e.LayerOverheadS, host_element_s = e.HostElementS, sample_row_s = e.SampleRowS,
+    };
+
+    private static void WriteJson(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, Fitted? fitted, TextWriter o)
     {
         var doc = new
         {
-            efficiency = new { fit_date = eff.FitDate, eff_bandwidth = eff.EffBandwidth, eff_compute = eff.EffComputePrefill, step_overhead_s = eff.StepOverheadS, layer_overhead_s = eff.LayerOverheadS },
-            fitted = fitted is null ? null : new { eff_bandwidth = fitted.EffBandwidth, eff_compute = fitted.EffComputePrefill, step_overhead_s = fitted.StepOverheadS, layer_overhead_s = fitted.LayerOverheadS },
+            efficiency = Params(eff),
+            fitted = fitted is null ? null : Params(fitted.Parameters),
+            refit_rows = fitted?.Rows.Select(x => new { model = x.Row.Model, quantity = x.Row.Quantity, predicted = x.Row.Predicted, measured = x.Row.Measured, error = x.Row.ErrorPercent, fit = x.Fit }),
             models = reports.Select(r => new
             {
                 model = r.Model,
@@ -148,6 +174,9 @@ public static class PlanTwinCommand
                 matmul_rate_readings = r.MatmulRates,
                 matmul_ops_per_second = r.Machine.MatmulOpsPerSecond,
                 fp32_ops_per_second = r.Machine.Fp32OpsPerSecond,
+                gemm_ops_per_second = r.Machine.GemmRates.Select(g => new { m = g.M, ops_per_second = g.OpsPerSecond }),
+                attention_ops_per_second = r.Machine.AttentionRate,
+                attention_rate_readings = r.AttentionRates,
                 threads = r.Machine.Threads,
                 weight_bytes = r.WeightBytes,
                 rows = r.Rows.Select(x => new { quantity = x.Quantity, unit = x.Unit, predicted = x.Predicted, measured = x.Measured, error = x.ErrorPercent }),

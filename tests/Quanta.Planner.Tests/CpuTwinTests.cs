@@ -15,36 +15,109 @@ public class CpuTwinTests
 
     private static readonly EfficiencyParameters Ideal = new(1, 1, 1, 0, 1, 1);
 
+    // Tiny's matrix parameters: attention (Q, O 64x64; K, V 64x32) + MLP (3 x 64x128) per layer, 2 layers; head 300x64.
+    private const double BodyParams = 2 * (64.0 * 4 * 16 * 2 + 2.0 * 64 * 2 * 16 + 3.0 * 64 * 128);
+    private const double HeadParams = 300.0 * 64;
+
     [Fact]
-    public void ServeWaveReplaysTheSchedulerPolicy()
+    public void ServeWaveRunsTheEnginesSchedulerWithItsOptions()
     {
-        // Every step costs exactly 1 ms (machine infinitely fast, 1 ms step overhead). 4 requests of 128 prompt and 4
-        // output tokens, budget 256 tokens, up to 16 running:
-        // step 1: prefill s0, s1 (128 each)                -> s0, s1 first token at 1 ms
-        // step 2: decode s0, s1; admit s2 (128), s3 (126)  -> s2 first token at 2 ms
-        // step 3: decode s0, s1, s2; s3's last 2 prompt    -> s3 first token at 3 ms
-        // steps 4..6: decodes; s0, s1 end at 4 ms, s2 at 5 ms, s3 at 6 ms.
-        var fast = new CpuMeasurements(1e30, 1e30, 1e30, 1);
-        var eff = new EfficiencyParameters(1, 1, 1, 1e-3, 1, 1);
-        var r = CpuTwin.Roofline(Tiny, 1e6, Precision.Fp16, fast, eff);
-        var w = CpuTwin.ServeWave(r, streams: 4, prompt: 128, output: 4, maxBatchTokens: 256, maxRunning: 16);
+        // Step time a + b x tokens. 4 requests of 128 prompt and 4 output tokens, budget 256 tokens, up to 16 running:
+        // step 1: prefill s0, s1 (128 each, 256 tokens)                  -> s0, s1 first token at t1 = a + 256 b
+        // step 2: decode s0, s1; admit s2 (128), s3 (126): 256 tokens    -> s2 first token at t1 + t2, t2 = a + 256 b
+        // step 3: decode s0, s1, s2; s3's last 2 prompt tokens: 5 tokens -> s3 first token at t1 + t2 + t3, t3 = a + 5 b
+        // step 4: decodes of all 4 (s0, s1 end: 4 tokens each); step 5: s2, s3 (s2 ends); step 6: s3 ends.
+        const double a = 1e-3, b = 1e-5;
+        double t1 = a + 256 * b, t2 = a + 256 * b, t3 = a + 5 * b, t4 = a + 4 * b, t5 = a + 2 * b, t6 = a + b;
+        var w = CpuTwin.ServeWave(new Quanta.Planner.Simulation.AffineStepTime(a, b), streams: 4, prompt: 128, output: 4, maxBatchTokens: 256, maxRunning: 16);
         Assert.Equal(6, w.Steps);
-        Assert.Equal((1 + 1 + 2 + 3) / 4.0 * 1e-3, w.TtftSeconds, 9);
-        Assert.Equal(1e-3, w.TpotSeconds, 9);
-        // A running limit of 2 admits s2 and s3 only when s0 and s1 have finished (after step 4).
-        var limited = CpuTwin.ServeWave(r, 4, 128, 4, 256, maxRunning: 2);
+        double first01 = t1, first2 = t1 + t2, first3 = t1 + t2 + t3;
+        Assert.Equal((2 * first01 + first2 + first3) / 4, w.TtftSeconds, 12);
+        // TPOT: s0, s1 get tokens 2..4 at the ends of steps 2, 3, 4; s2 at 3, 4, 5; s3 at 4, 5, 6.
+        double tpot = (2 * (t2 + t3 + t4) + (t3 + t4 + t5) + (t4 + t5 + t6)) / 3 / 4;
+        Assert.Equal(tpot, w.TpotSeconds, 12);
+        // A running limit of 2 admits s2 and s3 (256 tokens together) only after s0 and s1 end at step 4.
+        var limited = CpuTwin.ServeWave(new Quanta.Planner.Simulation.AffineStepTime(1e-3), 4, 128, 4, 256, maxRunning: 2);
         Assert.Equal((1 + 1 + 5 + 5) / 4.0 * 1e-3, limited.TtftSeconds, 9);
+    }
+
+    [Fact]
+    public void ServeWaveStartsWithTheRequestsThatHaveArrived()
+    {
+        // Steps of 1 ms. s0 arrives at 0, s1..s3 at 0.5 ms (submitted while step 1 runs):
+        // step 1 (0..1 ms): s0's 128 prompt tokens alone                 -> s0 first token at 1 ms
+        // step 2 (1..2 ms): decode s0; admit s1 (128), s2 (127)           -> s1 first token at 2 ms
+        // step 3 (2..3 ms): decode s0, s1; s2's last token; admit s3 (128) -> s2, s3 first tokens at 3 ms
+        // TTFT from the wave's start: (1 + 2 + 3 + 3) / 4 ms.
+        var w = CpuTwin.ServeWave(new Quanta.Planner.Simulation.AffineStepTime(1e-3), 4, 128, 4, 256, 16, [0, 5e-4, 5e-4, 5e-4]);
+        Assert.Equal((1 + 2 + 3 + 3) / 4.0 * 1e-3, w.TtftSeconds, 9);
+        Assert.Equal(1e-3, w.TpotSeconds, 9);
+        Assert.Throws<ArgumentException>(() => CpuTwin.ServeWave(new Quanta.Planner.Simulation.AffineStepTime(1e-3), 4, 128, 4, 256, 16, [0, 1]));
+        Assert.Throws<ArgumentException>(() => new Quanta.Planner.Simulation.ArrivalProcess.Trace([1, 0]));
+    }
+
+    [Fact]
+    public void SixteenPromptsArePrefilledInBudgetSizedGemmsNotOneByOne()
+    {
+        // 16 prompts of 128 tokens under a 256-token budget: 8 steps of 2 prompts (the 1st alone 256 tokens; later ones
+        // also carry decodes, so they admit a little less). Step cost from CpuStepModel on a compute-bound machine whose
+        // GEMM runs at 1 GOP/s at m = 1 and 10 GOP/s from m = 256: a 256-token step costs about what 25.6 single-token
+        // steps do, so the wave's TTFT is far below 16 serial 128-token prefills at the m = 1 rate.
+        var m = new CpuMeasurements(1e30, 1e9, 1e30, 1) { GemmRates = [new(1, 1e9), new(256, 1e10)], AttentionOpsPerSecond = 1e30 };
+        var model = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m, Ideal);
+        var w = CpuTwin.ServeWave(model, 16, 128, 2, 256, 16);
+        double step256 = 2 * BodyParams * 256 / 1e10 + 2 * HeadParams * 2 / m.MatmulRateAt(2);
+        Assert.InRange(w.TtftSeconds, 4.5 * step256 * 0.9, 8.5 * step256 * 1.1);
+        double serialAtM1 = 16 * 2 * BodyParams * 128 / 1e9;
+        Assert.True(w.TtftSeconds < serialAtM1 / 4, $"TTFT {w.TtftSeconds} s vs serial {serialAtM1} s");
+    }
+
+    [Fact]
+    public void GemmRateIsInterpolatedInLogM()
+    {
+        var m = new CpuMeasurements(1, 7e9, 1, 1) { GemmRates = [new(1, 1e9), new(16, 5e9), new(256, 9e9)] };
+        Assert.Equal(1e9, m.MatmulRateAt(1), 3);
+        Assert.Equal(1e9, m.MatmulRateAt(0.5), 3);
+        Assert.Equal(3e9, m.MatmulRateAt(4), 3);       // log 4 / log 16 = 1/2 of the way
+        Assert.Equal(7e9, m.MatmulRateAt(64), 3);      // log 4 / log 16 of the way from 16 to 256
+        Assert.Equal(9e9, m.MatmulRateAt(4096), 3);
+        Assert.Equal(7e9, new CpuMeasurements(1, 7e9, 1, 1).MatmulRateAt(100), 3);   // no GEMM points: the dot rate
+        Assert.Throws<ArgumentException>(() => new CpuMeasurements(1, 1, 1, 1) { GemmRates = [new(16, 1), new(1, 1)] }.Validate());
+    }
+
+    [Fact]
+    public void BatchedDecodeIsOneGemmAtMEqualsSequences()
+    {
+        // Compute-bound machine (memory infinitely fast): GEMM 1 GOP/s at m = 1, 4 GOP/s at m = 16; attention 1 GFLOP/s.
+        // A decode step of 16 sequences with 100 cached positions each, all sampled:
+        var m = new CpuMeasurements(1e30, 1e9, 1e9, 1) { GemmRates = [new(1, 1e9), new(16, 4e9)], AttentionOpsPerSecond = 1e9 };
+        var eff = Ideal with { StepOverheadS = 1e-4, LayerOverheadS = 1e-5, HostElementS = 1e-9, SampleRowS = 2e-6 };
+        var model = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m, eff);
+        double pairs = 16 * 101.0;
+        double expected = 2 * BodyParams * 16 / 4e9          // layers' products at m = 16
+            + 2 * HeadParams * 16 / 4e9                         // head: 16 logits rows
+            + 4 * pairs * 4 * 16 * 2 / 1e9                      // attention: heads 4 x head dim 16 x 2 layers
+            + 16 * 2 * (9 * 64 + 2 * 128) * 1e-9               // host-thread elements: 2 layers x (9 hidden + 2 FFN)
+            + 16 * 2e-6                                         // sampling and hand-off of 16 rows
+            + 1e-4 + 2 * 1e-5;                                  // step + per-layer overhead
+        var cost = model.Cost(16, 16, 16, 16 * 100, pairs);
+        Assert.Equal(expected, cost.Seconds, 12);
+        // the same through the simulator's step shape (16 decodes: logits rows = sampled rows = 16)
+        Assert.Equal(expected, model.Seconds(new Quanta.Planner.Simulation.StepShape(16, 0, 16, 1600, pairs) { LogitsRows = 16 }), 12);
+        // 16 single decodes cost more: their products run at the m = 1 rate and pay the fixed costs 16 times
+        double single = model.Cost(1, 1, 1, 100, 101).Seconds;
+        Assert.True(16 * single > 3 * cost.Seconds, $"16 x {single} vs {cost.Seconds}");
     }
 
     [Fact]
     public void DecodeReadsWeightsAndTheGrowingCache()
     {
-        // Memory-bound machine (compute infinitely fast): token k reads the weights, k cached positions plus its own
-        // (2 layers x 2 KV heads x 16 x 2 (K, V) x 2 bytes = 256 B each) and its activations (64 x 2 B x 2 layers x 6).
+        // Memory-bound machine (compute infinitely fast): token k reads the weights and k cached positions plus its own
+        // (2 layers x 2 KV heads x 16 x 2 (K, V) x 2 bytes = 256 B each).
         var m = new CpuMeasurements(1e9, 1e30, 1e30, 1);
-        var r = CpuTwin.Roofline(Tiny, 2e6, Precision.Fp16, m, Ideal);
+        var r = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, m, Ideal);
         double expected = 0;
-        for (int k = 0; k < 16; k++) expected += (2e6 + (k + 1) * 256.0 + 64 * 2.0 * 2 * 6) / 1e9;
+        for (int k = 0; k < 16; k++) expected += (2e6 + (k + 1) * 256.0) / 1e9;
         Assert.Equal(expected, CpuTwin.DecodeSeconds(r, 16), 12);
         Assert.Equal(16 / expected, CpuTwin.DecodeTokensPerSecond(r, 16), 6);
     }
@@ -52,19 +125,55 @@ public class CpuTwinTests
     [Fact]
     public void PrefillComputesTheHeadOnlyForEachChunksLastToken()
     {
-        // Compute-bound machine (memory infinitely fast), 1 GOP/s for everything: a 64-token prompt in chunks of 32.
-        var m = new CpuMeasurements(1e30, 1e9, 1e9, 1);
-        var r = CpuTwin.Roofline(Tiny, 1e6, Precision.Fp16, m, Ideal);
-        double layerParams = 2 * (64.0 * 4 * 16 * 2 + 2.0 * 64 * 2 * 16 + 3.0 * 64 * 128);   // attention + MLP, 2 layers
-        double head = 300.0 * 64;
-        double ops = 0;
+        // Compute-bound machine (memory infinitely fast): GEMM 2 GOP/s at m = 32 (and 1 GOP/s at m = 1, the head's m),
+        // attention 1 GFLOP/s; a 64-token prompt in chunks of 32.
+        var m = new CpuMeasurements(1e30, 1e9, 1e9, 1) { GemmRates = [new(1, 1e9), new(32, 2e9)], AttentionOpsPerSecond = 1e9 };
+        var r = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m, Ideal);
+        double s = 0;
         foreach (int start in new[] { 0, 32 })
         {
             double pairs = 32.0 * start + 32.0 * 33 / 2;
-            ops += 2 * (layerParams * 32 + head * 1) + 4 * pairs * 4 * 16 * 2;
+            s += 2 * BodyParams * 32 / 2e9 + 2 * HeadParams * 1 / 1e9 + 4 * pairs * 4 * 16 * 2 / 1e9;
         }
-        Assert.Equal(ops / 1e9, CpuTwin.PrefillSeconds(r, 64, 32), 12);
-        Assert.Equal(64 / (ops / 1e9), CpuTwin.PrefillTokensPerSecond(r, 64, 32), 6);
+        Assert.Equal(s, CpuTwin.PrefillSeconds(r, 64, 32), 12);
+        Assert.Equal(64 / s, CpuTwin.PrefillTokensPerSecond(r, 64, 32), 6);
+    }
+
+    [Fact]
+    public void FitRecoversTheParametersThatMadeTheMeasurements()
+    {
+        // "Measurements" made by the step model under known parameters on two machines' figures; the fit, started
+        // elsewhere, must explain every one of them (to 1%).
+        var truth = Ideal with { EffBandwidth = 0.6, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9, SampleRowS = 5e-5 };
+        var machine = new CpuMeasurements(2e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
+        var model = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine, truth);
+        var measured = quantities.Select(q => new KeyValuePair<string, double>(q, workload.Predict(model, q))).ToList();
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload, measured);
+        var start = Ideal with { EffBandwidth = 0.9, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8, SampleRowS = 1e-6 };
+        Assert.True(CpuTwinFit.Objective([run], start) > 0.01);
+        var fitted = CpuTwinFit.Fit([run], start);
+        foreach (var (q, p, meas) in run.Predict(fitted))
+            Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
+        Assert.Equal(quantities.Select(q => "tiny:" + q), fitted.RowsUsed);
+        Assert.Throws<ArgumentException>(() => workload.Predict(model, "bogus@4"));
+    }
+
+    [Fact]
+    [Trait("Category", "Kernels")]
+    public void ProbesMeasurePositiveRates()
+    {
+        var rates = CpuProbe.GemmRates(new Dictionary<Quanta.Core.Formats.WeightFormat, double> { [Quanta.Core.Formats.WeightFormat.Q4_0] = 1e6 }, 64, [1, 8], 1, 0.02);
+        Assert.Equal([1, 8], rates.Select(r => r.M).ToArray());
+        Assert.All(rates, r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"m = {r.M}: {r.OpsPerSecond}"));
+        var twoWidths = CpuProbe.GemmRates(new Dictionary<Quanta.Core.Formats.WeightFormat, double> { [Quanta.Core.Formats.WeightFormat.Q4_0] = 1e6 }, [(64, 2.0), (128, 1.0)], [1, 8], 1, 0.02);
+        Assert.All(twoWidths, r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"two widths, m = {r.M}: {r.OpsPerSecond}"));
+        Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(new Dictionary<Quanta.Core.Formats.WeightFormat, double> { [Quanta.Core.Formats.WeightFormat.Q4_0] = 1e6 }, [(64, 0.0)], [1], 1, 0.02));
+        double attention = CpuProbe.AttentionRate(4, 2, 16, 64, 1, 0.02);
+        Assert.True(attention > 1e6 && double.IsFinite(attention), $"attention {attention}");
+        Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [8, 1], 1, 0.02));
+        Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(3, 2, 16, 64, 1, 0.02));
     }
 
     [Fact]
@@ -72,10 +181,11 @@ public class CpuTwinTests
     {
         Assert.Throws<ArgumentException>(() => CpuTwin.Device(new CpuMeasurements(double.NaN, 1, 1, 1)));
         Assert.Throws<ArgumentException>(() => CpuTwin.Device(new CpuMeasurements(1, 1, 1, 0)));
-        var r = CpuTwin.Roofline(Tiny, 1e6, Precision.Fp16, new CpuMeasurements(1e9, 1e9, 1e9, 1), Ideal);
+        var r = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, new CpuMeasurements(1e9, 1e9, 1e9, 1), Ideal);
         Assert.Throws<ArgumentException>(() => CpuTwin.ServeWave(r, 0, 1, 1, 1, 1));
         Assert.Throws<ArgumentException>(() => CpuTwin.PrefillSeconds(r, 0, 32));
-        Assert.Throws<ArgumentException>(() => CpuTwin.Roofline(Tiny, 0, Precision.Fp16, new CpuMeasurements(1e9, 1e9, 1e9, 1), Ideal));
+        Assert.Throws<ArgumentException>(() => r.Cost(4, 5, 0, 0, 0));
+        Assert.Throws<ArgumentException>(() => CpuTwin.StepModel(Tiny, 0, Precision.Fp16, new CpuMeasurements(1e9, 1e9, 1e9, 1), Ideal));
     }
 
     [Fact]
@@ -103,6 +213,9 @@ public class CpuTwinTests
             }
             Assert.Equal(3, report.Bandwidths.Count);
             Assert.Equal(3, report.MatmulRates.Count);
+            Assert.Equal(3, report.GemmReadings.Count);
+            Assert.Equal(3, report.AttentionRates.Count);
+            Assert.Equal(CpuProbe.DefaultGemmM, report.Machine.GemmRates.Select(g => g.M).ToArray());
             Assert.True(report.Machine.ReadBytesPerSecond > 1e8, $"bandwidth {report.Machine.ReadBytesPerSecond}");
             Assert.True(report.Machine.MatmulOpsPerSecond > 1e7, $"dot rate {report.Machine.MatmulOpsPerSecond}");
             // The file's weights: every tensor except token_embd (the output head is separate).
@@ -128,7 +241,8 @@ public class CpuTwinTests
                         Assert.True(double.IsFinite(row.GetProperty(f).GetDouble()), $"{row.GetProperty("quantity")} {f}");
             }
             // Refitting on the run re-predicts every row from its own machine figures.
-            var fitted = CpuTwinRunner.Fit([report], [new CpuTwinRunInputs(ModelCatalog.FromFile(path), options)], CpuTwin.BuiltInEfficiency());
+            var fitted = CpuTwinRunner.Fit([report], CpuTwin.BuiltInEfficiency());
+            Assert.Equal(report.Rows.Count, report.Repredict(fitted).Count);
             Assert.InRange(fitted.EffBandwidth, 1e-6, 1);
             Assert.True(fitted.StepOverheadS >= 0 && double.IsFinite(fitted.StepOverheadS), $"fitted {fitted.ToJson()} on {string.Join("; ", report.Rows)}");
         }

@@ -1,4 +1,5 @@
 using Quanta.Planner.Catalogs;
+using Quanta.Planner.Simulation;
 
 namespace Quanta.Planner.Performance;
 
@@ -8,17 +9,56 @@ namespace Quanta.Planner.Performance;
 /// </summary>
 /// <param name="ReadBytesPerSecond">Memory read bandwidth over the run's threads (Quanta.Core.Diagnostics.MemoryBandwidth).</param>
 /// <param name="MatmulOpsPerSecond">Rate of the model's weight-matrix dot kernels on cache-resident data, in ops/s
-/// (2 per multiply-add), over the run's threads: the CPU's "tensor throughput" for the model's quantization.</param>
-/// <param name="Fp32OpsPerSecond">Rate of the FP32 dot kernel on cache-resident data, ops/s (attention math).</param>
+/// (2 per multiply-add), over the run's threads: the CPU's "tensor throughput" for the model's quantization (the
+/// device entry's figure; steps use <see cref="GemmRates"/> when measured).</param>
+/// <param name="Fp32OpsPerSecond">Rate of the FP32 dot kernel on cache-resident data, ops/s (attention math when
+/// <see cref="AttentionOpsPerSecond"/> is not measured).</param>
 /// <param name="Threads">Threads the engine and the probes used.</param>
 public sealed record CpuMeasurements(double ReadBytesPerSecond, double MatmulOpsPerSecond, double Fp32OpsPerSecond, int Threads)
 {
-    /// <summary>Throws <see cref="ArgumentException"/> unless every rate is positive and finite.</summary>
+    /// <summary>
+    /// The engine's matrix product measured at several activation-row counts m (<see cref="CpuProbe.GemmRates"/>), in
+    /// increasing m; empty: every m runs at <see cref="MatmulOpsPerSecond"/>.
+    /// </summary>
+    public IReadOnlyList<GemmRate> GemmRates { get; init; } = [];
+
+    /// <summary>The engine's attention kernel rate (<see cref="CpuProbe.AttentionRate"/>), ops/s (4 per cached position per
+    /// head dimension); 0: not measured, <see cref="Fp32OpsPerSecond"/> stands in.</summary>
+    public double AttentionOpsPerSecond { get; init; }
+
+    /// <summary>Attention ops/s used by the step model.</summary>
+    public double AttentionRate => AttentionOpsPerSecond > 0 ? AttentionOpsPerSecond : Fp32OpsPerSecond;
+
+    /// <summary>
+    /// Matrix-product rate at <paramref name="m"/> activation rows: linear in log m between the measured points of
+    /// <see cref="GemmRates"/>, the end points' rates outside them; <see cref="MatmulOpsPerSecond"/> when none were measured.
+    /// </summary>
+    public double MatmulRateAt(double m)
+    {
+        var g = GemmRates;
+        if (g.Count == 0) return MatmulOpsPerSecond;
+        if (m <= g[0].M) return g[0].OpsPerSecond;
+        for (int i = 1; i < g.Count; i++)
+        {
+            if (m > g[i].M) continue;
+            double f = Math.Log(m / g[i - 1].M) / Math.Log((double)g[i].M / g[i - 1].M);
+            return g[i - 1].OpsPerSecond + f * (g[i].OpsPerSecond - g[i - 1].OpsPerSecond);
+        }
+        return g[^1].OpsPerSecond;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless every rate is positive and finite and the GEMM points rise strictly in m.</summary>
     public void Validate()
     {
         foreach (double v in (double[])[ReadBytesPerSecond, MatmulOpsPerSecond, Fp32OpsPerSecond])
             if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"CPU measurements must be positive and finite, got {v}");
         if (Threads < 1) throw new ArgumentException($"threads must be at least 1, got {Threads}");
+        if (!(AttentionOpsPerSecond >= 0) || double.IsInfinity(AttentionOpsPerSecond)) throw new ArgumentException($"attention rate must be >= 0 and finite, got {AttentionOpsPerSecond}");
+        for (int i = 0; i < GemmRates.Count; i++)
+        {
+            if (GemmRates[i].M < 1 || (i > 0 && GemmRates[i].M <= GemmRates[i - 1].M)) throw new ArgumentException("GEMM rates need rising activation-row counts >= 1");
+            if (!(GemmRates[i].OpsPerSecond > 0) || double.IsInfinity(GemmRates[i].OpsPerSecond)) throw new ArgumentException($"GEMM rate at m = {GemmRates[i].M} must be positive and finite");
+        }
     }
 }
 
@@ -30,21 +70,18 @@ public sealed record ServeWaveEstimate(double TtftSeconds, double TpotSeconds, i
 
 /// <summary>
 /// The CPU twin: this machine's CPU as a device of the performance model, built from a measurement run
-/// (<see cref="CpuMeasurements"/>), and the engine's benchmark and serving workloads costed step by step with
-/// <see cref="RooflineModel.Step(double, double, double, bool, double)"/>:
+/// (<see cref="CpuMeasurements"/>: read bandwidth, the engine's GEMM rate at several m, its attention rate), and the
+/// engine's benchmark and serving workloads costed step by step with <see cref="CpuStepModel"/>:
 /// <list type="bullet">
 /// <item>pp (llama-bench): a prompt of n tokens from an empty cache in micro-batches of <c>chunk</c> tokens, each chunk
-/// computing the logits of its last token only;</item>
-/// <item>tg: n tokens decoded one at a time, token k attending to depth + k + 1 positions;</item>
-/// <item>a serve wave: <c>streams</c> requests of P prompt and O output tokens submitted together to the engine's
-/// continuous-batching scheduler, replayed with its documented policy (each step within a token budget: one decode
-/// token per running sequence that has a sampled token, then prefill chunks of running sequences, then admission of
-/// waiting ones up to the running limit, all in arrival order).</item>
+/// one GEMM step at m = chunk computing the logits of its last token only;</item>
+/// <item>tg: n tokens decoded one at a time (m = 1), token k attending to depth + k + 1 positions;</item>
+/// <item>a serve wave: <c>streams</c> requests of P prompt and O output tokens submitted together to the serving
+/// engine, simulated with the engine's own scheduler (<see cref="ServeWave"/>).</item>
 /// </list>
-/// Weight bytes are the model file's (mixed quantization types: <see cref="RooflineModel.WeightBytesOverride"/>); matrix
-/// math runs at the measured dot-kernel rate, attention at the measured FP32 rate. The CPU's efficiency parameters
-/// (bandwidth fraction, compute fractions, per-step overhead) are fitted on measurements and stored in
-/// Catalog/efficiency-cpu.json; the machine's figures themselves come from the same run.
+/// Weight bytes are the model file's (mixed quantization types). The CPU's efficiency parameters (bandwidth fraction,
+/// compute fraction, per-step, per-layer, host-thread and sampling costs) are fitted on measurements and stored in
+/// Catalog/efficiency-cpu.json (<see cref="CpuTwinFit"/>); the machine's figures themselves come from the same run.
 /// </summary>
 public static class CpuTwin
 {
@@ -68,20 +105,15 @@ public static class CpuTwin
     public static EfficiencyParameters BuiltInEfficiency() =>
         EfficiencyParameters.Parse(CatalogJson.BuiltIn("efficiency-cpu.json"), "built-in efficiency-cpu.json");
 
-    /// <summary>
-    /// The performance model of <paramref name="model"/> on the measured CPU: one device, weights of
-    /// <paramref name="weightBytes"/> bytes (the file's tensors; the token-embedding table counts only when the output
-    /// head is tied to it), KV cache at <paramref name="kv"/>.
-    /// </summary>
-    public static RooflineModel Roofline(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements m, EfficiencyParameters eff)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        if (!(weightBytes > 0)) throw new ArgumentException($"weight bytes must be positive, got {weightBytes}");
-        return new RooflineModel(model, Device(m), Precision.Int8, kv, 1, eff) { WeightBytesOverride = weightBytes };
-    }
+    /// <summary>The CPU step model of <paramref name="model"/> on the measured machine (see <see cref="CpuStepModel"/>).</summary>
+    public static CpuStepModel StepModel(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements m, EfficiencyParameters eff) =>
+        new(model, weightBytes, kv, m, eff);
 
-    /// <summary>Seconds to prefill <paramref name="tokens"/> prompt tokens from an empty cache in micro-batches of <paramref name="chunk"/>.</summary>
-    public static double PrefillSeconds(RooflineModel r, int tokens, int chunk)
+    /// <summary>
+    /// Seconds to prefill <paramref name="tokens"/> prompt tokens from an empty cache in micro-batches of
+    /// <paramref name="chunk"/> (llama-bench pp): each chunk is one step computing the logits of its last token, nothing sampled.
+    /// </summary>
+    public static double PrefillSeconds(CpuStepModel r, int tokens, int chunk)
     {
         ArgumentNullException.ThrowIfNull(r);
         if (tokens < 1 || chunk < 1) throw new ArgumentException("tokens and chunk must be at least 1");
@@ -89,96 +121,65 @@ public static class CpuTwin
         for (int start = 0; start < tokens; start += chunk)
         {
             int c = Math.Min(chunk, tokens - start);
-            s += r.Step(c, start, PairsOf(start, c), prefill: true, logitsRows: 1).Seconds;
+            s += r.Cost(c, 1, 0, start, PairsOf(start, c)).Seconds;
         }
         return s;
     }
 
     /// <summary>pp tokens/s: <paramref name="tokens"/> / <see cref="PrefillSeconds"/>.</summary>
-    public static double PrefillTokensPerSecond(RooflineModel r, int tokens, int chunk) => tokens / PrefillSeconds(r, tokens, chunk);
+    public static double PrefillTokensPerSecond(CpuStepModel r, int tokens, int chunk) => tokens / PrefillSeconds(r, tokens, chunk);
 
-    /// <summary>Seconds to decode <paramref name="tokens"/> tokens one at a time after <paramref name="depth"/> cached positions.</summary>
-    public static double DecodeSeconds(RooflineModel r, int tokens, int depth = 0)
+    /// <summary>Seconds to decode <paramref name="tokens"/> tokens one at a time after <paramref name="depth"/> cached
+    /// positions (llama-bench tg: logits computed, nothing sampled).</summary>
+    public static double DecodeSeconds(CpuStepModel r, int tokens, int depth = 0)
     {
         ArgumentNullException.ThrowIfNull(r);
         if (tokens < 1 || depth < 0) throw new ArgumentException("tokens must be at least 1 and depth non-negative");
         double s = 0;
-        for (int k = 0; k < tokens; k++) s += r.Step(1, depth + k, depth + k + 1, prefill: false, logitsRows: 1).Seconds;
+        for (int k = 0; k < tokens; k++) s += r.Cost(1, 1, 0, depth + k, depth + k + 1).Seconds;
         return s;
     }
 
     /// <summary>tg tokens/s: <paramref name="tokens"/> / <see cref="DecodeSeconds"/>.</summary>
-    public static double DecodeTokensPerSecond(RooflineModel r, int tokens, int depth = 0) => tokens / DecodeSeconds(r, tokens, depth);
+    public static double DecodeTokensPerSecond(CpuStepModel r, int tokens, int depth = 0) => tokens / DecodeSeconds(r, tokens, depth);
 
     /// <summary>
     /// One wave of <paramref name="streams"/> requests (<paramref name="prompt"/> prompt tokens, <paramref name="output"/>
-    /// output tokens each) submitted together to a scheduler with a budget of <paramref name="maxBatchTokens"/> tokens
-    /// per step and at most <paramref name="maxRunning"/> running sequences (see the type's summary).
+    /// output tokens each) submitted together at t = 0 to the serving engine, simulated by <see cref="ServingSimulator"/>:
+    /// the engine's own <see cref="Quanta.Engine.Scheduling.Scheduler"/> with the serving options the real run uses
+    /// (<paramref name="maxBatchTokens"/> tokens per step, at most <paramref name="maxRunning"/> running sequences, a KV
+    /// pool holding every request whole, as the serving engine's default pool does), each step costed by
+    /// <paramref name="steps"/> (for the CPU: <see cref="CpuStepModel"/>, so a step's prefill chunks and decodes are one
+    /// GEMM at m = the step's tokens and every logits row is sampled). TTFT and TPOT as the twin measures them: mean over
+    /// requests of first-token time since the wave's start, and of (last − first) / (output − 1).
+    /// <para><paramref name="arrivals"/>: when each request reached the engine, seconds after the wave's start (the
+    /// benchmark submits one after another, and the engine loop starts its first step with the requests it has by then:
+    /// a request arriving during a step waits for its end); null: all at t = 0.</para>
     /// </summary>
-    public static ServeWaveEstimate ServeWave(RooflineModel r, int streams, int prompt, int output, int maxBatchTokens, int maxRunning)
+    public static ServeWaveEstimate ServeWave(IStepTimeModel steps, int streams, int prompt, int output, int maxBatchTokens, int maxRunning,
+        IReadOnlyList<double>? arrivals = null)
     {
-        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(steps);
         if (streams < 1 || prompt < 1 || output < 1 || maxBatchTokens < 1 || maxRunning < 1)
             throw new ArgumentException("streams, prompt, output, token budget and running limit must be at least 1");
-        var computed = new int[streams];
-        var generated = new int[streams];
-        var first = new double[streams];
-        var last = new double[streams];
-        var running = new List<int>();
-        int nextWaiting = 0, done = 0, steps = 0;
-        double t = 0;
-        var work = new List<(int Seq, int Start, int Count, bool Logits)>();
-        while (done < streams)
+        if (arrivals != null && arrivals.Count != streams) throw new ArgumentException($"{arrivals.Count} arrival times for {streams} requests", nameof(arrivals));
+        const int block = 16;
+        int blocksPerRequest = (prompt + output + 1 + block - 1) / block;
+        var result = ServingSimulator.Run(new SimulationOptions
         {
-            work.Clear();
-            int budget = maxBatchTokens;
-            foreach (int s in running)   // (1) decodes
-            {
-                if (budget == 0) break;
-                if (generated[s] > 0 && prompt + generated[s] - computed[s] == 1) { work.Add((s, computed[s], 1, true)); budget--; }
-            }
-            foreach (int s in running)   // (2) prefill chunks of running sequences
-            {
-                if (budget == 0) break;
-                if (computed[s] < prompt && !work.Exists(w => w.Seq == s))
-                {
-                    int c = Math.Min(prompt - computed[s], budget);
-                    work.Add((s, computed[s], c, computed[s] + c == prompt));
-                    budget -= c;
-                }
-            }
-            while (budget > 0 && running.Count < maxRunning && nextWaiting < streams)   // (3) admission
-            {
-                int s = nextWaiting++;
-                running.Add(s);
-                int c = Math.Min(prompt, budget);
-                work.Add((s, 0, c, c == prompt));
-                budget -= c;
-            }
-            double tokens = 0, kvRead = 0, pairs = 0, logits = 0;
-            bool anyPrefill = false;
-            foreach (var w in work)
-            {
-                tokens += w.Count;
-                kvRead += w.Start;
-                pairs += PairsOf(w.Start, w.Count);
-                if (w.Logits) logits++;
-                if (generated[w.Seq] == 0) anyPrefill = true;
-            }
-            t += r.Step(tokens, kvRead, pairs, anyPrefill, logits).Seconds;
-            steps++;
-            foreach (var w in work)
-            {
-                computed[w.Seq] += w.Count;
-                if (!w.Logits) continue;
-                generated[w.Seq]++;
-                if (generated[w.Seq] == 1) first[w.Seq] = t;
-                last[w.Seq] = t;
-                if (generated[w.Seq] == output) { running.Remove(w.Seq); done++; }
-            }
-        }
-        double tpot = output > 1 ? Enumerable.Range(0, streams).Average(s => (last[s] - first[s]) / (output - 1)) : 0;
-        return new ServeWaveEstimate(first.Average(), tpot, steps);
+            Arrival = arrivals is null ? new ArrivalProcess.Offline() : new ArrivalProcess.Trace(arrivals),
+            Prompt = new LengthDistribution.Fixed(prompt),
+            Output = new LengthDistribution.Fixed(output),
+            Requests = streams,
+            MaxBatchTokens = maxBatchTokens,
+            MaxRunning = maxRunning,
+            BlockSize = block,
+            KvBlocks = checked(streams * blocksPerRequest + 2),
+            WarmupFraction = 0,
+        }, steps);
+        if (result.Completed != streams) throw new InvalidOperationException($"the simulated wave completed {result.Completed} of {streams} requests");
+        double meanArrival = arrivals is null ? 0 : arrivals.Average();   // TTFT is counted from the wave's start
+        return new ServeWaveEstimate(result.Ttft.Mean + meanArrival, output > 1 ? result.Tpot.Mean : 0, (int)result.Steps);
     }
 
     /// <summary>Sum over <paramref name="count"/> new tokens at positions start.. of the positions each attends to (itself included).</summary>

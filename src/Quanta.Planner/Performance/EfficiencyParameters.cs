@@ -36,6 +36,21 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     public double LayerOverheadS { get; init; }
 
     /// <summary>
+    /// Seconds per activation element of the per-token work a CPU engine does on its calling thread, outside the
+    /// parallel matrix products (norms, rotary, activation functions, residual adds, the activation quantization before
+    /// each product): a step of T tokens spends T x elements-per-token x this (see <see cref="CpuStepModel"/>); 0 when
+    /// not fitted.
+    /// </summary>
+    public double HostElementS { get; init; }
+
+    /// <summary>
+    /// Seconds per sampled logits row in a serving step: the sampler's pass over the vocabulary and the token's hand-off
+    /// to its request's stream (whose reader is woken on the same few cores), serving only: the benchmarks' pp and tg
+    /// sample nothing; 0 when not fitted.
+    /// </summary>
+    public double SampleRowS { get; init; }
+
+    /// <summary>
     /// Fixed seconds once per request, outside the model steps: request parsing and tokenization, admission, the first
     /// step's host-side setup and detokenization. It adds to time to first token (and so to end-to-end latency), never
     /// to the time per output token; 0 when not fitted. Without it a single TTFT measurement would be explained by a
@@ -103,6 +118,8 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
         if (!(e.StepOverheadS >= 0)) throw new InvalidDataException($"{origin}: step_overhead_s must be >= 0");
         if (!(e.RequestOverheadS >= 0) || double.IsInfinity(e.RequestOverheadS)) throw new InvalidDataException($"{origin}: request_overhead_s must be >= 0");
         if (!(e.LayerOverheadS >= 0) || double.IsInfinity(e.LayerOverheadS)) throw new InvalidDataException($"{origin}: layer_overhead_s must be >= 0");
+        if (!(e.HostElementS >= 0) || double.IsInfinity(e.HostElementS)) throw new InvalidDataException($"{origin}: host_element_s must be >= 0");
+        if (!(e.SampleRowS >= 0) || double.IsInfinity(e.SampleRowS)) throw new InvalidDataException($"{origin}: sample_row_s must be >= 0");
         return e;
     }
 

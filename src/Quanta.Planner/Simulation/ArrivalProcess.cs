@@ -83,6 +83,36 @@ public abstract record ArrivalProcess
         public override string ToString() => "offline";
     }
 
+    /// <summary>
+    /// Given arrival times (seconds, non-decreasing, ≥ 0; e.g. the moments a benchmark's requests were submitted), one
+    /// per request in order; the rate is ignored. The run must simulate exactly <see cref="Times"/>.Count requests.
+    /// </summary>
+    public sealed record Trace : ArrivalProcess
+    {
+        /// <summary>Creates the trace; throws <see cref="ArgumentException"/> on a negative, non-finite or decreasing time.</summary>
+        public Trace(IReadOnlyList<double> times)
+        {
+            ArgumentNullException.ThrowIfNull(times);
+            for (int i = 0; i < times.Count; i++)
+                if (!(times[i] >= 0) || double.IsInfinity(times[i]) || (i > 0 && times[i] < times[i - 1]))
+                    throw new ArgumentException($"arrival trace: times must be finite, >= 0 and non-decreasing (entry {i} is {times[i]})", nameof(times));
+            Times = times.ToArray();
+        }
+
+        /// <summary>The arrival times, seconds.</summary>
+        public IReadOnlyList<double> Times { get; }
+
+        /// <inheritdoc/>
+        public override void Generate(Span<double> times, double rate, Random rng)
+        {
+            if (times.Length != Times.Count) throw new ArgumentException($"arrival trace holds {Times.Count} times, the run has {times.Length} requests");
+            for (int i = 0; i < times.Length; i++) times[i] = Times[i];
+        }
+
+        /// <inheritdoc/>
+        public override string ToString() => $"trace of {Times.Count}";
+    }
+
     /// <summary>Parses "poisson" (or "server"), "gamma:CV", "onoff:ON_S:OFF_S" or "offline".</summary>
     public static ArrivalProcess Parse(string text)
     {

@@ -4,7 +4,7 @@ namespace Quanta.Planner.Simulation;
 
 /// <summary>
 /// The planner's <see cref="IExecutor"/>: it does no model math. For each step it sums the batch's shape
-/// (<see cref="StepShape"/>: prefill and decode tokens, KV positions read, attended pairs), asks the step-time model
+/// (<see cref="StepShape"/>: prefill and decode tokens, KV positions read, attended pairs, logits rows), asks the step-time model
 /// for the duration, advances the <see cref="VirtualClock"/> by it and returns a one-entry "logits" row (vocabulary of
 /// one) for every sequence that asked for logits; the request's sampler then picks <see cref="Token"/>, which is never a
 /// stop token, so a sequence ends exactly when its output length (MaxNewTokens) is reached. K/V is not written: the
@@ -60,7 +60,7 @@ public sealed class SimulatedExecutor : IExecutor
     public static StepShape Shape(ExecutionBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        int prefill = 0, decode = 0;
+        int prefill = 0, decode = 0, logits = 0;
         double kvRead = 0, pairs = 0;
         var seqs = batch.Sequences;
         for (int i = 0; i < seqs.Count; i++)
@@ -69,10 +69,11 @@ public sealed class SimulatedExecutor : IExecutor
             int n = w.Tokens.Length;
             double start = w.StartPosition;
             if (n == 1 && w.NeedsLogits && w.StartPosition > 0) decode++; else prefill += n;
+            if (w.NeedsLogits) logits++;
             kvRead += start;
             pairs += n * start + n * (n + 1.0) / 2;
         }
-        return new StepShape(seqs.Count, prefill, decode, kvRead, pairs);
+        return new StepShape(seqs.Count, prefill, decode, kvRead, pairs) { LogitsRows = logits };
     }
 
     /// <inheritdoc/>

@@ -12,6 +12,12 @@ public readonly record struct StepShape(int Sequences, int PrefillTokens, int De
 {
     /// <summary>All new tokens of the step.</summary>
     public int Tokens => PrefillTokens + DecodeTokens;
+
+    /// <summary>
+    /// Rows of logits the step computes and samples (one per sequence that asked for logits: every decode and the
+    /// chunk that completes a prompt); 0 when the producer did not count them.
+    /// </summary>
+    public int LogitsRows { get; init; }
 }
 
 /// <summary>Predicts the duration of one engine step. Implementations must be pure (same shape, same time) and fast.</summary>

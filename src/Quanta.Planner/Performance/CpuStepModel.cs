@@ -1,0 +1,126 @@
+using Quanta.Planner.Catalogs;
+using Quanta.Planner.Simulation;
+
+namespace Quanta.Planner.Performance;
+
+/// <summary>
+/// One breakdown of a CPU engine step (seconds; <see cref="Seconds"/> is their sum).
+/// </summary>
+/// <param name="Seconds">The step's time.</param>
+/// <param name="MatmulSeconds">Weight matrix products of the layers: max(weight bytes / bw', ops / GEMM rate at m = tokens).</param>
+/// <param name="HeadSeconds">Output head: max(head bytes / bw', ops / GEMM rate at m = logits rows); 0 without logits.</param>
+/// <param name="AttentionSeconds">Attention: max(KV bytes / bw', attention ops / measured attention rate).</param>
+/// <param name="HostSeconds">Per-token work on the calling thread (norms, rotary, activation functions, activation quantization).</param>
+/// <param name="SampleSeconds">Sampling of the step's logits rows and the tokens' hand-off (serving only).</param>
+/// <param name="OverheadSeconds">Fixed per step: step overhead + layers x layer overhead (thread barriers).</param>
+public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double HeadSeconds, double AttentionSeconds, double HostSeconds,
+    double SampleSeconds, double OverheadSeconds);
+
+/// <summary>
+/// The cost of one step of the CPU engine (Quanta.Models DecoderModel.ForwardBatch through the serving engine's
+/// CpuExecutor), built from what the twin measures on this machine (<see cref="CpuMeasurements"/>) and a few fitted
+/// efficiency parameters. A step of T new tokens (all its sequences' prefill chunks and decode tokens, concatenated into
+/// one activation matrix) of which L compute logits, reading K cached positions and attending P (token, position) pairs:
+/// <code>
+/// time = max(Wbody / bw', 2 Pbody T / (R(T) e))            layers' matrix products, one GEMM with m = T
+///      + max(Whead / bw', 2 Phead L / (R(L) e))  [L > 0]   output head, m = L
+///      + max((K + T) kv / bw', 4 P heads headDim layers / (A e))
+///      + T x layers x (9 hidden + 2 ffn) x host_element_s  per-token work on the calling thread
+///      + S x sample_row_s                                  sampling and hand-off of S rows (serving)
+///      + step_overhead_s + layers x layer_overhead_s
+/// </code>
+/// with bw' = measured read bandwidth x eff_bandwidth, e = eff_compute_prefill (one compute fraction: the rates are
+/// already those of the kernels at the step's m), R(m) the measured GEMM rate at m (<see cref="CpuMeasurements.MatmulRateAt"/>),
+/// A the measured attention rate. Weight bytes are the model file's, split between the layers and the head by parameter
+/// count. A batched decode of S sequences is one step with T = L = S: its matrix products run at R(S), not as S
+/// single-token decodes. Pure and allocation-free.
+/// </summary>
+public sealed class CpuStepModel : IStepTimeModel
+{
+    /// <summary>Activation elements per token per layer of the host-thread work, in units of the hidden size (norms,
+    /// residual adds, rotary, the activation quantization before the Q, K, V, output, gate and up products).</summary>
+    public const double HostHiddenVectorsPerLayer = 9;
+
+    /// <summary>Activation elements per token per layer of the host-thread work, in units of the FFN width (the gated
+    /// activation and the quantization before the down product).</summary>
+    public const double HostFfnVectorsPerLayer = 2;
+
+    /// <summary>Creates the model of <paramref name="model"/> (weights of <paramref name="weightBytes"/> bytes in the file,
+    /// KV cache at <paramref name="kv"/>) on the measured CPU.</summary>
+    public CpuStepModel(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements machine, EfficiencyParameters eff)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(eff);
+        if (!model.IsLlm) throw new ArgumentException($"{model.Id} is not a language model");
+        if (!(weightBytes > 0) || double.IsInfinity(weightBytes)) throw new ArgumentException($"weight bytes must be positive, got {weightBytes}");
+        machine.Validate();
+        Model = model; Machine = machine; Eff = eff; WeightBytes = weightBytes;
+        HeadParams = (double)model.Vocab * model.Hidden;
+        BodyParams = model.MatmulParamsPerToken - HeadParams;
+        if (!(BodyParams > 0)) throw new ArgumentException($"{model.Id}: no layer parameters");
+        HeadBytes = weightBytes * HeadParams / model.MatmulParamsPerToken;
+        KvBytesPerToken = model.KvBytesPerToken(kv);
+        HostElementsPerToken = model.Layers * (HostHiddenVectorsPerLayer * model.Hidden + HostFfnVectorsPerLayer * model.Intermediate);
+    }
+
+    /// <summary>The model.</summary>
+    public ModelSpec Model { get; }
+
+    /// <summary>The machine's measured figures.</summary>
+    public CpuMeasurements Machine { get; }
+
+    /// <summary>The efficiency parameters.</summary>
+    public EfficiencyParameters Eff { get; }
+
+    /// <summary>Weight bytes of the file (layers and head).</summary>
+    public double WeightBytes { get; }
+
+    /// <summary>Output-head parameters (vocab x hidden).</summary>
+    public double HeadParams { get; }
+
+    /// <summary>Matrix parameters of the layers.</summary>
+    public double BodyParams { get; }
+
+    /// <summary>Bytes of the output head (its parameter share of <see cref="WeightBytes"/>).</summary>
+    public double HeadBytes { get; }
+
+    /// <summary>KV-cache bytes per position (all layers, K and V).</summary>
+    public double KvBytesPerToken { get; }
+
+    /// <summary>Host-thread activation elements per token (all layers).</summary>
+    public double HostElementsPerToken { get; }
+
+    /// <inheritdoc/>
+    public double RequestOverheadSeconds => Eff.RequestOverheadS;
+
+    /// <inheritdoc/>
+    public double Seconds(in StepShape step)
+    {
+        if (step.Tokens <= 0) throw new ArgumentException("a step runs at least one token", nameof(step));
+        return Cost(step.Tokens, step.LogitsRows, step.LogitsRows, step.KvReadTokens, step.AttendedPairs).Seconds;
+    }
+
+    /// <summary>Cost of one step (see the type's summary).</summary>
+    /// <param name="tokens">New tokens T (≥ 1).</param>
+    /// <param name="logitsRows">Rows of logits computed L (0..T).</param>
+    /// <param name="sampledRows">Rows sampled S (0 for the benchmarks, L when serving).</param>
+    /// <param name="kvReadTokens">Cached positions read (Σ of each item's start position).</param>
+    /// <param name="attendedPairs">Σ over new tokens of the positions each attends to.</param>
+    public CpuStepCost Cost(double tokens, double logitsRows, double sampledRows, double kvReadTokens, double attendedPairs)
+    {
+        if (!(tokens >= 1) || !(logitsRows >= 0) || logitsRows > tokens || !(sampledRows >= 0) || !(kvReadTokens >= 0) || !(attendedPairs >= 0))
+            throw new ArgumentException($"invalid step: {tokens} tokens, {logitsRows} logits rows, {sampledRows} sampled, {kvReadTokens} KV read, {attendedPairs} pairs");
+        var m = Model;
+        double bw = Machine.ReadBytesPerSecond * Eff.EffBandwidth;
+        double e = Eff.EffComputePrefill;
+        double body = Math.Max((WeightBytes - HeadBytes) / bw, 2 * BodyParams * tokens / (Machine.MatmulRateAt(tokens) * e));
+        double head = logitsRows > 0 ? Math.Max(HeadBytes / bw, 2 * HeadParams * logitsRows / (Machine.MatmulRateAt(logitsRows) * e)) : 0;
+        double attnOps = 4.0 * attendedPairs * m.Heads * m.HeadDim * m.Layers;
+        double attention = Math.Max((kvReadTokens + tokens) * KvBytesPerToken / bw, attnOps / (Machine.AttentionRate * e));
+        double host = tokens * HostElementsPerToken * Eff.HostElementS;
+        double sample = sampledRows * Eff.SampleRowS;
+        double overhead = Eff.StepOverheadS + m.Layers * Eff.LayerOverheadS;
+        return new CpuStepCost(body + head + attention + host + sample + overhead, body, head, attention, host, sample, overhead);
+    }
+}

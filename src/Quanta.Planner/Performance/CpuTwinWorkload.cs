@@ -1,0 +1,70 @@
+using System.Globalization;
+using Quanta.Planner.Catalogs;
+
+namespace Quanta.Planner.Performance;
+
+/// <summary>
+/// The workloads a CPU-twin run times, with the engine settings they run under, and the twin's prediction of each
+/// compared quantity: "ppN" (prefill tokens/s), "tgN" (decode tokens/s), "ttft@S" and "tpot@S" (ms, serve wave of S
+/// streams).
+/// </summary>
+/// <param name="Prompt">Prompt tokens of the pp test.</param>
+/// <param name="Gen">Tokens of the tg test.</param>
+/// <param name="MicroBatch">The benchmark's prefill micro-batch (tokens per prefill step of pp).</param>
+/// <param name="ServePrompt">Prompt tokens of each serve request.</param>
+/// <param name="ServeOutput">Output tokens of each serve request.</param>
+/// <param name="MaxBatchTokens">The serving engine's token budget per step.</param>
+/// <param name="MaxRunning">The serving engine's running-sequence limit.</param>
+public sealed record CpuTwinWorkload(int Prompt, int Gen, int MicroBatch, int ServePrompt, int ServeOutput, int MaxBatchTokens, int MaxRunning)
+{
+    /// <summary>
+    /// Streams → when each of the wave's requests reached the engine, seconds after the wave's start (averaged over the
+    /// waves); a wave without an entry is simulated with every request at t = 0.
+    /// </summary>
+    public IReadOnlyDictionary<int, IReadOnlyList<double>> Arrivals { get; init; } = new Dictionary<int, IReadOnlyList<double>>();
+
+    /// <summary>The twin's prediction of <paramref name="quantity"/> (tokens/s for pp and tg, ms for TTFT and TPOT).</summary>
+    /// <exception cref="ArgumentException">An unknown quantity name.</exception>
+    public double Predict(CpuStepModel model, string quantity)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(quantity);
+        if (quantity.StartsWith("pp", StringComparison.Ordinal)) return CpuTwin.PrefillTokensPerSecond(model, Prompt, MicroBatch);
+        if (quantity.StartsWith("tg", StringComparison.Ordinal)) return CpuTwin.DecodeTokensPerSecond(model, Gen);
+        int at = quantity.IndexOf('@', StringComparison.Ordinal);
+        bool ttft = quantity.StartsWith("ttft@", StringComparison.Ordinal), tpot = quantity.StartsWith("tpot@", StringComparison.Ordinal);
+        if ((!ttft && !tpot) || !int.TryParse(quantity.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int streams) || streams < 1)
+            throw new ArgumentException($"unknown twin quantity '{quantity}' (ppN, tgN, ttft@S, tpot@S)", nameof(quantity));
+        var w = CpuTwin.ServeWave(model, streams, ServePrompt, ServeOutput, MaxBatchTokens, MaxRunning, Arrivals.GetValueOrDefault(streams));
+        return (ttft ? w.TtftSeconds : w.TpotSeconds) * 1e3;
+    }
+}
+
+/// <summary>
+/// One model's CPU-twin run as the fit needs it: the model, its weight bytes, the machine figures measured in the run,
+/// the workloads, and the measured value of each quantity.
+/// </summary>
+/// <param name="Name">Model (file) name.</param>
+/// <param name="Spec">Model shape.</param>
+/// <param name="WeightBytes">Weight bytes of the file.</param>
+/// <param name="Kv">KV-cache precision.</param>
+/// <param name="Machine">Machine figures of the run (of its benchmark phase when <see cref="ServeMachine"/> is set).</param>
+/// <param name="Workload">Workloads and engine settings.</param>
+/// <param name="Measured">Quantity name → measured value.</param>
+public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double WeightBytes, Precision Kv, CpuMeasurements Machine, CpuTwinWorkload Workload,
+    IReadOnlyList<KeyValuePair<string, double>> Measured)
+{
+    /// <summary>
+    /// Machine figures read around the serve waves (TTFT and TPOT are predicted from them); null: <see cref="Machine"/>.
+    /// On a shared machine the load, and with it the bandwidth and kernel rates, can change between a run's phases.
+    /// </summary>
+    public CpuMeasurements? ServeMachine { get; init; }
+
+    /// <summary>(quantity, predicted, measured) of every measured quantity under <paramref name="eff"/>.</summary>
+    public IEnumerable<(string Quantity, double Predicted, double Measured)> Predict(EfficiencyParameters eff)
+    {
+        var bench = CpuTwin.StepModel(Spec, WeightBytes, Kv, Machine, eff);
+        var serve = ServeMachine is null ? bench : CpuTwin.StepModel(Spec, WeightBytes, Kv, ServeMachine, eff);
+        foreach (var (q, m) in Measured) yield return (q, Workload.Predict(q.Contains('@', StringComparison.Ordinal) ? serve : bench, q), m);
+    }
+}
