@@ -22,7 +22,8 @@ namespace Quanta.Engine.Serving;
 /// their KV blocks. Admission is bounded: see <see cref="ServingOptions"/>; a full queue throws
 /// <see cref="QueueFullException"/> immediately.</para>
 /// <para>Metrics: every choice is tracked in <see cref="Metrics"/> (<see cref="ServingMetrics.RequestQueued"/> when
-/// submitted, <see cref="RequestTracker.Token"/> per token delivered, <see cref="RequestTracker.Finished"/> exactly once
+/// submitted, <see cref="RequestTracker.Token"/> per token as the engine thread hands it to the choice (when its delta
+/// is written to the call), <see cref="RequestTracker.Finished"/> exactly once
 /// when it ends, however it ends: finished, cancelled (queued or running), past its deadline, or failed by the engine
 /// (finish reason aborted), so request_success_total and the end-to-end latency count agree), the loop's steps through a
 /// <see cref="MetricsLoopObserver"/>; a request's usage sums its choices' energy and cost.</para>
