@@ -71,31 +71,40 @@ internal static class ChatEndpoint
     private static async Task StreamAsync(HttpContext ctx, ServingEngine engine, ServingCall call, string id, long created, bool includeUsage)
     {
         CancellationToken ct = ctx.RequestAborted;
-        Sse.Start(ctx.Response);
+        using var sse = new Sse(ctx.Response);
         var info = ServerJsonContext.Default.ChatCompletionChunk;
         ChatCompletionChunk Chunk(ChatChunkChoice? c) => new() { Id = id, Created = created, Model = engine.Id, Choices = c is null ? [] : [c] };
         for (int i = 0; i < call.Choices; i++)
-            await Sse.WriteAsync(ctx.Response, Chunk(new ChatChunkChoice { Index = i, Delta = new ChatResponseMessage { Role = "assistant", Content = "" } }), info, ct).ConfigureAwait(false);
-        await foreach (ServingDelta d in call.ReadAllAsync(ct).ConfigureAwait(false))
+            sse.Append(Chunk(new ChatChunkChoice { Index = i, Delta = new ChatResponseMessage { Role = "assistant", Content = "" } }), info);
+        await sse.FlushAsync(ct).ConfigureAwait(false);
+        // every delta already produced goes out in one flush
+        while (await call.WaitToReadAsync(ct).ConfigureAwait(false))
         {
-            if (d.Text.Length == 0 && d.Logprob is null && d.Finish is null) continue;
-            var choice = new ChatChunkChoice
+            bool any = false;
+            while (call.TryRead(out ServingDelta? d))
             {
-                Index = d.Choice,
-                Delta = new ChatResponseMessage { Content = d.Text.Length > 0 ? d.Text : null },
-                Logprobs = d.Logprob is { } lp ? new ChatLogprobs { Content = [Logprob(engine, lp)] } : null,
-                FinishReason = d.Finish is { } f ? RequestMapping.FinishReason(f) : null,
-            };
-            await Sse.WriteAsync(ctx.Response, Chunk(choice), info, ct).ConfigureAwait(false);
+                if (d.Text.Length == 0 && d.Logprob is null && d.Finish is null) continue;
+                var choice = new ChatChunkChoice
+                {
+                    Index = d.Choice,
+                    Delta = new ChatResponseMessage { Content = d.Text.Length > 0 ? d.Text : null },
+                    Logprobs = d.Logprob is { } lp ? new ChatLogprobs { Content = [Logprob(engine, lp)] } : null,
+                    FinishReason = d.Finish is { } f ? RequestMapping.FinishReason(f) : null,
+                };
+                sse.Append(Chunk(choice), info);
+                any = true;
+            }
+            if (any) await sse.FlushAsync(ct).ConfigureAwait(false);
         }
         ServingUsage usage = await call.Usage.ConfigureAwait(false);
         if (includeUsage)
         {
             ChatCompletionChunk last = Chunk(null);
             last.Usage = RequestMapping.Usage(usage);
-            await Sse.WriteAsync(ctx.Response, last, info, ct).ConfigureAwait(false);
+            sse.Append(last, info);
         }
-        await Sse.DoneAsync(ctx.Response, ct).ConfigureAwait(false);
+        sse.AppendDone();
+        await sse.FlushAsync(ct).ConfigureAwait(false);
     }
 
     internal static ChatTokenLogprob Logprob(ServingEngine engine, ServingLogprob lp)

@@ -31,24 +31,32 @@ internal static class CompletionsEndpoint
         if (body.Stream == true)
         {
             CancellationToken ct = ctx.RequestAborted;
-            Sse.Start(ctx.Response);
+            using var sse = new Sse(ctx.Response);
             var offsets = new int[n];
-            await foreach (ServingDelta d in call.ReadAllAsync(ct).ConfigureAwait(false))
+            // every delta already produced goes out in one flush
+            while (await call.WaitToReadAsync(ct).ConfigureAwait(false))
             {
-                if (d.Text.Length == 0 && d.Logprob is null && d.Finish is null) continue;
-                var choice = new CompletionChoice { Index = d.Choice, Text = d.Text, FinishReason = d.Finish is { } f ? RequestMapping.FinishReason(f) : null };
-                if (d.Logprob is { } lp)
+                bool any = false;
+                while (call.TryRead(out ServingDelta? d))
                 {
-                    choice.Logprobs = new CompletionLogprobs();
-                    Add(choice.Logprobs, engine, lp, offsets[d.Choice]);
+                    if (d.Text.Length == 0 && d.Logprob is null && d.Finish is null) continue;
+                    var choice = new CompletionChoice { Index = d.Choice, Text = d.Text, FinishReason = d.Finish is { } f ? RequestMapping.FinishReason(f) : null };
+                    if (d.Logprob is { } lp)
+                    {
+                        choice.Logprobs = new CompletionLogprobs();
+                        Add(choice.Logprobs, engine, lp, offsets[d.Choice]);
+                    }
+                    offsets[d.Choice] += d.Text.Length;
+                    sse.Append(new CompletionResponse { Id = id, Created = created, Model = engine.Id, Choices = [choice] }, info);
+                    any = true;
                 }
-                offsets[d.Choice] += d.Text.Length;
-                await Sse.WriteAsync(ctx.Response, new CompletionResponse { Id = id, Created = created, Model = engine.Id, Choices = [choice] }, info, ct).ConfigureAwait(false);
+                if (any) await sse.FlushAsync(ct).ConfigureAwait(false);
             }
             ServingUsage usage = await call.Usage.ConfigureAwait(false);
             if (body.StreamOptions?.IncludeUsage == true)
-                await Sse.WriteAsync(ctx.Response, new CompletionResponse { Id = id, Created = created, Model = engine.Id, Usage = RequestMapping.Usage(usage) }, info, ct).ConfigureAwait(false);
-            await Sse.DoneAsync(ctx.Response, ct).ConfigureAwait(false);
+                sse.Append(new CompletionResponse { Id = id, Created = created, Model = engine.Id, Usage = RequestMapping.Usage(usage) }, info);
+            sse.AppendDone();
+            await sse.FlushAsync(ct).ConfigureAwait(false);
             return;
         }
 

@@ -124,6 +124,10 @@ public sealed class QuantaServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();   // SIGTERM / Ctrl+C drain (RunAsync), not stop at once
         IPAddress address = Options.Host == "localhost" ? IPAddress.Loopback
             : IPAddress.TryParse(Options.Host, out IPAddress? a) ? a : throw new ArgumentException($"--host must be an IP address or localhost, got '{Options.Host}'");
+        // Streaming writes hand their bytes to the socket on the writing thread instead of queueing the send to another
+        // thread pool item: one thread wake less per streamed token. Socket completions still arrive on the thread pool
+        // (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS is not set), so request handlers never run on the epoll thread.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = Options.MaxRequestBytes;

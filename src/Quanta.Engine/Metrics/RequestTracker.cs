@@ -4,7 +4,8 @@ namespace Quanta.Engine.Metrics;
 
 /// <summary>
 /// One request's metrics state, from <see cref="ServingMetrics.RequestQueued"/> to <see cref="Finished"/>. The server
-/// calls <see cref="Token"/> for each generated token as it is delivered and <see cref="Finished"/> once; the engine
+/// calls <see cref="Token"/> for each generated token as it is delivered (the serving engine: on the engine thread, when
+/// the token's text delta is written to the call) and <see cref="Finished"/> once; the engine
 /// thread adds step energy concurrently. Thread-safe (one lock per request; no allocation per token).
 /// </summary>
 public sealed class RequestTracker

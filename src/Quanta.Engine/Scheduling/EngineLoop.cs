@@ -46,13 +46,19 @@ public sealed class EngineLoop : IDisposable
     /// <summary>Requests the loop holds (accepted by the scheduler, not yet completed); 0 when idle. Readable from any thread.</summary>
     public int ActiveRequests => Volatile.Read(ref _active);
 
-    /// <summary>Queues <paramref name="request"/>; cancelling <paramref name="cancellationToken"/> cancels it.</summary>
-    public RequestHandle Submit(GenerationRequest request, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Queues <paramref name="request"/>; cancelling <paramref name="cancellationToken"/> cancels it.
+    /// <paramref name="beforeQueued"/> (optional) runs on the calling thread with the new handle before the loop can
+    /// see it, so whatever it sets up (metrics keyed by <see cref="RequestHandle.Id"/>, state a
+    /// <see cref="GenerationRequest.Observer"/> reads) is in place before the first token.
+    /// </summary>
+    public RequestHandle Submit(GenerationRequest request, CancellationToken cancellationToken = default, Action<RequestHandle>? beforeQueued = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         ObjectDisposedException.ThrowIf(_stopping, this);
         var h = new RequestHandle(Interlocked.Increment(ref s_nextId), request, Enqueue);
+        beforeQueued?.Invoke(h);
         _commands.Enqueue((h, false));
         _signal.Release();
         if (cancellationToken.CanBeCanceled)

@@ -26,6 +26,12 @@ public sealed record GenerationRequest
     /// <summary>Absolute deadline, or null for none.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>
+    /// When set, generated tokens go to this observer on the engine thread (see <see cref="ITokenObserver"/>) and
+    /// <see cref="RequestHandle.Tokens"/> yields nothing; when null they stream through <see cref="RequestHandle.Tokens"/>.
+    /// </summary>
+    public ITokenObserver? Observer { get; init; }
+
     /// <summary>Whether the prompt may reuse (and feed) the automatic prefix cache.</summary>
     public bool UsePrefixCache { get; init; } = true;
 

@@ -12,7 +12,8 @@ public sealed record GenerationResult(FinishReason Finish, IReadOnlyList<int> To
 
 /// <summary>
 /// A submitted request as its caller sees it: <see cref="Tokens"/> streams generated token ids as the engine produces
-/// them (the stream ends when the request finishes, whatever the reason), <see cref="Completion"/> gives the result
+/// them (the stream ends when the request finishes, whatever the reason; with <see cref="GenerationRequest.Observer"/>
+/// set the tokens go to the observer instead and the stream is empty), <see cref="Completion"/> gives the result
 /// (it faults only when the engine itself fails), <see cref="Cancel"/> asks the engine to stop it and free its KV
 /// blocks (idempotent; no effect once finished).
 /// </summary>
@@ -22,12 +23,14 @@ public sealed class RequestHandle
     private readonly TaskCompletionSource<GenerationResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<int> _tokens = [];
     private readonly Action<RequestHandle> _cancel;
+    private readonly ITokenObserver? _observer;
 
     internal RequestHandle(long id, GenerationRequest request, Action<RequestHandle> cancel)
     {
         Id = id;
         Request = request;
         _cancel = cancel;
+        _observer = request.Observer;
     }
 
     /// <summary>Engine-assigned id.</summary>
@@ -36,7 +39,7 @@ public sealed class RequestHandle
     /// <summary>The request.</summary>
     public GenerationRequest Request { get; }
 
-    /// <summary>Generated tokens as they come.</summary>
+    /// <summary>Generated tokens as they come (nothing when the request has an <see cref="GenerationRequest.Observer"/>).</summary>
     public IAsyncEnumerable<int> Tokens(CancellationToken cancellationToken = default) => _channel.Reader.ReadAllAsync(cancellationToken);
 
     /// <summary>Completes when the request finishes.</summary>
@@ -50,7 +53,8 @@ public sealed class RequestHandle
     internal void Emit(int token)
     {
         _tokens.Add(token);
-        _channel.Writer.TryWrite(token);
+        if (_observer is null) _channel.Writer.TryWrite(token);
+        else _observer.OnToken(this, token);   // on the loop thread; contract: quick, never throws
     }
 
     internal void Complete(FinishReason reason, int cachedTokens, int preemptions)

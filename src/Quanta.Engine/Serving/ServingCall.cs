@@ -28,6 +28,16 @@ public sealed class ServingCall
     /// <summary>The deltas of every choice as they come (read once).</summary>
     public IAsyncEnumerable<ServingDelta> ReadAllAsync(CancellationToken cancellationToken = default) => _channel.Reader.ReadAllAsync(cancellationToken);
 
+    /// <summary>
+    /// Waits until a delta can be read (true) or the stream has ended (false; it throws the engine's exception if the
+    /// engine failed). With <see cref="TryRead"/> this lets a writer drain every delta already produced and send them
+    /// together; use it or <see cref="ReadAllAsync"/>, not both.
+    /// </summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => _channel.Reader.WaitToReadAsync(cancellationToken);
+
+    /// <summary>Takes the next delta if one is ready (never waits).</summary>
+    public bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out ServingDelta delta) => _channel.Reader.TryRead(out delta);
+
     /// <summary>Usage, when every choice has finished.</summary>
     public Task<ServingUsage> Usage => _usage.Task;
 

@@ -13,7 +13,8 @@ namespace Quanta.Engine.Serving;
 /// prefix caching), a <see cref="Scheduler"/>, a <see cref="CpuExecutor"/> and the <see cref="EngineLoop"/> thread.
 /// <para><see cref="Submit"/> turns a <see cref="ServingRequest"/> into one engine request per choice (each with its
 /// own <see cref="Sampler"/> from <see cref="SamplingParameters.ForChoice"/>, the prompt fed to its penalty window),
-/// and a pump per choice turns the token stream into text deltas: tokens are detokenized incrementally (a character
+/// and each choice turns its tokens into text deltas on the engine thread as they are sampled (one thread switch per
+/// token, the reader's): tokens are detokenized incrementally (a character
 /// split across tokens comes out whole), end-of-generation tokens end the choice without text, and stop strings are
 /// matched across token boundaries (<see cref="StopStringMatcher"/>) and never emitted; when one completes the choice
 /// is cancelled in the engine (its blocks are freed) and ends with <see cref="ServingFinishReason.Stop"/>.</para>
@@ -21,7 +22,8 @@ namespace Quanta.Engine.Serving;
 /// their KV blocks. Admission is bounded: see <see cref="ServingOptions"/>; a full queue throws
 /// <see cref="QueueFullException"/> immediately.</para>
 /// <para>Metrics: every choice is tracked in <see cref="Metrics"/> (<see cref="ServingMetrics.RequestQueued"/> when
-/// submitted, <see cref="RequestTracker.Token"/> per token delivered, <see cref="RequestTracker.Finished"/> exactly once
+/// submitted, <see cref="RequestTracker.Token"/> per token as the engine thread hands it to the choice (when its delta
+/// is written to the call), <see cref="RequestTracker.Finished"/> exactly once
 /// when it ends, however it ends: finished, cancelled (queued or running), past its deadline, or failed by the engine
 /// (finish reason aborted), so request_success_total and the end-to-end latency count agree), the loop's steps through a
 /// <see cref="MetricsLoopObserver"/>; a request's usage sums its choices' energy and cost.</para>
@@ -207,10 +209,11 @@ public sealed class ServingEngine : IDisposable
                     {
                         int token = sampler.Sample(logits, out TokenLogprobs? info);
                         var lp = info is { } v ? new ServingLogprob(token, v.Logprob, v.TopLogprobs.ToArray()) : new ServingLogprob(token, float.NaN, []);
-                        lock (logprobs) logprobs.Add(lp);
+                        logprobs.Add(lp);   // engine thread, like the choice stream that reads it
                         return token;
                     };
                 long queuedAt = _metrics.Now;
+                var stream = new ChoiceStream(this, call, i, promptArray[^1], sampling.Stop, logprobs);
                 RequestHandle handle = _loop.Submit(new GenerationRequest
                 {
                     Prompt = promptArray,
@@ -219,9 +222,9 @@ public sealed class ServingEngine : IDisposable
                     StopTokens = request.IgnoreEos ? [] : _endTokens,
                     Priority = request.Priority,
                     Deadline = request.Deadline,
-                }, cancellationToken);
-                RequestTracker tracker = _metrics.RequestQueued(handle.Id, Id, promptArray.Length, queuedAt);
-                pumps[i] = PumpAsync(call, i, handle, tracker, promptArray[^1], sampling.Stop, logprobs);
+                    Observer = stream,
+                }, cancellationToken, h => stream.Tracker = _metrics.RequestQueued(h.Id, Id, promptArray.Length, queuedAt));
+                pumps[i] = stream.FinishAsync(handle);
             }
         }
         catch
@@ -259,67 +262,104 @@ public sealed class ServingEngine : IDisposable
         }
     }
 
-    private async Task<(RequestUsage Usage, int Cached)> PumpAsync(ServingCall call, int choice, RequestHandle handle, RequestTracker tracker,
-        int lastPromptToken, IReadOnlyList<string> stopList, List<ServingLogprob>? logprobs)
+    /// <summary>
+    /// One choice's token-to-text state. Tokens arrive on the engine thread (<see cref="ITokenObserver"/>): each is
+    /// counted in the metrics, detokenized, run through the stop strings and written to the call as a delta right there,
+    /// so a token reaches the call's reader with one thread switch (the reader's). <see cref="FinishAsync"/> runs on the
+    /// thread pool once the engine completes the request: the detokenizer's tail, the finish reason and the usage.
+    /// </summary>
+    private sealed class ChoiceStream : ITokenObserver
     {
-        bool finished = false;
-        int count = 0;
-        try
+        private readonly ServingEngine _owner;
+        private readonly ServingCall _call;
+        private readonly int _choice;
+        private readonly IncrementalDetokenizer _detok;
+        private readonly StopStringMatcher? _stops;
+        private readonly List<ServingLogprob>? _logprobs;   // filled by the sampler on the engine thread, one per token
+        private int _count;          // tokens delivered (engine thread until completion)
+        private bool _stopped;       // a stop string completed: later tokens are not the client's
+        private Exception? _error;   // a failure while turning tokens into text: the choice fails with it
+
+        public ChoiceStream(ServingEngine owner, ServingCall call, int choice, int lastPromptToken, IReadOnlyList<string> stopList, List<ServingLogprob>? logprobs)
         {
-            await Task.Yield();
-            var detok = new IncrementalDetokenizer(_model.Tokenizer, _maxPiece);
-            detok.Reset(lastPromptToken);
-            StopStringMatcher? stops = stopList.Any(s => s.Length > 0) ? new StopStringMatcher(stopList) : null;
-            bool stopped = false;
-            await foreach (int token in handle.Tokens().ConfigureAwait(false))
+            _owner = owner;
+            _call = call;
+            _choice = choice;
+            _detok = new IncrementalDetokenizer(owner._model.Tokenizer, owner._maxPiece);
+            _detok.Reset(lastPromptToken);
+            _stops = stopList.Any(s => s.Length > 0) ? new StopStringMatcher(stopList) : null;
+            _logprobs = logprobs;
+        }
+
+        /// <summary>Set by the submission before the engine loop can see the request (the loop's command queue publishes it).</summary>
+        public RequestTracker Tracker { get; set; } = null!;
+
+        public void OnToken(RequestHandle handle, int token)
+        {
+            if (_stopped || _error is not null) return;   // tokens sampled before the cancellation reached the engine
+            try
             {
-                if (stopped) continue;   // tokens sampled before the cancellation reached the engine
-                ServingLogprob? lp = null;
-                if (logprobs is not null)
-                    lock (logprobs) lp = count < logprobs.Count ? logprobs[count] : null;
-                count++;
-                tracker.Token();
-                if (Array.IndexOf(_endTokens, token) >= 0) continue;   // the engine finishes the choice next
-                ReadOnlySpan<char> piece = detok.Append(token);
+                ServingLogprob? lp = _logprobs is not null && _count < _logprobs.Count ? _logprobs[_count] : null;
+                _count++;
+                Tracker.Token();
+                if (Array.IndexOf(_owner._endTokens, token) >= 0) return;   // the engine finishes the choice next
+                ReadOnlySpan<char> piece = _detok.Append(token);
                 string text;
-                if (stops is not null)
+                if (_stops is not null)
                 {
-                    StopStringResult r = stops.Append(piece);
+                    StopStringResult r = _stops.Append(piece);
                     if (r.Stopped)
                     {
-                        stopped = true;
+                        _stopped = true;
                         handle.Cancel();
-                        call.Write(new ServingDelta(choice, r.Text, token, lp, ServingFinishReason.Stop));
-                        continue;
+                        _call.Write(new ServingDelta(_choice, r.Text, token, lp, ServingFinishReason.Stop));
+                        return;
                     }
                     text = r.Text;
                 }
-                else text = new string(piece);
-                call.Write(new ServingDelta(choice, text, token, lp, null));
+                else text = piece.IsEmpty ? "" : new string(piece);
+                _call.Write(new ServingDelta(_choice, text, token, lp, null));
             }
-            Scheduling.GenerationResult result = await handle.Completion.ConfigureAwait(false);
-            // tokens sampled after a stop string completed are not the client's: usage counts what was delivered
-            RequestUsage usage = tracker.Finished(stopped ? FinishReason.Stop : result.Finish, count, result.CachedTokens);
-            finished = true;
-            if (!stopped)
+#pragma warning disable CA1031 // the engine thread must not see it: the choice fails with it once the engine lets go
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
-                string tail = new(detok.Flush());
-                ServingFinishReason reason = Map(result.Finish);
-                if (stops is not null)
-                {
-                    StopStringResult r = stops.Append(tail);
-                    tail = r.Stopped ? r.Text : r.Text + stops.Flush();
-                    if (r.Stopped) reason = ServingFinishReason.Stop;
-                }
-                call.Write(new ServingDelta(choice, tail, -1, null, reason));
+                _error = ex;
+                handle.Cancel();
             }
-            return (usage, result.CachedTokens);
         }
-        finally
+
+        public async Task<(RequestUsage Usage, int Cached)> FinishAsync(RequestHandle handle)
         {
-            // the engine failed the request: it still ends in exactly one outcome (aborted), with its latency
-            if (!finished) tracker.Finished(FinishReason.Aborted, count);
-            Interlocked.Decrement(ref _outstanding);
+            bool finished = false;
+            RequestTracker tracker = Tracker;
+            try
+            {
+                Scheduling.GenerationResult result = await handle.Completion.ConfigureAwait(false);
+                if (_error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(_error);
+                // tokens sampled after a stop string completed are not the client's: usage counts what was delivered
+                RequestUsage usage = tracker.Finished(_stopped ? FinishReason.Stop : result.Finish, _count, result.CachedTokens);
+                finished = true;
+                if (!_stopped)
+                {
+                    string tail = new(_detok.Flush());
+                    ServingFinishReason reason = Map(result.Finish);
+                    if (_stops is not null)
+                    {
+                        StopStringResult r = _stops.Append(tail);
+                        tail = r.Stopped ? r.Text : r.Text + _stops.Flush();
+                        if (r.Stopped) reason = ServingFinishReason.Stop;
+                    }
+                    _call.Write(new ServingDelta(_choice, tail, -1, null, reason));
+                }
+                return (usage, result.CachedTokens);
+            }
+            finally
+            {
+                // the engine failed the request: it still ends in exactly one outcome (aborted), with its latency
+                if (!finished) tracker.Finished(FinishReason.Aborted, _count);
+                Interlocked.Decrement(ref _owner._outstanding);
+            }
         }
     }
 
