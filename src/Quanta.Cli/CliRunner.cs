@@ -38,5 +38,6 @@ internal static class CliRunner
     }
 
     private static bool IsUserError(Exception e) => e is ModelFileException or FileNotFoundException or DirectoryNotFoundException
-        or UnauthorizedAccessException or NotSupportedException or ArgumentException or InvalidDataException or IOException;
+        or UnauthorizedAccessException or NotSupportedException or ArgumentException or InvalidDataException or IOException
+        or Quanta.Cuda.Interop.CudaUnavailableException;   // --gpu on a machine without the NVIDIA driver or cuBLASLt
 }

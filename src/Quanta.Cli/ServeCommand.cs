@@ -1,5 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using Quanta.Cuda.Device;
+using Quanta.Cuda.Energy;
+using Quanta.Cuda.Execution;
+using Quanta.Cuda.Interop;
+using Quanta.Cuda.Kernels;
 using Quanta.Server;
 using Quanta.Server.Protocol;
 
@@ -30,9 +35,12 @@ internal static class ServeCommand
         var config = new Option<string?>("--config") { Description = "JSON file with these options (snake_case names)" };
         var threads = new Option<int?>("--threads", "-t") { Description = "worker threads per model (default: all cores)" };
         var context = new Option<int?>("--context", "-c") { Description = "context length in tokens (default: the model's, at most 4096)" };
+        var gpu = new Option<bool>("--gpu") { Description = "run the LLMs on CUDA device 0 (cuBLASLt and ILGPU kernels; energy from NVML)" };
+        var gpuFormat = new Option<string>("--gpu-format") { Description = "weight format on the GPU: bf16 or fp8 (E4M3)", DefaultValueFactory = _ => "bf16" };
+        var device = new Option<string?>("--device") { Description = "catalog device for the power model and price (e.g. h100-sxm; see quanta plan devices)" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.");
-        foreach (Option o in (Option[])[model, tokenizer, host, port, apiKey, maxQueue, maxBytes, maxTokens, kvBlocks, kvMb, cors, config, threads, context, verbose])
+        foreach (Option o in (Option[])[model, tokenizer, host, port, apiKey, maxQueue, maxBytes, maxTokens, kvBlocks, kvMb, cors, config, threads, context, gpu, gpuFormat, device, verbose])
             cmd.Add(o);
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -63,7 +71,31 @@ internal static class ServeCommand
             options.CorsOrigins.AddRange(p.GetValue(cors) ?? []);
             options.Threads = p.GetValue(threads) ?? options.Threads;
             options.ContextLength = p.GetValue(context) ?? options.ContextLength;
+            options.Device = p.GetValue(device) ?? options.Device;
             options.Validate();
+            GpuBackend? backend = null;
+            NvmlPowerSource? power = null;
+            if (p.GetValue(gpu))
+            {
+                var format = p.GetValue(gpuFormat)!.ToLowerInvariant() switch
+                {
+                    "bf16" => DeviceFormat.BF16,
+                    "fp8" => DeviceFormat.Fp8E4M3,
+                    var f => throw new ArgumentException($"--gpu-format: unknown format '{f}' (bf16, fp8)"),
+                };
+                backend = GpuBackend.CreateCuda();
+                try
+                {
+                    power = new NvmlPowerSource();
+                }
+                catch (Exception e) when (e is CudaUnavailableException or CudaException)
+                {
+                    Console.Error.WriteLine($"quanta serve: no NVML energy ({e.Message}); energy falls back to the power model");
+                }
+                options.CreateExecutor = GpuServing.ExecutorFactory(backend, new GpuWeightOptions(format), power);
+                options.PowerSource = power;
+                Console.Error.WriteLine($"quanta serve: LLMs on {backend.Accelerator.Name} in {format}");
+            }
             var server = new QuantaServer(options);
             try
             {
@@ -72,6 +104,8 @@ internal static class ServeCommand
             finally
             {
                 server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                power?.Dispose();
+                backend?.Dispose();
             }
         }));
         return cmd;

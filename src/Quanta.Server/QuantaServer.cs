@@ -194,6 +194,7 @@ public sealed class QuantaServer : IAsyncDisposable
                 MaxBatchTokens = Options.MaxBatchTokens,
                 Metrics = Metrics,
                 WrapExecutor = Options.WrapExecutor,
+                CreateExecutor = Options.CreateExecutor,
             });
             _engines[engine.Id] = engine;
         }
@@ -207,8 +208,8 @@ public sealed class QuantaServer : IAsyncDisposable
     {
         DevicePowerSpec device = options.Device is null ? DevicePowerCatalog.ThisCpu
             : DevicePowerCatalog.Find(options.Device) ?? throw new ArgumentException($"unknown device '{options.Device}'");
-        IPowerSource? source = null;
-        if (options.BusyWatts is not null || options.IdleWatts is not null)
+        IPowerSource? source = options.PowerSource;
+        if (source is null && (options.BusyWatts is not null || options.IdleWatts is not null))
         {
             double busy = options.BusyWatts ?? device.BusyWatts;
             double idle = options.IdleWatts ?? Math.Min(device.IdleWatts.Value, busy);

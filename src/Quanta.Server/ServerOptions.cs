@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Quanta.Engine.Energy;
 using Quanta.Engine.Execution;
 
 namespace Quanta.Server;
@@ -90,6 +91,14 @@ public sealed class ServerOptions
     /// <summary>Wraps each model's executor (instrumentation, tests); not settable from JSON.</summary>
     [JsonIgnore]
     public Func<IExecutor, IExecutor>? WrapExecutor { get; set; }
+
+    /// <summary>Builds each LLM's executor instead of the CPU one (the CLI's --device cuda); not settable from JSON.</summary>
+    [JsonIgnore]
+    public Func<ExecutorRequest, IExecutor>? CreateExecutor { get; set; }
+
+    /// <summary>Energy meter for the metrics instead of the catalog device's (NVML with --device cuda); not settable from JSON.</summary>
+    [JsonIgnore]
+    public IPowerSource? PowerSource { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value.</summary>
     public void Validate()

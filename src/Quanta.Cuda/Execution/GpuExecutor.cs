@@ -38,6 +38,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private readonly ModelConfig _c;
     private readonly PagedKvCache _cache;
     private readonly IPowerSource? _power;
+    private readonly bool _ownsWeights;
+    private bool _disposed;
     private readonly int _qkvDim, _maxBlocks, _attnChunk, _lpMax;
     private readonly long _layerElems;
     private readonly List<IDisposable> _owned = [];
@@ -73,7 +75,15 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// </summary>
     public GpuExecutor(GpuBackend backend, GpuModelWeights weights, PagedKvCache cache, int maxBatchTokens, int maxBatchSequences,
         int maxPositions, IPowerSource? power = null)
+        : this(backend, weights, cache, maxBatchTokens, maxBatchSequences, maxPositions, power, ownsWeights: false)
     {
+    }
+
+    /// <summary>As the other constructor; <paramref name="ownsWeights"/>: Dispose frees the weights too (serving).</summary>
+    public GpuExecutor(GpuBackend backend, GpuModelWeights weights, PagedKvCache cache, int maxBatchTokens, int maxBatchSequences,
+        int maxPositions, IPowerSource? power, bool ownsWeights)
+    {
+        _ownsWeights = ownsWeights;
         _b = backend ?? throw new ArgumentNullException(nameof(backend));
         _w = weights ?? throw new ArgumentNullException(nameof(weights));
         _cache = cache ?? throw new ArgumentNullException(nameof(cache));
@@ -207,6 +217,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     public ExecutionResult Execute(ExecutionBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         long t0 = Stopwatch.GetTimestamp();
         double? e0 = _power?.ReadEnergyJoules();
         _b.Accelerator.Bind();   // the engine loop calls from its own thread
@@ -508,11 +519,14 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>Frees the executor's device buffers (not the weights or the backend).</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         foreach (var g in _graphs.Values) g.Dispose();
         _graphs.Clear();
         _startEvent?.Dispose();
         _endEvent?.Dispose();
         foreach (var d in _owned) d.Dispose();
         _owned.Clear();
+        if (_ownsWeights) _w.Dispose();
     }
 }

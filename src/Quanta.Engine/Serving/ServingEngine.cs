@@ -37,6 +37,7 @@ public sealed class ServingEngine : IDisposable
     private readonly LlmModel _model;
     private readonly WorkerPool _pool;
     private readonly IExecutor _executor;
+    private readonly IDisposable? _created;   // an executor from ServingOptions.CreateExecutor, disposed with the engine
     private readonly ServingMetrics _metrics;
     private readonly bool _ownsMetrics;
     private readonly Scheduler _scheduler;
@@ -76,13 +77,17 @@ public sealed class ServingEngine : IDisposable
         _metrics = _options.Metrics ?? new ServingMetrics();
         try
         {
-            var cpu = new CpuExecutor(model.Model.Model, _pool, _options.MaxBatchTokens, _options.MaxRunning, ContextLength);
-            _executor = _options.WrapExecutor?.Invoke(cpu) ?? cpu;
+            IExecutor inner = _options.CreateExecutor is { } create
+                ? create(new ExecutorRequest(model.Model.Model, Cache, _options.MaxBatchTokens, _options.MaxRunning, ContextLength))
+                : new CpuExecutor(model.Model.Model, _pool, _options.MaxBatchTokens, _options.MaxRunning, ContextLength);
+            _created = _options.CreateExecutor is null ? null : inner as IDisposable;
+            _executor = _options.WrapExecutor?.Invoke(inner) ?? inner;
             _scheduler = new Scheduler(Cache, new SchedulerOptions { MaxBatchTokens = _options.MaxBatchTokens, MaxRunning = _options.MaxRunning });
             _loop = new EngineLoop(_scheduler, _executor, new MetricsLoopObserver(_metrics, id, Cache.Pool));
         }
         catch
         {
+            _created?.Dispose();
             _pool.Dispose();
             if (_ownsMetrics) _metrics.Dispose();
             throw;
@@ -378,6 +383,7 @@ public sealed class ServingEngine : IDisposable
         if (_disposed) return;
         _disposed = true;
         _loop.Dispose();
+        _created?.Dispose();
         _pool.Dispose();
         _model.Dispose();
         if (_ownsMetrics) _metrics.Dispose();

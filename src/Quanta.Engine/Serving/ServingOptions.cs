@@ -54,4 +54,10 @@ public sealed record ServingOptions
     /// keep the <see cref="IExecutor"/> contract.
     /// </summary>
     public Func<IExecutor, IExecutor>? WrapExecutor { get; init; }
+
+    /// <summary>
+    /// Builds the executor instead of the CPU one (e.g. the GPU executor of Quanta.Cuda); null: the CPU executor. The
+    /// engine disposes what it returns, when disposable, with itself.
+    /// </summary>
+    public Func<ExecutorRequest, IExecutor>? CreateExecutor { get; init; }
 }
