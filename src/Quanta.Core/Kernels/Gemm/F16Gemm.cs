@@ -19,7 +19,7 @@ namespace Quanta.Core.Kernels.Gemm;
 /// batch.</para>
 /// <para>The tiles run where that Dot takes its 512-bit path (<see cref="Vector512.IsHardwareAccelerated"/>); elsewhere
 /// <see cref="Rows"/> computes each output with the Dot itself.</para>
-/// Stateless, thread-safe, allocation-free.
+/// Thread-safe; allocates only its per-thread panels (once per thread and size), never per call.
 /// </summary>
 internal static unsafe class F16Gemm
 {
@@ -54,14 +54,15 @@ internal static unsafe class F16Gemm
         // rows go in groups of PanelRows: their 64-element chunks are widened to F32 once into a panel (in L2), then
         // the 4 x 4 tiles read the panel instead of widening per tile; the row tail [nc, n) is summed from the F16 row
         int nc = n & ~63;
-        float* panel = Panel(PanelRows * nc);   // [PanelRows, nc]
+        int ps = nc + 16;                        // panel row stride: off a 4 KiB multiple, so the rows do not alias in L1
+        float* panel = Panel(PanelRows * ps);   // [PanelRows, ps]
         for (int g0 = r0; g0 < r1; g0 += PanelRows)
         {
             int g1 = Math.Min(r1, g0 + PanelRows);
             for (int r = g0; r < g1; r++)
             {
                 ushort* wr = w + (long)r * n;
-                float* pr = panel + (long)(r - g0) * nc;
+                float* pr = panel + (long)(r - g0) * ps;
                 for (int i = 0; i < nc; i += 64)
                 {
                     bool sp = Special(wr + i);
@@ -77,32 +78,46 @@ internal static unsafe class F16Gemm
                 for (int r = g0; r < g1; r += 4)
                 {
                     int nr = Math.Min(4, g1 - r);
-                    float* pr = panel + (long)(r - g0) * nc;
+                    float* pr = panel + (long)(r - g0) * ps;
                     ushort* wr = w + (long)r * n;
                     for (int t = tb; t < te; t += 4)
                     {
                         float* xt = x + (long)t * xStride, yt = y + (long)t * yStride + r;
-                        switch (nr)
-                        {
-                            case 4: TileR<Tile4>(Math.Min(4, te - t), pr, wr, nc, n, xt, xStride, yt, yStride); break;
-                            case 3: TileR<Tile3>(Math.Min(4, te - t), pr, wr, nc, n, xt, xStride, yt, yStride); break;
-                            case 2: TileR<Tile2>(Math.Min(4, te - t), pr, wr, nc, n, xt, xStride, yt, yStride); break;
-                            default: TileR<Tile1>(Math.Min(4, te - t), pr, wr, nc, n, xt, xStride, yt, yStride); break;
-                        }
+                        int nt = Math.Min(4, te - t);
+                        PanelTile(nr, nt, pr, ps, nc, xt, xStride, yt, yStride);
+                        for (int tt = 0; tt < nt; tt++)
+                            for (int rr = 0; rr < nr; rr++)
+                                yt[(long)tt * yStride + rr] += Tail(wr + (long)rr * n, xt + (long)tt * xStride, nc, n);
                     }
                 }
             }
         }
     }
 
-    private static void TileR<TR>(int nt, float* pw, ushort* w, int nc, int n, float* x, int xs, float* y, int ys) where TR : struct, ITileCount
+    /// <summary>
+    /// y[t·ys + r] = Vector512.Sum((a0 + a1) + (a2 + a3)) for nr ≤ 4 panel rows x nt ≤ 4 activation rows, where a_k
+    /// = MultiplyAddEstimate(w, x, a_k) over elements 64c + 16k .. 64c + 16k + 15 of [0, nc), c ascending (the caller
+    /// adds the row tail). pw: [nr] F32 weight rows of stride ps; x: [nt] F32 rows of stride xs.
+    /// </summary>
+    private static void PanelTile(int nr, int nt, float* pw, int ps, int nc, float* x, int xs, float* y, int ys)
+    {
+        switch (nr)
+        {
+            case 4: TileR<Tile4>(nt, pw, ps, nc, x, xs, y, ys); break;
+            case 3: TileR<Tile3>(nt, pw, ps, nc, x, xs, y, ys); break;
+            case 2: TileR<Tile2>(nt, pw, ps, nc, x, xs, y, ys); break;
+            default: TileR<Tile1>(nt, pw, ps, nc, x, xs, y, ys); break;
+        }
+    }
+
+    private static void TileR<TR>(int nt, float* pw, int ps, int nc, float* x, int xs, float* y, int ys) where TR : struct, ITileCount
     {
         switch (nt)
         {
-            case 4: Tile512<TR, Tile4>(pw, w, nc, n, x, xs, y, ys); break;
-            case 3: Tile512<TR, Tile3>(pw, w, nc, n, x, xs, y, ys); break;
-            case 2: Tile512<TR, Tile2>(pw, w, nc, n, x, xs, y, ys); break;
-            default: Tile512<TR, Tile1>(pw, w, nc, n, x, xs, y, ys); break;
+            case 4: Tile512<TR, Tile4>(pw, ps, nc, x, xs, y, ys); break;
+            case 3: Tile512<TR, Tile3>(pw, ps, nc, x, xs, y, ys); break;
+            case 2: Tile512<TR, Tile2>(pw, ps, nc, x, xs, y, ys); break;
+            default: Tile512<TR, Tile1>(pw, ps, nc, x, xs, y, ys); break;
         }
     }
 
@@ -111,12 +126,14 @@ internal static unsafe class F16Gemm
 
     [ThreadStatic] private static float[]? t_panel;
 
-    /// <summary>This thread's pinned panel of at least <paramref name="floats"/> floats (allocated once per thread and size).</summary>
-    private static float* Panel(int floats)
+    /// <summary>This thread's pinned weight panel of at least <paramref name="floats"/> floats (allocated once per thread and size).</summary>
+    private static float* Panel(int floats) => Pinned(ref t_panel, floats);
+
+    private static float* Pinned(ref float[]? slot, int floats)
     {
-        float[]? p = t_panel;
+        float[]? p = slot;
         if (p == null || p.Length < floats)
-            t_panel = p = GC.AllocateUninitializedArray<float>(Math.Max(floats, 16), pinned: true);
+            slot = p = GC.AllocateUninitializedArray<float>(Math.Max(floats, 16), pinned: true);
         return (float*)Unsafe.AsPointer(ref p[0]);
     }
 
@@ -140,13 +157,13 @@ internal static unsafe class F16Gemm
     /// results and sums them as the Dot does.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Tile512<TR, TT>(float* pw, ushort* w, int nc, int n, float* x, int xs, float* y, int ys)
+    private static void Tile512<TR, TT>(float* pw, int ps, int nc, float* x, int xs, float* y, int ys)
         where TR : struct, ITileCount where TT : struct, ITileCount
     {
-        // pw: [TR.N, nc] the rows' 64-element chunks widened to F32 (the Dot's exact values); part: [k][r·4 + t]
+        // pw: [TR.N] rows of stride ps, the rows' 64-element chunks widened to F32 (the Dot's exact values); part: [k][r·4 + t]
         Vector512<float>* part = stackalloc Vector512<float>[64];
         for (int j = 0; j < 64; j++) part[j] = Vector512<float>.Zero;
-        float* p0 = pw, p1 = TR.N > 1 ? pw + nc : pw, p2 = TR.N > 2 ? pw + 2L * nc : pw, p3 = TR.N > 3 ? pw + 3L * nc : pw;
+        float* p0 = pw, p1 = TR.N > 1 ? pw + ps : pw, p2 = TR.N > 2 ? pw + 2L * ps : pw, p3 = TR.N > 3 ? pw + 3L * ps : pw;
         float* x0 = x, x1 = TT.N > 1 ? x + xs : x, x2 = TT.N > 2 ? x + 2L * xs : x, x3 = TT.N > 3 ? x + 3L * xs : x;
         // columns in blocks of ColBlock so the tile's 4 + 4 rows stay in L1 across the four passes; each accumulator
         // is carried across blocks, so its chunk order is unchanged
@@ -203,14 +220,11 @@ internal static unsafe class F16Gemm
         }
         }
         for (int t = 0; t < TT.N; t++)
-        {
-            float* xt = t == 0 ? x0 : t == 1 ? x1 : t == 2 ? x2 : x3;
             for (int r = 0; r < TR.N; r++)
             {
                 int o = r * 4 + t;
-                y[(long)t * ys + r] = Vector512.Sum((part[o] + part[16 + o]) + (part[32 + o] + part[48 + o])) + Tail(w + (long)r * n, xt, nc, n);
+                y[(long)t * ys + r] = Vector512.Sum((part[o] + part[16 + o]) + (part[32 + o] + part[48 + o]));
             }
-        }
     }
 
     /// <summary>The row tail [from, n) in scalar order, as the Dot sums it.</summary>
