@@ -115,4 +115,20 @@ public sealed class ContiguousKvCache : IKvCacheView
             CausalAttention.ForwardRow<Half, ContiguousKvView<Half>>(qRow, position, head, view, parameters, outRow, scratch);
         }
     }
+
+    /// <inheritdoc/>
+    public void AttendRows(int layer, int length, ReadOnlySpan<float> q, int qStride, int rows, int firstPosition, int head,
+        in AttentionParameters parameters, Span<float> output, int outStride, Span<float> scratch)
+    {
+        if (Type == KvCacheType.F32)
+        {
+            var view = new ContiguousKvView<float>(_k32![layer], _v32![layer], length, KvHeads, HeadDim);
+            CausalAttention.ForwardRows<float, ContiguousKvView<float>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
+        }
+        else
+        {
+            var view = new ContiguousKvView<Half>(_k16![layer], _v16![layer], length, KvHeads, HeadDim);
+            CausalAttention.ForwardRows<Half, ContiguousKvView<Half>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
+        }
+    }
 }

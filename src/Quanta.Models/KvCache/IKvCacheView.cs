@@ -43,4 +43,18 @@ public interface IKvCacheView
     /// </summary>
     void AttendRow(int layer, int length, ReadOnlySpan<float> qRow, int position, int head, in AttentionParameters parameters,
         Span<float> outRow, Span<float> scratch);
+
+    /// <summary>
+    /// Attention of up to <see cref="CausalAttention.RowBlock"/> consecutive tokens of query head
+    /// <paramref name="head"/>: row r is the token at firstPosition + r, its query at q[r·qStride ..][..HeadDim], its
+    /// output at output[r·outStride ..][..HeadDim]. Each row's bits equal <see cref="AttendRow"/>'s for that row
+    /// (<see cref="CausalAttention.ForwardRows{T, TView}"/>); an implementation that can hand the kernel several rows
+    /// at once loads each key and value once for all of them. The default runs <see cref="AttendRow"/> row by row.
+    /// </summary>
+    void AttendRows(int layer, int length, ReadOnlySpan<float> q, int qStride, int rows, int firstPosition, int head,
+        in AttentionParameters parameters, Span<float> output, int outStride, Span<float> scratch)
+    {
+        for (int r = 0; r < rows; r++)
+            AttendRow(layer, length, q.Slice(r * qStride, HeadDim), firstPosition + r, head, parameters, output.Slice(r * outStride, HeadDim), scratch);
+    }
 }

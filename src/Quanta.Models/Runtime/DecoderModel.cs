@@ -174,9 +174,22 @@ public sealed class DecoderModel
             }
         }
 
-        int rows = n * c.Heads;
+        // attention items: (block of up to RowBlock consecutive tokens of one segment, head); part p takes items
+        // p, p + parts, …, so the causal cost (growing with position) spreads evenly over the parts
+        int blocks = 0;
+        for (int s = 0, first = 0; s < segments.Length; s++)
+        {
+            int count = segments[s].Tokens.Length;
+            for (int t = 0; t < count; t += CausalAttention.RowBlock, blocks++)
+            {
+                ws.AttentionBlocks[blocks] = first + t;
+                ws.AttentionBlockEnds[blocks] = first + Math.Min(count, t + CausalAttention.RowBlock);
+            }
+            first += count;
+        }
+        int items = blocks * c.Heads;
         // tiny attention (few heads, short context) runs on this thread: waking the pool costs more than it saves
-        int parts = attentionWork * c.Heads * hd < Quanta.Core.Kernels.MatMul.InlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, rows);
+        int parts = attentionWork * c.Heads * hd < Quanta.Core.Kernels.MatMul.InlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, items);
         for (int l = 0; l < c.Layers; l++)
         {
             LayerWeights w = Weights.Layers[l];
@@ -215,8 +228,8 @@ public sealed class DecoderModel
             ws.Pool.For(parts, new AttentionBody
             {
                 Kvs = ws.SegmentKv, TokenSegment = ws.TokenSegment, TokenPosition = tokPos, SegmentLength = ws.SegmentLength,
-                Layer = l, Rows = rows, Parts = parts, Heads = c.Heads, HeadDim = hd, Parameters = ap, Q = q, Out = attn,
-                Scratch = ws.AttentionScratch, ScratchLength = ws.AttentionScratchLength,
+                Blocks = ws.AttentionBlocks, BlockEnds = ws.AttentionBlockEnds, Layer = l, Items = items, Parts = parts, Heads = c.Heads,
+                HeadDim = hd, Parameters = ap, Q = q, Out = attn, Scratch = ws.AttentionScratch, ScratchLength = ws.AttentionScratchLength,
             });
             w.Output.MatMul(attn, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
             if (w.PostAttentionNorm != null) NormRows(w.PostAttentionNorm, proj, proj, n, d);
@@ -254,14 +267,17 @@ public sealed class DecoderModel
         else LayerNorm.Forward(src, w.Weight, w.Bias, dst, Config.NormEps);
     }
 
-    /// <summary>Attention rows [r0, r1) of part p: row r is (token r / Heads, head r % Heads) over that token's own segment, scratch slice p.</summary>
+    /// <summary>Attention items p, p + Parts, … of part p: item i is (token block i / Heads, head i % Heads) over the
+    /// block's own segment, with scratch slice p.</summary>
     private struct AttentionBody : IParallelBody
     {
         public IKvCacheView?[] Kvs;  // [segments]
         public int[] TokenSegment;   // [n] segment of each token
         public int[] TokenPosition;  // [n] position of each token
         public int[] SegmentLength;  // [segments] positions attended (start + count)
-        public int Layer, Rows, Parts, Heads, HeadDim;
+        public int[] Blocks;         // [blocks] first token of each block (blocks never straddle segments)
+        public int[] BlockEnds;      // [blocks] one past the last token of each block
+        public int Layer, Items, Parts, Heads, HeadDim;
         public AttentionParameters Parameters;
         public float[] Q;            // [n, Heads, HeadDim]
         public float[] Out;          // [n, Heads, HeadDim]
@@ -270,14 +286,16 @@ public sealed class DecoderModel
 
         public readonly void Execute(int part)
         {
-            int r0 = (int)((long)Rows * part / Parts), r1 = (int)((long)Rows * (part + 1) / Parts);
             Span<float> scratch = Scratch.AsSpan(part * ScratchLength, ScratchLength);
-            for (int r = r0; r < r1; r++)
+            int rowLen = Heads * HeadDim;
+            for (int i = part; i < Items; i += Parts)
             {
-                int t = r / Heads, h = r - t * Heads, s = TokenSegment[t];
-                int off = r * HeadDim;
-                Kvs[s]!.AttendRow(Layer, SegmentLength[s], Q.AsSpan(off, HeadDim), TokenPosition[t], h, Parameters,
-                    Out.AsSpan(off, HeadDim), scratch);
+                int b = i / Heads, h = i - b * Heads;
+                int t = Blocks[b], s = TokenSegment[t];
+                int end = BlockEnds[b];
+                int off = t * rowLen + h * HeadDim;
+                Kvs[s]!.AttendRows(Layer, SegmentLength[s], Q.AsSpan(off), rowLen, end - t, TokenPosition[t], h, Parameters,
+                    Out.AsSpan(off), rowLen, scratch);
             }
         }
     }

@@ -48,6 +48,8 @@ public sealed class DecoderWorkspace
         Tokens = new int[maxChunk];
         TokenSegment = new int[maxChunk];
         TokenPosition = new int[maxChunk];
+        AttentionBlocks = new int[maxChunk];
+        AttentionBlockEnds = new int[maxChunk];
         SegmentLength = new int[maxSegments];
         SegmentKv = new IKvCacheView[maxSegments];
         AttentionScratchLength = CausalAttention.ScratchLength(maxPositions, config.HeadDim);
@@ -97,6 +99,8 @@ public sealed class DecoderWorkspace
     internal readonly int[] Tokens;          // [MaxChunk] token ids of a single-segment Forward call
     internal readonly int[] TokenSegment;    // [MaxChunk] segment of each activation row
     internal readonly int[] TokenPosition;   // [MaxChunk] position of each activation row
+    internal readonly int[] AttentionBlocks;     // [MaxChunk] first row of each attention block (≤ RowBlock rows of one segment)
+    internal readonly int[] AttentionBlockEnds;  // [MaxChunk] one past the last row of each attention block
     internal readonly int[] SegmentLength;   // [MaxSegments] positions each segment attends over (start + count)
     internal readonly IKvCacheView?[] SegmentKv; // [MaxSegments] KV view of each segment (cleared after each call)
     internal readonly float[] AttentionScratch; // [ThreadCount, AttentionScratchLength]

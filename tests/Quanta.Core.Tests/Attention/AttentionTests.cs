@@ -76,6 +76,8 @@ public class AttentionTests
         { 4, 2, 32, 50, 0f, 0, 50f },    // soft-capping (Gemma 2)
         { 4, 2, 32, 9, 0f, 5, 30f },     // both
         { 2, 2, 3, 4, 0f, 0, 0f },       // tiny head dim (scalar tails)
+        { 4, 4, 80, 30, 0f, 0, 0f },     // AVX-512 path: a 64-column slab and a 16-column one
+        { 4, 2, 48, 33, 0f, 3, 0f },     // window shorter than a row block: the block's rows attend different ranges
     };
 
     [Theory]

@@ -41,6 +41,7 @@ public sealed unsafe class BF16GemmTests
     [InlineData(5, 7, 200)]
     [InlineData(3, 4, 37)]
     [InlineData(7, 11, 130)]
+    [InlineData(21, 37, 1100)]   // two 16-row panels, two 32-token blocks, three column blocks and a 12-element tail
     public void Tiles_equal_the_dot_bit_for_bit(int rows, int m, int n)
     {
         int seed = Environment.TickCount;

@@ -39,6 +39,7 @@ public sealed unsafe class F16GemmTests
     [InlineData(3, 4, 37, false)]
     [InlineData(4, 5, 256, true)]
     [InlineData(7, 11, 130, false)]
+    [InlineData(21, 9, 1100, true)]   // two 16-row panels, three column blocks (the last partial) and a 12-element tail
     public void Tiles_equal_the_dot_bit_for_bit(int rows, int m, int n, bool withInf)
     {
         int seed = Environment.TickCount;

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Quanta.Core.Formats.Float;
 using Quanta.Core.Kernels.Ops;
 using Quanta.Core.Simd;
@@ -13,18 +15,29 @@ namespace Quanta.Core.Kernels.Attention;
 /// positions lo..p0+i, lo = 0 or, with a sliding window W, max(0, p0+i−W+1).</para>
 /// <para>Algorithm (two-pass, exact softmax): scores s_p = scale·(q·k_p) (soft-capped if set) into scratch in position
 /// order, then max, exp(s − max) and their sum, then out = Σ_p e_p·v_p accumulated position by position and divided by
-/// the sum. Every (token, head) row is computed by the same code from its own data only, in position order, so a row's
-/// output is bit-identical whatever the batch size and whatever the block layout of the cache (contiguous or paged);
-/// F16 caches are converted exactly, so an F16 cache gives the same bits as an F32 cache holding the same values.</para>
-/// <para>Never allocates: callers pass scratch of <see cref="ScratchLength"/> floats (one per concurrently computed row).</para>
+/// the sum. Every (token, head) row is computed by the same arithmetic from its own data only, in position order, so a
+/// row's output is bit-identical whatever the batch size, whatever other rows share its call
+/// (<see cref="ForwardRows{T, TView}"/>) and whatever the block layout of the cache (contiguous or paged); F16 caches
+/// are converted exactly, so an F16 cache gives the same bits as an F32 cache holding the same values.</para>
+/// <para>Paths. With AVX-512 and HeadDim a multiple of 16, up to <see cref="RowBlock"/> consecutive tokens of one head
+/// run together: each key and value row is loaded (and converted from F16) once for all of them. Per (query, key):
+/// a 16-lane product q[0:16]·k[0:16], then one fused multiply-add per further 16 elements, then the 16 lanes summed
+/// by a fixed pairwise tree (computed for 16 keys at once by a lane transpose; the tree is the same for every key
+/// slot). Per output lane: acc = fma(e_p, v_p, acc) in position order, times 1/sum. Elsewhere each row runs
+/// <see cref="Dot"/> and <see cref="AddScaled"/> position by position.</para>
+/// <para>Never allocates: callers pass scratch of <see cref="ScratchLength"/> floats (one per concurrently computed
+/// call).</para>
 /// </summary>
 public static class CausalAttention
 {
     /// <summary>Kernel name used with <see cref="KernelPaths"/>.</summary>
     public const string KernelName = "attention";
 
-    /// <summary>Scratch floats one row needs for a cache of up to <paramref name="maxPositions"/> positions.</summary>
-    public static int ScratchLength(int maxPositions, int headDim) => maxPositions + 2 * headDim;
+    /// <summary>Most consecutive tokens of one head <see cref="ForwardRows{T, TView}"/> takes at once.</summary>
+    public const int RowBlock = 4;
+
+    /// <summary>Scratch floats one call needs for a cache of up to <paramref name="maxPositions"/> positions.</summary>
+    public static int ScratchLength(int maxPositions, int headDim) => RowBlock * (maxPositions + 256) + 2 * headDim;
 
     /// <summary>Computes every (token, head) row of the chunk, sequentially.</summary>
     public static void Forward<T, TView>(ReadOnlySpan<float> q, int nTokens, int p0, TView kv, in AttentionParameters p,
@@ -35,12 +48,15 @@ public static class CausalAttention
         int rowLen = p.Heads * p.HeadDim;
         if (q.Length < nTokens * rowLen) throw new ArgumentException("q is shorter than [nTokens, Heads, HeadDim].", nameof(q));
         if (output.Length < nTokens * rowLen) throw new ArgumentException("output is shorter than [nTokens, Heads, HeadDim].", nameof(output));
-        for (int t = 0; t < nTokens; t++)
+        for (int t = 0; t < nTokens; t += RowBlock)
+        {
+            int rows = Math.Min(RowBlock, nTokens - t);
             for (int h = 0; h < p.Heads; h++)
             {
                 int off = t * rowLen + h * p.HeadDim;
-                ForwardRow<T, TView>(q.Slice(off, p.HeadDim), p0 + t, h, kv, p, output.Slice(off, p.HeadDim), scratch);
+                ForwardRows<T, TView>(q[off..], rowLen, rows, p0 + t, h, kv, p, output[off..], rowLen, scratch);
             }
+        }
     }
 
     /// <summary>
@@ -52,14 +68,54 @@ public static class CausalAttention
         where T : unmanaged
         where TView : IKvView<T>, allows ref struct
     {
+        if (qRow.Length < p.HeadDim || outRow.Length < p.HeadDim) throw new ArgumentException("qRow and outRow must hold HeadDim values.");
+        ForwardRows<T, TView>(qRow, p.HeadDim, 1, position, head, kv, p, outRow, p.HeadDim, scratch);
+    }
+
+    /// <summary>
+    /// Up to <see cref="RowBlock"/> rows of query head <paramref name="head"/>: row r is the token at position
+    /// firstPosition + r, its query at q[r·qStride ..][..HeadDim] and its output at output[r·outStride ..][..HeadDim].
+    /// Each row's result is bit-identical to <see cref="ForwardRow{T, TView}"/> on that row alone. Safe to call
+    /// concurrently for different rows with separate scratch (<see cref="ScratchLength"/>).
+    /// </summary>
+    public static void ForwardRows<T, TView>(ReadOnlySpan<float> q, int qStride, int rows, int firstPosition, int head, TView kv,
+        in AttentionParameters p, Span<float> output, int outStride, Span<float> scratch)
+        where T : unmanaged
+        where TView : IKvView<T>, allows ref struct
+    {
         int d = p.HeadDim;
-        Validate<T, TView>(kv, p, position, head);
-        if (qRow.Length < d || outRow.Length < d) throw new ArgumentException("qRow and outRow must hold HeadDim values.");
+        if (rows < 1 || rows > RowBlock) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"1 to {RowBlock} rows per call.");
+        if (firstPosition < 0) throw new ArgumentOutOfRangeException(nameof(firstPosition));
+        Validate<T, TView>(kv, p, firstPosition + rows - 1, head);
+        if (qStride < d || outStride < d) throw new ArgumentException("Row strides must be at least HeadDim.");
+        if (q.Length < (long)(rows - 1) * qStride + d) throw new ArgumentException("q is shorter than the rows.", nameof(q));
+        if (output.Length < (long)(rows - 1) * outStride + d) throw new ArgumentException("output is shorter than the rows.", nameof(output));
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(Half))
+            throw new NotSupportedException($"KV element type {typeof(T)} is not supported (use float or Half).");
+        int last = firstPosition + rows - 1;
+        int loMin = p.SlidingWindow > 0 ? Math.Max(0, firstPosition - p.SlidingWindow + 1) : 0;
+        int total = last - loMin + 1;
+        if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated && d % 16 == 0)
+        {
+            if (scratch.Length < rows * total + RowBlock * 256 + d) throw new ArgumentException($"Scratch needs {rows * total + RowBlock * 256 + d} floats.", nameof(scratch));
+            KernelPaths.Record(KernelName, SimdPath.V512);
+            Rows512<T, TView>(q, qStride, rows, firstPosition, head, kv, p, output, outStride, scratch, total);
+            return;
+        }
+        if (scratch.Length < total + 2 * d) throw new ArgumentException($"Scratch needs {total + 2 * d} floats.", nameof(scratch));
+        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
+        for (int r = 0; r < rows; r++)
+            RowGeneric<T, TView>(q.Slice(r * qStride, d), firstPosition + r, head, kv, p, output.Slice(r * outStride, d), scratch);
+    }
+
+    private static void RowGeneric<T, TView>(ReadOnlySpan<float> qRow, int position, int head, TView kv, in AttentionParameters p,
+        Span<float> outRow, Span<float> scratch)
+        where T : unmanaged
+        where TView : IKvView<T>, allows ref struct
+    {
+        int d = p.HeadDim;
         int lo = p.SlidingWindow > 0 ? Math.Max(0, position - p.SlidingWindow + 1) : 0;
         int count = position - lo + 1;
-        if (scratch.Length < count + 2 * d) throw new ArgumentException($"Scratch needs {count + 2 * d} floats.", nameof(scratch));
-        KernelPaths.Record(KernelName, SimdCapabilities.Widest);
-
         int kvHead = head / (p.Heads / p.KvHeads);
         int bs = kv.BlockSize;
         int stride = kv.KvHeads * d;
@@ -81,14 +137,7 @@ public static class CausalAttention
                 scores[pos - lo] = Dot.ComputeUnchecked(ref qs, ref k, d) * scale;
             }
         }
-        if (p.SoftCap > 0f)
-        {
-            Scale.Forward(scores, 1f / p.SoftCap, scores);
-            Softmax.TanhInPlace(scores);
-            Scale.Forward(scores, p.SoftCap, scores);
-        }
-        float max = Reductions.Max(scores);
-        float sum = Softmax.ExpMinusMaxInPlace(scores, max);
+        float sum = SoftmaxScores(scores, p);
 
         // Pass 2: weighted sum of values in position order.
         acc.Clear();
@@ -105,6 +154,196 @@ public static class CausalAttention
         }
         Scale.Forward(acc, 1f / sum, outRow);
     }
+
+    /// <summary>Soft-cap (if set), then exp(s − max) in place; returns the sum.</summary>
+    private static float SoftmaxScores(Span<float> scores, in AttentionParameters p)
+    {
+        if (p.SoftCap > 0f)
+        {
+            Scale.Forward(scores, 1f / p.SoftCap, scores);
+            Softmax.TanhInPlace(scores);
+            Scale.Forward(scores, p.SoftCap, scores);
+        }
+        float max = Reductions.Max(scores);
+        return Softmax.ExpMinusMaxInPlace(scores, max);
+    }
+
+    /// <summary>The AVX-512 path (HeadDim a multiple of 16); see the type's remarks for the arithmetic.
+    /// scratch: [rows, total] scores (row r's positions lo_r.. at offset r·total), [RowBlock, 16, 16] key-slot lane
+    /// partials, [HeadDim] one F16 key row converted.</summary>
+    private static void Rows512<T, TView>(ReadOnlySpan<float> q, int qStride, int rows, int firstPosition, int head, TView kv,
+        in AttentionParameters p, Span<float> output, int outStride, Span<float> scratch, int total)
+        where T : unmanaged
+        where TView : IKvView<T>, allows ref struct
+    {
+        int d = p.HeadDim, nc = d / 16;
+        int kvHead = head / (p.Heads / p.KvHeads);
+        int bs = kv.BlockSize, stride = kv.KvHeads * d;
+        float scale = p.EffectiveScale;
+        // row r attends [lo_r, hi_r]; absent rows get an empty range
+        int lo0 = Lo(firstPosition, p), lo1 = rows > 1 ? Lo(firstPosition + 1, p) : int.MaxValue;
+        int lo2 = rows > 2 ? Lo(firstPosition + 2, p) : int.MaxValue, lo3 = rows > 3 ? Lo(firstPosition + 3, p) : int.MaxValue;
+        int hi0 = firstPosition, hi1 = firstPosition + 1, hi2 = firstPosition + 2, hi3 = firstPosition + 3;
+        int loMin = lo0, hiMax = firstPosition + rows - 1;
+        ref float sc = ref MemoryMarshal.GetReference(scratch);          // [rows, total] scores
+        ref float part = ref Unsafe.Add(ref sc, rows * total);          // [RowBlock, 16 slots, 16 lanes]
+        ref float conv = ref Unsafe.Add(ref part, RowBlock * 256);      // [d]
+        ref float qs = ref MemoryMarshal.GetReference(q);
+        Span<int> los = [lo0, lo1, lo2, lo3];
+        Span<int> his = [hi0, hi1, hi2, hi3];
+
+        // Pass 1: scores, 16 key slots at a time (slot j = position g + j)
+        int curBlock = -1;
+        ref T keys = ref Unsafe.NullRef<T>();
+        for (int g = loMin & ~15; g <= hiMax; g += 16)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                int pos = g + j;
+                if (pos < loMin || pos > hiMax) continue;
+                int block = pos / bs;
+                if (block != curBlock) { curBlock = block; keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block)); }
+                int off = (pos - block * bs) * stride + kvHead * d;
+                ref float k = ref Unsafe.NullRef<float>();
+                if (typeof(T) == typeof(float)) k = ref Unsafe.As<T, float>(ref Unsafe.Add(ref keys, off));
+                else
+                {
+                    ref ushort kh = ref Unsafe.As<T, ushort>(ref Unsafe.Add(ref keys, off));
+                    for (int c = 0; c < nc; c++) LoadHalf16(ref kh, c * 16).StoreUnsafe(ref conv, (nuint)(c * 16));
+                    k = ref conv;
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    if (pos < los[r] || pos > his[r]) continue;
+                    ref float qr = ref Unsafe.Add(ref qs, r * qStride);
+                    Vector512<float> acc = Vector512.LoadUnsafe(ref qr) * Vector512.LoadUnsafe(ref k);
+                    for (int c = 1; c < nc; c++)
+                        acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref qr, (nuint)(c * 16)), Vector512.LoadUnsafe(ref k, (nuint)(c * 16)), acc);
+                    acc.StoreUnsafe(ref part, (nuint)(r * 256 + j * 16));
+                }
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                int a = Math.Max(g, los[r]), b = Math.Min(g + 15, his[r]);
+                if (a > b) continue;
+                // slots outside [a, b] may hold stale lanes: each output lane depends on its own slot only
+                Vector512<float> s = Reduce16(ref Unsafe.Add(ref part, r * 256)) * Vector512.Create(scale);
+                ref float dst = ref Unsafe.Add(ref sc, r * total + (a - los[r]));
+                for (int pos = a; pos <= b; pos++) Unsafe.Add(ref dst, pos - a) = s.GetElement(pos - g);
+            }
+        }
+        Span<float> sums = [0f, 0f, 0f, 0f];
+        for (int r = 0; r < rows; r++)
+            sums[r] = SoftmaxScores(scratch.Slice(r * total, his[r] - los[r] + 1), p);
+
+        // Pass 2: per 64-column slab, acc_r = fma(e_r,p, v_p, acc_r) in position order
+        ref float e0 = ref sc, e1 = ref Unsafe.Add(ref sc, total), e2 = ref Unsafe.Add(ref sc, 2 * total), e3 = ref Unsafe.Add(ref sc, 3 * total);
+        for (int c0 = 0; c0 < nc; c0 += 4)
+        {
+            int cn = Math.Min(4, nc - c0);
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+            curBlock = -1;
+            ref T values = ref Unsafe.NullRef<T>();
+            for (int pos = loMin; pos <= hiMax; pos++)
+            {
+                int block = pos / bs;
+                if (block != curBlock) { curBlock = block; values = ref MemoryMarshal.GetReference(kv.ValueBlock(block)); }
+                int off = (pos - block * bs) * stride + kvHead * d + c0 * 16;
+                Vector512<float> v0 = Load16(ref values, off), v1 = default, v2 = default, v3 = default;
+                if (cn > 1) v1 = Load16(ref values, off + 16);
+                if (cn > 2) v2 = Load16(ref values, off + 32);
+                if (cn > 3) v3 = Load16(ref values, off + 48);
+                if (pos >= lo0 && pos <= hi0)
+                {
+                    var e = Vector512.Create(Unsafe.Add(ref e0, pos - lo0));
+                    a00 = Vector512.FusedMultiplyAdd(e, v0, a00);
+                    if (cn > 1) a01 = Vector512.FusedMultiplyAdd(e, v1, a01);
+                    if (cn > 2) a02 = Vector512.FusedMultiplyAdd(e, v2, a02);
+                    if (cn > 3) a03 = Vector512.FusedMultiplyAdd(e, v3, a03);
+                }
+                if (pos >= lo1 && pos <= hi1)
+                {
+                    var e = Vector512.Create(Unsafe.Add(ref e1, pos - lo1));
+                    a10 = Vector512.FusedMultiplyAdd(e, v0, a10);
+                    if (cn > 1) a11 = Vector512.FusedMultiplyAdd(e, v1, a11);
+                    if (cn > 2) a12 = Vector512.FusedMultiplyAdd(e, v2, a12);
+                    if (cn > 3) a13 = Vector512.FusedMultiplyAdd(e, v3, a13);
+                }
+                if (pos >= lo2 && pos <= hi2)
+                {
+                    var e = Vector512.Create(Unsafe.Add(ref e2, pos - lo2));
+                    a20 = Vector512.FusedMultiplyAdd(e, v0, a20);
+                    if (cn > 1) a21 = Vector512.FusedMultiplyAdd(e, v1, a21);
+                    if (cn > 2) a22 = Vector512.FusedMultiplyAdd(e, v2, a22);
+                    if (cn > 3) a23 = Vector512.FusedMultiplyAdd(e, v3, a23);
+                }
+                if (pos >= lo3 && pos <= hi3)
+                {
+                    var e = Vector512.Create(Unsafe.Add(ref e3, pos - lo3));
+                    a30 = Vector512.FusedMultiplyAdd(e, v0, a30);
+                    if (cn > 1) a31 = Vector512.FusedMultiplyAdd(e, v1, a31);
+                    if (cn > 2) a32 = Vector512.FusedMultiplyAdd(e, v2, a32);
+                    if (cn > 3) a33 = Vector512.FusedMultiplyAdd(e, v3, a33);
+                }
+            }
+            Store(output, 0 * outStride + c0 * 16, cn, 1f / sums[0], a00, a01, a02, a03);
+            if (rows > 1) Store(output, 1 * outStride + c0 * 16, cn, 1f / sums[1], a10, a11, a12, a13);
+            if (rows > 2) Store(output, 2 * outStride + c0 * 16, cn, 1f / sums[2], a20, a21, a22, a23);
+            if (rows > 3) Store(output, 3 * outStride + c0 * 16, cn, 1f / sums[3], a30, a31, a32, a33);
+        }
+    }
+
+    private static int Lo(int position, in AttentionParameters p) => p.SlidingWindow > 0 ? Math.Max(0, position - p.SlidingWindow + 1) : 0;
+
+    private static void Store(Span<float> output, int offset, int cn, float inv, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+    {
+        var s = Vector512.Create(inv);
+        Span<float> o = output.Slice(offset, cn * 16);
+        (a0 * s).CopyTo(o);
+        if (cn > 1) (a1 * s).CopyTo(o[16..]);
+        if (cn > 2) (a2 * s).CopyTo(o[32..]);
+        if (cn > 3) (a3 * s).CopyTo(o[48..]);
+    }
+
+    /// <summary>16 floats at <paramref name="offset"/> of an F32 or F16 row, as F32 (F16 converted exactly).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Load16<T>(ref T row, int offset) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return Vector512.LoadUnsafe(ref Unsafe.As<T, float>(ref row), (nuint)offset);
+        return LoadHalf16(ref Unsafe.As<T, ushort>(ref row), offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LoadHalf16(ref ushort row, int offset) =>
+        F16Conversion.Format.Decode512(Vector256.LoadUnsafe(ref row, (nuint)offset).ToVector512Unsafe(), upper: false);
+
+    /// <summary>Lane j of the result = the 16 lanes of slot j (16 vectors at <paramref name="slots"/>) summed by the
+    /// same pairwise tree ((l0+l1)+(l2+l3))+… for every slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reduce16(ref float slots)
+    {
+        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> odd = even + Vector512<int>.One;
+        Vector512<float> l0 = Pair(Vector512.LoadUnsafe(ref slots, 0), Vector512.LoadUnsafe(ref slots, 16), even, odd);
+        Vector512<float> l1 = Pair(Vector512.LoadUnsafe(ref slots, 32), Vector512.LoadUnsafe(ref slots, 48), even, odd);
+        Vector512<float> l2 = Pair(Vector512.LoadUnsafe(ref slots, 64), Vector512.LoadUnsafe(ref slots, 80), even, odd);
+        Vector512<float> l3 = Pair(Vector512.LoadUnsafe(ref slots, 96), Vector512.LoadUnsafe(ref slots, 112), even, odd);
+        Vector512<float> l4 = Pair(Vector512.LoadUnsafe(ref slots, 128), Vector512.LoadUnsafe(ref slots, 144), even, odd);
+        Vector512<float> l5 = Pair(Vector512.LoadUnsafe(ref slots, 160), Vector512.LoadUnsafe(ref slots, 176), even, odd);
+        Vector512<float> l6 = Pair(Vector512.LoadUnsafe(ref slots, 192), Vector512.LoadUnsafe(ref slots, 208), even, odd);
+        Vector512<float> l7 = Pair(Vector512.LoadUnsafe(ref slots, 224), Vector512.LoadUnsafe(ref slots, 240), even, odd);
+        Vector512<float> m0 = Pair(l0, l1, even, odd), m1 = Pair(l2, l3, even, odd), m2 = Pair(l4, l5, even, odd), m3 = Pair(l6, l7, even, odd);
+        Vector512<float> n0 = Pair(m0, m1, even, odd), n1 = Pair(m2, m3, even, odd);
+        return Pair(n0, n1, even, odd);
+    }
+
+    /// <summary>Adjacent-lane sums of a (lanes 0..7) then b (lanes 8..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Pair(Vector512<float> a, Vector512<float> b, Vector512<int> even, Vector512<int> odd) =>
+        Avx512F.PermuteVar16x32x2(a, even, b) + Avx512F.PermuteVar16x32x2(a, odd, b);
 
     /// <summary>Returns a reference to the F32 row at <paramref name="offset"/>, converting F16 rows into <paramref name="conv"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -139,9 +139,8 @@ internal static unsafe class KQuantGemm
     private static void Tile512<TK, TR, TT>(byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys)
         where TK : struct, IKQuantWeight where TR : struct, ITileCount where TT : struct, ITileCount
     {
-        // acc[r * 4 + t]: the running float result of row r, token t (the Dot's acc)
-        float* acc = stackalloc float[16];
-        for (int i = 0; i < 16; i++) acc[i] = 0f;
+        // acc lane r * 4 + t: the running float result of row r, token t (the Dot's acc)
+        Vector512<float> acc = Vector512<float>.Zero;
         for (int i = 0; i < nb; i++)
         {
             long bo = (long)i * TK.Bytes;
@@ -151,9 +150,9 @@ internal static unsafe class KQuantGemm
             var y2 = (BlockQ8_K*)(TT.N > 2 ? a + 2L * actStride : a) + i;
             var y3 = (BlockQ8_K*)(TT.N > 3 ? a + 3L * actStride : a) + i;
             Vector128<byte> sm0 = TK.Meta(x0);
-            Vector128<byte> sm1 = TR.N > 1 ? TK.Meta(x1) : default;
-            Vector128<byte> sm2 = TR.N > 2 ? TK.Meta(x2) : default;
-            Vector128<byte> sm3 = TR.N > 3 ? TK.Meta(x3) : default;
+            Vector128<byte> sm1 = TR.N > 1 ? TK.Meta(x1) : sm0;
+            Vector128<byte> sm2 = TR.N > 2 ? TK.Meta(x2) : sm0;
+            Vector128<byte> sm3 = TR.N > 3 ? TK.Meta(x3) : sm0;
             Vector512<short> s0 = TK.Scales(sm0);
             Vector512<short> s1 = TR.N > 1 ? TK.Scales(sm1) : default;
             Vector512<short> s2 = TR.N > 2 ? TK.Scales(sm2) : default;
@@ -203,35 +202,35 @@ internal static unsafe class KQuantGemm
                     if (TR.N > 3) i33 += Mac(u3, q, c3);
                 }
             }
-            Finish<TK>(acc + 0, x0, sm0, y0, i00);
-            if (TR.N > 1) Finish<TK>(acc + 4, x1, sm1, y0, i10);
-            if (TR.N > 2) Finish<TK>(acc + 8, x2, sm2, y0, i20);
-            if (TR.N > 3) Finish<TK>(acc + 12, x3, sm3, y0, i30);
-            if (TT.N > 1)
-            {
-                Finish<TK>(acc + 1, x0, sm0, y1, i01);
-                if (TR.N > 1) Finish<TK>(acc + 5, x1, sm1, y1, i11);
-                if (TR.N > 2) Finish<TK>(acc + 9, x2, sm2, y1, i21);
-                if (TR.N > 3) Finish<TK>(acc + 13, x3, sm3, y1, i31);
-            }
-            if (TT.N > 2)
-            {
-                Finish<TK>(acc + 2, x0, sm0, y2, i02);
-                if (TR.N > 1) Finish<TK>(acc + 6, x1, sm1, y2, i12);
-                if (TR.N > 2) Finish<TK>(acc + 10, x2, sm2, y2, i22);
-                if (TR.N > 3) Finish<TK>(acc + 14, x3, sm3, y2, i32);
-            }
-            if (TT.N > 3)
-            {
-                Finish<TK>(acc + 3, x0, sm0, y3, i03);
-                if (TR.N > 1) Finish<TK>(acc + 7, x1, sm1, y3, i13);
-                if (TR.N > 2) Finish<TK>(acc + 11, x2, sm2, y3, i23);
-                if (TR.N > 3) Finish<TK>(acc + 15, x3, sm3, y3, i33);
-            }
+            // all 16 outputs' super-block steps at once, lane r·4 + t (absent rows/tokens alias row/token 0)
+            Vector512<int> sums = Reduce16(i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
+            acc = TK.Finish16(acc, sums, x0, x1, x2, x3, sm0, sm1, sm2, sm3, y0, y1, y2, y3);
         }
+        float* res = stackalloc float[16];
+        acc.Store(res);
         for (int t = 0; t < TT.N; t++)
             for (int r = 0; r < TR.N; r++)
-                y[(long)t * ys + r] = acc[r * 4 + t];
+                y[(long)t * ys + r] = res[r * 4 + t];
+    }
+
+    /// <summary>Lane j = the exact int32 sum of vector j's 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Reduce16(Vector512<int> a0, Vector512<int> a1, Vector512<int> a2, Vector512<int> a3,
+        Vector512<int> a4, Vector512<int> a5, Vector512<int> a6, Vector512<int> a7, Vector512<int> a8, Vector512<int> a9,
+        Vector512<int> a10, Vector512<int> a11, Vector512<int> a12, Vector512<int> a13, Vector512<int> a14, Vector512<int> a15)
+    {
+        Vector512<int> l0 = Pair(a0, a1), l1 = Pair(a2, a3), l2 = Pair(a4, a5), l3 = Pair(a6, a7);
+        Vector512<int> l4 = Pair(a8, a9), l5 = Pair(a10, a11), l6 = Pair(a12, a13), l7 = Pair(a14, a15);
+        Vector512<int> m0 = Pair(l0, l1), m1 = Pair(l2, l3), m2 = Pair(l4, l5), m3 = Pair(l6, l7);
+        return Pair(Pair(m0, m1), Pair(m2, m3));
+    }
+
+    /// <summary>Adjacent-lane sums of a (lanes 0..7) then b (lanes 8..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> Pair(Vector512<int> a, Vector512<int> b)
+    {
+        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        return Avx512F.PermuteVar16x32x2(a, even, b) + Avx512F.PermuteVar16x32x2(a, even + Vector512<int>.One, b);
     }
 
     /// <summary>Σ scale · (quant·code pair sums) over one chunk, exact in int32 lanes.</summary>
@@ -318,8 +317,4 @@ internal static unsafe class KQuantGemm
     private static Vector256<int> Mac256(Vector256<byte> u, Vector256<sbyte> q, Vector256<short> sc) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, q), sc);
 
-    /// <summary>One super-block's float steps for one output, exactly as the format's Dot does them.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish<TK>(float* acc, byte* x, Vector128<byte> meta, BlockQ8_K* yb, Vector512<int> sums) where TK : struct, IKQuantWeight =>
-        *acc = TK.Finish(*acc, x, meta, yb, KQuantSimd.Sum(sums));
 }

@@ -41,6 +41,25 @@ internal unsafe interface IKQuantWeight
 
     /// <summary>acc after this block: the format Dot's float steps, given Σ over chunks of scale · (quant · code) pair sums.</summary>
     static abstract float Finish(float acc, byte* block, Vector128<byte> meta, BlockQ8_K* act, int scaledSum);
+
+    /// <summary><see cref="Finish"/> for a 4 rows x 4 tokens tile at once, lane r·4 + t: rows' blocks x0..x3 with
+    /// their metas, tokens' activation blocks y0..y3; the same float operations per lane, so the same bits.</summary>
+    static abstract Vector512<float> Finish16(Vector512<float> acc, Vector512<int> scaledSums, byte* x0, byte* x1, byte* x2, byte* x3,
+        Vector128<byte> m0, Vector128<byte> m1, Vector128<byte> m2, Vector128<byte> m3, BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3);
+}
+
+/// <summary>Lane helpers shared by the formats' <see cref="IKQuantWeight.Finish16"/>.</summary>
+internal static unsafe class KQuantLanes
+{
+    /// <summary>Lane r·4 + t = row r's value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> PerRow(float a, float b, float c, float d) =>
+        Vector512.Create(Vector256.Create(Vector128.Create(a), Vector128.Create(b)), Vector256.Create(Vector128.Create(c), Vector128.Create(d)));
+
+    /// <summary>Lane r·4 + t = token t's activation scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> PerToken(BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3) =>
+        Vector512.Create(Vector256.Create(Vector128.Create(y0->D, y1->D, y2->D, y3->D)));
 }
 
 /// <summary>Q4_K (ggml_vec_dot_q4_K_q8_K): 6-bit scales and mins, acc += d·isum; acc −= dmin·summ.</summary>
@@ -89,6 +108,38 @@ internal readonly unsafe struct KGemmQ4_K : IKQuantWeight
         acc += d * scaledSum;
         acc -= dmin * summ;
         return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Finish16(Vector512<float> acc, Vector512<int> scaledSums, byte* x0, byte* x1, byte* x2, byte* x3,
+        Vector128<byte> m0, Vector128<byte> m1, Vector128<byte> m2, Vector128<byte> m3, BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3)
+    {
+        // summ (r, t) = Σ_j mins_r[j]·(bsums_t[2j] + bsums_t[2j+1]), exact: pair sums of the 4 tokens side by side
+        Vector512<short> pairs = Vector512.Create(
+            Vector256.Create(Ssse3.HorizontalAdd(Vector128.Load(y0->BSums), Vector128.Load(y0->BSums + 8)),
+                             Ssse3.HorizontalAdd(Vector128.Load(y1->BSums), Vector128.Load(y1->BSums + 8))),
+            Vector256.Create(Ssse3.HorizontalAdd(Vector128.Load(y2->BSums), Vector128.Load(y2->BSums + 8)),
+                             Ssse3.HorizontalAdd(Vector128.Load(y3->BSums), Vector128.Load(y3->BSums + 8))));
+        Vector512<int> p0 = Avx512BW.MultiplyAddAdjacent(Mins(m0), pairs), p1 = Avx512BW.MultiplyAddAdjacent(Mins(m1), pairs);
+        Vector512<int> p2 = Avx512BW.MultiplyAddAdjacent(Mins(m2), pairs), p3 = Avx512BW.MultiplyAddAdjacent(Mins(m3), pairs);
+        // p_r: token t's 4 partial sums in lanes 4t..4t+3 -> lane r·4 + t
+        Vector512<int> summ = KQuantGemm.Pair(KQuantGemm.Pair(p0, p1), KQuantGemm.Pair(p2, p3));
+        Vector512<float> ad = KQuantLanes.PerToken(y0, y1, y2, y3);
+        Vector512<float> d = ad * KQuantLanes.PerRow(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ4_K*)x1)->D),
+            KQuantMath.Fp16ToFp32(((BlockQ4_K*)x2)->D), KQuantMath.Fp16ToFp32(((BlockQ4_K*)x3)->D));
+        Vector512<float> dmin = ad * KQuantLanes.PerRow(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x0)->DMin), KQuantMath.Fp16ToFp32(((BlockQ4_K*)x1)->DMin),
+            KQuantMath.Fp16ToFp32(((BlockQ4_K*)x2)->DMin), KQuantMath.Fp16ToFp32(((BlockQ4_K*)x3)->DMin));
+        acc += d * Vector512.ConvertToSingle(scaledSums);
+        acc -= dmin * Vector512.ConvertToSingle(summ);
+        return acc;
+    }
+
+    /// <summary>The 8 mins (bytes 8..15 of the meta) as int16, repeated in each 128-bit quarter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Mins(Vector128<byte> meta)
+    {
+        Vector128<short> m = Vector128.WidenUpper(meta).AsInt16();
+        return Vector512.Create(Vector256.Create(m, m), Vector256.Create(m, m));
     }
 }
 
@@ -156,5 +207,34 @@ internal readonly unsafe struct KGemmQ6_K : IKQuantWeight
         float d = KQuantMath.Fp16ToFp32(x->D) * act->D;
         acc += d * isum;
         return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Finish16(Vector512<float> acc, Vector512<int> scaledSums, byte* x0, byte* x1, byte* x2, byte* x3,
+        Vector128<byte> m0, Vector128<byte> m1, Vector128<byte> m2, Vector128<byte> m3, BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3)
+    {
+        // group (r, t) = Σ_g sc_r[g]·bsums_t[g], exact: tokens 0,1 and 2,3 side by side
+        Vector512<short> b01 = Vector512.Create(Vector256.Load(y0->BSums), Vector256.Load(y1->BSums));
+        Vector512<short> b23 = Vector512.Create(Vector256.Load(y2->BSums), Vector256.Load(y3->BSums));
+        Vector512<short> s0 = Wide(m0), s1 = Wide(m1), s2 = Wide(m2), s3 = Wide(m3);
+        // per row: lanes 8t'..8t'+7 hold token t' (of the pair) partials; Pair(q01, q23) -> token t's 4 partials at 4t
+        Vector512<int> r0 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(s0, b01), Avx512BW.MultiplyAddAdjacent(s0, b23));
+        Vector512<int> r1 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(s1, b01), Avx512BW.MultiplyAddAdjacent(s1, b23));
+        Vector512<int> r2 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(s2, b01), Avx512BW.MultiplyAddAdjacent(s2, b23));
+        Vector512<int> r3 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(s3, b01), Avx512BW.MultiplyAddAdjacent(s3, b23));
+        Vector512<int> group = KQuantGemm.Pair(KQuantGemm.Pair(r0, r1), KQuantGemm.Pair(r2, r3));
+        Vector512<int> isum = scaledSums - Vector512.Create(32) * group;
+        Vector512<float> d = KQuantLanes.PerRow(KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)x1)->D),
+            KQuantMath.Fp16ToFp32(((BlockQ6_K*)x2)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)x3)->D)) * KQuantLanes.PerToken(y0, y1, y2, y3);
+        acc += d * Vector512.ConvertToSingle(isum);
+        return acc;
+    }
+
+    /// <summary>The 16 scales as int16, repeated in both 256-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Wide(Vector128<byte> meta)
+    {
+        Vector256<short> s = Avx2.ConvertToVector256Int16(meta.AsSByte());
+        return Vector512.Create(s, s);
     }
 }
