@@ -80,8 +80,41 @@ device() {
   exit $rc
 }
 
+# `serve` mode: quanta serve --gpu on a random-weight 160M model, one streamed and one plain completion over HTTP, the
+# energy metrics, then a clean stop; results in $OUT/serve.log
+serve_smoke() {
+  local out=${OUT:-/tmp/quanta-gpu-out}
+  mkdir -p "$out"
+  local log=$out/serve.log dir=/tmp/quanta-linux-x64
+  rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$PACK" -C "$dir" || exit 1
+  local real
+  real=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF; exit}')
+  [[ -z $real && -e /usr/local/nvidia/lib64/libcuda.so.1 ]] && real=/usr/local/nvidia/lib64/libcuda.so.1
+  if [[ -n $real ]]; then mkdir -p /tmp/quanta-libs && ln -sf "$real" /tmp/quanta-libs/libcuda.so && export LD_LIBRARY_PATH=/tmp/quanta-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}; fi
+  if ! ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.1[123]'; then
+    local found; found=$(find /usr /opt -name 'libcublasLt.so.1[123]' 2>/dev/null | sort -r | head -n 1)
+    [[ -n $found ]] && export QUANTA_CUBLASLT_PATH=$found
+  fi
+  local q=$dir/quanta port=8099
+  {
+    "$q" bench generate /tmp/smoke-160m.gguf --shape 160m --type f16 || exit 1
+    "$q" serve --gpu --gpu-format "${GPU_FORMAT:-bf16}" --device h100-sxm -m smoke=/tmp/smoke-160m.gguf --port $port &
+    local pid=$!
+    for _ in $(seq 1 120); do curl -sf http://127.0.0.1:$port/ready >/dev/null && break; sleep 0.5; done
+    echo "== ready: $(curl -s http://127.0.0.1:$port/ready)"
+    echo "== completion"; curl -s http://127.0.0.1:$port/v1/completions -H 'Content-Type: application/json' \
+      -d '{"model":"smoke","prompt":"Hello","max_tokens":32,"temperature":0,"ignore_eos":true}'; echo
+    echo "== streamed"; curl -sN http://127.0.0.1:$port/v1/completions -H 'Content-Type: application/json' \
+      -d '{"model":"smoke","prompt":"Hello","max_tokens":8,"temperature":0,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}' | tail -n 3
+    echo "== metrics"; curl -s http://127.0.0.1:$port/metrics | grep -E '^quanta:(energy|generation_tokens|request_success)' | head -n 12
+    kill -TERM $pid; wait $pid; echo "== server exit $?"
+  } > "$log" 2>&1
+  cat "$log"
+}
+
 case $mode in
   publish) publish ;;
   device) device ;;
+  serve) serve_smoke ;;
   *) echo "usage: $0 [publish|device]" >&2; exit 64 ;;
 esac
