@@ -16,6 +16,8 @@ namespace Quanta.Core.Kernels;
 /// each row's Dot through the kernel's row loop (one path check per tile, not per row). Q4_K and Q6_K with m &gt; 1 run through <see cref="KQuantGemm"/>, whose tiles compute each output with
 /// the arithmetic of the kernel's Dot, and so do F16 and BF16 with m &gt; 1 through <see cref="F16Gemm"/> and <see cref="BF16Gemm"/>. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
 /// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
+/// <para>Up to three matrices with the same input, format and column count (Q, K, V; gate, up) can run as one call: the
+/// activations are converted once and one pool loop covers all their tiles, each output with the bits of its own call.</para>
 /// </summary>
 public static unsafe class MatMul
 {
