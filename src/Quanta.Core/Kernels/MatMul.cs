@@ -16,6 +16,8 @@ namespace Quanta.Core.Kernels;
 /// each row's Dot through the kernel's row loop (one path check per tile, not per row). Q4_K and Q6_K with m &gt; 1 run through <see cref="KQuantGemm"/>, whose tiles compute each output with
 /// the arithmetic of the kernel's Dot, and so do F16 and BF16 with m &gt; 1 through <see cref="F16Gemm"/> and <see cref="BF16Gemm"/>. Other formats compute every output element with one <see cref="IVecDotKernel.Dot"/> call.
 /// Either way results are bit-identical for any thread count and any m (batch invariance).</para>
+/// <para>Up to three matrices with the same input, format and column count (Q, K, V; gate, up) can run as one call: the
+/// activations are converted once and one pool loop covers all their tiles, each output with the bits of its own call.</para>
 /// </summary>
 public static unsafe class MatMul
 {
@@ -42,10 +44,30 @@ public static unsafe class MatMul
     /// scratch: <see cref="ScratchBytes"/> bytes. Pointers must stay valid for the call.
     /// </summary>
     public static void Compute(IVecDotKernel kernel, byte* weights, int rows, int cols, float* x, int xStride, int m,
-        float* y, int yStride, byte* scratch, WorkerPool pool)
+        float* y, int yStride, byte* scratch, WorkerPool pool) =>
+        Compute(kernel, cols, x, xStride, m, weights, rows, y, yStride, null, 0, null, 0, null, 0, null, 0, scratch, pool);
+
+    /// <summary>
+    /// Up to three products that share their activations and their weight format, Yj = X · Wjᵀ for j = 0, 1, 2 (e.g. the
+    /// Q, K and V projections of one layer): x is converted into the kernel's activation format once, and one pool loop
+    /// runs over the 16-row tiles of all the matrices together. Each output has the bits of a separate
+    /// <see cref="Compute(IVecDotKernel, byte*, int, int, float*, int, int, float*, int, byte*, WorkerPool)"/> call:
+    /// every row runs the same arithmetic, only the scheduling changes.
+    /// x: [m, cols] (row stride <paramref name="xStride"/>); weightsJ: [rowsJ] rows of kernel.WeightRowBytes(cols) bytes;
+    /// yJ: [m, rowsJ] (row stride yStrideJ); a set with rowsJ = 0 is skipped (its pointers may be null). scratch:
+    /// <see cref="ScratchBytes"/>(kernel, m, cols) bytes, the same as one product needs. Pointers must stay valid for the call.
+    /// </summary>
+    public static void Compute(IVecDotKernel kernel, int cols, float* x, int xStride, int m,
+        byte* weights0, int rows0, float* y0, int yStride0,
+        byte* weights1, int rows1, float* y1, int yStride1,
+        byte* weights2, int rows2, float* y2, int yStride2,
+        byte* scratch, WorkerPool pool)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(pool);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows0);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows1);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows2);
         int ab = kernel.ActivationRowBytes(cols);
         bool gemm8 = Q8Gemm.Supports(kernel);
         for (int i = 0; i < m; i++)
@@ -56,8 +78,9 @@ public static unsafe class MatMul
             if (gemm8) Q8Activation.QuantizeQ8_0(xi, ai);
             else kernel.QuantizeActivation(xi, ai);
         }
-        int tiles = (rows + RowTile - 1) / RowTile;
-        bool inline = (long)rows * cols * m < InlineWork;
+        int t0 = (rows0 + RowTile - 1) / RowTile, t1 = (rows1 + RowTile - 1) / RowTile, t2 = (rows2 + RowTile - 1) / RowTile;
+        bool inline = ((long)rows0 + rows1 + rows2) * cols * m < InlineWork;
+        long rowBytes = kernel.WeightRowBytes(cols);
         if (gemm8)
         {
             // panels: [m] x PanelBytes(cols), 64-byte aligned after the activation rows
@@ -66,20 +89,20 @@ public static unsafe class MatMul
             for (int i = 0; i < m; i++) Q8Gemm.Pack(kernel, scratch + (long)i * ab, nb, panels + (long)i * pb);
             var gemm = new GemmBody
             {
-                Kernel = kernel, Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Blocks = nb,
-                Act = scratch, ActBytes = ab, Panels = panels, PanelBytes = pb, M = m, Y = y, YStride = yStride,
+                Kernel = kernel, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Blocks = nb,
+                Act = scratch, ActBytes = ab, Panels = panels, PanelBytes = pb, M = m, Y = y0, YStride = yStride0,
             };
-            if (inline) for (int t = 0; t < tiles; t++) gemm.Execute(t);
-            else pool.For(tiles, gemm);
+            Run(gemm, t0, gemm with { Weights = weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
+                gemm with { Weights = weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
             return;
         }
         if (m == 1 && kernel is KQuantVecDotKernel kq)
         {
             // batch 1: one Dot per row through the kernel's row loop (the Dot's own arithmetic, checks once per call)
             if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
-            var rows1 = new KQuantRowsBody { Kernel = kq, Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Cols = cols, Act = scratch, Y = y };
-            if (inline) for (int t = 0; t < tiles; t++) rows1.Execute(t);
-            else pool.For(tiles, rows1);
+            var rows1b = new KQuantRowsBody { Kernel = kq, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Cols = cols, Act = scratch, Y = y0 };
+            Run(rows1b, t0, rows1b with { Weights = weights1, Rows = rows1, Y = y1 }, t1,
+                rows1b with { Weights = weights2, Rows = rows2, Y = y2 }, t2, inline, pool);
             return;
         }
         if (m > 1 && KQuantGemm.Supports(kernel))
@@ -88,46 +111,60 @@ public static unsafe class MatMul
             if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
             var kgemm = new KQuantGemmBody
             {
-                Kernel = kernel, Weights = weights, RowBytes = kernel.WeightRowBytes(cols), Rows = rows, Blocks = cols / 256,
-                Act = scratch, ActBytes = ab, M = m, Y = y, YStride = yStride,
+                Kernel = kernel, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Blocks = cols / 256,
+                Act = scratch, ActBytes = ab, M = m, Y = y0, YStride = yStride0,
             };
-            if (inline) for (int t = 0; t < tiles; t++) kgemm.Execute(t);
-            else pool.For(tiles, kgemm);
+            Run(kgemm, t0, kgemm with { Weights = weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
+                kgemm with { Weights = weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
             return;
         }
         if (m > 1 && F16Gemm.Supports(kernel))
         {
             // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
-            var fgemm = new F16GemmBody { Weights = (ushort*)weights, Cols = cols, Rows = rows, X = (float*)scratch, M = m, Y = y, YStride = yStride };
-            if (inline) for (int t = 0; t < tiles; t++) fgemm.Execute(t);
-            else pool.For(tiles, fgemm);
+            var fgemm = new F16GemmBody { Weights = (ushort*)weights0, Cols = cols, Rows = rows0, X = (float*)scratch, M = m, Y = y0, YStride = yStride0 };
+            Run(fgemm, t0, fgemm with { Weights = (ushort*)weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
+                fgemm with { Weights = (ushort*)weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
             return;
         }
         if (m > 1 && BF16Gemm.Supports(kernel))
         {
             // m = 1 stays on Dot below, with the same arithmetic
-            var bgemm = new BF16GemmBody { Weights = (ushort*)weights, Cols = cols, Rows = rows, X = (ushort*)scratch, M = m, Y = y, YStride = yStride };
-            if (inline) for (int t = 0; t < tiles; t++) bgemm.Execute(t);
-            else pool.For(tiles, bgemm);
+            var bgemm = new BF16GemmBody { Weights = (ushort*)weights0, Cols = cols, Rows = rows0, X = (ushort*)scratch, M = m, Y = y0, YStride = yStride0 };
+            Run(bgemm, t0, bgemm with { Weights = (ushort*)weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
+                bgemm with { Weights = (ushort*)weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
             return;
         }
         var body = new Body
         {
             Kernel = kernel,
-            Weights = weights,
-            RowBytes = kernel.WeightRowBytes(cols),
-            Rows = rows,
+            Weights = weights0,
+            RowBytes = rowBytes,
+            Rows = rows0,
             Cols = cols,
             Act = scratch,
             ActBytes = ab,
             M = m,
-            Y = y,
-            YStride = yStride,
+            Y = y0,
+            YStride = yStride0,
         };
-        if (inline)
-            for (int t = 0; t < tiles; t++) body.Execute(t);
-        else
-            pool.For(tiles, body);
+        Run(body, t0, body with { Weights = weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
+            body with { Weights = weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
+    }
+
+    /// <summary>Runs the tiles of up to three bodies (t0, t1, t2 tiles) as one loop, on this thread or the pool.</summary>
+    private static void Run<TBody>(TBody b0, int t0, TBody b1, int t1, TBody b2, int t2, bool inline, WorkerPool pool)
+        where TBody : struct, IParallelBody
+    {
+        if (t1 == 0 && t2 == 0)
+        {
+            if (inline) for (int t = 0; t < t0; t++) b0.Execute(t);
+            else pool.For(t0, b0);
+            return;
+        }
+        var fused = new FusedBody<TBody> { B0 = b0, B1 = b1, B2 = b2, End0 = t0, End1 = t0 + t1 };
+        int tiles = t0 + t1 + t2;
+        if (inline) for (int t = 0; t < tiles; t++) fused.Execute(t);
+        else pool.For(tiles, fused);
     }
 
     /// <summary>
@@ -166,6 +203,44 @@ public static unsafe class MatMul
             Compute(kernel, w, rows, cols, px, cols, m, py, rows, s, pool);
     }
 
+    /// <summary>
+    /// Up to three products sharing x and the weight format (the fused pointer overload, for callers compiled without
+    /// unsafe code): matrix j has rowsJ rows at offsetJ in weightsJ (a mapped file or a <see cref="Memory.NativeBuffer"/>),
+    /// yJ: [m, rowsJ] dense; x: [m, cols] dense; scratch: at least <see cref="ScratchBytes"/>(kernel, m, cols) bytes.
+    /// A set with rowsJ = 0 is skipped (its region may be null). Each output has the bits of a separate call. Lengths
+    /// are checked; the regions must not be disposed during the call.
+    /// </summary>
+    public static void Compute(IVecDotKernel kernel, int cols, ReadOnlySpan<float> x, int m,
+        Memory.NativeRegion weights0, long offset0, int rows0, Span<float> y0,
+        Memory.NativeRegion? weights1, long offset1, int rows1, Span<float> y1,
+        Memory.NativeRegion? weights2, long offset2, int rows2, Span<float> y2,
+        Span<byte> scratch, WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(weights0);
+        byte* w0 = CheckedSet(kernel, weights0, offset0, rows0, cols, x.Length, m, y0.Length, scratch.Length);
+        byte* w1 = CheckedSet(kernel, weights1, offset1, rows1, cols, x.Length, m, y1.Length, scratch.Length);
+        byte* w2 = CheckedSet(kernel, weights2, offset2, rows2, cols, x.Length, m, y2.Length, scratch.Length);
+        fixed (float* px = x)
+        fixed (float* p0 = y0)
+        fixed (float* p1 = y1)
+        fixed (float* p2 = y2)
+        fixed (byte* s = scratch)
+            Compute(kernel, cols, px, cols, m, w0, rows0, p0, rows0, w1, rows1, p1, rows1, w2, rows2, p2, rows2, s, pool);
+    }
+
+    /// <summary>The checked address of one set of the fused region overload; null for a skipped set (rows = 0).</summary>
+    private static byte* CheckedSet(IVecDotKernel kernel, Memory.NativeRegion? weights, long offset, int rows, int cols,
+        int xLength, int m, int yLength, int scratchLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        if (rows == 0) return null;
+        ArgumentNullException.ThrowIfNull(weights);
+        long wBytes = (long)rows * kernel.WeightRowBytes(cols);
+        CheckBuffers(kernel, wBytes, rows, cols, xLength, m, yLength, scratchLength);
+        return weights.Checked(offset, wBytes);
+    }
+
     private static void CheckBuffers(IVecDotKernel kernel, long weightBytes, int rows, int cols, int xLength, int m, int yLength, int scratchLength)
     {
         ArgumentNullException.ThrowIfNull(kernel);
@@ -182,6 +257,20 @@ public static unsafe class MatMul
     /// <summary>y = W x for one activation row (decode). See <see cref="Compute"/>.</summary>
     public static void Vector(IVecDotKernel kernel, byte* weights, int rows, int cols, float* x, float* y, byte* scratch, WorkerPool pool) =>
         Compute(kernel, weights, rows, cols, x, cols, 1, y, rows, scratch, pool);
+
+    /// <summary>Tiles [0, End0) of B0, then [End0, End1) of B1, then the rest of B2, each renumbered from 0.</summary>
+    private struct FusedBody<TBody> : IParallelBody where TBody : struct, IParallelBody
+    {
+        public TBody B0, B1, B2;
+        public int End0, End1;
+
+        public void Execute(int tile)
+        {
+            if (tile < End0) B0.Execute(tile);
+            else if (tile < End1) B1.Execute(tile - End0);
+            else B2.Execute(tile - End1);
+        }
+    }
 
     private struct Body : IParallelBody
     {

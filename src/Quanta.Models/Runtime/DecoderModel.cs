@@ -196,9 +196,8 @@ public sealed class DecoderModel
             GgmlRopeTables rope = ws.RopeFor(c, l);
             // attention sub-layer
             NormRows(w.AttentionNorm, x, xn, n, d);
-            w.Query.MatMul(xn, n, q, ws.MatMulScratch, ws.Pool);   // q [n, Heads·HeadDim]
-            w.Key.MatMul(xn, n, k, ws.MatMulScratch, ws.Pool);     // k [n, KvHeads·HeadDim]
-            w.Value.MatMul(xn, n, v, ws.MatMulScratch, ws.Pool);   // v [n, KvHeads·HeadDim]
+            // q [n, Heads·HeadDim], k and v [n, KvHeads·HeadDim]: one activation conversion and one pool loop when the formats agree
+            WeightMatrix.MatMulShared(xn, n, w.Query, q, w.Key, k, w.Value, v, ws.MatMulScratch, ws.Pool);
             for (int t = 0; t < n; t++)
             {
                 Span<float> qRow = q.AsSpan(t * qd, qd), kRow = k.AsSpan(t * kvd, kvd), vRow = v.AsSpan(t * kvd, kvd);
@@ -237,8 +236,7 @@ public sealed class DecoderModel
 
             // feed-forward sub-layer
             NormRows(w.FeedForwardNorm, x, xn, n, d);
-            w.Gate.MatMul(xn, n, gate, ws.MatMulScratch, ws.Pool);   // gate [n, ffn]
-            w.Up.MatMul(xn, n, up, ws.MatMulScratch, ws.Pool);       // up   [n, ffn]
+            WeightMatrix.MatMulShared(xn, n, w.Gate, gate, w.Up, up, null, default, ws.MatMulScratch, ws.Pool);   // gate, up [n, ffn]
             for (int t = 0; t < n; t++)   // per row, so a row's bits never depend on where the batch's tail falls
             {
                 Span<float> g = gate.AsSpan(t * ffn, ffn);

@@ -153,6 +153,35 @@ public sealed class WeightMatrix : IDisposable
     public void MatMul(ReadOnlySpan<float> x, int m, Span<float> y, Span<byte> scratch, WorkerPool pool) =>
         Quanta.Core.Kernels.MatMul.Compute(Kernel, _region, _offset, Rows, Cols, x, m, y, scratch, pool);
 
+    /// <summary>
+    /// Products of up to three matrices with the same input x: ya = x · aᵀ, yb = x · bᵀ and, when <paramref name="c"/> is
+    /// not null, yc = x · cᵀ (e.g. the Q, K and V projections). When the matrices share a format and a column count the
+    /// activations are converted once and one pool loop runs over all their row tiles (<see cref="Core.Kernels.MatMul"/>'s
+    /// fused overload); otherwise (e.g. a K-quant file whose V is Q6_K and Q, K are Q4_K) each runs its own
+    /// <see cref="MatMul(ReadOnlySpan{float}, int, Span{float}, Span{byte}, WorkerPool)"/>. Either way each output has
+    /// the bits of a separate call. x: [m, Cols] dense, yJ: [m, J.Rows] dense, scratch: at least
+    /// <see cref="Core.Kernels.MatMul.ScratchBytes"/>(J.Kernel, m, Cols) bytes for every matrix J. Never allocates.
+    /// </summary>
+    public static void MatMulShared(ReadOnlySpan<float> x, int m, WeightMatrix a, Span<float> ya, WeightMatrix b, Span<float> yb,
+        WeightMatrix? c, Span<float> yc, Span<byte> scratch, WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        bool fuse = b.Format == a.Format && b.Cols == a.Cols && (c == null || (c.Format == a.Format && c.Cols == a.Cols));
+        if (!fuse)
+        {
+            a.MatMul(x, m, ya, scratch, pool);
+            b.MatMul(x, m, yb, scratch, pool);
+            c?.MatMul(x, m, yc, scratch, pool);
+            return;
+        }
+        Quanta.Core.Kernels.MatMul.Compute(a.Kernel, a.Cols, x, m,
+            a._region, a._offset, a.Rows, ya,
+            b._region, b._offset, b.Rows, yb,
+            c?._region, c?._offset ?? 0, c?.Rows ?? 0, c == null ? Span<float>.Empty : yc,
+            scratch, pool);
+    }
+
     /// <summary>Frees owned memory; views only become unusable when their owner is disposed.</summary>
     public void Dispose()
     {
