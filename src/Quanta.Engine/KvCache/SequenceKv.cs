@@ -190,6 +190,26 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
         }
     }
 
+    /// <summary>
+    /// Up to <see cref="CausalAttention.RowBlock"/> consecutive query rows of one head over the paged blocks in one call
+    /// (<see cref="CausalAttention.ForwardRows{T, TView}"/>: each key and value row is loaded and converted once for all
+    /// of them); each row's result is bit-identical to <see cref="AttendRow"/> on that row.
+    /// </summary>
+    public void AttendRows(int layer, int length, ReadOnlySpan<float> q, int qStride, int rows, int firstPosition, int head,
+        in AttentionParameters parameters, Span<float> output, int outStride, Span<float> scratch)
+    {
+        if (_cache.Type == KvCacheType.F32)
+        {
+            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            CausalAttention.ForwardRows<float, PagedKvView<float>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
+        }
+        else
+        {
+            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            CausalAttention.ForwardRows<Half, PagedKvView<Half>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
+        }
+    }
+
     /// <summary>Returns every block to the pool at once; idempotent.</summary>
     public void Dispose()
     {

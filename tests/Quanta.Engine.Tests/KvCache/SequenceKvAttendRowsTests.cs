@@ -1,0 +1,51 @@
+using Quanta.Core.Kernels.Attention;
+using Quanta.Engine.KvCache;
+using Quanta.Models.KvCache;
+
+namespace Quanta.Engine.Tests.KvCache;
+
+/// <summary>
+/// <see cref="SequenceKv.AttendRows"/> (the blocked attention over paged blocks) against <see cref="SequenceKv.AttendRow"/>
+/// row by row: bit-identical, for F32 and F16 caches, a head size the AVX-512 block path takes (64) and one it does
+/// not (24), 1-4 rows at block-boundary positions, with and without a sliding window.
+/// </summary>
+[Trait("Category", "Kernels")]
+public sealed class SequenceKvAttendRowsTests
+{
+    [Theory]
+    [InlineData(KvCacheType.F32, 64, 0)]
+    [InlineData(KvCacheType.F16, 64, 0)]
+    [InlineData(KvCacheType.F16, 64, 7)]
+    [InlineData(KvCacheType.F32, 24, 0)]
+    public void Rows_together_equal_each_row_alone(KvCacheType type, int headDim, int window)
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        const int kvHeads = 2, heads = 4, blockSize = 16, length = 45;
+        var cache = new PagedKvCache(1, kvHeads, headDim, 12, blockSize, 64, type);
+        int[] prompt = Enumerable.Range(0, length).Select(i => i + 1).ToArray();
+        using SequenceKv seq = cache.CreateSequence(prompt, usePrefixCache: false);
+        Assert.True(seq.TryReserve(length));
+        int kvd = kvHeads * headDim;
+        float[] k = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] v = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        seq.Write(0, 0, length, k, v);
+        var p = new AttentionParameters(heads, kvHeads, headDim) { SlidingWindow = window };
+        int rowLen = heads * headDim;
+        float[] scratch = new float[CausalAttention.ScratchLength(64, headDim)];
+        foreach (int first in new[] { 0, 13, 15, 41 })
+            for (int rows = 1; rows <= CausalAttention.RowBlock && first + rows <= length; rows++)
+                for (int h = 0; h < heads; h++)
+                {
+                    float[] q = Enumerable.Range(0, rows * rowLen).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+                    float[] together = new float[rows * rowLen], alone = new float[rows * rowLen];
+                    seq.AttendRows(0, first + rows, q.AsSpan(h * headDim), rowLen, rows, first, h, p, together.AsSpan(h * headDim), rowLen, scratch);
+                    for (int r = 0; r < rows; r++)
+                        seq.AttendRow(0, first + rows, q.AsSpan(r * rowLen + h * headDim, headDim), first + r, h, p,
+                            alone.AsSpan(r * rowLen + h * headDim, headDim), scratch);
+                    for (int i = 0; i < together.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(together[i]) == BitConverter.SingleToInt32Bits(alone[i]),
+                            $"seed {seed} {type} d={headDim} window={window} first={first} rows={rows} head={h} element {i}: {together[i]} vs {alone[i]}");
+                }
+    }
+}
