@@ -40,6 +40,29 @@ publish() {
   echo "next: run(command=\"bench/gpu/run-device.sh device\", carry=[\"$PACK\"], timeout_s=590)"
 }
 
+# Makes the NVIDIA libraries findable: ILGPU imports the driver as "cuda" (the loader tries libcuda.so) while driver
+# installs may ship only libcuda.so.1, so a libcuda.so link goes on LD_LIBRARY_PATH; quanta searches the loader path,
+# CUDA_HOME and /usr/local/cuda* for cuBLASLt, else the toolkit wheels' copy is named in QUANTA_CUBLASLT_PATH.
+# Sets LIBCUDA and CUBLASLT (empty when not found) for the log.
+find_libs() {
+  local libdir=/tmp/quanta-libs
+  LIBCUDA=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF; exit}')
+  if [[ -z $LIBCUDA ]]; then
+    for d in ${LD_LIBRARY_PATH//:/ } /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64; do
+      [[ -e $d/libcuda.so.1 ]] && { LIBCUDA=$d/libcuda.so.1; break; }
+    done
+  fi
+  if [[ -n $LIBCUDA ]]; then
+    mkdir -p "$libdir" && ln -sf "$LIBCUDA" "$libdir/libcuda.so" && ln -sf "$LIBCUDA" "$libdir/libcuda.so.1"
+    export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  fi
+  CUBLASLT=""
+  if ! ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.1[123]' && ! ls /usr/local/cuda*/lib64/libcublasLt.so.1[123] >/dev/null 2>&1; then
+    CUBLASLT=$(find /usr /opt -name 'libcublasLt.so.1[123]' 2>/dev/null | sort -r | head -n 1)
+    [[ -n $CUBLASLT ]] && export QUANTA_CUBLASLT_PATH=$CUBLASLT
+  fi
+}
+
 device() {
   local out=${OUT:-/tmp/quanta-gpu-out}
   mkdir -p "$out"
@@ -48,26 +71,9 @@ device() {
   local dir=/tmp/quanta-linux-x64
   rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$PACK" -C "$dir" || exit 1
   local q=$dir/quanta
-  # ILGPU imports the driver as "cuda" (the loader tries libcuda.so); driver installs may ship only libcuda.so.1
-  local libdir=/tmp/quanta-libs real
-  real=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF; exit}')
-  if [[ -z $real ]]; then
-    for d in ${LD_LIBRARY_PATH//:/ } /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu /usr/lib64; do
-      [[ -e $d/libcuda.so.1 ]] && { real=$d/libcuda.so.1; break; }
-    done
-  fi
-  if [[ -n $real ]]; then
-    mkdir -p "$libdir" && ln -sf "$real" "$libdir/libcuda.so" && ln -sf "$real" "$libdir/libcuda.so.1"
-    export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  fi
-  # cuBLASLt: quanta searches the loader path, CUDA_HOME and /usr/local/cuda*; else take the toolkit wheels' copy
-  local found=""
-  if ! ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.1[123]' && ! ls /usr/local/cuda*/lib64/libcublasLt.so.1[123] >/dev/null 2>&1; then
-    found=$(find /usr /opt -name 'libcublasLt.so.1[123]' 2>/dev/null | sort -r | head -n 1)
-    [[ -n $found ]] && export QUANTA_CUBLASLT_PATH=$found
-  fi
+  find_libs
   {
-    echo "== $(date -u +%FT%TZ) $(uname -m)${found:+, cuBLASLt from $found}; libcuda: ${real:-not found}"
+    echo "== $(date -u +%FT%TZ) $(uname -m)${CUBLASLT:+, cuBLASLt from $CUBLASLT}; libcuda: ${LIBCUDA:-not found}"
     nvidia-smi --query-gpu=name,driver_version,memory.total,power.draw,clocks.sm,clocks.mem --format=csv 2>&1 || echo "nvidia-smi unavailable"
   } > "$log" 2>&1
   cat "$log"
@@ -87,14 +93,7 @@ serve_smoke() {
   mkdir -p "$out"
   local log=$out/serve.log dir=/tmp/quanta-linux-x64
   rm -rf "$dir" && mkdir -p "$dir" && tar -xzf "$PACK" -C "$dir" || exit 1
-  local real
-  real=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF; exit}')
-  [[ -z $real && -e /usr/local/nvidia/lib64/libcuda.so.1 ]] && real=/usr/local/nvidia/lib64/libcuda.so.1
-  if [[ -n $real ]]; then mkdir -p /tmp/quanta-libs && ln -sf "$real" /tmp/quanta-libs/libcuda.so && export LD_LIBRARY_PATH=/tmp/quanta-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}; fi
-  if ! ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.1[123]'; then
-    local found; found=$(find /usr /opt -name 'libcublasLt.so.1[123]' 2>/dev/null | sort -r | head -n 1)
-    [[ -n $found ]] && export QUANTA_CUBLASLT_PATH=$found
-  fi
+  find_libs
   local q=$dir/quanta port=8099
   {
     "$q" bench generate /tmp/smoke-160m.gguf --shape 160m --type f16 || exit 1

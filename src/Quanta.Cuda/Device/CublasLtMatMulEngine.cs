@@ -58,12 +58,7 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
         if (!_plans.TryGetValue(key, out CublasLtMatmulPlan? plan))
         {
             CudaDataType input = w.Format == DeviceFormat.BF16 ? CudaDataType.R16BF : CudaDataType.R8F_E4M3;
-            if (_plans.Count >= MaxPlans)
-            {
-                // chunked prefill steps come in many token counts: start over rather than grow
-                foreach (var old in _plans.Values) old.Dispose();
-                _plans.Clear();
-            }
+            ClearWhenFull(_plans, MaxPlans);   // chunked prefill steps come in many token counts: start over rather than grow
             plan = new CublasLtMatmulPlan(_handle, m, w.Rows, w.Cols, input, CudaDataType.R32F, aScale, bScale, WorkspaceBytes);
             if (m > MaxTunedRows) plan.KeepHeuristicChoice();
             _plans[key] = plan;
@@ -80,18 +75,20 @@ public sealed class CublasLtMatMulEngine : IMatMulEngine
         var key = (m, n, k, layout);
         if (!_batched.TryGetValue(key, out CublasLtMatmulPlan? plan))
         {
-            if (_batched.Count >= MaxBatchedPlans)
-            {
-                // prompt lengths vary without bound in serving: start over rather than grow
-                foreach (var old in _batched.Values) old.Dispose();
-                _batched.Clear();
-            }
+            ClearWhenFull(_batched, MaxBatchedPlans);   // prompt lengths vary without bound in serving
             plan = new CublasLtMatmulPlan(_handle, m, n, k, CudaDataType.R16BF, CudaDataType.R32F, 0, 0, WorkspaceBytes, layout);
             plan.KeepHeuristicChoice();   // attention shapes change with every prompt length: timing each would cost more than it saves
             _batched[key] = plan;
         }
         plan.Run((ulong)w.NativePtr + (ulong)(wOffset * sizeof(ushort)), (ulong)x.NativePtr + (ulong)(xOffset * sizeof(ushort)),
             (ulong)y.NativePtr + (ulong)(yOffset * sizeof(float)), (ulong)_workspace.NativePtr, WorkspaceBytes, _stream);
+    }
+
+    private static void ClearWhenFull<TKey>(Dictionary<TKey, CublasLtMatmulPlan> plans, int limit) where TKey : notnull
+    {
+        if (plans.Count < limit) return;
+        foreach (var old in plans.Values) old.Dispose();
+        plans.Clear();
     }
 
     /// <summary>Destroys the plans, the workspace and the handle.</summary>

@@ -33,14 +33,8 @@ internal static class AbsMaxKernel
             uint b = Bits.FloatAsInt(x[e]) & 0x7FFFFFFFu;
             if (b <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b);
         }
-        sh[tid] = m;
-        Group.Barrier();
-        for (int s = g / 2; s > 0; s >>= 1)
-        {
-            if (tid < s) sh[tid] = IntrinsicMath.Max(sh[tid], sh[tid + s]);
-            Group.Barrier();
-        }
-        if (tid == 0) Atomic.Max(ref amaxBits[0], sh[0]);
+        int groupMax = GroupReduce.Max(sh, m);
+        if (tid == 0) Atomic.Max(ref amaxBits[0], groupMax);
     }
 }
 
@@ -87,14 +81,7 @@ internal static class QuantizeE4M3SmallKernel
             uint b = Bits.FloatAsInt(src[e0]) & 0x7FFFFFFFu;
             if (b <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b);
         }
-        sh[tid] = m;
-        Group.Barrier();
-        for (int s = g / 2; s > 0; s >>= 1)
-        {
-            if (tid < s) sh[tid] = IntrinsicMath.Max(sh[tid], sh[tid + s]);
-            Group.Barrier();
-        }
-        float amax = Bits.IntAsFloat((uint)sh[0]);
+        float amax = Bits.IntAsFloat((uint)GroupReduce.Max(sh, m));
         float scale = amax > 0f && amax < float.PositiveInfinity ? amax / 448f : 1f;
         int e1 = tid;
         for (; e1 + 3 * g < count; e1 += 4 * g)

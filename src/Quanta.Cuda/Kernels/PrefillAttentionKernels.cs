@@ -94,14 +94,7 @@ internal static class CausalSoftmaxKernel
             else scores[o + p] = s;
             localMax = IntrinsicMath.Max(localMax, s);
         }
-        sh[tid] = localMax;
-        Group.Barrier();
-        for (int s = g / 2; s > 0; s >>= 1)
-        {
-            if (tid < s) sh[tid] = IntrinsicMath.Max(sh[tid], sh[tid + s]);
-            Group.Barrier();
-        }
-        float max = sh[0];
+        float max = GroupReduce.Max(sh, localMax);
         Group.Barrier();
         float localSum = 0f;
         for (int p = lo + tid; p <= pos; p += g)
@@ -111,14 +104,7 @@ internal static class CausalSoftmaxKernel
             else scores[o + p] = e;
             localSum += e;
         }
-        sh[tid] = localSum;
-        Group.Barrier();
-        for (int s = g / 2; s > 0; s >>= 1)
-        {
-            if (tid < s) sh[tid] += sh[tid + s];
-            Group.Barrier();
-        }
-        float inv = 1f / sh[0];
+        float inv = 1f / GroupReduce.Sum(sh, localSum);
         for (int p = tid; p < a.Padded; p += g)
             probs[o + p] = p >= lo && p <= pos ? NumberBits.ToBf16((cached ? cache[p] : scores[o + p]) * inv) : (ushort)0;
     }

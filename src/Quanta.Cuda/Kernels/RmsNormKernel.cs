@@ -66,14 +66,7 @@ internal static class RmsNormKernel
                 sum += v * v;
             }
         }
-        sh[tid] = sum;
-        Group.Barrier();
-        for (int s = g / 2; s > 0; s >>= 1)
-        {
-            if (tid < s) sh[tid] += sh[tid + s];
-            Group.Barrier();
-        }
-        float scale = 1f / MathF.Sqrt(sh[0] / dim + a.Eps);
+        float scale = 1f / MathF.Sqrt(GroupReduce.Sum(sh, sum) / dim + a.Eps);
         Group.Barrier();
         float codeScale = 1f;
         if (a.OutMode == 2)
@@ -85,14 +78,7 @@ internal static class RmsNormKernel
                 uint b = Bits.FloatAsInt(x[xo + k] * scale * w[k]) & 0x7FFFFFFFu;
                 if (b <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)b);
             }
-            sh[tid] = Bits.IntAsFloat((uint)m);
-            Group.Barrier();
-            for (int s = g / 2; s > 0; s >>= 1)
-            {
-                if (tid < s) sh[tid] = IntrinsicMath.Max(sh[tid], sh[tid + s]);
-                Group.Barrier();
-            }
-            float amax = sh[0];
+            float amax = GroupReduce.Max(sh, Bits.IntAsFloat((uint)m));
             codeScale = amax > 0f && amax < float.PositiveInfinity ? amax / 448f : 1f;
             if (tid == 0) scaleOut[0] = codeScale;
         }
