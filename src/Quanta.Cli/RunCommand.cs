@@ -1,8 +1,12 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Quanta.Cuda.Execution;
 using Quanta.Engine.Generation;
+using Quanta.Engine.Metrics;
 using Quanta.Engine.Sampling;
+using Quanta.Engine.Serving;
 
 namespace Quanta.Cli;
 
@@ -11,6 +15,8 @@ namespace Quanta.Cli;
 /// streams the generated text (not the prompt, unless --echo) to stdout as it is produced and ends it with a newline;
 /// load progress and the prompt / generation speeds go to stderr. An empty prompt starts from BOS alone (a llama2.c
 /// checkpoint then stops when BOS comes up again, as llama2.c's run.c does). Ctrl+C stops generation early.
+/// <para>--gpu runs it on CUDA device 0 (--gpu-format bf16 or fp8) through the serving engine with the GPU executor, and
+/// adds the energy of the run (NVML) to the stderr line.</para>
 /// <para>Sampling defaults are llama.cpp's: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no repetition
 /// penalty; --temperature 0 is greedy.</para>
 /// </summary>
@@ -21,12 +27,19 @@ internal static class RunCommand
         var o = new GenerationCliOptions();
         var prompt = new Option<string>("--prompt", "-p") { Description = "text to continue (empty: start from BOS)", DefaultValueFactory = _ => "" };
         var echo = new Option<bool>("--echo") { Description = "print the prompt before the generated text" };
+        var gpu = new GpuCliOptions();
         var cmd = new Command("run", "Generate text from a prompt, streaming it to stdout.");
-        o.AddTo(cmd, prompt, echo);
+        o.AddTo(cmd, [prompt, echo, .. gpu.All]);
         cmd.SetAction(p => CliRunner.Run(p.GetValue(o.Verbose), () =>
         {
             SamplingParameters sampling = o.Sampling(p);
-            using LlmModel model = o.LoadModel(p);
+            using GpuSession? device = gpu.Open(p, "run");
+            LlmModel model = o.LoadModel(p);
+            // on the GPU the model runs behind the serving engine (which owns the model from then on): one sequence,
+            // the engine's block tables over the executor's device pages
+            using ServingMetrics? metrics = device is null ? null : new ServingMetrics(new ServingMetricsOptions { PowerSource = device.Power });
+            using ServingEngine? engine = device is null ? null : OnDevice(model, device, metrics!, p.GetValue(o.Threads));
+            using LlmModel? cpuModel = engine is null ? model : null;
             string text = p.GetValue(prompt) ?? "";
             int[] tokens = model.Tokenize(text);
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 12) { AutoFlush = true };
@@ -36,6 +49,13 @@ internal static class RunCommand
             Console.CancelKeyPress += onCancel;
             try
             {
+                if (engine is not null)
+                {
+                    EngineRun run = StreamTo(engine, tokens, sampling, stdout, cts.Token);
+                    if (!run.EndsWithNewline) stdout.Write('\n');
+                    Console.Error.WriteLine(run.Summary());
+                    return 0;
+                }
                 GenerationChunk last = StreamTo(model, tokens, sampling, stdout, out bool endsWithNewline, cts.Token);
                 if (!endsWithNewline) stdout.Write('\n');
                 Console.Error.WriteLine(Speeds(last.Usage!, last.FinishReason!.Value));
@@ -47,6 +67,90 @@ internal static class RunCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>A serving engine for one sequence at a time over <paramref name="model"/> (owned by it) on the GPU.</summary>
+    private static ServingEngine OnDevice(LlmModel model, GpuSession device, ServingMetrics metrics, int threads)
+    {
+        Console.Error.WriteLine($"quanta run: on {device.Backend.Accelerator.Name} in {device.Format}");
+        try
+        {
+            return new ServingEngine("run", model, new ServingOptions
+            {
+                MaxRunning = 1,
+                MaxQueue = 1,
+                Threads = threads,
+                Metrics = metrics,
+                CreateExecutor = device.ExecutorFactory(),
+                ExecutorKvStorage = GpuServing.KvStorage,
+            });
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What a generation through the serving engine did: token counts, times, energy and why it stopped.</summary>
+    internal sealed record EngineRun(ServingUsage Usage, ServingFinishReason Finish, double PromptSeconds, double GenerationSeconds, bool EndsWithNewline)
+    {
+        /// <summary>The stderr line: the CPU path's speeds plus the energy (measured by NVML, or the power model's estimate).</summary>
+        public string Summary()
+        {
+            int generated = Usage.CompletionTokens;
+            double promptRate = PromptSeconds > 0 ? Usage.PromptTokens / PromptSeconds : 0;
+            double genRate = generated > 1 && GenerationSeconds > 0 ? (generated - 1) / GenerationSeconds : 0;
+            string reason = Finish switch
+            {
+                ServingFinishReason.Stop => "stop",
+                ServingFinishReason.Length => "length",
+                ServingFinishReason.Cancelled => "cancelled",
+                var r => r.ToString().ToLowerInvariant(),
+            };
+            return string.Create(CultureInfo.InvariantCulture,
+                $"prompt: {Usage.PromptTokens} tokens, {promptRate:F1} tokens/s | generation: {generated} tokens, {genRate:F1} tokens/s | stop: {reason} | " +
+                $"energy: {Usage.EnergyJoules:F2} J, {(generated > 0 ? Usage.EnergyJoules / generated : 0):F3} J/token{(Usage.EnergyEstimated ? " (estimated)" : "")}");
+        }
+    }
+
+    /// <summary>
+    /// Streams one request through <paramref name="engine"/> to <paramref name="output"/>. Prompt time runs from submission to
+    /// the first generated token; generation time from there to the last (so its rate counts the tokens after the first).
+    /// </summary>
+    internal static EngineRun StreamTo(ServingEngine engine, int[] prompt, SamplingParameters sampling, TextWriter output, CancellationToken ct)
+    {
+        long start = Stopwatch.GetTimestamp(), first = 0, last = 0;
+        ServingCall call = engine.Submit(new ServingRequest { Prompt = prompt, Sampling = sampling }, ct);
+        char lastChar = '\n';
+        bool any = false;
+        ServingFinishReason finish = ServingFinishReason.Stop;
+        var e = call.ReadAllAsync(CancellationToken.None).GetAsyncEnumerator();
+        try
+        {
+            while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+            {
+                ServingDelta d = e.Current;
+                if (d.Token >= 0)
+                {
+                    last = Stopwatch.GetTimestamp();
+                    if (first == 0) first = last;
+                }
+                if (d.Finish is { } f) finish = f;
+                if (d.Text.Length == 0) continue;
+                output.Write(d.Text);
+                lastChar = d.Text[^1];
+                any = true;
+            }
+        }
+        finally
+        {
+            e.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        ServingUsage usage = call.Usage.GetAwaiter().GetResult();
+        double promptSeconds = first == 0 ? 0 : Stopwatch.GetElapsedTime(start, first).TotalSeconds;
+        double genSeconds = first == 0 ? 0 : Stopwatch.GetElapsedTime(first, last).TotalSeconds;
+        return new EngineRun(usage, finish, promptSeconds, genSeconds, any && lastChar == '\n');
     }
 
     /// <summary>Streams generation to <paramref name="output"/>; returns the final chunk.</summary>

@@ -35,12 +35,11 @@ internal static class ServeCommand
         var config = new Option<string?>("--config") { Description = "JSON file with these options (snake_case names)" };
         var threads = new Option<int?>("--threads", "-t") { Description = "worker threads per model (default: all cores)" };
         var context = new Option<int?>("--context", "-c") { Description = "context length in tokens (default: the model's, at most 4096)" };
-        var gpu = new Option<bool>("--gpu") { Description = "run the LLMs on CUDA device 0 (cuBLASLt and ILGPU kernels; energy from NVML)" };
-        var gpuFormat = new Option<string>("--gpu-format") { Description = "weight format on the GPU: bf16 or fp8 (E4M3)", DefaultValueFactory = _ => "bf16" };
+        var gpu = new GpuCliOptions();
         var device = new Option<string?>("--device") { Description = "catalog device for the power model and price (e.g. h100-sxm; see quanta plan devices)" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.");
-        foreach (Option o in (Option[])[model, tokenizer, host, port, apiKey, maxQueue, maxBytes, maxTokens, kvBlocks, kvMb, cors, config, threads, context, gpu, gpuFormat, device, verbose])
+        foreach (Option o in (Option[])[model, tokenizer, host, port, apiKey, maxQueue, maxBytes, maxTokens, kvBlocks, kvMb, cors, config, threads, context, .. gpu.All, device, verbose])
             cmd.Add(o);
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -73,28 +72,13 @@ internal static class ServeCommand
             options.ContextLength = p.GetValue(context) ?? options.ContextLength;
             options.Device = p.GetValue(device) ?? options.Device;
             options.Validate();
-            GpuBackend? backend = null;
-            NvmlPowerSource? power = null;
-            if (p.GetValue(gpu))
+            using GpuSession? session = gpu.Open(p, "serve");
+            if (session is not null)
             {
-                var format = p.GetValue(gpuFormat)!.ToLowerInvariant() switch
-                {
-                    "bf16" => DeviceFormat.BF16,
-                    "fp8" => DeviceFormat.Fp8E4M3,
-                    var f => throw new ArgumentException($"--gpu-format: unknown format '{f}' (bf16, fp8)"),
-                };
-                backend = GpuBackend.CreateCuda();
-                try
-                {
-                    power = new NvmlPowerSource();
-                }
-                catch (Exception e) when (e is CudaUnavailableException or CudaException)
-                {
-                    Console.Error.WriteLine($"quanta serve: no NVML energy ({e.Message}); energy falls back to the power model");
-                }
-                options.CreateExecutor = GpuServing.ExecutorFactory(backend, new GpuWeightOptions(format), power);
-                options.PowerSource = power;
-                Console.Error.WriteLine($"quanta serve: LLMs on {backend.Accelerator.Name} in {format}");
+                options.CreateExecutor = session.ExecutorFactory();
+                options.ExecutorKvStorage = GpuServing.KvStorage;
+                options.PowerSource = session.Power;
+                Console.Error.WriteLine($"quanta serve: LLMs on {session.Backend.Accelerator.Name} in {session.Format}");
             }
             var server = new QuantaServer(options);
             try
@@ -104,8 +88,6 @@ internal static class ServeCommand
             finally
             {
                 server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                power?.Dispose();
-                backend?.Dispose();
             }
         }));
         return cmd;

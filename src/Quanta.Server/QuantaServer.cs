@@ -195,6 +195,7 @@ public sealed class QuantaServer : IAsyncDisposable
                 Metrics = Metrics,
                 WrapExecutor = Options.WrapExecutor,
                 CreateExecutor = Options.CreateExecutor,
+                ExecutorKvStorage = Options.CreateExecutor is null ? null : Options.ExecutorKvStorage,
             });
             _engines[engine.Id] = engine;
         }

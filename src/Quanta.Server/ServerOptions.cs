@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Quanta.Engine.Energy;
 using Quanta.Engine.Execution;
+using Quanta.Models.KvCache;
 
 namespace Quanta.Server;
 
@@ -95,6 +96,10 @@ public sealed class ServerOptions
     /// <summary>Builds each LLM's executor instead of the CPU one (the CLI's --device cuda); not settable from JSON.</summary>
     [JsonIgnore]
     public Func<ExecutorRequest, IExecutor>? CreateExecutor { get; set; }
+
+    /// <summary>With <see cref="CreateExecutor"/>: the executor stores K/V itself in this element size (the engine keeps block tables only; see <c>ServingOptions.ExecutorKvStorage</c>); not settable from JSON.</summary>
+    [JsonIgnore]
+    public KvCacheType? ExecutorKvStorage { get; set; }
 
     /// <summary>Energy meter for the metrics instead of the catalog device's (NVML with --device cuda); not settable from JSON.</summary>
     [JsonIgnore]

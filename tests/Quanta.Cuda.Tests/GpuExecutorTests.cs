@@ -113,6 +113,42 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         Assert.Equal(0, gpuCache.Pool.UsedBlocks);
     }
 
+    // A blocks-only cache (no host storage, what serving uses): a forked sequence shares the prompt's partial last block;
+    // its next token makes TryReserve copy that block (copy-on-write) and the executor must copy the device pages too,
+    // or the fork attends to zeros. Both continuations must give the logits of a fresh sequence fed prompt + token.
+    [Fact]
+    public void Copy_on_write_of_a_forked_sequence_copies_the_device_pages()
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        ModelConfig config = RandomDecoderModel.Tiny() with { QkvBias = false };
+        DecoderModel model = RandomDecoderModel.Create(config, seed);
+        var cache = PagedKvCache.BlocksOnly(config, 16, 4, 32, GpuServing.KvStorage);
+        Assert.False(cache.HasHostStorage);
+        using var weights = GpuModelWeights.FromModel(fx.Backend, model, new GpuWeightOptions(DeviceFormat.BF16));
+        using var gpu = new GpuExecutor(fx.Backend, weights, cache, 16, 3, 32);
+        int[] prompt = Toks(rng, 6, config.VocabSize);   // blocks of 4: the second block holds 2 positions, shared by the fork
+        int next = rng.Next(config.VocabSize);
+        using SequenceKv a = cache.CreateSequence(prompt, false);
+        gpu.Execute(new ExecutionBatch([new SequenceWork(0, prompt, 0, a, false)]));
+        a.Commit(prompt);
+        using SequenceKv b = a.Fork();
+        Assert.Equal(a.BlockTable.ToArray(), b.BlockTable.ToArray());
+        using SequenceKv fresh = cache.CreateSequence([.. prompt, next], false);
+        var r = gpu.Execute(new ExecutionBatch([new SequenceWork(1, new[] { next }, 6, b, true), new SequenceWork(2, (int[])[.. prompt, next], 0, fresh, true)]));
+        float[] forked = r.Logits(0).ToArray(), expected = r.Logits(1).ToArray();
+        Assert.NotEqual(a.BlockTable[1], b.BlockTable[1]);   // the fork wrote into its own copy
+        r = gpu.Execute(new ExecutionBatch([new SequenceWork(0, new[] { next }, 6, a, true)]));
+        float[] original = r.Logits(0).ToArray();
+        float range = MaxAbs(expected);
+        for (int v = 0; v < expected.Length; v++)
+        {
+            // same weights, same K/V bits: only the summation order of attention over 7 positions may differ
+            Assert.True(MathF.Abs(forked[v] - expected[v]) <= 1e-3f * range, $"seed {seed} logit {v}: fork {forked[v]} vs fresh {expected[v]}");
+            Assert.True(MathF.Abs(original[v] - expected[v]) <= 1e-3f * range, $"seed {seed} logit {v}: original {original[v]} vs fresh {expected[v]}");
+        }
+    }
+
     [Fact]
     public async Task Engine_loop_with_the_GPU_executor_gives_each_request_its_tokens_alone_and_reports_energy()
     {

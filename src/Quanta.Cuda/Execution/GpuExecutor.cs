@@ -20,9 +20,10 @@ namespace Quanta.Cuda.Execution;
 /// <para>KV cache: device memory [layers, NumBlocks·BlockSize, KvHeads, HeadDim] in BF16, keys and values, mirroring the
 /// engine's <see cref="PagedKvCache"/>: a sequence's <see cref="SequenceKv.BlockTable"/> (physical block ids) indexes
 /// the device pages directly, so prefix-cache hits reuse device K/V the same way the engine's block pool shares host
-/// blocks. The engine's host copy of the cache is not written. Copy-on-write copies made by
-/// <see cref="SequenceKv.TryReserve"/> on the host are not mirrored: the engine's scheduler never forks sequences and
-/// prefix sharing only covers full, committed blocks, which are never written again.</para>
+/// blocks. The engine's cache is block bookkeeping only when made with <see cref="PagedKvCache.BlocksOnly"/> (what
+/// serving does, <see cref="GpuServing.KvStorage"/>); a cache with host storage works too, its host copy unwritten.
+/// Copy-on-write in <see cref="SequenceKv.TryReserve"/> is mirrored: the executor subscribes to
+/// <see cref="PagedKvCache.BlockCopied"/> and copies the block's pages of every layer on the device.</para>
 /// <para>Each step: block tables, slots and positions go up in one batch of small copies, the layers run on the
 /// accelerator's default stream, and the rows that asked for logits come back [rows, vocab]. With a power source, the
 /// step's energy is the source's reading after the step (synchronized) minus the one before.</para>
@@ -155,6 +156,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             _ropeC.View.CopyFromCPU(rc);
             _ropeS.View.CopyFromCPU(rs);
             backend.Synchronize();
+            if (cache.BlockCopied is not null) throw new ArgumentException("the KV cache already serves another executor's block copies", nameof(cache));
+            cache.BlockCopied = CopyDeviceBlock;
         }
         catch
         {
@@ -516,11 +519,26 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         return item;
     }
 
-    /// <summary>Frees the executor's device buffers (not the weights or the backend).</summary>
+    /// <summary>Copy-on-write on the device: block <paramref name="src"/>'s keys and values, every layer, into <paramref name="dst"/>.</summary>
+    private void CopyDeviceBlock(int src, int dst)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long e = (long)_cache.BlockSize * _c.KvDim;
+        for (int l = 0; l < _c.Layers; l++)
+        {
+            long layer = l * _layerElems;
+            // on the executor's stream (non-blocking on CUDA), so the copies are ordered before the step's kernels
+            _kCache.View.SubView(layer + src * e, e).CopyTo(_b.Stream, _kCache.View.SubView(layer + dst * e, e));
+            _vCache.View.SubView(layer + src * e, e).CopyTo(_b.Stream, _vCache.View.SubView(layer + dst * e, e));
+        }
+    }
+
+    /// <summary>Frees the executor's device buffers (not the weights or the backend, unless it owns the weights).</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        if (_cache?.BlockCopied == CopyDeviceBlock) _cache.BlockCopied = null;
         foreach (var g in _graphs.Values) g.Dispose();
         _graphs.Clear();
         _startEvent?.Dispose();

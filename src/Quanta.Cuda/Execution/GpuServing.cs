@@ -1,6 +1,7 @@
 using Quanta.Cuda.Device;
 using Quanta.Engine.Energy;
 using Quanta.Engine.Execution;
+using Quanta.Models.KvCache;
 
 namespace Quanta.Cuda.Execution;
 
@@ -9,10 +10,15 @@ namespace Quanta.Cuda.Execution;
 /// <c>quanta serve --gpu</c>): each model's weights go to <paramref name="backend"/>'s device in
 /// <paramref name="weights"/>' format, its KV pages live in device memory with the engine's block ids, and per-step
 /// energy comes from <paramref name="power"/> (NVML on a real device). The executor owns the device weights; the
-/// backend and the power source stay the caller's, shared by every model.
+/// backend and the power source stay the caller's, shared by every model. Pair the factory with
+/// <c>ServingOptions.ExecutorKvStorage = </c><see cref="KvStorage"/> so the engine keeps block tables only (no host copy
+/// of the cache) and sizes the pool in device bytes.
 /// </summary>
 public static class GpuServing
 {
+    /// <summary>What the executor stores per K/V element on the device: BF16, two bytes (sized as <see cref="KvCacheType.F16"/>).</summary>
+    public const KvCacheType KvStorage = KvCacheType.F16;
+
     /// <summary>The executor factory.</summary>
     public static Func<ExecutorRequest, IExecutor> ExecutorFactory(GpuBackend backend, GpuWeightOptions weights, IPowerSource? power)
     {

@@ -7,7 +7,10 @@ namespace Quanta.Engine.KvCache;
 /// Paged KV storage shared by all sequences: per layer, keys and values each [NumBlocks, BlockSize, KvHeads, HeadDim]
 /// in one F32 or F16 array (<see cref="KvCacheType"/>), with the block bookkeeping in <see cref="Pool"/>. Sequences
 /// get a <see cref="SequenceKv"/> view (a block table over this storage) from <see cref="CreateSequence"/>; disposing
-/// the view returns its blocks. All storage is allocated here, once.
+/// the view returns its blocks. All storage is allocated here, once; or, for an executor that keeps K/V in its own
+/// memory (a GPU), none: <see cref="BlocksOnly"/> keeps the block tables, reference counts and prefix cache without host
+/// storage, and the executor indexes its own pages by the same physical block ids (<see cref="BlockCopied"/> tells it
+/// when copy-on-write duplicates a block).
 /// <para>Automatic prefix caching: full blocks are registered under a chained hash of their token ids when a
 /// sequence commits them; <see cref="CreateSequence"/> reuses cached blocks for the longest full-block prefix of
 /// the prompt (always leaving at least one prompt token to compute, so the caller gets logits for it).</para>
@@ -23,6 +26,12 @@ public sealed class PagedKvCache
     /// </summary>
     public PagedKvCache(int layers, int kvHeads, int headDim, int numBlocks, int blockSize, int maxSequenceLength,
         KvCacheType type = KvCacheType.F32)
+        : this(layers, kvHeads, headDim, numBlocks, blockSize, maxSequenceLength, type, hostStorage: true)
+    {
+    }
+
+    private PagedKvCache(int layers, int kvHeads, int headDim, int numBlocks, int blockSize, int maxSequenceLength,
+        KvCacheType type, bool hostStorage)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
@@ -35,6 +44,8 @@ public sealed class PagedKvCache
         Type = type;
         MaxBlocksPerSequence = (maxSequenceLength + blockSize - 1) / blockSize;
         MaxSequenceLength = maxSequenceLength;
+        HasHostStorage = hostStorage;
+        if (!hostStorage) return;
         long n = (long)numBlocks * blockSize * kvHeads * headDim;
         if (n > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(numBlocks), "cache layer too large for one array");
         if (type == KvCacheType.F32)
@@ -49,6 +60,18 @@ public sealed class PagedKvCache
             _v16 = new Half[layers][];
             for (int l = 0; l < layers; l++) { _k16[l] = new Half[n]; _v16[l] = new Half[n]; }
         }
+    }
+
+    /// <summary>
+    /// Block bookkeeping without host storage, for an executor that stores K/V itself (<see cref="HasHostStorage"/> is
+    /// false): sequences, block tables, reference counts, prefix caching and copy-on-write work as usual, but the
+    /// engine's own attention cannot read or write it (<see cref="SequenceKv"/>'s K/V accessors throw).
+    /// <paramref name="type"/> sizes <see cref="BytesPerBlock"/> to what the executor stores per element.
+    /// </summary>
+    public static PagedKvCache BlocksOnly(ModelConfig config, int numBlocks, int blockSize, int maxSequenceLength, KvCacheType type)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new PagedKvCache(config.Layers, config.KvHeads, config.HeadDim, numBlocks, blockSize, maxSequenceLength, type, hostStorage: false);
     }
 
     /// <summary>Creates a cache shaped for <paramref name="config"/>.</summary>
@@ -79,6 +102,15 @@ public sealed class PagedKvCache
     /// <summary>Most positions one sequence may hold.</summary>
     public int MaxSequenceLength { get; }
 
+    /// <summary>False for a <see cref="BlocksOnly"/> cache: K/V live in the executor's memory, not here.</summary>
+    public bool HasHostStorage { get; }
+
+    /// <summary>
+    /// Called as (source block, destination block) after copy-on-write duplicated a shared block for a writer, so an
+    /// executor that stores K/V itself copies its pages too (on the engine thread, before the step that writes it).
+    /// </summary>
+    public Action<int, int>? BlockCopied { get; set; }
+
     /// <summary>Block table length of every sequence.</summary>
     public int MaxBlocksPerSequence { get; }
 
@@ -107,16 +139,20 @@ public sealed class PagedKvCache
         return seq;
     }
 
-    internal float[] K32(int layer) => _k32![layer];
-    internal float[] V32(int layer) => _v32![layer];
-    internal Half[] K16(int layer) => _k16![layer];
-    internal Half[] V16(int layer) => _v16![layer];
+    internal float[] K32(int layer) => (_k32 ?? throw NoStorage())[layer];
+    internal float[] V32(int layer) => (_v32 ?? throw NoStorage())[layer];
+    internal Half[] K16(int layer) => (_k16 ?? throw NoStorage())[layer];
+    internal Half[] V16(int layer) => (_v16 ?? throw NoStorage())[layer];
+
+    private InvalidOperationException NoStorage() => new(HasHostStorage
+        ? $"this KV cache stores {Type}, not the element type asked for"
+        : "this KV cache keeps block tables only (PagedKvCache.BlocksOnly): its executor stores K/V in its own memory");
 
     /// <summary>Copies every layer's K and V of block <paramref name="src"/> into block <paramref name="dst"/>.</summary>
     internal void CopyBlock(int src, int dst)
     {
         int e = BlockSize * KvHeads * HeadDim;
-        for (int l = 0; l < Layers; l++)
+        for (int l = 0; HasHostStorage && l < Layers; l++)
         {
             if (Type == KvCacheType.F32)
             {
@@ -129,5 +165,6 @@ public sealed class PagedKvCache
                 Array.Copy(_v16![l], src * e, _v16[l], dst * e, e);
             }
         }
+        BlockCopied?.Invoke(src, dst);
     }
 }

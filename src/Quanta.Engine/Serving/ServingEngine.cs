@@ -5,6 +5,7 @@ using Quanta.Engine.KvCache;
 using Quanta.Engine.Metrics;
 using Quanta.Engine.Sampling;
 using Quanta.Engine.Scheduling;
+using Quanta.Models.KvCache;
 
 namespace Quanta.Engine.Serving;
 
@@ -66,12 +67,17 @@ public sealed class ServingEngine : IDisposable
         ContextLength = model.ContextLength;
         var config = model.Model.Config;
         int blocksPerContext = (ContextLength + _options.BlockSize - 1) / _options.BlockSize;
-        long bytesPerBlock = PagedKvCache.For(config, 2, _options.BlockSize, ContextLength, _options.KvCacheType).BytesPerBlock;
+        KvCacheType? external = _options.CreateExecutor is null ? null : _options.ExecutorKvStorage;
+        if (_options.ExecutorKvStorage is not null && _options.CreateExecutor is null)
+            throw new ArgumentException("ExecutorKvStorage needs CreateExecutor: the CPU executor reads K/V from the engine's cache");
+        long bytesPerBlock = PagedKvCache.BlocksOnly(config, 2, _options.BlockSize, ContextLength, external ?? _options.KvCacheType).BytesPerBlock;
         long blocks = _options.KvCacheBlocks > 0 ? _options.KvCacheBlocks
             : _options.KvCacheMegabytes > 0 ? ((long)_options.KvCacheMegabytes << 20) / bytesPerBlock
             : Math.Max(blocksPerContext, Math.Min((long)blocksPerContext * _options.MaxRunning, DefaultPoolBytes / bytesPerBlock));
         if (blocks < 2) throw new ArgumentException($"the KV cache needs at least 2 blocks of {bytesPerBlock} bytes; raise the KV cache size");
-        Cache = PagedKvCache.For(config, checked((int)blocks + 1), _options.BlockSize, ContextLength, _options.KvCacheType);   // +1: the null block
+        Cache = external is { } type   // +1: the null block
+            ? PagedKvCache.BlocksOnly(config, checked((int)blocks + 1), _options.BlockSize, ContextLength, type)
+            : PagedKvCache.For(config, checked((int)blocks + 1), _options.BlockSize, ContextLength, _options.KvCacheType);
         _pool = new WorkerPool(_options.Threads);
         _ownsMetrics = _options.Metrics is null;
         _metrics = _options.Metrics ?? new ServingMetrics();

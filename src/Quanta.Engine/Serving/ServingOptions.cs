@@ -60,4 +60,13 @@ public sealed record ServingOptions
     /// engine disposes what it returns, when disposable, with itself.
     /// </summary>
     public Func<ExecutorRequest, IExecutor>? CreateExecutor { get; init; }
+
+    /// <summary>
+    /// Non-null when the executor from <see cref="CreateExecutor"/> stores K/V in its own memory (a GPU) with elements of
+    /// this size: the engine's <see cref="ServingEngine.Cache"/> is then <see cref="KvCache.PagedKvCache.BlocksOnly"/>
+    /// (block tables, reference counts and prefix cache, no host copy) and the KV pool is sized in these elements
+    /// (<see cref="KvCacheMegabytes"/> counts the executor's memory). Null: the engine's cache holds K/V in
+    /// <see cref="KvCacheType"/>.
+    /// </summary>
+    public KvCacheType? ExecutorKvStorage { get; init; }
 }

@@ -205,4 +205,37 @@ public sealed class PagedKvCacheTests
         Assert.All(paged.BlockTable.ToArray(), b => Assert.Contains(b, scattered));
         Assert.Equal(0, cache.Pool.FreeBlocks);
     }
+
+    // A blocks-only cache (an executor that stores K/V on its device): the bookkeeping works as usual (prefix cache,
+    // fork, copy-on-write reported through BlockCopied), host K/V access fails with a clear error, and it is sized in
+    // the executor's element size.
+    [Fact]
+    public void Blocks_only_cache_keeps_the_bookkeeping_and_reports_copies_without_host_storage()
+    {
+        var config = new Quanta.Models.ModelConfig
+        {
+            Architecture = "llama", Layers = 3, EmbeddingLength = 16, FeedForwardLength = 32, Heads = 4, KvHeads = 2, HeadDim = 4,
+            VocabSize = 50, ContextLength = 64, Rope = new Quanta.Core.Kernels.Ops.RopeParameters(4),
+        };
+        var cache = PagedKvCache.BlocksOnly(config, numBlocks: 9, blockSize: 4, maxSequenceLength: 32, KvCacheType.F16);
+        Assert.False(cache.HasHostStorage);
+        Assert.True(PagedKvCache.For(config, 2, 4, 32).HasHostStorage);
+        Assert.Equal(2L * 3 * 4 * 2 * 4 * 2, cache.BytesPerBlock);   // K and V · layers · block · KV heads · head size · 2 bytes
+        var copies = new List<(int, int)>();
+        cache.BlockCopied = (src, dst) => copies.Add((src, dst));
+        int[] prompt = [1, 2, 3, 4, 5, 6];
+        using var a = cache.CreateSequence(prompt);
+        Assert.True(a.TryReserve(6));
+        a.Commit(prompt);
+        using var b = a.Fork();
+        Assert.True(b.TryReserve(7));   // writes into the shared partial block: copy-on-write
+        Assert.Equal([(a.BlockTable[1], b.BlockTable[1])], copies);
+        Assert.NotEqual(a.BlockTable[1], b.BlockTable[1]);
+        var e = Assert.Throws<InvalidOperationException>(() => a.Write(0, 6, 1, new float[8], new float[8]));
+        Assert.Contains("block tables only", e.Message);
+        // the full first block is in the prefix cache for the next sequence with the same start
+        using var c = cache.CreateSequence([1, 2, 3, 4, 9]);
+        Assert.Equal(4, c.CachedTokens);
+        Assert.Equal(a.BlockTable[0], c.BlockTable[0]);
+    }
 }

@@ -103,4 +103,34 @@ public sealed class ServingEngineMetricsTests
         metrics.WritePrometheus(w);
         Assert.Contains("finished_reason=\"cancelled\"", w.ToString(), StringComparison.Ordinal);
     }
+
+    private sealed class UnusedExecutor(int vocab) : IExecutor
+    {
+        public int VocabSize => vocab;
+        public int MaxBatchTokens => 16;
+        public int MaxBatchSequences => 1;
+        public ExecutionResult Execute(ExecutionBatch batch) => throw new InvalidOperationException("not run in this test");
+    }
+
+    // An executor that stores K/V itself: the engine keeps block tables only, sized in the executor's element size
+    // (here 1 MiB of F16 blocks for stories260K: 5 layers, 4 KV heads of 8 → 2·5·16·32·2 = 10,240 bytes per block).
+    [Fact]
+    public void Executor_kv_storage_gives_a_blocks_only_cache_sized_in_the_executors_elements()
+    {
+        using ServingEngine engine = Load(new ServingOptions
+        {
+            KvCacheMegabytes = 1,
+            CreateExecutor = r => new UnusedExecutor(r.Model.Config.VocabSize),
+            ExecutorKvStorage = Quanta.Models.KvCache.KvCacheType.F16,
+        });
+        Assert.False(engine.Cache.HasHostStorage);
+        var c = engine.Model.Model.Config;
+        long perBlock = 2L * c.Layers * 16 * c.KvHeads * c.HeadDim * 2;
+        Assert.Equal(perBlock, engine.Cache.BytesPerBlock);
+        Assert.Equal((1L << 20) / perBlock + 1, engine.Cache.Pool.NumBlocks);   // + the null block
+        using ServingEngine host = Load(new ServingOptions());
+        Assert.True(host.Cache.HasHostStorage);
+        var e = Assert.Throws<ArgumentException>(() => Load(new ServingOptions { ExecutorKvStorage = Quanta.Models.KvCache.KvCacheType.F16 }));
+        Assert.Contains("CreateExecutor", e.Message);
+    }
 }
