@@ -87,7 +87,7 @@ device() {
 }
 
 # `serve` mode: quanta serve --gpu on a random-weight 160M model, one streamed and one plain completion over HTTP, the
-# energy metrics, then a clean stop; results in $OUT/serve.log
+# energy metrics, a clean stop, then one `quanta run --gpu` (its speeds and energy line); results in $OUT/serve.log
 serve_smoke() {
   local out=${OUT:-/tmp/quanta-gpu-out}
   mkdir -p "$out"
@@ -107,6 +107,8 @@ serve_smoke() {
       -d '{"model":"smoke","prompt":"Hello","max_tokens":8,"temperature":0,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}' | tail -n 3
     echo "== metrics"; curl -s http://127.0.0.1:$port/metrics | grep -E '^quanta:(energy|generation_tokens|request_success)' | head -n 12
     kill -TERM $pid; wait $pid; echo "== server exit $?"
+    echo "== quanta run --gpu"; "$q" run --gpu --gpu-format "${GPU_FORMAT:-bf16}" -m /tmp/smoke-160m.gguf -p "Hello" -n 64 --temperature 0 >/dev/null
+    echo "== run exit $?"
   } > "$log" 2>&1
   cat "$log"
 }
@@ -115,5 +117,5 @@ case $mode in
   publish) publish ;;
   device) device ;;
   serve) serve_smoke ;;
-  *) echo "usage: $0 [publish|device]" >&2; exit 64 ;;
+  *) echo "usage: $0 [publish|device|serve]" >&2; exit 64 ;;
 esac
