@@ -5,7 +5,7 @@ namespace Quanta.Benchmarks;
 /// <summary>
 /// Entry point: `dotnet run -c Release --project bench/Quanta.Benchmarks -- --filter '*MatVec*'`, or
 /// `-- quick [Format ...]` for the fast 1-thread check of <see cref="QuickMatVec"/>, or `-- gemm [rows cols] [Format ...]`
-/// for <see cref="QuickGemm"/> (MatMul against one Dot per row and token).
+/// for <see cref="QuickGemm"/> (MatMul against one Dot per row and token), or `-- attention` for <see cref="QuickAttention"/>.
 /// </summary>
 public static class Program
 {
@@ -13,6 +13,7 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "quick") QuickMatVec.Run(args[1..]);
         else if (args.Length > 0 && args[0] == "gemm") QuickGemm.Run(args[1..]);
+        else if (args.Length > 0 && args[0] == "attention") QuickAttention.Run(args[1..]);
         else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }
