@@ -157,7 +157,8 @@ public static unsafe class WinogradConv
                 for (int g = g0; g < g1; g++)
                 {
                     int img = g / Th, ty = g - img * Th;
-                    InputRow(X + (long)img * XStride + (long)ch * S.Height * S.Width, S, ty, tw, rows, rowLen, pv + (long)ch * tc + (long)(g - g0) * tw, (long)c * tc);
+                    InputRow(X + (long)img * XStride + (long)ch * S.Height * S.Width, S, ty, tw, rows, rowLen, pv + (long)ch * tc + (long)(g - g0) * tw, (long)c * tc,
+                        reuse: g > g0 && ty > 0);
                 }
         }
 
@@ -191,13 +192,16 @@ public static unsafe class WinogradConv
 
     // Input tiles (ty, 0..tw−1) of one channel plane: rows 2ty..2ty+3 of the zero-padded plane, split into even and odd
     // columns (e_i[t] = P[2ty+i][2t], o_i[t] = P[2ty+i][2t+1]), then V = Bᵀ d B per tile; V_ξ of tile tx at v + ξ·xs + tx.
+    // reuse: the previous call was tile row ty − 1 of the same plane with the same row buffers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputRow(float* plane, in Conv2dShape s, int ty, int tw, float* rows, int rowLen, float* v, long xs)
+    private static void InputRow(float* plane, in Conv2dShape s, int ty, int tw, float* rows, int rowLen, float* v, long xs, bool reuse)
     {
-        for (int i = 0; i < 4; i++)
+        // Padded row pr lives in slot pr mod 4, so the next tile row (reuse) finds its first two rows built already.
+        for (int i = reuse ? 2 : 0; i < 4; i++)
         {
-            float* e = rows + (2 * i) * rowLen, od = e + rowLen;
-            int r = 2 * ty + i - s.PadTop;
+            int pr = 2 * ty + i;
+            float* e = rows + 2 * (pr & 3) * rowLen, od = e + rowLen;
+            int r = pr - s.PadTop;
             if (r < 0 || r >= s.Height)
             {
                 new Span<float>(e, tw + 1).Clear();
@@ -205,16 +209,11 @@ public static unsafe class WinogradConv
                 continue;
             }
             float* src = plane + (long)r * s.Width;
-            int w = s.Width, left = s.PadLeft;
-            for (int t = 0; t <= tw; t++)
-            {
-                int q = 2 * t - left;
-                e[t] = (uint)q < (uint)w ? src[q] : 0f;
-                od[t] = (uint)(q + 1) < (uint)w ? src[q + 1] : 0f;
-            }
+            Stride2(e, tw + 1, src, s.Width, -s.PadLeft);
+            Stride2(od, tw + 1, src, s.Width, 1 - s.PadLeft);
         }
-        float* e0 = rows, o0 = rows + rowLen, e1 = rows + 2 * rowLen, o1 = rows + 3 * rowLen;
-        float* e2 = rows + 4 * rowLen, o2 = rows + 5 * rowLen, e3 = rows + 6 * rowLen, o3 = rows + 7 * rowLen;
+        float* e0 = rows + 2 * ((2 * ty) & 3) * rowLen, o0 = e0 + rowLen, e1 = rows + 2 * ((2 * ty + 1) & 3) * rowLen, o1 = e1 + rowLen;
+        float* e2 = rows + 2 * ((2 * ty + 2) & 3) * rowLen, o2 = e2 + rowLen, e3 = rows + 2 * ((2 * ty + 3) & 3) * rowLen, o3 = e3 + rowLen;
         int tx = 0;
             if (Vector512.IsHardwareAccelerated)
                 for (; tx + 16 <= tw; tx += 16)
@@ -282,6 +281,18 @@ public static unsafe class WinogradConv
             v[8 * xs + tx] = r20 - r22; v[9 * xs + tx] = r21 + r22; v[10 * xs + tx] = r22 - r21; v[11 * xs + tx] = r21 - r23;
             v[12 * xs + tx] = r30 - r32; v[13 * xs + tx] = r31 + r32; v[14 * xs + tx] = r32 - r31; v[15 * xs + tx] = r31 - r33;
         }
+    }
+
+    // dst[t] = src[first + 2t] where that lies in [0, w), else 0, for t in [0, count).
+    private static void Stride2(float* dst, int count, float* src, int w, int first)
+    {
+        int lo = first >= 0 ? 0 : (1 - first) / 2;
+        int hi = w - 1 - first < 0 ? 0 : Math.Min(count, (w - 1 - first) / 2 + 1);
+        lo = Math.Min(lo, count);
+        if (hi < lo) hi = lo;
+        for (int t = 0; t < lo; t++) dst[t] = 0;
+        if (hi > lo) Im2Col.CopyStride2(new ReadOnlySpan<float>(src + first + 2 * lo, 2 * (hi - lo) - 1), new Span<float>(dst + lo, hi - lo));
+        for (int t = hi; t < count; t++) dst[t] = 0;
     }
 
     // Output blocks (ty, 0..tw−1) of one output channel from M_ξ (tile tx at mb + ξ·xs + tx): Y = Aᵀ M A + bias (ReLU),
