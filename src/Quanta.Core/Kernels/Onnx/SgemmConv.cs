@@ -13,28 +13,27 @@ namespace Quanta.Core.Kernels.Onnx;
 /// single-threaded ones bit for bit.
 /// <para><see cref="ForwardBatch"/> runs a batch of images: when an image has fewer than <see cref="FoldPlane"/> output
 /// pixels (ResNet's 14×14 and 7×7 stages) the batch is folded into the product's N dimension: the patch matrices of
-/// several images sit side by side in one [C·KH·KW, images·OH·OW] matrix (at most <see cref="MaxPatchFloats"/> floats,
-/// aiming at <see cref="TargetColumns"/> columns; also packed on the fly), one product with the packed filters fills
-/// [m, images·OH·OW] in scratch, and each image's columns are copied to its own output. A column's reduction does not
-/// depend on the other columns, so the folded result equals the per-image one bit for bit.</para>
+/// several images sit side by side in one [C·KH·KW, images·OH·OW] matrix (at most <see cref="MaxFoldColumns"/>
+/// columns per product; also packed on the fly), one product with the packed filters fills [m, images·OH·OW] in
+/// scratch, and each image's columns are copied to its own output. Over a pool the folded columns are cut into one
+/// block of whole panels per participant, so the filters are streamed once per participant instead of once per small
+/// block. Larger images of a batch (a multiple of the pool's size, or at least four per participant) go one whole
+/// image per participant. A column's reduction does not depend on the other columns or on how they are cut, so every
+/// batched result equals the per-image, single-threaded one bit for bit.</para>
 /// </summary>
 public static unsafe class SgemmConv
 {
     /// <summary>Images with fewer output pixels than this are folded into one product (see <see cref="ForwardBatch"/>).</summary>
     public const int FoldPlane = 512;
-    /// <summary>Columns a folded product aims at (one B block of the product).</summary>
-    public const int TargetColumns = Sgemm.NC;
-    /// <summary>Upper bound of a folded (virtual) patch matrix, in floats, unless one image alone needs more.</summary>
-    public const long MaxPatchFloats = 1 << 21;
+    /// <summary>Most columns of one folded product (four B blocks of the product), unless one image alone has more.</summary>
+    public const int MaxFoldColumns = 4 * Sgemm.NC;
 
     /// <summary>Images per folded product for a batch of <paramref name="batch"/> images (1: no folding).</summary>
     public static int ImagesPerProduct(in Conv2dShape s, int batch)
     {
         s.Validate();
         if (batch <= 1 || s.Plane >= FoldPlane) return 1;
-        long perImage = (long)s.Rows * s.Plane;
-        int most = (int)Math.Max(1, Math.Min((TargetColumns + s.Plane - 1) / s.Plane, MaxPatchFloats / perImage));
-        most = Math.Min(most, batch);
+        int most = Math.Clamp(MaxFoldColumns / s.Plane, 1, batch);
         int products = (batch + most - 1) / most;
         return (batch + products - 1) / products;
     }
@@ -93,15 +92,26 @@ public static unsafe class SgemmConv
         if (x.Length < (long)(batch - 1) * xStride + image) throw new ArgumentException($"input of {x.Length} values for {batch} images of {s}", nameof(x));
         if (y.Length < (long)(batch - 1) * yStride + (long)m * plane) throw new ArgumentException($"output of {y.Length} values for {batch} images of [{m}, {plane}]", nameof(y));
         if (bias.Length != 0 && bias.Length != m) throw new ArgumentException($"bias of {bias.Length} for {m} channels", nameof(bias));
-        int nb = ImagesPerProduct(s, batch);
+        int nb = ImagesPerProduct(s, batch), threads = pool?.ThreadCount ?? 1;
         if (nb <= 1)
         {
+            if (threads > 1 && (batch % threads == 0 || batch >= 4 * threads) && (long)m * plane * k >= SgemmParallel.MinWork)
+            {
+                // Whole images per participant: no hand-over point inside an image and no partial column blocks.
+                fixed (float* pw = w.Data) fixed (float* px = x) fixed (float* py = y) fixed (float* pb = bias)
+                    pool!.ForChunked(batch, 1, new PerImage
+                    {
+                        W = pw, WPadded = w.Padded, Path = w.Path, M = m, K = k, X = px, XStride = xStride, Y = py, YStride = yStride, S = s,
+                        Ep = new SgemmEpilogue(bias.Length > 0 ? pb : null, null, relu),
+                    });
+                return;
+            }
             for (int i = 0; i < batch; i++)
                 Forward(pool, w, x.Slice(i * xStride, image), s, y.Slice(i * yStride, m * plane), bias, relu);
             return;
         }
         if (scratch.Length < BatchScratchLength(s, m, batch)) throw new ArgumentException($"scratch of {scratch.Length} for {BatchScratchLength(s, m, batch)} values", nameof(scratch));
-        int path = w.Path, nr = Sgemm.Nr(path), threads = pool?.ThreadCount ?? 1;
+        int path = w.Path, nr = Sgemm.Nr(path);
         fixed (float* pw = w.Data) fixed (float* px = x) fixed (float* py = y) fixed (float* pb = bias) fixed (float* buf = scratch)
         {
             var ep = new SgemmEpilogue(bias.Length > 0 ? pb : null, null, relu);
@@ -110,26 +120,82 @@ public static unsafe class SgemmConv
                 int count = Math.Min(nb, batch - i0), cols = count * plane;
                 // The (virtual) patch matrix [k, cols] holds image j's patches in columns [j·plane, (j+1)·plane); out [m, cols] likewise.
                 float* outp = buf;
-                // Columns are split between participants (each packs only its own), unless too few to share.
-                SgemmParallel.Dispatch(pool, path, m, cols, k, new PrepackedPanels(pw, w.Padded, w.Width), new Im2ColPanels(px + (long)i0 * xStride, xStride, s, nr),
-                    outp, cols, false, ep, preferRows: cols < 2 * nr * threads);
-                var chunk = new Scatter { Y = py + (long)i0 * yStride, YStride = yStride, Out = outp, Cols = cols, Plane = plane, M = m };
-                if (threads > 1 && count > 1 && (long)m * cols >= 1 << 16) pool!.ForChunked(count, 1, chunk);
-                else for (int j = 0; j < count; j++) chunk.Execute(j);
+                var fold = new Folded
+                {
+                    W = pw, WPadded = w.Padded, Path = path, M = m, K = k, X = px + (long)i0 * xStride, XStride = xStride, S = s, Ep = ep,
+                    Out = outp, Cols = cols, Y = py + (long)i0 * yStride, YStride = yStride, Plane = plane,
+                };
+                int panels = (cols + nr - 1) / nr;
+                if (threads > 1 && panels >= 4 * threads && (long)m * cols * k >= SgemmParallel.MinWork)
+                {
+                    // One column block per participant (the filters are streamed once per block), each scattering its own columns.
+                    fold.Panels = panels;
+                    fold.Blocks = threads;
+                    pool!.ForChunked(threads, 1, fold);
+                    continue;
+                }
+                // Too few columns to share: rows are split instead (or everything runs here).
+                SgemmParallel.Dispatch(pool, path, m, cols, k, new PrepackedPanels(pw, w.Padded, w.Width), new Im2ColPanels(fold.X, xStride, s, nr),
+                    outp, cols, false, ep, preferRows: true);
+                fold.ScatterColumns(0, cols);
             }
         }
     }
 
-    // One image of a folded product: copies its columns of the product to its own output.
-    private struct Scatter : IParallelBody
+    // Image i of a batch whose images are not folded, on one participant: the same product Forward runs, unsplit.
+    private struct PerImage : IParallelBody
     {
-        public float* Y, Out;
-        public int YStride, Cols, Plane, M;
+        public float* W, X, Y;
+        public int WPadded, Path, M, K, XStride, YStride;
+        public Conv2dShape S;
+        public SgemmEpilogue Ep;
 
-        public readonly void Execute(int j)
+        public readonly void Execute(int i)
         {
-            for (int r = 0; r < M; r++)
-                new ReadOnlySpan<float>(Out + (long)r * Cols + (long)j * Plane, Plane).CopyTo(new Span<float>(Y + (long)j * YStride + (long)r * Plane, Plane));
+            var a = new PrepackedPanels(W, WPadded, Sgemm.Mr(Path));
+            float* x = X + (long)i * XStride, y = Y + (long)i * YStride;
+            int n = S.Plane;
+            if (S.Pointwise)
+            {
+                var b = new RawB(x, n, false, Sgemm.Nr(Path));
+                Sgemm.Run(Path, 0, M, 0, n, K, ref a, ref b, y, n, false, Ep);
+            }
+            else
+            {
+                var b = new Im2ColPanels(x, 0, S, Sgemm.Nr(Path));
+                Sgemm.Run(Path, 0, M, 0, n, K, ref a, ref b, y, n, false, Ep);
+            }
+        }
+    }
+
+    // A folded product [M, Cols] into Out, cut into Blocks column blocks of whole panels; each block then copies its
+    // columns to the images' outputs (image j's pixel p is column j·Plane + p).
+    private struct Folded : IParallelBody
+    {
+        public float* W, X, Out, Y;
+        public int WPadded, Path, M, K, XStride, Cols, YStride, Plane, Panels, Blocks;
+        public Conv2dShape S;
+        public SgemmEpilogue Ep;
+
+        public readonly void Execute(int block)
+        {
+            int nr = Sgemm.Nr(Path);
+            int c0 = (int)((long)Panels * block / Blocks) * nr, c1 = Math.Min(Cols, (int)((long)Panels * (block + 1) / Blocks) * nr);
+            if (c1 <= c0) return;
+            var a = new PrepackedPanels(W, WPadded, Sgemm.Mr(Path));
+            var b = new Im2ColPanels(X, XStride, S, nr);
+            Sgemm.Run(Path, 0, M, c0, c1, K, ref a, ref b, Out, Cols, false, Ep);
+            ScatterColumns(c0, c1);
+        }
+
+        public readonly void ScatterColumns(int c0, int c1)
+        {
+            for (int j = c0 / Plane; j * Plane < c1; j++)
+            {
+                int p0 = Math.Max(c0 - j * Plane, 0), p1 = Math.Min(c1 - j * Plane, Plane);
+                for (int r = 0; r < M; r++)
+                    new ReadOnlySpan<float>(Out + (long)r * Cols + (long)j * Plane + p0, p1 - p0).CopyTo(new Span<float>(Y + (long)j * YStride + (long)r * Plane + p0, p1 - p0));
+            }
         }
     }
 }

@@ -4,7 +4,9 @@ namespace Quanta.Models.Graph.Operators;
 
 /// <summary>
 /// ONNX Conv, 2-D: X [N, C, H, W], W [M, C/group, kH, kW], optional B [M]; pads, strides, dilations, auto_pad,
-/// groups (depthwise included). Lowered per group to <see cref="SgemmConv.ForwardBatch"/> (per image, or several small
+/// groups (depthwise included). 3×3 stride-1 convolutions with enough output tiles run as Winograd F(2×2, 3×3)
+/// (<see cref="WinogradConv"/>, transformed filters cached while the weight is a plan constant); the rest are lowered per
+/// group to <see cref="SgemmConv.ForwardBatch"/> (per image, or several small
 /// images folded into one product): filters packed once while the
 /// weight is a plan constant, im2col patches packed block by block as the product runs (never stored), bias and ReLU in the
 /// product's epilogue, output pixels spread over <see cref="GraphThreads"/>. The internal attribute "activation" = "Relu" (set by Conv+BatchNormalization+Relu
@@ -17,6 +19,8 @@ internal sealed class Conv(GraphNode node) : GraphOperator(node)
     [ThreadStatic] private static float[]? t_col;
     private SgemmPackedOperand[] _packed = [];
     private GraphTensor? _packedFrom;
+    private WinogradFilters[] _winograd = [];
+    private GraphTensor? _winogradFrom;
 
     public override int[]?[] InferShapes(ShapeContext ctx)
     {
@@ -40,19 +44,39 @@ internal sealed class Conv(GraphNode node) : GraphOperator(node)
         var y = ctx.OutputF(0, [n, m, g.OH, g.OW]);
         int mg = m / groups, kdim = cg * g.KH * g.KW, plane = g.OH * g.OW;
         var shape = new Conv2dShape(cg, h, wd, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PadTop, g.PadLeft, g.OH, g.OW);
-        var filters = Filters(w, ctx.IsConstant(1), groups, mg, kdim);
-        long need = SgemmConv.BatchScratchLength(shape, mg, n);
-        var col = t_col is { } tc && tc.Length >= need ? tc : t_col = new float[Math.Max(need, 1)];
         bool relu = Node.Str("activation", "") == "Relu";
         var fx = x.F!; var fy = y.F!;
         if (n == 0) return;
         int xImage = c * h * wd, yImage = m * plane;
+        var pool = GraphThreads.Pool;
+        if (WinogradConv.Preferred(shape, mg))
+        {
+            var wf = Winograd(w, ctx.IsConstant(1), groups, mg, cg);
+            for (int gi = 0; gi < groups; gi++)
+                WinogradConv.ForwardBatch(pool, wf[gi], fx.AsSpan(gi * cg * h * wd, (n - 1) * xImage + cg * h * wd), xImage, n, shape,
+                    fy.AsSpan(gi * mg * plane, (n - 1) * yImage + mg * plane), yImage, bias is null ? default : bias.Floats.Slice(gi * mg, mg), relu);
+            return;
+        }
+        var filters = Filters(w, ctx.IsConstant(1), groups, mg, kdim);
+        long need = SgemmConv.BatchScratchLength(shape, mg, n);
+        var col = t_col is { } tc && tc.Length >= need ? tc : t_col = new float[Math.Max(need, 1)];
         for (int gi = 0; gi < groups; gi++)
         {
             int xOff = gi * cg * h * wd, yOff = gi * mg * plane;
-            SgemmConv.ForwardBatch(GraphThreads.Pool, filters[gi], fx.AsSpan(xOff, (n - 1) * xImage + cg * h * wd), xImage, n, shape,
+            SgemmConv.ForwardBatch(pool, filters[gi], fx.AsSpan(xOff, (n - 1) * xImage + cg * h * wd), xImage, n, shape,
                 fy.AsSpan(yOff, (n - 1) * yImage + mg * plane), yImage, bias is null ? default : bias.Floats.Slice(gi * mg, mg), relu, col);
         }
+    }
+
+    // Per group the 3×3 filters [mg, cg, 3, 3] transformed for Winograd F(2×2, 3×3); cached while the weight is the same constant tensor.
+    private WinogradFilters[] Winograd(GraphTensor w, bool constant, int groups, int mg, int cg)
+    {
+        if (constant && ReferenceEquals(_winogradFrom, w) && _winograd.Length == groups) return _winograd;
+        var fw = w.Floats;
+        var filters = new WinogradFilters[groups];
+        for (int gi = 0; gi < groups; gi++) filters[gi] = WinogradFilters.Create(fw.Slice(gi * mg * cg * 9, mg * cg * 9), mg, cg);
+        if (constant) { _winograd = filters; _winogradFrom = w; }
+        return filters;
     }
 
     // Per group the filter matrix [mg, kdim] packed for the kernel; cached while the weight is the same constant tensor.

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Quanta.Models.Graph.Operators;
 
 /// <summary>
@@ -71,7 +73,53 @@ internal sealed class Pool(GraphNode node) : GraphOperator(node)
         public ConvGeometry G;
         public bool Max, IncludePad;
 
-        public readonly void Row(int r) => Undilated(X, Y, r, H, W, G, Max, IncludePad);
+        public readonly void Row(int r)
+        {
+            if (Max) UndilatedMax(X, Y, r, H, W, G);
+            else Undilated(X, Y, r, H, W, G, Max, IncludePad);
+        }
+    }
+
+    // MaxPool, dilation 1: per output row, the element-wise maximum of the window's (clipped) input rows first, then
+    // each output the maximum of its (clipped) columns of that row: KH·W vector steps and KW scalar steps per output row
+    // and column instead of KH·KW per output. Same values as Undilated (maximum is exact, and order-free).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void UndilatedMax(float[] fx, float[] fy, int p, int h, int w, ConvGeometry g)
+    {
+        int xo = p * h * w, yo = p * g.OH * g.OW;
+        Span<float> vm = w <= 4096 ? stackalloc float[w] : new float[w];
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            int hs = oh * g.SH - g.PadTop;
+            int h0 = Math.Max(hs, 0), h1 = Math.Min(hs + g.KH, h);
+            var yrow = fy.AsSpan(yo + oh * g.OW, g.OW);
+            if (h1 <= h0) { yrow.Fill(float.NegativeInfinity); continue; }
+            fx.AsSpan(xo + h0 * w, w).CopyTo(vm);
+            for (int ih = h0 + 1; ih < h1; ih++) MaxInto(vm, fx.AsSpan(xo + ih * w, w));
+            for (int ow = 0; ow < g.OW; ow++)
+            {
+                int ws = ow * g.SW - g.PadLeft;
+                int w0 = Math.Max(ws, 0), w1 = Math.Min(ws + g.KW, w);
+                float acc = float.NegativeInfinity;
+                for (int iw = w0; iw < w1; iw++) acc = Math.Max(acc, vm[iw]);
+                yrow[ow] = acc;
+            }
+        }
+    }
+
+    // dst[i] = max(dst[i], src[i]) (Vector512 → Vector256 → Vector128 → scalar; the same IEEE maximum as Math.Max).
+    private static void MaxInto(Span<float> dst, ReadOnlySpan<float> src)
+    {
+        ref float d = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dst);
+        ref float a = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(src);
+        int n = dst.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.Max(Vector512.LoadUnsafe(ref d, (nuint)i), Vector512.LoadUnsafe(ref a, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256.Max(Vector256.LoadUnsafe(ref d, (nuint)i), Vector256.LoadUnsafe(ref a, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        if (Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4) Vector128.Max(Vector128.LoadUnsafe(ref d, (nuint)i), Vector128.LoadUnsafe(ref a, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        for (; i < n; i++) dst[i] = Math.Max(dst[i], src[i]);
     }
 
     // Dilation 1: the window's rows and columns clipped to the image once per output, no per-tap bounds checks.

@@ -29,20 +29,27 @@ public sealed class SgemmConvBatchTests
         using var pool = new WorkerPool(2);
         for (int t = 0; t < 80; t++)
         {
-            // Case 0: a ResNet 14×14 stage at batch 7 (folded in two products of 4 and 3 images); case 1: a 7×7 1×1
-            // pointwise layer; case 2: images too large to fold (per-image path); the rest random small geometries.
+            // Case 0: a ResNet 14×14 stage at batch 7 (one folded product, its columns cut between the participants);
+            // case 1: a 7×7 1×1 pointwise layer; case 2: images too large to fold (per-image path); cases 4 and 6: large
+            // images at batch 4 on the pool (one whole image per participant; 3×3 padded and pointwise); case 8: 20×20 images
+            // at batch 13 (two folded products of 7 and 6 images, over the pool); the rest
+            // random small geometries.
             var s = t switch
             {
                 0 => new Conv2dShape(64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14),
                 1 => new Conv2dShape(24, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 7, 7),
                 2 => new Conv2dShape(3, 24, 24, 3, 3, 1, 1, 1, 1, 1, 1, 24, 24),
+                4 => new Conv2dShape(16, 24, 23, 3, 3, 1, 1, 1, 1, 1, 1, 24, 23),
+                6 => new Conv2dShape(40, 24, 24, 1, 1, 1, 1, 1, 1, 0, 0, 24, 24),
+                8 => new Conv2dShape(8, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 20, 20),
                 _ => RandomShape(rng),
             };
-            int batch = t == 0 ? 7 : rng.Next(1, 9), m = t == 0 ? 40 : rng.Next(1, 24);
+            int batch = t switch { 0 => 7, 4 or 6 => 4, 8 => 13, _ => rng.Next(1, 9) }, m = t switch { 0 or 4 => 40, 6 => 70, 8 => 24, _ => rng.Next(1, 24) };
             int image = s.Channels * s.Height * s.Width, xStride = image + rng.Next(0, 3) * 5, yStride = m * s.Plane + rng.Next(0, 3) * 7;
-            if (t == 0) Assert.Equal(4, SgemmConv.ImagesPerProduct(s, batch));
-            if (t == 2) Assert.Equal(1, SgemmConv.ImagesPerProduct(s, batch));
-            if (t != 2 && batch > 1 && s.Plane < SgemmConv.FoldPlane) Assert.True(SgemmConv.ImagesPerProduct(s, batch) > 1, $"seed {seed} case {t}: {s} batch {batch} not folded");
+            if (t == 0) Assert.Equal(7, SgemmConv.ImagesPerProduct(s, batch));
+            if (t == 8) Assert.Equal(7, SgemmConv.ImagesPerProduct(s, batch));
+            if (t is 2 or 4 or 6) Assert.Equal(1, SgemmConv.ImagesPerProduct(s, batch));
+            if (t is not (2 or 4 or 6) && batch > 1 && s.Plane < SgemmConv.FoldPlane) Assert.True(SgemmConv.ImagesPerProduct(s, batch) > 1, $"seed {seed} case {t}: {s} batch {batch} not folded");
             var x = Random(rng, (batch - 1) * xStride + image);
             var packed = SgemmPackedOperand.PackA(Random(rng, m * s.Rows), m, s.Rows, s.Rows, false);
             var bias = rng.Next(3) == 0 ? [] : Random(rng, m);
