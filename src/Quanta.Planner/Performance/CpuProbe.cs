@@ -49,6 +49,20 @@ public static class CpuProbe
     }
 
     /// <summary>
+    /// The output head's format and elements in a GGUF file: output.weight, or the token-embedding table when the output
+    /// is tied to it; null when neither is in a format the dot kernels read.
+    /// </summary>
+    public static (WeightFormat Format, double Elements, double Bytes)? HeadMatrix(string ggufPath)
+    {
+        using var file = GgufFile.Open(ggufPath);
+        string name = file.TryGetTensor("output.weight", out _) ? "output.weight" : "token_embd.weight";
+        foreach (var t in file.Tensors)
+            if (t.Name == name && t.Rank >= 2 && CodecRegistry.TryGetWeightFormat(t.Type, out var f))
+                return (f, t.ElementCount, t.ByteCount);
+        return null;
+    }
+
+    /// <summary>
     /// The matrix-product rate at each of <paramref name="ms"/> (rising) for a model whose matrices hold
     /// <paramref name="elements"/> weights per format: per format, the rate is measured at each input width of
     /// <paramref name="widths"/> (a width's activation rows of m x width are what a tile's weights meet: at m = 512
@@ -167,21 +181,26 @@ public static class CpuProbe
     }
 
     /// <summary>
-    /// Ops/s (4 per cached position per head dimension: q·k and the weighted sum of v) of the causal attention row
-    /// kernel on <paramref name="threads"/> threads, each computing rows of a query at the last of
-    /// <paramref name="length"/> positions of its own F16 cache with <paramref name="kvHeads"/> KV heads of
-    /// <paramref name="headDim"/> (query heads = <paramref name="heads"/>).
+    /// Ops/s (4 per attended position per head dimension: q·k and the weighted sum of v) of the causal attention kernel
+    /// on <paramref name="threads"/> threads, each over its own F16 cache of <paramref name="length"/> positions with
+    /// <paramref name="kvHeads"/> KV heads of <paramref name="headDim"/> (query heads = <paramref name="heads"/>), one head
+    /// per call: <paramref name="rows"/> = 1 computes the row of a query at the last position (a decode, as the cache's
+    /// AttendRow); more computes that many consecutive queries ending at the last position in one AttendRows call (a
+    /// prefill chunk's block: the kernel shares each key and value load between them).
     /// </summary>
-    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds)
+    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds, int rows = 1)
     {
         if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || headDim < 1 || length < 1)
             throw new ArgumentException($"invalid attention shape: {heads} heads, {kvHeads} KV heads, head size {headDim}, {length} positions");
+        if (rows < 1 || rows > length) throw new ArgumentException($"rows must be in [1, {length}], got {rows}", nameof(rows));
         if (threads < 1) throw new ArgumentException($"threads must be at least 1, got {threads}", nameof(threads));
         if (!(seconds > 0) || double.IsInfinity(seconds)) throw new ArgumentException($"seconds must be positive, got {seconds}", nameof(seconds));
-        long[] rows = new long[threads];
+        long[] calls = new long[threads];
         double[] elapsed = new double[threads];
         var start = new Barrier(threads);
         var workers = new Thread[threads];
+        int first = length - rows;
+        double pairsPerCall = rows * (first + (rows + 1) / 2.0);   // query i (0-based) at position first + i attends first + i + 1 positions
         for (int t = 0; t < threads; t++)
         {
             int id = t;
@@ -192,34 +211,36 @@ public static class CpuProbe
                 float[] kv = new float[length * kvHeads * headDim];   // [length, kvHeads, headDim]
                 for (int i = 0; i < kv.Length; i++) kv[i] = (float)(rng.NextDouble() * 2 - 1);
                 cache.Write(0, 0, length, kv, kv);
-                float[] q = new float[headDim];
-                for (int i = 0; i < headDim; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
-                float[] o = new float[headDim];
+                int stride = heads * headDim;
+                float[] q = new float[rows * stride];                 // [rows, heads, headDim]
+                for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
+                float[] o = new float[rows * stride];                 // [rows, heads, headDim]
                 float[] scratch = new float[CausalAttention.ScratchLength(length, headDim)];
                 var p = new AttentionParameters(heads, kvHeads, headDim);
                 int h = 0;
-                WarmUp(() =>
+                void Call()
                 {
-                    cache.AttendRow(0, length, q, length - 1, h, p, o, scratch);
+                    if (rows == 1) cache.AttendRow(0, length, q.AsSpan(h * headDim, headDim), first, h, p, o.AsSpan(h * headDim, headDim), scratch);
+                    else cache.AttendRows(0, length, q.AsSpan(h * headDim), stride, rows, first, h, p, o.AsSpan(h * headDim), stride, scratch);
                     h = (h + 1) % heads;
-                }, seconds);
+                }
+                WarmUp(Call, seconds);
                 start.SignalAndWait();
                 long n = 0;
                 var sw = Stopwatch.StartNew();
                 while (n < 8 || sw.Elapsed.TotalSeconds < seconds)
                 {
-                    cache.AttendRow(0, length, q, length - 1, h, p, o, scratch);
-                    h = (h + 1) % heads;
+                    Call();
                     n++;
                 }
                 elapsed[id] = sw.Elapsed.TotalSeconds;
-                rows[id] = n + (o[0] == 123.456f ? 1 : 0);
+                calls[id] = n + (o[0] == 123.456f ? 1 : 0);
             }) { IsBackground = true };
             workers[t].Start();
         }
         foreach (var w in workers) w.Join();
         double rate = 0;
-        for (int t = 0; t < threads; t++) rate += rows[t] * 4.0 * length * headDim / elapsed[t];
+        for (int t = 0; t < threads; t++) rate += calls[t] * 4.0 * pairsPerCall * headDim / elapsed[t];
         return rate;
     }
 }
