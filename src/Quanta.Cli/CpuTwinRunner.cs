@@ -99,6 +99,12 @@ public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double
     /// <summary>Every reading of the attention kernel rate on 4-row blocks (prefill), ops/s.</summary>
     public IReadOnlyList<double> PrefillAttentionRates { get; init; } = [];
 
+    /// <summary>Every reading of the attention rate of one row over the serving engine's paged cache, ops/s.</summary>
+    public IReadOnlyList<double> PagedAttentionRates { get; init; } = [];
+
+    /// <summary>Every reading of the attention rate on 4-row blocks over the paged cache, ops/s.</summary>
+    public IReadOnlyList<double> PagedPrefillAttentionRates { get; init; } = [];
+
     /// <summary>Every reading of the output head's GEMM rates (empty when the head is probed with the layers).</summary>
     public IReadOnlyList<IReadOnlyList<GemmRate>> HeadGemmReadings { get; init; } = [];
 
@@ -163,6 +169,9 @@ public static class CpuTwinRunner
         if (headMatrix is null) elements = CpuProbe.MatrixElements(path);
         int attentionLength = Math.Max(16, o.ServePrompt + o.ServeOutput / 2);   // a serve wave's typical context
         int prefillAttentionLength = Math.Max(CausalAttention.RowBlock, o.Prompt / 2);   // a pp prompt's mean depth
+        int servePrefillLength = Math.Max(CausalAttention.RowBlock, o.ServePrompt / 2);  // a serve prompt's mean depth
+        var pagedAttentionRates = new List<double>();
+        var pagedPrefillAttentionRates = new List<double>();
         // input widths of the layers' products: hidden (Q, K, V, output, gate, up) and FFN (down), by parameter share
         double downShare = (double)spec.Hidden * spec.Intermediate;
         (int Cols, double Share)[] widths = spec.Intermediate > 0 && spec.Intermediate != spec.Hidden
@@ -176,9 +185,15 @@ public static class CpuTwinRunner
             gemmReadings.Add(CpuProbe.GemmRates(elements, widths, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
             if (headMatrix is { } h)
                 headReadings.Add(CpuProbe.GemmRates(new Dictionary<WeightFormat, double> { [h.Format] = h.Elements }, spec.Hidden, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
+            // the benchmark session attends over a contiguous cache, the serving engine over its paged one: each phase
+            // is predicted from the kernel as it runs there (decode rows at a serve wave's typical context, prefill
+            // blocks at a pp prompt's mean depth for the benchmark and at a serve prompt's for the serving engine)
             attentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2));
             prefillAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, prefillAttentionLength, o.Threads, o.KernelSeconds / 2,
                 rows: CausalAttention.RowBlock));
+            pagedAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2, paged: true));
+            pagedPrefillAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, servePrefillLength, o.Threads, o.KernelSeconds / 2,
+                rows: CausalAttention.RowBlock, paged: true));
         }
         Rates();
 
@@ -234,18 +249,18 @@ public static class CpuTwinRunner
         // and the serve waves (readings 1 and 2), so a load change on a shared machine between phases moves each phase's
         // prediction with it.
         var (loopStep, loopRow) = CpuMeasurements.LoopCost(recorded.Select(r => r.Steps));
-        CpuMeasurements Figures(int first, int last) => new(bandwidths[first..(last + 1)].Average(), matmulRates[first..(last + 1)].Average(),
+        CpuMeasurements Figures(int first, int last, bool serving) => new(bandwidths[first..(last + 1)].Average(), matmulRates[first..(last + 1)].Average(),
             fp32Rates[first..(last + 1)].Average(), o.Threads)
         {
             GemmRates = CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, gemmReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
             HeadGemmRates = headReadings.Count == 0 ? []
                 : CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, headReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
-            AttentionOpsPerSecond = attentionRates[first..(last + 1)].Average(),
-            PrefillAttentionOpsPerSecond = prefillAttentionRates[first..(last + 1)].Average(),
+            AttentionOpsPerSecond = (serving ? pagedAttentionRates : attentionRates)[first..(last + 1)].Average(),
+            PrefillAttentionOpsPerSecond = (serving ? pagedPrefillAttentionRates : prefillAttentionRates)[first..(last + 1)].Average(),
             LoopStepSeconds = loopStep,
             LoopRowSeconds = loopRow,
         };
-        var machine = Figures(0, 2);
+        var machine = Figures(0, 2, serving: false);
         var workload = new CpuTwinWorkload(o.Prompt, o.Gen, bench.MicroBatch, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max())
         {
             Arrivals = arrivals,
@@ -256,9 +271,9 @@ public static class CpuTwinRunner
             measured.Add(new($"ttft@{streams}", ttft * 1e3));
             measured.Add(new($"tpot@{streams}", tpot * 1e3));
         }
-        var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1), workload, measured)
+        var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1, serving: false), workload, measured)
         {
-            ServeMachine = Figures(1, 2), HeadBytes = headMatrix?.Bytes ?? 0,
+            ServeMachine = Figures(1, 2, serving: true), HeadBytes = headMatrix?.Bytes ?? 0,
             ServeSteps = recorded.Select(r => new CpuTwinObservation.WaveSteps(r.Streams, r.Steps)).ToList(),
         };
         var rows = observation.Predict(eff)
@@ -267,6 +282,7 @@ public static class CpuTwinRunner
         return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths, matmulRates)
         {
             GemmReadings = gemmReadings, AttentionRates = attentionRates, PrefillAttentionRates = prefillAttentionRates, HeadGemmReadings = headReadings,
+            PagedAttentionRates = pagedAttentionRates, PagedPrefillAttentionRates = pagedPrefillAttentionRates,
             Observation = observation, RecordedWaves = recorded,
         };
     }

@@ -119,6 +119,8 @@ public static class PlanTwinCommand
         return list;
     }
 
+    private static double Mean(IReadOnlyList<double> x) => x.Count == 0 ? double.NaN : x.Average();
+
     private sealed record Fitted(EfficiencyParameters Parameters, IReadOnlyList<(CpuTwinRow Row, bool Fit)> Rows);
 
     private static string Describe(EfficiencyParameters e) => string.Create(CultureInfo.InvariantCulture,
@@ -144,7 +146,7 @@ public static class PlanTwinCommand
             o.WriteLine(string.Create(ci, $"  layers' GEMM GOP/s at m = {string.Join(", ", m.GemmRates.Select(g => $"{g.M}: {g.OpsPerSecond / 1e9:F1}"))}"));
             if (m.HeadGemmRates.Count > 0)
                 o.WriteLine(string.Create(ci, $"  output head's GEMM GOP/s at m = {string.Join(", ", m.HeadGemmRates.Select(g => $"{g.M}: {g.OpsPerSecond / 1e9:F1}"))}"));
-            o.WriteLine(string.Create(ci, $"  attention GFLOP/s: decode row {m.AttentionRate / 1e9:F2} (readings: {string.Join(", ", r.AttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))}), prefill 4-row blocks {m.PrefillAttentionRate / 1e9:F2} (readings: {string.Join(", ", r.PrefillAttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))})"));
+            o.WriteLine(string.Create(ci, $"  attention GFLOP/s: decode row {m.AttentionRate / 1e9:F2} (readings: {string.Join(", ", r.AttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))}), prefill 4-row blocks {m.PrefillAttentionRate / 1e9:F2} (readings: {string.Join(", ", r.PrefillAttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))}); serving engine's paged cache: decode row {Mean(r.PagedAttentionRates) / 1e9:F2}, prefill blocks {Mean(r.PagedPrefillAttentionRates) / 1e9:F2}"));
             o.WriteLine(string.Create(ci, $"  serving loop outside the executor (from {r.RecordedWaves.Sum(w => w.Steps.Count)} recorded steps): {m.LoopStepSeconds * 1e3:0.###} ms per step + {m.LoopRowSeconds * 1e6:0.#} µs per sampled row"));
         }
         o.WriteLine($"CPU efficiency ({eff.FitDate}): {Describe(eff)}");

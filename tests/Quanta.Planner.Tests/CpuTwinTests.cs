@@ -175,6 +175,11 @@ public class CpuTwinTests
         double blocks = CpuProbe.AttentionRate(4, 2, 16, 64, 1, 0.02, rows: 4);
         Assert.True(blocks > 1e6 && double.IsFinite(blocks), $"attention on 4-row blocks {blocks}");
         Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(4, 2, 16, 8, 1, 0.02, rows: 9));
+        foreach (int rows in new[] { 1, 4 })
+        {
+            double paged = CpuProbe.AttentionRate(4, 2, 16, 70, 1, 0.02, rows, paged: true);   // 70 positions: 5 blocks, the last partly used
+            Assert.True(paged > 1e6 && double.IsFinite(paged), $"paged attention, {rows} rows: {paged}");
+        }
         Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [8, 1], 1, 0.02));
         Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(3, 2, 16, 64, 1, 0.02));
     }
@@ -219,6 +224,11 @@ public class CpuTwinTests
             Assert.Equal(3, report.GemmReadings.Count);
             Assert.Equal(3, report.AttentionRates.Count);
             Assert.Equal(3, report.PrefillAttentionRates.Count);
+            Assert.Equal(3, report.PagedAttentionRates.Count);
+            Assert.Equal(3, report.PagedPrefillAttentionRates.Count);
+            // the serve phase is predicted from the paged cache's readings (1 and 2), the benchmarks from the contiguous one's (0 and 1)
+            Assert.Equal(report.PagedAttentionRates.Skip(1).Average(), report.Observation!.ServeMachine!.AttentionOpsPerSecond, 6);
+            Assert.Equal(report.AttentionRates.Take(2).Average(), report.Observation.Machine.AttentionOpsPerSecond, 6);
             // the serve waves' steps were recorded from the real engine: 2 streams of 16-token prompts and 4 outputs
             // take at least 4 steps (a prefill and 3 decodes), every executor call timed
             Assert.Equal([2, 4], report.RecordedWaves.Select(w => w.Streams).ToArray());

@@ -4,6 +4,7 @@ using Quanta.Core.Kernels;
 using Quanta.Core.Kernels.Attention;
 using Quanta.Core.ModelFiles.Gguf;
 using Quanta.Core.Threading;
+using Quanta.Engine.KvCache;
 using Quanta.Models.KvCache;
 
 namespace Quanta.Planner.Performance;
@@ -25,6 +26,9 @@ public static class CpuProbe
 {
     /// <summary>Activation-row counts the twin measures by default: single decode, batched decodes, prefill chunks.</summary>
     public static IReadOnlyList<int> DefaultGemmM { get; } = [1, 4, 16, 64, 256, 512];
+
+    /// <summary>Positions per block of the paged attention probe (the serving engine's default block size).</summary>
+    public const int PagedBlockSize = 16;
 
     /// <summary>Bytes of the probe's weight matrix (kept in the cache hierarchy).</summary>
     public const int ProbeWeightBytes = 512 * 1024;
@@ -186,9 +190,11 @@ public static class CpuProbe
     /// <paramref name="kvHeads"/> KV heads of <paramref name="headDim"/> (query heads = <paramref name="heads"/>), one head
     /// per call: <paramref name="rows"/> = 1 computes the row of a query at the last position (a decode, as the cache's
     /// AttendRow); more computes that many consecutive queries ending at the last position in one AttendRows call (a
-    /// prefill chunk's block: the kernel shares each key and value load between them).
+    /// prefill chunk's block: the kernel shares each key and value load between them). <paramref name="paged"/>: the
+    /// cache is the serving engine's paged one (a <see cref="SequenceKv"/> over blocks of <see cref="PagedBlockSize"/>
+    /// positions, each key and value row found through the block table), else the benchmark session's contiguous one.
     /// </summary>
-    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds, int rows = 1)
+    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds, int rows = 1, bool paged = false)
     {
         if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || headDim < 1 || length < 1)
             throw new ArgumentException($"invalid attention shape: {heads} heads, {kvHeads} KV heads, head size {headDim}, {length} positions");
@@ -207,7 +213,15 @@ public static class CpuProbe
             workers[t] = new Thread(() =>
             {
                 var rng = new Random(id + 1);
-                var cache = new ContiguousKvCache(1, kvHeads, headDim, length, KvCacheType.F16);
+                IKvCacheView cache;
+                if (paged)
+                {
+                    var pool = new PagedKvCache(1, kvHeads, headDim, (length + PagedBlockSize - 1) / PagedBlockSize + 1, PagedBlockSize, length, KvCacheType.F16);
+                    var seq = pool.CreateSequence([], usePrefixCache: false);
+                    if (!seq.TryReserve(length)) throw new InvalidOperationException("the probe's paged cache has too few blocks");
+                    cache = seq;
+                }
+                else cache = new ContiguousKvCache(1, kvHeads, headDim, length, KvCacheType.F16);
                 float[] kv = new float[length * kvHeads * headDim];   // [length, kvHeads, headDim]
                 for (int i = 0; i < kv.Length; i++) kv[i] = (float)(rng.NextDouble() * 2 - 1);
                 cache.Write(0, 0, length, kv, kv);
