@@ -170,6 +170,7 @@ public static class CpuTwinRunner
         int attentionLength = Math.Max(16, o.ServePrompt + o.ServeOutput / 2);   // a serve wave's typical context
         int prefillAttentionLength = Math.Max(CausalAttention.RowBlock, o.Prompt / 2);   // a pp prompt's mean depth
         int servePrefillLength = Math.Max(CausalAttention.RowBlock, o.ServePrompt / 2);  // a serve prompt's mean depth
+        int benchDecodeLength = Math.Max(16, o.Gen / 2);                                  // a tg run's mean depth
         var pagedAttentionRates = new List<double>();
         var pagedPrefillAttentionRates = new List<double>();
         // input widths of the layers' products: hidden (Q, K, V, output, gate, up) and FFN (down), by parameter share
@@ -188,10 +189,14 @@ public static class CpuTwinRunner
             // the benchmark session attends over a contiguous cache, the serving engine over its paged one: each phase
             // is predicted from the kernel as it runs there (decode rows at a serve wave's typical context, prefill
             // blocks at a pp prompt's mean depth for the benchmark and at a serve prompt's for the serving engine)
-            attentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2));
+            // decode rows read their keys and values from a working set the size of the run's cache: the benchmark's one
+            // sequence over every layer, a serve wave's many sequences (beyond the caches: the rows wait on memory)
+            attentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, benchDecodeLength, o.Threads, o.KernelSeconds / 2,
+                layers: spec.Layers));
             prefillAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, prefillAttentionLength, o.Threads, o.KernelSeconds / 2,
                 rows: CausalAttention.RowBlock));
-            pagedAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2, paged: true));
+            pagedAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2, paged: true,
+                sequences: o.Streams.Max(), layers: spec.Layers));
             pagedPrefillAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, servePrefillLength, o.Threads, o.KernelSeconds / 2,
                 rows: CausalAttention.RowBlock, paged: true));
         }

@@ -179,7 +179,17 @@ public class CpuTwinTests
         {
             double paged = CpuProbe.AttentionRate(4, 2, 16, 70, 1, 0.02, rows, paged: true);   // 70 positions: 5 blocks, the last partly used
             Assert.True(paged > 1e6 && double.IsFinite(paged), $"paged attention, {rows} rows: {paged}");
+            // a working set of 3 sequences in 2 layers, paged and contiguous
+            foreach (bool p in new[] { true, false })
+            {
+                double wide = CpuProbe.AttentionRate(4, 2, 16, 40, 2, 0.02, rows, p, sequences: 3, layers: 2);
+                Assert.True(wide > 1e6 && double.IsFinite(wide), $"3 sequences x 2 layers, paged {p}, {rows} rows: {wide}");
+            }
         }
+        Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(4, 2, 16, 40, 1, 0.02, sequences: 0));
+        Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(4, 2, 16, 40, 1, 0.02, layers: 0));
+        var streamed = CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [1, 4], 1, 0.02, weightBytes: 4L << 20);
+        Assert.All(streamed, r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"4 MiB of weights, m = {r.M}: {r.OpsPerSecond}"));
         Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [8, 1], 1, 0.02));
         Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(3, 2, 16, 64, 1, 0.02));
     }

@@ -121,7 +121,17 @@ public static class CpuProbe
     /// threads at each m of <paramref name="ms"/>: a zero weight matrix (a valid row in every format) of
     /// <paramref name="cols"/> inputs and about <see cref="ProbeWeightBytes"/> bytes, random activations.
     /// </summary>
-    public static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds)
+    public static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds) =>
+        GemmRates(kernel, cols, ms, threads, seconds, ProbeWeightBytes, maxRows: 4096);
+
+    /// <summary>
+    /// As the overload without <paramref name="weightBytes"/>, on a weight matrix of about that many bytes (at least 4 row
+    /// tiles): beyond the caches, the weights stream from memory as a model's do.
+    /// </summary>
+    public static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds, long weightBytes) =>
+        GemmRates(kernel, cols, ms, threads, seconds, weightBytes, maxRows: int.MaxValue);
+
+    private static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds, long weightBytes, int maxRows)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(ms);
@@ -130,8 +140,10 @@ public static class CpuProbe
         if (threads < 1) throw new ArgumentException($"threads must be at least 1, got {threads}", nameof(threads));
         if (!(seconds > 0) || double.IsInfinity(seconds)) throw new ArgumentException($"seconds must be positive, got {seconds}", nameof(seconds));
         long rowBytes = kernel.WeightRowBytes(cols);
-        int rows = (int)Math.Clamp(ProbeWeightBytes / rowBytes / MatMul.RowTile * MatMul.RowTile, 4L * MatMul.RowTile, 4096);
-        byte[] weights = new byte[rows * rowBytes];   // [rows, rowBytes] zero: scale 0, no subnormals
+        if (weightBytes < 1 || weightBytes > 1L << 31) throw new ArgumentException($"probe weight bytes must be in [1, 2 GiB], got {weightBytes}", nameof(weightBytes));
+        int rows = (int)Math.Min(Math.Max(weightBytes / rowBytes / MatMul.RowTile * MatMul.RowTile, 4L * MatMul.RowTile), maxRows);
+        byte[] weights = new byte[checked(rows * rowBytes)];   // [rows, rowBytes] zero: scale 0, no subnormals
+        weights.AsSpan().Fill(0);   // written, so every page is the process's own (an untouched one may map the kernel's shared zero page)
         int maxM = ms.Max();
         var rng = new Random(12345);
         float[] x = new float[(long)maxM * cols];     // [maxM, cols]
@@ -186,19 +198,25 @@ public static class CpuProbe
 
     /// <summary>
     /// Ops/s (4 per attended position per head dimension: q·k and the weighted sum of v) of the causal attention kernel
-    /// on <paramref name="threads"/> threads, each over its own F16 cache of <paramref name="length"/> positions with
-    /// <paramref name="kvHeads"/> KV heads of <paramref name="headDim"/> (query heads = <paramref name="heads"/>), one head
-    /// per call: <paramref name="rows"/> = 1 computes the row of a query at the last position (a decode, as the cache's
-    /// AttendRow); more computes that many consecutive queries ending at the last position in one AttendRows call (a
-    /// prefill chunk's block: the kernel shares each key and value load between them). <paramref name="paged"/>: the
-    /// cache is the serving engine's paged one (a <see cref="SequenceKv"/> over blocks of <see cref="PagedBlockSize"/>
-    /// positions, each key and value row found through the block table), else the benchmark session's contiguous one.
+    /// on <paramref name="threads"/> threads, each over its own F16 caches: <paramref name="sequences"/> sequences of
+    /// <paramref name="length"/> positions in <paramref name="layers"/> layers, <paramref name="kvHeads"/> KV heads of
+    /// <paramref name="headDim"/> (query heads = <paramref name="heads"/>). Calls go head by head, then sequence by
+    /// sequence, then layer by layer, as a step of the engine visits them, so the kernel reads its keys and values from
+    /// wherever a working set of that size lives (the caches, or memory for a serve wave's many sequences).
+    /// <paramref name="rows"/> = 1 computes the row of a query at the last position (a decode, as the cache's AttendRow);
+    /// more computes that many consecutive queries ending at the last position in one AttendRows call (a prefill
+    /// chunk's block: the kernel shares each key and value load between them). <paramref name="paged"/>: the caches are
+    /// the serving engine's paged one (a <see cref="SequenceKv"/> per sequence over blocks of
+    /// <see cref="PagedBlockSize"/> positions), else the benchmark session's contiguous one.
     /// </summary>
-    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds, int rows = 1, bool paged = false)
+    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds, int rows = 1, bool paged = false,
+        int sequences = 1, int layers = 1)
     {
         if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || headDim < 1 || length < 1)
             throw new ArgumentException($"invalid attention shape: {heads} heads, {kvHeads} KV heads, head size {headDim}, {length} positions");
         if (rows < 1 || rows > length) throw new ArgumentException($"rows must be in [1, {length}], got {rows}", nameof(rows));
+        if (sequences < 1 || layers < 1 || (long)sequences * layers * length * kvHeads * headDim > 1L << 28)
+            throw new ArgumentException($"{sequences} sequences x {layers} layers x {length} positions: out of the probe's range", nameof(sequences));
         if (threads < 1) throw new ArgumentException($"threads must be at least 1, got {threads}", nameof(threads));
         if (!(seconds > 0) || double.IsInfinity(seconds)) throw new ArgumentException($"seconds must be positive, got {seconds}", nameof(seconds));
         long[] calls = new long[threads];
@@ -213,30 +231,43 @@ public static class CpuProbe
             workers[t] = new Thread(() =>
             {
                 var rng = new Random(id + 1);
-                IKvCacheView cache;
-                if (paged)
-                {
-                    var pool = new PagedKvCache(1, kvHeads, headDim, (length + PagedBlockSize - 1) / PagedBlockSize + 1, PagedBlockSize, length, KvCacheType.F16);
-                    var seq = pool.CreateSequence([], usePrefixCache: false);
-                    if (!seq.TryReserve(length)) throw new InvalidOperationException("the probe's paged cache has too few blocks");
-                    cache = seq;
-                }
-                else cache = new ContiguousKvCache(1, kvHeads, headDim, length, KvCacheType.F16);
+                var caches = new IKvCacheView[sequences];
+                PagedKvCache? pool = paged
+                    ? new PagedKvCache(layers, kvHeads, headDim, sequences * ((length + PagedBlockSize - 1) / PagedBlockSize) + 1, PagedBlockSize, length, KvCacheType.F16)
+                    : null;
                 float[] kv = new float[length * kvHeads * headDim];   // [length, kvHeads, headDim]
-                for (int i = 0; i < kv.Length; i++) kv[i] = (float)(rng.NextDouble() * 2 - 1);
-                cache.Write(0, 0, length, kv, kv);
+                for (int s = 0; s < sequences; s++)
+                {
+                    if (pool is not null)
+                    {
+                        var seq = pool.CreateSequence([], usePrefixCache: false);
+                        if (!seq.TryReserve(length)) throw new InvalidOperationException("the probe's paged cache has too few blocks");
+                        caches[s] = seq;
+                    }
+                    else caches[s] = new ContiguousKvCache(layers, kvHeads, headDim, length, KvCacheType.F16);
+                    for (int l = 0; l < layers; l++)
+                    {
+                        for (int i = 0; i < kv.Length; i++) kv[i] = (float)(rng.NextDouble() * 2 - 1);
+                        caches[s].Write(l, 0, length, kv, kv);
+                    }
+                }
                 int stride = heads * headDim;
                 float[] q = new float[rows * stride];                 // [rows, heads, headDim]
                 for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
                 float[] o = new float[rows * stride];                 // [rows, heads, headDim]
                 float[] scratch = new float[CausalAttention.ScratchLength(length, headDim)];
                 var p = new AttentionParameters(heads, kvHeads, headDim);
-                int h = 0;
+                int h = 0, sq = 0, layer = 0;
                 void Call()
                 {
-                    if (rows == 1) cache.AttendRow(0, length, q.AsSpan(h * headDim, headDim), first, h, p, o.AsSpan(h * headDim, headDim), scratch);
-                    else cache.AttendRows(0, length, q.AsSpan(h * headDim), stride, rows, first, h, p, o.AsSpan(h * headDim), stride, scratch);
-                    h = (h + 1) % heads;
+                    var cache = caches[sq];
+                    if (rows == 1) cache.AttendRow(layer, length, q.AsSpan(h * headDim, headDim), first, h, p, o.AsSpan(h * headDim, headDim), scratch);
+                    else cache.AttendRows(layer, length, q.AsSpan(h * headDim), stride, rows, first, h, p, o.AsSpan(h * headDim), stride, scratch);
+                    if (++h < heads) return;
+                    h = 0;
+                    if (++sq < sequences) return;
+                    sq = 0;
+                    layer = (layer + 1) % layers;
                 }
                 WarmUp(Call, seconds);
                 start.SignalAndWait();
