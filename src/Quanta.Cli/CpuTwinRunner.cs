@@ -124,11 +124,15 @@ public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double
 
 /// <summary>
 /// The CPU twin run: for a GGUF model, in one process and one run, (1) measures this machine — read bandwidth
-/// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves), the rate of the model's weight dot
-/// kernels and of the FP32 dot kernel on cache-resident data (before the benchmarks, after them and after the serve
-/// waves), each input the mean of its readings; (2) measures the engine — llama-bench pp and tg
+/// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves) and, before the benchmarks, after them
+/// and after the serve waves (<see cref="CpuProbe"/>): the engine's matrix product at several m for the layers' formats
+/// and for the output head's, and its attention kernel on decode rows (over a working set the size of the phase's KV
+/// cache) and on prefill blocks, over the contiguous cache of the benchmarks and the paged cache of the serving engine;
+/// each phase is predicted from the readings that bracket it; (2) measures the engine — llama-bench pp and tg
 /// (<see cref="BenchRunner"/>) and waves of concurrent requests through the <see cref="ServingEngine"/> (continuous
-/// batching scheduler and CPU executor in process), timing each request's first token and its later tokens;
+/// batching scheduler and CPU executor in process), timing each request's first token and its later tokens and
+/// recording every engine step (<see cref="StepRecorder"/>: its shape, the executor's time, the loop's time between
+/// executor calls, from which the loop's cost outside the executor is measured);
 /// (3) predicts the same quantities with <see cref="CpuTwin"/> from the measured machine figures and the fitted CPU
 /// efficiency parameters, and reports predicted against measured.
 /// </summary>

@@ -11,13 +11,14 @@ namespace Quanta.Cli;
 /// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
 /// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 1.5]
 /// [--kernel-seconds 0.5] [--efficiency FILE]
-/// [--fit-out FILE [--fit-on NAME]] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
+/// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
 /// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
 /// --shape generates random-weight models (as `quanta bench generate`) into a temporary folder first.
 /// --fit-out also fits the CPU efficiency parameters on this run and writes them (the efficiency-cpu.json format);
 /// --fit-on restricts the fit to the models whose file name contains NAME, the others being held out; every row is
-/// then re-predicted with the fitted parameters and marked fit or held out.
+/// then re-predicted with the fitted parameters and marked fit or held out. --steps-out writes every step the serving
+/// engine ran in the serve waves (recorded by <see cref="StepRecorder"/>) with the twin's cost of it, one CSV row each.
 /// Progress on stderr; the table (or JSON) on stdout.
 /// </summary>
 public static class PlanTwinCommand
