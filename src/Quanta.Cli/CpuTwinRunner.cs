@@ -5,6 +5,7 @@ using Quanta.Bench;
 using Quanta.Core.Diagnostics;
 using Quanta.Core.Formats;
 using Quanta.Core.Kernels;
+using Quanta.Core.Kernels.Attention;
 using Quanta.Core.ModelFiles.Gguf;
 using Quanta.Engine.Serving;
 using Quanta.Engine.Sampling;
@@ -95,6 +96,21 @@ public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double
     /// <summary>Every reading of the attention kernel rate, ops/s (their mean is the input).</summary>
     public IReadOnlyList<double> AttentionRates { get; init; } = [];
 
+    /// <summary>Every reading of the attention kernel rate on 4-row blocks (prefill), ops/s.</summary>
+    public IReadOnlyList<double> PrefillAttentionRates { get; init; } = [];
+
+    /// <summary>Every reading of the attention rate of one row over the serving engine's paged cache, ops/s.</summary>
+    public IReadOnlyList<double> PagedAttentionRates { get; init; } = [];
+
+    /// <summary>Every reading of the attention rate on 4-row blocks over the paged cache, ops/s.</summary>
+    public IReadOnlyList<double> PagedPrefillAttentionRates { get; init; } = [];
+
+    /// <summary>Every reading of the output head's GEMM rates (empty when the head is probed with the layers).</summary>
+    public IReadOnlyList<IReadOnlyList<GemmRate>> HeadGemmReadings { get; init; } = [];
+
+    /// <summary>The serving engine's steps of each serve wave (streams, wave index, steps), recorded by <see cref="StepRecorder"/>.</summary>
+    public IReadOnlyList<(int Streams, int Wave, IReadOnlyList<RecordedStep> Steps)> RecordedWaves { get; init; } = [];
+
     /// <summary>The run as the fit needs it (model, machine figures, workloads, measured values); null when not kept.</summary>
     public CpuTwinObservation? Observation { get; init; }
 
@@ -108,11 +124,15 @@ public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double
 
 /// <summary>
 /// The CPU twin run: for a GGUF model, in one process and one run, (1) measures this machine — read bandwidth
-/// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves), the rate of the model's weight dot
-/// kernels and of the FP32 dot kernel on cache-resident data (before the benchmarks, after them and after the serve
-/// waves), each input the mean of its readings; (2) measures the engine — llama-bench pp and tg
+/// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves) and, before the benchmarks, after them
+/// and after the serve waves (<see cref="CpuProbe"/>): the engine's matrix product at several m for the layers' formats
+/// and for the output head's, and its attention kernel on decode rows (over a working set the size of the phase's KV
+/// cache) and on prefill blocks, over the contiguous cache of the benchmarks and the paged cache of the serving engine;
+/// each phase is predicted from the readings that bracket it; (2) measures the engine — llama-bench pp and tg
 /// (<see cref="BenchRunner"/>) and waves of concurrent requests through the <see cref="ServingEngine"/> (continuous
-/// batching scheduler and CPU executor in process), timing each request's first token and its later tokens;
+/// batching scheduler and CPU executor in process), timing each request's first token and its later tokens and
+/// recording every engine step (<see cref="StepRecorder"/>: its shape, the executor's time, the loop's time between
+/// executor calls, from which the loop's cost outside the executor is measured);
 /// (3) predicts the same quantities with <see cref="CpuTwin"/> from the measured machine figures and the fitted CPU
 /// efficiency parameters, and reports predicted against measured.
 /// </summary>
@@ -138,8 +158,25 @@ public static class CpuTwinRunner
         var fp32Rates = new List<double>();
         var gemmReadings = new List<IReadOnlyList<GemmRate>>();
         var attentionRates = new List<double>();
+        var prefillAttentionRates = new List<double>();
+        var headReadings = new List<IReadOnlyList<GemmRate>>();
         var elements = CpuProbe.MatrixElements(path);
+        // the output head (Q6_K in files quantized like llama-quantize's) is probed and costed apart from the layers:
+        // its kernel is slower per weight, and a prefill chunk runs it for one row only
+        var headMatrix = CpuProbe.HeadMatrix(path);
+        if (headMatrix is { } hm && elements.TryGetValue(hm.Format, out double same))
+        {
+            if (same - hm.Elements > 0) elements[hm.Format] = same - hm.Elements; else elements.Remove(hm.Format);
+        }
+        else headMatrix = null;
+        if (elements.Count == 0) headMatrix = null;   // nothing but the head: leave it with the layers' rate
+        if (headMatrix is null) elements = CpuProbe.MatrixElements(path);
         int attentionLength = Math.Max(16, o.ServePrompt + o.ServeOutput / 2);   // a serve wave's typical context
+        int prefillAttentionLength = Math.Max(CausalAttention.RowBlock, o.Prompt / 2);   // a pp prompt's mean depth
+        int servePrefillLength = Math.Max(CausalAttention.RowBlock, o.ServePrompt / 2);  // a serve prompt's mean depth
+        int benchDecodeLength = Math.Max(16, o.Gen / 2);                                  // a tg run's mean depth
+        var pagedAttentionRates = new List<double>();
+        var pagedPrefillAttentionRates = new List<double>();
         // input widths of the layers' products: hidden (Q, K, V, output, gate, up) and FFN (down), by parameter share
         double downShare = (double)spec.Hidden * spec.Intermediate;
         (int Cols, double Share)[] widths = spec.Intermediate > 0 && spec.Intermediate != spec.Hidden
@@ -151,7 +188,21 @@ public static class CpuTwinRunner
             matmulRates.Add(MatmulRate(path, o.Threads, o.KernelSeconds));
             fp32Rates.Add(KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds));
             gemmReadings.Add(CpuProbe.GemmRates(elements, widths, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
-            attentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2));
+            if (headMatrix is { } h)
+                headReadings.Add(CpuProbe.GemmRates(new Dictionary<WeightFormat, double> { [h.Format] = h.Elements }, spec.Hidden, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
+            // the benchmark session attends over a contiguous cache, the serving engine over its paged one: each phase
+            // is predicted from the kernel as it runs there (decode rows at a serve wave's typical context, prefill
+            // blocks at a pp prompt's mean depth for the benchmark and at a serve prompt's for the serving engine)
+            // decode rows read their keys and values from a working set the size of the run's cache: the benchmark's one
+            // sequence over every layer, a serve wave's many sequences (beyond the caches: the rows wait on memory)
+            attentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, benchDecodeLength, o.Threads, o.KernelSeconds / 2,
+                layers: spec.Layers));
+            prefillAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, prefillAttentionLength, o.Threads, o.KernelSeconds / 2,
+                rows: CausalAttention.RowBlock));
+            pagedAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, attentionLength, o.Threads, o.KernelSeconds / 2, paged: true,
+                sequences: o.Streams.Max(), layers: spec.Layers));
+            pagedPrefillAttentionRates.Add(CpuProbe.AttentionRate(spec.Heads, spec.KvHeads, spec.HeadDim, servePrefillLength, o.Threads, o.KernelSeconds / 2,
+                rows: CausalAttention.RowBlock, paged: true));
         }
         Rates();
 
@@ -170,10 +221,13 @@ public static class CpuTwinRunner
 
         var waves = new List<(int Streams, double Ttft, double Tpot)>();
         var arrivals = new Dictionary<int, IReadOnlyList<double>>();
+        var recorded = new List<(int Streams, int Wave, IReadOnlyList<RecordedStep> Steps)>();
+        StepRecorder? recorder = null;
         using (var serving = ServingEngine.Load("twin", path, new ServingOptions
         {
             Threads = o.Threads, KvCacheType = kv, ContextLength = o.ServePrompt + o.ServeOutput + 16,
             MaxBatchTokens = o.MaxBatchTokens, MaxRunning = o.Streams.Max(), MaxQueue = o.Streams.Max(),
+            WrapExecutor = inner => recorder = new StepRecorder(inner),
         }))
         {
             var rng = new Random(o.Seed);
@@ -185,7 +239,9 @@ public static class CpuTwinRunner
                 var submitted = new double[streams];
                 for (int w = 0; w < o.Waves; w++)
                 {
+                    recorder!.Mark();
                     var (t1, t2, at) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
+                    recorded.Add((streams, w, recorder.Take()));
                     ttft += t1 / o.Waves;
                     tpot += t2 / o.Waves;
                     for (int i = 0; i < streams; i++) submitted[i] += at[i] / o.Waves;
@@ -201,13 +257,19 @@ public static class CpuTwinRunner
         // The run's mean figures (reported), and per phase the readings that bracket it: the benchmarks (readings 0 and 1)
         // and the serve waves (readings 1 and 2), so a load change on a shared machine between phases moves each phase's
         // prediction with it.
-        CpuMeasurements Figures(int first, int last) => new(bandwidths[first..(last + 1)].Average(), matmulRates[first..(last + 1)].Average(),
+        var (loopStep, loopRow) = CpuMeasurements.LoopCost(recorded.Select(r => r.Steps));
+        CpuMeasurements Figures(int first, int last, bool serving) => new(bandwidths[first..(last + 1)].Average(), matmulRates[first..(last + 1)].Average(),
             fp32Rates[first..(last + 1)].Average(), o.Threads)
         {
             GemmRates = CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, gemmReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
-            AttentionOpsPerSecond = attentionRates[first..(last + 1)].Average(),
+            HeadGemmRates = headReadings.Count == 0 ? []
+                : CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, headReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
+            AttentionOpsPerSecond = (serving ? pagedAttentionRates : attentionRates)[first..(last + 1)].Average(),
+            PrefillAttentionOpsPerSecond = (serving ? pagedPrefillAttentionRates : prefillAttentionRates)[first..(last + 1)].Average(),
+            LoopStepSeconds = loopStep,
+            LoopRowSeconds = loopRow,
         };
-        var machine = Figures(0, 2);
+        var machine = Figures(0, 2, serving: false);
         var workload = new CpuTwinWorkload(o.Prompt, o.Gen, bench.MicroBatch, o.ServePrompt, o.ServeOutput, o.MaxBatchTokens, o.Streams.Max())
         {
             Arrivals = arrivals,
@@ -218,13 +280,19 @@ public static class CpuTwinRunner
             measured.Add(new($"ttft@{streams}", ttft * 1e3));
             measured.Add(new($"tpot@{streams}", tpot * 1e3));
         }
-        var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1), workload, measured) { ServeMachine = Figures(1, 2) };
+        var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1, serving: false), workload, measured)
+        {
+            ServeMachine = Figures(1, 2, serving: true), HeadBytes = headMatrix?.Bytes ?? 0,
+            ServeSteps = recorded.Select(r => new CpuTwinObservation.WaveSteps(r.Streams, r.Steps)).ToList(),
+        };
         var rows = observation.Predict(eff)
             .Select(x => new CpuTwinRow(name, x.Quantity, x.Quantity.StartsWith("t", StringComparison.Ordinal) && x.Quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s", x.Predicted, x.Measured))
             .ToList();
         return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths, matmulRates)
         {
-            GemmReadings = gemmReadings, AttentionRates = attentionRates, Observation = observation,
+            GemmReadings = gemmReadings, AttentionRates = attentionRates, PrefillAttentionRates = prefillAttentionRates, HeadGemmReadings = headReadings,
+            PagedAttentionRates = pagedAttentionRates, PagedPrefillAttentionRates = pagedPrefillAttentionRates,
+            Observation = observation, RecordedWaves = recorded,
         };
     }
 

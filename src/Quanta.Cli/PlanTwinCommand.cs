@@ -11,13 +11,14 @@ namespace Quanta.Cli;
 /// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
 /// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 1.5]
 /// [--kernel-seconds 0.5] [--efficiency FILE]
-/// [--fit-out FILE [--fit-on NAME]] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
+/// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
 /// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
 /// --shape generates random-weight models (as `quanta bench generate`) into a temporary folder first.
 /// --fit-out also fits the CPU efficiency parameters on this run and writes them (the efficiency-cpu.json format);
 /// --fit-on restricts the fit to the models whose file name contains NAME, the others being held out; every row is
-/// then re-predicted with the fitted parameters and marked fit or held out.
+/// then re-predicted with the fitted parameters and marked fit or held out. --steps-out writes every step the serving
+/// engine ran in the serve waves (recorded by <see cref="StepRecorder"/>) with the twin's cost of it, one CSV row each.
 /// Progress on stderr; the table (or JSON) on stdout.
 /// </summary>
 public static class PlanTwinCommand
@@ -41,11 +42,12 @@ public static class PlanTwinCommand
         var effFile = new Option<string?>("--efficiency") { Description = "CPU efficiency parameters (efficiency.json format; default: the built-in efficiency-cpu.json)" };
         var fitOut = new Option<string?>("--fit-out") { Description = "fit the CPU efficiency parameters on this run and write them here" };
         var fitOn = new Option<string?>("--fit-on") { Description = "fit only on the models whose file name contains this (the others are held out)" };
+        var stepsOut = new Option<string?>("--steps-out") { Description = "write every recorded serve-wave step (shape, executor time, loop time between steps, the twin's cost) to this CSV" };
         var json = new Option<bool>("--json") { Description = "machine-readable output" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("twin", "CPU twin: measure this machine and the engine, predict with the planner, compare (one run).")
         {
-            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, fitOn, json, verbose,
+            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, fitOn, stepsOut, json, verbose,
         };
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -97,6 +99,7 @@ public static class PlanTwinCommand
                     fitted = new Fitted(parameters, reports.SelectMany(r => r.Repredict(parameters).Select(x => (Row: x, Fit: fitSet.Contains(r)))).ToList());
                 }
                 else if (p.GetValue(fitOn) is not null) throw new ArgumentException("--fit-on needs --fit-out");
+                if (p.GetValue(stepsOut) is string so) WriteSteps(reports, fitted?.Parameters ?? eff, so);
                 if (p.GetValue(json)) WriteJson(reports, eff, fitted, Console.Out); else WriteText(reports, eff, fitted, Console.Out);
                 return 0;
             }
@@ -117,10 +120,12 @@ public static class PlanTwinCommand
         return list;
     }
 
+    private static double Mean(IReadOnlyList<double> x) => x.Count == 0 ? double.NaN : x.Average();
+
     private sealed record Fitted(EfficiencyParameters Parameters, IReadOnlyList<(CpuTwinRow Row, bool Fit)> Rows);
 
     private static string Describe(EfficiencyParameters e) => string.Create(CultureInfo.InvariantCulture,
-        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element, sampling and hand-off {e.SampleRowS * 1e6:0.###} µs/row");
+        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element{(e.SampleRowS > 0 ? $", sampling {e.SampleRowS * 1e6:0.###} µs/row (beyond the measured loop)" : "")}");
 
     private static void WriteTable(IEnumerable<(CpuTwinRow Row, string Tag)> rows, TextWriter o)
     {
@@ -139,18 +144,57 @@ public static class PlanTwinCommand
         {
             var m = r.Machine;
             o.WriteLine(string.Create(ci, $"{r.Model}: read bandwidth {m.ReadBytesPerSecond / 1e9:F2} GB/s (mean of {r.Bandwidths.Count} readings: {string.Join(", ", r.Bandwidths.Select(b => (b / 1e9).ToString("F1", ci)))}), weight dot kernels {m.MatmulOpsPerSecond / 1e9:F1} GOP/s (readings: {string.Join(", ", r.MatmulRates.Select(b => (b / 1e9).ToString("F1", ci)))}), FP32 dot {m.Fp32OpsPerSecond / 1e9:F1} GFLOP/s, {m.Threads} threads, {r.WeightBytes / 1e6:F1} MB of weights per token"));
-            o.WriteLine(string.Create(ci, $"  GEMM GOP/s at m = {string.Join(", ", m.GemmRates.Select(g => $"{g.M}: {g.OpsPerSecond / 1e9:F1}"))}; attention {m.AttentionRate / 1e9:F2} GFLOP/s (readings: {string.Join(", ", r.AttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))})"));
+            o.WriteLine(string.Create(ci, $"  layers' GEMM GOP/s at m = {string.Join(", ", m.GemmRates.Select(g => $"{g.M}: {g.OpsPerSecond / 1e9:F1}"))}"));
+            if (m.HeadGemmRates.Count > 0)
+                o.WriteLine(string.Create(ci, $"  output head's GEMM GOP/s at m = {string.Join(", ", m.HeadGemmRates.Select(g => $"{g.M}: {g.OpsPerSecond / 1e9:F1}"))}"));
+            o.WriteLine(string.Create(ci, $"  attention GFLOP/s: decode row {m.AttentionRate / 1e9:F2} (readings: {string.Join(", ", r.AttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))}), prefill 4-row blocks {m.PrefillAttentionRate / 1e9:F2} (readings: {string.Join(", ", r.PrefillAttentionRates.Select(b => (b / 1e9).ToString("F2", ci)))}); serving engine's paged cache: decode row {Mean(r.PagedAttentionRates) / 1e9:F2}, prefill blocks {Mean(r.PagedPrefillAttentionRates) / 1e9:F2}"));
+            o.WriteLine(string.Create(ci, $"  serving loop outside the executor (from {r.RecordedWaves.Sum(w => w.Steps.Count)} recorded steps): {m.LoopStepSeconds * 1e3:0.###} ms per step + {m.LoopRowSeconds * 1e6:0.#} µs per sampled row"));
         }
         o.WriteLine($"CPU efficiency ({eff.FitDate}): {Describe(eff)}");
         o.WriteLine();
         WriteTable(reports.SelectMany(r => r.Rows).Select(x => (x, "")), o);
+        WriteSteps(reports, eff, o);
         if (fitted != null)
         {
             o.WriteLine();
             o.WriteLine($"fitted on this run (written to --fit-out): {Describe(fitted.Parameters)}");
             o.WriteLine("re-predicted with the fitted parameters:");
             WriteTable(fitted.Rows.Select(x => (x.Row, x.Fit ? "(fit)" : "(held out)")), o);
+            WriteSteps(reports, fitted.Parameters, o);
         }
+    }
+
+    private static void WriteSteps(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, string path)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        using var w = new StreamWriter(path);
+        w.WriteLine("model,streams,wave,step,sequences,tokens,prefill,decode,logits,kv_read,pairs,start_s,execute_s,gap_s,model_s,body_s,head_s,attention_s,host_s,overhead_s");
+        foreach (var r in reports)
+        {
+            var obs = r.Observation;
+            if (obs is null) continue;
+            var model = CpuTwin.StepModel(obs.Spec, obs.WeightBytes, obs.Kv, obs.ServeMachine ?? obs.Machine, eff, obs.HeadBytes);
+            foreach (var (streams, wave, steps) in r.RecordedWaves)
+                for (int i = 0; i < steps.Count; i++)
+                {
+                    var s = steps[i];
+                    var sh = s.Shape;
+                    var c = model.Cost(sh.Tokens, sh.LogitsRows, 0, sh.KvReadTokens, sh.AttendedPairs,
+                        sh.PrefillTokens == 0 ? sh.AttendedPairs : Math.Min(sh.DecodePairs, sh.AttendedPairs));
+                    w.WriteLine(string.Create(ci, $"{r.Model},{streams},{wave},{i},{sh.Sequences},{sh.Tokens},{sh.PrefillTokens},{sh.DecodeTokens},{sh.LogitsRows},{sh.KvReadTokens},{sh.AttendedPairs},{s.StartSeconds:G6},{s.ExecuteSeconds:G6},{s.GapSeconds:G6},{c.Seconds:G6},{c.MatmulSeconds:G6},{c.HeadSeconds:G6},{c.AttentionSeconds:G6},{c.HostSeconds:G6},{c.OverheadSeconds:G6}"));
+                }
+        }
+    }
+
+    private static void WriteSteps(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, TextWriter o)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var rows = reports.Where(r => r.Observation is not null)
+            .SelectMany(r => r.Observation!.PredictSteps(eff).Select(x => (r.Model, x.Quantity, x.Predicted, x.Measured))).ToList();
+        if (rows.Count == 0) return;
+        o.WriteLine("serving engine's executor time, recorded steps summed (the fit's step rows):");
+        foreach (var (model, q, p, m) in rows)
+            o.WriteLine(string.Create(ci, $"  {model,-26} {q,-18} predicted {p * 1e3,10:F1} ms, measured {m * 1e3,10:F1} ms, {100 * (p - m) / m,7:+0.0;-0.0}%"));
     }
 
     private static object Params(EfficiencyParameters e) => new
@@ -175,7 +219,12 @@ public static class PlanTwinCommand
                 matmul_ops_per_second = r.Machine.MatmulOpsPerSecond,
                 fp32_ops_per_second = r.Machine.Fp32OpsPerSecond,
                 gemm_ops_per_second = r.Machine.GemmRates.Select(g => new { m = g.M, ops_per_second = g.OpsPerSecond }),
+                head_gemm_ops_per_second = r.Machine.HeadGemmRates.Select(g => new { m = g.M, ops_per_second = g.OpsPerSecond }),
                 attention_ops_per_second = r.Machine.AttentionRate,
+                prefill_attention_ops_per_second = r.Machine.PrefillAttentionRate,
+                loop_step_seconds = r.Machine.LoopStepSeconds,
+                loop_row_seconds = r.Machine.LoopRowSeconds,
+                step_rows = r.Observation?.PredictSteps(eff).Select(x => new { quantity = x.Quantity, predicted_s = x.Predicted, measured_s = x.Measured }),
                 attention_rate_readings = r.AttentionRates,
                 threads = r.Machine.Threads,
                 weight_bytes = r.WeightBytes,

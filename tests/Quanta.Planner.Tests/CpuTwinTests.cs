@@ -144,7 +144,7 @@ public class CpuTwinTests
     {
         // "Measurements" made by the step model under known parameters on two machines' figures; the fit, started
         // elsewhere, must explain every one of them (to 1%).
-        var truth = Ideal with { EffBandwidth = 0.6, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9, SampleRowS = 5e-5 };
+        var truth = Ideal with { EffBandwidth = 0.6, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9 };
         var machine = new CpuMeasurements(2e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
         var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
         string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
@@ -172,6 +172,24 @@ public class CpuTwinTests
         Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(new Dictionary<Quanta.Core.Formats.WeightFormat, double> { [Quanta.Core.Formats.WeightFormat.Q4_0] = 1e6 }, [(64, 0.0)], [1], 1, 0.02));
         double attention = CpuProbe.AttentionRate(4, 2, 16, 64, 1, 0.02);
         Assert.True(attention > 1e6 && double.IsFinite(attention), $"attention {attention}");
+        double blocks = CpuProbe.AttentionRate(4, 2, 16, 64, 1, 0.02, rows: 4);
+        Assert.True(blocks > 1e6 && double.IsFinite(blocks), $"attention on 4-row blocks {blocks}");
+        Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(4, 2, 16, 8, 1, 0.02, rows: 9));
+        foreach (int rows in new[] { 1, 4 })
+        {
+            double paged = CpuProbe.AttentionRate(4, 2, 16, 70, 1, 0.02, rows, paged: true);   // 70 positions: 5 blocks, the last partly used
+            Assert.True(paged > 1e6 && double.IsFinite(paged), $"paged attention, {rows} rows: {paged}");
+            // a working set of 3 sequences in 2 layers, paged and contiguous
+            foreach (bool p in new[] { true, false })
+            {
+                double wide = CpuProbe.AttentionRate(4, 2, 16, 40, 2, 0.02, rows, p, sequences: 3, layers: 2);
+                Assert.True(wide > 1e6 && double.IsFinite(wide), $"3 sequences x 2 layers, paged {p}, {rows} rows: {wide}");
+            }
+        }
+        Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(4, 2, 16, 40, 1, 0.02, sequences: 0));
+        Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(4, 2, 16, 40, 1, 0.02, layers: 0));
+        var streamed = CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [1, 4], 1, 0.02, weightBytes: 4L << 20);
+        Assert.All(streamed, r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"4 MiB of weights, m = {r.M}: {r.OpsPerSecond}"));
         Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [8, 1], 1, 0.02));
         Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(3, 2, 16, 64, 1, 0.02));
     }
@@ -215,6 +233,18 @@ public class CpuTwinTests
             Assert.Equal(3, report.MatmulRates.Count);
             Assert.Equal(3, report.GemmReadings.Count);
             Assert.Equal(3, report.AttentionRates.Count);
+            Assert.Equal(3, report.PrefillAttentionRates.Count);
+            Assert.Equal(3, report.PagedAttentionRates.Count);
+            Assert.Equal(3, report.PagedPrefillAttentionRates.Count);
+            // the serve phase is predicted from the paged cache's readings (1 and 2), the benchmarks from the contiguous one's (0 and 1)
+            Assert.Equal(report.PagedAttentionRates.Skip(1).Average(), report.Observation!.ServeMachine!.AttentionOpsPerSecond, 6);
+            Assert.Equal(report.AttentionRates.Take(2).Average(), report.Observation.Machine.AttentionOpsPerSecond, 6);
+            // the serve waves' steps were recorded from the real engine: 2 streams of 16-token prompts and 4 outputs
+            // take at least 4 steps (a prefill and 3 decodes), every executor call timed
+            Assert.Equal([2, 4], report.RecordedWaves.Select(w => w.Streams).ToArray());
+            Assert.All(report.RecordedWaves, w => Assert.True(w.Steps.Count >= 4 && w.Steps.All(s => s.ExecuteSeconds > 0), $"{w.Streams} streams: {w.Steps.Count} steps"));
+            Assert.Equal(2 * (16 + 3), report.RecordedWaves[0].Steps.Sum(s => s.Shape.Tokens));
+            Assert.True(report.Machine.LoopStepSeconds >= 0 && report.Machine.LoopRowSeconds >= 0);
             Assert.Equal(CpuProbe.DefaultGemmM, report.Machine.GemmRates.Select(g => g.M).ToArray());
             Assert.True(report.Machine.ReadBytesPerSecond > 1e8, $"bandwidth {report.Machine.ReadBytesPerSecond}");
             Assert.True(report.Machine.MatmulOpsPerSecond > 1e7, $"dot rate {report.Machine.MatmulOpsPerSecond}");
@@ -247,5 +277,160 @@ public class CpuTwinTests
             Assert.True(fitted.StepOverheadS >= 0 && double.IsFinite(fitted.StepOverheadS), $"fitted {fitted.ToJson()} on {string.Join("; ", report.Rows)}");
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void TheHeadRunsAtItsOwnRateAndBytes()
+    {
+        // Compute-bound machine: the layers' GEMM 4 GOP/s at every m, the head's (a slower format) 1 GOP/s.
+        // A decode step of 16 rows: layers 2 Pbody 16 / 4e9, head 2 Phead 16 / 1e9.
+        var m = new CpuMeasurements(1e30, 1e9, 1e30, 1) { GemmRates = [new(1, 4e9)], HeadGemmRates = [new(1, 1e9)], AttentionOpsPerSecond = 1e30 };
+        var model = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m, Ideal);
+        var cost = model.Cost(16, 16, 0, 0, 16);
+        Assert.Equal(2 * BodyParams * 16 / 4e9, cost.MatmulSeconds, 15);
+        Assert.Equal(2 * HeadParams * 16 / 1e9, cost.HeadSeconds, 15);
+        // Memory-bound machine (1 GB/s, compute infinitely fast), 2 MB of weights of which the head holds 1.5 MB:
+        // the layers read 0.5 MB, the head 1.5 MB; without the head's bytes, the split is by parameters.
+        var mem = new CpuMeasurements(1e9, 1e30, 1e30, 1);
+        var split = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, mem, Ideal, headBytes: 1.5e6).Cost(1, 1, 0, 0, 1);
+        Assert.Equal(0.5e6 / 1e9, split.MatmulSeconds, 15);
+        Assert.Equal(1.5e6 / 1e9, split.HeadSeconds, 15);
+        var byParams = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, mem, Ideal).Cost(1, 1, 0, 0, 1);
+        Assert.Equal(2e6 * HeadParams / (HeadParams + BodyParams) / 1e9, byParams.HeadSeconds, 15);
+        Assert.Throws<ArgumentException>(() => CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, mem, Ideal, headBytes: 2e6));
+    }
+
+    [Fact]
+    public void DecodeRowsAndPrefillBlocksAttendAtTheirOwnRates()
+    {
+        // Attention-only machine: one-row (decode) rate 1 GFLOP/s, 4-row blocks (prefill) 4 GFLOP/s; ops per pair =
+        // 4 x heads 4 x head dim 16 x layers 2 = 512.
+        var m = new CpuMeasurements(1e30, 1e30, 1e30, 1) { AttentionOpsPerSecond = 1e9, PrefillAttentionOpsPerSecond = 4e9 };
+        var model = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m, Ideal);
+        // a 32-token chunk from position 0 (528 pairs) and 2 decodes at positions 99 and 199 (100 + 200 pairs)
+        double prefillPairs = 32 * 33 / 2.0, decodePairs = 300;
+        double expected = 512 * (prefillPairs / 4e9 + decodePairs / 1e9);
+        Assert.Equal(expected, model.Cost(34, 3, 0, 298, prefillPairs + decodePairs, decodePairs).AttentionSeconds, 15);
+        var shape = new Quanta.Planner.Simulation.StepShape(3, 32, 2, 298, prefillPairs + decodePairs) { LogitsRows = 3, DecodePairs = decodePairs };
+        Assert.Equal(model.Cost(34, 3, 3, 298, prefillPairs + decodePairs, decodePairs).Seconds, model.Seconds(shape), 15);
+        // without a split: a step whose every row has logits is all decodes, any other all prefill
+        Assert.Equal(512 * 300 / 1e9, model.Cost(2, 2, 0, 298, 300).AttentionSeconds, 15);
+        Assert.Equal(512 * prefillPairs / 4e9, model.Cost(32, 1, 0, 0, prefillPairs).AttentionSeconds, 15);
+        // no prefill rate measured: the one-row rate stands in
+        var one = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m with { PrefillAttentionOpsPerSecond = 0 }, Ideal);
+        Assert.Equal(512 * prefillPairs / 1e9, one.Cost(32, 1, 0, 0, prefillPairs).AttentionSeconds, 15);
+        Assert.Throws<ArgumentException>(() => model.Cost(2, 2, 0, 298, 300, 301));
+    }
+
+    [Fact]
+    public void ServingStepsPayTheMeasuredLoopCostBenchmarkStepsDoNot()
+    {
+        // Loop outside the executor: 0.5 ms per step + 20 µs per sampled row. A serving decode step of 8 rows pays
+        // 0.5 ms + 8 x 20 µs on top of the executor's cost; the same step as a benchmark step (Cost, serving: false) does not.
+        var m = new CpuMeasurements(1e9, 1e9, 1e9, 1) { LoopStepSeconds = 5e-4, LoopRowSeconds = 2e-5 };
+        var model = CpuTwin.StepModel(Tiny, 1e6, Precision.Fp16, m, Ideal);
+        double pairs = 8 * 51.0;
+        double executor = model.Cost(8, 8, 0, 8 * 50, pairs).Seconds;
+        var shape = new Quanta.Planner.Simulation.StepShape(8, 0, 8, 400, pairs) { LogitsRows = 8 };
+        Assert.Equal(executor + 5e-4 + 8 * 2e-5, model.Seconds(shape), 15);
+        Assert.Equal(5e-4 + 8 * 2e-5, model.Cost(8, 8, 8, 400, pairs, serving: true).SampleSeconds, 15);
+        Assert.Throws<ArgumentException>(() => new CpuMeasurements(1, 1, 1, 1) { LoopRowSeconds = -1 }.Validate());
+    }
+
+    private static RecordedStep Step(int logitsRows, double gap) =>
+        new(new Quanta.Planner.Simulation.StepShape(logitsRows, 0, logitsRows, 0, logitsRows) { LogitsRows = logitsRows }, 0, 1e-3, gap);
+
+    [Fact]
+    public void LoopCostIsTheGapsLeastSquaresLineOnThePreviousStepsRows()
+    {
+        // Gaps made as 0.3 ms + 50 µs x (the previous step's rows): the line is recovered exactly. Each wave's first
+        // step has no gap (NaN) and is skipped, as is the row count of a wave's last step (no step follows it).
+        double G(int rows) => 3e-4 + 5e-5 * rows;
+        var waveA = new[] { Step(2, double.NaN), Step(4, G(2)), Step(4, G(4)), Step(1, G(4)) };
+        var waveB = new[] { Step(16, double.NaN), Step(16, G(16)), Step(8, G(16)), Step(3, G(8)) };
+        var (perStep, perRow) = CpuMeasurements.LoopCost([waveA, waveB]);
+        Assert.Equal(3e-4, perStep, 12);
+        Assert.Equal(5e-5, perRow, 12);
+        // every previous step of the same row count: the mean gap per step, nothing per row
+        var (flat, none) = CpuMeasurements.LoopCost([[Step(4, double.NaN), Step(4, 1e-3), Step(4, 3e-3)]]);
+        Assert.Equal(2e-3, flat, 12);
+        Assert.Equal(0, none);
+        // gaps falling with rows (noise): no negative per-row cost, the mean per step
+        var (mean, zero) = CpuMeasurements.LoopCost([[Step(1, double.NaN), Step(10, 4e-3), Step(1, 1e-3)]]);
+        Assert.Equal(2.5e-3, mean, 12);
+        Assert.Equal(0, zero);
+        // fewer than two gaps: nothing measured
+        Assert.Equal((0.0, 0.0), CpuMeasurements.LoopCost([[Step(1, double.NaN), Step(1, 1e-3)]]));
+    }
+
+    private sealed class SpinExecutor : Quanta.Engine.Execution.IExecutor
+    {
+        public int VocabSize => 1;
+        public int MaxBatchTokens => 64;
+        public int MaxBatchSequences => 4;
+        public Quanta.Engine.Execution.ExecutionResult Execute(Quanta.Engine.Execution.ExecutionBatch batch)
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (sw.Elapsed.TotalMilliseconds < 2) { }
+            return new Quanta.Engine.Execution.ExecutionResult(new float[batch.Sequences.Count], Enumerable.Range(0, batch.Sequences.Count).ToArray(), 1, sw.Elapsed);
+        }
+    }
+
+    [Fact]
+    public void StepRecorderRecordsShapesExecutorTimeAndTheGapsBetweenCalls()
+    {
+        var rec = new StepRecorder(new SpinExecutor());
+        Assert.Equal((1, 64, 4), (rec.VocabSize, rec.MaxBatchTokens, rec.MaxBatchSequences));
+        var cache = new Quanta.Engine.KvCache.PagedKvCache(1, 1, 1, 64, 16, 512, Quanta.Models.KvCache.KvCacheType.F16);
+        var kv = cache.CreateSequence([1, 2, 3], usePrefixCache: false);
+        var tokens = new int[8];
+        var prefill = new Quanta.Engine.Execution.ExecutionBatch([new(1, tokens.AsMemory(0, 8), 0, kv, true)]);
+        var decode = new Quanta.Engine.Execution.ExecutionBatch([new(1, tokens.AsMemory(0, 1), 8, kv, true)]);
+        rec.Execute(prefill);   // before the wave: dropped by Mark
+        rec.Mark();
+        rec.Execute(prefill);
+        Thread.Sleep(5);        // the loop's work between steps
+        rec.Execute(decode);
+        var steps = rec.Take();
+        Assert.Equal(2, steps.Count);
+        // shapes: 8 prompt tokens from position 0 (36 pairs); one decode at position 8 (9 pairs)
+        Assert.Equal(new Quanta.Planner.Simulation.StepShape(1, 8, 0, 0, 36) { LogitsRows = 1 }, steps[0].Shape);
+        Assert.Equal(new Quanta.Planner.Simulation.StepShape(1, 0, 1, 8, 9) { LogitsRows = 1, DecodePairs = 9 }, steps[1].Shape);
+        Assert.True(double.IsNaN(steps[0].GapSeconds), "a wave's first step has no gap");
+        Assert.True(steps[1].GapSeconds >= 0.005, $"gap {steps[1].GapSeconds} s after a 5 ms sleep");
+        Assert.All(steps, s => Assert.True(s.ExecuteSeconds >= 0.002, $"executor {s.ExecuteSeconds} s for a 2 ms spin"));
+        Assert.True(steps[1].StartSeconds >= steps[0].StartSeconds + steps[0].ExecuteSeconds + steps[1].GapSeconds - 1e-9);
+        rec.Mark();
+        Assert.Empty(rec.Take());
+    }
+
+    [Fact]
+    public void FitOnRecordedStepsRecoversTheParametersAndLeavesTtftAndTpotOut()
+    {
+        // Recorded serve steps whose executor times the step model made under known parameters (a prefill step of
+        // 64 tokens, decode steps of 2 and 8 rows), with pp and tg; the fit compares pp, tg and the step groups only.
+        var truth = Ideal with { EffBandwidth = 0.6, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9 };
+        var machine = new CpuMeasurements(2e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        var model = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine, truth);
+        RecordedStep Rec(int prefill, int decodes, double depth)
+        {
+            double pairs = prefill * (prefill + 1) / 2.0 + decodes * (depth + 1);
+            var shape = new Quanta.Planner.Simulation.StepShape(decodes + (prefill > 0 ? 1 : 0), prefill, decodes, decodes * depth, pairs)
+            { LogitsRows = decodes + (prefill > 0 ? 1 : 0), DecodePairs = decodes * (depth + 1) };
+            return new RecordedStep(shape, 0, model.Cost(shape.Tokens, shape.LogitsRows, 0, shape.KvReadTokens, pairs, shape.DecodePairs).Seconds, double.NaN);
+        }
+        var steps = new[] { new CpuTwinObservation.WaveSteps(2, [Rec(64, 0, 0), Rec(0, 2, 40), Rec(0, 2, 41)]), new CpuTwinObservation.WaveSteps(8, [Rec(64, 1, 33), Rec(0, 8, 50)]) };
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2"];
+        var measured = quantities.Select(q => new KeyValuePair<string, double>(q, q.Contains('@') ? 1.0 : workload.Predict(model, q))).ToList();   // TTFT/TPOT deliberately wrong
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload, measured) { ServeSteps = steps };
+        var compared = CpuTwinFit.Compared(run, truth).Select(x => x.Quantity).ToArray();
+        Assert.Equal(["pp64", "tg16", "prefill-steps@2", "decode-steps@2", "prefill-steps@8", "decode-steps@8"], compared);
+        var start = Ideal with { EffBandwidth = 0.9, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8, SampleRowS = 1e-3 };
+        var fitted = CpuTwinFit.Fit([run], start);
+        foreach (var (q, p, meas) in CpuTwinFit.Compared(run, fitted))
+            Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
+        Assert.Equal(0, fitted.SampleRowS);
+        Assert.Equal(compared.Select(q => "tiny:" + q), fitted.RowsUsed);
     }
 }

@@ -236,7 +236,8 @@ public class SimulationTests
         var tokens = new int[100];
         var batch = new ExecutionBatch([new SequenceWork(1, tokens.AsMemory(0, 1), 99, kv, true), new SequenceWork(2, tokens.AsMemory(0, 100), 0, kv, true)]);
         var shape = SimulatedExecutor.Shape(batch);
-        Assert.Equal(new StepShape(2, 100, 1, 99, 100 + 100 * 101 / 2.0) { LogitsRows = 2 }, shape);
+        // the decode at position 99 attends 100 positions; the 100-token prompt chunk is prefill
+        Assert.Equal(new StepShape(2, 100, 1, 99, 100 + 100 * 101 / 2.0) { LogitsRows = 2, DecodePairs = 100 }, shape);
         var r = ex.Execute(batch);
         Assert.Equal(0.002 + 101e-6, clock.Seconds, 12);
         Assert.Equal(TimeSpan.FromSeconds(clock.Seconds), r.StepTime);

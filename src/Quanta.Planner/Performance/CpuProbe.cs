@@ -4,6 +4,7 @@ using Quanta.Core.Kernels;
 using Quanta.Core.Kernels.Attention;
 using Quanta.Core.ModelFiles.Gguf;
 using Quanta.Core.Threading;
+using Quanta.Engine.KvCache;
 using Quanta.Models.KvCache;
 
 namespace Quanta.Planner.Performance;
@@ -26,6 +27,9 @@ public static class CpuProbe
     /// <summary>Activation-row counts the twin measures by default: single decode, batched decodes, prefill chunks.</summary>
     public static IReadOnlyList<int> DefaultGemmM { get; } = [1, 4, 16, 64, 256, 512];
 
+    /// <summary>Positions per block of the paged attention probe (the serving engine's default block size).</summary>
+    public const int PagedBlockSize = 16;
+
     /// <summary>Bytes of the probe's weight matrix (kept in the cache hierarchy).</summary>
     public const int ProbeWeightBytes = 512 * 1024;
 
@@ -46,6 +50,20 @@ public static class CpuProbe
         }
         if (elements.Count == 0) throw new InvalidDataException($"{ggufPath}: no weight matrices in a format the dot kernels read");
         return elements;
+    }
+
+    /// <summary>
+    /// The output head's format and elements in a GGUF file: output.weight, or the token-embedding table when the output
+    /// is tied to it; null when neither is in a format the dot kernels read.
+    /// </summary>
+    public static (WeightFormat Format, double Elements, double Bytes)? HeadMatrix(string ggufPath)
+    {
+        using var file = GgufFile.Open(ggufPath);
+        string name = file.TryGetTensor("output.weight", out _) ? "output.weight" : "token_embd.weight";
+        foreach (var t in file.Tensors)
+            if (t.Name == name && t.Rank >= 2 && CodecRegistry.TryGetWeightFormat(t.Type, out var f))
+                return (f, t.ElementCount, t.ByteCount);
+        return null;
     }
 
     /// <summary>
@@ -103,7 +121,17 @@ public static class CpuProbe
     /// threads at each m of <paramref name="ms"/>: a zero weight matrix (a valid row in every format) of
     /// <paramref name="cols"/> inputs and about <see cref="ProbeWeightBytes"/> bytes, random activations.
     /// </summary>
-    public static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds)
+    public static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds) =>
+        GemmRates(kernel, cols, ms, threads, seconds, ProbeWeightBytes, maxRows: 4096);
+
+    /// <summary>
+    /// As the overload without <paramref name="weightBytes"/>, on a weight matrix of about that many bytes (at least 4 row
+    /// tiles): beyond the caches, the weights stream from memory as a model's do.
+    /// </summary>
+    public static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds, long weightBytes) =>
+        GemmRates(kernel, cols, ms, threads, seconds, weightBytes, maxRows: int.MaxValue);
+
+    private static IReadOnlyList<GemmRate> GemmRates(IVecDotKernel kernel, int cols, IReadOnlyList<int> ms, int threads, double seconds, long weightBytes, int maxRows)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(ms);
@@ -112,8 +140,10 @@ public static class CpuProbe
         if (threads < 1) throw new ArgumentException($"threads must be at least 1, got {threads}", nameof(threads));
         if (!(seconds > 0) || double.IsInfinity(seconds)) throw new ArgumentException($"seconds must be positive, got {seconds}", nameof(seconds));
         long rowBytes = kernel.WeightRowBytes(cols);
-        int rows = (int)Math.Clamp(ProbeWeightBytes / rowBytes / MatMul.RowTile * MatMul.RowTile, 4L * MatMul.RowTile, 4096);
-        byte[] weights = new byte[rows * rowBytes];   // [rows, rowBytes] zero: scale 0, no subnormals
+        if (weightBytes < 1 || weightBytes > 1L << 31) throw new ArgumentException($"probe weight bytes must be in [1, 2 GiB], got {weightBytes}", nameof(weightBytes));
+        int rows = (int)Math.Min(Math.Max(weightBytes / rowBytes / MatMul.RowTile * MatMul.RowTile, 4L * MatMul.RowTile), maxRows);
+        byte[] weights = new byte[checked(rows * rowBytes)];   // [rows, rowBytes] zero: scale 0, no subnormals
+        weights.AsSpan().Fill(0);   // written, so every page is the process's own (an untouched one may map the kernel's shared zero page)
         int maxM = ms.Max();
         var rng = new Random(12345);
         float[] x = new float[(long)maxM * cols];     // [maxM, cols]
@@ -167,59 +197,95 @@ public static class CpuProbe
     }
 
     /// <summary>
-    /// Ops/s (4 per cached position per head dimension: q·k and the weighted sum of v) of the causal attention row
-    /// kernel on <paramref name="threads"/> threads, each computing rows of a query at the last of
-    /// <paramref name="length"/> positions of its own F16 cache with <paramref name="kvHeads"/> KV heads of
-    /// <paramref name="headDim"/> (query heads = <paramref name="heads"/>).
+    /// Ops/s (4 per attended position per head dimension: q·k and the weighted sum of v) of the causal attention kernel
+    /// on <paramref name="threads"/> threads, each over its own F16 caches: <paramref name="sequences"/> sequences of
+    /// <paramref name="length"/> positions in <paramref name="layers"/> layers, <paramref name="kvHeads"/> KV heads of
+    /// <paramref name="headDim"/> (query heads = <paramref name="heads"/>). Calls go head by head, then sequence by
+    /// sequence, then layer by layer, as a step of the engine visits them, so the kernel reads its keys and values from
+    /// wherever a working set of that size lives (the caches, or memory for a serve wave's many sequences).
+    /// <paramref name="rows"/> = 1 computes the row of a query at the last position (a decode, as the cache's AttendRow);
+    /// more computes that many consecutive queries ending at the last position in one AttendRows call (a prefill
+    /// chunk's block: the kernel shares each key and value load between them). <paramref name="paged"/>: the caches are
+    /// the serving engine's paged one (a <see cref="SequenceKv"/> per sequence over blocks of
+    /// <see cref="PagedBlockSize"/> positions), else the benchmark session's contiguous one.
     /// </summary>
-    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds)
+    public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds, int rows = 1, bool paged = false,
+        int sequences = 1, int layers = 1)
     {
         if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || headDim < 1 || length < 1)
             throw new ArgumentException($"invalid attention shape: {heads} heads, {kvHeads} KV heads, head size {headDim}, {length} positions");
+        if (rows < 1 || rows > length) throw new ArgumentException($"rows must be in [1, {length}], got {rows}", nameof(rows));
+        if (sequences < 1 || layers < 1 || (long)sequences * layers * length * kvHeads * headDim > 1L << 28)
+            throw new ArgumentException($"{sequences} sequences x {layers} layers x {length} positions: out of the probe's range", nameof(sequences));
         if (threads < 1) throw new ArgumentException($"threads must be at least 1, got {threads}", nameof(threads));
         if (!(seconds > 0) || double.IsInfinity(seconds)) throw new ArgumentException($"seconds must be positive, got {seconds}", nameof(seconds));
-        long[] rows = new long[threads];
+        long[] calls = new long[threads];
         double[] elapsed = new double[threads];
         var start = new Barrier(threads);
         var workers = new Thread[threads];
+        int first = length - rows;
+        double pairsPerCall = rows * (first + (rows + 1) / 2.0);   // query i (0-based) at position first + i attends first + i + 1 positions
         for (int t = 0; t < threads; t++)
         {
             int id = t;
             workers[t] = new Thread(() =>
             {
                 var rng = new Random(id + 1);
-                var cache = new ContiguousKvCache(1, kvHeads, headDim, length, KvCacheType.F16);
+                var caches = new IKvCacheView[sequences];
+                PagedKvCache? pool = paged
+                    ? new PagedKvCache(layers, kvHeads, headDim, sequences * ((length + PagedBlockSize - 1) / PagedBlockSize) + 1, PagedBlockSize, length, KvCacheType.F16)
+                    : null;
                 float[] kv = new float[length * kvHeads * headDim];   // [length, kvHeads, headDim]
-                for (int i = 0; i < kv.Length; i++) kv[i] = (float)(rng.NextDouble() * 2 - 1);
-                cache.Write(0, 0, length, kv, kv);
-                float[] q = new float[headDim];
-                for (int i = 0; i < headDim; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
-                float[] o = new float[headDim];
+                for (int s = 0; s < sequences; s++)
+                {
+                    if (pool is not null)
+                    {
+                        var seq = pool.CreateSequence([], usePrefixCache: false);
+                        if (!seq.TryReserve(length)) throw new InvalidOperationException("the probe's paged cache has too few blocks");
+                        caches[s] = seq;
+                    }
+                    else caches[s] = new ContiguousKvCache(layers, kvHeads, headDim, length, KvCacheType.F16);
+                    for (int l = 0; l < layers; l++)
+                    {
+                        for (int i = 0; i < kv.Length; i++) kv[i] = (float)(rng.NextDouble() * 2 - 1);
+                        caches[s].Write(l, 0, length, kv, kv);
+                    }
+                }
+                int stride = heads * headDim;
+                float[] q = new float[rows * stride];                 // [rows, heads, headDim]
+                for (int i = 0; i < q.Length; i++) q[i] = (float)(rng.NextDouble() * 2 - 1);
+                float[] o = new float[rows * stride];                 // [rows, heads, headDim]
                 float[] scratch = new float[CausalAttention.ScratchLength(length, headDim)];
                 var p = new AttentionParameters(heads, kvHeads, headDim);
-                int h = 0;
-                WarmUp(() =>
+                int h = 0, sq = 0, layer = 0;
+                void Call()
                 {
-                    cache.AttendRow(0, length, q, length - 1, h, p, o, scratch);
-                    h = (h + 1) % heads;
-                }, seconds);
+                    var cache = caches[sq];
+                    if (rows == 1) cache.AttendRow(layer, length, q.AsSpan(h * headDim, headDim), first, h, p, o.AsSpan(h * headDim, headDim), scratch);
+                    else cache.AttendRows(layer, length, q.AsSpan(h * headDim), stride, rows, first, h, p, o.AsSpan(h * headDim), stride, scratch);
+                    if (++h < heads) return;
+                    h = 0;
+                    if (++sq < sequences) return;
+                    sq = 0;
+                    layer = (layer + 1) % layers;
+                }
+                WarmUp(Call, seconds);
                 start.SignalAndWait();
                 long n = 0;
                 var sw = Stopwatch.StartNew();
                 while (n < 8 || sw.Elapsed.TotalSeconds < seconds)
                 {
-                    cache.AttendRow(0, length, q, length - 1, h, p, o, scratch);
-                    h = (h + 1) % heads;
+                    Call();
                     n++;
                 }
                 elapsed[id] = sw.Elapsed.TotalSeconds;
-                rows[id] = n + (o[0] == 123.456f ? 1 : 0);
+                calls[id] = n + (o[0] == 123.456f ? 1 : 0);
             }) { IsBackground = true };
             workers[t].Start();
         }
         foreach (var w in workers) w.Join();
         double rate = 0;
-        for (int t = 0; t < threads; t++) rate += rows[t] * 4.0 * length * headDim / elapsed[t];
+        for (int t = 0; t < threads; t++) rate += calls[t] * 4.0 * pairsPerCall * headDim / elapsed[t];
         return rate;
     }
 }

@@ -11,7 +11,7 @@ namespace Quanta.Planner.Performance;
 /// <param name="HeadSeconds">Output head: max(head bytes / bw', ops / GEMM rate at m = logits rows); 0 without logits.</param>
 /// <param name="AttentionSeconds">Attention: max(KV bytes / bw', attention ops / measured attention rate).</param>
 /// <param name="HostSeconds">Per-token work on the calling thread (norms, rotary, activation functions, activation quantization).</param>
-/// <param name="SampleSeconds">Sampling of the step's logits rows and the tokens' hand-off (serving only).</param>
+/// <param name="SampleSeconds">Serving only: the engine loop outside the executor (sampling of the step's logits rows, the tokens' hand-off, scheduling).</param>
 /// <param name="OverheadSeconds">Fixed per step: step overhead + layers x layer overhead (thread barriers).</param>
 public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double HeadSeconds, double AttentionSeconds, double HostSeconds,
     double SampleSeconds, double OverheadSeconds);
@@ -20,20 +20,26 @@ public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double He
 /// The cost of one step of the CPU engine (Quanta.Models DecoderModel.ForwardBatch through the serving engine's
 /// CpuExecutor), built from what the twin measures on this machine (<see cref="CpuMeasurements"/>) and a few fitted
 /// efficiency parameters. A step of T new tokens (all its sequences' prefill chunks and decode tokens, concatenated into
-/// one activation matrix) of which L compute logits, reading K cached positions and attending P (token, position) pairs:
+/// one activation matrix) of which L compute logits, reading K cached positions and attending P (token, position) pairs
+/// (Pd of them from decode rows, P − Pd from prefill chunks):
 /// <code>
-/// time = max(Wbody / bw', 2 Pbody T / (R(T) e))            layers' matrix products, one GEMM with m = T
-///      + max(Whead / bw', 2 Phead L / (R(L) e))  [L > 0]   output head, m = L
-///      + max((K + T) kv / bw', 4 P heads headDim layers / (A e))
-///      + T x layers x (9 hidden + 2 ffn) x host_element_s  per-token work on the calling thread
-///      + S x sample_row_s                                  sampling and hand-off of S rows (serving)
+/// time = max(Wbody / bw', 2 Pbody T / (R(T) e))                 layers' matrix products, one GEMM with m = T
+///      + max(Whead / bw', 2 Phead L / (Rhead(L) e))  [L > 0]    output head in its own format, m = L
+///      + max((K + T) kv / bw', 4 heads headDim layers (Pd / A1 + (P − Pd) / A4) / e)
+///      + T x layers x (9 hidden + 2 ffn) x host_element_s       per-token work on the calling thread
 ///      + step_overhead_s + layers x layer_overhead_s
+///      [serving] + loop_step_s + S x (loop_row_s + sample_row_s)  the engine loop outside the executor
 /// </code>
 /// with bw' = measured read bandwidth x eff_bandwidth, e = eff_compute_prefill (one compute fraction: the rates are
-/// already those of the kernels at the step's m), R(m) the measured GEMM rate at m (<see cref="CpuMeasurements.MatmulRateAt"/>),
-/// A the measured attention rate. Weight bytes are the model file's, split between the layers and the head by parameter
-/// count. A batched decode of S sequences is one step with T = L = S: its matrix products run at R(S), not as S
-/// single-token decodes. Pure and allocation-free.
+/// already those of the kernels at the step's m), R(m) the layers' measured GEMM rate at m
+/// (<see cref="CpuMeasurements.MatmulRateAt"/>), Rhead(m) the head's (<see cref="CpuMeasurements.HeadRateAt"/>: the
+/// head is usually Q6_K, a slower kernel than the layers' Q4_0), A1 the measured attention rate of one query row (decode)
+/// and A4 that of blocks of consecutive rows (prefill, <see cref="CpuMeasurements.PrefillAttentionRate"/>). Wbody and
+/// Whead are the file's bytes of the layers' matrices and of the head (by parameter share when the head's bytes are not
+/// given). The loop's costs loop_step_s and loop_row_s are measured on the serving engine's recorded steps
+/// (<see cref="CpuMeasurements.LoopCost"/>) and only serving steps (<see cref="Seconds"/>) pay them; the benchmarks' steps
+/// run without the loop. A batched decode of S sequences is one step with T = L = S: its matrix products run at R(S),
+/// not as S single-token decodes. Pure and allocation-free.
 /// </summary>
 public sealed class CpuStepModel : IStepTimeModel
 {
@@ -46,8 +52,9 @@ public sealed class CpuStepModel : IStepTimeModel
     public const double HostFfnVectorsPerLayer = 2;
 
     /// <summary>Creates the model of <paramref name="model"/> (weights of <paramref name="weightBytes"/> bytes in the file,
-    /// KV cache at <paramref name="kv"/>) on the measured CPU.</summary>
-    public CpuStepModel(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements machine, EfficiencyParameters eff)
+    /// <paramref name="headBytes"/> of them the output head's, 0: its parameter share; KV cache at <paramref name="kv"/>)
+    /// on the measured CPU.</summary>
+    public CpuStepModel(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements machine, EfficiencyParameters eff, double headBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(machine);
@@ -59,7 +66,8 @@ public sealed class CpuStepModel : IStepTimeModel
         HeadParams = (double)model.Vocab * model.Hidden;
         BodyParams = model.MatmulParamsPerToken - HeadParams;
         if (!(BodyParams > 0)) throw new ArgumentException($"{model.Id}: no layer parameters");
-        HeadBytes = weightBytes * HeadParams / model.MatmulParamsPerToken;
+        if (!(headBytes >= 0) || headBytes >= weightBytes) throw new ArgumentException($"head bytes must be in [0, {weightBytes}), got {headBytes}");
+        HeadBytes = headBytes > 0 ? headBytes : weightBytes * HeadParams / model.MatmulParamsPerToken;
         KvBytesPerToken = model.KvBytesPerToken(kv);
         HostElementsPerToken = model.Layers * (HostHiddenVectorsPerLayer * model.Hidden + HostFfnVectorsPerLayer * model.Intermediate);
     }
@@ -82,7 +90,7 @@ public sealed class CpuStepModel : IStepTimeModel
     /// <summary>Matrix parameters of the layers.</summary>
     public double BodyParams { get; }
 
-    /// <summary>Bytes of the output head (its parameter share of <see cref="WeightBytes"/>).</summary>
+    /// <summary>Bytes of the output head (as given, else its parameter share of <see cref="WeightBytes"/>).</summary>
     public double HeadBytes { get; }
 
     /// <summary>KV-cache bytes per position (all layers, K and V).</summary>
@@ -95,10 +103,13 @@ public sealed class CpuStepModel : IStepTimeModel
     public double RequestOverheadSeconds => Eff.RequestOverheadS;
 
     /// <inheritdoc/>
+    /// <remarks>A serving step: it pays the engine loop's costs and samples every logits row. Its decode rows' attended
+    /// pairs are <see cref="StepShape.DecodePairs"/> (all of them when the step has no prefill tokens).</remarks>
     public double Seconds(in StepShape step)
     {
         if (step.Tokens <= 0) throw new ArgumentException("a step runs at least one token", nameof(step));
-        return Cost(step.Tokens, step.LogitsRows, step.LogitsRows, step.KvReadTokens, step.AttendedPairs).Seconds;
+        double decodePairs = step.PrefillTokens == 0 ? step.AttendedPairs : Math.Min(step.DecodePairs, step.AttendedPairs);
+        return Cost(step.Tokens, step.LogitsRows, step.LogitsRows, step.KvReadTokens, step.AttendedPairs, decodePairs, serving: true).Seconds;
     }
 
     /// <summary>Cost of one step (see the type's summary).</summary>
@@ -107,19 +118,26 @@ public sealed class CpuStepModel : IStepTimeModel
     /// <param name="sampledRows">Rows sampled S (0 for the benchmarks, L when serving).</param>
     /// <param name="kvReadTokens">Cached positions read (Σ of each item's start position).</param>
     /// <param name="attendedPairs">Σ over new tokens of the positions each attends to.</param>
-    public CpuStepCost Cost(double tokens, double logitsRows, double sampledRows, double kvReadTokens, double attendedPairs)
+    /// <param name="decodePairs">The part of <paramref name="attendedPairs"/> from one-token decode rows (0..pairs); negative:
+    /// every row is a decode when T = L, a prefill row otherwise.</param>
+    /// <param name="serving">Whether the step runs in the serving engine's loop (pays loop_step_s and loop_row_s).</param>
+    public CpuStepCost Cost(double tokens, double logitsRows, double sampledRows, double kvReadTokens, double attendedPairs, double decodePairs = -1,
+        bool serving = false)
     {
-        if (!(tokens >= 1) || !(logitsRows >= 0) || logitsRows > tokens || !(sampledRows >= 0) || !(kvReadTokens >= 0) || !(attendedPairs >= 0))
-            throw new ArgumentException($"invalid step: {tokens} tokens, {logitsRows} logits rows, {sampledRows} sampled, {kvReadTokens} KV read, {attendedPairs} pairs");
+        if (!(tokens >= 1) || !(logitsRows >= 0) || logitsRows > tokens || !(sampledRows >= 0) || !(kvReadTokens >= 0) || !(attendedPairs >= 0)
+            || decodePairs > attendedPairs || double.IsNaN(decodePairs))
+            throw new ArgumentException($"invalid step: {tokens} tokens, {logitsRows} logits rows, {sampledRows} sampled, {kvReadTokens} KV read, {attendedPairs} pairs ({decodePairs} of decodes)");
         var m = Model;
+        if (decodePairs < 0) decodePairs = tokens == logitsRows ? attendedPairs : 0;
         double bw = Machine.ReadBytesPerSecond * Eff.EffBandwidth;
         double e = Eff.EffComputePrefill;
         double body = Math.Max((WeightBytes - HeadBytes) / bw, 2 * BodyParams * tokens / (Machine.MatmulRateAt(tokens) * e));
-        double head = logitsRows > 0 ? Math.Max(HeadBytes / bw, 2 * HeadParams * logitsRows / (Machine.MatmulRateAt(logitsRows) * e)) : 0;
-        double attnOps = 4.0 * attendedPairs * m.Heads * m.HeadDim * m.Layers;
-        double attention = Math.Max((kvReadTokens + tokens) * KvBytesPerToken / bw, attnOps / (Machine.AttentionRate * e));
+        double head = logitsRows > 0 ? Math.Max(HeadBytes / bw, 2 * HeadParams * logitsRows / (Machine.HeadRateAt(logitsRows) * e)) : 0;
+        double opsPerPair = 4.0 * m.Heads * m.HeadDim * m.Layers;
+        double attnCompute = opsPerPair * (decodePairs / Machine.AttentionRate + (attendedPairs - decodePairs) / Machine.PrefillAttentionRate) / e;
+        double attention = Math.Max((kvReadTokens + tokens) * KvBytesPerToken / bw, attnCompute);
         double host = tokens * HostElementsPerToken * Eff.HostElementS;
-        double sample = sampledRows * Eff.SampleRowS;
+        double sample = sampledRows * (Eff.SampleRowS + (serving ? Machine.LoopRowSeconds : 0)) + (serving ? Machine.LoopStepSeconds : 0);
         double overhead = Eff.StepOverheadS + m.Layers * Eff.LayerOverheadS;
         return new CpuStepCost(body + head + attention + host + sample + overhead, body, head, attention, host, sample, overhead);
     }

@@ -22,20 +22,47 @@ public sealed record CpuMeasurements(double ReadBytesPerSecond, double MatmulOps
     /// </summary>
     public IReadOnlyList<GemmRate> GemmRates { get; init; } = [];
 
-    /// <summary>The engine's attention kernel rate (<see cref="CpuProbe.AttentionRate"/>), ops/s (4 per cached position per
-    /// head dimension); 0: not measured, <see cref="Fp32OpsPerSecond"/> stands in.</summary>
+    /// <summary>
+    /// The output head's matrix product at several m (its own format, e.g. Q6_K, with the model's hidden width as input),
+    /// in increasing m; empty: the head runs at <see cref="GemmRates"/> like the layers.
+    /// </summary>
+    public IReadOnlyList<GemmRate> HeadGemmRates { get; init; } = [];
+
+    /// <summary>The engine's attention kernel rate for one query row (a decode; <see cref="CpuProbe.AttentionRate"/>),
+    /// ops/s (4 per cached position per head dimension); 0: not measured, <see cref="Fp32OpsPerSecond"/> stands in.</summary>
     public double AttentionOpsPerSecond { get; init; }
 
-    /// <summary>Attention ops/s used by the step model.</summary>
+    /// <summary>The attention kernel's rate on blocks of consecutive query rows of one sequence (a prefill chunk: the
+    /// kernel shares each key and value load between the block's rows), ops/s; 0: not measured, the one-row rate stands in.</summary>
+    public double PrefillAttentionOpsPerSecond { get; init; }
+
+    /// <summary>Engine-loop seconds per step outside the executor (scheduling, the scheduler's update), measured on the
+    /// serving engine's recorded steps (<see cref="LoopCost"/>); 0: not measured.</summary>
+    public double LoopStepSeconds { get; init; }
+
+    /// <summary>Engine-loop seconds per sampled logits row outside the executor (sampling, the token's hand-off to its
+    /// stream), measured with <see cref="LoopStepSeconds"/>; 0: not measured.</summary>
+    public double LoopRowSeconds { get; init; }
+
+    /// <summary>Attention ops/s of decode rows used by the step model.</summary>
     public double AttentionRate => AttentionOpsPerSecond > 0 ? AttentionOpsPerSecond : Fp32OpsPerSecond;
 
+    /// <summary>Attention ops/s of prefill rows used by the step model.</summary>
+    public double PrefillAttentionRate => PrefillAttentionOpsPerSecond > 0 ? PrefillAttentionOpsPerSecond : AttentionRate;
+
     /// <summary>
-    /// Matrix-product rate at <paramref name="m"/> activation rows: linear in log m between the measured points of
-    /// <see cref="GemmRates"/>, the end points' rates outside them; <see cref="MatmulOpsPerSecond"/> when none were measured.
+    /// Matrix-product rate of the layers at <paramref name="m"/> activation rows: linear in log m between the measured
+    /// points of <see cref="GemmRates"/>, the end points' rates outside them; <see cref="MatmulOpsPerSecond"/> when none
+    /// were measured.
     /// </summary>
-    public double MatmulRateAt(double m)
+    public double MatmulRateAt(double m) => RateAt(GemmRates, m);
+
+    /// <summary>The output head's product rate at <paramref name="m"/> rows (<see cref="HeadGemmRates"/>, interpolated as
+    /// <see cref="MatmulRateAt"/>); the layers' rate when the head's was not measured.</summary>
+    public double HeadRateAt(double m) => HeadGemmRates.Count > 0 ? RateAt(HeadGemmRates, m) : MatmulRateAt(m);
+
+    private double RateAt(IReadOnlyList<GemmRate> g, double m)
     {
-        var g = GemmRates;
         if (g.Count == 0) return MatmulOpsPerSecond;
         if (m <= g[0].M) return g[0].OpsPerSecond;
         for (int i = 1; i < g.Count; i++)
@@ -53,12 +80,43 @@ public sealed record CpuMeasurements(double ReadBytesPerSecond, double MatmulOps
         foreach (double v in (double[])[ReadBytesPerSecond, MatmulOpsPerSecond, Fp32OpsPerSecond])
             if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"CPU measurements must be positive and finite, got {v}");
         if (Threads < 1) throw new ArgumentException($"threads must be at least 1, got {Threads}");
-        if (!(AttentionOpsPerSecond >= 0) || double.IsInfinity(AttentionOpsPerSecond)) throw new ArgumentException($"attention rate must be >= 0 and finite, got {AttentionOpsPerSecond}");
-        for (int i = 0; i < GemmRates.Count; i++)
-        {
-            if (GemmRates[i].M < 1 || (i > 0 && GemmRates[i].M <= GemmRates[i - 1].M)) throw new ArgumentException("GEMM rates need rising activation-row counts >= 1");
-            if (!(GemmRates[i].OpsPerSecond > 0) || double.IsInfinity(GemmRates[i].OpsPerSecond)) throw new ArgumentException($"GEMM rate at m = {GemmRates[i].M} must be positive and finite");
-        }
+        foreach (double v in (double[])[AttentionOpsPerSecond, PrefillAttentionOpsPerSecond, LoopStepSeconds, LoopRowSeconds])
+            if (!(v >= 0) || double.IsInfinity(v)) throw new ArgumentException($"attention rates and loop costs must be >= 0 and finite, got {v}");
+        foreach (var g in (IReadOnlyList<GemmRate>[])[GemmRates, HeadGemmRates])
+            for (int i = 0; i < g.Count; i++)
+            {
+                if (g[i].M < 1 || (i > 0 && g[i].M <= g[i - 1].M)) throw new ArgumentException("GEMM rates need rising activation-row counts >= 1");
+                if (!(g[i].OpsPerSecond > 0) || double.IsInfinity(g[i].OpsPerSecond)) throw new ArgumentException($"GEMM rate at m = {g[i].M} must be positive and finite");
+            }
+    }
+
+    /// <summary>
+    /// The engine loop's cost outside the executor from recorded serving steps: least squares of each step's gap (the
+    /// time from the previous executor call's end to its own start: sampling the previous step's rows, handing their
+    /// tokens to the streams, the scheduler's update and the next schedule) on the previous step's logits rows,
+    /// gap = per step + per row x rows. Steps without a previous step in their wave (NaN gap) are skipped. Both
+    /// coefficients are clamped at 0 (a negative fitted intercept or slope means the data cannot tell it from 0).
+    /// Returns (0, 0) when fewer than 2 steps have a gap.
+    /// </summary>
+    public static (double PerStep, double PerRow) LoopCost(IEnumerable<IReadOnlyList<RecordedStep>> waves)
+    {
+        ArgumentNullException.ThrowIfNull(waves);
+        double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+        foreach (var steps in waves)
+            for (int i = 1; i < steps.Count; i++)
+            {
+                double y = steps[i].GapSeconds;
+                if (!double.IsFinite(y)) continue;
+                double x = steps[i - 1].Shape.LogitsRows;
+                n++; sx += x; sy += y; sxx += x * x; sxy += x * y;
+            }
+        if (n < 2) return (0, 0);
+        double det = n * sxx - sx * sx;
+        if (det <= 1e-12 * n * n) return (Math.Max(sy / n, 0), 0);   // every step had the same row count
+        double slope = (n * sxy - sx * sy) / det, intercept = (sy - slope * sx) / n;
+        if (slope < 0) return (Math.Max(sy / n, 0), 0);
+        if (intercept < 0) return (0, sxy / sxx);
+        return (intercept, slope);
     }
 }
 
@@ -106,8 +164,8 @@ public static class CpuTwin
         EfficiencyParameters.Parse(CatalogJson.BuiltIn("efficiency-cpu.json"), "built-in efficiency-cpu.json");
 
     /// <summary>The CPU step model of <paramref name="model"/> on the measured machine (see <see cref="CpuStepModel"/>).</summary>
-    public static CpuStepModel StepModel(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements m, EfficiencyParameters eff) =>
-        new(model, weightBytes, kv, m, eff);
+    public static CpuStepModel StepModel(ModelSpec model, double weightBytes, Precision kv, CpuMeasurements m, EfficiencyParameters eff, double headBytes = 0) =>
+        new(model, weightBytes, kv, m, eff, headBytes);
 
     /// <summary>
     /// Seconds to prefill <paramref name="tokens"/> prompt tokens from an empty cache in micro-batches of

@@ -4,18 +4,30 @@ using Quanta.Planner.Validation;
 namespace Quanta.Planner.Performance;
 
 /// <summary>
-/// Least-squares fit of the CPU efficiency parameters on CPU-twin runs: Σ ln(predicted / measured)² over every
-/// measured quantity, each predicted from its own run's machine figures, minimized by Nelder-Mead over the logarithms
-/// of the fitted parameters. Fitted: the bandwidth fraction, the compute fraction (one for every m: the measured GEMM
-/// rates already carry the dependence on m), the per-layer overhead, the host-thread cost per activation element and
-/// the cost per sampled row (sampling and hand-off). The per-step overhead is kept at its starting value: on one model shape it
-/// cannot be told apart from the per-layer overhead (both are constant per step), and the per-layer one is the
-/// physical cause on a CPU (a barrier per parallel region) that carries over to a model of another depth.
+/// Least-squares fit of the CPU efficiency parameters on CPU-twin runs: Σ ln(predicted / measured)² over the
+/// benchmarks' quantities (pp, tg) and the executor time of the serving engine's recorded steps (per wave size, the
+/// steps with prompt tokens and the pure decode steps, <see cref="CpuTwinObservation.PredictSteps"/>), each predicted
+/// from its own run's machine figures, minimized by Nelder-Mead over the logarithms of the fitted parameters. TTFT and
+/// TPOT are not fitted on: they follow from the steps through the engine's scheduler (a run without recorded steps
+/// falls back to fitting on them). Fitted: the bandwidth fraction, the compute fraction (one for every m: the measured
+/// GEMM rates already carry the dependence on m), the per-layer overhead and the host-thread cost per activation
+/// element. Not fitted: the per-step overhead (kept at its starting value: on one model shape it cannot be told apart
+/// from the per-layer overhead, and the per-layer one is the physical cause on a CPU, a barrier per parallel region,
+/// that carries over to a model of another depth) and the sampling cost (set to 0: the engine loop's time outside the
+/// executor, sampling included, is measured on the recorded steps, <see cref="CpuMeasurements.LoopCost"/>).
 /// </summary>
 public static class CpuTwinFit
 {
     /// <summary>The names of the fitted parameters, in the fit's order.</summary>
-    public static IReadOnlyList<string> Fitted { get; } = ["eff_bandwidth", "eff_compute_prefill", "layer_overhead_s", "host_element_s", "sample_row_s"];
+    public static IReadOnlyList<string> Fitted { get; } = ["eff_bandwidth", "eff_compute_prefill", "layer_overhead_s", "host_element_s"];
+
+    /// <summary>The (quantity, predicted, measured) triples the fit compares for <paramref name="run"/> (see the type's summary).</summary>
+    public static IEnumerable<(string Quantity, double Predicted, double Measured)> Compared(CpuTwinObservation run, EfficiencyParameters eff)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.ServeSteps.Count == 0) return run.Predict(eff);
+        return run.Predict(eff).Where(x => !x.Quantity.Contains('@', StringComparison.Ordinal)).Concat(run.PredictSteps(eff));
+    }
 
     /// <summary>Sum of squared log errors of <paramref name="runs"/> under <paramref name="eff"/>.</summary>
     public static double Objective(IReadOnlyList<CpuTwinObservation> runs, EfficiencyParameters eff)
@@ -23,7 +35,7 @@ public static class CpuTwinFit
         ArgumentNullException.ThrowIfNull(runs);
         double sum = 0;
         foreach (var run in runs)
-            foreach (var (_, p, m) in run.Predict(eff))
+            foreach (var (_, p, m) in Compared(run, eff))
             {
                 double d = Math.Log(p / m);
                 sum += double.IsFinite(d) ? d * d : 1e6;
@@ -37,6 +49,7 @@ public static class CpuTwinFit
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentNullException.ThrowIfNull(start);
         if (runs.Count == 0 || runs.All(r => r.Measured.Count == 0)) throw new ArgumentException("no measured quantities to fit on", nameof(runs));
+        start = start with { SampleRowS = 0 };
         double Objective(double[] x)
         {
             double pen = 0;
@@ -45,8 +58,8 @@ public static class CpuTwinFit
         }
         double[] x0 =
         [
-            Math.Log(start.EffBandwidth), Math.Log(start.EffComputePrefill), Math.Log(Math.Max(start.LayerOverheadS, 1e-6)),
-            Math.Log(Math.Max(start.HostElementS, 1e-10)), Math.Log(Math.Max(start.SampleRowS, 1e-7)),
+            Math.Log(Math.Min(start.EffBandwidth, 1)), Math.Log(Math.Min(start.EffComputePrefill, 1)), Math.Log(Math.Max(start.LayerOverheadS, 1e-6)),
+            Math.Log(Math.Max(start.HostElementS, 1e-10)),
         ];
         var best = NelderMead.Minimize(Objective, x0, 0.5, 3000);
         var f = FromVector(best, start);
@@ -56,9 +69,9 @@ public static class CpuTwinFit
             EffComputePrefill = Math.Round(f.EffComputePrefill, 4),
             EffComputeDecode = Math.Round(f.EffComputePrefill, 4),
             FitDate = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            RowsUsed = runs.SelectMany(r => r.Measured.Select(x => $"{r.Name}:{x.Key}")).ToList(),
-            Method = "Nelder-Mead on log parameters (" + string.Join(", ", Fitted) + "; step_overhead_s kept), least squares of ln(predicted/measured) over the twin run's quantities",
-            WhyTheseRows = "every quantity of a quanta plan twin run on this machine (pp, tg, serve TTFT/TPOT), each predicted from the machine figures (bandwidth, GEMM rate at each m, attention rate) measured in its own run",
+            RowsUsed = runs.SelectMany(r => Compared(r, f).Select(x => $"{r.Name}:{x.Quantity}")).ToList(),
+            Method = "Nelder-Mead on log parameters (" + string.Join(", ", Fitted) + "; step_overhead_s kept, sample_row_s 0: the engine loop's cost is measured), least squares of ln(predicted/measured) over pp, tg and the serving engine's recorded step times",
+            WhyTheseRows = "the benchmarks (pp, tg) and the executor time of every recorded serve step of a quanta plan twin run on this machine (summed per wave size: prefill steps, decode steps), each predicted from the machine figures measured in its own run (bandwidth, GEMM rates of the layers and of the head at each m, attention rates of decode rows and prefill blocks); TTFT and TPOT are left to the engine's scheduler",
         };
     }
 
@@ -68,7 +81,7 @@ public static class CpuTwinFit
         return start with
         {
             EffBandwidth = Math.Min(Math.Exp(x[0]), 1), EffComputePrefill = c, EffComputeDecode = c, LayerOverheadS = Math.Exp(x[2]),
-            HostElementS = Math.Exp(x[3]), SampleRowS = Math.Exp(x[4]),
+            HostElementS = Math.Exp(x[3]),
         };
     }
 }

@@ -60,11 +60,47 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     /// </summary>
     public CpuMeasurements? ServeMachine { get; init; }
 
+    /// <summary>Bytes of the output head in the file (0: its parameter share of <see cref="WeightBytes"/>).</summary>
+    public double HeadBytes { get; init; }
+
+    /// <summary>The serving engine's recorded steps of one serve wave of <paramref name="Streams"/> streams.</summary>
+    /// <param name="Streams">Concurrent streams of the wave.</param>
+    /// <param name="Steps">Its steps, in order.</param>
+    public sealed record WaveSteps(int Streams, IReadOnlyList<RecordedStep> Steps);
+
+    /// <summary>The serve waves' recorded steps (empty: none recorded).</summary>
+    public IReadOnlyList<WaveSteps> ServeSteps { get; init; } = [];
+
     /// <summary>(quantity, predicted, measured) of every measured quantity under <paramref name="eff"/>.</summary>
     public IEnumerable<(string Quantity, double Predicted, double Measured)> Predict(EfficiencyParameters eff)
     {
-        var bench = CpuTwin.StepModel(Spec, WeightBytes, Kv, Machine, eff);
-        var serve = ServeMachine is null ? bench : CpuTwin.StepModel(Spec, WeightBytes, Kv, ServeMachine, eff);
+        var bench = CpuTwin.StepModel(Spec, WeightBytes, Kv, Machine, eff, HeadBytes);
+        var serve = ServeMachine is null ? bench : CpuTwin.StepModel(Spec, WeightBytes, Kv, ServeMachine, eff, HeadBytes);
         foreach (var (q, m) in Measured) yield return (q, Workload.Predict(q.Contains('@', StringComparison.Ordinal) ? serve : bench, q), m);
+    }
+
+    /// <summary>
+    /// The executor time of the recorded serve steps, predicted (the step model's cost without the engine loop) against
+    /// measured, summed per wave size over two groups: "prefill-steps@S" (steps with prompt tokens) and
+    /// "decode-steps@S" (steps of decodes only), in seconds; groups without steps are left out.
+    /// </summary>
+    public IEnumerable<(string Quantity, double Predicted, double Measured)> PredictSteps(EfficiencyParameters eff)
+    {
+        if (ServeSteps.Count == 0) yield break;
+        var serve = CpuTwin.StepModel(Spec, WeightBytes, Kv, ServeMachine ?? Machine, eff, HeadBytes);
+        foreach (var g in ServeSteps.GroupBy(w => w.Streams).OrderBy(g => g.Key))
+        {
+            double pp = 0, pm = 0, dp = 0, dm = 0;
+            foreach (var wave in g)
+                foreach (var s in wave.Steps)
+                {
+                    var sh = s.Shape;
+                    double decodePairs = sh.PrefillTokens == 0 ? sh.AttendedPairs : Math.Min(sh.DecodePairs, sh.AttendedPairs);
+                    double predicted = serve.Cost(sh.Tokens, sh.LogitsRows, 0, sh.KvReadTokens, sh.AttendedPairs, decodePairs).Seconds;
+                    if (sh.PrefillTokens > 0) { pp += predicted; pm += s.ExecuteSeconds; } else { dp += predicted; dm += s.ExecuteSeconds; }
+                }
+            if (pm > 0) yield return (string.Create(CultureInfo.InvariantCulture, $"prefill-steps@{g.Key}"), pp, pm);
+            if (dm > 0) yield return (string.Create(CultureInfo.InvariantCulture, $"decode-steps@{g.Key}"), dp, dm);
+        }
     }
 }

@@ -44,9 +44,10 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     public double HostElementS { get; init; }
 
     /// <summary>
-    /// Seconds per sampled logits row in a serving step: the sampler's pass over the vocabulary and the token's hand-off
-    /// to its request's stream (whose reader is woken on the same few cores), serving only: the benchmarks' pp and tg
-    /// sample nothing; 0 when not fitted.
+    /// Seconds per sampled logits row in a serving step beyond what the step model measures itself: the CPU twin measures
+    /// the engine loop's time outside the executor (sampling and the token's hand-off included) on the serving engine's
+    /// recorded steps (<see cref="CpuMeasurements.LoopRowSeconds"/>) and no longer fits this (it stays 0); serving only,
+    /// the benchmarks' pp and tg sample nothing; 0 when not fitted.
     /// </summary>
     public double SampleRowS { get; init; }
 

@@ -61,19 +61,19 @@ public sealed class SimulatedExecutor : IExecutor
     {
         ArgumentNullException.ThrowIfNull(batch);
         int prefill = 0, decode = 0, logits = 0;
-        double kvRead = 0, pairs = 0;
+        double kvRead = 0, pairs = 0, decodePairs = 0;
         var seqs = batch.Sequences;
         for (int i = 0; i < seqs.Count; i++)
         {
             SequenceWork w = seqs[i];
             int n = w.Tokens.Length;
             double start = w.StartPosition;
-            if (n == 1 && w.NeedsLogits && w.StartPosition > 0) decode++; else prefill += n;
+            if (n == 1 && w.NeedsLogits && w.StartPosition > 0) { decode++; decodePairs += start + 1; } else prefill += n;
             if (w.NeedsLogits) logits++;
             kvRead += start;
             pairs += n * start + n * (n + 1.0) / 2;
         }
-        return new StepShape(seqs.Count, prefill, decode, kvRead, pairs) { LogitsRows = logits };
+        return new StepShape(seqs.Count, prefill, decode, kvRead, pairs) { LogitsRows = logits, DecodePairs = decodePairs };
     }
 
     /// <inheritdoc/>

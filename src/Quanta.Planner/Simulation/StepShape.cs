@@ -18,6 +18,12 @@ public readonly record struct StepShape(int Sequences, int PrefillTokens, int De
     /// chunk that completes a prompt); 0 when the producer did not count them.
     /// </summary>
     public int LogitsRows { get; init; }
+
+    /// <summary>
+    /// The part of <see cref="AttendedPairs"/> from one-token decode items (Σ of their positions attended); decode rows
+    /// run the attention kernel one query at a time, prefill chunks in blocks of rows. 0 when the producer did not count them.
+    /// </summary>
+    public double DecodePairs { get; init; }
 }
 
 /// <summary>Predicts the duration of one engine step. Implementations must be pure (same shape, same time) and fast.</summary>
