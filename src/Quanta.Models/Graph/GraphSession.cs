@@ -95,6 +95,9 @@ public sealed class GraphSession
     public IReadOnlyList<string> OutputNames { get; }
     /// <summary>Op types of the nodes that run (after folding and fusion), in execution order.</summary>
     public IReadOnlyList<string> OpTypes => _nodes.Select(n => n.OpType).ToArray();
+
+    /// <summary>Op types of the plan for the given input shapes (after shape folding and the plan-time fusions), in execution order.</summary>
+    internal IReadOnlyList<string> PlanOpTypes(IReadOnlyDictionary<string, int[]> inputShapes) => GetPlan(inputShapes).Order.Select(n => n.OpType).ToArray();
     /// <summary>Nodes that run, in execution order (the quantizer swaps their operators).</summary>
     internal IReadOnlyList<GraphNode> Nodes => _nodes;
     /// <summary>Initializers and load-time folded constants by name.</summary>
@@ -213,6 +216,12 @@ public sealed class GraphSession
         foreach (var (name, t) in consts) shapes[name] = t.Shape;
         foreach (var name in InputNames) shapes[name] = inputShapes.TryGetValue(name, out var s) ? s : null;
         var order = Fold(_nodes, consts, shapes, _options.FoldConstants ? _outputSet : null);
+        if (_options.Fuse && _options.FoldConstants)
+        {
+            // Shape-dependent fusions (attention heads), now that the shape subgraphs have folded.
+            order = AttentionFusion.Apply(order, shapes, _outputSet);
+            foreach (var n in order) n.Operator ??= OperatorRegistry.Create(n, Opset);
+        }
         var inputShapeList = InputNames.Select(n => inputShapes.TryGetValue(n, out var s) ? (int[])s.Clone() : []).ToArray();
         var plan = new Plan(order, _options.FoldConstants ? consts : new Dictionary<string, GraphTensor>(_constants, StringComparer.Ordinal),
             shapes, new BufferPlan(order, _outputSet, shapes), InputNames, OutputNames, inputShapeList);
