@@ -49,6 +49,8 @@ public sealed class GraphSession
     private readonly LinkedList<(string Key, Plan Plan)> _recency = new();
     private readonly GraphOptions _options;
     private Plan? _last;
+    // Merged Q/K/V projections made by the plan-time attention fusion, shared by every plan (weights packed once).
+    private readonly Dictionary<string, (GraphNode Node, GraphTensor Weight, GraphTensor Bias)> _qkvCache = new(StringComparer.Ordinal);
 
     /// <summary>Builds a session for a parsed model.</summary>
     public GraphSession(OnnxModel model, GraphOptions? options = null)
@@ -102,6 +104,14 @@ public sealed class GraphSession
     internal IReadOnlyList<GraphNode> Nodes => _nodes;
     /// <summary>Initializers and load-time folded constants by name.</summary>
     internal IReadOnlyDictionary<string, GraphTensor> Constants => _constants;
+    /// <summary>Drops every cached plan (the quantizer calibrates on plans that keep each session node).</summary>
+    internal void ClearPlans()
+    {
+        _plans.Clear();
+        _recency.Clear();
+        _last = null;
+    }
+
     /// <summary>Called before each node runs with its input values (calibration); null normally.</summary>
     internal Action<GraphNode, GraphTensor?[]>? Observer { get; set; }
 
@@ -219,7 +229,7 @@ public sealed class GraphSession
         if (_options.Fuse && _options.FoldConstants)
         {
             // Shape-dependent fusions (attention heads), now that the shape subgraphs have folded.
-            order = AttentionFusion.Apply(order, shapes, _outputSet);
+            order = AttentionFusion.Apply(order, shapes, _outputSet, consts, _qkvCache, mergeProjections: Observer is null);
             foreach (var n in order) n.Operator ??= OperatorRegistry.Create(n, Opset);
         }
         var inputShapeList = InputNames.Select(n => inputShapes.TryGetValue(n, out var s) ? (int[])s.Clone() : []).ToArray();

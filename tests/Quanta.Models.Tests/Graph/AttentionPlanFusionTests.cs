@@ -8,7 +8,8 @@ namespace Quanta.Models.Tests.Graph;
 /// The plan-time attention fusion against the unfused graph (Reshape, Transpose, MatMul, MaskedSoftmax from the standard
 /// operators, themselves checked against ONNX Runtime by the node tests): BERT-style heads fuse into one Attention node
 /// whose products read the heads in place, with the same result; odd head sizes, broadcast masks and a size that runs
-/// on the graph pool; a chain that is not attention (wrong key permutation) is left alone.
+/// on the graph pool; Q/K/V projections of one input merged into one product; a chain that is not attention (wrong key
+/// permutation) is left alone.
 /// </summary>
 public class AttentionPlanFusionTests
 {
@@ -84,6 +85,58 @@ public class AttentionPlanFusionTests
         Assert.Equal(want.Shape, got.Shape);
         // the same products and row kernel as the unfused chain: equal up to float rounding of identical operations
         OnnxNodeTests.Compare($"y (seed {seed})", want, got, 1e-6, 1e-6);
+    }
+
+    [Theory]
+    [InlineData(2, 7, 3, 5, 11)]
+    [InlineData(1, 16, 12, 32, 384)]  // MiniLM, one 16-token sentence
+    [InlineData(2, 40, 4, 16, 33)]    // enough work for the graph pool
+    public void Q_K_V_projections_of_one_input_merge_into_one_product_and_match_the_unfused_graph(int b, int t, int heads, int d, int hidden)
+    {
+        int seed = Environment.TickCount;
+        var r = new Random(seed);
+        int hd = heads * d;
+        var attention = Model(heads, d, [0, 2, 3, 1]);
+        var nodes = new List<OnnxNode>();
+        var inits = new List<OnnxTensor>(attention.Graph.Initializers);
+        foreach (var p in new[] { "q", "k", "v" })
+        {
+            // the export's order: bias first in the Add
+            nodes.Add(N("MatMul", ["x", "w" + p], [p + "_mm"]));
+            nodes.Add(N("Add", ["b" + p, p + "_mm"], [p]));
+            // weights of a trained layer's size (±1/√hidden): scores of a few units, a softmax that is not one-hot
+            float scale = 1 / MathF.Sqrt(hidden);
+            inits.Add(F("w" + p, [hidden, hd], Rand(r, hidden * hd, -scale, scale)));
+            inits.Add(F("b" + p, [hd], Rand(r, hd)));
+        }
+        nodes.AddRange(attention.Graph.Nodes);
+        var m = new OnnxModel
+        {
+            OpsetImports = attention.OpsetImports,
+            Graph = new OnnxGraph
+            {
+                Nodes = nodes.ToArray(), Initializers = inits.ToArray(),
+                Inputs = new[] { "x", "mask" }.Select(i => new OnnxValueInfo { Name = i, ElementType = OnnxDataType.Float }).ToArray(),
+                Outputs = attention.Graph.Outputs,
+            },
+        };
+        var inputs = new Dictionary<string, GraphTensor>
+        {
+            ["x"] = GraphTensor.FromFloats([b, t, hidden], Rand(r, b * t * hidden)),
+            ["mask"] = GraphTensor.FromFloats([b, 1, 1, t], Rand(r, b * t).Select(x => x < -0.6f ? -10000f : 0f).ToArray()),
+        };
+        var fused = new GraphSession(m);
+        var plain = new GraphSession(m, new GraphOptions { Fuse = false });
+        var shapes = inputs.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
+        Assert.Equal(["MatMulAdd", "Attention"], fused.PlanOpTypes(shapes));
+        var want = plain.Run(inputs)["y"];
+        var got = fused.Run(inputs)["y"];
+        Assert.Equal(want.Shape, got.Shape);
+        OnnxNodeTests.Compare($"y (seed {seed})", want, got, 1e-5, 1e-5);
+        // a second shape set gets its own plan and reuses the merged projection
+        inputs["x"] = GraphTensor.FromFloats([b, t + 1, hidden], Rand(r, b * (t + 1) * hidden));
+        inputs["mask"] = GraphTensor.FromFloats([b, 1, 1, t + 1], new float[b * (t + 1)]);
+        OnnxNodeTests.Compare($"y, T + 1 (seed {seed})", plain.Run(inputs)["y"], fused.Run(inputs)["y"], 1e-5, 1e-5);
     }
 
     [Fact]
