@@ -9,8 +9,10 @@ namespace Quanta.Models.Tests.Graph;
 /// operators, themselves checked against ONNX Runtime by the node tests): BERT-style heads fuse into one Attention node
 /// whose products read the heads in place, with the same result; odd head sizes, broadcast masks and a size that runs
 /// on the graph pool; Q/K/V projections of one input merged into one product; a chain that is not attention (wrong key
-/// permutation) is left alone.
+/// permutation) is left alone. In the Kernels category: the heads are read in place by SGEMM's strided micro-kernels,
+/// which CI reruns on every SIMD path.
 /// </summary>
+[Trait("Category", "Kernels")]
 public class AttentionPlanFusionTests
 {
     private static OnnxTensor F(string name, int[] dims, float[] v)
