@@ -9,7 +9,7 @@ namespace Quanta.Core.Kernels.Onnx;
 /// op(X) = Xᵀ when the trans flag is set (A stored [k, m], B stored [n, k]).
 /// <para>Blocked in the GotoBLAS style: B is packed in KC×NC blocks into NR-wide column panels, a transposed A in MC×KC
 /// blocks into MR-tall row panels (a row-major A is read in place, as MLAS does), and a register-tile micro-kernel (6×32 on Vector512, 6×16 on Vector256,
-/// 4×8 on Vector128, 4×4 scalar) runs over the panels. Packing buffers are per thread and reused (no
+/// 4×8 on Vector128, 4×4 scalar; 8×32 on Vector512 for an A read in place) runs over the panels. Packing buffers are per thread and reused (no
 /// allocation per call once warm). A constant operand can be packed once (<see cref="SgemmPackedOperand"/>) and
 /// reused by every call (<see cref="SgemmParallel"/>); an optional epilogue adds a per-row or per-column bias and
 /// applies ReLU while the tile is hot. <see cref="MultiplyReference"/> is the scalar reference.</para>
@@ -94,6 +94,7 @@ public static unsafe class Sgemm
         float* aBase = direct ? System.Runtime.CompilerServices.Unsafe.As<TA, RawA>(ref a).A : null;
         nint lda = direct ? System.Runtime.CompilerServices.Unsafe.As<TA, RawA>(ref a).Lda : 0;
         nint rs = direct ? lda : 1, ks = direct ? 1 : mr;
+        int tall = direct ? SgemmMicroKernels.TallRows(path) : 0;
         float[]? packA = null, packB = null;
         if (!a.Prepacked && !direct) packA = t_packA is { } pa0 && pa0.Length >= MC * KC ? pa0 : t_packA = GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         if (!b.Prepacked) packB = t_packB is { } pb0 && pb0.Length >= NC * KC ? pb0 : t_packB = GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
@@ -115,6 +116,17 @@ public static unsafe class Sgemm
                         {
                             float* pb = pbBlock + (long)(jj / nr) * kc * nr;
                             int nre = Math.Min(nr, nc - jj);
+                            if (tall > 0)
+                            {
+                                // A in place: rows need no panel alignment, so the taller tile covers them (16 rows: 8 + 8, not 6 + 6 + 4).
+                                for (int ii = 0; ii < mc; ii += tall)
+                                {
+                                    int mre = Math.Min(tall, mc - ii);
+                                    SgemmMicroKernels.RunTall(path, kc, paBlock + ii * lda, rs, ks, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
+                                    if (last && ep.Active) ep.Apply(path, c, ldc, ib + ii, mre, jb + jj, nre);
+                                }
+                                continue;
+                            }
                             for (int ii = 0; ii < mc; ii += mr)
                             {
                                 float* pa = direct ? paBlock + ii * lda : paBlock + (long)(ii / mr) * kc * mr;
