@@ -66,6 +66,9 @@ public static class GraphQuantizer
         int runs = 0;
         var chanLo = new Dictionary<GraphNode, float[]>();
         var chanHi = new Dictionary<GraphNode, float[]>();
+        // Plans built before may have merged nodes the calibration must see one by one (the Q/K/V projections); plans
+        // built while the observer is set keep them apart, and after quantization the INT8 nodes are never merged.
+        session.ClearPlans();
         session.Observer = (node, ins) =>
         {
             if (!candidates.ContainsKey(node) || ins[0] is not { Type: TensorElementType.Float32 } x) return;

@@ -49,6 +49,8 @@ public sealed class GraphSession
     private readonly LinkedList<(string Key, Plan Plan)> _recency = new();
     private readonly GraphOptions _options;
     private Plan? _last;
+    // Merged Q/K/V projections made by the plan-time attention fusion, shared by every plan (weights packed once).
+    private readonly Dictionary<string, (GraphNode Node, GraphTensor Weight, GraphTensor Bias)> _qkvCache = new(StringComparer.Ordinal);
 
     /// <summary>Builds a session for a parsed model.</summary>
     public GraphSession(OnnxModel model, GraphOptions? options = null)
@@ -95,10 +97,21 @@ public sealed class GraphSession
     public IReadOnlyList<string> OutputNames { get; }
     /// <summary>Op types of the nodes that run (after folding and fusion), in execution order.</summary>
     public IReadOnlyList<string> OpTypes => _nodes.Select(n => n.OpType).ToArray();
+
+    /// <summary>Op types of the plan for the given input shapes (after shape folding and the plan-time fusions), in execution order.</summary>
+    internal IReadOnlyList<string> PlanOpTypes(IReadOnlyDictionary<string, int[]> inputShapes) => GetPlan(inputShapes).Order.Select(n => n.OpType).ToArray();
     /// <summary>Nodes that run, in execution order (the quantizer swaps their operators).</summary>
     internal IReadOnlyList<GraphNode> Nodes => _nodes;
     /// <summary>Initializers and load-time folded constants by name.</summary>
     internal IReadOnlyDictionary<string, GraphTensor> Constants => _constants;
+    /// <summary>Drops every cached plan (the quantizer calibrates on plans that keep each session node).</summary>
+    internal void ClearPlans()
+    {
+        _plans.Clear();
+        _recency.Clear();
+        _last = null;
+    }
+
     /// <summary>Called before each node runs with its input values (calibration); null normally.</summary>
     internal Action<GraphNode, GraphTensor?[]>? Observer { get; set; }
 
@@ -213,6 +226,12 @@ public sealed class GraphSession
         foreach (var (name, t) in consts) shapes[name] = t.Shape;
         foreach (var name in InputNames) shapes[name] = inputShapes.TryGetValue(name, out var s) ? s : null;
         var order = Fold(_nodes, consts, shapes, _options.FoldConstants ? _outputSet : null);
+        if (_options.Fuse && _options.FoldConstants)
+        {
+            // Shape-dependent fusions (attention heads), now that the shape subgraphs have folded.
+            order = AttentionFusion.Apply(order, shapes, _outputSet, consts, _qkvCache, mergeProjections: Observer is null);
+            foreach (var n in order) n.Operator ??= OperatorRegistry.Create(n, Opset);
+        }
         var inputShapeList = InputNames.Select(n => inputShapes.TryGetValue(n, out var s) ? (int[])s.Clone() : []).ToArray();
         var plan = new Plan(order, _options.FoldConstants ? consts : new Dictionary<string, GraphTensor>(_constants, StringComparer.Ordinal),
             shapes, new BufferPlan(order, _outputSet, shapes), InputNames, OutputNames, inputShapeList);

@@ -40,6 +40,7 @@ internal static class OperatorRegistry
         if (node.Domain == GraphSession.InternalDomain && node.OpType == "MatMulAdd") return new MatMul(node);
         if (node.Domain == GraphSession.InternalDomain && node.OpType == "MaskedSoftmax") return new MaskedSoftmax(node);
         if (node.Domain == GraphSession.InternalDomain && node.OpType == "AddLayerNormalization") return new AddLayerNormalization(node);
+        if (node.Domain == GraphSession.InternalDomain && node.OpType == "Attention") return new Attention(node);
         if (node.Domain is not ("" or "ai.onnx" or GraphSession.InternalDomain))
             throw new GraphException($"unsupported operator {node.OpType} (domain '{node.Domain}') in node '{node.Name}'");
         if (!s_ops.TryGetValue(node.OpType, out var make))

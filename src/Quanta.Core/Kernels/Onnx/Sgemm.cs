@@ -7,9 +7,9 @@ namespace Quanta.Core.Kernels.Onnx;
 /// Single-precision general matrix multiply for the ONNX graph executor:
 /// C[m, n] = op(A)[m, k] · op(B)[k, n] (+ C when <c>accumulate</c>), row-major with leading dimensions,
 /// op(X) = Xᵀ when the trans flag is set (A stored [k, m], B stored [n, k]).
-/// <para>Blocked in the GotoBLAS style: B is packed in KC×NC blocks into NR-wide column panels, A in MC×KC
-/// blocks into MR-tall row panels, and a register-tile micro-kernel (6×32 on Vector512, 6×16 on Vector256,
-/// 4×8 on Vector128, 4×4 scalar) runs over the panels. Packing buffers are per thread and reused (no
+/// <para>Blocked in the GotoBLAS style: B is packed in KC×NC blocks into NR-wide column panels, a transposed A in MC×KC
+/// blocks into MR-tall row panels (a row-major A is read in place, as MLAS does), and a register-tile micro-kernel (6×32 on Vector512, 6×16 on Vector256,
+/// 4×8 on Vector128, 4×4 scalar; 8×32 on Vector512 for an A read in place) runs over the panels. Packing buffers are per thread and reused (no
 /// allocation per call once warm). A constant operand can be packed once (<see cref="SgemmPackedOperand"/>) and
 /// reused by every call (<see cref="SgemmParallel"/>); an optional epilogue adds a per-row or per-column bias and
 /// applies ReLU while the tile is hot. <see cref="MultiplyReference"/> is the scalar reference.</para>
@@ -87,8 +87,16 @@ public static unsafe class Sgemm
         }
         KernelPaths.Record("Sgemm", PathName(path));
         int mr = Mr(path), nr = Nr(path);
+        // A stored row-major is read in place by the micro-kernel (rows at stride lda, k contiguous) instead of being
+        // packed: packing costs a strided copy of every A element per column block, as much as the product itself when
+        // B has few columns (attention's P·V) and a third of a short product's time (one 16-token sentence).
+        bool direct = typeof(TA) == typeof(RawA) && !System.Runtime.CompilerServices.Unsafe.As<TA, RawA>(ref a).Trans;
+        float* aBase = direct ? System.Runtime.CompilerServices.Unsafe.As<TA, RawA>(ref a).A : null;
+        nint lda = direct ? System.Runtime.CompilerServices.Unsafe.As<TA, RawA>(ref a).Lda : 0;
+        nint rs = direct ? lda : 1, ks = direct ? 1 : mr;
+        int tall = direct ? SgemmMicroKernels.TallRows(path) : 0;
         float[]? packA = null, packB = null;
-        if (!a.Prepacked) packA = t_packA is { } pa0 && pa0.Length >= MC * KC ? pa0 : t_packA = GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
+        if (!a.Prepacked && !direct) packA = t_packA is { } pa0 && pa0.Length >= MC * KC ? pa0 : t_packA = GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         if (!b.Prepacked) packB = t_packB is { } pb0 && pb0.Length >= NC * KC ? pb0 : t_packB = GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
         fixed (float* bufA = packA) fixed (float* bufB = packB)
         {
@@ -103,16 +111,27 @@ public static unsafe class Sgemm
                     for (int ib = i0; ib < i1; ib += MC)
                     {
                         int mc = Math.Min(MC, i1 - ib);
-                        float* paBlock = a.Panels(ib, mc, p0, kc, bufA);
+                        float* paBlock = direct ? aBase + ib * lda + p0 : a.Panels(ib, mc, p0, kc, bufA);
                         for (int jj = 0; jj < nc; jj += nr)
                         {
                             float* pb = pbBlock + (long)(jj / nr) * kc * nr;
                             int nre = Math.Min(nr, nc - jj);
+                            if (tall > 0)
+                            {
+                                // A in place: rows need no panel alignment, so the taller tile covers them (16 rows: 8 + 8, not 6 + 6 + 4).
+                                for (int ii = 0; ii < mc; ii += tall)
+                                {
+                                    int mre = Math.Min(tall, mc - ii);
+                                    SgemmMicroKernels.RunTall(path, kc, paBlock + ii * lda, rs, ks, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
+                                    if (last && ep.Active) ep.Apply(path, c, ldc, ib + ii, mre, jb + jj, nre);
+                                }
+                                continue;
+                            }
                             for (int ii = 0; ii < mc; ii += mr)
                             {
-                                float* pa = paBlock + (long)(ii / mr) * kc * mr;
+                                float* pa = direct ? paBlock + ii * lda : paBlock + (long)(ii / mr) * kc * mr;
                                 int mre = Math.Min(mr, mc - ii);
-                                SgemmMicroKernels.Run(path, kc, pa, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
+                                SgemmMicroKernels.Run(path, kc, pa, rs, ks, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
                                 if (last && ep.Active) ep.Apply(path, c, ldc, ib + ii, mre, jb + jj, nre);
                             }
                         }
@@ -232,13 +251,19 @@ internal unsafe interface ISgemmPanels
     float* Panels(int start, int count, int p0, int kc, float* scratch);
 }
 
-/// <summary>A stored row-major (or transposed) A, packed per call.</summary>
+/// <summary>
+/// A stored row-major (or transposed) A. <see cref="Sgemm.Run{TA, TB}"/> reads a row-major one in place (the micro-kernel
+/// takes its row stride); a transposed one is packed per call.
+/// </summary>
 internal readonly unsafe struct RawA(float* a, int lda, bool trans, int mr) : ISgemmPanels
 {
+    public float* A { get; } = a;
+    public int Lda { get; } = lda;
+    public bool Trans { get; } = trans;
     public bool Prepacked => false;
     public float* Panels(int start, int count, int p0, int kc, float* scratch)
     {
-        Sgemm.PackA(a, lda, trans, start, count, p0, kc, mr, scratch);
+        Sgemm.PackA(A, Lda, Trans, start, count, p0, kc, mr, scratch);
         return scratch;
     }
 }
