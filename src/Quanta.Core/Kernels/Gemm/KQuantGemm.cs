@@ -107,8 +107,21 @@ internal static unsafe class KQuantGemm
             for (int rs = r0; rs < r1; rs += DecodeRows)
             {
                 int re = Math.Min(r1, rs + DecodeRows);
-                byte* dec = DecodeBuffer((re - rs) * drb);
+                // [re - rs] unpacked rows, then per 4-row group and block the rows' d and dmin in tile lanes (r·4 + t)
+                byte* dec = DecodeBuffer((re - rs) * drb + (long)DecodeRows / 4 * nb * 128);
+                byte* lanes = dec + (re - rs) * drb;
                 for (int r = rs; r < re; r++) Decode<TK>(w + r * rowBytes, nb, dec + (r - rs) * drb);
+                for (int g = rs; g < re; g += 4)
+                    for (int i = 0; i < nb; i++)
+                    {
+                        float* l = (float*)(lanes + ((long)(g - rs) / 4 * nb + i) * 128);
+                        for (int rr = 0; rr < 4; rr++)
+                        {
+                            byte* x = w + Math.Min(g + rr, re - 1) * rowBytes + (long)i * TK.Bytes;   // absent rows repeat the last
+                            float dv = TK.D(x), dm = TK.DMin(x);
+                            for (int t = 0; t < 4; t++) { l[rr * 4 + t] = dv; l[16 + rr * 4 + t] = dm; }
+                        }
+                    }
                 for (int tb = 0; tb < m; tb += TokenBlock)
                 {
                     int te = Math.Min(m, tb + TokenBlock);
@@ -117,7 +130,7 @@ internal static unsafe class KQuantGemm
                         int nr = Math.Min(4, re - r);
                         for (int t = tb; t < te; t += 4)
                             Tile512<TK, Decoded>(nr, Math.Min(4, te - t), w + r * rowBytes, rowBytes, dec + (r - rs) * drb, drb,
-                                acts + (long)t * actStride, actStride, nb, y + (long)t * yStride + r, yStride);
+                                lanes + (long)(r - rs) / 4 * nb * 128, acts + (long)t * actStride, actStride, nb, y + (long)t * yStride + r, yStride);
                     }
                 }
             }
@@ -130,7 +143,7 @@ internal static unsafe class KQuantGemm
             {
                 int nr = Math.Min(4, r1 - r);
                 for (int t = tb; t < te; t += 4)
-                    Tile512<TK, Raw>(nr, Math.Min(4, te - t), w + r * rowBytes, rowBytes, null, 0, acts + (long)t * actStride, actStride, nb,
+                    Tile512<TK, Raw>(nr, Math.Min(4, te - t), w + r * rowBytes, rowBytes, null, 0, null, acts + (long)t * actStride, actStride, nb,
                         y + (long)t * yStride + r, yStride);
             }
         }
@@ -139,9 +152,9 @@ internal static unsafe class KQuantGemm
     private const int PredecodeTokens = 8;   // batches from this size unpack weight rows once per row tile
     private const int DecodeRows = 16;
 
-    /// <summary>Bytes of one unpacked super-block: 4 chunks x (64 quants, 32 int16 pair-sum scales), then the 16-byte
-    /// meta, padded to a multiple of 64.</summary>
-    private const int DecodedBlockBytes = 4 * 128 + 64;
+    /// <summary>Bytes of one unpacked super-block: 4 chunks x (64 quants, 32 int16 pair-sum scales), the 16-byte meta
+    /// (padded to 64), then the format's <see cref="IKQuantWeight.Correction"/> vector.</summary>
+    private const int DecodedBlockBytes = 4 * 128 + 64 + 64;
 
     [ThreadStatic] private static byte[]? t_decode;
 
@@ -156,7 +169,7 @@ internal static unsafe class KQuantGemm
     }
 
     /// <summary>One weight row of <paramref name="nb"/> super-blocks into [nb] x <see cref="DecodedBlockBytes"/>: chunk k's
-    /// quants at 128k, its pair-sum scales at 128k + 64, the meta at 512.</summary>
+    /// quants at 128k, its pair-sum scales at 128k + 64, the meta at 512, the correction vector at 576.</summary>
     private static void Decode<TK>(byte* w, int nb, byte* dst) where TK : struct, IKQuantWeight
     {
         for (int i = 0; i < nb; i++, dst += DecodedBlockBytes)
@@ -170,6 +183,7 @@ internal static unsafe class KQuantGemm
                 TK.ChunkScales(s, k).Store((short*)(dst + 128 * k + 64));
             }
             meta.Store(dst + 512);
+            TK.Correction(meta).Store((short*)(dst + 576));
         }
     }
 
@@ -182,34 +196,35 @@ internal static unsafe class KQuantGemm
     private readonly struct Raw : IWeightSource { public static bool Unpacked => false; }
     private readonly struct Decoded : IWeightSource { public static bool Unpacked => true; }
 
-    private static void Tile512<TK, TS>(int nr, int nt, byte* w, long rowBytes, byte* dec, long decRowBytes, byte* a, int actStride, int nb, float* y, int ys)
+    private static void Tile512<TK, TS>(int nr, int nt, byte* w, long rowBytes, byte* dec, long decRowBytes, byte* lanes, byte* a, int actStride, int nb, float* y, int ys)
         where TK : struct, IKQuantWeight where TS : struct, IWeightSource
     {
         switch (nr)
         {
-            case 4: Tile512R<TK, TS, Tile4>(nt, w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
-            case 3: Tile512R<TK, TS, Tile3>(nt, w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
-            case 2: Tile512R<TK, TS, Tile2>(nt, w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
-            default: Tile512R<TK, TS, Tile1>(nt, w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
+            case 4: Tile512R<TK, TS, Tile4>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 3: Tile512R<TK, TS, Tile3>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 2: Tile512R<TK, TS, Tile2>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            default: Tile512R<TK, TS, Tile1>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
         }
     }
 
-    private static void Tile512R<TK, TS, TR>(int nt, byte* w, long rowBytes, byte* dec, long decRowBytes, byte* a, int actStride, int nb, float* y, int ys)
+    private static void Tile512R<TK, TS, TR>(int nt, byte* w, long rowBytes, byte* dec, long decRowBytes, byte* lanes, byte* a, int actStride, int nb, float* y, int ys)
         where TK : struct, IKQuantWeight where TS : struct, IWeightSource where TR : struct, ITileCount
     {
         switch (nt)
         {
-            case 4: Tile512<TK, TS, TR, Tile4>(w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
-            case 3: Tile512<TK, TS, TR, Tile3>(w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
-            case 2: Tile512<TK, TS, TR, Tile2>(w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
-            default: Tile512<TK, TS, TR, Tile1>(w, rowBytes, dec, decRowBytes, a, actStride, nb, y, ys); break;
+            case 4: Tile512<TK, TS, TR, Tile4>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 3: Tile512<TK, TS, TR, Tile3>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 2: Tile512<TK, TS, TR, Tile2>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            default: Tile512<TK, TS, TR, Tile1>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
         }
     }
 
-    /// <summary>Tile of TR rows x TT tokens; with <typeparamref name="TS"/> = Decoded the quants, scales and metas come
-    /// from <paramref name="dec"/> (row stride <paramref name="decRowBytes"/>), the packed rows give only d and dmin.</summary>
+    /// <summary>Tile of TR rows x TT tokens; with <typeparamref name="TS"/> = Decoded everything comes from the unpacked
+    /// rows at <paramref name="dec"/> (row stride <paramref name="decRowBytes"/>) and the rows' d / dmin lanes at
+    /// <paramref name="lanes"/> ([nb] x 128 bytes), not from the packed rows.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Tile512<TK, TS, TR, TT>(byte* w, long rowBytes, byte* dec, long decRowBytes, byte* a, int actStride, int nb, float* y, int ys)
+    private static void Tile512<TK, TS, TR, TT>(byte* w, long rowBytes, byte* dec, long decRowBytes, byte* lanes, byte* a, int actStride, int nb, float* y, int ys)
         where TK : struct, IKQuantWeight where TS : struct, IWeightSource where TR : struct, ITileCount where TT : struct, ITileCount
     {
         // acc lane r * 4 + t: the running float result of row r, token t (the Dot's acc)
@@ -291,7 +306,13 @@ internal static unsafe class KQuantGemm
             }
             // all 16 outputs' super-block steps at once, lane r·4 + t (absent rows/tokens alias row/token 0)
             Vector512<int> sums = Reduce16(i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
-            acc = TK.Finish16(acc, sums, x0, x1, x2, x3, sm0, sm1, sm2, sm3, y0, y1, y2, y3);
+            if (TS.Unpacked)
+            {
+                float* l = (float*)(lanes + (long)i * 128);
+                acc = TK.Finish16Unpacked(acc, sums, Vector512.Load((short*)(d0 + 576)), Vector512.Load((short*)(d1 + 576)),
+                    Vector512.Load((short*)(d2 + 576)), Vector512.Load((short*)(d3 + 576)), Vector512.Load(l), Vector512.Load(l + 16), y0, y1, y2, y3);
+            }
+            else acc = TK.Finish16(acc, sums, x0, x1, x2, x3, sm0, sm1, sm2, sm3, y0, y1, y2, y3);
         }
         float* res = stackalloc float[16];
         acc.Store(res);
