@@ -10,8 +10,9 @@ namespace Quanta.Core.Kernels.Gemm;
 /// <summary>
 /// Register-blocked K-quant x Q8_K matrix product for prefill (Q4_K, Q6_K; <see cref="IKQuantWeight"/>):
 /// Y[t, r] = W[r, :] · x[t, :] for a tile of up to 4 weight rows x 4 tokens at once. Each super-block's quants and
-/// scales are unpacked once per row and used for every token of the tile; each activation block is loaded once per
-/// tile and used for every row.
+/// scales are unpacked once per row and used for every token of the tile (from 8 tokens, once per call: each 16-row
+/// group is unpacked into a per-thread buffer, with the float steps' per-row vectors, and every tile only loads);
+/// each activation block is loaded once per tile and used for every row.
 /// <para>Arithmetic: that of the format's Dot (<see cref="VecDotQ4_K"/>, <see cref="VecDotQ6_K"/>: ggml's
 /// ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K), unchanged. Per super-block the integer sums (Σ scale · Σ quant·code, the
 /// min or offset correction from the bsums) are exact in int32 whatever the summation order, and the float steps
