@@ -121,6 +121,7 @@ public static unsafe class MatMul
         if (m > 1 && F16Gemm.Supports(kernel))
         {
             // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
+            F16Gemm.Prepare((float*)scratch, cols, m, cols);
             var fgemm = new F16GemmBody { Weights = (ushort*)weights0, Cols = cols, Rows = rows0, X = (float*)scratch, M = m, Y = y0, YStride = yStride0 };
             Run(fgemm, t0, fgemm with { Weights = (ushort*)weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
                 fgemm with { Weights = (ushort*)weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);

@@ -47,6 +47,9 @@ public sealed unsafe class KQuantGemmTests
     [InlineData(WeightFormat.Q6_K, 7, 5, 3)]
     [InlineData(WeightFormat.Q6_K, 9, 13, 2)]
     [InlineData(WeightFormat.Q6_K, 6, 3, 1)]
+    [InlineData(WeightFormat.Q4_K, 40, 37, 2)]   // unpacked rows (m >= 8) across 16-row groups and 32-token blocks
+    [InlineData(WeightFormat.Q6_K, 40, 37, 1)]
+    [InlineData(WeightFormat.Q6_K, 5, 8, 2)]
     public void Every_path_equals_the_reference_bit_for_bit(WeightFormat format, int rows, int m, int nb)
     {
         int seed = Environment.TickCount;

@@ -10,8 +10,9 @@ namespace Quanta.Core.Kernels.Gemm;
 /// <summary>
 /// Register-blocked K-quant x Q8_K matrix product for prefill (Q4_K, Q6_K; <see cref="IKQuantWeight"/>):
 /// Y[t, r] = W[r, :] · x[t, :] for a tile of up to 4 weight rows x 4 tokens at once. Each super-block's quants and
-/// scales are unpacked once per row and used for every token of the tile; each activation block is loaded once per
-/// tile and used for every row.
+/// scales are unpacked once per row and used for every token of the tile (from 8 tokens, once per call: each 16-row
+/// group is unpacked into a per-thread buffer, with the float steps' per-row vectors, and every tile only loads);
+/// each activation block is loaded once per tile and used for every row.
 /// <para>Arithmetic: that of the format's Dot (<see cref="VecDotQ4_K"/>, <see cref="VecDotQ6_K"/>: ggml's
 /// ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K), unchanged. Per super-block the integer sums (Σ scale · Σ quant·code, the
 /// min or offset correction from the bsums) are exact in int32 whatever the summation order, and the float steps
@@ -99,6 +100,43 @@ internal static unsafe class KQuantGemm
             }
             return;
         }
+        if (m >= PredecodeTokens)
+        {
+            // Unpack each row's super-blocks once (quants, spread scales, meta) into [rows][nb] x DecodedBlockBytes, then
+            // every tile reads them as plain loads; the integer sums and float steps are unchanged, so the bits are too.
+            long drb = (long)nb * DecodedBlockBytes;
+            for (int rs = r0; rs < r1; rs += DecodeRows)
+            {
+                int re = Math.Min(r1, rs + DecodeRows);
+                // [re - rs] unpacked rows, then per 4-row group and block the rows' d and dmin in tile lanes (r·4 + t)
+                byte* dec = DecodeBuffer((re - rs) * drb + (long)DecodeRows / 4 * nb * 128);
+                byte* lanes = dec + (re - rs) * drb;
+                for (int r = rs; r < re; r++) Decode<TK>(w + r * rowBytes, nb, dec + (r - rs) * drb);
+                for (int g = rs; g < re; g += 4)
+                    for (int i = 0; i < nb; i++)
+                    {
+                        float* l = (float*)(lanes + ((long)(g - rs) / 4 * nb + i) * 128);
+                        for (int rr = 0; rr < 4; rr++)
+                        {
+                            byte* x = w + Math.Min(g + rr, re - 1) * rowBytes + (long)i * TK.Bytes;   // absent rows repeat the last
+                            float dv = TK.D(x), dm = TK.DMin(x);
+                            for (int t = 0; t < 4; t++) { l[rr * 4 + t] = dv; l[16 + rr * 4 + t] = dm; }
+                        }
+                    }
+                for (int tb = 0; tb < m; tb += TokenBlock)
+                {
+                    int te = Math.Min(m, tb + TokenBlock);
+                    for (int r = rs; r < re; r += 4)
+                    {
+                        int nr = Math.Min(4, re - r);
+                        for (int t = tb; t < te; t += 4)
+                            Tile512<TK, Decoded>(nr, Math.Min(4, te - t), w + r * rowBytes, rowBytes, dec + (r - rs) * drb, drb,
+                                lanes + (long)(r - rs) / 4 * nb * 128, acts + (long)t * actStride, actStride, nb, y + (long)t * yStride + r, yStride);
+                    }
+                }
+            }
+            return;
+        }
         for (int tb = 0; tb < m; tb += TokenBlock)
         {
             int te = Math.Min(m, tb + TokenBlock);
@@ -106,38 +144,89 @@ internal static unsafe class KQuantGemm
             {
                 int nr = Math.Min(4, r1 - r);
                 for (int t = tb; t < te; t += 4)
-                    Tile512<TK>(nr, Math.Min(4, te - t), w + r * rowBytes, rowBytes, acts + (long)t * actStride, actStride, nb,
+                    Tile512<TK, Raw>(nr, Math.Min(4, te - t), w + r * rowBytes, rowBytes, null, 0, null, acts + (long)t * actStride, actStride, nb,
                         y + (long)t * yStride + r, yStride);
             }
         }
     }
 
-    private static void Tile512<TK>(int nr, int nt, byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys) where TK : struct, IKQuantWeight
+    private const int PredecodeTokens = 8;   // batches from this size unpack weight rows once per row tile
+    private const int DecodeRows = 16;
+
+    /// <summary>Bytes of one unpacked super-block: 4 chunks x (64 quants, 32 int16 pair-sum scales), the 16-byte meta
+    /// (padded to 64), then the format's <see cref="IKQuantWeight.Correction"/> vector.</summary>
+    private const int DecodedBlockBytes = 4 * 128 + 64 + 64;
+
+    [ThreadStatic] private static byte[]? t_decode;
+
+    /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned: a pinned array that
+    /// grows, never shrinks, and is collected with its thread.</summary>
+    private static byte* DecodeBuffer(long bytes)
+    {
+        if (t_decode == null || t_decode.Length < bytes + 64)
+            t_decode = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes + 64, 64 * 1024)), pinned: true);
+        byte* p = (byte*)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_decode));
+        return (byte*)(((nint)p + 63) & ~(nint)63);
+    }
+
+    /// <summary>One weight row of <paramref name="nb"/> super-blocks into [nb] x <see cref="DecodedBlockBytes"/>: chunk k's
+    /// quants at 128k, its pair-sum scales at 128k + 64, the meta at 512, the correction vector at 576.</summary>
+    private static void Decode<TK>(byte* w, int nb, byte* dst) where TK : struct, IKQuantWeight
+    {
+        for (int i = 0; i < nb; i++, dst += DecodedBlockBytes)
+        {
+            byte* x = w + (long)i * TK.Bytes;
+            Vector128<byte> meta = TK.Meta(x);
+            Vector512<short> s = TK.Scales(meta);
+            for (int k = 0; k < 4; k++)
+            {
+                TK.Chunk(x, k).Store(dst + 128 * k);
+                TK.ChunkScales(s, k).Store((short*)(dst + 128 * k + 64));
+            }
+            meta.Store(dst + 512);
+            TK.Correction(meta).Store((short*)(dst + 576));
+        }
+    }
+
+    /// <summary>Where a 512-bit tile reads its weights from: the packed rows, or rows unpacked by <see cref="Decode{TK}"/>.</summary>
+    private interface IWeightSource
+    {
+        static abstract bool Unpacked { get; }
+    }
+
+    private readonly struct Raw : IWeightSource { public static bool Unpacked => false; }
+    private readonly struct Decoded : IWeightSource { public static bool Unpacked => true; }
+
+    private static void Tile512<TK, TS>(int nr, int nt, byte* w, long rowBytes, byte* dec, long decRowBytes, byte* lanes, byte* a, int actStride, int nb, float* y, int ys)
+        where TK : struct, IKQuantWeight where TS : struct, IWeightSource
     {
         switch (nr)
         {
-            case 4: Tile512R<TK, Tile4>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
-            case 3: Tile512R<TK, Tile3>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
-            case 2: Tile512R<TK, Tile2>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
-            default: Tile512R<TK, Tile1>(nt, w, rowBytes, a, actStride, nb, y, ys); break;
+            case 4: Tile512R<TK, TS, Tile4>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 3: Tile512R<TK, TS, Tile3>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 2: Tile512R<TK, TS, Tile2>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            default: Tile512R<TK, TS, Tile1>(nt, w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
         }
     }
 
-    private static void Tile512R<TK, TR>(int nt, byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys)
-        where TK : struct, IKQuantWeight where TR : struct, ITileCount
+    private static void Tile512R<TK, TS, TR>(int nt, byte* w, long rowBytes, byte* dec, long decRowBytes, byte* lanes, byte* a, int actStride, int nb, float* y, int ys)
+        where TK : struct, IKQuantWeight where TS : struct, IWeightSource where TR : struct, ITileCount
     {
         switch (nt)
         {
-            case 4: Tile512<TK, TR, Tile4>(w, rowBytes, a, actStride, nb, y, ys); break;
-            case 3: Tile512<TK, TR, Tile3>(w, rowBytes, a, actStride, nb, y, ys); break;
-            case 2: Tile512<TK, TR, Tile2>(w, rowBytes, a, actStride, nb, y, ys); break;
-            default: Tile512<TK, TR, Tile1>(w, rowBytes, a, actStride, nb, y, ys); break;
+            case 4: Tile512<TK, TS, TR, Tile4>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 3: Tile512<TK, TS, TR, Tile3>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            case 2: Tile512<TK, TS, TR, Tile2>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
+            default: Tile512<TK, TS, TR, Tile1>(w, rowBytes, dec, decRowBytes, lanes, a, actStride, nb, y, ys); break;
         }
     }
 
+    /// <summary>Tile of TR rows x TT tokens; with <typeparamref name="TS"/> = Decoded everything comes from the unpacked
+    /// rows at <paramref name="dec"/> (row stride <paramref name="decRowBytes"/>) and the rows' d / dmin lanes at
+    /// <paramref name="lanes"/> ([nb] x 128 bytes), not from the packed rows.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Tile512<TK, TR, TT>(byte* w, long rowBytes, byte* a, int actStride, int nb, float* y, int ys)
-        where TK : struct, IKQuantWeight where TR : struct, ITileCount where TT : struct, ITileCount
+    private static void Tile512<TK, TS, TR, TT>(byte* w, long rowBytes, byte* dec, long decRowBytes, byte* lanes, byte* a, int actStride, int nb, float* y, int ys)
+        where TK : struct, IKQuantWeight where TS : struct, IWeightSource where TR : struct, ITileCount where TT : struct, ITileCount
     {
         // acc lane r * 4 + t: the running float result of row r, token t (the Dot's acc)
         Vector512<float> acc = Vector512<float>.Zero;
@@ -149,14 +238,17 @@ internal static unsafe class KQuantGemm
             var y1 = (BlockQ8_K*)(TT.N > 1 ? a + actStride : a) + i;
             var y2 = (BlockQ8_K*)(TT.N > 2 ? a + 2L * actStride : a) + i;
             var y3 = (BlockQ8_K*)(TT.N > 3 ? a + 3L * actStride : a) + i;
-            Vector128<byte> sm0 = TK.Meta(x0);
-            Vector128<byte> sm1 = TR.N > 1 ? TK.Meta(x1) : sm0;
-            Vector128<byte> sm2 = TR.N > 2 ? TK.Meta(x2) : sm0;
-            Vector128<byte> sm3 = TR.N > 3 ? TK.Meta(x3) : sm0;
-            Vector512<short> s0 = TK.Scales(sm0);
-            Vector512<short> s1 = TR.N > 1 ? TK.Scales(sm1) : default;
-            Vector512<short> s2 = TR.N > 2 ? TK.Scales(sm2) : default;
-            Vector512<short> s3 = TR.N > 3 ? TK.Scales(sm3) : default;
+            long dbo = (long)i * DecodedBlockBytes;
+            byte* d0 = dec + dbo, d1 = (TR.N > 1 ? dec + decRowBytes : dec) + dbo;
+            byte* d2 = (TR.N > 2 ? dec + 2 * decRowBytes : dec) + dbo, d3 = (TR.N > 3 ? dec + 3 * decRowBytes : dec) + dbo;
+            Vector128<byte> sm0 = TS.Unpacked ? Vector128.Load(d0 + 512) : TK.Meta(x0);
+            Vector128<byte> sm1 = TR.N > 1 ? (TS.Unpacked ? Vector128.Load(d1 + 512) : TK.Meta(x1)) : sm0;
+            Vector128<byte> sm2 = TR.N > 2 ? (TS.Unpacked ? Vector128.Load(d2 + 512) : TK.Meta(x2)) : sm0;
+            Vector128<byte> sm3 = TR.N > 3 ? (TS.Unpacked ? Vector128.Load(d3 + 512) : TK.Meta(x3)) : sm0;
+            Vector512<short> s0 = TS.Unpacked ? default : TK.Scales(sm0);
+            Vector512<short> s1 = TR.N > 1 && !TS.Unpacked ? TK.Scales(sm1) : default;
+            Vector512<short> s2 = TR.N > 2 && !TS.Unpacked ? TK.Scales(sm2) : default;
+            Vector512<short> s3 = TR.N > 3 && !TS.Unpacked ? TK.Scales(sm3) : default;
             Vector512<int> i00 = default, i01 = default, i02 = default, i03 = default;
             Vector512<int> i10 = default, i11 = default, i12 = default, i13 = default;
             Vector512<int> i20 = default, i21 = default, i22 = default, i23 = default;
@@ -164,12 +256,23 @@ internal static unsafe class KQuantGemm
             for (int k = 0; k < 4; k++)
             {
                 // row r's 64 quants of chunk k and their scales spread over the pair sums
-                Vector512<byte> u0 = TK.Chunk(x0, k), u1 = TR.N > 1 ? TK.Chunk(x1, k) : default;
-                Vector512<byte> u2 = TR.N > 2 ? TK.Chunk(x2, k) : default, u3 = TR.N > 3 ? TK.Chunk(x3, k) : default;
-                Vector512<short> c0 = TK.ChunkScales(s0, k);
-                Vector512<short> c1 = TR.N > 1 ? TK.ChunkScales(s1, k) : default;
-                Vector512<short> c2 = TR.N > 2 ? TK.ChunkScales(s2, k) : default;
-                Vector512<short> c3 = TR.N > 3 ? TK.ChunkScales(s3, k) : default;
+                Vector512<byte> u0, u1 = default, u2 = default, u3 = default;
+                Vector512<short> c0, c1 = default, c2 = default, c3 = default;
+                if (TS.Unpacked)
+                {
+                    int o = 128 * k;
+                    u0 = Vector512.Load(d0 + o); c0 = Vector512.Load((short*)(d0 + o + 64));
+                    if (TR.N > 1) { u1 = Vector512.Load(d1 + o); c1 = Vector512.Load((short*)(d1 + o + 64)); }
+                    if (TR.N > 2) { u2 = Vector512.Load(d2 + o); c2 = Vector512.Load((short*)(d2 + o + 64)); }
+                    if (TR.N > 3) { u3 = Vector512.Load(d3 + o); c3 = Vector512.Load((short*)(d3 + o + 64)); }
+                }
+                else
+                {
+                    u0 = TK.Chunk(x0, k); c0 = TK.ChunkScales(s0, k);
+                    if (TR.N > 1) { u1 = TK.Chunk(x1, k); c1 = TK.ChunkScales(s1, k); }
+                    if (TR.N > 2) { u2 = TK.Chunk(x2, k); c2 = TK.ChunkScales(s2, k); }
+                    if (TR.N > 3) { u3 = TK.Chunk(x3, k); c3 = TK.ChunkScales(s3, k); }
+                }
                 {
                     Vector512<sbyte> q = Vector512.Load(y0->Qs + 64 * k);
                     i00 += Mac(u0, q, c0);
@@ -204,7 +307,13 @@ internal static unsafe class KQuantGemm
             }
             // all 16 outputs' super-block steps at once, lane r·4 + t (absent rows/tokens alias row/token 0)
             Vector512<int> sums = Reduce16(i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
-            acc = TK.Finish16(acc, sums, x0, x1, x2, x3, sm0, sm1, sm2, sm3, y0, y1, y2, y3);
+            if (TS.Unpacked)
+            {
+                float* l = (float*)(lanes + (long)i * 128);
+                acc = TK.Finish16Unpacked(acc, sums, Vector512.Load((short*)(d0 + 576)), Vector512.Load((short*)(d1 + 576)),
+                    Vector512.Load((short*)(d2 + 576)), Vector512.Load((short*)(d3 + 576)), Vector512.Load(l), Vector512.Load(l + 16), y0, y1, y2, y3);
+            }
+            else acc = TK.Finish16(acc, sums, x0, x1, x2, x3, sm0, sm1, sm2, sm3, y0, y1, y2, y3);
         }
         float* res = stackalloc float[16];
         acc.Store(res);

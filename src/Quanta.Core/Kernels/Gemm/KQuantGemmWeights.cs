@@ -42,6 +42,21 @@ internal unsafe interface IKQuantWeight
     /// <summary>acc after this block: the format Dot's float steps, given Σ over chunks of scale · (quant · code) pair sums.</summary>
     static abstract float Finish(float acc, byte* block, Vector128<byte> meta, BlockQ8_K* act, int scaledSum);
 
+    /// <summary>The block's scale d as fp32 (the value the Dot multiplies by).</summary>
+    static abstract float D(byte* block);
+
+    /// <summary>The block's min scale dmin as fp32 (Q4_K; 0 for formats without one).</summary>
+    static abstract float DMin(byte* block);
+
+    /// <summary>The 64 bytes <see cref="Finish16Unpacked"/> reads from an unpacked row per block (Q4_K: the mins as
+    /// int16 in each 128-bit quarter; Q6_K: the 16 scales as int16 in both 256-bit halves).</summary>
+    static abstract Vector512<short> Correction(Vector128<byte> meta);
+
+    /// <summary><see cref="Finish16"/> on unpacked rows, the same float operations per lane, so the same bits:
+    /// c0..c3 = each row's <see cref="Correction"/>, d / dmin = lane r·4 + t holds row r's <see cref="D"/> / <see cref="DMin"/>.</summary>
+    static abstract Vector512<float> Finish16Unpacked(Vector512<float> acc, Vector512<int> scaledSums, Vector512<short> c0, Vector512<short> c1,
+        Vector512<short> c2, Vector512<short> c3, Vector512<float> d, Vector512<float> dmin, BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3);
+
     /// <summary><see cref="Finish"/> for a 4 rows x 4 tokens tile at once, lane r·4 + t: rows' blocks x0..x3 with
     /// their metas, tokens' activation blocks y0..y3; the same float operations per lane, so the same bits.</summary>
     static abstract Vector512<float> Finish16(Vector512<float> acc, Vector512<int> scaledSums, byte* x0, byte* x1, byte* x2, byte* x3,
@@ -131,6 +146,30 @@ internal readonly unsafe struct KGemmQ4_K : IKQuantWeight
             KQuantMath.Fp16ToFp32(((BlockQ4_K*)x2)->DMin), KQuantMath.Fp16ToFp32(((BlockQ4_K*)x3)->DMin));
         acc += d * Vector512.ConvertToSingle(scaledSums);
         acc -= dmin * Vector512.ConvertToSingle(summ);
+        return acc;
+    }
+
+    public static float D(byte* block) => KQuantMath.Fp16ToFp32(((BlockQ4_K*)block)->D);
+
+    public static float DMin(byte* block) => KQuantMath.Fp16ToFp32(((BlockQ4_K*)block)->DMin);
+
+    public static Vector512<short> Correction(Vector128<byte> meta) => Mins(meta);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Finish16Unpacked(Vector512<float> acc, Vector512<int> scaledSums, Vector512<short> c0, Vector512<short> c1,
+        Vector512<short> c2, Vector512<short> c3, Vector512<float> d, Vector512<float> dmin, BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3)
+    {
+        Vector512<short> pairs = Vector512.Create(
+            Vector256.Create(Ssse3.HorizontalAdd(Vector128.Load(y0->BSums), Vector128.Load(y0->BSums + 8)),
+                             Ssse3.HorizontalAdd(Vector128.Load(y1->BSums), Vector128.Load(y1->BSums + 8))),
+            Vector256.Create(Ssse3.HorizontalAdd(Vector128.Load(y2->BSums), Vector128.Load(y2->BSums + 8)),
+                             Ssse3.HorizontalAdd(Vector128.Load(y3->BSums), Vector128.Load(y3->BSums + 8))));
+        Vector512<int> p0 = Avx512BW.MultiplyAddAdjacent(c0, pairs), p1 = Avx512BW.MultiplyAddAdjacent(c1, pairs);
+        Vector512<int> p2 = Avx512BW.MultiplyAddAdjacent(c2, pairs), p3 = Avx512BW.MultiplyAddAdjacent(c3, pairs);
+        Vector512<int> summ = KQuantGemm.Pair(KQuantGemm.Pair(p0, p1), KQuantGemm.Pair(p2, p3));
+        Vector512<float> ad = KQuantLanes.PerToken(y0, y1, y2, y3);
+        acc += (ad * d) * Vector512.ConvertToSingle(scaledSums);
+        acc -= (ad * dmin) * Vector512.ConvertToSingle(summ);
         return acc;
     }
 
@@ -227,6 +266,28 @@ internal readonly unsafe struct KGemmQ6_K : IKQuantWeight
         Vector512<float> d = KQuantLanes.PerRow(KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)x1)->D),
             KQuantMath.Fp16ToFp32(((BlockQ6_K*)x2)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)x3)->D)) * KQuantLanes.PerToken(y0, y1, y2, y3);
         acc += d * Vector512.ConvertToSingle(isum);
+        return acc;
+    }
+
+    public static float D(byte* block) => KQuantMath.Fp16ToFp32(((BlockQ6_K*)block)->D);
+
+    public static float DMin(byte* block) => 0f;
+
+    public static Vector512<short> Correction(Vector128<byte> meta) => Wide(meta);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Finish16Unpacked(Vector512<float> acc, Vector512<int> scaledSums, Vector512<short> c0, Vector512<short> c1,
+        Vector512<short> c2, Vector512<short> c3, Vector512<float> d, Vector512<float> dmin, BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3)
+    {
+        Vector512<short> b01 = Vector512.Create(Vector256.Load(y0->BSums), Vector256.Load(y1->BSums));
+        Vector512<short> b23 = Vector512.Create(Vector256.Load(y2->BSums), Vector256.Load(y3->BSums));
+        Vector512<int> r0 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(c0, b01), Avx512BW.MultiplyAddAdjacent(c0, b23));
+        Vector512<int> r1 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(c1, b01), Avx512BW.MultiplyAddAdjacent(c1, b23));
+        Vector512<int> r2 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(c2, b01), Avx512BW.MultiplyAddAdjacent(c2, b23));
+        Vector512<int> r3 = KQuantGemm.Pair(Avx512BW.MultiplyAddAdjacent(c3, b01), Avx512BW.MultiplyAddAdjacent(c3, b23));
+        Vector512<int> group = KQuantGemm.Pair(KQuantGemm.Pair(r0, r1), KQuantGemm.Pair(r2, r3));
+        Vector512<int> isum = scaledSums - Vector512.Create(32) * group;
+        acc += (d * KQuantLanes.PerToken(y0, y1, y2, y3)) * Vector512.ConvertToSingle(isum);
         return acc;
     }
 
