@@ -11,72 +11,84 @@ internal static unsafe partial class Q8Gemm
     // ------------------------------------------------------------------ 512-bit, one token (decode)
 
     /// <summary>
-    /// y[r] for rows [r0, r1) and one token (panel at <paramref name="panel"/>): 4 rows at a time, the same arithmetic
-    /// as every other path. First the 4 rows' scale products d_w·d_a (exact in fp32 either way) are formed into a
-    /// buffer, 16 blocks at a time: weight scales gathered from the packed rows and widened in registers, times the
-    /// panel's scale row. Then the product loop (no calls, so its accumulators stay in registers) takes each block
-    /// pair's two scales from them with one permute.
+    /// y[r] for rows [r0, r1) and one token (panel at <paramref name="panel"/>): 4 rows at a time in one pass over the
+    /// rows, the same arithmetic as every other path. Per group of 16 blocks the 4 rows' scale products d_w·d_a (exact in
+    /// fp32, so forming them first changes no bit) are formed in registers: weight scales gathered from the packed rows
+    /// with word permutes and widened, times the panel's scale row. The product loop then takes each block pair's two
+    /// scales with one permute. Each pair step also prefetches its share of the next 4-row tile (the tile's rows are
+    /// contiguous: TR.N·2 blocks per step), so the memory reads overlap the arithmetic: into L1 while a tile is at most
+    /// <see cref="L1PrefetchTile"/> bytes, else into L2 (two long tiles would not fit L1 together). The loop makes no
+    /// calls, so the accumulators stay in registers.
     /// </summary>
     private static void Gemv512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y) where TW : struct, IGemmWeight
     {
-        int groups = (nb + 15) >> 4;
-        if (groups > MaxGemvGroups)
-        {
-            // rows of more than 64K elements: the 4-row tiles below keep the same arithmetic
-            for (int rr = r0; rr < r1; rr += 4)
-                Tile512<TW, Raw>(Math.Min(4, r1 - rr), 1, w + rr * rowBytes, rowBytes, panel, 0, nb, y + rr, 0);
-            return;
-        }
-        float* scales = stackalloc float[4 * 16 * groups];   // [4 rows][groups x 16] d_w·d_a
-        float* da = (float*)(panel + ScaleRowOffset(nb));
+        if (4 * rowBytes <= L1PrefetchTile) Gemv512<TW, L1>(w, rowBytes, r0, r1, panel, nb, y);
+        else Gemv512<TW, L2>(w, rowBytes, r0, r1, panel, nb, y);
+    }
+
+    /// <summary>Largest 4-row tile (bytes) whose successor is prefetched into L1 rather than L2.</summary>
+    private const long L1PrefetchTile = 8192;
+
+    private static void Gemv512<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y)
+        where TW : struct, IGemmWeight where TP : struct, IPrefetch
+    {
+        float* da = (float*)(panel + ScaleRowOffset(nb));   // [nb rounded up to 16]: d_a of each block, then zeros
+        float* table = stackalloc float[16];                 // [16] scales of a group that takes the table path
         int r = r0;
         for (; r + 4 <= r1; r += 4)
-        {
-            ScaleProducts<TW>(w + r * rowBytes, rowBytes, 4, nb, da, scales);
-            Gemv512<TW, Tile4>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r);
-        }
-        if (r == r1) return;
-        ScaleProducts<TW>(w + r * rowBytes, rowBytes, r1 - r, nb, da, scales);
+            GemvRows<TW, Tile4, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table);
         switch (r1 - r)
         {
-            case 3: Gemv512<TW, Tile3>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r); break;
-            case 2: Gemv512<TW, Tile2>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r); break;
-            default: Gemv512<TW, Tile1>(w + r * rowBytes, rowBytes, panel, scales, nb, y + r); break;
+            case 3: GemvRows<TW, Tile3, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table); break;
+            case 2: GemvRows<TW, Tile2, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table); break;
+            case 1: GemvRows<TW, Tile1, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table); break;
         }
     }
 
-    private const int MaxGemvGroups = 128;   // 2048 blocks: 32 KiB of scale products per 4 rows
-
-    /// <summary>scales[k·16·groups + b] = d_w(row k, block b)·d_a(b) for k &lt; <paramref name="rows"/>, zeros past nb.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ScaleProducts<TW>(byte* w, long rowBytes, int rows, int nb, float* da, float* scales) where TW : struct, IGemmWeight
+    /// <summary>A software prefetch hint (a hint never faults, so addresses past the matrix are harmless).</summary>
+    private interface IPrefetch
     {
-        int stride = 16 * ((nb + 15) >> 4);
-        for (int k = 0; k < rows; k++)
-            for (int g = 0; g < nb; g += 16)
-                (Scales16<TW>(w + k * rowBytes + (long)g * TW.Bytes, nb - g) * Vector512.Load(da + g)).Store(scales + k * stride + g);
+        static abstract void Fetch(byte* p);
     }
 
+    private readonly struct L1 : IPrefetch
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Fetch(byte* p) => Sse.Prefetch0(p);
+    }
+
+    private readonly struct L2 : IPrefetch
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Fetch(byte* p) => Sse.Prefetch1(p);
+    }
+
+    /// <summary>TR.N rows at w (row stride <paramref name="rowBytes"/>) times the panel: y[0..TR.N).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Gemv512<TW, TR>(byte* w, long rowBytes, byte* panel, float* scales, int nb, float* y)
-        where TW : struct, IGemmWeight where TR : struct, ITileCount
+    private static void GemvRows<TW, TR, TP>(byte* w, long rowBytes, byte* panel, float* da, int nb, float* y, float* table)
+        where TW : struct, IGemmWeight where TR : struct, ITileCount where TP : struct, IPrefetch
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<short> ones = Vector512.Create((short)1);
         Vector512<ushort> shifts = Shifts512();
         byte* w0 = w, w1 = TR.N > 1 ? w + rowBytes : w, w2 = TR.N > 2 ? w + 2 * rowBytes : w, w3 = TR.N > 3 ? w + 3 * rowBytes : w;
-        int stride = 16 * ((nb + 15) >> 4);
+        byte* next = w + 4 * rowBytes;   // the next 4-row tile
         int np = (nb + 1) >> 1, wideLoads = WideLoads<TW>(nb);
         for (int g = 0; g < nb; g += 16)
         {
-            Vector512<float> s0 = Vector512.Load(scales + g);
-            Vector512<float> s1 = TR.N > 1 ? Vector512.Load(scales + stride + g) : default;
-            Vector512<float> s2 = TR.N > 2 ? Vector512.Load(scales + 2 * stride + g) : default;
-            Vector512<float> s3 = TR.N > 3 ? Vector512.Load(scales + 3 * stride + g) : default;
+            int left = nb - g;
+            long go = (long)g * TW.Bytes;
+            Vector512<float> dag = Vector512.Load(da + g);
+            Vector512<float> s0 = GroupScales<TW>(w0 + go, left, table) * dag;
+            Vector512<float> s1 = TR.N > 1 ? GroupScales<TW>(w1 + go, left, table) * dag : default;
+            Vector512<float> s2 = TR.N > 2 ? GroupScales<TW>(w2 + go, left, table) * dag : default;
+            Vector512<float> s3 = TR.N > 3 ? GroupScales<TW>(w3 + go, left, table) * dag : default;
             Vector512<int> idx = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
             int je = Math.Min(np, (g >> 1) + 8);
             for (int j = g >> 1; j < je; j++, idx += Vector512.Create(2))
             {
+                byte* pp = next + (long)j * (TR.N * 2 * TW.Bytes);
+                for (int o = 0; o < TR.N * 2 * TW.Bytes; o += 64) TP.Fetch(pp + o);
                 byte* q = panel + (nint)j * PairBytes;
                 Vector512<sbyte> a = Vector512.Load((sbyte*)q);
                 Vector512<int> x = Vector512.Load((int*)(q + 128));
@@ -107,6 +119,25 @@ internal static unsafe partial class Q8Gemm
         if (TR.N > 3) y[3] = Reduce512(a3);
     }
 
+    /// <summary>The weight scales d of the min(<paramref name="left"/>, 16) blocks at <paramref name="b"/> as floats, zeros
+    /// past the count: exact (the same values as <see cref="Fp16Table"/>). A full group (or exactly 8 blocks) is gathered
+    /// with two-source word permutes from loads that stay inside its blocks; another short group and a group holding an
+    /// inf/NaN bit pattern go through the table, in place (no call), via <paramref name="table"/> (16 floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> GroupScales<TW>(byte* b, int left, float* table) where TW : struct, IGemmWeight
+    {
+        if (left >= 16 || left == 8)
+        {
+            Vector512<int> low8 = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+            Vector512<int> h = left >= 16
+                ? Vector512.ConditionalSelect(low8, Gather8<TW>(b, false), Gather8<TW>(b + 8 * TW.Bytes, true))
+                : Gather8<TW>(b, false) & low8;
+            if (!Vector512.EqualsAny(h & Vector512.Create(0x7C00), Vector512.Create(0x7C00))) return HalfToSingle(h);
+        }
+        for (int k = 0; k < 16; k++) table[k] = k < left ? Fp16Table.Load(b + (nint)k * TW.Bytes) : 0f;
+        return Vector512.Load(table);
+    }
+
     /// <summary>The codes of two weight blocks as <see cref="W512{TW}"/> lays them out, without the scales.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Codes512<TW>(byte* b, bool full, bool wide, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> neg)
@@ -114,8 +145,12 @@ internal static unsafe partial class Q8Gemm
     {
         if (TW.Nibble && wide)
         {
-            c = Avx512BW.ShiftRightLogicalVariable(Avx512Vbmi.PermuteVar64x8(Vector512.Load(b), PairNibbleIndex()).AsUInt16(), shifts).AsByte()
-                & Vector512.Create((byte)0x0F);
+            // the pair's nibble bytes in place (one byte permute), then each 128-bit lane's nibble: low nibbles in lanes
+            // 0 and 2, high in 1 and 3; GFNI does the per-lane shift and mask in one affine bit transform
+            Vector512<byte> v = Avx512Vbmi.PermuteVar64x8(Vector512.Load(b), PairNibbleIndex());
+            c = Gfni.V512.IsSupported
+                ? Gfni.V512.GaloisFieldAffineTransform(v, NibbleMatrices(), 0)
+                : Avx512BW.ShiftRightLogicalVariable(v.AsUInt16(), shifts).AsByte() & Vector512.Create((byte)0x0F);
             neg = default;
         }
         else if (TW.Nibble)
@@ -135,6 +170,15 @@ internal static unsafe partial class Q8Gemm
         }
     }
 
+    /// <summary>GF(2) affine matrices (one per qword, row of output bit i in byte 7 − i) that take a byte's low nibble
+    /// (128-bit lanes 0 and 2) or its high nibble shifted down (lanes 1 and 3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> NibbleMatrices() =>
+        Vector512.Create(LowNibble, LowNibble, HighNibble, HighNibble, LowNibble, LowNibble, HighNibble, HighNibble).AsByte();
+
+    private const ulong LowNibble = 0x0102040800000000UL;    // bit i (i < 4) from bit i
+    private const ulong HighNibble = 0x1020408000000000UL;   // bit i (i < 4) from bit i + 4
+
     /// <summary><see cref="Step512{TW}"/> with the scale product d_w·d_a already formed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> StepScaled512<TW>(Vector512<byte> c, Vector512<sbyte> neg, Vector512<float> s, Vector512<sbyte> a,
@@ -144,24 +188,6 @@ internal static unsafe partial class Q8Gemm
             ? Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(c, a), ones) + x
             : Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(c, Vector512.ConditionalSelect(neg, x.AsSByte(), a)), ones);
         return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p32), s, acc);
-    }
-
-    /// <summary>The weight scales d of the <paramref name="left"/> (at most 16 used) blocks at <paramref name="b"/> as
-    /// floats, zeros past the count: exact (the same values as <see cref="Fp16Table"/>). Full groups of 8 are gathered
-    /// with two-source word permutes from loads that stay inside those 8 blocks; a short group and a group holding an
-    /// inf/NaN bit pattern go through the table.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Scales16<TW>(byte* b, int left) where TW : struct, IGemmWeight
-    {
-        if (left < 8) return ScalesShort<TW>(b, 0, left);
-        Vector512<int> low8 = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
-        Vector512<int> h = left >= 16
-            ? Vector512.ConditionalSelect(low8, Gather8<TW>(b, false), Gather8<TW>(b + 8 * TW.Bytes, true))
-            : Gather8<TW>(b, false) & low8;
-        if (Vector512.EqualsAny(h & Vector512.Create(0x7C00), Vector512.Create(0x7C00))) return ScalesShort<TW>(b, 0, Math.Min(left, 16));
-        Vector512<float> f = HalfToSingle(h);
-        // 9..15 blocks: the ones past the first 8 from the table
-        return left is > 8 and < 16 ? Vector512.ConditionalSelect(low8.AsSingle(), f, ScalesShort<TW>(b, 8, left - 8)) : f;
     }
 
     /// <summary>The scale words (fp16 bits) of 8 blocks at <paramref name="b"/> in the low halves of int32 lanes 0..7
@@ -197,14 +223,4 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> HalfToSingle(Vector512<int> h) =>
         (((h << 16) >> 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(0x77800000u).AsSingle();
-
-    /// <summary>Table path of <see cref="Scales16{TW}"/>: lanes [<paramref name="first"/>, first + <paramref name="count"/>)
-    /// hold the scales of those blocks, the others zero.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector512<float> ScalesShort<TW>(byte* b, int first, int count) where TW : struct, IGemmWeight
-    {
-        float* s = stackalloc float[16];
-        for (int k = 0; k < 16; k++) s[k] = k >= first && k < first + count ? Fp16Table.Load(b + (nint)k * TW.Bytes) : 0f;
-        return Vector512.Load(s);
-    }
 }
