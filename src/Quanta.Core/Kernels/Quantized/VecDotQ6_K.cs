@@ -76,6 +76,92 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
         return acc;
     }
 
+    /// <summary>Batch 1 (<see cref="KQuantVecDotKernel.DotRows"/>): with AVX-512 BW and GFNI, 4 rows at a time through
+    /// <see cref="Rows4"/>, the rest (and other paths) one <see cref="DotBlocks"/> per row; the same bits either way.</summary>
+    private protected override void DotRowsSimd(byte* w, long rowBytes, int r0, int r1, byte* act, int nb, float* y, SimdPath path)
+    {
+        int r = r0;
+        if (path == SimdPath.V512 && Gfni.V512.IsSupported)
+            for (; r + 4 <= r1; r += 4) Rows4(w + r * rowBytes, rowBytes, act, nb, y + r);
+        for (; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
+    }
+
+    /// <summary>
+    /// y[0..3] for the 4 rows at w (row stride <paramref name="rowBytes"/>) and one Q8_K row of <paramref name="nb"/>
+    /// blocks: per super-block each row's exact integer sum isum = Σ_g sc_g Σ u·q8 − 32 Σ_g sc_g·bsum_g (the same integer
+    /// as <see cref="DotWide"/>, however it is summed), then per row acc += (d_w·d_a)·isum in block order, the rows in
+    /// the 4 lanes of one vector (lane-wise the same float steps). The activation block is loaded once for the 4 rows and
+    /// the 4 integer sums are reduced together. Quants are unpacked 64 bytes at a time: the two 32-byte low-bit runs of a
+    /// half in one register, the high 2 bits moved into bits 4..5 by one GFNI affine transform, merged with one ternary op.
+    /// </summary>
+    private static void Rows4(byte* w, long rowBytes, byte* act, int nb, float* y)
+    {
+        var y8 = (BlockQ8_K*)act;
+        byte* w0 = w, w1 = w + rowBytes, w2 = w + 2 * rowBytes, w3 = w + 3 * rowBytes;
+        byte* next = w + 4 * rowBytes;   // the next 4 rows (contiguous): each block step prefetches 4 blocks' worth of them
+        bool l1 = 4 * rowBytes <= 8192;  // two tiles fit L1 together; longer ones go to L2
+        Vector128<float> acc = Vector128<float>.Zero;
+        for (int i = 0; i < nb; i++, y8++)
+        {
+            byte* pp = next + (long)i * (4 * BlockQ6_K.Size);
+            if (l1) for (int p = 0; p < 4 * BlockQ6_K.Size; p += 64) Sse.Prefetch0(pp + p);
+            else for (int p = 0; p < 4 * BlockQ6_K.Size; p += 64) Sse.Prefetch1(pp + p);
+            sbyte* q8 = y8->Qs;
+            Vector512<sbyte> a0 = Vector512.Load(q8), a1 = Vector512.Load(q8 + 64), a2 = Vector512.Load(q8 + 128), a3 = Vector512.Load(q8 + 192);
+            Vector256<short> bs = Vector256.Load(y8->BSums);
+            long o = (long)i * BlockQ6_K.Size;
+            var x0 = (BlockQ6_K*)(w0 + o);
+            var x1 = (BlockQ6_K*)(w1 + o);
+            var x2 = (BlockQ6_K*)(w2 + o);
+            var x3 = (BlockQ6_K*)(w3 + o);
+            Vector256<int> h0 = BlockSums(x0, a0, a1, a2, a3, bs), h1 = BlockSums(x1, a0, a1, a2, a3, bs);
+            Vector256<int> h2 = BlockSums(x2, a0, a1, a2, a3, bs), h3 = BlockSums(x3, a0, a1, a2, a3, bs);
+            // exact: lane k = isum of row k
+            Vector256<int> t = Avx2.HorizontalAdd(Avx2.HorizontalAdd(h0, h1), Avx2.HorizontalAdd(h2, h3));
+            Vector128<int> isum = t.GetLower() + t.GetUpper();
+            float yd = y8->D;
+            Vector128<float> d = Vector128.Create(
+                KQuantMath.Fp16ToFp32(x0->D) * yd, KQuantMath.Fp16ToFp32(x1->D) * yd,
+                KQuantMath.Fp16ToFp32(x2->D) * yd, KQuantMath.Fp16ToFp32(x3->D) * yd);
+            acc += d * Vector128.ConvertToSingle(isum);
+        }
+        acc.Store(y);
+    }
+
+    /// <summary>8 int32 lanes that sum to one row's isum for one super-block (see <see cref="Rows4"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BlockSums(BlockQ6_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3, Vector256<short> bs)
+    {
+        Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
+        Vector512<short> s = sc.ToVector512Unsafe();
+        Vector512<int> v = Half512(x->Ql, x->Qh, a0, a1, s, 0) + Half512(x->Ql + 64, x->Qh + 32, a2, a3, s, 8);
+        return v.GetLower() + v.GetUpper() - (Avx2.MultiplyAddAdjacent(sc, bs) << 5);
+    }
+
+    /// <summary>One half (128 quants) of a super-block: 16 int32 partial sums of sc_g Σ u·q8 for groups
+    /// <paramref name="g0"/>..g0 + 7. ql: [64], qh: [32]; a12, a34: the half's 128 activation codes.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Half512(byte* ql, byte* qh, Vector512<sbyte> a12, Vector512<sbyte> a34, Vector512<short> s, int g0)
+    {
+        Vector512<byte> lo = Vector512.Load(ql);                                    // [a: elements r=0 | b: r=1] low bits, high nibbles r=2 | r=3
+        Vector512<byte> hb = Vector256.Load(qh).ToVector512Unsafe();
+        hb = Avx512F.InsertVector256(hb, Vector256.Load(qh), 1);                    // the 32 high-bit bytes in both halves
+        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
+        // bits (2r, 2r + 1) of each high-bit byte into bits 4..5: r = 0 | 1 for u12, r = 2 | 3 for u34 (per 256-bit half)
+        Vector512<byte> g12 = Gfni.V512.GaloisFieldAffineTransform(hb, Vector512.Create(R0, R0, R0, R0, R1, R1, R1, R1).AsByte(), 0);
+        Vector512<byte> g34 = Gfni.V512.GaloisFieldAffineTransform(hb, Vector512.Create(R2, R2, R2, R2, R3, R3, R3, R3).AsByte(), 0);
+        Vector512<byte> u12 = Avx512F.TernaryLogic(lo, g12, m4, 0xEC);             // (lo & 0x0F) | g12
+        Vector512<byte> u34 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo.AsUInt16(), 4).AsByte(), g34, m4, 0xEC);
+        Vector512<short> idx = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3) + Vector512.Create((short)g0);
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12, a12), Avx512BW.PermuteVar32x16(s, idx))
+             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34, a34), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)));
+    }
+
+    // GF(2) affine matrices (output bit i's row in byte 7 − i): bits 4, 5 from bits 2r, 2r + 1, the rest zero
+    private const ulong R0 = 0x01020000UL, R1 = 0x04080000UL, R2 = 0x10200000UL, R3 = 0x40800000UL;
+
     // Σ_g sc_g Σ u·q8 of one super-block with u the unsigned 6-bit quants (0..63), built in registers.
     // ql: [128], qh: [64], q8: [256], sc: [16].
     private static int IntDot512(byte* ql, byte* qh, sbyte* q8, Vector256<short> sc)
