@@ -128,35 +128,32 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
         acc.Store(y);
     }
 
-    /// <summary>8 int32 lanes that sum to one row's isum for one super-block (see <see cref="Rows4"/>).</summary>
+    /// <summary>8 int32 lanes that sum to one row's isum for one super-block (see <see cref="Rows4"/>): per half (128
+    /// quants, groups 8h..8h + 7) the 64 low-bit bytes in one register [elements r = 0 | r = 1 low nibbles, r = 2 | r = 3
+    /// high nibbles] and the 32 high-bit bytes in both 256-bit halves, bits (2r, 2r + 1) moved into bits 4..5 by GFNI.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> BlockSums(BlockQ6_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3, Vector256<short> bs)
     {
         Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
         Vector512<short> s = sc.ToVector512Unsafe();
-        Vector512<int> v = Half512(x->Ql, x->Qh, a0, a1, s, 0) + Half512(x->Ql + 64, x->Qh + 32, a2, a3, s, 8);
-        return v.GetLower() + v.GetUpper() - (Avx2.MultiplyAddAdjacent(sc, bs) << 5);
-    }
-
-    /// <summary>One half (128 quants) of a super-block: 16 int32 partial sums of sc_g Σ u·q8 for groups
-    /// <paramref name="g0"/>..g0 + 7. ql: [64], qh: [32]; a12, a34: the half's 128 activation codes.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Half512(byte* ql, byte* qh, Vector512<sbyte> a12, Vector512<sbyte> a34, Vector512<short> s, int g0)
-    {
-        Vector512<byte> lo = Vector512.Load(ql);                                    // [a: elements r=0 | b: r=1] low bits, high nibbles r=2 | r=3
-        Vector512<byte> hb = Vector256.Load(qh).ToVector512Unsafe();
-        hb = Avx512F.InsertVector256(hb, Vector256.Load(qh), 1);                    // the 32 high-bit bytes in both halves
         Vector512<byte> m4 = Vector512.Create((byte)0x0F);
-        // bits (2r, 2r + 1) of each high-bit byte into bits 4..5: r = 0 | 1 for u12, r = 2 | 3 for u34 (per 256-bit half)
-        Vector512<byte> g12 = Gfni.V512.GaloisFieldAffineTransform(hb, Vector512.Create(R0, R0, R0, R0, R1, R1, R1, R1).AsByte(), 0);
-        Vector512<byte> g34 = Gfni.V512.GaloisFieldAffineTransform(hb, Vector512.Create(R2, R2, R2, R2, R3, R3, R3, R3).AsByte(), 0);
-        Vector512<byte> u12 = Avx512F.TernaryLogic(lo, g12, m4, 0xEC);             // (lo & 0x0F) | g12
-        Vector512<byte> u34 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo.AsUInt16(), 4).AsByte(), g34, m4, 0xEC);
+        Vector512<byte> m12 = Vector512.Create(R0, R0, R0, R0, R1, R1, R1, R1).AsByte(), m34 = Vector512.Create(R2, R2, R2, R2, R3, R3, R3, R3).AsByte();
         Vector512<short> idx = Vector512.Create(
             (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3) + Vector512.Create((short)g0);
-        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12, a12), Avx512BW.PermuteVar32x16(s, idx))
-             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34, a34), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)));
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        byte* ql = x->Ql, qh = x->Qh;
+        Vector512<byte> lo0 = Vector512.Load(ql), lo1 = Vector512.Load(ql + 64);
+        Vector256<byte> hq0 = Vector256.Load(qh), hq1 = Vector256.Load(qh + 32);
+        Vector512<byte> hb0 = Avx512F.InsertVector256(hq0.ToVector512Unsafe(), hq0, 1), hb1 = Avx512F.InsertVector256(hq1.ToVector512Unsafe(), hq1, 1);
+        Vector512<byte> u12a = Avx512F.TernaryLogic(lo0, Gfni.V512.GaloisFieldAffineTransform(hb0, m12, 0), m4, 0xEC);   // (lo & 0x0F) | high bits
+        Vector512<byte> u34a = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo0.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb0, m34, 0), m4, 0xEC);
+        Vector512<byte> u12b = Avx512F.TernaryLogic(lo1, Gfni.V512.GaloisFieldAffineTransform(hb1, m12, 0), m4, 0xEC);
+        Vector512<byte> u34b = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo1.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb1, m34, 0), m4, 0xEC);
+        Vector512<int> v = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12a, a0), Avx512BW.PermuteVar32x16(s, idx))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34a, a1), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12b, a2), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)8)))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34b, a3), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)12)));
+        return v.GetLower() + v.GetUpper() - (Avx2.MultiplyAddAdjacent(sc, bs) << 5);
     }
 
     // GF(2) affine matrices (output bit i's row in byte 7 − i): bits 4, 5 from bits 2r, 2r + 1, the rest zero
