@@ -5,8 +5,8 @@ using Quanta.Core.Kernels.Quantized;
 namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
-/// The batch-1 row loop of the K-quant kernels (<see cref="KQuantVecDotKernel.DotRows"/>; Q6_K takes 4 rows at a time on
-/// AVX-512 with GFNI): every row's output has the bits of the scalar reference of that row alone, for row ranges that
+/// The batch-1 row loop of the K-quant kernels (<see cref="KQuantVecDotKernel.DotRows"/>; Q6_K and Q4_K take 4 rows at a time
+/// on AVX-512 with GFNI): every row's output has the bits of the scalar reference of that row alone, for row ranges that
 /// start anywhere and leave 1..3 rows past the last group of 4, with raw block bytes over the whole code and scale range.
 /// </summary>
 [Trait("Category", "Kernels")]
@@ -16,13 +16,15 @@ public sealed unsafe class KQuantDotRowsTests
     [InlineData(WeightFormat.Q6_K, 1)]
     [InlineData(WeightFormat.Q6_K, 3)]
     [InlineData(WeightFormat.Q6_K, 8)]
+    [InlineData(WeightFormat.Q4_K, 1)]
     [InlineData(WeightFormat.Q4_K, 3)]
+    [InlineData(WeightFormat.Q4_K, 8)]
     public void Rows_equal_the_reference_bit_for_bit(WeightFormat format, int nb)
     {
         int seed = Environment.TickCount;
         var rng = new Random(seed);
         var kernel = (KQuantVecDotKernel)KernelRegistry.VecDot(format);
-        int cols = 256 * nb, rows = 15;
+        int cols = 256 * nb, rows = 23;
         int rb = (int)kernel.WeightRowBytes(cols);
         var weights = new byte[rows * rb];
         rng.NextBytes(weights);
@@ -44,7 +46,7 @@ public sealed unsafe class KQuantDotRowsTests
         for (int i = 0; i < cols; i++) x[i] = (float)((rng.NextDouble() * 2 - 1) * Math.Pow(10, rng.Next(-2, 2)));
         var act = new byte[kernel.ActivationRowBytes(cols)];
         kernel.QuantizeActivation(x, act);
-        foreach (var (r0, r1) in new[] { (0, rows), (1, 6), (2, 9), (3, 14), (5, 6) })
+        foreach (var (r0, r1) in new[] { (0, rows), (1, 6), (2, 9), (3, 14), (5, 6), (2, 21) })
         {
             var y = new float[rows];
             fixed (byte* w = weights) fixed (byte* a = act) fixed (float* py = y)
