@@ -22,7 +22,7 @@ public sealed unsafe class Q8GemmTests
         { WeightFormat.Q4_0, 8, 1, 64 }, { WeightFormat.Q4_0, 3, 1, 8 }, { WeightFormat.Q4_0, 7, 1, 9 }, { WeightFormat.Q4_0, 2, 1, 15 },
         { WeightFormat.Q8_0, 4, 1, 16 }, { WeightFormat.Q8_0, 9, 1, 24 }, { WeightFormat.Q8_0, 6, 1, 33 }, { WeightFormat.Q8_0, 5, 1, 47 },
         { WeightFormat.Q8_0, 8, 1, 64 }, { WeightFormat.Q8_0, 3, 1, 8 }, { WeightFormat.Q8_0, 7, 1, 9 }, { WeightFormat.Q8_0, 2, 1, 15 },
-        // rows of more than 2048 blocks: the one-token path hands them to the tiles
+        // long rows (more than 2048 blocks)
         { WeightFormat.Q4_0, 5, 1, 2049 }, { WeightFormat.Q8_0, 3, 1, 2049 },
         { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 7, 1, 4 }, { WeightFormat.Q8_0, 5, 3, 11 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
     };

@@ -70,8 +70,14 @@ public abstract unsafe class KQuantVecDotKernel : IVecDotKernel
         int nb = n / 256;
         if (path == SimdPath.Scalar)
             for (int r = r0; r < r1; r++) y[r] = ReferenceBlocks(w + r * rowBytes, act, nb);
-        else
-            for (int r = r0; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
+        else DotRowsSimd(w, rowBytes, r0, r1, act, nb, y, path);
+    }
+
+    /// <summary>The SIMD body of <see cref="DotRows"/> (<paramref name="nb"/> super-blocks per row, path never scalar):
+    /// one <see cref="DotBlocks"/> per row unless a format computes several rows at once with the same arithmetic.</summary>
+    private protected virtual void DotRowsSimd(byte* w, long rowBytes, int r0, int r1, byte* act, int nb, float* y, SimdPath path)
+    {
+        for (int r = r0; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
     }
 
     /// <summary>SIMD dot of <paramref name="nb"/> weight super-blocks at <paramref name="wb"/> with as many Q8_K

@@ -62,6 +62,95 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         return acc;
     }
 
+    /// <summary>Batch 1 (<see cref="KQuantVecDotKernel.DotRows"/>): with AVX-512 BW and GFNI, 4 rows at a time through
+    /// <see cref="Rows4"/>, the rest (and other paths) one <see cref="DotBlocks"/> per row; the same bits either way.</summary>
+    private protected override void DotRowsSimd(byte* w, long rowBytes, int r0, int r1, byte* act, int nb, float* y, SimdPath path)
+    {
+        int r = r0;
+        if (path == SimdPath.V512 && Gfni.V512.IsSupported)
+            for (; r + 4 <= r1; r += 4) Rows4(w + r * rowBytes, rowBytes, act, nb, y + r);
+        for (; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
+    }
+
+    /// <summary>
+    /// y[0..3] for the 4 rows at w (row stride <paramref name="rowBytes"/>) and one Q8_K row of <paramref name="nb"/>
+    /// blocks: per super-block each row's exact integers isum = Σ_j sc_j Σ q4·q8 and summ = Σ_j m_j·(bsum_2j + bsum_2j+1)
+    /// (the same integers as <see cref="Dot512"/>, however they are summed), then per row acc += d·isum; acc −= dmin·summ
+    /// in block order, the rows in the 4 lanes of one vector (lane-wise the same float steps). The activation block is
+    /// loaded once for the 4 rows and the rows' sums are reduced together; each 32-byte run of nibbles is loaded into both
+    /// 256-bit halves and one GFNI affine transform yields [low nibbles | high nibbles]. Rows 8..11 ahead are prefetched.
+    /// </summary>
+    private static void Rows4(byte* w, long rowBytes, byte* act, int nb, float* y)
+    {
+        var y8 = (BlockQ8_K*)act;
+        // the 4 rows after the next 4 (rows are contiguous): each block step prefetches 4 blocks' worth of them; measured
+        // better than the next 4 rows for 768- to 3072-column rows
+        byte* ahead = w + 8 * rowBytes;
+        bool l1 = 4 * rowBytes <= 8192;  // short tiles into L1, longer ones into L2
+        Vector128<float> acc = Vector128<float>.Zero;
+        for (int i = 0; i < nb; i++, y8++)
+        {
+            byte* pp = ahead + (long)i * (4 * BlockQ4_K.Size);
+            if (l1) for (int p = 0; p < 4 * BlockQ4_K.Size; p += 64) Sse.Prefetch0(pp + p);
+            else for (int p = 0; p < 4 * BlockQ4_K.Size; p += 64) Sse.Prefetch1(pp + p);
+            sbyte* q8 = y8->Qs;
+            Vector512<sbyte> a0 = Vector512.Load(q8), a1 = Vector512.Load(q8 + 64), a2 = Vector512.Load(q8 + 128), a3 = Vector512.Load(q8 + 192);
+            Vector128<short> pairs = Ssse3.HorizontalAdd(Vector128.Load(y8->BSums), Vector128.Load(y8->BSums + 8));   // |pair| <= 2·16·128
+            long o = (long)i * BlockQ4_K.Size;
+            var x0 = (BlockQ4_K*)(w + o);
+            var x1 = (BlockQ4_K*)(w + rowBytes + o);
+            var x2 = (BlockQ4_K*)(w + 2 * rowBytes + o);
+            var x3 = (BlockQ4_K*)(w + 3 * rowBytes + o);
+            Vector256<int> h0 = BlockSums(x0, a0, a1, a2, a3, pairs, out Vector128<int> m0), h1 = BlockSums(x1, a0, a1, a2, a3, pairs, out Vector128<int> m1);
+            Vector256<int> h2 = BlockSums(x2, a0, a1, a2, a3, pairs, out Vector128<int> m2), h3 = BlockSums(x3, a0, a1, a2, a3, pairs, out Vector128<int> m3);
+            // exact: lane k = isum (summ) of row k
+            Vector256<int> t = Avx2.HorizontalAdd(Avx2.HorizontalAdd(h0, h1), Avx2.HorizontalAdd(h2, h3));
+            Vector128<int> isum = t.GetLower() + t.GetUpper();
+            Vector128<int> summ = Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(m0, m1), Ssse3.HorizontalAdd(m2, m3));
+            float yd = y8->D;
+            Vector128<float> d = Vector128.Create(
+                yd * KQuantMath.Fp16ToFp32(x0->D), yd * KQuantMath.Fp16ToFp32(x1->D),
+                yd * KQuantMath.Fp16ToFp32(x2->D), yd * KQuantMath.Fp16ToFp32(x3->D));
+            Vector128<float> dmin = Vector128.Create(
+                yd * KQuantMath.Fp16ToFp32(x0->DMin), yd * KQuantMath.Fp16ToFp32(x1->DMin),
+                yd * KQuantMath.Fp16ToFp32(x2->DMin), yd * KQuantMath.Fp16ToFp32(x3->DMin));
+            acc += d * Vector128.ConvertToSingle(isum);
+            acc -= dmin * Vector128.ConvertToSingle(summ);
+        }
+        acc.Store(y);
+    }
+
+    /// <summary>One row's super-block for <see cref="Rows4"/>: 8 int32 lanes summing to isum, and in
+    /// <paramref name="mins"/> 4 lanes summing to summ. pairs: bsum_2j + bsum_2j+1 for j = 0..7.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BlockSums(BlockQ4_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3,
+        Vector128<short> pairs, out Vector128<int> mins)
+    {
+        Vector128<byte> sm = KQuantSimd.ScaleMinK4(x->Scales);
+        mins = Sse2.MultiplyAddAdjacent(Vector128.WidenUpper(sm).AsInt16(), pairs);
+        Vector512<short> s = Vector128.WidenLower(sm).AsInt16().ToVector256Unsafe().ToVector512Unsafe();
+        // [low nibbles | high nibbles] of a 32-byte run loaded into both halves: sub-blocks 2k and 2k + 1
+        Vector512<byte> nib = Vector512.Create(LowNibble, LowNibble, LowNibble, LowNibble, HighNibble, HighNibble, HighNibble, HighNibble).AsByte();
+        byte* q = x->Qs;
+        Vector256<byte> r0 = Vector256.Load(q), r1 = Vector256.Load(q + 32), r2 = Vector256.Load(q + 64), r3 = Vector256.Load(q + 96);
+        Vector512<byte> u0 = Gfni.V512.GaloisFieldAffineTransform(Avx512F.InsertVector256(r0.ToVector512Unsafe(), r0, 1), nib, 0);
+        Vector512<byte> u1 = Gfni.V512.GaloisFieldAffineTransform(Avx512F.InsertVector256(r1.ToVector512Unsafe(), r1, 1), nib, 0);
+        Vector512<byte> u2 = Gfni.V512.GaloisFieldAffineTransform(Avx512F.InsertVector256(r2.ToVector512Unsafe(), r2, 1), nib, 0);
+        Vector512<byte> u3 = Gfni.V512.GaloisFieldAffineTransform(Avx512F.InsertVector256(r3.ToVector512Unsafe(), r3, 1), nib, 0);
+        // vpermw controls: chunk k covers sub-blocks 2k (pair-sums 0..15) and 2k+1 (16..31)
+        Vector512<short> idx = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        Vector512<int> v = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u0, a0), Avx512BW.PermuteVar32x16(s, idx))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u1, a1), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)2)))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u2, a2), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u3, a3), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)6)));
+        return v.GetLower() + v.GetUpper();
+    }
+
+    // GF(2) affine matrices (output bit i's row in byte 7 − i): a byte's low nibble; its high nibble shifted down
+    private const ulong LowNibble = 0x0102040800000000UL, HighNibble = 0x1020408000000000UL;
+
     // 512-bit path: scales and mins unpacked on words, quants split into nibbles in registers, one vpermw spreads
     // the two sub-block scales of each 64-quant chunk; integer sums are exact, the float steps match the reference.
     private static float Dot512(byte* wb, byte* ab, int nb)

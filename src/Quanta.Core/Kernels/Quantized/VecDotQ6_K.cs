@@ -76,6 +76,89 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
         return acc;
     }
 
+    /// <summary>Batch 1 (<see cref="KQuantVecDotKernel.DotRows"/>): with AVX-512 BW and GFNI, 4 rows at a time through
+    /// <see cref="Rows4"/>, the rest (and other paths) one <see cref="DotBlocks"/> per row; the same bits either way.</summary>
+    private protected override void DotRowsSimd(byte* w, long rowBytes, int r0, int r1, byte* act, int nb, float* y, SimdPath path)
+    {
+        int r = r0;
+        if (path == SimdPath.V512 && Gfni.V512.IsSupported)
+            for (; r + 4 <= r1; r += 4) Rows4(w + r * rowBytes, rowBytes, act, nb, y + r);
+        for (; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
+    }
+
+    /// <summary>
+    /// y[0..3] for the 4 rows at w (row stride <paramref name="rowBytes"/>) and one Q8_K row of <paramref name="nb"/>
+    /// blocks: per super-block each row's exact integer sum isum = Σ_g sc_g Σ u·q8 − 32 Σ_g sc_g·bsum_g (the same integer
+    /// as <see cref="DotWide"/>, however it is summed), then per row acc += (d_w·d_a)·isum in block order, the rows in
+    /// the 4 lanes of one vector (lane-wise the same float steps). The activation block is loaded once for the 4 rows and
+    /// the 4 integer sums are reduced together. Quants are unpacked 64 bytes at a time: the two 32-byte low-bit runs of a
+    /// half in one register, the high 2 bits moved into bits 4..5 by one GFNI affine transform, merged with one ternary op.
+    /// </summary>
+    private static void Rows4(byte* w, long rowBytes, byte* act, int nb, float* y)
+    {
+        var y8 = (BlockQ8_K*)act;
+        byte* w0 = w, w1 = w + rowBytes, w2 = w + 2 * rowBytes, w3 = w + 3 * rowBytes;
+        byte* next = w + 4 * rowBytes;   // the next 4 rows (contiguous): each block step prefetches 4 blocks' worth of them
+        bool l1 = 4 * rowBytes <= 8192;  // two tiles fit L1 together; longer ones go to L2
+        Vector128<float> acc = Vector128<float>.Zero;
+        for (int i = 0; i < nb; i++, y8++)
+        {
+            byte* pp = next + (long)i * (4 * BlockQ6_K.Size);
+            if (l1) for (int p = 0; p < 4 * BlockQ6_K.Size; p += 64) Sse.Prefetch0(pp + p);
+            else for (int p = 0; p < 4 * BlockQ6_K.Size; p += 64) Sse.Prefetch1(pp + p);
+            sbyte* q8 = y8->Qs;
+            Vector512<sbyte> a0 = Vector512.Load(q8), a1 = Vector512.Load(q8 + 64), a2 = Vector512.Load(q8 + 128), a3 = Vector512.Load(q8 + 192);
+            Vector256<short> bs = Vector256.Load(y8->BSums);
+            long o = (long)i * BlockQ6_K.Size;
+            var x0 = (BlockQ6_K*)(w0 + o);
+            var x1 = (BlockQ6_K*)(w1 + o);
+            var x2 = (BlockQ6_K*)(w2 + o);
+            var x3 = (BlockQ6_K*)(w3 + o);
+            Vector256<int> h0 = BlockSums(x0, a0, a1, a2, a3, bs), h1 = BlockSums(x1, a0, a1, a2, a3, bs);
+            Vector256<int> h2 = BlockSums(x2, a0, a1, a2, a3, bs), h3 = BlockSums(x3, a0, a1, a2, a3, bs);
+            // exact: lane k = isum of row k
+            Vector256<int> t = Avx2.HorizontalAdd(Avx2.HorizontalAdd(h0, h1), Avx2.HorizontalAdd(h2, h3));
+            Vector128<int> isum = t.GetLower() + t.GetUpper();
+            float yd = y8->D;
+            Vector128<float> d = Vector128.Create(
+                KQuantMath.Fp16ToFp32(x0->D) * yd, KQuantMath.Fp16ToFp32(x1->D) * yd,
+                KQuantMath.Fp16ToFp32(x2->D) * yd, KQuantMath.Fp16ToFp32(x3->D) * yd);
+            acc += d * Vector128.ConvertToSingle(isum);
+        }
+        acc.Store(y);
+    }
+
+    /// <summary>8 int32 lanes that sum to one row's isum for one super-block (see <see cref="Rows4"/>): per half (128
+    /// quants, groups 8h..8h + 7) the 64 low-bit bytes in one register [elements r = 0 | r = 1 low nibbles, r = 2 | r = 3
+    /// high nibbles] and the 32 high-bit bytes in both 256-bit halves, bits (2r, 2r + 1) moved into bits 4..5 by GFNI.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BlockSums(BlockQ6_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3, Vector256<short> bs)
+    {
+        Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
+        Vector512<short> s = sc.ToVector512Unsafe();
+        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
+        Vector512<byte> m12 = Vector512.Create(R0, R0, R0, R0, R1, R1, R1, R1).AsByte(), m34 = Vector512.Create(R2, R2, R2, R2, R3, R3, R3, R3).AsByte();
+        Vector512<short> idx = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        byte* ql = x->Ql, qh = x->Qh;
+        Vector512<byte> lo0 = Vector512.Load(ql), lo1 = Vector512.Load(ql + 64);
+        Vector256<byte> hq0 = Vector256.Load(qh), hq1 = Vector256.Load(qh + 32);
+        Vector512<byte> hb0 = Avx512F.InsertVector256(hq0.ToVector512Unsafe(), hq0, 1), hb1 = Avx512F.InsertVector256(hq1.ToVector512Unsafe(), hq1, 1);
+        Vector512<byte> u12a = Avx512F.TernaryLogic(lo0, Gfni.V512.GaloisFieldAffineTransform(hb0, m12, 0), m4, 0xEC);   // (lo & 0x0F) | high bits
+        Vector512<byte> u34a = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo0.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb0, m34, 0), m4, 0xEC);
+        Vector512<byte> u12b = Avx512F.TernaryLogic(lo1, Gfni.V512.GaloisFieldAffineTransform(hb1, m12, 0), m4, 0xEC);
+        Vector512<byte> u34b = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo1.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb1, m34, 0), m4, 0xEC);
+        Vector512<int> v = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12a, a0), Avx512BW.PermuteVar32x16(s, idx))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34a, a1), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12b, a2), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)8)))
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34b, a3), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)12)));
+        return v.GetLower() + v.GetUpper() - (Avx2.MultiplyAddAdjacent(sc, bs) << 5);
+    }
+
+    // GF(2) affine matrices (output bit i's row in byte 7 − i): bits 4, 5 from bits 2r, 2r + 1, the rest zero
+    private const ulong R0 = 0x01020000UL, R1 = 0x04080000UL, R2 = 0x10200000UL, R3 = 0x40800000UL;
+
     // Σ_g sc_g Σ u·q8 of one super-block with u the unsigned 6-bit quants (0..63), built in registers.
     // ql: [128], qh: [64], q8: [256], sc: [16].
     private static int IntDot512(byte* ql, byte* qh, sbyte* q8, Vector256<short> sc)
