@@ -159,15 +159,8 @@ internal static unsafe class KQuantGemm
 
     [ThreadStatic] private static byte[]? t_decode;
 
-    /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned: a pinned array that
-    /// grows, never shrinks, and is collected with its thread.</summary>
-    private static byte* DecodeBuffer(long bytes)
-    {
-        if (t_decode == null || t_decode.Length < bytes + 64)
-            t_decode = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes + 64, 64 * 1024)), pinned: true);
-        byte* p = (byte*)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_decode));
-        return (byte*)(((nint)p + 63) & ~(nint)63);
-    }
+    /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned (<see cref="ThreadBuffer"/>).</summary>
+    private static byte* DecodeBuffer(long bytes) => ThreadBuffer.Aligned64(ref t_decode, bytes);
 
     /// <summary>One weight row of <paramref name="nb"/> super-blocks into [nb] x <see cref="DecodedBlockBytes"/>: chunk k's
     /// quants at 128k, its pair-sum scales at 128k + 64, the meta at 512, the correction vector at 576.</summary>

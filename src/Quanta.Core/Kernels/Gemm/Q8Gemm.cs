@@ -207,15 +207,8 @@ internal static unsafe partial class Q8Gemm
 
     [ThreadStatic] private static byte[]? t_decode;
 
-    /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned: a pinned array that
-    /// grows, never shrinks, and is collected with its thread.</summary>
-    private static byte* DecodeBuffer(long bytes)
-    {
-        if (t_decode == null || t_decode.Length < bytes + 64)
-            t_decode = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(bytes + 64, 64 * 1024)), pinned: true);
-        byte* p = (byte*)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_decode));
-        return (byte*)(((nint)p + 63) & ~(nint)63);
-    }
+    /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned (<see cref="ThreadBuffer"/>).</summary>
+    private static byte* DecodeBuffer(long bytes) => ThreadBuffer.Aligned64(ref t_decode, bytes);
 
     private static int DecodedPairBytes<TW>() where TW : struct, IGemmWeight => TW.Nibble ? 128 : 192;
 
