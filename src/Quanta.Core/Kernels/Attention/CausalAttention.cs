@@ -227,7 +227,7 @@ public static class CausalAttention
                 int a = Math.Max(g, los[r]), b = Math.Min(g + 15, his[r]);
                 if (a > b) continue;
                 // slots outside [a, b] may hold stale lanes: each output lane depends on its own slot only
-                Vector512<float> s = Reduce16(ref Unsafe.Add(ref part, r * 256)) * Vector512.Create(scale);
+                Vector512<float> s = LanePairs.Sum16(ref Unsafe.Add(ref part, r * 256)) * Vector512.Create(scale);
                 ref float dst = ref Unsafe.Add(ref sc, r * total + (a - los[r]));
                 for (int pos = a; pos <= b; pos++) Unsafe.Add(ref dst, pos - a) = s.GetElement(pos - g);
             }
@@ -319,31 +319,6 @@ public static class CausalAttention
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> LoadHalf16(ref ushort row, int offset) =>
         F16Conversion.Format.Decode512(Vector256.LoadUnsafe(ref row, (nuint)offset).ToVector512Unsafe(), upper: false);
-
-    /// <summary>Lane j of the result = the 16 lanes of slot j (16 vectors at <paramref name="slots"/>) summed by the
-    /// same pairwise tree ((l0+l1)+(l2+l3))+… for every slot.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Reduce16(ref float slots)
-    {
-        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        Vector512<int> odd = even + Vector512<int>.One;
-        Vector512<float> l0 = Pair(Vector512.LoadUnsafe(ref slots, 0), Vector512.LoadUnsafe(ref slots, 16), even, odd);
-        Vector512<float> l1 = Pair(Vector512.LoadUnsafe(ref slots, 32), Vector512.LoadUnsafe(ref slots, 48), even, odd);
-        Vector512<float> l2 = Pair(Vector512.LoadUnsafe(ref slots, 64), Vector512.LoadUnsafe(ref slots, 80), even, odd);
-        Vector512<float> l3 = Pair(Vector512.LoadUnsafe(ref slots, 96), Vector512.LoadUnsafe(ref slots, 112), even, odd);
-        Vector512<float> l4 = Pair(Vector512.LoadUnsafe(ref slots, 128), Vector512.LoadUnsafe(ref slots, 144), even, odd);
-        Vector512<float> l5 = Pair(Vector512.LoadUnsafe(ref slots, 160), Vector512.LoadUnsafe(ref slots, 176), even, odd);
-        Vector512<float> l6 = Pair(Vector512.LoadUnsafe(ref slots, 192), Vector512.LoadUnsafe(ref slots, 208), even, odd);
-        Vector512<float> l7 = Pair(Vector512.LoadUnsafe(ref slots, 224), Vector512.LoadUnsafe(ref slots, 240), even, odd);
-        Vector512<float> m0 = Pair(l0, l1, even, odd), m1 = Pair(l2, l3, even, odd), m2 = Pair(l4, l5, even, odd), m3 = Pair(l6, l7, even, odd);
-        Vector512<float> n0 = Pair(m0, m1, even, odd), n1 = Pair(m2, m3, even, odd);
-        return Pair(n0, n1, even, odd);
-    }
-
-    /// <summary>Adjacent-lane sums of a (lanes 0..7) then b (lanes 8..15).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Pair(Vector512<float> a, Vector512<float> b, Vector512<int> even, Vector512<int> odd) =>
-        Avx512F.PermuteVar16x32x2(a, even, b) + Avx512F.PermuteVar16x32x2(a, odd, b);
 
     /// <summary>Returns a reference to the F32 row at <paramref name="offset"/>, converting F16 rows into <paramref name="conv"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -267,25 +267,11 @@ internal static unsafe class F16Gemm
     /// <summary>
     /// Lane j = Vector512.Sum(v[j]) for 16 vectors, bit for bit: the JIT sums a 512-bit vector as
     /// ((S0 + S1) + (S2 + S3)) over its 128-bit quarters with S_i = (x_4i + x_4i+1) + (x_4i+2 + x_4i+3), and four
-    /// levels of adjacent-lane pair sums (<see cref="PairSum"/>) form exactly those sums for all 16 vectors at once.
+    /// levels of adjacent-lane pair sums (<see cref="LanePairs.Sum16"/>) form exactly those sums for all 16 vectors at once.
     /// (The F16 tests compare the tiles with the Dot bit for bit, so a different lowering of Sum would show.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Sum16(Vector512<float>* v)
-    {
-        Vector512<float> l0 = PairSum(v[0], v[1]), l1 = PairSum(v[2], v[3]), l2 = PairSum(v[4], v[5]), l3 = PairSum(v[6], v[7]);
-        Vector512<float> l4 = PairSum(v[8], v[9]), l5 = PairSum(v[10], v[11]), l6 = PairSum(v[12], v[13]), l7 = PairSum(v[14], v[15]);
-        Vector512<float> m0 = PairSum(l0, l1), m1 = PairSum(l2, l3), m2 = PairSum(l4, l5), m3 = PairSum(l6, l7);
-        return PairSum(PairSum(m0, m1), PairSum(m2, m3));
-    }
-
-    /// <summary>Adjacent-lane sums x_2j + x_2j+1 of a (lanes 0..7), then of b (lanes 8..15).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> PairSum(Vector512<float> a, Vector512<float> b)
-    {
-        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        return Avx512F.PermuteVar16x32x2(a, even, b) + Avx512F.PermuteVar16x32x2(a, even + Vector512<int>.One, b);
-    }
+    private static Vector512<float> Sum16(Vector512<float>* v) => LanePairs.Sum16(ref *(float*)v);
 
     /// <summary>The row tail [from, n) in scalar order, as the Dot sums it.</summary>
     private static float Tail(ushort* w, float* x, int from, int n)

@@ -327,13 +327,9 @@ internal static unsafe class KQuantGemm
         return Pair(Pair(m0, m1), Pair(m2, m3));
     }
 
-    /// <summary>Adjacent-lane sums of a (lanes 0..7) then b (lanes 8..15).</summary>
+    /// <summary>Adjacent-lane sums of a (lanes 0..7) then b (lanes 8..15): <see cref="LanePairs.Pair(Vector512{int}, Vector512{int})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<int> Pair(Vector512<int> a, Vector512<int> b)
-    {
-        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        return Avx512F.PermuteVar16x32x2(a, even, b) + Avx512F.PermuteVar16x32x2(a, even + Vector512<int>.One, b);
-    }
+    internal static Vector512<int> Pair(Vector512<int> a, Vector512<int> b) => LanePairs.Pair(a, b);
 
     /// <summary>Σ scale · (quant·code pair sums) over one chunk, exact in int32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
