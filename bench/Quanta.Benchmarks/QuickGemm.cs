@@ -18,11 +18,7 @@ public static unsafe class QuickGemm
 {
     public static void Run(string[] args)
     {
-        int rows = 2048, cols = 2048, i = 0;
-        if (args.Length >= 2 && int.TryParse(args[0], out int r) && int.TryParse(args[1], out int c)) { rows = r; cols = c; i = 2; }
-        var formats = args.Length > i
-            ? args[i..].Select(n => Enum.Parse<WeightFormat>(n, ignoreCase: true)).ToList()
-            : [WeightFormat.Q4_0, WeightFormat.Q8_0, WeightFormat.Q4_K, WeightFormat.F16];
+        (int rows, int cols, var formats) = ShapeArgs.Parse(args, 2048, 2048, WeightFormat.Q4_0, WeightFormat.Q8_0, WeightFormat.Q4_K, WeightFormat.F16);
         using var pool = new WorkerPool(1);
         Console.WriteLine($"{rows} x {cols}, 1 thread, min of 15 batches (us per call; us per token)");
         foreach (var f in formats)
