@@ -193,6 +193,20 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     public int PrefillGemmMinTokens { get; set; } = 16;
 
     /// <summary>
+    /// Query tokens per chunk of <see cref="PrefillAttention"/> (at most what the score scratch holds). Chunk c of a
+    /// prompt only multiplies against the keys up to its last token, so smaller chunks skip more of the masked upper
+    /// triangle of the scores (256 of 2048 tokens: 56 % of the full square instead of 75 % with two halves) at the
+    /// price of more, smaller products. Default 256.
+    /// </summary>
+    public int PrefillAttentionChunkTokens
+    {
+        get => _prefillChunk;
+        set => _prefillChunk = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "at least one token per chunk");
+    }
+
+    private int _prefillChunk = 256;
+
+    /// <summary>
     /// When set, every step synchronizes after each operation and adds its seconds here under the operation's name
     /// ("attention", "matmul-qkv", …): a profile for diagnostics, far slower than normal steps; CUDA graphs are not used.
     /// </summary>
@@ -362,13 +376,15 @@ public sealed class GpuExecutor : IExecutor, IDisposable
                 KvDim = kvd, LayerOffset = layerOffset,
             });
             Mark("bias+rope+kv-write");
-            Attention(l, layerOffset);
-            Project(_attn, n, w.Output, _proj, "attn-out", false);
+            // one token before an FP8 product: the attention merge writes the codes and scale itself
+            ready = Attention(l, layerOffset, fp8Single: n == 1 && w.Output.Format == DeviceFormat.Fp8E4M3);
+            Project(_attn, n, w.Output, _proj, "attn-out", ready);
             ready = Norm(w.FeedForwardNorm, n, w.GateUp, null, addProjection: true);
             Mark("add+rmsnorm");
             Project(_xn, n, w.GateUp, _gu, "gate-up", ready);
-            ready = w.Down.Format == DeviceFormat.BF16;
-            if (ready) _k.SwiGluToBf16(_gu.View, Bf16Input, n, ffn);
+            ready = w.Down.Format == DeviceFormat.BF16 || n == 1;
+            if (w.Down.Format == DeviceFormat.BF16) _k.SwiGluToBf16(_gu.View, Bf16Input, n, ffn);
+            else if (n == 1) _k.SwiGluToE4M3(_gu.View, _xq.View, _xScale.View, ffn);   // FP8 codes and scale in one group
             else _k.SwiGlu(_gu.View, _g.View, n, ffn);
             Mark("swiglu");
             Project(_g, n, w.Down, _proj, "down", ready);
@@ -405,9 +421,11 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>
     /// Attention of every staged token for layer <paramref name="layer"/>: prompt chunks of at least
     /// <see cref="PrefillGemmMinTokens"/> tokens through <see cref="PrefillAttention"/>, runs of shorter sequences
-    /// (decode) through the paged kernel.
+    /// (decode) through the paged kernel. With <paramref name="fp8Single"/> (one staged token, FP8 output projection)
+    /// the paged kernel's merge writes FP8 codes and the scale into the matrix engine's input and this returns true;
+    /// otherwise the F32 output is in _attn and this returns false.
     /// </summary>
-    private void Attention(int layer, long layerOffset)
+    private bool Attention(int layer, long layerOffset, bool fp8Single)
     {
         ModelConfig c = _c;
         var args = new AttentionArgs
@@ -417,6 +435,13 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             Scale = c.EffectiveAttentionScale, SoftCap = c.AttentionLogitSoftCap, Splits = _splits,
         };
         int perChunk = (int)Math.Max(1, Math.Min(_attnChunk, _scores.Length / GpuKernels.AttentionScratchFloats(1, args)));
+        if (fp8Single && _ns == 1 && _seqLen[0] == 1 && GpuKernels.FusedAttentionQuantizeFits(c.Heads, c.HeadDim))
+        {
+            _k.AttentionToE4M3(_qkv.View, _kCache.View, _vCache.View, _dTables.View, _dTokenSeq.View, _dPositions.View, _scores.View, _xq.View,
+                _xScale.View, args);
+            Mark("attention-decode");
+            return true;
+        }
         int s = 0;
         while (s < _ns)
         {
@@ -437,6 +462,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             }
             Mark("attention-decode");
         }
+        return false;
     }
 
     /// <summary>
@@ -459,9 +485,10 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         };
         _k.GatherKv(_kCache.View, _vCache.View, _dTables.View, _keysG.View, _valuesT.View, a);
         Mark("attention-prefill-gather");
-        for (int t0 = 0; t0 < len; t0 += _attnChunk)
+        int chunk = Math.Min(_attnChunk, _prefillChunk);
+        for (int t0 = 0; t0 < len; t0 += chunk)
         {
-            int tc = Math.Min(_attnChunk, len - t0), rows = tc * g;
+            int tc = Math.Min(chunk, len - t0), rows = tc * g;
             a.Tokens = tc;
             a.FirstPosition = start + t0;
             a.Length = start + t0 + tc;

@@ -25,6 +25,8 @@ public sealed class GpuKernels
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long> _kvWrite;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs> _attention;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, AttentionArgs> _attentionCombine;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, ArrayView<float>, AttentionArgs> _attentionCombineQuantize;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, ArrayView<float>, int> _swigluQuantize;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _swiglu;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>, int> _swigluBf16;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _add;
@@ -61,6 +63,8 @@ public sealed class GpuKernels
         _kvWrite = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long>(KvWriteKernel.Run);
         _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
         _attentionCombine = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionCombineKernel.Run);
+        _attentionCombineQuantize = accelerator.LoadKernel<ArrayView<float>, ArrayView<byte>, ArrayView<float>, AttentionArgs>(AttentionCombineQuantizeKernel.Run);
+        _swigluQuantize = accelerator.LoadKernel<ArrayView<float>, ArrayView<byte>, ArrayView<float>, int>(SwiGluQuantizeKernel.Run);
         _swiglu = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Run);
         _swigluBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<ushort>, int>(SwiGluToBf16Kernel.Run);
         _add = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ResidualAddKernel.Run);
@@ -173,6 +177,30 @@ public sealed class GpuKernels
         ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scratch, ArrayView<float> output, int tokens, AttentionArgs args)
     {
         if (tokens <= 0) return;
+        args = LaunchAttentionSplits(qkv, kCache, vCache, blockTables, tokenSeq, positions, scratch, tokens, args);
+        _attentionCombine(Stream, new KernelConfig(tokens * args.Heads, AttentionGroupSize), scratch, output, args);
+    }
+
+    /// <summary>Whether <see cref="AttentionToE4M3"/> takes a model with these heads (its merge keeps one token's output in shared memory).</summary>
+    internal static bool FusedAttentionQuantizeFits(int heads, int headDim) => (long)heads * headDim <= AttentionCombineQuantizeKernel.MaxOutput;
+
+    /// <summary>
+    /// <see cref="Attention"/> of one token with the output as FP8 E4M3 codes [Heads·HeadDim] and the per-tensor scale
+    /// in scale[0] (see <see cref="AttentionCombineQuantizeKernel"/>), ready for an FP8 product.
+    /// </summary>
+    internal void AttentionToE4M3(ArrayView<float> qkv, ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables,
+        ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scratch, ArrayView<byte> codes, ArrayView<float> scale, AttentionArgs args)
+    {
+        if (!FusedAttentionQuantizeFits(args.Heads, args.HeadDim))
+            throw new ArgumentOutOfRangeException(nameof(args), $"{args.Heads} heads × {args.HeadDim} exceed the fused merge's {AttentionCombineQuantizeKernel.MaxOutput} values");
+        args = LaunchAttentionSplits(qkv, kCache, vCache, blockTables, tokenSeq, positions, scratch, 1, args);
+        _attentionCombineQuantize(Stream, new KernelConfig(1, GroupSize), scratch, codes, scale, args);
+    }
+
+    private AttentionArgs LaunchAttentionSplits(ArrayView<float> qkv, ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables,
+        ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scratch, int tokens, AttentionArgs args)
+    {
+        if (AttentionGroupSize / WarpSize > 32) throw new InvalidOperationException($"{AttentionGroupSize / WarpSize} warps per attention group exceed 32");
         args.SplitSize = SplitSize(args);
         if (args.Splits <= 0) args.Splits = AttentionSplits(args.MaxPositions, args.SplitSize);
         long need = AttentionScratchFloats(tokens, args);
@@ -181,7 +209,7 @@ public sealed class GpuKernels
         if (AttentionGroupSize / WarpSize * args.HeadDim > PagedAttentionKernel.AccumulatorFloats)
             throw new ArgumentOutOfRangeException(nameof(args), $"head dim {args.HeadDim} × {AttentionGroupSize / WarpSize} warps exceeds the kernel's shared accumulator");
         _attention(Stream, new KernelConfig(tokens * args.Heads * args.Splits, AttentionGroupSize), qkv, kCache, vCache, blockTables, tokenSeq, positions, scratch, args);
-        _attentionCombine(Stream, new KernelConfig(tokens * args.Heads, AttentionGroupSize), scratch, output, args);
+        return args;
     }
 
     /// <summary>y[t, j] = silu(gu[t, j])·gu[t, ffn + j] for tokens·ffn elements.</summary>
@@ -194,6 +222,15 @@ public sealed class GpuKernels
     public void SwiGluToBf16(ArrayView<float> gu, ArrayView<ushort> y, int tokens, int ffn)
     {
         if (tokens > 0) _swigluBf16(Stream, tokens * ffn, gu, y, ffn);
+    }
+
+    /// <summary>
+    /// <see cref="SwiGlu"/> of one token as FP8 E4M3 codes [ffn] with the per-tensor scale in scale[0] (see
+    /// <see cref="SwiGluQuantizeKernel"/>), ready for an FP8 product.
+    /// </summary>
+    public void SwiGluToE4M3(ArrayView<float> gu, ArrayView<byte> codes, ArrayView<float> scale, int ffn)
+    {
+        if (ffn > 0) _swigluQuantize(Stream, new KernelConfig(1, GroupSize), gu, codes, scale, ffn);
     }
 
     /// <summary>x[i] += y[i] for i &lt; count.</summary>
@@ -294,7 +331,9 @@ public sealed class GpuKernels
     /// <summary>Scaled, masked softmax of the score rows into BF16 probabilities (see <see cref="CausalSoftmaxKernel"/>).</summary>
     internal void CausalSoftmax(ArrayView<float> scores, ArrayView<ushort> probs, PrefillArgs a)
     {
-        if (a.Tokens > 0) _causalSoftmax(Stream, new KernelConfig(a.Tokens * a.Heads, AttentionGroupSize), scores, probs, a);
+        if (a.Tokens <= 0) return;
+        int rowsPerGroup = AttentionGroupSize / WarpSize;   // one warp per row
+        _causalSoftmax(Stream, new KernelConfig((a.Tokens * a.Heads + rowsPerGroup - 1) / rowsPerGroup, AttentionGroupSize), scores, probs, a);
     }
 
     /// <summary>Grouped attention output back to token rows (see <see cref="UngroupOutputKernel"/>).</summary>

@@ -9,12 +9,14 @@ namespace Quanta.Cuda.Kernels;
 /// lo = max(0, p − window + 1) when a sliding window is set, else 0; position q lives in slot
 /// blockTables[seq·MaxBlocks + q / BlockSize]·BlockSize + q % BlockSize; query head h reads KV head h / (Heads/KvHeads).
 /// <para>One group per (row, split); split s covers positions lo + s·SplitSize onward (at most SplitSize ≤
-/// <see cref="SplitPositions"/> of them). The group's warps share the split's positions: per position, lanes split q·k over the head dimension (coalesced
-/// loads) and a butterfly of shuffles sums it; ·scale, optional soft-cap; then m = max, e = exp(s − m), l = Σe and
-/// a = Σ e·v per dimension (warps accumulate their positions, shared memory sums the warps). The record
-/// [a (HeadDim), m, l] goes to <c>partials</c> [rows, Splits, HeadDim + 2]; an empty split writes m = −∞, l = 0.
+/// <see cref="SplitPositions"/> of them). Each warp takes every nw-th position of the split and runs an online softmax
+/// on its own, without barriers: per position, lanes split q·k over the head dimension (coalesced loads, two positions
+/// per step so that their loads overlap) and a butterfly of shuffles sums it; ·scale, optional soft-cap; the warp's
+/// running maximum m, sum l = Σ e^(s − m) and accumulator a = Σ e^(s − m)·v (one shared row per warp, each lane owning
+/// its dimensions) are rescaled when m grows. Then the group merges its warps (M = max m_w, weights e^(m_w − M)) into the
+/// split's record [a (HeadDim), M, l] in <c>partials</c> [rows, Splits, HeadDim + 2]; an empty split writes m = −∞, l = 0.
 /// <see cref="AttentionCombineKernel"/> merges the records: out = Σ_s a_s·e^(m_s − M) / Σ_s l_s·e^(m_s − M).</para>
-/// Same arithmetic as Quanta.Core CausalAttention.ForwardRow up to the order of the F32 sums.
+/// Same arithmetic as Quanta.Core CausalAttention.ForwardRow up to the order of the F32 sums and the rescaling.
 /// Needs (group size / warp size)·HeadDim ≤ <see cref="AccumulatorFloats"/>.
 /// </summary>
 internal static class PagedAttentionKernel
@@ -25,13 +27,17 @@ internal static class PagedAttentionKernel
     /// <summary>Shared floats for the per-warp output rows.</summary>
     public const int AccumulatorFloats = 4096;
 
+    /// <summary>Most warps per group (shared slots of the per-warp maxima and sums).</summary>
+    private const int MaxWarps = 32;
+
     public static void Run(ArrayView<float> qkv, ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables,
         ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> partials, AttentionArgs a)
     {
         var q = SharedMemory.Allocate<float>(GpuKernels.MaxHeadDim);
-        var e = SharedMemory.Allocate<float>(SplitPositions);
         var keyBase = SharedMemory.Allocate<long>(SplitPositions);
         var acc = SharedMemory.Allocate<float>(AccumulatorFloats);
+        var wm = SharedMemory.Allocate<float>(MaxWarps);
+        var wl = SharedMemory.Allocate<float>(MaxWarps);
         int blk = Grid.IdxX, row = blk / a.Splits, split = blk - row * a.Splits;
         int tid = Group.IdxX, g = Group.DimX, ws = Warp.WarpSize, lane = Warp.LaneIdx, w = tid / ws, nw = g / ws;
         int t = row / a.Heads, h = row - t * a.Heads;
@@ -60,49 +66,81 @@ internal static class PagedAttentionKernel
             int p = first + i;
             keyBase[i] = headOffset + ((long)blockTables[seq * a.MaxBlocks + p / a.BlockSize] * a.BlockSize + p % a.BlockSize) * kvDim;
         }
+        int ao = w * hd;
+        for (int d = lane; d < hd; d += ws) acc[ao + d] = 0f;
         Group.Barrier();
 
-        for (int i = w; i < cnt; i += nw)
+        float m = float.NegativeInfinity, l = 0f;
+        int i0 = w;
+        for (; i0 + nw < cnt; i0 += 2 * nw)
         {
-            long k0 = keyBase[i];
-            float dot = 0f;
-            for (int d = lane; d < hd; d += ws) dot += q[d] * NumberBits.FromBf16(kCache[k0 + d]);
-            for (int m = ws / 2; m > 0; m >>= 1) dot += Warp.ShuffleXor(dot, m);
-            float s = dot * a.Scale;
-            if (a.SoftCap > 0f) s = a.SoftCap * KernelMath.Tanh(s / a.SoftCap);
-            if (lane == 0) e[i] = s;
-        }
-        Group.Barrier();
-        float max = float.NegativeInfinity;
-        for (int i = 0; i < cnt; i++) max = IntrinsicMath.Max(max, e[i]);
-        Group.Barrier();
-        for (int i = tid; i < cnt; i += g) e[i] = KernelMath.Exp(e[i] - max);
-        Group.Barrier();
-
-        for (int d0 = 0; d0 < hd; d0 += ws)
-        {
-            int d = d0 + lane;
-            float sum = 0f;
-            if (d < hd)
+            // two positions per step: both rows' loads are issued before either sum is needed
+            long k0 = keyBase[i0], k1 = keyBase[i0 + nw];
+            float d0 = 0f, d1 = 0f;
+            for (int d = lane; d < hd; d += ws)
             {
-                for (int i = w; i < cnt; i += nw) sum += e[i] * NumberBits.FromBf16(vCache[keyBase[i] + d]);
-                acc[w * hd + d] = sum;
+                float qd = q[d];
+                d0 += qd * NumberBits.FromBf16(kCache[k0 + d]);
+                d1 += qd * NumberBits.FromBf16(kCache[k1 + d]);
             }
+            float s0 = Score(GroupReduce.WarpSum(d0), a), s1 = Score(GroupReduce.WarpSum(d1), a);
+            float mn = IntrinsicMath.Max(m, IntrinsicMath.Max(s0, s1));
+            float c = m > float.NegativeInfinity ? KernelMath.Exp(m - mn) : 0f;
+            float e0 = KernelMath.Exp(s0 - mn), e1 = KernelMath.Exp(s1 - mn);
+            l = l * c + (e0 + e1);
+            m = mn;
+            for (int d = lane; d < hd; d += ws)
+                acc[ao + d] = acc[ao + d] * c + (e0 * NumberBits.FromBf16(vCache[k0 + d]) + e1 * NumberBits.FromBf16(vCache[k1 + d]));
+        }
+        if (i0 < cnt)
+        {
+            long k0 = keyBase[i0];
+            float d0 = 0f;
+            for (int d = lane; d < hd; d += ws) d0 += q[d] * NumberBits.FromBf16(kCache[k0 + d]);
+            float s0 = Score(GroupReduce.WarpSum(d0), a);
+            float mn = IntrinsicMath.Max(m, s0);
+            float c = m > float.NegativeInfinity ? KernelMath.Exp(m - mn) : 0f;
+            float e0 = KernelMath.Exp(s0 - mn);
+            l = l * c + e0;
+            m = mn;
+            for (int d = lane; d < hd; d += ws) acc[ao + d] = acc[ao + d] * c + e0 * NumberBits.FromBf16(vCache[k0 + d]);
+        }
+        if (lane == 0)
+        {
+            wm[w] = m;
+            wl[w] = l;
         }
         Group.Barrier();
+        // merge the warps (a warp without positions has m = −∞ and weight 0)
+        float mx = float.NegativeInfinity;
+        for (int j = 0; j < nw; j++) mx = IntrinsicMath.Max(mx, wm[j]);
         for (int d = tid; d < hd; d += g)
         {
             float total = 0f;
-            for (int i = 0; i < nw; i++) total += acc[i * hd + d];
+            for (int j = 0; j < nw; j++)
+            {
+                float mj = wm[j];
+                if (mj > float.NegativeInfinity) total += acc[j * hd + d] * KernelMath.Exp(mj - mx);
+            }
             partials[po + d] = total;
         }
         if (tid == 0)
         {
-            float l = 0f;
-            for (int i = 0; i < cnt; i++) l += e[i];
-            partials[po + hd] = max;
-            partials[po + hd + 1] = l;
+            float lt = 0f;
+            for (int j = 0; j < nw; j++)
+            {
+                float mj = wm[j];
+                if (mj > float.NegativeInfinity) lt += wl[j] * KernelMath.Exp(mj - mx);
+            }
+            partials[po + hd] = mx;
+            partials[po + hd + 1] = lt;
         }
+    }
+
+    private static float Score(float dot, AttentionArgs a)
+    {
+        float s = dot * a.Scale;
+        return a.SoftCap > 0f ? a.SoftCap * KernelMath.Tanh(s / a.SoftCap) : s;
     }
 }
 
@@ -137,5 +175,62 @@ internal static class AttentionCombineKernel
             }
             output[oo + d] = o * inv;
         }
+    }
+}
+
+/// <summary>
+/// <see cref="AttentionCombineKernel"/> for one token whose output goes straight to an FP8 product: one group merges
+/// every head's records into shared memory (Heads·HeadDim ≤ <see cref="MaxOutput"/>), reduces amax(|out|) (NaN skipped)
+/// and writes E4M3(out / scale) with scale = amax / 448 (1 when zero or not finite) into codes and the scale into
+/// scaleOut[0]: the same values, codes and scale as the combine followed by <see cref="QuantizeE4M3SmallKernel"/>, in
+/// one launch and without the F32 output.
+/// </summary>
+internal static class AttentionCombineQuantizeKernel
+{
+    /// <summary>Largest Heads·HeadDim the group keeps in shared memory.</summary>
+    public const int MaxOutput = 8192;
+
+    public static void Run(ArrayView<float> partials, ArrayView<byte> codes, ArrayView<float> scaleOut, AttentionArgs a)
+    {
+        var outS = SharedMemory.Allocate<float>(MaxOutput);
+        var rowM = SharedMemory.Allocate<float>(GpuKernels.MaxGroupSize);
+        var rowInv = SharedMemory.Allocate<float>(GpuKernels.MaxGroupSize);
+        var sh = SharedMemory.Allocate<int>(GpuKernels.MaxGroupSize);
+        int tid = Group.IdxX, g = Group.DimX, hd = a.HeadDim, rec = hd + 2, n = a.Heads * hd;
+        for (int row = tid; row < a.Heads; row += g)
+        {
+            long pb = (long)row * a.Splits * rec;
+            float m = float.NegativeInfinity;
+            for (int s = 0; s < a.Splits; s++) m = IntrinsicMath.Max(m, partials[pb + (long)s * rec + hd]);
+            float l = 0f;
+            for (int s = 0; s < a.Splits; s++)
+            {
+                float ms = partials[pb + (long)s * rec + hd];
+                if (ms > float.NegativeInfinity) l += partials[pb + (long)s * rec + hd + 1] * KernelMath.Exp(ms - m);
+            }
+            rowM[row] = m;
+            rowInv[row] = 1f / l;
+        }
+        Group.Barrier();
+        int amaxBits = 0;
+        for (int e = tid; e < n; e += g)
+        {
+            int row = e / hd, d = e - row * hd;
+            long pb = (long)row * a.Splits * rec;
+            float m = rowM[row], o = 0f;
+            for (int s = 0; s < a.Splits; s++)
+            {
+                float ms = partials[pb + (long)s * rec + hd];
+                if (ms > float.NegativeInfinity) o += partials[pb + (long)s * rec + d] * KernelMath.Exp(ms - m);
+            }
+            float v = o * rowInv[row];
+            outS[e] = v;
+            uint b = ILGPU.Interop.FloatAsInt(v) & 0x7FFFFFFFu;
+            if (b <= 0x7F800000u) amaxBits = IntrinsicMath.Max(amaxBits, (int)b);
+        }
+        float amax = ILGPU.Interop.IntAsFloat((uint)GroupReduce.Max(sh, amaxBits));
+        float scale = amax > 0f && amax < float.PositiveInfinity ? amax / 448f : 1f;
+        for (int e = tid; e < n; e += g) codes[e] = NumberBits.ToE4M3(outS[e] / scale);
+        if (tid == 0) scaleOut[0] = scale;
     }
 }

@@ -65,48 +65,56 @@ internal static class GroupQueriesKernel
 /// Causal softmax of the score rows S [KvHeads·Tokens·G, Padded] (raw q·k from the product): row r of KV head kvh is
 /// token t = r / G at position FirstPosition + t, which attends [lo, position] (lo from the sliding window). Each score
 /// is ·Scale, optionally soft-capped, then exp(s − max) / Σ into BF16 P (same layout), zeros outside [lo, position] so
-/// the next product can run over all Padded keys. One group per row; reductions by a shared-memory tree. Rows of at
-/// most <see cref="RowCache"/> keys are read from S once and kept in shared memory (S is not written back); longer rows
-/// go through S three times.
+/// the next product can run over all Padded keys. One warp per row (no barriers): the first pass keeps a running
+/// maximum and a running sum of exponentials per lane (the sum rescaled when the maximum grows), a shuffle butterfly
+/// merges the lanes, the second pass writes P. S is read twice (the second time mostly from cache) and never written;
+/// only the unmasked part of a row is read. Rows beyond the last (the final group's spare warps) do nothing.
 /// </summary>
 internal static class CausalSoftmaxKernel
 {
-    /// <summary>Longest row kept in shared memory.</summary>
-    public const int RowCache = 8192;
-
     public static void Run(ArrayView<float> scores, ArrayView<ushort> probs, PrefillArgs a)
     {
-        var sh = SharedMemory.Allocate<float>(GpuKernels.MaxGroupSize);
-        var cache = SharedMemory.Allocate<float>(RowCache);
-        int row = Grid.IdxX, tid = Group.IdxX, g = Group.DimX;
-        int rowsPerHead = a.Tokens * (a.Heads / a.KvHeads);
-        int t = (row % rowsPerHead) / (a.Heads / a.KvHeads);
+        int ws = Warp.WarpSize, lane = Warp.LaneIdx, nw = Group.DimX / ws;
+        int row = Grid.IdxX * nw + Group.IdxX / ws;
+        int g = a.Heads / a.KvHeads, rowsPerHead = a.Tokens * g;
+        if (row >= a.KvHeads * rowsPerHead) return;
+        int t = (row % rowsPerHead) / g;
         int pos = a.FirstPosition + t;
         int lo = a.SlidingWindow > 0 ? IntrinsicMath.Max(0, pos - a.SlidingWindow + 1) : 0;
-        bool cached = a.Padded <= RowCache;
         long o = (long)row * a.Padded;
-        float localMax = float.NegativeInfinity;
-        for (int p = lo + tid; p <= pos; p += g)
+        float m = float.NegativeInfinity, l = 0f;
+        for (int p = lo + lane; p <= pos; p += ws)
         {
-            float s = scores[o + p] * a.Scale;
-            if (a.SoftCap > 0f) s = a.SoftCap * KernelMath.Tanh(s / a.SoftCap);
-            if (cached) cache[p] = s;
-            else scores[o + p] = s;
-            localMax = IntrinsicMath.Max(localMax, s);
+            float s = Score(scores[o + p], a);
+            if (s > m)
+            {
+                l = l * KernelMath.Exp(m - s) + 1f;   // Exp(−∞) = 0 on the first element
+                m = s;
+            }
+            else
+            {
+                l += KernelMath.Exp(s - m);
+            }
         }
-        float max = GroupReduce.Max(sh, localMax);
-        Group.Barrier();
-        float localSum = 0f;
-        for (int p = lo + tid; p <= pos; p += g)
+        for (int k = ws / 2; k > 0; k >>= 1)
         {
-            float e = KernelMath.Exp((cached ? cache[p] : scores[o + p]) - max);
-            if (cached) cache[p] = e;
-            else scores[o + p] = e;
-            localSum += e;
+            float m2 = Warp.ShuffleXor(m, k), l2 = Warp.ShuffleXor(l, k);
+            float mm = IntrinsicMath.Max(m, m2);
+            if (mm > float.NegativeInfinity)
+            {
+                l = (m > float.NegativeInfinity ? l * KernelMath.Exp(m - mm) : 0f) + (m2 > float.NegativeInfinity ? l2 * KernelMath.Exp(m2 - mm) : 0f);
+                m = mm;
+            }
         }
-        float inv = 1f / GroupReduce.Sum(sh, localSum);
-        for (int p = tid; p < a.Padded; p += g)
-            probs[o + p] = p >= lo && p <= pos ? NumberBits.ToBf16((cached ? cache[p] : scores[o + p]) * inv) : (ushort)0;
+        float inv = 1f / l;
+        for (int p = lane; p < a.Padded; p += ws)
+            probs[o + p] = p >= lo && p <= pos ? NumberBits.ToBf16(KernelMath.Exp(Score(scores[o + p], a) - m) * inv) : (ushort)0;
+    }
+
+    private static float Score(float raw, PrefillArgs a)
+    {
+        float s = raw * a.Scale;
+        return a.SoftCap > 0f ? a.SoftCap * KernelMath.Tanh(s / a.SoftCap) : s;
     }
 }
 
