@@ -41,12 +41,14 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
 
     // prefillGemmMinTokens 100: every token through the paged kernel; 4: the prompt chunks of 4+ tokens (at position 0
     // and after earlier chunks, beside 1- and 3-token sequences in the same step) through the batched-product path
+    // prefillChunk 3: the batched-product path's query chunks of 3 tokens (keys up to each chunk's last token)
     [Theory]
-    [InlineData(DeviceFormat.BF16, false, 100)]
-    [InlineData(DeviceFormat.BF16, false, 4)]
-    [InlineData(DeviceFormat.Fp8E4M3, false, 100)]
-    [InlineData(DeviceFormat.Fp8E4M3, true, 4)]
-    public void Mixed_prefill_and_decode_steps_match_the_CPU_executor(DeviceFormat format, bool perChannel, int prefillGemmMinTokens)
+    [InlineData(DeviceFormat.BF16, false, 100, 256)]
+    [InlineData(DeviceFormat.BF16, false, 4, 256)]
+    [InlineData(DeviceFormat.BF16, false, 4, 3)]
+    [InlineData(DeviceFormat.Fp8E4M3, false, 100, 256)]
+    [InlineData(DeviceFormat.Fp8E4M3, true, 4, 256)]
+    public void Mixed_prefill_and_decode_steps_match_the_CPU_executor(DeviceFormat format, bool perChannel, int prefillGemmMinTokens, int prefillChunk)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
@@ -59,7 +61,7 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         var cpuCache = PagedKvCache.For(config, 40, 4, 64);
         var gpuCache = PagedKvCache.For(config, 40, 4, 64);
         using var weights = GpuModelWeights.FromModel(fx.Backend, model, new GpuWeightOptions(format, perChannel));
-        using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64) { PrefillGemmMinTokens = prefillGemmMinTokens };
+        using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64) { PrefillGemmMinTokens = prefillGemmMinTokens, PrefillAttentionChunkTokens = prefillChunk };
         int[][] prompts = [Toks(rng, 9, config.VocabSize), Toks(rng, 3, config.VocabSize), Toks(rng, 14, config.VocabSize)];
         var cs = prompts.Select(p => cpuCache.CreateSequence(p, false)).ToArray();
         var gs = prompts.Select(p => gpuCache.CreateSequence(p, false)).ToArray();
@@ -111,6 +113,53 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         Console.WriteLine($"{format} perChannel={perChannel} gemm>={prefillGemmMinTokens}: worst relative logit error {worst}, least cosine {minCos:F5}");
         foreach (var s in cs.Concat(gs)) s.Dispose();
         Assert.Equal(0, gpuCache.Pool.UsedBlocks);
+    }
+
+    // One sequence decoding alone: with FP8 weights each step has one token, so the attention merge and SwiGLU write the
+    // FP8 codes and scales of the next products themselves (the fused path); the logits must keep the CPU executor's
+    // direction (the FP8 bound of the class comment) and, with BF16 weights, its values
+    [Theory]
+    [InlineData(DeviceFormat.BF16)]
+    [InlineData(DeviceFormat.Fp8E4M3)]
+    public void Single_sequence_decode_matches_the_CPU_executor(DeviceFormat format)
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        ModelConfig config = RandomDecoderModel.Tiny() with { QkvBias = false };
+        DecoderModel model = RandomDecoderModel.Create(config, seed);
+        using var pool = new WorkerPool(1);
+        DecoderModel oracle = format == DeviceFormat.BF16 ? model : Fp8Oracle(model, false);
+        var cpu = new CpuExecutor(oracle, pool, 64, 4, 64);
+        var cpuCache = PagedKvCache.For(config, 40, 4, 64);
+        var gpuCache = PagedKvCache.For(config, 40, 4, 64);
+        using var weights = GpuModelWeights.FromModel(fx.Backend, model, new GpuWeightOptions(format));
+        using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64) { PrefillGemmMinTokens = 100 };
+        int[] prompt = Toks(rng, 7, config.VocabSize);
+        using var cs = cpuCache.CreateSequence(prompt, false);
+        using var gs = gpuCache.CreateSequence(prompt, false);
+        int pos = 0;
+        int[] next = prompt;
+        for (int step = 0; step < 5; step++)
+        {
+            var cr = cpu.Execute(new ExecutionBatch([new SequenceWork(0, next, pos, cs, true)]));
+            var gr = gpu.Execute(new ExecutionBatch([new SequenceWork(0, next, pos, gs, true)]));
+            ReadOnlySpan<float> expected = cr.Logits(0), got = gr.Logits(0);
+            if (format == DeviceFormat.BF16)
+            {
+                float range = MaxAbs(expected);
+                for (int v = 0; v < got.Length; v++)
+                    Assert.True(MathF.Abs(got[v] - expected[v]) <= 0.03f * range, $"seed {seed} step {step} logit {v}: GPU {got[v]} vs CPU {expected[v]}");
+            }
+            else
+            {
+                double cos = Cosine(got, expected);
+                Assert.True(cos >= 0.9, $"seed {seed} step {step}: cosine {cos:F4} between FP8 GPU and CPU logits");
+            }
+            cs.Commit(next);
+            gs.Commit(next);
+            pos += next.Length;
+            next = [rng.Next(config.VocabSize)];
+        }
     }
 
     // A blocks-only cache (no host storage, what serving uses): a forked sequence shares the prompt's partial last block;
