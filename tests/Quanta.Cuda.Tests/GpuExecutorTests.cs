@@ -115,13 +115,14 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         Assert.Equal(0, gpuCache.Pool.UsedBlocks);
     }
 
-    // One sequence decoding alone: with FP8 weights each step has one token, so the attention merge and SwiGLU write the
-    // FP8 codes and scales of the next products themselves (the fused path); the logits must keep the CPU executor's
+    // One sequence decoding alone: with FP8 weights each step has one token, so every product runs the FP8 GEMV on F32
+    // activations (or, with the GEMV off, the per-tensor quantized path); the logits must keep the CPU executor's
     // direction (the FP8 bound of the class comment) and, with BF16 weights, its values
     [Theory]
-    [InlineData(DeviceFormat.BF16)]
-    [InlineData(DeviceFormat.Fp8E4M3)]
-    public void Single_sequence_decode_matches_the_CPU_executor(DeviceFormat format)
+    [InlineData(DeviceFormat.BF16, true)]
+    [InlineData(DeviceFormat.Fp8E4M3, true)]
+    [InlineData(DeviceFormat.Fp8E4M3, false)]
+    public void Single_sequence_decode_matches_the_CPU_executor(DeviceFormat format, bool gemv)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
@@ -133,7 +134,7 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         var cpuCache = PagedKvCache.For(config, 40, 4, 64);
         var gpuCache = PagedKvCache.For(config, 40, 4, 64);
         using var weights = GpuModelWeights.FromModel(fx.Backend, model, new GpuWeightOptions(format));
-        using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64) { PrefillGemmMinTokens = 100 };
+        using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64) { PrefillGemmMinTokens = 100, UseFp8Gemv = gemv };
         int[] prompt = Toks(rng, 7, config.VocabSize);
         using var cs = cpuCache.CreateSequence(prompt, false);
         using var gs = gpuCache.CreateSequence(prompt, false);

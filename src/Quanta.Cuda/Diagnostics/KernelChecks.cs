@@ -43,6 +43,7 @@ public static class KernelChecks
         results.AddRange(Guarded("attention", () => AttentionChecks(ctx, sizes, r)));
         results.AddRange(Guarded("matmul-bf16", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.BF16)]));
         results.AddRange(Guarded("matmul-fp8e4m3", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.Fp8E4M3)]));
+        results.AddRange(Guarded("gemv-fp8e4m3", () => [GemvCheck(ctx, sizes, r)]));
         return results;
     }
 
@@ -188,11 +189,6 @@ public static class KernelChecks
             for (int t = 0; t < tokens; t++)
                 SwiGlu.ForwardReference(gu.AsSpan(t * 2 * ffn, ffn), gu.AsSpan(t * 2 * ffn + ffn, ffn), e.AsSpan(t * ffn, ffn));
             yield return new("swiglu", "max |Δ| / max |expected|", RelErr(e, y), 1e-5, $"[{tokens}, {ffn}]");
-            // one token straight to FP8 (decode's fused path): the codes and scale of the F32 result just checked
-            using var codes = c.New<byte>(ffn); using var scale = c.New<float>(1);
-            c.K.SwiGluToE4M3(bgu.View, codes.View, scale.View, ffn);
-            yield return new("swiglu-fp8-fused", "mismatching codes or scale", Fp8Mismatches(y.AsSpan(0, ffn), c.Down(codes, ffn), c.Down(scale, 1)[0]), 0,
-                $"1 token × {ffn}, per-tensor scale");
         }
         float[] a = Rand(r, s.Dim), b = Rand(r, s.Dim);
         using (var ba = c.Up(a))
@@ -230,19 +226,6 @@ public static class KernelChecks
         }
     }
 
-    /// <summary>Codes (and the scale) that differ from Core's E4M3 encoding of <paramref name="values"/> with scale amax/448.</summary>
-    private static int Fp8Mismatches(ReadOnlySpan<float> values, byte[] codes, float scale)
-    {
-        float amax = 0f;
-        foreach (float v in values) amax = MathF.Max(amax, MathF.Abs(v));
-        float expScale = amax > 0f ? amax / 448f : 1f;
-        var e = new byte[values.Length];
-        Fp8E4M3.EncodeRow(values, expScale, e);
-        int bad = scale == expScale ? 0 : values.Length;
-        for (int i = 0; i < values.Length; i++) if (codes[i] != e[i]) bad++;
-        return bad;
-    }
-
     private static IEnumerable<CheckResult> AttentionChecks(Ctx c, Sizes s, Random r)
     {
         int heads = s.Heads, kvHeads = s.KvHeads, hd = s.HeadDim, kvd = kvHeads * hd, bs = 16, len = s.Positions;
@@ -278,13 +261,46 @@ public static class KernelChecks
                 CausalAttention.ForwardRow<float, PagedKvView<float>>(qkv.AsSpan(t * stride + h * hd, hd), t, h, view, ap,
                     e.AsSpan(((t - first) * heads + h) * hd, hd), scratch);
         yield return new("paged-attention+kv-write", "max |Δ| / max |expected|", RelErr(e, got), 1e-4, $"{len} positions, {heads}/{kvHeads} heads × {hd}, block {bs}");
-        // the last token alone with its output straight to FP8 (decode's fused merge): the codes and scale of its F32 row
-        using var codes = c.New<byte>((long)heads * hd); using var scale = c.New<float>(1);
-        c.K.AttentionToE4M3(((ArrayView<float>)bq.View).SubView((long)(n - 1) * stride), kc.View, vc.View, bt.View, ((ArrayView<int>)bseq.View).SubView(n - 1),
-            ((ArrayView<int>)bpos.View).SubView(n - 1), scores.View, codes.View, scale.View, args);
-        yield return new("paged-attention-fp8-fused", "mismatching codes or scale",
-            Fp8Mismatches(got.AsSpan((rows - 1) * heads * hd, heads * hd), c.Down(codes, (long)heads * hd), c.Down(scale, 1)[0]), 0,
-            $"position {n - 1}, {heads} heads × {hd}, per-tensor scale");
+    }
+
+    /// <summary>
+    /// The FP8 GEMV (decode's one-row products) on every E4M3 code but NaN, subnormals included (an F32 path that
+    /// flushed subnormals would show here), against a double product of the decoded weights.
+    /// </summary>
+    private static CheckResult GemvCheck(Ctx c, Sizes s, Random r)
+    {
+        int n = s.MatN, k = s.MatK;
+        var codes = new byte[(long)n * k];
+        for (long i = 0; i < codes.Length; i++)
+        {
+            int v;
+            do v = r.Next(256); while ((v & 0x7F) == 0x7F);
+            codes[i] = (byte)v;
+        }
+        float[] x = Rand(r, k, 2f);
+        const float scale = 0.0123f;
+        using var w = new DeviceMatrix(c.B.Accelerator, DeviceFormat.Fp8E4M3, n, k, perChannel: false);
+        ((ArrayView<byte>)w.Data.View).CopyFromCPU(codes);
+        ((ArrayView<float>)w.Scale.View).CopyFromCPU([scale]);
+        using var bx = c.Up(x); using var y = c.New<float>(n);
+        c.B.Synchronize();
+        c.K.Fp8Gemv(w, bx.View, y.View);
+        float[] got = c.Down(y, n);
+        var table = new double[256];
+        for (int i = 0; i < 256; i++) table[i] = Fp8E4M3.Decode((byte)i) * (double)scale;
+        double worst = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double acc = 0, mag = 0;
+            for (int e = 0; e < k; e++)
+            {
+                double p = table[codes[(long)i * k + e]] * x[e];
+                acc += p;
+                mag += Math.Abs(p);
+            }
+            worst = Math.Max(worst, Math.Abs(acc - got[i]) / Math.Max(mag, 1e-30));
+        }
+        return new("gemv-fp8e4m3", "max |Δ| / Σ|x·w|", worst, 2e-5, $"1 × n={n} k={k}, every code but NaN");
     }
 
     private static CheckResult MatMulCheck(Ctx c, Sizes s, Random r, DeviceFormat format)

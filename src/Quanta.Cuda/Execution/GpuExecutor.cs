@@ -193,10 +193,18 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     public int PrefillGemmMinTokens { get; set; } = 16;
 
     /// <summary>
+    /// Products of one activation row (decode at batch 1) with FP8 weights run the FP8 GEMV kernel
+    /// (<see cref="GpuKernels.Fp8Gemv"/>: F32 activations, no per-tensor quantization pass) instead of the matrix
+    /// engine. Default true.
+    /// </summary>
+    public bool UseFp8Gemv { get; set; } = true;
+
+    /// <summary>
     /// Query tokens per chunk of <see cref="PrefillAttention"/> (at most what the score scratch holds). Chunk c of a
     /// prompt only multiplies against the keys up to its last token, so smaller chunks skip more of the masked upper
-    /// triangle of the scores (256 of 2048 tokens: 56 % of the full square instead of 75 % with two halves) at the
-    /// price of more, smaller products. Default 256.
+    /// triangle of the scores (512 of 2048 tokens: 62.5 % of the full square instead of 75 % with two halves) at the
+    /// price of more, smaller products (256 measured slower on an H100: the score products lost more than the masked
+    /// work saved). Default 512.
     /// </summary>
     public int PrefillAttentionChunkTokens
     {
@@ -204,7 +212,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         set => _prefillChunk = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "at least one token per chunk");
     }
 
-    private int _prefillChunk = 256;
+    private int _prefillChunk = 512;
 
     /// <summary>
     /// When set, every step synchronizes after each operation and adds its seconds here under the operation's name
@@ -376,15 +384,13 @@ public sealed class GpuExecutor : IExecutor, IDisposable
                 KvDim = kvd, LayerOffset = layerOffset,
             });
             Mark("bias+rope+kv-write");
-            // one token before an FP8 product: the attention merge writes the codes and scale itself
-            ready = Attention(l, layerOffset, fp8Single: n == 1 && w.Output.Format == DeviceFormat.Fp8E4M3);
-            Project(_attn, n, w.Output, _proj, "attn-out", ready);
+            Attention(l, layerOffset);
+            Project(_attn, n, w.Output, _proj, "attn-out", false);
             ready = Norm(w.FeedForwardNorm, n, w.GateUp, null, addProjection: true);
             Mark("add+rmsnorm");
             Project(_xn, n, w.GateUp, _gu, "gate-up", ready);
-            ready = w.Down.Format == DeviceFormat.BF16 || n == 1;
-            if (w.Down.Format == DeviceFormat.BF16) _k.SwiGluToBf16(_gu.View, Bf16Input, n, ffn);
-            else if (n == 1) _k.SwiGluToE4M3(_gu.View, _xq.View, _xScale.View, ffn);   // FP8 codes and scale in one group
+            ready = w.Down.Format == DeviceFormat.BF16;
+            if (ready) _k.SwiGluToBf16(_gu.View, Bf16Input, n, ffn);
             else _k.SwiGlu(_gu.View, _g.View, n, ffn);
             Mark("swiglu");
             Project(_g, n, w.Down, _proj, "down", ready);
@@ -400,6 +406,9 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         Project(_xn, rows, _w.Output, _dLogits, "logits", logitsReady);
     }
 
+    /// <summary>Whether the product of <paramref name="rows"/> rows with <paramref name="w"/> goes through the FP8 GEMV.</summary>
+    private bool Gemv(DeviceMatrix w, int rows) => rows == 1 && UseFp8Gemv && GpuKernels.Fp8GemvFits(w);
+
     /// <summary>The staged activations as BF16, the matrix engine's input buffer.</summary>
     private ArrayView<ushort> Bf16Input => ((ArrayView<byte>)_xq.View).Cast<ushort>();
 
@@ -412,8 +421,9 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     {
         int d = _c.EmbeddingLength;
         ArrayView<float>? residual = addProjection ? _proj.View : null;
-        // BF16 weights: BF16 input; FP8 with one row: codes and the per-tensor scale from the same group; else F32 to quantize
-        int mode = next.Format == DeviceFormat.BF16 ? 1 : rows == 1 ? 2 : 0;
+        // BF16 weights: BF16 input; FP8 through the GEMV: F32; FP8 with one row otherwise: codes and the per-tensor scale
+        // from the same group; else F32 to quantize
+        int mode = next.Format == DeviceFormat.BF16 ? 1 : Gemv(next, rows) ? 0 : rows == 1 ? 2 : 0;
         _k.Norm(_x.View, weight.View, residual, mode, _xn.View, Bf16Input, _xq.View, _xScale.View, rows, d, _c.NormEps, rowMap);
         return mode != 0;
     }
@@ -421,11 +431,9 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>
     /// Attention of every staged token for layer <paramref name="layer"/>: prompt chunks of at least
     /// <see cref="PrefillGemmMinTokens"/> tokens through <see cref="PrefillAttention"/>, runs of shorter sequences
-    /// (decode) through the paged kernel. With <paramref name="fp8Single"/> (one staged token, FP8 output projection)
-    /// the paged kernel's merge writes FP8 codes and the scale into the matrix engine's input and this returns true;
-    /// otherwise the F32 output is in _attn and this returns false.
+    /// (decode) through the paged kernel.
     /// </summary>
-    private bool Attention(int layer, long layerOffset, bool fp8Single)
+    private void Attention(int layer, long layerOffset)
     {
         ModelConfig c = _c;
         var args = new AttentionArgs
@@ -435,13 +443,6 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             Scale = c.EffectiveAttentionScale, SoftCap = c.AttentionLogitSoftCap, Splits = _splits,
         };
         int perChunk = (int)Math.Max(1, Math.Min(_attnChunk, _scores.Length / GpuKernels.AttentionScratchFloats(1, args)));
-        if (fp8Single && _ns == 1 && _seqLen[0] == 1 && GpuKernels.FusedAttentionQuantizeFits(c.Heads, c.HeadDim))
-        {
-            _k.AttentionToE4M3(_qkv.View, _kCache.View, _vCache.View, _dTables.View, _dTokenSeq.View, _dPositions.View, _scores.View, _xq.View,
-                _xScale.View, args);
-            Mark("attention-decode");
-            return true;
-        }
         int s = 0;
         while (s < _ns)
         {
@@ -462,7 +463,6 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             }
             Mark("attention-decode");
         }
-        return false;
     }
 
     /// <summary>
@@ -523,6 +523,14 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     private void Project(MemoryBuffer1D<float, Stride1D.Dense> x, int m, DeviceMatrix w, MemoryBuffer1D<float, Stride1D.Dense> y, string name,
         bool inputReady)
     {
+        if (Gemv(w, m))
+        {
+            // one F32 row against FP8 weights: no quantization pass, the GEMV streams the weights
+            _k.Fp8Gemv(w, x.View, y.View);
+            if (w.ChannelScales != null) _k.ChannelScale(y.View, w.ChannelScales.View, m, w.Rows);
+            Mark(name);
+            return;
+        }
         int count = m * w.Cols;
         if (!inputReady)
         {

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Quanta.Cuda.Device;
 
 namespace Quanta.Cuda.Kernels;
 
@@ -25,8 +26,7 @@ public sealed class GpuKernels
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long> _kvWrite;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs> _attention;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, AttentionArgs> _attentionCombine;
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, ArrayView<float>, AttentionArgs> _attentionCombineQuantize;
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<byte>, ArrayView<float>, int> _swigluQuantize;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<ulong>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _fp8Gemv;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _swiglu;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>, int> _swigluBf16;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _add;
@@ -63,8 +63,7 @@ public sealed class GpuKernels
         _kvWrite = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long>(KvWriteKernel.Run);
         _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
         _attentionCombine = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionCombineKernel.Run);
-        _attentionCombineQuantize = accelerator.LoadKernel<ArrayView<float>, ArrayView<byte>, ArrayView<float>, AttentionArgs>(AttentionCombineQuantizeKernel.Run);
-        _swigluQuantize = accelerator.LoadKernel<ArrayView<float>, ArrayView<byte>, ArrayView<float>, int>(SwiGluQuantizeKernel.Run);
+        _fp8Gemv = accelerator.LoadKernel<ArrayView<ulong>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(Fp8GemvKernel.Run);
         _swiglu = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Run);
         _swigluBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<ushort>, int>(SwiGluToBf16Kernel.Run);
         _add = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ResidualAddKernel.Run);
@@ -181,22 +180,6 @@ public sealed class GpuKernels
         _attentionCombine(Stream, new KernelConfig(tokens * args.Heads, AttentionGroupSize), scratch, output, args);
     }
 
-    /// <summary>Whether <see cref="AttentionToE4M3"/> takes a model with these heads (its merge keeps one token's output in shared memory).</summary>
-    internal static bool FusedAttentionQuantizeFits(int heads, int headDim) => (long)heads * headDim <= AttentionCombineQuantizeKernel.MaxOutput;
-
-    /// <summary>
-    /// <see cref="Attention"/> of one token with the output as FP8 E4M3 codes [Heads·HeadDim] and the per-tensor scale
-    /// in scale[0] (see <see cref="AttentionCombineQuantizeKernel"/>), ready for an FP8 product.
-    /// </summary>
-    internal void AttentionToE4M3(ArrayView<float> qkv, ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables,
-        ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scratch, ArrayView<byte> codes, ArrayView<float> scale, AttentionArgs args)
-    {
-        if (!FusedAttentionQuantizeFits(args.Heads, args.HeadDim))
-            throw new ArgumentOutOfRangeException(nameof(args), $"{args.Heads} heads × {args.HeadDim} exceed the fused merge's {AttentionCombineQuantizeKernel.MaxOutput} values");
-        args = LaunchAttentionSplits(qkv, kCache, vCache, blockTables, tokenSeq, positions, scratch, 1, args);
-        _attentionCombineQuantize(Stream, new KernelConfig(1, GroupSize), scratch, codes, scale, args);
-    }
-
     private AttentionArgs LaunchAttentionSplits(ArrayView<float> qkv, ArrayView<ushort> kCache, ArrayView<ushort> vCache, ArrayView<int> blockTables,
         ArrayView<int> tokenSeq, ArrayView<int> positions, ArrayView<float> scratch, int tokens, AttentionArgs args)
     {
@@ -224,13 +207,24 @@ public sealed class GpuKernels
         if (tokens > 0) _swigluBf16(Stream, tokens * ffn, gu, y, ffn);
     }
 
+    /// <summary>Threads per group of <see cref="Fp8Gemv"/>.</summary>
+    private int GemvGroupSize => Math.Max(WarpSize, Math.Min(GroupSize, 128));
+
+    /// <summary>Whether <see cref="Fp8Gemv"/> takes <paramref name="w"/> (FP8 E4M3, columns a multiple of 8).</summary>
+    public static bool Fp8GemvFits(DeviceMatrix w) => w is { Format: DeviceFormat.Fp8E4M3 } && w.Cols % 8 == 0;
+
     /// <summary>
-    /// <see cref="SwiGlu"/> of one token as FP8 E4M3 codes [ffn] with the per-tensor scale in scale[0] (see
-    /// <see cref="SwiGluQuantizeKernel"/>), ready for an FP8 product.
+    /// y [w.Rows] = w · x for one F32 activation row x [w.Cols] with FP8 weights (see <see cref="Fp8GemvKernel"/>): the
+    /// weights' per-tensor scale is applied, per-channel scales are not.
     /// </summary>
-    public void SwiGluToE4M3(ArrayView<float> gu, ArrayView<byte> codes, ArrayView<float> scale, int ffn)
+    public void Fp8Gemv(DeviceMatrix w, ArrayView<float> x, ArrayView<float> y)
     {
-        if (ffn > 0) _swigluQuantize(Stream, new KernelConfig(1, GroupSize), gu, codes, scale, ffn);
+        ArgumentNullException.ThrowIfNull(w);
+        if (!Fp8GemvFits(w)) throw new ArgumentException($"the FP8 GEMV needs FP8 E4M3 weights with a multiple of 8 columns, not {w.Format} × {w.Cols}", nameof(w));
+        if (x.Length < w.Cols || y.Length < w.Rows) throw new ArgumentException($"x holds {x.Length} of {w.Cols} floats or y {y.Length} of {w.Rows}");
+        int rowsPerGroup = GemvGroupSize / WarpSize * Fp8GemvKernel.RowsPerWarp;
+        _fp8Gemv(Stream, new KernelConfig((w.Rows + rowsPerGroup - 1) / rowsPerGroup, GemvGroupSize), ((ArrayView<byte>)w.Data.View).Cast<ulong>(), x,
+            w.Scale.View, y, w.Rows, w.Cols);
     }
 
     /// <summary>x[i] += y[i] for i &lt; count.</summary>

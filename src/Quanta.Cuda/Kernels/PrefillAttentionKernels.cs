@@ -66,8 +66,8 @@ internal static class GroupQueriesKernel
 /// token t = r / G at position FirstPosition + t, which attends [lo, position] (lo from the sliding window). Each score
 /// is ·Scale, optionally soft-capped, then exp(s − max) / Σ into BF16 P (same layout), zeros outside [lo, position] so
 /// the next product can run over all Padded keys. One warp per row (no barriers): the first pass keeps a running
-/// maximum and a running sum of exponentials per lane (the sum rescaled when the maximum grows), a shuffle butterfly
-/// merges the lanes, the second pass writes P. S is read twice (the second time mostly from cache) and never written;
+/// maximum and a running sum of exponentials per lane (the sum rescaled when the maximum grows, four scores per step so
+/// that their loads overlap), a shuffle butterfly merges the lanes, the second pass writes P (four per step). S is read twice (the second time mostly from cache) and never written;
 /// only the unmasked part of a row is read. Rows beyond the last (the final group's spare warps) do nothing.
 /// </summary>
 internal static class CausalSoftmaxKernel
@@ -83,18 +83,17 @@ internal static class CausalSoftmaxKernel
         int lo = a.SlidingWindow > 0 ? IntrinsicMath.Max(0, pos - a.SlidingWindow + 1) : 0;
         long o = (long)row * a.Padded;
         float m = float.NegativeInfinity, l = 0f;
-        for (int p = lo + lane; p <= pos; p += ws)
+        for (int p = lo + lane; p <= pos; p += 4 * ws)
         {
-            float s = Score(scores[o + p], a);
-            if (s > m)
-            {
-                l = l * KernelMath.Exp(m - s) + 1f;   // Exp(−∞) = 0 on the first element
-                m = s;
-            }
-            else
-            {
-                l += KernelMath.Exp(s - m);
-            }
+            // four scores per lane per step (loads in flight together), then one rescale of the running sum
+            float s0 = Score(scores[o + p], a);
+            float s1 = p + ws <= pos ? Score(scores[o + p + ws], a) : float.NegativeInfinity;
+            float s2 = p + 2 * ws <= pos ? Score(scores[o + p + 2 * ws], a) : float.NegativeInfinity;
+            float s3 = p + 3 * ws <= pos ? Score(scores[o + p + 3 * ws], a) : float.NegativeInfinity;
+            float mn = IntrinsicMath.Max(m, IntrinsicMath.Max(IntrinsicMath.Max(s0, s1), IntrinsicMath.Max(s2, s3)));
+            // Exp(−∞) = 0: the first step's old sum and the missing scores add nothing
+            l = l * KernelMath.Exp(m - mn) + (KernelMath.Exp(s0 - mn) + KernelMath.Exp(s1 - mn) + (KernelMath.Exp(s2 - mn) + KernelMath.Exp(s3 - mn)));
+            m = mn;
         }
         for (int k = ws / 2; k > 0; k >>= 1)
         {
@@ -107,9 +106,21 @@ internal static class CausalSoftmaxKernel
             }
         }
         float inv = 1f / l;
-        for (int p = lane; p < a.Padded; p += ws)
-            probs[o + p] = p >= lo && p <= pos ? NumberBits.ToBf16(KernelMath.Exp(Score(scores[o + p], a) - m) * inv) : (ushort)0;
+        int p0 = lane;
+        for (; p0 + 3 * ws < a.Padded; p0 += 4 * ws)
+        {
+            ushort q0 = Prob(scores, o, p0, lo, pos, m, inv, a), q1 = Prob(scores, o, p0 + ws, lo, pos, m, inv, a);
+            ushort q2 = Prob(scores, o, p0 + 2 * ws, lo, pos, m, inv, a), q3 = Prob(scores, o, p0 + 3 * ws, lo, pos, m, inv, a);
+            probs[o + p0] = q0;
+            probs[o + p0 + ws] = q1;
+            probs[o + p0 + 2 * ws] = q2;
+            probs[o + p0 + 3 * ws] = q3;
+        }
+        for (; p0 < a.Padded; p0 += ws) probs[o + p0] = Prob(scores, o, p0, lo, pos, m, inv, a);
     }
+
+    private static ushort Prob(ArrayView<float> scores, long o, int p, int lo, int pos, float m, float inv, PrefillArgs a) =>
+        p >= lo && p <= pos ? NumberBits.ToBf16(KernelMath.Exp(Score(scores[o + p], a) - m) * inv) : (ushort)0;
 
     private static float Score(float raw, PrefillArgs a)
     {
