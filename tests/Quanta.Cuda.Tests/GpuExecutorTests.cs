@@ -41,14 +41,17 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
 
     // prefillGemmMinTokens 100: every token through the paged kernel; 4: the prompt chunks of 4+ tokens (at position 0
     // and after earlier chunks, beside 1- and 3-token sequences in the same step) through the batched-product path
-    // prefillChunk 3: the batched-product path's query chunks of 3 tokens (keys up to each chunk's last token)
+    // prefillChunk 3: the batched-product path's query chunks of 3 tokens (keys up to each chunk's last token); fusedAmax:
+    // the producers of multi-row FP8 inputs compute the quantization's amax (the quantizer only encodes)
     [Theory]
     [InlineData(DeviceFormat.BF16, false, 100, 256)]
     [InlineData(DeviceFormat.BF16, false, 4, 256)]
     [InlineData(DeviceFormat.BF16, false, 4, 3)]
     [InlineData(DeviceFormat.Fp8E4M3, false, 100, 256)]
     [InlineData(DeviceFormat.Fp8E4M3, true, 4, 256)]
-    public void Mixed_prefill_and_decode_steps_match_the_CPU_executor(DeviceFormat format, bool perChannel, int prefillGemmMinTokens, int prefillChunk)
+    [InlineData(DeviceFormat.Fp8E4M3, false, 4, 256, true)]
+    public void Mixed_prefill_and_decode_steps_match_the_CPU_executor(DeviceFormat format, bool perChannel, int prefillGemmMinTokens, int prefillChunk,
+        bool fusedAmax = false)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
@@ -62,6 +65,7 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         var gpuCache = PagedKvCache.For(config, 40, 4, 64);
         using var weights = GpuModelWeights.FromModel(fx.Backend, model, new GpuWeightOptions(format, perChannel));
         using var gpu = new GpuExecutor(fx.Backend, weights, gpuCache, 64, 4, 64) { PrefillGemmMinTokens = prefillGemmMinTokens, PrefillAttentionChunkTokens = prefillChunk };
+        if (fusedAmax) gpu.FusedAmaxMinElements = 0;   // every multi-row FP8 input: the norms and SwiGLU fold in the amax
         int[][] prompts = [Toks(rng, 9, config.VocabSize), Toks(rng, 3, config.VocabSize), Toks(rng, 14, config.VocabSize)];
         var cs = prompts.Select(p => cpuCache.CreateSequence(p, false)).ToArray();
         var gs = prompts.Select(p => gpuCache.CreateSequence(p, false)).ToArray();

@@ -392,4 +392,28 @@ public sealed class KernelTests(BackendFixture fx) : IClassFixture<BackendFixtur
             Close((float)acc, got[i], (float)(2e-5 * mag + 1e-30), $"seed {seed} row {i}");
         }
     }
+
+    // The amax the producers fold in must be exactly max |y| of what they wrote (the same F32 values as without it)
+    [Fact]
+    public void Norm_and_SwiGlu_with_amax_write_the_same_values_and_their_exact_absolute_maximum()
+    {
+        int seed = Random.Shared.Next();
+        var r = new Random(seed);
+        int rows = 5, dim = 165, ffn = 301;
+        float[] x = Rand(r, rows * dim, 3f), w = Rand(r, dim), res = Rand(r, rows * dim);
+        using var bx1 = Up(x); using var bx2 = Up(x); using var bw = Up(w); using var bres = Up(res);
+        using var y1 = A.Allocate1D<float>(rows * dim); using var y2 = A.Allocate1D<float>(rows * dim); using var amax = Up(new[] { 12345 });
+        K.Norm(bx1.View, bw.View, bres.View, 0, y1.View, default, default, default, rows, dim, 1e-5f, null);
+        K.Norm(bx2.View, bw.View, bres.View, 0, y2.View, default, default, default, rows, dim, 1e-5f, null, amax.View);
+        float[] e = Down(y1, rows * dim), g = Down(y2, rows * dim);
+        Assert.True(e.AsSpan().SequenceEqual(g), $"seed {seed}: the norm's values changed with the amax");
+        Assert.Equal(e.Max(MathF.Abs), BitConverter.Int32BitsToSingle(Down(amax, 1)[0]));
+        float[] gu = Rand(r, rows * 2 * ffn, 6f);
+        using var bgu = Up(gu); using var s1 = A.Allocate1D<float>(rows * ffn); using var s2 = A.Allocate1D<float>(rows * ffn);
+        K.SwiGlu(bgu.View, s1.View, rows, ffn);
+        K.SwiGluWithAmax(bgu.View, s2.View, amax.View, rows, ffn);
+        float[] se = Down(s1, rows * ffn), sg = Down(s2, rows * ffn);
+        Assert.True(se.AsSpan().SequenceEqual(sg), $"seed {seed}: SwiGLU's values changed with the amax");
+        Assert.Equal(se.Max(MathF.Abs), BitConverter.Int32BitsToSingle(Down(amax, 1)[0]));
+    }
 }

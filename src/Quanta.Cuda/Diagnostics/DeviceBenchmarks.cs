@@ -47,7 +47,7 @@ public static class DeviceBenchmarks
         int maxLen = Math.Max(o.PrefillTokens, Math.Max(o.DecodeContext + o.DecodeSteps + o.WarmupSteps, o.BatchPrompt + o.DecodeSteps + o.WarmupSteps)) + bs;
         int blocksPerSeq = (maxLen + bs - 1) / bs;
         int numBlocks = 1 + o.Batch * ((o.BatchPrompt + o.DecodeSteps + o.WarmupSteps + o.EnergyBatchSteps + bs) / bs + 1) + 2 * blocksPerSeq;
-        if (o.DecodeContext + o.WarmupSteps * 2 + o.DecodeSteps * 2 + o.EnergySteps >= maxLen)
+        if (o.DecodeContext + o.WarmupSteps * 3 + o.DecodeSteps * 3 + o.EnergySteps >= maxLen)
             throw new ArgumentException("the batch-1 decode and its energy window do not fit the positions", nameof(o));
         var cache = PagedKvCache.For(c, numBlocks, bs, maxLen, KvCacheType.F16);
         int maxTokens = Math.Max(o.PrefillTokens, o.Batch);
@@ -102,6 +102,25 @@ public static class DeviceBenchmarks
                         $"NVML {power.Name} over {o.EnergySteps} steps ({ws:F2} s, {wj / ws:F0} W average)"));
                 }
                 log?.Invoke($"{f}: {tag} {perStep * 1e3:F2} ms/token{note}");
+            }
+            if (format == DeviceFormat.Fp8E4M3 && backend.IsCuda)
+            {
+                // A/B in the same run: the one-row products on the matrix engine (FP8 activations) instead of the GEMV
+                ex.UseFp8Gemv = false;
+                for (int i = 0; i < o.WarmupSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                int startPos = pos;
+                ex.MeasureDeviceTime = true;
+                double deviceMs = 0;
+                for (int i = 0; i < o.DecodeSteps; i++)
+                {
+                    Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
+                    deviceMs += ex.LastStepDeviceMilliseconds;
+                }
+                ex.MeasureDeviceTime = false;
+                ex.UseFp8Gemv = true;
+                figures.Add(new($"{f}/decode-b1-matrix-engine/device-ms-per-token", deviceMs / o.DecodeSteps, "ms",
+                    $"context {startPos}..{pos}, graphs; one-row products on {backend.MatMul.Name} with quantized activations instead of the FP8 GEMV"));
+                log?.Invoke($"{f}: decode-b1 on the matrix engine {deviceMs / o.DecodeSteps:F2} device ms/token");
             }
         });
 

@@ -35,7 +35,7 @@ public static class KernelChecks
         var r = new Random(seed);
         var results = new List<CheckResult>();
         var ctx = new Ctx(backend);
-        results.AddRange(Guarded("rmsnorm", () => [RmsNormCheck(ctx, sizes, r)]));
+        results.AddRange(Guarded("rmsnorm", () => [RmsNormCheck(ctx, sizes, r), RmsNormAmaxCheck(ctx, sizes, r)]));
         results.AddRange(Guarded("rope-normal", () => [RopeCheck(ctx, sizes, r, RopeLayout.Normal)]));
         results.AddRange(Guarded("rope-neox", () => [RopeCheck(ctx, sizes, r, RopeLayout.NeoX)]));
         results.AddRange(Guarded("conversions", () => ConversionChecks(ctx, sizes, r)));
@@ -120,6 +120,21 @@ public static class KernelChecks
         return new("rmsnorm", "max |Δ| / max |expected|", RelErr(e, y), 1e-5, $"[{s.Rows}, {s.Dim}]");
     }
 
+    /// <summary>The residual-add norm with max |y| folded in (prompt-sized FP8 inputs): the same values and their exact amax.</summary>
+    private static CheckResult RmsNormAmaxCheck(Ctx c, Sizes s, Random r)
+    {
+        float[] x = Rand(r, (long)s.Rows * s.Dim, 3f), w = Rand(r, s.Dim), res = Rand(r, (long)s.Rows * s.Dim);
+        using var bx1 = c.Up(x); using var bx2 = c.Up(x); using var bw = c.Up(w); using var bres = c.Up(res);
+        using var y1 = c.New<float>(x.Length); using var y2 = c.New<float>(x.Length); using var amax = c.Up(new[] { 12345 });
+        c.K.Norm(bx1.View, bw.View, bres.View, 0, y1.View, default, default, default, s.Rows, s.Dim, 1e-5f, null);
+        c.K.Norm(bx2.View, bw.View, bres.View, 0, y2.View, default, default, default, s.Rows, s.Dim, 1e-5f, null, amax.View);
+        float[] e = c.Down(y1, x.Length), g = c.Down(y2, x.Length);
+        int bad = 0;
+        for (int i = 0; i < e.Length; i++) if (BitConverter.SingleToInt32Bits(e[i]) != BitConverter.SingleToInt32Bits(g[i])) bad++;
+        if (BitConverter.Int32BitsToSingle(c.Down(amax, 1)[0]) != e.Max(MathF.Abs)) bad++;
+        return new("add+rmsnorm+amax", "values or amax differing from add+rmsnorm", bad, 0, $"[{s.Rows}, {s.Dim}]");
+    }
+
     private static CheckResult RopeCheck(Ctx c, Sizes s, Random r, RopeLayout layout)
     {
         int hd = s.HeadDim, nRot = hd, tokens = s.Rows, heads = s.Heads, maxPos = s.Positions;
@@ -189,6 +204,14 @@ public static class KernelChecks
             for (int t = 0; t < tokens; t++)
                 SwiGlu.ForwardReference(gu.AsSpan(t * 2 * ffn, ffn), gu.AsSpan(t * 2 * ffn + ffn, ffn), e.AsSpan(t * ffn, ffn));
             yield return new("swiglu", "max |Δ| / max |expected|", RelErr(e, y), 1e-5, $"[{tokens}, {ffn}]");
+            // prompt-sized FP8 inputs: the same values with max |y| folded in by atomics
+            using var y2 = c.New<float>((long)tokens * ffn); using var amax = c.Up(new[] { 12345 });
+            c.K.SwiGluWithAmax(bgu.View, y2.View, amax.View, tokens, ffn);
+            float[] g2 = c.Down(y2, (long)tokens * ffn);
+            int bad = 0;
+            for (int i = 0; i < g2.Length; i++) if (BitConverter.SingleToInt32Bits(g2[i]) != BitConverter.SingleToInt32Bits(y[i])) bad++;
+            if (BitConverter.Int32BitsToSingle(c.Down(amax, 1)[0]) != y.Max(MathF.Abs)) bad++;
+            yield return new("swiglu+amax", "values or amax differing from swiglu", bad, 0, $"[{tokens}, {ffn}]");
         }
         float[] a = Rand(r, s.Dim), b = Rand(r, s.Dim);
         using (var ba = c.Up(a))

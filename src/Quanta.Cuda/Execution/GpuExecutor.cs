@@ -66,7 +66,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     // prefill attention: K [KvHeads, lpMax, HeadDim], Vᵀ [KvHeads, HeadDim, lpMax], grouped Q [chunk·Heads, HeadDim] (BF16),
     // probabilities [chunk·Heads, lpMax] (BF16, beside the F32 scores) and grouped output [chunk·Heads, HeadDim] (F32)
     private readonly MemoryBuffer1D<ushort, Stride1D.Dense> _keysG, _valuesT, _qG, _probs;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _oG;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _oG, _invSum;   // _invSum [chunk·Heads]: softmax normalizers
 
     /// <summary>
     /// Creates an executor over <paramref name="weights"/> for steps of up to <paramref name="maxBatchTokens"/> tokens and
@@ -143,6 +143,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             _valuesT = Own(a.Allocate1D<ushort>((long)_lpMax * kvd));
             _qG = Own(a.Allocate1D<ushort>((long)_attnChunk * qd));
             _oG = Own(a.Allocate1D<float>((long)_attnChunk * qd));
+            _invSum = Own(a.Allocate1D<float>((long)_attnChunk * _c.Heads));
             _xScale = Own(a.Allocate1D<float>(1));
             _xScale.View.CopyFromCPU([1f]);
             _xq = Own(a.Allocate1D<byte>((long)maxBatchTokens * Math.Max(Math.Max(d, qd), ffn) * 2));
@@ -195,9 +196,21 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>
     /// Products of one activation row (decode at batch 1) with FP8 weights run the FP8 GEMV kernel
     /// (<see cref="GpuKernels.Fp8Gemv"/>: F32 activations, no per-tensor quantization pass) instead of the matrix
-    /// engine. Default true.
+    /// engine. Default true. Changing it drops the captured CUDA graphs (they hold the other path's launches).
     /// </summary>
-    public bool UseFp8Gemv { get; set; } = true;
+    public bool UseFp8Gemv
+    {
+        get => _useFp8Gemv;
+        set
+        {
+            if (value == _useFp8Gemv) return;
+            _useFp8Gemv = value;
+            foreach (var g in _graphs.Values) g.Dispose();
+            _graphs.Clear();
+        }
+    }
+
+    private bool _useFp8Gemv = true;
 
     /// <summary>
     /// Query tokens per chunk of <see cref="PrefillAttention"/> (at most what the score scratch holds). Chunk c of a
@@ -373,7 +386,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         {
             GpuLayerWeights w = _w.Layers[l];
             // the previous layer's down projection is added to the residual inside this norm
-            bool ready = Norm(w.AttentionNorm, n, w.Qkv, null, addProjection: l > 0);
+            ProductInput ready = Norm(w.AttentionNorm, n, w.Qkv, null, addProjection: l > 0);
             Mark(l > 0 ? "add+rmsnorm" : "rmsnorm");
             Project(_xn, n, w.Qkv, _qkv, "qkv", ready);
             if (w.QkvBias != null) _k.BiasAdd(_qkv.View, w.QkvBias.View, n, _qkvDim, _qkvDim, 0);
@@ -385,13 +398,25 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             });
             Mark("bias+rope+kv-write");
             Attention(l, layerOffset);
-            Project(_attn, n, w.Output, _proj, "attn-out", false);
+            Project(_attn, n, w.Output, _proj, "attn-out", ProductInput.Raw);
             ready = Norm(w.FeedForwardNorm, n, w.GateUp, null, addProjection: true);
             Mark("add+rmsnorm");
             Project(_xn, n, w.GateUp, _gu, "gate-up", ready);
-            ready = w.Down.Format == DeviceFormat.BF16;
-            if (ready) _k.SwiGluToBf16(_gu.View, Bf16Input, n, ffn);
-            else _k.SwiGlu(_gu.View, _g.View, n, ffn);
+            if (w.Down.Format == DeviceFormat.BF16)
+            {
+                _k.SwiGluToBf16(_gu.View, Bf16Input, n, ffn);
+                ready = ProductInput.Ready;
+            }
+            else if (FusedAmax(w.Down, n))
+            {
+                _k.SwiGluWithAmax(_gu.View, _g.View, _dAmax.View, n, ffn);
+                ready = ProductInput.AmaxKnown;
+            }
+            else
+            {
+                _k.SwiGlu(_gu.View, _g.View, n, ffn);
+                ready = ProductInput.Raw;
+            }
             Mark("swiglu");
             Project(_g, n, w.Down, _proj, "down", ready);
         }
@@ -401,10 +426,33 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             Mark("add");
         }
         if (rows == 0) return;
-        bool logitsReady = Norm(_w.OutputNorm, rows, _w.Output, _dLogitRows.View);
+        ProductInput logitsReady = Norm(_w.OutputNorm, rows, _w.Output, _dLogitRows.View);
         Mark("rmsnorm");
         Project(_xn, rows, _w.Output, _dLogits, "logits", logitsReady);
     }
+
+    /// <summary>What a product's input buffer holds when <see cref="Project"/> runs.</summary>
+    private enum ProductInput
+    {
+        /// <summary>F32 activations only: convert or quantize them first.</summary>
+        Raw,
+
+        /// <summary>The matrix engine's input (BF16, or FP8 codes and scale) is written.</summary>
+        Ready,
+
+        /// <summary>F32 activations with their absolute maximum already in _dAmax: quantize without the amax pass.</summary>
+        AmaxKnown,
+    }
+
+    /// <summary>
+    /// Whether the producer of an FP8 product's input folds the absolute maximum into its own pass (prompt-sized
+    /// inputs; small ones go through the one-group quantizer, which needs no separate amax launch anyway).
+    /// </summary>
+    private bool FusedAmax(DeviceMatrix next, int rows) =>
+        next.Format == DeviceFormat.Fp8E4M3 && !Gemv(next, rows) && (long)rows * next.Cols > FusedAmaxMinElements;
+
+    /// <summary>Inputs above this many elements take <see cref="FusedAmax"/> (tests lower it to reach tiny models).</summary>
+    internal long FusedAmaxMinElements { get; set; } = GpuKernels.SmallQuantizeCount;
 
     /// <summary>Whether the product of <paramref name="rows"/> rows with <paramref name="w"/> goes through the FP8 GEMV.</summary>
     private bool Gemv(DeviceMatrix w, int rows) => rows == 1 && UseFp8Gemv && GpuKernels.Fp8GemvFits(w);
@@ -415,17 +463,20 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>
     /// RMSNorm of _x (after adding _proj into it when <paramref name="addProjection"/>) into the next product's input:
     /// BF16 into the engine's input buffer when <paramref name="next"/> is BF16, FP8 codes and scale when it is FP8 and
-    /// there is one row (both return true: nothing left to convert), else F32 into _xn.
+    /// there is one row (both Ready: nothing left to convert), else F32 into _xn, with the absolute maximum in _dAmax
+    /// when the next product is FP8 and prompt-sized (AmaxKnown).
     /// </summary>
-    private bool Norm(MemoryBuffer1D<float, Stride1D.Dense> weight, int rows, DeviceMatrix next, ArrayView<int>? rowMap, bool addProjection = false)
+    private ProductInput Norm(MemoryBuffer1D<float, Stride1D.Dense> weight, int rows, DeviceMatrix next, ArrayView<int>? rowMap, bool addProjection = false)
     {
         int d = _c.EmbeddingLength;
         ArrayView<float>? residual = addProjection ? _proj.View : null;
         // BF16 weights: BF16 input; FP8 through the GEMV: F32; FP8 with one row otherwise: codes and the per-tensor scale
         // from the same group; else F32 to quantize
         int mode = next.Format == DeviceFormat.BF16 ? 1 : Gemv(next, rows) ? 0 : rows == 1 ? 2 : 0;
-        _k.Norm(_x.View, weight.View, residual, mode, _xn.View, Bf16Input, _xq.View, _xScale.View, rows, d, _c.NormEps, rowMap);
-        return mode != 0;
+        bool amax = mode == 0 && FusedAmax(next, rows);
+        _k.Norm(_x.View, weight.View, residual, mode, _xn.View, Bf16Input, _xq.View, _xScale.View, rows, d, _c.NormEps, rowMap,
+            amax ? _dAmax.View : null);
+        return mode != 0 ? ProductInput.Ready : amax ? ProductInput.AmaxKnown : ProductInput.Raw;
     }
 
     /// <summary>
@@ -468,8 +519,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     /// <summary>
     /// Attention of sequence <paramref name="s"/>'s tokens on the tensor cores: its keys and values for every position
     /// it can see are gathered from the paged cache once (K and Vᵀ per KV head, BF16), then per chunk of query tokens
-    /// the queries are grouped per KV head, S = Q·Kᵀ (strided batched over KV heads), a causal softmax gives BF16 P, and
-    /// O = P·V goes back to the token rows. The masked half of S is computed and discarded, which the tensor cores'
+    /// the queries are grouped per KV head, S = Q·Kᵀ (strided batched over KV heads), a causal softmax gives unnormalized
+    /// BF16 P̃ and each row's 1/Σ, and O = P̃·V, scaled by 1/Σ, goes back to the token rows. The masked half of S is computed and discarded, which the tensor cores'
     /// speed pays for many times over against a scalar kernel.
     /// </summary>
     private void PrefillAttention(int s, int layer, long layerOffset)
@@ -497,11 +548,11 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             _b.MatMul.BatchedMatMulBf16(_qG, 0, hd, (long)rows * hd, _keysG, 0, hd, (long)_lpMax * hd,
                 _scores, 0, a.Padded, (long)rows * a.Padded, rows, a.Padded, hd, c.KvHeads);
             Mark("attention-prefill-qk");
-            _k.CausalSoftmax(_scores.View, _probs.View, a);
+            _k.CausalSoftmax(_scores.View, _probs.View, _invSum.View, a);
             Mark("attention-prefill-softmax");
             _b.MatMul.BatchedMatMulBf16(_probs, 0, a.Padded, (long)rows * a.Padded, _valuesT, 0, _lpMax, (long)hd * _lpMax,
                 _oG, 0, hd, (long)rows * hd, rows, hd, a.Padded, c.KvHeads);
-            _k.UngroupOutput(_oG.View, V(_attn).SubView((long)(first + t0) * c.QueryDim), a);
+            _k.UngroupOutput(_oG.View, _invSum.View, V(_attn).SubView((long)(first + t0) * c.QueryDim), a);
             Mark("attention-prefill-pv");
         }
     }
@@ -517,11 +568,12 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     }
 
     /// <summary>
-    /// y [m, w.Rows] = x [m, w.Cols] · wᵀ: converts x to the weight format (unless <paramref name="inputReady"/>: the
-    /// producer already wrote BF16 into the engine's input buffer), runs the product, applies channel scales.
+    /// y [m, w.Rows] = x [m, w.Cols] · wᵀ: converts x to the weight format (unless <paramref name="input"/> is Ready:
+    /// the producer already wrote the engine's input; AmaxKnown: only the quantization pass is left), runs the product,
+    /// applies channel scales. One FP8 row goes through the GEMV instead, on x as it is.
     /// </summary>
     private void Project(MemoryBuffer1D<float, Stride1D.Dense> x, int m, DeviceMatrix w, MemoryBuffer1D<float, Stride1D.Dense> y, string name,
-        bool inputReady)
+        ProductInput input)
     {
         if (Gemv(w, m))
         {
@@ -532,9 +584,10 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             return;
         }
         int count = m * w.Cols;
-        if (!inputReady)
+        if (input != ProductInput.Ready)
         {
             if (w.Format == DeviceFormat.BF16) _k.ToBf16(x.View, Bf16Input, count);
+            else if (input == ProductInput.AmaxKnown) _k.QuantizeE4M3Raw(x.View, _dAmax.View, _xq.View, _xScale.View, count);
             else _k.QuantizeE4M3(x.View, _xq.View, _dAmax.View, _xScale.View, count);
             Mark("quantize-activations");
         }

@@ -8,24 +8,53 @@ namespace Quanta.Cuda.Kernels;
 /// </summary>
 internal static class SwiGluKernel
 {
-    public static void Run(Index1D i, ArrayView<float> gu, ArrayView<float> y, int ffn)
+    public static void Run(Index2D i, ArrayView<float> gu, ArrayView<float> y, int ffn)
     {
-        int t = i / ffn, j = i - t * ffn;
+        int j = i.X, t = i.Y;   // (column, token): no division per element
         long b = (long)t * 2 * ffn;
         float g = gu[b + j], u = gu[b + ffn + j];
-        y[i] = g / (1f + KernelMath.Exp(-g)) * u;
+        y[(long)t * ffn + j] = g / (1f + KernelMath.Exp(-g)) * u;
     }
 }
 
 /// <summary>SwiGLU (see <see cref="SwiGluKernel"/>) with the result rounded to BF16 (nearest even) for the next product.</summary>
 internal static class SwiGluToBf16Kernel
 {
-    public static void Run(Index1D i, ArrayView<float> gu, ArrayView<ushort> y, int ffn)
+    public static void Run(Index2D i, ArrayView<float> gu, ArrayView<ushort> y, int ffn)
     {
-        int t = i / ffn, j = i - t * ffn;
+        int j = i.X, t = i.Y;
         long b = (long)t * 2 * ffn;
         float g = gu[b + j], u = gu[b + ffn + j];
-        y[i] = NumberBits.ToBf16(g / (1f + KernelMath.Exp(-g)) * u);
+        y[(long)t * ffn + j] = NumberBits.ToBf16(g / (1f + KernelMath.Exp(-g)) * u);
+    }
+}
+
+/// <summary>
+/// SwiGLU (see <see cref="SwiGluKernel"/>, the same float operations) that also folds max |y| (NaN skipped) into
+/// amaxBits[0] (zeroed by the caller) as an integer atomic max of the bit patterns, one atomic per group: the per-tensor
+/// FP8 scale of the output without a separate pass. Groups stride over the token rows, threads over a row's columns.
+/// </summary>
+internal static class SwiGluAmaxKernel
+{
+    public static void Run(ArrayView<float> gu, ArrayView<float> y, ArrayView<int> amaxBits, int tokens, int ffn)
+    {
+        var sh = SharedMemory.Allocate<int>(GpuKernels.MaxGroupSize);
+        int tid = Group.IdxX, g = Group.DimX;
+        int m = 0;
+        for (int t = Grid.IdxX; t < tokens; t += Grid.DimX)
+        {
+            long b = (long)t * 2 * ffn, yo = (long)t * ffn;
+            for (int j = tid; j < ffn; j += g)
+            {
+                float gate = gu[b + j], up = gu[b + ffn + j];
+                float v = gate / (1f + KernelMath.Exp(-gate)) * up;
+                y[yo + j] = v;
+                uint bits = ILGPU.Interop.FloatAsInt(v) & 0x7FFFFFFFu;
+                if (bits <= 0x7F800000u) m = IntrinsicMath.Max(m, (int)bits);
+            }
+        }
+        int groupMax = GroupReduce.Max(sh, m);
+        if (tid == 0) Atomic.Max(ref amaxBits[0], groupMax);
     }
 }
 

@@ -8,7 +8,7 @@ namespace Quanta.Cuda.Kernels;
 /// weights): y[n] = (Σ_k decode(w[n, k])·x[k])·wScale[0] for n &lt; rows, w [rows, cols] row-major codes read as 8-byte
 /// words (cols a multiple of 8). The activations stay F32 (no per-tensor quantization pass and no FP8 rounding of x).
 /// <para>Each warp computes <see cref="RowsPerWarp"/> rows, so every x load serves two rows; its lanes stride over the
-/// rows' 8-byte words (coalesced 256-byte loads), two words per row per step so that four loads are in flight. A code's
+/// rows' 8-byte words (coalesced 256-byte loads), four words per row per step so that eight loads are in flight. A code's
 /// value comes from its bits: sign to bit 31, the 7 magnitude bits (4 exponent, 3 mantissa) to bits 20..26 of an F32,
 /// which is then exactly decode(code)·2^−120 (E4M3 subnormals become F32 subnormals); x is scaled by 2^64 on load so
 /// the products stay F32 normals, and each row's sum is scaled back by 2^56 (powers of two: exact).
@@ -34,13 +34,17 @@ internal static class Fp8GemvKernel
         long o0 = (long)r0 * words, o1 = two ? o0 + words : o0;
         float a0 = 0f, a1 = 0f;
         int j = lane;
-        for (; j + ws < words; j += 2 * ws)
+        for (; j + 3 * ws < words; j += 4 * ws)
         {
-            ulong u0 = w[o0 + j], u1 = w[o1 + j], v0 = w[o0 + j + ws], v1 = w[o1 + j + ws];
-            Step(u0, u1, x, j * 8, ref a0, ref a1);
-            Step(v0, v1, x, (j + ws) * 8, ref a0, ref a1);
+            // four words per row per step: eight 8-byte loads in flight per lane before any decoding
+            ulong u0 = w[o0 + j], u1 = w[o0 + j + ws], u2 = w[o0 + j + 2 * ws], u3 = w[o0 + j + 3 * ws];
+            ulong v0 = w[o1 + j], v1 = w[o1 + j + ws], v2 = w[o1 + j + 2 * ws], v3 = w[o1 + j + 3 * ws];
+            Step(u0, v0, x, j * 8, ref a0, ref a1);
+            Step(u1, v1, x, (j + ws) * 8, ref a0, ref a1);
+            Step(u2, v2, x, (j + 2 * ws) * 8, ref a0, ref a1);
+            Step(u3, v3, x, (j + 3 * ws) * 8, ref a0, ref a1);
         }
-        if (j < words) Step(w[o0 + j], w[o1 + j], x, j * 8, ref a0, ref a1);
+        for (; j < words; j += ws) Step(w[o0 + j], w[o1 + j], x, j * 8, ref a0, ref a1);
         a0 = GroupReduce.WarpSum(a0);
         a1 = GroupReduce.WarpSum(a1);
         if (lane == 0)
@@ -64,17 +68,21 @@ internal static class Fp8GemvKernel
     private static float Dot8(ulong u, float x0, float x1, float x2, float x3, float x4, float x5, float x6, float x7)
     {
         uint lo = (uint)u, hi = (uint)(u >> 32);
-        float s = Code(lo << 20, lo << 24) * x0;
-        s += Code(lo << 12, lo << 16) * x1;
-        s += Code(lo << 4, lo << 8) * x2;
-        s += Code(lo >> 4, lo) * x3;
-        s += Code(hi << 20, hi << 24) * x4;
-        s += Code(hi << 12, hi << 16) * x5;
-        s += Code(hi << 4, hi << 8) * x6;
-        s += Code(hi >> 4, hi) * x7;
+        float s = Code(lo << 24) * x0;
+        s += Code(lo << 16) * x1;
+        s += Code(lo << 8) * x2;
+        s += Code(lo) * x3;
+        s += Code(hi << 24) * x4;
+        s += Code(hi << 16) * x5;
+        s += Code(hi << 8) * x6;
+        s += Code(hi) * x7;
         return s;
     }
 
-    /// <summary>The F32 of a code whose magnitude bits sit at 20..26 of <paramref name="mag"/> and sign at bit 31 of <paramref name="sign"/>.</summary>
-    private static float Code(uint mag, uint sign) => Bits.IntAsFloat((mag & 0x07F00000u) | (sign & 0x80000000u));
+    /// <summary>
+    /// The F32 of the code in bits 24..31 of <paramref name="top"/> (lower bits: other codes or zeros): an arithmetic
+    /// shift by 4 puts the magnitude at bits 20..26 and copies the sign into bits 27..31; the mask keeps bit 31 and
+    /// bits 20..26 (the lower codes land at bits ≤ 19 and are cleared).
+    /// </summary>
+    private static float Code(uint top) => Bits.IntAsFloat((uint)((int)top >> 4) & 0x87F00000u);
 }

@@ -20,15 +20,16 @@ public sealed class GpuKernels
     /// <summary>Largest head dimension the attention kernel takes.</summary>
     public const int MaxHeadDim = 512;
 
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<byte>, ArrayView<float>, ArrayView<int>, NormArgs> _rms;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<byte>, ArrayView<float>, ArrayView<int>, ArrayView<int>, NormArgs> _rms;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, RopeKvArgs> _ropeKv;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _rope;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long> _kvWrite;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs> _attention;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, AttentionArgs> _attentionCombine;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<ulong>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _fp8Gemv;
-    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _swiglu;
-    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<ushort>, int> _swigluBf16;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, int> _swiglu;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<ushort>, int> _swigluBf16;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int> _swigluAmax;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _add;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, int, int> _bias;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _channelScale;
@@ -44,8 +45,8 @@ public sealed class GpuKernels
     private readonly Action<AcceleratorStream, Index1D, ArrayView<byte>, ulong, float, int> _random;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, PrefillArgs> _gatherKv;
     private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<ushort>, PrefillArgs> _groupQueries;
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, PrefillArgs> _causalSoftmax;
-    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, PrefillArgs> _ungroup;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<ushort>, ArrayView<float>, PrefillArgs> _causalSoftmax;
+    private readonly Action<AcceleratorStream, Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, PrefillArgs> _ungroup;
     private readonly Action<AcceleratorStream, Index3D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, BatchedMatMulArgs> _batchedRef;
 
     /// <summary>Compiles (loads) every kernel for <paramref name="accelerator"/>; launches go to <paramref name="stream"/> (default: the accelerator's default stream).</summary>
@@ -57,15 +58,16 @@ public sealed class GpuKernels
         while (g * 2 <= Math.Min(MaxGroupSize, accelerator.MaxNumThreadsPerGroup)) g *= 2;
         GroupSize = g;
         AttentionGroupSize = Math.Min(g, MaxAttentionGroupSize);
-        _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<byte>, ArrayView<float>, ArrayView<int>, NormArgs>(RmsNormKernel.Run);
+        _rms = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<byte>, ArrayView<float>, ArrayView<int>, ArrayView<int>, NormArgs>(RmsNormKernel.Run);
         _ropeKv = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, RopeKvArgs>(RopeKvWriteKernel.Run);
         _rope = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(RopeKernel.Run);
         _kvWrite = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, int, int, int, int, long>(KvWriteKernel.Run);
         _attention = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<float>, AttentionArgs>(PagedAttentionKernel.Run);
         _attentionCombine = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, AttentionArgs>(AttentionCombineKernel.Run);
         _fp8Gemv = accelerator.LoadKernel<ArrayView<ulong>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(Fp8GemvKernel.Run);
-        _swiglu = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Run);
-        _swigluBf16 = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<ushort>, int>(SwiGluToBf16Kernel.Run);
+        _swiglu = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, int>(SwiGluKernel.Run);
+        _swigluBf16 = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<ushort>, int>(SwiGluToBf16Kernel.Run);
+        _swigluAmax = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int>(SwiGluAmaxKernel.Run);
         _add = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ResidualAddKernel.Run);
         _bias = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, int, int>(BiasAddKernel.Run);
         _channelScale = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ChannelScaleKernel.Run);
@@ -81,8 +83,8 @@ public sealed class GpuKernels
         _random = accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ulong, float, int>(RandomFillKernel.Run);
         _gatherKv = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<ushort>, ArrayView<ushort>, PrefillArgs>(GatherKvKernel.Run);
         _groupQueries = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<ushort>, PrefillArgs>(GroupQueriesKernel.Run);
-        _causalSoftmax = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, PrefillArgs>(CausalSoftmaxKernel.Run);
-        _ungroup = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, PrefillArgs>(UngroupOutputKernel.Run);
+        _causalSoftmax = accelerator.LoadKernel<ArrayView<float>, ArrayView<ushort>, ArrayView<float>, PrefillArgs>(CausalSoftmaxKernel.Run);
+        _ungroup = accelerator.LoadAutoGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, PrefillArgs>(UngroupOutputKernel.Run);
         _batchedRef = accelerator.LoadAutoGroupedKernel<Index3D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, BatchedMatMulArgs>(BatchedReferenceMatMulKernel.Run);
         WarpSize = accelerator.WarpSize;
     }
@@ -114,14 +116,19 @@ public sealed class GpuKernels
     /// output mode 0 F32 (y), 1 BF16 (yBf16), 2 FP8 E4M3 codes (yFp8) with the per-tensor scale in scale[0] (one row).
     /// </summary>
     internal void Norm(ArrayView<float> x, ArrayView<float> w, ArrayView<float>? residual, int outMode, ArrayView<float> y, ArrayView<ushort> yBf16,
-        ArrayView<byte> yFp8, ArrayView<float> scale, int rows, int dim, float eps, ArrayView<int>? rowMap)
+        ArrayView<byte> yFp8, ArrayView<float> scale, int rows, int dim, float eps, ArrayView<int>? rowMap, ArrayView<int>? amaxBits = null)
     {
         if (rows <= 0) return;
         if (residual is not null && rowMap is not null) throw new ArgumentException("the fused residual add covers every row: no row map with it", nameof(rowMap));
         if (outMode == 2 && rows != 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "FP8 output with a per-tensor scale takes one row");
-        var a = new NormArgs { Dim = dim, Eps = eps, UseMap = rowMap is null ? 0 : 1, AddResidual = residual is null ? 0 : 1, OutMode = outMode };
+        if (amaxBits is not null && outMode != 0) throw new ArgumentException("the amax of the output goes with F32 output only", nameof(amaxBits));
+        var a = new NormArgs
+        {
+            Dim = dim, Eps = eps, UseMap = rowMap is null ? 0 : 1, AddResidual = residual is null ? 0 : 1, OutMode = outMode, AmaxOut = amaxBits is null ? 0 : 1,
+        };
+        if (amaxBits is { } am) am.SubView(0, 1).MemSetToZero(Stream);
         _rms(Stream, new KernelConfig(rows, GroupSize), x, w, residual ?? x, outMode == 0 ? y : x, outMode == 1 ? yBf16 : x.Cast<ushort>(),
-            outMode == 2 ? yFp8 : x.Cast<byte>(), outMode == 2 ? scale : x, rowMap ?? x.Cast<int>(), a);
+            outMode == 2 ? yFp8 : x.Cast<byte>(), outMode == 2 ? scale : x, rowMap ?? x.Cast<int>(), amaxBits ?? x.Cast<int>(), a);
     }
 
     /// <summary>
@@ -198,13 +205,13 @@ public sealed class GpuKernels
     /// <summary>y[t, j] = silu(gu[t, j])·gu[t, ffn + j] for tokens·ffn elements.</summary>
     public void SwiGlu(ArrayView<float> gu, ArrayView<float> y, int tokens, int ffn)
     {
-        if (tokens > 0) _swiglu(Stream, tokens * ffn, gu, y, ffn);
+        if (tokens > 0) _swiglu(Stream, new Index2D(ffn, tokens), gu, y, ffn);
     }
 
     /// <summary><see cref="SwiGlu"/> with a BF16 result, ready for a BF16 matrix product.</summary>
     public void SwiGluToBf16(ArrayView<float> gu, ArrayView<ushort> y, int tokens, int ffn)
     {
-        if (tokens > 0) _swigluBf16(Stream, tokens * ffn, gu, y, ffn);
+        if (tokens > 0) _swigluBf16(Stream, new Index2D(ffn, tokens), gu, y, ffn);
     }
 
     /// <summary>Threads per group of <see cref="Fp8Gemv"/>.</summary>
@@ -225,6 +232,17 @@ public sealed class GpuKernels
         int rowsPerGroup = GemvGroupSize / WarpSize * Fp8GemvKernel.RowsPerWarp;
         _fp8Gemv(Stream, new KernelConfig((w.Rows + rowsPerGroup - 1) / rowsPerGroup, GemvGroupSize), ((ArrayView<byte>)w.Data.View).Cast<ulong>(), x,
             w.Scale.View, y, w.Rows, w.Cols);
+    }
+
+    /// <summary>
+    /// <see cref="SwiGlu"/> that also leaves max |y| over the whole output in amaxBits[0] (zeroed here; see
+    /// <see cref="SwiGluAmaxKernel"/>), for <see cref="QuantizeE4M3Raw"/> without a separate amax pass.
+    /// </summary>
+    public void SwiGluWithAmax(ArrayView<float> gu, ArrayView<float> y, ArrayView<int> amaxBits, int tokens, int ffn)
+    {
+        if (tokens <= 0) return;
+        amaxBits.SubView(0, 1).MemSetToZero(Stream);
+        _swigluAmax(Stream, new KernelConfig(Math.Min(tokens, 65535), GroupSize), gu, y, amaxBits, tokens, ffn);
     }
 
     /// <summary>x[i] += y[i] for i &lt; count.</summary>
@@ -322,18 +340,21 @@ public sealed class GpuKernels
         if (a.Tokens > 0) _groupQueries(Stream, new Index2D(a.Heads * a.HeadDim, a.Tokens), qkv, q, a);
     }
 
-    /// <summary>Scaled, masked softmax of the score rows into BF16 probabilities (see <see cref="CausalSoftmaxKernel"/>).</summary>
-    internal void CausalSoftmax(ArrayView<float> scores, ArrayView<ushort> probs, PrefillArgs a)
+    /// <summary>
+    /// Scaled, masked softmax of the score rows into unnormalized BF16 probabilities and each row's 1/Σ into invSum
+    /// [Tokens·Heads] (see <see cref="CausalSoftmaxKernel"/>).
+    /// </summary>
+    internal void CausalSoftmax(ArrayView<float> scores, ArrayView<ushort> probs, ArrayView<float> invSum, PrefillArgs a)
     {
         if (a.Tokens <= 0) return;
         int rowsPerGroup = AttentionGroupSize / WarpSize;   // one warp per row
-        _causalSoftmax(Stream, new KernelConfig((a.Tokens * a.Heads + rowsPerGroup - 1) / rowsPerGroup, AttentionGroupSize), scores, probs, a);
+        _causalSoftmax(Stream, new KernelConfig((a.Tokens * a.Heads + rowsPerGroup - 1) / rowsPerGroup, AttentionGroupSize), scores, probs, invSum, a);
     }
 
-    /// <summary>Grouped attention output back to token rows (see <see cref="UngroupOutputKernel"/>).</summary>
-    internal void UngroupOutput(ArrayView<float> o, ArrayView<float> output, PrefillArgs a)
+    /// <summary>Grouped attention output, each row scaled by invSum, back to token rows (see <see cref="UngroupOutputKernel"/>).</summary>
+    internal void UngroupOutput(ArrayView<float> o, ArrayView<float> invSum, ArrayView<float> output, PrefillArgs a)
     {
-        if (a.Tokens > 0) _ungroup(Stream, new Index2D(a.Heads * a.HeadDim, a.Tokens), o, output, a);
+        if (a.Tokens > 0) _ungroup(Stream, new Index2D(a.Heads * a.HeadDim, a.Tokens), o, invSum, output, a);
     }
 
     /// <summary>Strided batched BF16 product with the plain kernel (see <see cref="BatchedReferenceMatMulKernel"/>).</summary>

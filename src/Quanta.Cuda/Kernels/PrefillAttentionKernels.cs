@@ -64,15 +64,16 @@ internal static class GroupQueriesKernel
 /// <summary>
 /// Causal softmax of the score rows S [KvHeads·Tokens·G, Padded] (raw q·k from the product): row r of KV head kvh is
 /// token t = r / G at position FirstPosition + t, which attends [lo, position] (lo from the sliding window). Each score
-/// is ·Scale, optionally soft-capped, then exp(s − max) / Σ into BF16 P (same layout), zeros outside [lo, position] so
-/// the next product can run over all Padded keys. One warp per row (no barriers): the first pass keeps a running
-/// maximum and a running sum of exponentials per lane (the sum rescaled when the maximum grows, four scores per step so
-/// that their loads overlap), a shuffle butterfly merges the lanes, the second pass writes P (four per step). S is read twice (the second time mostly from cache) and never written;
-/// only the unmasked part of a row is read. Rows beyond the last (the final group's spare warps) do nothing.
+/// is ·Scale, optionally soft-capped; P̃ = exp(s − max) goes to probs in BF16 (same layout, zeros outside
+/// [lo, position] so the next product can run over all Padded keys) unnormalized, and 1 / Σ P̃ (the F32 sum) to
+/// invSum[r]: <see cref="UngroupOutputKernel"/> scales the product P̃·V by it, so each score costs one exponential.
+/// One warp per row (no barriers): the first pass takes the maximum (four loads in flight per lane), a shuffle
+/// butterfly merges the lanes, the second pass writes P̃ and sums it (four per step). Only the unmasked part of a row is
+/// read, twice (the second time partly from cache); S is not written. Spare warps of the last group do nothing.
 /// </summary>
 internal static class CausalSoftmaxKernel
 {
-    public static void Run(ArrayView<float> scores, ArrayView<ushort> probs, PrefillArgs a)
+    public static void Run(ArrayView<float> scores, ArrayView<ushort> probs, ArrayView<float> invSum, PrefillArgs a)
     {
         int ws = Warp.WarpSize, lane = Warp.LaneIdx, nw = Group.DimX / ws;
         int row = Grid.IdxX * nw + Group.IdxX / ws;
@@ -82,45 +83,40 @@ internal static class CausalSoftmaxKernel
         int pos = a.FirstPosition + t;
         int lo = a.SlidingWindow > 0 ? IntrinsicMath.Max(0, pos - a.SlidingWindow + 1) : 0;
         long o = (long)row * a.Padded;
-        float m = float.NegativeInfinity, l = 0f;
-        for (int p = lo + lane; p <= pos; p += 4 * ws)
+        float m = float.NegativeInfinity;
+        int p = lo + lane;
+        for (; p + 3 * ws <= pos; p += 4 * ws)
         {
-            // four scores per lane per step (loads in flight together), then one rescale of the running sum
-            float s0 = Score(scores[o + p], a);
-            float s1 = p + ws <= pos ? Score(scores[o + p + ws], a) : float.NegativeInfinity;
-            float s2 = p + 2 * ws <= pos ? Score(scores[o + p + 2 * ws], a) : float.NegativeInfinity;
-            float s3 = p + 3 * ws <= pos ? Score(scores[o + p + 3 * ws], a) : float.NegativeInfinity;
-            float mn = IntrinsicMath.Max(m, IntrinsicMath.Max(IntrinsicMath.Max(s0, s1), IntrinsicMath.Max(s2, s3)));
-            // Exp(−∞) = 0: the first step's old sum and the missing scores add nothing
-            l = l * KernelMath.Exp(m - mn) + (KernelMath.Exp(s0 - mn) + KernelMath.Exp(s1 - mn) + (KernelMath.Exp(s2 - mn) + KernelMath.Exp(s3 - mn)));
-            m = mn;
+            float s0 = scores[o + p], s1 = scores[o + p + ws], s2 = scores[o + p + 2 * ws], s3 = scores[o + p + 3 * ws];
+            m = IntrinsicMath.Max(m, IntrinsicMath.Max(IntrinsicMath.Max(Score(s0, a), Score(s1, a)), IntrinsicMath.Max(Score(s2, a), Score(s3, a))));
         }
-        for (int k = ws / 2; k > 0; k >>= 1)
-        {
-            float m2 = Warp.ShuffleXor(m, k), l2 = Warp.ShuffleXor(l, k);
-            float mm = IntrinsicMath.Max(m, m2);
-            if (mm > float.NegativeInfinity)
-            {
-                l = (m > float.NegativeInfinity ? l * KernelMath.Exp(m - mm) : 0f) + (m2 > float.NegativeInfinity ? l2 * KernelMath.Exp(m2 - mm) : 0f);
-                m = mm;
-            }
-        }
-        float inv = 1f / l;
+        for (; p <= pos; p += ws) m = IntrinsicMath.Max(m, Score(scores[o + p], a));
+        m = GroupReduce.WarpMax(m);
+        float sum = 0f;
         int p0 = lane;
         for (; p0 + 3 * ws < a.Padded; p0 += 4 * ws)
         {
-            ushort q0 = Prob(scores, o, p0, lo, pos, m, inv, a), q1 = Prob(scores, o, p0 + ws, lo, pos, m, inv, a);
-            ushort q2 = Prob(scores, o, p0 + 2 * ws, lo, pos, m, inv, a), q3 = Prob(scores, o, p0 + 3 * ws, lo, pos, m, inv, a);
-            probs[o + p0] = q0;
-            probs[o + p0 + ws] = q1;
-            probs[o + p0 + 2 * ws] = q2;
-            probs[o + p0 + 3 * ws] = q3;
+            float e0 = Exp(scores, o, p0, lo, pos, m, a), e1 = Exp(scores, o, p0 + ws, lo, pos, m, a);
+            float e2 = Exp(scores, o, p0 + 2 * ws, lo, pos, m, a), e3 = Exp(scores, o, p0 + 3 * ws, lo, pos, m, a);
+            probs[o + p0] = NumberBits.ToBf16(e0);
+            probs[o + p0 + ws] = NumberBits.ToBf16(e1);
+            probs[o + p0 + 2 * ws] = NumberBits.ToBf16(e2);
+            probs[o + p0 + 3 * ws] = NumberBits.ToBf16(e3);
+            sum += (e0 + e1) + (e2 + e3);
         }
-        for (; p0 < a.Padded; p0 += ws) probs[o + p0] = Prob(scores, o, p0, lo, pos, m, inv, a);
+        for (; p0 < a.Padded; p0 += ws)
+        {
+            float e = Exp(scores, o, p0, lo, pos, m, a);
+            probs[o + p0] = NumberBits.ToBf16(e);
+            sum += e;
+        }
+        sum = GroupReduce.WarpSum(sum);
+        if (lane == 0) invSum[row] = 1f / sum;
     }
 
-    private static ushort Prob(ArrayView<float> scores, long o, int p, int lo, int pos, float m, float inv, PrefillArgs a) =>
-        p >= lo && p <= pos ? NumberBits.ToBf16(KernelMath.Exp(Score(scores[o + p], a) - m) * inv) : (ushort)0;
+    /// <summary>exp(score − m) inside [lo, pos], 0 outside (the masked and padded keys).</summary>
+    private static float Exp(ArrayView<float> scores, long o, int p, int lo, int pos, float m, PrefillArgs a) =>
+        p >= lo && p <= pos ? KernelMath.Exp(Score(scores[o + p], a) - m) : 0f;
 
     private static float Score(float raw, PrefillArgs a)
     {
@@ -130,15 +126,17 @@ internal static class CausalSoftmaxKernel
 }
 
 /// <summary>
-/// Attention output O [KvHeads, Tokens·G, HeadDim] (F32, from the product P·V) back to token rows
-/// [Tokens, Heads·HeadDim]: the inverse of <see cref="GroupQueriesKernel"/>'s row mapping.
+/// Attention output O [KvHeads, Tokens·G, HeadDim] (F32, from the product P̃·V) back to token rows
+/// [Tokens, Heads·HeadDim], each row of O scaled by its softmax normalizer invSum[row] (see
+/// <see cref="CausalSoftmaxKernel"/>): the inverse of <see cref="GroupQueriesKernel"/>'s row mapping.
 /// </summary>
 internal static class UngroupOutputKernel
 {
-    public static void Run(Index2D i, ArrayView<float> o, ArrayView<float> output, PrefillArgs a)
+    public static void Run(Index2D i, ArrayView<float> o, ArrayView<float> invSum, ArrayView<float> output, PrefillArgs a)
     {
         int t = i.Y, c = i.X, hd = a.HeadDim, g = a.Heads / a.KvHeads;
         int h = c / hd, d = c - h * hd, kvh = h / g, j = h - kvh * g;
-        output[(long)t * a.Heads * hd + c] = o[(((long)kvh * a.Tokens + t) * g + j) * hd + d];
+        long row = ((long)kvh * a.Tokens + t) * g + j;
+        output[(long)t * a.Heads * hd + c] = o[row * hd + d] * invSum[row];
     }
 }

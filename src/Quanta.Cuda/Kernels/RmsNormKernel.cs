@@ -12,6 +12,7 @@ internal struct NormArgs
     public int UseMap;       // 1: source row rowMap[r]
     public int AddResidual;  // 1: x[src] += residual[src] first (written back), the residual add fused in
     public int OutMode;      // 0: F32 into y, 1: BF16 into yBf16, 2: FP8 E4M3 into yFp8 with scale amax/448 in scaleOut[0] (one row only)
+    public int AmaxOut;      // 1 (OutMode 0): atomic max of the rows' |y| bit patterns into amaxBits[0] (NaN skipped)
 }
 
 /// <summary>
@@ -20,13 +21,15 @@ internal struct NormArgs
 /// first in the same pass (the result is written back to x). The result goes to y in F32, to yBf16 in BF16 (nearest
 /// even), or, for a single row, to yFp8 as FP8 E4M3 codes of y / scale with the per-tensor scale amax(|y|)/448 (1 when
 /// zero) in scaleOut[0] — the same codes and scale as <see cref="QuantizeE4M3Kernel"/> gives for that row (NaN skipped
-/// by the amax). Loads are unrolled four deep so each thread keeps several in flight.
+/// by the amax). With AmaxOut (F32 output), each group also folds max |y| of its row into amaxBits[0] by an integer atomic
+/// max of the bit patterns (the caller zeroes it first): the per-tensor FP8 scale of the whole output without a separate
+/// pass over it. Loads are unrolled four deep so each thread keeps several in flight.
 /// Reference: Quanta.Core RmsNorm.ForwardReference (which sums in double).
 /// </summary>
 internal static class RmsNormKernel
 {
     public static void Run(ArrayView<float> x, ArrayView<float> w, ArrayView<float> residual, ArrayView<float> y, ArrayView<ushort> yBf16,
-        ArrayView<byte> yFp8, ArrayView<float> scaleOut, ArrayView<int> rowMap, NormArgs a)
+        ArrayView<byte> yFp8, ArrayView<float> scaleOut, ArrayView<int> rowMap, ArrayView<int> amaxBits, NormArgs a)
     {
         var sh = SharedMemory.Allocate<float>(GpuKernels.MaxGroupSize);
         int r = Grid.IdxX, tid = Group.IdxX, g = Group.DimX, dim = a.Dim;
@@ -83,16 +86,38 @@ internal static class RmsNormKernel
             if (tid == 0) scaleOut[0] = codeScale;
         }
         i = tid;
+        int mb = 0;
         for (; i + 3 * g < dim; i += 4 * g)
         {
             float a0 = x[xo + i], a1 = x[xo + i + g], a2 = x[xo + i + 2 * g], a3 = x[xo + i + 3 * g];
             float w0 = w[i], w1 = w[i + g], w2 = w[i + 2 * g], w3 = w[i + 3 * g];
-            Store(y, yBf16, yFp8, yo + i, a0 * scale * w0, a.OutMode, codeScale);
-            Store(y, yBf16, yFp8, yo + i + g, a1 * scale * w1, a.OutMode, codeScale);
-            Store(y, yBf16, yFp8, yo + i + 2 * g, a2 * scale * w2, a.OutMode, codeScale);
-            Store(y, yBf16, yFp8, yo + i + 3 * g, a3 * scale * w3, a.OutMode, codeScale);
+            float v0 = a0 * scale * w0, v1 = a1 * scale * w1, v2 = a2 * scale * w2, v3 = a3 * scale * w3;
+            Store(y, yBf16, yFp8, yo + i, v0, a.OutMode, codeScale);
+            Store(y, yBf16, yFp8, yo + i + g, v1, a.OutMode, codeScale);
+            Store(y, yBf16, yFp8, yo + i + 2 * g, v2, a.OutMode, codeScale);
+            Store(y, yBf16, yFp8, yo + i + 3 * g, v3, a.OutMode, codeScale);
+            mb = IntrinsicMath.Max(IntrinsicMath.Max(AbsBits(mb, v0), AbsBits(mb, v1)), IntrinsicMath.Max(AbsBits(mb, v2), AbsBits(mb, v3)));
         }
-        for (; i < dim; i += g) Store(y, yBf16, yFp8, yo + i, x[xo + i] * scale * w[i], a.OutMode, codeScale);
+        for (; i < dim; i += g)
+        {
+            float v = x[xo + i] * scale * w[i];
+            Store(y, yBf16, yFp8, yo + i, v, a.OutMode, codeScale);
+            mb = AbsBits(mb, v);
+        }
+        if (a.AmaxOut != 0)
+        {
+            // the whole group takes this branch (an argument): the reduction's barriers are not split
+            Group.Barrier();
+            float rowMax = GroupReduce.Max(sh, Bits.IntAsFloat((uint)mb));
+            if (tid == 0) Atomic.Max(ref amaxBits[0], (int)Bits.FloatAsInt(rowMax));
+        }
+    }
+
+    /// <summary>max(m, bit pattern of |v|), NaN skipped (non-negative float bit patterns order like the floats).</summary>
+    private static int AbsBits(int m, float v)
+    {
+        uint b = Bits.FloatAsInt(v) & 0x7FFFFFFFu;
+        return b <= 0x7F800000u ? IntrinsicMath.Max(m, (int)b) : m;
     }
 
     private static void Store(ArrayView<float> y, ArrayView<ushort> yBf16, ArrayView<byte> yFp8, long at, float v, int mode, float codeScale)
