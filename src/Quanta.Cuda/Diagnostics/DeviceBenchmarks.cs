@@ -105,8 +105,10 @@ public static class DeviceBenchmarks
             }
             if (format == DeviceFormat.Fp8E4M3 && backend.IsCuda)
             {
-                // A/B in the same run: the one-row products on the matrix engine (FP8 activations) instead of the GEMV
-                ex.UseFp8Gemv = false;
+                // A/B in the same run: the one-row products through the other path (the FP8 GEMV on F32 activations, or
+                // the matrix engine with quantized activations, whichever the executor does not use by default)
+                bool gemv = !ex.UseFp8Gemv;
+                ex.UseFp8Gemv = gemv;
                 for (int i = 0; i < o.WarmupSteps; i++) Step(ex, [seq], [rng.Next(c.VocabSize)], ref pos);
                 int startPos = pos;
                 ex.MeasureDeviceTime = true;
@@ -117,10 +119,11 @@ public static class DeviceBenchmarks
                     deviceMs += ex.LastStepDeviceMilliseconds;
                 }
                 ex.MeasureDeviceTime = false;
-                ex.UseFp8Gemv = true;
-                figures.Add(new($"{f}/decode-b1-matrix-engine/device-ms-per-token", deviceMs / o.DecodeSteps, "ms",
-                    $"context {startPos}..{pos}, graphs; one-row products on {backend.MatMul.Name} with quantized activations instead of the FP8 GEMV"));
-                log?.Invoke($"{f}: decode-b1 on the matrix engine {deviceMs / o.DecodeSteps:F2} device ms/token");
+                ex.UseFp8Gemv = !gemv;
+                string path = gemv ? "fp8-gemv" : "matrix-engine";
+                figures.Add(new($"{f}/decode-b1-{path}/device-ms-per-token", deviceMs / o.DecodeSteps, "ms",
+                    $"context {startPos}..{pos}, graphs; one-row products " + (gemv ? "through the FP8 GEMV on F32 activations" : $"on {backend.MatMul.Name} with quantized activations")));
+                log?.Invoke($"{f}: decode-b1 through {path} {deviceMs / o.DecodeSteps:F2} device ms/token");
             }
         });
 
