@@ -199,7 +199,7 @@ internal static class BenchServeCommand
             });
             if (engine.WarmUpResult is { } w)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"engine warm-up: {w.Steps} steps (decode batches 1-{w.LargestBatch}, twice, and one prefill chunk) in {w.Elapsed.TotalSeconds:F2} s, slowest step {w.SlowestStep.TotalMilliseconds:F0} ms"));
+                    $"engine warm-up: {w.Steps} steps (decode batches 1-{w.LargestBatch}, twice, and one prefill chunk) in {w.Elapsed.TotalSeconds:F2} s, slowest step {w.SlowestStep.TotalMilliseconds:F0} ms; decode steps 1-{w.LargestBatch}: first round {w.FirstRound.TotalMilliseconds:F0} ms, last {w.LastRound.TotalMilliseconds:F0} ms"));
             using var progress = new Progress("bench serve scaling");
             ServeScalingResult result = ServeScalingRunner.RunAsync(engine, options, progress.LineSink(), default, timer).GetAwaiter().GetResult();
             progress.Done(string.Create(CultureInfo.InvariantCulture, $"{streams.Length} concurrency levels"));

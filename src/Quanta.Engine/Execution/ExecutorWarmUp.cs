@@ -8,7 +8,10 @@ namespace Quanta.Engine.Execution;
 /// <param name="Elapsed">Wall time of the whole warm-up.</param>
 /// <param name="SlowestStep">The longest single step (the first call at a new shape pays the JIT).</param>
 /// <param name="LargestBatch">Most sequences of a decode step it reached (fewer than asked when the KV pool ran out).</param>
-public readonly record struct WarmUpResult(int Steps, TimeSpan Elapsed, TimeSpan SlowestStep, int LargestBatch);
+/// <param name="FirstRound">Executor time of the first round's decode steps (batch sizes 1 … LargestBatch, code compiled on the way).</param>
+/// <param name="LastRound">Executor time of the last round's decode steps (the same shapes, compiled code): FirstRound − LastRound
+/// is about what the first requests would have paid at these shapes without the warm-up.</param>
+public readonly record struct WarmUpResult(int Steps, TimeSpan Elapsed, TimeSpan SlowestStep, int LargestBatch, TimeSpan FirstRound = default, TimeSpan LastRound = default);
 
 /// <summary>
 /// Runs an executor once over every step shape a serving scheduler can produce before any request is served, so the
@@ -61,6 +64,7 @@ public static class ExecutorWarmUp
         maxTokens = Math.Min(maxTokens, executor.MaxBatchTokens);
         long start = Stopwatch.GetTimestamp();
         TimeSpan slowest = TimeSpan.Zero;
+        var roundTime = new TimeSpan[Math.Max(1, rounds)];
         int steps = 0, largest = 0;
         int position = Math.Min(DecodePosition, Math.Min(maxPositions, cache.MaxSequenceLength) - 1);
         int vocab = executor.VocabSize;
@@ -93,7 +97,9 @@ public static class ExecutorWarmUp
                     work.Clear();
                     for (int i = 0; i < b; i++)
                         work.Add(new SequenceWork(-1 - i, tokens.AsMemory(i, 1), position, seqs[i], NeedsLogits: true));
+                    long t0 = Stopwatch.GetTimestamp();
                     slowest = Step(executor, work, slowest);
+                    roundTime[round] += Stopwatch.GetElapsedTime(t0);
                     steps++;
                     largest = Math.Max(largest, b);
                 }
@@ -120,7 +126,7 @@ public static class ExecutorWarmUp
             foreach (SequenceKv s in seqs) s.Dispose();
         }
         if (compiled) Settle();
-        return new WarmUpResult(steps, Stopwatch.GetElapsedTime(start), slowest, largest);
+        return new WarmUpResult(steps, Stopwatch.GetElapsedTime(start), slowest, largest, roundTime[0], roundTime[^1]);
     }
 
     /// <summary>Waits (at most <see cref="SettleLimit"/>) until the background JIT has compiled nothing new for

@@ -45,6 +45,7 @@ public sealed class ExecutorWarmUpTests
         Assert.Equal(13, r.Steps);
         Assert.Equal(6, r.LargestBatch);
         Assert.True(r.SlowestStep > TimeSpan.Zero && r.SlowestStep <= r.Elapsed, $"seed {seed}: slowest {r.SlowestStep}, total {r.Elapsed}");
+        Assert.True(r.FirstRound > TimeSpan.Zero && r.LastRound > TimeSpan.Zero && r.FirstRound + r.LastRound <= r.Elapsed, $"seed {seed}: rounds {r.FirstRound}, {r.LastRound}");
         Assert.Equal(free, cache.Pool.FreeBlocks);
         Assert.Equal(0, cache.Pool.CachedBlocks);   // nothing committed, so nothing reaches the prefix cache
     }
