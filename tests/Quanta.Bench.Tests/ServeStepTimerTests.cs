@@ -41,8 +41,35 @@ public sealed class ServeStepTimerTests
             Assert.Equal((4 + 9) * requests, p.Steps.Sum(s => (long)s.Tokens));
             Assert.All(p.Steps, s => Assert.True(s.ExecuteSeconds > 0 && s.Sequences >= 1 && s.Sequences <= p.Concurrency));
         }
+        foreach (ServeScalingPoint p in r.Points)
+        {
+            double d = ServeStepTimer.DecodeTokensPerSecond(p.Steps, p.Concurrency) ?? double.NaN;
+            Assert.True(d > 0 && double.IsFinite(d), $"decode rate {d} at {p.Concurrency}");
+        }
+        Assert.Null(ServeStepTimer.DecodeTokensPerSecond(r.Points[0].Steps, 3));   // no step had 3 sequences at 1 stream
         string text = r.ToText();
         Assert.Contains("decode x1 |", text, StringComparison.Ordinal);
         Assert.Contains("with prompt tokens", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_rate_is_sequences_over_median_step_and_gap_and_the_summary_groups_by_batch_size()
+    {
+        TimedStep[] steps =
+        [
+            new(4, 4, 0.30, double.NaN, true),
+            new(4, 4, 0.10, 0.02, false),
+            new(4, 4, 0.20, 0.04, false),
+            new(4, 20, 0.90, 0.01, true),   // prompt tokens: not a decode step
+            new(2, 2, 0.05, 0.03, true),
+        ];
+        // decode x4: median executor 0.20 s, median gap of the two measured gaps (0.02, 0.04) 0.03 s
+        Assert.Equal(4 / 0.23, ServeStepTimer.DecodeTokensPerSecond(steps, 4)!.Value, 9);
+        Assert.Equal(2 / 0.08, ServeStepTimer.DecodeTokensPerSecond(steps, 2)!.Value, 9);
+        string table = ServeStepTimer.Summary(steps);
+        Assert.Contains("| decode x2 | 1 | 50.00 | 50.00 | 30.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| decode x4 | 3 | 200.00 | 300.00 | 30.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| with prompt tokens | 1 | 900.00 | 900.00 | 10.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| first of their shape | 3 | 300.00 | 900.00 | 20.00 |", table, StringComparison.Ordinal);
     }
 }

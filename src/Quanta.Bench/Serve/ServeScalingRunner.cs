@@ -97,6 +97,8 @@ public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points,
         {
             sb.Append(ci, $"\nsteps of the measured {p.Concurrency}-stream requests (executor = the model's forward pass; loop gap = sampling, token hand-off and scheduling between steps):\n");
             sb.Append(ServeStepTimer.Summary(p.Steps));
+            if (ServeStepTimer.DecodeTokensPerSecond(p.Steps, p.Concurrency) is double d)
+                sb.Append(ci, $"decode-only rate at {p.Concurrency} streams (median executor time + loop gap of the decode x{p.Concurrency} steps): {d:F1} tok/s; the round's {p.TokensPerSecond:F1} tok/s also pays for the prompts\n");
         }
         return sb.ToString();
     }

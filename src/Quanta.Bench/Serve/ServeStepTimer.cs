@@ -94,6 +94,19 @@ public sealed class ServeStepTimer(IExecutor inner, int capacity = 1 << 16) : IE
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Tokens per second of the decode-only steps with <paramref name="sequences"/> sequences: sequences / (median
+    /// executor time + median loop gap) of those steps; null when there are none.
+    /// </summary>
+    public static double? DecodeTokensPerSecond(IReadOnlyList<TimedStep> steps, int sequences)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        TimedStep[] g = [.. steps.Where(s => s.Sequences == sequences && s.Tokens == sequences)];
+        if (g.Length == 0) return null;
+        double[] gaps = [.. g.Select(s => s.GapSeconds).Where(x => !double.IsNaN(x))];
+        return sequences / (Median([.. g.Select(s => s.ExecuteSeconds)]) + (gaps.Length == 0 ? 0 : Median(gaps)));
+    }
+
     private static void Row(StringBuilder sb, CultureInfo ci, string name, TimedStep[] g)
     {
         double[] gaps = [.. g.Select(s => s.GapSeconds).Where(x => !double.IsNaN(x))];
