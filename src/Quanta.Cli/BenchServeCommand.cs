@@ -166,9 +166,11 @@ internal static class BenchServeCommand
         var gops = new Option<double>("--int8-gops") { Description = "int8 rate of this machine in GOP/s for the compute ceiling (default: the issue's 467)", DefaultValueFactory = _ => 467 };
         var seed = new Option<int>("--seed") { Description = "seed of the prompts", DefaultValueFactory = _ => 0 };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
+        var noWarmUp = new Option<bool>("--no-warmup") { Description = "skip the engine's start-up warm-up (every decode batch size once, before serving)" };
+        var stepTable = new Option<bool>("--steps") { Description = "time every engine step and print executor and loop time per batch size" };
         var cmd = new Command("scaling", "Aggregate output tokens/s of continuous batching at several stream counts, vs the int8 compute ceiling.")
         {
-            model, tokenizer, threads, conc, perStream, promptLen, outputLen, gops, seed, verbose,
+            model, tokenizer, threads, conc, perStream, promptLen, outputLen, gops, seed, verbose, noWarmUp, stepTable,
         };
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -186,14 +188,20 @@ internal static class BenchServeCommand
                 Seed = p.GetValue(seed),
             };
             options.Validate();
+            ServeStepTimer? timer = null;
             using ServingEngine engine = ServingEngine.Load(Path.GetFileNameWithoutExtension(path), path, new ServingOptions
             {
                 TokenizerPath = p.GetValue(tokenizer),
                 Threads = p.GetValue(threads),
                 MaxRunning = Math.Max(16, streams.Max()),
+                WarmUp = !p.GetValue(noWarmUp),
+                WrapExecutor = p.GetValue(stepTable) ? inner => timer = new ServeStepTimer(inner) : null,
             });
+            if (engine.WarmUpResult is { } w)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"engine warm-up: {w.Steps} steps (decode batches 1-{w.LargestBatch}, twice, and one prefill chunk) in {w.Elapsed.TotalSeconds:F2} s, slowest step {w.SlowestStep.TotalMilliseconds:F0} ms; decode steps 1-{w.LargestBatch}: first round {w.FirstRound.TotalMilliseconds:F0} ms, last {w.LastRound.TotalMilliseconds:F0} ms"));
             using var progress = new Progress("bench serve scaling");
-            ServeScalingResult result = ServeScalingRunner.RunAsync(engine, options, progress.LineSink()).GetAwaiter().GetResult();
+            ServeScalingResult result = ServeScalingRunner.RunAsync(engine, options, progress.LineSink(), default, timer).GetAwaiter().GetResult();
             progress.Done(string.Create(CultureInfo.InvariantCulture, $"{streams.Length} concurrency levels"));
             Console.Out.Write(result.ToText());
             return 0;

@@ -47,7 +47,14 @@ public sealed record ServeScalingOptions
 /// <param name="Concurrency">Streams in flight.</param>
 /// <param name="OutputTokens">Tokens generated over the measured requests.</param>
 /// <param name="Seconds">Wall time of the measured requests.</param>
-public sealed record ServeScalingPoint(int Concurrency, long OutputTokens, double Seconds)
+/// <param name="Steps">The engine steps of the measured requests when the engine's executor was wrapped in a
+/// <see cref="ServeStepTimer"/> (see <see cref="ServeScalingRunner.RunAsync"/>); empty otherwise.</param>
+/// <param name="JitMethods">Methods the JIT compiled (any tier) in the process during the measured requests.</param>
+/// <param name="JitSeconds">Time the JIT spent compiling during the measured requests (all threads).</param>
+/// <param name="WarmUpSeconds">Wall time of the unmeasured round (one request per stream) before the measured ones.</param>
+/// <param name="WarmUpJitMethods">Methods the JIT compiled during that round.</param>
+public sealed record ServeScalingPoint(int Concurrency, long OutputTokens, double Seconds, IReadOnlyList<TimedStep> Steps,
+    long JitMethods = 0, double JitSeconds = 0, double WarmUpSeconds = 0, long WarmUpJitMethods = 0)
 {
     /// <summary>Output tokens per second over all streams.</summary>
     public double TokensPerSecond => OutputTokens / Seconds;
@@ -81,11 +88,18 @@ public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points,
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(ci, $"matrix weights per token: {WeightsPerToken:N0}; compute ceiling {CeilingTokensPerSecond:F1} tok/s at {Int8OpsPerSecond / 1e9:G4} GOP/s int8 (2 ops per weight per token)\n");
-        sb.Append("| streams | output tokens | seconds | tok/s | of ceiling |\n|---:|---:|---:|---:|---:|\n");
+        sb.Append("| streams | output tokens | seconds | tok/s | of ceiling | JIT-compiled methods (ms) | unmeasured first round: s, JIT methods |\n|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (ServeScalingPoint p in Points)
-            sb.Append(ci, $"| {p.Concurrency} | {p.OutputTokens} | {p.Seconds:F2} | {p.TokensPerSecond:F1} | {p.TokensPerSecond / CeilingTokensPerSecond:P1} |\n");
+            sb.Append(ci, $"| {p.Concurrency} | {p.OutputTokens} | {p.Seconds:F2} | {p.TokensPerSecond:F1} | {p.TokensPerSecond / CeilingTokensPerSecond:P1} | {p.JitMethods} ({p.JitSeconds * 1e3:F0}) | {p.WarmUpSeconds:F2}, {p.WarmUpJitMethods} |\n");
         ServeScalingPoint lo = Points.MinBy(p => p.Concurrency)!, hi = Points.MaxBy(p => p.Concurrency)!;
         sb.Append(ci, $"speed-up {hi.Concurrency} vs {lo.Concurrency} streams: {Speedup:F2}x\n");
+        foreach (ServeScalingPoint p in Points.Where(p => p.Steps.Count > 0))
+        {
+            sb.Append(ci, $"\nsteps of the measured {p.Concurrency}-stream requests (executor = the model's forward pass; loop gap = sampling, token hand-off and scheduling between steps):\n");
+            sb.Append(ServeStepTimer.Summary(p.Steps));
+            if (ServeStepTimer.DecodeTokensPerSecond(p.Steps, p.Concurrency) is double d)
+                sb.Append(ci, $"decode-only rate at {p.Concurrency} streams (median executor time + loop gap of the decode x{p.Concurrency} steps): {d:F1} tok/s; the round's {p.TokensPerSecond:F1} tok/s also pays for the prompts\n");
+        }
         return sb.ToString();
     }
 }
@@ -107,9 +121,13 @@ public static class ServeScalingRunner
         return c.Layers * perLayer + (long)c.VocabSize * e;
     }
 
-    /// <summary>Runs the measurement on <paramref name="engine"/> (its MaxRunning must cover the largest concurrency).</summary>
+    /// <summary>
+    /// Runs the measurement on <paramref name="engine"/> (its MaxRunning must cover the largest concurrency). When
+    /// <paramref name="steps"/> is the timer the engine's executor was wrapped in, each point carries the engine steps
+    /// of its measured requests.
+    /// </summary>
     public static async Task<ServeScalingResult> RunAsync(ServingEngine engine, ServeScalingOptions options,
-        Action<string>? log = null, CancellationToken cancel = default)
+        Action<string>? log = null, CancellationToken cancel = default, ServeStepTimer? steps = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
@@ -124,10 +142,20 @@ public static class ServeScalingRunner
         var points = new List<ServeScalingPoint>();
         foreach (int c in options.Concurrency)
         {
+            long warmJit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            long warmStart = Stopwatch.GetTimestamp();
             await RoundAsync(engine, c, 1, options, rng, vocab, cancel).ConfigureAwait(false);   // warm-up
+            double warmSeconds = Stopwatch.GetElapsedTime(warmStart).TotalSeconds;
+            long warmJit = System.Runtime.JitInfo.GetCompiledMethodCount() - warmJit0;
+            steps?.Mark();
+            long jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            TimeSpan jitTime0 = System.Runtime.JitInfo.GetCompilationTime();
             long start = Stopwatch.GetTimestamp();
             long tokens = await RoundAsync(engine, c, options.RequestsPerStream, options, rng, vocab, cancel).ConfigureAwait(false);
-            var point = new ServeScalingPoint(c, tokens, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            var point = new ServeScalingPoint(c, tokens, seconds, steps?.Take() ?? [],
+                System.Runtime.JitInfo.GetCompiledMethodCount() - jit0, (System.Runtime.JitInfo.GetCompilationTime() - jitTime0).TotalSeconds,
+                warmSeconds, warmJit);
             log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{c} streams: {point.TokensPerSecond:F1} tok/s"));
             points.Add(point);
         }

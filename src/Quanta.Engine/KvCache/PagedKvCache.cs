@@ -4,8 +4,9 @@ using Quanta.Models.KvCache;
 namespace Quanta.Engine.KvCache;
 
 /// <summary>
-/// Paged KV storage shared by all sequences: per layer, keys and values each [NumBlocks, BlockSize, KvHeads, HeadDim]
-/// in one F32 or F16 array (<see cref="KvCacheType"/>), with the block bookkeeping in <see cref="Pool"/>. Sequences
+/// Paged KV storage shared by all sequences: per layer, keys and values each [NumBlocks, KvHeads, BlockSize, HeadDim]
+/// in one F32 or F16 array (<see cref="KvCacheType"/>; blocks head-major, so the rows attention reads for one head
+/// are contiguous within a block and stream from memory instead of being strided by KvHeads·HeadDim), with the block bookkeeping in <see cref="Pool"/>. Sequences
 /// get a <see cref="SequenceKv"/> view (a block table over this storage) from <see cref="CreateSequence"/>; disposing
 /// the view returns its blocks. All storage is allocated here, once; or, for an executor that keeps K/V in its own
 /// memory (a GPU), none: <see cref="BlocksOnly"/> keeps the block tables, reference counts and prefix cache without host
@@ -17,8 +18,8 @@ namespace Quanta.Engine.KvCache;
 /// </summary>
 public sealed class PagedKvCache
 {
-    private readonly float[][]? _k32, _v32;   // [layers][NumBlocks · BlockSize · KvHeads · HeadDim]
-    private readonly Half[][]? _k16, _v16;    // [layers][NumBlocks · BlockSize · KvHeads · HeadDim]
+    private readonly float[][]? _k32, _v32;   // [layers][NumBlocks, KvHeads, BlockSize, HeadDim]
+    private readonly Half[][]? _k16, _v16;    // [layers][NumBlocks, KvHeads, BlockSize, HeadDim]
 
     /// <summary>
     /// Allocates <paramref name="numBlocks"/> blocks (block 0 is the reserved null block) of

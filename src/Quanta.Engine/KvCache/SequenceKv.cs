@@ -151,26 +151,35 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
         if (keys.Length < n || values.Length < n) throw new ArgumentException("keys/values are shorter than [count, KvHeads·HeadDim]");
         if (!TryReserve(startPos + count))
             throw new KvCacheFullException($"no free KV block for positions [{startPos}, {startPos + count})");
-        int bs = BlockSize;
-        for (int pos = startPos; pos < startPos + count;)
+        // blocks are head-major [KvHeads, BlockSize, HeadDim] (PagedKvCache): position pos, head h of physical block
+        // p starts at (p·KvHeads + h)·BlockSize·HeadDim + (pos mod BlockSize)·HeadDim
+        int bs = BlockSize, d = HeadDim, kvh = KvHeads;
+        for (int i = 0; i < count; i++)
         {
-            int b = pos / bs, inBlock = pos - b * bs, run = Math.Min(bs - inBlock, startPos + count - pos);
-            int dst = (_table[b] * bs + inBlock) * row, src = (pos - startPos) * row, len = run * row;
+            int pos = startPos + i, b = pos / bs, inBlock = pos - b * bs;
+            int blockBase = _table[b] * kvh * bs * d + inBlock * d, src = i * row;
             if (_cache.Type == KvCacheType.F32)
             {
-                keys.Slice(src, len).CopyTo(_cache.K32(layer).AsSpan(dst, len));
-                values.Slice(src, len).CopyTo(_cache.V32(layer).AsSpan(dst, len));
+                float[] kd = _cache.K32(layer), vd = _cache.V32(layer);
+                for (int h = 0; h < kvh; h++)
+                {
+                    keys.Slice(src + h * d, d).CopyTo(kd.AsSpan(blockBase + h * bs * d, d));
+                    values.Slice(src + h * d, d).CopyTo(vd.AsSpan(blockBase + h * bs * d, d));
+                }
             }
             else
             {
-                Span<Half> k = _cache.K16(layer).AsSpan(dst, len), v = _cache.V16(layer).AsSpan(dst, len);
-                for (int i = 0; i < len; i++)
+                Half[] kd = _cache.K16(layer), vd = _cache.V16(layer);
+                for (int h = 0; h < kvh; h++)
                 {
-                    k[i] = (Half)keys[src + i];
-                    v[i] = (Half)values[src + i];
+                    Span<Half> k = kd.AsSpan(blockBase + h * bs * d, d), v = vd.AsSpan(blockBase + h * bs * d, d);
+                    for (int e = 0; e < d; e++)
+                    {
+                        k[e] = (Half)keys[src + h * d + e];
+                        v[e] = (Half)values[src + h * d + e];
+                    }
                 }
             }
-            pos += run;
         }
     }
 
@@ -180,12 +189,12 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
     {
         if (_cache.Type == KvCacheType.F32)
         {
-            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
             CausalAttention.ForwardRow<float, PagedKvView<float>>(qRow, position, head, view, parameters, outRow, scratch);
         }
         else
         {
-            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
             CausalAttention.ForwardRow<Half, PagedKvView<Half>>(qRow, position, head, view, parameters, outRow, scratch);
         }
     }
@@ -200,12 +209,12 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
     {
         if (_cache.Type == KvCacheType.F32)
         {
-            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
             CausalAttention.ForwardRows<float, PagedKvView<float>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
         }
         else
         {
-            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim);
+            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
             CausalAttention.ForwardRows<Half, PagedKvView<Half>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
         }
     }

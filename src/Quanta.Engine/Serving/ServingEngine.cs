@@ -87,6 +87,8 @@ public sealed class ServingEngine : IDisposable
                 ? create(new ExecutorRequest(model.Model.Model, Cache, _options.MaxBatchTokens, _options.MaxRunning, ContextLength))
                 : new CpuExecutor(model.Model.Model, _pool, _options.MaxBatchTokens, _options.MaxRunning, ContextLength);
             _created = _options.CreateExecutor is null ? null : inner as IDisposable;
+            if (_options.WarmUp && _options.CreateExecutor is null)
+                WarmUpResult = ExecutorWarmUp.Run(inner, Cache, _options.MaxRunning, _options.MaxBatchTokens, ContextLength);
             _executor = _options.WrapExecutor?.Invoke(inner) ?? inner;
             _scheduler = new Scheduler(Cache, new SchedulerOptions { MaxBatchTokens = _options.MaxBatchTokens, MaxRunning = _options.MaxRunning });
             _loop = new EngineLoop(_scheduler, _executor, new MetricsLoopObserver(_metrics, id, Cache.Pool));
@@ -146,6 +148,9 @@ public sealed class ServingEngine : IDisposable
 
     /// <summary>The paged KV cache (its <see cref="PagedKvCache.Pool"/> tells the blocks in use).</summary>
     public PagedKvCache Cache { get; }
+
+    /// <summary>What the start-up warm-up did (<see cref="ServingOptions.WarmUp"/>); null when it did not run.</summary>
+    public WarmUpResult? WarmUpResult { get; }
 
     /// <summary>The options in force.</summary>
     public ServingOptions Options => _options;

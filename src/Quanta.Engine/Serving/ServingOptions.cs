@@ -36,6 +36,15 @@ public sealed record ServingOptions
     /// <summary>Most sequences waiting beyond <see cref="MaxRunning"/> before requests are rejected. Default 64.</summary>
     public int MaxQueue { get; init; } = 64;
 
+    /// <summary>
+    /// Run the CPU executor once over every decode batch size up to <see cref="MaxRunning"/> (twice) and one prefill
+    /// chunk before serving (<see cref="Execution.ExecutorWarmUp"/>), so no request's step pays for compiling a
+    /// batch-size-specific kernel path. Default true. It lengthens the engine's start by about 2 · MaxRunning decode
+    /// steps (about 1 s for a 160M model with 2 threads); tests with many short-lived engines may turn it off. Executors
+    /// from <see cref="CreateExecutor"/> are not warmed up by the engine.
+    /// </summary>
+    public bool WarmUp { get; init; } = true;
+
     /// <summary>Worker threads of the forward pass; 0: the processor count.</summary>
     public int Threads { get; init; }
 

@@ -118,7 +118,7 @@ public static class CausalAttention
         int count = position - lo + 1;
         int kvHead = head / (p.Heads / p.KvHeads);
         int bs = kv.BlockSize;
-        int stride = kv.KvHeads * d;
+        int stride = kv.PositionStride, headOff = kvHead * kv.HeadStride;
         Span<float> scores = scratch[..count];
         Span<float> conv = scratch.Slice(count, d);
         Span<float> acc = scratch.Slice(count + d, d);
@@ -133,7 +133,7 @@ public static class CausalAttention
             ReadOnlySpan<T> keys = kv.KeyBlock(block);
             for (; pos < end; pos++, inBlock++)
             {
-                ref float k = ref Row(keys, inBlock * stride + kvHead * d, d, conv);
+                ref float k = ref Row(keys, inBlock * stride + headOff, d, conv);
                 scores[pos - lo] = Dot.ComputeUnchecked(ref qs, ref k, d) * scale;
             }
         }
@@ -148,7 +148,7 @@ public static class CausalAttention
             ReadOnlySpan<T> values = kv.ValueBlock(block);
             for (; pos < end; pos++, inBlock++)
             {
-                ref float v = ref Row(values, inBlock * stride + kvHead * d, d, conv);
+                ref float v = ref Row(values, inBlock * stride + headOff, d, conv);
                 AddScaled.Core(scores[pos - lo], ref v, ref MemoryMarshal.GetReference(acc), d);
             }
         }
@@ -178,7 +178,7 @@ public static class CausalAttention
     {
         int d = p.HeadDim, nc = d / 16;
         int kvHead = head / (p.Heads / p.KvHeads);
-        int bs = kv.BlockSize, stride = kv.KvHeads * d;
+        int bs = kv.BlockSize, stride = kv.PositionStride, headOff = kvHead * kv.HeadStride;
         float scale = p.EffectiveScale;
         // row r attends [lo_r, hi_r]; absent rows get an empty range
         int lo0 = Lo(firstPosition, p), lo1 = rows > 1 ? Lo(firstPosition + 1, p) : int.MaxValue;
@@ -203,7 +203,7 @@ public static class CausalAttention
                 if (pos < loMin || pos > hiMax) continue;
                 int block = pos / bs;
                 if (block != curBlock) { curBlock = block; keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block)); }
-                int off = (pos - block * bs) * stride + kvHead * d;
+                int off = (pos - block * bs) * stride + headOff;
                 ref float k = ref Unsafe.NullRef<float>();
                 if (typeof(T) == typeof(float)) k = ref Unsafe.As<T, float>(ref Unsafe.Add(ref keys, off));
                 else
@@ -251,7 +251,7 @@ public static class CausalAttention
             {
                 int block = pos / bs;
                 if (block != curBlock) { curBlock = block; values = ref MemoryMarshal.GetReference(kv.ValueBlock(block)); }
-                int off = (pos - block * bs) * stride + kvHead * d + c0 * 16;
+                int off = (pos - block * bs) * stride + headOff + c0 * 16;
                 Vector512<float> v0 = Load16(ref values, off), v1 = default, v2 = default, v3 = default;
                 if (cn > 1) v1 = Load16(ref values, off + 16);
                 if (cn > 2) v2 = Load16(ref values, off + 32);

@@ -37,6 +37,12 @@ public readonly ref struct ContiguousKvView<T> : IKvView<T> where T : unmanaged
     public int HeadDim { get; }
 
     /// <inheritdoc/>
+    public int PositionStride => KvHeads * HeadDim;
+
+    /// <inheritdoc/>
+    public int HeadStride => HeadDim;
+
+    /// <inheritdoc/>
     public ReadOnlySpan<T> KeyBlock(int block) => block == 0 ? _keys : throw new ArgumentOutOfRangeException(nameof(block));
 
     /// <inheritdoc/>

@@ -1,9 +1,11 @@
 namespace Quanta.Core.Kernels.Attention;
 
 /// <summary>
-/// A paged KV cache view: a pool of physical blocks, each [BlockSize, KvHeads, HeadDim], for keys and for values
-/// (pool arrays are [numBlocks, BlockSize, KvHeads, HeadDim]); <c>blockTable[b]</c> is the physical block that holds
-/// logical block b (positions [b·BlockSize, (b+1)·BlockSize)). Length positions are valid; the table must cover them.
+/// A paged KV cache view: a pool of physical blocks, each [BlockSize, KvHeads, HeadDim] (position-major, the default)
+/// or [KvHeads, BlockSize, HeadDim] (head-major: one head's rows of a block are contiguous, so attention, which reads
+/// one head at a time, streams them), for keys and for values (pool arrays are [numBlocks, block]);
+/// <c>blockTable[b]</c> is the physical block that holds logical block b (positions [b·BlockSize, (b+1)·BlockSize)).
+/// Length positions are valid; the table must cover them.
 /// </summary>
 public readonly struct PagedKvView<T> : IKvView<T> where T : unmanaged
 {
@@ -14,6 +16,12 @@ public readonly struct PagedKvView<T> : IKvView<T> where T : unmanaged
 
     /// <summary>Creates a view over the pools and the sequence's block table.</summary>
     public PagedKvView(T[] keyPool, T[] valuePool, int[] blockTable, int blockSize, int length, int kvHeads, int headDim)
+        : this(keyPool, valuePool, blockTable, blockSize, length, kvHeads, headDim, headMajor: false)
+    {
+    }
+
+    /// <summary>Creates a view over the pools and the sequence's block table, blocks head-major when <paramref name="headMajor"/>.</summary>
+    public PagedKvView(T[] keyPool, T[] valuePool, int[] blockTable, int blockSize, int length, int kvHeads, int headDim, bool headMajor)
     {
         ArgumentNullException.ThrowIfNull(keyPool);
         ArgumentNullException.ThrowIfNull(valuePool);
@@ -34,6 +42,8 @@ public readonly struct PagedKvView<T> : IKvView<T> where T : unmanaged
         Length = length;
         KvHeads = kvHeads;
         HeadDim = headDim;
+        PositionStride = headMajor ? headDim : kvHeads * headDim;
+        HeadStride = headMajor ? blockSize * headDim : headDim;
     }
 
     /// <inheritdoc/>
@@ -47,6 +57,12 @@ public readonly struct PagedKvView<T> : IKvView<T> where T : unmanaged
 
     /// <inheritdoc/>
     public int HeadDim { get; }
+
+    /// <inheritdoc/>
+    public int PositionStride { get; }
+
+    /// <inheritdoc/>
+    public int HeadStride { get; }
 
     /// <inheritdoc/>
     public ReadOnlySpan<T> KeyBlock(int block) => _keyPool.AsSpan(_blockTable[block] * _blockElems, _blockElems);

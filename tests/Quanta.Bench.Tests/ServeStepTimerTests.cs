@@ -1,0 +1,75 @@
+using Quanta.Bench.Serve;
+using Quanta.Engine.Serving;
+
+namespace Quanta.Bench.Tests;
+
+/// <summary>The scaling benchmark's step timer: every engine step of the measured requests is recorded with its shape.</summary>
+public sealed class ServeStepTimerTests
+{
+    private static string Shared(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", relative);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException($"test data file missing: shared/{relative}");
+    }
+
+    [Fact]
+    public async Task Timer_records_one_step_per_engine_step_with_every_output_token_accounted()
+    {
+        ServeStepTimer? timer = null;
+        using ServingEngine engine = ServingEngine.Load("stories", Shared("testdata/llama2c/stories260K.bin"), new ServingOptions
+        {
+            TokenizerPath = Shared("testdata/llama2c/tok512.bin"),
+            Threads = 1,
+            MaxRunning = 4,
+            WrapExecutor = inner => timer = new ServeStepTimer(inner),
+        });
+        Assert.NotNull(engine.WarmUpResult);   // on by default; runs the executor itself, not through the wrapper
+        ServeScalingResult r = await ServeScalingRunner.RunAsync(engine,
+            new ServeScalingOptions { Concurrency = [1, 4], RequestsPerStream = 2, PromptTokens = 4, OutputTokens = 10, Int8OpsPerSecond = 1e9 },
+            steps: timer);
+        foreach (ServeScalingPoint p in r.Points)
+        {
+            // each request: one step with its 4 prompt tokens (which samples the first token), then 9 decode steps;
+            // a step samples one token per sequence in it, so the steps' sequences add up to the tokens generated
+            long requests = p.Concurrency * 2;
+            Assert.Equal(10 * requests, p.OutputTokens);
+            Assert.Equal(p.OutputTokens, p.Steps.Sum(s => (long)s.Sequences));
+            Assert.Equal((4 + 9) * requests, p.Steps.Sum(s => (long)s.Tokens));
+            Assert.All(p.Steps, s => Assert.True(s.ExecuteSeconds > 0 && s.Sequences >= 1 && s.Sequences <= p.Concurrency));
+        }
+        foreach (ServeScalingPoint p in r.Points)
+        {
+            double d = ServeStepTimer.DecodeTokensPerSecond(p.Steps, p.Concurrency) ?? double.NaN;
+            Assert.True(d > 0 && double.IsFinite(d), $"decode rate {d} at {p.Concurrency}");
+        }
+        Assert.Null(ServeStepTimer.DecodeTokensPerSecond(r.Points[0].Steps, 3));   // no step had 3 sequences at 1 stream
+        string text = r.ToText();
+        Assert.Contains("decode x1 |", text, StringComparison.Ordinal);
+        Assert.Contains("with prompt tokens", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_rate_is_sequences_over_median_step_and_gap_and_the_summary_groups_by_batch_size()
+    {
+        TimedStep[] steps =
+        [
+            new(4, 4, 0.30, double.NaN, true),
+            new(4, 4, 0.10, 0.02, false),
+            new(4, 4, 0.20, 0.04, false),
+            new(4, 20, 0.90, 0.01, true),   // prompt tokens: not a decode step
+            new(2, 2, 0.05, 0.03, true),
+        ];
+        // decode x4: median executor 0.20 s, median gap of the two measured gaps (0.02, 0.04) 0.03 s
+        Assert.Equal(4 / 0.23, ServeStepTimer.DecodeTokensPerSecond(steps, 4)!.Value, 9);
+        Assert.Equal(2 / 0.08, ServeStepTimer.DecodeTokensPerSecond(steps, 2)!.Value, 9);
+        string table = ServeStepTimer.Summary(steps);
+        Assert.Contains("| decode x2 | 1 | 50.00 | 50.00 | 30.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| decode x4 | 3 | 200.00 | 300.00 | 30.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| with prompt tokens | 1 | 900.00 | 900.00 | 10.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| first of their shape | 3 | 300.00 | 900.00 | 20.00 |", table, StringComparison.Ordinal);
+    }
+}
