@@ -316,6 +316,7 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
                     var v = Vector512.Load(row + j) + vr;
                     if (cb != null) v += Vector512.Load(cb + j);
                     if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+                    if (gelu) v = GeluKernel.G512(v);
                     Vector512.Store(v, row + j);
                 }
             }
@@ -327,6 +328,7 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
                     var v = Vector256.Load(row + j) + vr;
                     if (cb != null) v += Vector256.Load(cb + j);
                     if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+                    if (gelu) v = GeluKernel.G256(v);
                     Vector256.Store(v, row + j);
                 }
             }
@@ -338,15 +340,15 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
                     var v = Vector128.Load(row + j) + vr;
                     if (cb != null) v += Vector128.Load(cb + j);
                     if (relu) v = Vector128.Max(v, Vector128<float>.Zero);
+                    if (gelu) v = GeluKernel.G128(v);
                     Vector128.Store(v, row + j);
                 }
             }
             for (; j < cols; j++)
             {
                 float v = row[j] + rb + (cb != null ? cb[j] : 0f);
-                row[j] = relu ? Math.Max(v, 0f) : v;
+                row[j] = relu ? Math.Max(v, 0f) : gelu ? GeluKernel.Scalar(v) : v;
             }
-            if (gelu) GeluKernel.ApplyUnrecorded(path, new ReadOnlySpan<float>(row, cols), new Span<float>(row, cols));
         }
     }
 }
