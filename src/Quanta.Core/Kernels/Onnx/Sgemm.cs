@@ -100,43 +100,73 @@ public static unsafe class Sgemm
         if (!b.Prepacked) packB = t_packB is { } pb0 && pb0.Length >= NC * KC ? pb0 : t_packB = GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
         fixed (float* bufA = packA) fixed (float* bufB = packB)
         {
+            if (direct && b.Prepacked)
+            {
+                // A in place and B packed once: row blocks outermost, so that an MC-row block of C (≤ MC·NC floats,
+                // in L2) takes every K block before the next, instead of every row of C going through L3 once per K
+                // block (rows at least 4× slower to reload for a [4096, 1536] product); B's panels stream from L3.
+                for (int ib = i0; ib < i1; ib += MC)
+                {
+                    int mc = Math.Min(MC, i1 - ib);
+                    for (int jb = j0; jb < j1; jb += NC)
+                    {
+                        int nc = Math.Min(NC, j1 - jb);
+                        for (int p0 = 0; p0 < k; p0 += KC)
+                        {
+                            int kc = Math.Min(KC, k - p0);
+                            Block(path, mr, nr, tall, aBase + ib * lda + p0, rs, ks, b.Panels(jb, nc, p0, kc, null), kc, c, ldc, ib, mc, jb, nc,
+                                accumulate || p0 > 0, p0 + kc >= k, ep);
+                        }
+                    }
+                }
+                return;
+            }
             for (int jb = j0; jb < j1; jb += NC)
             {
                 int nc = Math.Min(NC, j1 - jb);
                 for (int p0 = 0; p0 < k; p0 += KC)
                 {
                     int kc = Math.Min(KC, k - p0);
-                    bool load = accumulate || p0 > 0, last = p0 + kc >= k;
                     float* pbBlock = b.Panels(jb, nc, p0, kc, bufB);
                     for (int ib = i0; ib < i1; ib += MC)
                     {
                         int mc = Math.Min(MC, i1 - ib);
                         float* paBlock = direct ? aBase + ib * lda + p0 : a.Panels(ib, mc, p0, kc, bufA);
-                        for (int jj = 0; jj < nc; jj += nr)
-                        {
-                            float* pb = pbBlock + (long)(jj / nr) * kc * nr;
-                            int nre = Math.Min(nr, nc - jj);
-                            if (tall > 0)
-                            {
-                                // A in place: rows need no panel alignment, so the taller tile covers them (16 rows: 8 + 8, not 6 + 6 + 4).
-                                for (int ii = 0; ii < mc; ii += tall)
-                                {
-                                    int mre = Math.Min(tall, mc - ii);
-                                    SgemmMicroKernels.RunTall(path, kc, paBlock + ii * lda, rs, ks, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
-                                    if (last && ep.Active) ep.Apply(path, c, ldc, ib + ii, mre, jb + jj, nre);
-                                }
-                                continue;
-                            }
-                            for (int ii = 0; ii < mc; ii += mr)
-                            {
-                                float* pa = direct ? paBlock + ii * lda : paBlock + (long)(ii / mr) * kc * mr;
-                                int mre = Math.Min(mr, mc - ii);
-                                SgemmMicroKernels.Run(path, kc, pa, rs, ks, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
-                                if (last && ep.Active) ep.Apply(path, c, ldc, ib + ii, mre, jb + jj, nre);
-                            }
-                        }
+                        Block(path, mr, nr, tall, paBlock, rs, ks, pbBlock, kc, c, ldc, ib, mc, jb, nc, accumulate || p0 > 0, p0 + kc >= k, ep);
                     }
                 }
+            }
+        }
+    }
+
+    // The register tiles of one [mc, nc] block of C over one K block: A rows at stride rs (in place) or MR-row panels
+    // (rs = 1, ks = MR), B as NR-column panels [kc][nr]; tall > 0 runs the taller in-place tile; the epilogue runs on
+    // each tile after the last K block.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Block(int path, int mr, int nr, int tall, float* paBlock, nint rs, nint ks, float* pbBlock, int kc, float* c, int ldc,
+        int ib, int mc, int jb, int nc, bool load, bool last, SgemmEpilogue ep)
+    {
+        for (int jj = 0; jj < nc; jj += nr)
+        {
+            float* pb = pbBlock + (long)(jj / nr) * kc * nr;
+            int nre = Math.Min(nr, nc - jj);
+            if (tall > 0)
+            {
+                // A in place: rows need no panel alignment, so the taller tile covers them (16 rows: 8 + 8, not 6 + 6 + 4).
+                for (int ii = 0; ii < mc; ii += tall)
+                {
+                    int mre = Math.Min(tall, mc - ii);
+                    SgemmMicroKernels.RunTall(path, kc, paBlock + ii * rs, rs, ks, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
+                    if (last && ep.Active) ep.Apply(path, c, ldc, ib + ii, mre, jb + jj, nre);
+                }
+                continue;
+            }
+            for (int ii = 0; ii < mc; ii += mr)
+            {
+                float* pa = ks == 1 ? paBlock + ii * rs : paBlock + (long)(ii / mr) * kc * mr; // in place (ks = 1) or MR-row panels
+                int mre = Math.Min(mr, mc - ii);
+                SgemmMicroKernels.Run(path, kc, pa, rs, ks, pb, c + (long)(ib + ii) * ldc + jb + jj, ldc, mre, nre, load);
+                if (last && ep.Active) ep.Apply(path, c, ldc, ib + ii, mre, jb + jj, nre);
             }
         }
     }
@@ -316,6 +346,7 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
                     var v = Vector512.Load(row + j) + vr;
                     if (cb != null) v += Vector512.Load(cb + j);
                     if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+                    if (gelu) v = GeluKernel.G512(v);
                     Vector512.Store(v, row + j);
                 }
             }
@@ -327,6 +358,7 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
                     var v = Vector256.Load(row + j) + vr;
                     if (cb != null) v += Vector256.Load(cb + j);
                     if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+                    if (gelu) v = GeluKernel.G256(v);
                     Vector256.Store(v, row + j);
                 }
             }
@@ -338,15 +370,15 @@ internal readonly unsafe struct SgemmEpilogue(float* rowBias, float* colBias, bo
                     var v = Vector128.Load(row + j) + vr;
                     if (cb != null) v += Vector128.Load(cb + j);
                     if (relu) v = Vector128.Max(v, Vector128<float>.Zero);
+                    if (gelu) v = GeluKernel.G128(v);
                     Vector128.Store(v, row + j);
                 }
             }
             for (; j < cols; j++)
             {
                 float v = row[j] + rb + (cb != null ? cb[j] : 0f);
-                row[j] = relu ? Math.Max(v, 0f) : v;
+                row[j] = relu ? Math.Max(v, 0f) : gelu ? GeluKernel.Scalar(v) : v;
             }
-            if (gelu) GeluKernel.ApplyUnrecorded(path, new ReadOnlySpan<float>(row, cols), new Span<float>(row, cols));
         }
     }
 }

@@ -111,7 +111,11 @@ public static unsafe class SgemmParallel
         where TA : struct, ISgemmPanels where TB : struct, ISgemmPanels
     {
         int threads = Threads(pool, (long)m * n * k);
-        int unit = preferRows ? Sgemm.Mr(path) : Sgemm.Nr(path);
+        // Row blocks of an A read in place are cut at the taller tile's height where there is one, so that none ends in a
+        // partial tile (4096 rows: 8 blocks of 512 = 64 tiles of 8, not 516 = 64 tiles + 4 rows).
+        bool inPlace = typeof(TA) == typeof(RawA) && !System.Runtime.CompilerServices.Unsafe.As<TA, RawA>(ref a).Trans;
+        int rowUnit = inPlace && SgemmMicroKernels.TallRows(path) > 0 ? SgemmMicroKernels.TallRows(path) : Sgemm.Mr(path);
+        int unit = preferRows ? rowUnit : Sgemm.Nr(path);
         int total = preferRows ? m : n;
         int per = BlockSize(total, unit, threads, repacks: preferRows ? !b.Prepacked : !a.Prepacked);
         int blocks = (total + per - 1) / per;

@@ -6,12 +6,11 @@ namespace Quanta.Models.Graph.Operators;
 /// <summary>
 /// Internal "Attention" (domain quanta), made at plan time by <see cref="AttentionFusion"/>: multi-head scaled dot-product
 /// attention over Q, K, V [B, T, H·D] (or one QKV [B, T, 3·H·D] holding them as column blocks; attribute heads = H) with an additive mask broadcast to the scores [B, H, T, T]
-/// (attribute scale, e.g. 1/√D): for each batch b and head h, S = Q_bh·K_bhᵀ, P = softmax(S·scale + mask) row by row
-/// (<see cref="MaskedSoftmaxKernel"/>), Y_bh = P·V_bh, with Y [B, T, H·D]. Q_bh, K_bh, V_bh and Y_bh are the D columns of
-/// head h read and written in place (row stride H·D) by <see cref="Sgemm"/>, so no head is copied out; S lives in a
-/// per-thread [T, T] scratch. Each (b, h) is computed by the same products and row kernel as the unfused
-/// Reshape → Transpose → MatMul → MaskedSoftmax → MatMul → Transpose → Reshape chain, so results match it bit for bit;
-/// pairs are spread over the graph pool when the work is large enough.
+/// (attribute scale, e.g. 1/√D): for each batch b and head h, Y_bh = softmax(Q_bh·K_bhᵀ·scale + mask)·V_bh, with Y [B, T, H·D].
+/// Q_bh, K_bh, V_bh and Y_bh are the D columns of head h read and written in place (row stride H·D, or 3·H·D for QKV) by
+/// <see cref="AttentionHeadKernel"/>, which makes the scores a block of query rows at a time in an L1 scratch (the
+/// [T, T] score matrix never exists) with the <see cref="Sgemm"/> micro-kernel, a two-pass masked exponential and the
+/// division by Σ e after the product with V. The (b, h) pairs are spread over the graph pool when the work is large enough.
 /// </summary>
 internal sealed class Attention(GraphNode node) : GraphOperator(node)
 {
@@ -20,8 +19,6 @@ internal sealed class Attention(GraphNode node) : GraphOperator(node)
 
     /// <summary>Multiply-adds (both products) from which the (b, h) pairs are spread over the graph pool.</summary>
     internal const long MinWork = 1 << 17;
-
-    [ThreadStatic] private static float[]? t_scores;
 
     public override int[]?[] InferShapes(ShapeContext ctx)
     {
@@ -79,19 +76,10 @@ internal sealed class Attention(GraphNode node) : GraphOperator(node)
             int bi = index / Heads, h = index - bi * Heads, hd = Heads * D, t = T, ld = Ld;
             // head h of batch bi: D columns from h·D, rows at stride ld (inputs) or hd (output)
             int inOff = bi * t * ld + h * D, inSpan = (t - 1) * ld + D, outOff = bi * t * hd + h * D, outSpan = (t - 1) * hd + D;
-            var s = t_scores is { } a && a.Length >= t * t ? a : t_scores = new float[t * t];
-            var scores = s.AsSpan(0, t * t);
-            // S [T, T] = Q_bh [T, D] · (K_bh [T, D])ᵀ
-            Sgemm.Multiply(t, t, D, Q.AsSpan(inOff, inSpan), ld, false, K.AsSpan(inOff + KOffset, inSpan), ld, true, scores, t, false);
             int mo = bi * MaskB + h * MaskH;
-            for (int i = 0; i < t; i++)
-            {
-                var row = scores.Slice(i * t, t);
-                int mi = mo + i * MaskRow;
-                MaskedSoftmaxKernel.Row(row, Scale, MaskLast == 0 || t == 1 ? M.AsSpan(mi, 1) : M.AsSpan(mi, t), row);
-            }
-            // Y_bh [T, D] = P [T, T] · V_bh [T, D]
-            Sgemm.Multiply(t, D, t, scores, t, false, V.AsSpan(inOff + VOffset, inSpan), ld, false, Y.AsSpan(outOff, outSpan), hd, false);
+            int maskLen = (t - 1) * MaskRow + (MaskLast == 0 ? 1 : t);
+            AttentionHeadKernel.Head(t, D, Q.AsSpan(inOff, inSpan), K.AsSpan(inOff + KOffset, inSpan), V.AsSpan(inOff + VOffset, inSpan), ld, Scale,
+                M.AsSpan(mo, maskLen), MaskRow, MaskLast != 0 && t > 1, Y.AsSpan(outOff, outSpan), hd);
         }
     }
 }

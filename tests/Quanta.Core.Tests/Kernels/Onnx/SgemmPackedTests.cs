@@ -52,6 +52,7 @@ public sealed class SgemmPackedTests
                 int m = rng.Next(1, 50), n = rng.Next(1, 90), k = rng.Next(1, 600);
                 if (t == 0) { m = 130; n = 1100; k = 300; } // crosses MC, NC and KC edges
                 bool ta = rng.Next(2) == 1, tb = rng.Next(2) == 1, relu = rng.Next(2) == 1;
+                if (t == 1) { m = 200; n = 1100; k = 600; ta = false; } // A read in place (row blocks outermost) across MC, NC and KC edges
                 var a = Random(rng, m * k);
                 var b = Random(rng, k * n);
                 var rowBias = Random(rng, m);
