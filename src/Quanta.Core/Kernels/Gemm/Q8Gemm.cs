@@ -232,6 +232,7 @@ internal static unsafe partial class Q8Gemm
         // Transpose the weight rows once into [rows][groups] x DecodedGroupBytes, then every tile reads them as plain loads.
         int ng = (nb + Group - 1) / Group, dgb = DecodedGroupBytes<TW>();
         long drb = (long)ng * dgb;
+        Vector512<float>* acc = stackalloc Vector512<float>[16];   // a tile's fp32 accumulators [row * 4 + token]
         for (int rs = r0; rs < r1; rs += DecodeRows)
         {
             int re = Math.Min(r1, rs + DecodeRows);
@@ -245,7 +246,7 @@ internal static unsafe partial class Q8Gemm
                     int nr = Math.Min(4, re - r);
                     for (int t = tb; t < te; t += 4)
                         Tile512<TW>(nr, Math.Min(4, te - t), dec + (r - rs) * drb, drb,
-                            panels + (long)t * panelStride, panelStride, ng, y + (long)t * yStride + r, yStride);
+                            panels + (long)t * panelStride, panelStride, ng, y + (long)t * yStride + r, yStride, acc);
                 }
             }
         }
