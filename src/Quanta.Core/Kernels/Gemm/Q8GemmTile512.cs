@@ -85,10 +85,40 @@ internal static unsafe partial class Q8Gemm
         for (int i = 0; i < 16; i++) acc[i] = default;
         if (TW.Nibble) TileQ4_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
         else TileQ8_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
-        for (int r = 0; r < TR.N; r++)
+        float* v = (float*)acc;   // the results, lane 4·token + row, over the (no longer needed) first accumulator
+        Reduce16x16(acc).Store(v);
+        if (TR.N == 4)
+            for (int t = 0; t < TT.N; t++) Vector128.Load(v + 4 * t).Store(y + (long)t * ys);
+        else
             for (int t = 0; t < TT.N; t++)
-                y[(long)t * ys + r] = Reduce512(acc[r * 4 + t]);
+                for (int r = 0; r < TR.N; r++) y[(long)t * ys + r] = v[4 * t + r];
     }
+
+    /// <summary>
+    /// <see cref="Reduce512"/> of the 16 accumulators acc[4m + l] at once, the same adds in the same tree (fp32 addition
+    /// is commutative, so only the pairing matters): result of acc[4m + l] in lane 4l + m.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reduce16x16(Vector512<float>* acc)
+    {
+        // h_k = acc_k + acc_{8+k}: two accumulators per vector
+        Vector512<float> x0 = Half(acc[0], acc[1]), x1 = Half(acc[2], acc[3]), x2 = Half(acc[4], acc[5]), x3 = Half(acc[6], acc[7]);
+        Vector512<float> x4 = Half(acc[8], acc[9]), x5 = Half(acc[10], acc[11]), x6 = Half(acc[12], acc[13]), x7 = Half(acc[14], acc[15]);
+        // q_k = h_k + h_{k+4}: one accumulator per 128-bit lane
+        Vector512<float> y0 = Quarter(x0, x1), y1 = Quarter(x2, x3), y2 = Quarter(x4, x5), y3 = Quarter(x6, x7);
+        // (q_0 + q_2), (q_1 + q_3): two accumulators per 128-bit lane
+        Vector512<float> z0 = Avx512F.Shuffle(y0, y1, 0x44) + Avx512F.Shuffle(y0, y1, 0xEE);
+        Vector512<float> z1 = Avx512F.Shuffle(y2, y3, 0x44) + Avx512F.Shuffle(y2, y3, 0xEE);
+        return Avx512F.Shuffle(z0, z1, 0x88) + Avx512F.Shuffle(z0, z1, 0xDD);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Half(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Quarter(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Shuffle4x128(a, b, 0x88) + Avx512F.Shuffle4x128(a, b, 0xDD);
 
     /// <summary>TR.N transposed Q4_0 rows (stride <paramref name="rowBytes"/>) x TT.N panels (stride
     /// <paramref name="ps"/>) of <paramref name="ng"/> groups into acc[row·4 + token]. Each group is unrolled: its integer
