@@ -33,14 +33,15 @@ internal static unsafe partial class Q8Gemm
         where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
         float* table = stackalloc float[16];                 // [16] scales of a group that takes the table path
+        Vector512<float>* acc = stackalloc Vector512<float>[4];   // [4] the rows' accumulators
         int r = r0;
         for (; r + 4 <= r1; r += 4)
-            GemvRows<TW, Tile4, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table);
+            GemvRows<TW, Tile4, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
         switch (r1 - r)
         {
-            case 3: GemvRows<TW, Tile3, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table); break;
-            case 2: GemvRows<TW, Tile2, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table); break;
-            case 1: GemvRows<TW, Tile1, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table); break;
+            case 3: GemvRows<TW, Tile3, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 2: GemvRows<TW, Tile2, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 1: GemvRows<TW, Tile1, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
         }
     }
 
@@ -66,43 +67,36 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> LaneOrder() => Vector512.Create(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
 
-    /// <summary>TR.N rows at w (row stride <paramref name="rowBytes"/>) times the panel: y[0..TR.N).</summary>
+    /// <summary>TR.N rows at w (row stride <paramref name="rowBytes"/>) times the panel: y[0..TR.N). The rows of a group
+    /// run as a loop (one inlined copy of the group's code keeps the method inside the JIT's inlining budget); their
+    /// accumulators live in <paramref name="acc"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void GemvRows<TW, TR, TP>(byte* w, long rowBytes, byte* panel, int nb, float* y, float* table)
+    private static void GemvRows<TW, TR, TP>(byte* w, long rowBytes, byte* panel, int nb, float* y, float* table, Vector512<float>* acc)
         where TW : struct, IGemmWeight where TR : struct, ITileCount where TP : struct, IPrefetch
     {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int nr = TR.N, bytes = TW.Bytes;
+        bool nib = TW.Nibble;
+        for (int i = 0; i < nr; i++) acc[i] = default;
         Vector512<short> ones = Vector512.Create((short)1);
         Vector512<ushort> shifts = Shifts512();
         Vector512<int> order = LaneOrder();
-        byte* w0 = w, w1 = TR.N > 1 ? w + rowBytes : w, w2 = TR.N > 2 ? w + 2 * rowBytes : w, w3 = TR.N > 3 ? w + 3 * rowBytes : w;
         byte* next = w + 4 * rowBytes;   // the next 4-row tile
         int wideLoads = WideLoads<TW>(nb);
         for (int g = 0; g < nb; g += Group)
         {
             int left = nb - g, wide = wideLoads - (g >> 1);
-            long go = (long)g * TW.Bytes;
-            byte* pf = next + go * TR.N;
-            for (int o = 0; o < TR.N * Group * TW.Bytes; o += 64) TP.Fetch(pf + o);
+            long go = (long)g * bytes;
+            byte* pf = next + go * nr;
+            for (int o = 0; o < nr * Group * bytes; o += 64) TP.Fetch(pf + o);
             byte* pg = panel + (nint)(g / Group) * GroupBytes;
             Vector512<float> da = Vector512.Load((float*)(pg + ScaleOffset));
-            Vector512<int> corr = TW.Nibble ? Vector512.Load((int*)(pg + CorrOffset)) : default;
-            a0 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(w0 + go, pg, left, wide, shifts, ones) + corr),
-                Avx512F.PermuteVar16x32(GroupScales<TW>(w0 + go, left, table), order) * da, a0);
-            if (TR.N > 1)
-                a1 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(w1 + go, pg, left, wide, shifts, ones) + corr),
-                    Avx512F.PermuteVar16x32(GroupScales<TW>(w1 + go, left, table), order) * da, a1);
-            if (TR.N > 2)
-                a2 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(w2 + go, pg, left, wide, shifts, ones) + corr),
-                    Avx512F.PermuteVar16x32(GroupScales<TW>(w2 + go, left, table), order) * da, a2);
-            if (TR.N > 3)
-                a3 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(w3 + go, pg, left, wide, shifts, ones) + corr),
-                    Avx512F.PermuteVar16x32(GroupScales<TW>(w3 + go, left, table), order) * da, a3);
+            Vector512<int> corr = nib ? Vector512.Load((int*)(pg + CorrOffset)) : default;
+            byte* wi = w + go;
+            for (int i = 0; i < nr; i++, wi += rowBytes)
+                acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(wi, pg, left, wide, shifts, ones) + corr),
+                    Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da, acc[i]);
         }
-        y[0] = Reduce512(a0);
-        if (TR.N > 1) y[1] = Reduce512(a1);
-        if (TR.N > 2) y[2] = Reduce512(a2);
-        if (TR.N > 3) y[3] = Reduce512(a3);
+        for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
     }
 
     /// <summary>
