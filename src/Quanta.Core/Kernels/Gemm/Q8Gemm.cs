@@ -246,7 +246,7 @@ internal static unsafe partial class Q8Gemm
                     int nr = Math.Min(4, re - r);
                     for (int t = tb; t < te; t += 4)
                         Tile512<TW>(nr, Math.Min(4, te - t), dec + (r - rs) * drb, drb,
-                            panels + (long)t * panelStride, panelStride, ng, y + (long)t * yStride + r, yStride, acc);
+                            panels + (long)t * panelStride, panelStride, nb, y + (long)t * yStride + r, yStride, acc);
                 }
             }
         }
