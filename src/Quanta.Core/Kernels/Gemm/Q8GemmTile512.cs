@@ -446,27 +446,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 0);
-            s10 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
-            if (nt > 1) s11 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
-            if (nt > 2) s12 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
-            if (nt > 3) s13 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
+        v = *(Vector256<byte>*)(x1 + 0);
+        s10 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
+        if (nt > 1) s11 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
+        if (nt > 2) s12 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
+        if (nt > 3) s13 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 0);
-            s20 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
-            if (nt > 1) s21 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
-            if (nt > 2) s22 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
-            if (nt > 3) s23 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
+        v = *(Vector256<byte>*)(x2 + 0);
+        s20 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
+        if (nt > 1) s21 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
+        if (nt > 2) s22 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
+        if (nt > 3) s23 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 0);
-            s30 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
-            if (nt > 1) s31 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
-            if (nt > 2) s32 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
-            if (nt > 3) s33 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
+        v = *(Vector256<byte>*)(x3 + 0);
+        s30 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
+        if (nt > 1) s31 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
+        if (nt > 2) s32 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
+        if (nt > 3) s33 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
         }
         v = *(Vector256<byte>*)(x0 + 64);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
@@ -475,27 +475,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 64);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
+        v = *(Vector256<byte>*)(x1 + 64);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 64);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
+        v = *(Vector256<byte>*)(x2 + 64);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 64);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
+        v = *(Vector256<byte>*)(x3 + 64);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
         }
         v = *(Vector256<byte>*)(x0 + 128);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
@@ -504,27 +504,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 128);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
+        v = *(Vector256<byte>*)(x1 + 128);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 128);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
+        v = *(Vector256<byte>*)(x2 + 128);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 128);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
+        v = *(Vector256<byte>*)(x3 + 128);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
         }
         v = *(Vector256<byte>*)(x0 + 192);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
@@ -533,27 +533,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 192);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
+        v = *(Vector256<byte>*)(x1 + 192);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 192);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
+        v = *(Vector256<byte>*)(x2 + 192);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 192);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
+        v = *(Vector256<byte>*)(x3 + 192);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
         }
         v = *(Vector256<byte>*)(x0 + 256);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
@@ -562,27 +562,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 256);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
+        v = *(Vector256<byte>*)(x1 + 256);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 256);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
+        v = *(Vector256<byte>*)(x2 + 256);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 256);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
+        v = *(Vector256<byte>*)(x3 + 256);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
         }
         v = *(Vector256<byte>*)(x0 + 320);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
@@ -591,27 +591,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 320);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
+        v = *(Vector256<byte>*)(x1 + 320);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 320);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
+        v = *(Vector256<byte>*)(x2 + 320);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 320);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
+        v = *(Vector256<byte>*)(x3 + 320);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
         }
         v = *(Vector256<byte>*)(x0 + 384);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
@@ -620,27 +620,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 384);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
+        v = *(Vector256<byte>*)(x1 + 384);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 384);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
+        v = *(Vector256<byte>*)(x2 + 384);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 384);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
+        v = *(Vector256<byte>*)(x3 + 384);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
         }
         v = *(Vector256<byte>*)(x0 + 448);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
@@ -649,27 +649,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 448);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
+        v = *(Vector256<byte>*)(x1 + 448);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 448);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
+        v = *(Vector256<byte>*)(x2 + 448);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 448);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
+        v = *(Vector256<byte>*)(x3 + 448);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
         }
         Vector256<float> d;
         d = *(Vector256<float>*)(x0 + ScaleAt);
@@ -679,27 +679,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) acc[3] = acc[3].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s03, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[3].GetLower()));
         if (nr > 1)
         {
-            d = *(Vector256<float>*)(x1 + ScaleAt);
-            acc[4] = acc[4].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s10, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[4].GetLower()));
-            if (nt > 1) acc[5] = acc[5].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s11, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[5].GetLower()));
-            if (nt > 2) acc[6] = acc[6].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s12, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[6].GetLower()));
-            if (nt > 3) acc[7] = acc[7].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s13, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[7].GetLower()));
+        d = *(Vector256<float>*)(x1 + ScaleAt);
+        acc[4] = acc[4].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s10, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[4].GetLower()));
+        if (nt > 1) acc[5] = acc[5].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s11, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[5].GetLower()));
+        if (nt > 2) acc[6] = acc[6].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s12, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[6].GetLower()));
+        if (nt > 3) acc[7] = acc[7].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s13, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[7].GetLower()));
         }
         if (nr > 2)
         {
-            d = *(Vector256<float>*)(x2 + ScaleAt);
-            acc[8] = acc[8].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s20, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[8].GetLower()));
-            if (nt > 1) acc[9] = acc[9].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s21, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[9].GetLower()));
-            if (nt > 2) acc[10] = acc[10].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s22, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[10].GetLower()));
-            if (nt > 3) acc[11] = acc[11].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s23, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[11].GetLower()));
+        d = *(Vector256<float>*)(x2 + ScaleAt);
+        acc[8] = acc[8].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s20, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[8].GetLower()));
+        if (nt > 1) acc[9] = acc[9].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s21, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[9].GetLower()));
+        if (nt > 2) acc[10] = acc[10].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s22, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[10].GetLower()));
+        if (nt > 3) acc[11] = acc[11].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s23, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[11].GetLower()));
         }
         if (nr > 3)
         {
-            d = *(Vector256<float>*)(x3 + ScaleAt);
-            acc[12] = acc[12].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s30, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[12].GetLower()));
-            if (nt > 1) acc[13] = acc[13].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s31, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[13].GetLower()));
-            if (nt > 2) acc[14] = acc[14].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s32, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[14].GetLower()));
-            if (nt > 3) acc[15] = acc[15].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s33, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[15].GetLower()));
+        d = *(Vector256<float>*)(x3 + ScaleAt);
+        acc[12] = acc[12].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s30, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[12].GetLower()));
+        if (nt > 1) acc[13] = acc[13].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s31, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[13].GetLower()));
+        if (nt > 2) acc[14] = acc[14].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s32, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[14].GetLower()));
+        if (nt > 3) acc[15] = acc[15].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s33, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[15].GetLower()));
         }
     }
 
@@ -1249,27 +1249,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 0));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 0);
-            s10 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 0));
-            if (nt > 1) s11 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 0));
-            if (nt > 2) s12 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 0));
-            if (nt > 3) s13 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 0));
+        v = *(Vector256<byte>*)(x1 + 0);
+        s10 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 0));
+        if (nt > 1) s11 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 0));
+        if (nt > 2) s12 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 0));
+        if (nt > 3) s13 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 0));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 0);
-            s20 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 0));
-            if (nt > 1) s21 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 0));
-            if (nt > 2) s22 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 0));
-            if (nt > 3) s23 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 0));
+        v = *(Vector256<byte>*)(x2 + 0);
+        s20 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 0));
+        if (nt > 1) s21 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 0));
+        if (nt > 2) s22 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 0));
+        if (nt > 3) s23 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 0));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 0);
-            s30 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 0));
-            if (nt > 1) s31 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 0));
-            if (nt > 2) s32 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 0));
-            if (nt > 3) s33 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 0));
+        v = *(Vector256<byte>*)(x3 + 0);
+        s30 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 0));
+        if (nt > 1) s31 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 0));
+        if (nt > 2) s32 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 0));
+        if (nt > 3) s33 = Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 0));
         }
         v = *(Vector256<byte>*)(x0 + 64);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 64));
@@ -1278,27 +1278,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 64));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 64);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 64));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 64));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 64));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 64));
+        v = *(Vector256<byte>*)(x1 + 64);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 64));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 64));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 64));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 64));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 64);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 64));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 64));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 64));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 64));
+        v = *(Vector256<byte>*)(x2 + 64);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 64));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 64));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 64));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 64));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 64);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 64));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 64));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 64));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 64));
+        v = *(Vector256<byte>*)(x3 + 64);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 64));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 64));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 64));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 64));
         }
         v = *(Vector256<byte>*)(x0 + 128);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 128));
@@ -1307,27 +1307,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 128));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 128);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 128));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 128));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 128));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 128));
+        v = *(Vector256<byte>*)(x1 + 128);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 128));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 128));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 128));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 128));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 128);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 128));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 128));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 128));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 128));
+        v = *(Vector256<byte>*)(x2 + 128);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 128));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 128));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 128));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 128));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 128);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 128));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 128));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 128));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 128));
+        v = *(Vector256<byte>*)(x3 + 128);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 128));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 128));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 128));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 128));
         }
         v = *(Vector256<byte>*)(x0 + 192);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 192));
@@ -1336,27 +1336,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 192));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 192);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 192));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 192));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 192));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 192));
+        v = *(Vector256<byte>*)(x1 + 192);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 192));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 192));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 192));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 192));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 192);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 192));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 192));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 192));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 192));
+        v = *(Vector256<byte>*)(x2 + 192);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 192));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 192));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 192));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 192));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 192);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 192));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 192));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 192));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 192));
+        v = *(Vector256<byte>*)(x3 + 192);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 192));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 192));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 192));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 192));
         }
         v = *(Vector256<byte>*)(x0 + 256);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 256));
@@ -1365,27 +1365,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 256));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 256);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 256));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 256));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 256));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 256));
+        v = *(Vector256<byte>*)(x1 + 256);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 256));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 256));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 256));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 256));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 256);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 256));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 256));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 256));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 256));
+        v = *(Vector256<byte>*)(x2 + 256);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 256));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 256));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 256));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 256));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 256);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 256));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 256));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 256));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 256));
+        v = *(Vector256<byte>*)(x3 + 256);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 256));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 256));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 256));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 256));
         }
         v = *(Vector256<byte>*)(x0 + 320);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 320));
@@ -1394,27 +1394,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 320));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 320);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 320));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 320));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 320));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 320));
+        v = *(Vector256<byte>*)(x1 + 320);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 320));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 320));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 320));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 320));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 320);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 320));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 320));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 320));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 320));
+        v = *(Vector256<byte>*)(x2 + 320);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 320));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 320));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 320));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 320));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 320);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 320));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 320));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 320));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 320));
+        v = *(Vector256<byte>*)(x3 + 320);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 320));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 320));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 320));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 320));
         }
         v = *(Vector256<byte>*)(x0 + 384);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 384));
@@ -1423,27 +1423,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 384));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 384);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 384));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 384));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 384));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 384));
+        v = *(Vector256<byte>*)(x1 + 384);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 384));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 384));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 384));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 384));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 384);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 384));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 384));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 384));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 384));
+        v = *(Vector256<byte>*)(x2 + 384);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 384));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 384));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 384));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 384));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 384);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 384));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 384));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 384));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 384));
+        v = *(Vector256<byte>*)(x3 + 384);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 384));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 384));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 384));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 384));
         }
         v = *(Vector256<byte>*)(x0 + 448);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 448));
@@ -1452,27 +1452,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 448));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 448);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 448));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 448));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 448));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 448));
+        v = *(Vector256<byte>*)(x1 + 448);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 448));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 448));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 448));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 448));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 448);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 448));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 448));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 448));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 448));
+        v = *(Vector256<byte>*)(x2 + 448);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 448));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 448));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 448));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 448));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 448);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 448));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 448));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 448));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 448));
+        v = *(Vector256<byte>*)(x3 + 448);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 448));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 448));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 448));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 448));
         }
         v = *(Vector256<byte>*)(x0 + 512);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 512));
@@ -1481,27 +1481,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 512));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 512);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 512));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 512));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 512));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 512));
+        v = *(Vector256<byte>*)(x1 + 512);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 512));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 512));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 512));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 512));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 512);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 512));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 512));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 512));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 512));
+        v = *(Vector256<byte>*)(x2 + 512);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 512));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 512));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 512));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 512));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 512);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 512));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 512));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 512));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 512));
+        v = *(Vector256<byte>*)(x3 + 512);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 512));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 512));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 512));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 512));
         }
         v = *(Vector256<byte>*)(x0 + 576);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 576));
@@ -1510,27 +1510,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 576));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 576);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 576));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 576));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 576));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 576));
+        v = *(Vector256<byte>*)(x1 + 576);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 576));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 576));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 576));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 576));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 576);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 576));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 576));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 576));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 576));
+        v = *(Vector256<byte>*)(x2 + 576);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 576));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 576));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 576));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 576));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 576);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 576));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 576));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 576));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 576));
+        v = *(Vector256<byte>*)(x3 + 576);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 576));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 576));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 576));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 576));
         }
         v = *(Vector256<byte>*)(x0 + 640);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 640));
@@ -1539,27 +1539,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 640));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 640);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 640));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 640));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 640));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 640));
+        v = *(Vector256<byte>*)(x1 + 640);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 640));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 640));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 640));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 640));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 640);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 640));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 640));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 640));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 640));
+        v = *(Vector256<byte>*)(x2 + 640);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 640));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 640));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 640));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 640));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 640);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 640));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 640));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 640));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 640));
+        v = *(Vector256<byte>*)(x3 + 640);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 640));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 640));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 640));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 640));
         }
         v = *(Vector256<byte>*)(x0 + 704);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 704));
@@ -1568,27 +1568,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 704));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 704);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 704));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 704));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 704));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 704));
+        v = *(Vector256<byte>*)(x1 + 704);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 704));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 704));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 704));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 704));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 704);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 704));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 704));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 704));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 704));
+        v = *(Vector256<byte>*)(x2 + 704);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 704));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 704));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 704));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 704));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 704);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 704));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 704));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 704));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 704));
+        v = *(Vector256<byte>*)(x3 + 704);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 704));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 704));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 704));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 704));
         }
         v = *(Vector256<byte>*)(x0 + 768);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 768));
@@ -1597,27 +1597,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 768));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 768);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 768));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 768));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 768));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 768));
+        v = *(Vector256<byte>*)(x1 + 768);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 768));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 768));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 768));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 768));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 768);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 768));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 768));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 768));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 768));
+        v = *(Vector256<byte>*)(x2 + 768);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 768));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 768));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 768));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 768));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 768);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 768));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 768));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 768));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 768));
+        v = *(Vector256<byte>*)(x3 + 768);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 768));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 768));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 768));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 768));
         }
         v = *(Vector256<byte>*)(x0 + 832);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 832));
@@ -1626,27 +1626,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 832));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 832);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 832));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 832));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 832));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 832));
+        v = *(Vector256<byte>*)(x1 + 832);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 832));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 832));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 832));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 832));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 832);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 832));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 832));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 832));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 832));
+        v = *(Vector256<byte>*)(x2 + 832);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 832));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 832));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 832));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 832));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 832);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 832));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 832));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 832));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 832));
+        v = *(Vector256<byte>*)(x3 + 832);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 832));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 832));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 832));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 832));
         }
         v = *(Vector256<byte>*)(x0 + 896);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 896));
@@ -1655,27 +1655,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 896));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 896);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 896));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 896));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 896));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 896));
+        v = *(Vector256<byte>*)(x1 + 896);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 896));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 896));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 896));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 896));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 896);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 896));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 896));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 896));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 896));
+        v = *(Vector256<byte>*)(x2 + 896);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 896));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 896));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 896));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 896));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 896);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 896));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 896));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 896));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 896));
+        v = *(Vector256<byte>*)(x3 + 896);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 896));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 896));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 896));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 896));
         }
         v = *(Vector256<byte>*)(x0 + 960);
         s00 = s00 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 960));
@@ -1684,27 +1684,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 960));
         if (nr > 1)
         {
-            v = *(Vector256<byte>*)(x1 + 960);
-            s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 960));
-            if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 960));
-            if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 960));
-            if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 960));
+        v = *(Vector256<byte>*)(x1 + 960);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 960));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 960));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 960));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 960));
         }
         if (nr > 2)
         {
-            v = *(Vector256<byte>*)(x2 + 960);
-            s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 960));
-            if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 960));
-            if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 960));
-            if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 960));
+        v = *(Vector256<byte>*)(x2 + 960);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 960));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 960));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 960));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 960));
         }
         if (nr > 3)
         {
-            v = *(Vector256<byte>*)(x3 + 960);
-            s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 960));
-            if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 960));
-            if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 960));
-            if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 960));
+        v = *(Vector256<byte>*)(x3 + 960);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q0 + 960));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q1 + 960));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q2 + 960));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v.AsInt16(), *(Vector256<short>*)(q3 + 960));
         }
         Vector256<float> d;
         d = *(Vector256<float>*)(x0 + ScaleAt);
@@ -1714,27 +1714,27 @@ internal static unsafe partial class Q8Gemm
         if (nt > 3) acc[3] = acc[3].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s03), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[3].GetLower()));
         if (nr > 1)
         {
-            d = *(Vector256<float>*)(x1 + ScaleAt);
-            acc[4] = acc[4].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s10), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[4].GetLower()));
-            if (nt > 1) acc[5] = acc[5].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s11), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[5].GetLower()));
-            if (nt > 2) acc[6] = acc[6].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s12), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[6].GetLower()));
-            if (nt > 3) acc[7] = acc[7].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s13), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[7].GetLower()));
+        d = *(Vector256<float>*)(x1 + ScaleAt);
+        acc[4] = acc[4].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s10), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[4].GetLower()));
+        if (nt > 1) acc[5] = acc[5].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s11), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[5].GetLower()));
+        if (nt > 2) acc[6] = acc[6].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s12), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[6].GetLower()));
+        if (nt > 3) acc[7] = acc[7].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s13), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[7].GetLower()));
         }
         if (nr > 2)
         {
-            d = *(Vector256<float>*)(x2 + ScaleAt);
-            acc[8] = acc[8].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s20), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[8].GetLower()));
-            if (nt > 1) acc[9] = acc[9].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s21), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[9].GetLower()));
-            if (nt > 2) acc[10] = acc[10].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s22), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[10].GetLower()));
-            if (nt > 3) acc[11] = acc[11].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s23), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[11].GetLower()));
+        d = *(Vector256<float>*)(x2 + ScaleAt);
+        acc[8] = acc[8].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s20), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[8].GetLower()));
+        if (nt > 1) acc[9] = acc[9].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s21), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[9].GetLower()));
+        if (nt > 2) acc[10] = acc[10].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s22), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[10].GetLower()));
+        if (nt > 3) acc[11] = acc[11].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s23), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[11].GetLower()));
         }
         if (nr > 3)
         {
-            d = *(Vector256<float>*)(x3 + ScaleAt);
-            acc[12] = acc[12].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s30), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[12].GetLower()));
-            if (nt > 1) acc[13] = acc[13].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s31), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[13].GetLower()));
-            if (nt > 2) acc[14] = acc[14].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s32), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[14].GetLower()));
-            if (nt > 3) acc[15] = acc[15].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s33), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[15].GetLower()));
+        d = *(Vector256<float>*)(x3 + ScaleAt);
+        acc[12] = acc[12].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s30), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[12].GetLower()));
+        if (nt > 1) acc[13] = acc[13].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s31), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[13].GetLower()));
+        if (nt > 2) acc[14] = acc[14].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s32), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[14].GetLower()));
+        if (nt > 3) acc[15] = acc[15].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(s33), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[15].GetLower()));
         }
     }
 }
