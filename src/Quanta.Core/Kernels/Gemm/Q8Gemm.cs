@@ -223,7 +223,8 @@ internal static unsafe partial class Q8Gemm
                 for (int r = r0; r < r1; r++)
                     y[(long)t * yStride + r] = path == SimdPath.Scalar
                         ? Reference<TW>(w + r * rowBytes, acts + (long)t * actStride, nb)
-                        : DotLanes<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb, path == SimdPath.V256);
+                        : path == SimdPath.V256 ? Dot256<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb)
+                        : DotLanes<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb, false);
             return;
         }
         if (m == 1)
@@ -309,6 +310,60 @@ internal static unsafe partial class Q8Gemm
             acc[lane] = MathF.FusedMultiplyAdd(p, Fp16Table.Load(wb) * ((float*)(pg + ScaleOffset))[lane], acc[lane]);
         }
         return Reduce16(acc);
+    }
+
+    /// <summary>
+    /// One row times one panel with AVX2: per half group of 8 blocks (accumulator lanes 0..7 or 8..15) the blocks' 32-bit
+    /// partial sums are reduced by horizontal adds to one int32 per block, permuted into lane order, and taken into the
+    /// half's accumulator with one fma.
+    /// </summary>
+    private static float Dot256<TW>(byte* w, byte* panel, int nb) where TW : struct, IGemmWeight
+    {
+        Vector256<float> lo = default, hi = default;
+        Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);   // lane p <- block BlockOf(p) of the half
+        float* dw = stackalloc float[8];
+        for (int b0 = 0; b0 < nb; b0 += 8)
+        {
+            byte* pg = panel + (nint)(b0 >> 4) * GroupBytes;
+            int h = b0 & 8, n = Math.Min(8, nb - b0);
+            sbyte* a = (sbyte*)(pg + CodesOffset + 32 * h);
+            Vector256<int> v0 = BlockPartials256<TW>(w, b0, 0, n, a), v1 = BlockPartials256<TW>(w, b0, 1, n, a);
+            Vector256<int> v2 = BlockPartials256<TW>(w, b0, 2, n, a), v3 = BlockPartials256<TW>(w, b0, 3, n, a);
+            Vector256<int> v4 = BlockPartials256<TW>(w, b0, 4, n, a), v5 = BlockPartials256<TW>(w, b0, 5, n, a);
+            Vector256<int> v6 = BlockPartials256<TW>(w, b0, 6, n, a), v7 = BlockPartials256<TW>(w, b0, 7, n, a);
+            Vector256<int> q0 = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3));
+            Vector256<int> q1 = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v4, v5), Avx2.HorizontalAdd(v6, v7));
+            // block order: lanes 0..3 of each 128-bit half hold blocks 0..3 (q0) or 4..7 (q1), split over the halves
+            Vector256<int> sums = Avx2.Permute2x128(q0, q1, 0x20) + Avx2.Permute2x128(q0, q1, 0x31);
+            Vector256<int> p = Avx2.PermuteVar8x32(sums, order) + Vector256.Load((int*)(pg + CorrOffset) + h);
+            for (int k = 0; k < 8; k++) dw[k] = BlockOf(k) < n ? Fp16Table.Load(w + (nint)(b0 + BlockOf(k)) * TW.Bytes) : 0f;
+            Vector256<float> s = Vector256.Load(dw) * Vector256.Load((float*)(pg + ScaleOffset) + h);
+            if (h == 0) lo = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), s, lo);
+            else hi = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), s, hi);
+        }
+        Vector128<float> q = (lo.GetLower() + hi.GetLower()) + (lo.GetUpper() + hi.GetUpper());
+        return (q.GetElement(0) + q.GetElement(2)) + (q.GetElement(1) + q.GetElement(3));
+    }
+
+    /// <summary>8 int32 partial sums of block b0 + k (c·a without the Q4_0 correction), zeros past <paramref name="n"/> blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BlockPartials256<TW>(byte* w, int b0, int k, int n, sbyte* a) where TW : struct, IGemmWeight
+    {
+        if (k >= n) return default;
+        byte* wb = w + (nint)(b0 + k) * TW.Bytes;
+        Vector256<sbyte> av = Vector256.Load(a + 32 * k);
+        Vector256<short> s;
+        if (TW.Nibble)
+        {
+            Vector128<byte> q = Vector128.Load(wb + 2), mask = Vector128.Create((byte)0x0F);
+            s = Avx2.MultiplyAddAdjacent(Vector256.Create(q & mask, Vector128.ShiftRightLogical(q, 4) & mask), av);
+        }
+        else
+        {
+            Vector256<sbyte> v = Vector256.Load((sbyte*)(wb + 2));
+            s = Avx2.MultiplyAddAdjacent(Avx2.Abs(v), Avx2.Sign(av, v));
+        }
+        return Avx2.MultiplyAddAdjacent(s, Vector256.Create((short)1));
     }
 
     /// <summary>Σ c_j·a_j of one block with c the unsigned nibbles (Q4_0; the caller adds the correction) or the signed codes (Q8_0).</summary>
