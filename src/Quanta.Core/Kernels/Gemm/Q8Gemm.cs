@@ -217,13 +217,29 @@ internal static unsafe partial class Q8Gemm
     internal static void Rows<TW>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride,
         byte* panels, int panelStride, int m, int nb, float* y, int yStride, SimdPath path) where TW : struct, IGemmWeight
     {
+        if (path == SimdPath.V256)
+        {
+            // each row's weight scales once, in lane order (8-block halves padded with zeros), for all its tokens
+            int nh = (nb + 7) / 8;
+            float* dwl = (float*)ScaleBuffer(nh * 32L);   // [nh * 8]
+            for (int r = r0; r < r1; r++)
+            {
+                byte* wr = w + r * rowBytes;
+                for (int i = 0; i < nh * 8; i++)
+                {
+                    int b = (i & ~7) + BlockOf(i & 7);
+                    dwl[i] = b < nb ? Fp16Table.Load(wr + (nint)b * TW.Bytes) : 0f;
+                }
+                for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Dot256<TW>(wr, panels + (long)t * panelStride, nb, dwl);
+            }
+            return;
+        }
         if (path != SimdPath.V512)
         {
             for (int t = 0; t < m; t++)
                 for (int r = r0; r < r1; r++)
                     y[(long)t * yStride + r] = path == SimdPath.Scalar
                         ? Reference<TW>(w + r * rowBytes, acts + (long)t * actStride, nb)
-                        : path == SimdPath.V256 ? Dot256<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb)
                         : DotLanes<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb, false);
             return;
         }
@@ -258,6 +274,10 @@ internal static unsafe partial class Q8Gemm
     private const int DecodeRows = 16;
 
     [ThreadStatic] private static byte[]? t_decode;
+    [ThreadStatic] private static byte[]? t_scales;
+
+    /// <summary>This thread's buffer for a row's weight scales in lane order (AVX2 path), 64-byte aligned.</summary>
+    private static byte* ScaleBuffer(long bytes) => ThreadBuffer.Aligned64(ref t_scales, bytes);
 
     /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned (<see cref="ThreadBuffer"/>).</summary>
     private static byte* DecodeBuffer(long bytes) => ThreadBuffer.Aligned64(ref t_decode, bytes);
@@ -313,15 +333,14 @@ internal static unsafe partial class Q8Gemm
     }
 
     /// <summary>
-    /// One row times one panel with AVX2: per half group of 8 blocks (accumulator lanes 0..7 or 8..15) the blocks' 32-bit
+    /// One row times one panel with AVX2 (<paramref name="dwl"/>: the row's weight scales in lane order, 8 per half group): per half group of 8 blocks (accumulator lanes 0..7 or 8..15) the blocks' 32-bit
     /// partial sums are reduced by horizontal adds to one int32 per block, permuted into lane order, and taken into the
     /// half's accumulator with one fma.
     /// </summary>
-    private static float Dot256<TW>(byte* w, byte* panel, int nb) where TW : struct, IGemmWeight
+    private static float Dot256<TW>(byte* w, byte* panel, int nb, float* dwl) where TW : struct, IGemmWeight
     {
         Vector256<float> lo = default, hi = default;
         Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);   // lane p <- block BlockOf(p) of the half
-        float* dw = stackalloc float[8];
         for (int b0 = 0; b0 < nb; b0 += 8)
         {
             byte* pg = panel + (nint)(b0 >> 4) * GroupBytes;
@@ -336,8 +355,7 @@ internal static unsafe partial class Q8Gemm
             // block order: lanes 0..3 of each 128-bit half hold blocks 0..3 (q0) or 4..7 (q1), split over the halves
             Vector256<int> sums = Avx2.Permute2x128(q0, q1, 0x20) + Avx2.Permute2x128(q0, q1, 0x31);
             Vector256<int> p = Avx2.PermuteVar8x32(sums, order) + Vector256.Load((int*)(pg + CorrOffset) + h);
-            for (int k = 0; k < 8; k++) dw[k] = BlockOf(k) < n ? Fp16Table.Load(w + (nint)(b0 + BlockOf(k)) * TW.Bytes) : 0f;
-            Vector256<float> s = Vector256.Load(dw) * Vector256.Load((float*)(pg + ScaleOffset) + h);
+            Vector256<float> s = Vector256.Load(dwl + b0) * Vector256.Load((float*)(pg + ScaleOffset) + h);
             if (h == 0) lo = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), s, lo);
             else hi = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), s, hi);
         }
