@@ -24,6 +24,9 @@ public sealed unsafe class Q8GemmTests
         { WeightFormat.Q8_0, 8, 1, 64 }, { WeightFormat.Q8_0, 3, 1, 8 }, { WeightFormat.Q8_0, 7, 1, 9 }, { WeightFormat.Q8_0, 2, 1, 15 },
         // long rows (more than 2048 blocks)
         { WeightFormat.Q4_0, 5, 1, 2049 }, { WeightFormat.Q8_0, 3, 1, 2049 },
+        // batches over a whole group plus a half group (the 256-bit tail), a whole group plus 9 blocks, several groups
+        { WeightFormat.Q4_0, 7, 6, 24 }, { WeightFormat.Q8_0, 7, 6, 24 }, { WeightFormat.Q4_0, 5, 5, 25 }, { WeightFormat.Q8_0, 5, 5, 25 },
+        { WeightFormat.Q4_0, 6, 2, 40 }, { WeightFormat.Q8_0, 4, 2, 48 }, { WeightFormat.Q4_0, 3, 1, 24 }, { WeightFormat.Q8_0, 5, 4, 72 },
         { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 7, 1, 4 }, { WeightFormat.Q8_0, 5, 3, 11 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
     };
 
@@ -131,6 +134,74 @@ public sealed unsafe class Q8GemmTests
                     $"{format} {path} row {r}: {got:R} != reference {want:R} (seed {seed})");
             }
         }
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Q4_0, 1)]
+    [InlineData(WeightFormat.Q4_0, 6)]
+    [InlineData(WeightFormat.Q8_0, 1)]
+    [InlineData(WeightFormat.Q8_0, 6)]
+    public void Extreme_codes_keep_exact_block_sums_on_every_path(WeightFormat format, int m)
+    {
+        // The 512-bit paths add up to 8 nibble x code pair sums in 16 bits and Q8_0 codes of -128 meet the sign trick:
+        // blocks of all-largest codes times activations of all +-127 are where an intermediate would overflow.
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        const int rows = 6, nb = 40;
+        var p = Make(format, rows, m, nb, rng);
+        int bb = format == WeightFormat.Q4_0 ? 18 : 34;
+        for (int r = 0; r < rows; r++)
+            for (int ib = 0; ib < nb; ib++)
+            {
+                int o = r * p.RowBytes + ib * bb;
+                BitConverter.TryWriteBytes(p.Weights.AsSpan(o, 2), (ushort)0x3C00);   // d = 1
+                int kind = (r + ib) % 3;   // all largest, all smallest, alternating
+                for (int j = 0; j < bb - 2; j++)
+                    p.Weights[o + 2 + j] = format == WeightFormat.Q4_0
+                        ? (byte)(kind == 0 ? 0xFF : kind == 1 ? 0x00 : (j & 1) == 0 ? 0x0F : 0xF0)
+                        : (byte)(kind == 0 ? 0x7F : kind == 1 ? 0x80 : (j & 1) == 0 ? 0x7F : 0x80);
+            }
+        int cols = nb * 32;
+        var x = new float[cols];
+        for (int t = 0; t < m; t++)
+        {
+            for (int c = 0; c < cols; c++) x[c] = t % 3 == 0 ? 1f : t % 3 == 1 ? -1f : (c & 1) == 0 ? 1f : -1f;
+            p.Kernel.QuantizeActivation(x, p.Acts.AsSpan(t * p.ActBytes, p.ActBytes));
+            fixed (byte* pa = p.Acts) fixed (byte* pp = p.Panels) Q8Gemm.Pack(p.Kernel, pa + t * p.ActBytes, nb, pp + t * p.PanelBytes);
+        }
+        foreach (SimdPath path in new[] { SimdPath.Scalar, SimdPath.V128, SimdPath.V256, SimdPath.V512 })
+        {
+            if (!Q8Gemm.PathSupported(path)) continue;
+            var y = Run(p, path, 0, rows);
+            for (int t = 0; t < m; t++)
+                for (int r = 0; r < rows; r++)
+                {
+                    float got = y[t * rows + r], want = Reference(p, r, t);
+                    Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want),
+                        $"{format} {path} row {r} token {t}: {got:R} != reference {want:R} (seed {seed})");
+                }
+        }
+        for (int t = 0; t < m; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                double exact = 0, mag = 0;
+                for (int ib = 0; ib < nb; ib++)
+                {
+                    int wo = r * p.RowBytes + ib * bb, ao = t * p.ActBytes + ib * 34;
+                    double da = (double)BitConverter.UInt16BitsToHalf(BitConverter.ToUInt16(p.Acts, ao));
+                    for (int j = 0; j < 32; j++)
+                    {
+                        int wc = format == WeightFormat.Q4_0
+                            ? (j < 16 ? p.Weights[wo + 2 + j] & 0x0F : p.Weights[wo + 2 + j - 16] >> 4) - 8
+                            : (sbyte)p.Weights[wo + 2 + j];
+                        double term = da * wc * (sbyte)p.Acts[ao + 2 + j];
+                        exact += term;
+                        mag += Math.Abs(term);
+                    }
+                }
+                float got = Reference(p, r, t);
+                Assert.True(Math.Abs(got - exact) <= 1e-5 * mag + 1e-30, $"{format} row {r} token {t}: {got:R} vs exact {exact:R} (seed {seed})");
+            }
     }
 
     [Fact]

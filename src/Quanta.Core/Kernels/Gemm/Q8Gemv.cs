@@ -12,13 +12,13 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>
     /// y[r] for rows [r0, r1) and one token (panel at <paramref name="panel"/>): 4 rows at a time in one pass over the
-    /// rows, the same arithmetic as every other path. Per group of 16 blocks the 4 rows' scale products d_w·d_a (exact in
-    /// fp32, so forming them first changes no bit) are formed in registers: weight scales gathered from the packed rows
-    /// with word permutes and widened, times the panel's scale row. The product loop then takes each block pair's two
-    /// scales with one permute. Each pair step also prefetches its share of the next 4-row tile (the tile's rows are
-    /// contiguous: TR.N·2 blocks per step), so the memory reads overlap the arithmetic: into L1 while a tile is at most
-    /// <see cref="L1PrefetchTile"/> bytes, else into L2 (two long tiles would not fit L1 together). The loop makes no
-    /// calls, so the accumulators stay in registers.
+    /// rows, the same arithmetic as every other path. Per row and group of 16 blocks the 8 block pairs' multiply-adds
+    /// (Q4_0: 16-bit pair sums of unsigned nibbles; Q8_0: 32-bit sums with the sign trick) are reduced by a transposing
+    /// add tree (<see cref="GroupSum{TW}"/>) to one int32 per block in lane order <see cref="LaneOf"/>; the Q4_0
+    /// correction is added, and one fma per group takes the 16 blocks into the accumulator with d_w·d_a (weight scales
+    /// gathered with word permutes and widened in registers, permuted to lane order, times the panel's scales). Each group
+    /// also prefetches its share of the next 4-row tile (the tile's rows are contiguous), so the memory reads overlap
+    /// the arithmetic: into L1 while a tile is at most <see cref="L1PrefetchTile"/> bytes, else into L2.
     /// </summary>
     private static void Gemv512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y) where TW : struct, IGemmWeight
     {
@@ -32,16 +32,16 @@ internal static unsafe partial class Q8Gemm
     private static void Gemv512<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y)
         where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
-        float* da = (float*)(panel + ScaleRowOffset(nb));   // [nb rounded up to 16]: d_a of each block, then zeros
         float* table = stackalloc float[16];                 // [16] scales of a group that takes the table path
+        Vector512<float>* acc = stackalloc Vector512<float>[4];   // [4] the rows' accumulators
         int r = r0;
         for (; r + 4 <= r1; r += 4)
-            GemvRows<TW, Tile4, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table);
+            GemvRows<TW, Tile4, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
         switch (r1 - r)
         {
-            case 3: GemvRows<TW, Tile3, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table); break;
-            case 2: GemvRows<TW, Tile2, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table); break;
-            case 1: GemvRows<TW, Tile1, TP>(w + r * rowBytes, rowBytes, panel, da, nb, y + r, table); break;
+            case 3: GemvRows<TW, Tile3, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 2: GemvRows<TW, Tile2, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 1: GemvRows<TW, Tile1, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
         }
     }
 
@@ -63,61 +63,104 @@ internal static unsafe partial class Q8Gemm
         public static void Fetch(byte* p) => Sse.Prefetch1(p);
     }
 
-    /// <summary>TR.N rows at w (row stride <paramref name="rowBytes"/>) times the panel: y[0..TR.N).</summary>
+    /// <summary>Lane p holds block <see cref="BlockOf"/>(p): the permutation from block order to lane order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> LaneOrder() => Vector512.Create(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+
+    /// <summary>TR.N rows at w (row stride <paramref name="rowBytes"/>) times the panel: y[0..TR.N). The rows of a group
+    /// run as a loop (one inlined copy of the group's code keeps the method inside the JIT's inlining budget); their
+    /// accumulators live in <paramref name="acc"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void GemvRows<TW, TR, TP>(byte* w, long rowBytes, byte* panel, float* da, int nb, float* y, float* table)
+    private static void GemvRows<TW, TR, TP>(byte* w, long rowBytes, byte* panel, int nb, float* y, float* table, Vector512<float>* acc)
         where TW : struct, IGemmWeight where TR : struct, ITileCount where TP : struct, IPrefetch
     {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int nr = TR.N, bytes = TW.Bytes;
+        bool nib = TW.Nibble;
+        for (int i = 0; i < nr; i++) acc[i] = default;
         Vector512<short> ones = Vector512.Create((short)1);
         Vector512<ushort> shifts = Shifts512();
-        byte* w0 = w, w1 = TR.N > 1 ? w + rowBytes : w, w2 = TR.N > 2 ? w + 2 * rowBytes : w, w3 = TR.N > 3 ? w + 3 * rowBytes : w;
+        Vector512<int> order = LaneOrder();
         byte* next = w + 4 * rowBytes;   // the next 4-row tile
-        int np = (nb + 1) >> 1, wideLoads = WideLoads<TW>(nb);
-        for (int g = 0; g < nb; g += 16)
+        int wideLoads = WideLoads<TW>(nb);
+        for (int g = 0; g < nb; g += Group)
         {
-            int left = nb - g;
-            long go = (long)g * TW.Bytes;
-            Vector512<float> dag = Vector512.Load(da + g);
-            Vector512<float> s0 = GroupScales<TW>(w0 + go, left, table) * dag;
-            Vector512<float> s1 = TR.N > 1 ? GroupScales<TW>(w1 + go, left, table) * dag : default;
-            Vector512<float> s2 = TR.N > 2 ? GroupScales<TW>(w2 + go, left, table) * dag : default;
-            Vector512<float> s3 = TR.N > 3 ? GroupScales<TW>(w3 + go, left, table) * dag : default;
-            Vector512<int> idx = Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-            int je = Math.Min(np, (g >> 1) + 8);
-            for (int j = g >> 1; j < je; j++, idx += Vector512.Create(2))
-            {
-                byte* pp = next + (long)j * (TR.N * 2 * TW.Bytes);
-                for (int o = 0; o < TR.N * 2 * TW.Bytes; o += 64) TP.Fetch(pp + o);
-                byte* q = panel + (nint)j * PairBytes;
-                Vector512<sbyte> a = Vector512.Load((sbyte*)q);
-                Vector512<int> x = Vector512.Load((int*)(q + 128));
-                bool full = 2 * j + 1 < nb, wide = j < wideLoads;
-                long wo = 2L * j * TW.Bytes;
-                Codes512<TW>(w0 + wo, full, wide, shifts, out Vector512<byte> c0, out Vector512<sbyte> n0);
-                a0 = StepScaled512<TW>(c0, n0, Avx512F.PermuteVar16x32(s0, idx), a, x, ones, a0);
-                if (TR.N > 1)
-                {
-                    Codes512<TW>(w1 + wo, full, wide, shifts, out Vector512<byte> c1, out Vector512<sbyte> n1);
-                    a1 = StepScaled512<TW>(c1, n1, Avx512F.PermuteVar16x32(s1, idx), a, x, ones, a1);
-                }
-                if (TR.N > 2)
-                {
-                    Codes512<TW>(w2 + wo, full, wide, shifts, out Vector512<byte> c2, out Vector512<sbyte> n2);
-                    a2 = StepScaled512<TW>(c2, n2, Avx512F.PermuteVar16x32(s2, idx), a, x, ones, a2);
-                }
-                if (TR.N > 3)
-                {
-                    Codes512<TW>(w3 + wo, full, wide, shifts, out Vector512<byte> c3, out Vector512<sbyte> n3);
-                    a3 = StepScaled512<TW>(c3, n3, Avx512F.PermuteVar16x32(s3, idx), a, x, ones, a3);
-                }
-            }
+            int left = nb - g, wide = wideLoads - (g >> 1);
+            long go = (long)g * bytes;
+            byte* pf = next + go * nr;
+            for (int o = 0; o < nr * Group * bytes; o += 64) TP.Fetch(pf + o);
+            byte* pg = panel + (nint)(g / Group) * GroupBytes;
+            Vector512<float> da = Vector512.Load((float*)(pg + ScaleOffset));
+            Vector512<int> corr = nib ? Vector512.Load((int*)(pg + CorrOffset)) : default;
+            byte* wi = w + go;
+            for (int i = 0; i < nr; i++, wi += rowBytes)
+                acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(wi, pg, left, wide, shifts, ones) + corr),
+                    Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da, acc[i]);
         }
-        y[0] = Reduce512(a0);
-        if (TR.N > 1) y[1] = Reduce512(a1);
-        if (TR.N > 2) y[2] = Reduce512(a2);
-        if (TR.N > 3) y[3] = Reduce512(a3);
+        for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
     }
+
+    /// <summary>
+    /// The integer sums (without the Q4_0 correction) of the min(<paramref name="left"/>, 16) blocks at
+    /// <paramref name="wg"/> with the panel group <paramref name="pg"/>, lane p = block <see cref="BlockOf"/>(p), zeros
+    /// past the count. Pairs j &lt; <paramref name="wide"/> may read their Q4_0 nibbles with one 64-byte load.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> GroupSum<TW>(byte* wg, byte* pg, int left, int wide, Vector512<ushort> shifts, Vector512<short> ones)
+        where TW : struct, IGemmWeight
+    {
+        Vector512<int> y0 = TreeAdd<TW>(PairSum<TW>(wg, pg, 0, left, wide, shifts, ones), PairSum<TW>(wg, pg, 1, left, wide, shifts, ones));
+        Vector512<int> y1 = TreeAdd<TW>(PairSum<TW>(wg, pg, 2, left, wide, shifts, ones), PairSum<TW>(wg, pg, 3, left, wide, shifts, ones));
+        Vector512<long> z0 = Pair64<TW>(y0, y1);
+        Vector512<int> y2 = TreeAdd<TW>(PairSum<TW>(wg, pg, 4, left, wide, shifts, ones), PairSum<TW>(wg, pg, 5, left, wide, shifts, ones));
+        Vector512<int> y3 = TreeAdd<TW>(PairSum<TW>(wg, pg, 6, left, wide, shifts, ones), PairSum<TW>(wg, pg, 7, left, wide, shifts, ones));
+        Vector512<long> z1 = Pair64<TW>(y2, y3);
+        Vector512<int> f = Add<TW>(Avx512F.Shuffle4x128(z0, z1, 0x88).AsInt32(), Avx512F.Shuffle4x128(z0, z1, 0xDD).AsInt32());
+        return TW.Nibble ? Avx512BW.MultiplyAddAdjacent(f.AsInt16(), ones) : f;
+    }
+
+    /// <summary>Element-wise sum: 16-bit lanes for Q4_0 (pair sums of nibbles, at most 8 of them meet: |sum| &lt; 2^15), 32-bit for Q8_0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Add<TW>(Vector512<int> a, Vector512<int> b) where TW : struct, IGemmWeight =>
+        TW.Nibble ? (a.AsInt16() + b.AsInt16()).AsInt32() : a + b;
+
+    /// <summary>First level of the tree (dword interleaves within 128-bit lanes), as <see cref="Transpose8"/> with the halves added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> TreeAdd<TW>(Vector512<int> a, Vector512<int> b) where TW : struct, IGemmWeight =>
+        Add<TW>(Avx512F.UnpackLow(a, b), Avx512F.UnpackHigh(a, b));
+
+    /// <summary>Second level (qword interleaves).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<long> Pair64<TW>(Vector512<int> a, Vector512<int> b) where TW : struct, IGemmWeight =>
+        Add<TW>(Avx512F.UnpackLow(a.AsInt64(), b.AsInt64()).AsInt32(), Avx512F.UnpackHigh(a.AsInt64(), b.AsInt64()).AsInt32()).AsInt64();
+
+    /// <summary>Products of block pair <paramref name="j"/> of a group (blocks 2j in 128-bit lanes 0 and 1, 2j + 1 in 2 and
+    /// 3, elements in order): Q4_0 16-bit pair sums of nibble x code, Q8_0 32-bit sums of 4; zeros for a missing pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> PairSum<TW>(byte* wg, byte* pg, int j, int left, int wide, Vector512<ushort> shifts, Vector512<short> ones)
+        where TW : struct, IGemmWeight
+    {
+        if (2 * j >= left) return default;
+        Codes512<TW>(wg + 2L * j * TW.Bytes, 2 * j + 1 < left, j < wide, shifts, out Vector512<byte> c, out Vector512<sbyte> neg);
+        Vector512<sbyte> a = Vector512.Load((sbyte*)(pg + CodesOffset + 64 * j));
+        if (TW.Nibble) return Avx512BW.MultiplyAddAdjacent(c, a).AsInt32();
+        Vector512<sbyte> na = Vector512.Load((sbyte*)(pg + NegOffset + 64 * j));
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(c, Vector512.ConditionalSelect(neg, na, a)), ones);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ushort> Shifts512() => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4,
+                                                                     0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4).AsUInt16();
+
+    /// <summary>Pairs of Q4_0 blocks (from the first) whose nibbles <see cref="Codes512{TW}"/> may read with one 64-byte load:
+    /// those with 36·j + 64 &lt;= 18·nb, so the load stays inside the row; 0 without AVX-512 VBMI or for Q8_0.</summary>
+    private static int WideLoads<TW>(int nb) where TW : struct, IGemmWeight =>
+        TW.Nibble && Avx512Vbmi.IsSupported && TW.Bytes * nb >= 64 ? Math.Min((TW.Bytes * nb - 64) / (2 * TW.Bytes) + 1, (nb + 1) >> 1) : 0;
+
+    /// <summary>Bytes 2..17 of a pair (block 0's nibbles) twice, then bytes 20..35 (block 1's) twice.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> PairNibbleIndex() => Vector512.Create(
+        (byte)2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+        20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35);
 
     /// <summary>The weight scales d of the min(<paramref name="left"/>, 16) blocks at <paramref name="b"/> as floats, zeros
     /// past the count: exact (the same values as <see cref="Fp16Table"/>). A full group (or exactly 8 blocks) is gathered
@@ -138,7 +181,9 @@ internal static unsafe partial class Q8Gemm
         return Vector512.Load(table);
     }
 
-    /// <summary>The codes of two weight blocks as <see cref="W512{TW}"/> lays them out, without the scales.</summary>
+    /// <summary>The codes of two weight blocks (the second zero when <paramref name="full"/> is false), elements in order:
+    /// block 0 in 128-bit lanes 0 and 1, block 1 in lanes 2 and 3; Q4_0 the unsigned nibbles, Q8_0 |w| and the mask of
+    /// negative codes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Codes512<TW>(byte* b, bool full, bool wide, Vector512<ushort> shifts, out Vector512<byte> c, out Vector512<sbyte> neg)
         where TW : struct, IGemmWeight
@@ -178,17 +223,6 @@ internal static unsafe partial class Q8Gemm
 
     private const ulong LowNibble = 0x0102040800000000UL;    // bit i (i < 4) from bit i
     private const ulong HighNibble = 0x1020408000000000UL;   // bit i (i < 4) from bit i + 4
-
-    /// <summary><see cref="Step512{TW}"/> with the scale product d_w·d_a already formed.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> StepScaled512<TW>(Vector512<byte> c, Vector512<sbyte> neg, Vector512<float> s, Vector512<sbyte> a,
-        Vector512<int> x, Vector512<short> ones, Vector512<float> acc) where TW : struct, IGemmWeight
-    {
-        Vector512<int> p32 = TW.Nibble
-            ? Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(c, a), ones) + x
-            : Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(c, Vector512.ConditionalSelect(neg, x.AsSByte(), a)), ones);
-        return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p32), s, acc);
-    }
 
     /// <summary>The scale words (fp16 bits) of 8 blocks at <paramref name="b"/> in the low halves of int32 lanes 0..7
     /// (<paramref name="high"/> false) or 8..15; the other lanes and the high halves hold other bytes of the blocks.</summary>
