@@ -17,7 +17,8 @@ public sealed class DlrmInt8Tests(ITestOutputHelper output)
     [Fact]
     public void Int8_log_loss_and_auc_stay_close_to_float32_on_the_criteo_sample()
     {
-        int seed = Environment.TickCount;
+        // QUANTA_TEST_SEED replays a failing run's seed.
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("QUANTA_TEST_SEED"), out int s0) ? s0 : Environment.TickCount;
         var (labels, dense, sparse) = DlrmTests.Sample();
         var table = Enumerable.Range(0, CriteoFeatures.SparseCount * DlrmTests.TableRows * DlrmTests.Dim)
             .Select(_ => 0f).ToArray();
@@ -38,9 +39,11 @@ public sealed class DlrmInt8Tests(ITestOutputHelper output)
         double ll32 = DlrmTests.LogLoss(labels, p32), ll8 = DlrmTests.LogLoss(labels, p8);
         double auc32 = DlrmTests.Auc(labels, p32), auc8 = DlrmTests.Auc(labels, p8);
         output.WriteLine($"seed {seed}: log-loss FP32 {ll32:F5} INT8 {ll8:F5} (Δ {ll8 - ll32:+0.00000;-0.00000}); AUC FP32 {auc32:F4} INT8 {auc8:F4} (Δ {auc8 - auc32:+0.0000;-0.0000}); max |Δp| {maxDiff:E2}");
-        // Bounds: |Δ log-loss| ≤ 0.01, |Δ AUC| ≤ 0.02, every probability within 0.1 (random weights: measured max |Δp| 0.02–0.045).
+        // Bounds: |Δ log-loss| ≤ 0.01, |Δ AUC| ≤ 0.02, every probability within 0.2. Random weights and a fresh seed per run:
+        // over 39 seeds the largest per-sample |Δp| had median 0.048 and maximum 0.122 (5 of 39 above 0.1, so the former
+        // 0.1 bound failed about one run in eight); the aggregate log-loss and AUC bounds are the accuracy claim.
         Assert.True(Math.Abs(ll8 - ll32) <= 0.01, $"seed {seed}: log-loss {ll32:F5} vs {ll8:F5}");
         Assert.True(Math.Abs(auc8 - auc32) <= 0.02, $"seed {seed}: AUC {auc32:F4} vs {auc8:F4}");
-        Assert.True(maxDiff <= 0.1 && maxDiff > 0, $"seed {seed}: max |Δp| {maxDiff:E2}");
+        Assert.True(maxDiff <= 0.2 && maxDiff > 0, $"seed {seed}: max |Δp| {maxDiff:E2}");
     }
 }
