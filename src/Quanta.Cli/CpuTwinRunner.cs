@@ -219,12 +219,21 @@ public static class CpuTwinRunner
         {
             var rng = new Random(o.Seed);
             var sampling = Sampling(serving, o.ServeOutput);
-            // warm-up (JIT, pools): waves of batched decodes over the paged cache and prefill chunks beside decodes, long
-            // enough that the JIT has promoted the serving-only paths (the benchmarks ran none of them) to optimized code
-            // before the first timed wave; a single short request left the first wave's steps running on tier-0 code
+            // warm-up (JIT, pools): waves of batched decodes over the paged cache and prefill chunks beside decodes, until
+            // the JIT has promoted the serving-only paths (the benchmarks ran none of them) to optimized code: at least two
+            // waves, then until two successive waves' decode steps took the same time (within 10%), at most 6. A single
+            // short request left the first timed wave's steps running on tier-0 code (2.3x slower decode steps).
             int warmStreams = Math.Min(4, o.Streams.Max()), warmOutput = Math.Min(16, o.ServeOutput);
-            for (int i = 0; i < 2; i++)
+            double previous = double.NaN;
+            for (int i = 0; i < 6; i++)
+            {
+                recorder!.Mark();
                 RunWave(serving, warmStreams, Math.Min(32, o.ServePrompt), warmOutput, sampling with { MaxTokens = warmOutput }, rng);
+                var decodes = recorder.Take().Where(s => s.Shape.PrefillTokens == 0).Select(s => s.ExecuteSeconds).ToList();
+                double mean = decodes.Count > 0 ? decodes.Average() : double.NaN;
+                if (i >= 1 && Math.Abs(mean - previous) <= 0.1 * Math.Max(mean, previous)) break;
+                previous = mean;
+            }
             foreach (int streams in o.Streams)
             {
                 double ttft = 0, tpot = 0;
