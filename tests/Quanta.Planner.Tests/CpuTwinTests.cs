@@ -469,4 +469,27 @@ public class CpuTwinTests
         Assert.Equal(0, fitted.SampleRowS);
         Assert.Equal(compared.Select(q => "tiny:" + q), fitted.RowsUsed);
     }
+
+    [Fact]
+    public void FitOnStreamedWeightRatesKeepsTheBandwidthFraction()
+    {
+        // Rates probed on the model's streamed weights: the bandwidth fraction bounds only KV traffic (here never binding,
+        // memory at 1 TB/s), so the fit keeps it where it started and recovers the other parameters.
+        var machine = new CpuMeasurements(1e12, 1e9, 1e9, 2)
+        {
+            GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8, GemmRatesStreamWeights = true,
+        };
+        var truth = Ideal with { EffBandwidth = 0.9, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        var model = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine, truth);
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload,
+            quantities.Select(q => new KeyValuePair<string, double>(q, workload.Predict(model, q))).ToList());
+        var start = Ideal with { EffBandwidth = 0.37, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8 };
+        var fitted = CpuTwinFit.Fit([run], start);
+        Assert.Equal(0.37, fitted.EffBandwidth);
+        foreach (var (q, p, meas) in run.Predict(fitted))
+            Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
+        Assert.DoesNotContain("eff_bandwidth,", fitted.Method, StringComparison.Ordinal);
+    }
 }
