@@ -174,6 +174,10 @@ public static class CpuTwinRunner
             matmulRates.Add(MatmulRate(path, o.Threads, o.KernelSeconds));
             fp32Rates.Add(KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds));
             // the model's own matrices, layer after layer and then the head, in the groups a step runs them (ModelGemmProbe)
+            // the run's first probe is thrown away: it makes every m's code hot, and its readings met the JIT's background
+            // compilation of what it had just made hot on the same cores (a 160M first reading of 2.8 GOP/s at m = 1
+            // where the later ones gave 29-31)
+            if (gemmReadings.Count == 0) ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2);
             var gemm = ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2);
             gemmReadings.Add(gemm.Layers);
             if (gemm.Head.Count > 0) headReadings.Add(gemm.Head);

@@ -32,7 +32,8 @@ public static class ModelGemmProbe
     /// (ops of the layer matrices run / their time) and, for m ≤ <paramref name="headMaxM"/>, the head's. Each m runs
     /// units — one layer's product groups, or the head — cycling through the layers and then the head, until at least
     /// <paramref name="seconds"/> have passed, at least one layer has run and, where the head is probed, the head twice.
-    /// First, untimed, <see cref="CpuProbe.WarmUp"/> at m = 1 and 4 (the JIT's tier-up; every page of the mapping touched).
+    /// First, untimed, <see cref="CpuProbe.WarmUp"/> at m = 1 and 4 (the JIT's tier-up; every page of the mapping touched),
+    /// then one layer (and the head) at every m.
     /// </summary>
     /// <exception cref="InvalidDataException">The file has no layer matrices in a format the kernels read.</exception>
     public static ModelGemmRates Measure(string ggufPath, IReadOnlyList<int> ms, int threads, double seconds, int headMaxM = DefaultHeadMaxM)
@@ -88,6 +89,13 @@ public static class ModelGemmProbe
             else { RunHead(1); RunHead(warmM); }
             unit = (unit + 1) % units;
         }, seconds);
+        // and one untimed layer (and head) at every m: the first reading of a run, taken before the engine has run any
+        // step, otherwise met m >= 16 on colder code (a 160M reading of 17 GOP/s at m = 16 where later ones gave 58-63)
+        foreach (int m in ms)
+        {
+            Layer(0, m);
+            if (head is not null && m <= headMaxM) RunHead(m);
+        }
 
         var layerRates = new List<GemmRate>(ms.Count);
         var headRates = new List<GemmRate>();
