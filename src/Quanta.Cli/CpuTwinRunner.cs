@@ -160,36 +160,27 @@ public static class CpuTwinRunner
         var attentionRates = new List<double>();
         var prefillAttentionRates = new List<double>();
         var headReadings = new List<IReadOnlyList<GemmRate>>();
-        var elements = CpuProbe.MatrixElements(path);
-        // the output head (Q6_K in files quantized like llama-quantize's) is probed and costed apart from the layers:
-        // its kernel is slower per weight, and a prefill chunk runs it for one row only
+        // the output head's bytes (Q6_K in files quantized like llama-quantize's): a prefill chunk runs it for one row only
         var headMatrix = CpuProbe.HeadMatrix(path);
-        if (headMatrix is { } hm && elements.TryGetValue(hm.Format, out double same))
-        {
-            if (same - hm.Elements > 0) elements[hm.Format] = same - hm.Elements; else elements.Remove(hm.Format);
-        }
-        else headMatrix = null;
-        if (elements.Count == 0) headMatrix = null;   // nothing but the head: leave it with the layers' rate
-        if (headMatrix is null) elements = CpuProbe.MatrixElements(path);
         int attentionLength = Math.Max(16, o.ServePrompt + o.ServeOutput / 2);   // a serve wave's typical context
         int prefillAttentionLength = Math.Max(CausalAttention.RowBlock, o.Prompt / 2);   // a pp prompt's mean depth
         int servePrefillLength = Math.Max(CausalAttention.RowBlock, o.ServePrompt / 2);  // a serve prompt's mean depth
         int benchDecodeLength = Math.Max(16, o.Gen / 2);                                  // a tg run's mean depth
         var pagedAttentionRates = new List<double>();
         var pagedPrefillAttentionRates = new List<double>();
-        // input widths of the layers' products: hidden (Q, K, V, output, gate, up) and FFN (down), by parameter share
-        double downShare = (double)spec.Hidden * spec.Intermediate;
-        (int Cols, double Share)[] widths = spec.Intermediate > 0 && spec.Intermediate != spec.Hidden
-            ? [(spec.Hidden, (spec.MatmulParamsPerToken - spec.Layers * downShare) / spec.MatmulParamsPerToken), (spec.Intermediate, spec.Layers * downShare / spec.MatmulParamsPerToken)]
-            : [(spec.Hidden, 1.0)];
         void Rates()
         {
             log?.Invoke($"{name}: kernel rates ({o.Threads} threads): dot, GEMM at m = {string.Join(", ", CpuProbe.DefaultGemmM)}, attention");
             matmulRates.Add(MatmulRate(path, o.Threads, o.KernelSeconds));
             fp32Rates.Add(KernelRate(KernelRegistry.VecDot(WeightFormat.F32), o.Threads, o.KernelSeconds));
-            gemmReadings.Add(CpuProbe.GemmRates(elements, widths, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
-            if (headMatrix is { } h)
-                headReadings.Add(CpuProbe.GemmRates(new Dictionary<WeightFormat, double> { [h.Format] = h.Elements }, spec.Hidden, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2));
+            // the model's own matrices, layer after layer and then the head, in the groups a step runs them (ModelGemmProbe)
+            // the run's first probe is thrown away: it makes every m's code hot, and its readings met the JIT's background
+            // compilation of what it had just made hot on the same cores (a 160M first reading of 2.8 GOP/s at m = 1
+            // where the later ones gave 29-31)
+            if (gemmReadings.Count == 0) ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2);
+            var gemm = ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2);
+            gemmReadings.Add(gemm.Layers);
+            if (gemm.Head.Count > 0) headReadings.Add(gemm.Head);
             // the benchmark session attends over a contiguous cache, the serving engine over its paged one: each phase
             // is predicted from the kernel as it runs there (decode rows at a serve wave's typical context, prefill
             // blocks at a pp prompt's mean depth for the benchmark and at a serve prompt's for the serving engine)
@@ -232,7 +223,21 @@ public static class CpuTwinRunner
         {
             var rng = new Random(o.Seed);
             var sampling = Sampling(serving, o.ServeOutput);
-            RunWave(serving, 1, 8, 2, sampling with { MaxTokens = 2 }, rng);   // warm-up (JIT, pools)
+            // warm-up (JIT, pools): waves of batched decodes over the paged cache and prefill chunks beside decodes, until
+            // the JIT has promoted the serving-only paths (the benchmarks ran none of them) to optimized code: at least two
+            // waves, then until two successive waves' decode steps took the same time (within 10%), at most 6. A single
+            // short request left the first timed wave's steps running on tier-0 code (2.3x slower decode steps).
+            int warmStreams = Math.Min(4, o.Streams.Max()), warmOutput = Math.Min(16, o.ServeOutput);
+            double previous = double.NaN;
+            for (int i = 0; i < 6; i++)
+            {
+                recorder!.Mark();
+                RunWave(serving, warmStreams, Math.Min(32, o.ServePrompt), warmOutput, sampling with { MaxTokens = warmOutput }, rng);
+                var decodes = recorder.Take().Where(s => s.Shape.PrefillTokens == 0).Select(s => s.ExecuteSeconds).ToList();
+                double mean = decodes.Count > 0 ? decodes.Average() : double.NaN;
+                if (i >= 1 && Math.Abs(mean - previous) <= 0.1 * Math.Max(mean, previous)) break;
+                previous = mean;
+            }
             foreach (int streams in o.Streams)
             {
                 double ttft = 0, tpot = 0;
@@ -263,7 +268,8 @@ public static class CpuTwinRunner
         {
             GemmRates = CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, gemmReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
             HeadGemmRates = headReadings.Count == 0 ? []
-                : CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, headReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
+                : headReadings[0].Select((g, k) => new GemmRate(g.M, headReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
+            GemmRatesStreamWeights = true,
             AttentionOpsPerSecond = (serving ? pagedAttentionRates : attentionRates)[first..(last + 1)].Average(),
             PrefillAttentionOpsPerSecond = (serving ? pagedPrefillAttentionRates : prefillAttentionRates)[first..(last + 1)].Average(),
             LoopStepSeconds = loopStep,

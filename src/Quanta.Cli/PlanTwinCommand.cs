@@ -220,6 +220,8 @@ public static class PlanTwinCommand
                 fp32_ops_per_second = r.Machine.Fp32OpsPerSecond,
                 gemm_ops_per_second = r.Machine.GemmRates.Select(g => new { m = g.M, ops_per_second = g.OpsPerSecond }),
                 head_gemm_ops_per_second = r.Machine.HeadGemmRates.Select(g => new { m = g.M, ops_per_second = g.OpsPerSecond }),
+                gemm_readings = r.GemmReadings.Select(x => x.Select(g => new { m = g.M, ops_per_second = g.OpsPerSecond })),
+                head_gemm_readings = r.HeadGemmReadings.Select(x => x.Select(g => new { m = g.M, ops_per_second = g.OpsPerSecond })),
                 attention_ops_per_second = r.Machine.AttentionRate,
                 prefill_attention_ops_per_second = r.Machine.PrefillAttentionRate,
                 loop_step_seconds = r.Machine.LoopStepSeconds,

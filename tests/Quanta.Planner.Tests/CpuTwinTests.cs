@@ -97,7 +97,7 @@ public class CpuTwinTests
         double expected = 2 * BodyParams * 16 / 4e9          // layers' products at m = 16
             + 2 * HeadParams * 16 / 4e9                         // head: 16 logits rows
             + 4 * pairs * 4 * 16 * 2 / 1e9                      // attention: heads 4 x head dim 16 x 2 layers
-            + 16 * 2 * (9 * 64 + 2 * 128) * 1e-9               // host-thread elements: 2 layers x (9 hidden + 2 FFN)
+            + 16 * 2 * (6 * 64 + 1 * 128) * 1e-9               // host-thread elements: 2 layers x (6 hidden + 1 FFN)
             + 16 * 2e-6                                         // sampling and hand-off of 16 rows
             + 1e-4 + 2 * 1e-5;                                  // step + per-layer overhead
         var cost = model.Cost(16, 16, 16, 16 * 100, pairs);
@@ -192,6 +192,42 @@ public class CpuTwinTests
         Assert.All(streamed, r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"4 MiB of weights, m = {r.M}: {r.OpsPerSecond}"));
         Assert.Throws<ArgumentException>(() => CpuProbe.GemmRates(Quanta.Core.Kernels.KernelRegistry.VecDot(Quanta.Core.Formats.WeightFormat.Q4_0), 64, [8, 1], 1, 0.02));
         Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(3, 2, 16, 64, 1, 0.02));
+    }
+
+    [Fact]
+    [Trait("Category", "Kernels")]
+    public void ModelProbeRunsTheFilesOwnMatricesAtEachM()
+    {
+        string dir = Directory.CreateTempSubdirectory("quanta-gemm-probe-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "tiny-q4_0.gguf");
+            Assert.True(GgufQuantType.TryParse("Q4_0", out var q4));
+            ModelGenerator.Generate(new ModelShape("tiny", 2, 64, 128, 4, 2, 300, false, 10000f, 256), q4, path);
+            var rates = ModelGemmProbe.Measure(path, [1, 4, 32], 1, 0.02, headMaxM: 4);
+            Assert.Equal([1, 4, 32], rates.Layers.Select(r => r.M).ToArray());
+            Assert.Equal([1, 4], rates.Head.Select(r => r.M).ToArray());   // the head only up to its limit
+            Assert.All(rates.Layers.Concat(rates.Head), r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"m = {r.M}: {r.OpsPerSecond}"));
+            Assert.Empty(ModelGemmProbe.Measure(path, [1], 1, 0.01, headMaxM: 0).Head);
+            Assert.Throws<ArgumentException>(() => ModelGemmProbe.Measure(path, [4, 1], 1, 0.01));
+            Assert.Throws<ArgumentException>(() => ModelGemmProbe.Measure(path, [1], 0, 0.01));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void RatesOnStreamedWeightsAreNotBoundAgainByBandwidth()
+    {
+        // 1 GB/s, 2 MB of weights (1.5 MB of them the head): on cache-resident rates a decode reads them at 1 GB/s;
+        // on rates measured streaming the model's own weights, the rates' time holds that traffic already.
+        var cached = new CpuMeasurements(1e9, 1e12, 1e30, 1) { GemmRates = [new(1, 1e12)], HeadGemmRates = [new(1, 1e12)], AttentionOpsPerSecond = 1e30 };
+        var c = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, cached, Ideal, headBytes: 1.5e6).Cost(1, 1, 0, 0, 1);
+        Assert.Equal(0.5e6 / 1e9, c.MatmulSeconds, 15);
+        Assert.Equal(1.5e6 / 1e9, c.HeadSeconds, 15);
+        var streamed = cached with { GemmRatesStreamWeights = true };
+        var s = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, streamed, Ideal, headBytes: 1.5e6).Cost(1, 1, 0, 0, 1);
+        Assert.Equal(2 * BodyParams / 1e12, s.MatmulSeconds, 15);
+        Assert.Equal(2 * HeadParams / 1e12, s.HeadSeconds, 15);
     }
 
     [Fact]
@@ -432,5 +468,28 @@ public class CpuTwinTests
             Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
         Assert.Equal(0, fitted.SampleRowS);
         Assert.Equal(compared.Select(q => "tiny:" + q), fitted.RowsUsed);
+    }
+
+    [Fact]
+    public void FitOnStreamedWeightRatesKeepsTheBandwidthFraction()
+    {
+        // Rates probed on the model's streamed weights: the bandwidth fraction bounds only KV traffic (here never binding,
+        // memory at 1 TB/s), so the fit keeps it where it started and recovers the other parameters.
+        var machine = new CpuMeasurements(1e12, 1e9, 1e9, 2)
+        {
+            GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8, GemmRatesStreamWeights = true,
+        };
+        var truth = Ideal with { EffBandwidth = 0.9, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        var model = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine, truth);
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload,
+            quantities.Select(q => new KeyValuePair<string, double>(q, workload.Predict(model, q))).ToList());
+        var start = Ideal with { EffBandwidth = 0.37, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8 };
+        var fitted = CpuTwinFit.Fit([run], start);
+        Assert.Equal(0.37, fitted.EffBandwidth);
+        foreach (var (q, p, meas) in run.Predict(fitted))
+            Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
+        Assert.DoesNotContain("eff_bandwidth,", fitted.Method, StringComparison.Ordinal);
     }
 }

@@ -26,7 +26,7 @@ public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double He
 /// time = max(Wbody / bw', 2 Pbody T / (R(T) e))                 layers' matrix products, one GEMM with m = T
 ///      + max(Whead / bw', 2 Phead L / (Rhead(L) e))  [L > 0]    output head in its own format, m = L
 ///      + max((K + T) kv / bw', 4 heads headDim layers (Pd / A1 + (P − Pd) / A4) / e)
-///      + T x layers x (9 hidden + 2 ffn) x host_element_s       per-token work on the calling thread
+///      + T x layers x (6 hidden + 1 ffn) x host_element_s       per-token work on the calling thread
 ///      + step_overhead_s + layers x layer_overhead_s
 ///      [serving] + loop_step_s + S x (loop_row_s + sample_row_s)  the engine loop outside the executor
 /// </code>
@@ -36,20 +36,25 @@ public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double He
 /// head is usually Q6_K, a slower kernel than the layers' Q4_0), A1 the measured attention rate of one query row (decode)
 /// and A4 that of blocks of consecutive rows (prefill, <see cref="CpuMeasurements.PrefillAttentionRate"/>). Wbody and
 /// Whead are the file's bytes of the layers' matrices and of the head (by parameter share when the head's bytes are not
-/// given). The loop's costs loop_step_s and loop_row_s are measured on the serving engine's recorded steps
+/// given). When the rates were probed on the model's own weights as a step streams them
+/// (<see cref="CpuMeasurements.GemmRatesStreamWeights"/>, <see cref="ModelGemmProbe"/>: every product at its real shape,
+/// the activation conversion and the weights' memory traffic inside the measured time), the products cost
+/// 2 Pbody T / (R(T) e) and 2 Phead L / (Rhead(L) e) alone: bounding them again by bytes / bw' would count the traffic
+/// twice. The loop's costs loop_step_s and loop_row_s are measured on the serving engine's recorded steps
 /// (<see cref="CpuMeasurements.LoopCost"/>) and only serving steps (<see cref="Seconds"/>) pay them; the benchmarks' steps
 /// run without the loop. A batched decode of S sequences is one step with T = L = S: its matrix products run at R(S),
 /// not as S single-token decodes. Pure and allocation-free.
 /// </summary>
 public sealed class CpuStepModel : IStepTimeModel
 {
-    /// <summary>Activation elements per token per layer of the host-thread work, in units of the hidden size (norms,
-    /// residual adds, rotary, the activation quantization before the Q, K, V, output, gate and up products).</summary>
-    public const double HostHiddenVectorsPerLayer = 9;
+    /// <summary>Activation elements per token per layer of the host-thread work, in units of the hidden size: the two
+    /// norms, the two residual adds, rotary on Q and K, the K and V rows written to the cache. (The activation
+    /// conversions before the products run inside the matrix product and are in its probed rate.)</summary>
+    public const double HostHiddenVectorsPerLayer = 6;
 
-    /// <summary>Activation elements per token per layer of the host-thread work, in units of the FFN width (the gated
-    /// activation and the quantization before the down product).</summary>
-    public const double HostFfnVectorsPerLayer = 2;
+    /// <summary>Activation elements per token per layer of the host-thread work, in units of the FFN width: the gated
+    /// activation. (The conversion before the down product is in the product's probed rate.)</summary>
+    public const double HostFfnVectorsPerLayer = 1;
 
     /// <summary>Creates the model of <paramref name="model"/> (weights of <paramref name="weightBytes"/> bytes in the file,
     /// <paramref name="headBytes"/> of them the output head's, 0: its parameter share; KV cache at <paramref name="kv"/>)
@@ -131,8 +136,11 @@ public sealed class CpuStepModel : IStepTimeModel
         if (decodePairs < 0) decodePairs = tokens == logitsRows ? attendedPairs : 0;
         double bw = Machine.ReadBytesPerSecond * Eff.EffBandwidth;
         double e = Eff.EffComputePrefill;
-        double body = Math.Max((WeightBytes - HeadBytes) / bw, 2 * BodyParams * tokens / (Machine.MatmulRateAt(tokens) * e));
-        double head = logitsRows > 0 ? Math.Max(HeadBytes / bw, 2 * HeadParams * logitsRows / (Machine.HeadRateAt(logitsRows) * e)) : 0;
+        // rates probed on the model's own streamed weights already hold the weights' memory traffic
+        double bodyBytes = Machine.GemmRatesStreamWeights ? 0 : (WeightBytes - HeadBytes) / bw;
+        double headBytes = Machine.GemmRatesStreamWeights ? 0 : HeadBytes / bw;
+        double body = Math.Max(bodyBytes, 2 * BodyParams * tokens / (Machine.MatmulRateAt(tokens) * e));
+        double head = logitsRows > 0 ? Math.Max(headBytes, 2 * HeadParams * logitsRows / (Machine.HeadRateAt(logitsRows) * e)) : 0;
         double opsPerPair = 4.0 * m.Heads * m.HeadDim * m.Layers;
         double attnCompute = opsPerPair * (decodePairs / Machine.AttentionRate + (attendedPairs - decodePairs) / Machine.PrefillAttentionRate) / e;
         double attention = Math.Max((kvReadTokens + tokens) * KvBytesPerToken / bw, attnCompute);

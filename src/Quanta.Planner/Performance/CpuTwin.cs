@@ -28,6 +28,14 @@ public sealed record CpuMeasurements(double ReadBytesPerSecond, double MatmulOps
     /// </summary>
     public IReadOnlyList<GemmRate> HeadGemmRates { get; init; } = [];
 
+    /// <summary>
+    /// Whether <see cref="GemmRates"/> and <see cref="HeadGemmRates"/> were measured on the model's own weights read from
+    /// where a step reads them (<see cref="ModelGemmProbe"/>: streamed from memory at small m), so a rate's time already
+    /// holds the weights' memory traffic and the step model does not bound it again by bytes / bandwidth; false: the rates
+    /// are the kernels' on cache-resident weights and each product costs max(bytes / bandwidth, ops / rate).
+    /// </summary>
+    public bool GemmRatesStreamWeights { get; init; }
+
     /// <summary>The engine's attention kernel rate for one query row (a decode; <see cref="CpuProbe.AttentionRate"/>),
     /// ops/s (4 per cached position per head dimension); 0: not measured, <see cref="Fp32OpsPerSecond"/> stands in.</summary>
     public double AttentionOpsPerSecond { get; init; }

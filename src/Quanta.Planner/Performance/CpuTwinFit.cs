@@ -9,7 +9,9 @@ namespace Quanta.Planner.Performance;
 /// steps with prompt tokens and the pure decode steps, <see cref="CpuTwinObservation.PredictSteps"/>), each predicted
 /// from its own run's machine figures, minimized by Nelder-Mead over the logarithms of the fitted parameters. TTFT and
 /// TPOT are not fitted on: they follow from the steps through the engine's scheduler (a run without recorded steps
-/// falls back to fitting on them). Fitted: the bandwidth fraction, the compute fraction (one for every m: the measured
+/// falls back to fitting on them). Fitted: the bandwidth fraction (kept at its starting value when every run's GEMM rates
+/// were probed on the model's streamed weights, <see cref="CpuMeasurements.GemmRatesStreamWeights"/>: then it bounds only
+/// the KV cache's traffic, which the attention probe times), the compute fraction (one for every m: the measured
 /// GEMM rates already carry the dependence on m), the per-layer overhead and the host-thread cost per activation
 /// element. Not fitted: the per-step overhead (kept at its starting value: on one model shape it cannot be told apart
 /// from the per-layer overhead, and the per-layer one is the physical cause on a CPU, a barrier per parallel region,
@@ -50,11 +52,16 @@ public static class CpuTwinFit
         ArgumentNullException.ThrowIfNull(start);
         if (runs.Count == 0 || runs.All(r => r.Measured.Count == 0)) throw new ArgumentException("no measured quantities to fit on", nameof(runs));
         start = start with { SampleRowS = 0 };
+        // on rates probed over the model's own streamed weights the bandwidth fraction bounds nothing but the KV cache's
+        // traffic, which the attention probe (on a working set the cache's size) already times: fitted, it would only be
+        // a knob for whatever else the rows miss, so it keeps its starting value
+        bool keepBandwidth = runs.All(r => r.Machine.GemmRatesStreamWeights && (r.ServeMachine?.GemmRatesStreamWeights ?? true));
+        EfficiencyParameters Params(double[] x) => keepBandwidth ? FromVector(x, start) with { EffBandwidth = start.EffBandwidth } : FromVector(x, start);
         double Objective(double[] x)
         {
             double pen = 0;
             foreach (double v in x.Take(2)) if (v > 0) pen += 100 * v * v;   // fractions above 1
-            return CpuTwinFit.Objective(runs, FromVector(x, start)) + pen;
+            return CpuTwinFit.Objective(runs, Params(x)) + pen;
         }
         double[] x0 =
         [
@@ -62,7 +69,7 @@ public static class CpuTwinFit
             Math.Log(Math.Max(start.HostElementS, 1e-10)),
         ];
         var best = NelderMead.Minimize(Objective, x0, 0.5, 3000);
-        var f = FromVector(best, start);
+        var f = Params(best);
         return f with
         {
             EffBandwidth = Math.Round(f.EffBandwidth, 4),
@@ -70,7 +77,9 @@ public static class CpuTwinFit
             EffComputeDecode = Math.Round(f.EffComputePrefill, 4),
             FitDate = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             RowsUsed = runs.SelectMany(r => Compared(r, f).Select(x => $"{r.Name}:{x.Quantity}")).ToList(),
-            Method = "Nelder-Mead on log parameters (" + string.Join(", ", Fitted) + "; step_overhead_s kept, sample_row_s 0: the engine loop's cost is measured), least squares of ln(predicted/measured) over pp, tg and the serving engine's recorded step times",
+            Method = "Nelder-Mead on log parameters (" + string.Join(", ", keepBandwidth ? Fitted.Skip(1) : Fitted) + "; step_overhead_s kept"
+                + (keepBandwidth ? ", eff_bandwidth kept: the GEMM rates were probed on the model's streamed weights" : "")
+                + ", sample_row_s 0: the engine loop's cost is measured), least squares of ln(predicted/measured) over pp, tg and the serving engine's recorded step times",
             WhyTheseRows = "the benchmarks (pp, tg) and the executor time of every recorded serve step of a quanta plan twin run on this machine (summed per wave size: prefill steps, decode steps), each predicted from the machine figures measured in its own run (bandwidth, GEMM rates of the layers and of the head at each m, attention rates of decode rows and prefill blocks); TTFT and TPOT are left to the engine's scheduler",
         };
     }
