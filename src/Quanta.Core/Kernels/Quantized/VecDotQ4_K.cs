@@ -80,6 +80,10 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
     /// loaded once for the 4 rows and the rows' sums are reduced together; each 32-byte run of nibbles is loaded into both
     /// 256-bit halves and one GFNI affine transform yields [low nibbles | high nibbles]. Rows 8..11 ahead are prefetched.
     /// </summary>
+    // NoInlining: compiled as its own root, so its four BlockSums calls are inlined even when dynamic PGO has inlined
+    // the row loop into a large caller (the pool's RunRange) whose inlining budget is spent; seen as a separate BlockSums
+    // frame taking 12% of 1B Q4_K decode.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Rows4(byte* w, long rowBytes, byte* act, int nb, float* y)
     {
         var y8 = (BlockQ8_K*)act;
