@@ -7,10 +7,10 @@ using Quanta.Core.Threading;
 namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
-/// F16 weights at batch 1 (decode): MatMul's row loop (4 rows per step on AVX-512, the activation scaled by 2^112 and
-/// the weights only shifted into F32 position) gives every row exactly the bits of <see cref="F16VecDot.Dot"/>, with
-/// row counts that leave partial 4-row groups and 16-row tiles, row lengths with tails, weights holding infinities, NaNs
-/// and subnormals, and activations at the F16 extremes; and the Dot itself stays within its tolerance of the F64 reference.
+/// F16 weights at batch 1 (decode): MatMul gives every row exactly the bits of <see cref="F16VecDot.Dot"/>, with row
+/// counts that leave partial 16-row tiles, row lengths with tails, weights holding infinities, NaNs and subnormals, and
+/// activations at the F16 extremes (a guard for any faster batch-1 path); and the Dot itself stays within its tolerance of
+/// the F64 reference.
 /// </summary>
 [Trait("Category", "Kernels")]
 public sealed class F16DecodeRowsTests
