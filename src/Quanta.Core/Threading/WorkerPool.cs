@@ -9,8 +9,10 @@ namespace Quanta.Core.Threading;
 /// <item>Threads are created once (ThreadCount − 1 workers; the calling thread is participant 0 and always works) and
 /// reused. Idle workers spin briefly, then block on their own semaphore; Dispose wakes and joins them.</item>
 /// <item>Indices are handed out in contiguous chunks through an atomic counter (dynamic scheduling):
-/// <see cref="For{TBody}"/> picks the chunk size (about four chunks per participant), <see cref="ForChunked{TBody}"/>
-/// takes it from the caller. Whichever participant is running takes the next chunk, so a worker that the OS has not
+/// <see cref="For{TBody}"/> sizes them guided: each take is the remaining count over twice the participants (at least
+/// one index), so early chunks are large (few atomic steps) and the last ones single indices, and the participants
+/// finish within about one index's work of each other; <see cref="ForChunked{TBody}"/> takes a fixed size from the
+/// caller. Whichever participant is running takes the next chunk, so a worker that the OS has not
 /// scheduled yet (or has preempted) delays the loop by at most the chunks it already holds. Every index runs exactly
 /// once. The body is a struct implementing <see cref="IParallelBody"/>, invoked through a generic method specialized
 /// per body type: no delegate, closure or per-call allocation.</item>
@@ -82,9 +84,9 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Participants per loop, the calling thread included.</summary>
     public int ThreadCount { get; }
 
-    /// <summary>Runs body.Execute(i) for i in [0, count) in contiguous chunks of automatic size, handed out dynamically.</summary>
-    public void For<TBody>(int count, TBody body) where TBody : struct, IParallelBody =>
-        Run(count, Math.Max(1, count / (4 * ThreadCount)), ref body);
+    /// <summary>Runs body.Execute(i) for i in [0, count) in contiguous chunks handed out dynamically, each the remaining
+    /// count over twice the participants (at least 1): large first, single indices at the end.</summary>
+    public void For<TBody>(int count, TBody body) where TBody : struct, IParallelBody => Run(count, 0, ref body);
 
     /// <summary>Runs body.Execute(i) for i in [0, count), handing out chunks of <paramref name="chunkSize"/> indices dynamically.</summary>
     public void ForChunked<TBody>(int count, int chunkSize, TBody body) where TBody : struct, IParallelBody
@@ -111,7 +113,7 @@ public sealed unsafe class WorkerPool : IDisposable
             _runRange = &RunRange<TBody>;
             _count = count;
             _chunk = chunk;
-            int workers = (int)Math.Min(ThreadCount - 1, ((long)count + chunk - 1) / chunk - 1);
+            int workers = (int)Math.Min(ThreadCount - 1, ((long)count + Math.Max(1, chunk) - 1) / Math.Max(1, chunk) - 1);
             _failed = 0;
             _error = null;
             Volatile.Write(ref _shared.Next, 0);
@@ -152,6 +154,20 @@ public sealed unsafe class WorkerPool : IDisposable
         try
         {
             int count = _count, chunk = _chunk;
+            if (chunk == 0)
+            {
+                // guided: take (remaining / 2·participants), at least 1, with one compare-and-swap
+                int divisor = 2 * ThreadCount;
+                while (_failed == 0)
+                {
+                    int start = Volatile.Read(ref _shared.Next);
+                    if (start >= count) break;
+                    int end = start + Math.Max(1, (count - start) / divisor);
+                    if (Interlocked.CompareExchange(ref _shared.Next, end, start) != start) continue;
+                    _runRange(_body, start, end);
+                }
+                return;
+            }
             while (_failed == 0)
             {
                 int start = Interlocked.Add(ref _shared.Next, chunk) - chunk;

@@ -188,8 +188,10 @@ public sealed class DecoderModel
             first += count;
         }
         int items = blocks * c.Heads;
-        // tiny attention (few heads, short context) runs on this thread: waking the pool costs more than it saves
-        int parts = attentionWork * c.Heads * hd < Quanta.Core.Kernels.MatMul.InlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, items);
+        // tiny attention (few heads, short context) runs on this thread: waking the pool costs more than it saves. The
+        // threshold is far below the matrix products' (MatMul.InlineWork): a (position, head-dim) step of attention costs
+        // several times a weight multiply-add (two F16 KV widenings, softmax), and at decode the worker is spinning anyway
+        int parts = attentionWork * c.Heads * hd < AttentionInlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, items);
         for (int l = 0; l < c.Layers; l++)
         {
             LayerWeights w = Weights.Layers[l];
@@ -248,6 +250,10 @@ public sealed class DecoderModel
             AddRows(x, proj, n, d);
         }
     }
+
+    /// <summary>Attention with fewer (positions attended × heads × head dim) than this, summed over the rows, runs on the
+    /// calling thread. Results are identical either way (each row's arithmetic does not depend on the split).</summary>
+    private const long AttentionInlineWork = 1L << 13;
 
     private static void AddRows(float[] x, float[] y, int rows, int dim)
     {

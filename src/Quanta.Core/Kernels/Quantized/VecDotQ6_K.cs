@@ -94,6 +94,10 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
     /// the 4 integer sums are reduced together. Quants are unpacked 64 bytes at a time: the two 32-byte low-bit runs of a
     /// half in one register, the high 2 bits moved into bits 4..5 by one GFNI affine transform, merged with one ternary op.
     /// </summary>
+    // NoInlining: compiled as its own root, so its four BlockSums calls are inlined even when dynamic PGO has inlined
+    // the row loop into a large caller (the pool's RunRange) whose inlining budget is spent; seen as a separate BlockSums
+    // frame taking 12% of 1B Q4_K decode.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Rows4(byte* w, long rowBytes, byte* act, int nb, float* y)
     {
         var y8 = (BlockQ8_K*)act;
