@@ -20,7 +20,8 @@ namespace Quanta.Core.Kernels.Gemm;
 /// order. So every tile shape gives the bits of <see cref="IVecDotKernel.Dot"/> for that row and token: results do not
 /// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
 /// agrees with any batch.</para>
-/// <para>Tiles: AVX-512 BW, 4 rows x 4 tokens; AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
+/// <para>Tiles: AVX-512 BW, 4 rows x 4 tokens, and 1 row x 16 tokens for the first 16 tokens of a batch of 16 to 31
+/// (decode: each super-block unpacked once for all 16); AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
 /// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
