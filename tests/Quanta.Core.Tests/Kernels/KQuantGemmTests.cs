@@ -50,6 +50,10 @@ public sealed unsafe class KQuantGemmTests
     [InlineData(WeightFormat.Q4_K, 40, 37, 2)]   // unpacked rows (m >= 8) across 16-row groups and 32-token blocks
     [InlineData(WeightFormat.Q6_K, 40, 37, 1)]
     [InlineData(WeightFormat.Q6_K, 5, 8, 2)]
+    [InlineData(WeightFormat.Q4_K, 9, 16, 2)]    // one row x 16 tokens (m = 16..31), the rest raw or unpacked
+    [InlineData(WeightFormat.Q6_K, 7, 16, 3)]
+    [InlineData(WeightFormat.Q4_K, 6, 21, 1)]
+    [InlineData(WeightFormat.Q6_K, 5, 31, 2)]
     public void Every_path_equals_the_reference_bit_for_bit(WeightFormat format, int rows, int m, int nb)
     {
         int seed = Environment.TickCount;

@@ -20,7 +20,8 @@ namespace Quanta.Core.Kernels.Gemm;
 /// order. So every tile shape gives the bits of <see cref="IVecDotKernel.Dot"/> for that row and token: results do not
 /// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
 /// agrees with any batch.</para>
-/// <para>Tiles: AVX-512 BW, 4 rows x 4 tokens; AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
+/// <para>Tiles: AVX-512 BW, 4 rows x 4 tokens, and 1 row x 16 tokens for the first 16 tokens of a batch of 16 to 31
+/// (decode: each super-block unpacked once for all 16); AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
 /// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
@@ -100,6 +101,11 @@ internal static unsafe class KQuantGemm
             }
             return;
         }
+        if (m >= RowTokens && m < 2 * RowTokens)
+        {
+            RowsOf16<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path);
+            return;
+        }
         if (m >= PredecodeTokens)
         {
             // Unpack each row's super-blocks once (quants, spread scales, meta) into [rows][nb] x DecodedBlockBytes, then
@@ -150,6 +156,7 @@ internal static unsafe class KQuantGemm
         }
     }
 
+    private const int RowTokens = 16;        // Row16's tokens; batches of 16 to 31 take it for their first 16
     private const int PredecodeTokens = 8;   // batches from this size unpack weight rows once per row tile
     private const int DecodeRows = 16;
 
@@ -313,6 +320,70 @@ internal static unsafe class KQuantGemm
         for (int t = 0; t < TT.N; t++)
             for (int r = 0; r < TR.N; r++)
                 y[(long)t * ys + r] = res[r * 4 + t];
+    }
+
+    /// <summary>A decode batch of 16 to 31 tokens: the first 16 one weight row at a time (<see cref="Row16"/>), each
+    /// super-block unpacked once into registers and used for all 16 tokens, so no unpacked copy is written and read
+    /// back; the rest (fewer than 16) through <see cref="Rows{TK}"/>. Per output the same integer sums and float steps,
+    /// so the same bits.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RowsOf16<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, SimdPath path)
+        where TK : struct, IKQuantWeight
+    {
+        float* ad = (float*)DecodeBuffer((long)nb * RowTokens * sizeof(float));
+        for (int i = 0; i < nb; i++)
+            for (int t = 0; t < RowTokens; t++)
+                ad[i * RowTokens + t] = ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D;
+        for (int r = r0; r < r1; r++) Row16<TK>(w + r * rowBytes, acts, actStride, nb, ad, y + r, yStride);
+        if (m > RowTokens)
+            Rows<TK>(w, rowBytes, r0, r1, acts + (long)RowTokens * actStride, actStride, m - RowTokens, nb, y + (long)RowTokens * yStride, yStride, path);
+    }
+
+    /// <summary>One weight row x 16 tokens (token t's Q8_K row at a + t·actStride, its block i's scale at
+    /// ad[16i + t]; output t at y[t·ys]): per super-block the row's 4 chunks are unpacked once and multiplied with all
+    /// 16 tokens' codes (16 int32 accumulators), then <see cref="IKQuantWeight.FinishRow16"/> applies the format Dot's
+    /// float steps to the 16 outputs at once, lane t = token t.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Row16<TK>(byte* w, byte* a, int actStride, int nb, float* ad, float* y, int ys) where TK : struct, IKQuantWeight
+    {
+        Vector512<float> acc = Vector512<float>.Zero;
+        long s1 = actStride;
+        for (int i = 0; i < nb; i++)
+        {
+            byte* x = w + (long)i * TK.Bytes;
+            byte* ai = a + (long)i * BlockQ8_K.Size;
+            Vector128<byte> meta = TK.Meta(x);
+            Vector512<short> sc = TK.Scales(meta);
+            Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default, i4 = default, i5 = default, i6 = default, i7 = default;
+            Vector512<int> i8 = default, i9 = default, i10 = default, i11 = default, i12 = default, i13 = default, i14 = default, i15 = default;
+            for (int k = 0; k < 4; k++)
+            {
+                Vector512<byte> u = TK.Chunk(x, k);
+                Vector512<short> c = TK.ChunkScales(sc, k);
+                sbyte* q = ((BlockQ8_K*)ai)->Qs + 64 * k;
+                i0 += Mac(u, Vector512.Load(q), c);
+                i1 += Mac(u, Vector512.Load(q + s1), c);
+                i2 += Mac(u, Vector512.Load(q + 2 * s1), c);
+                i3 += Mac(u, Vector512.Load(q + 3 * s1), c);
+                i4 += Mac(u, Vector512.Load(q + 4 * s1), c);
+                i5 += Mac(u, Vector512.Load(q + 5 * s1), c);
+                i6 += Mac(u, Vector512.Load(q + 6 * s1), c);
+                i7 += Mac(u, Vector512.Load(q + 7 * s1), c);
+                i8 += Mac(u, Vector512.Load(q + 8 * s1), c);
+                i9 += Mac(u, Vector512.Load(q + 9 * s1), c);
+                i10 += Mac(u, Vector512.Load(q + 10 * s1), c);
+                i11 += Mac(u, Vector512.Load(q + 11 * s1), c);
+                i12 += Mac(u, Vector512.Load(q + 12 * s1), c);
+                i13 += Mac(u, Vector512.Load(q + 13 * s1), c);
+                i14 += Mac(u, Vector512.Load(q + 14 * s1), c);
+                i15 += Mac(u, Vector512.Load(q + 15 * s1), c);
+            }
+            Vector512<int> sums = Reduce16(i0, i1, i2, i3, i4, i5, i6, i7, i8, i9, i10, i11, i12, i13, i14, i15);
+            acc = TK.FinishRow16(acc, sums, x, meta, (BlockQ8_K*)ai, actStride, Vector512.Load(ad + (long)i * RowTokens));
+        }
+        float* res = stackalloc float[16];
+        acc.Store(res);
+        for (int t = 0; t < 16; t++) y[(long)t * ys] = res[t];
     }
 
     /// <summary>Lane j = the exact int32 sum of vector j's 16 lanes.</summary>

@@ -57,6 +57,12 @@ internal unsafe interface IKQuantWeight
     static abstract Vector512<float> Finish16Unpacked(Vector512<float> acc, Vector512<int> scaledSums, Vector512<short> c0, Vector512<short> c1,
         Vector512<short> c2, Vector512<short> c3, Vector512<float> d, Vector512<float> dmin, BlockQ8_K* y0, BlockQ8_K* y1, BlockQ8_K* y2, BlockQ8_K* y3);
 
+    /// <summary><see cref="Finish"/> for one row x 16 tokens at once, lane t = token t: the row's block x with its meta,
+    /// token t's activation block at (byte*)y0 + t·actStride, ad = the tokens' activation scales; the same float
+    /// operations per lane, so the same bits.</summary>
+    static abstract Vector512<float> FinishRow16(Vector512<float> acc, Vector512<int> scaledSums, byte* x, Vector128<byte> meta,
+        BlockQ8_K* y0, int actStride, Vector512<float> ad);
+
     /// <summary><see cref="Finish"/> for a 4 rows x 4 tokens tile at once, lane r·4 + t: rows' blocks x0..x3 with
     /// their metas, tokens' activation blocks y0..y3; the same float operations per lane, so the same bits.</summary>
     static abstract Vector512<float> Finish16(Vector512<float> acc, Vector512<int> scaledSums, byte* x0, byte* x1, byte* x2, byte* x3,
@@ -147,6 +153,33 @@ internal readonly unsafe struct KGemmQ4_K : IKQuantWeight
         acc += d * Vector512.ConvertToSingle(scaledSums);
         acc -= dmin * Vector512.ConvertToSingle(summ);
         return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FinishRow16(Vector512<float> acc, Vector512<int> scaledSums, byte* x, Vector128<byte> meta,
+        BlockQ8_K* y0, int actStride, Vector512<float> ad)
+    {
+        // summ t = Σ_j mins[j]·(bsums_t[2j] + bsums_t[2j+1]), exact: tokens 4g..4g+3 side by side, lane t after the pairs
+        Vector512<short> mins = Mins(meta);
+        Vector512<int> p0 = Avx512BW.MultiplyAddAdjacent(mins, PairSums4(y0, actStride, 0)), p1 = Avx512BW.MultiplyAddAdjacent(mins, PairSums4(y0, actStride, 4));
+        Vector512<int> p2 = Avx512BW.MultiplyAddAdjacent(mins, PairSums4(y0, actStride, 8)), p3 = Avx512BW.MultiplyAddAdjacent(mins, PairSums4(y0, actStride, 12));
+        Vector512<int> summ = KQuantGemm.Pair(KQuantGemm.Pair(p0, p1), KQuantGemm.Pair(p2, p3));
+        Vector512<float> d = ad * Vector512.Create(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x)->D));
+        Vector512<float> dmin = ad * Vector512.Create(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x)->DMin));
+        acc += d * Vector512.ConvertToSingle(scaledSums);
+        acc -= dmin * Vector512.ConvertToSingle(summ);
+        return acc;
+    }
+
+    /// <summary>Tokens t0..t0+3's 8 bsum pair sums, one token per 128-bit quarter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> PairSums4(BlockQ8_K* y0, int actStride, int t0)
+    {
+        short* b = ((BlockQ8_K*)((byte*)y0 + (long)t0 * actStride))->BSums;
+        long s = actStride / sizeof(short);
+        return Vector512.Create(
+            Vector256.Create(Ssse3.HorizontalAdd(Vector128.Load(b), Vector128.Load(b + 8)), Ssse3.HorizontalAdd(Vector128.Load(b + s), Vector128.Load(b + s + 8))),
+            Vector256.Create(Ssse3.HorizontalAdd(Vector128.Load(b + 2 * s), Vector128.Load(b + 2 * s + 8)), Ssse3.HorizontalAdd(Vector128.Load(b + 3 * s), Vector128.Load(b + 3 * s + 8))));
     }
 
     public static float D(byte* block) => KQuantMath.Fp16ToFp32(((BlockQ4_K*)block)->D);
@@ -265,6 +298,30 @@ internal readonly unsafe struct KGemmQ6_K : IKQuantWeight
         Vector512<int> isum = scaledSums - Vector512.Create(32) * group;
         Vector512<float> d = KQuantLanes.PerRow(KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)x1)->D),
             KQuantMath.Fp16ToFp32(((BlockQ6_K*)x2)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)x3)->D)) * KQuantLanes.PerToken(y0, y1, y2, y3);
+        acc += d * Vector512.ConvertToSingle(isum);
+        return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> FinishRow16(Vector512<float> acc, Vector512<int> scaledSums, byte* x, Vector128<byte> meta,
+        BlockQ8_K* y0, int actStride, Vector512<float> ad)
+    {
+        // group t = Σ_g sc[g]·bsums_t[g], exact: tokens 2j, 2j+1 side by side, lane t after three pair levels
+        Vector512<short> s = Wide(meta);
+        short* b = y0->BSums;
+        long st = actStride / sizeof(short);
+        Vector512<int> v0 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b), Vector256.Load(b + st)));
+        Vector512<int> v1 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b + 2 * st), Vector256.Load(b + 3 * st)));
+        Vector512<int> v2 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b + 4 * st), Vector256.Load(b + 5 * st)));
+        Vector512<int> v3 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b + 6 * st), Vector256.Load(b + 7 * st)));
+        Vector512<int> v4 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b + 8 * st), Vector256.Load(b + 9 * st)));
+        Vector512<int> v5 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b + 10 * st), Vector256.Load(b + 11 * st)));
+        Vector512<int> v6 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b + 12 * st), Vector256.Load(b + 13 * st)));
+        Vector512<int> v7 = Avx512BW.MultiplyAddAdjacent(s, Vector512.Create(Vector256.Load(b + 14 * st), Vector256.Load(b + 15 * st)));
+        Vector512<int> group = KQuantGemm.Pair(KQuantGemm.Pair(KQuantGemm.Pair(v0, v1), KQuantGemm.Pair(v2, v3)),
+            KQuantGemm.Pair(KQuantGemm.Pair(v4, v5), KQuantGemm.Pair(v6, v7)));
+        Vector512<int> isum = scaledSums - Vector512.Create(32) * group;
+        Vector512<float> d = Vector512.Create(KQuantMath.Fp16ToFp32(((BlockQ6_K*)x)->D)) * ad;
         acc += d * Vector512.ConvertToSingle(isum);
         return acc;
     }
