@@ -105,12 +105,19 @@ internal static unsafe partial class Q8Gemm
                 Vector512<sbyte> l2 = Avx512F.Shuffle4x128(p2, p6, 0x88).AsSByte(), h2 = Avx512F.Shuffle4x128(p2, p6, 0xDD).AsSByte();
                 Vector512<long> p3 = Vector512.Load((long*)(pc + 192)), p7 = Vector512.Load((long*)(pc + 448));
                 Vector512<sbyte> l3 = Avx512F.Shuffle4x128(p3, p7, 0x88).AsSByte(), h3 = Avx512F.Shuffle4x128(p3, p7, 0xDD).AsSByte();
+                // d_a · 2^112 (exact below 2^15, which every practical activation scale is): one multiply per row then
+                // gives the same rounded d_w·d_a as the exact d_w times d_a
+                Vector512<float> da112 = da * Vector512.Create(Two112);
+                bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
                 for (int i = 0; i < nr; i++, wi += rowBytes)
                 {
                     Vector512<short> s0 = QuadSum(wi, l0, h0), s1 = QuadSum(wi + 36, l1, h1);
                     Vector512<short> s2 = QuadSum(wi + 72, l2, h2), s3 = QuadSum(wi + 108, l3, h3);
-                    acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(QuadReduce(s0, s1, s2, s3, ones) + corr),
-                        Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da, acc[i]);
+                    Vector512<int> hs = QuadScaleBits(wi);
+                    Vector512<float> scale = fold && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
+                        ? (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * da112
+                        : Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da;
+                    acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(QuadReduce(s0, s1, s2, s3, ones) + corr), scale, acc[i]);
                 }
                 continue;
             }
@@ -145,6 +152,24 @@ internal static unsafe partial class Q8Gemm
     private static Vector512<byte> QuadIndex() => Vector512.Create(
         (byte)2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
         94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127);
+
+    /// <summary>2^112: fp16 bits moved into fp32 position times this are the fp16 value (<see cref="HalfToSingle"/>).</summary>
+    private const float Two112 = 5.192296858534828E+33f;
+
+    /// <summary>The fp16 scale bits of a full Q4_0 group's 16 blocks in the high halves of the int32 lanes, already in lane
+    /// order (lane p: block <see cref="LaneOrder"/>[p]); the low halves hold other bytes of the blocks. Two word permutes of
+    /// two 64-byte tables each, inside the group's 288 bytes (scale k at byte 18k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> QuadScaleBits(byte* b)
+    {
+        // lanes 0..7: blocks 0, 2, 4, 6, 1, 3, 5, 7 (word 9k of bytes [0, 128)); lanes 8..15: blocks 8, 10, 12, 14, 9, 11,
+        // 13, 15 (word 9(k − 8) of bytes [144, 272))
+        Vector512<short> i = Vector512.Create(0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63,
+                                              0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63);
+        Vector512<int> first = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)b), i, Vector512.Load((short*)(b + 64))).AsInt32();
+        Vector512<int> second = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 144)), i, Vector512.Load((short*)(b + 208))).AsInt32();
+        return Vector512.ConditionalSelect(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), first, second);
+    }
 
     /// <summary>
     /// The 16 block sums of a full Q4_0 group from the <see cref="QuadSum"/>s of j = 0..3, in lane order: lane 4k + j =
