@@ -92,7 +92,9 @@ internal static unsafe partial class Q8Gemm
             Vector512<float> da = Vector512.Load((float*)(pg + ScaleOffset));
             Vector512<int> corr = nib ? Vector512.Load((int*)(pg + CorrOffset)) : default;
             byte* wi = w + go;
-            if (TW.Nibble && left >= Group && QuadNibbles)
+            // a last group of exactly 8 blocks after a full one (768 columns = 16 + 8 blocks) also takes the quad path
+            bool half = left == 8 && g > 0;
+            if (TW.Nibble && (left >= Group || half) && QuadNibbles)
             {
                 // the panel's block pairs regrouped once for the tile's rows: Lj / Hj = the low / high 16 codes of
                 // blocks 2j, 2j + 1, 2j + 8, 2j + 9 (pairs j and j + 4), one block per 128-bit lane
@@ -111,10 +113,10 @@ internal static unsafe partial class Q8Gemm
                 bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
                 for (int i = 0; i < nr; i++, wi += rowBytes)
                 {
-                    Vector512<short> s0 = QuadSum(wi, l0, h0), s1 = QuadSum(wi + 36, l1, h1);
-                    Vector512<short> s2 = QuadSum(wi + 72, l2, h2), s3 = QuadSum(wi + 108, l3, h3);
-                    Vector512<int> hs = QuadScaleBits(wi);
-                    Vector512<float> scale = fold && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
+                    Vector512<short> s0 = QuadSum(wi, l0, h0, half), s1 = QuadSum(wi + 36, l1, h1, half);
+                    Vector512<short> s2 = QuadSum(wi + 72, l2, h2, half), s3 = QuadSum(wi + 108, l3, h3, half);
+                    Vector512<int> hs = half ? default : QuadScaleBits(wi);
+                    Vector512<float> scale = !half && fold && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
                         ? (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * da112
                         : Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da;
                     acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(QuadReduce(s0, s1, s2, s3, ones) + corr), scale, acc[i]);
@@ -137,10 +139,15 @@ internal static unsafe partial class Q8Gemm
     /// 128-bit lane (one block) 8 int16 sums of 4 products each (|sum| &lt;= 4·15·128). The two 64-byte tables stay inside
     /// the group's 288 bytes: [36j, 36j + 64) holds blocks 2j and 2j + 1, [116 + 36j, 180 + 36j) blocks 2j + 8 and 2j + 9.
     /// </summary>
+    /// <remarks>A group of exactly 8 blocks (<paramref name="half"/>, never a row's first group) has no blocks 8..15 and
+    /// only 144 bytes: one table [36j − 28, 36j + 36) gives blocks 2j and 2j + 1 to lanes 0, 1 and again to lanes 2, 3,
+    /// whose activation codes in the panel are zeros, so they add exact zeros as the pair path's missing pairs do.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> QuadSum(byte* wq, Vector512<sbyte> lo, Vector512<sbyte> hi)
+    private static Vector512<short> QuadSum(byte* wq, Vector512<sbyte> lo, Vector512<sbyte> hi, bool half)
     {
-        Vector512<byte> v = Avx512Vbmi.PermuteVar64x8x2(Vector512.Load(wq), QuadIndex(), Vector512.Load(wq + 116));
+        Vector512<byte> v = half
+            ? Avx512Vbmi.PermuteVar64x8(Vector512.Load(wq - 28), QuadIndexHalf())
+            : Avx512Vbmi.PermuteVar64x8x2(Vector512.Load(wq), QuadIndex(), Vector512.Load(wq + 116));
         Vector512<byte> low = v & Vector512.Create((byte)0x0F);
         Vector512<byte> high = Gfni.V512.GaloisFieldAffineTransform(v, Vector512.Create(HighNibble).AsByte(), 0);
         return Avx512BW.MultiplyAddAdjacent(low, lo) + Avx512BW.MultiplyAddAdjacent(high, hi);
@@ -170,6 +177,12 @@ internal static unsafe partial class Q8Gemm
         Vector512<int> second = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 144)), i, Vector512.Load((short*)(b + 208))).AsInt32();
         return Vector512.ConditionalSelect(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), first, second);
     }
+
+    /// <summary>The quant bytes of blocks 2j and 2j + 1 from the table [36j − 28, 36j + 36) (bytes 30..45 and 48..63), twice.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> QuadIndexHalf() => Vector512.Create(
+        (byte)30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
 
     /// <summary>
     /// The 16 block sums of a full Q4_0 group from the <see cref="QuadSum"/>s of j = 0..3, in lane order: lane 4k + j =
