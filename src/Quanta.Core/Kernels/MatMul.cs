@@ -1,3 +1,4 @@
+using Quanta.Core.Kernels.Float;
 using Quanta.Core.Kernels.Gemm;
 using Quanta.Core.Kernels.Quantized;
 using Quanta.Core.Threading;
@@ -35,7 +36,9 @@ public static unsafe class MatMul
     {
         ArgumentNullException.ThrowIfNull(kernel);
         long act = (long)m * kernel.ActivationRowBytes(cols);
-        return Q8Gemm.Supports(kernel) ? act + 64 + (long)m * Q8Gemm.PanelBytes(cols) : act;
+        if (Q8Gemm.Supports(kernel)) return act + 64 + (long)m * Q8Gemm.PanelBytes(cols);
+        // F16 at m = 1: the activation row and its 2^112-scaled copy (F16VecDot.DotRows)
+        return kernel is F16VecDot && m == 1 ? act + 4L * cols : act;
     }
 
     /// <summary>
@@ -103,6 +106,16 @@ public static unsafe class MatMul
             var rows1b = new KQuantRowsBody { Kernel = kq, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Cols = cols, Act = scratch, Y = y0 };
             Run(rows1b, t0, rows1b with { Weights = weights1, Rows = rows1, Y = y1 }, t1,
                 rows1b with { Weights = weights2, Rows = rows2, Y = y2 }, t2, inline, pool);
+            return;
+        }
+        if (m == 1 && kernel is F16VecDot f16 && F16VecDot.RowsAccelerated)
+        {
+            // batch 1: 4 rows per step sharing the activation loads, each row with the Dot's bits (F16VecDot.DotRows)
+            float* xs = (float*)(scratch + ab);   // [cols] the activation row · 2^112
+            F16VecDot.ScaleForRows((float*)scratch, xs, cols);
+            var frows = new F16RowsBody { Kernel = f16, Weights = (ushort*)weights0, Cols = cols, Rows = rows0, X = (float*)scratch, XScaled = xs, Y = y0 };
+            Run(frows, t0, frows with { Weights = (ushort*)weights1, Rows = rows1, Y = y1 }, t1,
+                frows with { Weights = (ushort*)weights2, Rows = rows2, Y = y2 }, t2, inline, pool);
             return;
         }
         if (m > 1 && KQuantGemm.Supports(kernel))
@@ -311,6 +324,22 @@ public static unsafe class MatMul
         {
             int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
             Kernel.DotRows(Weights, RowBytes, r0, r1, Act, Cols, Y);
+        }
+    }
+
+    private struct F16RowsBody : IParallelBody
+    {
+        public F16VecDot Kernel;
+        public ushort* Weights; // [Rows, Cols]
+        public int Cols, Rows;
+        public float* X;        // [Cols] the activation row (F16 values)
+        public float* XScaled;  // [Cols] the same · 2^112
+        public float* Y;        // [Rows]
+
+        public readonly void Execute(int tile)
+        {
+            int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
+            Kernel.DotRows(Weights, Cols, r0, r1, X, XScaled, Y);
         }
     }
 

@@ -92,11 +92,110 @@ internal static unsafe partial class Q8Gemm
             Vector512<float> da = Vector512.Load((float*)(pg + ScaleOffset));
             Vector512<int> corr = nib ? Vector512.Load((int*)(pg + CorrOffset)) : default;
             byte* wi = w + go;
+            // a last group of exactly 8 blocks after a full one (768 columns = 16 + 8 blocks) also takes the quad path
+            bool half = left == 8 && g > 0;
+            if (TW.Nibble && (left >= Group || half) && QuadNibbles)
+            {
+                // the panel's block pairs regrouped once for the tile's rows: Lj / Hj = the low / high 16 codes of
+                // blocks 2j, 2j + 1, 2j + 8, 2j + 9 (pairs j and j + 4), one block per 128-bit lane
+                byte* pc = pg + CodesOffset;
+                Vector512<long> p0 = Vector512.Load((long*)pc), p4 = Vector512.Load((long*)(pc + 256));
+                Vector512<sbyte> l0 = Avx512F.Shuffle4x128(p0, p4, 0x88).AsSByte(), h0 = Avx512F.Shuffle4x128(p0, p4, 0xDD).AsSByte();
+                Vector512<long> p1 = Vector512.Load((long*)(pc + 64)), p5 = Vector512.Load((long*)(pc + 320));
+                Vector512<sbyte> l1 = Avx512F.Shuffle4x128(p1, p5, 0x88).AsSByte(), h1 = Avx512F.Shuffle4x128(p1, p5, 0xDD).AsSByte();
+                Vector512<long> p2 = Vector512.Load((long*)(pc + 128)), p6 = Vector512.Load((long*)(pc + 384));
+                Vector512<sbyte> l2 = Avx512F.Shuffle4x128(p2, p6, 0x88).AsSByte(), h2 = Avx512F.Shuffle4x128(p2, p6, 0xDD).AsSByte();
+                Vector512<long> p3 = Vector512.Load((long*)(pc + 192)), p7 = Vector512.Load((long*)(pc + 448));
+                Vector512<sbyte> l3 = Avx512F.Shuffle4x128(p3, p7, 0x88).AsSByte(), h3 = Avx512F.Shuffle4x128(p3, p7, 0xDD).AsSByte();
+                // d_a · 2^112 (exact below 2^15, which every practical activation scale is): one multiply per row then
+                // gives the same rounded d_w·d_a as the exact d_w times d_a
+                Vector512<float> da112 = da * Vector512.Create(Two112);
+                bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
+                for (int i = 0; i < nr; i++, wi += rowBytes)
+                {
+                    Vector512<short> s0 = QuadSum(wi, l0, h0, half), s1 = QuadSum(wi + 36, l1, h1, half);
+                    Vector512<short> s2 = QuadSum(wi + 72, l2, h2, half), s3 = QuadSum(wi + 108, l3, h3, half);
+                    Vector512<int> hs = half ? default : QuadScaleBits(wi);
+                    Vector512<float> scale = !half && fold && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
+                        ? (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * da112
+                        : Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da;
+                    acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(QuadReduce(s0, s1, s2, s3, ones) + corr), scale, acc[i]);
+                }
+                continue;
+            }
             for (int i = 0; i < nr; i++, wi += rowBytes)
                 acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(wi, pg, left, wide, shifts, ones) + corr),
                     Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da, acc[i]);
         }
         for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
+    }
+
+    /// <summary>Whether full Q4_0 groups take <see cref="QuadSum"/> (byte permutes of two tables and GF(2) affine transforms).</summary>
+    private static bool QuadNibbles => Avx512Vbmi.IsSupported && Gfni.V512.IsSupported;
+
+    /// <summary>
+    /// Q4_0, 4 blocks of a full group: blocks 2j, 2j + 1, 2j + 8, 2j + 9 (<paramref name="wq"/> = the group's start +
+    /// 36j) against the regrouped codes <paramref name="lo"/> / <paramref name="hi"/> (see <see cref="GemvRows"/>): per
+    /// 128-bit lane (one block) 8 int16 sums of 4 products each (|sum| &lt;= 4·15·128). The two 64-byte tables stay inside
+    /// the group's 288 bytes: [36j, 36j + 64) holds blocks 2j and 2j + 1, [116 + 36j, 180 + 36j) blocks 2j + 8 and 2j + 9.
+    /// </summary>
+    /// <remarks>A group of exactly 8 blocks (<paramref name="half"/>, never a row's first group) has no blocks 8..15 and
+    /// only 144 bytes: one table [36j − 28, 36j + 36) gives blocks 2j and 2j + 1 to lanes 0, 1 and again to lanes 2, 3,
+    /// whose activation codes in the panel are zeros, so they add exact zeros as the pair path's missing pairs do.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> QuadSum(byte* wq, Vector512<sbyte> lo, Vector512<sbyte> hi, bool half)
+    {
+        Vector512<byte> v = half
+            ? Avx512Vbmi.PermuteVar64x8(Vector512.Load(wq - 28), QuadIndexHalf())
+            : Avx512Vbmi.PermuteVar64x8x2(Vector512.Load(wq), QuadIndex(), Vector512.Load(wq + 116));
+        Vector512<byte> low = v & Vector512.Create((byte)0x0F);
+        Vector512<byte> high = Gfni.V512.GaloisFieldAffineTransform(v, Vector512.Create(HighNibble).AsByte(), 0);
+        return Avx512BW.MultiplyAddAdjacent(low, lo) + Avx512BW.MultiplyAddAdjacent(high, hi);
+    }
+
+    /// <summary>The quant bytes of 4 blocks, one per 128-bit lane, from the tables of <see cref="QuadSum"/>: bytes 2..17 and
+    /// 20..35 of the first, 30..45 and 48..63 of the second (index + 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> QuadIndex() => Vector512.Create(
+        (byte)2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+        94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127);
+
+    /// <summary>2^112: fp16 bits moved into fp32 position times this are the fp16 value (<see cref="HalfToSingle"/>).</summary>
+    private const float Two112 = 5.192296858534828E+33f;
+
+    /// <summary>The fp16 scale bits of a full Q4_0 group's 16 blocks in the high halves of the int32 lanes, already in lane
+    /// order (lane p: block <see cref="LaneOrder"/>[p]); the low halves hold other bytes of the blocks. Two word permutes of
+    /// two 64-byte tables each, inside the group's 288 bytes (scale k at byte 18k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> QuadScaleBits(byte* b)
+    {
+        // lanes 0..7: blocks 0, 2, 4, 6, 1, 3, 5, 7 (word 9k of bytes [0, 128)); lanes 8..15: blocks 8, 10, 12, 14, 9, 11,
+        // 13, 15 (word 9(k − 8) of bytes [144, 272))
+        Vector512<short> i = Vector512.Create(0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63,
+                                              0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63);
+        Vector512<int> first = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)b), i, Vector512.Load((short*)(b + 64))).AsInt32();
+        Vector512<int> second = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 144)), i, Vector512.Load((short*)(b + 208))).AsInt32();
+        return Vector512.ConditionalSelect(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), first, second);
+    }
+
+    /// <summary>The quant bytes of blocks 2j and 2j + 1 from the table [36j − 28, 36j + 36) (bytes 30..45 and 48..63), twice.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> QuadIndexHalf() => Vector512.Create(
+        (byte)30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
+
+    /// <summary>
+    /// The 16 block sums of a full Q4_0 group from the <see cref="QuadSum"/>s of j = 0..3, in lane order: lane 4k + j =
+    /// 128-bit lane k of s_j = block <see cref="LaneOrder"/>[4k + j]. Dword interleaves then qword interleaves, added in
+    /// 16 bits (16 products meet: |sum| &lt; 2^15), and one multiply-add of word pairs to int32: exact, as the pair path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> QuadReduce(Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, Vector512<short> ones)
+    {
+        Vector512<short> t0 = Avx512F.UnpackLow(s0.AsInt32(), s1.AsInt32()).AsInt16() + Avx512F.UnpackHigh(s0.AsInt32(), s1.AsInt32()).AsInt16();
+        Vector512<short> t1 = Avx512F.UnpackLow(s2.AsInt32(), s3.AsInt32()).AsInt16() + Avx512F.UnpackHigh(s2.AsInt32(), s3.AsInt32()).AsInt16();
+        Vector512<short> u = Avx512F.UnpackLow(t0.AsInt64(), t1.AsInt64()).AsInt16() + Avx512F.UnpackHigh(t0.AsInt64(), t1.AsInt64()).AsInt16();
+        return Avx512BW.MultiplyAddAdjacent(u, ones);
     }
 
     /// <summary>
