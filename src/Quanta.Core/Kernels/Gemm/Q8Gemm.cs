@@ -97,7 +97,7 @@ internal static unsafe partial class Q8Gemm
 
     internal static void Pack<TW>(byte* act, int nb, byte* panel) where TW : struct, IGemmWeight
     {
-        bool v512 = PathSupported(SimdPath.V512);
+        bool v512 = PathSupported(SimdPath.V512), v256 = !v512 && PathSupported(SimdPath.V256);
         for (int g = 0; g * Group < nb; g++)
         {
             byte* pg = panel + (nint)g * GroupBytes;
@@ -140,8 +140,9 @@ internal static unsafe partial class Q8Gemm
                 if (TW.Nibble) for (int e = 0; e < 32; e++) sum += q[e];
                 corr[lane] = -8 * sum;
             }
-            // the transposed codes only the 512-bit tiles read
+            // the transposed codes the 512- and 256-bit tiles read
             if (v512) Transpose<TW>(pg + CodesOffset, pg + TransOffset);
+            else if (v256) Transpose256<TW>(pg + CodesOffset, pg + TransOffset);
         }
     }
 
@@ -219,19 +220,7 @@ internal static unsafe partial class Q8Gemm
     {
         if (path == SimdPath.V256)
         {
-            // each row's weight scales once, in lane order (8-block halves padded with zeros), for all its tokens
-            int nh = (nb + 7) / 8;
-            float* dwl = (float*)ScaleBuffer(nh * 32L);   // [nh * 8]
-            for (int r = r0; r < r1; r++)
-            {
-                byte* wr = w + r * rowBytes;
-                for (int i = 0; i < nh * 8; i++)
-                {
-                    int b = (i & ~7) + BlockOf(i & 7);
-                    dwl[i] = b < nb ? Fp16Table.Load(wr + (nint)b * TW.Bytes) : 0f;
-                }
-                for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Dot256<TW>(wr, panels + (long)t * panelStride, nb, dwl);
-            }
+            Rows256<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
             return;
         }
         if (path != SimdPath.V512)
