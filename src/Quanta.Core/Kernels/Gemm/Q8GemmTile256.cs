@@ -334,8 +334,15 @@ internal static unsafe partial class Q8Gemm
             byte* pg = panel + (long)(b0 >> 4) * GroupBytes;
             byte* a = TW.Nibble ? pairs + 32L * b0 : pg + CodesOffset;   // the half's activation codes
             int left = nb - b0;
+            if (left >= Group)
+            {
+                // whole group: constant block counts, so the inlined halves carry no per-block tests
+                lo = HalfFma256<TW>(w + (long)b0 * TW.Bytes, a, pg, 8, lo, ones, table);
+                hi = HalfFma256<TW>(w + (long)(b0 + 8) * TW.Bytes, a + 256, pg + 32, 8, hi, ones, table);
+                continue;
+            }
             lo = HalfFma256<TW>(w + (long)b0 * TW.Bytes, a, pg, Math.Min(8, left), lo, ones, table);
-            if (left > 8) hi = HalfFma256<TW>(w + (long)(b0 + 8) * TW.Bytes, a + 256, pg + 32, Math.Min(8, left - 8), hi, ones, table);
+            if (left > 8) hi = HalfFma256<TW>(w + (long)(b0 + 8) * TW.Bytes, a + 256, pg + 32, left - 8, hi, ones, table);
         }
         return Reduce256(lo, hi);
     }
