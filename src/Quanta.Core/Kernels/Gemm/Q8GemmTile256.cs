@@ -86,19 +86,25 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Decoded256GroupBytes<TW>() where TW : struct, IGemmWeight => 64 * Chunks256<TW>() + 64;
 
+    /// <summary>Most tokens that run the one-token path token by token rather than the tiles (whose weight transposition
+    /// costs about as much as 2 tokens of the one-token path; measured crossover Q4_0 3 to 4 tokens, Q8_0 4 to 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int GemvTokens256<TW>() where TW : struct, IGemmWeight => TW.Nibble ? 3 : 4;
+
     [ThreadStatic] private static byte[]? t_decode256;
     [ThreadStatic] private static byte[]? t_pairs256;
 
     /// <summary>
     /// <see cref="Q8Gemm.Rows"/> on the 256-bit path: rows [r0, r1) x tokens [0, m), panels at <paramref name="panels"/>
-    /// (their transposed codes filled, see <see cref="Transpose256{TW}"/>).
+    /// (their transposed codes filled, see <see cref="Transpose256{TW}"/>); up to <see cref="GemvTokens256{TW}"/> tokens
+    /// run the one-token path per token.
     /// </summary>
     internal static void Rows256<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight
     {
-        if (m == 1)
+        if (m <= GemvTokens256<TW>())
         {
-            Gemv256<TW>(w, rowBytes, r0, r1, panels, nb, y);
+            for (int t = 0; t < m; t++) Gemv256<TW>(w, rowBytes, r0, r1, panels + (long)t * panelStride, nb, y + (long)t * yStride);
             return;
         }
         int ng = (nb + Group - 1) / Group;
