@@ -106,7 +106,7 @@ public sealed unsafe class Q8GemmTests
     {
         var data = new TheoryData<WeightFormat, int, int>();
         foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
-            foreach (int m in new[] { 1, 2, 3, 4, 5, 7, 17 })
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 7, 13, 17 })
                 foreach (int nb in new[] { 1, 7, 16, 24, 33 })
                     data.Add(format, m, nb);
         return data;
@@ -116,9 +116,10 @@ public sealed unsafe class Q8GemmTests
     [MemberData(nameof(OddCounts))]
     public void Avx2_path_equals_the_reference_at_odd_token_and_block_counts(WeightFormat format, int m, int nb)
     {
-        // the one-token path (block pairs, whole-group and tail halves; up to 3 or 4 tokens) and the 256-bit tiles (4 rows x
-        // 3 tokens, half groups of 8 blocks; tails of 1 and 2 tokens at 4, 5 and 7): token counts around both, block counts
-        // around the half and whole groups, 9 rows (4 + 4 + 1)
+        // the one-token path (block pairs, whole-group and tail halves; Q8_0 up to 4 tokens), Q4_0's few-token path (up to
+        // 10 tokens, 4 at a time: 5 and 7 leave 1 and 3) and the tiles (4 rows x 3 tokens, half groups of 8 blocks; Q8_0
+        // tails of 2 and 1 tokens at 5 and 7, Q4_0 at 17 and 13): token counts around all three, block counts around the
+        // half and whole groups, 9 rows (4 + 4 + 1)
         if (!Q8Gemm.PathSupported(SimdPath.V256)) return;
         int seed = Environment.TickCount;
         const int rows = 9;

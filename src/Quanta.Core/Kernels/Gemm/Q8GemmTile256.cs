@@ -86,23 +86,33 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Decoded256GroupBytes<TW>() where TW : struct, IGemmWeight => 64 * Chunks256<TW>() + 64;
 
-    /// <summary>Most tokens that run the one-token path token by token rather than the tiles (whose weight transposition
-    /// costs about as much as 2 tokens of the one-token path; measured crossover Q4_0 3 to 4 tokens, Q8_0 4 to 6).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int GemvTokens256<TW>() where TW : struct, IGemmWeight => TW.Nibble ? 3 : 4;
+    /// <summary>Most Q8_0 tokens that run the one-token path token by token rather than the tiles, whose weight
+    /// transposition costs about as much as 2 tokens of it (same-run gemmrate 3072 x 768: m = 2 1.5x, 3 1.15x, 4 1.05x
+    /// the tiles; about even at 6).</summary>
+    private const int GemvTokensQ8_0 = 4;
+
+    /// <summary>Most Q4_0 tokens that take <see cref="GemvTokensQ4_0"/> rather than the tiles (same-run gemmrate 3072 x 768:
+    /// m = 2 1.2x, 4 1.6x, 8 1.15x the tiles, even at 12).</summary>
+    private const int MultiTokensQ4_0 = 10;
 
     [ThreadStatic] private static byte[]? t_decode256;
     [ThreadStatic] private static byte[]? t_pairs256;
 
     /// <summary>
     /// <see cref="Q8Gemm.Rows"/> on the 256-bit path: rows [r0, r1) x tokens [0, m), panels at <paramref name="panels"/>
-    /// (their transposed codes filled, see <see cref="Transpose256{TW}"/>); up to <see cref="GemvTokens256{TW}"/> tokens
-    /// run the one-token path per token.
+    /// (their transposed codes filled, see <see cref="Transpose256{TW}"/>). Few tokens skip the tiles' weight
+    /// transposition: Q4_0 up to <see cref="MultiTokensQ4_0"/> run <see cref="GemvTokensQ4_0"/>, Q8_0 up to
+    /// <see cref="GemvTokensQ8_0"/> the one-token path per token.
     /// </summary>
     internal static void Rows256<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight
     {
-        if (m <= GemvTokens256<TW>())
+        if (TW.Nibble && m > 1 && m <= MultiTokensQ4_0)
+        {
+            GemvTokensQ4_0(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
+            return;
+        }
+        if (m == 1 || (!TW.Nibble && m <= GemvTokensQ8_0))
         {
             for (int t = 0; t < m; t++) Gemv256<TW>(w, rowBytes, r0, r1, panels + (long)t * panelStride, nb, y + (long)t * yStride);
             return;
@@ -312,20 +322,93 @@ internal static unsafe partial class Q8Gemm
         byte* pairs = null;
         if (TW.Nibble)
         {
-            int ng = (nb + Group - 1) / Group;
-            pairs = ThreadBuffer.Aligned64(ref t_pairs256, ng * Group * 32L);
-            for (int g = 0; g < ng; g++)
+            pairs = ThreadBuffer.Aligned64(ref t_pairs256, PairBytes(nb));
+            RegroupPairs(panel, nb, pairs);
+        }
+        for (int r = r0; r < r1; r++) y[r] = GemvRow256<TW>(w + r * rowBytes, panel, pairs, nb);
+    }
+
+    /// <summary>Bytes of one token's regrouped Q4_0 codes (<see cref="RegroupPairs"/>): 32 per block of the started groups.</summary>
+    private static long PairBytes(int nb) => (nb + Group - 1) / Group * Group * 32L;
+
+    /// <summary>A panel's codes regrouped per block pair (2j, 2j + 1): [elements 0..15 of both | elements 16..31 of both].</summary>
+    private static void RegroupPairs(byte* panel, int nb, byte* pairs)
+    {
+        for (int g = 0; g * Group < nb; g++)
+        {
+            byte* c = panel + (long)g * GroupBytes + CodesOffset, d = pairs + (long)g * Group * 32;
+            for (int j = 0; j < Group / 2; j++)
             {
-                byte* c = panel + (long)g * GroupBytes + CodesOffset, d = pairs + (long)g * Group * 32;
-                for (int j = 0; j < Group / 2; j++)
+                Vector256<byte> a = Vector256.Load(c + 64 * j), b = Vector256.Load(c + 64 * j + 32);
+                Avx2.Permute2x128(a, b, 0x20).Store(d + 64 * j);
+                Avx2.Permute2x128(a, b, 0x31).Store(d + 64 * j + 32);
+            }
+        }
+    }
+
+    /// <summary>Q4_0 rows x a few tokens without the tiles' transposition: each row's nibbles and scales of a half group
+    /// are unpacked once for up to 4 tokens, each token then the one-token arithmetic.</summary>
+    private static void GemvTokensQ4_0(byte* w, long rowBytes, int r0, int r1, byte* panels, int ps, int m, int nb, float* y, int ys)
+    {
+        long pb = PairBytes(nb);
+        byte* pairs = ThreadBuffer.Aligned64(ref t_pairs256, m * pb);
+        for (int t = 0; t < m; t++) RegroupPairs(panels + (long)t * ps, nb, pairs + t * pb);
+        Vector256<float>* acc = stackalloc Vector256<float>[8];
+        float* table = stackalloc float[8];
+        for (int t = 0; t < m; t += 4)
+        {
+            byte* pt = panels + (long)t * ps, at = pairs + t * pb;
+            float* yt = y + (long)t * ys;
+            for (int r = r0; r < r1; r++)
+            {
+                byte* wr = w + r * rowBytes;
+                switch (Math.Min(4, m - t))
                 {
-                    Vector256<byte> a = Vector256.Load(c + 64 * j), b = Vector256.Load(c + 64 * j + 32);
-                    Avx2.Permute2x128(a, b, 0x20).Store(d + 64 * j);
-                    Avx2.Permute2x128(a, b, 0x31).Store(d + 64 * j + 32);
+                    case 4: GemvRowTokensQ4_0<Tile4>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
+                    case 3: GemvRowTokensQ4_0<Tile3>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
+                    case 2: GemvRowTokensQ4_0<Tile2>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
+                    default: GemvRowTokensQ4_0<Tile1>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
                 }
             }
         }
-        for (int r = r0; r < r1; r++) y[r] = GemvRow256<TW>(w + r * rowBytes, panel, pairs, nb);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GemvRowTokensQ4_0<TT>(byte* w, byte* panels, int ps, byte* pairs, long pb, int nb, float* y, int ys,
+        Vector256<float>* acc, float* table) where TT : struct, ITileCount
+    {
+        int nt = TT.N;
+        for (int i = 0; i < 2 * nt; i++) acc[i] = default;
+        Vector256<short> ones = Vector256.Create((short)1);
+        for (int b0 = 0; b0 < nb; b0 += Group / 2)
+        {
+            int n = nb - b0;
+            if (n >= 8) HalfTokensQ4_0<TT>(w + (long)b0 * BlockQ4_0.Bytes, b0, 8, panels, ps, pairs, pb, acc, table, ones);
+            else HalfTokensQ4_0<TT>(w + (long)b0 * BlockQ4_0.Bytes, b0, n, panels, ps, pairs, pb, acc, table, ones);
+        }
+        for (int t = 0; t < nt; t++) y[(long)t * ys] = Reduce256(acc[2 * t], acc[2 * t + 1]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void HalfTokensQ4_0<TT>(byte* wb, int b0, int n, byte* panels, int ps, byte* pairs, long pb,
+        Vector256<float>* acc, float* table, Vector256<short> ones) where TT : struct, ITileCount
+    {
+        PairCodes(wb, 0, n, out var l0, out var h0); PairCodes(wb, 1, n, out var l1, out var h1);
+        PairCodes(wb, 2, n, out var l2, out var h2); PairCodes(wb, 3, n, out var l3, out var h3);
+        Vector256<float> dw = Scales256<GemmQ4_0>(wb, n, table);
+        int half = (b0 >> 3) & 1;
+        long po = (long)(b0 >> 4) * GroupBytes + 32 * half;
+        for (int t = 0; t < TT.N; t++)
+        {
+            byte* a = pairs + t * pb + 32L * b0, sc = panels + (long)t * ps + po;
+            Vector256<int> i = PairTree(
+                Avx2.MultiplyAddAdjacent(l0, *(Vector256<sbyte>*)a) + Avx2.MultiplyAddAdjacent(h0, *(Vector256<sbyte>*)(a + 32)),
+                Avx2.MultiplyAddAdjacent(l1, *(Vector256<sbyte>*)(a + 64)) + Avx2.MultiplyAddAdjacent(h1, *(Vector256<sbyte>*)(a + 96)),
+                Avx2.MultiplyAddAdjacent(l2, *(Vector256<sbyte>*)(a + 128)) + Avx2.MultiplyAddAdjacent(h2, *(Vector256<sbyte>*)(a + 160)),
+                Avx2.MultiplyAddAdjacent(l3, *(Vector256<sbyte>*)(a + 192)) + Avx2.MultiplyAddAdjacent(h3, *(Vector256<sbyte>*)(a + 224)), ones)
+                + *(Vector256<int>*)(sc + CorrOffset);
+            acc[2 * t + half] = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i), dw * *(Vector256<float>*)(sc + ScaleOffset), acc[2 * t + half]);
+        }
     }
 
     /// <summary>One row times the panel (<paramref name="pairs"/>: the regrouped Q4_0 codes).</summary>
@@ -365,12 +448,8 @@ internal static unsafe partial class Q8Gemm
         {
             // pair j: 128-bit lane 0 block 2j, lane 1 block 2j + 1, as 16-bit pair sums; then 2 levels of interleaved adds
             // (16-bit: each lane ends as 16 products, |sum| <= 16·15·127 < 2^15) leave dword p = block BlockOf(p)
-            Vector256<short> x0 = PairSum256(wb, a, 0, n), x1 = PairSum256(wb, a, 1, n);
-            Vector256<short> x2 = PairSum256(wb, a, 2, n), x3 = PairSum256(wb, a, 3, n);
-            Vector256<short> y0 = Avx2.UnpackLow(x0.AsInt32(), x1.AsInt32()).AsInt16() + Avx2.UnpackHigh(x0.AsInt32(), x1.AsInt32()).AsInt16();
-            Vector256<short> y1 = Avx2.UnpackLow(x2.AsInt32(), x3.AsInt32()).AsInt16() + Avx2.UnpackHigh(x2.AsInt32(), x3.AsInt32()).AsInt16();
-            Vector256<short> z = Avx2.UnpackLow(y0.AsInt64(), y1.AsInt64()).AsInt16() + Avx2.UnpackHigh(y0.AsInt64(), y1.AsInt64()).AsInt16();
-            i = Avx2.MultiplyAddAdjacent(z, ones) + *(Vector256<int>*)(sc + CorrOffset);
+            i = PairTree(PairSum256(wb, a, 0, n), PairSum256(wb, a, 1, n), PairSum256(wb, a, 2, n), PairSum256(wb, a, 3, n), ones)
+                + *(Vector256<int>*)(sc + CorrOffset);
         }
         else
         {
@@ -390,18 +469,39 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Tree32(Vector256<int> a, Vector256<int> b) => Avx2.UnpackLow(a, b) + Avx2.UnpackHigh(a, b);
 
+    /// <summary>The block sums of a half group from its 4 pair products x_j (lane 0 block 2j, lane 1 block 2j + 1, 16-bit
+    /// lanes): 2 levels of interleaved 16-bit adds (each lane ends as 16 products, |sum| &lt;= 16·15·127 &lt; 2^15), then
+    /// pairs of 16-bit lanes to int32, leaving dword p = block BlockOf(p).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PairTree(Vector256<short> x0, Vector256<short> x1, Vector256<short> x2, Vector256<short> x3, Vector256<short> ones)
+    {
+        Vector256<short> y0 = Avx2.UnpackLow(x0.AsInt32(), x1.AsInt32()).AsInt16() + Avx2.UnpackHigh(x0.AsInt32(), x1.AsInt32()).AsInt16();
+        Vector256<short> y1 = Avx2.UnpackLow(x2.AsInt32(), x3.AsInt32()).AsInt16() + Avx2.UnpackHigh(x2.AsInt32(), x3.AsInt32()).AsInt16();
+        Vector256<short> z = Avx2.UnpackLow(y0.AsInt64(), y1.AsInt64()).AsInt16() + Avx2.UnpackHigh(y0.AsInt64(), y1.AsInt64()).AsInt16();
+        return Avx2.MultiplyAddAdjacent(z, ones);
+    }
+
     /// <summary>Q4_0 blocks 2j (128-bit lane 0) and 2j + 1 (lane 1) times their regrouped codes: 16-bit sums of 4 products
     /// (nibbles 0..15); zeros for blocks at or past <paramref name="n"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> PairSum256(byte* wb, byte* a, int j, int n)
     {
-        if (2 * j >= n) return default;
+        PairCodes(wb, j, n, out var lo, out var hi);
+        return Avx2.MultiplyAddAdjacent(lo, *(Vector256<sbyte>*)(a + 64 * j)) + Avx2.MultiplyAddAdjacent(hi, *(Vector256<sbyte>*)(a + 64 * j + 32));
+    }
+
+    /// <summary>The nibbles of Q4_0 blocks 2j and 2j + 1 at <paramref name="wb"/>: <paramref name="lo"/> elements 0..15
+    /// of block 2j (128-bit lane 0) and 2j + 1 (lane 1), <paramref name="hi"/> elements 16..31; zeros at or past <paramref name="n"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairCodes(byte* wb, int j, int n, out Vector256<byte> lo, out Vector256<byte> hi)
+    {
+        if (2 * j >= n) { lo = default; hi = default; return; }
         byte* b = wb + 2L * j * BlockQ4_0.Bytes + 2;
         Vector128<byte> q0 = Vector128.Load(b);
         Vector256<byte> q = 2 * j + 1 < n ? Vector256.Create(q0, Vector128.Load(b + BlockQ4_0.Bytes)) : q0.ToVector256();
         Vector256<byte> mask = Vector256.Create((byte)0x0F);
-        return Avx2.MultiplyAddAdjacent(q & mask, *(Vector256<sbyte>*)(a + 64 * j))
-            + Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, *(Vector256<sbyte>*)(a + 64 * j + 32));
+        lo = q & mask;
+        hi = (q.AsUInt16() >> 4).AsByte() & mask;
     }
 
     /// <summary>Q8_0 block <paramref name="b"/> times its codes: 8 int32 sums of 4 products (sign trick); zeros at or past <paramref name="n"/>.</summary>
