@@ -116,10 +116,9 @@ public sealed unsafe class Q8GemmTests
     [MemberData(nameof(OddCounts))]
     public void Avx2_path_equals_the_reference_at_odd_token_and_block_counts(WeightFormat format, int m, int nb)
     {
-        // the one-token path (block pairs, whole-group and tail halves; Q8_0 up to 4 tokens), Q4_0's few-token path (up to
-        // 10 tokens, 4 at a time: 5 and 7 leave 1 and 3) and the tiles (4 rows x 3 tokens, half groups of 8 blocks; Q8_0
-        // tails of 2 and 1 tokens at 5 and 7, Q4_0 at 17 and 13): token counts around all three, block counts around the
-        // half and whole groups, 9 rows (4 + 4 + 1)
+        // the one-token path (Q4_0 block pairs; whole-group and tail halves), the few-token path (up to 10 or 8 tokens, 4 at
+        // a time: 5 and 7 leave 1 and 3) and the tiles (4 rows x 3 tokens, half groups of 8 blocks; 13 and 17 leave tails of
+        // 1 and 2 tokens): token counts around all three, block counts around the half and whole groups, 9 rows (4 + 4 + 1)
         if (!Q8Gemm.PathSupported(SimdPath.V256)) return;
         int seed = Environment.TickCount;
         const int rows = 9;

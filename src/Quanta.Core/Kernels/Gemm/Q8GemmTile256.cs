@@ -86,35 +86,31 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Decoded256GroupBytes<TW>() where TW : struct, IGemmWeight => 64 * Chunks256<TW>() + 64;
 
-    /// <summary>Most Q8_0 tokens that run the one-token path token by token rather than the tiles, whose weight
-    /// transposition costs about as much as 2 tokens of it (same-run gemmrate 3072 x 768: m = 2 1.5x, 3 1.15x, 4 1.05x
-    /// the tiles; about even at 6).</summary>
-    private const int GemvTokensQ8_0 = 4;
-
-    /// <summary>Most Q4_0 tokens that take <see cref="GemvTokensQ4_0"/> rather than the tiles (same-run gemmrate 3072 x 768:
-    /// m = 2 1.2x, 4 1.6x, 8 1.15x the tiles, even at 12).</summary>
-    private const int MultiTokensQ4_0 = 10;
+    /// <summary>Most tokens that take <see cref="GemvTokens256{TW}"/> rather than the tiles, whose weight transposition
+    /// costs about as much as 2 tokens of the one-token path (same-run gemmrate 3072 x 768 against the tiles: Q4_0 m = 2
+    /// 1.2x, 4 1.6x, 8 1.15x, even at 12; Q8_0 m = 2 1.06x, 3 1.2x, 4 1.27x, even at 8, 0.93x at 12).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int FewTokens256<TW>() where TW : struct, IGemmWeight => TW.Nibble ? 10 : 8;
 
     [ThreadStatic] private static byte[]? t_decode256;
     [ThreadStatic] private static byte[]? t_pairs256;
 
     /// <summary>
     /// <see cref="Q8Gemm.Rows"/> on the 256-bit path: rows [r0, r1) x tokens [0, m), panels at <paramref name="panels"/>
-    /// (their transposed codes filled, see <see cref="Transpose256{TW}"/>). Few tokens skip the tiles' weight
-    /// transposition: Q4_0 up to <see cref="MultiTokensQ4_0"/> run <see cref="GemvTokensQ4_0"/>, Q8_0 up to
-    /// <see cref="GemvTokensQ8_0"/> the one-token path per token.
+    /// (their transposed codes filled, see <see cref="Transpose256{TW}"/>). One token runs <see cref="Gemv256{TW}"/>;
+    /// up to <see cref="FewTokens256{TW}"/> tokens skip the tiles' weight transposition (<see cref="GemvTokens256{TW}"/>).
     /// </summary>
     internal static void Rows256<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight
     {
-        if (TW.Nibble && m > 1 && m <= MultiTokensQ4_0)
+        if (m == 1)
         {
-            GemvTokensQ4_0(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
+            Gemv256<TW>(w, rowBytes, r0, r1, panels, nb, y);
             return;
         }
-        if (m == 1 || (!TW.Nibble && m <= GemvTokensQ8_0))
+        if (m <= FewTokens256<TW>())
         {
-            for (int t = 0; t < m; t++) Gemv256<TW>(w, rowBytes, r0, r1, panels + (long)t * panelStride, nb, y + (long)t * yStride);
+            GemvTokens256<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
             return;
         }
         int ng = (nb + Group - 1) / Group;
@@ -346,13 +342,19 @@ internal static unsafe partial class Q8Gemm
         }
     }
 
-    /// <summary>Q4_0 rows x a few tokens without the tiles' transposition: each row's nibbles and scales of a half group
-    /// are unpacked once for up to 4 tokens, each token then the one-token arithmetic.</summary>
-    private static void GemvTokensQ4_0(byte* w, long rowBytes, int r0, int r1, byte* panels, int ps, int m, int nb, float* y, int ys)
+    /// <summary>Rows x a few tokens without the tiles' transposition: each row's half group is loaded (Q4_0 nibbles
+    /// unpacked) and its scales widened once for up to 4 tokens, each token then the one-token arithmetic.</summary>
+    private static void GemvTokens256<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int ps, int m, int nb, float* y, int ys)
+        where TW : struct, IGemmWeight
     {
-        long pb = PairBytes(nb);
-        byte* pairs = ThreadBuffer.Aligned64(ref t_pairs256, m * pb);
-        for (int t = 0; t < m; t++) RegroupPairs(panels + (long)t * ps, nb, pairs + t * pb);
+        long pb = 0;
+        byte* pairs = null;
+        if (TW.Nibble)
+        {
+            pb = PairBytes(nb);
+            pairs = ThreadBuffer.Aligned64(ref t_pairs256, m * pb);
+            for (int t = 0; t < m; t++) RegroupPairs(panels + (long)t * ps, nb, pairs + t * pb);
+        }
         Vector256<float>* acc = stackalloc Vector256<float>[8];
         float* table = stackalloc float[8];
         for (int t = 0; t < m; t += 4)
@@ -364,18 +366,18 @@ internal static unsafe partial class Q8Gemm
                 byte* wr = w + r * rowBytes;
                 switch (Math.Min(4, m - t))
                 {
-                    case 4: GemvRowTokensQ4_0<Tile4>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
-                    case 3: GemvRowTokensQ4_0<Tile3>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
-                    case 2: GemvRowTokensQ4_0<Tile2>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
-                    default: GemvRowTokensQ4_0<Tile1>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
+                    case 4: GemvRowTokens256<TW, Tile4>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
+                    case 3: GemvRowTokens256<TW, Tile3>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
+                    case 2: GemvRowTokens256<TW, Tile2>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
+                    default: GemvRowTokens256<TW, Tile1>(wr, pt, ps, at, pb, nb, yt + r, ys, acc, table); break;
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void GemvRowTokensQ4_0<TT>(byte* w, byte* panels, int ps, byte* pairs, long pb, int nb, float* y, int ys,
-        Vector256<float>* acc, float* table) where TT : struct, ITileCount
+    private static void GemvRowTokens256<TW, TT>(byte* w, byte* panels, int ps, byte* pairs, long pb, int nb, float* y, int ys,
+        Vector256<float>* acc, float* table) where TW : struct, IGemmWeight where TT : struct, ITileCount
     {
         int nt = TT.N;
         for (int i = 0; i < 2 * nt; i++) acc[i] = default;
@@ -383,8 +385,16 @@ internal static unsafe partial class Q8Gemm
         for (int b0 = 0; b0 < nb; b0 += Group / 2)
         {
             int n = nb - b0;
-            if (n >= 8) HalfTokensQ4_0<TT>(w + (long)b0 * BlockQ4_0.Bytes, b0, 8, panels, ps, pairs, pb, acc, table, ones);
-            else HalfTokensQ4_0<TT>(w + (long)b0 * BlockQ4_0.Bytes, b0, n, panels, ps, pairs, pb, acc, table, ones);
+            if (TW.Nibble)
+            {
+                if (n >= 8) HalfTokensQ4_0<TT>(w + (long)b0 * TW.Bytes, b0, 8, panels, ps, pairs, pb, acc, table, ones);
+                else HalfTokensQ4_0<TT>(w + (long)b0 * TW.Bytes, b0, n, panels, ps, pairs, pb, acc, table, ones);
+            }
+            else
+            {
+                if (n >= 8) HalfTokensQ8_0<TT>(w + (long)b0 * TW.Bytes, b0, 8, panels, ps, acc, table, ones);
+                else HalfTokensQ8_0<TT>(w + (long)b0 * TW.Bytes, b0, n, panels, ps, acc, table, ones);
+            }
         }
         for (int t = 0; t < nt; t++) y[(long)t * ys] = Reduce256(acc[2 * t], acc[2 * t + 1]);
     }
@@ -409,6 +419,45 @@ internal static unsafe partial class Q8Gemm
                 + *(Vector256<int>*)(sc + CorrOffset);
             acc[2 * t + half] = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i), dw * *(Vector256<float>*)(sc + ScaleOffset), acc[2 * t + half]);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void HalfTokensQ8_0<TT>(byte* wb, int b0, int n, byte* panels, int ps,
+        Vector256<float>* acc, float* table, Vector256<short> ones) where TT : struct, ITileCount
+    {
+        Vector256<sbyte> v0 = Codes8(wb, 0, n), v1 = Codes8(wb, 1, n), v2 = Codes8(wb, 2, n), v3 = Codes8(wb, 3, n);
+        Vector256<sbyte> v4 = Codes8(wb, 4, n), v5 = Codes8(wb, 5, n), v6 = Codes8(wb, 6, n), v7 = Codes8(wb, 7, n);
+        Vector256<float> dw = Scales256<GemmQ8_0>(wb, n, table);
+        int half = (b0 >> 3) & 1;
+        long po = (long)(b0 >> 4) * GroupBytes;
+        for (int t = 0; t < TT.N; t++)
+        {
+            byte* pg = panels + (long)t * ps + po, a = pg + CodesOffset + 256 * half;
+            Vector256<int> xa = Tree32(Dot8(v0, a, ones), Dot8(v2, a + 64, ones)), xc = Tree32(Dot8(v4, a + 128, ones), Dot8(v6, a + 192, ones));
+            Vector256<int> xe = Tree32(Dot8(v1, a + 32, ones), Dot8(v3, a + 96, ones)), xg = Tree32(Dot8(v5, a + 160, ones), Dot8(v7, a + 224, ones));
+            Vector256<int> i = Tree8(xa, xc, xe, xg);
+            acc[2 * t + half] = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i), dw * *(Vector256<float>*)(pg + 32 * half + ScaleOffset), acc[2 * t + half]);
+        }
+    }
+
+    /// <summary>The codes of Q8_0 block <paramref name="b"/> at <paramref name="wb"/>, zeros at or past <paramref name="n"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Codes8(byte* wb, int b, int n) =>
+        b < n ? Vector256.Load((sbyte*)(wb + (nint)b * BlockQ8_0.Bytes + 2)) : default;
+
+    /// <summary>8 int32 sums of 4 products of Q8_0 codes <paramref name="v"/> and activation codes at <paramref name="a"/> (sign trick).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot8(Vector256<sbyte> v, byte* a, Vector256<short> ones) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(v), Avx2.Sign(*(Vector256<sbyte>*)a, v)), ones);
+
+    /// <summary>Last two levels of the Q8_0 tree: from the first level of slots (0, 1), (2, 3), (4, 5), (6, 7) (blocks 0..7
+    /// of the half in the order 0, 2, 4, 6, 1, 3, 5, 7) to dword p = block BlockOf(p).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Tree8(Vector256<int> xa, Vector256<int> xc, Vector256<int> xe, Vector256<int> xg)
+    {
+        Vector256<int> y0 = Avx2.UnpackLow(xa.AsInt64(), xc.AsInt64()).AsInt32() + Avx2.UnpackHigh(xa.AsInt64(), xc.AsInt64()).AsInt32();
+        Vector256<int> y1 = Avx2.UnpackLow(xe.AsInt64(), xg.AsInt64()).AsInt32() + Avx2.UnpackHigh(xe.AsInt64(), xg.AsInt64()).AsInt32();
+        return Avx2.Permute2x128(y0, y1, 0x20) + Avx2.Permute2x128(y0, y1, 0x31);
     }
 
     /// <summary>One row times the panel (<paramref name="pairs"/>: the regrouped Q4_0 codes).</summary>
@@ -459,9 +508,7 @@ internal static unsafe partial class Q8Gemm
             Vector256<int> xc = Tree32(BlockDot256(wb, a, 4, n, ones), BlockDot256(wb, a, 6, n, ones));
             Vector256<int> xe = Tree32(BlockDot256(wb, a, 1, n, ones), BlockDot256(wb, a, 3, n, ones));
             Vector256<int> xg = Tree32(BlockDot256(wb, a, 5, n, ones), BlockDot256(wb, a, 7, n, ones));
-            Vector256<int> y0 = Avx2.UnpackLow(xa.AsInt64(), xc.AsInt64()).AsInt32() + Avx2.UnpackHigh(xa.AsInt64(), xc.AsInt64()).AsInt32();
-            Vector256<int> y1 = Avx2.UnpackLow(xe.AsInt64(), xg.AsInt64()).AsInt32() + Avx2.UnpackHigh(xe.AsInt64(), xg.AsInt64()).AsInt32();
-            i = Avx2.Permute2x128(y0, y1, 0x20) + Avx2.Permute2x128(y0, y1, 0x31);
+            i = Tree8(xa, xc, xe, xg);
         }
         return Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(i), Scales256<TW>(wb, n, table) * *(Vector256<float>*)(sc + ScaleOffset), acc);
     }
