@@ -553,12 +553,8 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>Q8_0 block <paramref name="b"/> times its codes: 8 int32 sums of 4 products (sign trick); zeros at or past <paramref name="n"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> BlockDot256(byte* wb, byte* a, int b, int n, Vector256<short> ones)
-    {
-        if (b >= n) return default;
-        Vector256<sbyte> v = Vector256.Load((sbyte*)(wb + (nint)b * BlockQ8_0.Bytes + 2));
-        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(v), Avx2.Sign(*(Vector256<sbyte>*)(a + 32 * b), v)), ones);
-    }
+    private static Vector256<int> BlockDot256(byte* wb, byte* a, int b, int n, Vector256<short> ones) =>
+        b < n ? Dot8(Vector256.Load((sbyte*)(wb + (nint)b * BlockQ8_0.Bytes + 2)), a + 32 * b, ones) : default;
 
     /// <summary>d_w of the n (1..8) blocks at <paramref name="wb"/> in lane order (lane p = block BlockOf(p)), zeros past n.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
