@@ -102,6 +102,83 @@ public sealed unsafe class Q8GemmTests
         Assert.True(tested >= 1);
     }
 
+    public static TheoryData<WeightFormat, int, int> OddCounts()
+    {
+        var data = new TheoryData<WeightFormat, int, int>();
+        foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 7, 13, 17 })
+                foreach (int nb in new[] { 1, 7, 16, 24, 33 })
+                    data.Add(format, m, nb);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(OddCounts))]
+    public void Avx2_path_equals_the_reference_at_odd_token_and_block_counts(WeightFormat format, int m, int nb)
+    {
+        // the one-token path (Q4_0 block pairs; whole-group and tail halves), the few-token path (up to 10 or 8 tokens, 4 at
+        // a time: 5 and 7 leave 1 and 3) and the tiles (4 rows x 3 tokens, half groups of 8 blocks; 13 and 17 leave tails of
+        // 1 and 2 tokens): token counts around all three, block counts around the half and whole groups, 9 rows (4 + 4 + 1)
+        if (!Q8Gemm.PathSupported(SimdPath.V256)) return;
+        int seed = Environment.TickCount;
+        const int rows = 9;
+        var p = Make(format, rows, m, nb, new Random(seed));
+        var y = Run(p, SimdPath.V256, 0, 5);
+        var rest = Run(p, SimdPath.V256, 5, rows);
+        for (int t = 0; t < m; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                float got = r < 5 ? y[t * rows + r] : rest[t * rows + r], want = Reference(p, r, t);
+                Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want),
+                    $"{format} V256 row {r} token {t} ({rows}x{m}x{nb} blocks): {got:R} != reference {want:R} (seed {seed})");
+            }
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Q4_0)]
+    [InlineData(WeightFormat.Q8_0)]
+    public void Transposed_panel_codes_have_the_defined_layout_on_every_path(WeightFormat format)
+    {
+        // chunk k, lane p = codes 4k..4k+3 of block BlockOf(p) (Q4_0 bytes; Q8_0 as int16 pieces (4k, 4k+2), (4k+1, 4k+3)):
+        // what Pack wrote on this machine's path, and what the AVX2 transposition writes from the same codes
+        int seed = Environment.TickCount;
+        const int nb = 33;
+        var p = Make(format, 1, 1, nb, new Random(seed));
+        var want = new byte[1024];
+        var got = new byte[1024];
+        fixed (byte* pp = p.Panels)
+            for (int g = 0; g * 16 < nb; g++)
+            {
+                byte* pg = pp + g * Q8Gemm.GroupBytes;
+                sbyte* codes = (sbyte*)(pg + Q8Gemm.CodesOffset);
+                for (int k = 0; k < 8; k++)
+                    for (int lane = 0; lane < 16; lane++)
+                    {
+                        sbyte* c = codes + 32 * Q8Gemm.BlockOf(lane) + 4 * k;
+                        if (format == WeightFormat.Q4_0)
+                            for (int e = 0; e < 4; e++) want[64 * k + 4 * lane + e] = (byte)c[e];
+                        else
+                        {
+                            BitConverter.TryWriteBytes(want.AsSpan(128 * k + 4 * lane), (short)c[0]);
+                            BitConverter.TryWriteBytes(want.AsSpan(128 * k + 4 * lane + 2), (short)c[2]);
+                            BitConverter.TryWriteBytes(want.AsSpan(128 * k + 64 + 4 * lane), (short)c[1]);
+                            BitConverter.TryWriteBytes(want.AsSpan(128 * k + 64 + 4 * lane + 2), (short)c[3]);
+                        }
+                    }
+                if (Q8Gemm.PathSupported(SimdPath.V256))
+                {
+                    if (Q8Gemm.Widest >= SimdPath.V256)
+                        Assert.True(new ReadOnlySpan<byte>(pg + Q8Gemm.TransOffset, 1024).SequenceEqual(want), $"{format} Pack group {g} (seed {seed})");
+                    fixed (byte* pgot = got)
+                    {
+                        if (format == WeightFormat.Q4_0) Q8Gemm.Transpose256<GemmQ4_0>(pg + Q8Gemm.CodesOffset, pgot);
+                        else Q8Gemm.Transpose256<GemmQ8_0>(pg + Q8Gemm.CodesOffset, pgot);
+                    }
+                    Assert.True(got.AsSpan().SequenceEqual(want), $"{format} Transpose256 group {g} (seed {seed})");
+                }
+            }
+    }
+
     [Theory]
     [InlineData(WeightFormat.Q4_0)]
     [InlineData(WeightFormat.Q8_0)]

@@ -97,7 +97,7 @@ internal static unsafe partial class Q8Gemm
 
     internal static void Pack<TW>(byte* act, int nb, byte* panel) where TW : struct, IGemmWeight
     {
-        bool v512 = PathSupported(SimdPath.V512);
+        bool v512 = PathSupported(SimdPath.V512), v256 = !v512 && PathSupported(SimdPath.V256);
         for (int g = 0; g * Group < nb; g++)
         {
             byte* pg = panel + (nint)g * GroupBytes;
@@ -140,8 +140,9 @@ internal static unsafe partial class Q8Gemm
                 if (TW.Nibble) for (int e = 0; e < 32; e++) sum += q[e];
                 corr[lane] = -8 * sum;
             }
-            // the transposed codes only the 512-bit tiles read
+            // the transposed codes the 512- and 256-bit tiles read
             if (v512) Transpose<TW>(pg + CodesOffset, pg + TransOffset);
+            else if (v256) Transpose256<TW>(pg + CodesOffset, pg + TransOffset);
         }
     }
 
@@ -219,19 +220,7 @@ internal static unsafe partial class Q8Gemm
     {
         if (path == SimdPath.V256)
         {
-            // each row's weight scales once, in lane order (8-block halves padded with zeros), for all its tokens
-            int nh = (nb + 7) / 8;
-            float* dwl = (float*)ScaleBuffer(nh * 32L);   // [nh * 8]
-            for (int r = r0; r < r1; r++)
-            {
-                byte* wr = w + r * rowBytes;
-                for (int i = 0; i < nh * 8; i++)
-                {
-                    int b = (i & ~7) + BlockOf(i & 7);
-                    dwl[i] = b < nb ? Fp16Table.Load(wr + (nint)b * TW.Bytes) : 0f;
-                }
-                for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Dot256<TW>(wr, panels + (long)t * panelStride, nb, dwl);
-            }
+            Rows256<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
             return;
         }
         if (path != SimdPath.V512)
@@ -240,7 +229,7 @@ internal static unsafe partial class Q8Gemm
                 for (int r = r0; r < r1; r++)
                     y[(long)t * yStride + r] = path == SimdPath.Scalar
                         ? Reference<TW>(w + r * rowBytes, acts + (long)t * actStride, nb)
-                        : DotLanes<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb, false);
+                        : DotLanes<TW>(w + r * rowBytes, panels + (long)t * panelStride, nb);
             return;
         }
         if (m == 1)
@@ -274,10 +263,6 @@ internal static unsafe partial class Q8Gemm
     private const int DecodeRows = 16;
 
     [ThreadStatic] private static byte[]? t_decode;
-    [ThreadStatic] private static byte[]? t_scales;
-
-    /// <summary>This thread's buffer for a row's weight scales in lane order (AVX2 path), 64-byte aligned.</summary>
-    private static byte* ScaleBuffer(long bytes) => ThreadBuffer.Aligned64(ref t_scales, bytes);
 
     /// <summary>This thread's unpacking buffer, at least <paramref name="bytes"/>, 64-byte aligned (<see cref="ThreadBuffer"/>).</summary>
     private static byte* DecodeBuffer(long bytes) => ThreadBuffer.Aligned64(ref t_decode, bytes);
@@ -312,11 +297,10 @@ internal static unsafe partial class Q8Gemm
         return (q0 + q2) + (q1 + q3);
     }
 
-    // ------------------------------------------------------------------ 128/256-bit (SSSE3 / AVX2), one row x one token
+    // ------------------------------------------------------------------ 128-bit (SSSE3), one row x one token
 
-    /// <summary>One row times one panel: each block's integer sum with 128-bit (or 256-bit) multiply-adds, then the
-    /// defining fp32 lane update.</summary>
-    private static float DotLanes<TW>(byte* w, byte* panel, int nb, bool avx2) where TW : struct, IGemmWeight
+    /// <summary>One row times one panel: each block's integer sum with 128-bit multiply-adds, then the defining fp32 lane update.</summary>
+    private static float DotLanes<TW>(byte* w, byte* panel, int nb) where TW : struct, IGemmWeight
     {
         float* acc = stackalloc float[16];
         for (int i = 0; i < 16; i++) acc[i] = 0f;
@@ -326,62 +310,10 @@ internal static unsafe partial class Q8Gemm
             byte* pg = panel + (nint)(ib >> 4) * GroupBytes;
             int lane = LaneOf(ib & 15);
             sbyte* a = (sbyte*)(pg + CodesOffset + 32 * (ib & 15));
-            int p = (avx2 ? BlockSum256<TW>(wb, a) : BlockSum128<TW>(wb, a)) + ((int*)(pg + CorrOffset))[lane];
+            int p = BlockSum128<TW>(wb, a) + ((int*)(pg + CorrOffset))[lane];
             acc[lane] = MathF.FusedMultiplyAdd(p, Fp16Table.Load(wb) * ((float*)(pg + ScaleOffset))[lane], acc[lane]);
         }
         return Reduce16(acc);
-    }
-
-    /// <summary>
-    /// One row times one panel with AVX2 (<paramref name="dwl"/>: the row's weight scales in lane order, 8 per half group): per half group of 8 blocks (accumulator lanes 0..7 or 8..15) the blocks' 32-bit
-    /// partial sums are reduced by horizontal adds to one int32 per block, permuted into lane order, and taken into the
-    /// half's accumulator with one fma.
-    /// </summary>
-    private static float Dot256<TW>(byte* w, byte* panel, int nb, float* dwl) where TW : struct, IGemmWeight
-    {
-        Vector256<float> lo = default, hi = default;
-        Vector256<int> order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);   // lane p <- block BlockOf(p) of the half
-        for (int b0 = 0; b0 < nb; b0 += 8)
-        {
-            byte* pg = panel + (nint)(b0 >> 4) * GroupBytes;
-            int h = b0 & 8, n = Math.Min(8, nb - b0);
-            sbyte* a = (sbyte*)(pg + CodesOffset + 32 * h);
-            Vector256<int> v0 = BlockPartials256<TW>(w, b0, 0, n, a), v1 = BlockPartials256<TW>(w, b0, 1, n, a);
-            Vector256<int> v2 = BlockPartials256<TW>(w, b0, 2, n, a), v3 = BlockPartials256<TW>(w, b0, 3, n, a);
-            Vector256<int> v4 = BlockPartials256<TW>(w, b0, 4, n, a), v5 = BlockPartials256<TW>(w, b0, 5, n, a);
-            Vector256<int> v6 = BlockPartials256<TW>(w, b0, 6, n, a), v7 = BlockPartials256<TW>(w, b0, 7, n, a);
-            Vector256<int> q0 = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3));
-            Vector256<int> q1 = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v4, v5), Avx2.HorizontalAdd(v6, v7));
-            // block order: lanes 0..3 of each 128-bit half hold blocks 0..3 (q0) or 4..7 (q1), split over the halves
-            Vector256<int> sums = Avx2.Permute2x128(q0, q1, 0x20) + Avx2.Permute2x128(q0, q1, 0x31);
-            Vector256<int> p = Avx2.PermuteVar8x32(sums, order) + Vector256.Load((int*)(pg + CorrOffset) + h);
-            Vector256<float> s = Vector256.Load(dwl + b0) * Vector256.Load((float*)(pg + ScaleOffset) + h);
-            if (h == 0) lo = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), s, lo);
-            else hi = Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), s, hi);
-        }
-        Vector128<float> q = (lo.GetLower() + hi.GetLower()) + (lo.GetUpper() + hi.GetUpper());
-        return (q.GetElement(0) + q.GetElement(2)) + (q.GetElement(1) + q.GetElement(3));
-    }
-
-    /// <summary>8 int32 partial sums of block b0 + k (c·a without the Q4_0 correction), zeros past <paramref name="n"/> blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> BlockPartials256<TW>(byte* w, int b0, int k, int n, sbyte* a) where TW : struct, IGemmWeight
-    {
-        if (k >= n) return default;
-        byte* wb = w + (nint)(b0 + k) * TW.Bytes;
-        Vector256<sbyte> av = Vector256.Load(a + 32 * k);
-        Vector256<short> s;
-        if (TW.Nibble)
-        {
-            Vector128<byte> q = Vector128.Load(wb + 2), mask = Vector128.Create((byte)0x0F);
-            s = Avx2.MultiplyAddAdjacent(Vector256.Create(q & mask, Vector128.ShiftRightLogical(q, 4) & mask), av);
-        }
-        else
-        {
-            Vector256<sbyte> v = Vector256.Load((sbyte*)(wb + 2));
-            s = Avx2.MultiplyAddAdjacent(Avx2.Abs(v), Avx2.Sign(av, v));
-        }
-        return Avx2.MultiplyAddAdjacent(s, Vector256.Create((short)1));
     }
 
     /// <summary>Σ c_j·a_j of one block with c the unsigned nibbles (Q4_0; the caller adds the correction) or the signed codes (Q8_0).</summary>
@@ -400,27 +332,6 @@ internal static unsafe partial class Q8Gemm
         Vector128<sbyte> wLo = Vector128.Load((sbyte*)(wb + 2)), wHi = Vector128.Load((sbyte*)(wb + 18));
         return Vector128.Sum(Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(Ssse3.Abs(wLo), Ssse3.Sign(aLo, wLo)), ones)
             + Sse2.MultiplyAddAdjacent(Ssse3.MultiplyAddAdjacent(Ssse3.Abs(wHi), Ssse3.Sign(aHi, wHi)), ones));
-    }
-
-    /// <summary><see cref="BlockSum128{TW}"/> with 256-bit multiply-adds.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int BlockSum256<TW>(byte* wb, sbyte* a) where TW : struct, IGemmWeight
-    {
-        Vector256<sbyte> av = Vector256.Load(a);
-        Vector256<short> ones = Vector256.Create((short)1);
-        Vector256<short> s;
-        if (TW.Nibble)
-        {
-            Vector128<byte> q = Vector128.Load(wb + 2), mask = Vector128.Create((byte)0x0F);
-            s = Avx2.MultiplyAddAdjacent(Vector256.Create(q & mask, Vector128.ShiftRightLogical(q, 4) & mask), av);
-        }
-        else
-        {
-            Vector256<sbyte> v = Vector256.Load((sbyte*)(wb + 2));
-            s = Avx2.MultiplyAddAdjacent(Avx2.Abs(v), Avx2.Sign(av, v));
-        }
-        Vector256<int> i = Avx2.MultiplyAddAdjacent(s, ones);
-        return Vector128.Sum(i.GetLower() + i.GetUpper());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
