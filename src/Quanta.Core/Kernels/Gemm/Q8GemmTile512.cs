@@ -97,13 +97,20 @@ internal static unsafe partial class Q8Gemm
             TileQ8_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
             if (half) TileQ8_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
         }
-        float* v = (float*)acc;   // the results, lane 4·token + row, over the (no longer needed) first accumulator
-        Reduce16x16(acc).Store(v);
+        Vector512<float> res = Reduce16x16(acc);   // lane 4·token + row
         if (TR.N == 4)
-            for (int t = 0; t < TT.N; t++) Vector128.Load(v + 4 * t).Store(y + (long)t * ys);
-        else
-            for (int t = 0; t < TT.N; t++)
-                for (int r = 0; r < TR.N; r++) y[(long)t * ys + r] = v[4 * t + r];
+        {
+            // straight from the register: a 128-bit reload of a 512-bit store would wait on store forwarding
+            res.GetLower().GetLower().Store(y);
+            if (TT.N > 1) res.GetLower().GetUpper().Store(y + ys);
+            if (TT.N > 2) res.GetUpper().GetLower().Store(y + 2L * ys);
+            if (TT.N > 3) res.GetUpper().GetUpper().Store(y + 3L * ys);
+            return;
+        }
+        float* v = (float*)acc;   // the results over the (no longer needed) first accumulator
+        res.Store(v);
+        for (int t = 0; t < TT.N; t++)
+            for (int r = 0; r < TR.N; r++) y[(long)t * ys + r] = v[4 * t + r];
     }
 
     /// <summary>
