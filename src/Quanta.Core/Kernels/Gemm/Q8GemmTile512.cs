@@ -87,14 +87,23 @@ internal static unsafe partial class Q8Gemm
         bool half = ng > 0 && nb - Group * (ng - 1) <= Group / 2;
         if (half) ng--;
         Vector512<float> res;   // lane 4·token + row
-        if (TW.Nibble) res = TileQ4_0Reg<TR, TT>(w, rowBytes, p, ps, ng, half);
-        else if (ng <= 1) res = TileQ8_0Reg<TR, TT>(w, rowBytes, p, ps, ng, half);
+        if (ng <= (TW.Nibble ? 8 : 1))
+            res = TW.Nibble ? TileQ4_0Reg<TR, TT>(w, rowBytes, p, ps, ng, half) : TileQ8_0Reg<TR, TT>(w, rowBytes, p, ps, ng, half);
         else
         {
-            // long Q8_0 rows: the 4 x 4 pass with its accumulators in memory loads less per multiply-add (measured faster)
+            // long rows (Q4_0 over 8 groups, Q8_0 over 1): the 4 x 4 pass with its accumulators in memory loads fewer
+            // operands per multiply-add and measured faster there (Q4_0 2048 x 8192: 4-9%, Q8_0 2048 x 2048: 4%)
             for (int i = 0; i < 16; i++) acc[i] = default;
-            TileQ8_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
-            if (half) TileQ8_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
+            if (TW.Nibble)
+            {
+                TileQ4_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
+                if (half) TileQ4_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
+            }
+            else
+            {
+                TileQ8_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
+                if (half) TileQ8_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
+            }
             res = Reduce16x16(acc);
         }
         if (TR.N == 4)
@@ -146,6 +155,577 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Quarter(Vector512<float> a, Vector512<float> b) =>
         Avx512F.Shuffle4x128(a, b, 0x88) + Avx512F.Shuffle4x128(a, b, 0xDD);
+
+    /// <summary>TR.N transposed Q4_0 rows (stride <paramref name="rowBytes"/>) x TT.N panels (stride
+    /// <paramref name="ps"/>): <paramref name="ng"/> whole groups into acc[row·4 + token]. Each group
+    /// is unrolled: its integer block sums are temporaries (16-bit: 8 chunks of at most 2·15·127 per lane stay below 2^15),
+    /// only the fp32 accumulators carry across groups.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TileQ4_0<TR, TT>(byte* w, long rowBytes, byte* p, int ps, int ng, Vector512<float>* acc)
+        where TR : struct, ITileCount where TT : struct, ITileCount
+    {
+        const int ScaleAt = 512;
+        int nr = TR.N, nt = TT.N;
+        byte* w0 = w, w1 = nr > 1 ? w + rowBytes : w, w2 = nr > 2 ? w + 2 * rowBytes : w, w3 = nr > 3 ? w + 3 * rowBytes : w;
+        byte* p0 = p, p1 = nt > 1 ? p0 + ps : p0, p2 = nt > 2 ? p0 + 2 * ps : p0, p3 = nt > 3 ? p0 + 3 * ps : p0;
+        int g = 0;
+        {
+            Vector512<short> ones = Vector512.Create((short)1);
+            for (; g < ng; g++)
+            {
+                long wo = (long)g * 576, po = (long)g * GroupBytes;
+                byte* x0 = w0 + wo, x1 = w1 + wo, x2 = w2 + wo, x3 = w3 + wo;
+                byte* g0 = p0 + po, g1 = p1 + po, g2 = p2 + po, g3 = p3 + po;
+                byte* q0 = g0 + TransOffset, q1 = g1 + TransOffset, q2 = g2 + TransOffset, q3 = g3 + TransOffset;
+                Vector512<short> s00, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+                Vector512<short> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+                Vector512<byte> v;
+                v = *(Vector512<byte>*)(x0 + 0);
+                s00 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 0));
+                if (nt > 1) s01 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 0));
+                if (nt > 2) s02 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 0));
+                if (nt > 3) s03 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 0));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 0);
+                    s10 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 0));
+                    if (nt > 1) s11 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 0));
+                    if (nt > 2) s12 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 0));
+                    if (nt > 3) s13 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 0));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 0);
+                    s20 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 0));
+                    if (nt > 1) s21 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 0));
+                    if (nt > 2) s22 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 0));
+                    if (nt > 3) s23 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 0));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 0);
+                    s30 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 0));
+                    if (nt > 1) s31 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 0));
+                    if (nt > 2) s32 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 0));
+                    if (nt > 3) s33 = Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 0));
+                }
+                v = *(Vector512<byte>*)(x0 + 64);
+                s00 = s00 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 64));
+                if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 64));
+                if (nt > 2) s02 = s02 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 64));
+                if (nt > 3) s03 = s03 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 64));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 64);
+                    s10 = s10 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 64));
+                    if (nt > 1) s11 = s11 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 64));
+                    if (nt > 2) s12 = s12 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 64));
+                    if (nt > 3) s13 = s13 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 64));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 64);
+                    s20 = s20 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 64));
+                    if (nt > 1) s21 = s21 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 64));
+                    if (nt > 2) s22 = s22 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 64));
+                    if (nt > 3) s23 = s23 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 64));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 64);
+                    s30 = s30 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 64));
+                    if (nt > 1) s31 = s31 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 64));
+                    if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 64));
+                    if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 64));
+                }
+                v = *(Vector512<byte>*)(x0 + 128);
+                s00 = s00 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 128));
+                if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 128));
+                if (nt > 2) s02 = s02 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 128));
+                if (nt > 3) s03 = s03 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 128));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 128);
+                    s10 = s10 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 128));
+                    if (nt > 1) s11 = s11 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 128));
+                    if (nt > 2) s12 = s12 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 128));
+                    if (nt > 3) s13 = s13 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 128));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 128);
+                    s20 = s20 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 128));
+                    if (nt > 1) s21 = s21 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 128));
+                    if (nt > 2) s22 = s22 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 128));
+                    if (nt > 3) s23 = s23 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 128));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 128);
+                    s30 = s30 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 128));
+                    if (nt > 1) s31 = s31 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 128));
+                    if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 128));
+                    if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 128));
+                }
+                v = *(Vector512<byte>*)(x0 + 192);
+                s00 = s00 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 192));
+                if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 192));
+                if (nt > 2) s02 = s02 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 192));
+                if (nt > 3) s03 = s03 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 192));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 192);
+                    s10 = s10 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 192));
+                    if (nt > 1) s11 = s11 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 192));
+                    if (nt > 2) s12 = s12 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 192));
+                    if (nt > 3) s13 = s13 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 192));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 192);
+                    s20 = s20 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 192));
+                    if (nt > 1) s21 = s21 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 192));
+                    if (nt > 2) s22 = s22 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 192));
+                    if (nt > 3) s23 = s23 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 192));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 192);
+                    s30 = s30 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 192));
+                    if (nt > 1) s31 = s31 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 192));
+                    if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 192));
+                    if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 192));
+                }
+                v = *(Vector512<byte>*)(x0 + 256);
+                s00 = s00 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 256));
+                if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 256));
+                if (nt > 2) s02 = s02 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 256));
+                if (nt > 3) s03 = s03 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 256));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 256);
+                    s10 = s10 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 256));
+                    if (nt > 1) s11 = s11 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 256));
+                    if (nt > 2) s12 = s12 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 256));
+                    if (nt > 3) s13 = s13 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 256));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 256);
+                    s20 = s20 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 256));
+                    if (nt > 1) s21 = s21 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 256));
+                    if (nt > 2) s22 = s22 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 256));
+                    if (nt > 3) s23 = s23 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 256));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 256);
+                    s30 = s30 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 256));
+                    if (nt > 1) s31 = s31 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 256));
+                    if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 256));
+                    if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 256));
+                }
+                v = *(Vector512<byte>*)(x0 + 320);
+                s00 = s00 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 320));
+                if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 320));
+                if (nt > 2) s02 = s02 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 320));
+                if (nt > 3) s03 = s03 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 320));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 320);
+                    s10 = s10 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 320));
+                    if (nt > 1) s11 = s11 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 320));
+                    if (nt > 2) s12 = s12 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 320));
+                    if (nt > 3) s13 = s13 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 320));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 320);
+                    s20 = s20 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 320));
+                    if (nt > 1) s21 = s21 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 320));
+                    if (nt > 2) s22 = s22 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 320));
+                    if (nt > 3) s23 = s23 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 320));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 320);
+                    s30 = s30 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 320));
+                    if (nt > 1) s31 = s31 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 320));
+                    if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 320));
+                    if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 320));
+                }
+                v = *(Vector512<byte>*)(x0 + 384);
+                s00 = s00 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 384));
+                if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 384));
+                if (nt > 2) s02 = s02 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 384));
+                if (nt > 3) s03 = s03 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 384));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 384);
+                    s10 = s10 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 384));
+                    if (nt > 1) s11 = s11 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 384));
+                    if (nt > 2) s12 = s12 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 384));
+                    if (nt > 3) s13 = s13 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 384));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 384);
+                    s20 = s20 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 384));
+                    if (nt > 1) s21 = s21 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 384));
+                    if (nt > 2) s22 = s22 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 384));
+                    if (nt > 3) s23 = s23 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 384));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 384);
+                    s30 = s30 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 384));
+                    if (nt > 1) s31 = s31 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 384));
+                    if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 384));
+                    if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 384));
+                }
+                v = *(Vector512<byte>*)(x0 + 448);
+                s00 = s00 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 448));
+                if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 448));
+                if (nt > 2) s02 = s02 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 448));
+                if (nt > 3) s03 = s03 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 448));
+                if (nr > 1)
+                {
+                    v = *(Vector512<byte>*)(x1 + 448);
+                    s10 = s10 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 448));
+                    if (nt > 1) s11 = s11 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 448));
+                    if (nt > 2) s12 = s12 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 448));
+                    if (nt > 3) s13 = s13 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 448));
+                }
+                if (nr > 2)
+                {
+                    v = *(Vector512<byte>*)(x2 + 448);
+                    s20 = s20 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 448));
+                    if (nt > 1) s21 = s21 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 448));
+                    if (nt > 2) s22 = s22 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 448));
+                    if (nt > 3) s23 = s23 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 448));
+                }
+                if (nr > 3)
+                {
+                    v = *(Vector512<byte>*)(x3 + 448);
+                    s30 = s30 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q0 + 448));
+                    if (nt > 1) s31 = s31 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q1 + 448));
+                    if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q2 + 448));
+                    if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v, *(Vector512<sbyte>*)(q3 + 448));
+                }
+                Vector512<float> d;
+                d = *(Vector512<float>*)(x0 + ScaleAt);
+                acc[0] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s00, ones) + *(Vector512<int>*)(g0 + CorrOffset)), d * *(Vector512<float>*)(g0 + ScaleOffset), acc[0]);
+                if (nt > 1) acc[1] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s01, ones) + *(Vector512<int>*)(g1 + CorrOffset)), d * *(Vector512<float>*)(g1 + ScaleOffset), acc[1]);
+                if (nt > 2) acc[2] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s02, ones) + *(Vector512<int>*)(g2 + CorrOffset)), d * *(Vector512<float>*)(g2 + ScaleOffset), acc[2]);
+                if (nt > 3) acc[3] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s03, ones) + *(Vector512<int>*)(g3 + CorrOffset)), d * *(Vector512<float>*)(g3 + ScaleOffset), acc[3]);
+                if (nr > 1)
+                {
+                    d = *(Vector512<float>*)(x1 + ScaleAt);
+                    acc[4] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s10, ones) + *(Vector512<int>*)(g0 + CorrOffset)), d * *(Vector512<float>*)(g0 + ScaleOffset), acc[4]);
+                    if (nt > 1) acc[5] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s11, ones) + *(Vector512<int>*)(g1 + CorrOffset)), d * *(Vector512<float>*)(g1 + ScaleOffset), acc[5]);
+                    if (nt > 2) acc[6] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s12, ones) + *(Vector512<int>*)(g2 + CorrOffset)), d * *(Vector512<float>*)(g2 + ScaleOffset), acc[6]);
+                    if (nt > 3) acc[7] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s13, ones) + *(Vector512<int>*)(g3 + CorrOffset)), d * *(Vector512<float>*)(g3 + ScaleOffset), acc[7]);
+                }
+                if (nr > 2)
+                {
+                    d = *(Vector512<float>*)(x2 + ScaleAt);
+                    acc[8] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s20, ones) + *(Vector512<int>*)(g0 + CorrOffset)), d * *(Vector512<float>*)(g0 + ScaleOffset), acc[8]);
+                    if (nt > 1) acc[9] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s21, ones) + *(Vector512<int>*)(g1 + CorrOffset)), d * *(Vector512<float>*)(g1 + ScaleOffset), acc[9]);
+                    if (nt > 2) acc[10] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s22, ones) + *(Vector512<int>*)(g2 + CorrOffset)), d * *(Vector512<float>*)(g2 + ScaleOffset), acc[10]);
+                    if (nt > 3) acc[11] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s23, ones) + *(Vector512<int>*)(g3 + CorrOffset)), d * *(Vector512<float>*)(g3 + ScaleOffset), acc[11]);
+                }
+                if (nr > 3)
+                {
+                    d = *(Vector512<float>*)(x3 + ScaleAt);
+                    acc[12] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s30, ones) + *(Vector512<int>*)(g0 + CorrOffset)), d * *(Vector512<float>*)(g0 + ScaleOffset), acc[12]);
+                    if (nt > 1) acc[13] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s31, ones) + *(Vector512<int>*)(g1 + CorrOffset)), d * *(Vector512<float>*)(g1 + ScaleOffset), acc[13]);
+                    if (nt > 2) acc[14] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s32, ones) + *(Vector512<int>*)(g2 + CorrOffset)), d * *(Vector512<float>*)(g2 + ScaleOffset), acc[14]);
+                    if (nt > 3) acc[15] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(s33, ones) + *(Vector512<int>*)(g3 + CorrOffset)), d * *(Vector512<float>*)(g3 + ScaleOffset), acc[15]);
+                }
+            }
+        }
+    }
+
+    /// <summary>The last group of at most 8 blocks of <see cref="TileQ4_0{TR, TT}"/> (group <paramref name="g"/>), on 256-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TileQ4_0Half<TR, TT>(byte* w, long rowBytes, byte* p, int ps, int g, Vector512<float>* acc)
+        where TR : struct, ITileCount where TT : struct, ITileCount
+    {
+        const int ScaleAt = 512;
+        int nr = TR.N, nt = TT.N;
+        byte* w0 = w, w1 = nr > 1 ? w + rowBytes : w, w2 = nr > 2 ? w + 2 * rowBytes : w, w3 = nr > 3 ? w + 3 * rowBytes : w;
+        byte* p0 = p, p1 = nt > 1 ? p0 + ps : p0, p2 = nt > 2 ? p0 + 2 * ps : p0, p3 = nt > 3 ? p0 + 3 * ps : p0;
+        Vector256<short> ones = Vector256.Create((short)1);
+        long wo = (long)g * 576, po = (long)g * GroupBytes;
+        byte* x0 = w0 + wo, x1 = w1 + wo, x2 = w2 + wo, x3 = w3 + wo;
+        byte* g0 = p0 + po, g1 = p1 + po, g2 = p2 + po, g3 = p3 + po;
+        byte* q0 = g0 + TransOffset, q1 = g1 + TransOffset, q2 = g2 + TransOffset, q3 = g3 + TransOffset;
+        Vector256<short> s00, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+        Vector256<short> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+        Vector256<byte> v;
+        v = *(Vector256<byte>*)(x0 + 0);
+        s00 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
+        if (nt > 1) s01 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
+        if (nt > 2) s02 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
+        if (nt > 3) s03 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 0);
+        s10 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
+        if (nt > 1) s11 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
+        if (nt > 2) s12 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
+        if (nt > 3) s13 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 0);
+        s20 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
+        if (nt > 1) s21 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
+        if (nt > 2) s22 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
+        if (nt > 3) s23 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 0);
+        s30 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 0));
+        if (nt > 1) s31 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 0));
+        if (nt > 2) s32 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 0));
+        if (nt > 3) s33 = Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 0));
+        }
+        v = *(Vector256<byte>*)(x0 + 64);
+        s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
+        if (nt > 1) s01 = s01 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
+        if (nt > 2) s02 = s02 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
+        if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 64);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 64);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 64);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 64));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 64));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 64));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 64));
+        }
+        v = *(Vector256<byte>*)(x0 + 128);
+        s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
+        if (nt > 1) s01 = s01 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
+        if (nt > 2) s02 = s02 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
+        if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 128);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 128);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 128);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 128));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 128));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 128));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 128));
+        }
+        v = *(Vector256<byte>*)(x0 + 192);
+        s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
+        if (nt > 1) s01 = s01 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
+        if (nt > 2) s02 = s02 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
+        if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 192);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 192);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 192);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 192));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 192));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 192));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 192));
+        }
+        v = *(Vector256<byte>*)(x0 + 256);
+        s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
+        if (nt > 1) s01 = s01 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
+        if (nt > 2) s02 = s02 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
+        if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 256);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 256);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 256);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 256));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 256));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 256));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 256));
+        }
+        v = *(Vector256<byte>*)(x0 + 320);
+        s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
+        if (nt > 1) s01 = s01 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
+        if (nt > 2) s02 = s02 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
+        if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 320);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 320);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 320);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 320));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 320));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 320));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 320));
+        }
+        v = *(Vector256<byte>*)(x0 + 384);
+        s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
+        if (nt > 1) s01 = s01 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
+        if (nt > 2) s02 = s02 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
+        if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 384);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 384);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 384);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 384));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 384));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 384));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 384));
+        }
+        v = *(Vector256<byte>*)(x0 + 448);
+        s00 = s00 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
+        if (nt > 1) s01 = s01 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
+        if (nt > 2) s02 = s02 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
+        if (nt > 3) s03 = s03 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
+        if (nr > 1)
+        {
+        v = *(Vector256<byte>*)(x1 + 448);
+        s10 = s10 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
+        if (nt > 1) s11 = s11 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
+        if (nt > 2) s12 = s12 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
+        if (nt > 3) s13 = s13 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
+        }
+        if (nr > 2)
+        {
+        v = *(Vector256<byte>*)(x2 + 448);
+        s20 = s20 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
+        if (nt > 1) s21 = s21 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
+        if (nt > 2) s22 = s22 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
+        if (nt > 3) s23 = s23 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
+        }
+        if (nr > 3)
+        {
+        v = *(Vector256<byte>*)(x3 + 448);
+        s30 = s30 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q0 + 448));
+        if (nt > 1) s31 = s31 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q1 + 448));
+        if (nt > 2) s32 = s32 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q2 + 448));
+        if (nt > 3) s33 = s33 + Avx2.MultiplyAddAdjacent(v, *(Vector256<sbyte>*)(q3 + 448));
+        }
+        Vector256<float> d;
+        d = *(Vector256<float>*)(x0 + ScaleAt);
+        acc[0] = acc[0].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s00, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[0].GetLower()));
+        if (nt > 1) acc[1] = acc[1].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s01, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[1].GetLower()));
+        if (nt > 2) acc[2] = acc[2].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s02, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[2].GetLower()));
+        if (nt > 3) acc[3] = acc[3].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s03, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[3].GetLower()));
+        if (nr > 1)
+        {
+        d = *(Vector256<float>*)(x1 + ScaleAt);
+        acc[4] = acc[4].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s10, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[4].GetLower()));
+        if (nt > 1) acc[5] = acc[5].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s11, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[5].GetLower()));
+        if (nt > 2) acc[6] = acc[6].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s12, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[6].GetLower()));
+        if (nt > 3) acc[7] = acc[7].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s13, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[7].GetLower()));
+        }
+        if (nr > 2)
+        {
+        d = *(Vector256<float>*)(x2 + ScaleAt);
+        acc[8] = acc[8].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s20, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[8].GetLower()));
+        if (nt > 1) acc[9] = acc[9].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s21, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[9].GetLower()));
+        if (nt > 2) acc[10] = acc[10].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s22, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[10].GetLower()));
+        if (nt > 3) acc[11] = acc[11].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s23, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[11].GetLower()));
+        }
+        if (nr > 3)
+        {
+        d = *(Vector256<float>*)(x3 + ScaleAt);
+        acc[12] = acc[12].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s30, ones) + *(Vector256<int>*)(g0 + CorrOffset)), d * *(Vector256<float>*)(g0 + ScaleOffset), acc[12].GetLower()));
+        if (nt > 1) acc[13] = acc[13].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s31, ones) + *(Vector256<int>*)(g1 + CorrOffset)), d * *(Vector256<float>*)(g1 + ScaleOffset), acc[13].GetLower()));
+        if (nt > 2) acc[14] = acc[14].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s32, ones) + *(Vector256<int>*)(g2 + CorrOffset)), d * *(Vector256<float>*)(g2 + ScaleOffset), acc[14].GetLower()));
+        if (nt > 3) acc[15] = acc[15].WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(s33, ones) + *(Vector256<int>*)(g3 + CorrOffset)), d * *(Vector256<float>*)(g3 + ScaleOffset), acc[15].GetLower()));
+        }
+    }
 
     /// <summary>TR.N transposed Q8_0 rows (stride <paramref name="rowBytes"/>) x TT.N panels (stride
     /// <paramref name="ps"/>): <paramref name="ng"/> whole groups into acc[row·4 + token]. Each group
