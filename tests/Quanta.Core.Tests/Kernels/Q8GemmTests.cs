@@ -27,6 +27,11 @@ public sealed unsafe class Q8GemmTests
         // batches over a whole group plus a half group (the 256-bit tail), a whole group plus 9 blocks, several groups
         { WeightFormat.Q4_0, 7, 6, 24 }, { WeightFormat.Q8_0, 7, 6, 24 }, { WeightFormat.Q4_0, 5, 5, 25 }, { WeightFormat.Q8_0, 5, 5, 25 },
         { WeightFormat.Q4_0, 6, 2, 40 }, { WeightFormat.Q8_0, 4, 2, 48 }, { WeightFormat.Q4_0, 3, 1, 24 }, { WeightFormat.Q8_0, 5, 4, 72 },
+        // whole 4 x 4 tiles (4 rows each side of the split) over a half group alone, one group plus a half, three plus a half
+        { WeightFormat.Q4_0, 8, 9, 8 }, { WeightFormat.Q4_0, 8, 9, 24 }, { WeightFormat.Q4_0, 8, 9, 56 },
+        { WeightFormat.Q8_0, 8, 9, 8 }, { WeightFormat.Q8_0, 8, 9, 24 }, { WeightFormat.Q8_0, 8, 9, 56 },
+        // Q4_0 rows past 8 groups (the 4 x 4 pass with memory accumulators), with and without a half group
+        { WeightFormat.Q4_0, 8, 9, 144 }, { WeightFormat.Q4_0, 8, 9, 152 }, { WeightFormat.Q4_0, 8, 6, 136 },
         { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 7, 1, 4 }, { WeightFormat.Q8_0, 5, 3, 11 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
     };
 

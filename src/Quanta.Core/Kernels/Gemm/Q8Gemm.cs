@@ -29,7 +29,10 @@ namespace Quanta.Core.Kernels.Gemm;
 /// weight row the same way as the activations (<see cref="Decode512{TW}"/>), then a tile of up to 4 rows x 4 tokens
 /// needs per chunk only one multiply-add per row and token into 16-bit (Q4_0) or 32-bit (Q8_0) block sums, and one fma
 /// per 16 blocks; a last group of at most 8 blocks (lanes 0..7: 768 columns are 16 + 8 blocks) runs on 256-bit halves,
-/// since the lanes it leaves alone would only add exact zeros (the accumulators never hold −0).</para>
+/// since the lanes it leaves alone would only add exact zeros (the accumulators never hold −0). Rows of at most 8 groups
+/// plus a half (Q4_0) or one group plus a half (Q8_0) keep a tile's 16 fp32 accumulators in registers from the first
+/// group to the reduction (<see cref="TileQ4_0Reg{TR, TT}"/>: each group as two passes of 2 rows x 4 tokens); longer rows
+/// keep them in a stack buffer between groups, whose 4 x 4 pass loads fewer operands per multiply-add.</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
 internal static unsafe partial class Q8Gemm
