@@ -109,8 +109,17 @@ public static class F16Conversion
     /// (as finite values); callers check for exponent 31 first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> DecodeFinite512(Vector512<int> h) =>
-        ((h << 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(0x77800000u).AsSingle();
+    internal static Vector512<float> DecodeFinite512(Vector512<int> h) => UnscaledFinite512(h) * Vector512.Create(Two112);
+
+    /// <summary>2^112: F16 bits moved into F32 position (<see cref="UnscaledFinite512"/>) read as F32 are the value · 2^-112.</summary>
+    internal const float Two112 = 5.192296858534828E+33f;
+
+    /// <summary>
+    /// <see cref="DecodeFinite512"/> without its final multiply: each finite F16 value · 2^-112, exactly (sign, exponent
+    /// and mantissa moved into F32 position). For kernels that fold the 2^112 into the other factor of a product.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> UnscaledFinite512(Vector512<int> h) => ((h << 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
 
     /// <summary>F16 -> F32 for every input, bit-identical to <see cref="ToSingle"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -119,9 +119,6 @@ public sealed class F16VecDot : IVecDotKernel
         return sum + ScalarRange(ref w, ref x, i, n);
     }
 
-    /// <summary>2^112, the factor between an F16 value and its bits moved into F32 position (shift and mask only).</summary>
-    private const float Two112 = 5.192296858534828E+33f;
-
     /// <summary>Whether <see cref="DotRows"/> has a multi-row path here (AVX-512); elsewhere it runs one <see cref="Dot"/> per row.</summary>
     internal static bool RowsAccelerated => Vector512.IsHardwareAccelerated;
 
@@ -133,8 +130,8 @@ public sealed class F16VecDot : IVecDotKernel
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16) (Vector512.Load(x + i) * Vector512.Create(Two112)).Store(xs + i);
-        for (; i < n; i++) xs[i] = x[i] * Two112;
+            for (; i + 16 <= n; i += 16) (Vector512.Load(x + i) * Vector512.Create(F16Conversion.Two112)).Store(xs + i);
+        for (; i < n; i++) xs[i] = x[i] * F16Conversion.Two112;
     }
 
     /// <summary>
@@ -171,7 +168,7 @@ public sealed class F16VecDot : IVecDotKernel
     /// <summary>16 finite weights from p, their bits moved into F32 position: each lane is the weight · 2^-112, exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe Vector512<float> Unscaled16(short* p) =>
-        ((Avx512F.ConvertToVector512Int32(Vector256.Load(p)) << 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+        F16Conversion.UnscaledFinite512(Avx512F.ConvertToVector512Int32(Vector256.Load(p)));
 
     /// <summary>
     /// The 4 rows at w (stride n) against one activation row: per row the <see cref="Dot512"/> accumulators (a_k takes

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Quanta.Core.Formats.Float;
 using Quanta.Core.Formats.Gguf;
 
 namespace Quanta.Core.Kernels.Gemm;
@@ -109,7 +110,7 @@ internal static unsafe partial class Q8Gemm
                 Vector512<sbyte> l3 = Avx512F.Shuffle4x128(p3, p7, 0x88).AsSByte(), h3 = Avx512F.Shuffle4x128(p3, p7, 0xDD).AsSByte();
                 // d_a · 2^112 (exact below 2^15, which every practical activation scale is): one multiply per row then
                 // gives the same rounded d_w·d_a as the exact d_w times d_a
-                Vector512<float> da112 = da * Vector512.Create(Two112);
+                Vector512<float> da112 = da * Vector512.Create(F16Conversion.Two112);
                 bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
                 for (int i = 0; i < nr; i++, wi += rowBytes)
                 {
@@ -159,9 +160,6 @@ internal static unsafe partial class Q8Gemm
     private static Vector512<byte> QuadIndex() => Vector512.Create(
         (byte)2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
         94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127);
-
-    /// <summary>2^112: fp16 bits moved into fp32 position times this are the fp16 value (<see cref="HalfToSingle"/>).</summary>
-    private const float Two112 = 5.192296858534828E+33f;
 
     /// <summary>The fp16 scale bits of a full Q4_0 group's 16 blocks in the high halves of the int32 lanes, already in lane
     /// order (lane p: block <see cref="LaneOrder"/>[p]); the low halves hold other bytes of the blocks. Two word permutes of
