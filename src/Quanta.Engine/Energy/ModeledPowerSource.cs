@@ -53,9 +53,31 @@ public sealed class ModeledPowerSource : IPowerSource
         }
     }
 
-    private void Advance()
+    /// <summary>The clock the model integrates on.</summary>
+    internal TimeProvider Clock => _time;
+
+    /// <summary>
+    /// Integrates up to <paramref name="timestamp"/> (a <see cref="Clock"/> timestamp; one not after the last reading
+    /// adds nothing), returns the energy counter at that instant and sets the utilization from then on. A caller that
+    /// times an interval on the same clock gets the energy of exactly that interval, however long it waits between
+    /// taking the timestamp and this call.
+    /// </summary>
+    internal double TransitionAt(double utilization, long timestamp)
     {
-        long now = _time.GetTimestamp();
+        if (double.IsNaN(utilization)) throw new ArgumentOutOfRangeException(nameof(utilization));
+        lock (_gate)
+        {
+            AdvanceTo(timestamp);
+            double joules = _joules;
+            _utilization = Math.Clamp(utilization, 0, 1);
+            return joules;
+        }
+    }
+
+    private void Advance() => AdvanceTo(_time.GetTimestamp());
+
+    private void AdvanceTo(long now)
+    {
         if (now > _lastTimestamp)
         {
             double seconds = (now - _lastTimestamp) / (double)_time.TimestampFrequency;

@@ -154,13 +154,19 @@ public sealed class ServingMetrics : IDisposable
     /// <summary>Stops tracking a request without recording anything (for ids that will never be finished).</summary>
     public void Forget(long requestId) => _requests.TryRemove(requestId, out _);
 
+    /// <summary>The power source when it is a model on this instance's clock: a step's energy is then integrated over
+    /// exactly the step's timestamps, so its energy and its cost (priced on the same interval) stay in the model's
+    /// ratio even when the thread is preempted between reading the clock and the source.</summary>
+    private ModeledPowerSource? SameClockModel => PowerSource is ModeledPowerSource m && ReferenceEquals(m.Clock, _time) ? m : null;
+
     /// <summary>Marks the start of an engine step (call just before the executor runs).</summary>
     /// <param name="utilization">Device utilization during the step, for the power model (1 = busy).</param>
     public StepToken BeginStep(double utilization = 1.0)
     {
         long start = Now;
         double joules = 0;
-        if (PowerSource is IPowerSource p)
+        if (SameClockModel is ModeledPowerSource m) joules = m.TransitionAt(utilization, start);
+        else if (PowerSource is IPowerSource p)
         {
             joules = p.ReadEnergyJoules();
             p.ReportUtilization(utilization);
@@ -178,7 +184,8 @@ public sealed class ServingMetrics : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         long end = Now;
         double joules = 0;
-        if (PowerSource is IPowerSource p)
+        if (SameClockModel is ModeledPowerSource m) joules = Math.Max(0, m.TransitionAt(0, end) - step.StartJoules);
+        else if (PowerSource is IPowerSource p)
         {
             p.ReportUtilization(0);
             joules = Math.Max(0, p.ReadEnergyJoules() - step.StartJoules);
