@@ -225,9 +225,7 @@ public class AttentionAllocationTests
                 Rope.ApplyDirect(y, 4, 64, rp, default, 5); cache.Apply(y, 4, 64, 7);
             }
             for (int i = 0; i < 300; i++) Go();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) Go();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            SteadyAllocation.AssertNone(() => { for (int i = 0; i < 100; i++) Go(); });
         }
         finally { KernelPaths.Enabled = recording; }
     }
@@ -249,8 +247,6 @@ public class AttentionAllocationTests
             CausalAttention.Forward<float, PagedKvView<float>>(q, 3, 37, new PagedKvView<float>(pool, vpool, table, 16, 40, 2, 64), p, o, scratch);
         }
         for (int i = 0; i < 300; i++) Go();   // past tiered-JIT promotion
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) Go();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        SteadyAllocation.AssertNone(() => { for (int i = 0; i < 20; i++) Go(); });
     }
 }

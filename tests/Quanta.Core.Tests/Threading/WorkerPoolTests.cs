@@ -170,14 +170,14 @@ public class WorkerPoolTests
         var sums = new long[256];
         var body = new SumBody { Sums = sums };
         for (int i = 0; i < 50; i++) { pool.For(sums.Length, body); pool.ForChunked(sums.Length, 16, body); }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        SteadyAllocation.AssertNone(() =>
         {
-            pool.For(sums.Length, body);
-            pool.ForChunked(sums.Length, 16, body);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+            for (int i = 0; i < 1000; i++)
+            {
+                pool.For(sums.Length, body);
+                pool.ForChunked(sums.Length, 16, body);
+            }
+        });
         Assert.Equal(255L * 255, sums[255]);
     }
 
