@@ -67,9 +67,9 @@ public sealed class ServeStepTimerTests
         Assert.Equal(4 / 0.23, ServeStepTimer.DecodeTokensPerSecond(steps, 4)!.Value, 9);
         Assert.Equal(2 / 0.08, ServeStepTimer.DecodeTokensPerSecond(steps, 2)!.Value, 9);
         string table = ServeStepTimer.Summary(steps);
-        Assert.Contains("| decode x2 | 1 | 50.00 | 50.00 | 30.00 |", table, StringComparison.Ordinal);
-        Assert.Contains("| decode x4 | 3 | 200.00 | 300.00 | 30.00 |", table, StringComparison.Ordinal);
-        Assert.Contains("| with prompt tokens | 1 | 900.00 | 900.00 | 10.00 |", table, StringComparison.Ordinal);
-        Assert.Contains("| first of their shape | 3 | 300.00 | 900.00 | 20.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| decode x2 | 1 | 50.00 | 50.00 | 30.00 | 50.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| decode x4 | 3 | 200.00 | 300.00 | 30.00 | 100.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| with prompt tokens | 1 | 900.00 | 900.00 | 10.00 | 900.00 |", table, StringComparison.Ordinal);
+        Assert.Contains("| first of their shape | 3 | 300.00 | 900.00 | 20.00 | 50.00 |", table, StringComparison.Ordinal);
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Quanta.Core.Formats.Float;
 using Quanta.Core.Kernels.Attention;
 using Quanta.Models.KvCache;
 
@@ -172,12 +174,9 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
                 Half[] kd = _cache.K16(layer), vd = _cache.V16(layer);
                 for (int h = 0; h < kvh; h++)
                 {
-                    Span<Half> k = kd.AsSpan(blockBase + h * bs * d, d), v = vd.AsSpan(blockBase + h * bs * d, d);
-                    for (int e = 0; e < d; e++)
-                    {
-                        k[e] = (Half)keys[src + h * d + e];
-                        v[e] = (Half)values[src + h * d + e];
-                    }
+                    // vectorized round to nearest even: the same bits as a (Half) cast for every non-NaN value
+                    F16Conversion.FromSingleRow(keys.Slice(src + h * d, d), MemoryMarshal.Cast<Half, ushort>(kd.AsSpan(blockBase + h * bs * d, d)));
+                    F16Conversion.FromSingleRow(values.Slice(src + h * d, d), MemoryMarshal.Cast<Half, ushort>(vd.AsSpan(blockBase + h * bs * d, d)));
                 }
             }
         }

@@ -157,7 +157,7 @@ public sealed class DecoderModel
     private void Run(ReadOnlySpan<ForwardSegment> segments, int n, long attentionWork, DecoderWorkspace ws)
     {
         ModelConfig c = Config;
-        int d = c.EmbeddingLength, qd = c.QueryDim, kvd = c.KvDim, ffn = c.FeedForwardLength, hd = c.HeadDim;
+        int d = c.EmbeddingLength, kvd = c.KvDim, hd = c.HeadDim;
         float[] x = ws.X, xn = ws.Xn, q = ws.Q, k = ws.K, v = ws.V, attn = ws.Attn, proj = ws.Proj, gate = ws.Gate, up = ws.Up;
         int[] tokPos = ws.TokenPosition;
         float scoreScale = c.EffectiveAttentionScale;
@@ -196,24 +196,11 @@ public sealed class DecoderModel
         {
             LayerWeights w = Weights.Layers[l];
             GgmlRopeTables rope = ws.RopeFor(c, l);
-            // attention sub-layer
-            NormRows(w.AttentionNorm, x, xn, n, d);
+            // attention sub-layer (the first layer's norm; later layers' comes with the previous layer's last residual add)
+            if (l == 0) RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, NextNorm = w.AttentionNorm }, n, ws.Pool);
             // q [n, Heads·HeadDim], k and v [n, KvHeads·HeadDim]: one activation conversion and one pool loop when the formats agree
             WeightMatrix.MatMulShared(xn, n, w.Query, q, w.Key, k, w.Value, v, ws.MatMulScratch, ws.Pool);
-            for (int t = 0; t < n; t++)
-            {
-                Span<float> qRow = q.AsSpan(t * qd, qd), kRow = k.AsSpan(t * kvd, kvd), vRow = v.AsSpan(t * kvd, kvd);
-                if (w.QueryBias != null) Add.Forward(qRow, w.QueryBias, qRow);
-                if (w.KeyBias != null) Add.Forward(kRow, w.KeyBias, kRow);
-                if (w.ValueBias != null) Add.Forward(vRow, w.ValueBias, vRow);
-                if (w.QueryNorm != null)
-                    for (int h = 0; h < c.Heads; h++) Norm(w.QueryNorm, qRow.Slice(h * hd, hd), qRow.Slice(h * hd, hd));
-                if (w.KeyNorm != null)
-                    for (int h = 0; h < c.KvHeads; h++) Norm(w.KeyNorm, kRow.Slice(h * hd, hd), kRow.Slice(h * hd, hd));
-                rope.Apply(qRow, c.Heads, hd, tokPos[t]);
-                rope.Apply(kRow, c.KvHeads, hd, tokPos[t]);
-                if (c.ScaleQueryBeforeAttention) Scale.InPlace(qRow, scoreScale);
-            }
+            RunRows(new RowBody { Model = this, Op = RowOp.QueryKey, Layer = w, Rope = rope, Q = q, K = k, V = v, Positions = tokPos, ScoreScale = scoreScale }, n, ws.Pool);
             for (int s = 0, first = 0; s < segments.Length; s++)
             {
                 int count = segments[s].Tokens.Length;
@@ -233,37 +220,105 @@ public sealed class DecoderModel
                 HeadDim = hd, Parameters = ap, Q = q, Out = attn, Scratch = ws.AttentionScratch, ScratchLength = ws.AttentionScratchLength,
             });
             w.Output.MatMul(attn, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
-            if (w.PostAttentionNorm != null) NormRows(w.PostAttentionNorm, proj, proj, n, d);
-            AddRows(x, proj, n, d);
+            // x += postAttnNorm?(proj); then the feed-forward sub-layer's h = norm(x)
+            RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostAttentionNorm, NextNorm = w.FeedForwardNorm }, n, ws.Pool);
 
             // feed-forward sub-layer
-            NormRows(w.FeedForwardNorm, x, xn, n, d);
             WeightMatrix.MatMulShared(xn, n, w.Gate, gate, w.Up, up, null, default, ws.MatMulScratch, ws.Pool);   // gate, up [n, ffn]
-            for (int t = 0; t < n; t++)   // per row, so a row's bits never depend on where the batch's tail falls
-            {
-                Span<float> g = gate.AsSpan(t * ffn, ffn);
-                if (c.Activation == FeedForwardActivation.Silu) SwiGlu.Forward(g, up.AsSpan(t * ffn, ffn), g);
-                else GeGlu.Forward(g, up.AsSpan(t * ffn, ffn), g);
-            }
+            RunRows(new RowBody { Model = this, Op = RowOp.Glu, Gate = gate, Up = up }, n, ws.Pool);
             w.Down.MatMul(gate, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
-            if (w.PostFeedForwardNorm != null) NormRows(w.PostFeedForwardNorm, proj, proj, n, d);
-            AddRows(x, proj, n, d);
+            // x += postFfnNorm?(proj); then the next layer's h = norm(x) (the output norm runs on the logits rows only)
+            RunRows(new RowBody
+            {
+                Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostFeedForwardNorm,
+                NextNorm = l + 1 < c.Layers ? Weights.Layers[l + 1].AttentionNorm : null,
+            }, n, ws.Pool);
+        }
+    }
+
+    /// <summary>Fewer rows than this run their row-wise ops on the calling thread (a pool loop's hand-off costs about as
+    /// much as a few rows' norms); results are identical either way, each row's arithmetic being its own.</summary>
+    private const int RowOpsInlineRows = 4;
+
+    private static void RunRows(RowBody body, int n, WorkerPool pool)
+    {
+        if (n < RowOpsInlineRows)
+            for (int t = 0; t < n; t++) body.Execute(t);
+        else pool.For(n, body);
+    }
+
+    private enum RowOp { AddNorm, QueryKey, Glu }
+
+    /// <summary>The element-wise work between the matrix products, one token row per index, so both threads share it
+    /// (each row's arithmetic is the same as a sequential loop's: a row's bits never depend on the split).</summary>
+    private struct RowBody : IParallelBody
+    {
+        public DecoderModel Model;
+        public RowOp Op;
+        // AddNorm: x += projNorm?(proj) when Proj is set, then xn = nextNorm(x) when NextNorm is set
+        public float[] X, Xn;
+        public float[]? Proj;
+        public NormWeights? ProjNorm, NextNorm;
+        // QueryKey: q/k/v biases, per-head q/k norms, RoPE at each row's position, query scaling
+        public LayerWeights Layer;
+        public GgmlRopeTables Rope;
+        public float[] Q, K, V;
+        public int[] Positions;
+        public float ScoreScale;
+        // Glu: gate = act(gate) ⊙ up
+        public float[] Gate, Up;
+
+        public readonly void Execute(int t)
+        {
+            DecoderModel m = Model;
+            ModelConfig c = m.Config;
+            switch (Op)
+            {
+                case RowOp.AddNorm:
+                {
+                    int d = c.EmbeddingLength;
+                    Span<float> xRow = X.AsSpan(t * d, d);
+                    if (Proj != null)
+                    {
+                        Span<float> p = Proj.AsSpan(t * d, d);
+                        if (ProjNorm != null) m.Norm(ProjNorm, p, p);
+                        Add.Forward(xRow, p, xRow);
+                    }
+                    if (NextNorm != null) m.Norm(NextNorm, xRow, Xn.AsSpan(t * d, d));
+                    break;
+                }
+                case RowOp.QueryKey:
+                {
+                    int qd = c.QueryDim, kvd = c.KvDim, hd = c.HeadDim;
+                    LayerWeights w = Layer;
+                    Span<float> qRow = Q.AsSpan(t * qd, qd), kRow = K.AsSpan(t * kvd, kvd), vRow = V.AsSpan(t * kvd, kvd);
+                    if (w.QueryBias != null) Add.Forward(qRow, w.QueryBias, qRow);
+                    if (w.KeyBias != null) Add.Forward(kRow, w.KeyBias, kRow);
+                    if (w.ValueBias != null) Add.Forward(vRow, w.ValueBias, vRow);
+                    if (w.QueryNorm != null)
+                        for (int h = 0; h < c.Heads; h++) m.Norm(w.QueryNorm, qRow.Slice(h * hd, hd), qRow.Slice(h * hd, hd));
+                    if (w.KeyNorm != null)
+                        for (int h = 0; h < c.KvHeads; h++) m.Norm(w.KeyNorm, kRow.Slice(h * hd, hd), kRow.Slice(h * hd, hd));
+                    Rope.Apply(qRow, c.Heads, hd, Positions[t]);
+                    Rope.Apply(kRow, c.KvHeads, hd, Positions[t]);
+                    if (c.ScaleQueryBeforeAttention) Scale.InPlace(qRow, ScoreScale);
+                    break;
+                }
+                default:
+                {
+                    int ffn = c.FeedForwardLength;
+                    Span<float> g = Gate.AsSpan(t * ffn, ffn);
+                    if (c.Activation == FeedForwardActivation.Silu) SwiGlu.Forward(g, Up.AsSpan(t * ffn, ffn), g);
+                    else GeGlu.Forward(g, Up.AsSpan(t * ffn, ffn), g);
+                    break;
+                }
+            }
         }
     }
 
     /// <summary>Attention with fewer (positions attended × heads × head dim) than this, summed over the rows, runs on the
     /// calling thread. Results are identical either way (each row's arithmetic does not depend on the split).</summary>
     private const long AttentionInlineWork = 1L << 13;
-
-    private static void AddRows(float[] x, float[] y, int rows, int dim)
-    {
-        for (int t = 0; t < rows; t++) Add.Forward(x.AsSpan(t * dim, dim), y.AsSpan(t * dim, dim), x.AsSpan(t * dim, dim));
-    }
-
-    private void NormRows(NormWeights w, float[] src, float[] dst, int rows, int dim)
-    {
-        for (int t = 0; t < rows; t++) Norm(w, src.AsSpan(t * dim, dim), dst.AsSpan(t * dim, dim));
-    }
 
     private void Norm(NormWeights w, ReadOnlySpan<float> src, Span<float> dst)
     {
