@@ -28,6 +28,42 @@ internal static unsafe class KQuantSimd
         return Vector128.Create(sc0, sc1, m0, m1).AsByte();
     }
 
+    /// <summary>
+    /// <see cref="ScaleMinK4"/> of four Q4_K/Q5_K super-blocks at once: <paramref name="headers"/> holds each block's first
+    /// 16 bytes (d, dmin, the 12 packed scale bytes) in one 128-bit lane; the result holds in the same lane the eight
+    /// 6-bit scales (bytes 0..7) and eight mins (bytes 8..15), the same values as <see cref="ScaleMinK4"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> ScaleMinK4x4(Vector512<uint> headers)
+    {
+        // per lane, dwords [d|dmin, u0, u1, u2]; result dwords: [u0 & 3F, (u2 & 0F) | (u0 >> 2) & 30, u1 & 3F, (u2 >> 4) & 0F | (u1 >> 2) & 30]
+        Vector512<uint> x = Avx512F.Shuffle(headers, 0xED);   // [u0, u2, u1, u2]
+        Vector512<uint> y = Avx512F.Shuffle(headers, 0xA5);   // [u0, u0, u1, u1]
+        Vector512<uint> shift = Vector512.Create(0u, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4);
+        Vector512<uint> low = Vector512.Create(0x3F3F3F3Fu, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F,
+            0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F);
+        Vector512<uint> top = Vector512.Create(0u, 0x30303030, 0, 0x30303030, 0, 0x30303030, 0, 0x30303030,
+            0, 0x30303030, 0, 0x30303030, 0, 0x30303030, 0, 0x30303030);
+        return ((Avx512F.ShiftRightLogicalVariable(x, shift) & low) | (Avx512F.ShiftRightLogical(y, 2) & top)).AsByte();
+    }
+
+    /// <summary>
+    /// The F32 values of eight F16 bit patterns (low 16 bits of each lane; the high bits must be zero), exactly as
+    /// <see cref="Formats.Gguf.KQuantMath.Fp16ToFp32"/> (the table of <see cref="Half"/> conversions): finite values
+    /// (subnormals included) moved into F32 position and scaled by 2^112, infinities kept, NaNs quieted with their payload.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Fp16ToFp32(Vector256<uint> h)
+    {
+        Vector256<uint> em = h & Vector256.Create(0x7FFFu);
+        Vector256<uint> bits = em << 13;
+        Vector256<uint> finite = (bits.AsSingle() * Vector256.Create(0x77800000u).AsSingle()).AsUInt32();   // · 2^112
+        Vector256<uint> special = bits | Vector256.Create(0x7F800000u)
+            | (Vector256.GreaterThan(em, Vector256.Create(0x7C00u)) & Vector256.Create(0x00400000u));
+        Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(em, Vector256.Create(0x7C00u)), special, finite);
+        return (mag | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+    }
+
     /// <summary>Σ_j m[j] · (bsums[2j] + bsums[2j+1]) for j = 0..7, exact. mins: bytes 8..15 of
     /// <see cref="ScaleMinK4"/>; bsums: [16] of one Q8_K block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
