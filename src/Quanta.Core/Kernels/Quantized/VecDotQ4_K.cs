@@ -130,13 +130,16 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
             mv += Avx512F.Shuffle(mv, 0x4E);
             mv += Avx512F.Shuffle(mv, 0xB1);
             byte* q0 = x0 + 16, q1 = x1 + 16, q2 = x2 + 16, q3 = x3 + 16;
-            Vector256<int> h0 = RowSums(q0, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            Vector256<int> h1 = RowSums(q1, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            Vector256<int> h2 = RowSums(q2, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            Vector256<int> h3 = RowSums(q3, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            // exact: lane k = isum (summ) of row k
-            Vector256<int> t = Avx2.HorizontalAdd(Avx2.HorizontalAdd(h0, h1), Avx2.HorizontalAdd(h2, h3));
-            Vector128<int> isum = t.GetLower() + t.GetUpper();
+            Vector512<int> h0 = RowSums(q0, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h1 = RowSums(q1, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h2 = RowSums(q2, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h3 = RowSums(q3, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            // exact transpose-reduce: per 128-bit lane [r0, r1, r0, r1] and [r2, r3, r2, r3], then [r0, r1, r2, r3], then the 4 lanes
+            Vector512<int> u01 = Avx512F.UnpackLow(h0, h1) + Avx512F.UnpackHigh(h0, h1);
+            Vector512<int> u23 = Avx512F.UnpackLow(h2, h3) + Avx512F.UnpackHigh(h2, h3);
+            Vector512<int> r = Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
+            Vector256<int> r2 = r.GetLower() + r.GetUpper();
+            Vector128<int> isum = r2.GetLower() + r2.GetUpper();
             Vector128<int> summ = Avx512F.PermuteVar16x32(mv, firstOfLane.AsInt32()).GetLower().GetLower();
             Vector128<uint> dd = Avx512F.PermuteVar16x32(head, firstOfLane).GetLower().GetLower();   // row r: d | dmin << 16
             Vector256<float> f = KQuantSimd.Fp16ToFp32(Vector256.Create(dd & Vector128.Create(0xFFFFu), dd >>> 16));
@@ -149,21 +152,20 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         acc.Store(y);
     }
 
-    /// <summary>One row's super-block for <see cref="Rows4"/>: 8 int32 lanes summing to isum. q: the 128 quant bytes;
+    /// <summary>One row's super-block for <see cref="Rows4"/>: 16 int32 lanes summing to isum. q: the 128 quant bytes;
     /// sm: the row's scales and mins (<see cref="KQuantSimd.ScaleMinK4x4"/>) in every 128-bit lane; a0..a3: the
     /// activation regrouped as in <see cref="Rows4"/>; c0..c3: the chunks' scale spreads (<see cref="ScaleSpread"/>).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> RowSums(byte* q, Vector512<byte> sm, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3,
+    private static Vector512<int> RowSums(byte* q, Vector512<byte> sm, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3,
         Vector512<sbyte> c0, Vector512<sbyte> c1, Vector512<sbyte> c2, Vector512<sbyte> c3)
     {
         Vector512<byte> high = Vector512.Create(HighNibble).AsByte(), m4 = Vector512.Create((byte)0x0F);
         Vector512<sbyte> s = sm.AsSByte();
         Vector512<byte> q01 = Vector512.Load(q), q23 = Vector512.Load(q + 64);
-        Vector512<int> v = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q01 & m4, a0), Avx512BW.Shuffle(s, c0).AsInt16())
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q01 & m4, a0), Avx512BW.Shuffle(s, c0).AsInt16())
             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Gfni.V512.GaloisFieldAffineTransform(q01, high, 0), a1), Avx512BW.Shuffle(s, c1).AsInt16())
             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q23 & m4, a2), Avx512BW.Shuffle(s, c2).AsInt16())
             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Gfni.V512.GaloisFieldAffineTransform(q23, high, 0), a3), Avx512BW.Shuffle(s, c3).AsInt16());
-        return v.GetLower() + v.GetUpper();
     }
 
     /// <summary>vpshufb control spreading scale byte <paramref name="first"/> zero-extended over the int16 lanes of the
