@@ -134,12 +134,7 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
             Vector512<int> h1 = RowSums(q1, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
             Vector512<int> h2 = RowSums(q2, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
             Vector512<int> h3 = RowSums(q3, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            // exact transpose-reduce: per 128-bit lane [r0, r1, r0, r1] and [r2, r3, r2, r3], then [r0, r1, r2, r3], then the 4 lanes
-            Vector512<int> u01 = Avx512F.UnpackLow(h0, h1) + Avx512F.UnpackHigh(h0, h1);
-            Vector512<int> u23 = Avx512F.UnpackLow(h2, h3) + Avx512F.UnpackHigh(h2, h3);
-            Vector512<int> r = Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
-            Vector256<int> r2 = r.GetLower() + r.GetUpper();
-            Vector128<int> isum = r2.GetLower() + r2.GetUpper();
+            Vector128<int> isum = KQuantSimd.SumRows4(h0, h1, h2, h3);   // exact: lane k = isum of row k
             Vector128<int> summ = Avx512F.PermuteVar16x32(mv, firstOfLane.AsInt32()).GetLower().GetLower();
             Vector128<uint> dd = Avx512F.PermuteVar16x32(head, firstOfLane).GetLower().GetLower();   // row r: d | dmin << 16
             Vector256<float> f = KQuantSimd.Fp16ToFp32(Vector256.Create(dd & Vector128.Create(0xFFFFu), dd >>> 16));
