@@ -28,18 +28,19 @@ public sealed unsafe class KQuantDotRowsTests
         int rb = (int)kernel.WeightRowBytes(cols);
         var weights = new byte[rows * rb];
         rng.NextBytes(weights);
-        // finite fp16 super-block scales (the rest of each block stays raw: every code, high-bit and scale pattern)
+        // finite fp16 super-block scales, one in eight subnormal or zero (the rest of each block stays raw: every code,
+        // high-bit and scale pattern)
         int blockBytes = rb / nb;
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < nb; i++)
             {
                 int o = r * rb + i * blockBytes;
-                ushort d = (ushort)(rng.Next(0x0400, 0x3C00) | (rng.Next(2) << 15));
+                ushort d = (ushort)(Scale(rng) | (rng.Next(2) << 15));
                 if (format == WeightFormat.Q6_K) BitConverter.TryWriteBytes(weights.AsSpan(o + blockBytes - 2, 2), d);
                 else
                 {
                     BitConverter.TryWriteBytes(weights.AsSpan(o, 2), d);
-                    BitConverter.TryWriteBytes(weights.AsSpan(o + 2, 2), (ushort)rng.Next(0x0400, 0x3C00));
+                    BitConverter.TryWriteBytes(weights.AsSpan(o + 2, 2), (ushort)Scale(rng));
                 }
             }
         var x = new float[cols];
@@ -59,4 +60,6 @@ public sealed unsafe class KQuantDotRowsTests
             }
         }
     }
+
+    private static int Scale(Random rng) => rng.Next(8) == 0 ? rng.Next(0, 0x0400) : rng.Next(0x0400, 0x3C00);
 }

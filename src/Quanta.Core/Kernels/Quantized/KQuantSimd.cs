@@ -28,6 +28,42 @@ internal static unsafe class KQuantSimd
         return Vector128.Create(sc0, sc1, m0, m1).AsByte();
     }
 
+    /// <summary>
+    /// <see cref="ScaleMinK4"/> of four Q4_K/Q5_K super-blocks at once: <paramref name="headers"/> holds each block's first
+    /// 16 bytes (d, dmin, the 12 packed scale bytes) in one 128-bit lane; the result holds in the same lane the eight
+    /// 6-bit scales (bytes 0..7) and eight mins (bytes 8..15), the same values as <see cref="ScaleMinK4"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> ScaleMinK4x4(Vector512<uint> headers)
+    {
+        // per lane, dwords [d|dmin, u0, u1, u2]; result dwords: [u0 & 3F, (u2 & 0F) | (u0 >> 2) & 30, u1 & 3F, (u2 >> 4) & 0F | (u1 >> 2) & 30]
+        Vector512<uint> x = Avx512F.Shuffle(headers, 0xED);   // [u0, u2, u1, u2]
+        Vector512<uint> y = Avx512F.Shuffle(headers, 0xA5);   // [u0, u0, u1, u1]
+        Vector512<uint> shift = Vector512.Create(0u, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 4);
+        Vector512<uint> low = Vector512.Create(0x3F3F3F3Fu, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F,
+            0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F);
+        Vector512<uint> top = Vector512.Create(0u, 0x30303030, 0, 0x30303030, 0, 0x30303030, 0, 0x30303030,
+            0, 0x30303030, 0, 0x30303030, 0, 0x30303030, 0, 0x30303030);
+        return ((Avx512F.ShiftRightLogicalVariable(x, shift) & low) | (Avx512F.ShiftRightLogical(y, 2) & top)).AsByte();
+    }
+
+    /// <summary>
+    /// The F32 values of eight F16 bit patterns (low 16 bits of each lane; the high bits must be zero), exactly as
+    /// <see cref="Formats.Gguf.KQuantMath.Fp16ToFp32"/> (the table of <see cref="Half"/> conversions): finite values
+    /// (subnormals included) moved into F32 position and scaled by 2^112, infinities kept, NaNs quieted with their payload.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Fp16ToFp32(Vector256<uint> h)
+    {
+        Vector256<uint> em = h & Vector256.Create(0x7FFFu);
+        Vector256<uint> bits = em << 13;
+        Vector256<uint> finite = (bits.AsSingle() * Vector256.Create(0x77800000u).AsSingle()).AsUInt32();   // · 2^112
+        Vector256<uint> special = bits | Vector256.Create(0x7F800000u)
+            | (Vector256.GreaterThan(em, Vector256.Create(0x7C00u)) & Vector256.Create(0x00400000u));
+        Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(em, Vector256.Create(0x7C00u)), special, finite);
+        return (mag | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+    }
+
     /// <summary>Σ_j m[j] · (bsums[2j] + bsums[2j+1]) for j = 0..7, exact. mins: bytes 8..15 of
     /// <see cref="ScaleMinK4"/>; bsums: [16] of one Q8_K block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -107,6 +143,21 @@ internal static unsafe class KQuantSimd
     /// <summary>Two 256-bit halves into one 512-bit vector on a fresh register.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Join(Vector256<byte> lo, Vector256<byte> hi) => Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1);
+
+    /// <summary>
+    /// Lane k = the exact sum of the 16 int32 lanes of h_k (the 4-row decode kernels' per-row integer sums), by one
+    /// transpose: per 128-bit lane [r0, r1, r0, r1] and [r2, r3, r2, r3] (unpack epi32), then [r0, r1, r2, r3] (unpack
+    /// epi64), then the four 128-bit lanes added; fewer shuffles than per-row 512 to 256 extracts and three vphaddd.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> SumRows4(Vector512<int> h0, Vector512<int> h1, Vector512<int> h2, Vector512<int> h3)
+    {
+        Vector512<int> u01 = Avx512F.UnpackLow(h0, h1) + Avx512F.UnpackHigh(h0, h1);
+        Vector512<int> u23 = Avx512F.UnpackLow(h2, h3) + Avx512F.UnpackHigh(h2, h3);
+        Vector512<int> r = Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
+        Vector256<int> r2 = r.GetLower() + r.GetUpper();
+        return r2.GetLower() + r2.GetUpper();
+    }
 
     /// <summary>Exact sum of 8 int32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -79,9 +79,11 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
     /// in block order, the rows in the 4 lanes of one vector (lane-wise the same float steps). The activation block is
     /// loaded once for the 4 rows (regrouped in 128-bit lanes to match the quant loads) and the rows' sums are reduced
     /// together; the quants are read 64 bytes at a time, low nibbles by a mask, high nibbles by one GFNI affine transform
-    /// (no cross-lane shuffles per row). Rows 8..11 ahead are prefetched.
+    /// (no cross-lane shuffles per row). The 4 rows' 16-byte block headers (d, dmin, packed scales) are unpacked together
+    /// in one register (<see cref="KQuantSimd.ScaleMinK4x4"/>, <see cref="KQuantSimd.Fp16ToFp32"/>: no scalar work per
+    /// row), each chunk's two sub-block scales spread by an in-lane byte shuffle. Rows 8..11 ahead are prefetched.
     /// </summary>
-    // NoInlining: compiled as its own root, so its four BlockSums calls are inlined even when dynamic PGO has inlined
+    // NoInlining: compiled as its own root, so its four RowSums calls are inlined even when dynamic PGO has inlined
     // the row loop into a large caller (the pool's RunRange) whose inlining budget is spent; seen as a separate BlockSums
     // frame taking 12% of 1B Q4_K decode.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
@@ -92,67 +94,98 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         // better than the next 4 rows for 768- to 3072-column rows
         byte* ahead = w + 8 * rowBytes;
         bool l1 = 4 * rowBytes <= 8192;  // short tiles into L1, longer ones into L2
+        // vpshufb controls per chunk: each int16 lane takes its sub-block's scale byte, zero-extended (0x80 -> 0); lower
+        // 256 bits the chunk's first sub-block, upper its second
+        Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
+        // the 8 mins (bytes 8..15 of each lane) zero-extended to int16
+        Vector512<sbyte> minSpread = Vector512.Create(
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+        Vector512<uint> firstOfLane = Vector512.Create(0u, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
         Vector128<float> acc = Vector128<float>.Zero;
         for (int i = 0; i < nb; i++, y8++)
         {
             byte* pp = ahead + (long)i * (4 * BlockQ4_K.Size);
-            if (l1) for (int p = 0; p < 4 * BlockQ4_K.Size; p += 64) Sse.Prefetch0(pp + p);
-            else for (int p = 0; p < 4 * BlockQ4_K.Size; p += 64) Sse.Prefetch1(pp + p);
+            if (l1) Prefetch0x9(pp);
+            else Prefetch1x9(pp);
             sbyte* q8 = y8->Qs;
             // activations regrouped once for the 4 rows to match 64-byte quant loads: p0 = [q8 0..31 | 64..95] (low
             // nibbles of quant bytes 0..63: sub-blocks 0 and 2), p1 = [32..63 | 96..127] (high nibbles: 1 and 3), p2, p3
             // likewise for bytes 64..127 (sub-blocks 4, 6 and 5, 7)
-            Vector512<int> c0 = Vector512.Load(q8).AsInt32(), c1 = Vector512.Load(q8 + 64).AsInt32(), c2 = Vector512.Load(q8 + 128).AsInt32(), c3 = Vector512.Load(q8 + 192).AsInt32();
-            Vector512<sbyte> a0 = Avx512F.Shuffle4x128(c0, c1, 0x44).AsSByte(), a1 = Avx512F.Shuffle4x128(c0, c1, 0xEE).AsSByte();
-            Vector512<sbyte> a2 = Avx512F.Shuffle4x128(c2, c3, 0x44).AsSByte(), a3 = Avx512F.Shuffle4x128(c2, c3, 0xEE).AsSByte();
+            Vector512<int> v0 = Vector512.Load(q8).AsInt32(), v1 = Vector512.Load(q8 + 64).AsInt32(), v2 = Vector512.Load(q8 + 128).AsInt32(), v3 = Vector512.Load(q8 + 192).AsInt32();
+            Vector512<sbyte> a0 = Avx512F.Shuffle4x128(v0, v1, 0x44).AsSByte(), a1 = Avx512F.Shuffle4x128(v0, v1, 0xEE).AsSByte();
+            Vector512<sbyte> a2 = Avx512F.Shuffle4x128(v2, v3, 0x44).AsSByte(), a3 = Avx512F.Shuffle4x128(v2, v3, 0xEE).AsSByte();
             Vector128<short> pairs = Ssse3.HorizontalAdd(Vector128.Load(y8->BSums), Vector128.Load(y8->BSums + 8));   // |pair| <= 2·16·128
             long o = (long)i * BlockQ4_K.Size;
-            var x0 = (BlockQ4_K*)(w + o);
-            var x1 = (BlockQ4_K*)(w + rowBytes + o);
-            var x2 = (BlockQ4_K*)(w + 2 * rowBytes + o);
-            var x3 = (BlockQ4_K*)(w + 3 * rowBytes + o);
-            Vector256<int> h0 = BlockSums(x0, a0, a1, a2, a3, pairs, out Vector128<int> m0), h1 = BlockSums(x1, a0, a1, a2, a3, pairs, out Vector128<int> m1);
-            Vector256<int> h2 = BlockSums(x2, a0, a1, a2, a3, pairs, out Vector128<int> m2), h3 = BlockSums(x3, a0, a1, a2, a3, pairs, out Vector128<int> m3);
-            // exact: lane k = isum (summ) of row k
-            Vector256<int> t = Avx2.HorizontalAdd(Avx2.HorizontalAdd(h0, h1), Avx2.HorizontalAdd(h2, h3));
-            Vector128<int> isum = t.GetLower() + t.GetUpper();
-            Vector128<int> summ = Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(m0, m1), Ssse3.HorizontalAdd(m2, m3));
-            float yd = y8->D;
-            Vector128<float> d = Vector128.Create(
-                yd * KQuantMath.Fp16ToFp32(x0->D), yd * KQuantMath.Fp16ToFp32(x1->D),
-                yd * KQuantMath.Fp16ToFp32(x2->D), yd * KQuantMath.Fp16ToFp32(x3->D));
-            Vector128<float> dmin = Vector128.Create(
-                yd * KQuantMath.Fp16ToFp32(x0->DMin), yd * KQuantMath.Fp16ToFp32(x1->DMin),
-                yd * KQuantMath.Fp16ToFp32(x2->DMin), yd * KQuantMath.Fp16ToFp32(x3->DMin));
+            byte* x0 = w + o, x1 = w + rowBytes + o, x2 = w + 2 * rowBytes + o, x3 = w + 3 * rowBytes + o;
+            // each block's first 16 bytes (BlockQ4_K: d, dmin, 12 scale bytes) in one lane; its quants follow at 16
+            Vector512<uint> head = Vector512.Create(Vector256.Create(Vector128.Load(x0), Vector128.Load(x1)),
+                                                    Vector256.Create(Vector128.Load(x2), Vector128.Load(x3))).AsUInt32();
+            Vector512<byte> sm = KQuantSimd.ScaleMinK4x4(head);
+            // summ of row r: the 4 int32 of lane r, summed into each of them
+            Vector512<short> pairs4 = Vector512.Create(Vector256.Create(pairs, pairs), Vector256.Create(pairs, pairs));
+            Vector512<int> mv = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(sm.AsSByte(), minSpread).AsInt16(), pairs4);
+            mv += Avx512F.Shuffle(mv, 0x4E);
+            mv += Avx512F.Shuffle(mv, 0xB1);
+            byte* q0 = x0 + 16, q1 = x1 + 16, q2 = x2 + 16, q3 = x3 + 16;
+            Vector512<int> h0 = RowSums(q0, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h1 = RowSums(q1, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h2 = RowSums(q2, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h3 = RowSums(q3, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector128<int> isum = KQuantSimd.SumRows4(h0, h1, h2, h3);   // exact: lane k = isum of row k
+            Vector128<int> summ = Avx512F.PermuteVar16x32(mv, firstOfLane.AsInt32()).GetLower().GetLower();
+            Vector128<uint> dd = Avx512F.PermuteVar16x32(head, firstOfLane).GetLower().GetLower();   // row r: d | dmin << 16
+            Vector256<float> f = KQuantSimd.Fp16ToFp32(Vector256.Create(dd & Vector128.Create(0xFFFFu), dd >>> 16));
+            Vector128<float> yd = Vector128.Create(y8->D);
+            Vector128<float> d = yd * f.GetLower();
+            Vector128<float> dmin = yd * f.GetUpper();
             acc += d * Vector128.ConvertToSingle(isum);
             acc -= dmin * Vector128.ConvertToSingle(summ);
         }
         acc.Store(y);
     }
 
-    /// <summary>One row's super-block for <see cref="Rows4"/>: 8 int32 lanes summing to isum, and in
-    /// <paramref name="mins"/> 4 lanes summing to summ. pairs: bsum_2j + bsum_2j+1 for j = 0..7. a0..a3: the activation
-    /// regrouped as in <see cref="Rows4"/>. The quants are read 64 bytes at a time: the low nibbles of bytes 0..63 are
-    /// sub-blocks 0 and 2, their high nibbles (one GFNI affine transform) sub-blocks 1 and 3; bytes 64..127 hold 4..7 alike.</summary>
+    /// <summary>One row's super-block for <see cref="Rows4"/>: 16 int32 lanes summing to isum. q: the 128 quant bytes;
+    /// sm: the row's scales and mins (<see cref="KQuantSimd.ScaleMinK4x4"/>) in every 128-bit lane; a0..a3: the
+    /// activation regrouped as in <see cref="Rows4"/>; c0..c3: the chunks' scale spreads (<see cref="ScaleSpread"/>).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> BlockSums(BlockQ4_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3,
-        Vector128<short> pairs, out Vector128<int> mins)
+    private static Vector512<int> RowSums(byte* q, Vector512<byte> sm, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3,
+        Vector512<sbyte> c0, Vector512<sbyte> c1, Vector512<sbyte> c2, Vector512<sbyte> c3)
     {
-        Vector128<byte> sm = KQuantSimd.ScaleMinK4(x->Scales);
-        mins = Sse2.MultiplyAddAdjacent(Vector128.WidenUpper(sm).AsInt16(), pairs);
-        Vector512<short> s = Vector128.WidenLower(sm).AsInt16().ToVector256Unsafe().ToVector512Unsafe();
         Vector512<byte> high = Vector512.Create(HighNibble).AsByte(), m4 = Vector512.Create((byte)0x0F);
-        byte* q = x->Qs;
+        Vector512<sbyte> s = sm.AsSByte();
         Vector512<byte> q01 = Vector512.Load(q), q23 = Vector512.Load(q + 64);
-        // vpermw controls: pair-sums 0..15 take the first sub-block's scale, 16..31 the second's
-        Vector512<short> idx = Vector512.Create(
-            (short)0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-            2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2);
-        Vector512<int> v = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q01 & m4, a0), Avx512BW.PermuteVar32x16(s, idx))
-            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Gfni.V512.GaloisFieldAffineTransform(q01, high, 0), a1), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)1)))
-            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q23 & m4, a2), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)))
-            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Gfni.V512.GaloisFieldAffineTransform(q23, high, 0), a3), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)5)));
-        return v.GetLower() + v.GetUpper();
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q01 & m4, a0), Avx512BW.Shuffle(s, c0).AsInt16())
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Gfni.V512.GaloisFieldAffineTransform(q01, high, 0), a1), Avx512BW.Shuffle(s, c1).AsInt16())
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q23 & m4, a2), Avx512BW.Shuffle(s, c2).AsInt16())
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Gfni.V512.GaloisFieldAffineTransform(q23, high, 0), a3), Avx512BW.Shuffle(s, c3).AsInt16());
+    }
+
+    /// <summary>vpshufb control spreading scale byte <paramref name="first"/> zero-extended over the int16 lanes of the
+    /// lower 256 bits and byte <paramref name="second"/> over the upper ones.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector512<sbyte> ScaleSpread(int first, int second)
+    {
+        Vector512<short> lanes = Vector512.Create(Vector256.Create((short)first), Vector256.Create((short)second));
+        return (lanes | Vector512.Create(unchecked((short)0x8000))).AsSByte();
+    }
+
+    /// <summary>Prefetches the 576 bytes (4 blocks) at <paramref name="p"/> into L1, one instruction per line (no loop).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch0x9(byte* p)
+    {
+        Sse.Prefetch0(p); Sse.Prefetch0(p + 64); Sse.Prefetch0(p + 128); Sse.Prefetch0(p + 192); Sse.Prefetch0(p + 256);
+        Sse.Prefetch0(p + 320); Sse.Prefetch0(p + 384); Sse.Prefetch0(p + 448); Sse.Prefetch0(p + 512);
+    }
+
+    /// <summary>Prefetches the 576 bytes (4 blocks) at <paramref name="p"/> into L2, one instruction per line (no loop).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch1x9(byte* p)
+    {
+        Sse.Prefetch1(p); Sse.Prefetch1(p + 64); Sse.Prefetch1(p + 128); Sse.Prefetch1(p + 192); Sse.Prefetch1(p + 256);
+        Sse.Prefetch1(p + 320); Sse.Prefetch1(p + 384); Sse.Prefetch1(p + 448); Sse.Prefetch1(p + 512);
     }
 
     // GF(2) affine matrix (output bit i's row in byte 7 − i): a byte's high nibble shifted down

@@ -91,8 +91,9 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
     /// blocks: per super-block each row's exact integer sum isum = Σ_g sc_g Σ u·q8 − 32 Σ_g sc_g·bsum_g (the same integer
     /// as <see cref="DotWide"/>, however it is summed), then per row acc += (d_w·d_a)·isum in block order, the rows in
     /// the 4 lanes of one vector (lane-wise the same float steps). The activation block is loaded once for the 4 rows and
-    /// the 4 integer sums are reduced together. Quants are unpacked 64 bytes at a time: the two 32-byte low-bit runs of a
-    /// half in one register, the high 2 bits moved into bits 4..5 by one GFNI affine transform, merged with one ternary op.
+    /// the 4 rows' 16-lane integer sums are reduced together (<see cref="KQuantSimd.SumRows4"/>). Quants are unpacked 64
+    /// bytes at a time: the two 32-byte low-bit runs of a half in one register, the high 2 bits moved into bits 4..5 by
+    /// one GFNI affine transform, merged with one ternary op.
     /// </summary>
     // NoInlining: compiled as its own root, so its four BlockSums calls are inlined even when dynamic PGO has inlined
     // the row loop into a large caller (the pool's RunRange) whose inlining budget is spent; seen as a separate BlockSums
@@ -118,11 +119,9 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
             var x1 = (BlockQ6_K*)(w1 + o);
             var x2 = (BlockQ6_K*)(w2 + o);
             var x3 = (BlockQ6_K*)(w3 + o);
-            Vector256<int> h0 = BlockSums(x0, a0, a1, a2, a3, bs), h1 = BlockSums(x1, a0, a1, a2, a3, bs);
-            Vector256<int> h2 = BlockSums(x2, a0, a1, a2, a3, bs), h3 = BlockSums(x3, a0, a1, a2, a3, bs);
-            // exact: lane k = isum of row k
-            Vector256<int> t = Avx2.HorizontalAdd(Avx2.HorizontalAdd(h0, h1), Avx2.HorizontalAdd(h2, h3));
-            Vector128<int> isum = t.GetLower() + t.GetUpper();
+            Vector512<int> h0 = BlockSums(x0, a0, a1, a2, a3, bs), h1 = BlockSums(x1, a0, a1, a2, a3, bs);
+            Vector512<int> h2 = BlockSums(x2, a0, a1, a2, a3, bs), h3 = BlockSums(x3, a0, a1, a2, a3, bs);
+            Vector128<int> isum = KQuantSimd.SumRows4(h0, h1, h2, h3);   // exact: lane k = isum of row k
             float yd = y8->D;
             Vector128<float> d = Vector128.Create(
                 KQuantMath.Fp16ToFp32(x0->D) * yd, KQuantMath.Fp16ToFp32(x1->D) * yd,
@@ -132,11 +131,11 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
         acc.Store(y);
     }
 
-    /// <summary>8 int32 lanes that sum to one row's isum for one super-block (see <see cref="Rows4"/>): per half (128
+    /// <summary>16 int32 lanes that sum to one row's isum for one super-block (see <see cref="Rows4"/>): per half (128
     /// quants, groups 8h..8h + 7) the 64 low-bit bytes in one register [elements r = 0 | r = 1 low nibbles, r = 2 | r = 3
     /// high nibbles] and the 32 high-bit bytes in both 256-bit halves, bits (2r, 2r + 1) moved into bits 4..5 by GFNI.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> BlockSums(BlockQ6_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3, Vector256<short> bs)
+    private static Vector512<int> BlockSums(BlockQ6_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3, Vector256<short> bs)
     {
         Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
         Vector512<short> s = sc.ToVector512Unsafe();
@@ -157,7 +156,7 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34a, a1), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)))
             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12b, a2), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)8)))
             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34b, a3), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)12)));
-        return v.GetLower() + v.GetUpper() - (Avx2.MultiplyAddAdjacent(sc, bs) << 5);
+        return v - (Avx2.MultiplyAddAdjacent(sc, bs) << 5).ToVector512();
     }
 
     // GF(2) affine matrices (output bit i's row in byte 7 − i): bits 4, 5 from bits 2r, 2r + 1, the rest zero
