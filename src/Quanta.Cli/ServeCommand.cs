@@ -12,7 +12,7 @@ namespace Quanta.Cli;
 
 /// <summary>
 /// `quanta serve --model FILE | --model ID=FILE ... [--tokenizer FILE] [--host 127.0.0.1] [--port 8080] [--api-key KEY ...]
-/// [--max-queue N] [--max-request-bytes N] [--max-tokens N] [--kv-cache-blocks N | --kv-cache-mb N] [--cors-origin O ...]
+/// [--max-queue N] [--max-request-bytes N] [--max-tokens N] [--kv-cache-blocks N | --kv-cache-mb N] [--cache-type f16|f32] [--cors-origin O ...]
 /// [--config FILE]`: the OpenAI-compatible HTTP server (see <see cref="QuantaServer"/>). --config reads a JSON file with
 /// the same options in snake_case; command-line values override it. SIGTERM / Ctrl+C drains and exits 0.
 /// Without any model it serves the built-in embedding model all-MiniLM-L6-v2 (POST /v1/embeddings, Open Inference Protocol v2).
@@ -31,6 +31,7 @@ internal static class ServeCommand
         var maxTokens = new Option<int?>("--max-tokens") { Description = "most tokens per choice and the default limit (default: the context's room)" };
         var kvBlocks = new Option<int?>("--kv-cache-blocks") { Description = "KV cache blocks of 16 tokens per model" };
         var kvMb = new Option<int?>("--kv-cache-mb") { Description = "KV cache size per model in MiB" };
+        var cacheType = new Option<string?>("--cache-type", "-ctk") { Description = "KV cache element type: f16 (default, as llama.cpp: half the memory) or f32 (exact)" };
         var cors = new Option<string[]>("--cors-origin") { Description = "allowed CORS origin (\"*\" for any); repeatable" };
         var config = new Option<string?>("--config") { Description = "JSON file with these options (snake_case names)" };
         var threads = new Option<int?>("--threads", "-t") { Description = "worker threads per model (default: all cores)" };
@@ -39,7 +40,7 @@ internal static class ServeCommand
         var device = new Option<string?>("--device") { Description = "catalog device for the power model and price (e.g. h100-sxm; see quanta plan devices)" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.");
-        foreach (Option o in (Option[])[model, tokenizer, host, port, apiKey, maxQueue, maxBytes, maxTokens, kvBlocks, kvMb, cors, config, threads, context, .. gpu.All, device, verbose])
+        foreach (Option o in (Option[])[model, tokenizer, host, port, apiKey, maxQueue, maxBytes, maxTokens, kvBlocks, kvMb, cacheType, cors, config, threads, context, .. gpu.All, device, verbose])
             cmd.Add(o);
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -67,6 +68,7 @@ internal static class ServeCommand
             options.MaxTokens = p.GetValue(maxTokens) ?? options.MaxTokens;
             options.KvCacheBlocks = p.GetValue(kvBlocks) ?? options.KvCacheBlocks;
             options.KvCacheMb = p.GetValue(kvMb) ?? options.KvCacheMb;
+            options.CacheType = p.GetValue(cacheType) ?? options.CacheType;
             options.CorsOrigins.AddRange(p.GetValue(cors) ?? []);
             options.Threads = p.GetValue(threads) ?? options.Threads;
             options.ContextLength = p.GetValue(context) ?? options.ContextLength;

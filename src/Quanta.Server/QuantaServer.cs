@@ -189,6 +189,7 @@ public sealed class QuantaServer : IAsyncDisposable
                 Threads = Options.Threads,
                 KvCacheBlocks = Options.KvCacheBlocks,
                 KvCacheMegabytes = Options.KvCacheMb,
+                KvCacheType = Options.KvCacheType,
                 MaxRunning = Options.MaxRunning,
                 MaxQueue = Options.MaxQueue,
                 MaxBatchTokens = Options.MaxBatchTokens,

@@ -47,6 +47,21 @@ public sealed class ServerOptions
     /// <summary>KV cache size per model in MiB (when <see cref="KvCacheBlocks"/> is 0); 0: the engine default.</summary>
     public int KvCacheMb { get; set; }
 
+    /// <summary>
+    /// Element type of the LLMs' KV cache: "f16" (default, as llama.cpp's: half the memory of f32, so twice the tokens
+    /// fit in the same <see cref="KvCacheMb"/>, and half the bytes attention reads per step) or "f32" (exact).
+    /// </summary>
+    public string CacheType { get; set; } = "f16";
+
+    /// <summary><see cref="CacheType"/> as the engine's type; throws <see cref="ArgumentException"/> for anything but f16 or f32.</summary>
+    [JsonIgnore]
+    public KvCacheType KvCacheType => CacheType?.Trim().ToLowerInvariant() switch
+    {
+        "f16" => KvCacheType.F16,
+        "f32" => KvCacheType.F32,
+        _ => throw new ArgumentException($"--cache-type must be f16 or f32, got '{CacheType}'"),
+    };
+
     /// <summary>Context length per sequence; 0: min(the model's, 4096).</summary>
     public int ContextLength { get; set; }
 
@@ -117,6 +132,7 @@ public sealed class ServerOptions
         if (MaxTokens < 0) throw new ArgumentException($"--max-tokens must be >= 0, got {MaxTokens}");
         if (KvCacheBlocks < 0) throw new ArgumentException($"--kv-cache-blocks must be >= 0, got {KvCacheBlocks}");
         if (KvCacheMb < 0) throw new ArgumentException($"--kv-cache-mb must be >= 0, got {KvCacheMb}");
+        _ = KvCacheType;
         if (ContextLength < 0) throw new ArgumentException($"--context must be >= 0, got {ContextLength}");
         if (Threads < 0) throw new ArgumentException($"--threads must be >= 0, got {Threads}");
         if (RateLimitPerMinute < 0 || RateLimitBurst < 0) throw new ArgumentException("the rate limit must be >= 0");
