@@ -240,6 +240,11 @@ internal static unsafe partial class Q8Gemm
             Gemv512<TW>(w, rowBytes, r0, r1, panels, nb, y);
             return;
         }
+        if (m <= DirectTokens)
+        {
+            GemvMulti512<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
+            return;
+        }
         // Transpose the weight rows once into [rows][groups] x DecodedGroupBytes, then every tile reads them as plain loads.
         int ng = (nb + Group - 1) / Group, dgb = DecodedGroupBytes<TW>();
         long drb = (long)ng * dgb;

@@ -1,0 +1,123 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Quanta.Core.Kernels.Gemm;
+
+/// <summary>The few-token (2 ≤ m ≤ <see cref="DirectTokens"/>) 512-bit part of <see cref="Q8Gemm"/>: the same arithmetic as
+/// every other path.</summary>
+internal static unsafe partial class Q8Gemm
+{
+    /// <summary>Most tokens that take <see cref="GemvMulti512{TW}"/> (from 2; more take the tiles). Only tests and benchmarks
+    /// change it (to compare the two paths at the same token count); read once per <see cref="Rows"/> call.</summary>
+    internal static int DirectTokens = DirectTokensDefault;
+
+    /// <summary>The crossover measured on Zen 4 (docs/drafts/smallm.md).</summary>
+    internal const int DirectTokensDefault = 8;
+
+    /// <summary>Most tokens <see cref="GemvMulti512{TW}"/> takes (its accumulators' stack room).</summary>
+    internal const int DirectTokensMax = 16;
+
+    // ------------------------------------------------------------------ 512-bit, a few tokens (a serving step of 2..8 streams)
+
+    /// <summary>
+    /// Y[t, r] for rows [r0, r1) and tokens [0, m) (2 ≤ m ≤ <see cref="DirectTokensMax"/>) straight from the packed weight
+    /// rows, one row at a time: each group of 16 blocks is transposed once in registers exactly as
+    /// <see cref="Decode512{TW}"/> writes it (chunk k lane p = codes 4k..4k+3 of block <see cref="BlockOf"/>(p)), then for
+    /// every token one multiply-add per chunk against the panel's transposed codes gives the 16 block sums in lane order
+    /// (no per-token reduction, no decode buffer), and one fma per group takes them into the token's accumulator. The
+    /// decode is shared by the m tokens while the weights stream in once, prefetched 4 rows ahead as in
+    /// <see cref="Gemv512{TW}"/>.
+    /// </summary>
+    internal static void GemvMulti512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
+        float* y, int yStride) where TW : struct, IGemmWeight
+    {
+        if (m > DirectTokensMax) throw new ArgumentOutOfRangeException(nameof(m));
+        if (4 * rowBytes <= L1PrefetchTile) GemvMulti512<TW, L1>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
+        else GemvMulti512<TW, L2>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GemvMulti512<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
+        float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
+    {
+        Vector512<float>* acc = stackalloc Vector512<float>[DirectTokensMax];   // [token] the row's accumulators
+        float* table = stackalloc float[16];
+        Vector512<ushort> shifts = Shifts512();
+        Vector512<int> order = LaneOrder();
+        int wideLoads = WideLoads<TW>(nb), groupBytes = Group * TW.Bytes;
+        long ahead = 4 * rowBytes;
+        for (int r = r0; r < r1; r++)
+        {
+            byte* wr = w + r * rowBytes;
+            for (int t = 0; t < m; t++) acc[t] = default;
+            for (int g = 0; g < nb; g += Group)
+            {
+                int left = nb - g, wide = wideLoads - (g >> 1);
+                byte* wg = wr + (long)g * TW.Bytes;
+                for (int o = 0; o < groupBytes; o += 64) TP.Fetch(wg + ahead + o);
+                Transpose8(Codes<TW>(wg, 0, left, wide, shifts), Codes<TW>(wg, 1, left, wide, shifts), Codes<TW>(wg, 2, left, wide, shifts),
+                    Codes<TW>(wg, 3, left, wide, shifts), Codes<TW>(wg, 4, left, wide, shifts), Codes<TW>(wg, 5, left, wide, shifts),
+                    Codes<TW>(wg, 6, left, wide, shifts), Codes<TW>(wg, 7, left, wide, shifts),
+                    out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+                Vector512<float> dw = Avx512F.PermuteVar16x32(GroupScales<TW>(wg, left, table), order);
+                byte* pg = panels + (nint)(g / Group) * GroupBytes;
+                if (TW.Nibble) DirectQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, panelStride, m, acc);
+                else DirectQ8_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, panelStride, m, acc);
+            }
+            for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Reduce512(acc[t]);
+        }
+    }
+
+    /// <summary>One transposed Q4_0 group (unsigned nibbles <paramref name="c0"/>..<paramref name="c7"/>, scales
+    /// <paramref name="dw"/> in lane order) into the accumulators of m tokens whose panel groups start at
+    /// <paramref name="pg"/> (stride <paramref name="ps"/>): 8 byte multiply-adds into 16 bits (at most 8·2·15·127 per
+    /// lane: below 2^15), one to int32, the correction, one fma.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DirectQ4_0(Vector512<int> c0, Vector512<int> c1, Vector512<int> c2, Vector512<int> c3, Vector512<int> c4,
+        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc)
+    {
+        Vector512<short> ones = Vector512.Create((short)1);
+        for (int t = 0; t < m; t++, pg += ps)
+        {
+            sbyte* q = (sbyte*)(pg + TransOffset);
+            Vector512<short> s01 = Avx512BW.MultiplyAddAdjacent(c0.AsByte(), Vector512.Load(q)) + Avx512BW.MultiplyAddAdjacent(c1.AsByte(), Vector512.Load(q + 64));
+            Vector512<short> s23 = Avx512BW.MultiplyAddAdjacent(c2.AsByte(), Vector512.Load(q + 128)) + Avx512BW.MultiplyAddAdjacent(c3.AsByte(), Vector512.Load(q + 192));
+            Vector512<short> s45 = Avx512BW.MultiplyAddAdjacent(c4.AsByte(), Vector512.Load(q + 256)) + Avx512BW.MultiplyAddAdjacent(c5.AsByte(), Vector512.Load(q + 320));
+            Vector512<short> s67 = Avx512BW.MultiplyAddAdjacent(c6.AsByte(), Vector512.Load(q + 384)) + Avx512BW.MultiplyAddAdjacent(c7.AsByte(), Vector512.Load(q + 448));
+            Vector512<int> p = Avx512BW.MultiplyAddAdjacent((s01 + s23) + (s45 + s67), ones) + Vector512.Load((int*)(pg + CorrOffset));
+            acc[t] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p), dw * Vector512.Load((float*)(pg + ScaleOffset)), acc[t]);
+        }
+    }
+
+    /// <summary>One transposed Q8_0 group (signed codes <paramref name="c0"/>..<paramref name="c7"/>, widened here to the
+    /// panel's int16 pieces: bytes 0 and 2, then 1 and 3 of each lane) into the accumulators of m tokens: 16 word
+    /// multiply-adds into int32 (exact), one fma.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DirectQ8_0(Vector512<int> c0, Vector512<int> c1, Vector512<int> c2, Vector512<int> c3, Vector512<int> c4,
+        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc)
+    {
+        Vector512<short> e0 = Even(c0), o0 = c0.AsInt16() >> 8, e1 = Even(c1), o1 = c1.AsInt16() >> 8;
+        Vector512<short> e2 = Even(c2), o2 = c2.AsInt16() >> 8, e3 = Even(c3), o3 = c3.AsInt16() >> 8;
+        Vector512<short> e4 = Even(c4), o4 = c4.AsInt16() >> 8, e5 = Even(c5), o5 = c5.AsInt16() >> 8;
+        Vector512<short> e6 = Even(c6), o6 = c6.AsInt16() >> 8, e7 = Even(c7), o7 = c7.AsInt16() >> 8;
+        for (int t = 0; t < m; t++, pg += ps)
+        {
+            short* q = (short*)(pg + TransOffset);
+            Vector512<int> p0 = Avx512BW.MultiplyAddAdjacent(e0, Vector512.Load(q)) + Avx512BW.MultiplyAddAdjacent(o0, Vector512.Load(q + 32))
+                + Avx512BW.MultiplyAddAdjacent(e1, Vector512.Load(q + 64)) + Avx512BW.MultiplyAddAdjacent(o1, Vector512.Load(q + 96));
+            Vector512<int> p1 = Avx512BW.MultiplyAddAdjacent(e2, Vector512.Load(q + 128)) + Avx512BW.MultiplyAddAdjacent(o2, Vector512.Load(q + 160))
+                + Avx512BW.MultiplyAddAdjacent(e3, Vector512.Load(q + 192)) + Avx512BW.MultiplyAddAdjacent(o3, Vector512.Load(q + 224));
+            Vector512<int> p2 = Avx512BW.MultiplyAddAdjacent(e4, Vector512.Load(q + 256)) + Avx512BW.MultiplyAddAdjacent(o4, Vector512.Load(q + 288))
+                + Avx512BW.MultiplyAddAdjacent(e5, Vector512.Load(q + 320)) + Avx512BW.MultiplyAddAdjacent(o5, Vector512.Load(q + 352));
+            Vector512<int> p3 = Avx512BW.MultiplyAddAdjacent(e6, Vector512.Load(q + 384)) + Avx512BW.MultiplyAddAdjacent(o6, Vector512.Load(q + 416))
+                + Avx512BW.MultiplyAddAdjacent(e7, Vector512.Load(q + 448)) + Avx512BW.MultiplyAddAdjacent(o7, Vector512.Load(q + 480));
+            acc[t] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single((p0 + p1) + (p2 + p3)),
+                dw * Vector512.Load((float*)(pg + ScaleOffset)), acc[t]);
+        }
+    }
+
+    /// <summary>Bytes 0 and 2 of each int32 lane, sign-extended to int16 (as the panel's first piece of a chunk).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Even(Vector512<int> c) => (c.AsInt16() << 8) >> 8;
+}
