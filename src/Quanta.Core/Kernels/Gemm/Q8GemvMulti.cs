@@ -56,18 +56,67 @@ internal static unsafe partial class Q8Gemm
                 int left = nb - g, wide = wideLoads - (g >> 1);
                 byte* wg = wr + (long)g * TW.Bytes;
                 for (int o = 0; o < groupBytes; o += 64) TP.Fetch(wg + ahead + o);
+                byte* pg = panels + (nint)(g / Group) * GroupBytes;
+                // a last group of exactly 8 blocks after a full one (768 columns = 16 + 8 blocks) also takes the quad path
+                bool half = left == 8 && g > 0;
+                if (TW.Nibble && (left >= Group || half) && QuadNibbles)
+                {
+                    QuadChunks(wg, half, out var n0, out var n1, out var n2, out var n3, out var n4, out var n5, out var n6, out var n7);
+                    Vector512<int> hs = half ? default : QuadScaleBits(wg);
+                    Vector512<float> d = !half && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
+                        ? (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(0x77800000u).AsSingle()
+                        : Avx512F.PermuteVar16x32(GroupScales<TW>(wg, left, table), order);
+                    if (half) DirectQ4_0Half(n0, n1, n2, n3, n4, n5, n6, n7, d, pg, panelStride, m, acc);
+                    else DirectQ4_0(n0, n1, n2, n3, n4, n5, n6, n7, d, pg, panelStride, m, acc);
+                    continue;
+                }
                 Transpose8(Codes<TW>(wg, 0, left, wide, shifts), Codes<TW>(wg, 1, left, wide, shifts), Codes<TW>(wg, 2, left, wide, shifts),
                     Codes<TW>(wg, 3, left, wide, shifts), Codes<TW>(wg, 4, left, wide, shifts), Codes<TW>(wg, 5, left, wide, shifts),
                     Codes<TW>(wg, 6, left, wide, shifts), Codes<TW>(wg, 7, left, wide, shifts),
                     out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
                 Vector512<float> dw = Avx512F.PermuteVar16x32(GroupScales<TW>(wg, left, table), order);
-                byte* pg = panels + (nint)(g / Group) * GroupBytes;
-                if (TW.Nibble) DirectQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, panelStride, m, acc);
+                // at most 8 blocks fill lanes 0..7 only (LaneOf(i) < 8 for i < 8): the 256-bit halves, since lanes 8..15
+                // would only add exact zeros (the accumulators never hold −0)
+                if (TW.Nibble && left <= Group / 2) DirectQ4_0Half(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, panelStride, m, acc);
+                else if (TW.Nibble) DirectQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, panelStride, m, acc);
+                else if (left <= Group / 2) DirectQ8_0Half(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, panelStride, m, acc);
                 else DirectQ8_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, panelStride, m, acc);
             }
             for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Reduce512(acc[t]);
         }
     }
+
+    /// <summary>
+    /// A full Q4_0 group (or one of exactly 8 blocks after a full one, <paramref name="half"/>) at <paramref name="wg"/> as
+    /// <see cref="Transpose8"/> leaves it: chunk k lane p = nibbles 4k..4k+3 of block <see cref="BlockOf"/>(p), from the
+    /// 4 byte permutes of <see cref="QuadSum"/> (128-bit lane k of table j = the quant bytes of block 2j, 2j + 1, 2j + 8,
+    /// 2j + 9, which is block BlockOf(4k + j)), one 4 x 4 dword transpose per 128-bit lane (dword d of lane k of t_d = dword
+    /// d of table j's lane k at position j) and the two nibbles of each byte (bytes 4d..4d+3 hold codes 4d..4d+3 low and
+    /// 16 + 4d.. high). Half the shuffles of the pair decode. A half group's lanes 8..15 repeat blocks 0..7; the panel's
+    /// codes, corrections and scales there are zeros, so they add exact zeros.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuadChunks(byte* wg, bool half, out Vector512<int> c0, out Vector512<int> c1, out Vector512<int> c2, out Vector512<int> c3,
+        out Vector512<int> c4, out Vector512<int> c5, out Vector512<int> c6, out Vector512<int> c7)
+    {
+        Vector512<int> v0 = QuadBytes(wg, half), v1 = QuadBytes(wg + 36, half), v2 = QuadBytes(wg + 72, half), v3 = QuadBytes(wg + 108, half);
+        Vector512<long> a0 = Avx512F.UnpackLow(v0, v1).AsInt64(), a1 = Avx512F.UnpackHigh(v0, v1).AsInt64();
+        Vector512<long> a2 = Avx512F.UnpackLow(v2, v3).AsInt64(), a3 = Avx512F.UnpackHigh(v2, v3).AsInt64();
+        Vector512<byte> t0 = Avx512F.UnpackLow(a0, a2).AsByte(), t1 = Avx512F.UnpackHigh(a0, a2).AsByte();
+        Vector512<byte> t2 = Avx512F.UnpackLow(a1, a3).AsByte(), t3 = Avx512F.UnpackHigh(a1, a3).AsByte();
+        Vector512<byte> mask = Vector512.Create((byte)0x0F);
+        Vector512<byte> high = Vector512.Create(HighNibble).AsByte();
+        c0 = (t0 & mask).AsInt32(); c4 = Gfni.V512.GaloisFieldAffineTransform(t0, high, 0).AsInt32();
+        c1 = (t1 & mask).AsInt32(); c5 = Gfni.V512.GaloisFieldAffineTransform(t1, high, 0).AsInt32();
+        c2 = (t2 & mask).AsInt32(); c6 = Gfni.V512.GaloisFieldAffineTransform(t2, high, 0).AsInt32();
+        c3 = (t3 & mask).AsInt32(); c7 = Gfni.V512.GaloisFieldAffineTransform(t3, high, 0).AsInt32();
+    }
+
+    /// <summary>The quant bytes of 4 blocks, one per 128-bit lane, as <see cref="QuadSum"/> permutes them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> QuadBytes(byte* wq, bool half) => (half
+        ? Avx512Vbmi.PermuteVar64x8(Vector512.Load(wq - 28), QuadIndexHalf())
+        : Avx512Vbmi.PermuteVar64x8x2(Vector512.Load(wq), QuadIndex(), Vector512.Load(wq + 116))).AsInt32();
 
     /// <summary>One transposed Q4_0 group (unsigned nibbles <paramref name="c0"/>..<paramref name="c7"/>, scales
     /// <paramref name="dw"/> in lane order) into the accumulators of m tokens whose panel groups start at
@@ -87,6 +136,55 @@ internal static unsafe partial class Q8Gemm
             Vector512<short> s67 = Avx512BW.MultiplyAddAdjacent(c6.AsByte(), Vector512.Load(q + 384)) + Avx512BW.MultiplyAddAdjacent(c7.AsByte(), Vector512.Load(q + 448));
             Vector512<int> p = Avx512BW.MultiplyAddAdjacent((s01 + s23) + (s45 + s67), ones) + Vector512.Load((int*)(pg + CorrOffset));
             acc[t] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(p), dw * Vector512.Load((float*)(pg + ScaleOffset)), acc[t]);
+        }
+    }
+
+    /// <summary><see cref="DirectQ4_0"/> of a group of at most 8 blocks (lanes 0..7): the same operations on the lower
+    /// 256-bit halves; the accumulators' lanes 8..15 stay as they are.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DirectQ4_0Half(Vector512<int> c0, Vector512<int> c1, Vector512<int> c2, Vector512<int> c3, Vector512<int> c4,
+        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc)
+    {
+        Vector256<short> ones = Vector256.Create((short)1);
+        Vector256<byte> h0 = c0.GetLower().AsByte(), h1 = c1.GetLower().AsByte(), h2 = c2.GetLower().AsByte(), h3 = c3.GetLower().AsByte();
+        Vector256<byte> h4 = c4.GetLower().AsByte(), h5 = c5.GetLower().AsByte(), h6 = c6.GetLower().AsByte(), h7 = c7.GetLower().AsByte();
+        Vector256<float> d = dw.GetLower();
+        for (int t = 0; t < m; t++, pg += ps)
+        {
+            sbyte* q = (sbyte*)(pg + TransOffset);
+            Vector256<short> s01 = Avx2.MultiplyAddAdjacent(h0, Vector256.Load(q)) + Avx2.MultiplyAddAdjacent(h1, Vector256.Load(q + 64));
+            Vector256<short> s23 = Avx2.MultiplyAddAdjacent(h2, Vector256.Load(q + 128)) + Avx2.MultiplyAddAdjacent(h3, Vector256.Load(q + 192));
+            Vector256<short> s45 = Avx2.MultiplyAddAdjacent(h4, Vector256.Load(q + 256)) + Avx2.MultiplyAddAdjacent(h5, Vector256.Load(q + 320));
+            Vector256<short> s67 = Avx2.MultiplyAddAdjacent(h6, Vector256.Load(q + 384)) + Avx2.MultiplyAddAdjacent(h7, Vector256.Load(q + 448));
+            Vector256<int> p = Avx2.MultiplyAddAdjacent((s01 + s23) + (s45 + s67), ones) + Vector256.Load((int*)(pg + CorrOffset));
+            float* a = (float*)(acc + t);
+            Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(p), d * Vector256.Load((float*)(pg + ScaleOffset)), Vector256.Load(a)).Store(a);
+        }
+    }
+
+    /// <summary><see cref="DirectQ8_0"/> of a group of at most 8 blocks (lanes 0..7), on the lower 256-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DirectQ8_0Half(Vector512<int> c0, Vector512<int> c1, Vector512<int> c2, Vector512<int> c3, Vector512<int> c4,
+        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc)
+    {
+        Vector256<short> e0 = Even(c0).GetLower(), o0 = (c0.AsInt16() >> 8).GetLower(), e1 = Even(c1).GetLower(), o1 = (c1.AsInt16() >> 8).GetLower();
+        Vector256<short> e2 = Even(c2).GetLower(), o2 = (c2.AsInt16() >> 8).GetLower(), e3 = Even(c3).GetLower(), o3 = (c3.AsInt16() >> 8).GetLower();
+        Vector256<short> e4 = Even(c4).GetLower(), o4 = (c4.AsInt16() >> 8).GetLower(), e5 = Even(c5).GetLower(), o5 = (c5.AsInt16() >> 8).GetLower();
+        Vector256<short> e6 = Even(c6).GetLower(), o6 = (c6.AsInt16() >> 8).GetLower(), e7 = Even(c7).GetLower(), o7 = (c7.AsInt16() >> 8).GetLower();
+        Vector256<float> d = dw.GetLower();
+        for (int t = 0; t < m; t++, pg += ps)
+        {
+            short* q = (short*)(pg + TransOffset);
+            Vector256<int> p0 = Avx2.MultiplyAddAdjacent(e0, Vector256.Load(q)) + Avx2.MultiplyAddAdjacent(o0, Vector256.Load(q + 32))
+                + Avx2.MultiplyAddAdjacent(e1, Vector256.Load(q + 64)) + Avx2.MultiplyAddAdjacent(o1, Vector256.Load(q + 96));
+            Vector256<int> p1 = Avx2.MultiplyAddAdjacent(e2, Vector256.Load(q + 128)) + Avx2.MultiplyAddAdjacent(o2, Vector256.Load(q + 160))
+                + Avx2.MultiplyAddAdjacent(e3, Vector256.Load(q + 192)) + Avx2.MultiplyAddAdjacent(o3, Vector256.Load(q + 224));
+            Vector256<int> p2 = Avx2.MultiplyAddAdjacent(e4, Vector256.Load(q + 256)) + Avx2.MultiplyAddAdjacent(o4, Vector256.Load(q + 288))
+                + Avx2.MultiplyAddAdjacent(e5, Vector256.Load(q + 320)) + Avx2.MultiplyAddAdjacent(o5, Vector256.Load(q + 352));
+            Vector256<int> p3 = Avx2.MultiplyAddAdjacent(e6, Vector256.Load(q + 384)) + Avx2.MultiplyAddAdjacent(o6, Vector256.Load(q + 416))
+                + Avx2.MultiplyAddAdjacent(e7, Vector256.Load(q + 448)) + Avx2.MultiplyAddAdjacent(o7, Vector256.Load(q + 480));
+            float* a = (float*)(acc + t);
+            Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single((p0 + p1) + (p2 + p3)), d * Vector256.Load((float*)(pg + ScaleOffset)), Vector256.Load(a)).Store(a);
         }
     }
 
