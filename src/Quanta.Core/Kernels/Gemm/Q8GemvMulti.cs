@@ -62,6 +62,8 @@ internal static unsafe partial class Q8Gemm
                 if (TW.Nibble && (left >= Group || half) && QuadNibbles)
                 {
                     QuadChunks(wg, half, out var n0, out var n1, out var n2, out var n3, out var n4, out var n5, out var n6, out var n7);
+                    // d_w widened in registers from the fp16 bits in lane order, exact (as HalfToSingle), unless the group
+                    // is a half one or holds an inf/NaN pattern (then the table)
                     Vector512<int> hs = half ? default : QuadScaleBits(wg);
                     Vector512<float> d = !half && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
                         ? (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(0x77800000u).AsSingle()
