@@ -9,7 +9,7 @@ namespace Quanta.Benchmarks;
 /// <summary>
 /// Same-process A/B of the Q4_0/Q8_0 512-bit GEMM at few tokens, 1 thread (per-thread GOP/s over the thread's CPU time):
 /// `dotnet run -c Release --project bench/Quanta.Benchmarks -- smallm [hot|dram] [rounds] [cols ...]`. For each format,
-/// row length and m in 1..8, 12, 16, every round times the tile path (<c>Q8Gemm.DirectTokens = 1</c>) and the direct
+/// row length and m in 1..8, 12, 16 (or the list in SMALLM_M, e.g. 9,10,11), every round times the tile path (<c>Q8Gemm.DirectTokens = 1</c>) and the direct
 /// path (<c>DirectTokens = DirectTokensMax</c>) back to back, alternating which goes first, and prints the medians
 /// and the median and quartiles of the per-round ratio. hot: one matrix (about 1-4 MB) again and again; dram: each
 /// timing reads the next matrices of a 320 MB pool (more than the L3), so the weights come from memory.
@@ -21,7 +21,9 @@ public static unsafe class QuickSmallM
         bool dram = args.Length > 0 && args[0] == "dram";
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15;
         int[] colsList = args.Length > 2 ? [.. args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [768, 2048, 3072, 8192];
-        int[] ms = [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
+        int[] ms = Environment.GetEnvironmentVariable("SMALLM_M") is { } list
+            ? [.. list.Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
+            : [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
         Console.WriteLine($"{(dram ? "dram" : "hot")}, {rounds} rounds, 1 thread: GOP/s (2·rows·cols·m / thread CPU s), medians; ratio = direct / tiles speed (q1..q3)");
         foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
             foreach (int cols in colsList)

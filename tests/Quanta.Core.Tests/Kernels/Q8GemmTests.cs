@@ -143,8 +143,8 @@ public sealed unsafe class Q8GemmTests
     {
         var data = new TheoryData<WeightFormat, int, int>();
         foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
-            foreach (int m in new[] { 2, 3, 4, 5, 6, 7, 8, 9 })
-                foreach (int nb in new[] { 1, 7, 8, 15, 24, 25, 33, 47, 152 })
+            foreach (int m in new[] { 2, 3, 4, 5, 6, 7, 8, 9, 12, 13 })
+                foreach (int nb in new[] { 1, 7, 8, 15, 24, 25, 33, 47, 152, 264 })
                     data.Add(format, m, nb);
         return data;
     }
@@ -153,9 +153,10 @@ public sealed unsafe class Q8GemmTests
     [MemberData(nameof(FewTokens))]
     public void Direct_few_token_path_equals_the_reference_and_the_tiles(WeightFormat format, int m, int nb)
     {
-        // the 512-bit direct path (weight groups transposed in registers, shared by the tokens) at 2..9 tokens against the
-        // reference, and Rows on the 512-bit path (direct up to DirectTokens, tiles past it) against both; odd block counts
-        // (a lone odd block, half groups of 8, groups plus 9 or 15 blocks, past 8 groups), 11 rows split 5 + 6
+        // the 512-bit direct path (weight groups transposed in registers, shared by the tokens) at 2..13 tokens against the
+        // reference, and Rows on the 512-bit path (direct up to DirectTokens, tiles past it) against it; odd block counts
+        // (a lone odd block, half groups of 8, groups plus 9 or 15 blocks, past 8 groups; 264 blocks: a row's panels outgrow
+        // L1 and rows go in blocks of 8 from 2 tokens), 11 rows split 5 + 6 (and 8 + 3 in Rows)
         if (!Q8Gemm.PathSupported(SimdPath.V512)) return;
         int seed = Environment.TickCount;
         const int rows = 11;

@@ -25,7 +25,8 @@ namespace Quanta.Core.Kernels.Gemm;
 /// int32 in lane order; Q4_0: −8 · the block's code sum, which turns products of unsigned nibbles into products of
 /// w = nibble − 8; Q8_0: zeros).</para>
 /// <para>One token (decode) reads the packed weight rows directly, 4 rows at a time, and reduces each group of 16 blocks
-/// with a transposing add tree (<see cref="Gemv512{TW}"/>). From 2 tokens the 512-bit path first transposes each
+/// with a transposing add tree (<see cref="Gemv512{TW}"/>). 2 to <see cref="DirectTokens"/> tokens read them directly too,
+/// each group transposed once in registers for all the tokens (<see cref="GemvMulti512{TW}"/>). Past that the path first transposes each
 /// weight row the same way as the activations (<see cref="Decode512{TW}"/>), then a tile of up to 4 rows x 4 tokens
 /// needs per chunk only one multiply-add per row and token into 16-bit (Q4_0) or 32-bit (Q8_0) block sums, and one fma
 /// per 16 blocks; a last group of at most 8 blocks (lanes 0..7: 768 columns are 16 + 8 blocks) runs on 256-bit halves,

@@ -4,21 +4,22 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Quanta.Core.Kernels.Gemm;
 
-/// <summary>The few-token (2 ≤ m ≤ <see cref="DirectTokens"/>) 512-bit part of <see cref="Q8Gemm"/>: the same arithmetic as
-/// every other path.</summary>
+/// <summary>The few-token (2 ≤ m ≤ <see cref="DirectTokens"/>: a serving step of a few streams) 512-bit part of
+/// <see cref="Q8Gemm"/>: the same arithmetic as every other path.</summary>
 internal static unsafe partial class Q8Gemm
 {
     /// <summary>Most tokens that take <see cref="GemvMulti512{TW}"/> (from 2; more take the tiles). Only tests and benchmarks
     /// change it (to compare the two paths at the same token count); read once per <see cref="Rows"/> call.</summary>
     internal static int DirectTokens = DirectTokensDefault;
 
-    /// <summary>The crossover measured on Zen 4 (docs/drafts/smallm.md).</summary>
-    internal const int DirectTokensDefault = 8;
+    /// <summary>The crossover measured on Zen 4 (docs/drafts/smallm.md): 1 thread, weights hot or from DRAM, rows of 768 to
+    /// 8192 columns, the direct path was 1.01-2.2x the tiles' speed at 2..12 tokens (Q4_0 768 columns hot: 0.92x at 16).</summary>
+    internal const int DirectTokensDefault = 12;
 
     /// <summary>Most tokens <see cref="GemvMulti512{TW}"/> takes (its accumulators' stack room).</summary>
     internal const int DirectTokensMax = 16;
 
-    // ------------------------------------------------------------------ 512-bit, a few tokens (a serving step of 2..8 streams)
+    // ------------------------------------------------------------------ 512-bit, a few tokens
 
     /// <summary>
     /// Y[t, r] for rows [r0, r1) and tokens [0, m) (2 ≤ m ≤ <see cref="DirectTokensMax"/>) straight from the packed weight
