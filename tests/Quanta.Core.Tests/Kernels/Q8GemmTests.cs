@@ -107,12 +107,15 @@ public sealed unsafe class Q8GemmTests
         Assert.True(tested >= 1);
     }
 
-    public static TheoryData<WeightFormat, int, int> OddCounts()
+    public static TheoryData<WeightFormat, int, int> OddCounts() => BothFormats([1, 2, 3, 4, 5, 7, 13, 17], [1, 7, 16, 24, 33]);
+
+    /// <summary>Every (format, token count, block count) of Q4_0 and Q8_0 with the given counts.</summary>
+    private static TheoryData<WeightFormat, int, int> BothFormats(int[] tokens, int[] blocks)
     {
         var data = new TheoryData<WeightFormat, int, int>();
         foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
-            foreach (int m in new[] { 1, 2, 3, 4, 5, 7, 13, 17 })
-                foreach (int nb in new[] { 1, 7, 16, 24, 33 })
+            foreach (int m in tokens)
+                foreach (int nb in blocks)
                     data.Add(format, m, nb);
         return data;
     }
@@ -139,15 +142,7 @@ public sealed unsafe class Q8GemmTests
             }
     }
 
-    public static TheoryData<WeightFormat, int, int> FewTokens()
-    {
-        var data = new TheoryData<WeightFormat, int, int>();
-        foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
-            foreach (int m in new[] { 2, 3, 4, 5, 6, 7, 8, 9, 12, 13 })
-                foreach (int nb in new[] { 1, 7, 8, 15, 24, 25, 33, 47, 152, 264 })
-                    data.Add(format, m, nb);
-        return data;
-    }
+    public static TheoryData<WeightFormat, int, int> FewTokens() => BothFormats([2, 3, 4, 5, 6, 7, 8, 9, 12, 13], [1, 7, 8, 15, 24, 25, 33, 47, 152, 264]);
 
     [Theory]
     [MemberData(nameof(FewTokens))]
