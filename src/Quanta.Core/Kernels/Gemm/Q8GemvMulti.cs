@@ -13,7 +13,8 @@ internal static unsafe partial class Q8Gemm
     internal static int DirectTokens = DirectTokensDefault;
 
     /// <summary>The crossover measured on Zen 4 (docs/drafts/smallm.md): 1 thread, weights hot or from DRAM, rows of 768 to
-    /// 8192 columns, the direct path was 1.01-2.2x the tiles' speed at 2..12 tokens (Q4_0 768 columns hot: 0.92x at 16).</summary>
+    /// 8192 columns, both formats, the direct path was 1.01-2.4x the tiles' speed at 2..12 tokens and 1.02-1.3x at 16,
+    /// which is left to the tiles (being reworked on another branch: re-measure with `bench smallm`).</summary>
     internal const int DirectTokensDefault = 12;
 
     /// <summary>Most tokens <see cref="GemvMulti512{TW}"/> takes (its accumulators' stack room).</summary>
@@ -23,8 +24,8 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>
     /// Y[t, r] for rows [r0, r1) and tokens [0, m) (2 ≤ m ≤ <see cref="DirectTokensMax"/>) straight from the packed weight
-    /// rows, one row or <see cref="BlockRows"/> rows group by group at a time: each group of 16 blocks is transposed once in registers exactly as
-    /// <see cref="Decode512{TW}"/> writes it (chunk k lane p = codes 4k..4k+3 of block <see cref="BlockOf"/>(p)), then for
+    /// rows, one row or <see cref="BlockRows"/> rows group by group at a time: each group of 16 blocks is transposed once
+    /// in registers exactly as <see cref="Decode512{TW}"/> writes it (chunk k lane p = codes 4k..4k+3 of block <see cref="BlockOf"/>(p)), then for
     /// every token one multiply-add per chunk against the panel's transposed codes gives the 16 block sums in lane order
     /// (no per-token reduction, no decode buffer), and one fma per group takes them into the token's accumulator. The
     /// decode is shared by the m tokens while the weights stream in once, each group prefetching the same group of the
