@@ -33,7 +33,7 @@ public static unsafe class GemmRate
 
     /// <summary>CPU seconds of the calling thread (Linux: CLOCK_THREAD_CPUTIME_ID, so time the OS gives other processes on
     /// a shared machine is not counted); wall-clock seconds elsewhere.</summary>
-    private static double ThreadSeconds()
+    internal static double ThreadSeconds()
     {
         if (OperatingSystem.IsLinux() && NativeMethods.clock_gettime(3, out var ts) == 0) return ts.Seconds + ts.Nanoseconds * 1e-9;
         return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;

@@ -6,7 +6,8 @@ namespace Quanta.Benchmarks;
 /// Entry point: `dotnet run -c Release --project bench/Quanta.Benchmarks -- --filter '*MatVec*'`, or
 /// `-- quick [Format ...]` for the fast 1-thread check of <see cref="QuickMatVec"/>, or `-- gemm [rows cols] [Format ...]`
 /// for <see cref="QuickGemm"/> (MatMul against one Dot per row and token), or `-- gemmrate [rows cols] [Format ...]` for
-/// <see cref="GemmRate"/> (MatMul's GOP/s at m = 16, 64, 512), or `-- attention` for <see cref="QuickAttention"/>.
+/// <see cref="GemmRate"/> (MatMul's GOP/s at m = 16, 64, 512), or `-- smallm [hot|dram] [rounds] [cols ...]` for <see cref="QuickSmallM"/> (the few-token A/B), or `-- attention` for
+/// <see cref="QuickAttention"/>.
 /// </summary>
 public static class Program
 {
@@ -15,6 +16,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "quick") QuickMatVec.Run(args[1..]);
         else if (args.Length > 0 && args[0] == "gemm") QuickGemm.Run(args[1..]);
         else if (args.Length > 0 && args[0] == "gemmrate") GemmRate.Run(args[1..]);
+        else if (args.Length > 0 && args[0] == "smallm") QuickSmallM.Run(args[1..]);
         else if (args.Length > 0 && args[0] == "attention") QuickAttention.Run(args[1..]);
         else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }

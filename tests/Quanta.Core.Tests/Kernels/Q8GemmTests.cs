@@ -107,12 +107,15 @@ public sealed unsafe class Q8GemmTests
         Assert.True(tested >= 1);
     }
 
-    public static TheoryData<WeightFormat, int, int> OddCounts()
+    public static TheoryData<WeightFormat, int, int> OddCounts() => BothFormats([1, 2, 3, 4, 5, 7, 13, 17], [1, 7, 16, 24, 33]);
+
+    /// <summary>Every (format, token count, block count) of Q4_0 and Q8_0 with the given counts.</summary>
+    private static TheoryData<WeightFormat, int, int> BothFormats(int[] tokens, int[] blocks)
     {
         var data = new TheoryData<WeightFormat, int, int>();
         foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
-            foreach (int m in new[] { 1, 2, 3, 4, 5, 7, 13, 17 })
-                foreach (int nb in new[] { 1, 7, 16, 24, 33 })
+            foreach (int m in tokens)
+                foreach (int nb in blocks)
                     data.Add(format, m, nb);
         return data;
     }
@@ -136,6 +139,40 @@ public sealed unsafe class Q8GemmTests
                 float got = r < 5 ? y[t * rows + r] : rest[t * rows + r], want = Reference(p, r, t);
                 Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want),
                     $"{format} V256 row {r} token {t} ({rows}x{m}x{nb} blocks): {got:R} != reference {want:R} (seed {seed})");
+            }
+    }
+
+    public static TheoryData<WeightFormat, int, int> FewTokens() => BothFormats([2, 3, 4, 5, 6, 7, 8, 9, 12, 13], [1, 7, 8, 15, 24, 25, 32, 33, 47, 152, 264]);
+
+    [Theory]
+    [MemberData(nameof(FewTokens))]
+    public void Direct_few_token_path_equals_the_reference_and_the_tiles(WeightFormat format, int m, int nb)
+    {
+        // the 512-bit direct path (weight groups transposed in registers, shared by the tokens) at 2..13 tokens against the
+        // reference, and Rows on the 512-bit path (direct up to DirectTokens, tiles past it) against it; odd block counts
+        // (a lone odd block, half groups of 8, groups plus 9 or 15 blocks, past 8 groups; Q4_0 24 and 32 blocks: rows of two
+        // groups in registers; 264 blocks: a row's panels outgrow
+        // L1 and rows go in blocks of 8 from 2 tokens), 11 rows split 5 + 6 (and 8 + 3 in Rows)
+        if (!Q8Gemm.PathSupported(SimdPath.V512)) return;
+        int seed = Environment.TickCount;
+        const int rows = 11;
+        var p = Make(format, rows, m, nb, new Random(seed));
+        var direct = new float[m * rows];
+        fixed (byte* w = p.Weights) fixed (byte* pp = p.Panels) fixed (float* py = direct)
+            foreach (var (r0, r1) in new[] { (0, 5), (5, rows) })
+            {
+                if (format == WeightFormat.Q4_0) Q8Gemm.GemvMulti512<GemmQ4_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+                else Q8Gemm.GemvMulti512<GemmQ8_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+            }
+        var rowsPath = Run(p, SimdPath.V512, 0, rows);
+        for (int t = 0; t < m; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                int want = BitConverter.SingleToInt32Bits(Reference(p, r, t));
+                Assert.True(BitConverter.SingleToInt32Bits(direct[t * rows + r]) == want,
+                    $"{format} direct row {r} token {t} ({rows}x{m}x{nb} blocks): {direct[t * rows + r]:R} != reference {Reference(p, r, t):R} (seed {seed})");
+                Assert.True(BitConverter.SingleToInt32Bits(rowsPath[t * rows + r]) == want,
+                    $"{format} V512 Rows row {r} token {t} ({rows}x{m}x{nb} blocks): {rowsPath[t * rows + r]:R} != reference {Reference(p, r, t):R} (seed {seed})");
             }
     }
 
@@ -185,16 +222,19 @@ public sealed unsafe class Q8GemmTests
     }
 
     [Theory]
-    [InlineData(WeightFormat.Q4_0)]
-    [InlineData(WeightFormat.Q8_0)]
-    public void Unusual_weight_scales_give_the_reference_bits_on_every_path(WeightFormat format)
+    [InlineData(WeightFormat.Q4_0, 1, 40)]
+    [InlineData(WeightFormat.Q8_0, 1, 40)]
+    [InlineData(WeightFormat.Q4_0, 5, 40)]
+    [InlineData(WeightFormat.Q8_0, 5, 40)]
+    [InlineData(WeightFormat.Q4_0, 5, 24)]   // few tokens: rows of two groups in registers
+    public void Unusual_weight_scales_give_the_reference_bits_on_every_path(WeightFormat format, int m, int nb)
     {
-        // zero, subnormal, negative, the largest fp16 and an infinity among the block scales (the one-token path widens
-        // scales in registers and sends groups holding inf/NaN patterns to the table)
+        // zero, subnormal, negative, the largest fp16 and an infinity among the block scales (the one- and few-token paths widen
+        // scales in registers and send groups holding inf/NaN patterns to the table)
         int seed = Environment.TickCount;
         var rng = new Random(seed);
-        const int rows = 9, nb = 40;
-        var p = Make(format, rows, 1, nb, rng);
+        const int rows = 9;
+        var p = Make(format, rows, m, nb, rng);
         ushort[] special = [0x0000, 0x8000, 0x0001, 0x03FF, 0x8001, 0x0400, 0x7BFF, 0xFBFF, 0xBC00, 0x7C00, 0x7E00];
         int bb = format == WeightFormat.Q4_0 ? 18 : 34;
         for (int r = 0; r < rows; r++)
@@ -209,12 +249,13 @@ public sealed unsafe class Q8GemmTests
         {
             if (!Q8Gemm.PathSupported(path)) continue;
             var y = Run(p, path, 0, rows);
-            for (int r = 0; r < rows; r++)
-            {
-                float got = y[r], want = Reference(p, r, 0);
-                Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want) || (float.IsNaN(got) && float.IsNaN(want)),
-                    $"{format} {path} row {r}: {got:R} != reference {want:R} (seed {seed})");
-            }
+            for (int t = 0; t < m; t++)
+                for (int r = 0; r < rows; r++)
+                {
+                    float got = y[t * rows + r], want = Reference(p, r, t);
+                    Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want) || (float.IsNaN(got) && float.IsNaN(want)),
+                        $"{format} {path} row {r} token {t} ({nb} blocks): {got:R} != reference {want:R} (seed {seed})");
+                }
         }
     }
 
