@@ -28,7 +28,7 @@ namespace Quanta.Core.Kernels.Attention;
 /// <para>Never allocates: callers pass scratch of <see cref="ScratchLength"/> floats (one per concurrently computed
 /// call).</para>
 /// </summary>
-public static class CausalAttention
+public static partial class CausalAttention
 {
     /// <summary>Kernel name used with <see cref="KernelPaths"/>.</summary>
     public const string KernelName = "attention";
@@ -99,7 +99,8 @@ public static class CausalAttention
         {
             if (scratch.Length < rows * total + RowBlock * 256 + d) throw new ArgumentException($"Scratch needs {rows * total + RowBlock * 256 + d} floats.", nameof(scratch));
             KernelPaths.Record(KernelName, SimdPath.V512);
-            Rows512<T, TView>(q, qStride, rows, firstPosition, head, kv, p, output, outStride, scratch, total);
+            if (rows == 1) Heads512<T, TView>(q, d, 1, firstPosition, head / (p.Heads / p.KvHeads), kv, p, output, d, scratch);
+            else Rows512<T, TView>(q, qStride, rows, firstPosition, head, kv, p, output, outStride, scratch, total);
             return;
         }
         if (scratch.Length < total + 2 * d) throw new ArgumentException($"Scratch needs {total + 2 * d} floats.", nameof(scratch));
