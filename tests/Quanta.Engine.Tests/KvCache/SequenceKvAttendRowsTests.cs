@@ -48,4 +48,51 @@ public sealed class SequenceKvAttendRowsTests
                             $"seed {seed} {type} d={headDim} window={window} first={first} rows={rows} head={h} element {i}: {together[i]} vs {alone[i]}");
                 }
     }
+
+    /// <summary><see cref="SequenceKv.AttendHeads"/> (the query heads of one KV head in one call) against
+    /// <see cref="SequenceKv.AttendRow"/> head by head, and against the contiguous cache holding the same values.</summary>
+    [Theory]
+    [InlineData(KvCacheType.F32, 64, 0)]
+    [InlineData(KvCacheType.F16, 64, 0)]
+    [InlineData(KvCacheType.F16, 64, 7)]
+    [InlineData(KvCacheType.F32, 24, 0)]
+    public void Heads_together_equal_each_head_alone(KvCacheType type, int headDim, int window)
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        const int kvHeads = 2, heads = 8, blockSize = 16, length = 45;
+        var cache = new PagedKvCache(1, kvHeads, headDim, 12, blockSize, 64, type);
+        int[] prompt = Enumerable.Range(0, length).Select(i => i + 1).ToArray();
+        using SequenceKv seq = cache.CreateSequence(prompt, usePrefixCache: false);
+        Assert.True(seq.TryReserve(length));
+        var contiguous = new ContiguousKvCache(1, kvHeads, headDim, 64, type);
+        int kvd = kvHeads * headDim;
+        float[] k = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] v = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        seq.Write(0, 0, length, k, v);
+        contiguous.Write(0, 0, length, k, v);
+        var p = new AttentionParameters(heads, kvHeads, headDim) { SlidingWindow = window };
+        int rowLen = heads * headDim, group = CausalAttention.HeadGroup(heads, kvHeads);
+        Assert.Equal(4, group);
+        float[] scratch = new float[CausalAttention.ScratchLength(64, headDim)];
+        foreach (int pos in new[] { 0, 15, 16, 44 })
+        {
+            float[] q = Enumerable.Range(0, rowLen).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] together = new float[rowLen], alone = new float[rowLen], flat = new float[rowLen];
+            for (int h = 0; h < heads; h += group)
+            {
+                seq.AttendHeads(0, pos + 1, q.AsSpan(h * headDim, group * headDim), group, pos, h, p, together.AsSpan(h * headDim, group * headDim), scratch);
+                contiguous.AttendHeads(0, pos + 1, q.AsSpan(h * headDim, group * headDim), group, pos, h, p, flat.AsSpan(h * headDim, group * headDim), scratch);
+            }
+            for (int h = 0; h < heads; h++)
+                seq.AttendRow(0, pos + 1, q.AsSpan(h * headDim, headDim), pos, h, p, alone.AsSpan(h * headDim, headDim), scratch);
+            for (int i = 0; i < rowLen; i++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(together[i]) == BitConverter.SingleToInt32Bits(alone[i]),
+                    $"seed {seed} {type} d={headDim} window={window} pos={pos} element {i}: {together[i]} vs {alone[i]}");
+                Assert.True(BitConverter.SingleToInt32Bits(flat[i]) == BitConverter.SingleToInt32Bits(alone[i]),
+                    $"seed {seed} {type} d={headDim} window={window} pos={pos} contiguous element {i}: {flat[i]} vs {alone[i]}");
+            }
+        }
+    }
 }

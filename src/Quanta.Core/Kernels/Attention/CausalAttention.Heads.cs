@@ -9,6 +9,16 @@ namespace Quanta.Core.Kernels.Attention;
 /// <summary>The decode path: one token, one or more query heads that share a KV head.</summary>
 public static partial class CausalAttention
 {
+    /// <summary>Query heads per <see cref="ForwardHeads{T, TView}"/> call that split every KV head's group evenly: the
+    /// largest divisor of Heads / KvHeads up to <see cref="RowBlock"/>.</summary>
+    public static int HeadGroup(int heads, int kvHeads)
+    {
+        if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) throw new ArgumentException("Heads must be a positive multiple of KvHeads.");
+        int group = heads / kvHeads, g = Math.Min(group, RowBlock);
+        while (group % g != 0) g--;
+        return g;
+    }
+
     /// <summary>
     /// Decode of one token for query heads firstHead .. firstHead + heads − 1 (1 to <see cref="RowBlock"/>), which
     /// must share one KV head (a GQA group or part of one): head i's query is q[i·HeadDim ..][..HeadDim] and its output
