@@ -214,6 +214,38 @@ public class AttentionTests
         }
     }
 
+    /// <summary>Every F16 code (zeros, subnormals, normals, ±Inf, NaN) as a value row of a one-position cache comes out
+    /// of the kernel as its exact F32 value (softmax weight 1), through the decode path's F16 loads (the finite fast
+    /// decode and the full one a row with an Inf/NaN takes), one head and a GQA group of four.</summary>
+    [Fact]
+    public void Half_values_pass_through_exactly()
+    {
+        const int d = 64;
+        var p = new AttentionParameters(4, 1, d);
+        var kh = new Half[d];
+        var scratch = new float[CausalAttention.ScratchLength(1, d)];
+        var q = new float[4 * d];
+        var o = new float[4 * d];
+        for (int start = 0; start < 65536; start += d)
+        {
+            var vh = new Half[d];
+            for (int i = 0; i < d; i++) vh[i] = BitConverter.UInt16BitsToHalf((ushort)(start + i));
+            var view = new ContiguousKvView<Half>(kh, vh, 1, 1, d);
+            CausalAttention.ForwardRow<Half, ContiguousKvView<Half>>(q.AsSpan(0, d), 0, 0, view, p, o.AsSpan(0, d), scratch);
+            for (int i = 0; i < d; i++) Check(o[i], (float)vh[i], start + i);
+            CausalAttention.ForwardHeads<Half, ContiguousKvView<Half>>(q, 4, 0, 0, view, p, o, scratch);
+            for (int h = 0; h < 4; h++)
+                for (int i = 0; i < d; i++) Check(o[h * d + i], (float)vh[i], start + i);
+        }
+
+        static void Check(float actual, float value, int code)
+        {
+            float expected = value + 0f;   // the weighted sum starts from +0, so −0 comes out as +0
+            if (float.IsNaN(expected)) Assert.True(float.IsNaN(actual), $"code {code:X4}");
+            else Assert.True(BitConverter.SingleToInt32Bits(actual) == BitConverter.SingleToInt32Bits(expected), $"code {code:X4}: {actual:R} vs {expected:R}");
+        }
+    }
+
     [Fact]
     public void Dot_matches_reference()
     {

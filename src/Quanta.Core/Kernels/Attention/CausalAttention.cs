@@ -317,9 +317,17 @@ public static partial class CausalAttention
         return LoadHalf16(ref Unsafe.As<T, ushort>(ref row), offset);
     }
 
+    /// <summary>16 F16 codes as F32, exactly: the finite decode (shift, mask, ×2^112) unless one of them is Inf/NaN
+    /// (exponent 31, never in a real cache), which takes the full decode; both give the bits of <see cref="F16Conversion.ToSingle"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LoadHalf16(ref ushort row, int offset) =>
-        F16Conversion.Format.Decode512(Vector256.LoadUnsafe(ref row, (nuint)offset).ToVector512Unsafe(), upper: false);
+    private static Vector512<float> LoadHalf16(ref ushort row, int offset)
+    {
+        Vector256<ushort> h = Vector256.LoadUnsafe(ref row, (nuint)offset);
+        var exp = Vector256.Create((ushort)0x7C00);
+        if (Vector256.EqualsAny(h & exp, exp))
+            return F16Conversion.Format.Decode512(h.ToVector512Unsafe(), upper: false);
+        return F16Conversion.DecodeFinite512(Avx512F.ConvertToVector512Int32(h.AsInt16()));
+    }
 
     /// <summary>Returns a reference to the F32 row at <paramref name="offset"/>, converting F16 rows into <paramref name="conv"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
