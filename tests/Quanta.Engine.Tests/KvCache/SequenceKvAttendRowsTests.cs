@@ -12,24 +12,23 @@ namespace Quanta.Engine.Tests.KvCache;
 [Trait("Category", "Kernels")]
 public sealed class SequenceKvAttendRowsTests
 {
+    /// <summary>Cache type, head size (64: the AVX-512 paths; 24: the generic one), sliding window.</summary>
+    public static TheoryData<KvCacheType, int, int> Shapes() => new()
+    {
+        { KvCacheType.F32, 64, 0 },
+        { KvCacheType.F16, 64, 0 },
+        { KvCacheType.F16, 64, 7 },
+        { KvCacheType.F32, 24, 0 },
+    };
+
     [Theory]
-    [InlineData(KvCacheType.F32, 64, 0)]
-    [InlineData(KvCacheType.F16, 64, 0)]
-    [InlineData(KvCacheType.F16, 64, 7)]
-    [InlineData(KvCacheType.F32, 24, 0)]
+    [MemberData(nameof(Shapes))]
     public void Rows_together_equal_each_row_alone(KvCacheType type, int headDim, int window)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
-        const int kvHeads = 2, heads = 4, blockSize = 16, length = 45;
-        var cache = new PagedKvCache(1, kvHeads, headDim, 12, blockSize, 64, type);
-        int[] prompt = Enumerable.Range(0, length).Select(i => i + 1).ToArray();
-        using SequenceKv seq = cache.CreateSequence(prompt, usePrefixCache: false);
-        Assert.True(seq.TryReserve(length));
-        int kvd = kvHeads * headDim;
-        float[] k = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        float[] v = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        seq.Write(0, 0, length, k, v);
+        const int kvHeads = 2, heads = 4, length = 45;
+        using SequenceKv seq = Filled(type, kvHeads, headDim, length, rng, out _, out _);
         var p = new AttentionParameters(heads, kvHeads, headDim) { SlidingWindow = window };
         int rowLen = heads * headDim;
         float[] scratch = new float[CausalAttention.ScratchLength(64, headDim)];
@@ -52,24 +51,14 @@ public sealed class SequenceKvAttendRowsTests
     /// <summary><see cref="SequenceKv.AttendHeads"/> (the query heads of one KV head in one call) against
     /// <see cref="SequenceKv.AttendRow"/> head by head, and against the contiguous cache holding the same values.</summary>
     [Theory]
-    [InlineData(KvCacheType.F32, 64, 0)]
-    [InlineData(KvCacheType.F16, 64, 0)]
-    [InlineData(KvCacheType.F16, 64, 7)]
-    [InlineData(KvCacheType.F32, 24, 0)]
+    [MemberData(nameof(Shapes))]
     public void Heads_together_equal_each_head_alone(KvCacheType type, int headDim, int window)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
-        const int kvHeads = 2, heads = 8, blockSize = 16, length = 45;
-        var cache = new PagedKvCache(1, kvHeads, headDim, 12, blockSize, 64, type);
-        int[] prompt = Enumerable.Range(0, length).Select(i => i + 1).ToArray();
-        using SequenceKv seq = cache.CreateSequence(prompt, usePrefixCache: false);
-        Assert.True(seq.TryReserve(length));
+        const int kvHeads = 2, heads = 8, length = 45;
+        using SequenceKv seq = Filled(type, kvHeads, headDim, length, rng, out float[] k, out float[] v);
         var contiguous = new ContiguousKvCache(1, kvHeads, headDim, 64, type);
-        int kvd = kvHeads * headDim;
-        float[] k = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        float[] v = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        seq.Write(0, 0, length, k, v);
         contiguous.Write(0, 0, length, k, v);
         var p = new AttentionParameters(heads, kvHeads, headDim) { SlidingWindow = window };
         int rowLen = heads * headDim, group = CausalAttention.HeadGroup(heads, kvHeads);
@@ -94,5 +83,19 @@ public sealed class SequenceKvAttendRowsTests
                     $"seed {seed} {type} d={headDim} window={window} pos={pos} contiguous element {i}: {flat[i]} vs {alone[i]}");
             }
         }
+    }
+
+    /// <summary>A sequence over a paged cache of blocks of 16 holding <paramref name="length"/> random positions in layer 0.</summary>
+    private static SequenceKv Filled(KvCacheType type, int kvHeads, int headDim, int length, Random rng, out float[] k, out float[] v)
+    {
+        var cache = new PagedKvCache(1, kvHeads, headDim, 12, 16, 64, type);
+        int[] prompt = Enumerable.Range(0, length).Select(i => i + 1).ToArray();
+        SequenceKv seq = cache.CreateSequence(prompt, usePrefixCache: false);
+        Assert.True(seq.TryReserve(length));
+        int kvd = kvHeads * headDim;
+        k = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        v = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        seq.Write(0, 0, length, k, v);
+        return seq;
     }
 }

@@ -109,13 +109,7 @@ public static partial class CausalAttention
                     k = ref conv;
                 }
                 for (int r = 0; r < heads; r++)
-                {
-                    ref float qr = ref Unsafe.Add(ref qs, r * qStride);
-                    Vector512<float> acc = Vector512.LoadUnsafe(ref qr) * Vector512.LoadUnsafe(ref k);
-                    for (int c = 1; c < nc; c++)
-                        acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref qr, (nuint)(c * 16)), Vector512.LoadUnsafe(ref k, (nuint)(c * 16)), acc);
-                    acc.StoreUnsafe(ref part, (nuint)(r * 256 + j * 16));
-                }
+                    DotLanes(ref Unsafe.Add(ref qs, r * qStride), ref k, nc).StoreUnsafe(ref part, (nuint)(r * 256 + j * 16));
             }
             for (int r = 0; r < heads; r++)
             {
@@ -151,35 +145,10 @@ public static partial class CausalAttention
                     if (cn > 1) v1 = Load16(ref vrow, 16);
                     if (cn > 2) v2 = Load16(ref vrow, 32);
                     if (cn > 3) v3 = Load16(ref vrow, 48);
-                    var e = Vector512.Create(Unsafe.Add(ref e0, i));
-                    a00 = Vector512.FusedMultiplyAdd(e, v0, a00);
-                    a01 = Vector512.FusedMultiplyAdd(e, v1, a01);
-                    a02 = Vector512.FusedMultiplyAdd(e, v2, a02);
-                    a03 = Vector512.FusedMultiplyAdd(e, v3, a03);
-                    if (heads > 1)
-                    {
-                        e = Vector512.Create(Unsafe.Add(ref e1, i));
-                        a10 = Vector512.FusedMultiplyAdd(e, v0, a10);
-                        a11 = Vector512.FusedMultiplyAdd(e, v1, a11);
-                        a12 = Vector512.FusedMultiplyAdd(e, v2, a12);
-                        a13 = Vector512.FusedMultiplyAdd(e, v3, a13);
-                    }
-                    if (heads > 2)
-                    {
-                        e = Vector512.Create(Unsafe.Add(ref e2, i));
-                        a20 = Vector512.FusedMultiplyAdd(e, v0, a20);
-                        a21 = Vector512.FusedMultiplyAdd(e, v1, a21);
-                        a22 = Vector512.FusedMultiplyAdd(e, v2, a22);
-                        a23 = Vector512.FusedMultiplyAdd(e, v3, a23);
-                    }
-                    if (heads > 3)
-                    {
-                        e = Vector512.Create(Unsafe.Add(ref e3, i));
-                        a30 = Vector512.FusedMultiplyAdd(e, v0, a30);
-                        a31 = Vector512.FusedMultiplyAdd(e, v1, a31);
-                        a32 = Vector512.FusedMultiplyAdd(e, v2, a32);
-                        a33 = Vector512.FusedMultiplyAdd(e, v3, a33);
-                    }
+                    Fma4(Unsafe.Add(ref e0, i), v0, v1, v2, v3, ref a00, ref a01, ref a02, ref a03);
+                    if (heads > 1) Fma4(Unsafe.Add(ref e1, i), v0, v1, v2, v3, ref a10, ref a11, ref a12, ref a13);
+                    if (heads > 2) Fma4(Unsafe.Add(ref e2, i), v0, v1, v2, v3, ref a20, ref a21, ref a22, ref a23);
+                    if (heads > 3) Fma4(Unsafe.Add(ref e3, i), v0, v1, v2, v3, ref a30, ref a31, ref a32, ref a33);
                 }
             }
             Store(output, 0 * outStride + c0 * 16, cn, 1f / sums[0], a00, a01, a02, a03);

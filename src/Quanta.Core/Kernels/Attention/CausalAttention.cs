@@ -216,11 +216,7 @@ public static partial class CausalAttention
                 for (int r = 0; r < rows; r++)
                 {
                     if (pos < los[r] || pos > his[r]) continue;
-                    ref float qr = ref Unsafe.Add(ref qs, r * qStride);
-                    Vector512<float> acc = Vector512.LoadUnsafe(ref qr) * Vector512.LoadUnsafe(ref k);
-                    for (int c = 1; c < nc; c++)
-                        acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref qr, (nuint)(c * 16)), Vector512.LoadUnsafe(ref k, (nuint)(c * 16)), acc);
-                    acc.StoreUnsafe(ref part, (nuint)(r * 256 + j * 16));
+                    DotLanes(ref Unsafe.Add(ref qs, r * qStride), ref k, nc).StoreUnsafe(ref part, (nuint)(r * 256 + j * 16));
                 }
             }
             for (int r = 0; r < rows; r++)
@@ -295,6 +291,28 @@ public static partial class CausalAttention
             if (rows > 2) Store(output, 2 * outStride + c0 * 16, cn, 1f / sums[2], a20, a21, a22, a23);
             if (rows > 3) Store(output, 3 * outStride + c0 * 16, cn, 1f / sums[3], a30, a31, a32, a33);
         }
+    }
+
+    /// <summary>The 16 lane partials of q·k over nc 16-element chunks: q[0:16]·k[0:16], then one fused multiply-add per chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> DotLanes(ref float q, ref float k, int nc)
+    {
+        Vector512<float> acc = Vector512.LoadUnsafe(ref q) * Vector512.LoadUnsafe(ref k);
+        for (int c = 1; c < nc; c++)
+            acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)(c * 16)), Vector512.LoadUnsafe(ref k, (nuint)(c * 16)), acc);
+        return acc;
+    }
+
+    /// <summary>a_c = fma(e, v_c, a_c) for the four 16-column chunks of a 64-column slab (unused chunks hold zeros).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fma4(float e, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var ev = Vector512.Create(e);
+        a0 = Vector512.FusedMultiplyAdd(ev, v0, a0);
+        a1 = Vector512.FusedMultiplyAdd(ev, v1, a1);
+        a2 = Vector512.FusedMultiplyAdd(ev, v2, a2);
+        a3 = Vector512.FusedMultiplyAdd(ev, v3, a3);
     }
 
     private static int Lo(int position, in AttentionParameters p) => p.SlidingWindow > 0 ? Math.Max(0, position - p.SlidingWindow + 1) : 0;
