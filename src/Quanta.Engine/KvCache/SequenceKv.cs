@@ -218,6 +218,22 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    public void AttendHeads(int layer, int length, ReadOnlySpan<float> q, int heads, int position, int firstHead,
+        in AttentionParameters parameters, Span<float> output, Span<float> scratch)
+    {
+        if (_cache.Type == KvCacheType.F32)
+        {
+            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardHeads<float, PagedKvView<float>>(q, heads, position, firstHead, view, parameters, output, scratch);
+        }
+        else
+        {
+            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardHeads<Half, PagedKvView<Half>>(q, heads, position, firstHead, view, parameters, output, scratch);
+        }
+    }
+
     /// <summary>Returns every block to the pool at once; idempotent.</summary>
     public void Dispose()
     {

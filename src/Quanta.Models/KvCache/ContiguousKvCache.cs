@@ -130,4 +130,20 @@ public sealed class ContiguousKvCache : IKvCacheView
             CausalAttention.ForwardRows<Half, ContiguousKvView<Half>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
         }
     }
+
+    /// <inheritdoc/>
+    public void AttendHeads(int layer, int length, ReadOnlySpan<float> q, int heads, int position, int firstHead,
+        in AttentionParameters parameters, Span<float> output, Span<float> scratch)
+    {
+        if (Type == KvCacheType.F32)
+        {
+            var view = new ContiguousKvView<float>(_k32![layer], _v32![layer], length, KvHeads, HeadDim);
+            CausalAttention.ForwardHeads<float, ContiguousKvView<float>>(q, heads, position, firstHead, view, parameters, output, scratch);
+        }
+        else
+        {
+            var view = new ContiguousKvView<Half>(_k16![layer], _v16![layer], length, KvHeads, HeadDim);
+            CausalAttention.ForwardHeads<Half, ContiguousKvView<Half>>(q, heads, position, firstHead, view, parameters, output, scratch);
+        }
+    }
 }

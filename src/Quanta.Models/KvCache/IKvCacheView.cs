@@ -57,4 +57,18 @@ public interface IKvCacheView
         for (int r = 0; r < rows; r++)
             AttendRow(layer, length, q.Slice(r * qStride, HeadDim), firstPosition + r, head, parameters, output.Slice(r * outStride, HeadDim), scratch);
     }
+
+    /// <summary>
+    /// Attention of one token at <paramref name="position"/> for query heads firstHead .. firstHead + heads − 1 (1 to
+    /// <see cref="CausalAttention.RowBlock"/>, all reading one KV head), over positions [0, length) of the layer: head
+    /// i's query at q[i·HeadDim ..], its output at output[i·HeadDim ..]. Each head's result is bit-identical to
+    /// <see cref="AttendRow"/> on that head (<see cref="CausalAttention.ForwardHeads{T, TView}"/>: each key and value
+    /// row is loaded once for all the heads). The default runs <see cref="AttendRow"/> head by head.
+    /// </summary>
+    void AttendHeads(int layer, int length, ReadOnlySpan<float> q, int heads, int position, int firstHead,
+        in AttentionParameters parameters, Span<float> output, Span<float> scratch)
+    {
+        for (int i = 0; i < heads; i++)
+            AttendRow(layer, length, q.Slice(i * HeadDim, HeadDim), position, firstHead + i, parameters, output.Slice(i * HeadDim, HeadDim), scratch);
+    }
 }

@@ -187,7 +187,10 @@ public sealed class DecoderModel
             }
             first += count;
         }
-        int items = blocks * c.Heads;
+        // a decode block (one token) runs the query heads of one KV head together (each K/V row read once for all of
+        // them): an item holds a group of `headGroup` heads, the largest divisor of Heads/KvHeads up to RowBlock
+        int headGroup = CausalAttention.HeadGroup(c.Heads, c.KvHeads);
+        int items = blocks * (c.Heads / headGroup);
         // tiny attention (few heads, short context) runs on this thread: waking the pool costs more than it saves. The
         // threshold is far below the matrix products' (MatMul.InlineWork): a (position, head-dim) step of attention costs
         // several times a weight multiply-add (two F16 KV widenings, softmax), and at decode the worker is spinning anyway
@@ -216,7 +219,7 @@ public sealed class DecoderModel
             ws.Pool.For(parts, new AttentionBody
             {
                 Kvs = ws.SegmentKv, TokenSegment = ws.TokenSegment, TokenPosition = tokPos, SegmentLength = ws.SegmentLength,
-                Blocks = ws.AttentionBlocks, BlockEnds = ws.AttentionBlockEnds, Layer = l, Items = items, Parts = parts, Heads = c.Heads,
+                Blocks = ws.AttentionBlocks, BlockEnds = ws.AttentionBlockEnds, Layer = l, Items = items, Parts = parts, Heads = c.Heads, HeadGroup = headGroup,
                 HeadDim = hd, Parameters = ap, Q = q, Out = attn, Scratch = ws.AttentionScratch, ScratchLength = ws.AttentionScratchLength,
             });
             w.Output.MatMul(attn, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
@@ -326,8 +329,9 @@ public sealed class DecoderModel
         else LayerNorm.Forward(src, w.Weight, w.Bias, dst, Config.NormEps);
     }
 
-    /// <summary>Attention items p, p + Parts, … of part p: item i is (token block i / Heads, head i % Heads) over the
-    /// block's own segment, with scratch slice p.</summary>
+    /// <summary>Attention items p, p + Parts, … of part p: item i is (token block i / G, heads HeadGroup · (i % G) ..
+    /// + HeadGroup − 1), G = Heads / HeadGroup, over the block's own segment, with scratch slice p. A one-token block
+    /// runs its heads in one AttendHeads call, a longer one head by head (AttendRows).</summary>
     private struct AttentionBody : IParallelBody
     {
         public IKvCacheView?[] Kvs;  // [segments]
@@ -336,7 +340,7 @@ public sealed class DecoderModel
         public int[] SegmentLength;  // [segments] positions attended (start + count)
         public int[] Blocks;         // [blocks] first token of each block (blocks never straddle segments)
         public int[] BlockEnds;      // [blocks] one past the last token of each block
-        public int Layer, Items, Parts, Heads, HeadDim;
+        public int Layer, Items, Parts, Heads, HeadGroup, HeadDim;
         public AttentionParameters Parameters;
         public float[] Q;            // [n, Heads, HeadDim]
         public float[] Out;          // [n, Heads, HeadDim]
@@ -347,14 +351,26 @@ public sealed class DecoderModel
         {
             Span<float> scratch = Scratch.AsSpan(part * ScratchLength, ScratchLength);
             int rowLen = Heads * HeadDim;
+            int groups = Heads / HeadGroup;
             for (int i = part; i < Items; i += Parts)
             {
-                int b = i / Heads, h = i - b * Heads;
+                int b = i / groups, h0 = (i - b * groups) * HeadGroup;
                 int t = Blocks[b], s = TokenSegment[t];
                 int end = BlockEnds[b];
-                int off = t * rowLen + h * HeadDim;
-                Kvs[s]!.AttendRows(Layer, SegmentLength[s], Q.AsSpan(off), rowLen, end - t, TokenPosition[t], h, Parameters,
-                    Out.AsSpan(off), rowLen, scratch);
+                IKvCacheView kv = Kvs[s]!;
+                if (end - t == 1)
+                {
+                    int off = t * rowLen + h0 * HeadDim;
+                    kv.AttendHeads(Layer, SegmentLength[s], Q.AsSpan(off, HeadGroup * HeadDim), HeadGroup, TokenPosition[t], h0, Parameters,
+                        Out.AsSpan(off, HeadGroup * HeadDim), scratch);
+                    continue;
+                }
+                for (int h = h0; h < h0 + HeadGroup; h++)
+                {
+                    int off = t * rowLen + h * HeadDim;
+                    kv.AttendRows(Layer, SegmentLength[s], Q.AsSpan(off), rowLen, end - t, TokenPosition[t], h, Parameters,
+                        Out.AsSpan(off), rowLen, scratch);
+                }
             }
         }
     }

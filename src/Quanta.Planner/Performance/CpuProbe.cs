@@ -225,6 +225,7 @@ public static class CpuProbe
         var workers = new Thread[threads];
         int first = length - rows;
         double pairsPerCall = rows * (first + (rows + 1) / 2.0);   // query i (0-based) at position first + i attends first + i + 1 positions
+        if (rows == 1) pairsPerCall *= CausalAttention.HeadGroup(heads, kvHeads);   // a decode call covers a group of heads
         for (int t = 0; t < threads; t++)
         {
             int id = t;
@@ -257,11 +258,16 @@ public static class CpuProbe
                 float[] o = new float[rows * stride];                 // [rows, heads, headDim]
                 float[] scratch = new float[CausalAttention.ScratchLength(length, headDim)];
                 var p = new AttentionParameters(heads, kvHeads, headDim);
-                int h = 0, sq = 0, layer = 0;
+                int h = 0, sq = 0, layer = 0, headGroup = CausalAttention.HeadGroup(heads, kvHeads);
                 void Call()
                 {
                     var cache = caches[sq];
-                    if (rows == 1) cache.AttendRow(layer, length, q.AsSpan(h * headDim, headDim), first, h, p, o.AsSpan(h * headDim, headDim), scratch);
+                    if (rows == 1)
+                    {
+                        // a decode row: the engine runs the query heads of a KV head together
+                        cache.AttendHeads(layer, length, q.AsSpan(h * headDim, headGroup * headDim), headGroup, first, h, p, o.AsSpan(h * headDim, headGroup * headDim), scratch);
+                        h += headGroup - 1;
+                    }
                     else cache.AttendRows(layer, length, q.AsSpan(h * headDim), stride, rows, first, h, p, o.AsSpan(h * headDim), stride, scratch);
                     if (++h < heads) return;
                     h = 0;

@@ -129,6 +129,56 @@ public class AttentionTests
         }
     }
 
+    /// <summary>ForwardHeads (one token, the query heads of one KV head together) gives each head the bits of ForwardRow
+    /// on that head alone, for every group split, F32 and F16, contiguous and paged caches.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardHeads_matches_ForwardRow_per_head(int heads, int kvHeads, int headDim, int p0, float scale, int window, float cap)
+    {
+        int seed = OpsTestUtil.NewSeed();
+        var rng = new Random(seed);
+        var p = new AttentionParameters(heads, kvHeads, headDim) { Scale = scale, SlidingWindow = window, SoftCap = cap };
+        int length = p0 + 21, rowKv = kvHeads * headDim, rowQ = heads * headDim, group = heads / kvHeads;
+        var q = OpsTestUtil.RandomArray(rng, rowQ, -1.5f, 1.5f);
+        var kh = new Half[length * rowKv]; var vh = new Half[length * rowKv];
+        for (int i = 0; i < kh.Length; i++) { kh[i] = (Half)(rng.NextDouble() * 4 - 2); vh[i] = (Half)(rng.NextDouble() * 4 - 2); }
+        var k = kh.Select(h => (float)h).ToArray(); var v = vh.Select(h => (float)h).ToArray();
+        var scratch = new float[CausalAttention.ScratchLength(length, headDim)];
+        var (kp, vp, table) = Page(k, v, length, rowKv, 3, rng);
+        var (khp, vhp, tableh) = Page(kh, vh, length, rowKv, 16, rng);
+        foreach (int pos in new[] { 0, 1, 15, 16, 17, length - 1 })
+        {
+            var expected = new float[rowQ];
+            var cv = new ContiguousKvView<float>(k, v, length, kvHeads, headDim);
+            for (int h = 0; h < heads; h++)
+                CausalAttention.ForwardRow<float, ContiguousKvView<float>>(q.AsSpan(h * headDim, headDim), pos, h, cv, p, expected.AsSpan(h * headDim, headDim), scratch);
+            for (int size = 1; size <= Math.Min(group, CausalAttention.RowBlock); size++)
+            {
+                string m = $"seed {seed} H {heads} KH {kvHeads} d {headDim} pos {pos} size {size} W {window} cap {cap}";
+                var o = new float[rowQ]; var o16 = new float[rowQ]; var op = new float[rowQ]; var op16 = new float[rowQ];
+                for (int g = 0; g < kvHeads; g++)
+                    for (int h = g * group; h < (g + 1) * group; h += size)
+                    {
+                        int n = Math.Min(size, (g + 1) * group - h);
+                        CausalAttention.ForwardHeads<float, ContiguousKvView<float>>(q.AsSpan(h * headDim), n, pos, h, cv, p, o.AsSpan(h * headDim), scratch);
+                        CausalAttention.ForwardHeads<Half, ContiguousKvView<Half>>(q.AsSpan(h * headDim), n, pos, h,
+                            new ContiguousKvView<Half>(kh, vh, length, kvHeads, headDim), p, o16.AsSpan(h * headDim), scratch);
+                        CausalAttention.ForwardHeads<float, PagedKvView<float>>(q.AsSpan(h * headDim), n, pos, h,
+                            new PagedKvView<float>(kp, vp, table, 3, length, kvHeads, headDim), p, op.AsSpan(h * headDim), scratch);
+                        CausalAttention.ForwardHeads<Half, PagedKvView<Half>>(q.AsSpan(h * headDim), n, pos, h,
+                            new PagedKvView<Half>(khp, vhp, tableh, 16, length, kvHeads, headDim), p, op16.AsSpan(h * headDim), scratch);
+                    }
+                OpsTestUtil.Identical(expected, o, "f32 " + m);
+                OpsTestUtil.Identical(expected, o16, "f16 " + m);
+                OpsTestUtil.Identical(expected, op, "paged f32 " + m);
+                OpsTestUtil.Identical(expected, op16, "paged f16 " + m);
+            }
+        }
+        if (group > 1 && kvHeads > 1)   // heads group−1 and group straddle two KV heads
+            Assert.Throws<ArgumentException>(() => CausalAttention.ForwardHeads<float, ContiguousKvView<float>>(q.AsSpan((group - 1) * headDim), 2, 0, group - 1,
+                new ContiguousKvView<float>(k, v, length, kvHeads, headDim), p, new float[rowQ], scratch));
+    }
+
     [Fact]
     public void Single_position_returns_its_value_and_equal_keys_average()
     {
@@ -161,6 +211,38 @@ public class AttentionTests
             var o = new float[n];
             F16Conversion.ToSingleRow(MemoryMarshal.Cast<Half, ushort>(all.AsSpan(15000, n)), o);
             for (int i = 0; i < n; i++) Assert.Equal((float)all[15000 + i], o[i]);
+        }
+    }
+
+    /// <summary>Every F16 code (zeros, subnormals, normals, ±Inf, NaN) as a value row of a one-position cache comes out
+    /// of the kernel as its exact F32 value (softmax weight 1), through the decode path's F16 loads (the finite fast
+    /// decode and the full one a row with an Inf/NaN takes), one head and a GQA group of four.</summary>
+    [Fact]
+    public void Half_values_pass_through_exactly()
+    {
+        const int d = 64;
+        var p = new AttentionParameters(4, 1, d);
+        var kh = new Half[d];
+        var scratch = new float[CausalAttention.ScratchLength(1, d)];
+        var q = new float[4 * d];
+        var o = new float[4 * d];
+        for (int start = 0; start < 65536; start += d)
+        {
+            var vh = new Half[d];
+            for (int i = 0; i < d; i++) vh[i] = BitConverter.UInt16BitsToHalf((ushort)(start + i));
+            var view = new ContiguousKvView<Half>(kh, vh, 1, 1, d);
+            CausalAttention.ForwardRow<Half, ContiguousKvView<Half>>(q.AsSpan(0, d), 0, 0, view, p, o.AsSpan(0, d), scratch);
+            for (int i = 0; i < d; i++) Check(o[i], (float)vh[i], start + i);
+            CausalAttention.ForwardHeads<Half, ContiguousKvView<Half>>(q, 4, 0, 0, view, p, o, scratch);
+            for (int h = 0; h < 4; h++)
+                for (int i = 0; i < d; i++) Check(o[h * d + i], (float)vh[i], start + i);
+        }
+
+        static void Check(float actual, float value, int code)
+        {
+            float expected = value + 0f;   // the weighted sum starts from +0, so −0 comes out as +0
+            if (float.IsNaN(expected)) Assert.True(float.IsNaN(actual), $"code {code:X4}");
+            else Assert.True(BitConverter.SingleToInt32Bits(actual) == BitConverter.SingleToInt32Bits(expected), $"code {code:X4}: {actual:R} vs {expected:R}");
         }
     }
 

@@ -12,24 +12,23 @@ namespace Quanta.Engine.Tests.KvCache;
 [Trait("Category", "Kernels")]
 public sealed class SequenceKvAttendRowsTests
 {
+    /// <summary>Cache type, head size (64: the AVX-512 paths; 24: the generic one), sliding window.</summary>
+    public static TheoryData<KvCacheType, int, int> Shapes() => new()
+    {
+        { KvCacheType.F32, 64, 0 },
+        { KvCacheType.F16, 64, 0 },
+        { KvCacheType.F16, 64, 7 },
+        { KvCacheType.F32, 24, 0 },
+    };
+
     [Theory]
-    [InlineData(KvCacheType.F32, 64, 0)]
-    [InlineData(KvCacheType.F16, 64, 0)]
-    [InlineData(KvCacheType.F16, 64, 7)]
-    [InlineData(KvCacheType.F32, 24, 0)]
+    [MemberData(nameof(Shapes))]
     public void Rows_together_equal_each_row_alone(KvCacheType type, int headDim, int window)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
-        const int kvHeads = 2, heads = 4, blockSize = 16, length = 45;
-        var cache = new PagedKvCache(1, kvHeads, headDim, 12, blockSize, 64, type);
-        int[] prompt = Enumerable.Range(0, length).Select(i => i + 1).ToArray();
-        using SequenceKv seq = cache.CreateSequence(prompt, usePrefixCache: false);
-        Assert.True(seq.TryReserve(length));
-        int kvd = kvHeads * headDim;
-        float[] k = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        float[] v = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
-        seq.Write(0, 0, length, k, v);
+        const int kvHeads = 2, heads = 4, length = 45;
+        using SequenceKv seq = Filled(type, kvHeads, headDim, length, rng, out _, out _);
         var p = new AttentionParameters(heads, kvHeads, headDim) { SlidingWindow = window };
         int rowLen = heads * headDim;
         float[] scratch = new float[CausalAttention.ScratchLength(64, headDim)];
@@ -47,5 +46,56 @@ public sealed class SequenceKvAttendRowsTests
                         Assert.True(BitConverter.SingleToInt32Bits(together[i]) == BitConverter.SingleToInt32Bits(alone[i]),
                             $"seed {seed} {type} d={headDim} window={window} first={first} rows={rows} head={h} element {i}: {together[i]} vs {alone[i]}");
                 }
+    }
+
+    /// <summary><see cref="SequenceKv.AttendHeads"/> (the query heads of one KV head in one call) against
+    /// <see cref="SequenceKv.AttendRow"/> head by head, and against the contiguous cache holding the same values.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Heads_together_equal_each_head_alone(KvCacheType type, int headDim, int window)
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        const int kvHeads = 2, heads = 8, length = 45;
+        using SequenceKv seq = Filled(type, kvHeads, headDim, length, rng, out float[] k, out float[] v);
+        var contiguous = new ContiguousKvCache(1, kvHeads, headDim, 64, type);
+        contiguous.Write(0, 0, length, k, v);
+        var p = new AttentionParameters(heads, kvHeads, headDim) { SlidingWindow = window };
+        int rowLen = heads * headDim, group = CausalAttention.HeadGroup(heads, kvHeads);
+        Assert.Equal(4, group);
+        float[] scratch = new float[CausalAttention.ScratchLength(64, headDim)];
+        foreach (int pos in new[] { 0, 15, 16, 44 })
+        {
+            float[] q = Enumerable.Range(0, rowLen).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            float[] together = new float[rowLen], alone = new float[rowLen], flat = new float[rowLen];
+            for (int h = 0; h < heads; h += group)
+            {
+                seq.AttendHeads(0, pos + 1, q.AsSpan(h * headDim, group * headDim), group, pos, h, p, together.AsSpan(h * headDim, group * headDim), scratch);
+                contiguous.AttendHeads(0, pos + 1, q.AsSpan(h * headDim, group * headDim), group, pos, h, p, flat.AsSpan(h * headDim, group * headDim), scratch);
+            }
+            for (int h = 0; h < heads; h++)
+                seq.AttendRow(0, pos + 1, q.AsSpan(h * headDim, headDim), pos, h, p, alone.AsSpan(h * headDim, headDim), scratch);
+            for (int i = 0; i < rowLen; i++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(together[i]) == BitConverter.SingleToInt32Bits(alone[i]),
+                    $"seed {seed} {type} d={headDim} window={window} pos={pos} element {i}: {together[i]} vs {alone[i]}");
+                Assert.True(BitConverter.SingleToInt32Bits(flat[i]) == BitConverter.SingleToInt32Bits(alone[i]),
+                    $"seed {seed} {type} d={headDim} window={window} pos={pos} contiguous element {i}: {flat[i]} vs {alone[i]}");
+            }
+        }
+    }
+
+    /// <summary>A sequence over a paged cache of blocks of 16 holding <paramref name="length"/> random positions in layer 0.</summary>
+    private static SequenceKv Filled(KvCacheType type, int kvHeads, int headDim, int length, Random rng, out float[] k, out float[] v)
+    {
+        var cache = new PagedKvCache(1, kvHeads, headDim, 12, 16, 64, type);
+        int[] prompt = Enumerable.Range(0, length).Select(i => i + 1).ToArray();
+        SequenceKv seq = cache.CreateSequence(prompt, usePrefixCache: false);
+        Assert.True(seq.TryReserve(length));
+        int kvd = kvHeads * headDim;
+        k = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        v = Enumerable.Range(0, length * kvd).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        seq.Write(0, 0, length, k, v);
+        return seq;
     }
 }

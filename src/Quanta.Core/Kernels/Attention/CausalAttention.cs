@@ -28,7 +28,7 @@ namespace Quanta.Core.Kernels.Attention;
 /// <para>Never allocates: callers pass scratch of <see cref="ScratchLength"/> floats (one per concurrently computed
 /// call).</para>
 /// </summary>
-public static class CausalAttention
+public static partial class CausalAttention
 {
     /// <summary>Kernel name used with <see cref="KernelPaths"/>.</summary>
     public const string KernelName = "attention";
@@ -99,7 +99,8 @@ public static class CausalAttention
         {
             if (scratch.Length < rows * total + RowBlock * 256 + d) throw new ArgumentException($"Scratch needs {rows * total + RowBlock * 256 + d} floats.", nameof(scratch));
             KernelPaths.Record(KernelName, SimdPath.V512);
-            Rows512<T, TView>(q, qStride, rows, firstPosition, head, kv, p, output, outStride, scratch, total);
+            if (rows == 1) Heads512<T, TView>(q, d, 1, firstPosition, head / (p.Heads / p.KvHeads), kv, p, output, d, scratch);
+            else Rows512<T, TView>(q, qStride, rows, firstPosition, head, kv, p, output, outStride, scratch, total);
             return;
         }
         if (scratch.Length < total + 2 * d) throw new ArgumentException($"Scratch needs {total + 2 * d} floats.", nameof(scratch));
@@ -215,11 +216,7 @@ public static class CausalAttention
                 for (int r = 0; r < rows; r++)
                 {
                     if (pos < los[r] || pos > his[r]) continue;
-                    ref float qr = ref Unsafe.Add(ref qs, r * qStride);
-                    Vector512<float> acc = Vector512.LoadUnsafe(ref qr) * Vector512.LoadUnsafe(ref k);
-                    for (int c = 1; c < nc; c++)
-                        acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref qr, (nuint)(c * 16)), Vector512.LoadUnsafe(ref k, (nuint)(c * 16)), acc);
-                    acc.StoreUnsafe(ref part, (nuint)(r * 256 + j * 16));
+                    DotLanes(ref Unsafe.Add(ref qs, r * qStride), ref k, nc).StoreUnsafe(ref part, (nuint)(r * 256 + j * 16));
                 }
             }
             for (int r = 0; r < rows; r++)
@@ -296,6 +293,28 @@ public static class CausalAttention
         }
     }
 
+    /// <summary>The 16 lane partials of q·k over nc 16-element chunks: q[0:16]·k[0:16], then one fused multiply-add per chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> DotLanes(ref float q, ref float k, int nc)
+    {
+        Vector512<float> acc = Vector512.LoadUnsafe(ref q) * Vector512.LoadUnsafe(ref k);
+        for (int c = 1; c < nc; c++)
+            acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref q, (nuint)(c * 16)), Vector512.LoadUnsafe(ref k, (nuint)(c * 16)), acc);
+        return acc;
+    }
+
+    /// <summary>a_c = fma(e, v_c, a_c) for the four 16-column chunks of a 64-column slab (unused chunks hold zeros).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fma4(float e, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
+        ref Vector512<float> a0, ref Vector512<float> a1, ref Vector512<float> a2, ref Vector512<float> a3)
+    {
+        var ev = Vector512.Create(e);
+        a0 = Vector512.FusedMultiplyAdd(ev, v0, a0);
+        a1 = Vector512.FusedMultiplyAdd(ev, v1, a1);
+        a2 = Vector512.FusedMultiplyAdd(ev, v2, a2);
+        a3 = Vector512.FusedMultiplyAdd(ev, v3, a3);
+    }
+
     private static int Lo(int position, in AttentionParameters p) => p.SlidingWindow > 0 ? Math.Max(0, position - p.SlidingWindow + 1) : 0;
 
     private static void Store(Span<float> output, int offset, int cn, float inv, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
@@ -316,9 +335,17 @@ public static class CausalAttention
         return LoadHalf16(ref Unsafe.As<T, ushort>(ref row), offset);
     }
 
+    /// <summary>16 F16 codes as F32, exactly: the finite decode (shift, mask, ×2^112) unless one of them is Inf/NaN
+    /// (exponent 31, never in a real cache), which takes the full decode; both give the bits of <see cref="F16Conversion.ToSingle"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LoadHalf16(ref ushort row, int offset) =>
-        F16Conversion.Format.Decode512(Vector256.LoadUnsafe(ref row, (nuint)offset).ToVector512Unsafe(), upper: false);
+    private static Vector512<float> LoadHalf16(ref ushort row, int offset)
+    {
+        Vector256<ushort> h = Vector256.LoadUnsafe(ref row, (nuint)offset);
+        var exp = Vector256.Create((ushort)0x7C00);
+        if (Vector256.EqualsAny(h & exp, exp))
+            return F16Conversion.Format.Decode512(h.ToVector512Unsafe(), upper: false);
+        return F16Conversion.DecodeFinite512(Avx512F.ConvertToVector512Int32(h.AsInt16()));
+    }
 
     /// <summary>Returns a reference to the F32 row at <paramref name="offset"/>, converting F16 rows into <paramref name="conv"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
