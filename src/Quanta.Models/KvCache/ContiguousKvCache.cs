@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Quanta.Core.Formats.Float;
 using Quanta.Core.Kernels.Attention;
 
 namespace Quanta.Models.KvCache;
@@ -91,12 +93,10 @@ public sealed class ContiguousKvCache : IKvCacheView
         }
         else
         {
-            Span<Half> k = _k16![layer].AsSpan(off, n), v = _v16![layer].AsSpan(off, n);
-            for (int i = 0; i < n; i++)
-            {
-                k[i] = (Half)keys[i];
-                v[i] = (Half)values[i];
-            }
+            // the vectorized row conversion rounds to nearest even like the (Half) cast (decode wrote one position
+            // element by element: 60 µs of a 160M F16 token's 9 ms)
+            F16Conversion.FromSingleRow(keys[..n], MemoryMarshal.Cast<Half, ushort>(_k16![layer].AsSpan(off, n)));
+            F16Conversion.FromSingleRow(values[..n], MemoryMarshal.Cast<Half, ushort>(_v16![layer].AsSpan(off, n)));
         }
     }
 
