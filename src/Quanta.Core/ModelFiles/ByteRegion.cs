@@ -5,8 +5,8 @@ using Quanta.Core.Memory;
 namespace Quanta.Core.ModelFiles;
 
 /// <summary>
-/// A read-only block of bytes that stays at a fixed address until disposed: either one view of a
-/// memory-mapped file or a pinned managed array. Readers parse through its pointer with explicit
+/// A read-only block of bytes that stays at a fixed address until disposed: one view of a memory-mapped file, a
+/// copy of a file in huge pages, or a pinned managed array. Readers parse through its pointer with explicit
 /// bounds checks and hand out zero-copy views that are valid only until <see cref="NativeRegion.Dispose"/>.
 /// File objects expose it publicly as a <see cref="NativeRegion"/> (bounds-checked spans, no addresses).
 /// </summary>
@@ -27,6 +27,17 @@ internal abstract unsafe class ByteRegion : NativeRegion
             stream.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Reads <paramref name="path"/> into a block of anonymous memory in huge pages
+    /// (<see cref="HugePages"/>): a copy instead of a mapping, for weights that every step streams.</summary>
+    /// <exception cref="ModelFileException">The file is empty.</exception>
+    public static ByteRegion ReadFileHugePages(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        long length = RandomAccess.GetLength(handle);
+        if (length == 0) throw new ModelFileException(path, "file is empty (0 bytes)");
+        return new HugePageRegion(handle, path, length);
     }
 
     /// <summary>Pins <paramref name="data"/> (not copied) for the lifetime of the region.</summary>
@@ -63,6 +74,33 @@ internal abstract unsafe class ByteRegion : NativeRegion
             _view.Dispose();
             _map.Dispose();
         }
+    }
+
+    private sealed class HugePageRegion : ByteRegion
+    {
+        public HugePageRegion(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
+        {
+            byte* p = HugePages.Allocate(length);
+            try
+            {
+                for (long done = 0; done < length;)
+                {
+                    int want = (int)Math.Min(1 << 30, length - done);
+                    int got = RandomAccess.Read(handle, new Span<byte>(p + done, want), done);
+                    if (got <= 0) throw new ModelFileException(path, $"file ended at {done} of {length} bytes while reading");
+                    done += got;
+                }
+            }
+            catch
+            {
+                HugePages.Free(p);
+                throw;
+            }
+            Pointer = p;
+            Length = length;
+        }
+
+        protected override void Release() => HugePages.Free(Pointer);
     }
 
     private sealed class PinnedArrayRegion : ByteRegion

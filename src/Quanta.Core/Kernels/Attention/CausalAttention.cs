@@ -194,8 +194,12 @@ public static partial class CausalAttention
         Span<int> his = [hi0, hi1, hi2, hi3];
 
         // Pass 1: scores, 16 key slots at a time (slot j = position g + j)
+        int firstBlock = loMin / bs;
+        ref T firstKeys = ref MemoryMarshal.GetReference(kv.KeyBlock(firstBlock));
+        for (int pos = loMin + 1; pos < loMin + PrefetchDistance && pos <= hiMax && pos / bs == firstBlock; pos++)
+            PrefetchRow(ref firstKeys, (pos - firstBlock * bs) * stride + headOff, d);
         int curBlock = -1;
-        ref T keys = ref Unsafe.NullRef<T>();
+        ref T keys = ref Unsafe.NullRef<T>(), values = ref Unsafe.NullRef<T>();
         for (int g = loMin & ~15; g <= hiMax; g += 16)
         {
             for (int j = 0; j < 16; j++)
@@ -203,8 +207,19 @@ public static partial class CausalAttention
                 int pos = g + j;
                 if (pos < loMin || pos > hiMax) continue;
                 int block = pos / bs;
-                if (block != curBlock) { curBlock = block; keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block)); }
+                if (block != curBlock)
+                {
+                    curBlock = block;
+                    keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block));
+                    values = ref MemoryMarshal.GetReference(kv.ValueBlock(block));
+                }
                 int off = (pos - block * bs) * stride + headOff;
+                // a contiguous cache puts one head's rows a whole position apart (KvHeads·HeadDim elements), a stride the
+                // hardware prefetchers do not follow across pages: fetch the key row Distance positions ahead and this
+                // position's value row for pass 2, so the row's misses overlap instead of queuing one after another
+                int ahead = pos + PrefetchDistance;
+                if (ahead <= hiMax && ahead / bs == block) PrefetchRow(ref keys, off + PrefetchDistance * stride, d);
+                PrefetchRow(ref values, off, d);
                 ref float k = ref Unsafe.NullRef<float>();
                 if (typeof(T) == typeof(float)) k = ref Unsafe.As<T, float>(ref Unsafe.Add(ref keys, off));
                 else
@@ -243,7 +258,6 @@ public static partial class CausalAttention
             Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
             Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
             curBlock = -1;
-            ref T values = ref Unsafe.NullRef<T>();
             for (int pos = loMin; pos <= hiMax; pos++)
             {
                 int block = pos / bs;
@@ -313,6 +327,20 @@ public static partial class CausalAttention
         a1 = Vector512.FusedMultiplyAdd(ev, v1, a1);
         a2 = Vector512.FusedMultiplyAdd(ev, v2, a2);
         a3 = Vector512.FusedMultiplyAdd(ev, v3, a3);
+    }
+
+    /// <summary>Positions ahead pass 1 of <see cref="Rows512{T, TView}"/> prefetches key rows.</summary>
+    private const int PrefetchDistance = 8;
+
+    /// <summary>Prefetches the <paramref name="d"/> elements at <paramref name="offset"/> of a KV block into L1 (a hint:
+    /// it never faults, and a stale address after a GC move only wastes it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchRow<T>(ref T block, int offset, int d) where T : unmanaged
+    {
+        byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref block, offset));
+        int bytes = d * Unsafe.SizeOf<T>();
+        for (int o = 0; o < bytes; o += 64) Sse.Prefetch0(p + o);
+        Sse.Prefetch0(p + bytes - 1);
     }
 
     private static int Lo(int position, in AttentionParameters p) => p.SlidingWindow > 0 ? Math.Max(0, position - p.SlidingWindow + 1) : 0;

@@ -143,9 +143,14 @@ public sealed unsafe class GgufFile : IDisposable
 
     /// <summary>Maps and parses the GGUF file at <paramref name="path"/>.</summary>
     /// <exception cref="ModelFileException">The file is malformed.</exception>
-    public static GgufFile Open(string path)
+    public static GgufFile Open(string path) => Open(path, FileResidency.Mapped);
+
+    /// <summary>Parses the GGUF file at <paramref name="path"/>, mapped or read into huge pages
+    /// (<see cref="FileResidency"/>).</summary>
+    /// <exception cref="ModelFileException">The file is malformed.</exception>
+    public static GgufFile Open(string path, FileResidency residency)
     {
-        ByteRegion region = ByteRegion.MapFile(path);
+        ByteRegion region = residency == FileResidency.HugePages ? ByteRegion.ReadFileHugePages(path) : ByteRegion.MapFile(path);
         try
         {
             return new GgufFile(region, path);
