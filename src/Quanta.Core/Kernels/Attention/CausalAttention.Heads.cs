@@ -80,12 +80,26 @@ public static partial class CausalAttention
         // tree wherever the group starts, so the scores equal the multi-position path's)
         int block = lo / bs, inBlock = lo - block * bs;
         ref T keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block));
+        ref T values = ref MemoryMarshal.GetReference(kv.ValueBlock(block));
+        for (int a = 1; a < PrefetchDistance && a < count && inBlock + a < bs; a++)
+            PrefetchRow(ref keys, (inBlock + a) * stride + headOff, d);
         for (int i0 = 0; i0 < count; i0 += 16)
         {
             int n = Math.Min(16, count - i0);
             for (int j = 0; j < n; j++, inBlock++)
             {
-                if (inBlock == bs) { block++; inBlock = 0; keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block)); }
+                if (inBlock == bs)
+                {
+                    block++;
+                    inBlock = 0;
+                    keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block));
+                    values = ref MemoryMarshal.GetReference(kv.ValueBlock(block));
+                }
+                // as in the multi-position path: the key row Distance positions ahead and this position's value row
+                // for pass 2, so a contiguous cache's rows (a whole position apart) miss in parallel, not in a queue
+                if (inBlock + PrefetchDistance < bs && i0 + j + PrefetchDistance < count)
+                    PrefetchRow(ref keys, (inBlock + PrefetchDistance) * stride + headOff, d);
+                PrefetchRow(ref values, inBlock * stride + headOff, d);
                 ref T krow = ref Unsafe.Add(ref keys, inBlock * stride + headOff);
                 if (nc == 4)
                 {

@@ -329,7 +329,7 @@ public static partial class CausalAttention
         a3 = Vector512.FusedMultiplyAdd(ev, v3, a3);
     }
 
-    /// <summary>Positions ahead pass 1 of <see cref="Rows512{T, TView}"/> prefetches key rows.</summary>
+    /// <summary>Positions ahead pass 1 of <see cref="Rows512{T, TView}"/> and <see cref="Heads512{T, TView}"/> prefetches key rows.</summary>
     private const int PrefetchDistance = 8;
 
     /// <summary>Prefetches the <paramref name="d"/> elements at <paramref name="offset"/> of a KV block into L1 (a hint:
