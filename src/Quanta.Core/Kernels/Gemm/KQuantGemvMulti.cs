@@ -1,0 +1,361 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Quanta.Core.Formats.Gguf;
+using Quanta.Core.Kernels.Quantized;
+
+namespace Quanta.Core.Kernels.Gemm;
+
+/// <summary>
+/// The few-token (2 ≤ m ≤ <see cref="Tokens"/>: a serving step of a few streams) AVX-512 part of <see cref="KQuantGemm"/>:
+/// the one-token 4-row kernels (<see cref="VecDotQ4_K"/>, <see cref="VecDotQ6_K"/> Rows4) extended to up to 8 tokens.
+/// Per super-block the 4 rows' headers are unpacked together, then one row at a time its quants and spread scales are
+/// unpacked once into registers and multiplied with every token's codes; each row's per-token int32 sums are reduced
+/// together (<see cref="KQuantSimd.SumRows4"/>), and the float steps run for the 4 rows x 4 tokens in the lanes
+/// r·4 + t of one vector. Batches of 9 to <see cref="Tokens"/> tokens run in two halves.
+/// <para>Arithmetic: that of the format's Dot, unchanged: per super-block the exact int32 sums (any order), then per
+/// output Q4_K acc += (d_a·d_w)·isum; acc −= (d_a·dmin_w)·summ, Q6_K acc += (d_w·d_a)·isum, in super-block order, no
+/// fused multiply-add. So the bits are those of every other path (batch invariance).</para>
+/// Needs AVX-512 BW and GFNI (<see cref="Supported"/>). Stateless, thread-safe, allocation-free after a thread's first call.
+/// </summary>
+internal static unsafe class KQuantGemvMulti
+{
+    /// <summary>Largest batch this path takes (<see cref="KQuantGemm"/>'s crossover); only tests and benchmarks change it.</summary>
+    internal static int Tokens = TokensDefault;
+
+    /// <summary>The measured crossover to the unpacking tiles.</summary>
+    internal const int TokensDefault = 12;
+
+    /// <summary>The most tokens this path can take (two halves of at most 8).</summary>
+    internal const int TokensMax = 16;
+
+    /// <summary>True when the machine has what these kernels use (AVX-512 BW, GFNI).</summary>
+    public static bool Supported => Avx512BW.IsSupported && Gfni.V512.IsSupported;
+
+    [ThreadStatic] private static byte[]? t_acts;
+
+    /// <summary>Y[t, r] for rows [r0, r1) and tokens [0, m), 1 ≤ m ≤ <see cref="TokensMax"/>; arguments as <see cref="KQuantGemm.Rows"/>.</summary>
+    public static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride)
+        where TK : struct, IKQuantWeight
+    {
+        if (m > TokensMax) throw new ArgumentOutOfRangeException(nameof(m));
+        if (m > 8)
+        {
+            int h = (m + 1) / 2;
+            Rows<TK>(w, rowBytes, r0, r1, acts, actStride, h, nb, y, yStride);
+            Rows<TK>(w, rowBytes, r0, r1, acts + (long)h * actStride, actStride, m - h, nb, y + (long)h * yStride, yStride);
+            return;
+        }
+        if (TK.Bytes == BlockQ4_K.Size)
+        {
+            byte* prep = PrepareQ4K(acts, actStride, m, nb);
+            switch (m)
+            {
+                case 1: Q4K<Tile1>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+                case 2: Q4K<Tile2>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+                case 3: Q4K<Tile3>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+                case 4: Q4K<Tile4>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+                case 5: Q4K<Few5>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+                case 6: Q4K<Few6>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+                case 7: Q4K<Few7>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+                default: Q4K<Few8>(w, rowBytes, r0, r1, prep, nb, y, yStride); break;
+            }
+        }
+        else
+        {
+            switch (m)
+            {
+                case 1: Q6K<Tile1>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+                case 2: Q6K<Tile2>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+                case 3: Q6K<Tile3>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+                case 4: Q6K<Tile4>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+                case 5: Q6K<Few5>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+                case 6: Q6K<Few6>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+                case 7: Q6K<Few7>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+                default: Q6K<Few8>(w, rowBytes, r0, r1, acts, actStride, nb, y, yStride); break;
+            }
+        }
+    }
+
+    private readonly struct Few5 : ITileCount { public static int N => 5; }
+    private readonly struct Few6 : ITileCount { public static int N => 6; }
+    private readonly struct Few7 : ITileCount { public static int N => 7; }
+    private readonly struct Few8 : ITileCount { public static int N => 8; }
+
+    // Q4_K activations, prepared once per call, per super-block i at i·PrepBlock: [8 tokens] x 256 codes regrouped to match
+    // 64-byte quant loads (Rows4's a0..a3), [8] x 8 int16 bsum pair sums, [8] float scales (absent tokens: zeros).
+    private const int PrepBlock = 8 * 256 + 8 * 16 + 8 * 4 + 32;
+    private const int PrepPairs = 8 * 256, PrepScales = PrepPairs + 8 * 16;
+
+    private static byte* PrepareQ4K(byte* acts, int actStride, int m, int nb)
+    {
+        byte* prep = ThreadBuffer.Aligned64(ref t_acts, (long)nb * PrepBlock);
+        for (int i = 0; i < nb; i++)
+        {
+            byte* p = prep + (long)i * PrepBlock;
+            for (int t = 0; t < 8; t++)
+            {
+                if (t >= m)
+                {
+                    Vector128<short>.Zero.Store((short*)(p + PrepPairs) + 8 * t);
+                    ((float*)(p + PrepScales))[t] = 0f;
+                    continue;
+                }
+                var a = (BlockQ8_K*)(acts + (long)t * actStride) + i;
+                sbyte* q8 = a->Qs;
+                Vector512<int> v0 = Vector512.Load(q8).AsInt32(), v1 = Vector512.Load(q8 + 64).AsInt32(), v2 = Vector512.Load(q8 + 128).AsInt32(), v3 = Vector512.Load(q8 + 192).AsInt32();
+                byte* d = p + 256 * t;
+                Avx512F.Shuffle4x128(v0, v1, 0x44).Store((int*)d);
+                Avx512F.Shuffle4x128(v0, v1, 0xEE).Store((int*)(d + 64));
+                Avx512F.Shuffle4x128(v2, v3, 0x44).Store((int*)(d + 128));
+                Avx512F.Shuffle4x128(v2, v3, 0xEE).Store((int*)(d + 192));
+                Ssse3.HorizontalAdd(Vector128.Load(a->BSums), Vector128.Load(a->BSums + 8)).Store((short*)(p + PrepPairs) + 8 * t);
+                ((float*)(p + PrepScales))[t] = a->D;
+            }
+        }
+        return prep;
+    }
+
+    /// <summary>Rows [r0, r1) x TT tokens of Q4_K, 4 rows at a time (a last partial group repeats its last row).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q4K<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
+    {
+        Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
+        Vector512<sbyte> minSpread = Vector512.Create(
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+        Vector512<uint> firstOfLane = Vector512.Create(0u, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
+        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        float* res = stackalloc float[32];
+        for (int r = r0; r < r1; r += 4)
+        {
+            int nr = Math.Min(4, r1 - r);
+            byte* w0 = w + r * rowBytes, w1 = w + Math.Min(r + 1, r1 - 1) * rowBytes;
+            byte* w2 = w + Math.Min(r + 2, r1 - 1) * rowBytes, w3 = w + Math.Min(r + 3, r1 - 1) * rowBytes;
+            byte* ahead = w + Math.Min(r + 4, r1 - 1) * rowBytes;   // the next group (rows contiguous when nr = 4)
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;   // lanes r·4 + t, tokens 0..3 / 4..7
+            for (int i = 0; i < nb; i++)
+            {
+                Prefetch(ahead + (long)i * (4 * BlockQ4_K.Size), 4 * BlockQ4_K.Size);
+                byte* p = prep + (long)i * PrepBlock;
+                long o = (long)i * BlockQ4_K.Size;
+                byte* x0 = w0 + o, x1 = w1 + o, x2 = w2 + o, x3 = w3 + o;
+                Vector512<uint> head = Vector512.Create(Vector256.Create(Vector128.Load(x0), Vector128.Load(x1)),
+                                                        Vector256.Create(Vector128.Load(x2), Vector128.Load(x3))).AsUInt32();
+                Vector512<byte> sm = KQuantSimd.ScaleMinK4x4(head);
+                Vector128<uint> dd = Avx512F.PermuteVar16x32(head, firstOfLane).GetLower().GetLower();   // row r: d | dmin << 16
+                Vector256<float> f = KQuantSimd.Fp16ToFp32(Vector256.Create(dd & Vector128.Create(0xFFFFu), dd >>> 16));
+                Vector512<float> dw = Avx512F.PermuteVar16x32(f.ToVector512Unsafe(), rowOfLane);
+                Vector512<float> dm = Avx512F.PermuteVar16x32(f.ToVector512Unsafe(), rowOfLane + Vector512.Create(4));
+                // mins · bsum pairs, lane r·4 + t = summ of row r, token t
+                Vector512<short> mins = Avx512BW.Shuffle(sm.AsSByte(), minSpread).AsInt16();
+                short* pr = (short*)(p + PrepPairs);
+                Vector512<int> summ0 = MinSums(mins, pr, 0, TT.N);
+                Vector512<int> summ1 = TT.N > 4 ? MinSums(mins, pr, 4, TT.N) : default;
+                Vector128<int> i00, i01 = default, i10, i11 = default, i20, i21 = default, i30, i31 = default;
+                RowQ4K<TT>(x0 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x00).AsSByte(), p, c0, c1, c2, c3, out i00, out i01);
+                RowQ4K<TT>(x1 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x55).AsSByte(), p, c0, c1, c2, c3, out i10, out i11);
+                RowQ4K<TT>(x2 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xAA).AsSByte(), p, c0, c1, c2, c3, out i20, out i21);
+                RowQ4K<TT>(x3 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xFF).AsSByte(), p, c0, c1, c2, c3, out i30, out i31);
+                float* ydp = (float*)(p + PrepScales);
+                {
+                    Vector512<float> yd = Avx512F.BroadcastVector128ToVector512(ydp);
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(i00, i10), Vector256.Create(i20, i30));
+                    acc0 += (yd * dw) * Vector512.ConvertToSingle(isum);
+                    acc0 -= (yd * dm) * Vector512.ConvertToSingle(summ0);
+                }
+                if (TT.N > 4)
+                {
+                    Vector512<float> yd = Avx512F.BroadcastVector128ToVector512(ydp + 4);
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(i01, i11), Vector256.Create(i21, i31));
+                    acc1 += (yd * dw) * Vector512.ConvertToSingle(isum);
+                    acc1 -= (yd * dm) * Vector512.ConvertToSingle(summ1);
+                }
+            }
+            Store<TT>(acc0, acc1, res, nr, y + r, ys);
+        }
+    }
+
+    /// <summary>Lane r·4 + t = Σ_j min_j(row r) · pair_j(token first + t), exact (0 for tokens from <paramref name="n"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> MinSums(Vector512<short> mins, short* pairs, int first, int n)
+    {
+        Vector512<int> m0 = Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * first)).AsInt16());
+        Vector512<int> m1 = n > first + 1 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 1))).AsInt16()) : default;
+        Vector512<int> m2 = n > first + 2 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 2))).AsInt16()) : default;
+        Vector512<int> m3 = n > first + 3 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 3))).AsInt16()) : default;
+        return Transpose4(m0, m1, m2, m3);
+    }
+
+    /// <summary>Per 128-bit lane r: dword t = the sum of h_t's 4 dwords in lane r (the first steps of <see cref="KQuantSimd.SumRows4"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Transpose4(Vector512<int> h0, Vector512<int> h1, Vector512<int> h2, Vector512<int> h3)
+    {
+        Vector512<int> u01 = Avx512F.UnpackLow(h0, h1) + Avx512F.UnpackHigh(h0, h1);
+        Vector512<int> u23 = Avx512F.UnpackLow(h2, h3) + Avx512F.UnpackHigh(h2, h3);
+        return Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
+    }
+
+    /// <summary>One Q4_K row's super-block (quants at q, scales and mins in every lane of s) x TT tokens: lane t of
+    /// lo / hi = isum of token t / 4 + t, exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowQ4K<TT>(byte* q, Vector512<sbyte> s, byte* p, Vector512<sbyte> c0, Vector512<sbyte> c1, Vector512<sbyte> c2, Vector512<sbyte> c3,
+        out Vector128<int> lo, out Vector128<int> hi) where TT : struct, ITileCount
+    {
+        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
+        Vector512<byte> q01 = Vector512.Load(q), q23 = Vector512.Load(q + 64);
+        Vector512<byte> u0 = q01 & m4, u1 = Gfni.V512.GaloisFieldAffineTransform(q01, Vector512.Create(HighNibble).AsByte(), 0);
+        Vector512<byte> u2 = q23 & m4, u3 = Gfni.V512.GaloisFieldAffineTransform(q23, Vector512.Create(HighNibble).AsByte(), 0);
+        Vector512<short> s0 = Avx512BW.Shuffle(s, c0).AsInt16(), s1 = Avx512BW.Shuffle(s, c1).AsInt16();
+        Vector512<short> s2 = Avx512BW.Shuffle(s, c2).AsInt16(), s3 = Avx512BW.Shuffle(s, c3).AsInt16();
+        Vector512<int> h0 = Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p);
+        Vector512<int> h1 = TT.N > 1 ? Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p + 256) : default;
+        Vector512<int> h2 = TT.N > 2 ? Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p + 512) : default;
+        Vector512<int> h3 = TT.N > 3 ? Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p + 768) : default;
+        lo = KQuantSimd.SumRows4(h0, h1, h2, h3);
+        if (TT.N > 4)
+        {
+            Vector512<int> h4 = Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p + 1024);
+            Vector512<int> h5 = TT.N > 5 ? Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p + 1280) : default;
+            Vector512<int> h6 = TT.N > 6 ? Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p + 1536) : default;
+            Vector512<int> h7 = TT.N > 7 ? Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p + 1792) : default;
+            hi = KQuantSimd.SumRows4(h4, h5, h6, h7);
+        }
+        else hi = default;
+    }
+
+    /// <summary>Σ_k scale_k · (u_k · a_k) pair sums: 16 exact int32 lanes summing to one row's isum for the token whose
+    /// 4 x 64 codes (in the order of u0..u3) are at a.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Token(Vector512<byte> u0, Vector512<byte> u1, Vector512<byte> u2, Vector512<byte> u3,
+        Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, sbyte* a) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u0, Vector512.Load(a)), s0)
+        + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u1, Vector512.Load(a + 64)), s1)
+        + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u2, Vector512.Load(a + 128)), s2)
+        + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u3, Vector512.Load(a + 192)), s3);
+
+    /// <summary>Rows [r0, r1) x TT tokens of Q6_K (token t's Q8_K row at acts + t·actStride), 4 rows at a time.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q6K<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
+    {
+        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        float* res = stackalloc float[32];
+        float* ydp = stackalloc float[8];
+        for (int t = 0; t < 8; t++) ydp[t] = 0f;
+        for (int r = r0; r < r1; r += 4)
+        {
+            int nr = Math.Min(4, r1 - r);
+            byte* w0 = w + r * rowBytes, w1 = w + Math.Min(r + 1, r1 - 1) * rowBytes;
+            byte* w2 = w + Math.Min(r + 2, r1 - 1) * rowBytes, w3 = w + Math.Min(r + 3, r1 - 1) * rowBytes;
+            byte* ahead = w + Math.Min(r + 4, r1 - 1) * rowBytes;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+            for (int i = 0; i < nb; i++)
+            {
+                Prefetch(ahead + (long)i * (4 * BlockQ6_K.Size), 4 * BlockQ6_K.Size);
+                byte* a = acts + (long)i * BlockQ8_K.Size;
+                for (int t = 0; t < TT.N; t++) ydp[t] = ((BlockQ8_K*)(a + (long)t * actStride))->D;
+                long o = (long)i * BlockQ6_K.Size;
+                var x0 = (BlockQ6_K*)(w0 + o);
+                var x1 = (BlockQ6_K*)(w1 + o);
+                var x2 = (BlockQ6_K*)(w2 + o);
+                var x3 = (BlockQ6_K*)(w3 + o);
+                RowQ6K<TT>(x0, a, actStride, out Vector128<int> i00, out Vector128<int> i01);
+                RowQ6K<TT>(x1, a, actStride, out Vector128<int> i10, out Vector128<int> i11);
+                RowQ6K<TT>(x2, a, actStride, out Vector128<int> i20, out Vector128<int> i21);
+                RowQ6K<TT>(x3, a, actStride, out Vector128<int> i30, out Vector128<int> i31);
+                Vector128<float> d4 = Vector128.Create(
+                    KQuantMath.Fp16ToFp32(x0->D), KQuantMath.Fp16ToFp32(x1->D), KQuantMath.Fp16ToFp32(x2->D), KQuantMath.Fp16ToFp32(x3->D));
+                Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
+                {
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(i00, i10), Vector256.Create(i20, i30));
+                    acc0 += (dw * Avx512F.BroadcastVector128ToVector512(ydp)) * Vector512.ConvertToSingle(isum);
+                }
+                if (TT.N > 4)
+                {
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(i01, i11), Vector256.Create(i21, i31));
+                    acc1 += (dw * Avx512F.BroadcastVector128ToVector512(ydp + 4)) * Vector512.ConvertToSingle(isum);
+                }
+            }
+            Store<TT>(acc0, acc1, res, nr, y + r, ys);
+        }
+    }
+
+    /// <summary>One Q6_K row's super-block x TT tokens (token t's block at a + t·actStride): lane t of lo / hi = isum of
+    /// token t / 4 + t (Σ_g sc_g Σ u·q8 − 32 Σ_g sc_g·bsum_g, exact), the quants unpacked as in VecDotQ6_K.Rows4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowQ6K<TT>(BlockQ6_K* x, byte* a, long actStride, out Vector128<int> lo, out Vector128<int> hi) where TT : struct, ITileCount
+    {
+        Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
+        Vector512<short> s = sc.ToVector512Unsafe();
+        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
+        Vector512<byte> m12 = Vector512.Create(R0, R0, R0, R0, R1, R1, R1, R1).AsByte(), m34 = Vector512.Create(R2, R2, R2, R2, R3, R3, R3, R3).AsByte();
+        Vector512<short> idx = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        byte* ql = x->Ql, qh = x->Qh;
+        Vector512<byte> lo0 = Vector512.Load(ql), lo1 = Vector512.Load(ql + 64);
+        Vector256<byte> hq0 = Vector256.Load(qh), hq1 = Vector256.Load(qh + 32);
+        Vector512<byte> hb0 = Avx512F.InsertVector256(hq0.ToVector512Unsafe(), hq0, 1), hb1 = Avx512F.InsertVector256(hq1.ToVector512Unsafe(), hq1, 1);
+        Vector512<byte> u0 = Avx512F.TernaryLogic(lo0, Gfni.V512.GaloisFieldAffineTransform(hb0, m12, 0), m4, 0xEC);
+        Vector512<byte> u1 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo0.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb0, m34, 0), m4, 0xEC);
+        Vector512<byte> u2 = Avx512F.TernaryLogic(lo1, Gfni.V512.GaloisFieldAffineTransform(hb1, m12, 0), m4, 0xEC);
+        Vector512<byte> u3 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo1.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb1, m34, 0), m4, 0xEC);
+        Vector512<short> s0 = Avx512BW.PermuteVar32x16(s, idx), s1 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4));
+        Vector512<short> s2 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)8)), s3 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)12));
+        Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)a);
+        Vector512<int> h1 = TT.N > 1 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + actStride)) : default;
+        Vector512<int> h2 = TT.N > 2 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 2 * actStride)) : default;
+        Vector512<int> h3 = TT.N > 3 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 3 * actStride)) : default;
+        lo = KQuantSimd.SumRows4(h0, h1, h2, h3);
+        if (TT.N > 4)
+        {
+            Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 4 * actStride));
+            Vector512<int> h5 = TT.N > 5 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 5 * actStride)) : default;
+            Vector512<int> h6 = TT.N > 6 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 6 * actStride)) : default;
+            Vector512<int> h7 = TT.N > 7 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 7 * actStride)) : default;
+            hi = KQuantSimd.SumRows4(h4, h5, h6, h7);
+        }
+        else hi = default;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> TokenQ6K(Vector512<byte> u0, Vector512<byte> u1, Vector512<byte> u2, Vector512<byte> u3,
+        Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, Vector256<short> sc, BlockQ8_K* a) =>
+        Token(u0, u1, u2, u3, s0, s1, s2, s3, a->Qs) - (Avx2.MultiplyAddAdjacent(sc, Vector256.Load(a->BSums)) << 5).ToVector512();
+
+    // GF(2) affine matrices (output bit i's row in byte 7 − i): Q4_K a byte's high nibble shifted down; Q6_K bits 4, 5
+    // from bits 2r, 2r + 1 of the high-bit byte, the rest zero (as VecDotQ4_K / VecDotQ6_K.Rows4)
+    private const ulong HighNibble = 0x1020408000000000UL;
+    private const ulong R0 = 0x01020000UL, R1 = 0x04080000UL, R2 = 0x10200000UL, R3 = 0x40800000UL;
+
+    /// <summary>vpshufb control: scale byte <paramref name="first"/> zero-extended over the int16 lanes of the lower 256
+    /// bits, byte <paramref name="second"/> over the upper ones (VecDotQ4_K.Rows4's spreads).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<sbyte> ScaleSpread(int first, int second)
+    {
+        Vector512<short> lanes = Vector512.Create(Vector256.Create((short)first), Vector256.Create((short)second));
+        return (lanes | Vector512.Create(unchecked((short)0x8000))).AsSByte();
+    }
+
+    /// <summary>Prefetches <paramref name="bytes"/> at <paramref name="p"/> into L2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(byte* p, int bytes)
+    {
+        for (int o = 0; o < bytes; o += 64) Sse.Prefetch1(p + o);
+    }
+
+    /// <summary>y[t·ys + r] = lane r·4 + t of acc0 (t &lt; 4) or acc1 (t − 4) for r &lt; nr, t &lt; TT.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TT>(Vector512<float> acc0, Vector512<float> acc1, float* res, int nr, float* y, int ys) where TT : struct, ITileCount
+    {
+        acc0.Store(res);
+        if (TT.N > 4) acc1.Store(res + 16);
+        for (int t = 0; t < TT.N; t++)
+        {
+            float* rt = res + (t >> 2) * 16 + (t & 3);
+            for (int q = 0; q < nr; q++) y[(long)t * ys + q] = rt[q * 4];
+        }
+    }
+}
