@@ -116,7 +116,8 @@ internal static unsafe class KQuantGemvMulti
         return prep;
     }
 
-    /// <summary>Rows [r0, r1) x TT tokens of Q4_K, 4 rows at a time (a last partial group repeats its last row).</summary>
+    /// <summary>Rows [r0, r1) x TT tokens of Q4_K, one row at a time: per super-block the row's quants and spread scales
+    /// are unpacked once and used for every token; the float steps run for the tokens in the lanes of one vector.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q4K<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
     {
@@ -126,76 +127,42 @@ internal static unsafe class KQuantGemvMulti
             8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
             8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
             8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
-        Vector512<uint> firstOfLane = Vector512.Create(0u, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
-        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-        float* res = stackalloc float[32];
-        for (int r = r0; r < r1; r += 4)
+        Vector512<int> firstOfLane = Vector512.Create(0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
+        for (int r = r0; r < r1; r++)
         {
-            int nr = Math.Min(4, r1 - r);
-            byte* w0 = w + r * rowBytes, w1 = w + Math.Min(r + 1, r1 - 1) * rowBytes;
-            byte* w2 = w + Math.Min(r + 2, r1 - 1) * rowBytes, w3 = w + Math.Min(r + 3, r1 - 1) * rowBytes;
-            byte* ahead = w + Math.Min(r + 4, r1 - 1) * rowBytes;   // the next group (rows contiguous when nr = 4)
-            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;   // lanes r·4 + t, tokens 0..3 / 4..7
+            byte* wr = w + r * rowBytes;
+            Vector256<float> acc = Vector256<float>.Zero;   // lane t: token t's running result (the Dot's acc)
             for (int i = 0; i < nb; i++)
             {
-                Prefetch(ahead + (long)i * (4 * BlockQ4_K.Size), 4 * BlockQ4_K.Size);
+                byte* x = wr + (long)i * BlockQ4_K.Size;
+                Sse.Prefetch0(x + 4 * BlockQ4_K.Size);
+                Sse.Prefetch0(x + 4 * BlockQ4_K.Size + 64);
+                Sse.Prefetch0(x + 4 * BlockQ4_K.Size + 128);
                 byte* p = prep + (long)i * PrepBlock;
-                long o = (long)i * BlockQ4_K.Size;
-                byte* x0 = w0 + o, x1 = w1 + o, x2 = w2 + o, x3 = w3 + o;
-                Vector512<uint> head = Vector512.Create(Vector256.Create(Vector128.Load(x0), Vector128.Load(x1)),
-                                                        Vector256.Create(Vector128.Load(x2), Vector128.Load(x3))).AsUInt32();
-                Vector512<byte> sm = KQuantSimd.ScaleMinK4x4(head);
-                Vector128<uint> dd = Avx512F.PermuteVar16x32(head, firstOfLane).GetLower().GetLower();   // row r: d | dmin << 16
-                Vector256<float> f = KQuantSimd.Fp16ToFp32(Vector256.Create(dd & Vector128.Create(0xFFFFu), dd >>> 16));
-                Vector512<float> dw = Avx512F.PermuteVar16x32(f.ToVector512Unsafe(), rowOfLane);
-                Vector512<float> dm = Avx512F.PermuteVar16x32(f.ToVector512Unsafe(), rowOfLane + Vector512.Create(4));
-                // mins · bsum pairs, lane r·4 + t = summ of row r, token t
-                Vector512<short> mins = Avx512BW.Shuffle(sm.AsSByte(), minSpread).AsInt16();
-                short* pr = (short*)(p + PrepPairs);
-                Vector512<int> summ0 = MinSums(mins, pr, 0, TT.N);
-                Vector512<int> summ1 = TT.N > 4 ? MinSums(mins, pr, 4, TT.N) : default;
-                Vector128<int> i00, i01 = default, i10, i11 = default, i20, i21 = default, i30, i31 = default;
-                RowQ4K<TT>(x0 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x00).AsSByte(), p, c0, c1, c2, c3, out i00, out i01);
-                RowQ4K<TT>(x1 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x55).AsSByte(), p, c0, c1, c2, c3, out i10, out i11);
-                RowQ4K<TT>(x2 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xAA).AsSByte(), p, c0, c1, c2, c3, out i20, out i21);
-                RowQ4K<TT>(x3 + 16, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xFF).AsSByte(), p, c0, c1, c2, c3, out i30, out i31);
-                float* ydp = (float*)(p + PrepScales);
-                {
-                    Vector512<float> yd = Avx512F.BroadcastVector128ToVector512(ydp);
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(i00, i10), Vector256.Create(i20, i30));
-                    acc0 += (yd * dw) * Vector512.ConvertToSingle(isum);
-                    acc0 -= (yd * dm) * Vector512.ConvertToSingle(summ0);
-                }
+                Vector512<sbyte> sm = Avx512F.BroadcastVector128ToVector512((int*)x).AsSByte();   // d, dmin, packed scales
+                sm = KQuantSimd.ScaleMinK4x4(sm.AsUInt32()).AsSByte();
+                // summ of token t: lane t·4 .. t·4 + 3 partials, reduced in lane, then gathered
+                Vector512<short> mins = Avx512BW.Shuffle(sm, minSpread).AsInt16();
+                Vector512<int> mv0 = Avx512BW.MultiplyAddAdjacent(mins, Vector512.Load((short*)(p + PrepPairs)));
+                mv0 += Avx512F.Shuffle(mv0, 0x4E);
+                mv0 += Avx512F.Shuffle(mv0, 0xB1);
+                Vector128<int> summLo = Avx512F.PermuteVar16x32(mv0, firstOfLane).GetLower().GetLower(), summHi = default;
                 if (TT.N > 4)
                 {
-                    Vector512<float> yd = Avx512F.BroadcastVector128ToVector512(ydp + 4);
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(i01, i11), Vector256.Create(i21, i31));
-                    acc1 += (yd * dw) * Vector512.ConvertToSingle(isum);
-                    acc1 -= (yd * dm) * Vector512.ConvertToSingle(summ1);
+                    Vector512<int> mv1 = Avx512BW.MultiplyAddAdjacent(mins, Vector512.Load((short*)(p + PrepPairs + 64)));
+                    mv1 += Avx512F.Shuffle(mv1, 0x4E);
+                    mv1 += Avx512F.Shuffle(mv1, 0xB1);
+                    summHi = Avx512F.PermuteVar16x32(mv1, firstOfLane).GetLower().GetLower();
                 }
+                RowQ4K<TT>(x + 16, sm, p, c0, c1, c2, c3, out Vector128<int> lo, out Vector128<int> hi);
+                Vector256<float> yd = Vector256.Load((float*)(p + PrepScales));
+                Vector256<float> d = yd * Vector256.Create(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x)->D));
+                Vector256<float> dmin = yd * Vector256.Create(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x)->DMin));
+                acc += d * Vector256.ConvertToSingle(Vector256.Create(lo, hi));
+                acc -= dmin * Vector256.ConvertToSingle(Vector256.Create(summLo, summHi));
             }
-            Store<TT>(acc0, acc1, res, nr, y + r, ys);
+            for (int t = 0; t < TT.N; t++) y[(long)t * ys + r] = acc.GetElement(t);
         }
-    }
-
-    /// <summary>Lane r·4 + t = Σ_j min_j(row r) · pair_j(token first + t), exact (0 for tokens from <paramref name="n"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> MinSums(Vector512<short> mins, short* pairs, int first, int n)
-    {
-        Vector512<int> m0 = Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * first)).AsInt16());
-        Vector512<int> m1 = n > first + 1 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 1))).AsInt16()) : default;
-        Vector512<int> m2 = n > first + 2 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 2))).AsInt16()) : default;
-        Vector512<int> m3 = n > first + 3 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 3))).AsInt16()) : default;
-        return Transpose4(m0, m1, m2, m3);
-    }
-
-    /// <summary>Per 128-bit lane r: dword t = the sum of h_t's 4 dwords in lane r (the first steps of <see cref="KQuantSimd.SumRows4"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Transpose4(Vector512<int> h0, Vector512<int> h1, Vector512<int> h2, Vector512<int> h3)
-    {
-        Vector512<int> u01 = Avx512F.UnpackLow(h0, h1) + Avx512F.UnpackHigh(h0, h1);
-        Vector512<int> u23 = Avx512F.UnpackLow(h2, h3) + Avx512F.UnpackHigh(h2, h3);
-        return Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
     }
 
     /// <summary>One Q4_K row's super-block (quants at q, scales and mins in every lane of s) x TT tokens: lane t of
@@ -236,49 +203,29 @@ internal static unsafe class KQuantGemvMulti
         + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u2, Vector512.Load(a + 128)), s2)
         + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u3, Vector512.Load(a + 192)), s3);
 
-    /// <summary>Rows [r0, r1) x TT tokens of Q6_K (token t's Q8_K row at acts + t·actStride), 4 rows at a time.</summary>
+    /// <summary>Rows [r0, r1) x TT tokens of Q6_K (token t's Q8_K row at acts + t·actStride), one row at a time.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q6K<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
     {
-        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-        float* res = stackalloc float[32];
-        float* ydp = stackalloc float[8];
-        for (int t = 0; t < 8; t++) ydp[t] = 0f;
-        for (int r = r0; r < r1; r += 4)
+        // the tokens' block scales, [nb] x 8 lanes (absent tokens 0)
+        float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 32);
+        for (int i = 0; i < nb; i++)
+            for (int t = 0; t < 8; t++)
+                yds[i * 8 + t] = t < TT.N ? ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D : 0f;
+        for (int r = r0; r < r1; r++)
         {
-            int nr = Math.Min(4, r1 - r);
-            byte* w0 = w + r * rowBytes, w1 = w + Math.Min(r + 1, r1 - 1) * rowBytes;
-            byte* w2 = w + Math.Min(r + 2, r1 - 1) * rowBytes, w3 = w + Math.Min(r + 3, r1 - 1) * rowBytes;
-            byte* ahead = w + Math.Min(r + 4, r1 - 1) * rowBytes;
-            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+            byte* wr = w + r * rowBytes;
+            Vector256<float> acc = Vector256<float>.Zero;
             for (int i = 0; i < nb; i++)
             {
-                Prefetch(ahead + (long)i * (4 * BlockQ6_K.Size), 4 * BlockQ6_K.Size);
-                byte* a = acts + (long)i * BlockQ8_K.Size;
-                for (int t = 0; t < TT.N; t++) ydp[t] = ((BlockQ8_K*)(a + (long)t * actStride))->D;
-                long o = (long)i * BlockQ6_K.Size;
-                var x0 = (BlockQ6_K*)(w0 + o);
-                var x1 = (BlockQ6_K*)(w1 + o);
-                var x2 = (BlockQ6_K*)(w2 + o);
-                var x3 = (BlockQ6_K*)(w3 + o);
-                RowQ6K<TT>(x0, a, actStride, out Vector128<int> i00, out Vector128<int> i01);
-                RowQ6K<TT>(x1, a, actStride, out Vector128<int> i10, out Vector128<int> i11);
-                RowQ6K<TT>(x2, a, actStride, out Vector128<int> i20, out Vector128<int> i21);
-                RowQ6K<TT>(x3, a, actStride, out Vector128<int> i30, out Vector128<int> i31);
-                Vector128<float> d4 = Vector128.Create(
-                    KQuantMath.Fp16ToFp32(x0->D), KQuantMath.Fp16ToFp32(x1->D), KQuantMath.Fp16ToFp32(x2->D), KQuantMath.Fp16ToFp32(x3->D));
-                Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
-                {
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(i00, i10), Vector256.Create(i20, i30));
-                    acc0 += (dw * Avx512F.BroadcastVector128ToVector512(ydp)) * Vector512.ConvertToSingle(isum);
-                }
-                if (TT.N > 4)
-                {
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(i01, i11), Vector256.Create(i21, i31));
-                    acc1 += (dw * Avx512F.BroadcastVector128ToVector512(ydp + 4)) * Vector512.ConvertToSingle(isum);
-                }
+                var x = (BlockQ6_K*)(wr + (long)i * BlockQ6_K.Size);
+                byte* pf = (byte*)x + 4 * BlockQ6_K.Size;
+                Sse.Prefetch0(pf); Sse.Prefetch0(pf + 64); Sse.Prefetch0(pf + 128); Sse.Prefetch0(pf + 192);
+                RowQ6K<TT>(x, acts + (long)i * BlockQ8_K.Size, actStride, out Vector128<int> lo, out Vector128<int> hi);
+                Vector256<float> d = Vector256.Create(KQuantMath.Fp16ToFp32(x->D)) * Vector256.Load(yds + i * 8);
+                acc += d * Vector256.ConvertToSingle(Vector256.Create(lo, hi));
             }
-            Store<TT>(acc0, acc1, res, nr, y + r, ys);
+            for (int t = 0; t < TT.N; t++) y[(long)t * ys + r] = acc.GetElement(t);
         }
     }
 
@@ -339,23 +286,4 @@ internal static unsafe class KQuantGemvMulti
         return (lanes | Vector512.Create(unchecked((short)0x8000))).AsSByte();
     }
 
-    /// <summary>Prefetches <paramref name="bytes"/> at <paramref name="p"/> into L2.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(byte* p, int bytes)
-    {
-        for (int o = 0; o < bytes; o += 64) Sse.Prefetch1(p + o);
-    }
-
-    /// <summary>y[t·ys + r] = lane r·4 + t of acc0 (t &lt; 4) or acc1 (t − 4) for r &lt; nr, t &lt; TT.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TT>(Vector512<float> acc0, Vector512<float> acc1, float* res, int nr, float* y, int ys) where TT : struct, ITileCount
-    {
-        acc0.Store(res);
-        if (TT.N > 4) acc1.Store(res + 16);
-        for (int t = 0; t < TT.N; t++)
-        {
-            float* rt = res + (t >> 2) * 16 + (t & 3);
-            for (int q = 0; q < nr; q++) y[(long)t * ys + q] = rt[q * 4];
-        }
-    }
 }

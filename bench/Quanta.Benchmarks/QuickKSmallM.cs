@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Quanta.Core.Formats;
+using Quanta.Core.Kernels;
+using Quanta.Core.Kernels.Gemm;
+using Quanta.Core.Kernels.Quantized;
+
+namespace Quanta.Benchmarks;
+
+/// <summary>
+/// Same-process A/B of the Q4_K/Q6_K 512-bit GEMM at few tokens, 1 thread (per-thread GOP/s over the thread's CPU time):
+/// `dotnet run -c Release --project bench/Quanta.Benchmarks -- ksmall [hot|dram] [rounds] [format:cols ...]` (default
+/// q6_k:2048 q4_k:2048 q4_k:8192). For each shape and m in 1..8, 12, 16 (or SMALLM_M), every round times the old path
+/// (<c>KQuantGemvMulti.Tokens = 0</c>: tiles) and the few-token path (<c>Tokens = TokensMax</c>) back to back, alternating
+/// which goes first; m = 1 is the one-token row kernel (<c>DotRows</c>, what MatMul runs) in both columns. Prints the
+/// medians, the median and quartiles of the per-round ratio, and cost(m) / cost(1) of the new path. hot: one matrix
+/// (2-9 MB) again and again; dram: each timing reads the next 48 MB of a 320 MB pool.
+/// </summary>
+public static unsafe class QuickKSmallM
+{
+    public static void Run(string[] args)
+    {
+        bool dram = args.Length > 0 && args[0] == "dram";
+        int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9;
+        string[] shapes = args.Length > 2 ? args[2..] : ["q6_k:2048", "q4_k:2048", "q4_k:8192"];
+        int[] ms = Environment.GetEnvironmentVariable("SMALLM_M") is { } list
+            ? [.. list.Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
+            : [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
+        Console.WriteLine($"{(dram ? "dram" : "hot")}, {rounds} rounds, 1 thread: GOP/s (2·rows·cols·m / thread CPU s), medians; ratio = new / old speed (q1..q3); cost = new m-token call / 1-token call");
+        foreach (string shape in shapes)
+        {
+            var parts = shape.Split(':');
+            var format = parts[0].ToLowerInvariant() == "q6_k" ? WeightFormat.Q6_K : WeightFormat.Q4_K;
+            Measure(format, int.Parse(parts[1], CultureInfo.InvariantCulture), dram, rounds, ms);
+        }
+        KQuantGemvMulti.Tokens = KQuantGemvMulti.TokensDefault;
+    }
+
+    private static void Measure(WeightFormat format, int cols, bool dram, int rounds, int[] ms)
+    {
+        var kernel = (KQuantVecDotKernel)KernelRegistry.VecDot(format);
+        var codec = CodecRegistry.For(format);
+        int rows = 2048, nb = cols / 256, mMax = ms.Max();
+        long rb = kernel.WeightRowBytes(cols), matBytes = rb * rows;
+        int count = dram ? (int)Math.Max(2, 320L * 1024 * 1024 / matBytes) : 1;
+        int perTiming = dram ? (int)Math.Max(1, 48L * 1024 * 1024 / matBytes) : 1;
+        int ab = kernel.ActivationRowBytes(cols);
+        byte* w = (byte*)NativeMemory.AlignedAlloc((nuint)(matBytes * count), 64);
+        byte* acts = (byte*)NativeMemory.AlignedAlloc((nuint)(ab * mMax), 64);
+        float* y = (float*)NativeMemory.AlignedAlloc((nuint)rows * (nuint)mMax * sizeof(float), 64);
+        try
+        {
+            var rng = new Random(7);
+            var row = new float[cols];
+            byte[] q = new byte[rb];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+                codec.Quantize(row, q);
+                for (int k = 0; k < count; k++) q.CopyTo(new Span<byte>(w + k * matBytes + r * rb, (int)rb));
+            }
+            for (int t = 0; t < mMax; t++)
+            {
+                for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+                kernel.QuantizeActivation(row, new Span<byte>(acts + t * ab, ab));
+            }
+            int next = 0;
+            double Time(int m, int tokens)
+            {
+                KQuantGemvMulti.Tokens = tokens;
+                double t0 = GemmRate.ThreadSeconds();
+                int mats = 0;
+                int reps = dram ? 1 : (int)Math.Max(1, 400_000_000L / (2L * rows * cols * m));
+                for (int it = 0; it < reps; it++)
+                    for (int k = 0; k < perTiming; k++, mats++)
+                    {
+                        byte* wm = w + (dram ? next++ % count : 0) * matBytes;
+                        if (m == 1) kernel.DotRows(wm, rb, 0, rows, acts, cols, y);
+                        else KQuantGemm.Rows(kernel, wm, rb, 0, rows, acts, ab, m, nb, y, rows);
+                    }
+                return 2.0 * rows * cols * m * mats / (GemmRate.ThreadSeconds() - t0) / 1e9;
+            }
+            double one = 0;
+            foreach (int m in ms)
+            {
+                var old = new double[rounds];
+                var neu = new double[rounds];
+                var ratio = new double[rounds];
+                for (int i = 0; i < 3; i++) { Time(m, 0); Time(m, KQuantGemvMulti.TokensMax); }
+                for (int i = 0; i < rounds; i++)
+                {
+                    if ((i & 1) == 0) { old[i] = Time(m, 0); neu[i] = Time(m, KQuantGemvMulti.TokensMax); }
+                    else { neu[i] = Time(m, KQuantGemvMulti.TokensMax); old[i] = Time(m, 0); }
+                    ratio[i] = neu[i] / old[i];
+                }
+                Array.Sort(old); Array.Sort(neu); Array.Sort(ratio);
+                double mn = neu[rounds / 2];
+                if (m == 1) one = mn;
+                string cost = one > 0 ? (m * one / mn).ToString("F2", CultureInfo.InvariantCulture) : "-";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{format,-5} {rows,5}x{cols,-5} m={m,-3} old {old[rounds / 2],7:F1}  new {mn,7:F1}  ratio {ratio[rounds / 2],5:F2} ({ratio[rounds / 4]:F2}..{ratio[3 * rounds / 4]:F2})  cost {cost}"));
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(w);
+            NativeMemory.AlignedFree(acts);
+            NativeMemory.AlignedFree(y);
+        }
+    }
+}
