@@ -26,6 +26,8 @@ public static unsafe class QuickKSmallM
         int[] ms = Environment.GetEnvironmentVariable("SMALLM_M") is { } list
             ? [.. list.Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
             : [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
+        if (Environment.GetEnvironmentVariable("KSMALL_PF") is { } pf) KQuantGemvMulti.PrefetchAhead = int.Parse(pf, CultureInfo.InvariantCulture);
+        Console.WriteLine($"prefetch {KQuantGemvMulti.PrefetchAhead} bytes ahead");
         Console.WriteLine($"{(dram ? "dram" : "hot")}, {rounds} rounds, 1 thread: GOP/s (2·rows·cols·m / thread CPU s), medians; ratio = new / old speed (q1..q3); cost = new m-token call / 1-token call");
         foreach (string shape in shapes)
         {
@@ -34,6 +36,7 @@ public static unsafe class QuickKSmallM
             Measure(format, int.Parse(parts[1], CultureInfo.InvariantCulture), dram, rounds, ms);
         }
         KQuantGemvMulti.Tokens = KQuantGemvMulti.TokensDefault;
+        KQuantGemvMulti.PrefetchAhead = KQuantGemvMulti.PrefetchAheadDefault;
     }
 
     private static void Measure(WeightFormat format, int cols, bool dram, int rounds, int[] ms)

@@ -82,34 +82,42 @@ internal static unsafe class KQuantGemvMulti
     private readonly struct Few7 : ITileCount { public static int N => 7; }
     private readonly struct Few8 : ITileCount { public static int N => 8; }
 
-    // Q4_K activations, prepared once per call, per super-block i at i·PrepBlock: [8 tokens] x 256 codes regrouped to match
-    // 64-byte quant loads (Rows4's a0..a3), [8] x 8 int16 bsum pair sums, [8] float scales (absent tokens: zeros).
-    private const int PrepBlock = 8 * 256 + 8 * 16 + 8 * 4 + 32;
-    private const int PrepPairs = 8 * 256, PrepScales = PrepPairs + 8 * 16;
+    // Q4_K activations, prepared once per call, per super-block i at i·stride (PrepStride): 8 x 8 int16 bsum pair sums,
+    // 8 float scales (padded to 64 bytes; absent tokens zeros), then [m tokens] x 256 codes regrouped to match 64-byte
+    // quant loads (Rows4's a0..a3)
+    private const int PrepScales = 8 * 16, PrepCodes = PrepScales + 64;
+
+    private static int PrepStride(int m) => PrepCodes + 256 * m;
+
+    /// <summary>How far ahead in the row (bytes) each super-block step prefetches the weights; only benchmarks change it.</summary>
+    internal static int PrefetchAhead = PrefetchAheadDefault;
+
+    internal const int PrefetchAheadDefault = 1024;
 
     private static byte* PrepareQ4K(byte* acts, int actStride, int m, int nb)
     {
-        byte* prep = ThreadBuffer.Aligned64(ref t_acts, (long)nb * PrepBlock);
+        int stride = PrepStride(m);
+        byte* prep = ThreadBuffer.Aligned64(ref t_acts, (long)nb * stride);
         for (int i = 0; i < nb; i++)
         {
-            byte* p = prep + (long)i * PrepBlock;
+            byte* p = prep + (long)i * stride;
             for (int t = 0; t < 8; t++)
             {
                 if (t >= m)
                 {
-                    Vector128<short>.Zero.Store((short*)(p + PrepPairs) + 8 * t);
+                    Vector128<short>.Zero.Store((short*)p + 8 * t);
                     ((float*)(p + PrepScales))[t] = 0f;
                     continue;
                 }
                 var a = (BlockQ8_K*)(acts + (long)t * actStride) + i;
                 sbyte* q8 = a->Qs;
                 Vector512<int> v0 = Vector512.Load(q8).AsInt32(), v1 = Vector512.Load(q8 + 64).AsInt32(), v2 = Vector512.Load(q8 + 128).AsInt32(), v3 = Vector512.Load(q8 + 192).AsInt32();
-                byte* d = p + 256 * t;
+                byte* d = p + PrepCodes + 256 * t;
                 Avx512F.Shuffle4x128(v0, v1, 0x44).Store((int*)d);
                 Avx512F.Shuffle4x128(v0, v1, 0xEE).Store((int*)(d + 64));
                 Avx512F.Shuffle4x128(v2, v3, 0x44).Store((int*)(d + 128));
                 Avx512F.Shuffle4x128(v2, v3, 0xEE).Store((int*)(d + 192));
-                Ssse3.HorizontalAdd(Vector128.Load(a->BSums), Vector128.Load(a->BSums + 8)).Store((short*)(p + PrepPairs) + 8 * t);
+                Ssse3.HorizontalAdd(Vector128.Load(a->BSums), Vector128.Load(a->BSums + 8)).Store((short*)p + 8 * t);
                 ((float*)(p + PrepScales))[t] = a->D;
             }
         }
@@ -121,6 +129,8 @@ internal static unsafe class KQuantGemvMulti
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q4K<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
     {
+        int stride = PrepStride(TT.N);
+        long ahead = PrefetchAhead;
         Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
         Vector512<sbyte> minSpread = Vector512.Create(
             8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
@@ -135,26 +145,24 @@ internal static unsafe class KQuantGemvMulti
             for (int i = 0; i < nb; i++)
             {
                 byte* x = wr + (long)i * BlockQ4_K.Size;
-                Sse.Prefetch0(x + 4 * BlockQ4_K.Size);
-                Sse.Prefetch0(x + 4 * BlockQ4_K.Size + 64);
-                Sse.Prefetch0(x + 4 * BlockQ4_K.Size + 128);
-                byte* p = prep + (long)i * PrepBlock;
+                Sse.Prefetch0(x + ahead); Sse.Prefetch0(x + ahead + 64); Sse.Prefetch0(x + ahead + 128);
+                byte* p = prep + (long)i * stride;
                 Vector512<sbyte> sm = Avx512F.BroadcastVector128ToVector512((int*)x).AsSByte();   // d, dmin, packed scales
                 sm = KQuantSimd.ScaleMinK4x4(sm.AsUInt32()).AsSByte();
                 // summ of token t: lane t·4 .. t·4 + 3 partials, reduced in lane, then gathered
                 Vector512<short> mins = Avx512BW.Shuffle(sm, minSpread).AsInt16();
-                Vector512<int> mv0 = Avx512BW.MultiplyAddAdjacent(mins, Vector512.Load((short*)(p + PrepPairs)));
+                Vector512<int> mv0 = Avx512BW.MultiplyAddAdjacent(mins, Vector512.Load((short*)p));
                 mv0 += Avx512F.Shuffle(mv0, 0x4E);
                 mv0 += Avx512F.Shuffle(mv0, 0xB1);
                 Vector128<int> summLo = Avx512F.PermuteVar16x32(mv0, firstOfLane).GetLower().GetLower(), summHi = default;
                 if (TT.N > 4)
                 {
-                    Vector512<int> mv1 = Avx512BW.MultiplyAddAdjacent(mins, Vector512.Load((short*)(p + PrepPairs + 64)));
+                    Vector512<int> mv1 = Avx512BW.MultiplyAddAdjacent(mins, Vector512.Load((short*)(p + 64)));
                     mv1 += Avx512F.Shuffle(mv1, 0x4E);
                     mv1 += Avx512F.Shuffle(mv1, 0xB1);
                     summHi = Avx512F.PermuteVar16x32(mv1, firstOfLane).GetLower().GetLower();
                 }
-                RowQ4K<TT>(x + 16, sm, p, c0, c1, c2, c3, out Vector128<int> lo, out Vector128<int> hi);
+                RowQ4K<TT>(x + 16, sm, p + PrepCodes, c0, c1, c2, c3, out Vector128<int> lo, out Vector128<int> hi);
                 Vector256<float> yd = Vector256.Load((float*)(p + PrepScales));
                 Vector256<float> d = yd * Vector256.Create(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x)->D));
                 Vector256<float> dmin = yd * Vector256.Create(KQuantMath.Fp16ToFp32(((BlockQ4_K*)x)->DMin));
@@ -207,6 +215,7 @@ internal static unsafe class KQuantGemvMulti
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q6K<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
     {
+        long ahead = PrefetchAhead;
         // the tokens' block scales, [nb] x 8 lanes (absent tokens 0)
         float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 32);
         for (int i = 0; i < nb; i++)
@@ -219,7 +228,7 @@ internal static unsafe class KQuantGemvMulti
             for (int i = 0; i < nb; i++)
             {
                 var x = (BlockQ6_K*)(wr + (long)i * BlockQ6_K.Size);
-                byte* pf = (byte*)x + 4 * BlockQ6_K.Size;
+                byte* pf = (byte*)x + ahead;
                 Sse.Prefetch0(pf); Sse.Prefetch0(pf + 64); Sse.Prefetch0(pf + 128); Sse.Prefetch0(pf + 192);
                 RowQ6K<TT>(x, acts + (long)i * BlockQ8_K.Size, actStride, out Vector128<int> lo, out Vector128<int> hi);
                 Vector256<float> d = Vector256.Create(KQuantMath.Fp16ToFp32(x->D)) * Vector256.Load(yds + i * 8);
