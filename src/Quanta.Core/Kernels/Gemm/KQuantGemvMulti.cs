@@ -92,7 +92,7 @@ internal static unsafe class KQuantGemvMulti
     /// <summary>How far ahead in the row (bytes) each super-block step prefetches the weights; only benchmarks change it.</summary>
     internal static int PrefetchAhead = PrefetchAheadDefault;
 
-    internal const int PrefetchAheadDefault = 1024;
+    internal const int PrefetchAheadDefault = 2048;
 
     private static byte* PrepareQ4K(byte* acts, int actStride, int m, int nb)
     {
