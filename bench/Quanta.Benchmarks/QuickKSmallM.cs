@@ -27,7 +27,8 @@ public static unsafe class QuickKSmallM
             ? [.. list.Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
             : [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
         if (Environment.GetEnvironmentVariable("KSMALL_PF") is { } pf) KQuantGemvMulti.PrefetchAhead = int.Parse(pf, CultureInfo.InvariantCulture);
-        Console.WriteLine($"prefetch {KQuantGemvMulti.PrefetchAhead} bytes ahead");
+        if (Environment.GetEnvironmentVariable("KSMALL_ROWS") == "1") KQuantGemvMulti.FourRows = false;
+        Console.WriteLine($"prefetch {KQuantGemvMulti.PrefetchAhead} bytes ahead, {(KQuantGemvMulti.FourRows ? 4 : 1)}-row steps");
         Console.WriteLine($"{(dram ? "dram" : "hot")}, {rounds} rounds, 1 thread: GOP/s (2·rows·cols·m / thread CPU s), medians; ratio = new / old speed (q1..q3); cost = new m-token call / 1-token call");
         foreach (string shape in shapes)
         {
@@ -37,6 +38,7 @@ public static unsafe class QuickKSmallM
         }
         KQuantGemvMulti.Tokens = KQuantGemvMulti.TokensDefault;
         KQuantGemvMulti.PrefetchAhead = KQuantGemvMulti.PrefetchAheadDefault;
+        KQuantGemvMulti.FourRows = true;
     }
 
     private static void Measure(WeightFormat format, int cols, bool dram, int rounds, int[] ms)

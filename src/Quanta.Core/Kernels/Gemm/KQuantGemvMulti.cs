@@ -124,10 +124,158 @@ internal static unsafe class KQuantGemvMulti
         return prep;
     }
 
+    /// <summary>Rows [r0, r1) x TT tokens of Q4_K: whole groups of 4 rows through <see cref="Q4K4{TT}"/>, the rest one at a time.</summary>
+    private static void Q4K<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
+    {
+        int r4 = r0 + (r1 - r0) / 4 * 4;
+        if (FourRows) Q4K4<TT>(w, rowBytes, r0, r4, prep, nb, y, ys);
+        else r4 = r0;
+        Q4K1<TT>(w, rowBytes, r4, r1, prep, nb, y, ys);
+    }
+
+    /// <summary>Rows [r0, r1) (a multiple of 4) x TT tokens of Q4_K, 4 rows per step as VecDotQ4_K.Rows4: the 4 rows'
+    /// headers unpacked together, then (a loop, so the JIT does not keep every token's codes live across the rows) one
+    /// row at a time its quants unpacked once for all tokens; the float steps for 4 rows x 4 tokens in lanes r·4 + t.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q4K4<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
+    {
+        int stride = PrepStride(TT.N);
+        long ahead = PrefetchAhead;
+        Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
+        Vector512<sbyte> minSpread = Vector512.Create(
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+        Vector512<uint> firstOfLane = Vector512.Create(0u, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
+        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
+        int* isb = stackalloc int[32];   // [row][8 tokens] integer sums of one super-block
+        float* res = stackalloc float[32];
+        for (int r = r0; r < r1; r += 4)
+        {
+            byte* w0 = w + r * rowBytes;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;   // lanes r·4 + t, tokens 0..3 / 4..7
+            for (int i = 0; i < nb; i++)
+            {
+                byte* p = prep + (long)i * stride;
+                byte* x0 = w0 + (long)i * BlockQ4_K.Size;
+                Vector512<uint> head = Vector512.Create(Vector256.Create(Vector128.Load(x0), Vector128.Load(x0 + rowBytes)),
+                                                        Vector256.Create(Vector128.Load(x0 + 2 * rowBytes), Vector128.Load(x0 + 3 * rowBytes))).AsUInt32();
+                Vector512<byte> sm = KQuantSimd.ScaleMinK4x4(head);
+                Vector128<uint> dd = Avx512F.PermuteVar16x32(head, firstOfLane).GetLower().GetLower();   // row r: d | dmin << 16
+                Vector256<float> f = KQuantSimd.Fp16ToFp32(Vector256.Create(dd & Vector128.Create(0xFFFFu), dd >>> 16));
+                Vector512<float> dw = Avx512F.PermuteVar16x32(f.ToVector512Unsafe(), rowOfLane);
+                Vector512<float> dm = Avx512F.PermuteVar16x32(f.ToVector512Unsafe(), rowOfLane + Vector512.Create(4));
+                Vector512<short> mins = Avx512BW.Shuffle(sm.AsSByte(), minSpread).AsInt16();
+                Vector512<int> summ0 = MinSums(mins, (short*)p, 0, TT.N);
+                Vector512<int> summ1 = TT.N > 4 ? MinSums(mins, (short*)p, 4, TT.N) : default;
+                for (int rr = 0; rr < 4; rr++)
+                {
+                    byte* x = x0 + rr * rowBytes;
+                    Sse.Prefetch0(x + ahead); Sse.Prefetch0(x + ahead + 64); Sse.Prefetch0(x + ahead + 128);
+                    Vector512<sbyte> s = Avx512F.PermuteVar16x32(sm.AsInt32(), lane + Vector512.Create(4 * rr)).AsSByte();
+                    RowQ4K<TT>(x + 16, s, p + PrepCodes, c0, c1, c2, c3, out Vector128<int> lo, out Vector128<int> hi);
+                    lo.Store(isb + 8 * rr);
+                    if (TT.N > 4) hi.Store(isb + 8 * rr + 4);
+                }
+                float* ydp = (float*)(p + PrepScales);
+                {
+                    Vector512<float> yd = Avx512F.BroadcastVector128ToVector512(ydp);
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb), Vector128.Load(isb + 8)),
+                        Vector256.Create(Vector128.Load(isb + 16), Vector128.Load(isb + 24)));
+                    acc0 += (yd * dw) * Vector512.ConvertToSingle(isum);
+                    acc0 -= (yd * dm) * Vector512.ConvertToSingle(summ0);
+                }
+                if (TT.N > 4)
+                {
+                    Vector512<float> yd = Avx512F.BroadcastVector128ToVector512(ydp + 4);
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb + 4), Vector128.Load(isb + 12)),
+                        Vector256.Create(Vector128.Load(isb + 20), Vector128.Load(isb + 28)));
+                    acc1 += (yd * dw) * Vector512.ConvertToSingle(isum);
+                    acc1 -= (yd * dm) * Vector512.ConvertToSingle(summ1);
+                }
+            }
+            Store4<TT>(acc0, acc1, res, y + r, ys);
+        }
+    }
+
+    /// <summary>Lane r·4 + t = Σ_j min_j(row r) · pair_j(token first + t), exact (0 for tokens from <paramref name="n"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> MinSums(Vector512<short> mins, short* pairs, int first, int n)
+    {
+        Vector512<int> m0 = Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * first)).AsInt16());
+        Vector512<int> m1 = n > first + 1 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 1))).AsInt16()) : default;
+        Vector512<int> m2 = n > first + 2 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 2))).AsInt16()) : default;
+        Vector512<int> m3 = n > first + 3 ? Avx512BW.MultiplyAddAdjacent(mins, Avx512F.BroadcastVector128ToVector512((int*)(pairs + 8 * (first + 3))).AsInt16()) : default;
+        // per 128-bit lane r: dword t = the sum of m_t's 4 dwords in lane r (the first steps of KQuantSimd.SumRows4)
+        Vector512<int> u01 = Avx512F.UnpackLow(m0, m1) + Avx512F.UnpackHigh(m0, m1);
+        Vector512<int> u23 = Avx512F.UnpackLow(m2, m3) + Avx512F.UnpackHigh(m2, m3);
+        return Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
+    }
+
+    /// <summary>y[t·ys + r] = lane r·4 + t of acc0 (t &lt; 4) or acc1 (t − 4), r &lt; 4, t &lt; TT.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4<TT>(Vector512<float> acc0, Vector512<float> acc1, float* res, float* y, int ys) where TT : struct, ITileCount
+    {
+        acc0.Store(res);
+        if (TT.N > 4) acc1.Store(res + 16);
+        for (int t = 0; t < TT.N; t++)
+        {
+            float* rt = res + (t >> 2) * 16 + (t & 3);
+            for (int q = 0; q < 4; q++) y[(long)t * ys + q] = rt[q * 4];
+        }
+    }
+
+    /// <summary>Rows [r0, r1) (a multiple of 4) x TT tokens of Q6_K, 4 rows per step (see <see cref="Q4K4{TT}"/>);
+    /// yds: the tokens' block scales, [nb] x 8.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q6K4<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys) where TT : struct, ITileCount
+    {
+        long ahead = PrefetchAhead;
+        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        int* isb = stackalloc int[32];
+        float* res = stackalloc float[32];
+        for (int r = r0; r < r1; r += 4)
+        {
+            byte* w0 = w + r * rowBytes;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+            for (int i = 0; i < nb; i++)
+            {
+                byte* x0 = w0 + (long)i * BlockQ6_K.Size;
+                byte* a = acts + (long)i * BlockQ8_K.Size;
+                for (int rr = 0; rr < 4; rr++)
+                {
+                    byte* x = x0 + rr * rowBytes;
+                    Sse.Prefetch0(x + ahead); Sse.Prefetch0(x + ahead + 64); Sse.Prefetch0(x + ahead + 128); Sse.Prefetch0(x + ahead + 192);
+                    RowQ6K<TT>((BlockQ6_K*)x, a, actStride, out Vector128<int> lo, out Vector128<int> hi);
+                    lo.Store(isb + 8 * rr);
+                    if (TT.N > 4) hi.Store(isb + 8 * rr + 4);
+                }
+                Vector128<float> d4 = Vector128.Create(
+                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + rowBytes))->D),
+                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 2 * rowBytes))->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 3 * rowBytes))->D));
+                Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
+                {
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb), Vector128.Load(isb + 8)),
+                        Vector256.Create(Vector128.Load(isb + 16), Vector128.Load(isb + 24)));
+                    acc0 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 8)) * Vector512.ConvertToSingle(isum);
+                }
+                if (TT.N > 4)
+                {
+                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb + 4), Vector128.Load(isb + 12)),
+                        Vector256.Create(Vector128.Load(isb + 20), Vector128.Load(isb + 28)));
+                    acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 8 + 4)) * Vector512.ConvertToSingle(isum);
+                }
+            }
+            Store4<TT>(acc0, acc1, res, y + r, ys);
+        }
+    }
+
     /// <summary>Rows [r0, r1) x TT tokens of Q4_K, one row at a time: per super-block the row's quants and spread scales
     /// are unpacked once and used for every token; the float steps run for the tokens in the lanes of one vector.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q4K<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
+    private static void Q4K1<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
     {
         int stride = PrepStride(TT.N);
         long ahead = PrefetchAhead;
@@ -215,12 +363,25 @@ internal static unsafe class KQuantGemvMulti
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q6K<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
     {
-        long ahead = PrefetchAhead;
         // the tokens' block scales, [nb] x 8 lanes (absent tokens 0)
         float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 32);
         for (int i = 0; i < nb; i++)
             for (int t = 0; t < 8; t++)
                 yds[i * 8 + t] = t < TT.N ? ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D : 0f;
+        int r4 = r0 + (r1 - r0) / 4 * 4;
+        if (FourRows) Q6K4<TT>(w, rowBytes, r0, r4, acts, actStride, yds, nb, y, ys);
+        else r4 = r0;
+        Q6K1<TT>(w, rowBytes, r4, r1, acts, actStride, yds, nb, y, ys);
+    }
+
+    /// <summary>Whether whole groups of 4 rows take the 4-row kernels (<see cref="Q4K4{TT}"/>, <see cref="Q6K4{TT}"/>);
+    /// only benchmarks change it.</summary>
+    internal static bool FourRows = true;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q6K1<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys) where TT : struct, ITileCount
+    {
+        long ahead = PrefetchAhead;
         for (int r = r0; r < r1; r++)
         {
             byte* wr = w + r * rowBytes;
