@@ -140,7 +140,8 @@ internal static unsafe class KQuantGemvMulti
     private static void Q4K4<TT>(byte* w, long rowBytes, int r0, int r1, byte* prep, int nb, float* y, int ys) where TT : struct, ITileCount
     {
         int stride = PrepStride(TT.N);
-        long ahead = PrefetchAhead;
+        long next = 4 * rowBytes;   // rows are contiguous: the next group, as VecDotQ*_K.Rows4
+        bool l1 = 4 * rowBytes <= 8192;   // short groups into L1, longer ones into L2
         Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
         Vector512<sbyte> minSpread = Vector512.Create(
             8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
@@ -173,7 +174,9 @@ internal static unsafe class KQuantGemvMulti
                 for (int rr = 0; rr < 4; rr++)
                 {
                     byte* x = x0 + rr * rowBytes;
-                    Sse.Prefetch0(x + ahead); Sse.Prefetch0(x + ahead + 64); Sse.Prefetch0(x + ahead + 128);
+                    byte* pf = x + next;   // the same block of the next group's row
+                    if (l1) { Sse.Prefetch0(pf); Sse.Prefetch0(pf + 64); Sse.Prefetch0(pf + 128); }
+                    else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); }
                     Vector512<sbyte> s = Avx512F.PermuteVar16x32(sm.AsInt32(), lane + Vector512.Create(4 * rr)).AsSByte();
                     RowQ4K<TT>(x + 16, s, p + PrepCodes, c0, c1, c2, c3, out Vector128<int> lo, out Vector128<int> hi);
                     lo.Store(isb + 8 * rr);
@@ -232,7 +235,8 @@ internal static unsafe class KQuantGemvMulti
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q6K4<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys) where TT : struct, ITileCount
     {
-        long ahead = PrefetchAhead;
+        long next = 4 * rowBytes;   // rows are contiguous: the next group, as VecDotQ*_K.Rows4
+        bool l1 = 4 * rowBytes <= 8192;   // short groups into L1, longer ones into L2
         Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
         int* isb = stackalloc int[32];
         float* res = stackalloc float[32];
@@ -247,7 +251,9 @@ internal static unsafe class KQuantGemvMulti
                 for (int rr = 0; rr < 4; rr++)
                 {
                     byte* x = x0 + rr * rowBytes;
-                    Sse.Prefetch0(x + ahead); Sse.Prefetch0(x + ahead + 64); Sse.Prefetch0(x + ahead + 128); Sse.Prefetch0(x + ahead + 192);
+                    byte* pf = x + next;   // the same block of the next group's row
+                    if (l1) { Sse.Prefetch0(pf); Sse.Prefetch0(pf + 64); Sse.Prefetch0(pf + 128); Sse.Prefetch0(pf + 192); }
+                    else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); }
                     RowQ6K<TT>((BlockQ6_K*)x, a, actStride, out Vector128<int> lo, out Vector128<int> hi);
                     lo.Store(isb + 8 * rr);
                     if (TT.N > 4) hi.Store(isb + 8 * rr + 4);
