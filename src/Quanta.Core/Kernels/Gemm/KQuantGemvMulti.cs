@@ -23,8 +23,8 @@ internal static unsafe class KQuantGemvMulti
     /// <summary>Largest batch this path takes (<see cref="KQuantGemm"/>'s crossover); only tests and benchmarks change it.</summary>
     internal static int Tokens = TokensDefault;
 
-    /// <summary>The measured crossover to the unpacking tiles.</summary>
-    internal const int TokensDefault = 12;
+    /// <summary>The measured crossover: 1 thread, Q4_K 2048/8192 and Q6_K 2048 columns, hot and from DRAM, this path beat the tiles and Row16 at every m from 2 to 16 (1.16-3.4x).</summary>
+    internal const int TokensDefault = 16;
 
     /// <summary>The most tokens this path can take (two halves of at most 8).</summary>
     internal const int TokensMax = 16;
@@ -142,12 +142,8 @@ internal static unsafe class KQuantGemvMulti
         int stride = PrepStride(TT.N);
         long next = 4 * rowBytes;   // rows are contiguous: the next group, as VecDotQ*_K.Rows4
         bool l1 = 4 * rowBytes <= 8192;   // short groups into L1, longer ones into L2
-        Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
-        Vector512<sbyte> minSpread = Vector512.Create(
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+        Vector512<sbyte> c0 = VecDotQ4_K.ScaleSpread(0, 2), c1 = VecDotQ4_K.ScaleSpread(1, 3), c2 = VecDotQ4_K.ScaleSpread(4, 6), c3 = VecDotQ4_K.ScaleSpread(5, 7);
+        Vector512<sbyte> minSpread = VecDotQ4_K.MinSpread;
         Vector512<uint> firstOfLane = Vector512.Create(0u, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
         Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
         Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
@@ -285,12 +281,8 @@ internal static unsafe class KQuantGemvMulti
     {
         int stride = PrepStride(TT.N);
         long ahead = PrefetchAhead;
-        Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
-        Vector512<sbyte> minSpread = Vector512.Create(
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+        Vector512<sbyte> c0 = VecDotQ4_K.ScaleSpread(0, 2), c1 = VecDotQ4_K.ScaleSpread(1, 3), c2 = VecDotQ4_K.ScaleSpread(4, 6), c3 = VecDotQ4_K.ScaleSpread(5, 7);
+        Vector512<sbyte> minSpread = VecDotQ4_K.MinSpread;
         Vector512<int> firstOfLane = Vector512.Create(0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
         for (int r = r0; r < r1; r++)
         {
@@ -335,8 +327,8 @@ internal static unsafe class KQuantGemvMulti
     {
         Vector512<byte> m4 = Vector512.Create((byte)0x0F);
         Vector512<byte> q01 = Vector512.Load(q), q23 = Vector512.Load(q + 64);
-        Vector512<byte> u0 = q01 & m4, u1 = Gfni.V512.GaloisFieldAffineTransform(q01, Vector512.Create(HighNibble).AsByte(), 0);
-        Vector512<byte> u2 = q23 & m4, u3 = Gfni.V512.GaloisFieldAffineTransform(q23, Vector512.Create(HighNibble).AsByte(), 0);
+        Vector512<byte> u0 = q01 & m4, u1 = Gfni.V512.GaloisFieldAffineTransform(q01, Vector512.Create(VecDotQ4_K.HighNibble).AsByte(), 0);
+        Vector512<byte> u2 = q23 & m4, u3 = Gfni.V512.GaloisFieldAffineTransform(q23, Vector512.Create(VecDotQ4_K.HighNibble).AsByte(), 0);
         Vector512<short> s0 = Avx512BW.Shuffle(s, c0).AsInt16(), s1 = Avx512BW.Shuffle(s, c1).AsInt16();
         Vector512<short> s2 = Avx512BW.Shuffle(s, c2).AsInt16(), s3 = Avx512BW.Shuffle(s, c3).AsInt16();
         Vector512<int> h0 = Token(u0, u1, u2, u3, s0, s1, s2, s3, (sbyte*)p);
@@ -410,23 +402,8 @@ internal static unsafe class KQuantGemvMulti
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowQ6K<TT>(BlockQ6_K* x, byte* a, long actStride, out Vector128<int> lo, out Vector128<int> hi) where TT : struct, ITileCount
     {
-        Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
-        Vector512<short> s = sc.ToVector512Unsafe();
-        Vector512<byte> m4 = Vector512.Create((byte)0x0F);
-        Vector512<byte> m12 = Vector512.Create(R0, R0, R0, R0, R1, R1, R1, R1).AsByte(), m34 = Vector512.Create(R2, R2, R2, R2, R3, R3, R3, R3).AsByte();
-        Vector512<short> idx = Vector512.Create(
-            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-        byte* ql = x->Ql, qh = x->Qh;
-        Vector512<byte> lo0 = Vector512.Load(ql), lo1 = Vector512.Load(ql + 64);
-        Vector256<byte> hq0 = Vector256.Load(qh), hq1 = Vector256.Load(qh + 32);
-        Vector512<byte> hb0 = Avx512F.InsertVector256(hq0.ToVector512Unsafe(), hq0, 1), hb1 = Avx512F.InsertVector256(hq1.ToVector512Unsafe(), hq1, 1);
-        Vector512<byte> u0 = Avx512F.TernaryLogic(lo0, Gfni.V512.GaloisFieldAffineTransform(hb0, m12, 0), m4, 0xEC);
-        Vector512<byte> u1 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo0.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb0, m34, 0), m4, 0xEC);
-        Vector512<byte> u2 = Avx512F.TernaryLogic(lo1, Gfni.V512.GaloisFieldAffineTransform(hb1, m12, 0), m4, 0xEC);
-        Vector512<byte> u3 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo1.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb1, m34, 0), m4, 0xEC);
-        Vector512<short> s0 = Avx512BW.PermuteVar32x16(s, idx), s1 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4));
-        Vector512<short> s2 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)8)), s3 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)12));
+        Vector256<short> sc = VecDotQ6_K.Unpack(x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2, out Vector512<byte> u3,
+            out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
         Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)a);
         Vector512<int> h1 = TT.N > 1 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + actStride)) : default;
         Vector512<int> h2 = TT.N > 2 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 2 * actStride)) : default;
@@ -447,19 +424,4 @@ internal static unsafe class KQuantGemvMulti
     private static Vector512<int> TokenQ6K(Vector512<byte> u0, Vector512<byte> u1, Vector512<byte> u2, Vector512<byte> u3,
         Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, Vector256<short> sc, BlockQ8_K* a) =>
         Token(u0, u1, u2, u3, s0, s1, s2, s3, a->Qs) - (Avx2.MultiplyAddAdjacent(sc, Vector256.Load(a->BSums)) << 5).ToVector512();
-
-    // GF(2) affine matrices (output bit i's row in byte 7 − i): Q4_K a byte's high nibble shifted down; Q6_K bits 4, 5
-    // from bits 2r, 2r + 1 of the high-bit byte, the rest zero (as VecDotQ4_K / VecDotQ6_K.Rows4)
-    private const ulong HighNibble = 0x1020408000000000UL;
-    private const ulong R0 = 0x01020000UL, R1 = 0x04080000UL, R2 = 0x10200000UL, R3 = 0x40800000UL;
-
-    /// <summary>vpshufb control: scale byte <paramref name="first"/> zero-extended over the int16 lanes of the lower 256
-    /// bits, byte <paramref name="second"/> over the upper ones (VecDotQ4_K.Rows4's spreads).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> ScaleSpread(int first, int second)
-    {
-        Vector512<short> lanes = Vector512.Create(Vector256.Create((short)first), Vector256.Create((short)second));
-        return (lanes | Vector512.Create(unchecked((short)0x8000))).AsSByte();
-    }
-
 }
