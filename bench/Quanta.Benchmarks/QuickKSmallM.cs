@@ -23,9 +23,7 @@ public static unsafe class QuickKSmallM
         bool dram = args.Length > 0 && args[0] == "dram";
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9;
         string[] shapes = args.Length > 2 ? args[2..] : ["q6_k:2048", "q4_k:2048", "q4_k:8192"];
-        int[] ms = Environment.GetEnvironmentVariable("SMALLM_M") is { } list
-            ? [.. list.Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
-            : [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
+        int[] ms = AlternatingAB.TokenCounts();
         if (Environment.GetEnvironmentVariable("KSMALL_PF") is { } pf) KQuantGemvMulti.PrefetchAhead = int.Parse(pf, CultureInfo.InvariantCulture);
         if (Environment.GetEnvironmentVariable("KSMALL_ROWS") == "1") KQuantGemvMulti.FourRows = false;
         Console.WriteLine($"prefetch {KQuantGemvMulti.PrefetchAhead} bytes ahead, {(KQuantGemvMulti.FourRows ? 4 : 1)}-row steps");
@@ -88,22 +86,11 @@ public static unsafe class QuickKSmallM
             double one = 0;
             foreach (int m in ms)
             {
-                var old = new double[rounds];
-                var neu = new double[rounds];
-                var ratio = new double[rounds];
-                for (int i = 0; i < 3; i++) { Time(m, 0); Time(m, KQuantGemvMulti.TokensMax); }
-                for (int i = 0; i < rounds; i++)
-                {
-                    if ((i & 1) == 0) { old[i] = Time(m, 0); neu[i] = Time(m, KQuantGemvMulti.TokensMax); }
-                    else { neu[i] = Time(m, KQuantGemvMulti.TokensMax); old[i] = Time(m, 0); }
-                    ratio[i] = neu[i] / old[i];
-                }
-                Array.Sort(old); Array.Sort(neu); Array.Sort(ratio);
-                double mn = neu[rounds / 2];
+                var (old, mn, ratio, q1, q3) = AlternatingAB.Run(rounds, () => Time(m, 0), () => Time(m, KQuantGemvMulti.TokensMax));
                 if (m == 1) one = mn;
                 string cost = one > 0 ? (m * one / mn).ToString("F2", CultureInfo.InvariantCulture) : "-";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{format,-5} {rows,5}x{cols,-5} m={m,-3} old {old[rounds / 2],7:F1}  new {mn,7:F1}  ratio {ratio[rounds / 2],5:F2} ({ratio[rounds / 4]:F2}..{ratio[3 * rounds / 4]:F2})  cost {cost}"));
+                    $"{format,-5} {rows,5}x{cols,-5} m={m,-3} old {old,7:F1}  new {mn,7:F1}  ratio {ratio,5:F2} ({q1:F2}..{q3:F2})  cost {cost}"));
             }
         }
         finally

@@ -21,9 +21,7 @@ public static unsafe class QuickSmallM
         bool dram = args.Length > 0 && args[0] == "dram";
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15;
         int[] colsList = args.Length > 2 ? [.. args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [768, 2048, 3072, 8192];
-        int[] ms = Environment.GetEnvironmentVariable("SMALLM_M") is { } list
-            ? [.. list.Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
-            : [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
+        int[] ms = AlternatingAB.TokenCounts();
         Console.WriteLine($"{(dram ? "dram" : "hot")}, {rounds} rounds, 1 thread: GOP/s (2·rows·cols·m / thread CPU s), medians; ratio = direct / tiles speed (q1..q3)");
         foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
             foreach (int cols in colsList)
@@ -79,19 +77,9 @@ public static unsafe class QuickSmallM
             }
             foreach (int m in ms)
             {
-                var tiles = new double[rounds];
-                var direct = new double[rounds];
-                var ratio = new double[rounds];
-                for (int i = 0; i < 3; i++) { Time(m, 1); Time(m, Q8Gemm.DirectTokensMax); }   // warm-up (JIT tiers, pages)
-                for (int i = 0; i < rounds; i++)
-                {
-                    if ((i & 1) == 0) { tiles[i] = Time(m, 1); direct[i] = Time(m, Q8Gemm.DirectTokensMax); }
-                    else { direct[i] = Time(m, Q8Gemm.DirectTokensMax); tiles[i] = Time(m, 1); }
-                    ratio[i] = direct[i] / tiles[i];
-                }
-                Array.Sort(tiles); Array.Sort(direct); Array.Sort(ratio);
+                var (tiles, direct, ratio, q1, q3) = AlternatingAB.Run(rounds, () => Time(m, 1), () => Time(m, Q8Gemm.DirectTokensMax));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{format,-5} {rows,5}x{cols,-5} m={m,-3} tiles {tiles[rounds / 2],7:F1}  direct {direct[rounds / 2],7:F1}  ratio {ratio[rounds / 2],5:F2} ({ratio[rounds / 4]:F2}..{ratio[3 * rounds / 4]:F2})"));
+                    $"{format,-5} {rows,5}x{cols,-5} m={m,-3} tiles {tiles,7:F1}  direct {direct,7:F1}  ratio {ratio,5:F2} ({q1:F2}..{q3:F2})"));
             }
         }
         finally
