@@ -20,8 +20,7 @@ public static unsafe class QuickKSmallM
 {
     public static void Run(string[] args)
     {
-        bool dram = args.Length > 0 && args[0] == "dram";
-        int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 9;
+        var (dram, rounds) = AlternatingAB.Mode(args, 9);
         string[] shapes = args.Length > 2 ? args[2..] : ["q6_k:2048", "q4_k:2048", "q4_k:8192"];
         int[] ms = AlternatingAB.TokenCounts();
         if (Environment.GetEnvironmentVariable("KSMALL_PF") is { } pf) KQuantGemvMulti.PrefetchAhead = int.Parse(pf, CultureInfo.InvariantCulture);
@@ -53,35 +52,16 @@ public static unsafe class QuickKSmallM
         float* y = (float*)NativeMemory.AlignedAlloc((nuint)rows * (nuint)mMax * sizeof(float), 64);
         try
         {
-            var rng = new Random(7);
-            var row = new float[cols];
-            byte[] q = new byte[rb];
-            for (int r = 0; r < rows; r++)
-            {
-                for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-                codec.Quantize(row, q);
-                for (int k = 0; k < count; k++) q.CopyTo(new Span<byte>(w + k * matBytes + r * rb, (int)rb));
-            }
-            for (int t = 0; t < mMax; t++)
-            {
-                for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-                kernel.QuantizeActivation(row, new Span<byte>(acts + t * ab, ab));
-            }
-            int next = 0;
+            AlternatingAB.Fill(codec, kernel, rows, cols, rb, count, w, mMax, ab, acts);
+            var pool = new AlternatingAB.Pool(w, matBytes, count, perTiming, dram);
             double Time(int m, int tokens)
             {
                 KQuantGemvMulti.Tokens = tokens;
-                double t0 = GemmRate.ThreadSeconds();
-                int mats = 0;
-                int reps = dram ? 1 : (int)Math.Max(1, 400_000_000L / (2L * rows * cols * m));
-                for (int it = 0; it < reps; it++)
-                    for (int k = 0; k < perTiming; k++, mats++)
-                    {
-                        byte* wm = w + (dram ? next++ % count : 0) * matBytes;
-                        if (m == 1) kernel.DotRows(wm, rb, 0, rows, acts, cols, y);
-                        else KQuantGemm.Rows(kernel, wm, rb, 0, rows, acts, ab, m, nb, y, rows);
-                    }
-                return 2.0 * rows * cols * m * mats / (GemmRate.ThreadSeconds() - t0) / 1e9;
+                return pool.Rate(2L * rows * cols * m, wm =>
+                {
+                    if (m == 1) kernel.DotRows((byte*)wm, rb, 0, rows, acts, cols, y);
+                    else KQuantGemm.Rows(kernel, (byte*)wm, rb, 0, rows, acts, ab, m, nb, y, rows);
+                });
             }
             double one = 0;
             foreach (int m in ms)
