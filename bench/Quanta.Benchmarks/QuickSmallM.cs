@@ -18,12 +18,9 @@ public static unsafe class QuickSmallM
 {
     public static void Run(string[] args)
     {
-        bool dram = args.Length > 0 && args[0] == "dram";
-        int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15;
+        var (dram, rounds) = AlternatingAB.Mode(args, 15);
         int[] colsList = args.Length > 2 ? [.. args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [768, 2048, 3072, 8192];
-        int[] ms = Environment.GetEnvironmentVariable("SMALLM_M") is { } list
-            ? [.. list.Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture))]
-            : [1, 2, 3, 4, 5, 6, 7, 8, 12, 16];
+        int[] ms = AlternatingAB.TokenCounts();
         Console.WriteLine($"{(dram ? "dram" : "hot")}, {rounds} rounds, 1 thread: GOP/s (2·rows·cols·m / thread CPU s), medians; ratio = direct / tiles speed (q1..q3)");
         foreach (var format in new[] { WeightFormat.Q4_0, WeightFormat.Q8_0 })
             foreach (int cols in colsList)
@@ -46,52 +43,19 @@ public static unsafe class QuickSmallM
         float* y = (float*)NativeMemory.AlignedAlloc((nuint)rows * (nuint)mMax * sizeof(float), 64);
         try
         {
-            var rng = new Random(7);
-            var row = new float[cols];
-            byte[] q = new byte[rb];
-            for (int r = 0; r < rows; r++)
-            {
-                for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-                codec.Quantize(row, q);
-                for (int k = 0; k < count; k++) q.CopyTo(new Span<byte>(w + k * matBytes + r * rb, (int)rb));
-            }
-            for (int t = 0; t < mMax; t++)
-            {
-                for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-                kernel.QuantizeActivation(row, new Span<byte>(acts + t * ab, ab));
-                Q8Gemm.Pack(kernel, acts + t * ab, nb, panels + t * pb);
-            }
-            int next = 0;
+            AlternatingAB.Fill(codec, kernel, rows, cols, rb, count, w, mMax, ab, acts);
+            for (int t = 0; t < mMax; t++) Q8Gemm.Pack(kernel, acts + t * ab, nb, panels + t * pb);
+            var pool = new AlternatingAB.Pool(w, matBytes, count, perTiming, dram);
             double Time(int m, int direct)
             {
                 Q8Gemm.DirectTokens = direct;
-                double t0 = GemmRate.ThreadSeconds();
-                int mats = 0;
-                // hot: about 4e8 operations per timing (a few ms)
-                int reps = dram ? 1 : (int)Math.Max(1, 400_000_000L / (2L * rows * cols * m));
-                for (int it = 0; it < reps; it++)
-                    for (int k = 0; k < perTiming; k++, mats++)
-                    {
-                        byte* wm = w + (dram ? next++ % count : 0) * matBytes;
-                        Q8Gemm.Rows(kernel, wm, rb, 0, rows, acts, ab, panels, pb, m, nb, y, rows);
-                    }
-                return 2.0 * rows * cols * m * mats / (GemmRate.ThreadSeconds() - t0) / 1e9;
+                return pool.Rate(2L * rows * cols * m, wm => Q8Gemm.Rows(kernel, (byte*)wm, rb, 0, rows, acts, ab, panels, pb, m, nb, y, rows));
             }
             foreach (int m in ms)
             {
-                var tiles = new double[rounds];
-                var direct = new double[rounds];
-                var ratio = new double[rounds];
-                for (int i = 0; i < 3; i++) { Time(m, 1); Time(m, Q8Gemm.DirectTokensMax); }   // warm-up (JIT tiers, pages)
-                for (int i = 0; i < rounds; i++)
-                {
-                    if ((i & 1) == 0) { tiles[i] = Time(m, 1); direct[i] = Time(m, Q8Gemm.DirectTokensMax); }
-                    else { direct[i] = Time(m, Q8Gemm.DirectTokensMax); tiles[i] = Time(m, 1); }
-                    ratio[i] = direct[i] / tiles[i];
-                }
-                Array.Sort(tiles); Array.Sort(direct); Array.Sort(ratio);
+                var (tiles, direct, ratio, q1, q3) = AlternatingAB.Run(rounds, () => Time(m, 1), () => Time(m, Q8Gemm.DirectTokensMax));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{format,-5} {rows,5}x{cols,-5} m={m,-3} tiles {tiles[rounds / 2],7:F1}  direct {direct[rounds / 2],7:F1}  ratio {ratio[rounds / 2],5:F2} ({ratio[rounds / 4]:F2}..{ratio[3 * rounds / 4]:F2})"));
+                    $"{format,-5} {rows,5}x{cols,-5} m={m,-3} tiles {tiles,7:F1}  direct {direct,7:F1}  ratio {ratio,5:F2} ({q1:F2}..{q3:F2})"));
             }
         }
         finally

@@ -87,6 +87,53 @@ public sealed unsafe class KQuantGemmTests
         }
     }
 
+    public static TheoryData<WeightFormat, int> FewTokenCases()
+    {
+        var data = new TheoryData<WeightFormat, int>();
+        foreach (var format in new[] { WeightFormat.Q4_K, WeightFormat.Q6_K })
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16 })
+                data.Add(format, m);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FewTokenCases))]
+    public void Few_token_path_equals_the_reference_bit_for_bit(WeightFormat format, int m)
+    {
+        if (!KQuantGemvMulti.Supported) return;   // AVX-512 BW + GFNI only; other machines never take it
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        var k = (KQuantVecDotKernel)KernelRegistry.VecDot(format);
+        foreach (int nb in new[] { 1, 3, 8 })
+            foreach (int rows in new[] { 1, 6, 13 })
+            {
+                var (w, rb, a, ab) = Make(format, rows, m, nb, rng);
+                var y = new float[m * rows];
+                fixed (byte* pw = w) fixed (byte* pa = a) fixed (float* py = y)
+                {
+                    // rows split unevenly (groups of 4 with a partial one), as MatMul's row tiles may be
+                    int split = rows / 3;
+                    if (format == WeightFormat.Q4_K)
+                    {
+                        KQuantGemvMulti.Rows<KGemmQ4_K>(pw, rb, 0, split, pa, ab, m, nb, py, rows);
+                        KQuantGemvMulti.Rows<KGemmQ4_K>(pw, rb, split, rows, pa, ab, m, nb, py, rows);
+                    }
+                    else
+                    {
+                        KQuantGemvMulti.Rows<KGemmQ6_K>(pw, rb, 0, split, pa, ab, m, nb, py, rows);
+                        KQuantGemvMulti.Rows<KGemmQ6_K>(pw, rb, split, rows, pa, ab, m, nb, py, rows);
+                    }
+                }
+                for (int t = 0; t < m; t++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float want = k.DotReference(w.AsSpan(r * rb, rb), a.AsSpan(t * ab, ab), nb * 256), got = y[t * rows + r];
+                        Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want),
+                            $"{format} few-token row {r} token {t} ({rows}x{m}x{nb} super-blocks): {got:R} != reference {want:R} (seed {seed})");
+                    }
+            }
+    }
+
     [Theory]
     [InlineData(WeightFormat.Q4_K)]
     [InlineData(WeightFormat.Q6_K)]

@@ -101,6 +101,11 @@ internal static unsafe class KQuantGemm
             }
             return;
         }
+        if (m <= KQuantGemvMulti.Tokens && KQuantGemvMulti.Supported)
+        {
+            KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride);
+            return;
+        }
         if (m >= RowTokens && m < 2 * RowTokens)
         {
             RowsOf16<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path);

@@ -98,11 +98,7 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         // 256 bits the chunk's first sub-block, upper its second
         Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
         // the 8 mins (bytes 8..15 of each lane) zero-extended to int16
-        Vector512<sbyte> minSpread = Vector512.Create(
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
-            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+        Vector512<sbyte> minSpread = MinSpread;
         Vector512<uint> firstOfLane = Vector512.Create(0u, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
         Vector128<float> acc = Vector128<float>.Zero;
         for (int i = 0; i < nb; i++, y8++)
@@ -163,10 +159,22 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
             + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Gfni.V512.GaloisFieldAffineTransform(q23, high, 0), a3), Avx512BW.Shuffle(s, c3).AsInt16());
     }
 
+    /// <summary>vpshufb control: per 128-bit lane the 8 mins (bytes 8..15 of <see cref="KQuantSimd.ScaleMinK4x4"/>'s lane)
+    /// zero-extended to int16.</summary>
+    internal static Vector512<sbyte> MinSpread
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128,
+            8, -128, 9, -128, 10, -128, 11, -128, 12, -128, 13, -128, 14, -128, 15, -128);
+    }
+
     /// <summary>vpshufb control spreading scale byte <paramref name="first"/> zero-extended over the int16 lanes of the
     /// lower 256 bits and byte <paramref name="second"/> over the upper ones.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector512<sbyte> ScaleSpread(int first, int second)
+    internal static Vector512<sbyte> ScaleSpread(int first, int second)
     {
         Vector512<short> lanes = Vector512.Create(Vector256.Create((short)first), Vector256.Create((short)second));
         return (lanes | Vector512.Create(unchecked((short)0x8000))).AsSByte();
@@ -189,7 +197,7 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
     }
 
     // GF(2) affine matrix (output bit i's row in byte 7 − i): a byte's high nibble shifted down
-    private const ulong HighNibble = 0x1020408000000000UL;
+    internal const ulong HighNibble = 0x1020408000000000UL;
 
     // 512-bit path: scales and mins unpacked on words, quants split into nibbles in registers, one vpermw spreads
     // the two sub-block scales of each 64-quant chunk; integer sums are exact, the float steps match the reference.

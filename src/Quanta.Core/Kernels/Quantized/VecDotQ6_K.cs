@@ -137,6 +137,24 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> BlockSums(BlockQ6_K* x, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3, Vector256<short> bs)
     {
+        Vector256<short> sc = Unpack(x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2, out Vector512<byte> u3,
+            out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
+        Vector512<int> v = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u0, a0), s0)
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u1, a1), s1)
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u2, a2), s2)
+            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u3, a3), s3);
+        return v - (Avx2.MultiplyAddAdjacent(sc, bs) << 5).ToVector512();
+    }
+
+    /// <summary>One super-block unpacked for 512-bit products (AVX-512 BW, GFNI): u0..u3 the unsigned 6-bit quants of
+    /// elements 0..63, 64..127, 128..191, 192..255 (activation order), s0..s3 each chunk's group scale for its 32 int16
+    /// pair sums; returns the 16 scales sign-extended (for the −32 offset through the bsums). Per half (128 quants) the 64
+    /// low-bit bytes in one register [elements r = 0 | r = 1 low nibbles, r = 2 | r = 3 high nibbles] and the 32 high-bit
+    /// bytes in both 256-bit halves, bits (2r, 2r + 1) moved into bits 4..5 by GFNI, merged by one ternary op.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<short> Unpack(BlockQ6_K* x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2, out Vector512<byte> u3,
+        out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3)
+    {
         Vector256<short> sc = Avx2.ConvertToVector256Int16(Vector128.Load(x->Scales));
         Vector512<short> s = sc.ToVector512Unsafe();
         Vector512<byte> m4 = Vector512.Create((byte)0x0F);
@@ -148,15 +166,15 @@ public sealed unsafe class VecDotQ6_K : KQuantVecDotKernel
         Vector512<byte> lo0 = Vector512.Load(ql), lo1 = Vector512.Load(ql + 64);
         Vector256<byte> hq0 = Vector256.Load(qh), hq1 = Vector256.Load(qh + 32);
         Vector512<byte> hb0 = Avx512F.InsertVector256(hq0.ToVector512Unsafe(), hq0, 1), hb1 = Avx512F.InsertVector256(hq1.ToVector512Unsafe(), hq1, 1);
-        Vector512<byte> u12a = Avx512F.TernaryLogic(lo0, Gfni.V512.GaloisFieldAffineTransform(hb0, m12, 0), m4, 0xEC);   // (lo & 0x0F) | high bits
-        Vector512<byte> u34a = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo0.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb0, m34, 0), m4, 0xEC);
-        Vector512<byte> u12b = Avx512F.TernaryLogic(lo1, Gfni.V512.GaloisFieldAffineTransform(hb1, m12, 0), m4, 0xEC);
-        Vector512<byte> u34b = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo1.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb1, m34, 0), m4, 0xEC);
-        Vector512<int> v = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12a, a0), Avx512BW.PermuteVar32x16(s, idx))
-            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34a, a1), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4)))
-            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u12b, a2), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)8)))
-            + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u34b, a3), Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)12)));
-        return v - (Avx2.MultiplyAddAdjacent(sc, bs) << 5).ToVector512();
+        u0 = Avx512F.TernaryLogic(lo0, Gfni.V512.GaloisFieldAffineTransform(hb0, m12, 0), m4, 0xEC);   // (lo & 0x0F) | high bits
+        u1 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo0.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb0, m34, 0), m4, 0xEC);
+        u2 = Avx512F.TernaryLogic(lo1, Gfni.V512.GaloisFieldAffineTransform(hb1, m12, 0), m4, 0xEC);
+        u3 = Avx512F.TernaryLogic(Avx512BW.ShiftRightLogical(lo1.AsUInt16(), 4).AsByte(), Gfni.V512.GaloisFieldAffineTransform(hb1, m34, 0), m4, 0xEC);
+        s0 = Avx512BW.PermuteVar32x16(s, idx);
+        s1 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)4));
+        s2 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)8));
+        s3 = Avx512BW.PermuteVar32x16(s, idx + Vector512.Create((short)12));
+        return sc;
     }
 
     // GF(2) affine matrices (output bit i's row in byte 7 − i): bits 4, 5 from bits 2r, 2r + 1, the rest zero
