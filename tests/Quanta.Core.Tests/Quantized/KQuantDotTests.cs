@@ -32,6 +32,29 @@ public class KQuantDotTests
         return w;
     }
 
+    /// <summary>
+    /// A copy of the K-quant row <paramref name="w"/> with every quant code at its zero, so that it dequantizes to the
+    /// min/offset part alone: Q2_K, Q4_K, Q5_K codes 0 (−dmin·m); Q3_K low bits 0 and high bits clear (−4·d·sc);
+    /// Q6_K low and high bits 0 (−32·d·sc). Block layouts are ggml's.
+    /// </summary>
+    private static byte[] OffsetRow(GgmlType type, byte[] w, int n)
+    {
+        var o = (byte[])w.Clone();
+        int bb = checked((int)GgmlTypeInfo.RowBytes(type, 256));
+        (int Start, int Length)[] codes = type switch
+        {
+            GgmlType.Q2_K => [(16, 64)],             // scales[16], qs[64], d, dmin
+            GgmlType.Q3_K => [(0, 32), (32, 64)],    // hmask[32], qs[64], scales[12], d
+            GgmlType.Q4_K => [(16, 128)],            // d, dmin, scales[12], qs[128]
+            GgmlType.Q5_K => [(16, 32), (48, 128)],  // d, dmin, scales[12], qh[32], qs[128]
+            GgmlType.Q6_K => [(0, 128), (128, 64)],  // ql[128], qh[64], scales[16], d
+            _ => throw new ArgumentOutOfRangeException(nameof(type)),
+        };
+        for (int b = 0; b < n / 256; b++)
+            foreach (var (start, length) in codes) o.AsSpan(b * bb + start, length).Clear();
+        return o;
+    }
+
     // Tolerance 0: every path computes each super-block's integer sums exactly (int32 cannot overflow: at most
     // 256 * 63 * 128 * 128 < 2^31) and then performs the same float operations in the same order, so the SIMD
     // result must equal the scalar reference bit for bit.
@@ -63,9 +86,12 @@ public class KQuantDotTests
     // Against ggml-cpu's vec_dot (AVX2/AVX-512 build) on activations from ggml's own run-time Q8_K quantizer.
     // Integer parts agree exactly; ggml adds the per-block float terms d*isum and dmin*summ in a different order
     // (8-lane vector accumulators, fused multiply-adds), each rounding costing at most 2^-24 of a partial sum.
-    // Every partial sum is bounded by S = sum_i |w_i * a_i| (dequantized weight times dequantized activation,
-    // both from ggml) for the data used here, and there are at most ~2 roundings per block plus a final
-    // 8-lane reduction, so |error| <= (2 * 56 + 8) * 2^-24 * S ~ 7e-6 S for n = 14336; we assert 1e-5 S.
+    // ggml sums two kinds of per-block float terms: the scale part d·sc·Σq·a and the min or offset part (Q2_K/Q4_K/Q5_K
+    // dmin·m·Σa, Q3_K −4·d·sc·Σa over the cleared high bits, Q6_K −32·d·sc·Σa). With w = scale part + offset part
+    // elementwise, every term is bounded by S = Σ_i (|w_i| + 2|o_i|)·|a_i|, where o is the row dequantized with every
+    // quant code set to its zero (OffsetRow); Σ|w_i·a_i| alone is not a bound: the two parts can cancel exactly (seed
+    // 968492875: Σ|w·a| = 0 while ggml's rounding of the two parts left -2^-14). At most ~2 roundings per block plus a
+    // final 8-lane reduction: |error| <= (2 * 56 + 8) * 2^-24 * S ~ 7e-6 S for n = 14336; we assert 1e-5 S.
     [Theory]
     [MemberData(nameof(Types))]
     [Trait("Category", "Kernels")]
@@ -85,11 +111,13 @@ public class KQuantDotTests
                 float expected = GgmlNative.VecDot((int)type, n, w, a);
 
                 var wf = new float[n];
+                var of = new float[n];
                 var af = new float[n];
                 GgmlNative.ToFloat((int)type, w, wf, n);
+                GgmlNative.ToFloat((int)type, OffsetRow(type, w, n), of, n);
                 GgmlNative.Q8KToFloat(a, af, n);
                 double s = 0;
-                for (int i = 0; i < n; i++) s += Math.Abs((double)wf[i] * af[i]);
+                for (int i = 0; i < n; i++) s += (Math.Abs((double)wf[i]) + 2 * Math.Abs((double)of[i])) * Math.Abs((double)af[i]);
                 double tol = 1e-5 * s;
 
                 float simd = k.Dot(w, a, n);

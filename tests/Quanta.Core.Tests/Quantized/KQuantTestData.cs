@@ -3,7 +3,9 @@ namespace Quanta.Core.Tests.Quantized;
 /// <summary>Random rows for the K-quant tests: each 256-element super-block draws its own distribution.</summary>
 internal static class KQuantTestData
 {
-    public static int NewSeed() => Random.Shared.Next();
+    /// <summary>A fresh random seed, or QUANTA_TEST_SEED when set (to replay a failure: the tests print their seed).</summary>
+    public static int NewSeed() =>
+        Environment.GetEnvironmentVariable("QUANTA_TEST_SEED") is { Length: > 0 } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : Random.Shared.Next();
 
     public const int KindCount = 9;
 
