@@ -142,13 +142,13 @@ public sealed unsafe class Q8GemmTests
             }
     }
 
-    public static TheoryData<WeightFormat, int, int> FewTokens() => BothFormats([2, 3, 4, 5, 6, 7, 8, 9, 12, 13], [1, 7, 8, 15, 24, 25, 32, 33, 47, 152, 264]);
+    public static TheoryData<WeightFormat, int, int> FewTokens() => BothFormats([2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16], [1, 7, 8, 15, 24, 25, 32, 33, 47, 152, 264]);
 
     [Theory]
     [MemberData(nameof(FewTokens))]
     public void Direct_few_token_path_equals_the_reference_and_the_tiles(WeightFormat format, int m, int nb)
     {
-        // the 512-bit direct path (weight groups transposed in registers, shared by the tokens) at 2..13 tokens against the
+        // the 512-bit direct path (weight groups transposed in registers, shared by the tokens) at 2..16 tokens against the
         // reference, and Rows on the 512-bit path (direct up to DirectTokens, tiles past it) against it; odd block counts
         // (a lone odd block, half groups of 8, groups plus 9 or 15 blocks, past 8 groups; Q4_0 24 and 32 blocks: rows of two
         // groups in registers; 264 blocks: a row's panels outgrow

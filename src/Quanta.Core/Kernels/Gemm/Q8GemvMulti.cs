@@ -12,10 +12,11 @@ internal static unsafe partial class Q8Gemm
     /// change it (to compare the two paths at the same token count); read once per <see cref="Rows"/> call.</summary>
     internal static int DirectTokens = DirectTokensDefault;
 
-    /// <summary>The crossover measured on Zen 4 (docs/drafts/smallm.md): 1 thread, weights hot or from DRAM, rows of 768 to
-    /// 8192 columns, both formats, the direct path was 1.01-2.4x the tiles' speed at 2..12 tokens and 1.02-1.3x at 16,
-    /// which is left to the tiles (being reworked on another branch: re-measure with `bench smallm`).</summary>
-    internal const int DirectTokensDefault = 12;
+    /// <summary>The crossover measured on Zen 4 (docs/perf-notes/2026-11-27-smallm.md): 1 thread, weights hot or from DRAM,
+    /// rows of 768 to 8192 columns, both formats, the direct path was 1.01-2.4x the tiles' speed at 2..12 tokens and
+    /// 1.02-1.3x at 16; end to end, a 16-stream decode step of the 160M Q4_0 model took 19.3 / 17.5 / 18.3 ms direct
+    /// against 24.3 / 19.7 / 21.1 ms on the tiles (alternating builds, quiet machine), so up to 16 tokens go direct.</summary>
+    internal const int DirectTokensDefault = 16;
 
     /// <summary>Most tokens <see cref="GemvMulti512{TW}"/> takes (its accumulators' stack room).</summary>
     internal const int DirectTokensMax = 16;
