@@ -32,7 +32,7 @@ public static class ModelGemmProbe
     /// (ops of the layer matrices run / their time) and, for m ≤ <paramref name="headMaxM"/>, the head's. Each m runs
     /// units — one layer's product groups, or the head — cycling through the layers and then the head, until at least
     /// <paramref name="seconds"/> have passed, at least one layer has run and, where the head is probed, the head twice.
-    /// First, untimed, <see cref="CpuProbe.WarmUp"/> at m = 1, 4 and 16 (the JIT's tier-up of each kernel; every page of the mapping touched),
+    /// First, untimed, <see cref="CpuProbe.WarmUp"/> at m = 1, 4 and 64 (the JIT's tier-up of each kernel; every page of the mapping touched),
     /// then one layer (and the head) at every m.
     /// </summary>
     /// <exception cref="InvalidDataException">The file has no layer matrices in a format the kernels read.</exception>
@@ -82,8 +82,9 @@ public static class ModelGemmProbe
 
         int unit = 0;   // 0..L-1: a layer, L: the head
         int units = layers.Count + (head is null ? 0 : 1);
-        // m = 1, 4 and 16 run three different kernels (one-token, few-token direct, tiles): each must reach tier 1 here
-        int warmM = Math.Min(4, maxM), warmTiles = Math.Min(16, maxM), warmHead = Math.Min(warmTiles, Math.Max(1, headMaxM));
+        // m = 1, 4 and 64 run three different kernels (one-token; few-token direct, which takes up to 16 tokens; tiles):
+        // each must reach tier 1 here; the head is probed up to headMaxM only
+        int warmM = Math.Min(4, maxM), warmTiles = Math.Min(64, maxM), warmHead = Math.Min(Math.Min(16, maxM), Math.Max(1, headMaxM));
         CpuProbe.WarmUp(() =>
         {
             if (unit < layers.Count) { Layer(unit, 1); Layer(unit, warmM); if (warmTiles > warmM) Layer(unit, warmTiles); }
