@@ -20,8 +20,10 @@ namespace Quanta.Core.Kernels.Gemm;
 /// order. So every tile shape gives the bits of <see cref="IVecDotKernel.Dot"/> for that row and token: results do not
 /// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
 /// agrees with any batch.</para>
-/// <para>Tiles: AVX-512 BW, 4 rows x 4 tokens, and 1 row x 16 tokens for the first 16 tokens of a batch of 16 to 31
-/// (decode: each super-block unpacked once for all 16); AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
+/// <para>Tiles: AVX-512 BW with GFNI, 2 to <see cref="KQuantGemvMulti.Tokens"/> tokens run the few-token path
+/// (<see cref="KQuantGemvMulti"/>: the one-token 4-row kernels applied to every token); past that 4 rows x 4 tokens, and
+/// 1 row x 16 tokens for the first 16 tokens of a batch of 17 to 31 (decode: each super-block unpacked once for all 16);
+/// AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
 /// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
 /// Stateless, thread-safe, allocation-free.
 /// </summary>
@@ -161,7 +163,7 @@ internal static unsafe class KQuantGemm
         }
     }
 
-    private const int RowTokens = 16;        // Row16's tokens; batches of 16 to 31 take it for their first 16
+    private const int RowTokens = 16;        // Row16's tokens; batches of 17 to 31 take it for their first 16 (16 and fewer: KQuantGemvMulti)
     private const int PredecodeTokens = 8;   // batches from this size unpack weight rows once per row tile
     private const int DecodeRows = 16;
 
