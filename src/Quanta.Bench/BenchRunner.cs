@@ -6,8 +6,9 @@ using Quanta.Models.KvCache;
 namespace Quanta.Bench;
 
 /// <summary>
-/// Runs llama-bench's tests on an <see cref="IBenchEngine"/>: for each test, one warm-up and then
-/// <see cref="BenchOptions.Repetitions"/> timed repetitions, each starting from an empty cache (plus
+/// Runs llama-bench's tests on an <see cref="IBenchEngine"/>: for each test, untimed warm-ups (one, and more while the
+/// JIT is still compiling: <see cref="BenchOptions.MaxWarmUps"/>) and then <see cref="BenchOptions.Repetitions"/> timed
+/// repetitions, each starting from an empty cache (plus
 /// <see cref="BenchOptions.Depth"/> untimed tokens) and timing only the forward passes over random token ids.
 /// A generation test is bracketed by two read-bandwidth measurements (<see cref="MemoryBandwidth.MeasureRead"/>); when
 /// they differ by more than the tolerance the test is rerun, at most <see cref="BenchOptions.MaxBandwidthAttempts"/>
@@ -21,15 +22,22 @@ public static class BenchRunner
     /// <summary>The default probe: <see cref="MemoryBandwidth.MeasureRead"/>.</summary>
     public static double MeasureBandwidth(int threads, double seconds) => MemoryBandwidth.MeasureRead(threads, seconds).BytesPerSecond;
 
-    /// <summary>Runs every test of <paramref name="options"/>; <paramref name="log"/> gets one line per step.</summary>
+    /// <summary>The pause between two warm-ups, so the runtime (which counts calls towards re-optimising a method only
+    /// once it has compiled nothing new for its tiering delay, 100 ms by default) promotes what the last one ran.</summary>
+    public static readonly TimeSpan TieringDelay = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>Runs every test of <paramref name="options"/>; <paramref name="log"/> gets one line per step;
+    /// <paramref name="compiledMethods"/> counts the methods the JIT has compiled so far (default:
+    /// <see cref="System.Runtime.JitInfo.GetCompiledMethodCount"/>), which decides whether another warm-up runs.</summary>
     public static IReadOnlyList<BenchResult> Run(IBenchEngine engine, BenchModelInfo model, BenchOptions options,
-        Action<string>? log = null, BandwidthProbe? probe = null)
+        Action<string>? log = null, BandwidthProbe? probe = null, Func<long>? compiledMethods = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         probe ??= MeasureBandwidth;
+        compiledMethods ??= () => System.Runtime.JitInfo.GetCompiledMethodCount();
         var rng = new Random(options.Seed);
         var results = new List<BenchResult>();
         foreach (BenchTest test in options.Tests())
@@ -44,7 +52,7 @@ public static class BenchRunner
             {
                 attempts++;
                 if (measure) before = probe(options.Threads, options.BandwidthSeconds);
-                ns = Repeat(engine, test, options, rng, log);
+                ns = Repeat(engine, test, options, rng, log, compiledMethods);
                 if (!measure) break;
                 after = probe(options.Threads, options.BandwidthSeconds);
                 unstable = Disagree(before, after, options.BandwidthTolerance);
@@ -128,7 +136,8 @@ public static class BenchRunner
         return Math.Sqrt(s / (x.Count - 1));
     }
 
-    private static long[] Repeat(IBenchEngine engine, BenchTest test, BenchOptions o, Random rng, Action<string>? log)
+    private static long[] Repeat(IBenchEngine engine, BenchTest test, BenchOptions o, Random rng, Action<string>? log,
+        Func<long> compiledMethods)
     {
         int vocab = engine.VocabSize;
         int[] Tokens(int n)
@@ -137,8 +146,7 @@ public static class BenchRunner
             for (int i = 0; i < n; i++) t[i] = rng.Next(vocab);
             return t;
         }
-        var ns = new long[o.Repetitions];
-        for (int rep = -1; rep < o.Repetitions; rep++)
+        long Once()
         {
             int[] depth = Tokens(test.Depth), prompt = Tokens(test.NPrompt), gen = Tokens(test.NGen);
             engine.Reset();
@@ -146,10 +154,25 @@ public static class BenchRunner
             long t0 = Stopwatch.GetTimestamp();
             if (prompt.Length > 0) engine.Prefill(prompt);
             foreach (int t in gen) engine.Decode(t);
-            long elapsed = Stopwatch.GetTimestamp() - t0;
-            if (rep >= 0) ns[rep] = (long)(elapsed * (1e9 / Stopwatch.Frequency));
+            return Stopwatch.GetTimestamp() - t0;
+        }
+        for (int w = 1; ; w++)
+        {
+            long jit0 = compiledMethods();
+            long elapsed = Once();
+            long compiled = compiledMethods() - jit0;
             log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                $"[{rep + 2,3}/{o.Repetitions + 1}] {engine.Name} {test.Name}{(rep < 0 ? " warm-up" : "")}: {elapsed * 1e3 / Stopwatch.Frequency:F1} ms"));
+                $"[{1,3}/{o.Repetitions + 1}] {engine.Name} {test.Name} warm-up {w}: {elapsed * 1e3 / Stopwatch.Frequency:F1} ms ({compiled} methods compiled)"));
+            if (compiled == 0 || w >= o.MaxWarmUps) break;
+            Thread.Sleep(TieringDelay);
+        }
+        var ns = new long[o.Repetitions];
+        for (int rep = 0; rep < o.Repetitions; rep++)
+        {
+            long elapsed = Once();
+            ns[rep] = (long)(elapsed * (1e9 / Stopwatch.Frequency));
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"[{rep + 2,3}/{o.Repetitions + 1}] {engine.Name} {test.Name}: {elapsed * 1e3 / Stopwatch.Frequency:F1} ms"));
         }
         return ns;
     }

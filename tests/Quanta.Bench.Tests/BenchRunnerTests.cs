@@ -28,7 +28,7 @@ public class BenchRunnerTests
     {
         var e = new FakeEngine();
         var o = new BenchOptions { Prompt = 6, Gen = 3, Repetitions = 2, Threads = 1, Depth = 5, PromptGen = (4, 2), BandwidthSeconds = 0 };
-        var results = BenchRunner.Run(e, Model, o);
+        var results = BenchRunner.Run(e, Model, o, compiledMethods: () => 0);
         Assert.Equal(["pp6 @ d5", "tg3 @ d5", "pp4+tg2 @ d5"], results.Select(r => r.Test));
         string[] pp = ["reset", "prefill 5", "prefill 6"];
         string[] tg = ["reset", "prefill 5", "decode", "decode", "decode"];
@@ -48,12 +48,33 @@ public class BenchRunnerTests
     }
 
     [Fact]
+    public void Warm_ups_repeat_while_the_jit_compiles_up_to_the_limit()
+    {
+        // compiled-method counter readings around each warm-up: 40 methods, then 3, then none -> three warm-ups
+        var counts = new Queue<long>([100, 140, 140, 143, 143, 143]);
+        var e = new FakeEngine();
+        var o = new BenchOptions { Prompt = 0, Gen = 2, Repetitions = 2, Threads = 1, BandwidthSeconds = 0, MaxWarmUps = 5 };
+        var lines = new List<string>();
+        var r = Assert.Single(BenchRunner.Run(e, Model, o, lines.Add, compiledMethods: () => counts.Dequeue()));
+        Assert.Empty(counts);
+        Assert.Equal(5, e.Calls.Count(c => c == "reset"));   // 3 warm-ups + 2 timed
+        Assert.Equal(2, r.SamplesNs.Count);
+        Assert.Equal(3, lines.Count(l => l.Contains("warm-up", StringComparison.Ordinal)));
+
+        // the limit stops warm-ups even while the JIT keeps compiling
+        long n = 0;
+        var e2 = new FakeEngine();
+        BenchRunner.Run(e2, Model, o with { MaxWarmUps = 2 }, compiledMethods: () => n += 7);
+        Assert.Equal(4, e2.Calls.Count(c => c == "reset"));  // 2 warm-ups + 2 timed
+    }
+
+    [Fact]
     public void Unstable_bandwidth_reruns_tg_at_most_three_times_then_flags_it()
     {
         var readings = new Queue<double>([10e9, 20e9, 10e9, 20e9, 10e9, 20e9]);
         var e = new FakeEngine();
         var o = new BenchOptions { Prompt = 0, Gen = 2, Repetitions = 1, Threads = 1, BandwidthSeconds = 0.01 };
-        var r = Assert.Single(BenchRunner.Run(e, Model, o, probe: (_, _) => readings.Dequeue()));
+        var r = Assert.Single(BenchRunner.Run(e, Model, o, probe: (_, _) => readings.Dequeue(), compiledMethods: () => 0));
         Assert.Empty(readings);
         Assert.Equal(3, r.BwAttempts);
         Assert.True(r.BwUnstable);
@@ -65,7 +86,7 @@ public class BenchRunnerTests
     {
         var readings = new Queue<double>([20e9, 21e9, 99e9]);
         var o = new BenchOptions { Prompt = 0, Gen = 4, Repetitions = 1, Threads = 1, Depth = 2, BandwidthSeconds = 0.01 };
-        var r = Assert.Single(BenchRunner.Run(new FakeEngine(), Model, o, probe: (_, _) => readings.Dequeue()));
+        var r = Assert.Single(BenchRunner.Run(new FakeEngine(), Model, o, probe: (_, _) => readings.Dequeue(), compiledMethods: () => 0));
         Assert.Equal(1, r.BwAttempts);
         Assert.False(r.BwUnstable);
         Assert.Equal(20.0, r.BwBeforeGbps!.Value, 9);
