@@ -9,10 +9,13 @@ public sealed class QuantaBenchEngine : IBenchEngine
     private readonly LoadedModel _model;
     private readonly InferenceSession _session;
 
-    /// <summary>Loads <paramref name="path"/> and opens a session of <paramref name="context"/> positions on <paramref name="threads"/> threads.</summary>
-    public QuantaBenchEngine(string path, int threads, int context, KvCacheType kvType, int microBatch = 512)
+    /// <summary>Loads <paramref name="path"/> (a GGUF file's weights held as <paramref name="residency"/> says; null:
+    /// <see cref="ModelLoader.DefaultResidency"/>) and opens a session of <paramref name="context"/> positions on
+    /// <paramref name="threads"/> threads.</summary>
+    public QuantaBenchEngine(string path, int threads, int context, KvCacheType kvType, int microBatch = 512,
+        Quanta.Core.ModelFiles.FileResidency? residency = null)
     {
-        _model = ModelLoader.Load(path);
+        _model = ModelLoader.Load(path, residency);
         try
         {
             _session = _model.CreateSession(new SessionOptions

@@ -16,8 +16,9 @@ namespace Quanta.Models;
 /// </summary>
 public static class ModelLoader
 {
-    /// <summary>Loads <paramref name="path"/> in whatever supported format it is.</summary>
-    public static LoadedModel Load(string path)
+    /// <summary>Loads <paramref name="path"/> in whatever supported format it is; a GGUF file's weights are held as
+    /// <paramref name="residency"/> says (null: <see cref="DefaultResidency"/>; other formats ignore it).</summary>
+    public static LoadedModel Load(string path, FileResidency? residency = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path)) return LoadSafetensors(path);
@@ -30,7 +31,7 @@ public static class ModelLoader
             if (fs.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("GGUF"u8)) { }
             else magic.Clear();
         }
-        return magic[0] == (byte)'G' ? LoadGguf(path) : LoadLlama2c(path);
+        return magic[0] == (byte)'G' ? (residency is { } r ? LoadGguf(path, r) : LoadGguf(path)) : LoadLlama2c(path);
     }
 
     /// <summary>Loads a GGUF file, its weights held as <see cref="DefaultResidency"/> chooses for its size.</summary>

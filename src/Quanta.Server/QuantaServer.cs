@@ -190,6 +190,7 @@ public sealed class QuantaServer : IAsyncDisposable
                 KvCacheBlocks = Options.KvCacheBlocks,
                 KvCacheMegabytes = Options.KvCacheMb,
                 KvCacheType = Options.KvCacheType,
+                Residency = Options.Mmap ? Quanta.Core.ModelFiles.FileResidency.Mapped : null,
                 MaxRunning = Options.MaxRunning,
                 MaxQueue = Options.MaxQueue,
                 MaxBatchTokens = Options.MaxBatchTokens,

@@ -62,6 +62,11 @@ public sealed class ServerOptions
         _ => throw new ArgumentException($"--cache-type must be f16 or f32, got '{CacheType}'"),
     };
 
+    /// <summary>Map GGUF files (zero-copy, shared with the page cache) instead of copying their weights into 2 MiB
+    /// pages (the default where the kernel offers huge pages and a file takes at most half the memory: faster decode,
+    /// the file's size in private memory).</summary>
+    public bool Mmap { get; set; }
+
     /// <summary>Context length per sequence; 0: min(the model's, 4096).</summary>
     public int ContextLength { get; set; }
 

@@ -53,6 +53,18 @@ public class RunCommandTests
     }
 
     [Fact]
+    public void Mmap_maps_the_file_and_generates_the_same_greedy_text()
+    {
+        string gguf = CliHarness.Shared("testdata/gguf/llama-2-tiny-random.gguf");
+        var copied = CliHarness.Run("run", "-m", gguf, "-p", "Hello", "-n", "8", "--temperature", "0");
+        var mapped = CliHarness.Run("run", "-m", gguf, "-p", "Hello", "-n", "8", "--temperature", "0", "--mmap");
+        Assert.Equal(0, copied.ExitCode);
+        Assert.Equal(0, mapped.ExitCode);
+        Assert.NotEqual("", mapped.Stdout.Trim());
+        Assert.Equal(copied.Stdout, mapped.Stdout);
+    }
+
+    [Fact]
     public void Stop_string_ends_the_output()
     {
         var r = CliHarness.Run("run", "--model", Stories, "--temperature", "0", "--prompt", "", "--stop", "named", "--stop", "zzz");

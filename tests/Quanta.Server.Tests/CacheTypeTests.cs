@@ -39,4 +39,20 @@ public sealed class CacheTypeTests
         Assert.Contains("--cache-type must be f16 or f32", e.Message);
         Assert.Contains("q8_0", e.Message);
     }
+
+    [Fact]
+    public async Task Mmap_maps_the_gguf_files_and_the_default_follows_the_loader()
+    {
+        await using var mapped = await ServerHarness.StartAsync(o => o.Mmap = true);
+        await using var plain = await ServerHarness.StartAsync(_ => { });
+        var m = mapped.Server.Engines["tiny-chat"].Model.Model.Gguf!;
+        var d = plain.Server.Engines["tiny-chat"].Model.Model.Gguf!;
+        Assert.Equal(Quanta.Core.ModelFiles.FileResidency.Mapped, m.Residency);
+        Assert.Equal(Quanta.Models.ModelLoader.DefaultResidency(d.FileSize), d.Residency);
+        var (status, body, _) = await mapped.PostAsync("/v1/completions", """{"model":"tiny-chat","prompt":"Hello","max_tokens":4}""");
+        Assert.Equal(200, status);
+        Assert.Equal(4, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        ServerOptions o = JsonSerializer.Deserialize("""{"mmap":true}"""u8, ServerJsonContext.Default.ServerOptions)!;
+        Assert.True(o.Mmap);
+    }
 }

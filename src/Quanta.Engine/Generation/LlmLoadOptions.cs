@@ -1,3 +1,5 @@
+using Quanta.Core.ModelFiles;
+using Quanta.Models;
 using Quanta.Models.KvCache;
 
 namespace Quanta.Engine.Generation;
@@ -23,6 +25,12 @@ public sealed record LlmLoadOptions
 
     /// <summary>Worker threads of the forward pass; 0: the processor count.</summary>
     public int Threads { get; init; }
+
+    /// <summary>How a GGUF file's weights are held: <see cref="FileResidency.Mapped"/> (zero-copy mapping shared with
+    /// the page cache, as llama.cpp's default mmap) or <see cref="FileResidency.HugePages"/> (a private copy in 2 MiB
+    /// pages: faster decode, the file's size in private memory). Null: <see cref="ModelLoader.DefaultResidency"/>
+    /// (huge pages where the kernel offers them and the file takes at most half the memory). Other formats ignore it.</summary>
+    public FileResidency? Residency { get; init; }
 
     /// <summary>KV cache element type. Default F32 (exact); F16 halves the cache as llama.cpp does by default.</summary>
     public KvCacheType KvCacheType { get; init; } = KvCacheType.F32;

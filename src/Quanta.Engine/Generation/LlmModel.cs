@@ -86,7 +86,7 @@ public sealed class LlmModel : IDisposable
         var progress = options.Progress;
         progress?.Report(new LlmLoadProgress("weights", 0));
         ModelFileInspector.Detect(path); // a file of no known kind fails here with "not a model file" rather than deep in a parser
-        LoadedModel model = ModelLoader.Load(path);
+        LoadedModel model = ModelLoader.Load(path, options.Residency);
         try
         {
             progress?.Report(new LlmLoadProgress("tokenizer", 0.6));

@@ -121,6 +121,7 @@ public sealed class ServingEngine : IDisposable
             ContextLength = options.ContextLength,
             Threads = options.Threads,
             KvCacheType = options.KvCacheType,
+            Residency = options.Residency,
         });
         try
         {

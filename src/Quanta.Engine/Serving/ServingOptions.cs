@@ -24,6 +24,10 @@ public sealed record ServingOptions
     /// <summary>KV element type. Default F32 (exact).</summary>
     public KvCacheType KvCacheType { get; init; } = KvCacheType.F32;
 
+    /// <summary>How a GGUF model's weights are held (<see cref="Generation.LlmLoadOptions.Residency"/>); null: the
+    /// loader's default.</summary>
+    public Quanta.Core.ModelFiles.FileResidency? Residency { get; init; }
+
     /// <summary>Context length (positions per sequence); 0: min(the model's training context, 4096).</summary>
     public int ContextLength { get; init; }
 

@@ -245,6 +245,8 @@ public class GgufReaderTests
         using GgufFile mapped = GgufFile.Open(path, FileResidency.Mapped);
         using GgufFile copy = GgufFile.Open(path, FileResidency.HugePages);
         Assert.Equal(mapped.FileSize, copy.FileSize);
+        Assert.Equal(FileResidency.Mapped, mapped.Residency);
+        Assert.Equal(FileResidency.HugePages, copy.Residency);
         Assert.Equal(mapped.GetString("general.architecture"), copy.GetString("general.architecture"));
         Assert.Equal(mapped.Tensors.Count, copy.Tensors.Count);
         Assert.True(mapped.Tensors.Count > 0);

@@ -153,7 +153,7 @@ public sealed unsafe class GgufFile : IDisposable
         ByteRegion region = residency == FileResidency.HugePages ? ByteRegion.ReadFileHugePages(path) : ByteRegion.MapFile(path);
         try
         {
-            return new GgufFile(region, path);
+            return new GgufFile(region, path) { Residency = residency };
         }
         catch
         {
@@ -161,6 +161,10 @@ public sealed unsafe class GgufFile : IDisposable
             throw;
         }
     }
+
+    /// <summary>Where the file's bytes live: <see cref="FileResidency.Mapped"/> for a mapping (and for bytes parsed from
+    /// memory), <see cref="FileResidency.HugePages"/> for a private copy in huge pages.</summary>
+    public FileResidency Residency { get; private init; } = FileResidency.Mapped;
 
     /// <summary>
     /// Parses GGUF bytes held in memory. <paramref name="data"/> is pinned, not copied, until disposal;
