@@ -72,4 +72,20 @@ public sealed class ServeStepTimerTests
         Assert.Contains("| with prompt tokens | 1 | 900.00 | 900.00 | 10.00 | 900.00 |", table, StringComparison.Ordinal);
         Assert.Contains("| first of their shape | 3 | 300.00 | 900.00 | 20.00 | 50.00 |", table, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_report_splits_the_round_into_executor_gaps_and_time_outside_steps()
+    {
+        TimedStep[] steps =
+        [
+            new(4, 20, 0.90, double.NaN, true),   // prompt tokens; NaN gap: the engine waited for requests
+            new(4, 4, 0.30, 0.02, true),
+            new(4, 4, 0.20, 0.04, false),
+            new(2, 2, 0.05, 0.03, true),
+        ];
+        var point = new ServeScalingPoint(4, 100, 2.0, steps, 0, 0, 0, 0);
+        string text = new ServeScalingResult([point], 1000, 467e9).ToText();
+        // executor 1.45 s, gaps 0.09 s, outside 2.0 - 1.54 = 0.46 s; full-batch decode steps: 2 of 0.56 s, mean 280 ms
+        Assert.Contains("where the round's 2.00 s went: executor 1.45 s (2 full-batch decode steps 0.56 s incl. their gaps, mean 280.00 ms), loop gaps 0.09 s, outside any step (engine idle, request hand-over) 0.46 s", text, StringComparison.Ordinal);
+    }
 }

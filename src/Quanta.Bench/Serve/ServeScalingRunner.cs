@@ -99,6 +99,11 @@ public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points,
             sb.Append(ServeStepTimer.Summary(p.Steps));
             if (ServeStepTimer.DecodeTokensPerSecond(p.Steps, p.Concurrency) is double d)
                 sb.Append(ci, $"decode-only rate at {p.Concurrency} streams (median executor time + loop gap of the decode x{p.Concurrency} steps): {d:F1} tok/s; the round's {p.TokensPerSecond:F1} tok/s also pays for the prompts\n");
+            static double G(TimedStep t) => double.IsNaN(t.GapSeconds) ? 0 : t.GapSeconds;   // NaN: an idle wait, not loop work
+            double exec = p.Steps.Sum(t => t.ExecuteSeconds), gap = p.Steps.Sum(G);
+            double full = p.Steps.Where(t => t.Tokens == p.Concurrency && t.Sequences == p.Concurrency).Sum(t => t.ExecuteSeconds + G(t));
+            int fullSteps = p.Steps.Count(t => t.Tokens == p.Concurrency && t.Sequences == p.Concurrency);
+            sb.Append(ci, $"where the round's {p.Seconds:F2} s went: executor {exec:F2} s ({fullSteps} full-batch decode steps {full:F2} s incl. their gaps, mean {(fullSteps > 0 ? full / fullSteps * 1e3 : 0):F2} ms), loop gaps {gap:F2} s, outside any step (engine idle, request hand-over) {p.Seconds - exec - gap:F2} s\n");
         }
         return sb.ToString();
     }
