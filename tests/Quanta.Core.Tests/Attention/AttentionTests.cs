@@ -78,6 +78,7 @@ public class AttentionTests
         { 2, 2, 3, 4, 0f, 0, 0f },       // tiny head dim (scalar tails)
         { 4, 4, 80, 30, 0f, 0, 0f },     // AVX-512 path: a 64-column slab and a 16-column one
         { 4, 2, 48, 33, 0f, 3, 0f },     // window shorter than a row block: the block's rows attend different ranges
+        { 4, 4, 64, 20, 0f, 6, 0f },     // head dim 64 with a window: the four-row pass-1 path and its per-row fallback
     };
 
     [Theory]

@@ -193,7 +193,21 @@ public static partial class CausalAttention
         Span<int> los = [lo0, lo1, lo2, lo3];
         Span<int> his = [hi0, hi1, hi2, hi3];
 
-        // Pass 1: scores, 16 key slots at a time (slot j = position g + j)
+        // Pass 1: scores, 16 key slots at a time (slot j = position g + j). Four rows of HeadDim 64 keep their queries in
+        // registers and run their four dot products side by side where a position is in every row's range (the same
+        // per-row operations as DotLanes, whose one dependent chain per row otherwise leaves the core waiting)
+        bool four = rows == 4 && nc == 4;
+        int allLo = Math.Max(Math.Max(lo0, lo1), Math.Max(lo2, lo3)), allHi = hi0;
+        Vector512<float> q00 = default, q01 = default, q02 = default, q03 = default, q10 = default, q11 = default, q12 = default, q13 = default;
+        Vector512<float> q20 = default, q21 = default, q22 = default, q23 = default, q30 = default, q31 = default, q32 = default, q33 = default;
+        if (four)
+        {
+            ref float r0 = ref qs, r1 = ref Unsafe.Add(ref qs, qStride), r2 = ref Unsafe.Add(ref qs, 2 * qStride), r3 = ref Unsafe.Add(ref qs, 3 * qStride);
+            q00 = Vector512.LoadUnsafe(ref r0); q01 = Vector512.LoadUnsafe(ref r0, 16); q02 = Vector512.LoadUnsafe(ref r0, 32); q03 = Vector512.LoadUnsafe(ref r0, 48);
+            q10 = Vector512.LoadUnsafe(ref r1); q11 = Vector512.LoadUnsafe(ref r1, 16); q12 = Vector512.LoadUnsafe(ref r1, 32); q13 = Vector512.LoadUnsafe(ref r1, 48);
+            q20 = Vector512.LoadUnsafe(ref r2); q21 = Vector512.LoadUnsafe(ref r2, 16); q22 = Vector512.LoadUnsafe(ref r2, 32); q23 = Vector512.LoadUnsafe(ref r2, 48);
+            q30 = Vector512.LoadUnsafe(ref r3); q31 = Vector512.LoadUnsafe(ref r3, 16); q32 = Vector512.LoadUnsafe(ref r3, 32); q33 = Vector512.LoadUnsafe(ref r3, 48);
+        }
         int firstBlock = loMin / bs;
         ref T firstKeys = ref MemoryMarshal.GetReference(kv.KeyBlock(firstBlock));
         for (int pos = loMin + 1; pos < loMin + PrefetchDistance && pos <= hiMax && pos / bs == firstBlock; pos++)
@@ -220,6 +234,22 @@ public static partial class CausalAttention
                 int ahead = pos + PrefetchDistance;
                 if (ahead <= hiMax && ahead / bs == block) PrefetchRow(ref keys, off + PrefetchDistance * stride, d);
                 PrefetchRow(ref values, off, d);
+                if (four && pos >= allLo && pos <= allHi)
+                {
+                    // the key row straight into registers (an F16 row converted there, not through scratch)
+                    Vector512<float> k0 = Load16(ref keys, off), k1 = Load16(ref keys, off + 16);
+                    Vector512<float> k2 = Load16(ref keys, off + 32), k3 = Load16(ref keys, off + 48);
+                    Vector512<float> d0 = q00 * k0, d1 = q10 * k0, d2 = q20 * k0, d3 = q30 * k0;
+                    d0 = Vector512.FusedMultiplyAdd(q01, k1, d0); d1 = Vector512.FusedMultiplyAdd(q11, k1, d1);
+                    d2 = Vector512.FusedMultiplyAdd(q21, k1, d2); d3 = Vector512.FusedMultiplyAdd(q31, k1, d3);
+                    d0 = Vector512.FusedMultiplyAdd(q02, k2, d0); d1 = Vector512.FusedMultiplyAdd(q12, k2, d1);
+                    d2 = Vector512.FusedMultiplyAdd(q22, k2, d2); d3 = Vector512.FusedMultiplyAdd(q32, k2, d3);
+                    d0 = Vector512.FusedMultiplyAdd(q03, k3, d0); d1 = Vector512.FusedMultiplyAdd(q13, k3, d1);
+                    d2 = Vector512.FusedMultiplyAdd(q23, k3, d2); d3 = Vector512.FusedMultiplyAdd(q33, k3, d3);
+                    d0.StoreUnsafe(ref part, (nuint)(j * 16)); d1.StoreUnsafe(ref part, (nuint)(256 + j * 16));
+                    d2.StoreUnsafe(ref part, (nuint)(512 + j * 16)); d3.StoreUnsafe(ref part, (nuint)(768 + j * 16));
+                    continue;
+                }
                 ref float k = ref Unsafe.NullRef<float>();
                 if (typeof(T) == typeof(float)) k = ref Unsafe.As<T, float>(ref Unsafe.Add(ref keys, off));
                 else
@@ -241,7 +271,14 @@ public static partial class CausalAttention
                 // slots outside [a, b] may hold stale lanes: each output lane depends on its own slot only
                 Vector512<float> s = LanePairs.Sum16(ref Unsafe.Add(ref part, r * 256)) * Vector512.Create(scale);
                 ref float dst = ref Unsafe.Add(ref sc, r * total + (a - los[r]));
-                for (int pos = a; pos <= b; pos++) Unsafe.Add(ref dst, pos - a) = s.GetElement(pos - g);
+                // a whole slot group at once (all but a row's first and last); element by element, a variable lane
+                // index went through the stack for every score
+                if (a == g && b == g + 15) s.StoreUnsafe(ref dst);
+                else
+                {
+                    s.StoreUnsafe(ref Unsafe.Add(ref part, r * 256));   // the row's partials are consumed
+                    for (int pos = a; pos <= b; pos++) Unsafe.Add(ref dst, pos - a) = Unsafe.Add(ref part, r * 256 + pos - g);
+                }
             }
         }
         Span<float> sums = [0f, 0f, 0f, 0f];
