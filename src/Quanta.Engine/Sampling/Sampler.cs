@@ -51,6 +51,7 @@ public sealed class Sampler
 
     private readonly ulong _seed;
     private readonly ILogitsProcessor? _processor;
+    private readonly bool _plainGreedy;           // greedy, nothing changes the logits, no logprobs: argmax of the input
     private Xoshiro256StarStar _rng;
 
     /// <summary>Creates a sampler for a vocabulary of <paramref name="vocabSize"/> logits; validates the parameters.</summary>
@@ -70,6 +71,9 @@ public sealed class Sampler
         parameters.Validate(vocabSize);
         _p = parameters;
         _vocab = vocabSize;
+        _plainGreedy = !(parameters.Temperature > 0f) && !parameters.Logprobs && processor is null
+            && (parameters.LogitBias?.Count ?? 0) == 0 && parameters.RepetitionPenalty == 1f
+            && parameters.FrequencyPenalty == 0f && parameters.PresencePenalty == 0f;
         int nBias = parameters.LogitBias?.Count ?? 0;
         _biasIds = new int[nBias];
         _biasValues = new float[nBias];
@@ -142,6 +146,16 @@ public sealed class Sampler
     public int Sample(ReadOnlySpan<float> logits, out TokenLogprobs? info)
     {
         if (logits.Length != _vocab) throw new ArgumentException($"Expected {_vocab} logits, got {logits.Length}.", nameof(logits));
+        if (_plainGreedy)
+        {
+            // nothing would change the working copy, so the argmax of the input is the token (a serving step samples
+            // every stream's [vocab] row: the copy cost ~2/3 of greedy sampling)
+            int first = Argmax.Find(logits);
+            if (!(logits[first] > float.NegativeInfinity)) throw NoToken();
+            info = null;
+            RecordGenerated(first);
+            return first;
+        }
         Span<float> v = _logits;
         logits.CopyTo(v);
         for (int i = 0; i < _biasIds.Length; i++)
@@ -155,7 +169,7 @@ public sealed class Sampler
 
         int best = Argmax.Find(v);
         float max = v[best];
-        if (!(max > float.NegativeInfinity)) throw new InvalidOperationException("No token can be sampled: every logit is -inf (all tokens banned?).");
+        if (!(max > float.NegativeInfinity)) throw NoToken();
 
         float invT = _p.Temperature > 0f ? 1f / _p.Temperature : float.PositiveInfinity;
         int token = float.IsFinite(invT) ? Draw(v, max, invT) : best;
@@ -164,6 +178,8 @@ public sealed class Sampler
         RecordGenerated(token);
         return token;
     }
+
+    private static InvalidOperationException NoToken() => new("No token can be sampled: every logit is -inf (all tokens banned?).");
 
     private void ApplyPenalties(Span<float> v)
     {

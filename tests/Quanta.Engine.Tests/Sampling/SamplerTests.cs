@@ -59,6 +59,25 @@ public sealed class SamplerTests
         }
     }
 
+    [Fact]
+    public void PlainGreedy_EqualsGreedyThroughTheWorkingCopy()
+    {
+        // plain greedy takes the argmax of the input; with logprobs on it goes through the biased/penalized copy
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        var plain = new Sampler(32000, new SamplingParameters { Temperature = 0 });
+        var copied = new Sampler(32000, new SamplingParameters { Temperature = 0, Logprobs = true });
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var x = RandomLogits(rng, 32000);
+            if (trial % 2 == 1) x[rng.Next(32000)] = x[ArgmaxLowestId(x)];   // a tie
+            Assert.True(plain.Sample(x, out var none) == copied.Sample(x, out _), $"seed {seed} trial {trial}");
+            Assert.Null(none);
+        }
+        var banned = Enumerable.Repeat(float.NegativeInfinity, 5).ToArray();
+        Assert.Throws<InvalidOperationException>(() => new Sampler(5, new SamplingParameters { Temperature = 0 }).Sample(banned, out _));
+    }
+
     public static TheoryData<string> TruncationConfigs() => ["none", "topk40", "topp0.9", "minp0.05", "typical0.9", "all"];
 
     private static SamplingParameters Config(string name, float temperature, ulong seed) => name switch

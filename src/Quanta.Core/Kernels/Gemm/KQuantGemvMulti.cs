@@ -39,6 +39,19 @@ internal static unsafe class KQuantGemvMulti
         where TK : struct, IKQuantWeight
     {
         if (m > TokensMax) throw new ArgumentOutOfRangeException(nameof(m));
+        if (m == 16 && TK.Bytes != BlockQ4_K.Size && FourRows && Sixteen)
+        {
+            // Q6_K at 16 tokens (a 16-stream serving step's output head): whole 4-row groups unpack each super-block
+            // once for all 16 tokens; the rows left over run as two halves below
+            int r4 = r0 + (r1 - r0) / 4 * 4;
+            float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 64);
+            for (int i = 0; i < nb; i++)
+                for (int t = 0; t < 16; t++)
+                    yds[i * 16 + t] = ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D;
+            Q6K4x16(w, rowBytes, r0, r4, acts, actStride, yds, nb, y, yStride);
+            if (r4 == r1) return;
+            r0 = r4;
+        }
         if (m > 8)
         {
             int h = (m + 1) / 2;
@@ -273,6 +286,81 @@ internal static unsafe class KQuantGemvMulti
             Store4<TT>(acc0, acc1, res, y + r, ys);
         }
     }
+
+    /// <summary>Whether 16 Q6_K tokens take <see cref="Q6K4x16"/> (else two 8-token halves); only tests and benchmarks change it.</summary>
+    internal static bool Sixteen = true;
+
+    /// <summary><see cref="Q6K4{TT}"/> for 16 tokens: per row and super-block the quants are unpacked once, tokens 0-7
+    /// reduce to their sums, then tokens 8-15 reuse the unpacked registers. The float steps are those of the 8-token
+    /// kernel per lane (lanes r·4 + t of four vectors, one per 4 tokens), so every output's bits are unchanged.
+    /// yds: the tokens' block scales, [nb] x 16.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Q6K4x16(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys)
+    {
+        long next = 4 * rowBytes;
+        bool l1 = 4 * rowBytes <= 8192;
+        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        int* isb = stackalloc int[64];     // [4 rows] x 16 tokens
+        float* res = stackalloc float[64];
+        for (int r = r0; r < r1; r += 4)
+        {
+            byte* w0 = w + r * rowBytes;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero, acc2 = Vector512<float>.Zero, acc3 = Vector512<float>.Zero;
+            for (int i = 0; i < nb; i++)
+            {
+                byte* x0 = w0 + (long)i * BlockQ6_K.Size;
+                byte* a = acts + (long)i * BlockQ8_K.Size;
+                for (int rr = 0; rr < 4; rr++)
+                {
+                    byte* x = x0 + rr * rowBytes;
+                    byte* pf = x + next;
+                    if (l1) { Sse.Prefetch0(pf); Sse.Prefetch0(pf + 64); Sse.Prefetch0(pf + 128); Sse.Prefetch0(pf + 192); }
+                    else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); }
+                    Vector256<short> sc = VecDotQ6_K.Unpack((BlockQ6_K*)x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2,
+                        out Vector512<byte> u3, out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
+                    int* dst = isb + 16 * rr;
+                    for (int half = 0; half < 16; half += 8)
+                    {
+                        byte* ah = a + (long)half * actStride;
+                        Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)ah);
+                        Vector512<int> h1 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + actStride));
+                        Vector512<int> h2 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 2 * actStride));
+                        Vector512<int> h3 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 3 * actStride));
+                        KQuantSimd.SumRows4(h0, h1, h2, h3).Store(dst + half);
+                        Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 4 * actStride));
+                        Vector512<int> h5 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 5 * actStride));
+                        Vector512<int> h6 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 6 * actStride));
+                        Vector512<int> h7 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 7 * actStride));
+                        KQuantSimd.SumRows4(h4, h5, h6, h7).Store(dst + half + 4);
+                    }
+                }
+                Vector128<float> d4 = Vector128.Create(
+                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + rowBytes))->D),
+                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 2 * rowBytes))->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 3 * rowBytes))->D));
+                Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
+                acc0 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16)) * Vector512.ConvertToSingle(Quad(isb, 0));
+                acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 4)) * Vector512.ConvertToSingle(Quad(isb, 4));
+                acc2 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 8)) * Vector512.ConvertToSingle(Quad(isb, 8));
+                acc3 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 12)) * Vector512.ConvertToSingle(Quad(isb, 12));
+            }
+            acc0.Store(res);
+            acc1.Store(res + 16);
+            acc2.Store(res + 32);
+            acc3.Store(res + 48);
+            float* yr = y + r;
+            for (int t = 0; t < 16; t++)
+            {
+                float* rt = res + (t >> 2) * 16 + (t & 3);
+                for (int q = 0; q < 4; q++) yr[(long)t * ys + q] = rt[q * 4];
+            }
+        }
+    }
+
+    /// <summary>Tokens first .. first + 3 of the 4 rows' sums in isb [4] x 16, as lanes r·4 + t.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Quad(int* isb, int first) =>
+        Vector512.Create(Vector256.Create(Vector128.Load(isb + first), Vector128.Load(isb + 16 + first)),
+            Vector256.Create(Vector128.Load(isb + 32 + first), Vector128.Load(isb + 48 + first)));
 
     /// <summary>Rows [r0, r1) x TT tokens of Q4_K, one row at a time: per super-block the row's quants and spread scales
     /// are unpacked once and used for every token; the float steps run for the tokens in the lanes of one vector.</summary>
