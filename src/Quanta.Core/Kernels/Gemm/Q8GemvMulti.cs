@@ -56,10 +56,11 @@ internal static unsafe partial class Q8Gemm
         float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
         Vector512<float>* acc = stackalloc Vector512<float>[DirectTokensMax];   // [token]
-        float* table = stackalloc float[16];
+        float* table = stackalloc float[16], res = stackalloc float[256];
         Vector512<ushort> shifts = Shifts512();
         Vector512<int> order = LaneOrder();
         int wideLoads = WideLoads<TW>(nb), groupBytes = Group * TW.Bytes;
+        int rb = r0;
         for (int r = r0; r < r1; r++)
         {
             byte* wr = w + r * rowBytes;
@@ -70,7 +71,7 @@ internal static unsafe partial class Q8Gemm
                 for (int o = 0; o < groupBytes; o += 64) TP.Fetch(wg + 4 * rowBytes + o);
                 DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, panels + (nint)(g / Group) * GroupBytes, panelStride, m, acc, table, shifts, order);
             }
-            for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Reduce512(acc[t]);
+            StoreReduced(acc, m, y, yStride, res, r, ref rb, r1);
         }
     }
 
@@ -81,7 +82,7 @@ internal static unsafe partial class Q8Gemm
         float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
         Vector512<float>* acc = stackalloc Vector512<float>[BlockRows * DirectTokensMax];   // [row of the block][token]
-        float* table = stackalloc float[16];
+        float* table = stackalloc float[16], res = stackalloc float[256];
         Vector512<ushort> shifts = Shifts512();
         Vector512<int> order = LaneOrder();
         int wideLoads = WideLoads<TW>(nb), groupBytes = Group * TW.Bytes;
@@ -100,8 +101,8 @@ internal static unsafe partial class Q8Gemm
                     DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, pg, panelStride, m, acc + (r - rs) * m, table, shifts, order);
                 }
             }
-            for (int r = rs; r < re; r++)
-                for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Reduce512(acc[(r - rs) * m + t]);
+            int rb = rs;
+            for (int r = rs; r < re; r++) StoreReduced(acc + (r - rs) * m, m, y, yStride, res, r, ref rb, re);
         }
     }
 
@@ -134,6 +135,33 @@ internal static unsafe partial class Q8Gemm
         else if (TW.Nibble) DirectQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc);
         else DirectQ8_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc);
     }
+
+    /// <summary>The results of row r (<paramref name="acc"/>[t]: the accumulator of token t, t &lt; m) into y[t·ys + r]: below
+    /// <see cref="ReduceAllFrom"/> tokens each through <see cref="Reduce512"/>, else the 16 vectors acc[0..16) at once
+    /// (<see cref="Reduce16x16"/>, the same adds; the lanes of acc[m..16) are read and dropped, so acc must hold 16
+    /// vectors) into row r − <paramref name="rb"/> of <paramref name="res"/> (16 x 16 floats), which goes to y when it
+    /// is full or r is the last row (<paramref name="r1"/> − 1): reading a result straight back from the 512-bit
+    /// store would wait on store forwarding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreReduced(Vector512<float>* acc, int m, float* y, int ys, float* res, int r, ref int rb, int r1)
+    {
+        if (m < ReduceAllFrom)
+        {
+            for (int t = 0; t < m; t++) y[(long)t * ys + r] = Reduce512(acc[t]);
+            return;
+        }
+        Reduce16x16(acc).Store(res + 16 * (r - rb));   // acc[4i + j] in lane 4j + i
+        if (r - rb < 15 && r < r1 - 1) return;
+        int n = r - rb + 1;
+        for (int t = 0; t < m; t++)
+        {
+            float* yt = y + (long)t * ys + rb, rt = res + 4 * (t & 3) + (t >> 2);
+            for (int i = 0; i < n; i++) yt[i] = rt[16 * i];
+        }
+        rb = r + 1;
+    }
+
+    private const int ReduceAllFrom = 8;
 
     /// <summary>Rows that sweep the groups together (group by group), so each group of the m panels is read from L1 by
     /// all of them, once the parts of the panels a row reads outgrow <see cref="PanelL1Bytes"/> (Q4_0 640 bytes per group
@@ -170,8 +198,10 @@ internal static unsafe partial class Q8Gemm
     private static void TwoGroupsQ4_0<TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int ps, int m, int nb, float* y, int ys)
         where TP : struct, IPrefetch
     {
-        float* table = stackalloc float[16];
+        float* table = stackalloc float[16], res = stackalloc float[256];
+        Vector512<float>* acc = stackalloc Vector512<float>[DirectTokensMax];   // [token]
         bool half = nb == Group + Group / 2;
+        int rb = r0;
         for (int r = r0; r < r1; r++)
         {
             byte* wr = w + r * rowBytes;
@@ -184,17 +214,18 @@ internal static unsafe partial class Q8Gemm
             byte* pg = panels;
             for (int t = 0; t < m; t++, pg += ps)
             {
-                Vector512<float> acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(a0, a1, a2, a3, a4, a5, a6, a7, pg)),
+                Vector512<float> s = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(a0, a1, a2, a3, a4, a5, a6, a7, pg)),
                     da * Vector512.Load((float*)(pg + ScaleOffset)), Vector512<float>.Zero);
                 byte* pg1 = pg + GroupBytes;
                 if (half)
-                    acc = acc.WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(HalfSumsQ4_0(h0, h1, h2, h3, h4, h5, h6, h7, pg1)),
-                        db.GetLower() * Vector256.Load((float*)(pg1 + ScaleOffset)), acc.GetLower()));
+                    s = s.WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(HalfSumsQ4_0(h0, h1, h2, h3, h4, h5, h6, h7, pg1)),
+                        db.GetLower() * Vector256.Load((float*)(pg1 + ScaleOffset)), s.GetLower()));
                 else
-                    acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(b0, b1, b2, b3, b4, b5, b6, b7, pg1)),
-                        db * Vector512.Load((float*)(pg1 + ScaleOffset)), acc);
-                y[(long)t * ys + r] = Reduce512(acc);
+                    s = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(b0, b1, b2, b3, b4, b5, b6, b7, pg1)),
+                        db * Vector512.Load((float*)(pg1 + ScaleOffset)), s);
+                acc[t] = s;
             }
+            StoreReduced(acc, m, y, ys, res, r, ref rb, r1);
         }
     }
 
