@@ -55,23 +55,27 @@ internal static unsafe partial class Q8Gemm
     private static void DirectRows<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
-        Vector512<float>* acc = stackalloc Vector512<float>[DirectTokensMax];   // [token]
-        float* table = stackalloc float[16], res = stackalloc float[256];
+        Vector512<float>* acc = stackalloc Vector512<float>[PairRows * DirectTokensMax];   // PairSlot layout
+        float* table = stackalloc float[16];
         Vector512<ushort> shifts = Shifts512();
         Vector512<int> order = LaneOrder();
         int wideLoads = WideLoads<TW>(nb), groupBytes = Group * TW.Bytes;
-        int rb = r0;
-        for (int r = r0; r < r1; r++)
+        for (int rs = r0; rs < r1; rs += PairRows)
         {
-            byte* wr = w + r * rowBytes;
-            for (int t = 0; t < m; t++) acc[t] = default;
-            for (int g = 0; g < nb; g += Group)
+            int re = Math.Min(r1, rs + PairRows);
+            for (int i = 0; i < PairRows * m; i++) acc[i] = default;
+            for (int r = rs; r < re; r++)
             {
-                byte* wg = wr + (long)g * TW.Bytes;
-                for (int o = 0; o < groupBytes; o += 64) TP.Fetch(wg + 4 * rowBytes + o);
-                DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, panels + (nint)(g / Group) * GroupBytes, panelStride, m, acc, 1, table, shifts, order);
+                byte* wr = w + r * rowBytes;
+                for (int g = 0; g < nb; g += Group)
+                {
+                    byte* wg = wr + (long)g * TW.Bytes;
+                    for (int o = 0; o < groupBytes; o += 64) TP.Fetch(wg + 4 * rowBytes + o);
+                    DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, panels + (nint)(g / Group) * GroupBytes, panelStride, m,
+                        acc + (r - rs), PairRows, table, shifts, order);
+                }
             }
-            StoreReduced(acc, m, y, yStride, res, r, ref rb, r1);
+            StorePairRows(acc, m, re - rs, y + rs, yStride);
         }
     }
 
@@ -133,31 +137,6 @@ internal static unsafe partial class Q8Gemm
         if (TW.Nibble && left <= Group / 2) DirectQ4_0Half(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc, stride);
         else if (TW.Nibble) DirectQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc, stride);
         else DirectQ8_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc, stride);
-    }
-
-    /// <summary>The results of row r (<paramref name="acc"/>[t]: the accumulator of token t, t &lt; m) into y[t·ys + r]: below
-    /// <see cref="ReduceAllFrom"/> tokens each through <see cref="Reduce512"/>, else the 16 vectors acc[0..16) at once
-    /// (<see cref="Reduce16x16"/>, the same adds; the lanes of acc[m..16) are read and dropped, so acc must hold 16
-    /// vectors) into row r − <paramref name="rb"/> of <paramref name="res"/> (16 x 16 floats), which goes to y when it
-    /// is full or r is the last row (<paramref name="r1"/> − 1): reading a result straight back from the 512-bit
-    /// store would wait on store forwarding.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreReduced(Vector512<float>* acc, int m, float* y, int ys, float* res, int r, ref int rb, int r1)
-    {
-        if (m < ReduceAllFrom)
-        {
-            for (int t = 0; t < m; t++) y[(long)t * ys + r] = Reduce512(acc[t]);
-            return;
-        }
-        Reduce16x16(acc).Store(res + 16 * (r - rb));   // acc[4i + j] in lane 4j + i
-        if (r - rb < 15 && r < r1 - 1) return;
-        int n = r - rb + 1;
-        for (int t = 0; t < m; t++)
-        {
-            float* yt = y + (long)t * ys + rb, rt = res + 4 * (t & 3) + (t >> 2);
-            for (int i = 0; i < n; i++) yt[i] = rt[16 * i];
-        }
-        rb = r + 1;
     }
 
     private const int ReduceAllFrom = 8;
