@@ -31,7 +31,8 @@ internal static unsafe partial class Q8Gemm
     /// (no per-token reduction, no decode buffer), and one fma per group takes them into the token's accumulator. The
     /// decode is shared by the m tokens while the weights stream in once, each group prefetching the same group of the
     /// row 4 ahead (one row at a time) or a block ahead (into L1 while that is at most <see cref="L1PrefetchTile"/> bytes,
-    /// else L2).
+    /// else L2). Rows go in blocks of <see cref="PairRows"/> whose accumulators are reduced together at the end
+    /// (<see cref="StorePairRows"/>).
     /// </summary>
     internal static void GemvMulti512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight
@@ -50,8 +51,8 @@ internal static unsafe partial class Q8Gemm
     }
 
     /// <summary>One row at a time (a row's share of the panels fits L1): its groups in order, the next row 4 ahead
-    /// prefetched group by group.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// prefetched group by group; the results of each <see cref="PairRows"/> rows through <see cref="StorePairRows"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining), SkipLocalsInit]   // acc: 8 KB, written before it is read (lanes of a missing pair token are dropped)
     private static void DirectRows<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
@@ -81,7 +82,7 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary><see cref="BlockRows"/> rows group by group (a row's share of the panels outgrows L1, a group's stays):
     /// each group prefetches the same group of the next block's row.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining), SkipLocalsInit]   // acc: 8 KB, written before it is read (lanes of a missing pair token are dropped)
     private static void DirectBlocks<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
@@ -139,6 +140,9 @@ internal static unsafe partial class Q8Gemm
         else DirectQ8_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc, stride);
     }
 
+    /// <summary>Tokens from which <see cref="StorePairRows"/> reduces token pairs of 8 rows at once (below, each accumulator
+    /// on its own: at 4 tokens that measured faster than reducing all 16 at once; 768 x 768 Q4_0 at 8 and 16 tokens runs
+    /// ~1.2x as fast as with a <see cref="Reduce512"/> per row and token, docs/drafts/gemm16.md).</summary>
     private const int ReduceAllFrom = 8;
 
     /// <summary>Rows that sweep the groups together (group by group), so each group of the m panels is read from L1 by
@@ -168,11 +172,11 @@ internal static unsafe partial class Q8Gemm
     /// <summary>
     /// Q4_0 rows of exactly two groups that <see cref="QuadChunks"/> takes (24 blocks: 768 columns, or 32), one row at a
     /// time: both groups decoded once, then per token both groups' sums, the fma of the first onto +0 (as onto a fresh
-    /// accumulator), of the second onto that (lanes 0..7 only for a half group), and the reduction, all in registers
-    /// (1 thread, against the general loop with its accumulators in memory: 768 columns 1.09-1.17x hot and from DRAM at
-    /// m = 2..12, 1024 columns 1.04-1.42x).
+    /// accumulator) and of the second onto that (lanes 0..7 only for a half group) in registers, one store per row and
+    /// token, and the reduction of each <see cref="PairRows"/> rows together (<see cref="StorePairRows"/>) (1 thread,
+    /// against the general loop: 768 columns 1.09-1.17x hot and from DRAM at m = 2..12, 1024 columns 1.04-1.42x).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining), SkipLocalsInit]   // acc: 8 KB, written before it is read (lanes of a missing pair token are dropped)
     private static void TwoGroupsQ4_0<TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int ps, int m, int nb, float* y, int ys)
         where TP : struct, IPrefetch
     {
