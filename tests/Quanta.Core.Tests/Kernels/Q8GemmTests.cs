@@ -152,10 +152,11 @@ public sealed unsafe class Q8GemmTests
         // reference, and Rows on the 512-bit path (direct up to DirectTokens, tiles past it) against it; odd block counts
         // (a lone odd block, half groups of 8, groups plus 9 or 15 blocks, past 8 groups; Q4_0 24 and 32 blocks: rows of two
         // groups in registers; 264 blocks: a row's panels outgrow
-        // L1 and rows go in blocks of 8 from 2 tokens), 11 rows split 5 + 6 (and 8 + 3 in Rows)
+        // L1 and rows go in blocks of 8 from 2 tokens), 40 rows split 5 + 35 (rows go in blocks of 8 whose
+        // accumulators are reduced together from 8 tokens: 35 = 4 x 8 + a block of 3)
         if (!Q8Gemm.PathSupported(SimdPath.V512)) return;
         int seed = Environment.TickCount;
-        const int rows = 11;
+        const int rows = 40;
         var p = Make(format, rows, m, nb, new Random(seed));
         var direct = new float[m * rows];
         fixed (byte* w = p.Weights) fixed (byte* pp = p.Panels) fixed (float* py = direct)

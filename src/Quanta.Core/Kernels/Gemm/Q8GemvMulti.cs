@@ -31,7 +31,8 @@ internal static unsafe partial class Q8Gemm
     /// (no per-token reduction, no decode buffer), and one fma per group takes them into the token's accumulator. The
     /// decode is shared by the m tokens while the weights stream in once, each group prefetching the same group of the
     /// row 4 ahead (one row at a time) or a block ahead (into L1 while that is at most <see cref="L1PrefetchTile"/> bytes,
-    /// else L2).
+    /// else L2). The two-group and block loops reduce the accumulators of <see cref="PairRows"/> rows together at the end
+    /// (<see cref="StorePairRows"/>).
     /// </summary>
     internal static void GemvMulti512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight
@@ -50,7 +51,8 @@ internal static unsafe partial class Q8Gemm
     }
 
     /// <summary>One row at a time (a row's share of the panels fits L1): its groups in order, the next row 4 ahead
-    /// prefetched group by group.</summary>
+    /// prefetched group by group. (Blocks of 8 rows through <see cref="StorePairRows"/> measured 0.8x here at 4 tokens
+    /// on 3072 columns, the shape this loop serves in the 160M model.)</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void DirectRows<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
@@ -68,7 +70,7 @@ internal static unsafe partial class Q8Gemm
             {
                 byte* wg = wr + (long)g * TW.Bytes;
                 for (int o = 0; o < groupBytes; o += 64) TP.Fetch(wg + 4 * rowBytes + o);
-                DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, panels + (nint)(g / Group) * GroupBytes, panelStride, m, acc, table, shifts, order);
+                DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, panels + (nint)(g / Group) * GroupBytes, panelStride, m, acc, 1, table, shifts, order);
             }
             for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Reduce512(acc[t]);
         }
@@ -76,11 +78,11 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary><see cref="BlockRows"/> rows group by group (a row's share of the panels outgrows L1, a group's stays):
     /// each group prefetches the same group of the next block's row.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining), SkipLocalsInit]   // acc: 8 KB, written before it is read (lanes of a missing pair token are dropped)
     private static void DirectBlocks<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
         float* y, int yStride) where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
-        Vector512<float>* acc = stackalloc Vector512<float>[BlockRows * DirectTokensMax];   // [row of the block][token]
+        Vector512<float>* acc = stackalloc Vector512<float>[BlockRows * DirectTokensMax];   // PairSlot layout (BlockRows = PairRows)
         float* table = stackalloc float[16];
         Vector512<ushort> shifts = Shifts512();
         Vector512<int> order = LaneOrder();
@@ -89,7 +91,7 @@ internal static unsafe partial class Q8Gemm
         for (int rs = r0; rs < r1; rs += BlockRows)
         {
             int re = Math.Min(r1, rs + BlockRows);
-            for (int i = 0; i < (re - rs) * m; i++) acc[i] = default;
+            for (int i = 0; i < PairRows * m; i++) acc[i] = default;
             for (int g = 0; g < nb; g += Group)
             {
                 byte* pg = panels + (nint)(g / Group) * GroupBytes;
@@ -97,19 +99,18 @@ internal static unsafe partial class Q8Gemm
                 {
                     byte* wg = w + r * rowBytes + (long)g * TW.Bytes;
                     for (int o = 0; o < groupBytes; o += 64) TP.Fetch(wg + ahead + o);
-                    DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, pg, panelStride, m, acc + (r - rs) * m, table, shifts, order);
+                    DirectGroup<TW>(wg, nb - g, wideLoads - (g >> 1), g > 0, pg, panelStride, m, acc + (r - rs), PairRows, table, shifts, order);
                 }
             }
-            for (int r = rs; r < re; r++)
-                for (int t = 0; t < m; t++) y[(long)t * yStride + r] = Reduce512(acc[(r - rs) * m + t]);
+            StorePairRows(acc, m, re - rs, y + rs, yStride);
         }
     }
 
     /// <summary>One group (<paramref name="left"/> blocks from <paramref name="wg"/> on, at most 16 taken; pairs before
     /// <paramref name="wide"/> may be read with 64-byte loads; <paramref name="notFirst"/>: the row's bytes before it may
-    /// be read) of one row into the accumulators <paramref name="acc"/>[t] of the m tokens.</summary>
+    /// be read) of one row into the accumulators <paramref name="acc"/>[t · <paramref name="stride"/>] of the m tokens.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DirectGroup<TW>(byte* wg, int left, int wide, bool notFirst, byte* pg, int ps, int m, Vector512<float>* acc,
+    private static void DirectGroup<TW>(byte* wg, int left, int wide, bool notFirst, byte* pg, int ps, int m, Vector512<float>* acc, int stride,
         float* table, Vector512<ushort> shifts, Vector512<int> order) where TW : struct, IGemmWeight
     {
         // a last group of exactly 8 blocks after a full one (768 columns = 16 + 8 blocks) also takes the quad path
@@ -118,8 +119,8 @@ internal static unsafe partial class Q8Gemm
         {
             QuadChunks(wg, half, out var n0, out var n1, out var n2, out var n3, out var n4, out var n5, out var n6, out var n7);
             Vector512<float> d = QuadScales(wg, left, half, table);
-            if (half) DirectQ4_0Half(n0, n1, n2, n3, n4, n5, n6, n7, d, pg, ps, m, acc);
-            else DirectQ4_0(n0, n1, n2, n3, n4, n5, n6, n7, d, pg, ps, m, acc);
+            if (half) DirectQ4_0Half(n0, n1, n2, n3, n4, n5, n6, n7, d, pg, ps, m, acc, stride);
+            else DirectQ4_0(n0, n1, n2, n3, n4, n5, n6, n7, d, pg, ps, m, acc, stride);
             return;
         }
         Transpose8(Codes<TW>(wg, 0, left, wide, shifts), Codes<TW>(wg, 1, left, wide, shifts), Codes<TW>(wg, 2, left, wide, shifts),
@@ -130,10 +131,15 @@ internal static unsafe partial class Q8Gemm
         // at most 8 blocks fill lanes 0..7 only (LaneOf(i) < 8 for i < 8): Q4_0 takes the 256-bit halves, since lanes
         // 8..15 would only add exact zeros (the accumulators never hold −0); Q8_0 adds those zeros (a 256-bit twin of its
         // loop measured 3-10% faster on 768 columns only)
-        if (TW.Nibble && left <= Group / 2) DirectQ4_0Half(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc);
-        else if (TW.Nibble) DirectQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc);
-        else DirectQ8_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc);
+        if (TW.Nibble && left <= Group / 2) DirectQ4_0Half(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc, stride);
+        else if (TW.Nibble) DirectQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc, stride);
+        else DirectQ8_0(c0, c1, c2, c3, c4, c5, c6, c7, dw, pg, ps, m, acc, stride);
     }
+
+    /// <summary>Tokens from which <see cref="StorePairRows"/> reduces token pairs of 8 rows at once (below, each accumulator
+    /// on its own: at 4 tokens that measured faster than reducing all 16 at once; 768 x 768 Q4_0 at 8 and 16 tokens runs
+    /// ~1.2x as fast as with a <see cref="Reduce512"/> per row and token, docs/drafts/gemm16.md).</summary>
+    private const int ReduceAllFrom = 8;
 
     /// <summary>Rows that sweep the groups together (group by group), so each group of the m panels is read from L1 by
     /// all of them, once the parts of the panels a row reads outgrow <see cref="PanelL1Bytes"/> (Q4_0 640 bytes per group
@@ -162,39 +168,80 @@ internal static unsafe partial class Q8Gemm
     /// <summary>
     /// Q4_0 rows of exactly two groups that <see cref="QuadChunks"/> takes (24 blocks: 768 columns, or 32), one row at a
     /// time: both groups decoded once, then per token both groups' sums, the fma of the first onto +0 (as onto a fresh
-    /// accumulator), of the second onto that (lanes 0..7 only for a half group), and the reduction, all in registers
-    /// (1 thread, against the general loop with its accumulators in memory: 768 columns 1.09-1.17x hot and from DRAM at
-    /// m = 2..12, 1024 columns 1.04-1.42x).
+    /// accumulator) and of the second onto that (lanes 0..7 only for a half group) in registers, one store per row and
+    /// token, and the reduction of each <see cref="PairRows"/> rows together (<see cref="StorePairRows"/>) (1 thread,
+    /// against the general loop: 768 columns 1.09-1.17x hot and from DRAM at m = 2..12, 1024 columns 1.04-1.42x).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining), SkipLocalsInit]   // acc: 8 KB, written before it is read (lanes of a missing pair token are dropped)
     private static void TwoGroupsQ4_0<TP>(byte* w, long rowBytes, int r0, int r1, byte* panels, int ps, int m, int nb, float* y, int ys)
         where TP : struct, IPrefetch
     {
         float* table = stackalloc float[16];
+        Vector512<float>* acc = stackalloc Vector512<float>[PairRows * DirectTokensMax];   // PairSlot layout
         bool half = nb == Group + Group / 2;
-        for (int r = r0; r < r1; r++)
+        for (int rs = r0; rs < r1; rs += PairRows)
         {
-            byte* wr = w + r * rowBytes;
-            for (int o = 0; o < rowBytes; o += 64) TP.Fetch(wr + 4 * rowBytes + o);
-            QuadChunks(wr, false, out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7);
-            QuadChunks(wr + Group * GemmQ4_0.Bytes, half, out var b0, out var b1, out var b2, out var b3, out var b4, out var b5, out var b6, out var b7);
-            Vector512<float> da = QuadScales(wr, nb, false, table), db = QuadScales(wr + Group * GemmQ4_0.Bytes, nb - Group, half, table);
-            Vector256<byte> h0 = b0.GetLower().AsByte(), h1 = b1.GetLower().AsByte(), h2 = b2.GetLower().AsByte(), h3 = b3.GetLower().AsByte();
-            Vector256<byte> h4 = b4.GetLower().AsByte(), h5 = b5.GetLower().AsByte(), h6 = b6.GetLower().AsByte(), h7 = b7.GetLower().AsByte();
-            byte* pg = panels;
-            for (int t = 0; t < m; t++, pg += ps)
+            int re = Math.Min(r1, rs + PairRows);
+            for (int r = rs; r < re; r++)
             {
-                Vector512<float> acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(a0, a1, a2, a3, a4, a5, a6, a7, pg)),
-                    da * Vector512.Load((float*)(pg + ScaleOffset)), Vector512<float>.Zero);
-                byte* pg1 = pg + GroupBytes;
-                if (half)
-                    acc = acc.WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(HalfSumsQ4_0(h0, h1, h2, h3, h4, h5, h6, h7, pg1)),
-                        db.GetLower() * Vector256.Load((float*)(pg1 + ScaleOffset)), acc.GetLower()));
-                else
-                    acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(b0, b1, b2, b3, b4, b5, b6, b7, pg1)),
-                        db * Vector512.Load((float*)(pg1 + ScaleOffset)), acc);
-                y[(long)t * ys + r] = Reduce512(acc);
+                byte* wr = w + r * rowBytes;
+                for (int o = 0; o < rowBytes; o += 64) TP.Fetch(wr + 4 * rowBytes + o);
+                QuadChunks(wr, false, out var a0, out var a1, out var a2, out var a3, out var a4, out var a5, out var a6, out var a7);
+                QuadChunks(wr + Group * GemmQ4_0.Bytes, half, out var b0, out var b1, out var b2, out var b3, out var b4, out var b5, out var b6, out var b7);
+                Vector512<float> da = QuadScales(wr, nb, false, table), db = QuadScales(wr + Group * GemmQ4_0.Bytes, nb - Group, half, table);
+                Vector256<byte> h0 = b0.GetLower().AsByte(), h1 = b1.GetLower().AsByte(), h2 = b2.GetLower().AsByte(), h3 = b3.GetLower().AsByte();
+                Vector256<byte> h4 = b4.GetLower().AsByte(), h5 = b5.GetLower().AsByte(), h6 = b6.GetLower().AsByte(), h7 = b7.GetLower().AsByte();
+                byte* pg = panels;
+                Vector512<float>* ar = acc + (r - rs);
+                for (int t = 0; t < m; t++, pg += ps)
+                {
+                    Vector512<float> s = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(a0, a1, a2, a3, a4, a5, a6, a7, pg)),
+                        da * Vector512.Load((float*)(pg + ScaleOffset)), Vector512<float>.Zero);
+                    byte* pg1 = pg + GroupBytes;
+                    if (half)
+                        s = s.WithLower(Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(HalfSumsQ4_0(h0, h1, h2, h3, h4, h5, h6, h7, pg1)),
+                            db.GetLower() * Vector256.Load((float*)(pg1 + ScaleOffset)), s.GetLower()));
+                    else
+                        s = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(b0, b1, b2, b3, b4, b5, b6, b7, pg1)),
+                            db * Vector512.Load((float*)(pg1 + ScaleOffset)), s);
+                    ar[PairSlot(t)] = s;
+                }
             }
+            StorePairRows(acc, m, re - rs, y + rs, ys);
+        }
+    }
+
+    /// <summary>Rows whose accumulators <see cref="StorePairRows"/> reduces together (the rows of a <see cref="DirectBlocks{TW, TP}"/> block).</summary>
+    private const int PairRows = BlockRows;
+
+    /// <summary>Index of token t's accumulator of row 0 of a block of <see cref="PairRows"/> rows (row i: + i), so that
+    /// the 16 vectors of a token pair (2u, 2u + 1) follow each other and one <see cref="Reduce16x16"/> reduces them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PairSlot(int t) => PairRows * t;
+
+    /// <summary>
+    /// The results of <paramref name="n"/> rows (from y on) x m tokens from their accumulators (<see cref="PairSlot"/>
+    /// layout) into y[t·ys + i]: from <see cref="ReduceAllFrom"/> tokens and a whole block of <see cref="PairRows"/> rows
+    /// each token pair at once (<see cref="Reduce16x16"/>, the same adds; the lanes of a missing second token are read and
+    /// dropped), permuted to rows in order, so each token's 8 results are one store; else each through
+    /// <see cref="Reduce512"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePairRows(Vector512<float>* acc, int m, int n, float* y, int ys)
+    {
+        if (m < ReduceAllFrom || n < PairRows)
+        {
+            for (int t = 0; t < m; t++)
+                for (int i = 0; i < n; i++) y[(long)t * ys + i] = Reduce512(acc[PairSlot(t) + i]);
+            return;
+        }
+        // Reduce16x16 leaves acc[4a + b] in lane 4b + a: lane 4(i & 3) + 2(t & 1) + (i >> 2) for row i of the pair's token t
+        Vector512<int> rowsInOrder = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        for (int t = 0; t < m; t += 2)
+        {
+            Vector512<float> v = Avx512F.PermuteVar16x32(Reduce16x16(acc + PairSlot(t)), rowsInOrder);
+            v.GetLower().Store(y + (long)t * ys);
+            if (t + 1 < m) v.GetUpper().Store(y + (long)(t + 1) * ys);
         }
     }
 
@@ -236,11 +283,11 @@ internal static unsafe partial class Q8Gemm
     /// lane: below 2^15), one to int32, the correction, one fma.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DirectQ4_0(Vector512<int> c0, Vector512<int> c1, Vector512<int> c2, Vector512<int> c3, Vector512<int> c4,
-        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc)
+        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc, int stride)
     {
         for (int t = 0; t < m; t++, pg += ps)
-            acc[t] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, pg)),
-                dw * Vector512.Load((float*)(pg + ScaleOffset)), acc[t]);
+            acc[t * stride] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(SumsQ4_0(c0, c1, c2, c3, c4, c5, c6, c7, pg)),
+                dw * Vector512.Load((float*)(pg + ScaleOffset)), acc[t * stride]);
     }
 
     /// <summary>The 16 block sums (with the correction) of a transposed Q4_0 group and the panel group <paramref name="pg"/>.</summary>
@@ -260,14 +307,14 @@ internal static unsafe partial class Q8Gemm
     /// 256-bit halves; the accumulators' lanes 8..15 stay as they are.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DirectQ4_0Half(Vector512<int> c0, Vector512<int> c1, Vector512<int> c2, Vector512<int> c3, Vector512<int> c4,
-        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc)
+        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc, int stride)
     {
         Vector256<byte> h0 = c0.GetLower().AsByte(), h1 = c1.GetLower().AsByte(), h2 = c2.GetLower().AsByte(), h3 = c3.GetLower().AsByte();
         Vector256<byte> h4 = c4.GetLower().AsByte(), h5 = c5.GetLower().AsByte(), h6 = c6.GetLower().AsByte(), h7 = c7.GetLower().AsByte();
         Vector256<float> d = dw.GetLower();
         for (int t = 0; t < m; t++, pg += ps)
         {
-            float* a = (float*)(acc + t);
+            float* a = (float*)(acc + t * stride);
             Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(HalfSumsQ4_0(h0, h1, h2, h3, h4, h5, h6, h7, pg)),
                 d * Vector256.Load((float*)(pg + ScaleOffset)), Vector256.Load(a)).Store(a);
         }
@@ -291,7 +338,7 @@ internal static unsafe partial class Q8Gemm
     /// multiply-adds into int32 (exact), one fma.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DirectQ8_0(Vector512<int> c0, Vector512<int> c1, Vector512<int> c2, Vector512<int> c3, Vector512<int> c4,
-        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc)
+        Vector512<int> c5, Vector512<int> c6, Vector512<int> c7, Vector512<float> dw, byte* pg, int ps, int m, Vector512<float>* acc, int stride)
     {
         Vector512<short> e0 = Even(c0), o0 = c0.AsInt16() >> 8, e1 = Even(c1), o1 = c1.AsInt16() >> 8;
         Vector512<short> e2 = Even(c2), o2 = c2.AsInt16() >> 8, e3 = Even(c3), o3 = c3.AsInt16() >> 8;
@@ -308,8 +355,8 @@ internal static unsafe partial class Q8Gemm
                 + Avx512BW.MultiplyAddAdjacent(e5, Vector512.Load(q + 320)) + Avx512BW.MultiplyAddAdjacent(o5, Vector512.Load(q + 352));
             Vector512<int> p3 = Avx512BW.MultiplyAddAdjacent(e6, Vector512.Load(q + 384)) + Avx512BW.MultiplyAddAdjacent(o6, Vector512.Load(q + 416))
                 + Avx512BW.MultiplyAddAdjacent(e7, Vector512.Load(q + 448)) + Avx512BW.MultiplyAddAdjacent(o7, Vector512.Load(q + 480));
-            acc[t] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single((p0 + p1) + (p2 + p3)),
-                dw * Vector512.Load((float*)(pg + ScaleOffset)), acc[t]);
+            acc[t * stride] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single((p0 + p1) + (p2 + p3)),
+                dw * Vector512.Load((float*)(pg + ScaleOffset)), acc[t * stride]);
         }
     }
 
