@@ -62,13 +62,16 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         return acc;
     }
 
-    /// <summary>Batch 1 (<see cref="KQuantVecDotKernel.DotRows"/>): with AVX-512 BW and GFNI, 4 rows at a time through
-    /// <see cref="Rows4"/>, the rest (and other paths) one <see cref="DotBlocks"/> per row; the same bits either way.</summary>
+    /// <summary>Batch 1 (<see cref="KQuantVecDotKernel.DotRows"/>): with AVX-512 BW and GFNI, 8 rows at a time through
+    /// <see cref="Rows8"/>, then 4 through <see cref="Rows4"/>, the rest (and other paths) one <see cref="DotBlocks"/> per row; the same bits either way.</summary>
     private protected override void DotRowsSimd(byte* w, long rowBytes, int r0, int r1, byte* act, int nb, float* y, SimdPath path)
     {
         int r = r0;
         if (path == SimdPath.V512 && Gfni.V512.IsSupported)
+        {
+            for (; r + 8 <= r1; r += 8) Rows8(w + r * rowBytes, rowBytes, act, nb, y + r);
             for (; r + 4 <= r1; r += 4) Rows4(w + r * rowBytes, rowBytes, act, nb, y + r);
+        }
         for (; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
     }
 
@@ -139,6 +142,74 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
             Vector128<float> dmin = yd * f.GetUpper();
             acc += d * Vector128.ConvertToSingle(isum);
             acc -= dmin * Vector128.ConvertToSingle(summ);
+        }
+        acc.Store(y);
+    }
+
+    /// <summary>
+    /// <see cref="Rows4"/> for 8 rows: y[0..7], the same integers and per-row float steps (rows in the 8 lanes of one
+    /// 256-bit vector). Per super-block the activation is regrouped once for the 8 rows, the 8 rows' 16 F16 values
+    /// (d, dmin) are converted in one 512-bit step, their mins corrections and integer sums reduced together
+    /// (<see cref="KQuantSimd.SumRows8"/>): the per-block work outside the quant products, a third of Rows4's time,
+    /// is shared by twice as many rows. The next 8 rows are prefetched.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Rows8(byte* w, long rowBytes, byte* act, int nb, float* y)
+    {
+        var y8 = (BlockQ8_K*)act;
+        // rows 16..23 ahead (the group after the next): measured +7% over 8 ahead (and +5% over 24) with
+        // 2 threads streaming the 1B Q4_K shapes from DRAM
+        byte* ahead = w + 16 * rowBytes;
+        bool l1 = 8 * rowBytes <= 8192;  // short tiles into L1; 8 rows of 2048 columns (9 KB) into L1 lost 18%
+        // streaming from DRAM, so those go to L2
+        Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
+        Vector512<sbyte> minSpread = MinSpread;
+        // dword 0 of each 128-bit lane of two vectors (the rows' d | dmin << 16), twice: lanes 0..7 rows 0..7, 8..15 again
+        Vector512<uint> firstOfLanes = Vector512.Create(0u, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+        // row r's [summ, summ, ., .] of the A (rows 0..3) and B (rows 4..7) mins halves: dwords 4r and 4r + 2
+        Vector512<int> summAt = Vector512.Create(0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<uint> halfShift = Vector512.Create(0u, 0, 0, 0, 0, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16);
+        Vector256<float> acc = Vector256<float>.Zero;
+        for (int i = 0; i < nb; i++, y8++)
+        {
+            byte* pp = ahead + (long)i * (8 * BlockQ4_K.Size);
+            if (l1) { Prefetch0x9(pp); Prefetch0x9(pp + 4 * BlockQ4_K.Size); }
+            else { Prefetch1x9(pp); Prefetch1x9(pp + 4 * BlockQ4_K.Size); }
+            sbyte* q8 = y8->Qs;
+            Vector512<int> v0 = Vector512.Load(q8).AsInt32(), v1 = Vector512.Load(q8 + 64).AsInt32(), v2 = Vector512.Load(q8 + 128).AsInt32(), v3 = Vector512.Load(q8 + 192).AsInt32();
+            Vector512<sbyte> a0 = Avx512F.Shuffle4x128(v0, v1, 0x44).AsSByte(), a1 = Avx512F.Shuffle4x128(v0, v1, 0xEE).AsSByte();
+            Vector512<sbyte> a2 = Avx512F.Shuffle4x128(v2, v3, 0x44).AsSByte(), a3 = Avx512F.Shuffle4x128(v2, v3, 0xEE).AsSByte();
+            Vector128<short> pairs = Ssse3.HorizontalAdd(Vector128.Load(y8->BSums), Vector128.Load(y8->BSums + 8));   // |pair| <= 2·16·128
+            Vector512<short> pairs4 = Vector512.Create(Vector256.Create(pairs, pairs), Vector256.Create(pairs, pairs));
+            byte* x0 = w + (long)i * BlockQ4_K.Size;
+            Vector512<uint> headA = Vector512.Create(Vector256.Create(Vector128.Load(x0), Vector128.Load(x0 + rowBytes)),
+                                                     Vector256.Create(Vector128.Load(x0 + 2 * rowBytes), Vector128.Load(x0 + 3 * rowBytes))).AsUInt32();
+            byte* x4 = x0 + 4 * rowBytes;
+            Vector512<uint> headB = Vector512.Create(Vector256.Create(Vector128.Load(x4), Vector128.Load(x4 + rowBytes)),
+                                                     Vector256.Create(Vector128.Load(x4 + 2 * rowBytes), Vector128.Load(x4 + 3 * rowBytes))).AsUInt32();
+            Vector512<byte> smA = KQuantSimd.ScaleMinK4x4(headA), smB = KQuantSimd.ScaleMinK4x4(headB);
+            Vector512<int> h0 = RowSums(x0 + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h1 = RowSums(x0 + rowBytes + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h2 = RowSums(x0 + 2 * rowBytes + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h3 = RowSums(x0 + 3 * rowBytes + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h4 = RowSums(x4 + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h5 = RowSums(x4 + rowBytes + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h6 = RowSums(x4 + 2 * rowBytes + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h7 = RowSums(x4 + 3 * rowBytes + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector256<int> isum = KQuantSimd.SumRows8(h0, h1, h2, h3, h4, h5, h6, h7);   // exact: lane k = isum of row k
+            // summ of row r: lane r's 4 int32 of its half's mins products, summed (exact)
+            Vector512<int> mA = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(smA.AsSByte(), minSpread).AsInt16(), pairs4);
+            Vector512<int> mB = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(smB.AsSByte(), minSpread).AsInt16(), pairs4);
+            Vector512<int> mv = Avx512F.UnpackLow(mA.AsInt64(), mB.AsInt64()).AsInt32() + Avx512F.UnpackHigh(mA.AsInt64(), mB.AsInt64()).AsInt32();
+            mv += Avx512F.Shuffle(mv, 0xB1);   // lane r: [summ A_r, summ A_r, summ B_r, summ B_r]
+            Vector256<int> summ = Avx512F.PermuteVar16x32(mv, summAt).GetLower();
+            Vector512<uint> dd = Avx512F.PermuteVar16x32x2(headA, firstOfLanes, headB);   // row r: d | dmin << 16, twice
+            Vector512<float> f = KQuantSimd.Fp16ToFp32(Avx512F.ShiftRightLogicalVariable(dd, halfShift) & Vector512.Create(0xFFFFu));
+            Vector256<float> yd = Vector256.Create(y8->D);
+            Vector256<float> d = yd * f.GetLower();
+            Vector256<float> dmin = yd * f.GetUpper();
+            acc += d * Vector256.ConvertToSingle(isum);
+            acc -= dmin * Vector256.ConvertToSingle(summ);
         }
         acc.Store(y);
     }
