@@ -151,17 +151,16 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
     /// 256-bit vector). Per super-block the activation is regrouped once for the 8 rows, the 8 rows' 16 F16 values
     /// (d, dmin) are converted in one 512-bit step, their mins corrections and integer sums reduced together
     /// (<see cref="KQuantSimd.SumRows8"/>): the per-block work outside the quant products, a third of Rows4's time,
-    /// is shared by twice as many rows. The next 8 rows are prefetched.
+    /// is shared by twice as many rows. The group of 8 rows after the next is prefetched into L2.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void Rows8(byte* w, long rowBytes, byte* act, int nb, float* y)
     {
         var y8 = (BlockQ8_K*)act;
-        // rows 16..23 ahead (the group after the next): measured +7% over 8 ahead (and +5% over 24) with
-        // 2 threads streaming the 1B Q4_K shapes from DRAM
+        // rows 16..23 ahead (the group after the next) into L2, whatever the row length: with 2 threads streaming from
+        // DRAM, 16 rows ahead measured +7% over 8 (and +5% over 24) on the 1B shapes, and into L2 instead of L1 +30% on
+        // the 160M shapes (768 columns; into L1 at 2048 columns -18%)
         byte* ahead = w + 16 * rowBytes;
-        bool l1 = 8 * rowBytes <= 8192;  // short tiles into L1; 8 rows of 2048 columns (9 KB) into L1 lost 18%
-        // streaming from DRAM, so those go to L2
         Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
         Vector512<sbyte> minSpread = MinSpread;
         // dword 0 of each 128-bit lane of two vectors (the rows' d | dmin << 16), twice: lanes 0..7 rows 0..7, 8..15 again
@@ -173,8 +172,8 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         for (int i = 0; i < nb; i++, y8++)
         {
             byte* pp = ahead + (long)i * (8 * BlockQ4_K.Size);
-            if (l1) { Prefetch0x9(pp); Prefetch0x9(pp + 4 * BlockQ4_K.Size); }
-            else { Prefetch1x9(pp); Prefetch1x9(pp + 4 * BlockQ4_K.Size); }
+            Prefetch1x9(pp);
+            Prefetch1x9(pp + 4 * BlockQ4_K.Size);
             sbyte* q8 = y8->Qs;
             Vector512<int> v0 = Vector512.Load(q8).AsInt32(), v1 = Vector512.Load(q8 + 64).AsInt32(), v2 = Vector512.Load(q8 + 128).AsInt32(), v3 = Vector512.Load(q8 + 192).AsInt32();
             Vector512<sbyte> a0 = Avx512F.Shuffle4x128(v0, v1, 0x44).AsSByte(), a1 = Avx512F.Shuffle4x128(v0, v1, 0xEE).AsSByte();
