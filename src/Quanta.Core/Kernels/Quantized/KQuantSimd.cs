@@ -53,16 +53,7 @@ internal static unsafe class KQuantSimd
     /// (subnormals included) moved into F32 position and scaled by 2^112, infinities kept, NaNs quieted with their payload.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Fp16ToFp32(Vector256<uint> h)
-    {
-        Vector256<uint> em = h & Vector256.Create(0x7FFFu);
-        Vector256<uint> bits = em << 13;
-        Vector256<uint> finite = (bits.AsSingle() * Vector256.Create(0x77800000u).AsSingle()).AsUInt32();   // · 2^112
-        Vector256<uint> special = bits | Vector256.Create(0x7F800000u)
-            | (Vector256.GreaterThan(em, Vector256.Create(0x7C00u)) & Vector256.Create(0x00400000u));
-        Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(em, Vector256.Create(0x7C00u)), special, finite);
-        return (mag | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
-    }
+    public static Vector256<float> Fp16ToFp32(Vector256<uint> h) => Fp16ToFp32(h.ToVector512Unsafe()).GetLower();   // AVX-512 callers only
 
     /// <summary><see cref="Fp16ToFp32(Vector256{uint})"/> of sixteen F16 bit patterns (low 16 bits of each lane; the high
     /// bits must be zero): the same values, lane by lane.</summary>
