@@ -5,9 +5,9 @@ using Quanta.Core.Kernels.Quantized;
 namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
-/// The batch-1 row loop of the K-quant kernels (<see cref="KQuantVecDotKernel.DotRows"/>; Q6_K and Q4_K take 4 rows at a time
-/// on AVX-512 with GFNI): every row's output has the bits of the scalar reference of that row alone, for row ranges that
-/// start anywhere and leave 1..3 rows past the last group of 4, with raw block bytes over the whole code and scale range.
+/// The batch-1 row loop of the K-quant kernels (<see cref="KQuantVecDotKernel.DotRows"/>; Q6_K takes 4 rows at a time, Q4_K 8
+/// then 4, on AVX-512 with GFNI): every row's output has the bits of the scalar reference of that row alone, for row ranges
+/// that start anywhere and leave 0..7 rows past the last group of 8 and 1..3 past the last group of 4, with raw block bytes over the whole code and scale range.
 /// </summary>
 [Trait("Category", "Kernels")]
 public sealed unsafe class KQuantDotRowsTests

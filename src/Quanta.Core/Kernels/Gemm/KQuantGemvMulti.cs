@@ -97,7 +97,7 @@ internal static unsafe class KQuantGemvMulti
 
     // Q4_K activations, prepared once per call, per super-block i at i·stride (PrepStride): 8 x 8 int16 bsum pair sums,
     // 8 float scales (padded to 64 bytes; absent tokens zeros), then [m tokens] x 256 codes regrouped to match 64-byte
-    // quant loads (Rows4's a0..a3)
+    // quant loads (VecDotQ4_K.Rows8's a0..a3)
     private const int PrepScales = 8 * 16, PrepCodes = PrepScales + 64;
 
     private static int PrepStride(int m) => PrepCodes + 256 * m;
@@ -146,7 +146,7 @@ internal static unsafe class KQuantGemvMulti
         Q4K1<TT>(w, rowBytes, r4, r1, prep, nb, y, ys);
     }
 
-    /// <summary>Rows [r0, r1) (a multiple of 4) x TT tokens of Q4_K, 4 rows per step as VecDotQ4_K.Rows4: the 4 rows'
+    /// <summary>Rows [r0, r1) (a multiple of 4) x TT tokens of Q4_K, 4 rows per step as VecDotQ4_K.Rows8 does 8: the 4 rows'
     /// headers unpacked together, then (a loop, so the JIT does not keep every token's codes live across the rows) one
     /// row at a time its quants unpacked once for all tokens; the float steps for 4 rows x 4 tokens in lanes r·4 + t.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

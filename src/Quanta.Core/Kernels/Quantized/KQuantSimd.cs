@@ -53,15 +53,20 @@ internal static unsafe class KQuantSimd
     /// (subnormals included) moved into F32 position and scaled by 2^112, infinities kept, NaNs quieted with their payload.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Fp16ToFp32(Vector256<uint> h)
+    public static Vector256<float> Fp16ToFp32(Vector256<uint> h) => Fp16ToFp32(h.ToVector512Unsafe()).GetLower();   // AVX-512 callers only
+
+    /// <summary><see cref="Fp16ToFp32(Vector256{uint})"/> of sixteen F16 bit patterns (low 16 bits of each lane; the high
+    /// bits must be zero): the same values, lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Fp16ToFp32(Vector512<uint> h)
     {
-        Vector256<uint> em = h & Vector256.Create(0x7FFFu);
-        Vector256<uint> bits = em << 13;
-        Vector256<uint> finite = (bits.AsSingle() * Vector256.Create(0x77800000u).AsSingle()).AsUInt32();   // · 2^112
-        Vector256<uint> special = bits | Vector256.Create(0x7F800000u)
-            | (Vector256.GreaterThan(em, Vector256.Create(0x7C00u)) & Vector256.Create(0x00400000u));
-        Vector256<uint> mag = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(em, Vector256.Create(0x7C00u)), special, finite);
-        return (mag | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+        Vector512<uint> em = h & Vector512.Create(0x7FFFu);
+        Vector512<uint> bits = em << 13;
+        Vector512<uint> finite = (bits.AsSingle() * Vector512.Create(0x77800000u).AsSingle()).AsUInt32();   // · 2^112
+        Vector512<uint> special = bits | Vector512.Create(0x7F800000u)
+            | (Vector512.GreaterThan(em, Vector512.Create(0x7C00u)) & Vector512.Create(0x00400000u));
+        Vector512<uint> mag = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(em, Vector512.Create(0x7C00u)), special, finite);
+        return (mag | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
 
     /// <summary>Σ_j m[j] · (bsums[2j] + bsums[2j+1]) for j = 0..7, exact. mins: bytes 8..15 of
@@ -152,11 +157,32 @@ internal static unsafe class KQuantSimd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> SumRows4(Vector512<int> h0, Vector512<int> h1, Vector512<int> h2, Vector512<int> h3)
     {
-        Vector512<int> u01 = Avx512F.UnpackLow(h0, h1) + Avx512F.UnpackHigh(h0, h1);
-        Vector512<int> u23 = Avx512F.UnpackLow(h2, h3) + Avx512F.UnpackHigh(h2, h3);
-        Vector512<int> r = Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
+        Vector512<int> r = Transpose4(h0, h1, h2, h3);
         Vector256<int> r2 = r.GetLower() + r.GetUpper();
         return r2.GetLower() + r2.GetUpper();
+    }
+
+    /// <summary>
+    /// Lane k = the exact sum of the 16 int32 lanes of h_k for 8 vectors (<see cref="SumRows4"/> for 8 rows): the same
+    /// transpose for h0..h3 and h4..h7, then their 128-bit lanes added pairwise across the two halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> SumRows8(Vector512<int> h0, Vector512<int> h1, Vector512<int> h2, Vector512<int> h3,
+        Vector512<int> h4, Vector512<int> h5, Vector512<int> h6, Vector512<int> h7)
+    {
+        Vector512<int> a = Transpose4(h0, h1, h2, h3), b = Transpose4(h4, h5, h6, h7);   // per 128-bit lane [r0, r1, r2, r3]
+        Vector512<int> x = Avx512F.Shuffle4x128(a, b, 0x44) + Avx512F.Shuffle4x128(a, b, 0xEE);   // [a0+a2, a1+a3, b0+b2, b1+b3]
+        x += Avx512F.Shuffle4x128(x, x, 0xB1);                                                    // [a, a, b, b]
+        return Avx512F.Shuffle4x128(x, x, 0x08).GetLower();                                        // [a, b]
+    }
+
+    /// <summary>Per 128-bit lane [Σ4 h0, Σ4 h1, Σ4 h2, Σ4 h3]: each vector's four int32 of that lane summed (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Transpose4(Vector512<int> h0, Vector512<int> h1, Vector512<int> h2, Vector512<int> h3)
+    {
+        Vector512<int> u01 = Avx512F.UnpackLow(h0, h1) + Avx512F.UnpackHigh(h0, h1);
+        Vector512<int> u23 = Avx512F.UnpackLow(h2, h3) + Avx512F.UnpackHigh(h2, h3);
+        return Avx512F.UnpackLow(u01.AsInt64(), u23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(u01.AsInt64(), u23.AsInt64()).AsInt32();
     }
 
     /// <summary>Exact sum of 8 int32 lanes.</summary>

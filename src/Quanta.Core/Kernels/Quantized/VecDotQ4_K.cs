@@ -62,90 +62,97 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
         return acc;
     }
 
-    /// <summary>Batch 1 (<see cref="KQuantVecDotKernel.DotRows"/>): with AVX-512 BW and GFNI, 4 rows at a time through
-    /// <see cref="Rows4"/>, the rest (and other paths) one <see cref="DotBlocks"/> per row; the same bits either way.</summary>
+    /// <summary>Batch 1 (<see cref="KQuantVecDotKernel.DotRows"/>): with AVX-512 BW and GFNI, 8 rows at a time through
+    /// <see cref="Rows8"/>; the last 1..7 rows of a range (the pool's tiles are 16 rows) and other paths one
+    /// <see cref="DotBlocks"/> per row; the same bits either way.</summary>
     private protected override void DotRowsSimd(byte* w, long rowBytes, int r0, int r1, byte* act, int nb, float* y, SimdPath path)
     {
         int r = r0;
         if (path == SimdPath.V512 && Gfni.V512.IsSupported)
-            for (; r + 4 <= r1; r += 4) Rows4(w + r * rowBytes, rowBytes, act, nb, y + r);
+            for (; r + 8 <= r1; r += 8) Rows8(w + r * rowBytes, rowBytes, act, nb, y + r);
         for (; r < r1; r++) y[r] = DotBlocks(w + r * rowBytes, act, nb, path);
     }
 
     /// <summary>
-    /// y[0..3] for the 4 rows at w (row stride <paramref name="rowBytes"/>) and one Q8_K row of <paramref name="nb"/>
+    /// y[0..7] for the 8 rows at w (row stride <paramref name="rowBytes"/>) and one Q8_K row of <paramref name="nb"/>
     /// blocks: per super-block each row's exact integers isum = Σ_j sc_j Σ q4·q8 and summ = Σ_j m_j·(bsum_2j + bsum_2j+1)
     /// (the same integers as <see cref="Dot512"/>, however they are summed), then per row acc += d·isum; acc −= dmin·summ
-    /// in block order, the rows in the 4 lanes of one vector (lane-wise the same float steps). The activation block is
-    /// loaded once for the 4 rows (regrouped in 128-bit lanes to match the quant loads) and the rows' sums are reduced
-    /// together; the quants are read 64 bytes at a time, low nibbles by a mask, high nibbles by one GFNI affine transform
-    /// (no cross-lane shuffles per row). The 4 rows' 16-byte block headers (d, dmin, packed scales) are unpacked together
-    /// in one register (<see cref="KQuantSimd.ScaleMinK4x4"/>, <see cref="KQuantSimd.Fp16ToFp32"/>: no scalar work per
-    /// row), each chunk's two sub-block scales spread by an in-lane byte shuffle. Rows 8..11 ahead are prefetched.
+    /// in block order, the rows in the 8 lanes of one vector (lane-wise the same float steps). The activation block is
+    /// loaded once for the 8 rows (regrouped in 128-bit lanes to match the quant loads); the quants are read 64 bytes at a
+    /// time, low nibbles by a mask, high nibbles by one GFNI affine transform (no cross-lane shuffles per row). The 16-byte
+    /// block headers (d, dmin, packed scales) of rows 0..3 and 4..7 are unpacked in one register each
+    /// (<see cref="KQuantSimd.ScaleMinK4x4"/>; no scalar work per row), each chunk's two sub-block scales spread by an
+    /// in-lane byte shuffle; the 8 rows' 16 F16 values (d, dmin) are converted in one 512-bit step
+    /// (<see cref="KQuantSimd.Fp16ToFp32(Vector512{uint})"/>), and their mins corrections and integer sums reduced together
+    /// (<see cref="KQuantSimd.SumRows8"/>). That per-block work outside the quant products took a third of the time of the
+    /// former 4-row step; over 8 rows it is shared by twice as many. The group of 8 rows after the next is prefetched into L2.
     /// </summary>
-    // NoInlining: compiled as its own root, so its four RowSums calls are inlined even when dynamic PGO has inlined
+    // NoInlining: compiled as its own root, so its eight RowSums calls are inlined even when dynamic PGO has inlined
     // the row loop into a large caller (the pool's RunRange) whose inlining budget is spent; seen as a separate BlockSums
     // frame taking 12% of 1B Q4_K decode.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void Rows4(byte* w, long rowBytes, byte* act, int nb, float* y)
+    private static void Rows8(byte* w, long rowBytes, byte* act, int nb, float* y)
     {
         var y8 = (BlockQ8_K*)act;
-        // the 4 rows after the next 4 (rows are contiguous): each block step prefetches 4 blocks' worth of them; measured
-        // better than the next 4 rows for 768- to 3072-column rows
-        byte* ahead = w + 8 * rowBytes;
-        bool l1 = 4 * rowBytes <= 8192;  // short tiles into L1, longer ones into L2
-        // vpshufb controls per chunk: each int16 lane takes its sub-block's scale byte, zero-extended (0x80 -> 0); lower
-        // 256 bits the chunk's first sub-block, upper its second
+        // rows 16..23 ahead (the group after the next) into L2, whatever the row length: with 2 threads streaming from
+        // DRAM, 16 rows ahead measured +7% over 8 (and +5% over 24) on the 1B shapes, and into L2 instead of L1 +30% on
+        // the 160M shapes (768 columns; into L1 at 2048 columns -18%)
+        byte* ahead = w + 16 * rowBytes;
         Vector512<sbyte> c0 = ScaleSpread(0, 2), c1 = ScaleSpread(1, 3), c2 = ScaleSpread(4, 6), c3 = ScaleSpread(5, 7);
-        // the 8 mins (bytes 8..15 of each lane) zero-extended to int16
         Vector512<sbyte> minSpread = MinSpread;
-        Vector512<uint> firstOfLane = Vector512.Create(0u, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12);
-        Vector128<float> acc = Vector128<float>.Zero;
+        // dword 0 of each 128-bit lane of two vectors (the rows' d | dmin << 16), twice: lanes 0..7 rows 0..7, 8..15 again
+        Vector512<uint> firstOfLanes = Vector512.Create(0u, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+        // row r's [summ, summ, ., .] of the A (rows 0..3) and B (rows 4..7) mins halves: dwords 4r and 4r + 2
+        Vector512<int> summAt = Vector512.Create(0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<uint> halfShift = Vector512.Create(0u, 0, 0, 0, 0, 0, 0, 0, 16, 16, 16, 16, 16, 16, 16, 16);
+        Vector256<float> acc = Vector256<float>.Zero;
         for (int i = 0; i < nb; i++, y8++)
         {
-            byte* pp = ahead + (long)i * (4 * BlockQ4_K.Size);
-            if (l1) Prefetch0x9(pp);
-            else Prefetch1x9(pp);
+            byte* pp = ahead + (long)i * (8 * BlockQ4_K.Size);
+            Prefetch1x9(pp);
+            Prefetch1x9(pp + 4 * BlockQ4_K.Size);
             sbyte* q8 = y8->Qs;
-            // activations regrouped once for the 4 rows to match 64-byte quant loads: p0 = [q8 0..31 | 64..95] (low
-            // nibbles of quant bytes 0..63: sub-blocks 0 and 2), p1 = [32..63 | 96..127] (high nibbles: 1 and 3), p2, p3
-            // likewise for bytes 64..127 (sub-blocks 4, 6 and 5, 7)
             Vector512<int> v0 = Vector512.Load(q8).AsInt32(), v1 = Vector512.Load(q8 + 64).AsInt32(), v2 = Vector512.Load(q8 + 128).AsInt32(), v3 = Vector512.Load(q8 + 192).AsInt32();
             Vector512<sbyte> a0 = Avx512F.Shuffle4x128(v0, v1, 0x44).AsSByte(), a1 = Avx512F.Shuffle4x128(v0, v1, 0xEE).AsSByte();
             Vector512<sbyte> a2 = Avx512F.Shuffle4x128(v2, v3, 0x44).AsSByte(), a3 = Avx512F.Shuffle4x128(v2, v3, 0xEE).AsSByte();
             Vector128<short> pairs = Ssse3.HorizontalAdd(Vector128.Load(y8->BSums), Vector128.Load(y8->BSums + 8));   // |pair| <= 2·16·128
-            long o = (long)i * BlockQ4_K.Size;
-            byte* x0 = w + o, x1 = w + rowBytes + o, x2 = w + 2 * rowBytes + o, x3 = w + 3 * rowBytes + o;
-            // each block's first 16 bytes (BlockQ4_K: d, dmin, 12 scale bytes) in one lane; its quants follow at 16
-            Vector512<uint> head = Vector512.Create(Vector256.Create(Vector128.Load(x0), Vector128.Load(x1)),
-                                                    Vector256.Create(Vector128.Load(x2), Vector128.Load(x3))).AsUInt32();
-            Vector512<byte> sm = KQuantSimd.ScaleMinK4x4(head);
-            // summ of row r: the 4 int32 of lane r, summed into each of them
             Vector512<short> pairs4 = Vector512.Create(Vector256.Create(pairs, pairs), Vector256.Create(pairs, pairs));
-            Vector512<int> mv = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(sm.AsSByte(), minSpread).AsInt16(), pairs4);
-            mv += Avx512F.Shuffle(mv, 0x4E);
-            mv += Avx512F.Shuffle(mv, 0xB1);
-            byte* q0 = x0 + 16, q1 = x1 + 16, q2 = x2 + 16, q3 = x3 + 16;
-            Vector512<int> h0 = RowSums(q0, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            Vector512<int> h1 = RowSums(q1, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            Vector512<int> h2 = RowSums(q2, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            Vector512<int> h3 = RowSums(q3, Avx512F.Shuffle4x128(sm.AsUInt32(), sm.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
-            Vector128<int> isum = KQuantSimd.SumRows4(h0, h1, h2, h3);   // exact: lane k = isum of row k
-            Vector128<int> summ = Avx512F.PermuteVar16x32(mv, firstOfLane.AsInt32()).GetLower().GetLower();
-            Vector128<uint> dd = Avx512F.PermuteVar16x32(head, firstOfLane).GetLower().GetLower();   // row r: d | dmin << 16
-            Vector256<float> f = KQuantSimd.Fp16ToFp32(Vector256.Create(dd & Vector128.Create(0xFFFFu), dd >>> 16));
-            Vector128<float> yd = Vector128.Create(y8->D);
-            Vector128<float> d = yd * f.GetLower();
-            Vector128<float> dmin = yd * f.GetUpper();
-            acc += d * Vector128.ConvertToSingle(isum);
-            acc -= dmin * Vector128.ConvertToSingle(summ);
+            byte* x0 = w + (long)i * BlockQ4_K.Size;
+            Vector512<uint> headA = Vector512.Create(Vector256.Create(Vector128.Load(x0), Vector128.Load(x0 + rowBytes)),
+                                                     Vector256.Create(Vector128.Load(x0 + 2 * rowBytes), Vector128.Load(x0 + 3 * rowBytes))).AsUInt32();
+            byte* x4 = x0 + 4 * rowBytes;
+            Vector512<uint> headB = Vector512.Create(Vector256.Create(Vector128.Load(x4), Vector128.Load(x4 + rowBytes)),
+                                                     Vector256.Create(Vector128.Load(x4 + 2 * rowBytes), Vector128.Load(x4 + 3 * rowBytes))).AsUInt32();
+            Vector512<byte> smA = KQuantSimd.ScaleMinK4x4(headA), smB = KQuantSimd.ScaleMinK4x4(headB);
+            Vector512<int> h0 = RowSums(x0 + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h1 = RowSums(x0 + rowBytes + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h2 = RowSums(x0 + 2 * rowBytes + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h3 = RowSums(x0 + 3 * rowBytes + 16, Avx512F.Shuffle4x128(smA.AsUInt32(), smA.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h4 = RowSums(x4 + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0x00).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h5 = RowSums(x4 + rowBytes + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0x55).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h6 = RowSums(x4 + 2 * rowBytes + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0xAA).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector512<int> h7 = RowSums(x4 + 3 * rowBytes + 16, Avx512F.Shuffle4x128(smB.AsUInt32(), smB.AsUInt32(), 0xFF).AsByte(), a0, a1, a2, a3, c0, c1, c2, c3);
+            Vector256<int> isum = KQuantSimd.SumRows8(h0, h1, h2, h3, h4, h5, h6, h7);   // exact: lane k = isum of row k
+            // summ of row r: lane r's 4 int32 of its half's mins products, summed (exact)
+            Vector512<int> mA = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(smA.AsSByte(), minSpread).AsInt16(), pairs4);
+            Vector512<int> mB = Avx512BW.MultiplyAddAdjacent(Avx512BW.Shuffle(smB.AsSByte(), minSpread).AsInt16(), pairs4);
+            Vector512<int> mv = Avx512F.UnpackLow(mA.AsInt64(), mB.AsInt64()).AsInt32() + Avx512F.UnpackHigh(mA.AsInt64(), mB.AsInt64()).AsInt32();
+            mv += Avx512F.Shuffle(mv, 0xB1);   // lane r: [summ A_r, summ A_r, summ B_r, summ B_r]
+            Vector256<int> summ = Avx512F.PermuteVar16x32(mv, summAt).GetLower();
+            Vector512<uint> dd = Avx512F.PermuteVar16x32x2(headA, firstOfLanes, headB);   // row r: d | dmin << 16, twice
+            Vector512<float> f = KQuantSimd.Fp16ToFp32(Avx512F.ShiftRightLogicalVariable(dd, halfShift) & Vector512.Create(0xFFFFu));
+            Vector256<float> yd = Vector256.Create(y8->D);
+            Vector256<float> d = yd * f.GetLower();
+            Vector256<float> dmin = yd * f.GetUpper();
+            acc += d * Vector256.ConvertToSingle(isum);
+            acc -= dmin * Vector256.ConvertToSingle(summ);
         }
         acc.Store(y);
     }
 
-    /// <summary>One row's super-block for <see cref="Rows4"/>: 16 int32 lanes summing to isum. q: the 128 quant bytes;
+    /// <summary>One row's super-block for <see cref="Rows8"/>: 16 int32 lanes summing to isum. q: the 128 quant bytes;
     /// sm: the row's scales and mins (<see cref="KQuantSimd.ScaleMinK4x4"/>) in every 128-bit lane; a0..a3: the
-    /// activation regrouped as in <see cref="Rows4"/>; c0..c3: the chunks' scale spreads (<see cref="ScaleSpread"/>).</summary>
+    /// activation regrouped as in <see cref="Rows8"/>; c0..c3: the chunks' scale spreads (<see cref="ScaleSpread"/>).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> RowSums(byte* q, Vector512<byte> sm, Vector512<sbyte> a0, Vector512<sbyte> a1, Vector512<sbyte> a2, Vector512<sbyte> a3,
         Vector512<sbyte> c0, Vector512<sbyte> c1, Vector512<sbyte> c2, Vector512<sbyte> c3)
@@ -178,14 +185,6 @@ public sealed unsafe class VecDotQ4_K : KQuantVecDotKernel
     {
         Vector512<short> lanes = Vector512.Create(Vector256.Create((short)first), Vector256.Create((short)second));
         return (lanes | Vector512.Create(unchecked((short)0x8000))).AsSByte();
-    }
-
-    /// <summary>Prefetches the 576 bytes (4 blocks) at <paramref name="p"/> into L1, one instruction per line (no loop).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch0x9(byte* p)
-    {
-        Sse.Prefetch0(p); Sse.Prefetch0(p + 64); Sse.Prefetch0(p + 128); Sse.Prefetch0(p + 192); Sse.Prefetch0(p + 256);
-        Sse.Prefetch0(p + 320); Sse.Prefetch0(p + 384); Sse.Prefetch0(p + 448); Sse.Prefetch0(p + 512);
     }
 
     /// <summary>Prefetches the 576 bytes (4 blocks) at <paramref name="p"/> into L2, one instruction per line (no loop).</summary>
