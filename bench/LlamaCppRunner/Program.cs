@@ -9,7 +9,9 @@ using Quanta.Bench.LlamaCpp;
 try
 {
     string? model = null, format = "json";
-    var o = new BenchOptions();
+    // llama-bench's single warm-up: llama.cpp is native code, the JIT compiles only this wrapper's own methods, so
+    // repeating warm-ups while it compiles (Quanta's rule) would only run more untimed tests
+    var o = new BenchOptions { MaxWarmUps = 1 };
     for (int i = 0; i < args.Length; i++)
     {
         string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
