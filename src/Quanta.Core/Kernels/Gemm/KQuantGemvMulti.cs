@@ -39,7 +39,7 @@ internal static unsafe class KQuantGemvMulti
         where TK : struct, IKQuantWeight
     {
         if (m > TokensMax) throw new ArgumentOutOfRangeException(nameof(m));
-        if (m == 16 && TK.Bytes != BlockQ4_K.Size && FourRows && Sixteen)
+        if (m == 16 && TK.Bytes != BlockQ4_K.Size && FourRows)
         {
             // Q6_K at 16 tokens (a 16-stream serving step's output head): whole 4-row groups unpack each super-block
             // once for all 16 tokens; the rows left over run as two halves below
@@ -286,9 +286,6 @@ internal static unsafe class KQuantGemvMulti
             Store4<TT>(acc0, acc1, res, y + r, ys);
         }
     }
-
-    /// <summary>Whether 16 Q6_K tokens take <see cref="Q6K4x16"/> (else two 8-token halves); only tests and benchmarks change it.</summary>
-    internal static bool Sixteen = true;
 
     /// <summary><see cref="Q6K4{TT}"/> for 16 tokens: per row and super-block the quants are unpacked once, tokens 0-7
     /// reduce to their sums, then tokens 8-15 reuse the unpacked registers. The float steps are those of the 8-token
