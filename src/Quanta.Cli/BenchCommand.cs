@@ -27,7 +27,7 @@ internal static class BenchCommand
         var cacheType = new Option<string>("--cache-type", "-ctk") { Description = "KV cache type f16 or f32", DefaultValueFactory = _ => "f16" };
         var bwSeconds = new Option<double>("--bandwidth-seconds") { Description = "seconds of each read-bandwidth measurement around tg (0: skip)", DefaultValueFactory = _ => 2.0 };
         var seed = new Option<int>("--seed") { Description = "seed of the random token ids", DefaultValueFactory = _ => 1234 };
-        var mmap = new Option<bool>("--mmap") { Description = "map the GGUF file (zero-copy, as llama-bench's default -mmp 1) instead of copying its weights into 2 MiB pages" };
+        var mmap = GenerationCliOptions.MmapOption();
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("bench", "Benchmark prompt processing and generation speed (llama-bench style).")
         {
@@ -59,7 +59,7 @@ internal static class BenchCommand
             var info = BenchModelInfo.FromGguf(path, options.KvType);
             using var progress = new Progress("bench");
             using var engine = new QuantaBenchEngine(path, options.Threads, options.ContextNeeded, options.KvType, options.MicroBatch,
-                p.GetValue(mmap) ? Quanta.Core.ModelFiles.FileResidency.Mapped : null);
+                GenerationCliOptions.Residency(p, mmap));
             var results = BenchRunner.Run(engine, info, options, progress.LineSink());
             progress.Done(string.Create(CultureInfo.InvariantCulture, $"{results.Count} tests in {progress.Elapsed.TotalSeconds:F1} s"));
             Console.Out.Write(BenchReport.Format(results, format));

@@ -203,7 +203,13 @@ internal sealed class GenerationCliOptions
     public Option<string[]> Stop { get; } = new("--stop") { Description = "stop when this text is generated (repeatable); the text is not printed" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "worker threads (default: all cores)" };
     public Option<int> Context { get; } = new("--context", "-c") { Description = "context length in tokens (default: the model's, at most 4096)" };
-    public Option<bool> Mmap { get; } = new("--mmap") { Description = "map the GGUF file (zero-copy, shared with the page cache) instead of copying its weights into 2 MiB pages; less private memory, slower decode" };
+    public Option<bool> Mmap { get; } = MmapOption();
+
+    /// <summary>--mmap as run, chat, serve and bench take it.</summary>
+    public static Option<bool> MmapOption() => new("--mmap") { Description = "map the GGUF file (zero-copy, shared with the page cache, as llama.cpp by default) instead of copying its weights into 2 MiB pages; less private memory, slower decode" };
+
+    /// <summary>The residency --mmap asks for: the mapping, or null for the loader's default.</summary>
+    public static FileResidency? Residency(ParseResult p, Option<bool> mmap) => p.GetValue(mmap) ? FileResidency.Mapped : null;
     public Option<bool> Verbose { get; } = new("--verbose") { Description = "show stack traces on errors" };
 
     /// <summary>Adds the options to <paramref name="cmd"/>, the command's own <paramref name="afterModel"/> right after --model/--tokenizer.</summary>
@@ -225,7 +231,7 @@ internal sealed class GenerationCliOptions
             TokenizerPath = p.GetValue(Tokenizer),
             Threads = threads,
             ContextLength = context,
-            Residency = p.GetValue(Mmap) ? FileResidency.Mapped : null,
+            Residency = Residency(p, Mmap),
             Progress = new ReportTo(progress),
         });
         progress.Done(string.Create(CultureInfo.InvariantCulture,

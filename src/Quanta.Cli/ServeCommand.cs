@@ -31,7 +31,7 @@ internal static class ServeCommand
         var maxTokens = new Option<int?>("--max-tokens") { Description = "most tokens per choice and the default limit (default: the context's room)" };
         var kvBlocks = new Option<int?>("--kv-cache-blocks") { Description = "KV cache blocks of 16 tokens per model" };
         var kvMb = new Option<int?>("--kv-cache-mb") { Description = "KV cache size per model in MiB" };
-        var mmap = new Option<bool>("--mmap") { Description = "map the GGUF file (zero-copy, shared with the page cache) instead of copying its weights into 2 MiB pages; less private memory, slower decode" };
+        var mmap = GenerationCliOptions.MmapOption();
         var cacheType = new Option<string?>("--cache-type", "-ctk") { Description = "KV cache element type: f16 (default, as llama.cpp: half the memory) or f32 (exact)" };
         var cors = new Option<string[]>("--cors-origin") { Description = "allowed CORS origin (\"*\" for any); repeatable" };
         var config = new Option<string?>("--config") { Description = "JSON file with these options (snake_case names)" };
