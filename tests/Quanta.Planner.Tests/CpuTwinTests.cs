@@ -471,6 +471,42 @@ public class CpuTwinTests
     }
 
     [Fact]
+    public void FitOnTwoDepthsSeparatesTheStepFromTheLayerOverhead()
+    {
+        // The same machine and parameters on models of 2 and 6 layers: only then are a fixed cost per step and one per
+        // layer told apart, and the fit recovers both (started 10x and 30x below them; overheads large enough against
+        // the ~2 ms steps that a wrong split would show in the predictions).
+        var truth = Ideal with { EffBandwidth = 0.6, EffComputePrefill = 0.8, EffComputeDecode = 0.8, StepOverheadS = 1e-3, LayerOverheadS = 3e-4, HostElementS = 3e-9 };
+        var machine = new CpuMeasurements(2e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
+        CpuTwinObservation Run(string name, ModelSpec spec)
+        {
+            var model = CpuTwin.StepModel(spec, 2e6 * spec.Layers / 2, Precision.Fp16, machine, truth);
+            return new CpuTwinObservation(name, spec, 2e6 * spec.Layers / 2, Precision.Fp16, machine, workload,
+                quantities.Select(q => new KeyValuePair<string, double>(q, workload.Predict(model, q))).ToList());
+        }
+        var runs = new[] { Run("shallow", Tiny), Run("deep", Tiny with { Layers = 6 }) };
+        Assert.True(CpuTwinFit.SeparatesStepOverhead(runs));
+        Assert.False(CpuTwinFit.SeparatesStepOverhead([runs[0]]));
+        var start = Ideal with { EffBandwidth = 0.9, EffComputePrefill = 0.5, StepOverheadS = 1e-4, LayerOverheadS = 1e-5, HostElementS = 1e-8 };
+        var fitted = CpuTwinFit.Fit(runs, start);
+        foreach (var run in runs)
+            foreach (var (q, p, meas) in run.Predict(fitted))
+                Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{run.Name} {q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
+        Assert.Equal(1e-3, fitted.StepOverheadS, 5e-5);
+        Assert.Equal(3e-4, fitted.LayerOverheadS, 1.5e-5);
+        Assert.Contains("step_overhead_s", fitted.Method, StringComparison.Ordinal);
+
+        // one depth: the starting per-step overhead is not kept; the per-layer overhead carries the fixed cost
+        var one = CpuTwinFit.Fit([runs[0]], start);
+        Assert.Equal(0, one.StepOverheadS);
+        foreach (var (q, p, meas) in runs[0].Predict(one))
+            Assert.True(Math.Abs(p / meas - 1) < 0.02, $"one depth {q}: predicted {p}, measured {meas}; fitted {one.ToJson()}");
+        Assert.Contains("step_overhead_s 0", one.Method, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FitOnStreamedWeightRatesKeepsTheBandwidthFraction()
     {
         // Rates probed on the model's streamed weights: the bandwidth fraction bounds only KV traffic (here never binding,
