@@ -7,11 +7,12 @@
 # Builds `quanta` and bench/LlamaCppRunner in Release, then runs them alternately (ALTERNATIONS rounds, at least 5;
 # the order flips every round), each run with its own read-bandwidth readings before and after its tg test. Prints one
 # markdown table: per test the median over the rounds of Quanta's and llama.cpp's mean t/s, the ratio Quanta/llama.cpp,
-# and for tg the median fraction of the bandwidth bound each reached; then every round's t/s (to judge the noise).
+# and for tg the median fraction of the bandwidth bound each reached; then, when the machine's read bandwidth switched
+# state during the run, the tg runs grouped by state with a ratio per state; then every round's t/s (to judge the noise).
 # Raw JSON of every run stays in the folder printed on stderr.
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
 MODEL=$1; shift
 [[ -f $MODEL ]] || { echo "compare-llamacpp: model file not found: $MODEL" >&2; exit 1; }
@@ -77,6 +78,29 @@ for test in q:
         unst = f"{sum(1 for r in q[test] if r['bw_unstable'])} / {sum(1 for r in l[test] if r['bw_unstable'])}"
     print(f"| {test} | {qa:.2f} | {'' if la is None else f'{la:.2f}'} | {ratio} | {pct(med(q[test], 'bound_fraction'))} | "
           f"{pct(med(l.get(test, []), 'bound_fraction'))} | {bw} | {unst} |")
+# This machine's read bandwidth switches between states by itself (see docs/benchmarks.md), and the two engines of a
+# round may draw different ones: the table above then compares a run in one state with a run in the other. So the tg
+# runs are also grouped by state (two states when the highest reading is 1.25x the lowest or more, split at the
+# geometric midpoint), each state with its own medians and ratio.
+tg_tests = [t for t in q if q[t][0].get("bw_before_gbps") is not None and t in l]
+if tg_tests:
+    def bwr(r): return (r["bw_before_gbps"] + r["bw_after_gbps"]) / 2
+    readings = [bwr(r) for t in tg_tests for r in q[t] + l[t]]
+    lo, hi = min(readings), max(readings)
+    if hi >= 1.25 * lo:
+        split = (lo * hi) ** 0.5
+        print()
+        print(f"by bandwidth state (runs split at {split:.1f} GB/s; ratio only where both engines drew the state):")
+        print()
+        print("| test | state | runs (q / l) | quanta t/s | llama.cpp t/s | ratio | quanta of bound | llama.cpp of bound |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for test in tg_tests:
+            for name, inside in (("slow", lambda r: bwr(r) < split), ("fast", lambda r: bwr(r) >= split)):
+                qs, ls = [r for r in q[test] if inside(r)], [r for r in l[test] if inside(r)]
+                if not qs and not ls: continue
+                qa, la = med(qs, "avg_ts"), med(ls, "avg_ts")
+                print(f"| {test} | {name} | {len(qs)} / {len(ls)} | {'' if qa is None else f'{qa:.2f}'} | {'' if la is None else f'{la:.2f}'} | "
+                      f"{f'{qa / la:.2f}' if qa and la else ''} | {pct(med(qs, 'bound_fraction'))} | {pct(med(ls, 'bound_fraction'))} |")
 print()
 print("per round (t/s, round order):")
 for test in q:
