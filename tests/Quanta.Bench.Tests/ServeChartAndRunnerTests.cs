@@ -172,5 +172,12 @@ public sealed class ServeChartAndRunnerTests
         Assert.Equal(5 * perLayer + 512 * 64, r.WeightsPerToken);
         Assert.Equal(1e9 / (2.0 * r.WeightsPerToken), r.CeilingTokensPerSecond, 6);
         Assert.Equal(r.Points[1].TokensPerSecond / r.Points[0].TokensPerSecond, r.Speedup, 9);
+        // warm-up: at least one unmeasured round per concurrency, more only while the JIT compiled, never above the cap
+        Assert.All(r.Points, p => Assert.InRange(p.WarmUpRounds, 1, 3));
+        ServeScalingResult once = await ServeScalingRunner.RunAsync(engine,
+            new ServeScalingOptions { Concurrency = [2], RequestsPerStream = 1, PromptTokens = 4, OutputTokens = 4, MaxWarmUps = 1 });
+        Assert.Equal(1, once.Points[0].WarmUpRounds);
+        Assert.Equal(8L, once.Points[0].OutputTokens);
+        Assert.Throws<ArgumentException>(() => new ServeScalingOptions { MaxWarmUps = 0 }.Validate());
     }
 }

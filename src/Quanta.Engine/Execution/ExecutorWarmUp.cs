@@ -130,8 +130,9 @@ public static class ExecutorWarmUp
     }
 
     /// <summary>Waits (at most <see cref="SettleLimit"/>) until the background JIT has compiled nothing new for
-    /// <see cref="TieringDelay"/>: the re-optimised versions of the hot paths are then installed.</summary>
-    private static void Settle()
+    /// <see cref="TieringDelay"/>: the re-optimised versions of the hot paths are then installed. Also for benchmarks
+    /// that warm up through a whole serving engine before a measured round.</summary>
+    public static void Settle()
     {
         long until = Stopwatch.GetTimestamp() + (long)(SettleLimit.TotalSeconds * Stopwatch.Frequency);
         long count = System.Runtime.JitInfo.GetCompiledMethodCount();
