@@ -145,18 +145,33 @@ public sealed class ServeChartAndRunnerTests
             var (id, engine) = server.Engines.Single();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
             ServeOverheadResult r = await ServeOverheadRunner.RunAsync(engine, http, server.BaseAddress, id,
-                new ServeOverheadOptions { Rounds = 3, PromptTokens = 8, OutputTokens = 12, Seed = Environment.TickCount });
+                new ServeOverheadOptions { Rounds = 3, PromptTokens = 8, OutputTokens = 12, Seed = Environment.TickCount, WarmUpRequests = 5 });
             Assert.Equal(3, r.InProcess.Count);
             Assert.Equal(3, r.Http.Count);
             Assert.All(r.InProcess.Concat(r.Http), t => Assert.True(t > 0 && double.IsFinite(t)));
             Assert.Equal(r.HttpTpotMs / r.InProcessTpotMs, r.Ratio, 12);
+            Assert.True(r.InProcessJitMethods >= 0 && r.HttpJitMethods >= 0 && r.WarmUpJitMethods >= 0);
             Assert.Contains("server / in-process", r.ToText(), StringComparison.Ordinal);
+            Assert.Contains("JIT compiles while measuring", r.ToText(), StringComparison.Ordinal);
+            // one full-length pair, 5 short warm-up pairs, 3 measured pairs: every request went through the engine
+            var text = new StringWriter();
+            server.Metrics.WritePrometheus(text);
+            double finished = text.ToString().Split('\n')
+                .Where(l => l.StartsWith("quanta:request_success_total{", StringComparison.Ordinal))
+                .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(2 * (1 + 5 + 3), finished);
         }
         finally
         {
             await server.DisposeAsync();
         }
     }
+
+    [Theory]
+    [InlineData(-1, 3)]
+    [InlineData(0, 1)]
+    public void Overhead_options_reject_a_bad_warm_up(int requests, int tokens) =>
+        Assert.Throws<ArgumentException>(() => new ServeOverheadOptions { WarmUpRequests = requests, WarmUpOutputTokens = tokens }.Validate());
 
     [Fact]
     public async Task Scaling_runner_counts_every_token_and_the_ceiling_from_first_principles()

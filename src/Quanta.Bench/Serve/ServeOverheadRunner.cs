@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime;
 using System.Text;
 using System.Text.Json;
 using Quanta.Engine.Sampling;
@@ -23,10 +24,27 @@ public sealed record ServeOverheadOptions
     /// <summary>Seed of the prompts.</summary>
     public int Seed { get; init; }
 
+    /// <summary>
+    /// Unmeasured pairs of short requests (<see cref="WarmUpOutputTokens"/> tokens, one in process and one over HTTP)
+    /// before the measured rounds. Code that runs once per request (Kestrel's request parsing, the handler, HttpClient's
+    /// send) reaches its final tier only after about 60 calls (tier 0 or ReadyToRun, 30 calls, instrumented tier 1,
+    /// 30 more calls, tier 1); with fewer warm-up requests the JIT is still recompiling the HTTP path on a background
+    /// thread during the measured rounds, which on a machine whose cores the forward pass keeps busy is charged to the
+    /// HTTP arm's TPOT. The tiering delay (call counting starts only once no new tier-0 code has appeared for 100 ms)
+    /// stretches that: with 64 pairs 300-470 methods were still compiled during 20 measured HTTP rounds against 60-140
+    /// in process; with 128 pairs 60 and 62.
+    /// </summary>
+    public int WarmUpRequests { get; init; } = 128;
+
+    /// <summary>Generated tokens per warm-up request (at least 2).</summary>
+    public int WarmUpOutputTokens { get; init; } = 3;
+
     /// <summary>Throws <see cref="ArgumentException"/> on an out-of-range setting.</summary>
     public void Validate()
     {
         if (Rounds < 1) throw new ArgumentException("--rounds must be at least 1");
+        if (WarmUpRequests < 0) throw new ArgumentException("--warmup must be at least 0");
+        if (WarmUpOutputTokens < 2) throw new ArgumentException("the warm-up output length must be at least 2");
         if (PromptTokens < 1) throw new ArgumentException("--prompt-len must be at least 1");
         if (OutputTokens < 3) throw new ArgumentException("--output-len must be at least 3");
     }
@@ -41,7 +59,11 @@ public sealed record ServeOverheadOptions
 /// <param name="HttpTpotMs">Median HTTP TPOT, ms.</param>
 /// <param name="InProcess">Every in-process TPOT, ms, in round order.</param>
 /// <param name="Http">Every HTTP TPOT, ms, in round order.</param>
-public sealed record ServeOverheadResult(double InProcessTpotMs, double HttpTpotMs, IReadOnlyList<double> InProcess, IReadOnlyList<double> Http)
+/// <param name="InProcessJitMethods">Methods the JIT compiled (any tier, whole process) during the measured in-process requests.</param>
+/// <param name="HttpJitMethods">Methods the JIT compiled during the measured HTTP requests.</param>
+/// <param name="WarmUpJitMethods">Methods the JIT compiled during the warm-up (requests and the wait for the JIT to settle).</param>
+public sealed record ServeOverheadResult(double InProcessTpotMs, double HttpTpotMs, IReadOnlyList<double> InProcess, IReadOnlyList<double> Http,
+    long InProcessJitMethods = 0, long HttpJitMethods = 0, long WarmUpJitMethods = 0)
 {
     /// <summary>HTTP TPOT / in-process TPOT (medians).</summary>
     public double Ratio => HttpTpotMs / InProcessTpotMs;
@@ -55,6 +77,7 @@ public sealed record ServeOverheadResult(double InProcessTpotMs, double HttpTpot
         sb.Append(ci, $"in-process TPOT, median (ms):   {InProcessTpotMs:F3}\n");
         sb.Append(ci, $"HTTP (loopback, SSE) TPOT (ms): {HttpTpotMs:F3}\n");
         sb.Append(ci, $"server / in-process:            {Ratio:F4} ({(Ratio - 1) * 100:+0.00;-0.00}%)\n");
+        sb.Append(ci, $"JIT compiles while measuring:   in-process {InProcessJitMethods}, HTTP {HttpJitMethods} (warm-up {WarmUpJitMethods})\n");
         return sb.ToString();
     }
 }
@@ -88,29 +111,66 @@ public static class ServeOverheadRunner
             return p;
         }
 
-        // warm-up: one of each (JIT, first-touch of the weights, connection set-up)
+        // warm-up (JIT, first-touch of the weights, connection set-up): a full-length pair for the per-token code, short
+        // pairs until the per-request code has reached its final tier, then wait until the background JIT is idle
+        long warmJit0 = JitInfo.GetCompiledMethodCount();
         int[] warm = Prompt();
         await InProcessAsync(engine, warm, options.OutputTokens, cancel).ConfigureAwait(false);
         await HttpAsync(http, endpoint, model, warm, options.OutputTokens, cancel).ConfigureAwait(false);
+        for (int i = 0; i < options.WarmUpRequests; i++)
+        {
+            await InProcessAsync(engine, warm, options.WarmUpOutputTokens, cancel).ConfigureAwait(false);
+            await HttpAsync(http, endpoint, model, warm, options.WarmUpOutputTokens, cancel).ConfigureAwait(false);
+        }
+        if (options.WarmUpRequests > 0) await JitSettledAsync(cancel).ConfigureAwait(false);
+        long warmJit = JitInfo.GetCompiledMethodCount() - warmJit0;
 
         var inProcess = new List<double>(options.Rounds);
         var overHttp = new List<double>(options.Rounds);
+        long jitInProcess = 0, jitHttp = 0;
+        async Task InProcessRound(int[] prompt)
+        {
+            long j0 = JitInfo.GetCompiledMethodCount();
+            inProcess.Add(await InProcessAsync(engine, prompt, options.OutputTokens, cancel).ConfigureAwait(false));
+            jitInProcess += JitInfo.GetCompiledMethodCount() - j0;
+        }
+        async Task HttpRound(int[] prompt)
+        {
+            long j0 = JitInfo.GetCompiledMethodCount();
+            overHttp.Add(await HttpAsync(http, endpoint, model, prompt, options.OutputTokens, cancel).ConfigureAwait(false));
+            jitHttp += JitInfo.GetCompiledMethodCount() - j0;
+        }
         for (int r = 0; r < options.Rounds; r++)
         {
             int[] prompt = Prompt();
             if (r % 2 == 0)
             {
-                inProcess.Add(await InProcessAsync(engine, prompt, options.OutputTokens, cancel).ConfigureAwait(false));
-                overHttp.Add(await HttpAsync(http, endpoint, model, prompt, options.OutputTokens, cancel).ConfigureAwait(false));
+                await InProcessRound(prompt).ConfigureAwait(false);
+                await HttpRound(prompt).ConfigureAwait(false);
             }
             else
             {
-                overHttp.Add(await HttpAsync(http, endpoint, model, prompt, options.OutputTokens, cancel).ConfigureAwait(false));
-                inProcess.Add(await InProcessAsync(engine, prompt, options.OutputTokens, cancel).ConfigureAwait(false));
+                await HttpRound(prompt).ConfigureAwait(false);
+                await InProcessRound(prompt).ConfigureAwait(false);
             }
             progress?.Invoke(r + 1, options.Rounds);
         }
-        return new ServeOverheadResult(Median(inProcess), Median(overHttp), inProcess, overHttp);
+        return new ServeOverheadResult(Median(inProcess), Median(overHttp), inProcess, overHttp, jitInProcess, jitHttp, warmJit);
+    }
+
+    // Waits (at most 3 s) until the JIT has compiled nothing for 300 ms: tier-1 recompilation runs in batches on a
+    // background thread after a 100 ms delay, so the last requests' promotions land after they return.
+    private static async Task JitSettledAsync(CancellationToken cancel)
+    {
+        long last = JitInfo.GetCompiledMethodCount();
+        int quiet = 0;
+        for (int i = 0; i < 30 && quiet < 3; i++)
+        {
+            await Task.Delay(100, cancel).ConfigureAwait(false);
+            long now = JitInfo.GetCompiledMethodCount();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
     }
 
     private static double Median(List<double> values)
