@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Runtime;
 using System.Text;
 using System.Text.Json;
+using Quanta.Engine.Execution;
 using Quanta.Engine.Sampling;
 using Quanta.Engine.Serving;
 
@@ -122,7 +123,7 @@ public static class ServeOverheadRunner
             await InProcessAsync(engine, warm, options.WarmUpOutputTokens, cancel).ConfigureAwait(false);
             await HttpAsync(http, endpoint, model, warm, options.WarmUpOutputTokens, cancel).ConfigureAwait(false);
         }
-        if (options.WarmUpRequests > 0) await JitSettledAsync(cancel).ConfigureAwait(false);
+        if (options.WarmUpRequests > 0) ExecutorWarmUp.Settle();   // tier-1 recompilation lands after the last requests return
         long warmJit = JitInfo.GetCompiledMethodCount() - warmJit0;
 
         var inProcess = new List<double>(options.Rounds);
@@ -156,21 +157,6 @@ public static class ServeOverheadRunner
             progress?.Invoke(r + 1, options.Rounds);
         }
         return new ServeOverheadResult(Median(inProcess), Median(overHttp), inProcess, overHttp, jitInProcess, jitHttp, warmJit);
-    }
-
-    // Waits (at most 3 s) until the JIT has compiled nothing for 300 ms: tier-1 recompilation runs in batches on a
-    // background thread after a 100 ms delay, so the last requests' promotions land after they return.
-    private static async Task JitSettledAsync(CancellationToken cancel)
-    {
-        long last = JitInfo.GetCompiledMethodCount();
-        int quiet = 0;
-        for (int i = 0; i < 30 && quiet < 3; i++)
-        {
-            await Task.Delay(100, cancel).ConfigureAwait(false);
-            long now = JitInfo.GetCompiledMethodCount();
-            quiet = now == last ? quiet + 1 : 0;
-            last = now;
-        }
     }
 
     private static double Median(List<double> values)
