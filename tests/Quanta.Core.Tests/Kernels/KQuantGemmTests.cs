@@ -91,7 +91,7 @@ public sealed unsafe class KQuantGemmTests
     {
         var data = new TheoryData<WeightFormat, int>();
         foreach (var format in new[] { WeightFormat.Q4_K, WeightFormat.Q6_K })
-            foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16 })
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 })
                 data.Add(format, m);
         return data;
     }

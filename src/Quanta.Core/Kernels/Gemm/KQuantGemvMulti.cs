@@ -39,16 +39,22 @@ internal static unsafe class KQuantGemvMulti
         where TK : struct, IKQuantWeight
     {
         if (m > TokensMax) throw new ArgumentOutOfRangeException(nameof(m));
-        if (m == 16 && TK.Bytes != BlockQ4_K.Size && FourRows)
+        if (m > 8 && TK.Bytes != BlockQ4_K.Size && FourRows && r1 - r0 >= 4)
         {
-            // Q6_K at 16 tokens (a 16-stream serving step's output head): whole 4-row groups unpack each super-block
-            // once for all 16 tokens; the rows left over run as two halves below
+            // Q6_K at 9..16 tokens (a serving step's output head): whole 4-row groups unpack each super-block once for
+            // all tokens; the rows left over run as two halves below
             int r4 = r0 + (r1 - r0) / 4 * 4;
-            float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 64);
-            for (int i = 0; i < nb; i++)
-                for (int t = 0; t < 16; t++)
-                    yds[i * 16 + t] = ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D;
-            Q6K4x16(w, rowBytes, r0, r4, acts, actStride, yds, nb, y, yStride);
+            switch (m - 8)
+            {
+                case 1: Q6K4x16<Tile1>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                case 2: Q6K4x16<Tile2>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                case 3: Q6K4x16<Tile3>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                case 4: Q6K4x16<Tile4>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                case 5: Q6K4x16<Few5>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                case 6: Q6K4x16<Few6>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                case 7: Q6K4x16<Few7>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                default: Q6K4x16<Few8>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+            }
             if (r4 == r1) return;
             r0 = r4;
         }
@@ -287,22 +293,29 @@ internal static unsafe class KQuantGemvMulti
         }
     }
 
-    /// <summary><see cref="Q6K4{TT}"/> for 16 tokens: per row and super-block the quants are unpacked once, tokens 0-7
-    /// reduce to their sums, then tokens 8-15 reuse the unpacked registers. The float steps are those of the 8-token
-    /// kernel per lane (lanes r·4 + t of four vectors, one per 4 tokens), so every output's bits are unchanged.
-    /// yds: the tokens' block scales, [nb] x 16.</summary>
+    /// <summary><see cref="Q6K4{TT}"/> for 8 + TT tokens (9..16): per row and super-block the quants are unpacked once,
+    /// tokens 0-7 reduce to their sums, then tokens 8.. reuse the unpacked registers. The float steps are those of the
+    /// 8-token kernel per output (acc += (d_w·d_a)·isum in super-block order), in the lanes r·4 + t of four vectors (one per 4
+    /// tokens), so every output's bits are unchanged.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q6K4x16(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys)
+    private static void Q6K4x16<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
     {
+        const int M0 = 8;
+        int m = M0 + TT.N;
+        // the tokens' block scales, [nb] x 16 lanes (absent tokens 0)
+        float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 64);
+        for (int i = 0; i < nb; i++)
+            for (int t = 0; t < 16; t++)
+                yds[i * 16 + t] = t < m ? ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D : 0f;
         long next = 4 * rowBytes;
-        bool l1 = 4 * rowBytes <= 8192;
         Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        bool l1 = 4 * rowBytes <= 8192;
         int* isb = stackalloc int[64];     // [4 rows] x 16 tokens
         float* res = stackalloc float[64];
         for (int r = r0; r < r1; r += 4)
         {
             byte* w0 = w + r * rowBytes;
-            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero, acc2 = Vector512<float>.Zero, acc3 = Vector512<float>.Zero;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero, acc2 = Vector512<float>.Zero, acc3 = Vector512<float>.Zero;   // lanes r·4 + t of tokens 0-3, 4-7, 8-11, 12-15
             for (int i = 0; i < nb; i++)
             {
                 byte* x0 = w0 + (long)i * BlockQ6_K.Size;
@@ -315,20 +328,35 @@ internal static unsafe class KQuantGemvMulti
                     else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); }
                     Vector256<short> sc = VecDotQ6_K.Unpack((BlockQ6_K*)x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2,
                         out Vector512<byte> u3, out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
+                    sc <<= 5;   // as RowQ6K
                     int* dst = isb + 16 * rr;
-                    for (int half = 0; half < 16; half += 8)
                     {
-                        byte* ah = a + (long)half * actStride;
+                        Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)a);
+                        Vector512<int> h1 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + actStride));
+                        Vector512<int> h2 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 2 * actStride));
+                        Vector512<int> h3 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 3 * actStride));
+                        KQuantSimd.SumRows4(h0, h1, h2, h3).Store(dst);
+                        Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 4 * actStride));
+                        Vector512<int> h5 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 5 * actStride));
+                        Vector512<int> h6 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 6 * actStride));
+                        Vector512<int> h7 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 7 * actStride));
+                        KQuantSimd.SumRows4(h4, h5, h6, h7).Store(dst + 4);
+                    }
+                    {
+                        byte* ah = a + M0 * (long)actStride;
                         Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)ah);
-                        Vector512<int> h1 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + actStride));
-                        Vector512<int> h2 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 2 * actStride));
-                        Vector512<int> h3 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 3 * actStride));
-                        KQuantSimd.SumRows4(h0, h1, h2, h3).Store(dst + half);
-                        Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 4 * actStride));
-                        Vector512<int> h5 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 5 * actStride));
-                        Vector512<int> h6 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 6 * actStride));
-                        Vector512<int> h7 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 7 * actStride));
-                        KQuantSimd.SumRows4(h4, h5, h6, h7).Store(dst + half + 4);
+                        Vector512<int> h1 = TT.N > 1 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + actStride)) : default;
+                        Vector512<int> h2 = TT.N > 2 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 2 * actStride)) : default;
+                        Vector512<int> h3 = TT.N > 3 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 3 * actStride)) : default;
+                        KQuantSimd.SumRows4(h0, h1, h2, h3).Store(dst + 8);
+                        if (TT.N > 4)
+                        {
+                            Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 4 * actStride));
+                            Vector512<int> h5 = TT.N > 5 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 5 * actStride)) : default;
+                            Vector512<int> h6 = TT.N > 6 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 6 * actStride)) : default;
+                            Vector512<int> h7 = TT.N > 7 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 7 * actStride)) : default;
+                            KQuantSimd.SumRows4(h4, h5, h6, h7).Store(dst + 12);
+                        }
                     }
                 }
                 Vector128<float> d4 = Vector128.Create(
@@ -338,14 +366,14 @@ internal static unsafe class KQuantGemvMulti
                 acc0 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16)) * Vector512.ConvertToSingle(Quad(isb, 0));
                 acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 4)) * Vector512.ConvertToSingle(Quad(isb, 4));
                 acc2 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 8)) * Vector512.ConvertToSingle(Quad(isb, 8));
-                acc3 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 12)) * Vector512.ConvertToSingle(Quad(isb, 12));
+                if (TT.N > 4) acc3 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 12)) * Vector512.ConvertToSingle(Quad(isb, 12));
             }
             acc0.Store(res);
             acc1.Store(res + 16);
             acc2.Store(res + 32);
             acc3.Store(res + 48);
             float* yr = y + r;
-            for (int t = 0; t < 16; t++)
+            for (int t = 0; t < m; t++)
             {
                 float* rt = res + (t >> 2) * 16 + (t & 3);
                 for (int q = 0; q < 4; q++) yr[(long)t * ys + q] = rt[q * 4];
@@ -489,6 +517,7 @@ internal static unsafe class KQuantGemvMulti
     {
         Vector256<short> sc = VecDotQ6_K.Unpack(x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2, out Vector512<byte> u3,
             out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
+        sc <<= 5;   // 32·scale (|.| <= 4096): the −32 offset through the bsums, exact in the int32 pair sums
         Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)a);
         Vector512<int> h1 = TT.N > 1 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + actStride)) : default;
         Vector512<int> h2 = TT.N > 2 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 2 * actStride)) : default;
@@ -507,6 +536,6 @@ internal static unsafe class KQuantGemvMulti
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> TokenQ6K(Vector512<byte> u0, Vector512<byte> u1, Vector512<byte> u2, Vector512<byte> u3,
-        Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, Vector256<short> sc, BlockQ8_K* a) =>
-        Token(u0, u1, u2, u3, s0, s1, s2, s3, a->Qs) - (Avx2.MultiplyAddAdjacent(sc, Vector256.Load(a->BSums)) << 5).ToVector512();
+        Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, Vector256<short> sc32, BlockQ8_K* a) =>
+        Token(u0, u1, u2, u3, s0, s1, s2, s3, a->Qs) - Avx2.MultiplyAddAdjacent(sc32, Vector256.Load(a->BSums)).ToVector512();
 }
