@@ -12,7 +12,8 @@ namespace Quanta.Core.Kernels.Gemm;
 /// Per super-block the 4 rows' headers are unpacked together, then one row at a time its quants and spread scales are
 /// unpacked once into registers and multiplied with every token's codes; each row's per-token int32 sums are reduced
 /// together (<see cref="KQuantSimd.SumRows4"/>), and the float steps run for the 4 rows x 4 tokens in the lanes
-/// r·4 + t of one vector. Batches of 9 to <see cref="Tokens"/> tokens run in two halves.
+/// r·4 + t of one vector. Batches of 9 to <see cref="Tokens"/> tokens run in two halves, except Q6_K in whole 4-row groups
+/// (<see cref="Q6K4x16{TT}"/>: every super-block unpacked once for all tokens).
 /// <para>Arithmetic: that of the format's Dot, unchanged: per super-block the exact int32 sums (any order), then per
 /// output Q4_K acc += (d_a·d_w)·isum; acc −= (d_a·dmin_w)·summ, Q6_K acc += (d_w·d_a)·isum, in super-block order, no
 /// fused multiply-add. So the bits are those of every other path (batch invariance).</para>
@@ -34,26 +35,33 @@ internal static unsafe class KQuantGemvMulti
 
     [ThreadStatic] private static byte[]? t_acts;
 
-    /// <summary>Y[t, r] for rows [r0, r1) and tokens [0, m), 1 ≤ m ≤ <see cref="TokensMax"/>; arguments as <see cref="KQuantGemm.Rows"/>.</summary>
-    public static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride)
+    /// <summary>Y[t, r] for rows [r0, r1) and tokens [0, m), 1 ≤ m ≤ <see cref="TokensMax"/>; arguments as <see cref="KQuantGemm.Rows"/>.
+    /// prepared: null, or for Q6_K when <see cref="TakesPreparedQ6K"/> the activations through <see cref="PrepareQ6K"/>
+    /// (else each call prepares them).</summary>
+    public static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, byte* prepared = null)
         where TK : struct, IKQuantWeight
     {
         if (m > TokensMax) throw new ArgumentOutOfRangeException(nameof(m));
-        if (m > 8 && TK.Bytes != BlockQ4_K.Size && FourRows && r1 - r0 >= 4)
+        if (TK.Bytes != BlockQ4_K.Size && TakesPreparedQ6K(m) && r1 - r0 >= 4)
         {
             // Q6_K at 9..16 tokens (a serving step's output head): whole 4-row groups unpack each super-block once for
             // all tokens; the rows left over run as two halves below
             int r4 = r0 + (r1 - r0) / 4 * 4;
+            if (prepared == null)
+            {
+                prepared = ThreadBuffer.Aligned64(ref t_acts, PreparedQ6KBytes(m, nb));
+                PrepareQ6K(acts, actStride, m, nb, prepared);
+            }
             switch (m - 8)
             {
-                case 1: Q6K4x16<Tile1>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
-                case 2: Q6K4x16<Tile2>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
-                case 3: Q6K4x16<Tile3>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
-                case 4: Q6K4x16<Tile4>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
-                case 5: Q6K4x16<Few5>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
-                case 6: Q6K4x16<Few6>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
-                case 7: Q6K4x16<Few7>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
-                default: Q6K4x16<Few8>(w, rowBytes, r0, r4, acts, actStride, nb, y, yStride); break;
+                case 1: Q6K4x16<Tile1>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 2: Q6K4x16<Tile2>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 3: Q6K4x16<Tile3>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 4: Q6K4x16<Tile4>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 5: Q6K4x16<Few5>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 6: Q6K4x16<Few6>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 7: Q6K4x16<Few7>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                default: Q6K4x16<Few8>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
             }
             if (r4 == r1) return;
             r0 = r4;
@@ -293,20 +301,55 @@ internal static unsafe class KQuantGemvMulti
         }
     }
 
-    /// <summary><see cref="Q6K4{TT}"/> for 8 + TT tokens (9..16): per row and super-block the quants are unpacked once,
-    /// tokens 0-7 reduce to their sums, then tokens 8.. reuse the unpacked registers. The float steps are those of the
-    /// 8-token kernel per output (acc += (d_w·d_a)·isum in super-block order), in the lanes r·4 + t of four vectors (one per 4
-    /// tokens), so every output's bits are unchanged.</summary>
+    /// <summary>Bytes of <see cref="PrepareQ6K"/>'s output for m tokens of nb super-blocks.</summary>
+    internal static long PreparedQ6KBytes(int m, int nb) => (long)nb * 64 + (long)nb * Math.Min(m, TokensMax) * 256;
+
+    /// <summary>Whether a Q6_K product of m tokens takes <see cref="Q6K4x16{TT}"/>, which reads the activations as
+    /// <see cref="PrepareQ6K"/> lays them out (a caller that runs many row ranges prepares them once).</summary>
+    internal static bool TakesPreparedQ6K(int m) => m > 8 && m <= TokensMax && m <= Tokens && Supported && FourRows;
+
+    /// <summary>The Q8_K activations of m (9..16) tokens laid out for <see cref="Q6K4x16{TT}"/> at dst (64-byte aligned,
+    /// <see cref="PreparedQ6KBytes"/>): [nb] x 16 token scales (absent tokens 0), then per super-block i at nb·64 + i·m·256
+    /// each token's 256 codes offset to unsigned (a + 128) and reordered per 128 as [the first 8 of each of the 8 groups of
+    /// 16 | the last 8 of each], so that int16 lane j of both halves' products belongs to group j / 4.</summary>
+    internal static void PrepareQ6K(byte* acts, int actStride, int m, int nb, byte* dst)
+    {
+        float* yds = (float*)dst;
+        byte* codes = dst + (long)nb * 64;
+        Vector512<ulong> first = Vector512.Create(0ul, 2, 4, 6, 8, 10, 12, 14), second = first + Vector512<ulong>.One;
+        Vector512<ulong> flip = Vector512.Create(0x8080808080808080ul);
+        for (int i = 0; i < nb; i++)
+            for (int t = 0; t < 16; t++)
+            {
+                if (t >= m) { yds[i * 16 + t] = 0f; continue; }
+                var ab = (BlockQ8_K*)(acts + (long)t * actStride) + i;
+                yds[i * 16 + t] = ab->D;
+                ulong* c = (ulong*)ab->Qs;
+                ulong* d = (ulong*)(codes + ((long)i * m + t) * 256);
+                Vector512<ulong> c0 = Vector512.Load(c), c1 = Vector512.Load(c + 8), c2 = Vector512.Load(c + 16), c3 = Vector512.Load(c + 24);
+                (Avx512F.PermuteVar8x64x2(c0, first, c1) ^ flip).Store(d);
+                (Avx512F.PermuteVar8x64x2(c0, second, c1) ^ flip).Store(d + 8);
+                (Avx512F.PermuteVar8x64x2(c2, first, c3) ^ flip).Store(d + 16);
+                (Avx512F.PermuteVar8x64x2(c2, second, c3) ^ flip).Store(d + 24);
+            }
+    }
+
+    /// <summary><see cref="Q6K4{TT}"/> for 8 + TT tokens (9..16), activations from <see cref="PrepareQ6K"/>: per row and
+    /// super-block the quants are unpacked once into signed, pair-ordered registers, tokens 0-7 reduce to their sums, then
+    /// tokens 8.. reuse the registers. Per token and super-block 4 vpmaddubsw, 2 vpaddw, 2 vpmaddwd (<see cref="PairToken"/>)
+    /// instead of 4 + 4 vpmaddwd and the per-token bsum correction: with the codes offset to a + 128 the isum is
+    /// Σ sc·(a + 128)·q − 128·Σ sc·q, the second term the row's own (once per row for all tokens); all exact in int32.
+    /// The float steps are those of the 8-token kernel per output (acc += (d_w·d_a)·isum in super-block order), in the
+    /// lanes r·4 + t of four vectors (one per 4 tokens), so every output's bits are unchanged.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q6K4x16<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
+    private static void Q6K4x16<TT>(byte* w, long rowBytes, int r0, int r1, byte* prepared, int nb, float* y, int ys) where TT : struct, ITileCount
     {
         const int M0 = 8;
         int m = M0 + TT.N;
-        // the tokens' block scales, [nb] x 16 lanes (absent tokens 0)
-        float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 64);
-        for (int i = 0; i < nb; i++)
-            for (int t = 0; t < 16; t++)
-                yds[i * 16 + t] = t < m ? ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D : 0f;
+        float* yds = (float*)prepared;
+        byte* codes = prepared + (long)nb * 64;
+        Vector512<ulong> first = Vector512.Create(0ul, 2, 4, 6, 8, 10, 12, 14), second = first + Vector512<ulong>.One;
+        Vector512<short> halfScale = Vector512.Create((short)0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
         long next = 4 * rowBytes;
         Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
         bool l1 = 4 * rowBytes <= 8192;
@@ -319,7 +362,7 @@ internal static unsafe class KQuantGemvMulti
             for (int i = 0; i < nb; i++)
             {
                 byte* x0 = w0 + (long)i * BlockQ6_K.Size;
-                byte* a = acts + (long)i * BlockQ8_K.Size;
+                byte* ac = codes + (long)i * m * 256;
                 for (int rr = 0; rr < 4; rr++)
                 {
                     byte* x = x0 + rr * rowBytes;
@@ -328,34 +371,45 @@ internal static unsafe class KQuantGemvMulti
                     else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); }
                     Vector256<short> sc = VecDotQ6_K.Unpack((BlockQ6_K*)x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2,
                         out Vector512<byte> u3, out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
-                    sc <<= 5;   // as RowQ6K
+                    Vector512<short> s16 = sc.ToVector512Unsafe();
+                    // signed quants q = u − 32 in PrepareQ6K's order: per half chunk A = the first 8 quants of each of its 8
+                    // groups, B = the last 8, so that int16 lane j of both products belongs to group j / 4 and the two can be
+                    // added before the scales
+                    Vector512<sbyte> off = Vector512.Create((sbyte)32);
+                    Vector512<sbyte> wa0 = Avx512F.PermuteVar8x64x2(u0.AsUInt64(), first, u1.AsUInt64()).AsSByte() - off, wb0 = Avx512F.PermuteVar8x64x2(u0.AsUInt64(), second, u1.AsUInt64()).AsSByte() - off;
+                    Vector512<sbyte> wa1 = Avx512F.PermuteVar8x64x2(u2.AsUInt64(), first, u3.AsUInt64()).AsSByte() - off, wb1 = Avx512F.PermuteVar8x64x2(u2.AsUInt64(), second, u3.AsUInt64()).AsSByte() - off;
+                    Vector512<short> sh0 = Avx512BW.PermuteVar32x16(s16, halfScale), sh1 = Avx512BW.PermuteVar32x16(s16, halfScale + Vector512.Create((short)8));
+                    Vector512<byte> b128 = Vector512.Create((byte)0x80);
+                    Vector512<int> cv = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b128, wa0) + Avx512BW.MultiplyAddAdjacent(b128, wb0), sh0)
+                        + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b128, wa1) + Avx512BW.MultiplyAddAdjacent(b128, wb1), sh1);
+                    Vector128<int> cq = KQuantSimd.SumRows4(cv, cv, cv, cv);   // 128 Σ sc·q in each lane
                     int* dst = isb + 16 * rr;
                     {
-                        Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)a);
-                        Vector512<int> h1 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + actStride));
-                        Vector512<int> h2 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 2 * actStride));
-                        Vector512<int> h3 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 3 * actStride));
-                        KQuantSimd.SumRows4(h0, h1, h2, h3).Store(dst);
-                        Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 4 * actStride));
-                        Vector512<int> h5 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 5 * actStride));
-                        Vector512<int> h6 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 6 * actStride));
-                        Vector512<int> h7 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 7 * actStride));
-                        KQuantSimd.SumRows4(h4, h5, h6, h7).Store(dst + 4);
+                        Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac);
+                        Vector512<int> h1 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 256);
+                        Vector512<int> h2 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 512);
+                        Vector512<int> h3 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 768);
+                        (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst);
+                        Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1024);
+                        Vector512<int> h5 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1280);
+                        Vector512<int> h6 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1536);
+                        Vector512<int> h7 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1792);
+                        (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 4);
                     }
                     {
-                        byte* ah = a + M0 * (long)actStride;
-                        Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)ah);
-                        Vector512<int> h1 = TT.N > 1 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + actStride)) : default;
-                        Vector512<int> h2 = TT.N > 2 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 2 * actStride)) : default;
-                        Vector512<int> h3 = TT.N > 3 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 3 * actStride)) : default;
-                        KQuantSimd.SumRows4(h0, h1, h2, h3).Store(dst + 8);
+                        byte* ach = ac + M0 * 256;
+                        Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach);
+                        Vector512<int> h1 = TT.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 256) : default;
+                        Vector512<int> h2 = TT.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 512) : default;
+                        Vector512<int> h3 = TT.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 768) : default;
+                        (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst + 8);
                         if (TT.N > 4)
                         {
-                            Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 4 * actStride));
-                            Vector512<int> h5 = TT.N > 5 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 5 * actStride)) : default;
-                            Vector512<int> h6 = TT.N > 6 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 6 * actStride)) : default;
-                            Vector512<int> h7 = TT.N > 7 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 7 * actStride)) : default;
-                            KQuantSimd.SumRows4(h4, h5, h6, h7).Store(dst + 12);
+                            Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1024);
+                            Vector512<int> h5 = TT.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1280) : default;
+                            Vector512<int> h6 = TT.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1536) : default;
+                            Vector512<int> h7 = TT.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1792) : default;
+                            (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 12);
                         }
                     }
                 }
@@ -379,6 +433,18 @@ internal static unsafe class KQuantGemvMulti
                 for (int q = 0; q < 4; q++) yr[(long)t * ys + q] = rt[q * 4];
             }
         }
+    }
+
+    /// <summary>One token's lanes (16 exact int32) of Σ sc·(a + 128)·q against a row's signed quants q = u − 32 in
+    /// <see cref="Q6K4x16{TT}"/>'s pair order: per half the two products added in int16 (|pair| &lt;= 2·255·32 = 16320, two of
+    /// them &lt;= 32640: no overflow) before one vpmaddwd with the groups' scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> PairToken(Vector512<sbyte> wa0, Vector512<sbyte> wb0, Vector512<sbyte> wa1, Vector512<sbyte> wb1,
+        Vector512<short> sh0, Vector512<short> sh1, byte* codes)
+    {
+        Vector512<short> p0 = Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes), wa0) + Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes + 64), wb0);
+        Vector512<short> p1 = Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes + 128), wa1) + Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes + 192), wb1);
+        return Avx512BW.MultiplyAddAdjacent(p0, sh0) + Avx512BW.MultiplyAddAdjacent(p1, sh1);
     }
 
     /// <summary>Tokens first .. first + 3 of the 4 rows' sums in isb [4] x 16, as lanes r·4 + t.</summary>
