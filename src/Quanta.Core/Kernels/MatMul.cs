@@ -39,7 +39,7 @@ public static unsafe class MatMul
         if (Q8Gemm.Supports(kernel)) return act + 64 + (long)m * Q8Gemm.PanelBytes(cols);
         // F16 at m = 1: the activation row and its 2^112-scaled copy (F16VecDot.DotRows)
         if (kernel is F16VecDot && m == 1) return act + 4L * cols;
-        // K-quants: the few-token path's activation layout, 64-byte aligned after the activation rows (Q6_K, 9-16 tokens;
+        // K-quants: the few-token path's activation layout, 64-byte aligned after the activation rows (Q6_K, 2-16 tokens;
         // sized for min(m, 16) so that scratch for m tokens also fits every smaller batch)
         long prep = KQuantGemm.Supports(kernel) && cols % 256 == 0 ? KQuantGemm.PreparedBytes(kernel, m, cols) : 0;
         return prep > 0 ? act + 64 + prep : act;
@@ -126,7 +126,7 @@ public static unsafe class MatMul
         {
             // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
             if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
-            // activations laid out once for all row tiles where the few-token path reads them so (Q6_K, 9-16 tokens)
+            // activations laid out once for all row tiles where the few-token path reads them so (Q6_K, 2-16 tokens)
             byte* prepared = KQuantGemm.Prepare(kernel, scratch, ab, m, cols / 256, (byte*)(((nint)(scratch + (long)m * ab) + 63) & ~(nint)63));
             var kgemm = new KQuantGemmBody
             {

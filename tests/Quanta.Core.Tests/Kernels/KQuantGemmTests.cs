@@ -144,8 +144,9 @@ public sealed unsafe class KQuantGemmTests
 
     [Theory]
     [InlineData(WeightFormat.Q4_K, 9)]
+    [InlineData(WeightFormat.Q6_K, 6)]    // Q6_K from 2 tokens: activations prepared once per product
     [InlineData(WeightFormat.Q6_K, 9)]
-    [InlineData(WeightFormat.Q6_K, 13)]   // activations prepared once per product (Q6_K, 9-16 tokens)
+    [InlineData(WeightFormat.Q6_K, 13)]
     [InlineData(WeightFormat.Q6_K, 16)]
     public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int m)
     {

@@ -13,7 +13,7 @@ namespace Quanta.Core.Kernels.Gemm;
 /// unpacked once into registers and multiplied with every token's codes; each row's per-token int32 sums are reduced
 /// together (<see cref="KQuantSimd.SumRows4"/>), and the float steps run for the 4 rows x 4 tokens in the lanes
 /// r·4 + t of one vector. Batches of 9 to <see cref="Tokens"/> tokens run in two halves, except Q6_K in whole 4-row groups
-/// (<see cref="Q6K4x16{TT}"/>: every super-block unpacked once for all tokens).
+/// (<see cref="Q6K4x16{TA, TB}"/>: every super-block unpacked once for all tokens).
 /// <para>Arithmetic: that of the format's Dot, unchanged: per super-block the exact int32 sums (any order), then per
 /// output Q4_K acc += (d_a·d_w)·isum; acc −= (d_a·dmin_w)·summ, Q6_K acc += (d_w·d_a)·isum, in super-block order, no
 /// fused multiply-add. So the bits are those of every other path (batch invariance).</para>
@@ -44,24 +44,31 @@ internal static unsafe class KQuantGemvMulti
         if (m > TokensMax) throw new ArgumentOutOfRangeException(nameof(m));
         if (TK.Bytes != BlockQ4_K.Size && TakesPreparedQ6K(m) && r1 - r0 >= 4)
         {
-            // Q6_K at 9..16 tokens (a serving step's output head): whole 4-row groups unpack each super-block once for
-            // all tokens; the rows left over run as two halves below
+            // Q6_K at 2..16 tokens (a serving step's output head): whole 4-row groups unpack each super-block once for
+            // all tokens; the rows left over run one at a time below (9..16 tokens in two halves)
             int r4 = r0 + (r1 - r0) / 4 * 4;
             if (prepared == null)
             {
                 prepared = ThreadBuffer.Aligned64(ref t_acts, PreparedQ6KBytes(m, nb));
                 PrepareQ6K(acts, actStride, m, nb, prepared);
             }
-            switch (m - 8)
+            switch (m)
             {
-                case 1: Q6K4x16<Tile1>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
-                case 2: Q6K4x16<Tile2>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
-                case 3: Q6K4x16<Tile3>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
-                case 4: Q6K4x16<Tile4>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
-                case 5: Q6K4x16<Few5>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
-                case 6: Q6K4x16<Few6>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
-                case 7: Q6K4x16<Few7>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
-                default: Q6K4x16<Few8>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 2: Q6K4x16<Tile2, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 3: Q6K4x16<Tile3, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 4: Q6K4x16<Tile4, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 5: Q6K4x16<Few5, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 6: Q6K4x16<Few6, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 7: Q6K4x16<Few7, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 8: Q6K4x16<Few8, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 9: Q6K4x16<Few8, Tile1>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 10: Q6K4x16<Few8, Tile2>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 11: Q6K4x16<Few8, Tile3>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 12: Q6K4x16<Few8, Tile4>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 13: Q6K4x16<Few8, Few5>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 14: Q6K4x16<Few8, Few6>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 15: Q6K4x16<Few8, Few7>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                default: Q6K4x16<Few8, Few8>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
             }
             if (r4 == r1) return;
             r0 = r4;
@@ -104,6 +111,7 @@ internal static unsafe class KQuantGemvMulti
         }
     }
 
+    private readonly struct Few0 : ITileCount { public static int N => 0; }
     private readonly struct Few5 : ITileCount { public static int N => 5; }
     private readonly struct Few6 : ITileCount { public static int N => 6; }
     private readonly struct Few7 : ITileCount { public static int N => 7; }
@@ -253,62 +261,14 @@ internal static unsafe class KQuantGemvMulti
         }
     }
 
-    /// <summary>Rows [r0, r1) (a multiple of 4) x TT tokens of Q6_K, 4 rows per step (see <see cref="Q4K4{TT}"/>);
-    /// yds: the tokens' block scales, [nb] x 8.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q6K4<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys) where TT : struct, ITileCount
-    {
-        long next = 4 * rowBytes;   // rows are contiguous: the next group, as VecDotQ*_K.Rows4
-        bool l1 = 4 * rowBytes <= 8192;   // short groups into L1, longer ones into L2
-        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-        int* isb = stackalloc int[32];
-        float* res = stackalloc float[32];
-        for (int r = r0; r < r1; r += 4)
-        {
-            byte* w0 = w + r * rowBytes;
-            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-            for (int i = 0; i < nb; i++)
-            {
-                byte* x0 = w0 + (long)i * BlockQ6_K.Size;
-                byte* a = acts + (long)i * BlockQ8_K.Size;
-                for (int rr = 0; rr < 4; rr++)
-                {
-                    byte* x = x0 + rr * rowBytes;
-                    byte* pf = x + next;   // the same block of the next group's row
-                    if (l1) { Sse.Prefetch0(pf); Sse.Prefetch0(pf + 64); Sse.Prefetch0(pf + 128); Sse.Prefetch0(pf + 192); }
-                    else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); }
-                    RowQ6K<TT>((BlockQ6_K*)x, a, actStride, out Vector128<int> lo, out Vector128<int> hi);
-                    lo.Store(isb + 8 * rr);
-                    if (TT.N > 4) hi.Store(isb + 8 * rr + 4);
-                }
-                Vector128<float> d4 = Vector128.Create(
-                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + rowBytes))->D),
-                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 2 * rowBytes))->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 3 * rowBytes))->D));
-                Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
-                {
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb), Vector128.Load(isb + 8)),
-                        Vector256.Create(Vector128.Load(isb + 16), Vector128.Load(isb + 24)));
-                    acc0 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 8)) * Vector512.ConvertToSingle(isum);
-                }
-                if (TT.N > 4)
-                {
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb + 4), Vector128.Load(isb + 12)),
-                        Vector256.Create(Vector128.Load(isb + 20), Vector128.Load(isb + 28)));
-                    acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 8 + 4)) * Vector512.ConvertToSingle(isum);
-                }
-            }
-            Store4<TT>(acc0, acc1, res, y + r, ys);
-        }
-    }
-
     /// <summary>Bytes of <see cref="PrepareQ6K"/>'s output for m tokens of nb super-blocks.</summary>
     internal static long PreparedQ6KBytes(int m, int nb) => (long)nb * 64 + (long)nb * Math.Min(m, TokensMax) * 256;
 
-    /// <summary>Whether a Q6_K product of m tokens takes <see cref="Q6K4x16{TT}"/>, which reads the activations as
+    /// <summary>Whether a Q6_K product of m tokens takes <see cref="Q6K4x16{TA, TB}"/>, which reads the activations as
     /// <see cref="PrepareQ6K"/> lays them out (a caller that runs many row ranges prepares them once).</summary>
-    internal static bool TakesPreparedQ6K(int m) => m > 8 && m <= TokensMax && m <= Tokens && Supported && FourRows;
+    internal static bool TakesPreparedQ6K(int m) => m > 1 && m <= TokensMax && m <= Tokens && Supported && FourRows;
 
-    /// <summary>The Q8_K activations of m (9..16) tokens laid out for <see cref="Q6K4x16{TT}"/> at dst (64-byte aligned,
+    /// <summary>The Q8_K activations of m (2..16) tokens laid out for <see cref="Q6K4x16{TA, TB}"/> at dst (64-byte aligned,
     /// <see cref="PreparedQ6KBytes"/>): [nb] x 16 token scales (absent tokens 0), then per super-block i at nb·64 + i·m·256
     /// each token's 256 codes offset to unsigned (a + 128) and reordered per 128 as [the first 8 of each of the 8 groups of
     /// 16 | the last 8 of each], so that int16 lane j of both halves' products belongs to group j / 4.</summary>
@@ -334,18 +294,19 @@ internal static unsafe class KQuantGemvMulti
             }
     }
 
-    /// <summary><see cref="Q6K4{TT}"/> for 8 + TT tokens (9..16), activations from <see cref="PrepareQ6K"/>: per row and
-    /// super-block the quants are unpacked once into signed, pair-ordered registers, tokens 0-7 reduce to their sums, then
-    /// tokens 8.. reuse the registers. Per token and super-block 4 vpmaddubsw, 2 vpaddw, 2 vpmaddwd (<see cref="PairToken"/>)
+    /// <summary>Rows [r0, r1) (a multiple of 4) x TA + TB tokens of Q6_K (2..16; TB > 0 only with TA = 8), 4 rows per step
+    /// as <see cref="Q4K4{TT}"/>, activations from <see cref="PrepareQ6K"/>: per row and super-block the quants are
+    /// unpacked once into signed, pair-ordered registers, tokens 0-7 reduce to their sums, then tokens 8.. reuse the
+    /// registers. Per token and super-block 4 vpmaddubsw, 2 vpaddw, 2 vpmaddwd (<see cref="PairToken"/>)
     /// instead of 4 + 4 vpmaddwd and the per-token bsum correction: with the codes offset to a + 128 the isum is
     /// Σ sc·(a + 128)·q − 128·Σ sc·q, the second term the row's own (once per row for all tokens); all exact in int32.
     /// The float steps are those of the 8-token kernel per output (acc += (d_w·d_a)·isum in super-block order), in the
     /// lanes r·4 + t of four vectors (one per 4 tokens), so every output's bits are unchanged.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q6K4x16<TT>(byte* w, long rowBytes, int r0, int r1, byte* prepared, int nb, float* y, int ys) where TT : struct, ITileCount
+    private static void Q6K4x16<TA, TB>(byte* w, long rowBytes, int r0, int r1, byte* prepared, int nb, float* y, int ys)
+        where TA : struct, ITileCount where TB : struct, ITileCount
     {
-        const int M0 = 8;
-        int m = M0 + TT.N;
+        int m = TA.N + TB.N;   // TB > 0 only with TA = 8
         float* yds = (float*)prepared;
         byte* codes = prepared + (long)nb * 64;
         Vector512<ulong> first = Vector512.Create(0ul, 2, 4, 6, 8, 10, 12, 14), second = first + Vector512<ulong>.One;
@@ -386,29 +347,33 @@ internal static unsafe class KQuantGemvMulti
                     int* dst = isb + 16 * rr;
                     {
                         Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac);
-                        Vector512<int> h1 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 256);
-                        Vector512<int> h2 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 512);
-                        Vector512<int> h3 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 768);
+                        Vector512<int> h1 = TA.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 256) : default;
+                        Vector512<int> h2 = TA.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 512) : default;
+                        Vector512<int> h3 = TA.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 768) : default;
                         (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst);
-                        Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1024);
-                        Vector512<int> h5 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1280);
-                        Vector512<int> h6 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1536);
-                        Vector512<int> h7 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1792);
-                        (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 4);
+                        if (TA.N > 4)
+                        {
+                            Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1024);
+                            Vector512<int> h5 = TA.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1280) : default;
+                            Vector512<int> h6 = TA.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1536) : default;
+                            Vector512<int> h7 = TA.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1792) : default;
+                            (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 4);
+                        }
                     }
+                    if (TB.N > 0)
                     {
-                        byte* ach = ac + M0 * 256;
+                        byte* ach = ac + 8 * 256;
                         Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach);
-                        Vector512<int> h1 = TT.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 256) : default;
-                        Vector512<int> h2 = TT.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 512) : default;
-                        Vector512<int> h3 = TT.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 768) : default;
+                        Vector512<int> h1 = TB.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 256) : default;
+                        Vector512<int> h2 = TB.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 512) : default;
+                        Vector512<int> h3 = TB.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 768) : default;
                         (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst + 8);
-                        if (TT.N > 4)
+                        if (TB.N > 4)
                         {
                             Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1024);
-                            Vector512<int> h5 = TT.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1280) : default;
-                            Vector512<int> h6 = TT.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1536) : default;
-                            Vector512<int> h7 = TT.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1792) : default;
+                            Vector512<int> h5 = TB.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1280) : default;
+                            Vector512<int> h6 = TB.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1536) : default;
+                            Vector512<int> h7 = TB.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1792) : default;
                             (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 12);
                         }
                     }
@@ -418,9 +383,9 @@ internal static unsafe class KQuantGemvMulti
                     KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 2 * rowBytes))->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 3 * rowBytes))->D));
                 Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
                 acc0 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16)) * Vector512.ConvertToSingle(Quad(isb, 0));
-                acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 4)) * Vector512.ConvertToSingle(Quad(isb, 4));
-                acc2 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 8)) * Vector512.ConvertToSingle(Quad(isb, 8));
-                if (TT.N > 4) acc3 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 12)) * Vector512.ConvertToSingle(Quad(isb, 12));
+                if (TA.N > 4) acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 4)) * Vector512.ConvertToSingle(Quad(isb, 4));
+                if (TB.N > 0) acc2 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 8)) * Vector512.ConvertToSingle(Quad(isb, 8));
+                if (TB.N > 4) acc3 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 12)) * Vector512.ConvertToSingle(Quad(isb, 12));
             }
             acc0.Store(res);
             acc1.Store(res + 16);
@@ -436,7 +401,7 @@ internal static unsafe class KQuantGemvMulti
     }
 
     /// <summary>One token's lanes (16 exact int32) of Σ sc·(a + 128)·q against a row's signed quants q = u − 32 in
-    /// <see cref="Q6K4x16{TT}"/>'s pair order: per half the two products added in int16 (|pair| &lt;= 2·255·32 = 16320, two of
+    /// <see cref="Q6K4x16{TA, TB}"/>'s pair order: per half the two products added in int16 (|pair| &lt;= 2·255·32 = 16320, two of
     /// them &lt;= 32640: no overflow) before one vpmaddwd with the groups' scales.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> PairToken(Vector512<sbyte> wa0, Vector512<sbyte> wb0, Vector512<sbyte> wa1, Vector512<sbyte> wb1,
@@ -536,7 +501,8 @@ internal static unsafe class KQuantGemvMulti
         + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u2, Vector512.Load(a + 128)), s2)
         + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u3, Vector512.Load(a + 192)), s3);
 
-    /// <summary>Rows [r0, r1) x TT tokens of Q6_K (token t's Q8_K row at acts + t·actStride), one row at a time.</summary>
+    /// <summary>Rows [r0, r1) x TT tokens of Q6_K (token t's Q8_K row at acts + t·actStride), one row at a time: rows
+    /// outside whole 4-row groups, one token, or FourRows off.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q6K<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
     {
@@ -545,13 +511,10 @@ internal static unsafe class KQuantGemvMulti
         for (int i = 0; i < nb; i++)
             for (int t = 0; t < 8; t++)
                 yds[i * 8 + t] = t < TT.N ? ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D : 0f;
-        int r4 = r0 + (r1 - r0) / 4 * 4;
-        if (FourRows) Q6K4<TT>(w, rowBytes, r0, r4, acts, actStride, yds, nb, y, ys);
-        else r4 = r0;
-        Q6K1<TT>(w, rowBytes, r4, r1, acts, actStride, yds, nb, y, ys);
+        Q6K1<TT>(w, rowBytes, r0, r1, acts, actStride, yds, nb, y, ys);
     }
 
-    /// <summary>Whether whole groups of 4 rows take the 4-row kernels (<see cref="Q4K4{TT}"/>, <see cref="Q6K4{TT}"/>);
+    /// <summary>Whether whole groups of 4 rows take the 4-row kernels (<see cref="Q4K4{TT}"/>, <see cref="Q6K4x16{TA, TB}"/>);
     /// only benchmarks change it.</summary>
     internal static bool FourRows = true;
 
