@@ -345,38 +345,8 @@ internal static unsafe class KQuantGemvMulti
                         + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b128, wa1) + Avx512BW.MultiplyAddAdjacent(b128, wb1), sh1);
                     Vector128<int> cq = KQuantSimd.SumRows4(cv, cv, cv, cv);   // 128 Σ sc·q in each lane
                     int* dst = isb + 16 * rr;
-                    {
-                        Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac);
-                        Vector512<int> h1 = TA.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 256) : default;
-                        Vector512<int> h2 = TA.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 512) : default;
-                        Vector512<int> h3 = TA.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 768) : default;
-                        (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst);
-                        if (TA.N > 4)
-                        {
-                            Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1024);
-                            Vector512<int> h5 = TA.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1280) : default;
-                            Vector512<int> h6 = TA.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1536) : default;
-                            Vector512<int> h7 = TA.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ac + 1792) : default;
-                            (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 4);
-                        }
-                    }
-                    if (TB.N > 0)
-                    {
-                        byte* ach = ac + 8 * 256;
-                        Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach);
-                        Vector512<int> h1 = TB.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 256) : default;
-                        Vector512<int> h2 = TB.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 512) : default;
-                        Vector512<int> h3 = TB.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 768) : default;
-                        (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst + 8);
-                        if (TB.N > 4)
-                        {
-                            Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1024);
-                            Vector512<int> h5 = TB.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1280) : default;
-                            Vector512<int> h6 = TB.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1536) : default;
-                            Vector512<int> h7 = TB.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, ach + 1792) : default;
-                            (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 12);
-                        }
-                    }
+                    PairTokens<TA>(wa0, wb0, wa1, wb1, sh0, sh1, cq, ac, dst);
+                    if (TB.N > 0) PairTokens<TB>(wa0, wb0, wa1, wb1, sh0, sh1, cq, ac + 8 * 256, dst + 8);
                 }
                 Vector128<float> d4 = Vector128.Create(
                     KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + rowBytes))->D),
@@ -397,6 +367,27 @@ internal static unsafe class KQuantGemvMulti
                 float* rt = res + (t >> 2) * 16 + (t & 3);
                 for (int q = 0; q < 4; q++) yr[(long)t * ys + q] = rt[q * 4];
             }
+        }
+    }
+
+    /// <summary>dst[t] = isum of token t &lt; TT (codes at codes + t·256) for one row: <see cref="PairToken"/> reduced by
+    /// 4 tokens, minus the row's offset term cq.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairTokens<TT>(Vector512<sbyte> wa0, Vector512<sbyte> wb0, Vector512<sbyte> wa1, Vector512<sbyte> wb1,
+        Vector512<short> sh0, Vector512<short> sh1, Vector128<int> cq, byte* codes, int* dst) where TT : struct, ITileCount
+    {
+        Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes);
+        Vector512<int> h1 = TT.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 256) : default;
+        Vector512<int> h2 = TT.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 512) : default;
+        Vector512<int> h3 = TT.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 768) : default;
+        (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst);
+        if (TT.N > 4)
+        {
+            Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1024);
+            Vector512<int> h5 = TT.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1280) : default;
+            Vector512<int> h6 = TT.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1536) : default;
+            Vector512<int> h7 = TT.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1792) : default;
+            (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 4);
         }
     }
 
