@@ -38,7 +38,11 @@ public static unsafe class MatMul
         long act = (long)m * kernel.ActivationRowBytes(cols);
         if (Q8Gemm.Supports(kernel)) return act + 64 + (long)m * Q8Gemm.PanelBytes(cols);
         // F16 at m = 1: the activation row and its 2^112-scaled copy (F16VecDot.DotRows)
-        return kernel is F16VecDot && m == 1 ? act + 4L * cols : act;
+        if (kernel is F16VecDot && m == 1) return act + 4L * cols;
+        // K-quants: the few-token path's activation layout, 64-byte aligned after the activation rows (Q6_K, 2-16 tokens;
+        // sized for min(m, 16) so that scratch for m tokens also fits every smaller batch)
+        long prep = KQuantGemm.Supports(kernel) && cols % 256 == 0 ? KQuantGemm.PreparedBytes(kernel, m, cols) : 0;
+        return prep > 0 ? act + 64 + prep : act;
     }
 
     /// <summary>
@@ -122,10 +126,12 @@ public static unsafe class MatMul
         {
             // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
             if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
+            // activations laid out once for all row tiles where the few-token path reads them so (Q6_K, 2-16 tokens)
+            byte* prepared = KQuantGemm.Prepare(kernel, scratch, ab, m, cols / 256, (byte*)(((nint)(scratch + (long)m * ab) + 63) & ~(nint)63));
             var kgemm = new KQuantGemmBody
             {
                 Kernel = kernel, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Blocks = cols / 256,
-                Act = scratch, ActBytes = ab, M = m, Y = y0, YStride = yStride0,
+                Act = scratch, ActBytes = ab, Prepared = prepared, M = m, Y = y0, YStride = yStride0,
             };
             Run(kgemm, t0, kgemm with { Weights = weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
                 kgemm with { Weights = weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
@@ -351,6 +357,7 @@ public static unsafe class MatMul
         public int Rows, Blocks;
         public byte* Act;       // [M] x ActBytes (Q8_K rows)
         public int ActBytes;
+        public byte* Prepared;  // KQuantGemm.Prepare's layout of Act, or null
         public int M;
         public float* Y;        // [M, YStride]
         public int YStride;
@@ -358,7 +365,7 @@ public static unsafe class MatMul
         public readonly void Execute(int tile)
         {
             int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
-            KQuantGemm.Rows(Kernel, Weights, RowBytes, r0, r1, Act, ActBytes, M, Blocks, Y, YStride);
+            KQuantGemm.Rows(Kernel, Weights, RowBytes, r0, r1, Act, ActBytes, M, Blocks, Y, YStride, Prepared);
         }
     }
 

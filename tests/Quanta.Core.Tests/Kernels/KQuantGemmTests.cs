@@ -91,7 +91,7 @@ public sealed unsafe class KQuantGemmTests
     {
         var data = new TheoryData<WeightFormat, int>();
         foreach (var format in new[] { WeightFormat.Q4_K, WeightFormat.Q6_K })
-            foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16 })
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 })
                 data.Add(format, m);
         return data;
     }
@@ -120,8 +120,16 @@ public sealed unsafe class KQuantGemmTests
                     }
                     else
                     {
+                        // the first range lays the activations out itself, the second reads them prepared once (as MatMul)
                         KQuantGemvMulti.Rows<KGemmQ6_K>(pw, rb, 0, split, pa, ab, m, nb, py, rows);
-                        KQuantGemvMulti.Rows<KGemmQ6_K>(pw, rb, split, rows, pa, ab, m, nb, py, rows);
+                        byte[] prep = new byte[KQuantGemvMulti.PreparedQ6KBytes(m, nb) + 64];
+                        fixed (byte* pp = prep)
+                        {
+                            byte* pr = (byte*)(((nint)pp + 63) & ~(nint)63);
+                            if (KQuantGemvMulti.TakesPreparedQ6K(m)) KQuantGemvMulti.PrepareQ6K(pa, ab, m, nb, pr);
+                            else pr = null;
+                            KQuantGemvMulti.Rows<KGemmQ6_K>(pw, rb, split, rows, pa, ab, m, nb, py, rows, pr);
+                        }
                     }
                 }
                 for (int t = 0; t < m; t++)
@@ -135,14 +143,17 @@ public sealed unsafe class KQuantGemmTests
     }
 
     [Theory]
-    [InlineData(WeightFormat.Q4_K)]
-    [InlineData(WeightFormat.Q6_K)]
-    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format)
+    [InlineData(WeightFormat.Q4_K, 9)]
+    [InlineData(WeightFormat.Q6_K, 6)]    // Q6_K from 2 tokens: activations prepared once per product
+    [InlineData(WeightFormat.Q6_K, 9)]
+    [InlineData(WeightFormat.Q6_K, 13)]
+    [InlineData(WeightFormat.Q6_K, 16)]
+    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int m)
     {
         int seed = Environment.TickCount;
         var rng = new Random(seed);
         var kernel = KernelRegistry.VecDot(format);
-        const int rows = 203, cols = 768, m = 9;   // rows x cols x m above MatMul.InlineWork: the pool splits
+        const int rows = 203, cols = 768;   // rows x cols x m above MatMul.InlineWork: the pool splits
         var (w, _, _, _) = Make(format, rows, 1, cols / 256, rng);
         var x = new float[m * cols];
         for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);

@@ -42,7 +42,13 @@ internal static unsafe class KQuantGemm
     /// <paramref name="kernel"/>'s format), the Q8_K activation row of token t at acts + t·actStride, output at
     /// y[t·yStride + r].
     /// </summary>
-    public static void Rows(IVecDotKernel kernel, byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride)
+    public static void Rows(IVecDotKernel kernel, byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride) =>
+        Rows(kernel, w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, null);
+
+    /// <summary><see cref="Rows(IVecDotKernel, byte*, long, int, int, byte*, int, int, int, float*, int)"/> with the
+    /// activations also laid out by <see cref="Prepare"/> (or null), so that calls over many row ranges of one product do
+    /// not each redo it.</summary>
+    internal static void Rows(IVecDotKernel kernel, byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, byte* prepared)
     {
         SimdPath path = Widest;
         if (kernel is VecDotQ4_K)
@@ -53,14 +59,27 @@ internal static unsafe class KQuantGemm
         else if (kernel is VecDotQ6_K)
         {
             KernelPaths.Record("q6_k*q8_k gemm", path);
-            Rows<KGemmQ6_K>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path);
+            Rows<KGemmQ6_K>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path, prepared);
         }
         else throw new NotSupportedException($"no K-quant GEMM for {kernel?.Name}");
     }
 
+    /// <summary>Bytes <see cref="Prepare"/> writes for m tokens of cols columns of kernel's format (0: nothing to prepare).</summary>
+    internal static long PreparedBytes(IVecDotKernel kernel, int m, int cols) =>
+        kernel is VecDotQ6_K ? KQuantGemvMulti.PreparedQ6KBytes(m, cols / 256) : 0;
+
+    /// <summary>The activations of m tokens (Q8_K rows at acts + t·actStride) laid out at dst (64-byte aligned,
+    /// <see cref="PreparedBytes"/>) for the few-token path when it reads them so; returns dst, or null when it does not.</summary>
+    internal static byte* Prepare(IVecDotKernel kernel, byte* acts, int actStride, int m, int nb, byte* dst)
+    {
+        if (kernel is not VecDotQ6_K || Widest != SimdPath.V512 || !KQuantGemvMulti.TakesPreparedQ6K(m)) return null;
+        KQuantGemvMulti.PrepareQ6K(acts, actStride, m, nb, dst);
+        return dst;
+    }
+
     /// <summary><see cref="Rows"/> on a named path: V512 and V256 (must be supported) run the tiles; Scalar the
     /// format's reference; V128 the format's Dot.</summary>
-    internal static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, SimdPath path)
+    internal static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, SimdPath path, byte* prepared = null)
         where TK : struct, IKQuantWeight
     {
         if (path == SimdPath.V256)
@@ -105,7 +124,7 @@ internal static unsafe class KQuantGemm
         }
         if (m <= KQuantGemvMulti.Tokens && KQuantGemvMulti.Supported)
         {
-            KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride);
+            KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path == SimdPath.V512 ? prepared : null);
             return;
         }
         if (m >= RowTokens && m < 2 * RowTokens)

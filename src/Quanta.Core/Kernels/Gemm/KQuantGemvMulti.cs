@@ -12,7 +12,8 @@ namespace Quanta.Core.Kernels.Gemm;
 /// Per super-block the 4 rows' headers are unpacked together, then one row at a time its quants and spread scales are
 /// unpacked once into registers and multiplied with every token's codes; each row's per-token int32 sums are reduced
 /// together (<see cref="KQuantSimd.SumRows4"/>), and the float steps run for the 4 rows x 4 tokens in the lanes
-/// r·4 + t of one vector. Batches of 9 to <see cref="Tokens"/> tokens run in two halves.
+/// r·4 + t of one vector. Batches of 9 to <see cref="Tokens"/> tokens run in two halves, except Q6_K in whole 4-row groups
+/// (<see cref="Q6K4x16{TA, TB}"/>: every super-block unpacked once for all tokens).
 /// <para>Arithmetic: that of the format's Dot, unchanged: per super-block the exact int32 sums (any order), then per
 /// output Q4_K acc += (d_a·d_w)·isum; acc −= (d_a·dmin_w)·summ, Q6_K acc += (d_w·d_a)·isum, in super-block order, no
 /// fused multiply-add. So the bits are those of every other path (batch invariance).</para>
@@ -34,21 +35,41 @@ internal static unsafe class KQuantGemvMulti
 
     [ThreadStatic] private static byte[]? t_acts;
 
-    /// <summary>Y[t, r] for rows [r0, r1) and tokens [0, m), 1 ≤ m ≤ <see cref="TokensMax"/>; arguments as <see cref="KQuantGemm.Rows"/>.</summary>
-    public static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride)
+    /// <summary>Y[t, r] for rows [r0, r1) and tokens [0, m), 1 ≤ m ≤ <see cref="TokensMax"/>; arguments as <see cref="KQuantGemm.Rows"/>.
+    /// prepared: null, or for Q6_K when <see cref="TakesPreparedQ6K"/> the activations through <see cref="PrepareQ6K"/>
+    /// (else each call prepares them).</summary>
+    public static void Rows<TK>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int m, int nb, float* y, int yStride, byte* prepared = null)
         where TK : struct, IKQuantWeight
     {
         if (m > TokensMax) throw new ArgumentOutOfRangeException(nameof(m));
-        if (m == 16 && TK.Bytes != BlockQ4_K.Size && FourRows)
+        if (TK.Bytes != BlockQ4_K.Size && TakesPreparedQ6K(m) && r1 - r0 >= 4)
         {
-            // Q6_K at 16 tokens (a 16-stream serving step's output head): whole 4-row groups unpack each super-block
-            // once for all 16 tokens; the rows left over run as two halves below
+            // Q6_K at 2..16 tokens (a serving step's output head): whole 4-row groups unpack each super-block once for
+            // all tokens; the rows left over run one at a time below (9..16 tokens in two halves)
             int r4 = r0 + (r1 - r0) / 4 * 4;
-            float* yds = (float*)ThreadBuffer.Aligned64(ref t_acts, (long)nb * 64);
-            for (int i = 0; i < nb; i++)
-                for (int t = 0; t < 16; t++)
-                    yds[i * 16 + t] = ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D;
-            Q6K4x16(w, rowBytes, r0, r4, acts, actStride, yds, nb, y, yStride);
+            if (prepared == null)
+            {
+                prepared = ThreadBuffer.Aligned64(ref t_acts, PreparedQ6KBytes(m, nb));
+                PrepareQ6K(acts, actStride, m, nb, prepared);
+            }
+            switch (m)
+            {
+                case 2: Q6K4x16<Tile2, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 3: Q6K4x16<Tile3, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 4: Q6K4x16<Tile4, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 5: Q6K4x16<Few5, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 6: Q6K4x16<Few6, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 7: Q6K4x16<Few7, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 8: Q6K4x16<Few8, Few0>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 9: Q6K4x16<Few8, Tile1>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 10: Q6K4x16<Few8, Tile2>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 11: Q6K4x16<Few8, Tile3>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 12: Q6K4x16<Few8, Tile4>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 13: Q6K4x16<Few8, Few5>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 14: Q6K4x16<Few8, Few6>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                case 15: Q6K4x16<Few8, Few7>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+                default: Q6K4x16<Few8, Few8>(w, rowBytes, r0, r4, prepared, nb, y, yStride); break;
+            }
             if (r4 == r1) return;
             r0 = r4;
         }
@@ -90,6 +111,7 @@ internal static unsafe class KQuantGemvMulti
         }
     }
 
+    private readonly struct Few0 : ITileCount { public static int N => 0; }
     private readonly struct Few5 : ITileCount { public static int N => 5; }
     private readonly struct Few6 : ITileCount { public static int N => 6; }
     private readonly struct Few7 : ITileCount { public static int N => 7; }
@@ -239,74 +261,69 @@ internal static unsafe class KQuantGemvMulti
         }
     }
 
-    /// <summary>Rows [r0, r1) (a multiple of 4) x TT tokens of Q6_K, 4 rows per step (see <see cref="Q4K4{TT}"/>);
-    /// yds: the tokens' block scales, [nb] x 8.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q6K4<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys) where TT : struct, ITileCount
+    /// <summary>Bytes of <see cref="PrepareQ6K"/>'s output for m tokens of nb super-blocks.</summary>
+    internal static long PreparedQ6KBytes(int m, int nb) => (long)nb * 64 + (long)nb * Math.Min(m, TokensMax) * 256;
+
+    /// <summary>Whether a Q6_K product of m tokens takes <see cref="Q6K4x16{TA, TB}"/>, which reads the activations as
+    /// <see cref="PrepareQ6K"/> lays them out (a caller that runs many row ranges prepares them once).</summary>
+    internal static bool TakesPreparedQ6K(int m) => m > 1 && m <= TokensMax && m <= Tokens && Supported && FourRows;
+
+    /// <summary>The Q8_K activations of m (2..16) tokens laid out for <see cref="Q6K4x16{TA, TB}"/> at dst (64-byte aligned,
+    /// <see cref="PreparedQ6KBytes"/>): [nb] x 16 token scales (absent tokens 0), then per super-block i at nb·64 + i·m·256
+    /// each token's 256 codes offset to unsigned (a + 128) and reordered per 128 as [the first 8 of each of the 8 groups of
+    /// 16 | the last 8 of each], so that int16 lane j of both halves' products belongs to group j / 4.</summary>
+    internal static void PrepareQ6K(byte* acts, int actStride, int m, int nb, byte* dst)
     {
-        long next = 4 * rowBytes;   // rows are contiguous: the next group, as VecDotQ*_K.Rows4
-        bool l1 = 4 * rowBytes <= 8192;   // short groups into L1, longer ones into L2
-        Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-        int* isb = stackalloc int[32];
-        float* res = stackalloc float[32];
-        for (int r = r0; r < r1; r += 4)
-        {
-            byte* w0 = w + r * rowBytes;
-            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-            for (int i = 0; i < nb; i++)
+        float* yds = (float*)dst;
+        byte* codes = dst + (long)nb * 64;
+        Vector512<ulong> first = Vector512.Create(0ul, 2, 4, 6, 8, 10, 12, 14), second = first + Vector512<ulong>.One;
+        Vector512<ulong> flip = Vector512.Create(0x8080808080808080ul);
+        for (int i = 0; i < nb; i++)
+            for (int t = 0; t < 16; t++)
             {
-                byte* x0 = w0 + (long)i * BlockQ6_K.Size;
-                byte* a = acts + (long)i * BlockQ8_K.Size;
-                for (int rr = 0; rr < 4; rr++)
-                {
-                    byte* x = x0 + rr * rowBytes;
-                    byte* pf = x + next;   // the same block of the next group's row
-                    if (l1) { Sse.Prefetch0(pf); Sse.Prefetch0(pf + 64); Sse.Prefetch0(pf + 128); Sse.Prefetch0(pf + 192); }
-                    else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); }
-                    RowQ6K<TT>((BlockQ6_K*)x, a, actStride, out Vector128<int> lo, out Vector128<int> hi);
-                    lo.Store(isb + 8 * rr);
-                    if (TT.N > 4) hi.Store(isb + 8 * rr + 4);
-                }
-                Vector128<float> d4 = Vector128.Create(
-                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + rowBytes))->D),
-                    KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 2 * rowBytes))->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 3 * rowBytes))->D));
-                Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
-                {
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb), Vector128.Load(isb + 8)),
-                        Vector256.Create(Vector128.Load(isb + 16), Vector128.Load(isb + 24)));
-                    acc0 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 8)) * Vector512.ConvertToSingle(isum);
-                }
-                if (TT.N > 4)
-                {
-                    Vector512<int> isum = Vector512.Create(Vector256.Create(Vector128.Load(isb + 4), Vector128.Load(isb + 12)),
-                        Vector256.Create(Vector128.Load(isb + 20), Vector128.Load(isb + 28)));
-                    acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 8 + 4)) * Vector512.ConvertToSingle(isum);
-                }
+                if (t >= m) { yds[i * 16 + t] = 0f; continue; }
+                var ab = (BlockQ8_K*)(acts + (long)t * actStride) + i;
+                yds[i * 16 + t] = ab->D;
+                ulong* c = (ulong*)ab->Qs;
+                ulong* d = (ulong*)(codes + ((long)i * m + t) * 256);
+                Vector512<ulong> c0 = Vector512.Load(c), c1 = Vector512.Load(c + 8), c2 = Vector512.Load(c + 16), c3 = Vector512.Load(c + 24);
+                (Avx512F.PermuteVar8x64x2(c0, first, c1) ^ flip).Store(d);
+                (Avx512F.PermuteVar8x64x2(c0, second, c1) ^ flip).Store(d + 8);
+                (Avx512F.PermuteVar8x64x2(c2, first, c3) ^ flip).Store(d + 16);
+                (Avx512F.PermuteVar8x64x2(c2, second, c3) ^ flip).Store(d + 24);
             }
-            Store4<TT>(acc0, acc1, res, y + r, ys);
-        }
     }
 
-    /// <summary><see cref="Q6K4{TT}"/> for 16 tokens: per row and super-block the quants are unpacked once, tokens 0-7
-    /// reduce to their sums, then tokens 8-15 reuse the unpacked registers. The float steps are those of the 8-token
-    /// kernel per lane (lanes r·4 + t of four vectors, one per 4 tokens), so every output's bits are unchanged.
-    /// yds: the tokens' block scales, [nb] x 16.</summary>
+    /// <summary>Rows [r0, r1) (a multiple of 4) x TA + TB tokens of Q6_K (2..16; TB > 0 only with TA = 8), 4 rows per step
+    /// as <see cref="Q4K4{TT}"/>, activations from <see cref="PrepareQ6K"/>: per row and super-block the quants are
+    /// unpacked once into signed, pair-ordered registers, tokens 0-7 reduce to their sums, then tokens 8.. reuse the
+    /// registers. Per token and super-block 4 vpmaddubsw, 2 vpaddw, 2 vpmaddwd (<see cref="PairToken"/>)
+    /// instead of 4 + 4 vpmaddwd and the per-token bsum correction: with the codes offset to a + 128 the isum is
+    /// Σ sc·(a + 128)·q − 128·Σ sc·q, the second term the row's own (once per row for all tokens); all exact in int32.
+    /// The float steps are those of the 8-token kernel per output (acc += (d_w·d_a)·isum in super-block order), in the
+    /// lanes r·4 + t of four vectors (one per 4 tokens), so every output's bits are unchanged.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Q6K4x16(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, float* yds, int nb, float* y, int ys)
+    private static void Q6K4x16<TA, TB>(byte* w, long rowBytes, int r0, int r1, byte* prepared, int nb, float* y, int ys)
+        where TA : struct, ITileCount where TB : struct, ITileCount
     {
+        int m = TA.N + TB.N;   // TB > 0 only with TA = 8
+        float* yds = (float*)prepared;
+        byte* codes = prepared + (long)nb * 64;
+        Vector512<ulong> first = Vector512.Create(0ul, 2, 4, 6, 8, 10, 12, 14), second = first + Vector512<ulong>.One;
+        Vector512<short> halfScale = Vector512.Create((short)0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
         long next = 4 * rowBytes;
-        bool l1 = 4 * rowBytes <= 8192;
         Vector512<int> rowOfLane = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        bool l1 = 4 * rowBytes <= 8192;
         int* isb = stackalloc int[64];     // [4 rows] x 16 tokens
         float* res = stackalloc float[64];
         for (int r = r0; r < r1; r += 4)
         {
             byte* w0 = w + r * rowBytes;
-            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero, acc2 = Vector512<float>.Zero, acc3 = Vector512<float>.Zero;
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero, acc2 = Vector512<float>.Zero, acc3 = Vector512<float>.Zero;   // lanes r·4 + t of tokens 0-3, 4-7, 8-11, 12-15
             for (int i = 0; i < nb; i++)
             {
                 byte* x0 = w0 + (long)i * BlockQ6_K.Size;
-                byte* a = acts + (long)i * BlockQ8_K.Size;
+                byte* ac = codes + (long)i * m * 256;
                 for (int rr = 0; rr < 4; rr++)
                 {
                     byte* x = x0 + rr * rowBytes;
@@ -315,42 +332,75 @@ internal static unsafe class KQuantGemvMulti
                     else { Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); }
                     Vector256<short> sc = VecDotQ6_K.Unpack((BlockQ6_K*)x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2,
                         out Vector512<byte> u3, out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
+                    Vector512<short> s16 = sc.ToVector512Unsafe();
+                    // signed quants q = u − 32 in PrepareQ6K's order: per half chunk A = the first 8 quants of each of its 8
+                    // groups, B = the last 8, so that int16 lane j of both products belongs to group j / 4 and the two can be
+                    // added before the scales
+                    Vector512<sbyte> off = Vector512.Create((sbyte)32);
+                    Vector512<sbyte> wa0 = Avx512F.PermuteVar8x64x2(u0.AsUInt64(), first, u1.AsUInt64()).AsSByte() - off, wb0 = Avx512F.PermuteVar8x64x2(u0.AsUInt64(), second, u1.AsUInt64()).AsSByte() - off;
+                    Vector512<sbyte> wa1 = Avx512F.PermuteVar8x64x2(u2.AsUInt64(), first, u3.AsUInt64()).AsSByte() - off, wb1 = Avx512F.PermuteVar8x64x2(u2.AsUInt64(), second, u3.AsUInt64()).AsSByte() - off;
+                    Vector512<short> sh0 = Avx512BW.PermuteVar32x16(s16, halfScale), sh1 = Avx512BW.PermuteVar32x16(s16, halfScale + Vector512.Create((short)8));
+                    Vector512<byte> b128 = Vector512.Create((byte)0x80);
+                    Vector512<int> cv = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b128, wa0) + Avx512BW.MultiplyAddAdjacent(b128, wb0), sh0)
+                        + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b128, wa1) + Avx512BW.MultiplyAddAdjacent(b128, wb1), sh1);
+                    Vector128<int> cq = KQuantSimd.SumRows4(cv, cv, cv, cv);   // 128 Σ sc·q in each lane
                     int* dst = isb + 16 * rr;
-                    for (int half = 0; half < 16; half += 8)
-                    {
-                        byte* ah = a + (long)half * actStride;
-                        Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)ah);
-                        Vector512<int> h1 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + actStride));
-                        Vector512<int> h2 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 2 * actStride));
-                        Vector512<int> h3 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 3 * actStride));
-                        KQuantSimd.SumRows4(h0, h1, h2, h3).Store(dst + half);
-                        Vector512<int> h4 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 4 * actStride));
-                        Vector512<int> h5 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 5 * actStride));
-                        Vector512<int> h6 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 6 * actStride));
-                        Vector512<int> h7 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(ah + 7 * actStride));
-                        KQuantSimd.SumRows4(h4, h5, h6, h7).Store(dst + half + 4);
-                    }
+                    PairTokens<TA>(wa0, wb0, wa1, wb1, sh0, sh1, cq, ac, dst);
+                    if (TB.N > 0) PairTokens<TB>(wa0, wb0, wa1, wb1, sh0, sh1, cq, ac + 8 * 256, dst + 8);
                 }
                 Vector128<float> d4 = Vector128.Create(
                     KQuantMath.Fp16ToFp32(((BlockQ6_K*)x0)->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + rowBytes))->D),
                     KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 2 * rowBytes))->D), KQuantMath.Fp16ToFp32(((BlockQ6_K*)(x0 + 3 * rowBytes))->D));
                 Vector512<float> dw = Avx512F.PermuteVar16x32(d4.ToVector256Unsafe().ToVector512Unsafe(), rowOfLane);
                 acc0 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16)) * Vector512.ConvertToSingle(Quad(isb, 0));
-                acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 4)) * Vector512.ConvertToSingle(Quad(isb, 4));
-                acc2 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 8)) * Vector512.ConvertToSingle(Quad(isb, 8));
-                acc3 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 12)) * Vector512.ConvertToSingle(Quad(isb, 12));
+                if (TA.N > 4) acc1 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 4)) * Vector512.ConvertToSingle(Quad(isb, 4));
+                if (TB.N > 0) acc2 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 8)) * Vector512.ConvertToSingle(Quad(isb, 8));
+                if (TB.N > 4) acc3 += (dw * Avx512F.BroadcastVector128ToVector512(yds + i * 16 + 12)) * Vector512.ConvertToSingle(Quad(isb, 12));
             }
             acc0.Store(res);
             acc1.Store(res + 16);
             acc2.Store(res + 32);
             acc3.Store(res + 48);
             float* yr = y + r;
-            for (int t = 0; t < 16; t++)
+            for (int t = 0; t < m; t++)
             {
                 float* rt = res + (t >> 2) * 16 + (t & 3);
                 for (int q = 0; q < 4; q++) yr[(long)t * ys + q] = rt[q * 4];
             }
         }
+    }
+
+    /// <summary>dst[t] = isum of token t &lt; TT (codes at codes + t·256) for one row: <see cref="PairToken"/> reduced by
+    /// 4 tokens, minus the row's offset term cq.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairTokens<TT>(Vector512<sbyte> wa0, Vector512<sbyte> wb0, Vector512<sbyte> wa1, Vector512<sbyte> wb1,
+        Vector512<short> sh0, Vector512<short> sh1, Vector128<int> cq, byte* codes, int* dst) where TT : struct, ITileCount
+    {
+        Vector512<int> h0 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes);
+        Vector512<int> h1 = TT.N > 1 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 256) : default;
+        Vector512<int> h2 = TT.N > 2 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 512) : default;
+        Vector512<int> h3 = TT.N > 3 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 768) : default;
+        (KQuantSimd.SumRows4(h0, h1, h2, h3) - cq).Store(dst);
+        if (TT.N > 4)
+        {
+            Vector512<int> h4 = PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1024);
+            Vector512<int> h5 = TT.N > 5 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1280) : default;
+            Vector512<int> h6 = TT.N > 6 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1536) : default;
+            Vector512<int> h7 = TT.N > 7 ? PairToken(wa0, wb0, wa1, wb1, sh0, sh1, codes + 1792) : default;
+            (KQuantSimd.SumRows4(h4, h5, h6, h7) - cq).Store(dst + 4);
+        }
+    }
+
+    /// <summary>One token's lanes (16 exact int32) of Σ sc·(a + 128)·q against a row's signed quants q = u − 32 in
+    /// <see cref="Q6K4x16{TA, TB}"/>'s pair order: per half the two products added in int16 (|pair| &lt;= 2·255·32 = 16320, two of
+    /// them &lt;= 32640: no overflow) before one vpmaddwd with the groups' scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> PairToken(Vector512<sbyte> wa0, Vector512<sbyte> wb0, Vector512<sbyte> wa1, Vector512<sbyte> wb1,
+        Vector512<short> sh0, Vector512<short> sh1, byte* codes)
+    {
+        Vector512<short> p0 = Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes), wa0) + Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes + 64), wb0);
+        Vector512<short> p1 = Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes + 128), wa1) + Avx512BW.MultiplyAddAdjacent(Vector512.Load(codes + 192), wb1);
+        return Avx512BW.MultiplyAddAdjacent(p0, sh0) + Avx512BW.MultiplyAddAdjacent(p1, sh1);
     }
 
     /// <summary>Tokens first .. first + 3 of the 4 rows' sums in isb [4] x 16, as lanes r·4 + t.</summary>
@@ -442,7 +492,8 @@ internal static unsafe class KQuantGemvMulti
         + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u2, Vector512.Load(a + 128)), s2)
         + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u3, Vector512.Load(a + 192)), s3);
 
-    /// <summary>Rows [r0, r1) x TT tokens of Q6_K (token t's Q8_K row at acts + t·actStride), one row at a time.</summary>
+    /// <summary>Rows [r0, r1) x TT tokens of Q6_K (token t's Q8_K row at acts + t·actStride), one row at a time: rows
+    /// outside whole 4-row groups, one token, or FourRows off.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Q6K<TT>(byte* w, long rowBytes, int r0, int r1, byte* acts, int actStride, int nb, float* y, int ys) where TT : struct, ITileCount
     {
@@ -451,13 +502,10 @@ internal static unsafe class KQuantGemvMulti
         for (int i = 0; i < nb; i++)
             for (int t = 0; t < 8; t++)
                 yds[i * 8 + t] = t < TT.N ? ((BlockQ8_K*)(acts + (long)t * actStride) + i)->D : 0f;
-        int r4 = r0 + (r1 - r0) / 4 * 4;
-        if (FourRows) Q6K4<TT>(w, rowBytes, r0, r4, acts, actStride, yds, nb, y, ys);
-        else r4 = r0;
-        Q6K1<TT>(w, rowBytes, r4, r1, acts, actStride, yds, nb, y, ys);
+        Q6K1<TT>(w, rowBytes, r0, r1, acts, actStride, yds, nb, y, ys);
     }
 
-    /// <summary>Whether whole groups of 4 rows take the 4-row kernels (<see cref="Q4K4{TT}"/>, <see cref="Q6K4{TT}"/>);
+    /// <summary>Whether whole groups of 4 rows take the 4-row kernels (<see cref="Q4K4{TT}"/>, <see cref="Q6K4x16{TA, TB}"/>);
     /// only benchmarks change it.</summary>
     internal static bool FourRows = true;
 
@@ -489,6 +537,7 @@ internal static unsafe class KQuantGemvMulti
     {
         Vector256<short> sc = VecDotQ6_K.Unpack(x, out Vector512<byte> u0, out Vector512<byte> u1, out Vector512<byte> u2, out Vector512<byte> u3,
             out Vector512<short> s0, out Vector512<short> s1, out Vector512<short> s2, out Vector512<short> s3);
+        sc <<= 5;   // 32·scale (|.| <= 4096): the −32 offset through the bsums, exact in the int32 pair sums
         Vector512<int> h0 = TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)a);
         Vector512<int> h1 = TT.N > 1 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + actStride)) : default;
         Vector512<int> h2 = TT.N > 2 ? TokenQ6K(u0, u1, u2, u3, s0, s1, s2, s3, sc, (BlockQ8_K*)(a + 2 * actStride)) : default;
@@ -507,6 +556,6 @@ internal static unsafe class KQuantGemvMulti
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> TokenQ6K(Vector512<byte> u0, Vector512<byte> u1, Vector512<byte> u2, Vector512<byte> u3,
-        Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, Vector256<short> sc, BlockQ8_K* a) =>
-        Token(u0, u1, u2, u3, s0, s1, s2, s3, a->Qs) - (Avx2.MultiplyAddAdjacent(sc, Vector256.Load(a->BSums)) << 5).ToVector512();
+        Vector512<short> s0, Vector512<short> s1, Vector512<short> s2, Vector512<short> s3, Vector256<short> sc32, BlockQ8_K* a) =>
+        Token(u0, u1, u2, u3, s0, s1, s2, s3, a->Qs) - Avx2.MultiplyAddAdjacent(sc32, Vector256.Load(a->BSums)).ToVector512();
 }
