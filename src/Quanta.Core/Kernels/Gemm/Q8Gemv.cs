@@ -19,12 +19,14 @@ internal static unsafe partial class Q8Gemm
     /// correction is added, and one fma per group takes the 16 blocks into the accumulator with d_w·d_a (weight scales
     /// gathered with word permutes and widened in registers, permuted to lane order, times the panel's scales). Each group
     /// also prefetches, so the memory reads overlap the arithmetic: Q4_0 with <see cref="QuadNibbles"/> (<see cref="RowPrefetch{TW}"/>)
-    /// fetches each row's bytes of the group <see cref="PrefetchRows"/> rows ahead into L2; otherwise the group fetches
+    /// fetches each row's bytes of the group <see cref="PrefetchRows"/> rows ahead into L2 (and a call's first rows at
+    /// its start when they were not fetched so, <see cref="FetchIfCold"/>); otherwise the group fetches
     /// its share of the next 4-row tile (the tile's rows are contiguous): into L1 while a tile is at most
     /// <see cref="L1PrefetchTile"/> bytes, else into L2.
     /// </summary>
     private static void Gemv512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y) where TW : struct, IGemmWeight
     {
+        if (RowPrefetch<TW>()) FetchIfCold(w + r0 * rowBytes, w + r1 * rowBytes, rowBytes);
         if (!RowPrefetch<TW>() && 4 * rowBytes <= L1PrefetchTile) Gemv512<TW, L1>(w, rowBytes, r0, r1, panel, nb, y);
         else Gemv512<TW, L2>(w, rowBytes, r0, r1, panel, nb, y);
     }
@@ -36,6 +38,22 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>How many rows ahead <see cref="RowPrefetch{TW}"/> fetches (two 8-row steps).</summary>
     private const int PrefetchRows = 16;
+
+    /// <summary>Where this thread's last <see cref="RowPrefetch{TW}"/> call ended (0: none yet).</summary>
+    [ThreadStatic] private static nint t_rowsEnd;
+
+    /// <summary>
+    /// Fetches the first <see cref="PrefetchRows"/> rows of [<paramref name="start"/>, <paramref name="end"/>) into L2
+    /// unless this thread's previous call ended at <paramref name="start"/> (its rows then fetched these
+    /// <see cref="PrefetchRows"/> ahead). The pool hands its tiles out in chunks that alternate between the threads, so
+    /// most chunks start cold: with 2 threads taking guided chunks from memory, x1.07 (docs/drafts/q4gemv.md).
+    /// </summary>
+    private static void FetchIfCold(byte* start, byte* end, long rowBytes)
+    {
+        if ((nint)start != t_rowsEnd)
+            for (long o = 0, n = Math.Min(end - start, PrefetchRows * rowBytes); o < n; o += 64) Sse.Prefetch1(start + o);
+        t_rowsEnd = (nint)end;
+    }
 
     /// <summary>Largest 4-row tile (bytes) whose successor is prefetched into L1 rather than L2.</summary>
     private const long L1PrefetchTile = 8192;
