@@ -22,6 +22,9 @@ public sealed unsafe class Q8GemmTests
         { WeightFormat.Q4_0, 8, 1, 64 }, { WeightFormat.Q4_0, 3, 1, 8 }, { WeightFormat.Q4_0, 7, 1, 9 }, { WeightFormat.Q4_0, 2, 1, 15 },
         { WeightFormat.Q8_0, 4, 1, 16 }, { WeightFormat.Q8_0, 9, 1, 24 }, { WeightFormat.Q8_0, 6, 1, 33 }, { WeightFormat.Q8_0, 5, 1, 47 },
         { WeightFormat.Q8_0, 8, 1, 64 }, { WeightFormat.Q8_0, 3, 1, 8 }, { WeightFormat.Q8_0, 7, 1, 9 }, { WeightFormat.Q8_0, 2, 1, 15 },
+        // one token, Q4_0 rows in steps of 8 (23 rows split 11 + 12: 8 + 3, 8 + 4) over one group plus a half (768 columns),
+        // two plus a half, three, six
+        { WeightFormat.Q4_0, 23, 1, 24 }, { WeightFormat.Q4_0, 23, 1, 40 }, { WeightFormat.Q4_0, 23, 1, 48 }, { WeightFormat.Q4_0, 35, 1, 96 },
         // long rows (more than 2048 blocks)
         { WeightFormat.Q4_0, 5, 1, 2049 }, { WeightFormat.Q8_0, 3, 1, 2049 },
         // batches over a whole group plus a half group (the 256-bit tail), a whole group plus 9 blocks, several groups
@@ -228,6 +231,7 @@ public sealed unsafe class Q8GemmTests
     [InlineData(WeightFormat.Q4_0, 5, 40)]
     [InlineData(WeightFormat.Q8_0, 5, 40)]
     [InlineData(WeightFormat.Q4_0, 5, 24)]   // few tokens: rows of two groups in registers
+    [InlineData(WeightFormat.Q4_0, 1, 24)]   // one token: a group plus a half
     public void Unusual_weight_scales_give_the_reference_bits_on_every_path(WeightFormat format, int m, int nb)
     {
         // zero, subnormal, negative, the largest fp16 and an infinity among the block scales (the one- and few-token paths widen

@@ -42,7 +42,7 @@ internal readonly unsafe struct GemmQ8_0 : IGemmWeight
 /// <summary>Compile-time tile extent (rows or tokens) for the generic tile loops.</summary>
 internal interface ITileCount
 {
-    /// <summary>The extent, 1..4.</summary>
+    /// <summary>The extent, 1..4 (8 for the one-token Q4_0 rows, <see cref="Q8Gemm"/>).</summary>
     static abstract int N { get; }
 }
 
@@ -50,3 +50,4 @@ internal readonly struct Tile1 : ITileCount { public static int N => 1; }
 internal readonly struct Tile2 : ITileCount { public static int N => 2; }
 internal readonly struct Tile3 : ITileCount { public static int N => 3; }
 internal readonly struct Tile4 : ITileCount { public static int N => 4; }
+internal readonly struct Tile8 : ITileCount { public static int N => 8; }

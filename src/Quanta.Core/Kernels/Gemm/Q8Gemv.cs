@@ -12,19 +12,47 @@ internal static unsafe partial class Q8Gemm
     // ------------------------------------------------------------------ 512-bit, one token (decode)
 
     /// <summary>
-    /// y[r] for rows [r0, r1) and one token (panel at <paramref name="panel"/>): 4 rows at a time in one pass over the
-    /// rows, the same arithmetic as every other path. Per row and group of 16 blocks the 8 block pairs' multiply-adds
+    /// y[r] for rows [r0, r1) and one token (panel at <paramref name="panel"/>): 4 rows at a time (Q4_0 with
+    /// <see cref="QuadNibbles"/>: 8) in one pass over the rows, the same arithmetic as every other path. Per row and group of 16 blocks the 8 block pairs' multiply-adds
     /// (Q4_0: 16-bit pair sums of unsigned nibbles; Q8_0: 32-bit sums with the sign trick) are reduced by a transposing
     /// add tree (<see cref="GroupSum{TW}"/>) to one int32 per block in lane order <see cref="LaneOf"/>; the Q4_0
     /// correction is added, and one fma per group takes the 16 blocks into the accumulator with d_w·d_a (weight scales
     /// gathered with word permutes and widened in registers, permuted to lane order, times the panel's scales). Each group
-    /// also prefetches its share of the next 4-row tile (the tile's rows are contiguous), so the memory reads overlap
-    /// the arithmetic: into L1 while a tile is at most <see cref="L1PrefetchTile"/> bytes, else into L2.
+    /// also prefetches, so the memory reads overlap the arithmetic: Q4_0 with <see cref="QuadNibbles"/> (<see cref="RowPrefetch{TW}"/>)
+    /// fetches each row's bytes of the group <see cref="PrefetchRows"/> rows ahead into L2 (and a call's first rows at
+    /// its start when they were not fetched so, <see cref="FetchIfCold"/>); otherwise the group fetches
+    /// its share of the next 4-row tile (the tile's rows are contiguous): into L1 while a tile is at most
+    /// <see cref="L1PrefetchTile"/> bytes, else into L2.
     /// </summary>
     private static void Gemv512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y) where TW : struct, IGemmWeight
     {
-        if (4 * rowBytes <= L1PrefetchTile) Gemv512<TW, L1>(w, rowBytes, r0, r1, panel, nb, y);
+        if (RowPrefetch<TW>()) FetchIfCold(w + r0 * rowBytes, w + r1 * rowBytes, rowBytes);
+        if (!RowPrefetch<TW>() && 4 * rowBytes <= L1PrefetchTile) Gemv512<TW, L1>(w, rowBytes, r0, r1, panel, nb, y);
         else Gemv512<TW, L2>(w, rowBytes, r0, r1, panel, nb, y);
+    }
+
+    /// <summary>Whether the rows run 8 at a time and prefetch row by row <see cref="PrefetchRows"/> ahead into L2 (Q4_0 on
+    /// the <see cref="QuadNibbles"/> path; with 2 threads streaming from memory, x1.2 over 4 rows with the next tile
+    /// prefetched into L1, docs/drafts/q4gemv.md). Q8_0 keeps the tile prefetch.</summary>
+    private static bool RowPrefetch<TW>() where TW : struct, IGemmWeight => TW.Nibble && QuadNibbles;
+
+    /// <summary>How many rows ahead <see cref="RowPrefetch{TW}"/> fetches (two 8-row steps).</summary>
+    private const int PrefetchRows = 16;
+
+    /// <summary>Where this thread's last <see cref="RowPrefetch{TW}"/> call ended (0: none yet).</summary>
+    [ThreadStatic] private static nint t_rowsEnd;
+
+    /// <summary>
+    /// Fetches the first <see cref="PrefetchRows"/> rows of [<paramref name="start"/>, <paramref name="end"/>) into L2
+    /// unless this thread's previous call ended at <paramref name="start"/> (its rows then fetched these
+    /// <see cref="PrefetchRows"/> ahead). The pool hands its tiles out in chunks that alternate between the threads, so
+    /// most chunks start cold: with 2 threads taking guided chunks from memory, x1.07 (docs/drafts/q4gemv.md).
+    /// </summary>
+    private static void FetchIfCold(byte* start, byte* end, long rowBytes)
+    {
+        if ((nint)start != t_rowsEnd)
+            for (long o = 0, n = Math.Min(end - start, PrefetchRows * rowBytes); o < n; o += 64) Sse.Prefetch1(start + o);
+        t_rowsEnd = (nint)end;
     }
 
     /// <summary>Largest 4-row tile (bytes) whose successor is prefetched into L1 rather than L2.</summary>
@@ -34,8 +62,11 @@ internal static unsafe partial class Q8Gemm
         where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
         float* table = stackalloc float[16];                 // [16] scales of a group that takes the table path
-        Vector512<float>* acc = stackalloc Vector512<float>[4];   // [4] the rows' accumulators
+        Vector512<float>* acc = stackalloc Vector512<float>[8];   // [8] the rows' accumulators
         int r = r0;
+        if (RowPrefetch<TW>())
+            for (; r + 8 <= r1; r += 8)
+                GemvRows<TW, Tile8, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
         for (; r + 4 <= r1; r += 4)
             GemvRows<TW, Tile4, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
         switch (r1 - r)
@@ -82,53 +113,134 @@ internal static unsafe partial class Q8Gemm
         Vector512<ushort> shifts = Shifts512();
         Vector512<int> order = LaneOrder();
         byte* next = w + 4 * rowBytes;   // the next 4-row tile
+        bool rowFetch = RowPrefetch<TW>();
+        long ahead = PrefetchRows * rowBytes;
         int wideLoads = WideLoads<TW>(nb);
         for (int g = 0; g < nb; g += Group)
         {
             int left = nb - g, wide = wideLoads - (g >> 1);
             long go = (long)g * bytes;
-            byte* pf = next + go * nr;
-            for (int o = 0; o < nr * Group * bytes; o += 64) TP.Fetch(pf + o);
+            if (!rowFetch)
+            {
+                byte* pf = next + go * nr;
+                for (int o = 0; o < nr * Group * bytes; o += 64) TP.Fetch(pf + o);
+            }
             byte* pg = panel + (nint)(g / Group) * GroupBytes;
             Vector512<float> da = Vector512.Load((float*)(pg + ScaleOffset));
             Vector512<int> corr = nib ? Vector512.Load((int*)(pg + CorrOffset)) : default;
             byte* wi = w + go;
-            // a last group of exactly 8 blocks after a full one (768 columns = 16 + 8 blocks) also takes the quad path
-            bool half = left == 8 && g > 0;
-            if (TW.Nibble && (left >= Group || half) && QuadNibbles)
+            if (TW.Nibble && left == 8 && g > 0 && QuadNibbles)
+            {
+                // a last group of exactly 8 blocks after a full one (768 columns = 16 + 8 blocks): blocks 0..3 (a) and
+                // 4..7 (b) of the panel, one block per 128-bit lane, low / high 16 codes; lanes 8..15 of the result
+                // meet the panel's zero scales, so they add exact zeros as the pair path's missing blocks do
+                byte* pc = pg + CodesOffset;
+                Regroup(pc, pc + 64, out Vector512<sbyte> la, out Vector512<sbyte> ha);
+                Regroup(pc + 128, pc + 192, out Vector512<sbyte> lb, out Vector512<sbyte> hb);
+                Vector512<float> da112 = da * Vector512.Create(F16Conversion.Two112);
+                bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
+                for (int i = 0; i < nr; i++, wi += rowBytes)
+                {
+                    byte* pf = wi + ahead;   // this row's 144 bytes, PrefetchRows rows on
+                    TP.Fetch(pf); TP.Fetch(pf + 64); TP.Fetch(pf + 128);
+                    Vector512<int> sums = HalfReduce(HalfSum(wi, la, ha), HalfSum(wi + 72, lb, hb), ones);
+                    Vector512<float> scale = LaneScales<TW>(HalfScaleBits(wi), fold, da112, wi, left, table, order, da);
+                    acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sums + corr), scale, acc[i]);
+                }
+                continue;
+            }
+            if (TW.Nibble && left >= Group && QuadNibbles)
             {
                 // the panel's block pairs regrouped once for the tile's rows: Lj / Hj = the low / high 16 codes of
                 // blocks 2j, 2j + 1, 2j + 8, 2j + 9 (pairs j and j + 4), one block per 128-bit lane
                 byte* pc = pg + CodesOffset;
-                Vector512<long> p0 = Vector512.Load((long*)pc), p4 = Vector512.Load((long*)(pc + 256));
-                Vector512<sbyte> l0 = Avx512F.Shuffle4x128(p0, p4, 0x88).AsSByte(), h0 = Avx512F.Shuffle4x128(p0, p4, 0xDD).AsSByte();
-                Vector512<long> p1 = Vector512.Load((long*)(pc + 64)), p5 = Vector512.Load((long*)(pc + 320));
-                Vector512<sbyte> l1 = Avx512F.Shuffle4x128(p1, p5, 0x88).AsSByte(), h1 = Avx512F.Shuffle4x128(p1, p5, 0xDD).AsSByte();
-                Vector512<long> p2 = Vector512.Load((long*)(pc + 128)), p6 = Vector512.Load((long*)(pc + 384));
-                Vector512<sbyte> l2 = Avx512F.Shuffle4x128(p2, p6, 0x88).AsSByte(), h2 = Avx512F.Shuffle4x128(p2, p6, 0xDD).AsSByte();
-                Vector512<long> p3 = Vector512.Load((long*)(pc + 192)), p7 = Vector512.Load((long*)(pc + 448));
-                Vector512<sbyte> l3 = Avx512F.Shuffle4x128(p3, p7, 0x88).AsSByte(), h3 = Avx512F.Shuffle4x128(p3, p7, 0xDD).AsSByte();
+                Regroup(pc, pc + 256, out Vector512<sbyte> l0, out Vector512<sbyte> h0);
+                Regroup(pc + 64, pc + 320, out Vector512<sbyte> l1, out Vector512<sbyte> h1);
+                Regroup(pc + 128, pc + 384, out Vector512<sbyte> l2, out Vector512<sbyte> h2);
+                Regroup(pc + 192, pc + 448, out Vector512<sbyte> l3, out Vector512<sbyte> h3);
                 // d_a · 2^112 (exact below 2^15, which every practical activation scale is): one multiply per row then
                 // gives the same rounded d_w·d_a as the exact d_w times d_a
                 Vector512<float> da112 = da * Vector512.Create(F16Conversion.Two112);
                 bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
                 for (int i = 0; i < nr; i++, wi += rowBytes)
                 {
-                    Vector512<short> s0 = QuadSum(wi, l0, h0, half), s1 = QuadSum(wi + 36, l1, h1, half);
-                    Vector512<short> s2 = QuadSum(wi + 72, l2, h2, half), s3 = QuadSum(wi + 108, l3, h3, half);
-                    Vector512<int> hs = half ? default : QuadScaleBits(wi);
-                    Vector512<float> scale = !half && fold && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
-                        ? (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * da112
-                        : Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da;
+                    byte* pf = wi + ahead;   // this row's 288 bytes, PrefetchRows rows on
+                    TP.Fetch(pf); TP.Fetch(pf + 64); TP.Fetch(pf + 128); TP.Fetch(pf + 192); TP.Fetch(pf + 256);
+                    Vector512<short> s0 = QuadSum(wi, l0, h0), s1 = QuadSum(wi + 36, l1, h1);
+                    Vector512<short> s2 = QuadSum(wi + 72, l2, h2), s3 = QuadSum(wi + 108, l3, h3);
+                    Vector512<float> scale = LaneScales<TW>(QuadScaleBits(wi), fold, da112, wi, left, table, order, da);
                     acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(QuadReduce(s0, s1, s2, s3, ones) + corr), scale, acc[i]);
                 }
                 continue;
             }
             for (int i = 0; i < nr; i++, wi += rowBytes)
+            {
+                if (rowFetch)
+                    for (int o = 0; o < Math.Min(left, Group) * bytes; o += 64) TP.Fetch(wi + ahead + o);
                 acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<TW>(wi, pg, left, wide, shifts, ones) + corr),
                     Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da, acc[i]);
+            }
         }
         for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
+    }
+
+    /// <summary>The low (<paramref name="lo"/>) / high (<paramref name="hi"/>) 16 codes of the two panel blocks at
+    /// <paramref name="a"/> and then the two at <paramref name="b"/>, one block per 128-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Regroup(byte* a, byte* b, out Vector512<sbyte> lo, out Vector512<sbyte> hi)
+    {
+        Vector512<long> x = Vector512.Load((long*)a), z = Vector512.Load((long*)b);
+        lo = Avx512F.Shuffle4x128(x, z, 0x88).AsSByte();
+        hi = Avx512F.Shuffle4x128(x, z, 0xDD).AsSByte();
+    }
+
+    /// <summary>d_w·d_a of a group in lane order from the weight scales' fp16 bits <paramref name="hs"/> (high halves, lane
+    /// order): folded into one multiply by <paramref name="da112"/> when <paramref name="fold"/> holds and no scale is an
+    /// inf/NaN pattern, else through <see cref="GroupScales{TW}"/> (the table) permuted to lane order, times d_a.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LaneScales<TW>(Vector512<int> hs, bool fold, Vector512<float> da112, byte* wi, int left, float* table,
+        Vector512<int> order, Vector512<float> da) where TW : struct, IGemmWeight =>
+        fold && !Vector512.EqualsAny(hs & Vector512.Create(0x7C000000), Vector512.Create(0x7C000000))
+            ? (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * da112
+            : Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da;
+
+    /// <summary>Q4_0, the 4 consecutive blocks at <paramref name="wq"/> (72 bytes), one per 128-bit lane, against the
+    /// panel's low / high codes of the same blocks (<paramref name="lo"/> / <paramref name="hi"/>): per lane 8 int16 sums
+    /// of 4 products each, as <see cref="QuadSum"/>. The tables [0, 64) and [8, 72) stay inside the blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> HalfSum(byte* wq, Vector512<sbyte> lo, Vector512<sbyte> hi) =>
+        NibbleSum(Avx512Vbmi.PermuteVar64x8x2(Vector512.Load(wq), HalfIndex(), Vector512.Load(wq + 8)), lo, hi);
+
+    /// <summary>The quant bytes of 4 consecutive blocks for <see cref="HalfSum"/>: bytes 2..17, 20..35 and 38..53 of the
+    /// first table, 48..63 of the second (bytes 56..71 of the blocks; index + 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> HalfIndex() => Vector512.Create(
+        (byte)2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+        38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127);
+
+    /// <summary>
+    /// The 8 block sums of a group of 8 blocks from the <see cref="HalfSum"/>s of blocks 0..3 (<paramref name="a"/>) and
+    /// 4..7 (<paramref name="b"/>), in lane order in lanes 0..7 (blocks 0, 2, 4, 6, 1, 3, 5, 7; lanes 8..15 repeat them):
+    /// dword interleaves, a qword swap, added in 16 bits (16 products meet: |sum| &lt; 2^15), one multiply-add of word
+    /// pairs to int32 (dword 4k = block k, 4k + 1 = block 4 + k) and one dword permute: exact, as the pair path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> HalfReduce(Vector512<short> a, Vector512<short> b, Vector512<short> ones)
+    {
+        Vector512<short> t = Avx512F.UnpackLow(a.AsInt32(), b.AsInt32()).AsInt16() + Avx512F.UnpackHigh(a.AsInt32(), b.AsInt32()).AsInt16();
+        Vector512<int> u = Avx512BW.MultiplyAddAdjacent(t + Avx512F.Shuffle(t.AsInt32(), 0x4E).AsInt16(), ones);
+        return Avx512F.PermuteVar16x32(u, Vector512.Create(0, 8, 1, 9, 4, 12, 5, 13, 0, 8, 1, 9, 4, 12, 5, 13));
+    }
+
+    /// <summary>The fp16 scale bits of 8 Q4_0 blocks at <paramref name="b"/> in the high halves of int32 lanes 0..7, in lane
+    /// order (blocks 0, 2, 4, 6, 1, 3, 5, 7; lanes 8..15 repeat them; the low halves hold other bytes): one word permute of
+    /// bytes [0, 128) (scale k at word 9k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> HalfScaleBits(byte* b)
+    {
+        Vector512<short> i = Vector512.Create(0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63,
+                                              0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63);
+        return Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)b), i, Vector512.Load((short*)(b + 64))).AsInt32();
     }
 
     /// <summary>Whether full Q4_0 groups take <see cref="QuadSum"/> (byte permutes of two tables and GF(2) affine transforms).</summary>
@@ -140,15 +252,15 @@ internal static unsafe partial class Q8Gemm
     /// 128-bit lane (one block) 8 int16 sums of 4 products each (|sum| &lt;= 4·15·128). The two 64-byte tables stay inside
     /// the group's 288 bytes: [36j, 36j + 64) holds blocks 2j and 2j + 1, [116 + 36j, 180 + 36j) blocks 2j + 8 and 2j + 9.
     /// </summary>
-    /// <remarks>A group of exactly 8 blocks (<paramref name="half"/>, never a row's first group) has no blocks 8..15 and
-    /// only 144 bytes: one table [36j − 28, 36j + 36) gives blocks 2j and 2j + 1 to lanes 0, 1 and again to lanes 2, 3,
-    /// whose activation codes in the panel are zeros, so they add exact zeros as the pair path's missing pairs do.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> QuadSum(byte* wq, Vector512<sbyte> lo, Vector512<sbyte> hi, bool half)
+    private static Vector512<short> QuadSum(byte* wq, Vector512<sbyte> lo, Vector512<sbyte> hi) =>
+        NibbleSum(Avx512Vbmi.PermuteVar64x8x2(Vector512.Load(wq), QuadIndex(), Vector512.Load(wq + 116)), lo, hi);
+
+    /// <summary>The quant bytes <paramref name="v"/> of 4 blocks (one per 128-bit lane) times the codes: low nibbles times
+    /// <paramref name="lo"/> plus high nibbles (a GF(2) affine transform) times <paramref name="hi"/>, in 16-bit pair sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> NibbleSum(Vector512<byte> v, Vector512<sbyte> lo, Vector512<sbyte> hi)
     {
-        Vector512<byte> v = half
-            ? Avx512Vbmi.PermuteVar64x8(Vector512.Load(wq - 28), QuadIndexHalf())
-            : Avx512Vbmi.PermuteVar64x8x2(Vector512.Load(wq), QuadIndex(), Vector512.Load(wq + 116));
         Vector512<byte> low = v & Vector512.Create((byte)0x0F);
         Vector512<byte> high = Gfni.V512.GaloisFieldAffineTransform(v, Vector512.Create(HighNibble).AsByte(), 0);
         return Avx512BW.MultiplyAddAdjacent(low, lo) + Avx512BW.MultiplyAddAdjacent(high, hi);
@@ -165,16 +277,9 @@ internal static unsafe partial class Q8Gemm
     /// order (lane p: block <see cref="LaneOrder"/>[p]); the low halves hold other bytes of the blocks. Two word permutes of
     /// two 64-byte tables each, inside the group's 288 bytes (scale k at byte 18k).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> QuadScaleBits(byte* b)
-    {
-        // lanes 0..7: blocks 0, 2, 4, 6, 1, 3, 5, 7 (word 9k of bytes [0, 128)); lanes 8..15: blocks 8, 10, 12, 14, 9, 11,
-        // 13, 15 (word 9(k − 8) of bytes [144, 272))
-        Vector512<short> i = Vector512.Create(0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63,
-                                              0, 0, 0, 18, 0, 36, 0, 54, 0, 9, 0, 27, 0, 45, 0, 63);
-        Vector512<int> first = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)b), i, Vector512.Load((short*)(b + 64))).AsInt32();
-        Vector512<int> second = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 144)), i, Vector512.Load((short*)(b + 208))).AsInt32();
-        return Vector512.ConditionalSelect(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), first, second);
-    }
+    private static Vector512<int> QuadScaleBits(byte* b) =>
+        // lanes 0..7: blocks 0, 2, 4, 6, 1, 3, 5, 7 of bytes [0, 128); lanes 8..15: blocks 8, 10, 12, 14, 9, 11, 13, 15 of [144, 272)
+        Vector512.ConditionalSelect(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), HalfScaleBits(b), HalfScaleBits(b + 144));
 
     /// <summary>The quant bytes of blocks 2j and 2j + 1 from the table [36j − 28, 36j + 36) (bytes 30..45 and 48..63), twice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
