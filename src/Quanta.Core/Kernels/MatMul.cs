@@ -68,10 +68,32 @@ public static unsafe class MatMul
         byte* weights0, int rows0, float* y0, int yStride0,
         byte* weights1, int rows1, float* y1, int yStride1,
         byte* weights2, int rows2, float* y2, int yStride2,
+        byte* scratch, WorkerPool pool) =>
+        Compute(kernel, kernel, kernel, cols, x, xStride, m, weights0, rows0, y0, yStride0, weights1, rows1, y1, yStride1,
+            weights2, rows2, y2, yStride2, scratch, pool);
+
+    /// <summary>
+    /// True when products in <paramref name="a"/> and <paramref name="b"/> can run as one fused call with
+    /// <paramref name="m"/> activation rows although their formats differ: both are K-quants (one Q8_K activation
+    /// row serves both) and, for m &gt; 1, both have <see cref="KQuantGemm"/> tiles.
+    /// </summary>
+    public static bool SharesActivation(IVecDotKernel a, IVecDotKernel b, int m) =>
+        a is KQuantVecDotKernel && b is KQuantVecDotKernel && (m == 1 || (KQuantGemm.Supports(a) && KQuantGemm.Supports(b)));
+
+    /// <summary>The fused products with a kernel per set: all the same, or pairwise <see cref="SharesActivation"/>.</summary>
+    private static void Compute(IVecDotKernel kernel, IVecDotKernel kernel1, IVecDotKernel kernel2, int cols, float* x, int xStride, int m,
+        byte* weights0, int rows0, float* y0, int yStride0,
+        byte* weights1, int rows1, float* y1, int yStride1,
+        byte* weights2, int rows2, float* y2, int yStride2,
         byte* scratch, WorkerPool pool)
     {
         ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(kernel1);
+        ArgumentNullException.ThrowIfNull(kernel2);
         ArgumentNullException.ThrowIfNull(pool);
+        if ((kernel1 != kernel && (rows1 > 0 && !SharesActivation(kernel, kernel1, m)))
+            || (kernel2 != kernel && (rows2 > 0 && !SharesActivation(kernel, kernel2, m))))
+            throw new ArgumentException("fused products of different formats must all be K-quants (with GEMM tiles for m > 1)");
         ArgumentOutOfRangeException.ThrowIfNegative(rows0);
         ArgumentOutOfRangeException.ThrowIfNegative(rows1);
         ArgumentOutOfRangeException.ThrowIfNegative(rows2);
@@ -108,8 +130,8 @@ public static unsafe class MatMul
             // batch 1: one Dot per row through the kernel's row loop (the Dot's own arithmetic, checks once per call)
             if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
             var rows1b = new KQuantRowsBody { Kernel = kq, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Cols = cols, Act = scratch, Y = y0 };
-            Run(rows1b, t0, rows1b with { Weights = weights1, Rows = rows1, Y = y1 }, t1,
-                rows1b with { Weights = weights2, Rows = rows2, Y = y2 }, t2, inline, pool);
+            Run(rows1b, t0, rows1b with { Kernel = (KQuantVecDotKernel)kernel1, Weights = weights1, RowBytes = kernel1.WeightRowBytes(cols), Rows = rows1, Y = y1 }, t1,
+                rows1b with { Kernel = (KQuantVecDotKernel)kernel2, Weights = weights2, RowBytes = kernel2.WeightRowBytes(cols), Rows = rows2, Y = y2 }, t2, inline, pool);
             return;
         }
         if (m == 1 && kernel is F16VecDot f16 && F16VecDot.RowsAccelerated)
@@ -133,8 +155,8 @@ public static unsafe class MatMul
                 Kernel = kernel, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Blocks = cols / 256,
                 Act = scratch, ActBytes = ab, Prepared = prepared, M = m, Y = y0, YStride = yStride0,
             };
-            Run(kgemm, t0, kgemm with { Weights = weights1, Rows = rows1, Y = y1, YStride = yStride1 }, t1,
-                kgemm with { Weights = weights2, Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
+            Run(kgemm, t0, kgemm with { Kernel = kernel1, Weights = weights1, RowBytes = kernel1.WeightRowBytes(cols), Rows = rows1, Y = y1, YStride = yStride1 }, t1,
+                kgemm with { Kernel = kernel2, Weights = weights2, RowBytes = kernel2.WeightRowBytes(cols), Rows = rows2, Y = y2, YStride = yStride2 }, t2, inline, pool);
             return;
         }
         if (m > 1 && F16Gemm.Supports(kernel))
@@ -234,19 +256,35 @@ public static unsafe class MatMul
         Memory.NativeRegion weights0, long offset0, int rows0, Span<float> y0,
         Memory.NativeRegion? weights1, long offset1, int rows1, Span<float> y1,
         Memory.NativeRegion? weights2, long offset2, int rows2, Span<float> y2,
+        Span<byte> scratch, WorkerPool pool) =>
+        Compute(kernel, kernel, kernel, cols, x, m, weights0, offset0, rows0, y0, weights1, offset1, rows1, y1,
+            weights2, offset2, rows2, y2, scratch, pool);
+
+    /// <summary>
+    /// As the overload above with a kernel per matrix: <paramref name="kernel1"/> and <paramref name="kernel2"/> are
+    /// <paramref name="kernel0"/> or pairwise <see cref="SharesActivation"/> with it (e.g. a K-quant file's Q4_K Q and K
+    /// with its Q6_K V), so one activation conversion and one pool loop serve all three. Each output has the bits of a
+    /// separate call with its own kernel.
+    /// </summary>
+    public static void Compute(IVecDotKernel kernel0, IVecDotKernel kernel1, IVecDotKernel kernel2, int cols, ReadOnlySpan<float> x, int m,
+        Memory.NativeRegion weights0, long offset0, int rows0, Span<float> y0,
+        Memory.NativeRegion? weights1, long offset1, int rows1, Span<float> y1,
+        Memory.NativeRegion? weights2, long offset2, int rows2, Span<float> y2,
         Span<byte> scratch, WorkerPool pool)
     {
-        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(kernel0);
+        ArgumentNullException.ThrowIfNull(kernel1);
+        ArgumentNullException.ThrowIfNull(kernel2);
         ArgumentNullException.ThrowIfNull(weights0);
-        byte* w0 = CheckedSet(kernel, weights0, offset0, rows0, cols, x.Length, m, y0.Length, scratch.Length);
-        byte* w1 = CheckedSet(kernel, weights1, offset1, rows1, cols, x.Length, m, y1.Length, scratch.Length);
-        byte* w2 = CheckedSet(kernel, weights2, offset2, rows2, cols, x.Length, m, y2.Length, scratch.Length);
+        byte* w0 = CheckedSet(kernel0, weights0, offset0, rows0, cols, x.Length, m, y0.Length, scratch.Length);
+        byte* w1 = CheckedSet(kernel1, weights1, offset1, rows1, cols, x.Length, m, y1.Length, scratch.Length);
+        byte* w2 = CheckedSet(kernel2, weights2, offset2, rows2, cols, x.Length, m, y2.Length, scratch.Length);
         fixed (float* px = x)
         fixed (float* p0 = y0)
         fixed (float* p1 = y1)
         fixed (float* p2 = y2)
         fixed (byte* s = scratch)
-            Compute(kernel, cols, px, cols, m, w0, rows0, p0, rows0, w1, rows1, p1, rows1, w2, rows2, p2, rows2, s, pool);
+            Compute(kernel0, kernel1, kernel2, cols, px, cols, m, w0, rows0, p0, rows0, w1, rows1, p1, rows1, w2, rows2, p2, rows2, s, pool);
     }
 
     /// <summary>The checked address of one set of the fused region overload; null for a skipped set (rows = 0).</summary>

@@ -8,13 +8,15 @@ namespace Quanta.Core.Threading;
 /// <list type="bullet">
 /// <item>Threads are created once (ThreadCount − 1 workers; the calling thread is participant 0 and always works) and
 /// reused. Idle workers spin briefly, then block on their own semaphore; Dispose wakes and joins them.</item>
-/// <item>Indices are handed out in contiguous chunks through an atomic counter (dynamic scheduling):
-/// <see cref="For{TBody}"/> sizes them guided: each take is the remaining count over twice the participants (at least
-/// one index), so early chunks are large (few atomic steps) and the last ones single indices, and the participants
-/// finish within about one index's work of each other; <see cref="ForChunked{TBody}"/> takes a fixed size from the
-/// caller. Whichever participant is running takes the next chunk, so a worker that the OS has not
-/// scheduled yet (or has preempted) delays the loop by at most the chunks it already holds. Every index runs exactly
-/// once. The body is a struct implementing <see cref="IParallelBody"/>, invoked through a generic method specialized
+/// <item><see cref="For{TBody}"/> gives each participant its own contiguous share of the indices (participant p of P:
+/// [p·count/P, (p+1)·count/P)), held in a (front, back) word on that participant's own cache line. The owner takes
+/// chunks of a quarter of what is left from the front (at least one index); a participant whose share is empty takes
+/// half of what is left of another's from the back. So in a balanced loop each participant touches only its own line
+/// (no cache line bounces between cores per chunk) and runs the same indices on every call with the same count (the
+/// output lines of those rows are written by the same core every time), while a worker that the OS has not scheduled yet (or has
+/// preempted) delays the loop by at most the chunk it holds: the rest of its share is taken by the others.
+/// <see cref="ForChunked{TBody}"/> hands out chunks of a fixed size from one shared atomic counter. Every index runs
+/// exactly once. The body is a struct implementing <see cref="IParallelBody"/>, invoked through a generic method specialized
 /// per body type: no delegate, closure or per-call allocation.</item>
 /// <item>Lifetime: the body lives on the caller's stack. A worker joins a loop only while the loop is open (one atomic
 /// step that also names the loop's generation); the caller closes the loop once no chunk is left and returns only after
@@ -37,12 +39,16 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly SemaphoreSlim[] _wake;
     private readonly int[] _sleeping;
     private readonly object _callLock = new();
+    // For: participant p's share as (back << 32 | front) at _shares[(p + 1) · ShareStride], 128 bytes apart (own lines)
+    private readonly long[] _shares;
+    private const int ShareStride = 16;
 
     // Current job (written by the caller before publishing _job; read by workers only after they joined).
     private delegate*<void*, int, int, void> _runRange;
     private void* _body;
     private int _count;
     private int _chunk;
+    private int _participants;
     private volatile int _failed;
     private Exception? _error;
     private volatile bool _disposed;
@@ -72,6 +78,7 @@ public sealed unsafe class WorkerPool : IDisposable
         _threads = new Thread[threadCount - 1];
         _wake = new SemaphoreSlim[threadCount - 1];
         _sleeping = new int[threadCount - 1];
+        _shares = new long[(threadCount + 1) * ShareStride];
         for (int w = 0; w < _threads.Length; w++)
         {
             _wake[w] = new SemaphoreSlim(0);
@@ -84,8 +91,8 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Participants per loop, the calling thread included.</summary>
     public int ThreadCount { get; }
 
-    /// <summary>Runs body.Execute(i) for i in [0, count) in contiguous chunks handed out dynamically, each the remaining
-    /// count over twice the participants (at least 1): large first, single indices at the end.</summary>
+    /// <summary>Runs body.Execute(i) for i in [0, count): each participant runs chunks of its own contiguous share first
+    /// (a quarter of what is left of it, at least 1), then takes halves of what is left of the others' shares.</summary>
     public void For<TBody>(int count, TBody body) where TBody : struct, IParallelBody => Run(count, 0, ref body);
 
     /// <summary>Runs body.Execute(i) for i in [0, count), handing out chunks of <paramref name="chunkSize"/> indices dynamically.</summary>
@@ -116,6 +123,14 @@ public sealed unsafe class WorkerPool : IDisposable
             int workers = (int)Math.Min(ThreadCount - 1, ((long)count + Math.Max(1, chunk) - 1) / Math.Max(1, chunk) - 1);
             _failed = 0;
             _error = null;
+            int participants = workers + 1;
+            _participants = participants;
+            if (chunk == 0)
+                for (int p = 0; p < participants; p++)
+                {
+                    long front = (long)count * p / participants, back = (long)count * (p + 1) / participants;
+                    Volatile.Write(ref _shares[(p + 1) * ShareStride], back << 32 | front);
+                }
             Volatile.Write(ref _shared.Next, 0);
             Volatile.Write(ref _shared.Done, 0);
             long generation = (Volatile.Read(ref _shared.Job) >> 16) + 1;
@@ -126,7 +141,7 @@ public sealed unsafe class WorkerPool : IDisposable
 
             WorkerPool? saved = t_current;
             t_current = this;
-            try { Participate(); }
+            try { Participate(0); }
             finally { t_current = saved; }
 
             // No chunk is left: close the loop so late workers never touch it, then wait for those that joined.
@@ -149,22 +164,41 @@ public sealed unsafe class WorkerPool : IDisposable
         for (int i = start; i < end; i++) b.Execute(i);
     }
 
-    private void Participate()
+    /// <summary>Runs chunks of the current loop as participant <paramref name="self"/> (0: the caller, w + 1: worker w).</summary>
+    private void Participate(int self)
     {
         try
         {
             int count = _count, chunk = _chunk;
             if (chunk == 0)
             {
-                // guided: take (remaining / 2·participants), at least 1, with one compare-and-swap
-                int divisor = 2 * ThreadCount;
+                // own share from the front, a quarter of what is left per take
+                ref long own = ref _shares[(self + 1) * ShareStride];
                 while (_failed == 0)
                 {
-                    int start = Volatile.Read(ref _shared.Next);
-                    if (start >= count) break;
-                    int end = start + Math.Max(1, (count - start) / divisor);
-                    if (Interlocked.CompareExchange(ref _shared.Next, end, start) != start) continue;
-                    _runRange(_body, start, end);
+                    long v = Volatile.Read(ref own);
+                    int front = (int)v, back = (int)(v >> 32);
+                    if (front >= back) break;
+                    int end = front + Math.Max(1, (back - front) >> 2);
+                    if (Interlocked.CompareExchange(ref own, v + (end - front), v) != v) continue;
+                    _runRange(_body, front, end);
+                }
+                // then the others' shares from the back, half of what is left per take
+                int participants = _participants;
+                for (int k = 1; k < participants && _failed == 0; k++)
+                {
+                    int victim = self + k;
+                    if (victim >= participants) victim -= participants;
+                    ref long other = ref _shares[(victim + 1) * ShareStride];
+                    while (_failed == 0)
+                    {
+                        long v = Volatile.Read(ref other);
+                        int front = (int)v, back = (int)(v >> 32);
+                        if (front >= back) break;
+                        int start = back - Math.Max(1, (back - front) >> 1);
+                        if (Interlocked.CompareExchange(ref other, (long)start << 32 | (uint)front, v) != v) continue;
+                        _runRange(_body, start, back);
+                    }
                 }
                 return;
             }
@@ -221,7 +255,7 @@ public sealed unsafe class WorkerPool : IDisposable
             seen = Volatile.Read(ref _shared.Job);
             if (w < (int)(seen & 0xFFFF) && TryJoin(seen >> 16))
             {
-                Participate();
+                Participate(w + 1);
                 Interlocked.Increment(ref _shared.Done);
             }
         }

@@ -155,9 +155,10 @@ public sealed class WeightMatrix : IDisposable
 
     /// <summary>
     /// Products of up to three matrices with the same input x: ya = x · aᵀ, yb = x · bᵀ and, when <paramref name="c"/> is
-    /// not null, yc = x · cᵀ (e.g. the Q, K and V projections). When the matrices share a format and a column count the
+    /// not null, yc = x · cᵀ (e.g. the Q, K and V projections). When the matrices share a column count and a format (or are all K-quants whose
+    /// activation conversion is the same, e.g. a K-quant file's Q4_K Q and K with its Q6_K V) the
     /// activations are converted once and one pool loop runs over all their row tiles (<see cref="Core.Kernels.MatMul"/>'s
-    /// fused overload); otherwise (e.g. a K-quant file whose V is Q6_K and Q, K are Q4_K) each runs its own
+    /// fused overload); otherwise each runs its own
     /// <see cref="MatMul(ReadOnlySpan{float}, int, Span{float}, Span{byte}, WorkerPool)"/>. Either way each output has
     /// the bits of a separate call. x: [m, Cols] dense, yJ: [m, J.Rows] dense, scratch: at least
     /// <see cref="Core.Kernels.MatMul.ScratchBytes"/>(J.Kernel, m, Cols) bytes for every matrix J. Never allocates.
@@ -167,7 +168,7 @@ public sealed class WeightMatrix : IDisposable
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        bool fuse = b.Format == a.Format && b.Cols == a.Cols && (c == null || (c.Format == a.Format && c.Cols == a.Cols));
+        bool fuse = Shares(a, b, m) && (c == null || Shares(a, c, m));
         if (!fuse)
         {
             a.MatMul(x, m, ya, scratch, pool);
@@ -175,12 +176,17 @@ public sealed class WeightMatrix : IDisposable
             c?.MatMul(x, m, yc, scratch, pool);
             return;
         }
-        Quanta.Core.Kernels.MatMul.Compute(a.Kernel, a.Cols, x, m,
+        Quanta.Core.Kernels.MatMul.Compute(a.Kernel, b.Kernel, c?.Kernel ?? a.Kernel, a.Cols, x, m,
             a._region, a._offset, a.Rows, ya,
             b._region, b._offset, b.Rows, yb,
             c?._region, c?._offset ?? 0, c?.Rows ?? 0, c == null ? Span<float>.Empty : yc,
             scratch, pool);
     }
+
+    /// <summary>Whether b's product can share a's activation conversion and pool loop: same columns, and the same format
+    /// or two K-quants (<see cref="Core.Kernels.MatMul.SharesActivation"/>).</summary>
+    private static bool Shares(WeightMatrix a, WeightMatrix b, int m) =>
+        b.Cols == a.Cols && (b.Format == a.Format || Quanta.Core.Kernels.MatMul.SharesActivation(a.Kernel, b.Kernel, m));
 
     /// <summary>Frees owned memory; views only become unusable when their owner is disposed.</summary>
     public void Dispose()

@@ -86,6 +86,21 @@ public sealed unsafe class MatMulSharedInputTests : IDisposable
             MatMul.Compute(kernel, cols, x, 1, w, 0, 4, new float[4], w, 0, 4, new float[3], null, 0, 0, default, scratch, _pool));
     }
 
+    [Fact]
+    public void Mixed_formats_fuse_only_as_k_quants()
+    {
+        Assert.True(MatMul.SharesActivation(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q6_K), 1));
+        Assert.True(MatMul.SharesActivation(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q6_K), 4));
+        Assert.False(MatMul.SharesActivation(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q8_0), 1));
+        var q8 = KernelRegistry.VecDot(WeightFormat.Q8_0);
+        var q4k = KernelRegistry.VecDot(WeightFormat.Q4_K);
+        const int cols = 256;
+        using var w = new NativeBuffer(4 * Math.Max(q4k.WeightRowBytes(cols), q8.WeightRowBytes(cols)));
+        var scratch = new byte[MatMul.ScratchBytes(q8, 1, cols)];
+        Assert.Throws<ArgumentException>(() =>
+            MatMul.Compute(q8, q4k, q8, cols, new float[cols], 1, w, 0, 4, new float[4], w, 0, 4, new float[4], null, 0, 0, default, scratch, _pool));
+    }
+
     private static byte[] RandomMatrix(Random rng, WeightFormat format, int rows, int cols)
     {
         var kernel = KernelRegistry.VecDot(format);

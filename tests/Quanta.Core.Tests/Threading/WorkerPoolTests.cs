@@ -37,6 +37,33 @@ public class WorkerPoolTests
         public void Execute(int index) => Sums[index] = (long)index * index;
     }
 
+    /// <summary>Records which thread ran each index; the first index a thread other than the caller runs blocks for a while.</summary>
+    private struct OwnerBody : IParallelBody
+    {
+        public int[] Thread;
+        public int Caller;
+        public int[] Blocked;
+        public void Execute(int index)
+        {
+            int id = Environment.CurrentManagedThreadId;
+            Thread[index] = id;
+            if (id != Caller && Interlocked.Exchange(ref Blocked[0], 1) == 0) System.Threading.Thread.Sleep(50);
+        }
+    }
+
+    [Fact]
+    public void A_stalled_participant_share_is_taken_by_the_others()
+    {
+        using var pool = new WorkerPool(2);
+        const int count = 64;
+        var owner = new int[count];
+        pool.For(count, new OwnerBody { Thread = owner, Caller = Environment.CurrentManagedThreadId, Blocked = new int[1] });
+        Assert.DoesNotContain(0, owner);
+        // the worker's share is [32, 64); it ran at most its first chunk (a quarter of its share) before the caller took the rest
+        int byCaller = owner.Skip(count / 2).Count(t => t == Environment.CurrentManagedThreadId);
+        Assert.True(byCaller >= count / 2 - count / 8, $"the caller ran {byCaller} of the worker's {count / 2} indices");
+    }
+
     private sealed class Ticket
     {
         public volatile bool Returned;
