@@ -95,6 +95,8 @@ public static class CpuTwinFit
             EffBandwidth = Math.Round(f.EffBandwidth, 4),
             EffComputePrefill = Math.Round(f.EffComputePrefill, 4),
             EffComputeDecode = Math.Round(f.EffComputePrefill, 4),
+            StepOverheadS = Math.Round(f.StepOverheadS, 7),     // 0.1 µs: a fitted 0 comes out as 1e-15 otherwise
+            LayerOverheadS = Math.Round(f.LayerOverheadS, 7),
             FitDate = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             RowsUsed = runs.SelectMany(r => Compared(r, f).Select(x => $"{r.Name}:{x.Quantity}")).ToList(),
             Method = "Nelder-Mead on log fractions and host cost, overheads in ms (" + string.Join(", ", Fitted.Where(n => (n != "eff_bandwidth" || !keepBandwidth) && (n != "step_overhead_s" || fitStep)))
