@@ -101,6 +101,12 @@ public class WorkerPoolTests
                 for (int i = 0; i < 64; i++) keep.Add(new byte[1 + (i * 37) % 4000]);
                 if (keep.Count > 4096) keep.RemoveRange(0, 2048);
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                // a pause between collections: back to back, every collection suspends all threads again a few µs
+                // after resuming them, and on a 2-core machine with 3-4 pool threads plus this one the pool's threads
+                // then starve for minutes (one loop in 65-129 s, with the old and the new scheduling alike), which is
+                // the runtime's suspension, not the pool; with the pause there are still hundreds of compacting
+                // collections a second moving the bodies' references while loops run
+                Thread.Sleep(1);
             }
         }) { IsBackground = true };
         collector.Start();
