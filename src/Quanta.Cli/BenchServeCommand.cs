@@ -112,7 +112,7 @@ internal static class BenchServeCommand
         var promptLen = new Option<int>("--prompt-len") { Description = "prompt tokens (random ids)", DefaultValueFactory = _ => 32 };
         var outputLen = new Option<int>("--output-len") { Description = "generated tokens per request (ignore_eos)", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "seed of the prompts", DefaultValueFactory = _ => 0 };
-        var warmup = new Option<int>("--warmup") { Description = "unmeasured pairs of 3-token requests first, so the per-request code of both paths is fully JIT-optimized", DefaultValueFactory = _ => 128 };
+        var warmup = new Option<int>("--num-warmups") { Description = "unmeasured pairs of 3-token requests first, so the per-request code of both paths is fully JIT-optimized", DefaultValueFactory = _ => 128 };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("overhead", "Per-token latency in process vs through the HTTP server on loopback (same engine, alternating).")
         {

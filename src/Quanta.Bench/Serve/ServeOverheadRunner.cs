@@ -44,7 +44,7 @@ public sealed record ServeOverheadOptions
     public void Validate()
     {
         if (Rounds < 1) throw new ArgumentException("--rounds must be at least 1");
-        if (WarmUpRequests < 0) throw new ArgumentException("--warmup must be at least 0");
+        if (WarmUpRequests < 0) throw new ArgumentException("--num-warmups must be at least 0");
         if (WarmUpOutputTokens < 2) throw new ArgumentException("the warm-up output length must be at least 2");
         if (PromptTokens < 1) throw new ArgumentException("--prompt-len must be at least 1");
         if (OutputTokens < 3) throw new ArgumentException("--output-len must be at least 3");
