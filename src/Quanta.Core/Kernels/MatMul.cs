@@ -148,8 +148,11 @@ public static unsafe class MatMul
         {
             // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
             if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
-            // activations laid out once for all row tiles where the few-token path reads them so (Q6_K, 2-16 tokens)
-            byte* prepared = KQuantGemm.Prepare(kernel, scratch, ab, m, cols / 256, (byte*)(((nint)(scratch + (long)m * ab) + 63) & ~(nint)63));
+            // activations laid out once for all row tiles where the few-token path reads them so (Q6_K, 2-16 tokens; in a
+            // fused call of mixed K-quants, e.g. a Q4_K file's Q6_K V, whichever set is Q6_K: the other formats ignore it,
+            // and the region overload checked the scratch against every set's kernel)
+            IVecDotKernel pk = kernel is VecDotQ6_K ? kernel : rows1 > 0 && kernel1 is VecDotQ6_K ? kernel1 : rows2 > 0 && kernel2 is VecDotQ6_K ? kernel2 : kernel;
+            byte* prepared = KQuantGemm.Prepare(pk, scratch, ab, m, cols / 256, (byte*)(((nint)(scratch + (long)m * ab) + 63) & ~(nint)63));
             var kgemm = new KQuantGemmBody
             {
                 Kernel = kernel, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Blocks = cols / 256,

@@ -101,6 +101,48 @@ public sealed unsafe class MatMulSharedInputTests : IDisposable
             MatMul.Compute(q8, q4k, q8, cols, new float[cols], 1, w, 0, 4, new float[4], w, 0, 4, new float[4], null, 0, 0, default, scratch, _pool));
     }
 
+    [Theory]
+    [InlineData(1, 2)] [InlineData(5, 2)] [InlineData(16, 2)] [InlineData(16, 0)] [InlineData(9, 1)]
+    public void Mixed_k_quant_sets_equal_separate_calls_bit_for_bit(int m, int q6Set)
+    {
+        // a K-quant file's Q4_K Q and K with its Q6_K V (set 2), and the Q6_K in the other places: one activation
+        // conversion and one pool loop, each output with the bits of its own format's separate call
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        const int cols = 1024;
+        int[] rows = [203, 37, 64];
+        var formats = new WeightFormat[3];
+        for (int j = 0; j < 3; j++) formats[j] = j == q6Set ? WeightFormat.Q6_K : WeightFormat.Q4_K;
+        var kernels = formats.Select(KernelRegistry.VecDot).ToArray();
+        var x = new float[m * cols];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1) * (1 + i / cols);
+        var scratch = new byte[kernels.Max(k => MatMul.ScratchBytes(k, m, cols))];
+        var regions = new NativeBuffer[3];
+        var separate = new float[3][];
+        var fused = new float[3][];
+        try
+        {
+            for (int j = 0; j < 3; j++)
+            {
+                byte[] w = RandomMatrix(rng, formats[j], rows[j], cols);
+                regions[j] = new NativeBuffer(w.Length);
+                w.CopyTo(regions[j].Write(0, w.Length));
+                separate[j] = new float[m * rows[j]];
+                MatMul.Compute(kernels[j], w, rows[j], cols, x, m, separate[j], scratch, _pool);
+                fused[j] = new float[m * rows[j]];
+            }
+            MatMul.Compute(kernels[0], kernels[1], kernels[2], cols, x, m, regions[0], 0, rows[0], fused[0],
+                regions[1], 0, rows[1], fused[1], regions[2], 0, rows[2], fused[2], scratch, _pool);
+        }
+        finally
+        {
+            foreach (var r in regions) r?.Dispose();
+        }
+        for (int j = 0; j < 3; j++)
+            for (int i = 0; i < fused[j].Length; i++)
+                AssertSameBits(separate[j][i], fused[j][i], $"m={m} Q6_K in set {q6Set}: matrix {j} ({formats[j]}) element {i} (seed {seed})");
+    }
+
     private static byte[] RandomMatrix(Random rng, WeightFormat format, int rows, int cols)
     {
         var kernel = KernelRegistry.VecDot(format);
