@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Quanta.Core.Diagnostics;
+using Quanta.Engine.Execution;
 using Quanta.Models.KvCache;
 
 namespace Quanta.Bench;
@@ -21,10 +22,6 @@ public static class BenchRunner
 
     /// <summary>The default probe: <see cref="MemoryBandwidth.MeasureRead"/>.</summary>
     public static double MeasureBandwidth(int threads, double seconds) => MemoryBandwidth.MeasureRead(threads, seconds).BytesPerSecond;
-
-    /// <summary>The pause between two warm-ups, so the runtime (which counts calls towards re-optimising a method only
-    /// once it has compiled nothing new for its tiering delay, 100 ms by default) promotes what the last one ran.</summary>
-    public static readonly TimeSpan TieringDelay = TimeSpan.FromMilliseconds(150);
 
     /// <summary>Runs every test of <paramref name="options"/>; <paramref name="log"/> gets one line per step;
     /// <paramref name="compiledMethods"/> counts the methods the JIT has compiled so far (default:
@@ -164,7 +161,7 @@ public static class BenchRunner
             log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                 $"[{1,3}/{o.Repetitions + 1}] {engine.Name} {test.Name} warm-up {w}: {elapsed * 1e3 / Stopwatch.Frequency:F1} ms ({compiled} methods compiled)"));
             if (compiled == 0 || w >= o.MaxWarmUps) break;
-            Thread.Sleep(TieringDelay);
+            Thread.Sleep(ExecutorWarmUp.TieringDelay);   // the runtime then counts calls towards re-optimising what the last warm-up ran
         }
         var ns = new long[o.Repetitions];
         for (int rep = 0; rep < o.Repetitions; rep++)
