@@ -33,7 +33,7 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>Whether the rows run 8 at a time and prefetch row by row <see cref="PrefetchRows"/> ahead into L2 (Q4_0 on
     /// the <see cref="QuadNibbles"/> path; with 2 threads streaming from memory, x1.2 over 4 rows with the next tile
-    /// prefetched into L1, docs/drafts/q4gemv.md). Q8_0 keeps the tile prefetch.</summary>
+    /// prefetched into L1, docs/perf-notes/2026-11-27-q4gemv.md). Q8_0 keeps the tile prefetch.</summary>
     private static bool RowPrefetch<TW>() where TW : struct, IGemmWeight => TW.Nibble && QuadNibbles;
 
     /// <summary>How many rows ahead <see cref="RowPrefetch{TW}"/> fetches (two 8-row steps).</summary>
@@ -45,8 +45,10 @@ internal static unsafe partial class Q8Gemm
     /// <summary>
     /// Fetches the first <see cref="PrefetchRows"/> rows of [<paramref name="start"/>, <paramref name="end"/>) into L2
     /// unless this thread's previous call ended at <paramref name="start"/> (its rows then fetched these
-    /// <see cref="PrefetchRows"/> ahead). The pool hands its tiles out in chunks that alternate between the threads, so
-    /// most chunks start cold: with 2 threads taking guided chunks from memory, x1.07 (docs/drafts/q4gemv.md).
+    /// <see cref="PrefetchRows"/> ahead). A thread's chunks of one loop continue each other within its own share of the
+    /// pool's indices (<see cref="Quanta.Core.Threading.WorkerPool.For{TBody}"/>); a share's first chunk, a stolen chunk and the next
+    /// product start cold (measured with the earlier guided chunks that alternated between 2 threads, most of them cold:
+    /// x1.07 from memory, docs/perf-notes/2026-11-27-q4gemv.md).
     /// </summary>
     private static void FetchIfCold(byte* start, byte* end, long rowBytes)
     {

@@ -138,7 +138,7 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>Tokens from which <see cref="StorePairRows"/> reduces token pairs of 8 rows at once (below, each accumulator
     /// on its own: at 4 tokens that measured faster than reducing all 16 at once; 768 x 768 Q4_0 at 8 and 16 tokens runs
-    /// ~1.2x as fast as with a <see cref="Reduce512"/> per row and token, docs/drafts/gemm16.md).</summary>
+    /// ~1.2x as fast as with a <see cref="Reduce512"/> per row and token, docs/perf-notes/2026-11-27-gemm16.md).</summary>
     private const int ReduceAllFrom = 8;
 
     /// <summary>Rows that sweep the groups together (group by group), so each group of the m panels is read from L1 by
