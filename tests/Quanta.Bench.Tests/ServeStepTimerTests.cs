@@ -88,4 +88,28 @@ public sealed class ServeStepTimerTests
         // executor 1.45 s, gaps 0.09 s, outside 2.0 - 1.54 = 0.46 s; full-batch decode steps: 2 of 0.56 s, mean 280 ms
         Assert.Contains("where the round's 2.00 s went: executor 1.45 s (2 full-batch decode steps 0.56 s incl. their gaps, mean 280.00 ms), loop gaps 0.09 s, outside any step (engine idle, request hand-over) 0.46 s", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_report_names_the_measured_int8_readings_and_judges_against_the_reference_rate_too()
+    {
+        var point = new ServeScalingPoint(16, 100, 1.0, [], 0, 0, 0, 0);
+        // 1e9 weights per token: 400 GOP/s allows 200 tok/s, 500 GOP/s 250; 100 tok/s is 50% and 40% of them
+        var result = new ServeScalingResult([point], 1_000_000_000, 400e9, [390e9, 410e9], 500e9);
+        string text = result.ToText();
+        Assert.Equal(250, result.ReferenceCeilingTokensPerSecond, 9);
+        Assert.Contains("at 400.0 GOP/s int8, measured in this run", text, StringComparison.Ordinal);
+        Assert.Contains("readings 390.0, 410.0 GOP/s", text, StringComparison.Ordinal);
+        Assert.Contains("reference ceiling 250.0 tok/s at a fixed 500.0 GOP/s int8", text, StringComparison.Ordinal);
+        Assert.Contains("| 16 | 100 | 1.00 | 100.0 | 50.0 % | 40.0 % |", text, StringComparison.Ordinal);
+        Assert.Contains("of reference ceiling", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_given_rate_equal_to_the_reference_prints_one_ceiling_column()
+    {
+        var point = new ServeScalingPoint(1, 100, 1.0, [], 0, 0, 0, 0);
+        string text = new ServeScalingResult([point], 1000, 467e9, [], 467e9).ToText();
+        Assert.Contains("int8, given", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("of reference ceiling", text, StringComparison.Ordinal);
+    }
 }

@@ -35,10 +35,15 @@ public sealed record ServeScalingOptions
 
     /// <summary>
     /// The machine's int8 multiply-add rate in operations per second (2 per multiply-add) that the compute ceiling is
-    /// computed from. Default 467e9: the issue's figure for this project's 2-thread reference machine; no helper in
-    /// Quanta.Core.Diagnostics measures it yet, so pass the rate measured on the machine at hand.
+    /// computed from. Null (the default): measured in the run with the engine's thread count
+    /// (<see cref="Quanta.Core.Diagnostics.ComputeRate.MeasureInt8"/>, one second before the first round and one after
+    /// the last; the ceiling takes their mean), since clocks under load, not the data sheet, set what the kernels can do.
     /// </summary>
-    public double Int8OpsPerSecond { get; init; } = 467e9;
+    public double? Int8OpsPerSecond { get; init; }
+
+    /// <summary>A fixed int8 rate the report also judges the throughput against (default 467e9, the issue's figure for
+    /// this project's 2-thread reference machine), so runs on machines or days with other clocks stay comparable.</summary>
+    public double ReferenceInt8OpsPerSecond { get; init; } = 467e9;
 
     /// <summary>Seed of the prompts.</summary>
     public int Seed { get; init; }
@@ -51,7 +56,8 @@ public sealed record ServeScalingOptions
         if (MaxWarmUps < 1) throw new ArgumentException($"at least one warm-up round, got {MaxWarmUps}");
         if (PromptTokens < 1) throw new ArgumentException("--prompt-len must be at least 1");
         if (OutputTokens < 1) throw new ArgumentException("--output-len must be at least 1");
-        if (!(Int8OpsPerSecond > 0) || double.IsInfinity(Int8OpsPerSecond)) throw new ArgumentException("--int8-gops must be positive");
+        if (Int8OpsPerSecond is double r && (!(r > 0) || double.IsInfinity(r))) throw new ArgumentException("--int8-gops must be positive");
+        if (!(ReferenceInt8OpsPerSecond > 0) || double.IsInfinity(ReferenceInt8OpsPerSecond)) throw new ArgumentException("the reference int8 rate must be positive");
     }
 }
 
@@ -81,8 +87,15 @@ public sealed record ServeScalingPoint(int Concurrency, long OutputTokens, doubl
 /// <param name="Points">One per concurrency, in the order asked.</param>
 /// <param name="WeightsPerToken">Matrix weights every token multiplies (attention, feed-forward, output head).</param>
 /// <param name="Int8OpsPerSecond">The int8 rate the ceiling assumes.</param>
-public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points, long WeightsPerToken, double Int8OpsPerSecond)
+/// <param name="Int8Readings">The int8 rates measured in the run (before the first round, after the last) whose mean is
+/// <paramref name="Int8OpsPerSecond"/>; empty when the rate was given.</param>
+/// <param name="ReferenceInt8OpsPerSecond">A fixed rate the report also judges against (0: none).</param>
+public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points, long WeightsPerToken, double Int8OpsPerSecond,
+    IReadOnlyList<double>? Int8Readings = null, double ReferenceInt8OpsPerSecond = 0)
 {
+    /// <summary>Tokens per second <see cref="ReferenceInt8OpsPerSecond"/> allows (0 when there is none).</summary>
+    public double ReferenceCeilingTokensPerSecond => ReferenceInt8OpsPerSecond / (2.0 * WeightsPerToken);
+
     /// <summary>Tokens per second the int8 rate allows: rate / (2 × weights per token).</summary>
     public double CeilingTokensPerSecond => Int8OpsPerSecond / (2.0 * WeightsPerToken);
 
@@ -101,10 +114,21 @@ public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points,
     {
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(ci, $"matrix weights per token: {WeightsPerToken:N0}; compute ceiling {CeilingTokensPerSecond:F1} tok/s at {Int8OpsPerSecond / 1e9:G4} GOP/s int8 (2 ops per weight per token)\n");
-        sb.Append("| streams | output tokens | seconds | tok/s | of ceiling | JIT-compiled methods (ms) | unmeasured warm-up: rounds, s, JIT methods |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+        string source = Int8Readings is { Count: > 0 } rs
+            ? $"measured in this run ({Quanta.Core.Diagnostics.ComputeRate.Int8Instructions}; readings {string.Join(", ", rs.Select(r => (r / 1e9).ToString("F1", ci)))} GOP/s)"
+            : "given";
+        sb.Append(ci, $"matrix weights per token: {WeightsPerToken:N0}; compute ceiling {CeilingTokensPerSecond:F1} tok/s at {Int8OpsPerSecond / 1e9:F1} GOP/s int8, {source} (2 ops per weight per token)\n");
+        bool reference = ReferenceInt8OpsPerSecond > 0 && Math.Abs(ReferenceInt8OpsPerSecond - Int8OpsPerSecond) > 1e-6 * Int8OpsPerSecond;
+        if (reference)
+            sb.Append(ci, $"reference ceiling {ReferenceCeilingTokensPerSecond:F1} tok/s at a fixed {ReferenceInt8OpsPerSecond / 1e9:F1} GOP/s int8\n");
+        sb.Append(reference
+            ? "| streams | output tokens | seconds | tok/s | of ceiling | of reference ceiling | JIT-compiled methods (ms) | unmeasured warm-up: rounds, s, JIT methods |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            : "| streams | output tokens | seconds | tok/s | of ceiling | JIT-compiled methods (ms) | unmeasured warm-up: rounds, s, JIT methods |\n|---:|---:|---:|---:|---:|---:|---:|\n");
         foreach (ServeScalingPoint p in Points)
-            sb.Append(ci, $"| {p.Concurrency} | {p.OutputTokens} | {p.Seconds:F2} | {p.TokensPerSecond:F1} | {p.TokensPerSecond / CeilingTokensPerSecond:P1} | {p.JitMethods} ({p.JitSeconds * 1e3:F0}) | {p.WarmUpRounds}, {p.WarmUpSeconds:F2}, {p.WarmUpJitMethods} |\n");
+        {
+            string refCell = reference ? string.Create(ci, $" {p.TokensPerSecond / ReferenceCeilingTokensPerSecond:P1} |") : "";
+            sb.Append(ci, $"| {p.Concurrency} | {p.OutputTokens} | {p.Seconds:F2} | {p.TokensPerSecond:F1} | {p.TokensPerSecond / CeilingTokensPerSecond:P1} |{refCell} {p.JitMethods} ({p.JitSeconds * 1e3:F0}) | {p.WarmUpRounds}, {p.WarmUpSeconds:F2}, {p.WarmUpJitMethods} |\n");
+        }
         ServeScalingPoint lo = Points.MinBy(p => p.Concurrency)!, hi = Points.MaxBy(p => p.Concurrency)!;
         sb.Append(ci, $"speed-up {hi.Concurrency} vs {lo.Concurrency} streams: {Speedup:F2}x\n");
         foreach (ServeScalingPoint p in Points.Where(p => p.Steps.Count > 0))
@@ -159,6 +183,13 @@ public static class ServeScalingRunner
         int vocab = engine.Model.Tokenizer.VocabSize;
         var rng = new Random(options.Seed);
         var points = new List<ServeScalingPoint>();
+        var int8 = new List<double>();
+        int threads = engine.Threads;
+        if (options.Int8OpsPerSecond is null)
+        {
+            log?.Invoke("measuring the int8 rate");
+            int8.Add(Quanta.Core.Diagnostics.ComputeRate.MeasureInt8(threads).OpsPerSecond);
+        }
         foreach (int c in options.Concurrency)
         {
             long warmJit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
@@ -187,7 +218,9 @@ public static class ServeScalingRunner
             log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{c} streams: {point.TokensPerSecond:F1} tok/s"));
             points.Add(point);
         }
-        return new ServeScalingResult(points, WeightsPerToken(engine.Model.Model.Config), options.Int8OpsPerSecond);
+        if (options.Int8OpsPerSecond is null) int8.Add(Quanta.Core.Diagnostics.ComputeRate.MeasureInt8(threads).OpsPerSecond);
+        return new ServeScalingResult(points, WeightsPerToken(engine.Model.Model.Config), options.Int8OpsPerSecond ?? int8.Average(),
+            int8, options.ReferenceInt8OpsPerSecond);
     }
 
     private static async Task<long> RoundAsync(ServingEngine engine, int streams, int requests, ServeScalingOptions o, Random rng, int vocab, CancellationToken cancel)

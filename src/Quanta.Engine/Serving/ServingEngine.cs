@@ -156,6 +156,10 @@ public sealed class ServingEngine : IDisposable
     /// <summary>The options in force.</summary>
     public ServingOptions Options => _options;
 
+    /// <summary>Threads of the engine's worker pool, the calling thread included (<see cref="ServingOptions.Threads"/>
+    /// resolved: 0 there means the processor count).</summary>
+    public int Threads => _pool.ThreadCount;
+
     /// <summary>The metrics recorder this engine reports to (shared when given in <see cref="ServingOptions.Metrics"/>).</summary>
     public ServingMetrics Metrics => _metrics;
 
