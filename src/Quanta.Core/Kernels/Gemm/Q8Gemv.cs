@@ -215,10 +215,11 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>
     /// Q8_0, TR.N rows at w: the arithmetic of <see cref="GemvRows{TW, TR, TP}"/> (the same int32 block sums, d_w·d_a and
-    /// fma per group). A full group and a last group of exactly 8 blocks (768 columns = 16 + 8 blocks) take
-    /// <see cref="Q8Sum16"/> / <see cref="Q8Sum8"/> (no per-pair count tests, no empty half of the add tree for the 8)
-    /// and their scale bits gathered straight into lane order (<see cref="Q8ScaleBits"/>), folded with d_a·2^112 as the
-    /// Q4_0 groups are; any other last group takes the generic <see cref="GroupSum{TW}"/>. Each row fetches its bytes of
+    /// fma per group). A full group and a last group of exactly 8 blocks (768 columns = 16 + 8 blocks) run
+    /// <see cref="GroupSum{TW}"/>'s pair products and add tree written out (no per-pair count tests, no empty half of the
+    /// tree for the 8) with the panel's codes and negations loaded once for the TR.N rows, and their scale bits gathered
+    /// straight into lane order (<see cref="Q8ScaleBits"/>), folded with d_a·2^112 as the Q4_0 groups are; any other last
+    /// group takes the generic <see cref="GroupSum{TW}"/>. Each row fetches its bytes of
     /// the group <see cref="PrefetchRows"/> rows on into L2, the fetches written out.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -242,12 +243,31 @@ internal static unsafe partial class Q8Gemm
                 // d_a · 2^112 (exact below 2^15): one multiply per row gives the rounded d_w·d_a (as the Q4_0 groups)
                 Vector512<float> da112 = da * Vector512.Create(F16Conversion.Two112);
                 bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
+                // the panel's codes (a) and negated codes (n) of the 8 block pairs, loaded once for the TR.N rows
+                Vector512<sbyte> a0 = Vector512.Load((sbyte*)(pg + CodesOffset)), a1 = Vector512.Load((sbyte*)(pg + CodesOffset + 64)), a2 = Vector512.Load((sbyte*)(pg + CodesOffset + 128)), a3 = Vector512.Load((sbyte*)(pg + CodesOffset + 192));
+                Vector512<sbyte> a4 = Vector512.Load((sbyte*)(pg + CodesOffset + 256)), a5 = Vector512.Load((sbyte*)(pg + CodesOffset + 320)), a6 = Vector512.Load((sbyte*)(pg + CodesOffset + 384)), a7 = Vector512.Load((sbyte*)(pg + CodesOffset + 448));
+                Vector512<sbyte> n0 = Vector512.Load((sbyte*)(pg + NegOffset)), n1 = Vector512.Load((sbyte*)(pg + NegOffset + 64)), n2 = Vector512.Load((sbyte*)(pg + NegOffset + 128)), n3 = Vector512.Load((sbyte*)(pg + NegOffset + 192));
+                Vector512<sbyte> n4 = Vector512.Load((sbyte*)(pg + NegOffset + 256)), n5 = Vector512.Load((sbyte*)(pg + NegOffset + 320)), n6 = Vector512.Load((sbyte*)(pg + NegOffset + 384)), n7 = Vector512.Load((sbyte*)(pg + NegOffset + 448));
                 for (int i = 0; i < nr; i++, wi += rowBytes)
                 {
                     byte* pf = wi + ahead;   // this row's 544 (272) bytes, PrefetchRows rows on
                     Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); Sse.Prefetch1(pf + 256);
                     if (full) { Sse.Prefetch1(pf + 320); Sse.Prefetch1(pf + 384); Sse.Prefetch1(pf + 448); Sse.Prefetch1(pf + 512); }
-                    Vector512<int> sums = full ? Q8Sum16(wi, pg, ones) : Q8Sum8(wi, pg, ones);
+                    Vector512<int> p0 = Q8Pair(wi, 0, a0, n0, ones), p1 = Q8Pair(wi, 1, a1, n1, ones);
+                    Vector512<int> y0 = Avx512F.UnpackLow(p0, p1) + Avx512F.UnpackHigh(p0, p1);
+                    Vector512<int> p2 = Q8Pair(wi, 2, a2, n2, ones), p3 = Q8Pair(wi, 3, a3, n3, ones);
+                    Vector512<int> y1 = Avx512F.UnpackLow(p2, p3) + Avx512F.UnpackHigh(p2, p3);
+                    Vector512<long> z0 = (Avx512F.UnpackLow(y0.AsInt64(), y1.AsInt64()).AsInt32() + Avx512F.UnpackHigh(y0.AsInt64(), y1.AsInt64()).AsInt32()).AsInt64();
+                    Vector512<long> z1 = Vector512<long>.Zero;
+                    if (full)
+                    {
+                        Vector512<int> p4 = Q8Pair(wi, 4, a4, n4, ones), p5 = Q8Pair(wi, 5, a5, n5, ones);
+                        Vector512<int> y2 = Avx512F.UnpackLow(p4, p5) + Avx512F.UnpackHigh(p4, p5);
+                        Vector512<int> p6 = Q8Pair(wi, 6, a6, n6, ones), p7 = Q8Pair(wi, 7, a7, n7, ones);
+                        Vector512<int> y3 = Avx512F.UnpackLow(p6, p7) + Avx512F.UnpackHigh(p6, p7);
+                        z1 = (Avx512F.UnpackLow(y2.AsInt64(), y3.AsInt64()).AsInt32() + Avx512F.UnpackHigh(y2.AsInt64(), y3.AsInt64()).AsInt32()).AsInt64();
+                    }
+                    Vector512<int> sums = Avx512F.Shuffle4x128(z0, z1, 0x88).AsInt32() + Avx512F.Shuffle4x128(z0, z1, 0xDD).AsInt32();
                     Vector512<float> scale = LaneScales<GemmQ8_0>(Q8ScaleBits(wi, full), fold, da112, wi, left, table, order, da);
                     acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sums), scale, acc[i]);
                 }
@@ -263,43 +283,14 @@ internal static unsafe partial class Q8Gemm
         for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
     }
 
-    /// <summary>Q8_0: <see cref="GroupSum{TW}"/> of a full group of 16 blocks at <paramref name="wg"/> (the same int32 sums,
-    /// the same add tree, lane order).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Q8Sum16(byte* wg, byte* pg, Vector512<short> ones)
-    {
-        Vector512<long> z0 = Q8Quad(wg, pg, 0, ones), z1 = Q8Quad(wg, pg, 2, ones);
-        return Avx512F.Shuffle4x128(z0, z1, 0x88).AsInt32() + Avx512F.Shuffle4x128(z0, z1, 0xDD).AsInt32();
-    }
-
-    /// <summary>Q8_0: <see cref="GroupSum{TW}"/> of a last group of exactly 8 blocks (lanes 8..15 zero).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Q8Sum8(byte* wg, byte* pg, Vector512<short> ones)
-    {
-        Vector512<long> z0 = Q8Quad(wg, pg, 0, ones);
-        return Avx512F.Shuffle4x128(z0, Vector512<long>.Zero, 0x88).AsInt32() + Avx512F.Shuffle4x128(z0, Vector512<long>.Zero, 0xDD).AsInt32();
-    }
-
-    /// <summary>Q8_0: the first two levels of <see cref="GroupSum{TW}"/>'s tree over block pairs 2q .. 2q + 3 (dword,
-    /// then qword interleaves, added in 32 bits).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<long> Q8Quad(byte* wg, byte* pg, int q, Vector512<short> ones)
-    {
-        Vector512<int> p0 = Q8Pair(wg, pg, 2 * q, ones), p1 = Q8Pair(wg, pg, 2 * q + 1, ones);
-        Vector512<int> y0 = Avx512F.UnpackLow(p0, p1) + Avx512F.UnpackHigh(p0, p1);
-        Vector512<int> p2 = Q8Pair(wg, pg, 2 * q + 2, ones), p3 = Q8Pair(wg, pg, 2 * q + 3, ones);
-        Vector512<int> y1 = Avx512F.UnpackLow(p2, p3) + Avx512F.UnpackHigh(p2, p3);
-        return (Avx512F.UnpackLow(y0.AsInt64(), y1.AsInt64()).AsInt32() + Avx512F.UnpackHigh(y0.AsInt64(), y1.AsInt64()).AsInt32()).AsInt64();
-    }
-
     /// <summary>Q8_0 <see cref="PairSum{TW}"/> of block pair <paramref name="j"/> with both blocks present: |w| times the
-    /// panel's codes or their negations (where w &lt; 0), pair sums in 16 bits, then 4 products in 32.</summary>
+    /// panel's codes <paramref name="a"/> or their negations <paramref name="na"/> (where w &lt; 0), pair sums in 16 bits,
+    /// then 4 products in 32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Q8Pair(byte* wg, byte* pg, int j, Vector512<short> ones)
+    private static Vector512<int> Q8Pair(byte* wg, int j, Vector512<sbyte> a, Vector512<sbyte> na, Vector512<short> ones)
     {
         byte* b = wg + 68 * j;
         Vector512<sbyte> v = Avx512F.InsertVector256(Vector256.Load((sbyte*)(b + 2)).ToVector512Unsafe(), Vector256.Load((sbyte*)(b + 36)), 1);
-        Vector512<sbyte> a = Vector512.Load((sbyte*)(pg + CodesOffset + 64 * j)), na = Vector512.Load((sbyte*)(pg + NegOffset + 64 * j));
         Vector512<sbyte> sa = Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<sbyte>.Zero), na, a);
         return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Avx512BW.Abs(v), sa), ones);
     }
