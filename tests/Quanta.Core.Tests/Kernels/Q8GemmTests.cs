@@ -25,6 +25,9 @@ public sealed unsafe class Q8GemmTests
         // one token, Q4_0 rows in steps of 8 (23 rows split 11 + 12: 8 + 3, 8 + 4) over one group plus a half (768 columns),
         // two plus a half, three, six
         { WeightFormat.Q4_0, 23, 1, 24 }, { WeightFormat.Q4_0, 23, 1, 40 }, { WeightFormat.Q4_0, 23, 1, 48 }, { WeightFormat.Q4_0, 35, 1, 96 },
+        // one token, Q8_0 rows in steps of 8 (GemvQ8) over the same block counts, and a group plus 4 blocks (the generic last group)
+        { WeightFormat.Q8_0, 23, 1, 24 }, { WeightFormat.Q8_0, 23, 1, 40 }, { WeightFormat.Q8_0, 23, 1, 48 }, { WeightFormat.Q8_0, 35, 1, 96 },
+        { WeightFormat.Q8_0, 23, 1, 20 },
         // long rows (more than 2048 blocks)
         { WeightFormat.Q4_0, 5, 1, 2049 }, { WeightFormat.Q8_0, 3, 1, 2049 },
         // batches over a whole group plus a half group (the 256-bit tail), a whole group plus 9 blocks, several groups
@@ -232,6 +235,7 @@ public sealed unsafe class Q8GemmTests
     [InlineData(WeightFormat.Q8_0, 5, 40)]
     [InlineData(WeightFormat.Q4_0, 5, 24)]   // few tokens: rows of two groups in registers
     [InlineData(WeightFormat.Q4_0, 1, 24)]   // one token: a group plus a half
+    [InlineData(WeightFormat.Q8_0, 1, 24)]   // one token: a group plus a half
     public void Unusual_weight_scales_give_the_reference_bits_on_every_path(WeightFormat format, int m, int nb)
     {
         // zero, subnormal, negative, the largest fp16 and an infinity among the block scales (the one- and few-token paths widen

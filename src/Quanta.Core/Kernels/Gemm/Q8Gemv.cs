@@ -13,12 +13,12 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>
     /// y[r] for rows [r0, r1) and one token (panel at <paramref name="panel"/>): 4 rows at a time (Q4_0 with
-    /// <see cref="QuadNibbles"/>: 8) in one pass over the rows, the same arithmetic as every other path. Per row and group of 16 blocks the 8 block pairs' multiply-adds
+    /// <see cref="QuadNibbles"/>, and Q8_0 (<see cref="GemvQ8"/>): 8) in one pass over the rows, the same arithmetic as every other path. Per row and group of 16 blocks the 8 block pairs' multiply-adds
     /// (Q4_0: 16-bit pair sums of unsigned nibbles; Q8_0: 32-bit sums with the sign trick) are reduced by a transposing
     /// add tree (<see cref="GroupSum{TW}"/>) to one int32 per block in lane order <see cref="LaneOf"/>; the Q4_0
     /// correction is added, and one fma per group takes the 16 blocks into the accumulator with d_w·d_a (weight scales
     /// gathered with word permutes and widened in registers, permuted to lane order, times the panel's scales). Each group
-    /// also prefetches, so the memory reads overlap the arithmetic: Q4_0 with <see cref="QuadNibbles"/> (<see cref="RowPrefetch{TW}"/>)
+    /// also prefetches, so the memory reads overlap the arithmetic: Q8_0 and Q4_0 with <see cref="QuadNibbles"/> (<see cref="RowPrefetch{TW}"/>)
     /// fetches each row's bytes of the group <see cref="PrefetchRows"/> rows ahead into L2 (and a call's first rows at
     /// its start when they were not fetched so, <see cref="FetchIfCold"/>); otherwise the group fetches
     /// its share of the next 4-row tile (the tile's rows are contiguous): into L1 while a tile is at most
@@ -26,6 +26,12 @@ internal static unsafe partial class Q8Gemm
     /// </summary>
     private static void Gemv512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y) where TW : struct, IGemmWeight
     {
+        if (!TW.Nibble)
+        {
+            FetchIfCold(w + r0 * rowBytes, w + r1 * rowBytes, rowBytes);
+            GemvQ8(w, rowBytes, r0, r1, panel, nb, y);
+            return;
+        }
         if (RowPrefetch<TW>()) FetchIfCold(w + r0 * rowBytes, w + r1 * rowBytes, rowBytes);
         if (!RowPrefetch<TW>() && 4 * rowBytes <= L1PrefetchTile) Gemv512<TW, L1>(w, rowBytes, r0, r1, panel, nb, y);
         else Gemv512<TW, L2>(w, rowBytes, r0, r1, panel, nb, y);
@@ -33,7 +39,7 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>Whether the rows run 8 at a time and prefetch row by row <see cref="PrefetchRows"/> ahead into L2 (Q4_0 on
     /// the <see cref="QuadNibbles"/> path; with 2 threads streaming from memory, x1.2 over 4 rows with the next tile
-    /// prefetched into L1, docs/perf-notes/2026-11-27-q4gemv.md). Q8_0 keeps the tile prefetch.</summary>
+    /// prefetched into L1, docs/perf-notes/2026-11-27-q4gemv.md). Q8_0 does the same in its own row loop (<see cref="GemvQ8"/>).</summary>
     private static bool RowPrefetch<TW>() where TW : struct, IGemmWeight => TW.Nibble && QuadNibbles;
 
     /// <summary>How many rows ahead <see cref="RowPrefetch{TW}"/> fetches (two 8-row steps).</summary>
@@ -184,6 +190,129 @@ internal static unsafe partial class Q8Gemm
             }
         }
         for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
+    }
+
+    /// <summary>
+    /// Q8_0, rows [r0, r1): 8 rows per step (<see cref="GemvRowsQ8{TR}"/>), then 4 and the rest; each row fetches its
+    /// bytes of a group <see cref="PrefetchRows"/> rows ahead into L2, as the Q4_0 path does (the old next-tile loop into
+    /// L1 ran 34 iterations per group and its 4 interleaved streams left the kernel at ~65% of a plain read from memory
+    /// with 2 threads, docs/perf-notes/2026-11-27-q8gemv.md).
+    /// </summary>
+    private static void GemvQ8(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y)
+    {
+        float* table = stackalloc float[16];                      // [16] scales of a group that takes the table path
+        Vector512<float>* acc = stackalloc Vector512<float>[8];   // [8] the rows' accumulators
+        int r = r0;
+        for (; r + 8 <= r1; r += 8) GemvRowsQ8<Tile8>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
+        for (; r + 4 <= r1; r += 4) GemvRowsQ8<Tile4>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
+        switch (r1 - r)
+        {
+            case 3: GemvRowsQ8<Tile3>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 2: GemvRowsQ8<Tile2>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 1: GemvRowsQ8<Tile1>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+        }
+    }
+
+    /// <summary>
+    /// Q8_0, TR.N rows at w: the arithmetic of <see cref="GemvRows{TW, TR, TP}"/> (the same int32 block sums, d_w·d_a and
+    /// fma per group). A full group and a last group of exactly 8 blocks (768 columns = 16 + 8 blocks) run
+    /// <see cref="GroupSum{TW}"/>'s pair products and add tree written out (no per-pair count tests, no empty half of the
+    /// tree for the 8) with the panel's codes and negations loaded once for the TR.N rows, and their scale bits gathered
+    /// straight into lane order (<see cref="Q8ScaleBits"/>), folded with d_a·2^112 as the Q4_0 groups are; any other last
+    /// group takes the generic <see cref="GroupSum{TW}"/>. Each row fetches its bytes of
+    /// the group <see cref="PrefetchRows"/> rows on into L2, the fetches written out.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GemvRowsQ8<TR>(byte* w, long rowBytes, byte* panel, int nb, float* y, float* table, Vector512<float>* acc)
+        where TR : struct, ITileCount
+    {
+        int nr = TR.N, bytes = GemmQ8_0.Bytes;
+        for (int i = 0; i < nr; i++) acc[i] = default;
+        Vector512<short> ones = Vector512.Create((short)1);
+        Vector512<int> order = LaneOrder();
+        long ahead = PrefetchRows * rowBytes;
+        for (int g = 0; g < nb; g += Group)
+        {
+            int left = nb - g;
+            byte* pg = panel + (nint)(g / Group) * GroupBytes;
+            Vector512<float> da = Vector512.Load((float*)(pg + ScaleOffset));
+            byte* wi = w + (long)g * bytes;
+            if (left >= Group || left == 8)
+            {
+                bool full = left >= Group;
+                // d_a · 2^112 (exact below 2^15): one multiply per row gives the rounded d_w·d_a (as the Q4_0 groups)
+                Vector512<float> da112 = da * Vector512.Create(F16Conversion.Two112);
+                bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
+                // the panel's codes (a) and negated codes (n) of the 8 block pairs, loaded once for the TR.N rows
+                Vector512<sbyte> a0 = Vector512.Load((sbyte*)(pg + CodesOffset)), a1 = Vector512.Load((sbyte*)(pg + CodesOffset + 64)), a2 = Vector512.Load((sbyte*)(pg + CodesOffset + 128)), a3 = Vector512.Load((sbyte*)(pg + CodesOffset + 192));
+                Vector512<sbyte> a4 = Vector512.Load((sbyte*)(pg + CodesOffset + 256)), a5 = Vector512.Load((sbyte*)(pg + CodesOffset + 320)), a6 = Vector512.Load((sbyte*)(pg + CodesOffset + 384)), a7 = Vector512.Load((sbyte*)(pg + CodesOffset + 448));
+                Vector512<sbyte> n0 = Vector512.Load((sbyte*)(pg + NegOffset)), n1 = Vector512.Load((sbyte*)(pg + NegOffset + 64)), n2 = Vector512.Load((sbyte*)(pg + NegOffset + 128)), n3 = Vector512.Load((sbyte*)(pg + NegOffset + 192));
+                Vector512<sbyte> n4 = Vector512.Load((sbyte*)(pg + NegOffset + 256)), n5 = Vector512.Load((sbyte*)(pg + NegOffset + 320)), n6 = Vector512.Load((sbyte*)(pg + NegOffset + 384)), n7 = Vector512.Load((sbyte*)(pg + NegOffset + 448));
+                for (int i = 0; i < nr; i++, wi += rowBytes)
+                {
+                    byte* pf = wi + ahead;   // this row's 544 (272) bytes, PrefetchRows rows on
+                    Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192); Sse.Prefetch1(pf + 256);
+                    if (full) { Sse.Prefetch1(pf + 320); Sse.Prefetch1(pf + 384); Sse.Prefetch1(pf + 448); Sse.Prefetch1(pf + 512); }
+                    Vector512<int> p0 = Q8Pair(wi, 0, a0, n0, ones), p1 = Q8Pair(wi, 1, a1, n1, ones);
+                    Vector512<int> y0 = Avx512F.UnpackLow(p0, p1) + Avx512F.UnpackHigh(p0, p1);
+                    Vector512<int> p2 = Q8Pair(wi, 2, a2, n2, ones), p3 = Q8Pair(wi, 3, a3, n3, ones);
+                    Vector512<int> y1 = Avx512F.UnpackLow(p2, p3) + Avx512F.UnpackHigh(p2, p3);
+                    Vector512<long> z0 = (Avx512F.UnpackLow(y0.AsInt64(), y1.AsInt64()).AsInt32() + Avx512F.UnpackHigh(y0.AsInt64(), y1.AsInt64()).AsInt32()).AsInt64();
+                    Vector512<long> z1 = Vector512<long>.Zero;
+                    if (full)
+                    {
+                        Vector512<int> p4 = Q8Pair(wi, 4, a4, n4, ones), p5 = Q8Pair(wi, 5, a5, n5, ones);
+                        Vector512<int> y2 = Avx512F.UnpackLow(p4, p5) + Avx512F.UnpackHigh(p4, p5);
+                        Vector512<int> p6 = Q8Pair(wi, 6, a6, n6, ones), p7 = Q8Pair(wi, 7, a7, n7, ones);
+                        Vector512<int> y3 = Avx512F.UnpackLow(p6, p7) + Avx512F.UnpackHigh(p6, p7);
+                        z1 = (Avx512F.UnpackLow(y2.AsInt64(), y3.AsInt64()).AsInt32() + Avx512F.UnpackHigh(y2.AsInt64(), y3.AsInt64()).AsInt32()).AsInt64();
+                    }
+                    Vector512<int> sums = Avx512F.Shuffle4x128(z0, z1, 0x88).AsInt32() + Avx512F.Shuffle4x128(z0, z1, 0xDD).AsInt32();
+                    Vector512<float> scale = LaneScales<GemmQ8_0>(Q8ScaleBits(wi, full), fold, da112, wi, left, table, order, da);
+                    acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sums), scale, acc[i]);
+                }
+                continue;
+            }
+            for (int i = 0; i < nr; i++, wi += rowBytes)
+            {
+                for (int o = 0; o < left * bytes; o += 64) Sse.Prefetch1(wi + ahead + o);
+                acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(GroupSum<GemmQ8_0>(wi, pg, left, 0, default, ones)),
+                    Avx512F.PermuteVar16x32(GroupScales<GemmQ8_0>(wi, left, table), order) * da, acc[i]);
+            }
+        }
+        for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
+    }
+
+    /// <summary>Q8_0 <see cref="PairSum{TW}"/> of block pair <paramref name="j"/> with both blocks present: |w| times the
+    /// panel's codes <paramref name="a"/> or their negations <paramref name="na"/> (where w &lt; 0), pair sums in 16 bits,
+    /// then 4 products in 32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q8Pair(byte* wg, int j, Vector512<sbyte> a, Vector512<sbyte> na, Vector512<short> ones)
+    {
+        byte* b = wg + 68 * j;
+        Vector512<sbyte> v = Avx512F.InsertVector256(Vector256.Load((sbyte*)(b + 2)).ToVector512Unsafe(), Vector256.Load((sbyte*)(b + 36)), 1);
+        Vector512<sbyte> sa = Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<sbyte>.Zero), na, a);
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Avx512BW.Abs(v), sa), ones);
+    }
+
+    /// <summary>The fp16 scale bits of a Q8_0 group's 16 blocks (<paramref name="full"/>) or first 8 (lanes 8..15 zero)
+    /// in the high halves of the int32 lanes, in lane order (lane p: block <see cref="LaneOrder"/>[p]); the low halves
+    /// hold other bytes. Blocks 4k .. 4k + 3 lie in bytes [128k, 128k + 128) (scale of block b at byte 34b): one word
+    /// permute of those two 64-byte tables each, with one index vector (lane p's word inside its own 128 bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q8ScaleBits(byte* b, bool full)
+    {
+        Vector512<short> idx = Vector512.Create(0, 0, 0, 34, 0, 4, 0, 38, 0, 17, 0, 51, 0, 21, 0, 55,
+                                                0, 8, 0, 42, 0, 12, 0, 46, 0, 25, 0, 59, 0, 29, 0, 63);
+        Vector512<int> low8 = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+        Vector512<int> a = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)b), idx, Vector512.Load((short*)(b + 64))).AsInt32();
+        Vector512<int> c = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 128)), idx, Vector512.Load((short*)(b + 192))).AsInt32();
+        Vector512<int> lo = Vector512.ConditionalSelect(Vector512.Create(-1, -1, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), a, c);
+        if (!full) return lo & low8;
+        Vector512<int> e = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 256)), idx, Vector512.Load((short*)(b + 320))).AsInt32();
+        Vector512<int> f = Avx512BW.PermuteVar32x16x2(Vector512.Load((short*)(b + 384)), idx, Vector512.Load((short*)(b + 448))).AsInt32();
+        Vector512<int> hi = Vector512.ConditionalSelect(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 0, 0, -1, -1, 0, 0), e, f);
+        return Vector512.ConditionalSelect(low8, lo, hi);
     }
 
     /// <summary>The low (<paramref name="lo"/>) / high (<paramref name="hi"/>) 16 codes of the two panel blocks at
