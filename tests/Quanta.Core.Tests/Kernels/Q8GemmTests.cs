@@ -269,6 +269,34 @@ public sealed unsafe class Q8GemmTests
     }
 
     [Theory]
+    [InlineData(24, 7, 20)]    // the group of 8 of an 8-row step's last row
+    [InlineData(24, 8, 3)]     // a full group of the second step's first row
+    [InlineData(40, 15, 39)]   // the second step's last row, the group of 8 after two full groups
+    [InlineData(40, 0, 0)]     // the first block of the first row
+    public void One_token_Q4_0_rows_with_an_inf_scale_are_run_again_exactly(int nb, int row, int block)
+    {
+        // the one-token 8-row steps fold every scale and test the step's exponent fields once at its end; a step holding an
+        // inf/NaN pattern is thrown away and run again with the per-row test: every row (the other steps' too) keeps the
+        // reference bits
+        int seed = Environment.TickCount;
+        var rng = new Random(seed);
+        const int rows = 16;
+        var p = Make(WeightFormat.Q4_0, rows, 1, nb, rng);
+        BitConverter.TryWriteBytes(p.Weights.AsSpan(row * p.RowBytes + block * 18, 2), (ushort)0x7C00);
+        foreach (SimdPath path in new[] { SimdPath.Scalar, SimdPath.V256, SimdPath.V512 })
+        {
+            if (!Q8Gemm.PathSupported(path)) continue;
+            var y = Run(p, path, 0, rows);
+            for (int r = 0; r < rows; r++)
+            {
+                float got = y[r], want = Reference(p, r, 0);
+                Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want) || (float.IsNaN(got) && float.IsNaN(want)),
+                    $"{path} row {r} ({nb} blocks, inf at row {row} block {block}): {got:R} != reference {want:R} (seed {seed})");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(WeightFormat.Q4_0, 1)]
     [InlineData(WeightFormat.Q4_0, 6)]
     [InlineData(WeightFormat.Q8_0, 1)]

@@ -74,14 +74,15 @@ internal static unsafe partial class Q8Gemm
         int r = r0;
         if (RowPrefetch<TW>())
             for (; r + 8 <= r1; r += 8)
-                GemvRows<TW, Tile8, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
+                if (!GemvRows<TW, Tile8, TP, TileCheck>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc))
+                    GemvRows<TW, Tile8, TP, RowCheck>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
         for (; r + 4 <= r1; r += 4)
-            GemvRows<TW, Tile4, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
+            GemvRows<TW, Tile4, TP, RowCheck>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc);
         switch (r1 - r)
         {
-            case 3: GemvRows<TW, Tile3, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
-            case 2: GemvRows<TW, Tile2, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
-            case 1: GemvRows<TW, Tile1, TP>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 3: GemvRows<TW, Tile3, TP, RowCheck>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 2: GemvRows<TW, Tile2, TP, RowCheck>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
+            case 1: GemvRows<TW, Tile1, TP, RowCheck>(w + r * rowBytes, rowBytes, panel, nb, y + r, table, acc); break;
         }
     }
 
@@ -109,11 +110,14 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>TR.N rows at w (row stride <paramref name="rowBytes"/>) times the panel: y[0..TR.N). The rows of a group
     /// run as a loop (one inlined copy of the group's code keeps the method inside the JIT's inlining budget); their
-    /// accumulators live in <paramref name="acc"/>.</summary>
+    /// accumulators live in <paramref name="acc"/>. Returns false, writing nothing, when <typeparamref name="TC"/> is
+    /// <see cref="TileCheck"/> and a folded scale was an inf/NaN pattern or a group's d_a did not allow the fold.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void GemvRows<TW, TR, TP>(byte* w, long rowBytes, byte* panel, int nb, float* y, float* table, Vector512<float>* acc)
-        where TW : struct, IGemmWeight where TR : struct, ITileCount where TP : struct, IPrefetch
+    private static bool GemvRows<TW, TR, TP, TC>(byte* w, long rowBytes, byte* panel, int nb, float* y, float* table, Vector512<float>* acc)
+        where TW : struct, IGemmWeight where TR : struct, ITileCount where TP : struct, IPrefetch where TC : struct, IScaleCheck
     {
+        Vector512<uint> special = default;   // TileCheck: the largest exponent field (hs & 0x7C000000) of the tile's scales
+        bool folded = true;                   // TileCheck: every group's d_a allowed the fold
         int nr = TR.N, bytes = TW.Bytes;
         bool nib = TW.Nibble;
         for (int i = 0; i < nr; i++) acc[i] = default;
@@ -147,12 +151,15 @@ internal static unsafe partial class Q8Gemm
                 Regroup(pc + 128, pc + 192, out Vector512<sbyte> lb, out Vector512<sbyte> hb);
                 Vector512<float> da112 = da * Vector512.Create(F16Conversion.Two112);
                 bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
+                folded &= fold;
                 for (int i = 0; i < nr; i++, wi += rowBytes)
                 {
                     byte* pf = wi + ahead;   // this row's 144 bytes, PrefetchRows rows on
                     TP.Fetch(pf); TP.Fetch(pf + 64); TP.Fetch(pf + 128);
                     Vector512<int> sums = HalfReduce(HalfSum(wi, la, ha), HalfSum(wi + 72, lb, hb), ones);
-                    Vector512<float> scale = LaneScales<TW>(HalfScaleBits(wi), fold, da112, wi, left, table, order, da);
+                    Vector512<float> scale = TC.PerRow
+                        ? LaneScales<TW>(HalfScaleBits(wi), fold, da112, wi, left, table, order, da)
+                        : FoldScales(HalfScaleBits(wi), da112, ref special);
                     acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sums + corr), scale, acc[i]);
                 }
                 continue;
@@ -170,13 +177,16 @@ internal static unsafe partial class Q8Gemm
                 // gives the same rounded d_w·d_a as the exact d_w times d_a
                 Vector512<float> da112 = da * Vector512.Create(F16Conversion.Two112);
                 bool fold = Vector512.LessThanAll(Vector512.Abs(da), Vector512.Create(32768f));
+                folded &= fold;
                 for (int i = 0; i < nr; i++, wi += rowBytes)
                 {
                     byte* pf = wi + ahead;   // this row's 288 bytes, PrefetchRows rows on
                     TP.Fetch(pf); TP.Fetch(pf + 64); TP.Fetch(pf + 128); TP.Fetch(pf + 192); TP.Fetch(pf + 256);
                     Vector512<short> s0 = QuadSum(wi, l0, h0), s1 = QuadSum(wi + 36, l1, h1);
                     Vector512<short> s2 = QuadSum(wi + 72, l2, h2), s3 = QuadSum(wi + 108, l3, h3);
-                    Vector512<float> scale = LaneScales<TW>(QuadScaleBits(wi), fold, da112, wi, left, table, order, da);
+                    Vector512<float> scale = TC.PerRow
+                        ? LaneScales<TW>(QuadScaleBits(wi), fold, da112, wi, left, table, order, da)
+                        : FoldScales(QuadScaleBits(wi), da112, ref special);
                     acc[i] = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(QuadReduce(s0, s1, s2, s3, ones) + corr), scale, acc[i]);
                 }
                 continue;
@@ -189,7 +199,33 @@ internal static unsafe partial class Q8Gemm
                     Avx512F.PermuteVar16x32(GroupScales<TW>(wi, left, table), order) * da, acc[i]);
             }
         }
+        if (!TC.PerRow && (!folded || Vector512.EqualsAny(special, Vector512.Create(0x7C000000u)))) return false;
         for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
+        return true;
+    }
+
+    /// <summary>Whether <see cref="GemvRows"/> tests each row's scales for inf/NaN patterns before folding them
+    /// (<see cref="RowCheck"/>), or folds them all and tests once per tile (<see cref="TileCheck"/>: the tile then
+    /// reports false, writing nothing, when a scale or d_a needs the exact path, and the caller runs it again per row).
+    /// The 8-row Q4_0 steps take <see cref="TileCheck"/>: an unsigned max per row instead of a test and branch (x1.02-1.04
+    /// hot, x1.01-1.02 from memory with 2 threads, docs/perf-notes/2026-11-27-q4fast.md); the same bits either way.</summary>
+    private interface IScaleCheck
+    {
+        static abstract bool PerRow { get; }
+    }
+
+    private readonly struct RowCheck : IScaleCheck { public static bool PerRow => true; }
+
+    private readonly struct TileCheck : IScaleCheck { public static bool PerRow => false; }
+
+    /// <summary>d_w·d_a in lane order from the scale bits <paramref name="hs"/> by the fold alone (see
+    /// <see cref="LaneScales{TW}"/>); the exponent fields go into <paramref name="special"/> (unsigned max), so one test per
+    /// tile finds an inf/NaN pattern.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FoldScales(Vector512<int> hs, Vector512<float> da112, ref Vector512<uint> special)
+    {
+        special = Vector512.Max(special, (hs & Vector512.Create(0x7C000000)).AsUInt32());
+        return (Vector512.ShiftRightArithmetic(hs, 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * da112;
     }
 
     /// <summary>
@@ -406,11 +442,12 @@ internal static unsafe partial class Q8Gemm
 
     /// <summary>The fp16 scale bits of a full Q4_0 group's 16 blocks in the high halves of the int32 lanes, already in lane
     /// order (lane p: block <see cref="LaneOrder"/>[p]); the low halves hold other bytes of the blocks. Two word permutes of
-    /// two 64-byte tables each, inside the group's 288 bytes (scale k at byte 18k).</summary>
+    /// two 64-byte tables each, inside the group's 288 bytes (scale k at byte 18k), merged by one bitwise select on a
+    /// constant (vpternlogd; ConditionalSelect compiled to a mask move plus a blend).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> QuadScaleBits(byte* b) =>
         // lanes 0..7: blocks 0, 2, 4, 6, 1, 3, 5, 7 of bytes [0, 128); lanes 8..15: blocks 8, 10, 12, 14, 9, 11, 13, 15 of [144, 272)
-        Vector512.ConditionalSelect(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), HalfScaleBits(b), HalfScaleBits(b + 144));
+        Avx512F.TernaryLogic(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), HalfScaleBits(b), HalfScaleBits(b + 144), 0xCA);
 
     /// <summary>The quant bytes of blocks 2j and 2j + 1 from the table [36j − 28, 36j + 36) (bytes 30..45 and 48..63), twice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
