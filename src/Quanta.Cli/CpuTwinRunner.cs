@@ -155,9 +155,11 @@ public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double
 
 /// <summary>
 /// The CPU twin run: for a GGUF model, in one process and one run, (1) measures this machine — read bandwidth
-/// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves) and, before the benchmarks, after them
-/// and after the serve waves (<see cref="CpuProbe"/>): the engine's matrix product at several m for the layers' formats
-/// and for the output head's, and its attention kernel on decode rows (over a working set the size of the phase's KV
+/// (<see cref="MemoryBandwidth"/>, immediately before and after each measured quantity: pp, tg, each concurrency's serve
+/// waves; a measurement whose two readings differ by more than the tolerance is repeated, a bounded number of times, and
+/// each quantity is predicted from its own readings) and, before the benchmarks, after them and after the serve waves
+/// (<see cref="CpuProbe"/>): the engine's matrix product at several m on the model's own matrices, hot (the kernels' own
+/// rate, <see cref="ModelGemmProbe"/>; the step model bounds it by bytes / bandwidth), for the layers and the head, and its attention kernel on decode rows (over a working set the size of the phase's KV
 /// cache) and on prefill blocks, over the contiguous cache of the benchmarks and the paged cache of the serving engine;
 /// each phase is predicted from the readings that bracket it; (2) measures the engine — llama-bench pp and tg
 /// (<see cref="BenchRunner"/>) and waves of concurrent requests through the <see cref="ServingEngine"/> (continuous
@@ -537,7 +539,7 @@ public static class CpuTwinRunner
         var runs = reports.Select(r => r.Observation ?? throw new ArgumentException($"{r.Model}: the report keeps no observation to fit on", nameof(reports))).ToList();
         return CpuTwinFit.Fit(runs, start) with
         {
-            RefitWith = "quanta plan twin --shape 160m,llama-3.2-1b --type q4_0 -t 2 -r 3 --waves 1 --fit-out efficiency-cpu.json --fit-on Q4_0 (held-out check: --fit-on 160m)",
+            RefitWith = "quanta plan twin --shape 160m,llama-3.2-1b --type q4_0 -t 2 -r 3 --waves 1 --fit-out efficiency-cpu.json --fit-on Q4_0",
         };
     }
 }
