@@ -91,19 +91,24 @@ public sealed record CpuTwinRow(string Model, string Quantity, string Unit, doub
     public double ErrorPercent => 100 * (Predicted - Measured) / Measured;
 }
 
-/// <summary>The read-bandwidth readings taken immediately before and after one measurement (its last attempt).</summary>
+/// <summary>The read-bandwidth and kernel-rate readings taken immediately before and after one measurement (its last attempt).</summary>
 /// <param name="Before">Bytes/s read before the measurement.</param>
 /// <param name="After">Bytes/s read after it.</param>
 /// <param name="Attempts">Runs of the measurement (more than one: earlier readings disagreed by more than the tolerance).</param>
 /// <param name="Unstable">Whether the readings of the last attempt still disagreed.</param>
-public sealed record BandwidthBracket(double Before, double After, int Attempts, bool Unstable)
+/// <param name="KernelBefore">The layers' hot product rate at m = 1 before the measurement, ops/s (0: not read).</param>
+/// <param name="KernelAfter">The same after it.</param>
+public sealed record BandwidthBracket(double Before, double After, int Attempts, bool Unstable, double KernelBefore = 0, double KernelAfter = 0)
 {
     /// <summary>The bandwidth the measurement is predicted from: the mean of the two readings.</summary>
     public double Mean => (Before + After) / 2;
 
-    /// <summary>"bw 35.2/35.9 GB/s", with the attempts and an unstable flag when there are any.</summary>
+    /// <summary>The mean of the two kernel-rate readings (0: not read).</summary>
+    public double KernelMean => (KernelBefore + KernelAfter) / 2;
+
+    /// <summary>"bw 35.2/35.9 GB/s, m=1 kernel 140/138 GOP/s", with the attempts and an unstable flag when there are any.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"bw {Before / 1e9:F1}/{After / 1e9:F1} GB/s{(Attempts > 1 ? $", {Attempts} tries" : "")}{(Unstable ? ", UNSTABLE" : "")}");
+        $"bw {Before / 1e9:F1}/{After / 1e9:F1} GB/s{(KernelMean > 0 ? $", m=1 kernel {KernelBefore / 1e9:F0}/{KernelAfter / 1e9:F0} GOP/s" : "")}{(Attempts > 1 ? $", {Attempts} tries" : "")}{(Unstable ? ", UNSTABLE" : "")}");
 }
 
 /// <summary>Everything one model's twin run measured and predicted.</summary>
@@ -233,26 +238,31 @@ public static class CpuTwinRunner
         }
         Rates();
 
-        // Every measured quantity is bracketed by two read-bandwidth readings, immediately before and after it, and is
-        // predicted from their mean; when they differ by more than the tolerance (this machine's bandwidth switches by
-        // itself between states ~35% apart from minute to minute) the measurement is run again, a bounded number of times.
+        // Every measured quantity is bracketed by a read-bandwidth reading and a reading of the layers' hot product rate
+        // at m = 1, immediately before and after it, and is predicted from their means; when either pair differs by more
+        // than the tolerance (this machine's bandwidth switches by itself between states ~35% apart from minute to
+        // minute) the measurement is run again, a bounded number of times.
         var bandwidths = new List<double>();
         var brackets = new Dictionary<string, BandwidthBracket>();
+        double Kernel1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers[0].OpsPerSecond;
+        bool Differ(double a, double b) => Math.Abs(a - b) > o.BandwidthTolerance * Math.Max(a, b);
         T Bracketed<T>(string what, Func<T> measure)
         {
             for (int attempt = 1; ; attempt++)
             {
                 double before = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
+                double kernelBefore = Kernel1();
                 T value = measure();
+                double kernelAfter = Kernel1();
                 double after = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
                 bandwidths.Add(before);
                 bandwidths.Add(after);
-                bool unstable = Math.Abs(before - after) > o.BandwidthTolerance * Math.Max(before, after);
+                bool unstable = Differ(before, after) || Differ(kernelBefore, kernelAfter);
                 log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                    $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
+                    $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
                 if (!unstable || attempt >= o.MaxBandwidthAttempts)
                 {
-                    brackets[what] = new BandwidthBracket(before, after, attempt, unstable);
+                    brackets[what] = new BandwidthBracket(before, after, attempt, unstable, kernelBefore, kernelAfter);
                     return value;
                 }
             }
@@ -347,23 +357,24 @@ public static class CpuTwinRunner
             Arrivals = arrivals,
         };
         var measured = new List<KeyValuePair<string, double>> { new(pp.Test, pp.AvgTs), new(tg.Test, tg.AvgTs) };
-        var quantityBandwidth = new Dictionary<string, double> { [pp.Test] = brackets[$"pp{o.Prompt}"].Mean, [tg.Test] = brackets[$"tg{o.Gen}"].Mean };
         var quantityBracket = new Dictionary<string, BandwidthBracket> { [pp.Test] = brackets[$"pp{o.Prompt}"], [tg.Test] = brackets[$"tg{o.Gen}"] };
         foreach (var (streams, ttft, tpot) in waves)
         {
             measured.Add(new($"ttft@{streams}", ttft * 1e3));
             measured.Add(new($"tpot@{streams}", tpot * 1e3));
-            foreach (string q in (string[])[$"ttft@{streams}", $"tpot@{streams}"])
-            {
-                quantityBandwidth[q] = brackets[$"serve@{streams}"].Mean;
-                quantityBracket[q] = brackets[$"serve@{streams}"];
-            }
+            foreach (string q in (string[])[$"ttft@{streams}", $"tpot@{streams}"]) quantityBracket[q] = brackets[$"serve@{streams}"];
         }
+        // the kernel readings of a bracket scale its phase's probed rates (probed at every m at the phase's ends): the
+        // ratio of the bracket's m = 1 rate to the phase readings' m = 1 rate
+        double PhaseKernel(int first, int last) => gemmReadings[first..(last + 1)].Average(r => r[0].OpsPerSecond);
+        var kernelScale = quantityBracket.ToDictionary(kv => kv.Key,
+            kv => kv.Value.KernelMean / (kv.Key.Contains('@', StringComparison.Ordinal) ? PhaseKernel(1, 2) : PhaseKernel(0, 1)));
         var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1, serving: false), workload, measured)
         {
             ServeMachine = Figures(1, 2, serving: true), HeadBytes = headMatrix?.Bytes ?? 0,
             ServeSteps = recorded.Select(r => new CpuTwinObservation.WaveSteps(r.Streams, r.Steps)).ToList(),
-            Bandwidths = quantityBandwidth,
+            Bandwidths = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.Mean),
+            KernelScales = kernelScale,
         };
         var rows = observation.Predict(eff)
             .Select(x => new CpuTwinRow(name, x.Quantity, UnitOf(x.Quantity), x.Predicted, x.Measured)

@@ -80,8 +80,16 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     /// </summary>
     public IReadOnlyDictionary<string, double> Bandwidths { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>
+    /// Quantity → the factor by which the kernels ran faster or slower around that quantity's measurement than when the
+    /// phase's GEMM rates were probed (the ratio of m = 1 readings); it scales every GEMM rate of the layers and the
+    /// head for that quantity. Keys and fallback as <see cref="Bandwidths"/>; none: 1.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> KernelScales { get; init; } = new Dictionary<string, double>();
+
     /// <summary>The step model <paramref name="quantity"/> is predicted with: its phase's machine figures (the serve
-    /// machine's for a quantity with '@') with the bandwidth read around its own measurement.</summary>
+    /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the GEMM rates scaled
+    /// by its <see cref="KernelScales"/> entry.</summary>
     public CpuStepModel ModelFor(EfficiencyParameters eff, string quantity)
     {
         ArgumentNullException.ThrowIfNull(quantity);
@@ -89,6 +97,13 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
         var machine = serving ? ServeMachine ?? Machine : Machine;
         string key = serving && !Bandwidths.ContainsKey(quantity) ? "ttft" + quantity[quantity.IndexOf('@', StringComparison.Ordinal)..] : quantity;
         if (Bandwidths.TryGetValue(key, out double bw)) machine = machine with { ReadBytesPerSecond = bw };
+        if (KernelScales.TryGetValue(key, out double k) && k > 0 && double.IsFinite(k) && k != 1)
+            machine = machine with
+            {
+                GemmRates = machine.GemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * k }).ToList(),
+                HeadGemmRates = machine.HeadGemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * k }).ToList(),
+                MatmulOpsPerSecond = machine.MatmulOpsPerSecond * k,
+            };
         return CpuTwin.StepModel(Spec, WeightBytes, Kv, machine, eff, HeadBytes);
     }
 
