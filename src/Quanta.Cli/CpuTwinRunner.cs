@@ -45,8 +45,14 @@ public sealed record CpuTwinOptions
     /// <summary>Token budget of one engine step (the serving engine's MaxBatchTokens).</summary>
     public int MaxBatchTokens { get; init; } = 256;
 
-    /// <summary>Seconds of each read-bandwidth measurement.</summary>
-    public double BandwidthSeconds { get; init; } = 1.5;
+    /// <summary>Seconds of each read-bandwidth measurement (one before and one after every measured quantity).</summary>
+    public double BandwidthSeconds { get; init; } = 2.0;
+
+    /// <summary>Relative difference of the readings before and after a measurement above which it is repeated.</summary>
+    public double BandwidthTolerance { get; init; } = 0.10;
+
+    /// <summary>Most runs of one measurement while its bandwidth readings disagree (then it is reported unstable).</summary>
+    public int MaxBandwidthAttempts { get; init; } = 3;
 
     /// <summary>Seconds of each dot-kernel rate measurement.</summary>
     public double KernelSeconds { get; init; } = 0.5;
@@ -65,6 +71,7 @@ public sealed record CpuTwinOptions
         if (Waves < 1) throw new ArgumentException("--waves must be at least 1");
         if (MaxBatchTokens < 1) throw new ArgumentException("--max-batch-tokens must be at least 1");
         if (!(BandwidthSeconds > 0) || !(KernelSeconds > 0)) throw new ArgumentException("probe seconds must be positive");
+        if (!(BandwidthTolerance >= 0) || MaxBandwidthAttempts < 1) throw new ArgumentException("the bandwidth tolerance must be >= 0 and the attempts at least 1");
     }
 }
 
@@ -76,8 +83,32 @@ public sealed record CpuTwinOptions
 /// <param name="Measured">The engine's measurement.</param>
 public sealed record CpuTwinRow(string Model, string Quantity, string Unit, double Predicted, double Measured)
 {
+    /// <summary>The machine's state during the measurement: the read bandwidth before and after it, the attempts it
+    /// took, and whether the twin had its weight products memory- or kernel-bound (empty: not known).</summary>
+    public string State { get; init; } = "";
+
     /// <summary>Signed error in percent: 100 (predicted − measured) / measured.</summary>
     public double ErrorPercent => 100 * (Predicted - Measured) / Measured;
+}
+
+/// <summary>The read-bandwidth and kernel-rate readings taken immediately before and after one measurement (its last attempt).</summary>
+/// <param name="Before">Bytes/s read before the measurement.</param>
+/// <param name="After">Bytes/s read after it.</param>
+/// <param name="Attempts">Runs of the measurement (more than one: earlier readings disagreed by more than the tolerance).</param>
+/// <param name="Unstable">Whether the readings of the last attempt still disagreed.</param>
+/// <param name="KernelBefore">The layers' hot product rate at m = 1 before the measurement, ops/s (0: not read).</param>
+/// <param name="KernelAfter">The same after it.</param>
+public sealed record BandwidthBracket(double Before, double After, int Attempts, bool Unstable, double KernelBefore = 0, double KernelAfter = 0)
+{
+    /// <summary>The bandwidth the measurement is predicted from: the mean of the two readings.</summary>
+    public double Mean => (Before + After) / 2;
+
+    /// <summary>The mean of the two kernel-rate readings (0: not read).</summary>
+    public double KernelMean => (KernelBefore + KernelAfter) / 2;
+
+    /// <summary>"bw 35.2/35.9 GB/s, m=1 kernel 140/138 GOP/s", with the attempts and an unstable flag when there are any.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"bw {Before / 1e9:F1}/{After / 1e9:F1} GB/s{(KernelMean > 0 ? $", m=1 kernel {KernelBefore / 1e9:F0}/{KernelAfter / 1e9:F0} GOP/s" : "")}{(Attempts > 1 ? $", {Attempts} tries" : "")}{(Unstable ? ", UNSTABLE" : "")}");
 }
 
 /// <summary>Everything one model's twin run measured and predicted.</summary>
@@ -118,15 +149,22 @@ public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double
     public IReadOnlyList<CpuTwinRow> Repredict(EfficiencyParameters eff)
     {
         var obs = Observation ?? throw new InvalidOperationException($"{Model}: the report keeps no observation to re-predict from");
-        return obs.Predict(eff).Select(x => new CpuTwinRow(Model, x.Quantity, Rows.First(r => r.Quantity == x.Quantity).Unit, x.Predicted, x.Measured)).ToList();
+        return obs.Predict(eff).Select(x =>
+        {
+            var row = Rows.First(r => r.Quantity == x.Quantity);
+            string state = row.State.Length == 0 ? "" : row.State[..row.State.LastIndexOf(", ", StringComparison.Ordinal)] + ", " + obs.BoundOf(eff, x.Quantity);
+            return new CpuTwinRow(Model, x.Quantity, row.Unit, x.Predicted, x.Measured) { State = state };
+        }).ToList();
     }
 }
 
 /// <summary>
 /// The CPU twin run: for a GGUF model, in one process and one run, (1) measures this machine — read bandwidth
-/// (<see cref="MemoryBandwidth"/>, around the tg test and after the serve waves) and, before the benchmarks, after them
-/// and after the serve waves (<see cref="CpuProbe"/>): the engine's matrix product at several m for the layers' formats
-/// and for the output head's, and its attention kernel on decode rows (over a working set the size of the phase's KV
+/// (<see cref="MemoryBandwidth"/>, immediately before and after each measured quantity: pp, tg, each concurrency's serve
+/// waves; a measurement whose two readings differ by more than the tolerance is repeated, a bounded number of times, and
+/// each quantity is predicted from its own readings) and, before the benchmarks, after them and after the serve waves
+/// (<see cref="CpuProbe"/>): the engine's matrix product at several m on the model's own matrices, hot (the kernels' own
+/// rate, <see cref="ModelGemmProbe"/>; the step model bounds it by bytes / bandwidth), for the layers and the head, and its attention kernel on decode rows (over a working set the size of the phase's KV
 /// cache) and on prefill blocks, over the contiguous cache of the benchmarks and the paged cache of the serving engine;
 /// each phase is predicted from the readings that bracket it; (2) measures the engine — llama-bench pp and tg
 /// (<see cref="BenchRunner"/>) and waves of concurrent requests through the <see cref="ServingEngine"/> (continuous
@@ -177,8 +215,11 @@ public static class CpuTwinRunner
             // the run's first probe is thrown away: it makes every m's code hot, and its readings met the JIT's background
             // compilation of what it had just made hot on the same cores (a 160M first reading of 2.8 GOP/s at m = 1
             // where the later ones gave 29-31)
-            if (gemmReadings.Count == 0) ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2);
-            var gemm = ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2);
+            // hot: the kernels' own rates on the model's own matrices, the weights' memory traffic left out; the step
+            // model bounds each product by the bandwidth read around the measurement it predicts (a roofline), so a
+            // change of the machine's bandwidth state between the probe and a measurement does not carry over
+            if (gemmReadings.Count == 0) ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2, hot: true);
+            var gemm = ModelGemmProbe.Measure(path, CpuProbe.DefaultGemmM, o.Threads, o.KernelSeconds / 2, hot: true);
             gemmReadings.Add(gemm.Layers);
             if (gemm.Head.Count > 0) headReadings.Add(gemm.Head);
             // the benchmark session attends over a contiguous cache, the serving engine over its paged one: each phase
@@ -197,17 +238,47 @@ public static class CpuTwinRunner
         }
         Rates();
 
+        // Every measured quantity is bracketed by a read-bandwidth reading and a reading of the layers' hot product rate
+        // at m = 1, immediately before and after it, and is predicted from their means; when either pair differs by more
+        // than the tolerance (this machine's bandwidth switches by itself between states ~35% apart from minute to
+        // minute) the measurement is run again, a bounded number of times.
+        var bandwidths = new List<double>();
+        var brackets = new Dictionary<string, BandwidthBracket>();
+        double Kernel1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers[0].OpsPerSecond;
+        bool Differ(double a, double b) => Math.Abs(a - b) > o.BandwidthTolerance * Math.Max(a, b);
+        T Bracketed<T>(string what, Func<T> measure)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                double before = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
+                double kernelBefore = Kernel1();
+                T value = measure();
+                double kernelAfter = Kernel1();
+                double after = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
+                bandwidths.Add(before);
+                bandwidths.Add(after);
+                bool unstable = Differ(before, after) || Differ(kernelBefore, kernelAfter);
+                log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
+                if (!unstable || attempt >= o.MaxBandwidthAttempts)
+                {
+                    brackets[what] = new BandwidthBracket(before, after, attempt, unstable, kernelBefore, kernelAfter);
+                    return value;
+                }
+            }
+        }
+
         var bench = new BenchOptions
         {
             Prompt = o.Prompt, Gen = o.Gen, Repetitions = o.Repetitions, Threads = o.Threads, KvType = kv,
-            BandwidthSeconds = o.BandwidthSeconds, MaxBandwidthAttempts = 1, Seed = o.Seed,
+            BandwidthSeconds = 0, Seed = o.Seed,   // the twin brackets every test itself, pp included
         };
-        IReadOnlyList<BenchResult> results;
+        BenchResult pp, tg;
         using (var engine = new QuantaBenchEngine(path, o.Threads, bench.ContextNeeded, kv, bench.MicroBatch))
-            results = BenchRunner.Run(engine, info, bench, log);
-        var pp = results.Single(r => r.NPrompt > 0 && r.NGen == 0);
-        var tg = results.Single(r => r.IsGenerationTest());
-        var bandwidths = new List<double> { tg.BwBeforeGbps!.Value * 1e9, tg.BwAfterGbps!.Value * 1e9 };
+        {
+            pp = Bracketed($"pp{o.Prompt}", () => BenchRunner.Run(engine, info, bench with { Gen = 0 }, log).Single());
+            tg = Bracketed($"tg{o.Gen}", () => BenchRunner.Run(engine, info, bench with { Prompt = 0 }, log).Single());
+        }
         Rates();
 
         var waves = new List<(int Streams, double Ttft, double Tpot)>();
@@ -240,36 +311,41 @@ public static class CpuTwinRunner
             }
             foreach (int streams in o.Streams)
             {
-                double ttft = 0, tpot = 0;
-                var submitted = new double[streams];
-                for (int w = 0; w < o.Waves; w++)
+                var (ttft, tpot, submitted, steps) = Bracketed($"serve@{streams}", () =>
                 {
-                    recorder!.Mark();
-                    var (t1, t2, at) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
-                    recorded.Add((streams, w, recorder.Take()));
-                    ttft += t1 / o.Waves;
-                    tpot += t2 / o.Waves;
-                    for (int i = 0; i < streams; i++) submitted[i] += at[i] / o.Waves;
-                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{name} serve {streams} streams, wave {w + 1}/{o.Waves}: TTFT {t1 * 1e3:F1} ms, TPOT {t2 * 1e3:F1} ms (submitted over {at[^1] * 1e3:F2} ms)"));
-                }
+                    double ttft = 0, tpot = 0;
+                    var submitted = new double[streams];
+                    var steps = new List<(int, int, IReadOnlyList<RecordedStep>)>();
+                    for (int w = 0; w < o.Waves; w++)
+                    {
+                        recorder!.Mark();
+                        var (t1, t2, at) = RunWave(serving, streams, o.ServePrompt, o.ServeOutput, sampling, rng);
+                        steps.Add((streams, w, recorder.Take()));
+                        ttft += t1 / o.Waves;
+                        tpot += t2 / o.Waves;
+                        for (int i = 0; i < streams; i++) submitted[i] += at[i] / o.Waves;
+                        log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{name} serve {streams} streams, wave {w + 1}/{o.Waves}: TTFT {t1 * 1e3:F1} ms, TPOT {t2 * 1e3:F1} ms (submitted over {at[^1] * 1e3:F2} ms)"));
+                    }
+                    return (ttft, tpot, submitted, steps);
+                });
+                recorded.AddRange(steps);
                 waves.Add((streams, ttft, tpot));
                 arrivals[streams] = submitted;
             }
         }
-        bandwidths.Add(MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond);
         Rates();
 
-        // The run's mean figures (reported), and per phase the readings that bracket it: the benchmarks (readings 0 and 1)
-        // and the serve waves (readings 1 and 2), so a load change on a shared machine between phases moves each phase's
-        // prediction with it.
+        // The run's mean figures (reported), and per phase the kernel-rate readings that bracket it: the benchmarks
+        // (readings 0 and 1) and the serve waves (readings 1 and 2); the bandwidth of each quantity is its own bracket's
+        // (CpuTwinObservation.Bandwidths).
         var (loopStep, loopRow) = CpuMeasurements.LoopCost(recorded.Select(r => r.Steps));
-        CpuMeasurements Figures(int first, int last, bool serving) => new(bandwidths[first..(last + 1)].Average(), matmulRates[first..(last + 1)].Average(),
+        CpuMeasurements Figures(int first, int last, bool serving) => new(bandwidths.Average(), matmulRates[first..(last + 1)].Average(),
             fp32Rates[first..(last + 1)].Average(), o.Threads)
         {
             GemmRates = CpuProbe.DefaultGemmM.Select((m, k) => new GemmRate(m, gemmReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
             HeadGemmRates = headReadings.Count == 0 ? []
                 : headReadings[0].Select((g, k) => new GemmRate(g.M, headReadings[first..(last + 1)].Average(r => r[k].OpsPerSecond))).ToList(),
-            GemmRatesStreamWeights = true,
+            GemmRatesStreamWeights = false,
             AttentionOpsPerSecond = (serving ? pagedAttentionRates : attentionRates)[first..(last + 1)].Average(),
             PrefillAttentionOpsPerSecond = (serving ? pagedPrefillAttentionRates : prefillAttentionRates)[first..(last + 1)].Average(),
             LoopStepSeconds = loopStep,
@@ -281,18 +357,30 @@ public static class CpuTwinRunner
             Arrivals = arrivals,
         };
         var measured = new List<KeyValuePair<string, double>> { new(pp.Test, pp.AvgTs), new(tg.Test, tg.AvgTs) };
+        var quantityBracket = new Dictionary<string, BandwidthBracket> { [pp.Test] = brackets[$"pp{o.Prompt}"], [tg.Test] = brackets[$"tg{o.Gen}"] };
         foreach (var (streams, ttft, tpot) in waves)
         {
             measured.Add(new($"ttft@{streams}", ttft * 1e3));
             measured.Add(new($"tpot@{streams}", tpot * 1e3));
+            foreach (string q in (string[])[$"ttft@{streams}", $"tpot@{streams}"]) quantityBracket[q] = brackets[$"serve@{streams}"];
         }
+        // the kernel readings of a bracket scale its phase's probed rates (probed at every m at the phase's ends): the
+        // ratio of the bracket's m = 1 rate to the phase readings' m = 1 rate
+        double PhaseKernel(int first, int last) => gemmReadings[first..(last + 1)].Average(r => r[0].OpsPerSecond);
+        var kernelScale = quantityBracket.ToDictionary(kv => kv.Key,
+            kv => kv.Value.KernelMean / (kv.Key.Contains('@', StringComparison.Ordinal) ? PhaseKernel(1, 2) : PhaseKernel(0, 1)));
         var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1, serving: false), workload, measured)
         {
             ServeMachine = Figures(1, 2, serving: true), HeadBytes = headMatrix?.Bytes ?? 0,
             ServeSteps = recorded.Select(r => new CpuTwinObservation.WaveSteps(r.Streams, r.Steps)).ToList(),
+            Bandwidths = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.Mean),
+            KernelScales = kernelScale,
         };
         var rows = observation.Predict(eff)
-            .Select(x => new CpuTwinRow(name, x.Quantity, x.Quantity.StartsWith("t", StringComparison.Ordinal) && x.Quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s", x.Predicted, x.Measured))
+            .Select(x => new CpuTwinRow(name, x.Quantity, UnitOf(x.Quantity), x.Predicted, x.Measured)
+            {
+                State = quantityBracket[x.Quantity].Describe() + ", " + observation.BoundOf(eff, x.Quantity),
+            })
             .ToList();
         return new CpuTwinReport(name, machine, weightBytes, rows, bandwidths, matmulRates)
         {
@@ -302,7 +390,8 @@ public static class CpuTwinRunner
         };
     }
 
-    private static bool IsGenerationTest(this BenchResult r) => r.NPrompt == 0 && r.NGen > 0;
+    private static string UnitOf(string quantity) =>
+        quantity.StartsWith("t", StringComparison.Ordinal) && quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s";
 
     private static Precision PrecisionOf(KvCacheType kv) => kv == KvCacheType.F16 ? Precision.Fp16 : Precision.Fp32;
 
@@ -461,7 +550,7 @@ public static class CpuTwinRunner
         var runs = reports.Select(r => r.Observation ?? throw new ArgumentException($"{r.Model}: the report keeps no observation to fit on", nameof(reports))).ToList();
         return CpuTwinFit.Fit(runs, start) with
         {
-            RefitWith = "quanta plan twin --shape 160m --type q4_0 -t 2 -r 2 --waves 1 --fit-out efficiency-cpu.json (held-out check: add llama-3.2-1b to --shape with --fit-on 160m)",
+            RefitWith = "quanta plan twin --shape 160m,llama-3.2-1b --type q4_0 -t 2 -r 3 --waves 1 --fit-out efficiency-cpu.json --fit-on Q4_0",
         };
     }
 }

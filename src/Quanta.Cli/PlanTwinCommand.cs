@@ -9,7 +9,7 @@ namespace Quanta.Cli;
 
 /// <summary>
 /// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
-/// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 1.5]
+/// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 2]
 /// [--kernel-seconds 0.5] [--efficiency FILE]
 /// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
@@ -37,7 +37,7 @@ public static class PlanTwinCommand
         var servePrompt = new Option<int>("--serve-prompt") { Description = "prompt tokens per serve request", DefaultValueFactory = _ => 128 };
         var serveOutput = new Option<int>("--serve-output") { Description = "output tokens per serve request", DefaultValueFactory = _ => 32 };
         var waves = new Option<int>("--waves") { Description = "waves per concurrency (averaged)", DefaultValueFactory = _ => 2 };
-        var bw = new Option<double>("--bandwidth-seconds") { Description = "seconds of each bandwidth measurement", DefaultValueFactory = _ => 1.5 };
+        var bw = new Option<double>("--bandwidth-seconds") { Description = "seconds of each bandwidth reading (one before and one after every measurement, which is repeated up to 3 times while they differ by more than 10%)", DefaultValueFactory = _ => 2.0 };
         var kernelSeconds = new Option<double>("--kernel-seconds") { Description = "seconds of each dot-kernel rate measurement (and of its warm-up)", DefaultValueFactory = _ => 0.5 };
         var effFile = new Option<string?>("--efficiency") { Description = "CPU efficiency parameters (efficiency.json format; default: the built-in efficiency-cpu.json)" };
         var fitOut = new Option<string?>("--fit-out") { Description = "fit the CPU efficiency parameters on this run and write them here" };
@@ -133,7 +133,7 @@ public static class PlanTwinCommand
         var list = rows.ToList();
         o.WriteLine($"{"model",-28} {"quantity",-10} {"unit",-9} {"predicted",10} {"measured",10} {"error",8}");
         foreach (var (x, tag) in list)
-            o.WriteLine(string.Create(ci, $"{x.Model,-28} {x.Quantity,-10} {x.Unit,-9} {x.Predicted,10:F2} {x.Measured,10:F2} {x.ErrorPercent,7:+0.0;-0.0}% {tag}").TrimEnd());
+            o.WriteLine(string.Create(ci, $"{x.Model,-28} {x.Quantity,-10} {x.Unit,-9} {x.Predicted,10:F2} {x.Measured,10:F2} {x.ErrorPercent,7:+0.0;-0.0}% {tag} {(x.State.Length > 0 ? "[" + x.State + "]" : "")}").TrimEnd());
         o.WriteLine(string.Create(ci, $"within 15%: {list.Count(x => Math.Abs(x.Row.ErrorPercent) <= 15)} of {list.Count}; mean |error| {list.Average(x => Math.Abs(x.Row.ErrorPercent)):F1}%, max {list.Max(x => Math.Abs(x.Row.ErrorPercent)):F1}%"));
     }
 
@@ -173,10 +173,10 @@ public static class PlanTwinCommand
         {
             var obs = r.Observation;
             if (obs is null) continue;
-            var model = CpuTwin.StepModel(obs.Spec, obs.WeightBytes, obs.Kv, obs.ServeMachine ?? obs.Machine, eff, obs.HeadBytes);
             foreach (var (streams, wave, steps) in r.RecordedWaves)
                 for (int i = 0; i < steps.Count; i++)
                 {
+                    var model = obs.ModelFor(eff, string.Create(ci, $"ttft@{streams}"));
                     var s = steps[i];
                     var sh = s.Shape;
                     var c = model.Cost(sh.Tokens, sh.LogitsRows, 0, sh.KvReadTokens, sh.AttendedPairs,
@@ -209,7 +209,7 @@ public static class PlanTwinCommand
         {
             efficiency = Params(eff),
             fitted = fitted is null ? null : Params(fitted.Parameters),
-            refit_rows = fitted?.Rows.Select(x => new { model = x.Row.Model, quantity = x.Row.Quantity, predicted = x.Row.Predicted, measured = x.Row.Measured, error = x.Row.ErrorPercent, fit = x.Fit }),
+            refit_rows = fitted?.Rows.Select(x => new { model = x.Row.Model, quantity = x.Row.Quantity, predicted = x.Row.Predicted, measured = x.Row.Measured, error = x.Row.ErrorPercent, fit = x.Fit, state = x.Row.State }),
             models = reports.Select(r => new
             {
                 model = r.Model,
@@ -230,7 +230,7 @@ public static class PlanTwinCommand
                 attention_rate_readings = r.AttentionRates,
                 threads = r.Machine.Threads,
                 weight_bytes = r.WeightBytes,
-                rows = r.Rows.Select(x => new { quantity = x.Quantity, unit = x.Unit, predicted = x.Predicted, measured = x.Measured, error = x.ErrorPercent }),
+                rows = r.Rows.Select(x => new { quantity = x.Quantity, unit = x.Unit, predicted = x.Predicted, measured = x.Measured, error = x.ErrorPercent, state = x.State }),
             }),
         };
         o.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));

@@ -209,6 +209,24 @@ public class CpuTwinTests
             Assert.Equal([1, 4], rates.Head.Select(r => r.M).ToArray());   // the head only up to its limit
             Assert.All(rates.Layers.Concat(rates.Head), r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"m = {r.M}: {r.OpsPerSecond}"));
             Assert.Empty(ModelGemmProbe.Measure(path, [1], 1, 0.01, headMaxM: 0).Head);
+            // hot: the kernels' own rates (each group's second run timed), at every m and for the head
+            var hot = ModelGemmProbe.Measure(path, [1, 4, 32], 1, 0.02, headMaxM: 4, hot: true);
+            Assert.Equal([1, 4, 32], hot.Layers.Select(r => r.M).ToArray());
+            Assert.Equal([1, 4], hot.Head.Select(r => r.M).ToArray());
+            Assert.All(hot.Layers.Concat(hot.Head), r => Assert.True(r.OpsPerSecond > 1e6 && double.IsFinite(r.OpsPerSecond), $"hot m = {r.M}: {r.OpsPerSecond}"));
+            // a group over the hot budget runs on the same fraction of each matrix's first rows (multiples of 16)
+            using (var file = Quanta.Core.ModelFiles.Gguf.GgufFile.Open(path))
+            {
+                var gate = Quanta.Models.Weights.GgufTensorLoader.Matrix(file, "blk.0.ffn_gate.weight", 128, 64);
+                var up = Quanta.Models.Weights.GgufTensorLoader.Matrix(file, "blk.0.ffn_up.weight", 128, 64);
+                Assert.Same(gate, ModelGemmProbe.HotPart([gate, up], gate.ByteCount + up.ByteCount)[0]);
+                var part = ModelGemmProbe.HotPart([gate, up], budget: 4096);   // 2 x 128 rows of 36 bytes: 44% fits -> 48 rows each
+                Assert.Equal([48, 48], part.Select(m => m.Rows).ToArray());
+                Assert.All(part, m => Assert.Equal(64, m.Cols));
+                Assert.True(part.Sum(m => m.ByteCount) <= 4096);
+                Assert.True(part[1].Row(47).SequenceEqual(up.Row(47)));
+                Assert.Equal(16, ModelGemmProbe.HotPart([gate], budget: 1)[0].Rows);
+            }
             Assert.Throws<ArgumentException>(() => ModelGemmProbe.Measure(path, [4, 1], 1, 0.01));
             Assert.Throws<ArgumentException>(() => ModelGemmProbe.Measure(path, [1], 0, 0.01));
         }
@@ -228,6 +246,95 @@ public class CpuTwinTests
         var s = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, streamed, Ideal, headBytes: 1.5e6).Cost(1, 1, 0, 0, 1);
         Assert.Equal(2 * BodyParams / 1e12, s.MatmulSeconds, 15);
         Assert.Equal(2 * HeadParams / 1e12, s.HeadSeconds, 15);
+    }
+
+    [Fact]
+    public void DecodeIsARooflineOfBytesOverBandwidthAndTheKernelsOwnRate()
+    {
+        // Kernel rates set so the layers' products take 1 ms and the head's 1 ms at m = 1; 0.5 MB of layer weights and
+        // 1.5 MB of head. Fast memory (10 GB/s): the kernels bind, and more bandwidth changes nothing. Slow memory
+        // (100 MB/s): bytes / (bandwidth x eff_bandwidth) binds.
+        var machine = new CpuMeasurements(1e10, 1e12, 1e30, 2)
+        {
+            GemmRates = [new(1, 2 * BodyParams / 1e-3)], HeadGemmRates = [new(1, 2 * HeadParams / 1e-3)], AttentionOpsPerSecond = 1e30,
+        };
+        var eff = Ideal with { EffBandwidth = 0.5 };
+        CpuStepCost Decode(double bw) => CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine with { ReadBytesPerSecond = bw }, eff, headBytes: 1.5e6).Cost(1, 1, 0, 0, 1);
+        var fast = Decode(1e10);
+        Assert.Equal(1e-3, fast.MatmulSeconds, 12);
+        Assert.Equal(1e-3, fast.HeadSeconds, 12);
+        Assert.False(fast.ProductsMemoryBound);
+        Assert.Equal(fast.MatmulSeconds + fast.HeadSeconds, Decode(4e10).MatmulSeconds + Decode(4e10).HeadSeconds, 12);   // (only the KV cache's bytes still move)
+        var slow = Decode(1e8);
+        Assert.Equal(0.5e6 / (1e8 * 0.5), slow.MatmulSeconds, 12);
+        Assert.Equal(1.5e6 / (1e8 * 0.5), slow.HeadSeconds, 12);
+        Assert.True(slow.ProductsMemoryBound);
+        // in between, each product takes its own limit
+        var mid = Decode(4e8);   // layers 0.5 MB / 200 MB/s = 2.5 ms > 1 ms; head 1.5 MB / 200 MB/s = 7.5 ms
+        Assert.Equal(2.5e-3, mid.MatmulSeconds, 12);
+        Assert.Equal(7.5e-3, mid.HeadSeconds, 12);
+        // a prefill chunk of 64 rows runs at the kernels' rate whatever the bandwidth (the bytes are read once per chunk)
+        var chunk = machine with { GemmRates = [new(1, 2 * BodyParams / 1e-3), new(64, 64 * 2 * BodyParams / 2e-3)] };
+        var p = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, chunk with { ReadBytesPerSecond = 4e9 }, eff, headBytes: 1.5e6).Cost(64, 1, 0, 0, CpuTwin.PairsOf(0, 64));
+        Assert.Equal(2e-3, p.MatmulSeconds, 12);
+    }
+
+    [Fact]
+    public void EachQuantityIsPredictedFromTheBandwidthReadAroundItsOwnMeasurement()
+    {
+        // The bandwidth switches state between measurements: tg ran at 100 MB/s, the 2-stream wave at 50 GB/s, pp has no
+        // bracket of its own (its phase's figure, 1 GB/s).
+        var machine = new CpuMeasurements(1e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        var eff = Ideal with { EffBandwidth = 0.8 };
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2"];
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload, quantities.Select(q => new KeyValuePair<string, double>(q, 1)).ToList())
+        {
+            Bandwidths = new Dictionary<string, double> { ["tg16"] = 1e8, ["ttft@2"] = 5e10 },
+        };
+        double At(double bw, string q) => workload.Predict(CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine with { ReadBytesPerSecond = bw }, eff), q);
+        var predicted = run.Predict(eff).ToDictionary(x => x.Quantity, x => x.Predicted);
+        Assert.Equal(At(1e9, "pp64"), predicted["pp64"], 9);
+        Assert.Equal(At(1e8, "tg16"), predicted["tg16"], 9);
+        Assert.Equal(At(5e10, "ttft@2"), predicted["ttft@2"], 9);
+        Assert.Equal(At(5e10, "tpot@2"), predicted["tpot@2"], 9);   // a wave's TPOT shares its TTFT's bracket
+        Assert.NotEqual(At(1e9, "tg16"), predicted["tg16"], 3);
+        // 2 MB at 80 MB/s effective (25 ms) binds the decode; at 40 GB/s (0.05 ms) the kernels (~0.1 ms) do
+        Assert.Equal("memory-bound", run.BoundOf(eff, "tg16"));
+        Assert.Equal("kernel-bound", run.BoundOf(eff, "tpot@2"));
+        // the kernels ran at half their probed rate around the 2-stream wave: its kernel-bound steps take twice as long
+        var halved = run with { KernelScales = new Dictionary<string, double> { ["ttft@2"] = 0.5 } };
+        var slowKernels = machine with { ReadBytesPerSecond = 5e10, GemmRates = machine.GemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond / 2 }).ToList() };
+        double tpotHalved = workload.Predict(CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, slowKernels, eff), "tpot@2");
+        Assert.Equal(tpotHalved, halved.Predict(eff).Single(x => x.Quantity == "tpot@2").Predicted, 9);
+        Assert.True(tpotHalved > 1.3 * predicted["tpot@2"], $"{tpotHalved} vs {predicted["tpot@2"]}");
+        Assert.Equal(predicted["tg16"], halved.Predict(eff).Single(x => x.Quantity == "tg16").Predicted, 9);
+    }
+
+    [Fact]
+    public void FitOnRunsInTwoBandwidthStatesRecoversTheBandwidthFraction()
+    {
+        // Kernel rates probed on cache-resident weights: the fit sees each measurement bounded by its own bandwidth
+        // (memory-bound decodes in the slow state, kernel-bound ones in the fast) and recovers eff_bandwidth with the rest.
+        var machine = new CpuMeasurements(1e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
+        var truth = Ideal with { EffBandwidth = 0.7, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
+        CpuTwinObservation Run(double tgBw, double serveBw)
+        {
+            var bws = new Dictionary<string, double> { ["pp64"] = tgBw, ["tg16"] = tgBw, ["ttft@2"] = serveBw, ["ttft@8"] = serveBw };
+            var blank = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload, []) { Bandwidths = bws };
+            return blank with { Measured = quantities.Select(q => new KeyValuePair<string, double>(q, workload.Predict(blank.ModelFor(truth, q), q))).ToList() };
+        }
+        var runs = new[] { Run(2e9, 1e11), Run(1e11, 2e9) };
+        Assert.Equal("memory-bound", runs[0].BoundOf(truth, "tg16"));
+        Assert.Equal("kernel-bound", runs[1].BoundOf(truth, "tg16"));
+        var fitted = CpuTwinFit.Fit(runs, Ideal with { EffBandwidth = 0.4, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8 });
+        Assert.Equal(0.7, fitted.EffBandwidth, 2);
+        foreach (var run in runs)
+            foreach (var (q, p, meas) in run.Predict(fitted))
+                Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
+        Assert.Contains("eff_bandwidth", fitted.Method, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -265,7 +372,11 @@ public class CpuTwinTests
                 Assert.True(double.IsFinite(row.Measured) && row.Measured > 0, $"{row.Quantity} measured {row.Measured}");
                 Assert.True(double.IsFinite(row.ErrorPercent), row.Quantity);
             }
-            Assert.Equal(3, report.Bandwidths.Count);
+            // every quantity bracketed by a reading before and one after it (pp, tg, each serve wave; more on repeats)
+            Assert.True(report.Bandwidths.Count >= 8 && report.Bandwidths.Count % 2 == 0, $"{report.Bandwidths.Count} bandwidth readings");
+            Assert.Equal(new[] { "pp32", "tg8", "ttft@2", "tpot@2", "ttft@4", "tpot@4" }.Order(), report.Observation!.Bandwidths.Keys.Order());
+            Assert.Equal(report.Observation.Bandwidths["ttft@4"], report.Observation.Bandwidths["tpot@4"]);
+            Assert.All(report.Rows, r => Assert.Matches(@"^bw [0-9.]+/[0-9.]+ GB/s.*, (memory|kernel)-bound$", r.State));
             Assert.Equal(3, report.MatmulRates.Count);
             Assert.Equal(3, report.GemmReadings.Count);
             Assert.Equal(3, report.AttentionRates.Count);

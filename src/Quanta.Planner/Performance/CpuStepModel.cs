@@ -14,7 +14,12 @@ namespace Quanta.Planner.Performance;
 /// <param name="SampleSeconds">Serving only: the engine loop outside the executor (sampling of the step's logits rows, the tokens' hand-off, scheduling).</param>
 /// <param name="OverheadSeconds">Fixed per step: step overhead + layers x layer overhead (thread barriers).</param>
 public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double HeadSeconds, double AttentionSeconds, double HostSeconds,
-    double SampleSeconds, double OverheadSeconds);
+    double SampleSeconds, double OverheadSeconds)
+{
+    /// <summary>Whether the weight products (layers and head) were costed at weight bytes / achievable bandwidth rather
+    /// than at the kernels' own rate: the roofline's memory side binds.</summary>
+    public bool ProductsMemoryBound { get; init; }
+}
 
 /// <summary>
 /// The cost of one step of the CPU engine (Quanta.Models DecoderModel.ForwardBatch through the serving engine's
@@ -139,14 +144,17 @@ public sealed class CpuStepModel : IStepTimeModel
         // rates probed on the model's own streamed weights already hold the weights' memory traffic
         double bodyBytes = Machine.GemmRatesStreamWeights ? 0 : (WeightBytes - HeadBytes) / bw;
         double headBytes = Machine.GemmRatesStreamWeights ? 0 : HeadBytes / bw;
-        double body = Math.Max(bodyBytes, 2 * BodyParams * tokens / (Machine.MatmulRateAt(tokens) * e));
-        double head = logitsRows > 0 ? Math.Max(headBytes, 2 * HeadParams * logitsRows / (Machine.HeadRateAt(logitsRows) * e)) : 0;
+        double bodyKernel = 2 * BodyParams * tokens / (Machine.MatmulRateAt(tokens) * e);
+        double headKernel = logitsRows > 0 ? 2 * HeadParams * logitsRows / (Machine.HeadRateAt(logitsRows) * e) : 0;
+        double body = Math.Max(bodyBytes, bodyKernel);
+        double head = logitsRows > 0 ? Math.Max(headBytes, headKernel) : 0;
+        bool memoryBound = bodyBytes + (logitsRows > 0 ? headBytes : 0) > bodyKernel + headKernel;
         double opsPerPair = 4.0 * m.Heads * m.HeadDim * m.Layers;
         double attnCompute = opsPerPair * (decodePairs / Machine.AttentionRate + (attendedPairs - decodePairs) / Machine.PrefillAttentionRate) / e;
         double attention = Math.Max((kvReadTokens + tokens) * KvBytesPerToken / bw, attnCompute);
         double host = tokens * HostElementsPerToken * Eff.HostElementS;
         double sample = sampledRows * (Eff.SampleRowS + (serving ? Machine.LoopRowSeconds : 0)) + (serving ? Machine.LoopStepSeconds : 0);
         double overhead = Eff.StepOverheadS + m.Layers * Eff.LayerOverheadS;
-        return new CpuStepCost(body + head + attention + host + sample + overhead, body, head, attention, host, sample, overhead);
+        return new CpuStepCost(body + head + attention + host + sample + overhead, body, head, attention, host, sample, overhead) { ProductsMemoryBound = memoryBound };
     }
 }

@@ -71,12 +71,65 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     /// <summary>The serve waves' recorded steps (empty: none recorded).</summary>
     public IReadOnlyList<WaveSteps> ServeSteps { get; init; } = [];
 
+    /// <summary>
+    /// Quantity → the read bandwidth (bytes/s) measured immediately around that quantity's measurement (the mean of a
+    /// reading before and one after it); a quantity without an entry is predicted from its phase's
+    /// <see cref="CpuMeasurements.ReadBytesPerSecond"/>. The serve waves' step rows ("prefill-steps@S",
+    /// "decode-steps@S") take the entry of "ttft@S". The machine's bandwidth changes state by itself between
+    /// measurements, so each is predicted from the state it ran in.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Bandwidths { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>
+    /// Quantity → the factor by which the kernels ran faster or slower around that quantity's measurement than when the
+    /// phase's GEMM rates were probed (the ratio of m = 1 readings); it scales every GEMM rate of the layers and the
+    /// head for that quantity. Keys and fallback as <see cref="Bandwidths"/>; none: 1.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> KernelScales { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The step model <paramref name="quantity"/> is predicted with: its phase's machine figures (the serve
+    /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the GEMM rates scaled
+    /// by its <see cref="KernelScales"/> entry.</summary>
+    public CpuStepModel ModelFor(EfficiencyParameters eff, string quantity)
+    {
+        ArgumentNullException.ThrowIfNull(quantity);
+        bool serving = quantity.Contains('@', StringComparison.Ordinal);
+        var machine = serving ? ServeMachine ?? Machine : Machine;
+        string key = serving && !Bandwidths.ContainsKey(quantity) ? "ttft" + quantity[quantity.IndexOf('@', StringComparison.Ordinal)..] : quantity;
+        if (Bandwidths.TryGetValue(key, out double bw)) machine = machine with { ReadBytesPerSecond = bw };
+        if (KernelScales.TryGetValue(key, out double k) && k > 0 && double.IsFinite(k) && k != 1)
+            machine = machine with
+            {
+                GemmRates = machine.GemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * k }).ToList(),
+                HeadGemmRates = machine.HeadGemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * k }).ToList(),
+                MatmulOpsPerSecond = machine.MatmulOpsPerSecond * k,
+            };
+        return CpuTwin.StepModel(Spec, WeightBytes, Kv, machine, eff, HeadBytes);
+    }
+
     /// <summary>(quantity, predicted, measured) of every measured quantity under <paramref name="eff"/>.</summary>
     public IEnumerable<(string Quantity, double Predicted, double Measured)> Predict(EfficiencyParameters eff)
     {
-        var bench = CpuTwin.StepModel(Spec, WeightBytes, Kv, Machine, eff, HeadBytes);
-        var serve = ServeMachine is null ? bench : CpuTwin.StepModel(Spec, WeightBytes, Kv, ServeMachine, eff, HeadBytes);
-        foreach (var (q, m) in Measured) yield return (q, Workload.Predict(q.Contains('@', StringComparison.Ordinal) ? serve : bench, q), m);
+        foreach (var (q, m) in Measured) yield return (q, Workload.Predict(ModelFor(eff, q), q), m);
+    }
+
+    /// <summary>
+    /// Which limit bounds the weight products of <paramref name="quantity"/>'s typical step under
+    /// <paramref name="eff"/>: "memory-bound" (weight bytes / achievable bandwidth) or "kernel-bound" (the kernels' own
+    /// rate), for a decode of one token (tg), of S tokens (tpot@S), or a prefill chunk (pp: the micro-batch; ttft@S: the
+    /// serving engine's token budget).
+    /// </summary>
+    public string BoundOf(EfficiencyParameters eff, string quantity)
+    {
+        ArgumentNullException.ThrowIfNull(quantity);
+        var w = Workload;
+        int at = quantity.IndexOf('@', StringComparison.Ordinal);
+        int streams = at >= 0 && int.TryParse(quantity.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int s) ? s : 1;
+        double tokens = quantity.StartsWith("pp", StringComparison.Ordinal) ? Math.Min(w.MicroBatch, w.Prompt)
+            : quantity.StartsWith("ttft", StringComparison.Ordinal) ? Math.Min(w.MaxBatchTokens, (double)streams * w.ServePrompt)
+            : Math.Min(streams, w.MaxRunning);
+        var c = ModelFor(eff, quantity).Cost(tokens, 1, 0, 0, CpuTwin.PairsOf(0, tokens));
+        return c.ProductsMemoryBound ? "memory-bound" : "kernel-bound";
     }
 
     /// <summary>
@@ -87,9 +140,9 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     public IEnumerable<(string Quantity, double Predicted, double Measured)> PredictSteps(EfficiencyParameters eff)
     {
         if (ServeSteps.Count == 0) yield break;
-        var serve = CpuTwin.StepModel(Spec, WeightBytes, Kv, ServeMachine ?? Machine, eff, HeadBytes);
         foreach (var g in ServeSteps.GroupBy(w => w.Streams).OrderBy(g => g.Key))
         {
+            var serve = ModelFor(eff, string.Create(CultureInfo.InvariantCulture, $"ttft@{g.Key}"));
             double pp = 0, pm = 0, dp = 0, dm = 0;
             foreach (var wave in g)
                 foreach (var s in wave.Steps)

@@ -36,7 +36,16 @@ public static class ModelGemmProbe
     /// then one layer (and the head) at every m.
     /// </summary>
     /// <exception cref="InvalidDataException">The file has no layer matrices in a format the kernels read.</exception>
-    public static ModelGemmRates Measure(string ggufPath, IReadOnlyList<int> ms, int threads, double seconds, int headMaxM = DefaultHeadMaxM)
+    /// <remarks>
+    /// <paramref name="hot"/>: the kernels' own rate, the weights' memory traffic left out (the roofline's second
+    /// limit, <see cref="CpuMeasurements.GemmRatesStreamWeights"/> false): each product group runs twice back to back and
+    /// only the second run is timed, so its weights come from the caches, and a group of more than
+    /// <see cref="HotGroupBytes"/> (which would not stay there) runs on the first rows of each of its matrices that fit
+    /// (same columns, same code path; the activation conversion per call is O(m x cols), negligible beside thousands of
+    /// rows). Without it the rates are those of weights streamed from memory behind the other layers' (the bandwidth
+    /// state of the moment inside them).
+    /// </remarks>
+    public static ModelGemmRates Measure(string ggufPath, IReadOnlyList<int> ms, int threads, double seconds, int headMaxM = DefaultHeadMaxM, bool hot = false)
     {
         ArgumentNullException.ThrowIfNull(ggufPath);
         ArgumentNullException.ThrowIfNull(ms);
@@ -49,6 +58,11 @@ public static class ModelGemmProbe
         var layers = Layers(file);
         if (layers.Count == 0) throw new InvalidDataException($"{ggufPath}: no layer matrices (blk.N.*) in a format the kernels read");
         WeightMatrix? head = HeadMatrix(file);
+        if (hot)
+        {
+            layers = layers.Select(l => l.Select(g => HotPart(g)).ToArray()).ToList();
+            if (head is not null) head = HotPart([head])[0];
+        }
         int maxM = ms[^1];
         int maxCols = 0, maxRows = 0;
         long scratchBytes = 0;
@@ -67,18 +81,33 @@ public static class ModelGemmProbe
         byte[] scratch = new byte[scratchBytes];
         using var pool = new WorkerPool(threads);
 
-        void Layer(int l, int m)
+        void Group(WeightMatrix[] g, int m)
         {
+            var xs = x.AsSpan(0, m * g[0].Cols);
+            if (g.Length == 1) g[0].MatMul(xs, m, y[0].AsSpan(0, m * g[0].Rows), scratch, pool);
+            else WeightMatrix.MatMulShared(xs, m, g[0], y[0].AsSpan(0, m * g[0].Rows), g[1], y[1].AsSpan(0, m * g[1].Rows),
+                g.Length > 2 ? g[2] : null, g.Length > 2 ? y[2].AsSpan(0, m * g[2].Rows) : default, scratch, pool);
+        }
+        // seconds of the timed runs (hot: each group's second run)
+        double Layer(int l, int m)
+        {
+            double t = 0;
             foreach (var g in layers[l])
             {
-                int cols = g[0].Cols;
-                var xs = x.AsSpan(0, m * cols);
-                if (g.Length == 1) g[0].MatMul(xs, m, y[0].AsSpan(0, m * g[0].Rows), scratch, pool);
-                else WeightMatrix.MatMulShared(xs, m, g[0], y[0].AsSpan(0, m * g[0].Rows), g[1], y[1].AsSpan(0, m * g[1].Rows),
-                    g.Length > 2 ? g[2] : null, g.Length > 2 ? y[2].AsSpan(0, m * g[2].Rows) : default, scratch, pool);
+                if (hot) Group(g, m);
+                long t0 = Stopwatch.GetTimestamp();
+                Group(g, m);
+                t += Stopwatch.GetElapsedTime(t0).TotalSeconds;
             }
+            return t;
         }
-        void RunHead(int m) => head!.MatMul(x.AsSpan(0, m * head.Cols), m, y[0].AsSpan(0, m * head.Rows), scratch, pool);
+        double RunHead(int m)
+        {
+            if (hot) Group([head!], m);
+            long t0 = Stopwatch.GetTimestamp();
+            Group([head!], m);
+            return Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
 
         int unit = 0;   // 0..L-1: a layer, L: the head
         int units = layers.Count + (head is null ? 0 : 1);
@@ -109,18 +138,15 @@ public static class ModelGemmProbe
             var clock = Stopwatch.StartNew();
             while (layerRuns < 1 || (withHead && headRuns < 2) || clock.Elapsed.TotalSeconds < seconds)
             {
-                long t0 = Stopwatch.GetTimestamp();
                 if (unit < layers.Count)
                 {
-                    Layer(unit, m);
-                    layerTime += Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                    layerTime += Layer(unit, m);
                     layerOps += 2.0 * layerElements[unit] * m;
                     layerRuns++;
                 }
                 else if (withHead)
                 {
-                    RunHead(m);
-                    headTime += Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                    headTime += RunHead(m);
                     headOps += 2.0 * head!.Rows * head.Cols * m;
                     headRuns++;
                 }
@@ -174,6 +200,20 @@ public static class ModelGemmProbe
             if (groups.Count > 0) result.Add([.. groups]);
         }
         return result;
+    }
+
+    /// <summary>Bytes of a product group above which the hot probe runs it on a row prefix (an eighth of this machine
+    /// type's 32 MiB L3, so a group stays cached between its two runs beside the other tenants' data).</summary>
+    public const long HotGroupBytes = 4L << 20;
+
+    /// <summary>The group itself when its matrices hold at most <paramref name="budget"/> bytes, else the first rows of
+    /// each (the same fraction of each matrix's rows, a multiple of 16, at least 16) that do.</summary>
+    internal static WeightMatrix[] HotPart(WeightMatrix[] g, long budget = HotGroupBytes)
+    {
+        long bytes = g.Sum(m => m.ByteCount);
+        if (bytes <= budget) return g;
+        double f = (double)budget / bytes;
+        return g.Select(m => m.RowsView(0, Math.Min(m.Rows, Math.Max(16, (int)(m.Rows * f) / 16 * 16)))).ToArray();
     }
 
     /// <summary>The output head: output.weight, else the token-embedding table (tied); null when neither has a kernel.</summary>
