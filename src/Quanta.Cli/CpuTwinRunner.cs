@@ -304,7 +304,12 @@ public static class CpuTwinRunner
 
     private static bool IsGenerationTest(this BenchResult r) => r.NPrompt == 0 && r.NGen > 0;
 
-    private static Precision PrecisionOf(KvCacheType kv) => kv == KvCacheType.F16 ? Precision.Fp16 : Precision.Fp32;
+    private static Precision PrecisionOf(KvCacheType kv) => kv switch
+    {
+        KvCacheType.F16 => Precision.Fp16,
+        KvCacheType.Q8_0 => Precision.Int8,
+        _ => Precision.Fp32,
+    };
 
     private static SamplingParameters Sampling(ServingEngine serving, int output)
     {
