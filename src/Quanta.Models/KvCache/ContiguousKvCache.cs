@@ -90,15 +90,8 @@ public sealed class ContiguousKvCache : IKvCacheView
         else if (type == KvCacheType.Q8_0)
         {
             if (headDim % KvQ8.GroupSize != 0) throw new NotSupportedException($"A Q8_0 KV cache needs HeadDim a multiple of 32 (got {headDim}).");
-            _k8 = new sbyte[layers][];
-            _v8 = new sbyte[layers][];
-            _ks = new float[layers][];
-            _vs = new float[layers][];
-            for (int l = 0; l < layers; l++)
-            {
-                _k8[l] = new sbyte[n]; _v8[l] = new sbyte[n];
-                _ks[l] = new float[n / KvQ8.GroupSize]; _vs[l] = new float[n / KvQ8.GroupSize];
-            }
+            (_k8, _ks) = KvQ8.Allocate(layers, n);
+            (_v8, _vs) = KvQ8.Allocate(layers, n);
         }
         else
         {

@@ -160,13 +160,14 @@ public static partial class CausalAttention
                 ref T vrow = ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.ValueBlock(block)), rowOff);
                 ref float vscale = ref Unsafe.NullRef<float>();   // Q8_0 only: the scale of vrow's element 0
                 if (typeof(T) == typeof(sbyte)) vscale = ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.ValueScaleBlock(block)), rowOff >> 5);
-                for (; i < end; i++, vrow = ref Unsafe.Add(ref vrow, stride), vscale = ref Unsafe.Add(ref vscale, stride >> 5))
+                for (; i < end; i++, vrow = ref Unsafe.Add(ref vrow, stride))
                 {
                     int o = c0 * 16;
                     Vector512<float> v0 = Load16(ref vrow, ref vscale, o), v1 = default, v2 = default, v3 = default;
                     if (cn > 1) v1 = Load16(ref vrow, ref vscale, o + 16);
                     if (cn > 2) v2 = Load16(ref vrow, ref vscale, o + 32);
                     if (cn > 3) v3 = Load16(ref vrow, ref vscale, o + 48);
+                    if (typeof(T) == typeof(sbyte)) vscale = ref Unsafe.Add(ref vscale, stride >> 5);
                     Fma4(Unsafe.Add(ref e0, i), v0, v1, v2, v3, ref a00, ref a01, ref a02, ref a03);
                     if (heads > 1) Fma4(Unsafe.Add(ref e1, i), v0, v1, v2, v3, ref a10, ref a11, ref a12, ref a13);
                     if (heads > 2) Fma4(Unsafe.Add(ref e2, i), v0, v1, v2, v3, ref a20, ref a21, ref a22, ref a23);

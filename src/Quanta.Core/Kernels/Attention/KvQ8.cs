@@ -24,6 +24,16 @@ public static class KvQ8
     /// <summary>Largest row <see cref="Quantize"/> takes in one piece (longer rows are split; the result is the same).</summary>
     private const int ChunkElements = 4096;
 
+    /// <summary>Per layer, <paramref name="elements"/> codes and their elements / 32 scales (a cache's K or V storage).</summary>
+    public static (sbyte[][] Codes, float[][] Scales) Allocate(int layers, long elements)
+    {
+        if (elements % GroupSize != 0) throw new ArgumentException($"elements {elements} is not a multiple of {GroupSize}", nameof(elements));
+        var codes = new sbyte[layers][];
+        var scales = new float[layers][];
+        for (int l = 0; l < layers; l++) { codes[l] = new sbyte[elements]; scales[l] = new float[elements / GroupSize]; }
+        return (codes, scales);
+    }
+
     /// <summary>
     /// Quantizes <paramref name="x"/> (a multiple of 32 elements) into codes[..x.Length] and scales[..x.Length / 32].
     /// Allocation-free; the same codes and scales as <see cref="QuantizeReference"/>.
