@@ -53,6 +53,10 @@ public static partial class CausalAttention
             RowGeneric<T, TView>(q.Slice(i * d, d), position, firstHead + i, kv, p, output.Slice(i * d, d), scratch);
     }
 
+    /// <summary>Positions of a decode call whose K/V rows <see cref="Heads512{T, TView}"/> prefetches into L2 before
+    /// computing (256 F16 positions of one head: 64 KB of K and V).</summary>
+    private const int UpfrontPositions = 256;
+
     /// <summary>
     /// The AVX-512 decode path (HeadDim a multiple of 16): the arithmetic of <see cref="Rows512{T, TView}"/> for
     /// <paramref name="heads"/> query rows that attend the same positions lo..position of KV head
@@ -74,6 +78,34 @@ public static partial class CausalAttention
         ref float sc = ref MemoryMarshal.GetReference(scratch);          // [heads, count] scores
         ref float part = ref Unsafe.Add(ref sc, heads * count);         // [RowBlock, 16 slots, 16 lanes]
         ref float conv = ref Unsafe.Add(ref part, RowBlock * 256);      // [d]
+
+        {
+            // the first UpfrontPositions K and V rows of the call (and Q8_0 scales) into L2 before any compute: at 16
+            // streams the K/V of a step no longer fit the caches, each block's head slice is a separate 1-2 KB stream,
+            // and fetched row by row the kernel waits at every block start; issued together, the misses overlap.
+            // Capped so a long context does not flush its own first rows out of L2 before pass 1 reaches them.
+            int upTo = Math.Min(position, lo + UpfrontPositions - 1);
+            for (int b = lo / bs, last = upTo / bs; b <= last; b++)
+            {
+                ref T kb = ref MemoryMarshal.GetReference(kv.KeyBlock(b));
+                ref T vb = ref MemoryMarshal.GetReference(kv.ValueBlock(b));
+                int from = Math.Max(lo, b * bs) - b * bs, to = Math.Min(upTo, b * bs + bs - 1) - b * bs;
+                for (int r = from; r <= to; r++)
+                {
+                    PrefetchRow(ref kb, r * stride + headOff, d, intoL2: true);
+                    PrefetchRow(ref vb, r * stride + headOff, d, intoL2: true);
+                }
+                if (typeof(T) == typeof(sbyte))
+                {
+                    ref float kq = ref MemoryMarshal.GetReference(kv.KeyScaleBlock(b)), vq = ref MemoryMarshal.GetReference(kv.ValueScaleBlock(b));
+                    for (int r = from; r <= to; r += 8)
+                    {
+                        PrefetchRow(ref kq, (r * stride + headOff) >> 5, 1, intoL2: true);
+                        PrefetchRow(ref vq, (r * stride + headOff) >> 5, 1, intoL2: true);
+                    }
+                }
+            }
+        }
 
         // Pass 1: scores, 16 key slots at a time (slot j = position lo + i0 + j; a slot's lanes are summed by the same
         // tree wherever the group starts, so the scores equal the multi-position path's)

@@ -376,13 +376,18 @@ public static partial class CausalAttention
     /// <summary>Positions ahead pass 1 of <see cref="Rows512{T, TView}"/> and <see cref="Heads512{T, TView}"/> prefetches key rows.</summary>
     private const int PrefetchDistance = 8;
 
-    /// <summary>Prefetches the <paramref name="d"/> elements at <paramref name="offset"/> of a KV block into L1 (a hint:
-    /// it never faults, and a stale address after a GC move only wastes it).</summary>
+    /// <summary>Prefetches the <paramref name="d"/> elements at <paramref name="offset"/> of a KV block into L1, or into
+    /// L2 with <paramref name="intoL2"/> (a hint: it never faults, and a stale address after a GC move only wastes it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void PrefetchRow<T>(ref T block, int offset, int d) where T : unmanaged
+    private static unsafe void PrefetchRow<T>(ref T block, int offset, int d, bool intoL2 = false) where T : unmanaged
     {
         byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref block, offset));
         int bytes = d * Unsafe.SizeOf<T>();
+        if (intoL2)
+        {
+            for (int o = 0; o < bytes; o += 64) Sse.Prefetch1(p + o);   // a misaligned row's tail line is the next row's first
+            return;
+        }
         for (int o = 0; o < bytes; o += 64) Sse.Prefetch0(p + o);
         Sse.Prefetch0(p + bytes - 1);
     }
