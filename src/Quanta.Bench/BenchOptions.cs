@@ -105,11 +105,7 @@ public sealed record BenchOptions
         return (p, n);
     }
 
-    /// <summary>Parses "f16" / "f32" (any case).</summary>
-    public static KvCacheType ParseKvType(string text) => text?.ToUpperInvariant() switch
-    {
-        "F16" => KvCacheType.F16,
-        "F32" => KvCacheType.F32,
-        _ => throw new ArgumentException($"cache type must be f16 or f32, got '{text}'"),
-    };
+    /// <summary>Parses "f16" / "f32" / "q8_0" (any case).</summary>
+    public static KvCacheType ParseKvType(string text) =>
+        KvCacheTypes.TryParse(text) ?? throw new ArgumentException($"cache type must be f16, f32 or q8_0, got '{text}'");
 }

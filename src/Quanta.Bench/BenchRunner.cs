@@ -120,7 +120,7 @@ public static class BenchRunner
     public static bool Disagree(double a, double b, double tolerance) => Math.Max(a, b) > Math.Min(a, b) * (1 + tolerance);
 
     /// <summary>llama-bench's cache type name.</summary>
-    public static string KvName(KvCacheType t) => t == KvCacheType.F16 ? "f16" : "f32";
+    public static string KvName(KvCacheType t) => KvCacheTypes.Name(t);
 
     /// <summary>Sample standard deviation (n − 1); 0 for fewer than two values.</summary>
     public static double StdDev(IReadOnlyList<double> x)

@@ -23,8 +23,8 @@ public sealed record TokenFootprint(long WeightBytes, long EmbeddingRowBytes, lo
     /// </summary>
     public static double MeanPositions(int depth, int generated) => depth + (generated + 1) / 2.0;
 
-    /// <summary>Bytes of one KV element of <paramref name="type"/>.</summary>
-    public static int KvElementBytes(KvCacheType type) => type == KvCacheType.F16 ? 2 : 4;
+    /// <summary>Bytes of one KV element of <paramref name="type"/> (Q8_0: 1.125, a code plus a 4-byte scale per 32).</summary>
+    public static double KvElementBytes(KvCacheType type) => KvCacheTypes.BytesPerElement(type);
 
     /// <summary>The footprint of a GGUF model (any architecture with {arch}.block_count / attention.* keys).</summary>
     public static TokenFootprint FromGguf(GgufFile file, KvCacheType kvType)
@@ -49,7 +49,7 @@ public sealed record TokenFootprint(long WeightBytes, long EmbeddingRowBytes, lo
             }
             else weights += t.ByteCount;
         }
-        long kv = layers * kvHeads * (keyLen + valueLen) * KvElementBytes(kvType);
+        long kv = (long)Math.Round(layers * kvHeads * (keyLen + valueLen) * KvElementBytes(kvType));
         return new TokenFootprint(weights, embRow, kv);
     }
 }

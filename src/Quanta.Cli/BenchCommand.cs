@@ -24,7 +24,7 @@ internal static class BenchCommand
         var depth = new Option<int>("--n-depth", "-d") { Description = "tokens in the KV cache before each test", DefaultValueFactory = _ => 0 };
         var pg = new Option<string?>("--pg") { Description = "prompt-then-generation test PROMPT,GEN (e.g. 512,128)" };
         var output = new Option<string>("--output", "-o") { Description = "md, csv or json", DefaultValueFactory = _ => "md" };
-        var cacheType = new Option<string>("--cache-type", "-ctk") { Description = "KV cache type f16 or f32", DefaultValueFactory = _ => "f16" };
+        var cacheType = new Option<string>("--cache-type", "-ctk") { Description = "KV cache type f16, f32 or q8_0", DefaultValueFactory = _ => "f16" };
         var bwSeconds = new Option<double>("--bandwidth-seconds") { Description = "seconds of each read-bandwidth measurement around tg (0: skip)", DefaultValueFactory = _ => 2.0 };
         var seed = new Option<int>("--seed") { Description = "seed of the random token ids", DefaultValueFactory = _ => 1234 };
         var mmap = GenerationCliOptions.MmapOption();

@@ -170,7 +170,7 @@ internal static class BenchServeCommand
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var noWarmUp = new Option<bool>("--no-warmup") { Description = "skip the engine's start-up warm-up (every decode batch size once, before serving)" };
         var stepTable = new Option<bool>("--steps") { Description = "time every engine step and print executor and loop time per batch size" };
-        var cacheType = new Option<string>("--cache-type", "-ctk") { Description = "KV cache type f16 or f32 (default f16, as quanta serve)", DefaultValueFactory = _ => "f16" };
+        var cacheType = new Option<string>("--cache-type", "-ctk") { Description = "KV cache type f16, f32 or q8_0 (default f16, as quanta serve)", DefaultValueFactory = _ => "f16" };
         var cmd = new Command("scaling", "Aggregate output tokens/s of continuous batching at several stream counts, vs the int8 compute ceiling.")
         {
             model, tokenizer, threads, conc, perStream, promptLen, outputLen, gops, seed, verbose, noWarmUp, stepTable, cacheType,

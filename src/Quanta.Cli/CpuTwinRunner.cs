@@ -393,7 +393,12 @@ public static class CpuTwinRunner
     private static string UnitOf(string quantity) =>
         quantity.StartsWith("t", StringComparison.Ordinal) && quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s";
 
-    private static Precision PrecisionOf(KvCacheType kv) => kv == KvCacheType.F16 ? Precision.Fp16 : Precision.Fp32;
+    private static Precision PrecisionOf(KvCacheType kv) => kv switch
+    {
+        KvCacheType.F16 => Precision.Fp16,
+        KvCacheType.Q8_0 => Precision.Int8,
+        _ => Precision.Fp32,
+    };
 
     private static SamplingParameters Sampling(ServingEngine serving, int output)
     {

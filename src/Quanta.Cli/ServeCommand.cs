@@ -5,6 +5,7 @@ using Quanta.Cuda.Energy;
 using Quanta.Cuda.Execution;
 using Quanta.Cuda.Interop;
 using Quanta.Cuda.Kernels;
+using Quanta.Models.KvCache;
 using Quanta.Server;
 using Quanta.Server.Protocol;
 
@@ -12,7 +13,7 @@ namespace Quanta.Cli;
 
 /// <summary>
 /// `quanta serve --model FILE | --model ID=FILE ... [--tokenizer FILE] [--host 127.0.0.1] [--port 8080] [--api-key KEY ...]
-/// [--max-queue N] [--max-request-bytes N] [--max-tokens N] [--kv-cache-blocks N | --kv-cache-mb N] [--cache-type f16|f32] [--cors-origin O ...]
+/// [--max-queue N] [--max-request-bytes N] [--max-tokens N] [--kv-cache-blocks N | --kv-cache-mb N] [--cache-type f16|f32|q8_0] [--cors-origin O ...]
 /// [--config FILE]`: the OpenAI-compatible HTTP server (see <see cref="QuantaServer"/>). --config reads a JSON file with
 /// the same options in snake_case; command-line values override it. SIGTERM / Ctrl+C drains and exits 0.
 /// Without any model it serves the built-in embedding model all-MiniLM-L6-v2 (POST /v1/embeddings, Open Inference Protocol v2).
@@ -32,7 +33,7 @@ internal static class ServeCommand
         var kvBlocks = new Option<int?>("--kv-cache-blocks") { Description = "KV cache blocks of 16 tokens per model" };
         var kvMb = new Option<int?>("--kv-cache-mb") { Description = "KV cache size per model in MiB" };
         var mmap = GenerationCliOptions.MmapOption();
-        var cacheType = new Option<string?>("--cache-type", "-ctk") { Description = "KV cache element type: f16 (default, as llama.cpp: half the memory) or f32 (exact)" };
+        var cacheType = new Option<string?>("--cache-type", "-ctk") { Description = "KV cache element type: f16 (default, as llama.cpp: half the memory), f32 (exact) or q8_0 (as llama.cpp's -ctk q8_0 -ctv q8_0: 8-bit codes and a scale per 32 values, 1.125 bytes per value; CPU only)" };
         var cors = new Option<string[]>("--cors-origin") { Description = "allowed CORS origin (\"*\" for any); repeatable" };
         var config = new Option<string?>("--config") { Description = "JSON file with these options (snake_case names)" };
         var threads = new Option<int?>("--threads", "-t") { Description = "worker threads per model (default: all cores)" };
@@ -79,6 +80,8 @@ internal static class ServeCommand
             using GpuSession? session = gpu.Open(p, "serve");
             if (session is not null)
             {
+                if (options.KvCacheType == KvCacheType.Q8_0)
+                    throw new ArgumentException("--cache-type q8_0 is CPU only: the GPU executor keeps its KV cache in BF16 (use f16 or f32 with --gpu)");
                 options.CreateExecutor = session.ExecutorFactory();
                 options.ExecutorKvStorage = GpuServing.KvStorage;
                 options.PowerSource = session.Power;

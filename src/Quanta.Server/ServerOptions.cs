@@ -49,18 +49,15 @@ public sealed class ServerOptions
 
     /// <summary>
     /// Element type of the LLMs' KV cache: "f16" (default, as llama.cpp's: half the memory of f32, so twice the tokens
-    /// fit in the same <see cref="KvCacheMb"/>, and half the bytes attention reads per step) or "f32" (exact).
+    /// fit in the same <see cref="KvCacheMb"/>, and half the bytes attention reads per step), "f32" (exact) or "q8_0"
+    /// (llama.cpp's q8_0 cache: 8-bit codes with a scale per 32 values, 1.125 bytes per value; CPU only).
     /// </summary>
     public string CacheType { get; set; } = "f16";
 
-    /// <summary><see cref="CacheType"/> as the engine's type; throws <see cref="ArgumentException"/> for anything but f16 or f32.</summary>
+    /// <summary><see cref="CacheType"/> as the engine's type; throws <see cref="ArgumentException"/> for anything but f16, f32 or q8_0.</summary>
     [JsonIgnore]
-    public KvCacheType KvCacheType => CacheType?.Trim().ToLowerInvariant() switch
-    {
-        "f16" => KvCacheType.F16,
-        "f32" => KvCacheType.F32,
-        _ => throw new ArgumentException($"--cache-type must be f16 or f32, got '{CacheType}'"),
-    };
+    public KvCacheType KvCacheType => KvCacheTypes.TryParse(CacheType?.Trim())
+        ?? throw new ArgumentException($"--cache-type must be f16, f32 or q8_0, got '{CacheType}'");
 
     /// <summary>Map GGUF files (zero-copy, shared with the page cache) instead of copying their weights into 2 MiB
     /// pages (the default where the kernel offers huge pages and a file takes at most half the memory: faster decode,

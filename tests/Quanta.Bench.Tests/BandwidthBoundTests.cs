@@ -19,6 +19,7 @@ public class BandwidthBoundTests : IClassFixture<TinyModels>
         Assert.Equal(TinyModels.SmallEmbeddingRow, fp16.EmbeddingRowBytes);
         Assert.Equal(256, fp16.KvBytesPerPosition);
         Assert.Equal(512, TokenFootprint.FromGguf(f, KvCacheType.F32).KvBytesPerPosition);
+        Assert.Equal(144, TokenFootprint.FromGguf(f, KvCacheType.Q8_0).KvBytesPerPosition);   // 128 elements · 36/32 bytes
     }
 
     [Fact]

@@ -34,10 +34,11 @@ public sealed class CacheTypeTests
         ServerOptions o = JsonSerializer.Deserialize("""{"cache_type":"f32"}"""u8, ServerJsonContext.Default.ServerOptions)!;
         Assert.Equal(KvCacheType.F32, o.KvCacheType);
         Assert.Equal(KvCacheType.F16, new ServerOptions().KvCacheType);
-        var bad = new ServerOptions { CacheType = "q8_0" };
+        Assert.Equal(KvCacheType.Q8_0, new ServerOptions { CacheType = "Q8_0" }.KvCacheType);
+        var bad = new ServerOptions { CacheType = "q4_0" };
         var e = Assert.Throws<ArgumentException>(bad.Validate);
-        Assert.Contains("--cache-type must be f16 or f32", e.Message);
-        Assert.Contains("q8_0", e.Message);
+        Assert.Contains("--cache-type must be f16, f32 or q8_0", e.Message);
+        Assert.Contains("q4_0", e.Message);
     }
 
     [Fact]

@@ -16,7 +16,8 @@ namespace Quanta.Cuda.Execution;
 /// </summary>
 public static class GpuServing
 {
-    /// <summary>What the executor stores per K/V element on the device: BF16, two bytes (sized as <see cref="KvCacheType.F16"/>).</summary>
+    /// <summary>What the executor stores per K/V element on the device: BF16, two bytes (sized as <see cref="KvCacheType.F16"/>).
+    /// There is no device Q8_0 cache: <c>quanta serve --gpu</c> rejects <c>--cache-type q8_0</c>.</summary>
     public const KvCacheType KvStorage = KvCacheType.F16;
 
     /// <summary>The executor factory.</summary>

@@ -1,3 +1,4 @@
+using Quanta.Core.Kernels.Attention;
 using Quanta.Models;
 using Quanta.Models.KvCache;
 
@@ -20,6 +21,8 @@ public sealed class PagedKvCache
 {
     private readonly float[][]? _k32, _v32;   // [layers][NumBlocks, KvHeads, BlockSize, HeadDim]
     private readonly Half[][]? _k16, _v16;    // [layers][NumBlocks, KvHeads, BlockSize, HeadDim]
+    private readonly sbyte[][]? _k8, _v8;     // Q8_0 codes, laid out as the F16 elements
+    private readonly float[][]? _ks, _vs;      // Q8_0 scales [layers][NumBlocks · KvHeads · BlockSize · HeadDim / 32]
 
     /// <summary>
     /// Allocates <paramref name="numBlocks"/> blocks (block 0 is the reserved null block) of
@@ -46,6 +49,8 @@ public sealed class PagedKvCache
         MaxBlocksPerSequence = (maxSequenceLength + blockSize - 1) / blockSize;
         MaxSequenceLength = maxSequenceLength;
         HasHostStorage = hostStorage;
+        if (type == KvCacheType.Q8_0 && headDim % KvQ8.GroupSize != 0)
+            throw new NotSupportedException($"A Q8_0 KV cache needs HeadDim a multiple of 32 (got {headDim}).");
         if (!hostStorage) return;
         long n = (long)numBlocks * blockSize * kvHeads * headDim;
         if (n > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(numBlocks), "cache layer too large for one array");
@@ -54,6 +59,11 @@ public sealed class PagedKvCache
             _k32 = new float[layers][];
             _v32 = new float[layers][];
             for (int l = 0; l < layers; l++) { _k32[l] = new float[n]; _v32[l] = new float[n]; }
+        }
+        else if (type == KvCacheType.Q8_0)
+        {
+            (_k8, _ks) = KvQ8.Allocate(layers, n);
+            (_v8, _vs) = KvQ8.Allocate(layers, n);
         }
         else
         {
@@ -115,8 +125,9 @@ public sealed class PagedKvCache
     /// <summary>Block table length of every sequence.</summary>
     public int MaxBlocksPerSequence { get; }
 
-    /// <summary>Bytes of one block over all layers, keys and values: 2 · Layers · BlockSize · KvHeads · HeadDim · element size.</summary>
-    public long BytesPerBlock => 2L * Layers * BlockSize * KvHeads * HeadDim * (Type == KvCacheType.F32 ? 4 : 2);
+    /// <summary>Bytes of one block over all layers, keys and values: 2 · Layers · BlockSize · KvHeads · HeadDim · element size
+    /// (Q8_0: 34 bytes per 32 elements).</summary>
+    public long BytesPerBlock => 2L * Layers * KvCacheTypes.Bytes(Type, (long)BlockSize * KvHeads * HeadDim);
 
     /// <summary>
     /// A new sequence for <paramref name="prompt"/>: with <paramref name="usePrefixCache"/>, the cached blocks of the
@@ -144,6 +155,10 @@ public sealed class PagedKvCache
     internal float[] V32(int layer) => (_v32 ?? throw NoStorage())[layer];
     internal Half[] K16(int layer) => (_k16 ?? throw NoStorage())[layer];
     internal Half[] V16(int layer) => (_v16 ?? throw NoStorage())[layer];
+    internal sbyte[] K8(int layer) => (_k8 ?? throw NoStorage())[layer];
+    internal sbyte[] V8(int layer) => (_v8 ?? throw NoStorage())[layer];
+    internal float[] KScales(int layer) => (_ks ?? throw NoStorage())[layer];
+    internal float[] VScales(int layer) => (_vs ?? throw NoStorage())[layer];
 
     private InvalidOperationException NoStorage() => new(HasHostStorage
         ? $"this KV cache stores {Type}, not the element type asked for"
@@ -159,6 +174,14 @@ public sealed class PagedKvCache
             {
                 Array.Copy(_k32![l], src * e, _k32[l], dst * e, e);
                 Array.Copy(_v32![l], src * e, _v32[l], dst * e, e);
+            }
+            else if (Type == KvCacheType.Q8_0)
+            {
+                int g = KvQ8.GroupSize;
+                Array.Copy(_k8![l], src * e, _k8[l], dst * e, e);
+                Array.Copy(_v8![l], src * e, _v8[l], dst * e, e);
+                Array.Copy(_ks![l], src * e / g, _ks[l], dst * e / g, e / g);
+                Array.Copy(_vs![l], src * e / g, _vs[l], dst * e / g, e / g);
             }
             else
             {

@@ -169,6 +169,19 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
                     values.Slice(src + h * d, d).CopyTo(vd.AsSpan(blockBase + h * bs * d, d));
                 }
             }
+            else if (_cache.Type == KvCacheType.Q8_0)
+            {
+                // a head row starts at a multiple of HeadDim (a multiple of 32): its scales at that offset / 32
+                sbyte[] kd = _cache.K8(layer), vd = _cache.V8(layer);
+                float[] ks = _cache.KScales(layer), vs = _cache.VScales(layer);
+                int g = KvQ8.GroupSize;
+                for (int h = 0; h < kvh; h++)
+                {
+                    int o = blockBase + h * bs * d;
+                    KvQ8.Quantize(keys.Slice(src + h * d, d), kd.AsSpan(o, d), ks.AsSpan(o / g, d / g));
+                    KvQ8.Quantize(values.Slice(src + h * d, d), vd.AsSpan(o, d), vs.AsSpan(o / g, d / g));
+                }
+            }
             else
             {
                 Half[] kd = _cache.K16(layer), vd = _cache.V16(layer);
@@ -191,6 +204,12 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
             var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
             CausalAttention.ForwardRow<float, PagedKvView<float>>(qRow, position, head, view, parameters, outRow, scratch);
         }
+        else if (_cache.Type == KvCacheType.Q8_0)
+        {
+            var view = new PagedKvView<sbyte>(_cache.K8(layer), _cache.V8(layer), _cache.KScales(layer), _cache.VScales(layer), _table,
+                BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardRow<sbyte, PagedKvView<sbyte>>(qRow, position, head, view, parameters, outRow, scratch);
+        }
         else
         {
             var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
@@ -211,6 +230,12 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
             var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
             CausalAttention.ForwardRows<float, PagedKvView<float>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
         }
+        else if (_cache.Type == KvCacheType.Q8_0)
+        {
+            var view = new PagedKvView<sbyte>(_cache.K8(layer), _cache.V8(layer), _cache.KScales(layer), _cache.VScales(layer), _table,
+                BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardRows<sbyte, PagedKvView<sbyte>>(q, qStride, rows, firstPosition, head, view, parameters, output, outStride, scratch);
+        }
         else
         {
             var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
@@ -226,6 +251,12 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
         {
             var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
             CausalAttention.ForwardHeads<float, PagedKvView<float>>(q, heads, position, firstHead, view, parameters, output, scratch);
+        }
+        else if (_cache.Type == KvCacheType.Q8_0)
+        {
+            var view = new PagedKvView<sbyte>(_cache.K8(layer), _cache.V8(layer), _cache.KScales(layer), _cache.VScales(layer), _table,
+                BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardHeads<sbyte, PagedKvView<sbyte>>(q, heads, position, firstHead, view, parameters, output, scratch);
         }
         else
         {

@@ -6,19 +6,22 @@ namespace Quanta.Engine.Tests.KvCache;
 
 /// <summary>
 /// <see cref="SequenceKv.AttendRows"/> (the blocked attention over paged blocks) against <see cref="SequenceKv.AttendRow"/>
-/// row by row: bit-identical, for F32 and F16 caches, a head size the AVX-512 block path takes (64) and one it does
+/// row by row: bit-identical, for F32, F16 and Q8_0 caches, a head size the AVX-512 block path takes (64) and one it does
 /// not (24), 1-4 rows at block-boundary positions, with and without a sliding window.
 /// </summary>
 [Trait("Category", "Kernels")]
 public sealed class SequenceKvAttendRowsTests
 {
-    /// <summary>Cache type, head size (64: the AVX-512 paths; 24: the generic one), sliding window.</summary>
+    /// <summary>Cache type, head size (64, 96: the AVX-512 paths; 24: the generic one; Q8_0 needs a multiple of 32), sliding window.</summary>
     public static TheoryData<KvCacheType, int, int> Shapes() => new()
     {
         { KvCacheType.F32, 64, 0 },
         { KvCacheType.F16, 64, 0 },
         { KvCacheType.F16, 64, 7 },
         { KvCacheType.F32, 24, 0 },
+        { KvCacheType.Q8_0, 64, 0 },
+        { KvCacheType.Q8_0, 64, 7 },
+        { KvCacheType.Q8_0, 96, 0 },
     };
 
     [Theory]

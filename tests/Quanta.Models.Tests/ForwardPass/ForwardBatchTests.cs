@@ -44,12 +44,12 @@ public sealed class ForwardBatchTests
     }
 
     /// <summary>Every position's logits of <paramref name="tokens"/> run alone, in one chunk: [n, vocab].</summary>
-    private static float[] Alone(DecoderModel model, int[] tokens, WorkerPool pool)
+    private static float[] Alone(DecoderModel model, int[] tokens, WorkerPool pool, KvCacheType type = KvCacheType.F32)
     {
         int v = model.Config.VocabSize;
         var ws = model.CreateWorkspace(tokens.Length, Positions, pool);
         var logits = new float[tokens.Length * v];
-        model.Forward(tokens, 0, ContiguousKvCache.For(model.Config, Positions), logits, allPositions: true, ws);
+        model.Forward(tokens, 0, ContiguousKvCache.For(model.Config, Positions, type), logits, allPositions: true, ws);
         return logits;
     }
 
@@ -59,7 +59,9 @@ public sealed class ForwardBatchTests
     [InlineData("gemma3")]
     [InlineData("qwen3")]
     [InlineData("phi3")]
-    public void Batched_segments_give_each_sequence_the_bits_it_gets_alone(string kind)
+    [InlineData("gemma3", KvCacheType.Q8_0)]   // Q8_0 caches (head dim 128): quantized on write, still bit-for-bit alone = batched = chunked
+    [InlineData("qwen3", KvCacheType.Q8_0)]
+    public void Batched_segments_give_each_sequence_the_bits_it_gets_alone(string kind, KvCacheType type = KvCacheType.F32)
     {
         int seed = Random.Shared.Next();
         var rng = new Random(seed);
@@ -73,12 +75,12 @@ public sealed class ForwardBatchTests
             // four sequences of different lengths, each run alone in one chunk for the reference
             const int seqs = 4;
             int[][] tokens = Enumerable.Range(0, seqs).Select(_ => RandomTokens(rng, 14 + rng.Next(20), v)).ToArray();
-            float[][] expected = tokens.Select(t => Alone(model, t, pool)).ToArray();
+            float[][] expected = tokens.Select(t => Alone(model, t, pool, type)).ToArray();
 
             // batched: each step gives every unfinished sequence a random chunk (prefill-like or a single decode token)
             // or skips it, asks for logits at random, and runs them all in one ForwardBatch
             var ws = model.CreateWorkspace(seqs * 8, seqs, Positions, pool);
-            var caches = tokens.Select(_ => ContiguousKvCache.For(model.Config, Positions)).ToArray();
+            var caches = tokens.Select(_ => ContiguousKvCache.For(model.Config, Positions, type)).ToArray();
             var done = new int[seqs];
             var logits = new float[seqs * v];
             var segments = new List<ForwardSegment>();
@@ -104,7 +106,7 @@ public sealed class ForwardBatchTests
                     if (segments[j].NeedsLogits)
                     {
                         AssertBitEqual(expected[i].AsSpan(last * v, v), logits.AsSpan(row * v, v),
-                            $"{kind} seed {seed} step {step}: sequence {i} position {last} (batch of {segments.Count})");
+                            $"{kind} {type} seed {seed} step {step}: sequence {i} position {last} (batch of {segments.Count})");
                         row++;
                         checkedRows++;
                     }

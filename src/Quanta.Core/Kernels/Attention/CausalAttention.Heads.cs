@@ -38,8 +38,7 @@ public static partial class CausalAttention
         int group = p.Heads / p.KvHeads;
         if (firstHead / group != (firstHead + heads - 1) / group) throw new ArgumentException("The heads must share one KV head.", nameof(heads));
         if (q.Length < heads * d || output.Length < heads * d) throw new ArgumentException("q and output must hold heads · HeadDim values.");
-        if (typeof(T) != typeof(float) && typeof(T) != typeof(Half))
-            throw new NotSupportedException($"KV element type {typeof(T)} is not supported (use float or Half).");
+        CheckElementType<T>(d);
         int count = position - Lo(position, p) + 1;
         if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated && d % 16 == 0)
         {
@@ -53,6 +52,10 @@ public static partial class CausalAttention
         for (int i = 0; i < heads; i++)
             RowGeneric<T, TView>(q.Slice(i * d, d), position, firstHead + i, kv, p, output.Slice(i * d, d), scratch);
     }
+
+    /// <summary>Positions of a decode call whose K/V rows <see cref="Heads512{T, TView}"/> prefetches into L2 before
+    /// computing (256 F16 positions of one head: 64 KB of K and V).</summary>
+    private const int UpfrontPositions = 256;
 
     /// <summary>
     /// The AVX-512 decode path (HeadDim a multiple of 16): the arithmetic of <see cref="Rows512{T, TView}"/> for
@@ -76,11 +79,41 @@ public static partial class CausalAttention
         ref float part = ref Unsafe.Add(ref sc, heads * count);         // [RowBlock, 16 slots, 16 lanes]
         ref float conv = ref Unsafe.Add(ref part, RowBlock * 256);      // [d]
 
+        {
+            // the first UpfrontPositions K and V rows of the call (and Q8_0 scales) into L2 before any compute: at 16
+            // streams the K/V of a step no longer fit the caches, each block's head slice is a separate 1-2 KB stream,
+            // and fetched row by row the kernel waits at every block start; issued together, the misses overlap.
+            // Capped so a long context does not flush its own first rows out of L2 before pass 1 reaches them.
+            int upTo = Math.Min(position, lo + UpfrontPositions - 1);
+            for (int b = lo / bs, last = upTo / bs; b <= last; b++)
+            {
+                ref T kb = ref MemoryMarshal.GetReference(kv.KeyBlock(b));
+                ref T vb = ref MemoryMarshal.GetReference(kv.ValueBlock(b));
+                int from = Math.Max(lo, b * bs) - b * bs, to = Math.Min(upTo, b * bs + bs - 1) - b * bs;
+                for (int r = from; r <= to; r++)
+                {
+                    PrefetchRow(ref kb, r * stride + headOff, d, intoL2: true);
+                    PrefetchRow(ref vb, r * stride + headOff, d, intoL2: true);
+                }
+                if (typeof(T) == typeof(sbyte))
+                {
+                    ref float kq = ref MemoryMarshal.GetReference(kv.KeyScaleBlock(b)), vq = ref MemoryMarshal.GetReference(kv.ValueScaleBlock(b));
+                    for (int r = from; r <= to; r += 8)
+                    {
+                        PrefetchRow(ref kq, (r * stride + headOff) >> 5, 1, intoL2: true);
+                        PrefetchRow(ref vq, (r * stride + headOff) >> 5, 1, intoL2: true);
+                    }
+                }
+            }
+        }
+
         // Pass 1: scores, 16 key slots at a time (slot j = position lo + i0 + j; a slot's lanes are summed by the same
         // tree wherever the group starts, so the scores equal the multi-position path's)
         int block = lo / bs, inBlock = lo - block * bs;
         ref T keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block));
         ref T values = ref MemoryMarshal.GetReference(kv.ValueBlock(block));
+        ref float ks = ref Unsafe.NullRef<float>();   // Q8_0 scales of the key block
+        if (typeof(T) == typeof(sbyte)) ks = ref MemoryMarshal.GetReference(kv.KeyScaleBlock(block));
         for (int a = 1; a < PrefetchDistance && a < count && inBlock + a < bs; a++)
             PrefetchRow(ref keys, (inBlock + a) * stride + headOff, d);
         for (int i0 = 0; i0 < count; i0 += 16)
@@ -94,16 +127,20 @@ public static partial class CausalAttention
                     inBlock = 0;
                     keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block));
                     values = ref MemoryMarshal.GetReference(kv.ValueBlock(block));
+                    if (typeof(T) == typeof(sbyte)) ks = ref MemoryMarshal.GetReference(kv.KeyScaleBlock(block));
                 }
                 // as in the multi-position path: the key row Distance positions ahead and this position's value row
                 // for pass 2, so a contiguous cache's rows (a whole position apart) miss in parallel, not in a queue
                 if (inBlock + PrefetchDistance < bs && i0 + j + PrefetchDistance < count)
                     PrefetchRow(ref keys, (inBlock + PrefetchDistance) * stride + headOff, d);
                 PrefetchRow(ref values, inBlock * stride + headOff, d);
-                ref T krow = ref Unsafe.Add(ref keys, inBlock * stride + headOff);
+                int rowOff = inBlock * stride + headOff;
+                ref T krow = ref Unsafe.Add(ref keys, rowOff);
+                ref float kscale = ref Unsafe.Add(ref ks, rowOff >> 5);   // Q8_0 only (rows start at multiples of 32)
                 if (nc == 4)
                 {
-                    Vector512<float> k0 = Load16(ref krow, 0), k1 = Load16(ref krow, 16), k2 = Load16(ref krow, 32), k3 = Load16(ref krow, 48);
+                    Vector512<float> k0 = Load16(ref krow, ref kscale, 0), k1 = Load16(ref krow, ref kscale, 16);
+                    Vector512<float> k2 = Load16(ref krow, ref kscale, 32), k3 = Load16(ref krow, ref kscale, 48);
                     for (int r = 0; r < heads; r++)
                     {
                         ref float qr = ref Unsafe.Add(ref qs, r * qStride);
@@ -119,7 +156,7 @@ public static partial class CausalAttention
                 if (typeof(T) == typeof(float)) k = ref Unsafe.As<T, float>(ref krow);
                 else
                 {
-                    for (int c = 0; c < nc; c++) Load16(ref krow, c * 16).StoreUnsafe(ref conv, (nuint)(c * 16));
+                    for (int c = 0; c < nc; c++) Load16(ref krow, ref kscale, c * 16).StoreUnsafe(ref conv, (nuint)(c * 16));
                     k = ref conv;
                 }
                 for (int r = 0; r < heads; r++)
@@ -151,14 +188,18 @@ public static partial class CausalAttention
             inBlock = lo - block * bs;
             for (int i = 0; i < count; block++, inBlock = 0)
             {
-                int end = Math.Min(count, i + bs - inBlock);
-                ref T vrow = ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.ValueBlock(block)), inBlock * stride + headOff + c0 * 16);
+                int end = Math.Min(count, i + bs - inBlock), rowOff = inBlock * stride + headOff;
+                ref T vrow = ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.ValueBlock(block)), rowOff);
+                ref float vscale = ref Unsafe.NullRef<float>();   // Q8_0 only: the scale of vrow's element 0
+                if (typeof(T) == typeof(sbyte)) vscale = ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.ValueScaleBlock(block)), rowOff >> 5);
                 for (; i < end; i++, vrow = ref Unsafe.Add(ref vrow, stride))
                 {
-                    Vector512<float> v0 = Load16(ref vrow, 0), v1 = default, v2 = default, v3 = default;
-                    if (cn > 1) v1 = Load16(ref vrow, 16);
-                    if (cn > 2) v2 = Load16(ref vrow, 32);
-                    if (cn > 3) v3 = Load16(ref vrow, 48);
+                    int o = c0 * 16;
+                    Vector512<float> v0 = Load16(ref vrow, ref vscale, o), v1 = default, v2 = default, v3 = default;
+                    if (cn > 1) v1 = Load16(ref vrow, ref vscale, o + 16);
+                    if (cn > 2) v2 = Load16(ref vrow, ref vscale, o + 32);
+                    if (cn > 3) v3 = Load16(ref vrow, ref vscale, o + 48);
+                    if (typeof(T) == typeof(sbyte)) vscale = ref Unsafe.Add(ref vscale, stride >> 5);
                     Fma4(Unsafe.Add(ref e0, i), v0, v1, v2, v3, ref a00, ref a01, ref a02, ref a03);
                     if (heads > 1) Fma4(Unsafe.Add(ref e1, i), v0, v1, v2, v3, ref a10, ref a11, ref a12, ref a13);
                     if (heads > 2) Fma4(Unsafe.Add(ref e2, i), v0, v1, v2, v3, ref a20, ref a21, ref a22, ref a23);

@@ -90,8 +90,7 @@ public static partial class CausalAttention
         if (qStride < d || outStride < d) throw new ArgumentException("Row strides must be at least HeadDim.");
         if (q.Length < (long)(rows - 1) * qStride + d) throw new ArgumentException("q is shorter than the rows.", nameof(q));
         if (output.Length < (long)(rows - 1) * outStride + d) throw new ArgumentException("output is shorter than the rows.", nameof(output));
-        if (typeof(T) != typeof(float) && typeof(T) != typeof(Half))
-            throw new NotSupportedException($"KV element type {typeof(T)} is not supported (use float or Half).");
+        CheckElementType<T>(d);
         int last = firstPosition + rows - 1;
         int loMin = p.SlidingWindow > 0 ? Math.Max(0, firstPosition - p.SlidingWindow + 1) : 0;
         int total = last - loMin + 1;
@@ -132,9 +131,10 @@ public static partial class CausalAttention
             int block = pos / bs, inBlock = pos - block * bs;
             int end = Math.Min(position + 1, (block + 1) * bs);
             ReadOnlySpan<T> keys = kv.KeyBlock(block);
+            ReadOnlySpan<float> keyScales = typeof(T) == typeof(sbyte) ? kv.KeyScaleBlock(block) : default;
             for (; pos < end; pos++, inBlock++)
             {
-                ref float k = ref Row(keys, inBlock * stride + headOff, d, conv);
+                ref float k = ref Row(keys, keyScales, inBlock * stride + headOff, d, conv);
                 scores[pos - lo] = Dot.ComputeUnchecked(ref qs, ref k, d) * scale;
             }
         }
@@ -147,9 +147,10 @@ public static partial class CausalAttention
             int block = pos / bs, inBlock = pos - block * bs;
             int end = Math.Min(position + 1, (block + 1) * bs);
             ReadOnlySpan<T> values = kv.ValueBlock(block);
+            ReadOnlySpan<float> valueScales = typeof(T) == typeof(sbyte) ? kv.ValueScaleBlock(block) : default;
             for (; pos < end; pos++, inBlock++)
             {
-                ref float v = ref Row(values, inBlock * stride + headOff, d, conv);
+                ref float v = ref Row(values, valueScales, inBlock * stride + headOff, d, conv);
                 AddScaled.Core(scores[pos - lo], ref v, ref MemoryMarshal.GetReference(acc), d);
             }
         }
@@ -214,6 +215,7 @@ public static partial class CausalAttention
             PrefetchRow(ref firstKeys, (pos - firstBlock * bs) * stride + headOff, d);
         int curBlock = -1;
         ref T keys = ref Unsafe.NullRef<T>(), values = ref Unsafe.NullRef<T>();
+        ref float ks = ref Unsafe.NullRef<float>(), vs = ref Unsafe.NullRef<float>();   // Q8_0 scales of the block
         for (int g = loMin & ~15; g <= hiMax; g += 16)
         {
             for (int j = 0; j < 16; j++)
@@ -226,6 +228,7 @@ public static partial class CausalAttention
                     curBlock = block;
                     keys = ref MemoryMarshal.GetReference(kv.KeyBlock(block));
                     values = ref MemoryMarshal.GetReference(kv.ValueBlock(block));
+                    if (typeof(T) == typeof(sbyte)) ks = ref MemoryMarshal.GetReference(kv.KeyScaleBlock(block));
                 }
                 int off = (pos - block * bs) * stride + headOff;
                 // a contiguous cache puts one head's rows a whole position apart (KvHeads·HeadDim elements), a stride the
@@ -237,8 +240,8 @@ public static partial class CausalAttention
                 if (four && pos >= allLo && pos <= allHi)
                 {
                     // the key row straight into registers (an F16 row converted there, not through scratch)
-                    Vector512<float> k0 = Load16(ref keys, off), k1 = Load16(ref keys, off + 16);
-                    Vector512<float> k2 = Load16(ref keys, off + 32), k3 = Load16(ref keys, off + 48);
+                    Vector512<float> k0 = Load16(ref keys, ref ks, off), k1 = Load16(ref keys, ref ks, off + 16);
+                    Vector512<float> k2 = Load16(ref keys, ref ks, off + 32), k3 = Load16(ref keys, ref ks, off + 48);
                     Vector512<float> d0 = q00 * k0, d1 = q10 * k0, d2 = q20 * k0, d3 = q30 * k0;
                     d0 = Vector512.FusedMultiplyAdd(q01, k1, d0); d1 = Vector512.FusedMultiplyAdd(q11, k1, d1);
                     d2 = Vector512.FusedMultiplyAdd(q21, k1, d2); d3 = Vector512.FusedMultiplyAdd(q31, k1, d3);
@@ -254,8 +257,7 @@ public static partial class CausalAttention
                 if (typeof(T) == typeof(float)) k = ref Unsafe.As<T, float>(ref Unsafe.Add(ref keys, off));
                 else
                 {
-                    ref ushort kh = ref Unsafe.As<T, ushort>(ref Unsafe.Add(ref keys, off));
-                    for (int c = 0; c < nc; c++) LoadHalf16(ref kh, c * 16).StoreUnsafe(ref conv, (nuint)(c * 16));
+                    for (int c = 0; c < nc; c++) Load16(ref keys, ref ks, off + c * 16).StoreUnsafe(ref conv, (nuint)(c * 16));
                     k = ref conv;
                 }
                 for (int r = 0; r < rows; r++)
@@ -298,12 +300,17 @@ public static partial class CausalAttention
             for (int pos = loMin; pos <= hiMax; pos++)
             {
                 int block = pos / bs;
-                if (block != curBlock) { curBlock = block; values = ref MemoryMarshal.GetReference(kv.ValueBlock(block)); }
+                if (block != curBlock)
+                {
+                    curBlock = block;
+                    values = ref MemoryMarshal.GetReference(kv.ValueBlock(block));
+                    if (typeof(T) == typeof(sbyte)) vs = ref MemoryMarshal.GetReference(kv.ValueScaleBlock(block));
+                }
                 int off = (pos - block * bs) * stride + headOff + c0 * 16;
-                Vector512<float> v0 = Load16(ref values, off), v1 = default, v2 = default, v3 = default;
-                if (cn > 1) v1 = Load16(ref values, off + 16);
-                if (cn > 2) v2 = Load16(ref values, off + 32);
-                if (cn > 3) v3 = Load16(ref values, off + 48);
+                Vector512<float> v0 = Load16(ref values, ref vs, off), v1 = default, v2 = default, v3 = default;
+                if (cn > 1) v1 = Load16(ref values, ref vs, off + 16);
+                if (cn > 2) v2 = Load16(ref values, ref vs, off + 32);
+                if (cn > 3) v3 = Load16(ref values, ref vs, off + 48);
                 if (pos >= lo0 && pos <= hi0)
                 {
                     var e = Vector512.Create(Unsafe.Add(ref e0, pos - lo0));
@@ -369,13 +376,18 @@ public static partial class CausalAttention
     /// <summary>Positions ahead pass 1 of <see cref="Rows512{T, TView}"/> and <see cref="Heads512{T, TView}"/> prefetches key rows.</summary>
     private const int PrefetchDistance = 8;
 
-    /// <summary>Prefetches the <paramref name="d"/> elements at <paramref name="offset"/> of a KV block into L1 (a hint:
-    /// it never faults, and a stale address after a GC move only wastes it).</summary>
+    /// <summary>Prefetches the <paramref name="d"/> elements at <paramref name="offset"/> of a KV block into L1, or into
+    /// L2 with <paramref name="intoL2"/> (a hint: it never faults, and a stale address after a GC move only wastes it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void PrefetchRow<T>(ref T block, int offset, int d) where T : unmanaged
+    private static unsafe void PrefetchRow<T>(ref T block, int offset, int d, bool intoL2 = false) where T : unmanaged
     {
         byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref block, offset));
         int bytes = d * Unsafe.SizeOf<T>();
+        if (intoL2)
+        {
+            for (int o = 0; o < bytes; o += 64) Sse.Prefetch1(p + o);   // a misaligned row's tail line is the next row's first
+            return;
+        }
         for (int o = 0; o < bytes; o += 64) Sse.Prefetch0(p + o);
         Sse.Prefetch0(p + bytes - 1);
     }
@@ -392,12 +404,29 @@ public static partial class CausalAttention
         if (cn > 3) (a3 * s).CopyTo(o[48..]);
     }
 
-    /// <summary>16 floats at <paramref name="offset"/> of an F32 or F16 row, as F32 (F16 converted exactly).</summary>
+    /// <summary>16 floats at <paramref name="offset"/> of an F32, F16 or Q8_0 row, as F32, exactly: F16 converted, Q8_0
+    /// code · scale (an int8 times an F16 value has at most 18 significant bits, so the product is exact in F32).
+    /// <paramref name="scales"/> (Q8_0 only) is the scale of element 0 of <paramref name="row"/>; offset is a multiple of 16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load16<T>(ref T row, int offset) where T : unmanaged
+    private static Vector512<float> Load16<T>(ref T row, ref float scales, int offset) where T : unmanaged
     {
         if (typeof(T) == typeof(float)) return Vector512.LoadUnsafe(ref Unsafe.As<T, float>(ref row), (nuint)offset);
+        if (typeof(T) == typeof(sbyte))
+        {
+            Vector128<sbyte> codes = Vector128.LoadUnsafe(ref Unsafe.As<T, sbyte>(ref row), (nuint)offset);
+            Vector512<float> f = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(codes));
+            return f * Vector512.Create(Unsafe.Add(ref scales, offset >> 5));
+        }
         return LoadHalf16(ref Unsafe.As<T, ushort>(ref row), offset);
+    }
+
+    /// <summary>Rejects element types other than float, Half and sbyte (Q8_0, which needs HeadDim a multiple of 32).</summary>
+    private static void CheckElementType<T>(int headDim) where T : unmanaged
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(Half) && typeof(T) != typeof(sbyte))
+            throw new NotSupportedException($"KV element type {typeof(T)} is not supported (use float, Half or sbyte Q8_0 codes).");
+        if (typeof(T) == typeof(sbyte) && headDim % 32 != 0)
+            throw new NotSupportedException($"A Q8_0 KV cache needs HeadDim a multiple of 32 (got {headDim}).");
     }
 
     /// <summary>16 F16 codes as F32, exactly: the finite decode (shift, mask, ×2^112) unless one of them is Inf/NaN
@@ -412,9 +441,10 @@ public static partial class CausalAttention
         return F16Conversion.DecodeFinite512(Avx512F.ConvertToVector512Int32(h.AsInt16()));
     }
 
-    /// <summary>Returns a reference to the F32 row at <paramref name="offset"/>, converting F16 rows into <paramref name="conv"/>.</summary>
+    /// <summary>Returns a reference to the F32 row at <paramref name="offset"/>, converting F16 and Q8_0 rows into
+    /// <paramref name="conv"/> (Q8_0: code · F32 of its scale, scales[e &gt;&gt; 5] for element e of the block).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float Row<T>(ReadOnlySpan<T> block, int offset, int d, Span<float> conv) where T : unmanaged
+    private static ref float Row<T>(ReadOnlySpan<T> block, ReadOnlySpan<float> scales, int offset, int d, Span<float> conv) where T : unmanaged
     {
         if (typeof(T) == typeof(float))
             return ref Unsafe.As<T, float>(ref Unsafe.AsRef(in block.Slice(offset, d)[0]));
@@ -424,7 +454,14 @@ public static partial class CausalAttention
             F16Conversion.ToSingleRowUnchecked(ref h, ref MemoryMarshal.GetReference(conv), d);
             return ref MemoryMarshal.GetReference(conv);
         }
-        throw new NotSupportedException($"KV element type {typeof(T)} is not supported (use float or Half).");
+        if (typeof(T) == typeof(sbyte))
+        {
+            ReadOnlySpan<sbyte> codes = MemoryMarshal.Cast<T, sbyte>(block.Slice(offset, d));
+            for (int i = 0; i < d; i++)
+                conv[i] = codes[i] * scales[(offset + i) >> 5];
+            return ref MemoryMarshal.GetReference(conv);
+        }
+        throw new NotSupportedException($"KV element type {typeof(T)} is not supported (use float, Half or sbyte Q8_0 codes).");
     }
 
     private static void Validate<T, TView>(TView kv, in AttentionParameters p, int position, int head)

@@ -8,6 +8,8 @@ public readonly ref struct ContiguousKvView<T> : IKvView<T> where T : unmanaged
 {
     private readonly ReadOnlySpan<T> _keys;
     private readonly ReadOnlySpan<T> _values;
+    private readonly ReadOnlySpan<float> _keyScales;
+    private readonly ReadOnlySpan<float> _valueScales;
 
     /// <summary>Wraps the spans; <paramref name="length"/> ≤ keys.Length/(kvHeads·headDim).</summary>
     public ContiguousKvView(ReadOnlySpan<T> keys, ReadOnlySpan<T> values, int length, int kvHeads, int headDim)
@@ -22,6 +24,18 @@ public readonly ref struct ContiguousKvView<T> : IKvView<T> where T : unmanaged
         KvHeads = kvHeads;
         HeadDim = headDim;
         BlockSize = Math.Max(1, keys.Length / row);
+    }
+
+    /// <summary>Wraps Q8_0 codes and their scales (one per 32 elements; HeadDim a multiple of 32).</summary>
+    public ContiguousKvView(ReadOnlySpan<T> keys, ReadOnlySpan<T> values, ReadOnlySpan<float> keyScales, ReadOnlySpan<float> valueScales,
+        int length, int kvHeads, int headDim)
+        : this(keys, values, length, kvHeads, headDim)
+    {
+        if (headDim % 32 != 0) throw new ArgumentException("A Q8_0 cache needs HeadDim a multiple of 32.", nameof(headDim));
+        if (keyScales.Length != keys.Length / 32 || valueScales.Length != values.Length / 32)
+            throw new ArgumentException("Scales must hold one value per 32 elements.");
+        _keyScales = keyScales;
+        _valueScales = valueScales;
     }
 
     /// <inheritdoc/>
@@ -47,4 +61,10 @@ public readonly ref struct ContiguousKvView<T> : IKvView<T> where T : unmanaged
 
     /// <inheritdoc/>
     public ReadOnlySpan<T> ValueBlock(int block) => block == 0 ? _values : throw new ArgumentOutOfRangeException(nameof(block));
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> KeyScaleBlock(int block) => block == 0 ? _keyScales : throw new ArgumentOutOfRangeException(nameof(block));
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> ValueScaleBlock(int block) => block == 0 ? _valueScales : throw new ArgumentOutOfRangeException(nameof(block));
 }

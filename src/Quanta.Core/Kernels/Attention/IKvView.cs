@@ -8,8 +8,11 @@ namespace Quanta.Core.Kernels.Attention;
 /// (the last block may be partly filled; only positions &lt; Length are read). Position-major blocks
 /// [BlockSize, KvHeads, HeadDim] have strides (KvHeads·HeadDim, HeadDim); head-major blocks [KvHeads, BlockSize,
 /// HeadDim] have (HeadDim, BlockSize·HeadDim), so one head's rows are contiguous. A contiguous cache is one big
-/// position-major block; a paged cache maps b through its block table. Element type <typeparamref name="T"/> is <see cref="float"/> or
-/// <see cref="Half"/>. Implementations are cheap structs (possibly ref structs) passed by value to the kernel.
+/// position-major block; a paged cache maps b through its block table. Element type <typeparamref name="T"/> is <see cref="float"/>,
+/// <see cref="Half"/> or <see cref="sbyte"/>: Q8_0 codes, 32 consecutive elements sharing one F16 scale (llama.cpp's Q8_0 block
+/// split in two arrays), element e of a block being code[e] · <see cref="KeyScaleBlock"/>[e &gt;&gt; 5] (HeadDim a multiple of
+/// 32, so a row's 32-element groups never straddle two scales). Implementations are cheap structs (possibly ref structs)
+/// passed by value to the kernel.
 /// </summary>
 public interface IKvView<T> where T : unmanaged
 {
@@ -36,4 +39,10 @@ public interface IKvView<T> where T : unmanaged
 
     /// <summary>Values of block <paramref name="block"/>, laid out as the keys.</summary>
     ReadOnlySpan<T> ValueBlock(int block);
+
+    /// <summary>Q8_0 scales of <see cref="KeyBlock"/> (one per 32 elements; empty unless <typeparamref name="T"/> is <see cref="sbyte"/>).</summary>
+    ReadOnlySpan<float> KeyScaleBlock(int block);
+
+    /// <summary>Q8_0 scales of <see cref="ValueBlock"/> (one per 32 elements; empty unless <typeparamref name="T"/> is <see cref="sbyte"/>).</summary>
+    ReadOnlySpan<float> ValueScaleBlock(int block);
 }

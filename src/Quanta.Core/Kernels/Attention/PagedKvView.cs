@@ -11,6 +11,8 @@ public readonly struct PagedKvView<T> : IKvView<T> where T : unmanaged
 {
     private readonly T[] _keyPool;
     private readonly T[] _valuePool;
+    private readonly float[]? _keyScales;
+    private readonly float[]? _valueScales;
     private readonly int[] _blockTable;
     private readonly int _blockElems;
 
@@ -46,6 +48,20 @@ public readonly struct PagedKvView<T> : IKvView<T> where T : unmanaged
         HeadStride = headMajor ? blockSize * headDim : headDim;
     }
 
+    /// <summary>Creates a view over Q8_0 code pools and their scale pools (one scale per 32 elements; HeadDim a multiple of 32).</summary>
+    public PagedKvView(T[] keyPool, T[] valuePool, float[] keyScales, float[] valueScales, int[] blockTable, int blockSize, int length,
+        int kvHeads, int headDim, bool headMajor)
+        : this(keyPool, valuePool, blockTable, blockSize, length, kvHeads, headDim, headMajor)
+    {
+        ArgumentNullException.ThrowIfNull(keyScales);
+        ArgumentNullException.ThrowIfNull(valueScales);
+        if (headDim % 32 != 0) throw new ArgumentException("A Q8_0 cache needs HeadDim a multiple of 32.", nameof(headDim));
+        if (keyScales.Length != keyPool.Length / 32 || valueScales.Length != valuePool.Length / 32)
+            throw new ArgumentException("Scale pools must hold one value per 32 elements.");
+        _keyScales = keyScales;
+        _valueScales = valueScales;
+    }
+
     /// <inheritdoc/>
     public int Length { get; }
 
@@ -69,4 +85,10 @@ public readonly struct PagedKvView<T> : IKvView<T> where T : unmanaged
 
     /// <inheritdoc/>
     public ReadOnlySpan<T> ValueBlock(int block) => _valuePool.AsSpan(_blockTable[block] * _blockElems, _blockElems);
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> KeyScaleBlock(int block) => _keyScales is null ? default : _keyScales.AsSpan(_blockTable[block] * (_blockElems / 32), _blockElems / 32);
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> ValueScaleBlock(int block) => _valueScales is null ? default : _valueScales.AsSpan(_blockTable[block] * (_blockElems / 32), _blockElems / 32);
 }
