@@ -179,7 +179,7 @@ public sealed class ServeChartAndRunnerTests
         using ServingEngine engine = ServingEngine.Load("stories", Shared("testdata/llama2c/stories260K.bin"),
             new ServingOptions { TokenizerPath = Shared("testdata/llama2c/tok512.bin"), Threads = 1 });
         ServeScalingResult r = await ServeScalingRunner.RunAsync(engine,
-            new ServeScalingOptions { Concurrency = [1, 4], RequestsPerStream = 2, PromptTokens = 4, OutputTokens = 10, Int8OpsPerSecond = 1e9 });
+            new ServeScalingOptions { Concurrency = [1, 4], RequestsPerStream = 2, PromptTokens = 4, OutputTokens = 10, Int8OpsPerSecond = 1e9, MeasureBandwidth = false });
         Assert.Equal([1, 4], r.Points.Select(p => p.Concurrency));
         Assert.Equal([20L, 80L], r.Points.Select(p => p.OutputTokens));   // ignore_eos: exactly 10 per request
         // stories260K: dim 64, hidden 172, 5 layers, 8 heads / 4 kv heads (head 8), vocab 512, tied head

@@ -29,7 +29,7 @@ public sealed class ServeStepTimerTests
         });
         Assert.NotNull(engine.WarmUpResult);   // on by default; runs the executor itself, not through the wrapper
         ServeScalingResult r = await ServeScalingRunner.RunAsync(engine,
-            new ServeScalingOptions { Concurrency = [1, 4], RequestsPerStream = 2, PromptTokens = 4, OutputTokens = 10, Int8OpsPerSecond = 1e9 },
+            new ServeScalingOptions { Concurrency = [1, 4], RequestsPerStream = 2, PromptTokens = 4, OutputTokens = 10, Int8OpsPerSecond = 1e9, MeasureBandwidth = false },
             steps: timer);
         foreach (ServeScalingPoint p in r.Points)
         {
@@ -94,7 +94,7 @@ public sealed class ServeStepTimerTests
     {
         var point = new ServeScalingPoint(16, 100, 1.0, [], 0, 0, 0, 0);
         // 1e9 weights per token: 400 GOP/s allows 200 tok/s, 500 GOP/s 250; 100 tok/s is 50% and 40% of them
-        var result = new ServeScalingResult([point], 1_000_000_000, 400e9, [390e9, 410e9], 500e9);
+        var result = new ServeScalingResult([point], 1_000_000_000, 400e9, [390e9, 410e9], 500e9, [32.54e9, 51.96e9]);
         string text = result.ToText();
         Assert.Equal(250, result.ReferenceCeilingTokensPerSecond, 9);
         Assert.Contains("at 400.0 GOP/s int8, measured in this run", text, StringComparison.Ordinal);
@@ -102,6 +102,7 @@ public sealed class ServeStepTimerTests
         Assert.Contains("reference ceiling 250.0 tok/s at a fixed 500.0 GOP/s int8", text, StringComparison.Ordinal);
         Assert.Contains("| 16 | 100 | 1.00 | 100.0 | 50.0 % | 40.0 % |", text, StringComparison.Ordinal);
         Assert.Contains("of reference ceiling", text, StringComparison.Ordinal);
+        Assert.Contains("read bandwidth before / after the rounds: 32.5 / 52.0 GB/s", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -111,5 +112,6 @@ public sealed class ServeStepTimerTests
         string text = new ServeScalingResult([point], 1000, 467e9, [], 467e9).ToText();
         Assert.Contains("int8, given", text, StringComparison.Ordinal);
         Assert.DoesNotContain("of reference ceiling", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("read bandwidth", text, StringComparison.Ordinal);
     }
 }

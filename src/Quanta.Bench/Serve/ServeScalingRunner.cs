@@ -48,6 +48,10 @@ public sealed record ServeScalingOptions
     /// <summary>Seed of the prompts.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Whether to read the memory bandwidth (two seconds, the engine's threads) before the first round and after
+    /// the last, as <c>quanta bench</c> brackets its decode tests (default true).</summary>
+    public bool MeasureBandwidth { get; init; } = true;
+
     /// <summary>Throws <see cref="ArgumentException"/> on an out-of-range setting.</summary>
     public void Validate()
     {
@@ -90,8 +94,11 @@ public sealed record ServeScalingPoint(int Concurrency, long OutputTokens, doubl
 /// <param name="Int8Readings">The int8 rates measured in the run (before the first round, after the last) whose mean is
 /// <paramref name="Int8OpsPerSecond"/>; empty when the rate was given.</param>
 /// <param name="ReferenceInt8OpsPerSecond">A fixed rate the report also judges against (0: none).</param>
+/// <param name="BandwidthReadings">Read bandwidth in bytes/s measured before the first round and after the last
+/// (<see cref="ServeScalingOptions.MeasureBandwidth"/>); empty when not measured. This machine's bandwidth switches
+/// between two states by itself and the 16-stream step's time moves with it, so a report says which it drew.</param>
 public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points, long WeightsPerToken, double Int8OpsPerSecond,
-    IReadOnlyList<double>? Int8Readings = null, double ReferenceInt8OpsPerSecond = 0)
+    IReadOnlyList<double>? Int8Readings = null, double ReferenceInt8OpsPerSecond = 0, IReadOnlyList<double>? BandwidthReadings = null)
 {
     /// <summary>Tokens per second <see cref="ReferenceInt8OpsPerSecond"/> allows (0 when there is none).</summary>
     public double ReferenceCeilingTokensPerSecond => ReferenceInt8OpsPerSecond / (2.0 * WeightsPerToken);
@@ -119,6 +126,8 @@ public sealed record ServeScalingResult(IReadOnlyList<ServeScalingPoint> Points,
             : "given";
         sb.Append(ci, $"matrix weights per token: {WeightsPerToken:N0}; compute ceiling {CeilingTokensPerSecond:F1} tok/s at {Int8OpsPerSecond / 1e9:F1} GOP/s int8, {source} (2 ops per weight per token)\n");
         bool reference = ReferenceInt8OpsPerSecond > 0 && Math.Abs(ReferenceInt8OpsPerSecond - Int8OpsPerSecond) > 1e-6 * Int8OpsPerSecond;
+        if (BandwidthReadings is { Count: > 0 } bw)
+            sb.Append(ci, $"read bandwidth before / after the rounds: {string.Join(" / ", bw.Select(b => (b / 1e9).ToString("F1", ci)))} GB/s\n");
         if (reference)
             sb.Append(ci, $"reference ceiling {ReferenceCeilingTokensPerSecond:F1} tok/s at a fixed {ReferenceInt8OpsPerSecond / 1e9:F1} GOP/s int8\n");
         sb.Append(reference
@@ -184,7 +193,9 @@ public static class ServeScalingRunner
         var rng = new Random(options.Seed);
         var points = new List<ServeScalingPoint>();
         var int8 = new List<double>();
+        var bandwidth = new List<double>();
         int threads = engine.Threads;
+        if (options.MeasureBandwidth) bandwidth.Add(Quanta.Core.Diagnostics.MemoryBandwidth.MeasureRead(threads).BytesPerSecond);
         if (options.Int8OpsPerSecond is null)
         {
             log?.Invoke("measuring the int8 rate");
@@ -219,8 +230,9 @@ public static class ServeScalingRunner
             points.Add(point);
         }
         if (options.Int8OpsPerSecond is null) int8.Add(Quanta.Core.Diagnostics.ComputeRate.MeasureInt8(threads).OpsPerSecond);
+        if (options.MeasureBandwidth) bandwidth.Add(Quanta.Core.Diagnostics.MemoryBandwidth.MeasureRead(threads).BytesPerSecond);
         return new ServeScalingResult(points, WeightsPerToken(engine.Model.Model.Config), options.Int8OpsPerSecond ?? int8.Average(),
-            int8, options.ReferenceInt8OpsPerSecond);
+            int8, options.ReferenceInt8OpsPerSecond, bandwidth);
     }
 
     private static async Task<long> RoundAsync(ServingEngine engine, int streams, int requests, ServeScalingOptions o, Random rng, int vocab, CancellationToken cancel)
