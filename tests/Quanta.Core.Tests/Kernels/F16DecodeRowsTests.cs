@@ -40,6 +40,13 @@ public sealed class F16DecodeRowsTests
             BitConverter.TryWriteBytes(w.AsSpan((1 * cols + 7) * 2), BitConverter.HalfToUInt16Bits(Half.NegativeInfinity));
             BitConverter.TryWriteBytes(w.AsSpan((2 * cols + (cols / 64 - 1) * 64 + 3) * 2), BitConverter.HalfToUInt16Bits(Half.NaN));
         }
+        if (cols >= 192 && rows >= 8)
+        {
+            // specials in the second, third and fourth 16-weight quarters of different chunks of one 4-row step
+            BitConverter.TryWriteBytes(w.AsSpan((4 * cols + 64 + 20) * 2), BitConverter.HalfToUInt16Bits(Half.PositiveInfinity));
+            BitConverter.TryWriteBytes(w.AsSpan((5 * cols + 40) * 2), BitConverter.HalfToUInt16Bits(Half.NegativeInfinity));
+            BitConverter.TryWriteBytes(w.AsSpan((7 * cols + 128 + 55) * 2), BitConverter.HalfToUInt16Bits(Half.NaN));
+        }
         var x = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (float)((rng.NextDouble() * 2 - 1) * (i % 17 == 0 ? 60000 : 3));
         x[cols / 2] = 1e-7f;   // rounds to an F16 subnormal
