@@ -99,23 +99,23 @@ public static unsafe class MatMul
         ArgumentOutOfRangeException.ThrowIfNegative(rows2);
         int ab = kernel.ActivationRowBytes(cols);
         bool gemm8 = Q8Gemm.Supports(kernel);
-        for (int i = 0; i < m; i++)
-        {
-            var xi = new ReadOnlySpan<float>(x + (long)i * xStride, cols);
-            var ai = new Span<byte>(scratch + (long)i * ab, ab);
-            // the GEMM reads only the ggml Q8_0 blocks, not the per-block arrays the Dot kernels append
-            if (gemm8) Q8Activation.QuantizeQ8_0(xi, ai);
-            else kernel.QuantizeActivation(xi, ai);
-        }
         int t0 = (rows0 + RowTile - 1) / RowTile, t1 = (rows1 + RowTile - 1) / RowTile, t2 = (rows2 + RowTile - 1) / RowTile;
         bool inline = ((long)rows0 + rows1 + rows2) * cols * m < InlineWork;
         long rowBytes = kernel.WeightRowBytes(cols);
+        // activation rows (and the GEMM's panels, 64-byte aligned after the rows): each row is converted on its own, so
+        // with enough rows for a product that goes to the pool anyway they are shared out too (a worker that would spin
+        // meanwhile takes half); the bytes are the same whoever converts a row
+        int nb = cols / 32, pb = gemm8 ? Q8Gemm.PanelBytes(cols) : 0;
+        byte* panels = (byte*)(((nint)(scratch + (long)m * ab) + 63) & ~(nint)63);
+        var prep = new ActivationBody
+        {
+            Kernel = kernel, X = x, XStride = xStride, Cols = cols, Act = scratch, ActBytes = ab,
+            Gemm8 = gemm8, Blocks = nb, Panels = panels, PanelBytes = pb,
+        };
+        if (!inline && m >= ParallelActivationRows && ParallelActivation) pool.For(m, prep);
+        else for (int i = 0; i < m; i++) prep.Execute(i);
         if (gemm8)
         {
-            // panels: [m] x PanelBytes(cols), 64-byte aligned after the activation rows
-            int nb = cols / 32, pb = Q8Gemm.PanelBytes(cols);
-            byte* panels = (byte*)(((nint)(scratch + (long)m * ab) + 63) & ~(nint)63);
-            for (int i = 0; i < m; i++) Q8Gemm.Pack(kernel, scratch + (long)i * ab, nb, panels + (long)i * pb);
             var gemm = new GemmBody
             {
                 Kernel = kernel, Weights = weights0, RowBytes = rowBytes, Rows = rows0, Blocks = nb,
@@ -439,6 +439,40 @@ public static unsafe class MatMul
         {
             int r0 = tile * RowTile, r1 = Math.Min(Rows, r0 + RowTile);
             BF16Gemm.Rows(Weights, Cols, r0, r1, X, Cols, M, Y, YStride);
+        }
+    }
+
+    /// <summary>Products with at least this many activation rows convert them on the pool (when the product itself goes
+    /// to the pool): a loop hand-off costs about one row's conversion at the model widths.</summary>
+    private const int ParallelActivationRows = 4;
+
+    /// <summary>Benchmark switch: false converts every activation row on the calling thread (the same bytes).</summary>
+    internal static bool ParallelActivation = true;
+
+    /// <summary>Row i of the activations: quantized (or copied) for the kernel, and packed for the Q8_0 GEMM.</summary>
+    private struct ActivationBody : IParallelBody
+    {
+        public IVecDotKernel Kernel;
+        public float* X;        // [M, XStride]
+        public int XStride, Cols;
+        public byte* Act;       // [M] x ActBytes
+        public int ActBytes;
+        public bool Gemm8;
+        public int Blocks;
+        public byte* Panels;    // [M] x PanelBytes (Gemm8)
+        public int PanelBytes;
+
+        public readonly void Execute(int i)
+        {
+            var xi = new ReadOnlySpan<float>(X + (long)i * XStride, Cols);
+            byte* ai = Act + (long)i * ActBytes;
+            if (Gemm8)
+            {
+                // the GEMM reads only the ggml Q8_0 blocks, not the per-block arrays the Dot kernels append
+                Q8Activation.QuantizeQ8_0(xi, new Span<byte>(ai, ActBytes));
+                Q8Gemm.Pack(Kernel, ai, Blocks, Panels + (long)i * PanelBytes);
+            }
+            else Kernel.QuantizeActivation(xi, new Span<byte>(ai, ActBytes));
         }
     }
 

@@ -8,7 +8,9 @@ namespace Quanta.Models.KvCache;
 /// (<see cref="ContiguousKvCache"/>) and the engine's paged cache implement the same view.
 /// <para>Contract: keys/values are rows of KvHeads·HeadDim floats (heads contiguous, [KvHeads, HeadDim]).
 /// <see cref="Write"/> stores rows for positions [startPos, startPos + count) of a layer (converting to the storage
-/// type, e.g. F16); the implementation must make room (allocate blocks) for those positions or throw.
+/// type, e.g. F16); the implementation must make room (allocate blocks) for those positions or throw. Once one layer's
+/// write has made room for positions, writes of other layers at those positions only store: they may run concurrently
+/// for different positions (DecoderModel writes layers after the first row by row from its pool).
 /// <see cref="AttendRow"/> runs <see cref="CausalAttention.ForwardRow{T, TView}"/> over positions [0, length) of the layer
 /// through an <see cref="IKvView{T}"/> of the implementation's block layout; it only reads, so it may be called
 /// concurrently for different rows (with separate scratch). Neither method allocates managed memory.</para>

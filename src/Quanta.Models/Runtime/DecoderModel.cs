@@ -203,13 +203,21 @@ public sealed class DecoderModel
             if (l == 0) RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, NextNorm = w.AttentionNorm }, n, ws.Pool);
             // q [n, Heads·HeadDim], k and v [n, KvHeads·HeadDim]: one activation conversion and one pool loop when the formats agree
             WeightMatrix.MatMulShared(xn, n, w.Query, q, w.Key, k, w.Value, v, ws.MatMulScratch, ws.Pool);
-            RunRows(new RowBody { Model = this, Op = RowOp.QueryKey, Layer = w, Rope = rope, Q = q, K = k, V = v, Positions = tokPos, ScoreScale = scoreScale }, n, ws.Pool);
-            for (int s = 0, first = 0; s < segments.Length; s++)
+            // the first layer's K/V writes run here, segment by segment: they make room (reserve blocks, copy shared
+            // ones) for the step's positions; later layers' writes of those positions only store, so each row writes its
+            // own at the end of the parallel row loop (the same bytes: a row's conversion does not depend on the call)
+            RunRows(new RowBody
             {
-                int count = segments[s].Tokens.Length;
-                ws.SegmentKv[s]!.Write(l, segments[s].StartPosition, count, k.AsSpan(first * kvd, count * kvd), v.AsSpan(first * kvd, count * kvd));
-                first += count;
-            }
+                Model = this, Op = RowOp.QueryKey, Layer = w, Rope = rope, Q = q, K = k, V = v, Positions = tokPos, ScoreScale = scoreScale,
+                Kvs = l == 0 ? null : ws.SegmentKv, TokenSegment = ws.TokenSegment, KvLayer = l,
+            }, n, ws.Pool);
+            if (l == 0)
+                for (int s = 0, first = 0; s < segments.Length; s++)
+                {
+                    int count = segments[s].Tokens.Length;
+                    ws.SegmentKv[s]!.Write(l, segments[s].StartPosition, count, k.AsSpan(first * kvd, count * kvd), v.AsSpan(first * kvd, count * kvd));
+                    first += count;
+                }
             var ap = new AttentionParameters(c.Heads, c.KvHeads, hd)
             {
                 Scale = c.ScaleQueryBeforeAttention ? 1f : scoreScale,
@@ -262,12 +270,16 @@ public sealed class DecoderModel
         public float[] X, Xn;
         public float[]? Proj;
         public NormWeights? ProjNorm, NextNorm;
-        // QueryKey: q/k/v biases, per-head q/k norms, RoPE at each row's position, query scaling
+        // QueryKey: q/k/v biases, per-head q/k norms, RoPE at each row's position, query scaling; then, when Kvs is
+        // set, the row's K/V written to its segment's cache at layer KvLayer (room already made by the first layer)
         public LayerWeights Layer;
         public GgmlRopeTables Rope;
         public float[] Q, K, V;
         public int[] Positions;
         public float ScoreScale;
+        public IKvCacheView?[]? Kvs;
+        public int[] TokenSegment;
+        public int KvLayer;
         // Glu: gate = act(gate) ⊙ up
         public float[] Gate, Up;
 
@@ -305,6 +317,7 @@ public sealed class DecoderModel
                     Rope.Apply(qRow, c.Heads, hd, Positions[t]);
                     Rope.Apply(kRow, c.KvHeads, hd, Positions[t]);
                     if (c.ScaleQueryBeforeAttention) Scale.InPlace(qRow, ScoreScale);
+                    if (Kvs != null) Kvs[TokenSegment[t]]!.Write(KvLayer, Positions[t], 1, kRow, vRow);
                     break;
                 }
                 default:
