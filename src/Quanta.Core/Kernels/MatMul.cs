@@ -112,7 +112,7 @@ public static unsafe class MatMul
             Kernel = kernel, X = x, XStride = xStride, Cols = cols, Act = scratch, ActBytes = ab,
             Gemm8 = gemm8, Blocks = nb, Panels = panels, PanelBytes = pb,
         };
-        if (!inline && m >= ParallelActivationRows && ParallelActivation) pool.For(m, prep);
+        if (!inline && m >= ParallelActivationRows) pool.For(m, prep);
         else for (int i = 0; i < m; i++) prep.Execute(i);
         if (gemm8)
         {
@@ -445,9 +445,6 @@ public static unsafe class MatMul
     /// <summary>Products with at least this many activation rows convert them on the pool (when the product itself goes
     /// to the pool): a loop hand-off costs about one row's conversion at the model widths.</summary>
     private const int ParallelActivationRows = 4;
-
-    /// <summary>Benchmark switch: false converts every activation row on the calling thread (the same bytes).</summary>
-    internal static bool ParallelActivation = true;
 
     /// <summary>Row i of the activations: quantized (or copied) for the kernel, and packed for the Q8_0 GEMM.</summary>
     private struct ActivationBody : IParallelBody
