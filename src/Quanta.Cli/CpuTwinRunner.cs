@@ -245,7 +245,7 @@ public static class CpuTwinRunner
         var bandwidths = new List<double>();
         var brackets = new Dictionary<string, BandwidthBracket>();
         double Kernel1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers[0].OpsPerSecond;
-        bool Differ(double a, double b) => Math.Abs(a - b) > o.BandwidthTolerance * Math.Max(a, b);
+        bool Differ(double a, double b) => BenchRunner.Disagree(a, b, o.BandwidthTolerance);   // the test `quanta bench` applies
         T Bracketed<T>(string what, Func<T> measure)
         {
             for (int attempt = 1; ; attempt++)
