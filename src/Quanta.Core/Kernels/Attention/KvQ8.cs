@@ -38,37 +38,29 @@ public static class KvQ8
     /// Quantizes <paramref name="x"/> (a multiple of 32 elements) into codes[..x.Length] and scales[..x.Length / 32].
     /// Allocation-free; the same codes and scales as <see cref="QuantizeReference"/>.
     /// </summary>
-    public static void Quantize(ReadOnlySpan<float> x, Span<sbyte> codes, Span<float> scales)
+    public static void Quantize(ReadOnlySpan<float> x, Span<sbyte> codes, Span<float> scales) => Quantize(x, codes, scales, scalar: false);
+
+    /// <summary>Scalar reference of <see cref="Quantize"/>: the blocks of <see cref="Q8Activation.QuantizeQ8_0Scalar"/>
+    /// (per 32 elements amax = max|x|, d = amax/127, id = 127/amax, q = round-half-to-even(x·id)), split the same way
+    /// into codes and F32(F16(d)) scales.</summary>
+    public static void QuantizeReference(ReadOnlySpan<float> x, Span<sbyte> codes, Span<float> scales) => Quantize(x, codes, scales, scalar: true);
+
+    // ggml block_q8_0 rows (F16 d, 32 codes) of up to ChunkElements values at a time, split into the two arrays
+    private static void Quantize(ReadOnlySpan<float> x, Span<sbyte> codes, Span<float> scales, bool scalar)
     {
         Check(x, codes, scales);
         Span<byte> blocks = stackalloc byte[ChunkElements / GroupSize * BlockQ8_0.Bytes];
         for (int o = 0; o < x.Length; o += ChunkElements)
         {
             int n = Math.Min(ChunkElements, x.Length - o), nb = n / GroupSize;
-            Q8Activation.QuantizeQ8_0(x.Slice(o, n), blocks);
+            if (scalar) Q8Activation.QuantizeQ8_0Scalar(x.Slice(o, n), blocks);
+            else Q8Activation.QuantizeQ8_0(x.Slice(o, n), blocks);
             for (int b = 0; b < nb; b++)
             {
                 ReadOnlySpan<byte> blk = blocks.Slice(b * BlockQ8_0.Bytes, BlockQ8_0.Bytes);
                 scales[o / GroupSize + b] = F16Conversion.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(blk));
                 MemoryMarshal.Cast<byte, sbyte>(blk[2..]).CopyTo(codes.Slice(o + b * GroupSize, GroupSize));
             }
-        }
-    }
-
-    /// <summary>Scalar reference of <see cref="Quantize"/>: per 32 elements amax = max|x|, d = amax/127,
-    /// id = 127/amax (0 when amax = 0), q = round-half-to-even(x·id) saturated to int8, scale = F32(F16(d)).</summary>
-    public static void QuantizeReference(ReadOnlySpan<float> x, Span<sbyte> codes, Span<float> scales)
-    {
-        Check(x, codes, scales);
-        for (int b = 0; b < x.Length / GroupSize; b++)
-        {
-            ReadOnlySpan<float> g = x.Slice(b * GroupSize, GroupSize);
-            float amax = 0f;
-            foreach (float v in g) amax = MathF.Max(amax, MathF.Abs(v));
-            float d = amax / 127f, id = amax != 0f ? 127f / amax : 0f;
-            scales[b] = F16Conversion.ToSingle(F16Conversion.FromSingle(d));
-            for (int i = 0; i < GroupSize; i++)
-                codes[b * GroupSize + i] = (sbyte)Math.Clamp((int)MathF.Round(g[i] * id, MidpointRounding.ToEven), -128, 127);
         }
     }
 
