@@ -25,6 +25,8 @@ public sealed unsafe class Q8GemmTests
         // one token, Q4_0 rows in steps of 8 (23 rows split 11 + 12: 8 + 3, 8 + 4) over one group plus a half (768 columns),
         // two plus a half, three, six
         { WeightFormat.Q4_0, 23, 1, 24 }, { WeightFormat.Q4_0, 23, 1, 40 }, { WeightFormat.Q4_0, 23, 1, 48 }, { WeightFormat.Q4_0, 35, 1, 96 },
+        // one token, Q4_0 rows of 768 columns two at a time (GemvRows24): ranges of 1 + 1, 8 + 8, 16 + 17 rows (an odd last row)
+        { WeightFormat.Q4_0, 2, 1, 24 }, { WeightFormat.Q4_0, 16, 1, 24 }, { WeightFormat.Q4_0, 33, 1, 24 },
         // one token, Q8_0 rows in steps of 8 (GemvQ8) over the same block counts, and a group plus 4 blocks (the generic last group)
         { WeightFormat.Q8_0, 23, 1, 24 }, { WeightFormat.Q8_0, 23, 1, 40 }, { WeightFormat.Q8_0, 23, 1, 48 }, { WeightFormat.Q8_0, 35, 1, 96 },
         { WeightFormat.Q8_0, 23, 1, 20 },
@@ -273,6 +275,8 @@ public sealed unsafe class Q8GemmTests
     [InlineData(24, 8, 3)]     // a full group of the second step's first row
     [InlineData(40, 15, 39)]   // the second step's last row, the group of 8 after two full groups
     [InlineData(40, 0, 0)]     // the first block of the first row
+    [InlineData(24, 1, 21)]    // 768 columns: the group of 8 of a row pair's second row
+    [InlineData(24, 14, 2)]    // 768 columns: a full group of the last pair's first row
     public void One_token_Q4_0_rows_with_an_inf_scale_are_run_again_exactly(int nb, int row, int block)
     {
         // the one-token 8-row steps fold every scale and test the step's exponent fields once at its end; a step holding an
@@ -292,6 +296,31 @@ public sealed unsafe class Q8GemmTests
                 float got = y[r], want = Reference(p, r, 0);
                 Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want) || (float.IsNaN(got) && float.IsNaN(want)),
                     $"{path} row {r} ({nb} blocks, inf at row {row} block {block}): {got:R} != reference {want:R} (seed {seed})");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 16)]    // a block of the full group
+    [InlineData(19, 16)]   // a block of the group of 8
+    [InlineData(23, 5)]    // the last block, an odd row count
+    public void One_token_768_column_Q4_0_rows_with_the_largest_activation_scale_keep_the_reference_bits(int block, int rows)
+    {
+        // d_a = 65504 (the largest fp16 activation scale), above the 2^15 the kernels' scale fold is documented for: the rows
+        // two at a time (GemvRows24) leave it to the 8-row steps' exact path, and every row keeps the reference bits
+        int seed = Environment.TickCount;
+        var p = Make(WeightFormat.Q4_0, rows, 1, 24, new Random(seed));
+        BitConverter.TryWriteBytes(p.Acts.AsSpan(block * 34, 2), BitConverter.HalfToUInt16Bits((Half)65504f));
+        fixed (byte* a = p.Acts) fixed (byte* pp = p.Panels) Q8Gemm.Pack(p.Kernel, a, p.Nb, pp);
+        foreach (SimdPath path in new[] { SimdPath.Scalar, SimdPath.V256, SimdPath.V512 })
+        {
+            if (!Q8Gemm.PathSupported(path)) continue;
+            var y = Run(p, path, 0, rows);
+            for (int r = 0; r < rows; r++)
+            {
+                float got = y[r], want = Reference(p, r, 0);
+                Assert.True(BitConverter.SingleToInt32Bits(got) == BitConverter.SingleToInt32Bits(want),
+                    $"{path} row {r} (d_a 65504 at block {block}): {got:R} != reference {want:R} (seed {seed})");
             }
         }
     }
@@ -415,15 +444,16 @@ public sealed unsafe class Q8GemmTests
     }
 
     [Theory]
-    [InlineData(WeightFormat.Q4_0)]
-    [InlineData(WeightFormat.Q8_0)]
-    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format)
+    [InlineData(WeightFormat.Q4_0, 1056)]
+    [InlineData(WeightFormat.Q8_0, 1056)]
+    [InlineData(WeightFormat.Q4_0, 768)]   // the one-token rows two at a time (GemvRows24)
+    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int cols)
     {
         int seed = Environment.TickCount;
         var rng = new Random(seed);
         var kernel = KernelRegistry.VecDot(format);
         var codec = CodecRegistry.For(format);
-        const int rows = 301, cols = 1056, m = 9;   // rows x cols x m above MatMul.InlineWork: the pool splits
+        const int rows = 301, m = 9;   // rows x cols x m above MatMul.InlineWork: the pool splits
         int rb = (int)kernel.WeightRowBytes(cols);
         var weights = new byte[rows * rb];
         var row = new float[cols];

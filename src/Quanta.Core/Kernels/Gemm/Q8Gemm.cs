@@ -344,10 +344,5 @@ internal static unsafe partial class Q8Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Reduce512(Vector512<float> acc)
-    {
-        Vector256<float> h = acc.GetLower() + acc.GetUpper();
-        Vector128<float> q = h.GetLower() + h.GetUpper();
-        return (q.GetElement(0) + q.GetElement(2)) + (q.GetElement(1) + q.GetElement(3));
-    }
+    private static float Reduce512(Vector512<float> acc) => Reduce256(acc.GetLower(), acc.GetUpper());
 }

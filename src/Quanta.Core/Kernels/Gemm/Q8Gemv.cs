@@ -69,6 +69,8 @@ internal static unsafe partial class Q8Gemm
     private static void Gemv512<TW, TP>(byte* w, long rowBytes, int r0, int r1, byte* panel, int nb, float* y)
         where TW : struct, IGemmWeight where TP : struct, IPrefetch
     {
+        // 768 columns (24 blocks): two rows at a time, the groups of 8 of both in one vector (GemvRows24)
+        if (RowPrefetch<TW>() && nb == 24 && GemvRows24(w + r0 * rowBytes, rowBytes, r1 - r0, panel, y + r0)) return;
         float* table = stackalloc float[16];                 // [16] scales of a group that takes the table path
         Vector512<float>* acc = stackalloc Vector512<float>[8];   // [8] the rows' accumulators
         int r = r0;
@@ -203,6 +205,91 @@ internal static unsafe partial class Q8Gemm
         for (int i = 0; i < nr; i++) y[i] = Reduce512(acc[i]);
         return true;
     }
+
+    /// <summary>
+    /// Q4_0 rows of 768 columns (24 blocks: a full group and a group of 8), <paramref name="n"/> rows at w, two rows per
+    /// iteration with everything in registers: the panel's codes of all 24 blocks are regrouped once per call; each row's
+    /// full group is summed and fma'd as in <see cref="GemvRows"/>, and the two rows' groups of 8 share one vector (row i in
+    /// lanes 0..7, row i + 1 in 8..15: one reduction, one scale fold, one convert and one fma for both, where the 8-row steps
+    /// spend a whole vector of each on one row's 8 blocks). That fma runs on the low halves of the two rows' accumulators;
+    /// their high halves (lanes 8..15) would only get exact zeros added there (an accumulator never holds −0 after its
+    /// first fma), so each row's <see cref="Reduce512"/> is finished from its own high half: the same bits as
+    /// <see cref="GemvRows"/> with <see cref="TileCheck"/> (x1.18 hot, x1.11 with 2 threads from memory,
+    /// docs/drafts/q4short.md). Returns false when a scale or d_a needs the exact path (y may then hold partial results;
+    /// the caller runs the rows again).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool GemvRows24(byte* w, long rowBytes, int n, byte* panel, float* y)
+    {
+        byte* pc = panel + CodesOffset, pg1 = panel + GroupBytes, pc1 = pg1 + CodesOffset;
+        Vector512<float> da0 = Vector512.Load((float*)(panel + ScaleOffset)), da1 = Vector512.Load((float*)(pg1 + ScaleOffset));
+        if (!Vector512.LessThanAll(Vector512.Abs(da0), Vector512.Create(32768f)) || !Vector512.LessThanAll(Vector512.Abs(da1), Vector512.Create(32768f)))
+            return false;
+        Regroup(pc, pc + 256, out Vector512<sbyte> l0, out Vector512<sbyte> h0);
+        Regroup(pc + 64, pc + 320, out Vector512<sbyte> l1, out Vector512<sbyte> h1);
+        Regroup(pc + 128, pc + 384, out Vector512<sbyte> l2, out Vector512<sbyte> h2);
+        Regroup(pc + 192, pc + 448, out Vector512<sbyte> l3, out Vector512<sbyte> h3);
+        Regroup(pc1, pc1 + 64, out Vector512<sbyte> la, out Vector512<sbyte> ha);
+        Regroup(pc1 + 128, pc1 + 192, out Vector512<sbyte> lb, out Vector512<sbyte> hb);
+        Vector512<int> corr0 = Vector512.Load((int*)(panel + CorrOffset)), corr1 = Vector512.Load((int*)(pg1 + CorrOffset));
+        Vector512<float> da0112 = da0 * Vector512.Create(F16Conversion.Two112), da1112 = da1 * Vector512.Create(F16Conversion.Two112);
+        // the group of 8's lanes 0..7 in both halves: two rows' groups of 8 run as one vector (row i low, row i + 1 high)
+        Vector512<int> corr1x2 = Avx512F.InsertVector256(corr1, corr1.GetLower(), 1);
+        Vector512<float> da1112x2 = Avx512F.InsertVector256(da1112, da1112.GetLower(), 1);
+        Vector512<short> ones = Vector512.Create((short)1);
+        Vector512<uint> special = default;
+        long ahead = PrefetchRows * rowBytes;
+        int i = 0;
+        for (; i + 2 <= n; i += 2, w += 2 * rowBytes)
+        {
+            byte* pf = w + ahead;
+            Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192);
+            Sse.Prefetch1(pf + 256); Sse.Prefetch1(pf + 320); Sse.Prefetch1(pf + 384);
+            Vector512<float> a0 = Full24(w, l0, h0, l1, h1, l2, h2, l3, h3, corr0, da0112, ones, ref special);
+            byte* w1 = w + rowBytes;
+            pf += rowBytes;
+            Sse.Prefetch1(pf); Sse.Prefetch1(pf + 64); Sse.Prefetch1(pf + 128); Sse.Prefetch1(pf + 192);
+            Sse.Prefetch1(pf + 256); Sse.Prefetch1(pf + 320); Sse.Prefetch1(pf + 384);
+            Vector512<float> a1 = Full24(w1, l0, h0, l1, h1, l2, h2, l3, h3, corr0, da0112, ones, ref special);
+            Vector512<short> t0 = HalfT(HalfSum(w + 288, la, ha), HalfSum(w + 360, lb, hb));
+            Vector512<short> t1 = HalfT(HalfSum(w1 + 288, la, ha), HalfSum(w1 + 360, lb, hb));
+            Vector512<short> u = Avx512F.UnpackLow(t0.AsInt64(), t1.AsInt64()).AsInt16() + Avx512F.UnpackHigh(t0.AsInt64(), t1.AsInt64()).AsInt16();
+            Vector512<int> sums = Avx512F.PermuteVar16x32(Avx512BW.MultiplyAddAdjacent(u, ones), Vector512.Create(0, 8, 1, 9, 4, 12, 5, 13, 2, 10, 3, 11, 6, 14, 7, 15));
+            Vector512<int> hs = Avx512F.TernaryLogic(Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), HalfScaleBits(w + 288), HalfScaleBits(w1 + 288), 0xCA);
+            Vector512<float> c = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sums + corr1x2), FoldScales(hs, da1112x2, ref special),
+                Avx512F.InsertVector256(a0, a1.GetLower(), 1));
+            y[i] = Reduce256(c.GetLower(), a0.GetUpper());
+            y[i + 1] = Reduce256(c.GetUpper(), a1.GetUpper());
+        }
+        if (i < n)
+        {
+            Sse.Prefetch1(w + ahead); Sse.Prefetch1(w + ahead + 64); Sse.Prefetch1(w + ahead + 128); Sse.Prefetch1(w + ahead + 192);
+            Sse.Prefetch1(w + ahead + 256); Sse.Prefetch1(w + ahead + 320); Sse.Prefetch1(w + ahead + 384);
+            Vector512<float> acc = Full24(w, l0, h0, l1, h1, l2, h2, l3, h3, corr0, da0112, ones, ref special);
+            Vector512<int> sums = HalfReduce(HalfSum(w + 288, la, ha), HalfSum(w + 360, lb, hb), ones);
+            acc = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sums + corr1), FoldScales(HalfScaleBits(w + 288), da1112, ref special), acc);
+            y[i] = Reduce512(acc);
+        }
+        return !Vector512.EqualsAny(special, Vector512.Create(0x7C000000u));
+    }
+
+    /// <summary>A 768-column row's full group (its first 16 blocks) as <see cref="GemvRows"/> takes it into a zero
+    /// accumulator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Full24(byte* w, Vector512<sbyte> l0, Vector512<sbyte> h0, Vector512<sbyte> l1, Vector512<sbyte> h1,
+        Vector512<sbyte> l2, Vector512<sbyte> h2, Vector512<sbyte> l3, Vector512<sbyte> h3, Vector512<int> corr0, Vector512<float> da0112,
+        Vector512<short> ones, ref Vector512<uint> special)
+    {
+        Vector512<short> s0 = QuadSum(w, l0, h0), s1 = QuadSum(w + 36, l1, h1);
+        Vector512<short> s2 = QuadSum(w + 72, l2, h2), s3 = QuadSum(w + 108, l3, h3);
+        return Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(QuadReduce(s0, s1, s2, s3, ones) + corr0),
+            FoldScales(QuadScaleBits(w), da0112, ref special), Vector512<float>.Zero);
+    }
+
+    /// <summary>The first step of <see cref="HalfReduce"/>: dword interleaves of the two <see cref="HalfSum"/>s, added in 16 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> HalfT(Vector512<short> a, Vector512<short> b) =>
+        Avx512F.UnpackLow(a.AsInt32(), b.AsInt32()).AsInt16() + Avx512F.UnpackHigh(a.AsInt32(), b.AsInt32()).AsInt16();
 
     /// <summary>Whether <see cref="GemvRows"/> tests each row's scales for inf/NaN patterns before folding them
     /// (<see cref="RowCheck"/>), or folds them all and tests once per tile (<see cref="TileCheck"/>: the tile then
@@ -394,7 +481,7 @@ internal static unsafe partial class Q8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> HalfReduce(Vector512<short> a, Vector512<short> b, Vector512<short> ones)
     {
-        Vector512<short> t = Avx512F.UnpackLow(a.AsInt32(), b.AsInt32()).AsInt16() + Avx512F.UnpackHigh(a.AsInt32(), b.AsInt32()).AsInt16();
+        Vector512<short> t = HalfT(a, b);
         Vector512<int> u = Avx512BW.MultiplyAddAdjacent(t + Avx512F.Shuffle(t.AsInt32(), 0x4E).AsInt16(), ones);
         return Avx512F.PermuteVar16x32(u, Vector512.Create(0, 8, 1, 9, 4, 12, 5, 13, 0, 8, 1, 9, 4, 12, 5, 13));
     }
