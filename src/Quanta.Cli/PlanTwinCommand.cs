@@ -125,7 +125,7 @@ public static class PlanTwinCommand
     private sealed record Fitted(EfficiencyParameters Parameters, IReadOnlyList<(CpuTwinRow Row, bool Fit)> Rows);
 
     private static string Describe(EfficiencyParameters e) => string.Create(CultureInfo.InvariantCulture,
-        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element{(e.SampleRowS > 0 ? $", sampling {e.SampleRowS * 1e6:0.###} µs/row (beyond the measured loop)" : "")}");
+        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element, overlap k {e.OverlapK:0.###} where not measured{(e.SampleRowS > 0 ? $", sampling {e.SampleRowS * 1e6:0.###} µs/row (beyond the measured loop)" : "")}");
 
     private static void WriteTable(IEnumerable<(CpuTwinRow Row, string Tag)> rows, TextWriter o)
     {
@@ -154,6 +154,16 @@ public static class PlanTwinCommand
         o.WriteLine();
         WriteTable(reports.SelectMany(r => r.Rows).Select(x => (x, "")), o);
         WriteSteps(reports, eff, o);
+        // the same rows with the roofline's overlap not read from the brackets' streamed products (k = overlap_k): what
+        // the measured overlap changed
+        var plain = reports.Where(r => r.Observation is { StreamedRates.Count: > 0 })
+            .Select(r => r with { Observation = r.Observation! with { StreamedRates = new Dictionary<string, double>() } }).ToList();
+        if (plain.Count > 0)
+        {
+            o.WriteLine();
+            o.WriteLine(string.Create(ci, $"the same without the measured overlap (every product at k = overlap_k {eff.OverlapK:0.###}):"));
+            WriteTable(plain.SelectMany(r => r.Repredict(eff)).Select(x => (x, "")), o);
+        }
         if (fitted != null)
         {
             o.WriteLine();
@@ -200,7 +210,7 @@ public static class PlanTwinCommand
     private static object Params(EfficiencyParameters e) => new
     {
         fit_date = e.FitDate, eff_bandwidth = e.EffBandwidth, eff_compute = e.EffComputePrefill, step_overhead_s = e.StepOverheadS,
-        layer_overhead_s = e.LayerOverheadS, host_element_s = e.HostElementS, sample_row_s = e.SampleRowS,
+        layer_overhead_s = e.LayerOverheadS, host_element_s = e.HostElementS, sample_row_s = e.SampleRowS, overlap_k = e.OverlapK,
     };
 
     private static void WriteJson(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, Fitted? fitted, TextWriter o)
