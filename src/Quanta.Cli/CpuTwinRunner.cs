@@ -404,7 +404,8 @@ public static class CpuTwinRunner
         };
     }
 
-    private static string UnitOf(string quantity) =>
+    /// <summary>"ms" for TTFT and TPOT, "tokens/s" for pp and tg.</summary>
+    internal static string UnitOf(string quantity) =>
         quantity.StartsWith("t", StringComparison.Ordinal) && quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s";
 
     private static Precision PrecisionOf(KvCacheType kv) => kv switch

@@ -43,11 +43,13 @@ public static class PlanTwinCommand
         var fitOut = new Option<string?>("--fit-out") { Description = "fit the CPU efficiency parameters on this run and write them here" };
         var fitOn = new Option<string?>("--fit-on") { Description = "fit only on the models whose file name contains this (the others are held out)" };
         var stepsOut = new Option<string?>("--steps-out") { Description = "write every recorded serve-wave step (shape, executor time, loop time between steps, the twin's cost) to this CSV" };
+        var obsOut = new Option<string?>("--observations-out") { Description = "write each model's run as the fit reads it (machine figures, every bracket's readings, workloads, measured values, recorded steps) to this JSON file, for a later --fit-from" };
+        var fitFrom = new Option<string[]>("--fit-from") { Description = "measure nothing: read runs written by --observations-out (repeatable; e.g. runs in both bandwidth states), predict them and, with --fit-out, fit on them together", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "machine-readable output" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("twin", "CPU twin: measure this machine and the engine, predict with the planner, compare (one run).")
         {
-            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, fitOn, stepsOut, json, verbose,
+            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, fitOn, stepsOut, obsOut, fitFrom, json, verbose,
         };
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -66,6 +68,11 @@ public static class PlanTwinCommand
             };
             options.Validate();
             var eff = p.GetValue(effFile) is string ef ? EfficiencyParameters.Load(ef) : CpuTwin.BuiltInEfficiency();
+            if (p.GetValue(fitFrom) is { Length: > 0 } from)
+            {
+                if (p.GetValue(model) is { Length: > 0 } || p.GetValue(shape) is not null) throw new ArgumentException("--fit-from reads runs instead of measuring: leave out --model and --shape");
+                return FitFrom(from, eff, p.GetValue(fitOut), p.GetValue(fitOn), Console.Out);
+            }
             var paths = (p.GetValue(model) ?? []).ToList();
             string? temp = null;
             using var progress = new Progress("plan twin");
@@ -100,6 +107,9 @@ public static class PlanTwinCommand
                 }
                 else if (p.GetValue(fitOn) is not null) throw new ArgumentException("--fit-on needs --fit-out");
                 if (p.GetValue(stepsOut) is string so) WriteSteps(reports, fitted?.Parameters ?? eff, so);
+                if (p.GetValue(obsOut) is string oo)
+                    File.WriteAllText(oo, CpuTwinObservationFile.ToJson(reports.Select(r => r.Observation
+                        ?? throw new InvalidOperationException($"{r.Model}: the report keeps no observation"))) + Environment.NewLine);
                 if (p.GetValue(json)) WriteJson(reports, eff, fitted, Console.Out); else WriteText(reports, eff, fitted, Console.Out);
                 return 0;
             }
@@ -109,6 +119,45 @@ public static class PlanTwinCommand
             }
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// --fit-from: the runs of the given observation files (each model's name prefixed with its file's name when there
+    /// are several files), predicted with <paramref name="eff"/> from their own machine figures; with
+    /// <paramref name="fitOut"/> fitted together (those whose name contains <paramref name="fitOn"/>, the others held
+    /// out) and re-predicted. Each row's state: its bracket's bandwidth and the bound (and overlap) of its typical step.
+    /// </summary>
+    private static int FitFrom(IReadOnlyList<string> files, EfficiencyParameters eff, string? fitOut, string? fitOn, TextWriter o)
+    {
+        var runs = files.SelectMany(f => CpuTwinObservationFile.Load(f)
+            .Select(r => files.Count > 1 ? r with { Name = Path.GetFileNameWithoutExtension(f) + "/" + r.Name } : r)).ToList();
+        if (runs.Count == 0) throw new ArgumentException("--fit-from: the files hold no runs");
+        List<(CpuTwinRow Row, string Tag)> Rows(EfficiencyParameters e, Func<CpuTwinObservation, string> tag) =>
+            runs.SelectMany(r => r.Predict(e).Select(x => (new CpuTwinRow(r.Name, x.Quantity, CpuTwinRunner.UnitOf(x.Quantity), x.Predicted, x.Measured)
+            {
+                State = string.Create(CultureInfo.InvariantCulture,
+                    $"bw {(r.Bandwidths.TryGetValue(x.Quantity.StartsWith("tpot@", StringComparison.Ordinal) ? "ttft" + x.Quantity[4..] : x.Quantity, out double b) ? b : r.Machine.ReadBytesPerSecond) / 1e9:F1} GB/s, {r.BoundOf(e, x.Quantity)}"),
+            }, tag(r)))).ToList();
+        o.WriteLine($"{runs.Count} runs from {files.Count} file(s); CPU efficiency ({eff.FitDate}): {Describe(eff)}");
+        o.WriteLine();
+        WriteTable(Rows(eff, _ => ""), o);
+        if (fitOut is null)
+        {
+            if (fitOn is not null) throw new ArgumentException("--fit-on needs --fit-out");
+            return 0;
+        }
+        var fitSet = runs.Where(r => fitOn is null || r.Name.Contains(fitOn, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (fitSet.Count == 0) throw new ArgumentException($"--fit-on '{fitOn}' matches none of the runs ({string.Join(", ", runs.Select(r => r.Name))})");
+        var fitted = CpuTwinFit.Fit(fitSet, eff) with
+        {
+            RefitWith = "quanta plan twin --fit-from " + string.Join(' ', files.Select(Path.GetFileName)) + " --fit-out efficiency-cpu.json" + (fitOn is null ? "" : " --fit-on " + fitOn),
+        };
+        File.WriteAllText(fitOut, fitted.ToJson() + Environment.NewLine);
+        o.WriteLine();
+        o.WriteLine($"fitted on these runs (written to --fit-out): {Describe(fitted)}");
+        o.WriteLine("re-predicted with the fitted parameters:");
+        WriteTable(Rows(fitted, r => fitSet.Contains(r) ? "(fit)" : "(held out)"), o);
+        return 0;
     }
 
     private static List<int> ParseList(string text)

@@ -390,6 +390,41 @@ public class CpuTwinTests
     }
 
     [Fact]
+    public void ObservationsSurviveTheirFileAndPredictTheSame()
+    {
+        // A run with every part the fit reads: phase figures, brackets (bandwidth, kernel scale, streamed rate), arrivals,
+        // recorded steps (a wave's first step has no gap: NaN), head bytes; written and read back, it predicts the same.
+        var bench = new CpuMeasurements(3e10, 1e9, 1e9, 2)
+        {
+            GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], HeadGemmRates = [new(1, 1e9), new(16, 5e9)], AttentionOpsPerSecond = 5e8,
+            PrefillAttentionOpsPerSecond = 9e8, LoopStepSeconds = 2e-4, LoopRowSeconds = 3e-5,
+        };
+        var serve = bench with { AttentionOpsPerSecond = 4e8 };
+        var shape = new Quanta.Planner.Simulation.StepShape(2, 0, 2, 80, 82) { LogitsRows = 2, DecodePairs = 82 };
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, bench,
+            new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8) { Arrivals = new Dictionary<int, IReadOnlyList<double>> { [2] = [0.001, 0.002] } },
+            [new("pp64", 900), new("tg16", 300), new("ttft@2", 40), new("tpot@2", 4)])
+        {
+            ServeMachine = serve, HeadBytes = 0.4e6,
+            ServeSteps = [new CpuTwinObservation.WaveSteps(2, [new RecordedStep(shape, 0, 1e-3, double.NaN), new RecordedStep(shape, 1.2e-3, 1.1e-3, 2e-4)])],
+            Bandwidths = new Dictionary<string, double> { ["pp64"] = 3.1e10, ["tg16"] = 4.8e10, ["ttft@2"] = 3.2e10 },
+            KernelScales = new Dictionary<string, double> { ["tg16"] = 0.9 },
+            StreamedRates = new Dictionary<string, double> { ["tg16"] = 1.5e9, ["ttft@2"] = 1.9e9 },
+        };
+        var eff = Ideal with { HostElementS = 1e-9 };
+        string json = CpuTwinObservationFile.ToJson([run]);
+        var back = Assert.Single(CpuTwinObservationFile.FromJson(json, "test"));
+        Assert.Equal(run.Predict(eff).ToList(), back.Predict(eff).ToList());
+        Assert.Equal(run.PredictSteps(eff).ToList(), back.PredictSteps(eff).ToList());
+        Assert.True(double.IsNaN(back.ServeSteps[0].Steps[0].GapSeconds));
+        Assert.Equal(run.ModelFor(eff, "tg16").Overlap, back.ModelFor(eff, "tg16").Overlap);
+        Assert.True(back.ModelFor(eff, "tg16").Overlap > 0);
+        Assert.Equal(json, CpuTwinObservationFile.ToJson([back]));
+        Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("{\"Format\": \"other\", \"Runs\": []}", "test"));
+        Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("[1, 2", "test"));
+    }
+
+    [Fact]
     public void EachQuantityIsPredictedFromTheBandwidthReadAroundItsOwnMeasurement()
     {
         // The bandwidth switches state between measurements: tg ran at 100 MB/s, the 2-stream wave at 50 GB/s, pp has no
@@ -530,6 +565,20 @@ public class CpuTwinTests
                     foreach (string f in new[] { "predicted", "measured", "error" })
                         Assert.True(double.IsFinite(row.GetProperty(f).GetDouble()), $"{row.GetProperty("quantity")} {f}");
             }
+            // The run's observations written to a file and fitted from it, as runs in two states would be
+            string observations = Path.Combine(dir, "obs.json");
+            File.WriteAllText(observations, CpuTwinObservationFile.ToJson([report.Observation!]));
+            var fromFile = new StringWriter();
+            try
+            {
+                Console.SetOut(fromFile);
+                exit = PlanTwinCommand.Create().Parse(["--fit-from", observations, observations, "--fit-out", Path.Combine(dir, "fit.json"), "--fit-on", "obs"]).Invoke();
+            }
+            finally { Console.SetOut(saved); }
+            Assert.True(exit == 0, fromFile.ToString());
+            Assert.Contains("obs/tiny-q4_0.gguf", fromFile.ToString(), StringComparison.Ordinal);
+            Assert.Contains("(fit)", fromFile.ToString(), StringComparison.Ordinal);
+            Assert.True(EfficiencyParameters.Load(Path.Combine(dir, "fit.json")).EffBandwidth > 0);
             // Refitting on the run re-predicts every row from its own machine figures.
             var fitted = CpuTwinRunner.Fit([report], CpuTwin.BuiltInEfficiency());
             Assert.Equal(report.Rows.Count, report.Repredict(fitted).Count);
