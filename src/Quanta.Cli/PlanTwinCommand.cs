@@ -11,7 +11,8 @@ namespace Quanta.Cli;
 /// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
 /// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 2]
 /// [--kernel-seconds 0.5] [--efficiency FILE]
-/// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
+/// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--observations-out FILE.json] [--json]`, or
+/// `quanta plan twin --fit-from FILE.json... [--fit-out FILE [--fit-on NAME]]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
 /// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
 /// --shape generates random-weight models (as `quanta bench generate`) into a temporary folder first.
@@ -19,6 +20,9 @@ namespace Quanta.Cli;
 /// --fit-on restricts the fit to the models whose file name contains NAME, the others being held out; every row is
 /// then re-predicted with the fitted parameters and marked fit or held out. --steps-out writes every step the serving
 /// engine ran in the serve waves (recorded by <see cref="StepRecorder"/>) with the twin's cost of it, one CSV row each.
+/// --observations-out saves each model's run as the fit reads it (<see cref="CpuTwinObservationFile"/>); --fit-from
+/// measures nothing and predicts (and with --fit-out fits on) the saved runs of one or more such files together, e.g. runs
+/// that drew the machine's two bandwidth states.
 /// Progress on stderr; the table (or JSON) on stdout.
 /// </summary>
 public static class PlanTwinCommand
