@@ -98,17 +98,24 @@ public sealed record CpuTwinRow(string Model, string Quantity, string Unit, doub
 /// <param name="Unstable">Whether the readings of the last attempt still disagreed.</param>
 /// <param name="KernelBefore">The layers' hot product rate at m = 1 before the measurement, ops/s (0: not read).</param>
 /// <param name="KernelAfter">The same after it.</param>
-public sealed record BandwidthBracket(double Before, double After, int Attempts, bool Unstable, double KernelBefore = 0, double KernelAfter = 0)
+/// <param name="StreamedBefore">The layers' product rate at m = 1 on the model's weights streamed from memory before the
+/// measurement, ops/s (0: not read).</param>
+/// <param name="StreamedAfter">The same after it.</param>
+public sealed record BandwidthBracket(double Before, double After, int Attempts, bool Unstable, double KernelBefore = 0, double KernelAfter = 0,
+    double StreamedBefore = 0, double StreamedAfter = 0)
 {
+    /// <summary>The mean of the two streamed readings (0: not read).</summary>
+    public double StreamedMean => (StreamedBefore + StreamedAfter) / 2;
+
     /// <summary>The bandwidth the measurement is predicted from: the mean of the two readings.</summary>
     public double Mean => (Before + After) / 2;
 
     /// <summary>The mean of the two kernel-rate readings (0: not read).</summary>
     public double KernelMean => (KernelBefore + KernelAfter) / 2;
 
-    /// <summary>"bw 35.2/35.9 GB/s, m=1 kernel 140/138 GOP/s", with the attempts and an unstable flag when there are any.</summary>
+    /// <summary>"bw 35.2/35.9 GB/s, m=1 kernel 140/138 GOP/s, streamed 110/112 GOP/s", with the attempts and an unstable flag when there are any.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"bw {Before / 1e9:F1}/{After / 1e9:F1} GB/s{(KernelMean > 0 ? $", m=1 kernel {KernelBefore / 1e9:F0}/{KernelAfter / 1e9:F0} GOP/s" : "")}{(Attempts > 1 ? $", {Attempts} tries" : "")}{(Unstable ? ", UNSTABLE" : "")}");
+        $"bw {Before / 1e9:F1}/{After / 1e9:F1} GB/s{(KernelMean > 0 ? $", m=1 kernel {KernelBefore / 1e9:F0}/{KernelAfter / 1e9:F0} GOP/s" : "")}{(StreamedMean > 0 ? $", streamed {StreamedBefore / 1e9:F0}/{StreamedAfter / 1e9:F0} GOP/s" : "")}{(Attempts > 1 ? $", {Attempts} tries" : "")}{(Unstable ? ", UNSTABLE" : "")}");
 }
 
 /// <summary>Everything one model's twin run measured and predicted.</summary>
@@ -245,24 +252,30 @@ public static class CpuTwinRunner
         var bandwidths = new List<double>();
         var brackets = new Dictionary<string, BandwidthBracket>();
         double Kernel1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers[0].OpsPerSecond;
+        // the same one-token products on weights streamed from memory (layer after layer, as a decode reads them): with the
+        // bandwidth and the hot rate of the same bracket it gives how much of the shorter roofline limit the core fails to
+        // hide (CpuStepModel.Overlap); not part of the stability test (it moves with both of the others)
+        double Streamed1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: false).Layers[0].OpsPerSecond;
         bool Differ(double a, double b) => BenchRunner.Disagree(a, b, o.BandwidthTolerance);   // the test `quanta bench` applies
         T Bracketed<T>(string what, Func<T> measure)
         {
             for (int attempt = 1; ; attempt++)
             {
                 double before = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
+                double streamedBefore = Streamed1();
                 double kernelBefore = Kernel1();
                 T value = measure();
                 double kernelAfter = Kernel1();
+                double streamedAfter = Streamed1();
                 double after = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
                 bandwidths.Add(before);
                 bandwidths.Add(after);
                 bool unstable = Differ(before, after) || Differ(kernelBefore, kernelAfter);
                 log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                    $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
+                    $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s, streamed {streamedBefore / 1e9:F1} / {streamedAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
                 if (!unstable || attempt >= o.MaxBandwidthAttempts)
                 {
-                    brackets[what] = new BandwidthBracket(before, after, attempt, unstable, kernelBefore, kernelAfter);
+                    brackets[what] = new BandwidthBracket(before, after, attempt, unstable, kernelBefore, kernelAfter, streamedBefore, streamedAfter);
                     return value;
                 }
             }
@@ -375,6 +388,7 @@ public static class CpuTwinRunner
             ServeSteps = recorded.Select(r => new CpuTwinObservation.WaveSteps(r.Streams, r.Steps)).ToList(),
             Bandwidths = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.Mean),
             KernelScales = kernelScale,
+            StreamedRates = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.StreamedMean),
         };
         var rows = observation.Predict(eff)
             .Select(x => new CpuTwinRow(name, x.Quantity, UnitOf(x.Quantity), x.Predicted, x.Measured)
@@ -390,7 +404,8 @@ public static class CpuTwinRunner
         };
     }
 
-    private static string UnitOf(string quantity) =>
+    /// <summary>"ms" for TTFT and TPOT, "tokens/s" for pp and tg.</summary>
+    internal static string UnitOf(string quantity) =>
         quantity.StartsWith("t", StringComparison.Ordinal) && quantity.Contains('@', StringComparison.Ordinal) ? "ms" : "tokens/s";
 
     private static Precision PrecisionOf(KvCacheType kv) => kv switch

@@ -11,7 +11,8 @@ namespace Quanta.Cli;
 /// `quanta plan twin (--model FILE.gguf ... | --shape 160m,llama-3.2-1b [--type q4_0]) [-t N] [--pp 512] [--tg 128]
 /// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 2]
 /// [--kernel-seconds 0.5] [--efficiency FILE]
-/// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--json]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
+/// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--observations-out FILE.json] [--json]`, or
+/// `quanta plan twin --fit-from FILE.json... [--fit-out FILE [--fit-on NAME]]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
 /// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
 /// --shape generates random-weight models (as `quanta bench generate`) into a temporary folder first.
@@ -19,6 +20,9 @@ namespace Quanta.Cli;
 /// --fit-on restricts the fit to the models whose file name contains NAME, the others being held out; every row is
 /// then re-predicted with the fitted parameters and marked fit or held out. --steps-out writes every step the serving
 /// engine ran in the serve waves (recorded by <see cref="StepRecorder"/>) with the twin's cost of it, one CSV row each.
+/// --observations-out saves each model's run as the fit reads it (<see cref="CpuTwinObservationFile"/>); --fit-from
+/// measures nothing and predicts (and with --fit-out fits on) the saved runs of one or more such files together, e.g. runs
+/// that drew the machine's two bandwidth states.
 /// Progress on stderr; the table (or JSON) on stdout.
 /// </summary>
 public static class PlanTwinCommand
@@ -43,11 +47,13 @@ public static class PlanTwinCommand
         var fitOut = new Option<string?>("--fit-out") { Description = "fit the CPU efficiency parameters on this run and write them here" };
         var fitOn = new Option<string?>("--fit-on") { Description = "fit only on the models whose file name contains this (the others are held out)" };
         var stepsOut = new Option<string?>("--steps-out") { Description = "write every recorded serve-wave step (shape, executor time, loop time between steps, the twin's cost) to this CSV" };
+        var obsOut = new Option<string?>("--observations-out") { Description = "write each model's run as the fit reads it (machine figures, every bracket's readings, workloads, measured values, recorded steps) to this JSON file, for a later --fit-from" };
+        var fitFrom = new Option<string[]>("--fit-from") { Description = "measure nothing: read runs written by --observations-out (repeatable; e.g. runs in both bandwidth states), predict them and, with --fit-out, fit on them together", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "machine-readable output" };
         var verbose = new Option<bool>("--verbose") { Description = "show stack traces on errors" };
         var cmd = new Command("twin", "CPU twin: measure this machine and the engine, predict with the planner, compare (one run).")
         {
-            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, fitOn, stepsOut, json, verbose,
+            model, shape, type, threads, pp, tg, reps, streams, servePrompt, serveOutput, waves, bw, kernelSeconds, effFile, fitOut, fitOn, stepsOut, obsOut, fitFrom, json, verbose,
         };
         cmd.SetAction(p => CliRunner.Run(p.GetValue(verbose), () =>
         {
@@ -66,6 +72,11 @@ public static class PlanTwinCommand
             };
             options.Validate();
             var eff = p.GetValue(effFile) is string ef ? EfficiencyParameters.Load(ef) : CpuTwin.BuiltInEfficiency();
+            if (p.GetValue(fitFrom) is { Length: > 0 } from)
+            {
+                if (p.GetValue(model) is { Length: > 0 } || p.GetValue(shape) is not null) throw new ArgumentException("--fit-from reads runs instead of measuring: leave out --model and --shape");
+                return FitFrom(from, eff, p.GetValue(fitOut), p.GetValue(fitOn), Console.Out);
+            }
             var paths = (p.GetValue(model) ?? []).ToList();
             string? temp = null;
             using var progress = new Progress("plan twin");
@@ -100,6 +111,9 @@ public static class PlanTwinCommand
                 }
                 else if (p.GetValue(fitOn) is not null) throw new ArgumentException("--fit-on needs --fit-out");
                 if (p.GetValue(stepsOut) is string so) WriteSteps(reports, fitted?.Parameters ?? eff, so);
+                if (p.GetValue(obsOut) is string oo)
+                    File.WriteAllText(oo, CpuTwinObservationFile.ToJson(reports.Select(r => r.Observation
+                        ?? throw new InvalidOperationException($"{r.Model}: the report keeps no observation"))) + Environment.NewLine);
                 if (p.GetValue(json)) WriteJson(reports, eff, fitted, Console.Out); else WriteText(reports, eff, fitted, Console.Out);
                 return 0;
             }
@@ -109,6 +123,45 @@ public static class PlanTwinCommand
             }
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// --fit-from: the runs of the given observation files (each model's name prefixed with its file's name when there
+    /// are several files), predicted with <paramref name="eff"/> from their own machine figures; with
+    /// <paramref name="fitOut"/> fitted together (those whose name contains <paramref name="fitOn"/>, the others held
+    /// out) and re-predicted. Each row's state: its bracket's bandwidth and the bound (and overlap) of its typical step.
+    /// </summary>
+    private static int FitFrom(IReadOnlyList<string> files, EfficiencyParameters eff, string? fitOut, string? fitOn, TextWriter o)
+    {
+        var runs = files.SelectMany(f => CpuTwinObservationFile.Load(f)
+            .Select(r => files.Count > 1 ? r with { Name = Path.GetFileNameWithoutExtension(f) + "/" + r.Name } : r)).ToList();
+        if (runs.Count == 0) throw new ArgumentException("--fit-from: the files hold no runs");
+        List<(CpuTwinRow Row, string Tag)> Rows(EfficiencyParameters e, Func<CpuTwinObservation, string> tag) =>
+            runs.SelectMany(r => r.Predict(e).Select(x => (new CpuTwinRow(r.Name, x.Quantity, CpuTwinRunner.UnitOf(x.Quantity), x.Predicted, x.Measured)
+            {
+                State = string.Create(CultureInfo.InvariantCulture,
+                    $"bw {(r.Bandwidths.TryGetValue(x.Quantity.StartsWith("tpot@", StringComparison.Ordinal) ? "ttft" + x.Quantity[4..] : x.Quantity, out double b) ? b : r.Machine.ReadBytesPerSecond) / 1e9:F1} GB/s, {r.BoundOf(e, x.Quantity)}"),
+            }, tag(r)))).ToList();
+        o.WriteLine($"{runs.Count} runs from {files.Count} file(s); CPU efficiency ({eff.FitDate}): {Describe(eff)}");
+        o.WriteLine();
+        WriteTable(Rows(eff, _ => ""), o);
+        if (fitOut is null)
+        {
+            if (fitOn is not null) throw new ArgumentException("--fit-on needs --fit-out");
+            return 0;
+        }
+        var fitSet = runs.Where(r => fitOn is null || r.Name.Contains(fitOn, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (fitSet.Count == 0) throw new ArgumentException($"--fit-on '{fitOn}' matches none of the runs ({string.Join(", ", runs.Select(r => r.Name))})");
+        var fitted = CpuTwinFit.Fit(fitSet, eff) with
+        {
+            RefitWith = "quanta plan twin --fit-from " + string.Join(' ', files.Select(Path.GetFileName)) + " --fit-out efficiency-cpu.json" + (fitOn is null ? "" : " --fit-on " + fitOn),
+        };
+        File.WriteAllText(fitOut, fitted.ToJson() + Environment.NewLine);
+        o.WriteLine();
+        o.WriteLine($"fitted on these runs (written to --fit-out): {Describe(fitted)}");
+        o.WriteLine("re-predicted with the fitted parameters:");
+        WriteTable(Rows(fitted, r => fitSet.Contains(r) ? "(fit)" : "(held out)"), o);
+        return 0;
     }
 
     private static List<int> ParseList(string text)
@@ -125,7 +178,7 @@ public static class PlanTwinCommand
     private sealed record Fitted(EfficiencyParameters Parameters, IReadOnlyList<(CpuTwinRow Row, bool Fit)> Rows);
 
     private static string Describe(EfficiencyParameters e) => string.Create(CultureInfo.InvariantCulture,
-        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element{(e.SampleRowS > 0 ? $", sampling {e.SampleRowS * 1e6:0.###} µs/row (beyond the measured loop)" : "")}");
+        $"bandwidth {e.EffBandwidth:0.###}, compute {e.EffComputePrefill:0.###}, step overhead {e.StepOverheadS * 1e3:0.###} ms, per layer {e.LayerOverheadS * 1e3:0.###} ms, host {e.HostElementS * 1e9:0.###} ns/element, overlap k {e.OverlapK:0.###} where not measured{(e.SampleRowS > 0 ? $", sampling {e.SampleRowS * 1e6:0.###} µs/row (beyond the measured loop)" : "")}");
 
     private static void WriteTable(IEnumerable<(CpuTwinRow Row, string Tag)> rows, TextWriter o)
     {
@@ -154,6 +207,16 @@ public static class PlanTwinCommand
         o.WriteLine();
         WriteTable(reports.SelectMany(r => r.Rows).Select(x => (x, "")), o);
         WriteSteps(reports, eff, o);
+        // the same rows with the roofline's overlap not read from the brackets' streamed products (k = overlap_k): what
+        // the measured overlap changed
+        var plain = reports.Where(r => r.Observation is { StreamedRates.Count: > 0 })
+            .Select(r => r with { Observation = r.Observation! with { StreamedRates = new Dictionary<string, double>() } }).ToList();
+        if (plain.Count > 0)
+        {
+            o.WriteLine();
+            o.WriteLine(string.Create(ci, $"the same without the measured overlap (every product at k = overlap_k {eff.OverlapK:0.###}):"));
+            WriteTable(plain.SelectMany(r => r.Repredict(eff)).Select(x => (x, "")), o);
+        }
         if (fitted != null)
         {
             o.WriteLine();
@@ -200,7 +263,7 @@ public static class PlanTwinCommand
     private static object Params(EfficiencyParameters e) => new
     {
         fit_date = e.FitDate, eff_bandwidth = e.EffBandwidth, eff_compute = e.EffComputePrefill, step_overhead_s = e.StepOverheadS,
-        layer_overhead_s = e.LayerOverheadS, host_element_s = e.HostElementS, sample_row_s = e.SampleRowS,
+        layer_overhead_s = e.LayerOverheadS, host_element_s = e.HostElementS, sample_row_s = e.SampleRowS, overlap_k = e.OverlapK,
     };
 
     private static void WriteJson(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, Fitted? fitted, TextWriter o)

@@ -280,6 +280,151 @@ public class CpuTwinTests
     }
 
     [Fact]
+    public void PartialOverlapRooflineReducesToTheRooflineAtZeroAndGrowsWithK()
+    {
+        double[] times = [0, 1e-4, 0.5e-3, 1e-3, 1.2e-3, 3e-3];
+        double[] ks = [0, 0.1, 0.35, 0.7, 1];
+        foreach (double tm in times)
+            foreach (double tc in times)
+            {
+                Assert.Equal(Math.Max(tm, tc), CpuStepModel.Roofline(tm, tc, 0));           // k = 0: the plain roofline
+                Assert.Equal(tm + tc, CpuStepModel.Roofline(tm, tc, 1), 15);                // k = 1: one after the other
+                Assert.Equal(CpuStepModel.Roofline(tm, tc, 0.35), CpuStepModel.Roofline(tc, tm, 0.35));
+                for (int i = 1; i < ks.Length; i++)                                          // monotone in k
+                    Assert.True(CpuStepModel.Roofline(tm, tc, ks[i]) >= CpuStepModel.Roofline(tm, tc, ks[i - 1]));
+                foreach (double k in ks)
+                {
+                    // monotone in each time, and never below the longer one nor above their sum
+                    Assert.True(CpuStepModel.Roofline(tm * 1.5, tc, k) >= CpuStepModel.Roofline(tm, tc, k));
+                    Assert.True(CpuStepModel.Roofline(tm, tc * 1.5, k) >= CpuStepModel.Roofline(tm, tc, k));
+                    Assert.InRange(CpuStepModel.Roofline(tm, tc, k), Math.Max(tm, tc), tm + tc + 1e-18);
+                    // the overlap read from a streamed time inverts the roofline
+                    if (Math.Min(tm, tc) > 0) Assert.Equal(k, CpuStepModel.OverlapFrom(CpuStepModel.Roofline(tm, tc, k), tm, tc), 12);
+                }
+            }
+        Assert.Equal(0, CpuStepModel.OverlapFrom(0.9e-3, 1e-3, 0.5e-3));   // faster than the roofline (noise): 0
+        Assert.Equal(1, CpuStepModel.OverlapFrom(2e-3, 1e-3, 0.5e-3));     // slower than both in turn: 1
+        Assert.Equal(0, CpuStepModel.OverlapFrom(2e-3, 1e-3, 0));          // no kernel time: nothing to overlap
+        Assert.Equal(0, CpuStepModel.OverlapFrom(double.NaN, 1e-3, 1e-3));
+    }
+
+    [Fact]
+    public void DecodeProductsTakeTheOverlapReadFromTheirStreamedRate()
+    {
+        // Layers 0.5 MB, head 1.5 MB, both 1 ms of kernel work at m = 1; 1.25 GB/s x eff_bandwidth 0.5: layer bytes take
+        // 0.8 ms, the head's 2.4 ms. The layers' streamed m = 1 rate took 1.2 ms = max + 0.25 min: k = 0.25.
+        var machine = new CpuMeasurements(1.25e9, 1e12, 1e30, 2)
+        {
+            GemmRates = [new(1, 2 * BodyParams / 1e-3), new(64, 64 * 2 * BodyParams / 2e-3)], HeadGemmRates = [new(1, 2 * HeadParams / 1e-3)],
+            AttentionOpsPerSecond = 1e30,
+        };
+        var eff = Ideal with { EffBandwidth = 0.5 };
+        CpuStepModel Model(CpuMeasurements m, EfficiencyParameters e) => CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, m, e, headBytes: 1.5e6);
+        var plain = Model(machine, eff).Cost(1, 1, 0, 0, 1);                 // k = 0 where nothing was read: the roofline as before
+        Assert.Equal(0, Model(machine, eff).Overlap);
+        Assert.Equal(1e-3, plain.MatmulSeconds, 12);
+        Assert.Equal(2.4e-3, plain.HeadSeconds, 12);
+        var read = machine with { StreamedOpsPerSecond = 2 * BodyParams / 1.2e-3 };
+        var model = Model(read, eff);
+        Assert.Equal(0.25, model.Overlap, 12);
+        var c = model.Cost(1, 1, 0, 0, 1);
+        Assert.Equal(1.2e-3, c.MatmulSeconds, 12);                            // the streamed time itself
+        Assert.Equal(2.4e-3 + 0.25e-3, c.HeadSeconds, 12);                   // the head: the same k on its own limits
+        Assert.Equal(0.2e-3 + 0.25e-3, c.Seconds - plain.Seconds, 12);
+        Assert.True(c.ProductsMemoryBound);                                  // 0.8 + 2.4 ms of bytes against 1 + 1 ms of kernel work
+        // a prefill chunk at m = 64 (2 ms of kernel work, the same 0.8 ms of bytes) pays k x the bytes
+        Assert.Equal(2e-3 + 0.25 * 0.8e-3, model.Cost(64, 1, 0, 0, CpuTwin.PairsOf(0, 64)).MatmulSeconds, 12);
+        // the measured k wins over the parameter; without a reading the parameter applies
+        Assert.Equal(0.25, Model(read, eff with { OverlapK = 0.9 }).Overlap, 12);
+        Assert.Equal(1e-3 + 0.5 * 0.8e-3, Model(machine, eff with { OverlapK = 0.5 }).Cost(1, 1, 0, 0, 1).MatmulSeconds, 12);
+        // rates probed on streamed weights hold the traffic already: no roofline, no overlap
+        var streamed = Model(read with { GemmRatesStreamWeights = true }, eff with { OverlapK = 0.5 }).Cost(1, 1, 0, 0, 1);
+        Assert.Equal(1e-3, streamed.MatmulSeconds, 12);
+        // an observation hands each quantity its own bracket's streamed rate (TPOT shares its wave's TTFT)
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload, [new("tg16", 1), new("tpot@2", 1)])
+        {
+            HeadBytes = 1.5e6, StreamedRates = new Dictionary<string, double> { ["tg16"] = 2 * BodyParams / 1.2e-3, ["ttft@2"] = 2 * BodyParams / 1.04e-3 },
+        };
+        Assert.Equal(0.25, run.ModelFor(eff, "tg16").Overlap, 12);
+        Assert.Equal(0.05, run.ModelFor(eff, "tpot@2").Overlap, 12);
+        Assert.Equal(0, run.ModelFor(eff, "pp64").Overlap);
+        Assert.EndsWith("(overlap 0.25)", run.BoundOf(eff, "tg16"), StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => EfficiencyParameters.Parse((Ideal with { OverlapK = 1.5 }).ToJson(), "test"));
+        Assert.Equal(0.4, EfficiencyParameters.Parse((Ideal with { OverlapK = 0.4 }).ToJson(), "test").OverlapK);
+    }
+
+    [Fact]
+    public void FitOnTwoStatesRecoversAKnownOverlap()
+    {
+        // Measurements made with k = 0.3 in two bandwidth states: one where a decode's memory and kernel times are close
+        // (25 GB/s: 91 µs of layer bytes against 92 µs of kernel work), one memory-bound (10 GB/s). The fit, started at
+        // k = 0, recovers k and the bandwidth fraction with the rest; no quantity read its overlap, so k is fitted.
+        var machine = new CpuMeasurements(1e9, 1e9, 1e9, 2) { GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], AttentionOpsPerSecond = 5e8 };
+        var truth = Ideal with { EffBandwidth = 0.7, EffComputePrefill = 0.8, EffComputeDecode = 0.8, LayerOverheadS = 2e-5, HostElementS = 3e-9, OverlapK = 0.3 };
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        string[] quantities = ["pp64", "tg16", "ttft@2", "tpot@2", "ttft@8", "tpot@8"];
+        CpuTwinObservation Run(double tgBw, double serveBw, bool read = false)
+        {
+            var bws = new Dictionary<string, double> { ["pp64"] = tgBw, ["tg16"] = tgBw, ["ttft@2"] = serveBw, ["ttft@8"] = serveBw };
+            var blank = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine, workload, []) { Bandwidths = bws };
+            if (read) blank = blank with { StreamedRates = bws.ToDictionary(kv => kv.Key, kv => 1.5e9) };
+            return blank with { Measured = quantities.Select(q => new KeyValuePair<string, double>(q, workload.Predict(blank.ModelFor(truth, q), q))).ToList() };
+        }
+        var runs = new[] { Run(2.5e10, 1e10), Run(1e10, 2.5e10) };
+        Assert.True(CpuTwinFit.FitsOverlap(runs));
+        var start = Ideal with { EffBandwidth = 0.4, EffComputePrefill = 0.5, LayerOverheadS = 1e-4, HostElementS = 1e-8 };
+        var fitted = CpuTwinFit.Fit(runs, start);
+        Assert.Equal(0.3, fitted.OverlapK, 2);
+        Assert.Equal(0.7, fitted.EffBandwidth, 2);
+        foreach (var run in runs)
+            foreach (var (q, p, meas) in run.Predict(fitted))
+                Assert.True(Math.Abs(p / meas - 1) < 0.01, $"{q}: predicted {p}, measured {meas}; fitted {fitted.ToJson()}");
+        Assert.Contains("overlap_k", fitted.Method, StringComparison.Ordinal);
+        // where every quantity read its own overlap, k is a measurement and the parameter keeps its value
+        var readRuns = new[] { Run(2.5e10, 1e10, read: true), Run(1e10, 2.5e10, read: true) };
+        Assert.False(CpuTwinFit.FitsOverlap(readRuns));
+        var kept = CpuTwinFit.Fit(readRuns, start with { OverlapK = 0.123 });
+        Assert.Equal(0.123, kept.OverlapK);
+        Assert.Contains("overlap_k kept", kept.Method, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ObservationsSurviveTheirFileAndPredictTheSame()
+    {
+        // A run with every part the fit reads: phase figures, brackets (bandwidth, kernel scale, streamed rate), arrivals,
+        // recorded steps (a wave's first step has no gap: NaN), head bytes; written and read back, it predicts the same.
+        var bench = new CpuMeasurements(3e10, 1e9, 1e9, 2)
+        {
+            GemmRates = [new(1, 2e9), new(16, 6e9), new(256, 1e10)], HeadGemmRates = [new(1, 1e9), new(16, 5e9)], AttentionOpsPerSecond = 5e8,
+            PrefillAttentionOpsPerSecond = 9e8, LoopStepSeconds = 2e-4, LoopRowSeconds = 3e-5,
+        };
+        var serve = bench with { AttentionOpsPerSecond = 4e8 };
+        var shape = new Quanta.Planner.Simulation.StepShape(2, 0, 2, 80, 82) { LogitsRows = 2, DecodePairs = 82 };
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, bench,
+            new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8) { Arrivals = new Dictionary<int, IReadOnlyList<double>> { [2] = [0.001, 0.002] } },
+            [new("pp64", 900), new("tg16", 300), new("ttft@2", 40), new("tpot@2", 4)])
+        {
+            ServeMachine = serve, HeadBytes = 0.4e6,
+            ServeSteps = [new CpuTwinObservation.WaveSteps(2, [new RecordedStep(shape, 0, 1e-3, double.NaN), new RecordedStep(shape, 1.2e-3, 1.1e-3, 2e-4)])],
+            Bandwidths = new Dictionary<string, double> { ["pp64"] = 3.1e10, ["tg16"] = 4.8e10, ["ttft@2"] = 3.2e10 },
+            KernelScales = new Dictionary<string, double> { ["tg16"] = 0.9 },
+            StreamedRates = new Dictionary<string, double> { ["tg16"] = 1.5e9, ["ttft@2"] = 1.9e9 },
+        };
+        var eff = Ideal with { HostElementS = 1e-9 };
+        string json = CpuTwinObservationFile.ToJson([run]);
+        var back = Assert.Single(CpuTwinObservationFile.FromJson(json, "test"));
+        Assert.Equal(run.Predict(eff).ToList(), back.Predict(eff).ToList());
+        Assert.Equal(run.PredictSteps(eff).ToList(), back.PredictSteps(eff).ToList());
+        Assert.True(double.IsNaN(back.ServeSteps[0].Steps[0].GapSeconds));
+        Assert.Equal(run.ModelFor(eff, "tg16").Overlap, back.ModelFor(eff, "tg16").Overlap);
+        Assert.True(back.ModelFor(eff, "tg16").Overlap > 0);
+        Assert.Equal(json, CpuTwinObservationFile.ToJson([back]));
+        Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("{\"Format\": \"other\", \"Runs\": []}", "test"));
+        Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("[1, 2", "test"));
+    }
+
+    [Fact]
     public void EachQuantityIsPredictedFromTheBandwidthReadAroundItsOwnMeasurement()
     {
         // The bandwidth switches state between measurements: tg ran at 100 MB/s, the 2-stream wave at 50 GB/s, pp has no
@@ -376,7 +521,10 @@ public class CpuTwinTests
             Assert.True(report.Bandwidths.Count >= 8 && report.Bandwidths.Count % 2 == 0, $"{report.Bandwidths.Count} bandwidth readings");
             Assert.Equal(new[] { "pp32", "tg8", "ttft@2", "tpot@2", "ttft@4", "tpot@4" }.Order(), report.Observation!.Bandwidths.Keys.Order());
             Assert.Equal(report.Observation.Bandwidths["ttft@4"], report.Observation.Bandwidths["tpot@4"]);
-            Assert.All(report.Rows, r => Assert.Matches(@"^bw [0-9.]+/[0-9.]+ GB/s.*, (memory|kernel)-bound$", r.State));
+            Assert.All(report.Rows, r => Assert.Matches(@"^bw [0-9.]+/[0-9.]+ GB/s, m=1 kernel [0-9]+/[0-9]+ GOP/s, streamed [0-9]+/[0-9]+ GOP/s.*, (memory|kernel)-bound( \(overlap [01]\.[0-9]{2}\))?$", r.State));
+            // each quantity's streamed m = 1 reading is kept for its overlap (TPOT shares its wave's)
+            Assert.Equal(report.Observation.Bandwidths.Keys.Order(), report.Observation.StreamedRates.Keys.Order());
+            Assert.All(report.Observation.StreamedRates.Values, v => Assert.True(v > 0 && double.IsFinite(v), $"streamed {v}"));
             Assert.Equal(3, report.MatmulRates.Count);
             Assert.Equal(3, report.GemmReadings.Count);
             Assert.Equal(3, report.AttentionRates.Count);
@@ -417,6 +565,20 @@ public class CpuTwinTests
                     foreach (string f in new[] { "predicted", "measured", "error" })
                         Assert.True(double.IsFinite(row.GetProperty(f).GetDouble()), $"{row.GetProperty("quantity")} {f}");
             }
+            // The run's observations written to a file and fitted from it, as runs in two states would be
+            string observations = Path.Combine(dir, "obs.json");
+            File.WriteAllText(observations, CpuTwinObservationFile.ToJson([report.Observation!]));
+            var fromFile = new StringWriter();
+            try
+            {
+                Console.SetOut(fromFile);
+                exit = PlanTwinCommand.Create().Parse(["--fit-from", observations, observations, "--fit-out", Path.Combine(dir, "fit.json"), "--fit-on", "obs"]).Invoke();
+            }
+            finally { Console.SetOut(saved); }
+            Assert.True(exit == 0, fromFile.ToString());
+            Assert.Contains("obs/tiny-q4_0.gguf", fromFile.ToString(), StringComparison.Ordinal);
+            Assert.Contains("(fit)", fromFile.ToString(), StringComparison.Ordinal);
+            Assert.True(EfficiencyParameters.Load(Path.Combine(dir, "fit.json")).EffBandwidth > 0);
             // Refitting on the run re-predicts every row from its own machine figures.
             var fitted = CpuTwinRunner.Fit([report], CpuTwin.BuiltInEfficiency());
             Assert.Equal(report.Rows.Count, report.Repredict(fitted).Count);

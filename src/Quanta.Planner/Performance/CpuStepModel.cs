@@ -28,14 +28,15 @@ public sealed record CpuStepCost(double Seconds, double MatmulSeconds, double He
 /// one activation matrix) of which L compute logits, reading K cached positions and attending P (token, position) pairs
 /// (Pd of them from decode rows, P − Pd from prefill chunks):
 /// <code>
-/// time = max(Wbody / bw', 2 Pbody T / (R(T) e))                 layers' matrix products, one GEMM with m = T
-///      + max(Whead / bw', 2 Phead L / (Rhead(L) e))  [L > 0]    output head in its own format, m = L
+/// time = roof(Wbody / bw', 2 Pbody T / (R(T) e))                layers' matrix products, one GEMM with m = T
+///      + roof(Whead / bw', 2 Phead L / (Rhead(L) e))  [L > 0]   output head in its own format, m = L
 ///      + max((K + T) kv / bw', 4 heads headDim layers (Pd / A1 + (P − Pd) / A4) / e)
 ///      + T x layers x (6 hidden + 1 ffn) x host_element_s       per-token work on the calling thread
 ///      + step_overhead_s + layers x layer_overhead_s
 ///      [serving] + loop_step_s + S x (loop_row_s + sample_row_s)  the engine loop outside the executor
 /// </code>
-/// with bw' = measured read bandwidth x eff_bandwidth, e = eff_compute_prefill (one compute fraction: the rates are
+/// with roof(tm, tc) = max(tm, tc) + k min(tm, tc) (<see cref="Roofline"/>; k = 0 is the plain roofline, k the share of
+/// the shorter time that does not overlap the longer: <see cref="Overlap"/>), bw' = measured read bandwidth x eff_bandwidth, e = eff_compute_prefill (one compute fraction: the rates are
 /// already those of the kernels at the step's m), R(m) the layers' measured GEMM rate at m
 /// (<see cref="CpuMeasurements.MatmulRateAt"/>), Rhead(m) the head's (<see cref="CpuMeasurements.HeadRateAt"/>: the
 /// head is usually Q6_K, a slower kernel than the layers' Q4_0), A1 the measured attention rate of one query row (decode)
@@ -80,7 +81,41 @@ public sealed class CpuStepModel : IStepTimeModel
         HeadBytes = headBytes > 0 ? headBytes : weightBytes * HeadParams / model.MatmulParamsPerToken;
         KvBytesPerToken = model.KvBytesPerToken(kv);
         HostElementsPerToken = model.Layers * (HostHiddenVectorsPerLayer * model.Hidden + HostFfnVectorsPerLayer * model.Intermediate);
+        Overlap = machine.StreamedOpsPerSecond > 0 && !machine.GemmRatesStreamWeights
+            ? OverlapFrom(2 * BodyParams / machine.StreamedOpsPerSecond, (WeightBytes - HeadBytes) / (machine.ReadBytesPerSecond * eff.EffBandwidth),
+                2 * BodyParams / (machine.MatmulRateAt(1) * eff.EffComputePrefill))
+            : eff.OverlapK;
     }
+
+    /// <summary>
+    /// A weight product's time from its two roofline limits, memory time <paramref name="memory"/> (bytes / achievable
+    /// bandwidth) and kernel time <paramref name="kernel"/> (ops / the kernels' own rate on cache-resident weights):
+    /// max(tm, tc) + <paramref name="overlap"/> x min(tm, tc). 0 is the plain roofline, the two overlapping perfectly;
+    /// 1 runs them back to back. The loss is largest where the two are close (a kernel that needs most of the core's
+    /// issue slots leaves few for the waits on its stream) and vanishes where one dominates.
+    /// </summary>
+    public static double Roofline(double memory, double kernel, double overlap) => Math.Max(memory, kernel) + overlap * Math.Min(memory, kernel);
+
+    /// <summary>
+    /// The overlap k for which <see cref="Roofline"/>(memory, kernel, k) equals the measured time
+    /// <paramref name="streamed"/> of the same products on weights streamed from memory, clamped to [0, 1] (a product
+    /// faster than the roofline's max, within the readings' noise, is 0; 0 also when either limit is 0).
+    /// </summary>
+    public static double OverlapFrom(double streamed, double memory, double kernel)
+    {
+        double lo = Math.Min(memory, kernel);
+        if (!(lo > 0) || !double.IsFinite(streamed)) return 0;
+        return Math.Clamp((streamed - Math.Max(memory, kernel)) / lo, 0, 1);
+    }
+
+    /// <summary>
+    /// The overlap k of the weight products' roofline (<see cref="Roofline"/>): from the machine's streamed m = 1 reading
+    /// of the layers (<see cref="CpuMeasurements.StreamedOpsPerSecond"/>, <see cref="OverlapFrom"/> on this model's
+    /// layer bytes and ops at the measured bandwidth and m = 1 kernel rate) when it was read, else
+    /// <see cref="EfficiencyParameters.OverlapK"/>. One k for every m and for the head: the share of the shorter limit
+    /// that the core fails to hide, as read on the model's own one-token products in the state of the measurement.
+    /// </summary>
+    public double Overlap { get; }
 
     /// <summary>The model.</summary>
     public ModelSpec Model { get; }
@@ -146,8 +181,8 @@ public sealed class CpuStepModel : IStepTimeModel
         double headBytes = Machine.GemmRatesStreamWeights ? 0 : HeadBytes / bw;
         double bodyKernel = 2 * BodyParams * tokens / (Machine.MatmulRateAt(tokens) * e);
         double headKernel = logitsRows > 0 ? 2 * HeadParams * logitsRows / (Machine.HeadRateAt(logitsRows) * e) : 0;
-        double body = Math.Max(bodyBytes, bodyKernel);
-        double head = logitsRows > 0 ? Math.Max(headBytes, headKernel) : 0;
+        double body = Roofline(bodyBytes, bodyKernel, Overlap);
+        double head = logitsRows > 0 ? Roofline(headBytes, headKernel, Overlap) : 0;
         bool memoryBound = bodyBytes + (logitsRows > 0 ? headBytes : 0) > bodyKernel + headKernel;
         double opsPerPair = 4.0 * m.Heads * m.HeadDim * m.Layers;
         double attnCompute = opsPerPair * (decodePairs / Machine.AttentionRate + (attendedPairs - decodePairs) / Machine.PrefillAttentionRate) / e;

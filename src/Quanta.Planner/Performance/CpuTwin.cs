@@ -36,6 +36,15 @@ public sealed record CpuMeasurements(double ReadBytesPerSecond, double MatmulOps
     /// </summary>
     public bool GemmRatesStreamWeights { get; init; }
 
+    /// <summary>
+    /// The layers' product rate at m = 1 on the model's own weights streamed from memory (<see cref="ModelGemmProbe"/>
+    /// with hot: false), ops/s, read in the same state as <see cref="ReadBytesPerSecond"/> and the m = 1 entry of
+    /// <see cref="GemmRates"/>: with them it gives how far a one-token product falls short of the roofline max(bytes /
+    /// bandwidth, ops / kernel rate), the overlap k of <see cref="CpuStepModel.Roofline"/>; 0: not measured
+    /// (<see cref="EfficiencyParameters.OverlapK"/> stands in).
+    /// </summary>
+    public double StreamedOpsPerSecond { get; init; }
+
     /// <summary>The engine's attention kernel rate for one query row (a decode; <see cref="CpuProbe.AttentionRate"/>),
     /// ops/s (4 per cached position per head dimension); 0: not measured, <see cref="Fp32OpsPerSecond"/> stands in.</summary>
     public double AttentionOpsPerSecond { get; init; }
@@ -88,8 +97,8 @@ public sealed record CpuMeasurements(double ReadBytesPerSecond, double MatmulOps
         foreach (double v in (double[])[ReadBytesPerSecond, MatmulOpsPerSecond, Fp32OpsPerSecond])
             if (!(v > 0) || double.IsInfinity(v)) throw new ArgumentException($"CPU measurements must be positive and finite, got {v}");
         if (Threads < 1) throw new ArgumentException($"threads must be at least 1, got {Threads}");
-        foreach (double v in (double[])[AttentionOpsPerSecond, PrefillAttentionOpsPerSecond, LoopStepSeconds, LoopRowSeconds])
-            if (!(v >= 0) || double.IsInfinity(v)) throw new ArgumentException($"attention rates and loop costs must be >= 0 and finite, got {v}");
+        foreach (double v in (double[])[AttentionOpsPerSecond, PrefillAttentionOpsPerSecond, LoopStepSeconds, LoopRowSeconds, StreamedOpsPerSecond])
+            if (!(v >= 0) || double.IsInfinity(v)) throw new ArgumentException($"attention rates, the streamed product rate and loop costs must be >= 0 and finite, got {v}");
         foreach (var g in (IReadOnlyList<GemmRate>[])[GemmRates, HeadGemmRates])
             for (int i = 0; i < g.Count; i++)
             {

@@ -14,7 +14,9 @@ namespace Quanta.Planner.Performance;
 /// were probed on the model's streamed weights, <see cref="CpuMeasurements.GemmRatesStreamWeights"/>: then it bounds only
 /// the KV cache's traffic, which the attention probe times), the compute fraction (one for every m: the measured
 /// GEMM rates already carry the dependence on m), the per-layer overhead, the host-thread cost per activation
-/// element and, when the runs cover models of at least two depths, the per-step overhead. On models of one depth the
+/// element, when the runs cover models of at least two depths, the per-step overhead, and, when some quantity did not
+/// read the weight products' overlap in its own bracket (<see cref="CpuTwinObservation.StreamedRates"/>), the overlap k
+/// of their roofline (<see cref="CpuStepModel.Roofline"/>, linear in [0, 1]). On models of one depth the
 /// per-step overhead cannot be told apart from the per-layer one (both are a fixed time per step), so it is set to 0
 /// and the per-layer overhead carries the whole fixed cost: on a CPU that is the physical cause (a barrier per
 /// parallel region), and it carries over to a model of another depth; the starting value of a per-step overhead is
@@ -25,7 +27,16 @@ namespace Quanta.Planner.Performance;
 public static class CpuTwinFit
 {
     /// <summary>The names of the fitted parameters, in the fit's order.</summary>
-    public static IReadOnlyList<string> Fitted { get; } = ["eff_bandwidth", "eff_compute_prefill", "layer_overhead_s", "host_element_s", "step_overhead_s"];
+    public static IReadOnlyList<string> Fitted { get; } = ["eff_bandwidth", "eff_compute_prefill", "layer_overhead_s", "host_element_s", "step_overhead_s", "overlap_k"];
+
+    /// <summary>Whether some measured quantity of <paramref name="runs"/> is predicted without a streamed reading of its own
+    /// (<see cref="CpuTwinObservation.StreamedRates"/>), so the products' overlap k is <see cref="EfficiencyParameters.OverlapK"/>
+    /// and the fit frees it; where every quantity read its overlap, k is measured and the parameter keeps its value.</summary>
+    public static bool FitsOverlap(IReadOnlyList<CpuTwinObservation> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return runs.Any(r => r.Measured.Any(q => !r.ReadsOverlap(q.Key)));
+    }
 
     /// <summary>Whether <paramref name="runs"/> separate the per-step from the per-layer overhead: models of two or more depths.</summary>
     public static bool SeparatesStepOverhead(IReadOnlyList<CpuTwinObservation> runs)
@@ -68,15 +79,20 @@ public static class CpuTwinFit
         // traffic, which the attention probe (on a working set the cache's size) already times: fitted, it would only be
         // a knob for whatever else the rows miss, so it keeps its starting value
         bool keepBandwidth = runs.All(r => r.Machine.GemmRatesStreamWeights && (r.ServeMachine?.GemmRatesStreamWeights ?? true));
+        // the overlap is a parameter only where some quantity did not read it (and on streamed rates there is no roofline)
+        bool fitOverlap = FitsOverlap(runs) && !keepBandwidth;
+        int overlapAt = fitStep ? 5 : 4;
         EfficiencyParameters Params(double[] x)
         {
             var e = FromVector(x, start, fitStep);
+            if (fitOverlap) e = e with { OverlapK = Math.Clamp(x[overlapAt], 0, 1) };
             return keepBandwidth ? e with { EffBandwidth = start.EffBandwidth } : e;
         }
         double Objective(double[] x)
         {
             double pen = 0;
             foreach (double v in x.Take(2)) if (v > 0) pen += 100 * v * v;   // fractions above 1
+            if (fitOverlap) pen += 100 * Math.Pow(x[overlapAt] - Math.Clamp(x[overlapAt], 0, 1), 2);   // k outside [0, 1]
             return CpuTwinFit.Objective(runs, Params(x)) + pen;
         }
         double[] x0 =
@@ -84,6 +100,7 @@ public static class CpuTwinFit
             Math.Log(Math.Min(start.EffBandwidth, 1)), Math.Log(Math.Min(start.EffComputePrefill, 1)), start.LayerOverheadS * OverheadScale,
             Math.Log(Math.Max(start.HostElementS, 1e-10)),
             .. fitStep ? [start.StepOverheadS * OverheadScale] : Array.Empty<double>(),
+            .. fitOverlap ? [Math.Clamp(start.OverlapK, 0, 1)] : Array.Empty<double>(),
         ];
         // restarted from its own best point with a fresh simplex: one that has collapsed along a direction stalls short of
         // the minimum, a new one does not
@@ -97,11 +114,13 @@ public static class CpuTwinFit
             EffComputeDecode = Math.Round(f.EffComputePrefill, 4),
             StepOverheadS = Math.Round(f.StepOverheadS, 7),     // 0.1 µs: a fitted 0 comes out as 1e-15 otherwise
             LayerOverheadS = Math.Round(f.LayerOverheadS, 7),
+            OverlapK = Math.Round(f.OverlapK, 4),
             FitDate = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             RowsUsed = runs.SelectMany(r => Compared(r, f).Select(x => $"{r.Name}:{x.Quantity}")).ToList(),
-            Method = "Nelder-Mead on log fractions and host cost, overheads in ms (" + string.Join(", ", Fitted.Where(n => (n != "eff_bandwidth" || !keepBandwidth) && (n != "step_overhead_s" || fitStep)))
+            Method = "Nelder-Mead on log fractions and host cost, overheads in ms, the overlap k linear in [0, 1] (" + string.Join(", ", Fitted.Where(n => (n != "eff_bandwidth" || !keepBandwidth) && (n != "step_overhead_s" || fitStep) && (n != "overlap_k" || fitOverlap)))
                 + (fitStep ? "" : "; step_overhead_s 0: models of one depth cannot tell it from layer_overhead_s, which carries the fixed cost")
                 + (keepBandwidth ? ", eff_bandwidth kept: the GEMM rates were probed on the model's streamed weights" : "")
+                + (!fitOverlap && !keepBandwidth ? ", overlap_k kept: every quantity's overlap was measured in its own bracket" : "")
                 + ", sample_row_s 0: the engine loop's cost is measured), least squares of ln(predicted/measured) over pp, tg and the serving engine's recorded step times",
             WhyTheseRows = "the benchmarks (pp, tg) and the executor time of every recorded serve step of a quanta plan twin run on this machine (summed per wave size: prefill steps, decode steps), each predicted from the machine figures measured in its own run (bandwidth, GEMM rates of the layers and of the head at each m, attention rates of decode rows and prefill blocks); TTFT and TPOT are left to the engine's scheduler",
         };

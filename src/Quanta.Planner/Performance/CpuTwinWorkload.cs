@@ -87,16 +87,24 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     /// </summary>
     public IReadOnlyDictionary<string, double> KernelScales { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>
+    /// Quantity → the layers' m = 1 product rate on the model's weights streamed from memory, ops/s, read immediately
+    /// around that quantity's measurement (the mean of a reading before and one after it), which with the bandwidth and
+    /// the kernel rate of the same bracket gives the products' overlap (<see cref="CpuStepModel.Overlap"/>). Keys and
+    /// fallback as <see cref="Bandwidths"/>; none: <see cref="EfficiencyParameters.OverlapK"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> StreamedRates { get; init; } = new Dictionary<string, double>();
+
     /// <summary>The step model <paramref name="quantity"/> is predicted with: its phase's machine figures (the serve
     /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the GEMM rates scaled
     /// by its <see cref="KernelScales"/> entry.</summary>
     public CpuStepModel ModelFor(EfficiencyParameters eff, string quantity)
     {
         ArgumentNullException.ThrowIfNull(quantity);
-        bool serving = quantity.Contains('@', StringComparison.Ordinal);
-        var machine = serving ? ServeMachine ?? Machine : Machine;
-        string key = serving && !Bandwidths.ContainsKey(quantity) ? "ttft" + quantity[quantity.IndexOf('@', StringComparison.Ordinal)..] : quantity;
+        var machine = MachineOf(quantity);
+        string key = BracketOf(quantity);
         if (Bandwidths.TryGetValue(key, out double bw)) machine = machine with { ReadBytesPerSecond = bw };
+        if (StreamedRates.TryGetValue(key, out double sr) && sr > 0 && double.IsFinite(sr)) machine = machine with { StreamedOpsPerSecond = sr };
         if (KernelScales.TryGetValue(key, out double k) && k > 0 && double.IsFinite(k) && k != 1)
             machine = machine with
             {
@@ -106,6 +114,22 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
             };
         return CpuTwin.StepModel(Spec, WeightBytes, Kv, machine, eff, HeadBytes);
     }
+
+    /// <summary>Whether <paramref name="quantity"/> is predicted with an overlap read in the run (a streamed reading of its
+    /// bracket, or of its phase's machine figures) rather than <see cref="EfficiencyParameters.OverlapK"/>.</summary>
+    public bool ReadsOverlap(string quantity)
+    {
+        ArgumentNullException.ThrowIfNull(quantity);
+        return (StreamedRates.TryGetValue(BracketOf(quantity), out double sr) && sr > 0 && double.IsFinite(sr)) || MachineOf(quantity).StreamedOpsPerSecond > 0;
+    }
+
+    // the phase's machine figures of a quantity: the serve machine's for one with '@'
+    private CpuMeasurements MachineOf(string quantity) => quantity.Contains('@', StringComparison.Ordinal) ? ServeMachine ?? Machine : Machine;
+
+    // the key of a quantity's bracket in Bandwidths, KernelScales and StreamedRates: a serve wave's rows without their own
+    // entry take the wave's TTFT bracket
+    private string BracketOf(string quantity) =>
+        quantity.Contains('@', StringComparison.Ordinal) && !Bandwidths.ContainsKey(quantity) ? "ttft" + quantity[quantity.IndexOf('@', StringComparison.Ordinal)..] : quantity;
 
     /// <summary>(quantity, predicted, measured) of every measured quantity under <paramref name="eff"/>.</summary>
     public IEnumerable<(string Quantity, double Predicted, double Measured)> Predict(EfficiencyParameters eff)
@@ -117,7 +141,7 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     /// Which limit bounds the weight products of <paramref name="quantity"/>'s typical step under
     /// <paramref name="eff"/>: "memory-bound" (weight bytes / achievable bandwidth) or "kernel-bound" (the kernels' own
     /// rate), for a decode of one token (tg), of S tokens (tpot@S), or a prefill chunk (pp: the micro-batch; ttft@S: the
-    /// serving engine's token budget).
+    /// serving engine's token budget), followed by " (overlap k)" when k is not 0 (<see cref="CpuStepModel.Overlap"/>).
     /// </summary>
     public string BoundOf(EfficiencyParameters eff, string quantity)
     {
@@ -128,8 +152,10 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
         double tokens = quantity.StartsWith("pp", StringComparison.Ordinal) ? Math.Min(w.MicroBatch, w.Prompt)
             : quantity.StartsWith("ttft", StringComparison.Ordinal) ? Math.Min(w.MaxBatchTokens, (double)streams * w.ServePrompt)
             : Math.Min(streams, w.MaxRunning);
-        var c = ModelFor(eff, quantity).Cost(tokens, 1, 0, 0, CpuTwin.PairsOf(0, tokens));
-        return c.ProductsMemoryBound ? "memory-bound" : "kernel-bound";
+        var model = ModelFor(eff, quantity);
+        var c = model.Cost(tokens, 1, 0, 0, CpuTwin.PairsOf(0, tokens));
+        return (c.ProductsMemoryBound ? "memory-bound" : "kernel-bound")
+            + (model.Overlap > 0 ? string.Create(CultureInfo.InvariantCulture, $" (overlap {model.Overlap:0.00})") : "");
     }
 
     /// <summary>

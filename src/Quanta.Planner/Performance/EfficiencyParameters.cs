@@ -52,6 +52,16 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
     public double SampleRowS { get; init; }
 
     /// <summary>
+    /// CPU weight products: the fraction of the shorter of a product's two roofline times (weight bytes / achievable
+    /// bandwidth, ops / the kernels' own rate) that does not overlap the longer one, t = max(tm, tc) + k min(tm, tc)
+    /// (<see cref="CpuStepModel.Roofline"/>): 0 is the plain roofline (memory traffic and kernel work overlap
+    /// perfectly), 1 runs them one after the other. Used where the run did not measure the overlap itself (a CPU-twin
+    /// bracket reads it from the model's own products streamed from memory, <see cref="CpuMeasurements.StreamedOpsPerSecond"/>);
+    /// 0 when not fitted.
+    /// </summary>
+    public double OverlapK { get; init; }
+
+    /// <summary>
     /// Fixed seconds once per request, outside the model steps: request parsing and tokenization, admission, the first
     /// step's host-side setup and detokenization. It adds to time to first token (and so to end-to-end latency), never
     /// to the time per output token; 0 when not fitted. Without it a single TTFT measurement would be explained by a
@@ -121,6 +131,7 @@ public sealed record EfficiencyParameters(double EffBandwidth, double EffCompute
         if (!(e.LayerOverheadS >= 0) || double.IsInfinity(e.LayerOverheadS)) throw new InvalidDataException($"{origin}: layer_overhead_s must be >= 0");
         if (!(e.HostElementS >= 0) || double.IsInfinity(e.HostElementS)) throw new InvalidDataException($"{origin}: host_element_s must be >= 0");
         if (!(e.SampleRowS >= 0) || double.IsInfinity(e.SampleRowS)) throw new InvalidDataException($"{origin}: sample_row_s must be >= 0");
+        if (!(e.OverlapK >= 0 && e.OverlapK <= 1)) throw new InvalidDataException($"{origin}: overlap_k must lie in [0, 1]");
         return e;
     }
 
