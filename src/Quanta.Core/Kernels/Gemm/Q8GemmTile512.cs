@@ -55,54 +55,69 @@ internal static unsafe partial class Q8Gemm
         return Vector512.Create(v0, v1).AsInt32();
     }
 
-    private static void Tile512<TW>(int nr, int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys, Vector512<float>* acc)
+    /// <summary>Whole groups of a row of <paramref name="nb"/> blocks that run on 512-bit vectors: a last group of at most
+    /// 8 blocks runs on 256-bit halves instead.</summary>
+    private static int WholeGroups(int nb)
+    {
+        int ng = (nb + Group - 1) / Group;
+        return ng > 0 && nb - Group * (ng - 1) <= Group / 2 ? ng - 1 : ng;
+    }
+
+    /// <summary>A tile of <paramref name="nr"/> rows x <paramref name="nt"/> tokens over the whole groups [<paramref name="gs"/>,
+    /// <paramref name="ge"/>) of its rows (<paramref name="ge"/> past the last: to the end). The first part
+    /// (<paramref name="gs"/> = 0) clears the accumulators at <paramref name="acc"/>, the last one adds the half group,
+    /// reduces and stores; a call over a whole row does all of it.</summary>
+    private static void Tile512<TW>(int nr, int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys, Vector512<float>* acc,
+        int gs = 0, int ge = int.MaxValue)
         where TW : struct, IGemmWeight
     {
         switch (nr)
         {
-            case 4: Tile512R<TW, Tile4>(nt, w, rowBytes, p, ps, nb, y, ys, acc); break;
-            case 3: Tile512R<TW, Tile3>(nt, w, rowBytes, p, ps, nb, y, ys, acc); break;
-            case 2: Tile512R<TW, Tile2>(nt, w, rowBytes, p, ps, nb, y, ys, acc); break;
-            default: Tile512R<TW, Tile1>(nt, w, rowBytes, p, ps, nb, y, ys, acc); break;
+            case 4: Tile512R<TW, Tile4>(nt, w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
+            case 3: Tile512R<TW, Tile3>(nt, w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
+            case 2: Tile512R<TW, Tile2>(nt, w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
+            default: Tile512R<TW, Tile1>(nt, w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
         }
     }
 
-    private static void Tile512R<TW, TR>(int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys, Vector512<float>* acc)
+    private static void Tile512R<TW, TR>(int nt, byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys, Vector512<float>* acc,
+        int gs, int ge)
         where TW : struct, IGemmWeight where TR : struct, ITileCount
     {
         switch (nt)
         {
-            case 4: Tile512T<TW, TR, Tile4>(w, rowBytes, p, ps, nb, y, ys, acc); break;
-            case 3: Tile512T<TW, TR, Tile3>(w, rowBytes, p, ps, nb, y, ys, acc); break;
-            case 2: Tile512T<TW, TR, Tile2>(w, rowBytes, p, ps, nb, y, ys, acc); break;
-            default: Tile512T<TW, TR, Tile1>(w, rowBytes, p, ps, nb, y, ys, acc); break;
+            case 4: Tile512T<TW, TR, Tile4>(w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
+            case 3: Tile512T<TW, TR, Tile3>(w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
+            case 2: Tile512T<TW, TR, Tile2>(w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
+            default: Tile512T<TW, TR, Tile1>(w, rowBytes, p, ps, nb, y, ys, acc, gs, ge); break;
         }
     }
 
-    private static void Tile512T<TW, TR, TT>(byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys, Vector512<float>* acc)
+    private static void Tile512T<TW, TR, TT>(byte* w, long rowBytes, byte* p, int ps, int nb, float* y, int ys, Vector512<float>* acc,
+        int gs, int ge)
         where TW : struct, IGemmWeight where TR : struct, ITileCount where TT : struct, ITileCount
     {
-        int ng = (nb + Group - 1) / Group;
-        // a last group of at most 8 blocks runs on 256-bit halves
-        bool half = ng > 0 && nb - Group * (ng - 1) <= Group / 2;
-        if (half) ng--;
+        int ng = WholeGroups(nb);
+        bool half = ng < (nb + Group - 1) / Group;
+        ge = Math.Min(ge, ng);
         Vector512<float> res;   // lane 4·token + row
-        if (ng <= (TW.Nibble ? 8 : 1))
+        if (gs == 0 && ge == ng && ng <= (TW.Nibble ? 8 : 1))
             res = TW.Nibble ? TileQ4_0Reg<TR, TT>(w, rowBytes, p, ps, ng, half) : TileQ8_0Reg<TR, TT>(w, rowBytes, p, ps, ng, half);
         else
         {
             // long rows (Q4_0 over 8 groups, Q8_0 over 1): the 4 x 4 pass with its accumulators in memory loads fewer
-            // operands per multiply-add and measured faster there (Q4_0 2048 x 8192: 4-9%, Q8_0 2048 x 2048: 4%)
-            for (int i = 0; i < 16; i++) acc[i] = default;
-            if (TW.Nibble)
+            // operands per multiply-add and measured faster there (Q4_0 2048 x 8192: 4-9%, Q8_0 2048 x 2048: 4%). Its
+            // groups run in ascending order whether in one call or in parts, so the fp32 updates are the same
+            if (gs == 0)
+                for (int i = 0; i < 16; i++) acc[i] = default;
+            byte* wp = w + (long)gs * DecodedGroupBytes<TW>(), pp = p + (long)gs * GroupBytes;
+            if (TW.Nibble) TileQ4_0<TR, TT>(wp, rowBytes, pp, ps, ge - gs, acc);
+            else TileQ8_0<TR, TT>(wp, rowBytes, pp, ps, ge - gs, acc);
+            if (ge < ng) return;
+            if (half)
             {
-                TileQ4_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
-                if (half) TileQ4_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
-            }
-            else
-            {
-                TileQ8_0<TR, TT>(w, rowBytes, p, ps, ng, acc);
-                if (half) TileQ8_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
+                if (TW.Nibble) TileQ4_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
+                else TileQ8_0Half<TR, TT>(w, rowBytes, p, ps, ng, acc);
             }
             res = Reduce16x16(acc);
         }
