@@ -112,9 +112,7 @@ internal static unsafe partial class Q8Gemm
                 for (int i = 0; i < 16; i++) acc[i] = default;
             byte* wp = w + (long)gs * DecodedGroupBytes<TW>(), pp = p + (long)gs * GroupBytes;
             if (TW.Nibble) TileQ4_0<TR, TT>(wp, rowBytes, pp, ps, ge - gs, acc);
-            // in column spans (long Q8_0 rows), the next token tile's panels are prefetched: 2048 x 8192 at m = 512
-            // ~15% less time; over whole 4-group rows it gained nothing (2048 x 2048) or lost 4% (8192 x 2048)
-            else TileQ8_0<TR, TT>(wp, rowBytes, pp, ps, ge - gs, acc, gs > 0 || ge < ng ? 4L * ps : 0);
+            else TileQ8_0<TR, TT>(wp, rowBytes, pp, ps, ge - gs, acc);
             if (ge < ng) return;
             if (half)
             {
@@ -747,10 +745,12 @@ internal static unsafe partial class Q8Gemm
     /// <summary>TR.N transposed Q8_0 rows (stride <paramref name="rowBytes"/>) x TT.N panels (stride
     /// <paramref name="ps"/>): <paramref name="ng"/> whole groups into acc[row·4 + token]. Each group
     /// is unrolled: its integer block sums are temporaries (int16 x int16 pairs added in 32 bits),
-    /// only the fp32 accumulators carry across groups. <paramref name="pf"/> ≠ 0: each chunk also prefetches the same
-    /// chunk of the panels <paramref name="pf"/> bytes on (the next token tile's, in a column span).</summary>
+    /// only the fp32 accumulators carry across groups. Each chunk also prefetches the same chunk of the next group of
+    /// its panels (a group, ~16 x 22 cycles, ahead): at m = 512, 1 thread, in-process A/B, 2048 x 2048 0.953 of the time
+    /// (0.917..0.965), 8192 x 2048 0.958, 2048 x 8192 (column spans) ~0.85; two groups ahead, or the next token tile's
+    /// panels, gained less.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void TileQ8_0<TR, TT>(byte* w, long rowBytes, byte* p, int ps, int ng, Vector512<float>* acc, long pf)
+    private static void TileQ8_0<TR, TT>(byte* w, long rowBytes, byte* p, int ps, int ng, Vector512<float>* acc)
         where TR : struct, ITileCount where TT : struct, ITileCount
     {
         const int ScaleAt = 1024;
@@ -769,7 +769,7 @@ internal static unsafe partial class Q8Gemm
                 Vector512<int> s00, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
                 Vector512<int> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
                 Vector512<byte> v;
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 0); if (nt > 1) Sse.Prefetch0(q1 + pf + 0); if (nt > 2) Sse.Prefetch0(q2 + pf + 0); if (nt > 3) Sse.Prefetch0(q3 + pf + 0); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 0);
                 v = *(Vector512<byte>*)(x0 + 0);
                 s00 = Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 0));
                 if (nt > 1) s01 = Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 0));
@@ -799,7 +799,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 0));
                     if (nt > 3) s33 = Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 0));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 64); if (nt > 1) Sse.Prefetch0(q1 + pf + 64); if (nt > 2) Sse.Prefetch0(q2 + pf + 64); if (nt > 3) Sse.Prefetch0(q3 + pf + 64); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 64);
                 v = *(Vector512<byte>*)(x0 + 64);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 64));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 64));
@@ -829,7 +829,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 64));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 64));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 128); if (nt > 1) Sse.Prefetch0(q1 + pf + 128); if (nt > 2) Sse.Prefetch0(q2 + pf + 128); if (nt > 3) Sse.Prefetch0(q3 + pf + 128); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 128);
                 v = *(Vector512<byte>*)(x0 + 128);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 128));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 128));
@@ -859,7 +859,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 128));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 128));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 192); if (nt > 1) Sse.Prefetch0(q1 + pf + 192); if (nt > 2) Sse.Prefetch0(q2 + pf + 192); if (nt > 3) Sse.Prefetch0(q3 + pf + 192); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 192);
                 v = *(Vector512<byte>*)(x0 + 192);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 192));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 192));
@@ -889,7 +889,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 192));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 192));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 256); if (nt > 1) Sse.Prefetch0(q1 + pf + 256); if (nt > 2) Sse.Prefetch0(q2 + pf + 256); if (nt > 3) Sse.Prefetch0(q3 + pf + 256); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 256);
                 v = *(Vector512<byte>*)(x0 + 256);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 256));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 256));
@@ -919,7 +919,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 256));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 256));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 320); if (nt > 1) Sse.Prefetch0(q1 + pf + 320); if (nt > 2) Sse.Prefetch0(q2 + pf + 320); if (nt > 3) Sse.Prefetch0(q3 + pf + 320); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 320);
                 v = *(Vector512<byte>*)(x0 + 320);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 320));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 320));
@@ -949,7 +949,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 320));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 320));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 384); if (nt > 1) Sse.Prefetch0(q1 + pf + 384); if (nt > 2) Sse.Prefetch0(q2 + pf + 384); if (nt > 3) Sse.Prefetch0(q3 + pf + 384); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 384);
                 v = *(Vector512<byte>*)(x0 + 384);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 384));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 384));
@@ -979,7 +979,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 384));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 384));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 448); if (nt > 1) Sse.Prefetch0(q1 + pf + 448); if (nt > 2) Sse.Prefetch0(q2 + pf + 448); if (nt > 3) Sse.Prefetch0(q3 + pf + 448); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 448);
                 v = *(Vector512<byte>*)(x0 + 448);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 448));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 448));
@@ -1009,7 +1009,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 448));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 448));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 512); if (nt > 1) Sse.Prefetch0(q1 + pf + 512); if (nt > 2) Sse.Prefetch0(q2 + pf + 512); if (nt > 3) Sse.Prefetch0(q3 + pf + 512); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 512);
                 v = *(Vector512<byte>*)(x0 + 512);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 512));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 512));
@@ -1039,7 +1039,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 512));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 512));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 576); if (nt > 1) Sse.Prefetch0(q1 + pf + 576); if (nt > 2) Sse.Prefetch0(q2 + pf + 576); if (nt > 3) Sse.Prefetch0(q3 + pf + 576); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 576);
                 v = *(Vector512<byte>*)(x0 + 576);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 576));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 576));
@@ -1069,7 +1069,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 576));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 576));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 640); if (nt > 1) Sse.Prefetch0(q1 + pf + 640); if (nt > 2) Sse.Prefetch0(q2 + pf + 640); if (nt > 3) Sse.Prefetch0(q3 + pf + 640); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 640);
                 v = *(Vector512<byte>*)(x0 + 640);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 640));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 640));
@@ -1099,7 +1099,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 640));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 640));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 704); if (nt > 1) Sse.Prefetch0(q1 + pf + 704); if (nt > 2) Sse.Prefetch0(q2 + pf + 704); if (nt > 3) Sse.Prefetch0(q3 + pf + 704); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 704);
                 v = *(Vector512<byte>*)(x0 + 704);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 704));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 704));
@@ -1129,7 +1129,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 704));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 704));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 768); if (nt > 1) Sse.Prefetch0(q1 + pf + 768); if (nt > 2) Sse.Prefetch0(q2 + pf + 768); if (nt > 3) Sse.Prefetch0(q3 + pf + 768); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 768);
                 v = *(Vector512<byte>*)(x0 + 768);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 768));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 768));
@@ -1159,7 +1159,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 768));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 768));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 832); if (nt > 1) Sse.Prefetch0(q1 + pf + 832); if (nt > 2) Sse.Prefetch0(q2 + pf + 832); if (nt > 3) Sse.Prefetch0(q3 + pf + 832); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 832);
                 v = *(Vector512<byte>*)(x0 + 832);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 832));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 832));
@@ -1189,7 +1189,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 832));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 832));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 896); if (nt > 1) Sse.Prefetch0(q1 + pf + 896); if (nt > 2) Sse.Prefetch0(q2 + pf + 896); if (nt > 3) Sse.Prefetch0(q3 + pf + 896); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 896);
                 v = *(Vector512<byte>*)(x0 + 896);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 896));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 896));
@@ -1219,7 +1219,7 @@ internal static unsafe partial class Q8Gemm
                     if (nt > 2) s32 = s32 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q2 + 896));
                     if (nt > 3) s33 = s33 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q3 + 896));
                 }
-                if (pf != 0) { Sse.Prefetch0(q0 + pf + 960); if (nt > 1) Sse.Prefetch0(q1 + pf + 960); if (nt > 2) Sse.Prefetch0(q2 + pf + 960); if (nt > 3) Sse.Prefetch0(q3 + pf + 960); }
+                PrefetchNextGroup<TT>(q0, q1, q2, q3, 960);
                 v = *(Vector512<byte>*)(x0 + 960);
                 s00 = s00 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q0 + 960));
                 if (nt > 1) s01 = s01 + Avx512BW.MultiplyAddAdjacent(v.AsInt16(), *(Vector512<short>*)(q1 + 960));
@@ -1281,6 +1281,16 @@ internal static unsafe partial class Q8Gemm
                 }
             }
         }
+    }
+
+    /// <summary>Prefetches byte <paramref name="off"/> of the next group of the TT.N panels' groups at q0..q3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchNextGroup<TT>(byte* q0, byte* q1, byte* q2, byte* q3, int off) where TT : struct, ITileCount
+    {
+        Sse.Prefetch0(q0 + GroupBytes + off);
+        if (TT.N > 1) Sse.Prefetch0(q1 + GroupBytes + off);
+        if (TT.N > 2) Sse.Prefetch0(q2 + GroupBytes + off);
+        if (TT.N > 3) Sse.Prefetch0(q3 + GroupBytes + off);
     }
 
     /// <summary>The last group of at most 8 blocks of <see cref="TileQ8_0{TR, TT}"/> (group <paramref name="g"/>), on 256-bit halves.</summary>
