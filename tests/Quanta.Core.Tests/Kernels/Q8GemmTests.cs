@@ -40,6 +40,10 @@ public sealed unsafe class Q8GemmTests
         { WeightFormat.Q8_0, 8, 9, 8 }, { WeightFormat.Q8_0, 8, 9, 24 }, { WeightFormat.Q8_0, 8, 9, 56 },
         // Q4_0 rows past 8 groups (the 4 x 4 pass with memory accumulators), with and without a half group
         { WeightFormat.Q4_0, 8, 9, 144 }, { WeightFormat.Q4_0, 8, 9, 152 }, { WeightFormat.Q4_0, 8, 6, 136 },
+        // Q8_0 rows past 4 whole groups (the 4 x 4 pass in column spans of 4 groups): 5 groups, 5 plus a half, 6 plus a
+        // one-block half, 8 plus a group of 9 (a span of one group); rows and tokens past a decode and token block, with
+        // partial row and token tiles
+        { WeightFormat.Q8_0, 21, 37, 80 }, { WeightFormat.Q8_0, 21, 37, 88 }, { WeightFormat.Q8_0, 6, 35, 97 }, { WeightFormat.Q8_0, 7, 18, 137 },
         { WeightFormat.Q8_0, 1, 1, 1 }, { WeightFormat.Q8_0, 11, 7, 3 }, { WeightFormat.Q8_0, 7, 1, 4 }, { WeightFormat.Q8_0, 5, 3, 11 }, { WeightFormat.Q8_0, 9, 13, 8 }, { WeightFormat.Q8_0, 6, 37, 9 }, { WeightFormat.Q8_0, 35, 9, 5 },
     };
 
@@ -444,16 +448,17 @@ public sealed unsafe class Q8GemmTests
     }
 
     [Theory]
-    [InlineData(WeightFormat.Q4_0, 1056)]
-    [InlineData(WeightFormat.Q8_0, 1056)]
-    [InlineData(WeightFormat.Q4_0, 768)]   // the one-token rows two at a time (GemvRows24)
-    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int cols)
+    [InlineData(WeightFormat.Q4_0, 1056, 9)]
+    [InlineData(WeightFormat.Q8_0, 1056, 9)]
+    [InlineData(WeightFormat.Q4_0, 768, 9)]     // the one-token rows two at a time (GemvRows24)
+    [InlineData(WeightFormat.Q8_0, 2816, 37)]   // 5 groups plus a half: the tiles' column spans
+    public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int cols, int m)
     {
         int seed = Environment.TickCount;
         var rng = new Random(seed);
         var kernel = KernelRegistry.VecDot(format);
         var codec = CodecRegistry.For(format);
-        const int rows = 301, m = 9;   // rows x cols x m above MatMul.InlineWork: the pool splits
+        const int rows = 301;   // rows x cols x m above MatMul.InlineWork: the pool splits
         int rb = (int)kernel.WeightRowBytes(cols);
         var weights = new byte[rows * rb];
         var row = new float[cols];
