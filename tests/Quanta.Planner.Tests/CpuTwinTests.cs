@@ -422,6 +422,11 @@ public class CpuTwinTests
         Assert.Equal(json, CpuTwinObservationFile.ToJson([back]));
         Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("{\"Format\": \"other\", \"Runs\": []}", "test"));
         Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("[1, 2", "test"));
+        // a run without its machine figures, or with a null model, is refused when read, not when predicted
+        Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson(
+            "{\"Format\": \"quanta-twin-observations/1\", \"Runs\": [{\"Name\": \"x\"}]}", "test"));
+        Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson(
+            json.Replace("\"Spec\": {", "\"Spec\": null, \"Unused\": {", StringComparison.Ordinal), "test"));
     }
 
     [Fact]

@@ -11,10 +11,14 @@ namespace Quanta.Planner.Performance;
 /// </summary>
 public static class CpuTwinObservationFile
 {
-    // property names as in the records (they are the constructors' parameters); NaN allowed (a wave's first step has no gap)
+    // property names as in the records (they are the constructors' parameters); NaN allowed (a wave's first step has no
+    // gap); a missing constructor parameter or a null where the records allow none is a JsonException (so a clear
+    // InvalidDataException below), not a run that fails later with a null reference
     private static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter() },
     };
