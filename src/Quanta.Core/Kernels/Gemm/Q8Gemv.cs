@@ -215,7 +215,7 @@ internal static unsafe partial class Q8Gemm
     /// their high halves (lanes 8..15) would only get exact zeros added there (an accumulator never holds −0 after its
     /// first fma), so each row's <see cref="Reduce512"/> is finished from its own high half: the same bits as
     /// <see cref="GemvRows"/> with <see cref="TileCheck"/> (x1.18 hot, x1.11 with 2 threads from memory,
-    /// docs/drafts/q4short.md). Returns false when a scale or d_a needs the exact path (y may then hold partial results;
+    /// docs/perf-notes/2026-11-27-q4short.md). Returns false when a scale or d_a needs the exact path (y may then hold partial results;
     /// the caller runs the rows again).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
