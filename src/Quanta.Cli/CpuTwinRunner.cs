@@ -377,8 +377,8 @@ public static class CpuTwinRunner
             measured.Add(new($"tpot@{streams}", tpot * 1e3));
             foreach (string q in (string[])[$"ttft@{streams}", $"tpot@{streams}"]) quantityBracket[q] = brackets[$"serve@{streams}"];
         }
-        // the kernel readings of a bracket scale its phase's probed rates (probed at every m at the phase's ends): the
-        // ratio of the bracket's m = 1 rate to the phase readings' m = 1 rate
+        // the kernel readings of a bracket scale its phase's probed m = 1 rates (probed at every m at the phase's ends):
+        // the ratio of the bracket's m = 1 rate to the phase readings' m = 1 rate (CpuTwinObservation.KernelScales)
         double PhaseKernel(int first, int last) => gemmReadings[first..(last + 1)].Average(r => r[0].OpsPerSecond);
         var kernelScale = quantityBracket.ToDictionary(kv => kv.Key,
             kv => kv.Value.KernelMean / (kv.Key.Contains('@', StringComparison.Ordinal) ? PhaseKernel(1, 2) : PhaseKernel(0, 1)));

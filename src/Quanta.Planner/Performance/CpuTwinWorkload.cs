@@ -82,8 +82,13 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
 
     /// <summary>
     /// Quantity → the factor by which the kernels ran faster or slower around that quantity's measurement than when the
-    /// phase's GEMM rates were probed (the ratio of m = 1 readings); it scales every GEMM rate of the layers and the
-    /// head for that quantity. Keys and fallback as <see cref="Bandwidths"/>; none: 1.
+    /// phase's GEMM rates were probed (the ratio of m = 1 readings); it scales the m = 1 rates of the layers and the head
+    /// for that quantity (rates between m = 1 and the next probed m follow by interpolation). The larger m keep their
+    /// probed rates: what moves an m = 1 reading between brackets on this machine is mostly the per-call cost of the
+    /// pool's hand-offs (the two cores on one core complex or on two), which a call with m times the work amortizes;
+    /// scaling every m by the m = 1 ratio put the 1B 16-stream rows of the fast state 16-17% slow (two runs of
+    /// 2026-11-27 16:12-16:20: 19 of 24 rows within 15% scaling every m, 22 of 24 scaling m = 1 only;
+    /// docs/benchmarks.md). Keys and fallback as <see cref="Bandwidths"/>; none: 1.
     /// </summary>
     public IReadOnlyDictionary<string, double> KernelScales { get; init; } = new Dictionary<string, double>();
 
@@ -96,8 +101,8 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     public IReadOnlyDictionary<string, double> StreamedRates { get; init; } = new Dictionary<string, double>();
 
     /// <summary>The step model <paramref name="quantity"/> is predicted with: its phase's machine figures (the serve
-    /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the GEMM rates scaled
-    /// by its <see cref="KernelScales"/> entry.</summary>
+    /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the m = 1 GEMM rates
+    /// scaled by its <see cref="KernelScales"/> entry.</summary>
     public CpuStepModel ModelFor(EfficiencyParameters eff, string quantity)
     {
         ArgumentNullException.ThrowIfNull(quantity);
@@ -108,8 +113,8 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
         if (KernelScales.TryGetValue(key, out double k) && k > 0 && double.IsFinite(k) && k != 1)
             machine = machine with
             {
-                GemmRates = machine.GemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * k }).ToList(),
-                HeadGemmRates = machine.HeadGemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * k }).ToList(),
+                GemmRates = machine.GemmRates.Select(g => g.M == 1 ? g with { OpsPerSecond = g.OpsPerSecond * k } : g).ToList(),
+                HeadGemmRates = machine.HeadGemmRates.Select(g => g.M == 1 ? g with { OpsPerSecond = g.OpsPerSecond * k } : g).ToList(),
                 MatmulOpsPerSecond = machine.MatmulOpsPerSecond * k,
             };
         return CpuTwin.StepModel(Spec, WeightBytes, Kv, machine, eff, HeadBytes);
