@@ -109,7 +109,7 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
         var machine = MachineOf(quantity);
         string key = BracketOf(quantity);
         if (Bandwidths.TryGetValue(key, out double bw)) machine = machine with { ReadBytesPerSecond = bw };
-        if (StreamedRates.TryGetValue(key, out double sr) && sr > 0 && double.IsFinite(sr)) machine = machine with { StreamedOpsPerSecond = sr };
+        if (StreamedOf(key) is double sr and > 0) machine = machine with { StreamedOpsPerSecond = sr };
         if (KernelScales.TryGetValue(key, out double k) && k > 0 && double.IsFinite(k) && k != 1)
             machine = machine with
             {
@@ -125,8 +125,11 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     public bool ReadsOverlap(string quantity)
     {
         ArgumentNullException.ThrowIfNull(quantity);
-        return (StreamedRates.TryGetValue(BracketOf(quantity), out double sr) && sr > 0 && double.IsFinite(sr)) || MachineOf(quantity).StreamedOpsPerSecond > 0;
+        return StreamedOf(BracketOf(quantity)) > 0 || MachineOf(quantity).StreamedOpsPerSecond > 0;
     }
+
+    // the streamed reading of a bracket when it is a usable rate (positive and finite), else 0
+    private double StreamedOf(string key) => StreamedRates.TryGetValue(key, out double sr) && sr > 0 && double.IsFinite(sr) ? sr : 0;
 
     // the phase's machine figures of a quantity: the serve machine's for one with '@'
     private CpuMeasurements MachineOf(string quantity) => quantity.Contains('@', StringComparison.Ordinal) ? ServeMachine ?? Machine : Machine;
