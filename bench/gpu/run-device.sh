@@ -11,7 +11,7 @@
 #   run(command="bench/gpu/run-device.sh device", carry=["bench/gpu/quanta-linux-x64.tar.gz"], timeout_s=590)
 # Results: $OUT/gpu-check.{json,md} (kernels and Llama-3.2-1B-shape logits vs the CPU executor, exit 2 on a failed
 # check), $OUT/gpu-bench.{json,md} (HBM bound, Llama-3.1-8B-shape decode b1/b64 in BF16 and FP8, 2048-token prefill,
-# NVML J/token) and $OUT/run.log. Without libcuda the first CUDA call fails with exit code 3 and names the library.
+# NVML J/token; prefill with the fused NVRTC-compiled attention and, as an A/B, without) and $OUT/run.log. Without libcuda the first CUDA call fails with exit code 3 and names the library.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 PACK=bench/gpu/quanta-linux-x64.tar.gz
@@ -61,6 +61,15 @@ find_libs() {
     CUBLASLT=$(find /usr /opt -name 'libcublasLt.so.1[123]' 2>/dev/null | sort -r | head -n 1)
     [[ -n $CUBLASLT ]] && export QUANTA_CUBLASLT_PATH=$CUBLASLT
   fi
+  # NVRTC (the fused prefill attention is compiled at run time); its builtins library sits beside it
+  NVRTC=""
+  if ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so\.1[23]' && ! ls /usr/local/cuda*/lib64/libnvrtc.so.1[23] >/dev/null 2>&1; then
+    NVRTC=$(find /usr /opt -name 'libnvrtc.so.1[23]' 2>/dev/null | sort -r | head -n 1)
+    if [[ -n $NVRTC ]]; then
+      export QUANTA_NVRTC_PATH=$NVRTC
+      export LD_LIBRARY_PATH=$(dirname "$NVRTC")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    fi
+  fi
 }
 
 device() {
@@ -73,7 +82,8 @@ device() {
   local q=$dir/quanta
   find_libs
   {
-    echo "== $(date -u +%FT%TZ) $(uname -m)${CUBLASLT:+, cuBLASLt from $CUBLASLT}; libcuda: ${LIBCUDA:-not found}"
+    echo "== $(date -u +%FT%TZ) $(uname -m)${CUBLASLT:+, cuBLASLt from $CUBLASLT}${NVRTC:+, NVRTC from $NVRTC}; libcuda: ${LIBCUDA:-not found}"
+    ls /usr/local/cuda*/lib64/libnvrtc.so* 2>/dev/null | head -n 3
     nvidia-smi --query-gpu=name,driver_version,memory.total,power.draw,clocks.sm,clocks.mem --format=csv 2>&1 || echo "nvidia-smi unavailable"
   } > "$log" 2>&1
   cat "$log"

@@ -260,6 +260,28 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         Assert.Contains("GeluTanh", ns.Message);
     }
 
+    [Fact]
+    public void Fused_prefill_attention_is_CUDA_only_and_its_source_ships_in_the_assembly()
+    {
+        // the simulation has no NVRTC kernels: the executor keeps the batched-product path and says why
+        ModelConfig config = RandomDecoderModel.Tiny();
+        DecoderModel model = RandomDecoderModel.Create(config, 1);
+        using var weights = GpuModelWeights.FromModel(fx.Backend, model, new GpuWeightOptions(DeviceFormat.BF16));
+        using var ex = new GpuExecutor(fx.Backend, weights, PagedKvCache.For(config, 10, 4, 32), 8, 2, 32);
+        Assert.False(ex.FlashAttentionAvailable);   // head size 16: not compiled for it either
+        Assert.Null(fx.Backend.FlashAttention);
+        Assert.Equal("not a CUDA device", fx.Backend.FlashAttentionUnavailable);
+        // what NVRTC compiles on the device: both entry points, and the shared-memory size the host asks for
+        string source = FlashAttentionKernel.Source();
+        Assert.Contains("FLASH_ENTRY(64)", source);
+        Assert.Contains("FLASH_ENTRY(128)", source);
+        Assert.Contains("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32", source);
+        Assert.True(FlashAttentionKernel.Supports(64) && FlashAttentionKernel.Supports(128) && !FlashAttentionKernel.Supports(96));
+        // two stages of K [64][HD + 32] and V^T [HD][96] BF16: 90,112 bytes at HD 128 (over the 48 KiB default, so asked for)
+        Assert.Equal(2 * (64 * 160 + 128 * 96) * 2, FlashAttentionKernel.SharedBytes(128));
+        Assert.Equal(49_152, FlashAttentionKernel.SharedBytes(64));
+    }
+
     /// <summary>The model with every matrix replaced by the F32 values of its FP8 device encoding (fused as on the device).</summary>
     private static DecoderModel Fp8Oracle(DecoderModel m, bool perChannel)
     {

@@ -48,6 +48,31 @@ public sealed class InteropTests
             var c = Assert.Throws<CudaUnavailableException>(() => CublasLt.Version());
             Assert.Contains("libcublasLt.so.12", c.Message);
         }
+        if (!NativeLibraries.IsAvailable(NvidiaLibrary.Nvrtc))
+        {
+            var c = Assert.Throws<CudaUnavailableException>(() => Nvrtc.CompileCubin("extern \"C\" __global__ void k() {}", "k.cu", 9, 0));
+            Assert.Contains("NVRTC (libnvrtc) is not available", c.Message);
+            Assert.Contains("libnvrtc.so.13", c.Message);
+        }
+    }
+
+    [Fact]
+    public void Nvrtc_is_searched_like_the_other_toolkit_libraries()
+    {
+        IReadOnlyList<string> list = NativeLibraries.SearchList(NvidiaLibrary.Nvrtc);
+        Assert.Equal("libnvrtc.so.13", list[0]);
+        Assert.Contains("libnvrtc.so.12", list);
+        Assert.Contains("/usr/local/cuda/lib64/libnvrtc.so.13", list);
+        string? old = Environment.GetEnvironmentVariable("QUANTA_NVRTC_PATH");
+        try
+        {
+            Environment.SetEnvironmentVariable("QUANTA_NVRTC_PATH", "/opt/wheel/nvidia/cu13/lib/libnvrtc.so.13");
+            Assert.Equal("/opt/wheel/nvidia/cu13/lib/libnvrtc.so.13", NativeLibraries.SearchList(NvidiaLibrary.Nvrtc)[0]);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("QUANTA_NVRTC_PATH", old);
+        }
     }
 
     [Fact]

@@ -82,6 +82,41 @@ public sealed class GpuBackend : IDisposable
     /// <summary>Raw CUstream of <see cref="Stream"/> on CUDA (0 on the CPU simulation).</summary>
     public nint StreamPointer => Stream is ILGPU.Runtime.Cuda.CudaStream cs ? cs.StreamPtr : 0;
 
+    /// <summary>
+    /// The tensor-core prefill attention (<see cref="FlashAttentionKernel"/>), compiled by NVRTC on the first call; null
+    /// on the CPU simulation and where it cannot be built (no NVRTC, compute capability below 8.0, a compile error), with
+    /// the reason in <see cref="FlashAttentionUnavailable"/>. Not thread-safe (the executor's thread asks).
+    /// </summary>
+    internal FlashAttentionKernel? FlashAttention
+    {
+        get
+        {
+            if (_flashTried) return _flash;
+            _flashTried = true;
+            if (Accelerator is not CudaAccelerator cuda)
+            {
+                _flashUnavailable = "not a CUDA device";
+                return null;
+            }
+            try
+            {
+                _flash = FlashAttentionKernel.Create(cuda);
+            }
+            catch (Exception e) when (e is CudaUnavailableException or NvrtcException or NotSupportedException or Interop.CudaException)
+            {
+                _flashUnavailable = $"{e.GetType().Name}: {e.Message}";
+            }
+            return _flash;
+        }
+    }
+
+    /// <summary>Why <see cref="FlashAttention"/> is null (null when it is available or has not been asked for).</summary>
+    public string? FlashAttentionUnavailable => _flashUnavailable;
+
+    private FlashAttentionKernel? _flash;
+    private string? _flashUnavailable;
+    private bool _flashTried;
+
     /// <summary>Waits for all queued work.</summary>
     public void Synchronize()
     {
@@ -93,6 +128,7 @@ public sealed class GpuBackend : IDisposable
     public void Dispose()
     {
         MatMul.Dispose();
+        _flash?.Dispose();
         _ownedStream?.Dispose();
         Accelerator.Dispose();
         _context.Dispose();

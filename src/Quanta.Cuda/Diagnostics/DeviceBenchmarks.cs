@@ -225,7 +225,29 @@ public static class DeviceBenchmarks
             if (power != null)
                 figures.Add(new($"{f}/prefill-{n}/joules-per-token", prefillJoules / ((double)n * o.EnergyPrefills), "J/tok",
                     $"NVML {power.Name} over {o.EnergyPrefills} prefills ({prefillSeconds:F2} s, {prefillJoules / prefillSeconds:F0} W average)"));
-            log?.Invoke($"{f}: prefill {n} in {best * 1e3:F1} ms");
+            log?.Invoke($"{f}: prefill {n} in {best * 1e3:F1} ms" + (ex.FlashAttentionAvailable && ex.UseFlashAttention ? " (fused attention)" : ""));
+            if (!ex.FlashAttentionAvailable)
+                figures.Add(new($"{f}/prefill-{n}/fused-attention-unavailable", 0, "", backend.FlashAttentionUnavailable ?? $"head size {c.HeadDim}"));
+            else
+            {
+                // A/B in the same run: the other attention path (batched cuBLASLt products around a separate softmax)
+                ex.UseFlashAttention = !ex.UseFlashAttention;
+                double other = double.MaxValue;
+                for (int rep = 0; rep < 3; rep++)
+                {
+                    using var seq = cache.CreateSequence([1], false);
+                    int pos = 0;
+                    int[] toks = Enumerable.Range(0, n).Select(_ => rng.Next(c.VocabSize)).ToArray();
+                    long t0 = Stopwatch.GetTimestamp();
+                    Step(ex, [seq], toks, ref pos);
+                    other = Math.Min(other, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                }
+                string path = ex.UseFlashAttention ? "fused-attention" : "unfused-attention";
+                ex.UseFlashAttention = !ex.UseFlashAttention;
+                figures.Add(new($"{f}/prefill-{n}-{path}/tokens-per-s", n / other, "tok/s", "best of 3, the path not taken by default"));
+                figures.Add(new($"{f}/prefill-{n}-{path}/tflops", flops / other / 1e12, "TFLOP/s", "matrix products + attention"));
+                log?.Invoke($"{f}: prefill {n} through {path} in {other * 1e3:F1} ms");
+            }
         });
         return figures;
     }

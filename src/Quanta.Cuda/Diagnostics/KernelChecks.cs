@@ -41,6 +41,7 @@ public static class KernelChecks
         results.AddRange(Guarded("conversions", () => ConversionChecks(ctx, sizes, r)));
         results.AddRange(Guarded("elementwise", () => ElementWiseChecks(ctx, sizes, r)));
         results.AddRange(Guarded("attention", () => AttentionChecks(ctx, sizes, r)));
+        if (backend.IsCuda) results.AddRange(Guarded("flash-attention-prefill", () => FlashAttentionChecks(ctx, sizes, r)));
         results.AddRange(Guarded("matmul-bf16", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.BF16)]));
         results.AddRange(Guarded("matmul-fp8e4m3", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.Fp8E4M3)]));
         results.AddRange(Guarded("gemv-fp8e4m3", () => [GemvCheck(ctx, sizes, r)]));
@@ -284,6 +285,79 @@ public static class KernelChecks
                 CausalAttention.ForwardRow<float, PagedKvView<float>>(qkv.AsSpan(t * stride + h * hd, hd), t, h, view, ap,
                     e.AsSpan(((t - first) * heads + h) * hd, hd), scratch);
         yield return new("paged-attention+kv-write", "max |Δ| / max |expected|", RelErr(e, got), 1e-4, $"{len} positions, {heads}/{kvHeads} heads × {hd}, block {bs}");
+    }
+
+    /// <summary>
+    /// The fused tensor-core prefill attention (<see cref="FlashAttentionKernel"/>, CUDA only) on gathered BF16 K and Vᵀ
+    /// against a double-precision causal softmax over the same BF16 keys and values and the F32 queries: a chunk of 477
+    /// tokens starting at position 123 (rows that end mid-block, keys padded to a multiple of 16, stale finite rows past
+    /// the padding), without and with a 256-position sliding window, at head sizes 128 and 64. Every 13th token and the
+    /// last one are compared. The kernel rounds queries and probabilities to BF16, hence the 1e-2 tolerance.
+    /// </summary>
+    private static IEnumerable<CheckResult> FlashAttentionChecks(Ctx c, Sizes s, Random r)
+    {
+        FlashAttentionKernel flash = c.B.FlashAttention
+            ?? throw new InvalidOperationException($"the fused prefill attention is unavailable: {c.B.FlashAttentionUnavailable}");
+        foreach ((int hd, int window) in new[] { (s.HeadDim, 0), (s.HeadDim, 256), (64, 0) })
+        {
+            if (!FlashAttentionKernel.Supports(hd)) continue;
+            int heads = s.Heads, kvHeads = s.KvHeads, g = heads / kvHeads, tokens = 477, first = 123, length = first + tokens;
+            int padded = (length + 15) / 16 * 16, keyRows = padded + 32, stride = heads * hd + 2 * kvHeads * hd;
+            float[] qkv = Rand(r, (long)tokens * stride, 2f);
+            var k = new ushort[(long)kvHeads * keyRows * hd];
+            var vt = new ushort[(long)kvHeads * hd * keyRows];
+            for (int h = 0; h < kvHeads; h++)
+                for (int p = 0; p < keyRows; p++)
+                    for (int d = 0; d < hd; d++)
+                    {
+                        // real rows, zero padding up to padded, stale (finite) rows beyond it
+                        float kv = p >= length && p < padded ? 0f : (float)(r.NextDouble() * 2 - 1);
+                        float vv = p >= length && p < padded ? 0f : (float)(r.NextDouble() * 2 - 1);
+                        k[((long)h * keyRows + p) * hd + d] = NumberBits.ToBf16(kv);
+                        vt[((long)h * hd + d) * keyRows + p] = NumberBits.ToBf16(vv);
+                    }
+            using var bq = c.Up(qkv); using var bk = c.Up(k); using var bv = c.Up(vt);
+            using var bo = c.New<float>((long)tokens * heads * hd);
+            float scale = 1f / MathF.Sqrt(hd);
+            var a = new PrefillArgs
+            {
+                Heads = heads, KvHeads = kvHeads, HeadDim = hd, QkvStride = stride, Tokens = tokens, FirstPosition = first,
+                Length = length, Padded = padded, KeyRows = keyRows, SlidingWindow = window, Scale = scale,
+            };
+            flash.Run((ulong)bq.NativePtr, (ulong)bk.NativePtr, (ulong)bv.NativePtr, (ulong)bo.NativePtr, a, c.B.StreamPointer);
+            float[] got = c.Down(bo, (long)tokens * heads * hd);
+            var checkedTokens = Enumerable.Range(0, tokens).Where(t => t % 13 == 0 || t == tokens - 1).ToArray();
+            var e = new float[checkedTokens.Length * heads * hd];
+            var gotRows = new float[e.Length];
+            var w = new double[length];
+            for (int i = 0; i < checkedTokens.Length; i++)
+            {
+                int t = checkedTokens[i], pos = first + t, lo = window > 0 ? Math.Max(0, pos - window + 1) : 0;
+                for (int h = 0; h < heads; h++)
+                {
+                    int kvh = h / g;
+                    double max = double.NegativeInfinity;
+                    for (int p = lo; p <= pos; p++)
+                    {
+                        double dot = 0;
+                        for (int d = 0; d < hd; d++) dot += (double)qkv[(long)t * stride + h * hd + d] * NumberBits.FromBf16(k[((long)kvh * keyRows + p) * hd + d]);
+                        w[p] = dot * scale;
+                        max = Math.Max(max, w[p]);
+                    }
+                    double sum = 0;
+                    for (int p = lo; p <= pos; p++) sum += w[p] = Math.Exp(w[p] - max);
+                    for (int d = 0; d < hd; d++)
+                    {
+                        double o = 0;
+                        for (int p = lo; p <= pos; p++) o += w[p] * NumberBits.FromBf16(vt[((long)kvh * hd + d) * keyRows + p]);
+                        e[((long)i * heads + h) * hd + d] = (float)(o / sum);
+                        gotRows[((long)i * heads + h) * hd + d] = got[((long)t * heads + h) * hd + d];
+                    }
+                }
+            }
+            yield return new($"flash-attention-prefill hd{hd}" + (window > 0 ? $" window {window}" : ""), "max |Δ| / max |expected|", RelErr(e, gotRows), 1e-2,
+                $"{tokens} tokens at {first}..{length - 1}, {heads}/{kvHeads} heads, {checkedTokens.Length} tokens compared");
+        }
     }
 
     /// <summary>

@@ -159,6 +159,7 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             backend.Synchronize();
             if (cache.BlockCopied is not null) throw new ArgumentException("the KV cache already serves another executor's block copies", nameof(cache));
             cache.BlockCopied = CopyDeviceBlock;
+            _ = Flash;   // compile the fused prefill attention now, not inside the first prompt
         }
         catch
         {
@@ -213,6 +214,20 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     }
 
     private bool _useFp8Gemv;
+
+    /// <summary>
+    /// Whether prompts of at least <see cref="PrefillGemmMinTokens"/> tokens run their attention through the fused
+    /// tensor-core kernel (<see cref="FlashAttentionKernel"/>: one pass over the keys, no score matrix) instead of the
+    /// batched cuBLASLt products around a separate softmax. On by default where the kernel is available
+    /// (<see cref="FlashAttentionAvailable"/>); `quanta gpu bench` measures the other path too. Setting it where the
+    /// kernel is unavailable keeps the unfused path.
+    /// </summary>
+    public bool UseFlashAttention { get; set; } = true;
+
+    /// <summary>True when the fused prefill attention can run for this model (see <see cref="GpuBackend.FlashAttentionUnavailable"/> when not).</summary>
+    public bool FlashAttentionAvailable => Flash is not null;
+
+    private FlashAttentionKernel? Flash => FlashAttentionKernel.Supports(_c.HeadDim) ? _b.FlashAttention : null;
 
     /// <summary>
     /// Query tokens per chunk of <see cref="PrefillAttention"/> (at most what the score scratch holds). Chunk c of a
@@ -538,6 +553,15 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         };
         _k.GatherKv(_kCache.View, _vCache.View, _dTables.View, _keysG.View, _valuesT.View, a);
         Mark("attention-prefill-gather");
+        if (UseFlashAttention && Flash is FlashAttentionKernel flash)
+        {
+            a.Tokens = len;
+            a.FirstPosition = start;
+            flash.Run((ulong)_qkv.NativePtr + (ulong)first * (ulong)_qkvDim * sizeof(float), (ulong)_keysG.NativePtr, (ulong)_valuesT.NativePtr,
+                (ulong)_attn.NativePtr + (ulong)first * (ulong)c.QueryDim * sizeof(float), a, _b.StreamPointer);
+            Mark("attention-prefill-flash");
+            return;
+        }
         int chunk = Math.Min(_attnChunk, _prefillChunk);
         for (int t0 = 0; t0 < len; t0 += chunk)
         {

@@ -47,4 +47,10 @@ internal static class CudaDriverNative
     [DllImport(Lib)] internal static extern int cuGraphLaunch(nint graphExec, nint stream);
     [DllImport(Lib)] internal static extern int cuGraphExecDestroy(nint graphExec);
     [DllImport(Lib)] internal static extern int cuGraphDestroy(nint graph);
+    [DllImport(Lib)] internal static extern int cuModuleLoadData(out nint module, byte[] image);
+    [DllImport(Lib)] internal static extern int cuModuleUnload(nint module);
+    [DllImport(Lib)] internal static extern int cuFuncSetAttribute(nint function, int attribute, int value);
+    [DllImport(Lib)] internal static extern int cuModuleGetFunction(out nint function, nint module, byte[] name);
+    [DllImport(Lib)] internal static extern int cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
+        uint sharedBytes, nint stream, nint kernelParams, nint extra);
 }

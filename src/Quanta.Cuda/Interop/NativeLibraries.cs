@@ -14,6 +14,9 @@ public enum NvidiaLibrary
 
     /// <summary>NVML (libnvidia-ml.so.1, shipped with the driver).</summary>
     Nvml,
+
+    /// <summary>NVRTC, the run-time CUDA C++ compiler (libnvrtc.so.&lt;major&gt;, shipped with the CUDA toolkit or the nvidia-cuda-nvrtc wheel).</summary>
+    Nvrtc,
 }
 
 /// <summary>
@@ -35,6 +38,9 @@ public static class NativeLibraries
     /// <summary>Logical library name of the NVML imports.</summary>
     internal const string NvmlName = "quanta-nvml";
 
+    /// <summary>Logical library name of the NVRTC imports.</summary>
+    internal const string NvrtcName = "quanta-nvrtc";
+
     private static readonly object s_gate = new();
     private static readonly Dictionary<NvidiaLibrary, nint> s_handles = [];
     private static bool s_resolverSet;
@@ -45,6 +51,7 @@ public static class NativeLibraries
         NvidiaLibrary.Driver => ["libcuda.so.1", "libcuda.so"],
         NvidiaLibrary.CublasLt => ["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11", "libcublasLt.so"],
         NvidiaLibrary.Nvml => ["libnvidia-ml.so.1", "libnvidia-ml.so"],
+        NvidiaLibrary.Nvrtc => ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"],
         _ => throw new ArgumentOutOfRangeException(nameof(library)),
     };
 
@@ -54,6 +61,7 @@ public static class NativeLibraries
         NvidiaLibrary.Driver => "CUDA driver (libcuda)",
         NvidiaLibrary.CublasLt => "cuBLASLt",
         NvidiaLibrary.Nvml => "NVML (libnvidia-ml)",
+        NvidiaLibrary.Nvrtc => "NVRTC (libnvrtc)",
         _ => throw new ArgumentOutOfRangeException(nameof(library)),
     };
 
@@ -63,6 +71,7 @@ public static class NativeLibraries
         NvidiaLibrary.Driver => "QUANTA_LIBCUDA_PATH",
         NvidiaLibrary.CublasLt => "QUANTA_CUBLASLT_PATH",
         NvidiaLibrary.Nvml => "QUANTA_NVML_PATH",
+        NvidiaLibrary.Nvrtc => "QUANTA_NVRTC_PATH",
         _ => throw new ArgumentOutOfRangeException(nameof(library)),
     };
 
@@ -113,7 +122,7 @@ public static class NativeLibraries
         if (!string.IsNullOrEmpty(explicitPath)) list.Add(explicitPath);
         IReadOnlyList<string> names = Candidates(library);
         list.AddRange(names);
-        if (library == NvidiaLibrary.CublasLt)
+        if (library is NvidiaLibrary.CublasLt or NvidiaLibrary.Nvrtc)   // toolkit libraries
         {
             var dirs = new List<string>();
             string? home = Environment.GetEnvironmentVariable("CUDA_HOME") ?? Environment.GetEnvironmentVariable("CUDA_PATH");
@@ -148,6 +157,7 @@ public static class NativeLibraries
             DriverName => NvidiaLibrary.Driver,
             CublasLtName => NvidiaLibrary.CublasLt,
             NvmlName => NvidiaLibrary.Nvml,
+            NvrtcName => NvidiaLibrary.Nvrtc,
             _ => null,
         };
         if (lib is null) return 0;
