@@ -261,7 +261,7 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
     }
 
     [Fact]
-    public void Fused_prefill_attention_is_CUDA_only_and_its_source_ships_in_the_assembly()
+    public void Native_kernels_are_CUDA_only_and_their_sources_ship_in_the_assembly()
     {
         // the simulation has no NVRTC kernels: the executor keeps the batched-product path and says why
         ModelConfig config = RandomDecoderModel.Tiny();
@@ -280,6 +280,12 @@ public sealed class GpuExecutorTests(BackendFixture fx) : IClassFixture<BackendF
         // two stages of K [64][HD + 32] and V^T [HD][96] BF16: 90,112 bytes at HD 128 (over the 48 KiB default, so asked for)
         Assert.Equal(2 * (64 * 160 + 128 * 96) * 2, FlashAttentionKernel.SharedBytes(128));
         Assert.Equal(49_152, FlashAttentionKernel.SharedBytes(64));
+        // the native FP8 GEMV likewise: absent on the simulation (the ILGPU GEMV serves), its source embedded
+        Assert.Null(fx.Backend.Fp8GemvNative);
+        Assert.Equal("not a CUDA device", fx.Backend.Fp8GemvNativeUnavailable);
+        string gemv = NativeKernelSource.Text("fp8_gemv.cu");
+        Assert.Contains("extern \"C\" __global__ void __launch_bounds__(128) fp8_gemv(", gemv);
+        Assert.Contains($"#define ROWS {Fp8GemvNativeKernel.RowsPerBlock}", gemv);
     }
 
     /// <summary>The model with every matrix replaced by the F32 values of its FP8 device encoding (fused as on the device).</summary>

@@ -87,35 +87,53 @@ public sealed class GpuBackend : IDisposable
     /// on the CPU simulation and where it cannot be built (no NVRTC, compute capability below 8.0, a compile error), with
     /// the reason in <see cref="FlashAttentionUnavailable"/>. Not thread-safe (the executor's thread asks).
     /// </summary>
-    internal FlashAttentionKernel? FlashAttention
+    internal FlashAttentionKernel? FlashAttention => _flash.Get(this, FlashAttentionKernel.Create);
+
+    /// <summary>Why <see cref="FlashAttention"/> is null (null when it is available or has not been asked for).</summary>
+    public string? FlashAttentionUnavailable => _flash.Unavailable;
+
+    /// <summary>
+    /// The NVRTC-compiled one-row FP8 product (<see cref="Fp8GemvNativeKernel"/>, compute capability 8.9 and later),
+    /// compiled on the first call; null where it cannot be built, with the reason in <see cref="Fp8GemvNativeUnavailable"/>.
+    /// </summary>
+    internal Fp8GemvNativeKernel? Fp8GemvNative => _gemv.Get(this, Fp8GemvNativeKernel.Create);
+
+    /// <summary>Why <see cref="Fp8GemvNative"/> is null (null when it is available or has not been asked for).</summary>
+    public string? Fp8GemvNativeUnavailable => _gemv.Unavailable;
+
+    private readonly NativeSlot<FlashAttentionKernel> _flash = new();
+    private readonly NativeSlot<Fp8GemvNativeKernel> _gemv = new();
+
+    /// <summary>A kernel built once on first use, or the reason it could not be.</summary>
+    private sealed class NativeSlot<T> where T : class, IDisposable
     {
-        get
+        private T? _kernel;
+        private bool _tried;
+
+        public string? Unavailable { get; private set; }
+
+        public T? Get(GpuBackend b, Func<CudaAccelerator, T> create)
         {
-            if (_flashTried) return _flash;
-            _flashTried = true;
-            if (Accelerator is not CudaAccelerator cuda)
+            if (_tried) return _kernel;
+            _tried = true;
+            if (b.Accelerator is not CudaAccelerator cuda)
             {
-                _flashUnavailable = "not a CUDA device";
+                Unavailable = "not a CUDA device";
                 return null;
             }
             try
             {
-                _flash = FlashAttentionKernel.Create(cuda);
+                _kernel = create(cuda);
             }
             catch (Exception e) when (e is CudaUnavailableException or NvrtcException or NotSupportedException or Interop.CudaException)
             {
-                _flashUnavailable = $"{e.GetType().Name}: {e.Message}";
+                Unavailable = $"{e.GetType().Name}: {e.Message}";
             }
-            return _flash;
+            return _kernel;
         }
+
+        public void Dispose() => _kernel?.Dispose();
     }
-
-    /// <summary>Why <see cref="FlashAttention"/> is null (null when it is available or has not been asked for).</summary>
-    public string? FlashAttentionUnavailable => _flashUnavailable;
-
-    private FlashAttentionKernel? _flash;
-    private string? _flashUnavailable;
-    private bool _flashTried;
 
     /// <summary>Waits for all queued work.</summary>
     public void Synchronize()
@@ -128,7 +146,8 @@ public sealed class GpuBackend : IDisposable
     public void Dispose()
     {
         MatMul.Dispose();
-        _flash?.Dispose();
+        _flash.Dispose();
+        _gemv.Dispose();
         _ownedStream?.Dispose();
         Accelerator.Dispose();
         _context.Dispose();

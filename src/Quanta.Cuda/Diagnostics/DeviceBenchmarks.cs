@@ -120,7 +120,7 @@ public static class DeviceBenchmarks
                 }
                 ex.MeasureDeviceTime = false;
                 ex.UseFp8Gemv = !gemv;
-                string path = gemv ? "fp8-gemv" : "matrix-engine";
+                string path = gemv ? (backend.Fp8GemvNative is not null ? "fp8-gemv-native" : "fp8-gemv") : "matrix-engine";
                 figures.Add(new($"{f}/decode-b1-{path}/device-ms-per-token", deviceMs / o.DecodeSteps, "ms",
                     $"context {startPos}..{pos}, graphs; one-row products " + (gemv ? "through the FP8 GEMV on F32 activations" : $"on {backend.MatMul.Name} with quantized activations")));
                 log?.Invoke($"{f}: decode-b1 through {path} {deviceMs / o.DecodeSteps:F2} device ms/token");

@@ -45,6 +45,7 @@ public static class KernelChecks
         results.AddRange(Guarded("matmul-bf16", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.BF16)]));
         results.AddRange(Guarded("matmul-fp8e4m3", () => [MatMulCheck(ctx, sizes, r, DeviceFormat.Fp8E4M3)]));
         results.AddRange(Guarded("gemv-fp8e4m3", () => [GemvCheck(ctx, sizes, r)]));
+        if (backend.IsCuda) results.AddRange(Guarded("gemv-fp8e4m3-native", () => [GemvCheck(ctx, sizes, r, native: true)]));
         return results;
     }
 
@@ -364,9 +365,11 @@ public static class KernelChecks
     /// The FP8 GEMV (decode's one-row products) on every E4M3 code but NaN, subnormals included (an F32 path that
     /// flushed subnormals would show here), against a double product of the decoded weights.
     /// </summary>
-    private static CheckResult GemvCheck(Ctx c, Sizes s, Random r)
+    private static CheckResult GemvCheck(Ctx c, Sizes s, Random r, bool native = false)
     {
-        int n = s.MatN, k = s.MatK;
+        // the native kernel at an odd row count (the last warp's rows past the end) and 16-column rows of a length
+        // that leaves a tail after the kernel's 1,024-column steps
+        int n = native ? s.MatN - 3 : s.MatN, k = native ? s.MatK + 528 : s.MatK;
         var codes = new byte[(long)n * k];
         for (long i = 0; i < codes.Length; i++)
         {
@@ -381,7 +384,14 @@ public static class KernelChecks
         ((ArrayView<float>)w.Scale.View).CopyFromCPU([scale]);
         using var bx = c.Up(x); using var y = c.New<float>(n);
         c.B.Synchronize();
-        c.K.Fp8Gemv(w, bx.View, y.View);
+        if (native)
+        {
+            Fp8GemvNativeKernel kernel = c.B.Fp8GemvNative
+                ?? throw new InvalidOperationException($"the native FP8 GEMV is unavailable: {c.B.Fp8GemvNativeUnavailable}");
+            kernel.Run(w, (ulong)bx.NativePtr, (ulong)y.NativePtr, c.B.StreamPointer);
+        }
+        else
+            c.K.Fp8Gemv(w, bx.View, y.View);
         float[] got = c.Down(y, n);
         var table = new double[256];
         for (int i = 0; i < 256; i++) table[i] = Fp8E4M3.Decode((byte)i) * (double)scale;
@@ -397,7 +407,7 @@ public static class KernelChecks
             }
             worst = Math.Max(worst, Math.Abs(acc - got[i]) / Math.Max(mag, 1e-30));
         }
-        return new("gemv-fp8e4m3", "max |Δ| / Σ|x·w|", worst, 2e-5, $"1 × n={n} k={k}, every code but NaN");
+        return new(native ? "gemv-fp8e4m3-native" : "gemv-fp8e4m3", "max |Δ| / Σ|x·w|", worst, 2e-5, $"1 × n={n} k={k}, every code but NaN");
     }
 
     private static CheckResult MatMulCheck(Ctx c, Sizes s, Random r, DeviceFormat format)

@@ -160,6 +160,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
             if (cache.BlockCopied is not null) throw new ArgumentException("the KV cache already serves another executor's block copies", nameof(cache));
             cache.BlockCopied = CopyDeviceBlock;
             _ = Flash;   // compile the fused prefill attention now, not inside the first prompt
+            // one-row FP8 products through the NVRTC GEMV where the device has it (it beats cuBLASLt there, see UseFp8Gemv)
+            if (weights.Layers.Count > 0 && weights.Layers[0].GateUp.Format == DeviceFormat.Fp8E4M3) _useFp8Gemv = backend.Fp8GemvNative is not null;
         }
         catch
         {
@@ -195,11 +197,12 @@ public sealed class GpuExecutor : IExecutor, IDisposable
     public int PrefillGemmMinTokens { get; set; } = 16;
 
     /// <summary>
-    /// Products of one activation row (decode at batch 1) with FP8 weights run the FP8 GEMV kernel
-    /// (<see cref="GpuKernels.Fp8Gemv"/>: F32 activations, no per-tensor quantization pass) instead of the matrix
-    /// engine. Default false: on an H100 (Llama-3.1-8B shape, CUDA graphs) the GEMV took 6.12 device ms per token
-    /// against 5.00 for cuBLASLt with quantized activations (`quanta gpu bench` reports both). Changing it drops the
-    /// captured CUDA graphs (they hold the other path's launches).
+    /// Products of one activation row (decode at batch 1) with FP8 weights run an FP8 GEMV (F32 activations, no
+    /// per-tensor quantization pass) instead of the matrix engine: the NVRTC-compiled <see cref="Fp8GemvNativeKernel"/>
+    /// where the device has it (compute capability 8.9+), else <see cref="GpuKernels.Fp8Gemv"/>. Default: on when the
+    /// native kernel is available for an FP8 model, off otherwise (on an H100, Llama-3.1-8B shape, CUDA graphs, the
+    /// ILGPU GEMV took 6.12 device ms per token against 5.00 for cuBLASLt with quantized activations; `quanta gpu bench`
+    /// reports the path not taken). Changing it drops the captured CUDA graphs (they hold the other path's launches).
     /// </summary>
     public bool UseFp8Gemv
     {
@@ -604,7 +607,10 @@ public sealed class GpuExecutor : IExecutor, IDisposable
         if (Gemv(w, m))
         {
             // one F32 row against FP8 weights: no quantization pass, the GEMV streams the weights
-            _k.Fp8Gemv(w, x.View, y.View);
+            if (_b.Fp8GemvNative is Fp8GemvNativeKernel native && Fp8GemvNativeKernel.Fits(w))
+                native.Run(w, (ulong)x.NativePtr, (ulong)y.NativePtr, _b.StreamPointer);
+            else
+                _k.Fp8Gemv(w, x.View, y.View);
             if (w.ChannelScales != null) _k.ChannelScale(y.View, w.ChannelScales.View, m, w.Rows);
             Mark(name);
             return;

@@ -39,29 +39,18 @@ internal sealed class FlashAttentionKernel : IDisposable
     public static bool Supports(int headDim) => headDim is 64 or 128;
 
     /// <summary>The CUDA C++ source, embedded in this assembly.</summary>
-    public static string Source()
-    {
-        using Stream s = typeof(FlashAttentionKernel).Assembly.GetManifestResourceStream(SourceName)
-            ?? throw new InvalidOperationException($"embedded resource {SourceName} is missing from {typeof(FlashAttentionKernel).Assembly.GetName().Name}");
-        using var r = new StreamReader(s);
-        return r.ReadToEnd();
-    }
+    public static string Source() => NativeKernelSource.Text(SourceName);
 
     /// <summary>
     /// Compiles and loads the kernel for <paramref name="accelerator"/>'s device. Throws <see cref="NotSupportedException"/>
-    /// below compute capability 8.0, <see cref="CudaUnavailableException"/> without NVRTC, <see cref="NvrtcException"/> when
-    /// the source does not compile.
+    /// below compute capability 8.0, otherwise as <see cref="NativeKernelSource.Compile"/>.
     /// </summary>
     public static FlashAttentionKernel Create(CudaAccelerator accelerator)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
-        accelerator.Bind();
-        CudaDriver.Check(CudaDriverNative.cuDeviceGet(out int dev, accelerator.DeviceId), "cuDeviceGet");
-        CudaDriver.Check(CudaDriverNative.cuDeviceGetAttribute(out int major, (int)CuDeviceAttribute.ComputeCapabilityMajor, dev), "cuDeviceGetAttribute");
-        CudaDriver.Check(CudaDriverNative.cuDeviceGetAttribute(out int minor, (int)CuDeviceAttribute.ComputeCapabilityMinor, dev), "cuDeviceGetAttribute");
+        (int major, int minor) = NativeKernelSource.ComputeCapability(accelerator);
         if (major < 8) throw new NotSupportedException($"compute capability {major}.{minor}: BF16 tensor-core instructions need 8.0 or later");
-        byte[] cubin = Nvrtc.CompileCubin(Source(), SourceName, major, minor);
-        CudaModule module = CudaModule.Load(cubin);
+        CudaModule module = NativeKernelSource.Compile(accelerator, SourceName);
         try
         {
             return new FlashAttentionKernel(accelerator, module);
