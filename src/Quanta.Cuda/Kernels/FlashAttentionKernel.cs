@@ -45,22 +45,8 @@ internal sealed class FlashAttentionKernel : IDisposable
     /// Compiles and loads the kernel for <paramref name="accelerator"/>'s device. Throws <see cref="NotSupportedException"/>
     /// below compute capability 8.0, otherwise as <see cref="NativeKernelSource.Compile"/>.
     /// </summary>
-    public static FlashAttentionKernel Create(CudaAccelerator accelerator)
-    {
-        ArgumentNullException.ThrowIfNull(accelerator);
-        (int major, int minor) = NativeKernelSource.ComputeCapability(accelerator);
-        if (major < 8) throw new NotSupportedException($"compute capability {major}.{minor}: BF16 tensor-core instructions need 8.0 or later");
-        CudaModule module = NativeKernelSource.Compile(accelerator, SourceName);
-        try
-        {
-            return new FlashAttentionKernel(accelerator, module);
-        }
-        catch
-        {
-            module.Dispose();
-            throw;
-        }
-    }
+    public static FlashAttentionKernel Create(CudaAccelerator accelerator) =>
+        NativeKernelSource.Load(accelerator, SourceName, 8, 0, "BF16 tensor-core instructions need", m => new FlashAttentionKernel(accelerator, m));
 
     /// <summary>
     /// Queues the attention of <paramref name="a"/>.Tokens query tokens at positions FirstPosition + t over keys

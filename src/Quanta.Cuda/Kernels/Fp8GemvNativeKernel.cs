@@ -34,22 +34,8 @@ internal sealed class Fp8GemvNativeKernel : IDisposable
     /// Compiles and loads the kernel for <paramref name="accelerator"/>'s device; <see cref="NotSupportedException"/>
     /// below compute capability 8.9 (no E4M3 conversion instruction), otherwise as <see cref="NativeKernelSource.Compile"/>.
     /// </summary>
-    public static Fp8GemvNativeKernel Create(CudaAccelerator accelerator)
-    {
-        ArgumentNullException.ThrowIfNull(accelerator);
-        (int major, int minor) = NativeKernelSource.ComputeCapability(accelerator);
-        if (major * 10 + minor < 89) throw new NotSupportedException($"compute capability {major}.{minor}: the E4M3 conversion instruction needs 8.9 or later");
-        CudaModule module = NativeKernelSource.Compile(accelerator, SourceName);
-        try
-        {
-            return new Fp8GemvNativeKernel(accelerator, module);
-        }
-        catch
-        {
-            module.Dispose();
-            throw;
-        }
-    }
+    public static Fp8GemvNativeKernel Create(CudaAccelerator accelerator) =>
+        NativeKernelSource.Load(accelerator, SourceName, 8, 9, "the E4M3 conversion instruction needs", m => new Fp8GemvNativeKernel(accelerator, m));
 
     /// <summary>Queues y [w.Rows] = w · x (x [w.Cols] F32) on <paramref name="stream"/>.</summary>
     public void Run(DeviceMatrix w, ulong x, ulong y, nint stream)

@@ -40,4 +40,29 @@ internal static class NativeKernelSource
         accelerator.Bind();
         return CudaModule.Load(cubin);
     }
+
+    /// <summary>
+    /// <see cref="Compile"/>s source <paramref name="name"/> after checking the device has at least compute capability
+    /// <paramref name="minMajor"/>.<paramref name="minMinor"/> (<see cref="NotSupportedException"/> naming
+    /// <paramref name="needs"/> otherwise), and wraps the module with <paramref name="wrap"/>; the module is unloaded if
+    /// that throws.
+    /// </summary>
+    public static T Load<T>(CudaAccelerator accelerator, string name, int minMajor, int minMinor, string needs, Func<CudaModule, T> wrap)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(wrap);
+        (int major, int minor) = ComputeCapability(accelerator);
+        if (major * 10 + minor < minMajor * 10 + minMinor)
+            throw new NotSupportedException($"compute capability {major}.{minor}: {needs} {minMajor}.{minMinor} or later");
+        CudaModule module = Compile(accelerator, name);
+        try
+        {
+            return wrap(module);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
 }

@@ -12,7 +12,9 @@
 //
 // Work split: query rows are grouped per KV head, row r = t * G + j for query head kvh * G + j (G = heads / kvHeads),
 // so one key/value stream serves a whole group. A block of 4 warps takes 64 rows of one KV head (blockIdx.y), each
-// warp 16 rows, and walks the keys in blocks of 64 up to its last row's position; blocks run longest rows first.
+// warp 16 rows; the block walks the keys in tiles of 64 up to its last row's position, each tile loaded once into
+// shared memory for all 4 warps (cp.async, two stages: the next tile loads while this one is used), and each warp
+// skips the tiles past its own last row. Blocks run longest rows first.
 // Per key block: S = Q K^T (Q held in registers as A fragments), online softmax (running max and sum per row, the
 // sum of the unrounded F32 exponentials, as the executor's unfused path sums them), P rounded to BF16 and
 // O += P V with P taken straight from the S accumulators (the C fragment of two 8-key tiles is the A fragment of a
@@ -52,14 +54,6 @@ struct alignas(16) U4
     u32 x, y, z, w;
 };
 
-// 16 bytes through the read-only path (p 16-byte aligned)
-__device__ __forceinline__ U4 load16(const u16* p)
-{
-    U4 v;
-    asm("ld.global.nc.v4.u32 {%0,%1,%2,%3}, [%4];\n" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
-    return v;
-}
-
 __device__ __forceinline__ int imin(int a, int b) { return a < b ? a : b; }
 __device__ __forceinline__ int imax(int a, int b) { return a > b ? a : b; }
 
@@ -87,6 +81,19 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+// this thread's two columns of each 8-column output tile of one of its rows (half 0: o[.][0..1], half 1: o[.][2..3]),
+// times the row's 1 / sum
+template <int DT>
+__device__ __forceinline__ void store_row(float* dst, const float (*o)[4], int half, float inv)
+{
+#pragma unroll
+    for (int dt = 0; dt < DT; dt++)
+    {
+        dst[dt * 8] = o[dt][2 * half] * inv;
+        dst[dt * 8 + 1] = o[dt][2 * half + 1] * inv;
+    }
+}
 
 // Shared-memory tiles of 64 keys, two stages (the next tile loads while this one is used). Row strides are 64 bytes
 // more than a multiple of 128 so the two rows one 8-lane phase of a 16-byte load touches fall in different banks.
@@ -293,28 +300,8 @@ __device__ __forceinline__ void flash_attention(const float* __restrict__ qkv, c
     lA = quad_sum(lA);
     lB = quad_sum(lB);
     const int rowFloats = heads * HD;
-    if (va)
-    {
-        float inv = 1.f / lA;
-        float* dst = out + (long long)ta * rowFloats + ha * HD + tid * 2;
-#pragma unroll
-        for (int dt = 0; dt < DT; dt++)
-        {
-            dst[dt * 8] = o[dt][0] * inv;
-            dst[dt * 8 + 1] = o[dt][1] * inv;
-        }
-    }
-    if (vb)
-    {
-        float inv = 1.f / lB;
-        float* dst = out + (long long)tb * rowFloats + hb * HD + tid * 2;
-#pragma unroll
-        for (int dt = 0; dt < DT; dt++)
-        {
-            dst[dt * 8] = o[dt][2] * inv;
-            dst[dt * 8 + 1] = o[dt][3] * inv;
-        }
-    }
+    if (va) store_row<DT>(out + (long long)ta * rowFloats + ha * HD + tid * 2, o, 0, 1.f / lA);
+    if (vb) store_row<DT>(out + (long long)tb * rowFloats + hb * HD + tid * 2, o, 1, 1.f / lB);
 }
 
 #define FLASH_ENTRY(HD)                                                                                               \
