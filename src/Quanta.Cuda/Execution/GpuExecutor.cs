@@ -538,7 +538,8 @@ public sealed class GpuExecutor : IExecutor, IDisposable
 
     /// <summary>
     /// Attention of sequence <paramref name="s"/>'s tokens on the tensor cores: its keys and values for every position
-    /// it can see are gathered from the paged cache once (K and Vᵀ per KV head, BF16), then per chunk of query tokens
+    /// it can see are gathered from the paged cache once (K and Vᵀ per KV head, BF16). With <see cref="UseFlashAttention"/>
+    /// and the kernel available, one fused launch (<see cref="FlashAttentionKernel"/>) does the rest. Otherwise, per chunk of query tokens
     /// the queries are grouped per KV head, S = Q·Kᵀ (strided batched over KV heads), a causal softmax gives unnormalized
     /// BF16 P̃ and each row's 1/Σ, and O = P̃·V, scaled by 1/Σ, goes back to the token rows. The masked half of S is computed and discarded, which the tensor cores'
     /// speed pays for many times over against a scalar kernel.
