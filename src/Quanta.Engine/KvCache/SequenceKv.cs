@@ -265,6 +265,39 @@ public sealed class SequenceKv : IKvCacheView, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    public void AttendHeads(int layer, int length, ReadOnlySpan<float> q, int heads, int position, int firstHead,
+        in AttentionParameters parameters, Span<float> output, Span<float> scratch, in NextAttention next)
+    {
+        // the hint is used when the next call reads the same pool (every sequence of one cache does)
+        if (next.Kv is not SequenceKv n || n._cache != _cache || n._disposed || next.Layer < 0 || next.Layer >= Layers)
+        {
+            AttendHeads(layer, length, q, heads, position, firstHead, parameters, output, scratch);
+            return;
+        }
+        int nl = next.Layer;
+        if (_cache.Type == KvCacheType.F32)
+        {
+            var view = new PagedKvView<float>(_cache.K32(layer), _cache.V32(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            var ahead = new PagedKvView<float>(_cache.K32(nl), _cache.V32(nl), n._table, BlockSize, next.Length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardHeads<float, PagedKvView<float>>(q, heads, position, firstHead, view, parameters, output, scratch, ahead, next.Position, next.FirstHead);
+        }
+        else if (_cache.Type == KvCacheType.Q8_0)
+        {
+            var view = new PagedKvView<sbyte>(_cache.K8(layer), _cache.V8(layer), _cache.KScales(layer), _cache.VScales(layer), _table,
+                BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            var ahead = new PagedKvView<sbyte>(_cache.K8(nl), _cache.V8(nl), _cache.KScales(nl), _cache.VScales(nl), n._table,
+                BlockSize, next.Length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardHeads<sbyte, PagedKvView<sbyte>>(q, heads, position, firstHead, view, parameters, output, scratch, ahead, next.Position, next.FirstHead);
+        }
+        else
+        {
+            var view = new PagedKvView<Half>(_cache.K16(layer), _cache.V16(layer), _table, BlockSize, length, KvHeads, HeadDim, headMajor: true);
+            var ahead = new PagedKvView<Half>(_cache.K16(nl), _cache.V16(nl), n._table, BlockSize, next.Length, KvHeads, HeadDim, headMajor: true);
+            CausalAttention.ForwardHeads<Half, PagedKvView<Half>>(q, heads, position, firstHead, view, parameters, output, scratch, ahead, next.Position, next.FirstHead);
+        }
+    }
+
     /// <summary>Returns every block to the pool at once; idempotent.</summary>
     public void Dispose()
     {

@@ -73,4 +73,20 @@ public interface IKvCacheView
         for (int i = 0; i < heads; i++)
             AttendRow(layer, length, q.Slice(i * HeadDim, HeadDim), position, firstHead + i, parameters, output.Slice(i * HeadDim, HeadDim), scratch);
     }
+
+    /// <summary>
+    /// <see cref="AttendHeads(int, int, ReadOnlySpan{float}, int, int, int, in AttentionParameters, Span{float}, Span{float})"/>
+    /// told the caller's next one-token call (<paramref name="next"/>, on the same thread): an implementation that can
+    /// reach the next call's storage prefetches its K/V rows while this call computes
+    /// (<see cref="CausalAttention.ForwardHeads{T, TView}(ReadOnlySpan{float}, int, int, int, TView, in AttentionParameters, Span{float}, Span{float}, TView, int, int)"/>).
+    /// Same results as without the hint. The default ignores it.
+    /// </summary>
+    void AttendHeads(int layer, int length, ReadOnlySpan<float> q, int heads, int position, int firstHead,
+        in AttentionParameters parameters, Span<float> output, Span<float> scratch, in NextAttention next)
+        => AttendHeads(layer, length, q, heads, position, firstHead, parameters, output, scratch);
 }
+
+/// <summary>The next one-token attention call a caller will make (a prefetch hint): <see cref="Kv"/>'s layer
+/// <see cref="Layer"/> over positions [0, <see cref="Length"/>), the token at <see cref="Position"/>, query heads from
+/// <see cref="FirstHead"/>. Kv null: none.</summary>
+public readonly record struct NextAttention(IKvCacheView? Kv, int Layer, int Length, int Position, int FirstHead);

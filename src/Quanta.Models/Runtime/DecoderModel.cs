@@ -375,7 +375,7 @@ public sealed class DecoderModel
                 {
                     int off = t * rowLen + h0 * HeadDim;
                     kv.AttendHeads(Layer, SegmentLength[s], Q.AsSpan(off, HeadGroup * HeadDim), HeadGroup, TokenPosition[t], h0, Parameters,
-                        Out.AsSpan(off, HeadGroup * HeadDim), scratch);
+                        Out.AsSpan(off, HeadGroup * HeadDim), scratch, Next(i + Parts, groups));
                     continue;
                 }
                 for (int h = h0; h < h0 + HeadGroup; h++)
@@ -385,6 +385,16 @@ public sealed class DecoderModel
                         Out.AsSpan(off), rowLen, scratch);
                 }
             }
+        }
+
+        /// <summary>Item i as a prefetch hint when it is a one-token call (the calls this part makes next), else none.</summary>
+        private readonly NextAttention Next(int i, int groups)
+        {
+            if (i >= Items) return default;
+            int b = i / groups, t = Blocks[b];
+            if (BlockEnds[b] - t != 1) return default;
+            int s = TokenSegment[t];
+            return new NextAttention(Kvs[s], Layer, SegmentLength[s], TokenPosition[t], (i - b * groups) * HeadGroup);
         }
     }
 }

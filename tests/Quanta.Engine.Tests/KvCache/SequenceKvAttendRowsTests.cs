@@ -88,6 +88,35 @@ public sealed class SequenceKvAttendRowsTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Next_call_hint_changes_no_bits(KvCacheType type, int headDim, int window)
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        const int kvHeads = 2, heads = 8, length = 45;
+        using SequenceKv seq = Filled(type, kvHeads, headDim, length, rng, out _, out _);
+        var p = new AttentionParameters(heads, kvHeads, headDim) { SlidingWindow = window };
+        int group = CausalAttention.HeadGroup(heads, kvHeads);
+        float[] scratch = new float[CausalAttention.ScratchLength(64, headDim)];
+        foreach (int pos in new[] { 0, 15, 16, 44 })
+            foreach (int nextPos in new[] { 0, 17, 44 })
+            {
+                float[] q = Enumerable.Range(0, group * headDim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+                float[] plain = new float[q.Length], hinted = new float[q.Length], other = new float[q.Length];
+                int h = (pos + nextPos) % 2 * group;
+                seq.AttendHeads(0, pos + 1, q, group, pos, h, p, plain, scratch);
+                seq.AttendHeads(0, pos + 1, q, group, pos, h, p, hinted, scratch, new NextAttention(seq, 0, nextPos + 1, nextPos, group - h));
+                seq.AttendHeads(0, pos + 1, q, group, pos, h, p, other, scratch, new NextAttention(null, 0, 0, 0, 0));
+                for (int i = 0; i < q.Length; i++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(plain[i]) == BitConverter.SingleToInt32Bits(hinted[i]),
+                        $"seed {seed} {type} d={headDim} window={window} pos={pos} next={nextPos} element {i}: {plain[i]} vs {hinted[i]}");
+                    Assert.True(BitConverter.SingleToInt32Bits(plain[i]) == BitConverter.SingleToInt32Bits(other[i]), $"seed {seed} no hint element {i}");
+                }
+            }
+    }
+
     /// <summary>A sequence over a paged cache of blocks of 16 holding <paramref name="length"/> random positions in layer 0.</summary>
     private static SequenceKv Filled(KvCacheType type, int kvHeads, int headDim, int length, Random rng, out float[] k, out float[] v)
     {

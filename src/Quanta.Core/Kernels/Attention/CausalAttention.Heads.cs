@@ -30,8 +30,26 @@ public static partial class CausalAttention
         Span<float> output, Span<float> scratch)
         where T : unmanaged
         where TView : IKvView<T>, allows ref struct
+        => ForwardHeads<T, TView>(q, heads, position, firstHead, kv, p, output, scratch, kv, -1, 0);
+
+    /// <summary>
+    /// <see cref="ForwardHeads{T, TView}(ReadOnlySpan{float}, int, int, int, TView, in AttentionParameters, Span{float}, Span{float})"/>
+    /// that also knows the caller's next call: the decode of <paramref name="nextPosition"/> for query head
+    /// <paramref name="nextFirstHead"/> over <paramref name="next"/> (same parameters; nextPosition −1: none). While
+    /// this call computes, it prefetches the next call's K/V rows into L2, a position's rows per position it works
+    /// through, so the next call's memory latency overlaps this call's arithmetic instead of following it (at 16
+    /// streams the K/V of a step do not fit the caches, and each call reads only a few KB per block). The hint reads
+    /// nothing that changes a result: the output is bit-identical to the call without it. Only the AVX-512 path uses the
+    /// hint, and only for views whose head rows of a block are contiguous (head-major paged blocks; PositionStride =
+    /// HeadDim); otherwise it is ignored.
+    /// </summary>
+    public static void ForwardHeads<T, TView>(ReadOnlySpan<float> q, int heads, int position, int firstHead, TView kv, in AttentionParameters p,
+        Span<float> output, Span<float> scratch, TView next, int nextPosition, int nextFirstHead)
+        where T : unmanaged
+        where TView : IKvView<T>, allows ref struct
     {
         int d = p.HeadDim;
+        if (nextPosition >= 0) Validate<T, TView>(next, p, nextPosition, nextFirstHead);
         if (heads < 1 || heads > RowBlock) throw new ArgumentOutOfRangeException(nameof(heads), heads, $"1 to {RowBlock} heads per call.");
         if (firstHead < 0) throw new ArgumentOutOfRangeException(nameof(firstHead));
         Validate<T, TView>(kv, p, position, firstHead + heads - 1);
@@ -44,7 +62,7 @@ public static partial class CausalAttention
         {
             if (scratch.Length < heads * count + RowBlock * 256 + d) throw new ArgumentException($"Scratch needs {heads * count + RowBlock * 256 + d} floats.", nameof(scratch));
             KernelPaths.Record(KernelName, SimdPath.V512);
-            Heads512<T, TView>(q, d, heads, position, firstHead / group, kv, p, output, d, scratch);
+            Heads512<T, TView>(q, d, heads, position, firstHead / group, kv, p, output, d, scratch, next, nextPosition < 0 ? -1 : Lo(nextPosition, p), nextPosition, nextFirstHead / group);
             return;
         }
         if (scratch.Length < count + 2 * d) throw new ArgumentException($"Scratch needs {count + 2 * d} floats.", nameof(scratch));
@@ -62,11 +80,13 @@ public static partial class CausalAttention
     /// <paramref name="heads"/> query rows that attend the same positions lo..position of KV head
     /// <paramref name="kvHead"/> (row r's query at q[r·qStride ..], its output at output[r·outStride ..]). Positions
     /// are walked block by block (no division per position), the range checks of the multi-position path are gone,
-    /// and with HeadDim 64 a key row is held in four registers for all rows. scratch: [heads, count] scores,
-    /// [RowBlock, 16, 16] key-slot lane partials, [HeadDim] one F16 key row converted.
+    /// and with HeadDim 64 a key row is held in four registers for all rows. The caller's next call (positions
+    /// nextLo..nextPosition of KV head nextKvHead in <paramref name="next"/>; nextLo −1: none) is prefetched into L2
+    /// while this one computes: four lines per position of pass 1, the rest after it (<see cref="NextLines"/>).
+    /// scratch: [heads, count] scores, [RowBlock, 16, 16] key-slot lane partials, [HeadDim] one F16 key row converted.
     /// </summary>
     private static void Heads512<T, TView>(ReadOnlySpan<float> q, int qStride, int heads, int position, int kvHead, TView kv,
-        in AttentionParameters p, Span<float> output, int outStride, Span<float> scratch)
+        in AttentionParameters p, Span<float> output, int outStride, Span<float> scratch, TView next, int nextLo, int nextPosition, int nextKvHead)
         where T : unmanaged
         where TView : IKvView<T>, allows ref struct
     {
@@ -107,6 +127,12 @@ public static partial class CausalAttention
             }
         }
 
+        // the next call's lines: four per position of pass 1 (an F16 position's K and V rows), the rest at the end
+        NextLines ahead = default;
+        conv = NextLines.Plan<T, TView>(next, nextLo, nextPosition, nextKvHead, ref ahead);   // conv: dead until pass 1
+        int nextRange = 0;
+        nint nextAt = ahead.Count > 0 ? ahead.Start[0] : 0, nextEnd = ahead.Count > 0 ? ahead.End[0] : 0;
+
         // Pass 1: scores, 16 key slots at a time (slot j = position lo + i0 + j; a slot's lanes are summed by the same
         // tree wherever the group starts, so the scores equal the multi-position path's)
         int block = lo / bs, inBlock = lo - block * bs;
@@ -134,6 +160,7 @@ public static partial class CausalAttention
                 if (inBlock + PrefetchDistance < bs && i0 + j + PrefetchDistance < count)
                     PrefetchRow(ref keys, (inBlock + PrefetchDistance) * stride + headOff, d);
                 PrefetchRow(ref values, inBlock * stride + headOff, d);
+                if (nextAt < nextEnd) PrefetchNext(ref ahead, ref nextRange, ref nextAt, ref nextEnd);
                 int rowOff = inBlock * stride + headOff;
                 ref T krow = ref Unsafe.Add(ref keys, rowOff);
                 ref float kscale = ref Unsafe.Add(ref ks, rowOff >> 5);   // Q8_0 only (rows start at multiples of 32)
@@ -171,6 +198,7 @@ public static partial class CausalAttention
                 else for (int j = 0; j < n; j++) Unsafe.Add(ref dst, j) = s.GetElement(j);
             }
         }
+        while (nextAt < nextEnd) PrefetchNext(ref ahead, ref nextRange, ref nextAt, ref nextEnd);
         Span<float> sums = [0f, 0f, 0f, 0f];
         for (int r = 0; r < heads; r++)
             sums[r] = SoftmaxScores(scratch.Slice(r * count, count), p);
@@ -210,6 +238,75 @@ public static partial class CausalAttention
             if (heads > 1) Store(output, 1 * outStride + c0 * 16, cn, 1f / sums[1], a10, a11, a12, a13);
             if (heads > 2) Store(output, 2 * outStride + c0 * 16, cn, 1f / sums[2], a20, a21, a22, a23);
             if (heads > 3) Store(output, 3 * outStride + c0 * 16, cn, 1f / sums[3], a30, a31, a32, a33);
+        }
+    }
+
+    /// <summary>Prefetches the next four lines of <paramref name="plan"/> into L2 (at = the next line, end = its
+    /// range's end; moves to the following range when this one is done).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchNext(ref NextLines plan, ref int range, ref nint at, ref nint end)
+    {
+        Sse.Prefetch1((void*)at);
+        Sse.Prefetch1((void*)(at + 64));
+        Sse.Prefetch1((void*)(at + 128));
+        Sse.Prefetch1((void*)(at + 192));
+        at += 256;
+        if (at >= end)
+        {
+            if (++range < plan.Count) { at = plan.Start[range]; end = plan.End[range]; }
+            else at = end = 0;
+        }
+    }
+
+    /// <summary>Line ranges [Start, End) of the caller's next decode call's K/V head slices (and Q8_0 scales), block by
+    /// block, for <see cref="Heads512{T, TView}"/> to prefetch while it computes. Addresses are only ever prefetched
+    /// (a hint never faults; an array moved by the GC in between only wastes the hint).</summary>
+    private struct NextLines
+    {
+        public const int MaxRanges = 64;
+        public Ranges Start, End;
+        public int Count;
+
+        [InlineArray(MaxRanges)]
+        public struct Ranges { private nint _e; }
+
+        public unsafe void Add<T>(ref T first, int elements) where T : unmanaged
+        {
+            if (Count == MaxRanges) return;
+            nint a = (nint)Unsafe.AsPointer(ref first);
+            Start[Count] = a & ~(nint)63;
+            End[Count] = a + elements * Unsafe.SizeOf<T>();
+            Count++;
+        }
+
+        /// <summary>The ranges of positions lo..position (capped at <see cref="UpfrontPositions"/>) of KV head kvHead,
+        /// when the view stores a head's rows of a block contiguously (PositionStride = HeadDim; else none). Reads the
+        /// first element of each K and V slice (returned as a sum to fold into a sink): a demand read is never dropped
+        /// and starts the slice's page walk and the hardware stream early.</summary>
+        public static float Plan<T, TView>(TView kv, int lo, int position, int kvHead, ref NextLines plan)
+            where T : unmanaged
+            where TView : IKvView<T>, allows ref struct
+        {
+            plan.Count = 0;
+            int bs = kv.BlockSize, stride = kv.PositionStride, d = kv.HeadDim, headOff = kvHead * kv.HeadStride;
+            if (lo < 0 || stride != d) return 0f;
+            int upTo = Math.Min(position, lo + UpfrontPositions - 1), sum = 0;
+            for (int b = lo / bs, last = upTo / bs; b <= last; b++)
+            {
+                int from = Math.Max(lo, b * bs) - b * bs, to = Math.Min(upTo, b * bs + bs - 1) - b * bs;
+                int off = from * stride + headOff, n = (to - from + 1) * d;
+                ref T k = ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.KeyBlock(b)), off);
+                ref T v = ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.ValueBlock(b)), off);
+                sum += Unsafe.As<T, byte>(ref k) + Unsafe.As<T, byte>(ref v);
+                plan.Add(ref k, n);
+                plan.Add(ref v, n);
+                if (typeof(T) == typeof(sbyte))
+                {
+                    plan.Add(ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.KeyScaleBlock(b)), off >> 5), n >> 5);
+                    plan.Add(ref Unsafe.Add(ref MemoryMarshal.GetReference(kv.ValueScaleBlock(b)), off >> 5), n >> 5);
+                }
+            }
+            return sum;
         }
     }
 }

@@ -98,7 +98,7 @@ public static partial class CausalAttention
         {
             if (scratch.Length < rows * total + RowBlock * 256 + d) throw new ArgumentException($"Scratch needs {rows * total + RowBlock * 256 + d} floats.", nameof(scratch));
             KernelPaths.Record(KernelName, SimdPath.V512);
-            if (rows == 1) Heads512<T, TView>(q, d, 1, firstPosition, head / (p.Heads / p.KvHeads), kv, p, output, d, scratch);
+            if (rows == 1) Heads512<T, TView>(q, d, 1, firstPosition, head / (p.Heads / p.KvHeads), kv, p, output, d, scratch, kv, -1, -1, 0);
             else Rows512<T, TView>(q, qStride, rows, firstPosition, head, kv, p, output, outStride, scratch, total);
             return;
         }
