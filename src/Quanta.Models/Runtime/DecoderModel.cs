@@ -174,8 +174,11 @@ public sealed class DecoderModel
             }
         }
 
-        // attention items: (block of up to RowBlock consecutive tokens of one segment, head); part p takes items
-        // p, p + parts, …, so the causal cost (growing with position) spreads evenly over the parts
+        // attention items: (block of up to RowBlock consecutive tokens of one segment, head group), in token order; part p
+        // takes a contiguous run of them holding about 1/parts of the causal cost (positions attended), so the rows a
+        // thread attends are mostly the rows it ran in the row loops around attention (their q, new K/V and output
+        // stay in that core's caches instead of crossing to the other core: with the cores on different L3s every such
+        // line is a cross-complex transfer)
         int blocks = 0;
         for (int s = 0, first = 0; s < segments.Length; s++)
         {
@@ -342,9 +345,10 @@ public sealed class DecoderModel
         else LayerNorm.Forward(src, w.Weight, w.Bias, dst, Config.NormEps);
     }
 
-    /// <summary>Attention items p, p + Parts, … of part p: item i is (token block i / G, heads HeadGroup · (i % G) ..
-    /// + HeadGroup − 1), G = Heads / HeadGroup, over the block's own segment, with scratch slice p. A one-token block
-    /// runs its heads in one AttendHeads call, a longer one head by head (AttendRows).</summary>
+    /// <summary>Attention items [PartStart(p), PartStart(p + 1)) of part p: item i is (token block i / G, heads
+    /// HeadGroup · (i % G) .. + HeadGroup − 1), G = Heads / HeadGroup, over the block's own segment, with scratch slice p.
+    /// A one-token block runs its heads in one AttendHeads call, a longer one head by head (AttendRows). Which part runs
+    /// an item never changes its result.</summary>
     private struct AttentionBody : IParallelBody
     {
         public IKvCacheView?[] Kvs;  // [segments]
@@ -365,7 +369,7 @@ public sealed class DecoderModel
             Span<float> scratch = Scratch.AsSpan(part * ScratchLength, ScratchLength);
             int rowLen = Heads * HeadDim;
             int groups = Heads / HeadGroup;
-            for (int i = part; i < Items; i += Parts)
+            for (int i = PartStart(part), last = PartStart(part + 1); i < last; i++)
             {
                 int b = i / groups, h0 = (i - b * groups) * HeadGroup;
                 int t = Blocks[b], s = TokenSegment[t];
@@ -375,7 +379,7 @@ public sealed class DecoderModel
                 {
                     int off = t * rowLen + h0 * HeadDim;
                     kv.AttendHeads(Layer, SegmentLength[s], Q.AsSpan(off, HeadGroup * HeadDim), HeadGroup, TokenPosition[t], h0, Parameters,
-                        Out.AsSpan(off, HeadGroup * HeadDim), scratch, Next(i + Parts, groups));
+                        Out.AsSpan(off, HeadGroup * HeadDim), scratch, Next(i + 1 < last ? i + 1 : Items, groups));
                     continue;
                 }
                 for (int h = h0; h < h0 + HeadGroup; h++)
@@ -395,6 +399,34 @@ public sealed class DecoderModel
             if (BlockEnds[b] - t != 1) return default;
             int s = TokenSegment[t];
             return new NextAttention(Kvs[s], Layer, SegmentLength[s], TokenPosition[t], (i - b * groups) * HeadGroup);
+        }
+
+        /// <summary>First item of part p: the first item whose preceding items' cost (positions attended by their rows)
+        /// reaches p/Parts of the total. Pool loop shares are contiguous too (participant p starts with the p-th share),
+        /// so with equal contexts part p attends the rows the row loops gave participant p.</summary>
+        private readonly int PartStart(int p)
+        {
+            if (p == 0) return 0;
+            if (p >= Parts) return Items;
+            int groups = Heads / HeadGroup, blocks = Items / groups;
+            long total = 0;
+            for (int b = 0; b < blocks; b++) total += BlockCost(b);
+            // items of a block all cost the block's cost; part p starts at the first item whose preceding cost reaches p/Parts of the total
+            long target = total * groups * p / Parts, acc = 0;
+            for (int b = 0; b < blocks; b++)
+            {
+                long cb = BlockCost(b);
+                for (int g = 0; g < groups; g++, acc += cb)
+                    if (acc >= target) return b * groups + g;
+            }
+            return Items;
+        }
+
+        private readonly long BlockCost(int b)
+        {
+            long cost = 0;
+            for (int t = Blocks[b]; t < BlockEnds[b]; t++) cost += TokenPosition[t] + 1;
+            return cost;
         }
     }
 }
