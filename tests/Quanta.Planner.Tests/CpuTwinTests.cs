@@ -530,6 +530,8 @@ public class CpuTwinTests
             Assert.Equal(new[] { "pp32", "tg8", "ttft@2", "tpot@2", "ttft@4", "tpot@4" }.Order(), report.Observation!.Bandwidths.Keys.Order());
             Assert.Equal(report.Observation.Bandwidths["ttft@4"], report.Observation.Bandwidths["tpot@4"]);
             Assert.All(report.Rows, r => Assert.Matches(@"^bw [0-9.]+/[0-9.]+ GB/s, m=1 kernel [0-9]+/[0-9]+ GOP/s, streamed [0-9]+/[0-9]+ GOP/s.*, (memory|kernel)-bound( \(overlap [01]\.[0-9]{2}\))?$", r.State));
+            // the serve rows say how long the JIT compiled during their kept waves (a wave over the tolerance is rerun); pp and tg do not
+            Assert.All(report.Rows, r => Assert.Equal(r.Quantity.Contains('@'), System.Text.RegularExpressions.Regex.IsMatch(r.State, @", jit [0-9.]+ ms")));
             // each quantity's streamed m = 1 reading is kept for its overlap (TPOT shares its wave's)
             Assert.Equal(report.Observation.Bandwidths.Keys.Order(), report.Observation.StreamedRates.Keys.Order());
             Assert.All(report.Observation.StreamedRates.Values, v => Assert.True(v > 0 && double.IsFinite(v), $"streamed {v}"));
@@ -586,6 +588,8 @@ public class CpuTwinTests
             Assert.True(exit == 0, fromFile.ToString());
             Assert.Contains("obs/tiny-q4_0.gguf", fromFile.ToString(), StringComparison.Ordinal);
             Assert.Contains("(fit)", fromFile.ToString(), StringComparison.Ordinal);
+            // with the recorded steps' rows (the executor's time per wave size, predicted against measured)
+            Assert.Contains("decode-steps@2", fromFile.ToString(), StringComparison.Ordinal);
             Assert.True(EfficiencyParameters.Load(Path.Combine(dir, "fit.json")).EffBandwidth > 0);
             // Refitting on the run re-predicts every row from its own machine figures.
             var fitted = CpuTwinRunner.Fit([report], CpuTwin.BuiltInEfficiency());
