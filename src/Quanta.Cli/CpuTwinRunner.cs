@@ -119,8 +119,8 @@ public sealed record CpuTwinRow(string Model, string Quantity, string Unit, doub
 public sealed record BandwidthBracket(double Before, double After, int Attempts, bool Unstable, double KernelBefore = 0, double KernelAfter = 0,
     double StreamedBefore = 0, double StreamedAfter = 0)
 {
-    /// <summary>Seconds the JIT spent compiling (all threads) during the kept serve waves of the measurement, and the
-    /// extra runs the waves took because it compiled more than the tolerance (NaN: not counted: pp and tg).</summary>
+    /// <summary>Seconds the JIT spent compiling (all threads) during the kept serve waves of the measurement (NaN: not
+    /// counted: pp and tg, whose benchmark runs its own warm-up repetitions).</summary>
     public double JitSeconds { get; init; } = double.NaN;
 
     /// <summary>Serve waves run again because the JIT compiled during them (see <see cref="JitSeconds"/>).</summary>
