@@ -445,6 +445,7 @@ public static class CpuTwinRunner
             Bandwidths = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.Mean),
             KernelScales = kernelScale,
             StreamedRates = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.StreamedMean),
+            JitSeconds = quantityBracket.Where(kv => !double.IsNaN(kv.Value.JitSeconds)).ToDictionary(kv => kv.Key, kv => kv.Value.JitSeconds),
         };
         var rows = observation.Predict(eff)
             .Select(x => new CpuTwinRow(name, x.Quantity, UnitOf(x.Quantity), x.Predicted, x.Measured)

@@ -141,7 +141,7 @@ public static class PlanTwinCommand
             runs.SelectMany(r => r.Predict(e).Select(x => (new CpuTwinRow(r.Name, x.Quantity, CpuTwinRunner.UnitOf(x.Quantity), x.Predicted, x.Measured)
             {
                 State = string.Create(CultureInfo.InvariantCulture,
-                    $"bw {(r.Bandwidths.TryGetValue(x.Quantity.StartsWith("tpot@", StringComparison.Ordinal) ? "ttft" + x.Quantity[4..] : x.Quantity, out double b) ? b : r.Machine.ReadBytesPerSecond) / 1e9:F1} GB/s, {r.BoundOf(e, x.Quantity)}"),
+                    $"bw {(r.Bandwidths.TryGetValue(x.Quantity.StartsWith("tpot@", StringComparison.Ordinal) ? "ttft" + x.Quantity[4..] : x.Quantity, out double b) ? b : r.Machine.ReadBytesPerSecond) / 1e9:F1} GB/s{(r.JitSeconds.TryGetValue(x.Quantity, out double jit) ? $", jit {jit * 1e3:0.#} ms" : "")}, {r.BoundOf(e, x.Quantity)}"),
             }, tag(r)))).ToList();
         o.WriteLine($"{runs.Count} runs from {files.Count} file(s); CPU efficiency ({eff.FitDate}): {Describe(eff)}");
         o.WriteLine();
