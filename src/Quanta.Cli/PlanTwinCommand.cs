@@ -12,7 +12,7 @@ namespace Quanta.Cli;
 /// [-r 3] [--streams 4,16] [--serve-prompt 128] [--serve-output 32] [--waves 2] [--bandwidth-seconds 2]
 /// [--kernel-seconds 0.5] [--efficiency FILE]
 /// [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv] [--observations-out FILE.json] [--json]`, or
-/// `quanta plan twin --fit-from FILE.json... [--fit-out FILE [--fit-on NAME]]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
+/// `quanta plan twin --fit-from FILE.json... [--fit-out FILE [--fit-on NAME]] [--steps-out FILE.csv]`: the CPU twin. In one run per model it measures this machine (read bandwidth, dot-kernel
 /// rates) and the engine (pp, tg, TTFT and TPOT of concurrent streams through the serving engine), predicts the same
 /// quantities with the planner from the machine figures of that run, and prints predicted, measured and error.
 /// --shape generates random-weight models (as `quanta bench generate`) into a temporary folder first.
@@ -21,7 +21,8 @@ namespace Quanta.Cli;
 /// then re-predicted with the fitted parameters and marked fit or held out. --steps-out writes every step the serving
 /// engine ran in the serve waves (recorded by <see cref="StepRecorder"/>) with the twin's cost of it, one CSV row each.
 /// --observations-out saves each model's run as the fit reads it (<see cref="CpuTwinObservationFile"/>); --fit-from
-/// measures nothing and predicts (and with --fit-out fits on) the saved runs of one or more such files together, e.g. runs
+/// measures nothing and predicts (and with --fit-out fits on) the saved runs of one or more such files together (with
+/// their recorded steps: the step rows, and --steps-out), e.g. runs
 /// that drew the machine's two bandwidth states.
 /// Progress on stderr; the table (or JSON) on stdout.
 /// </summary>
@@ -75,7 +76,7 @@ public static class PlanTwinCommand
             if (p.GetValue(fitFrom) is { Length: > 0 } from)
             {
                 if (p.GetValue(model) is { Length: > 0 } || p.GetValue(shape) is not null) throw new ArgumentException("--fit-from reads runs instead of measuring: leave out --model and --shape");
-                return FitFrom(from, eff, p.GetValue(fitOut), p.GetValue(fitOn), Console.Out);
+                return FitFrom(from, eff, p.GetValue(fitOut), p.GetValue(fitOn), p.GetValue(stepsOut), Console.Out);
             }
             var paths = (p.GetValue(model) ?? []).ToList();
             string? temp = null;
@@ -131,7 +132,7 @@ public static class PlanTwinCommand
     /// <paramref name="fitOut"/> fitted together (those whose name contains <paramref name="fitOn"/>, the others held
     /// out) and re-predicted. Each row's state: its bracket's bandwidth and the bound (and overlap) of its typical step.
     /// </summary>
-    private static int FitFrom(IReadOnlyList<string> files, EfficiencyParameters eff, string? fitOut, string? fitOn, TextWriter o)
+    private static int FitFrom(IReadOnlyList<string> files, EfficiencyParameters eff, string? fitOut, string? fitOn, string? stepsOut, TextWriter o)
     {
         var runs = files.SelectMany(f => CpuTwinObservationFile.Load(f)
             .Select(r => files.Count > 1 ? r with { Name = Path.GetFileNameWithoutExtension(f) + "/" + r.Name } : r)).ToList();
@@ -140,14 +141,16 @@ public static class PlanTwinCommand
             runs.SelectMany(r => r.Predict(e).Select(x => (new CpuTwinRow(r.Name, x.Quantity, CpuTwinRunner.UnitOf(x.Quantity), x.Predicted, x.Measured)
             {
                 State = string.Create(CultureInfo.InvariantCulture,
-                    $"bw {(r.Bandwidths.TryGetValue(x.Quantity.StartsWith("tpot@", StringComparison.Ordinal) ? "ttft" + x.Quantity[4..] : x.Quantity, out double b) ? b : r.Machine.ReadBytesPerSecond) / 1e9:F1} GB/s, {r.BoundOf(e, x.Quantity)}"),
+                    $"bw {(r.Bandwidths.TryGetValue(x.Quantity.StartsWith("tpot@", StringComparison.Ordinal) ? "ttft" + x.Quantity[4..] : x.Quantity, out double b) ? b : r.Machine.ReadBytesPerSecond) / 1e9:F1} GB/s{(r.JitSeconds.TryGetValue(x.Quantity, out double jit) ? $", jit {jit * 1e3:0.#} ms" : "")}, {r.BoundOf(e, x.Quantity)}"),
             }, tag(r)))).ToList();
         o.WriteLine($"{runs.Count} runs from {files.Count} file(s); CPU efficiency ({eff.FitDate}): {Describe(eff)}");
         o.WriteLine();
         WriteTable(Rows(eff, _ => ""), o);
+        WriteSteps(runs, eff, o);
         if (fitOut is null)
         {
             if (fitOn is not null) throw new ArgumentException("--fit-on needs --fit-out");
+            if (stepsOut is not null) WriteSteps(runs, eff, stepsOut);
             return 0;
         }
         var fitSet = runs.Where(r => fitOn is null || r.Name.Contains(fitOn, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -161,6 +164,8 @@ public static class PlanTwinCommand
         o.WriteLine($"fitted on these runs (written to --fit-out): {Describe(fitted)}");
         o.WriteLine("re-predicted with the fitted parameters:");
         WriteTable(Rows(fitted, r => fitSet.Contains(r) ? "(fit)" : "(held out)"), o);
+        WriteSteps(runs, fitted, o);
+        if (stepsOut is not null) WriteSteps(runs, fitted, stepsOut);
         return 0;
     }
 
@@ -227,33 +232,41 @@ public static class PlanTwinCommand
         }
     }
 
-    private static void WriteSteps(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, string path)
+    private static void WriteSteps(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, string path) =>
+        WriteSteps(reports.Select(r => r.Observation).OfType<CpuTwinObservation>().ToList(), eff, path);
+
+    private static void WriteSteps(IReadOnlyList<CpuTwinObservation> runs, EfficiencyParameters eff, string path)
     {
         var ci = CultureInfo.InvariantCulture;
         using var w = new StreamWriter(path);
         w.WriteLine("model,streams,wave,step,sequences,tokens,prefill,decode,logits,kv_read,pairs,start_s,execute_s,gap_s,model_s,body_s,head_s,attention_s,host_s,overhead_s");
-        foreach (var r in reports)
-        {
-            var obs = r.Observation;
-            if (obs is null) continue;
-            foreach (var (streams, wave, steps) in r.RecordedWaves)
-                for (int i = 0; i < steps.Count; i++)
+        foreach (var obs in runs)
+            foreach (var g in obs.ServeSteps.GroupBy(x => x.Streams))
+            {
+                var model = obs.ModelFor(eff, string.Create(ci, $"ttft@{g.Key}"));
+                int wave = 0;
+                foreach (var steps in g.Select(x => x.Steps))
                 {
-                    var model = obs.ModelFor(eff, string.Create(ci, $"ttft@{streams}"));
-                    var s = steps[i];
-                    var sh = s.Shape;
-                    var c = model.Cost(sh.Tokens, sh.LogitsRows, 0, sh.KvReadTokens, sh.AttendedPairs,
-                        sh.PrefillTokens == 0 ? sh.AttendedPairs : Math.Min(sh.DecodePairs, sh.AttendedPairs));
-                    w.WriteLine(string.Create(ci, $"{r.Model},{streams},{wave},{i},{sh.Sequences},{sh.Tokens},{sh.PrefillTokens},{sh.DecodeTokens},{sh.LogitsRows},{sh.KvReadTokens},{sh.AttendedPairs},{s.StartSeconds:G6},{s.ExecuteSeconds:G6},{s.GapSeconds:G6},{c.Seconds:G6},{c.MatmulSeconds:G6},{c.HeadSeconds:G6},{c.AttentionSeconds:G6},{c.HostSeconds:G6},{c.OverheadSeconds:G6}"));
+                    for (int i = 0; i < steps.Count; i++)
+                    {
+                        var s = steps[i];
+                        var sh = s.Shape;
+                        var c = model.Cost(sh.Tokens, sh.LogitsRows, 0, sh.KvReadTokens, sh.AttendedPairs,
+                            sh.PrefillTokens == 0 ? sh.AttendedPairs : Math.Min(sh.DecodePairs, sh.AttendedPairs));
+                        w.WriteLine(string.Create(ci, $"{obs.Name},{g.Key},{wave},{i},{sh.Sequences},{sh.Tokens},{sh.PrefillTokens},{sh.DecodeTokens},{sh.LogitsRows},{sh.KvReadTokens},{sh.AttendedPairs},{s.StartSeconds:G6},{s.ExecuteSeconds:G6},{s.GapSeconds:G6},{c.Seconds:G6},{c.MatmulSeconds:G6},{c.HeadSeconds:G6},{c.AttentionSeconds:G6},{c.HostSeconds:G6},{c.OverheadSeconds:G6}"));
+                    }
+                    wave++;
                 }
-        }
+            }
     }
 
-    private static void WriteSteps(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, TextWriter o)
+    private static void WriteSteps(IReadOnlyList<CpuTwinReport> reports, EfficiencyParameters eff, TextWriter o) =>
+        WriteSteps(reports.Select(r => r.Observation).OfType<CpuTwinObservation>().ToList(), eff, o);
+
+    private static void WriteSteps(IReadOnlyList<CpuTwinObservation> runs, EfficiencyParameters eff, TextWriter o)
     {
         var ci = CultureInfo.InvariantCulture;
-        var rows = reports.Where(r => r.Observation is not null)
-            .SelectMany(r => r.Observation!.PredictSteps(eff).Select(x => (r.Model, x.Quantity, x.Predicted, x.Measured))).ToList();
+        var rows = runs.SelectMany(r => r.PredictSteps(eff).Select(x => (r.Name, x.Quantity, x.Predicted, x.Measured))).ToList();
         if (rows.Count == 0) return;
         o.WriteLine("serving engine's executor time, recorded steps summed (the fit's step rows):");
         foreach (var (model, q, p, m) in rows)

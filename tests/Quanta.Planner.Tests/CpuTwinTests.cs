@@ -410,6 +410,7 @@ public class CpuTwinTests
             Bandwidths = new Dictionary<string, double> { ["pp64"] = 3.1e10, ["tg16"] = 4.8e10, ["ttft@2"] = 3.2e10 },
             KernelScales = new Dictionary<string, double> { ["tg16"] = 0.9 },
             StreamedRates = new Dictionary<string, double> { ["tg16"] = 1.5e9, ["ttft@2"] = 1.9e9 },
+            JitSeconds = new Dictionary<string, double> { ["ttft@2"] = 2e-3, ["tpot@2"] = 2e-3 },
         };
         var eff = Ideal with { HostElementS = 1e-9 };
         string json = CpuTwinObservationFile.ToJson([run]);
@@ -420,6 +421,12 @@ public class CpuTwinTests
         Assert.Equal(run.ModelFor(eff, "tg16").Overlap, back.ModelFor(eff, "tg16").Overlap);
         Assert.True(back.ModelFor(eff, "tg16").Overlap > 0);
         Assert.Equal(json, CpuTwinObservationFile.ToJson([back]));
+        Assert.Equal(2e-3, back.JitSeconds["tpot@2"]);
+        // a file written before the JIT readings were kept reads with none
+        var older = Assert.Single(CpuTwinObservationFile.FromJson(
+            System.Text.RegularExpressions.Regex.Replace(json, @",\s*""JitSeconds"": \{[^}]*\}", ""), "test"));
+        Assert.Empty(older.JitSeconds);
+        Assert.Equal(run.Predict(eff).ToList(), older.Predict(eff).ToList());
         Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("{\"Format\": \"other\", \"Runs\": []}", "test"));
         Assert.Throws<InvalidDataException>(() => CpuTwinObservationFile.FromJson("[1, 2", "test"));
         // a run without its machine figures, or with a null model, is refused when read, not when predicted
@@ -530,6 +537,10 @@ public class CpuTwinTests
             Assert.Equal(new[] { "pp32", "tg8", "ttft@2", "tpot@2", "ttft@4", "tpot@4" }.Order(), report.Observation!.Bandwidths.Keys.Order());
             Assert.Equal(report.Observation.Bandwidths["ttft@4"], report.Observation.Bandwidths["tpot@4"]);
             Assert.All(report.Rows, r => Assert.Matches(@"^bw [0-9.]+/[0-9.]+ GB/s, m=1 kernel [0-9]+/[0-9]+ GOP/s, streamed [0-9]+/[0-9]+ GOP/s.*, (memory|kernel)-bound( \(overlap [01]\.[0-9]{2}\))?$", r.State));
+            // the serve rows say how long the JIT compiled during their kept waves (a wave over the tolerance is rerun); pp and tg do not
+            Assert.All(report.Rows, r => Assert.Equal(r.Quantity.Contains('@'), System.Text.RegularExpressions.Regex.IsMatch(r.State, @", jit [0-9.]+ ms")));
+            // and the observation keeps the serve rows' JIT time (pp and tg have none)
+            Assert.Equal(new[] { "ttft@2", "tpot@2", "ttft@4", "tpot@4" }.Order(), report.Observation!.JitSeconds.Keys.Order());
             // each quantity's streamed m = 1 reading is kept for its overlap (TPOT shares its wave's)
             Assert.Equal(report.Observation.Bandwidths.Keys.Order(), report.Observation.StreamedRates.Keys.Order());
             Assert.All(report.Observation.StreamedRates.Values, v => Assert.True(v > 0 && double.IsFinite(v), $"streamed {v}"));
@@ -586,6 +597,8 @@ public class CpuTwinTests
             Assert.True(exit == 0, fromFile.ToString());
             Assert.Contains("obs/tiny-q4_0.gguf", fromFile.ToString(), StringComparison.Ordinal);
             Assert.Contains("(fit)", fromFile.ToString(), StringComparison.Ordinal);
+            // with the recorded steps' rows (the executor's time per wave size, predicted against measured)
+            Assert.Contains("decode-steps@2", fromFile.ToString(), StringComparison.Ordinal);
             Assert.True(EfficiencyParameters.Load(Path.Combine(dir, "fit.json")).EffBandwidth > 0);
             // Refitting on the run re-predicts every row from its own machine figures.
             var fitted = CpuTwinRunner.Fit([report], CpuTwin.BuiltInEfficiency());

@@ -100,6 +100,14 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     /// </summary>
     public IReadOnlyDictionary<string, double> StreamedRates { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>
+    /// Quantity → seconds the JIT spent compiling (all threads) during the serve waves kept for that quantity (TTFT and
+    /// TPOT of a wave size share them). Not a model input: a measurement with the JIT's background thread busy ran on
+    /// fewer cores than the engine's threads (the twin reruns a wave whose JIT time is over 1% of it); kept so a saved run
+    /// says how clean its serve rows were. None: not recorded (runs saved before 2026-11-27 18:00 UTC).
+    /// </summary>
+    public IReadOnlyDictionary<string, double> JitSeconds { get; init; } = new Dictionary<string, double>();
+
     /// <summary>The step model <paramref name="quantity"/> is predicted with: its phase's machine figures (the serve
     /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the m = 1 GEMM rates
     /// scaled by its <see cref="KernelScales"/> entry.</summary>
