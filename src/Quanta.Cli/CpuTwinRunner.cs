@@ -119,6 +119,13 @@ public sealed record CpuTwinRow(string Model, string Quantity, string Unit, doub
 public sealed record BandwidthBracket(double Before, double After, int Attempts, bool Unstable, double KernelBefore = 0, double KernelAfter = 0,
     double StreamedBefore = 0, double StreamedAfter = 0)
 {
+    /// <summary>The layers' hot product rates before the measurement at each m of <see cref="CpuTwinRunner.BracketM"/>
+    /// (the first is <see cref="KernelBefore"/>); empty: read at m = 1 only.</summary>
+    public IReadOnlyList<GemmRate> KernelsBefore { get; init; } = [];
+
+    /// <summary>The same after it.</summary>
+    public IReadOnlyList<GemmRate> KernelsAfter { get; init; } = [];
+
     /// <summary>Seconds the JIT spent compiling (all threads) during the kept serve waves of the measurement (NaN: not
     /// counted: pp and tg, whose benchmark runs its own warm-up repetitions).</summary>
     public double JitSeconds { get; init; } = double.NaN;
@@ -135,10 +142,15 @@ public sealed record BandwidthBracket(double Before, double After, int Attempts,
     /// <summary>The mean of the two kernel-rate readings (0: not read).</summary>
     public double KernelMean => (KernelBefore + KernelAfter) / 2;
 
-    /// <summary>"bw 35.2/35.9 GB/s, m=1 kernel 140/138 GOP/s, streamed 110/112 GOP/s", with the attempts and an unstable flag when there are any,
+    // " (m=16 330/325, m=256 300/301)": the bracket's kernel readings at its other m, GOP/s
+    private string PerM() => KernelsBefore.Count < 2 || KernelsAfter.Count != KernelsBefore.Count ? ""
+        : " (" + string.Join(", ", KernelsBefore.Skip(1).Select((g, i) => string.Create(CultureInfo.InvariantCulture,
+            $"m={g.M} {g.OpsPerSecond / 1e9:F0}/{KernelsAfter[i + 1].OpsPerSecond / 1e9:F0}"))) + ")";
+
+    /// <summary>"bw 35.2/35.9 GB/s, m=1 kernel 140/138 GOP/s (m=16 330/325, m=256 300/301), streamed 110/112 GOP/s", with the attempts and an unstable flag when there are any,
     /// and for serve waves ", jit 3.1 ms" (with the waves rerun, if any).</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"bw {Before / 1e9:F1}/{After / 1e9:F1} GB/s{(KernelMean > 0 ? $", m=1 kernel {KernelBefore / 1e9:F0}/{KernelAfter / 1e9:F0} GOP/s" : "")}{(StreamedMean > 0 ? $", streamed {StreamedBefore / 1e9:F0}/{StreamedAfter / 1e9:F0} GOP/s" : "")}{(Attempts > 1 ? $", {Attempts} tries" : "")}{(Unstable ? ", UNSTABLE" : "")}{(double.IsNaN(JitSeconds) ? "" : $", jit {JitSeconds * 1e3:0.#} ms{(JitRepeats > 0 ? $" ({JitRepeats} waves rerun)" : "")}")}");
+        $"bw {Before / 1e9:F1}/{After / 1e9:F1} GB/s{(KernelMean > 0 ? $", m=1 kernel {KernelBefore / 1e9:F0}/{KernelAfter / 1e9:F0} GOP/s{PerM()}" : "")}{(StreamedMean > 0 ? $", streamed {StreamedBefore / 1e9:F0}/{StreamedAfter / 1e9:F0} GOP/s" : "")}{(Attempts > 1 ? $", {Attempts} tries" : "")}{(Unstable ? ", UNSTABLE" : "")}{(double.IsNaN(JitSeconds) ? "" : $", jit {JitSeconds * 1e3:0.#} ms{(JitRepeats > 0 ? $" ({JitRepeats} waves rerun)" : "")}")}");
 }
 
 /// <summary>Everything one model's twin run measured and predicted.</summary>
@@ -206,6 +218,10 @@ public sealed record CpuTwinReport(string Model, CpuMeasurements Machine, double
 /// </summary>
 public static class CpuTwinRunner
 {
+    /// <summary>The m at which every bracket reads the layers' hot product rate: a one-token decode, a 16-token batched
+    /// decode, a budget-sized prefill chunk (each among <see cref="CpuProbe.DefaultGemmM"/>, which the phase probes read).</summary>
+    public static IReadOnlyList<int> BracketM { get; } = [1, 16, 256];
+
     /// <summary>Runs the twin for the model at <paramref name="path"/>; <paramref name="log"/> gets progress lines.</summary>
     public static CpuTwinReport Run(string path, CpuTwinOptions o, EfficiencyParameters eff, Action<string>? log = null)
     {
@@ -274,7 +290,9 @@ public static class CpuTwinRunner
         // minute) the measurement is run again, a bounded number of times.
         var bandwidths = new List<double>();
         var brackets = new Dictionary<string, BandwidthBracket>();
-        double Kernel1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers[0].OpsPerSecond;
+        // at several m: a core that runs faster or slower around a measurement does not do so by the same factor at every m
+        // (CpuTwinObservation.KernelScalesAt); m = 1 is the stability test's reading
+        IReadOnlyList<GemmRate> Kernels() => ModelGemmProbe.Measure(path, BracketM, o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers;
         // the same one-token products on weights streamed from memory (layer after layer, as a decode reads them): with the
         // bandwidth and the hot rate of the same bracket it gives how much of the shorter roofline limit the core fails to
         // hide (CpuStepModel.Overlap); not part of the stability test (it moves with both of the others)
@@ -286,9 +304,10 @@ public static class CpuTwinRunner
             {
                 double before = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
                 double streamedBefore = Streamed1();
-                double kernelBefore = Kernel1();
+                var kernelsBefore = Kernels();
                 T value = measure();
-                double kernelAfter = Kernel1();
+                var kernelsAfter = Kernels();
+                double kernelBefore = kernelsBefore[0].OpsPerSecond, kernelAfter = kernelsAfter[0].OpsPerSecond;
                 double streamedAfter = Streamed1();
                 double after = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
                 bandwidths.Add(before);
@@ -298,7 +317,10 @@ public static class CpuTwinRunner
                     $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s, streamed {streamedBefore / 1e9:F1} / {streamedAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
                 if (!unstable || attempt >= o.MaxBandwidthAttempts)
                 {
-                    brackets[what] = new BandwidthBracket(before, after, attempt, unstable, kernelBefore, kernelAfter, streamedBefore, streamedAfter);
+                    brackets[what] = new BandwidthBracket(before, after, attempt, unstable, kernelBefore, kernelAfter, streamedBefore, streamedAfter)
+                    {
+                        KernelsBefore = kernelsBefore, KernelsAfter = kernelsAfter,
+                    };
                     return value;
                 }
             }
@@ -438,12 +460,22 @@ public static class CpuTwinRunner
         double PhaseKernel(int first, int last) => gemmReadings[first..(last + 1)].Average(r => r[0].OpsPerSecond);
         var kernelScale = quantityBracket.ToDictionary(kv => kv.Key,
             kv => kv.Value.KernelMean / (kv.Key.Contains('@', StringComparison.Ordinal) ? PhaseKernel(1, 2) : PhaseKernel(0, 1)));
+        // and at each m of the bracket, to the phase readings' rate at that m (CpuTwinObservation.KernelScalesAt)
+        double PhaseKernelAt(int first, int last, int m) => gemmReadings[first..(last + 1)].Average(r => r.Single(g => g.M == m).OpsPerSecond);
+        var kernelScaleAt = quantityBracket.Where(kv => kv.Value.KernelsBefore.Count > 0 && kv.Value.KernelsAfter.Count == kv.Value.KernelsBefore.Count)
+            .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<CpuTwinObservation.KernelScale>)kv.Value.KernelsBefore.Select((g, i) =>
+            {
+                bool serve = kv.Key.Contains('@', StringComparison.Ordinal);
+                double phase = serve ? PhaseKernelAt(1, 2, g.M) : PhaseKernelAt(0, 1, g.M);
+                return new CpuTwinObservation.KernelScale(g.M, (g.OpsPerSecond + kv.Value.KernelsAfter[i].OpsPerSecond) / 2 / phase);
+            }).ToList());
         var observation = new CpuTwinObservation(name, spec, weightBytes, PrecisionOf(kv), Figures(0, 1, serving: false), workload, measured)
         {
             ServeMachine = Figures(1, 2, serving: true), HeadBytes = headMatrix?.Bytes ?? 0,
             ServeSteps = recorded.Select(r => new CpuTwinObservation.WaveSteps(r.Streams, r.Steps)).ToList(),
             Bandwidths = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.Mean),
             KernelScales = kernelScale,
+            KernelScalesAt = kernelScaleAt,
             StreamedRates = quantityBracket.ToDictionary(kv => kv.Key, kv => kv.Value.StreamedMean),
             JitSeconds = quantityBracket.Where(kv => !double.IsNaN(kv.Value.JitSeconds)).ToDictionary(kv => kv.Key, kv => kv.Value.JitSeconds),
         };

@@ -184,6 +184,9 @@ public class CpuTwinTests
             {
                 double wide = CpuProbe.AttentionRate(4, 2, 16, 40, 2, 0.02, rows, p, sequences: 3, layers: 2);
                 Assert.True(wide > 1e6 && double.IsFinite(wide), $"3 sequences x 2 layers, paged {p}, {rows} rows: {wide}");
+                // decode calls tell the cache their next call by default, as the engine's attention parts do; without hints too
+                double unhinted = CpuProbe.AttentionRate(4, 2, 16, 40, 2, 0.02, rows, p, sequences: 3, layers: 2, nextHint: false);
+                Assert.True(unhinted > 1e6 && double.IsFinite(unhinted), $"no hints, paged {p}, {rows} rows: {unhinted}");
             }
         }
         Assert.Throws<ArgumentException>(() => CpuProbe.AttentionRate(4, 2, 16, 40, 1, 0.02, sequences: 0));
@@ -409,6 +412,7 @@ public class CpuTwinTests
             ServeSteps = [new CpuTwinObservation.WaveSteps(2, [new RecordedStep(shape, 0, 1e-3, double.NaN), new RecordedStep(shape, 1.2e-3, 1.1e-3, 2e-4)])],
             Bandwidths = new Dictionary<string, double> { ["pp64"] = 3.1e10, ["tg16"] = 4.8e10, ["ttft@2"] = 3.2e10 },
             KernelScales = new Dictionary<string, double> { ["tg16"] = 0.9 },
+            KernelScalesAt = new Dictionary<string, IReadOnlyList<CpuTwinObservation.KernelScale>> { ["ttft@2"] = [new(1, 1.1), new(16, 0.95), new(256, 1.05)] },
             StreamedRates = new Dictionary<string, double> { ["tg16"] = 1.5e9, ["ttft@2"] = 1.9e9 },
             JitSeconds = new Dictionary<string, double> { ["ttft@2"] = 2e-3, ["tpot@2"] = 2e-3 },
         };
@@ -422,6 +426,12 @@ public class CpuTwinTests
         Assert.True(back.ModelFor(eff, "tg16").Overlap > 0);
         Assert.Equal(json, CpuTwinObservationFile.ToJson([back]));
         Assert.Equal(2e-3, back.JitSeconds["tpot@2"]);
+        Assert.Equal(run.KernelScalesAt["ttft@2"], back.KernelScalesAt["ttft@2"]);
+        // a file written before the per-m kernel readings were kept reads with none and predicts with the m = 1 factors
+        var noPerM = Assert.Single(CpuTwinObservationFile.FromJson(
+            System.Text.RegularExpressions.Regex.Replace(json, @",\s*""KernelScalesAt"": \{.*?\]\s*\}", "", System.Text.RegularExpressions.RegexOptions.Singleline), "test"));
+        Assert.Empty(noPerM.KernelScalesAt);
+        Assert.Equal((run with { KernelScalesAt = new Dictionary<string, IReadOnlyList<CpuTwinObservation.KernelScale>>() }).Predict(eff).ToList(), noPerM.Predict(eff).ToList());
         // a file written before the JIT readings were kept reads with none
         var older = Assert.Single(CpuTwinObservationFile.FromJson(
             System.Text.RegularExpressions.Regex.Replace(json, @",\s*""JitSeconds"": \{[^}]*\}", ""), "test"));
@@ -469,6 +479,25 @@ public class CpuTwinTests
         var allHalved = machine with { ReadBytesPerSecond = 5e10, GemmRates = machine.GemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond / 2 }).ToList() };
         Assert.True(tpotHalved < workload.Predict(CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, allHalved, eff), "tpot@2"));
         Assert.Equal(predicted["tg16"], halved.Predict(eff).Single(x => x.Quantity == "tg16").Predicted, 9);
+        // read at several m, the bracket's own factor at each m scales that m (and replaces the m = 1 factor): the
+        // 2-stream wave's core at 0.5 at m = 1, 1.2 at m = 16, 2 at m = 256; m = 4 halfway in log m between 1 and 16
+        var perM = halved with
+        {
+            KernelScalesAt = new Dictionary<string, IReadOnlyList<CpuTwinObservation.KernelScale>> { ["ttft@2"] = [new(1, 0.5), new(16, 1.2), new(256, 2)] },
+        };
+        var scaled = machine with
+        {
+            ReadBytesPerSecond = 5e10, GemmRates = [new(1, 2e9 * 0.5), new(16, 6e9 * 1.2), new(256, 1e10 * 2)], MatmulOpsPerSecond = 0.5e9,
+        };
+        foreach (string q in (string[])["ttft@2", "tpot@2"])
+            Assert.Equal(workload.Predict(CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, scaled, eff), q), perM.Predict(eff).Single(x => x.Quantity == q).Predicted, 9);
+        Assert.Equal(predicted["tg16"], perM.Predict(eff).Single(x => x.Quantity == "tg16").Predicted, 9);
+        IReadOnlyList<CpuTwinObservation.KernelScale> at = [new(1, 0.5), new(16, 1.2), new(256, 2)];
+        Assert.Equal(0.5, CpuTwinObservation.ScaleAt(at, 1), 12);
+        Assert.Equal(0.85, CpuTwinObservation.ScaleAt(at, 4), 12);
+        Assert.Equal(1.6, CpuTwinObservation.ScaleAt(at, 64), 12);
+        Assert.Equal(2, CpuTwinObservation.ScaleAt(at, 512), 12);
+        Assert.Equal(1, CpuTwinObservation.ScaleAt([], 8), 12);
     }
 
     [Fact]
@@ -536,11 +565,18 @@ public class CpuTwinTests
             Assert.True(report.Bandwidths.Count >= 8 && report.Bandwidths.Count % 2 == 0, $"{report.Bandwidths.Count} bandwidth readings");
             Assert.Equal(new[] { "pp32", "tg8", "ttft@2", "tpot@2", "ttft@4", "tpot@4" }.Order(), report.Observation!.Bandwidths.Keys.Order());
             Assert.Equal(report.Observation.Bandwidths["ttft@4"], report.Observation.Bandwidths["tpot@4"]);
-            Assert.All(report.Rows, r => Assert.Matches(@"^bw [0-9.]+/[0-9.]+ GB/s, m=1 kernel [0-9]+/[0-9]+ GOP/s, streamed [0-9]+/[0-9]+ GOP/s.*, (memory|kernel)-bound( \(overlap [01]\.[0-9]{2}\))?$", r.State));
+            Assert.All(report.Rows, r => Assert.Matches(@"^bw [0-9.]+/[0-9.]+ GB/s, m=1 kernel [0-9]+/[0-9]+ GOP/s \(m=16 [0-9]+/[0-9]+, m=256 [0-9]+/[0-9]+\), streamed [0-9]+/[0-9]+ GOP/s.*, (memory|kernel)-bound( \(overlap [01]\.[0-9]{2}\))?$", r.State));
             // the serve rows say how long the JIT compiled during their kept waves (a wave over the tolerance is rerun); pp and tg do not
             Assert.All(report.Rows, r => Assert.Equal(r.Quantity.Contains('@'), System.Text.RegularExpressions.Regex.IsMatch(r.State, @", jit [0-9.]+ ms")));
             // and the observation keeps the serve rows' JIT time (pp and tg have none)
             Assert.Equal(new[] { "ttft@2", "tpot@2", "ttft@4", "tpot@4" }.Order(), report.Observation!.JitSeconds.Keys.Order());
+            // each quantity's kernel factors at the bracket's m are kept (TPOT shares its wave's)
+            Assert.Equal(report.Observation.Bandwidths.Keys.Order(), report.Observation.KernelScalesAt.Keys.Order());
+            Assert.All(report.Observation.KernelScalesAt.Values, at =>
+            {
+                Assert.Equal(CpuTwinRunner.BracketM, at.Select(a => a.M).ToArray());
+                Assert.All(at, a => Assert.True(a.Scale > 0 && double.IsFinite(a.Scale), $"m = {a.M}: {a.Scale}"));
+            });
             // each quantity's streamed m = 1 reading is kept for its overlap (TPOT shares its wave's)
             Assert.Equal(report.Observation.Bandwidths.Keys.Order(), report.Observation.StreamedRates.Keys.Order());
             Assert.All(report.Observation.StreamedRates.Values, v => Assert.True(v > 0 && double.IsFinite(v), $"streamed {v}"));

@@ -207,10 +207,14 @@ public static class CpuProbe
     /// more computes that many consecutive queries ending at the last position in one AttendRows call (a prefill
     /// chunk's block: the kernel shares each key and value load between them). <paramref name="paged"/>: the caches are
     /// the serving engine's paged one (a <see cref="SequenceKv"/> per sequence over blocks of
-    /// <see cref="PagedBlockSize"/> positions), else the benchmark session's contiguous one.
+    /// <see cref="PagedBlockSize"/> positions), else the benchmark session's contiguous one. Decode calls tell the cache
+    /// the thread's next call of the same layer (<see cref="NextAttention"/>), as DecoderModel's attention parts do (each
+    /// part a contiguous run of (token, head group) items): the paged cache prefetches that call's K/V rows while the
+    /// current one computes (the contiguous cache ignores the hint, as it does in the engine); the last call of a layer
+    /// has no hint, like a part's last item. <paramref name="nextHint"/> false: no hints (the engine before 2026-11-27 17:30).
     /// </summary>
     public static double AttentionRate(int heads, int kvHeads, int headDim, int length, int threads, double seconds, int rows = 1, bool paged = false,
-        int sequences = 1, int layers = 1)
+        int sequences = 1, int layers = 1, bool nextHint = true)
     {
         if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || headDim < 1 || length < 1)
             throw new ArgumentException($"invalid attention shape: {heads} heads, {kvHeads} KV heads, head size {headDim}, {length} positions");
@@ -264,8 +268,11 @@ public static class CpuProbe
                     var cache = caches[sq];
                     if (rows == 1)
                     {
-                        // a decode row: the engine runs the query heads of a KV head together
-                        cache.AttendHeads(layer, length, q.AsSpan(h * headDim, headGroup * headDim), headGroup, first, h, p, o.AsSpan(h * headDim, headGroup * headDim), scratch);
+                        // a decode row: the engine runs the query heads of a KV head together, told its next call in the layer
+                        int nh = h + headGroup, ns = sq;
+                        if (nh >= heads) { nh = 0; ns++; }
+                        var next = nextHint && ns < sequences ? new NextAttention(caches[ns], layer, length, first, nh) : default;
+                        cache.AttendHeads(layer, length, q.AsSpan(h * headDim, headGroup * headDim), headGroup, first, h, p, o.AsSpan(h * headDim, headGroup * headDim), scratch, next);
                         h += headGroup - 1;
                     }
                     else cache.AttendRows(layer, length, q.AsSpan(h * headDim), stride, rows, first, h, p, o.AsSpan(h * headDim), stride, scratch);

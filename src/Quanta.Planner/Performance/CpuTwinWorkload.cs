@@ -93,6 +93,38 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     public IReadOnlyDictionary<string, double> KernelScales { get; init; } = new Dictionary<string, double>();
 
     /// <summary>
+    /// Quantity → the factor by which the layers' hot products ran faster or slower around that quantity's measurement
+    /// than when the phase's GEMM rates were probed, read at several m (the ratio of the bracket's readings at each m to
+    /// the phase probe's at the same m; m rising). Where present it replaces <see cref="KernelScales"/>: every probed m
+    /// of the layers and the head is scaled by the factor at its m (interpolated in log m between the bracket's m,
+    /// the nearest one's outside them), so a core that ran faster or slower around a measurement moves the prediction
+    /// of its prefill chunks and batched decodes by what it did at their m, not by the m = 1 ratio (160M, 18:41 run: the
+    /// kept 16-stream wave's m = 1 reading was 17% over the phase's and its 256-token steps ran 19% faster than the same
+    /// steps of the 4-stream wave, while the 1B's m = 1 reading fell 11% around a wave whose prefill ran at the phase's
+    /// rates). Keys and fallback as <see cref="Bandwidths"/>; none: <see cref="KernelScales"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<KernelScale>> KernelScalesAt { get; init; } = new Dictionary<string, IReadOnlyList<KernelScale>>();
+
+    /// <summary>A bracket's kernel factor at <paramref name="M"/> activation rows (<see cref="KernelScalesAt"/>).</summary>
+    public sealed record KernelScale(int M, double Scale);
+
+    /// <summary>The factor at <paramref name="m"/> from <paramref name="scales"/> (m rising, factors positive): linear in
+    /// log m between the two nearest, the nearest one's outside them.</summary>
+    public static double ScaleAt(IReadOnlyList<KernelScale> scales, double m)
+    {
+        ArgumentNullException.ThrowIfNull(scales);
+        if (scales.Count == 0) return 1;
+        if (m <= scales[0].M) return scales[0].Scale;
+        for (int i = 1; i < scales.Count; i++)
+            if (m <= scales[i].M)
+            {
+                double f = Math.Log(m / scales[i - 1].M) / Math.Log((double)scales[i].M / scales[i - 1].M);
+                return scales[i - 1].Scale + f * (scales[i].Scale - scales[i - 1].Scale);
+            }
+        return scales[^1].Scale;
+    }
+
+    /// <summary>
     /// Quantity → the layers' m = 1 product rate on the model's weights streamed from memory, ops/s, read immediately
     /// around that quantity's measurement (the mean of a reading before and one after it), which with the bandwidth and
     /// the kernel rate of the same bracket gives the products' overlap (<see cref="CpuStepModel.Overlap"/>). Keys and
@@ -109,8 +141,9 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     public IReadOnlyDictionary<string, double> JitSeconds { get; init; } = new Dictionary<string, double>();
 
     /// <summary>The step model <paramref name="quantity"/> is predicted with: its phase's machine figures (the serve
-    /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the m = 1 GEMM rates
-    /// scaled by its <see cref="KernelScales"/> entry.</summary>
+    /// machine's for a quantity with '@') with the bandwidth read around its own measurement and the GEMM rates scaled
+    /// by its <see cref="KernelScalesAt"/> entry at each m, or without one the m = 1 rates by its <see cref="KernelScales"/>
+    /// entry.</summary>
     public CpuStepModel ModelFor(EfficiencyParameters eff, string quantity)
     {
         ArgumentNullException.ThrowIfNull(quantity);
@@ -118,7 +151,14 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
         string key = BracketOf(quantity);
         if (Bandwidths.TryGetValue(key, out double bw)) machine = machine with { ReadBytesPerSecond = bw };
         if (StreamedOf(key) is double sr and > 0) machine = machine with { StreamedOpsPerSecond = sr };
-        if (KernelScales.TryGetValue(key, out double k) && k > 0 && double.IsFinite(k) && k != 1)
+        if (KernelScalesAt.TryGetValue(key, out var at) && at.Count > 0 && at.All(a => a.M >= 1 && a.Scale > 0 && double.IsFinite(a.Scale)))
+            machine = machine with
+            {
+                GemmRates = machine.GemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * ScaleAt(at, g.M) }).ToList(),
+                HeadGemmRates = machine.HeadGemmRates.Select(g => g with { OpsPerSecond = g.OpsPerSecond * ScaleAt(at, g.M) }).ToList(),
+                MatmulOpsPerSecond = machine.MatmulOpsPerSecond * ScaleAt(at, 1),
+            };
+        else if (KernelScales.TryGetValue(key, out double k) && k > 0 && double.IsFinite(k) && k != 1)
             machine = machine with
             {
                 GemmRates = machine.GemmRates.Select(g => g.M == 1 ? g with { OpsPerSecond = g.OpsPerSecond * k } : g).ToList(),
@@ -142,7 +182,7 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
     // the phase's machine figures of a quantity: the serve machine's for one with '@'
     private CpuMeasurements MachineOf(string quantity) => quantity.Contains('@', StringComparison.Ordinal) ? ServeMachine ?? Machine : Machine;
 
-    // the key of a quantity's bracket in Bandwidths, KernelScales and StreamedRates: a serve wave's rows without their own
+    // the key of a quantity's bracket in Bandwidths, KernelScales(At) and StreamedRates: a serve wave's rows without their own
     // entry take the wave's TTFT bracket
     private string BracketOf(string quantity) =>
         quantity.Contains('@', StringComparison.Ordinal) && !Bandwidths.ContainsKey(quantity) ? "ttft" + quantity[quantity.IndexOf('@', StringComparison.Ordinal)..] : quantity;
