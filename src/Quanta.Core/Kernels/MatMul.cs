@@ -20,7 +20,7 @@ namespace Quanta.Core.Kernels;
 /// <para>Up to three matrices with the same input, format and column count (Q, K, V; gate, up) can run as one call: the
 /// activations are converted once and one pool loop covers all their tiles, each output with the bits of its own call.</para>
 /// </summary>
-public static unsafe class MatMul
+public static unsafe partial class MatMul
 {
     /// <summary>Weight rows per scheduling tile.</summary>
     public const int RowTile = 16;

@@ -238,9 +238,19 @@ public sealed class DecoderModel
             RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostAttentionNorm, NextNorm = w.FeedForwardNorm }, n, ws.Pool);
 
             // feed-forward sub-layer
-            WeightMatrix.MatMulShared(xn, n, w.Gate, gate, w.Up, up, null, default, ws.MatMulScratch, ws.Pool);   // gate, up [n, ffn]
-            RunRows(new RowBody { Model = this, Op = RowOp.Glu, Gate = gate, Up = up }, n, ws.Pool);
-            w.Down.MatMul(gate, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
+            if (n == 1 && WeightMatrix.SupportsFeedForwardOneToken(w.Gate, w.Up, w.Down))
+            {
+                // one token: each thread runs the activation and the down input's Q8_0 conversion of the hidden columns
+                // it computed, so only Q8_0 blocks cross between the threads (the same bits as the three steps below)
+                WeightMatrix.FeedForwardOneToken(xn.AsSpan(0, d), w.Gate, w.Up, w.Down, c.Activation != FeedForwardActivation.Silu,
+                    proj.AsSpan(0, d), ws.MatMulScratch, ws.Pool);
+            }
+            else
+            {
+                WeightMatrix.MatMulShared(xn, n, w.Gate, gate, w.Up, up, null, default, ws.MatMulScratch, ws.Pool);   // gate, up [n, ffn]
+                RunRows(new RowBody { Model = this, Op = RowOp.Glu, Gate = gate, Up = up }, n, ws.Pool);
+                w.Down.MatMul(gate, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
+            }
             // x += postFfnNorm?(proj); then the next layer's h = norm(x) (the output norm runs on the logits rows only)
             RunRows(new RowBody
             {

@@ -183,6 +183,43 @@ public sealed class WeightMatrix : IDisposable
             scratch, pool);
     }
 
+    /// <summary>
+    /// Whether <see cref="FeedForwardOneToken"/> serves these gate, up and down matrices: gate and up of one shape and
+    /// format, down taking their rows as its columns, and formats with the fused one-token path
+    /// (<see cref="Core.Kernels.MatMul.SupportsGated"/>).
+    /// </summary>
+    public static bool SupportsFeedForwardOneToken(WeightMatrix gate, WeightMatrix up, WeightMatrix down)
+    {
+        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(up);
+        ArgumentNullException.ThrowIfNull(down);
+        return up.Format == gate.Format && up.Rows == gate.Rows && up.Cols == gate.Cols && down.Cols == gate.Rows
+            && Quanta.Core.Kernels.MatMul.SupportsGated(gate.Kernel, down.Kernel, gate.Rows);
+    }
+
+    /// <summary>Scratch bytes <see cref="FeedForwardOneToken"/> needs for these matrices.</summary>
+    public static long FeedForwardOneTokenScratchBytes(WeightMatrix gate, WeightMatrix down)
+    {
+        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(down);
+        return Quanta.Core.Kernels.MatMul.GatedScratchBytes(gate.Kernel, down.Kernel, gate.Cols, gate.Rows);
+    }
+
+    /// <summary>
+    /// One token's gated feed-forward, y[down.Rows] = down · (act(gate · x) ⊙ (up · x)) with act SiLU or, when
+    /// <paramref name="gelu"/>, tanh-GELU, with the bits of the separate steps (<see cref="MatMulShared"/> of gate and
+    /// up, the activation over the row, <see cref="MatMul"/> of down) but each thread converting the hidden columns it
+    /// computed (<see cref="Core.Kernels.MatMul.ComputeGated"/>). Requires <see cref="SupportsFeedForwardOneToken"/>;
+    /// x: [gate.Cols]; scratch: at least <see cref="FeedForwardOneTokenScratchBytes"/>. Never allocates.
+    /// </summary>
+    public static void FeedForwardOneToken(ReadOnlySpan<float> x, WeightMatrix gate, WeightMatrix up, WeightMatrix down, bool gelu,
+        Span<float> y, Span<byte> scratch, WorkerPool pool)
+    {
+        if (!SupportsFeedForwardOneToken(gate, up, down)) throw new ArgumentException("no fused one-token feed-forward for these matrices");
+        Quanta.Core.Kernels.MatMul.ComputeGated(gate.Kernel, down.Kernel, gate.Cols, gate.Rows, x,
+            gate._region, gate._offset, up._region, up._offset, down._region, down._offset, down.Rows, gelu, y, scratch, pool);
+    }
+
     /// <summary>Whether b's product can share a's activation conversion and pool loop: same columns, and the same format
     /// or two K-quants (<see cref="Core.Kernels.MatMul.SharesActivation"/>).</summary>
     private static bool Shares(WeightMatrix a, WeightMatrix b, int m) =>

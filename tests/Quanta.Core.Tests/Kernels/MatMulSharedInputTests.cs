@@ -143,7 +143,7 @@ public sealed unsafe class MatMulSharedInputTests : IDisposable
                 AssertSameBits(separate[j][i], fused[j][i], $"m={m} Q6_K in set {q6Set}: matrix {j} ({formats[j]}) element {i} (seed {seed})");
     }
 
-    private static byte[] RandomMatrix(Random rng, WeightFormat format, int rows, int cols)
+    internal static byte[] RandomMatrix(Random rng, WeightFormat format, int rows, int cols)
     {
         var kernel = KernelRegistry.VecDot(format);
         var codec = CodecRegistry.For(format);
