@@ -63,15 +63,23 @@ public sealed class InteropTests
         Assert.Equal("libnvrtc.so.13", list[0]);
         Assert.Contains("libnvrtc.so.12", list);
         Assert.Contains("/usr/local/cuda/lib64/libnvrtc.so.13", list);
-        string? old = Environment.GetEnvironmentVariable("QUANTA_NVRTC_PATH");
+        Assert.Equal("QUANTA_NVRTC_PATH", NativeLibraries.OverrideVariable(NvidiaLibrary.Nvrtc));
+        AssertOverrideComesFirst(NvidiaLibrary.Nvrtc, "/opt/wheel/nvidia/cu13/lib/libnvrtc.so.13");
+    }
+
+    /// <summary>With the library's override variable set to <paramref name="path"/>, the search list starts with it.</summary>
+    private static void AssertOverrideComesFirst(NvidiaLibrary library, string path)
+    {
+        string variable = NativeLibraries.OverrideVariable(library);
+        string? old = Environment.GetEnvironmentVariable(variable);
         try
         {
-            Environment.SetEnvironmentVariable("QUANTA_NVRTC_PATH", "/opt/wheel/nvidia/cu13/lib/libnvrtc.so.13");
-            Assert.Equal("/opt/wheel/nvidia/cu13/lib/libnvrtc.so.13", NativeLibraries.SearchList(NvidiaLibrary.Nvrtc)[0]);
+            Environment.SetEnvironmentVariable(variable, path);
+            Assert.Equal(path, NativeLibraries.SearchList(library)[0]);
         }
         finally
         {
-            Environment.SetEnvironmentVariable("QUANTA_NVRTC_PATH", old);
+            Environment.SetEnvironmentVariable(variable, old);
         }
     }
 
@@ -84,16 +92,8 @@ public sealed class InteropTests
         Assert.Contains("/usr/local/cuda/lib64/libcublasLt.so.12", list);
         Assert.Equal("libcuda.so.1", NativeLibraries.Candidates(NvidiaLibrary.Driver)[0]);
         Assert.Equal("libnvidia-ml.so.1", NativeLibraries.Candidates(NvidiaLibrary.Nvml)[0]);
-        string? old = Environment.GetEnvironmentVariable("QUANTA_NVML_PATH");
-        try
-        {
-            Environment.SetEnvironmentVariable("QUANTA_NVML_PATH", "/opt/x/libnvidia-ml.so.1");
-            Assert.Equal("/opt/x/libnvidia-ml.so.1", NativeLibraries.SearchList(NvidiaLibrary.Nvml)[0]);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("QUANTA_NVML_PATH", old);
-        }
+        Assert.Equal("QUANTA_NVML_PATH", NativeLibraries.OverrideVariable(NvidiaLibrary.Nvml));
+        AssertOverrideComesFirst(NvidiaLibrary.Nvml, "/opt/x/libnvidia-ml.so.1");
     }
 
     [Fact]

@@ -87,14 +87,14 @@ public sealed class NvrtcException : Exception
         CompilerLog = log;
     }
 
-    /// <summary>Creates the exception with a message only.</summary>
-    public NvrtcException() : this("?", "?", "") { }
+    /// <summary>Creates the exception with the default message.</summary>
+    public NvrtcException() { }
 
     /// <summary>Creates the exception with a message only.</summary>
-    public NvrtcException(string message) : base(message) { CompilerLog = ""; }
+    public NvrtcException(string message) : base(message) { }
 
     /// <summary>Creates the exception with a message and an inner exception.</summary>
-    public NvrtcException(string message, Exception inner) : base(message, inner) { CompilerLog = ""; }
+    public NvrtcException(string message, Exception inner) : base(message, inner) { }
 
     /// <summary>The compiler's log.</summary>
     public string CompilerLog { get; } = "";
