@@ -26,6 +26,17 @@ public static unsafe partial class MatMul
     /// tokens the Q8_0 GEMM streams each weight row once for all of them (<see cref="Q8Gemm"/>'s direct path).</summary>
     public const int GatedMaxRows = 16;
 
+    /// <summary>
+    /// Whether the gated path is the faster way to run a feed-forward of <paramref name="m"/> token rows over
+    /// <paramref name="hidden"/> columns on <paramref name="threads"/> threads (both ways give the same bits): always for
+    /// one token; for 2..<see cref="GatedMaxRows"/> tokens when its 512-column tiles split evenly over the threads. At
+    /// 16 tokens a tile is ~1/6 of the 160M model's gate/up work, and the 1B model's 11 tiles on 2 threads (one thread
+    /// runs a tile more) measured ~2% slower than the separate steps, whose 16-row tiles balance
+    /// (docs/perf-notes/2026-11-27-step16d.md).
+    /// </summary>
+    public static bool PrefersGated(int m, int hidden, int threads) =>
+        m == 1 || (m >= 1 && m <= GatedMaxRows && threads >= 1 && (hidden + GatedTile - 1) / GatedTile % threads == 0);
+
     /// <summary>Bytes of scratch <see cref="ComputeGated"/> needs for one token: the gate/up products' activations and
     /// panel for <paramref name="cols"/> columns, then the down product's for <paramref name="hidden"/>.</summary>
     public static long GatedScratchBytes(IVecDotKernel gateUp, IVecDotKernel down, int cols, int hidden) =>
@@ -149,7 +160,7 @@ public static unsafe partial class MatMul
         public readonly void Execute(int tile)
         {
             int c0 = tile * GatedTile, n = Math.Min(GatedTile, Hidden - c0), blocks = n / Q8Activation.BlockSize;
-            float* g = stackalloc float[2 * GatedMaxRows * GatedTile];   // [M, n] gate values, then [M, n] up values
+            float* g = stackalloc float[2 * M * GatedTile];   // [M, n] gate values, then [M, n] up values (64 KB at most)
             float* u = g + M * n;
             Q8Gemm.Rows(Kernel, Gate + (long)c0 * RowBytes, RowBytes, 0, n, Act, ActBytes, Panel, PanelBytes, M, Blocks, g, n);
             Q8Gemm.Rows(Kernel, Up + (long)c0 * RowBytes, RowBytes, 0, n, Act, ActBytes, Panel, PanelBytes, M, Blocks, u, n);

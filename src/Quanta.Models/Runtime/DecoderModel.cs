@@ -238,11 +238,12 @@ public sealed class DecoderModel
             RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostAttentionNorm, NextNorm = w.FeedForwardNorm }, n, ws.Pool);
 
             // feed-forward sub-layer
-            if (n <= Quanta.Core.Kernels.MatMul.GatedMaxRows && WeightMatrix.SupportsFeedForwardOneToken(w.Gate, w.Up, w.Down))
+            if (Quanta.Core.Kernels.MatMul.PrefersGated(n, w.Gate.Rows, ws.Pool.ThreadCount)
+                && WeightMatrix.SupportsFeedForwardOneToken(w.Gate, w.Up, w.Down))
             {
-                // up to 16 tokens: each thread runs the activation and the down input's Q8_0 conversion of the hidden
-                // columns it computed, so only Q8_0 blocks cross between the threads and no row loop runs between the
-                // products (the same bits as the three steps below)
+                // one token, or up to 16 when the hidden tiles split evenly over the threads: each thread runs the
+                // activation and the down input's Q8_0 conversion of the hidden columns it computed, so only Q8_0 blocks
+                // cross between the threads and no row loop runs between the products (the same bits as the three steps below)
                 WeightMatrix.FeedForwardRows(xn.AsSpan(0, n * d), n, w.Gate, w.Up, w.Down, c.Activation != FeedForwardActivation.Silu,
                     proj.AsSpan(0, n * d), ws.MatMulScratch, ws.Pool);
             }

@@ -89,6 +89,17 @@ public sealed class MatMulGatedTests
             new float[64 * 17], new byte[MatMul.GatedScratchBytes(k, k, 17, 64, 64)], pool));
     }
 
+    [Fact]
+    public void Gated_path_is_preferred_for_one_token_or_tiles_that_split_evenly()
+    {
+        Assert.True(MatMul.PrefersGated(1, 5632, 2));      // one token: always (11 tiles)
+        Assert.True(MatMul.PrefersGated(16, 3072, 2));     // 6 tiles on 2 threads
+        Assert.True(MatMul.PrefersGated(4, 3072, 3));
+        Assert.False(MatMul.PrefersGated(16, 5632, 2));    // 11 tiles: one thread would run a tile more
+        Assert.False(MatMul.PrefersGated(2, 3072, 4));
+        Assert.False(MatMul.PrefersGated(MatMul.GatedMaxRows + 1, 3072, 2));
+    }
+
     private static NativeBuffer Region(byte[] bytes)
     {
         var r = new NativeBuffer(bytes.Length);
