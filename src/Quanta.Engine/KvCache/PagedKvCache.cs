@@ -130,6 +130,33 @@ public sealed class PagedKvCache
     public long BytesPerBlock => 2L * Layers * KvCacheTypes.Bytes(Type, (long)BlockSize * KvHeads * HeadDim);
 
     /// <summary>
+    /// Writes a zero into every memory page of the K/V storage, so that the operating system maps the whole cache now
+    /// instead of on the first write of each block while serving (llama.cpp clears its KV buffer at start the same way).
+    /// The storage arrays are allocated untouched; a 16-stream decode step that moves all its sequences into new blocks
+    /// otherwise takes ~2,000 first-touch page faults for the 160M model (~13 ms on top of a ~15 ms step on the 2-vCPU VM:
+    /// docs/perf-notes/2026-11-27-step16d.md). It commits the cache's memory (about 0.5 s per GB there). Only while no
+    /// block is in use or cached (the stored values are then irrelevant); a cache without host storage has nothing to do.
+    /// </summary>
+    public void Prefault()
+    {
+        if (Pool.UsedBlocks != 0 || Pool.CachedBlocks != 0)
+            throw new InvalidOperationException("the KV cache holds blocks; prefault it before creating sequences");
+        if (!HasHostStorage) return;
+        Touch(_k32); Touch(_v32);
+        Touch(_k16); Touch(_v16);
+        Touch(_k8); Touch(_v8);
+        Touch(_ks); Touch(_vs);
+    }
+
+    private static void Touch<T>(T[][]? layers) where T : unmanaged
+    {
+        if (layers == null) return;
+        int stride = Math.Max(1, Environment.SystemPageSize / System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        foreach (T[] a in layers)
+            for (long i = 0; i < a.LongLength; i += stride) a[i] = default;
+    }
+
+    /// <summary>
     /// A new sequence for <paramref name="prompt"/>: with <paramref name="usePrefixCache"/>, the cached blocks of the
     /// prompt's longest full-block prefix (at most ⌊(prompt.Length − 1)/BlockSize⌋ blocks) are shared into its table,
     /// and <see cref="SequenceKv.Length"/> = <see cref="SequenceKv.CachedTokens"/> = their positions. Nothing else

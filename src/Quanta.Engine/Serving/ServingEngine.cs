@@ -88,7 +88,10 @@ public sealed class ServingEngine : IDisposable
                 : new CpuExecutor(model.Model.Model, _pool, _options.MaxBatchTokens, _options.MaxRunning, ContextLength);
             _created = _options.CreateExecutor is null ? null : inner as IDisposable;
             if (_options.WarmUp && _options.CreateExecutor is null)
+            {
+                Cache.Prefault();   // no serving step pays the cache's first-touch page faults
                 WarmUpResult = ExecutorWarmUp.Run(inner, Cache, _options.MaxRunning, _options.MaxBatchTokens, ContextLength);
+            }
             _executor = _options.WrapExecutor?.Invoke(inner) ?? inner;
             _scheduler = new Scheduler(Cache, new SchedulerOptions { MaxBatchTokens = _options.MaxBatchTokens, MaxRunning = _options.MaxRunning });
             _loop = new EngineLoop(_scheduler, _executor, new MetricsLoopObserver(_metrics, id, Cache.Pool));

@@ -43,9 +43,11 @@ public sealed record ServingOptions
     /// <summary>
     /// Run the CPU executor once over every decode batch size up to <see cref="MaxRunning"/> (twice) and one prefill
     /// chunk before serving (<see cref="Execution.ExecutorWarmUp"/>), so no request's step pays for compiling a
-    /// batch-size-specific kernel path. Default true. It lengthens the engine's start by about 2 · MaxRunning decode
-    /// steps (about 1 s for a 160M model with 2 threads); tests with many short-lived engines may turn it off. Executors
-    /// from <see cref="CreateExecutor"/> are not warmed up by the engine.
+    /// batch-size-specific kernel path, after writing every memory page of the KV cache
+    /// (<see cref="KvCache.PagedKvCache.Prefault"/>), so no step pays first-touch page faults for new blocks. Default true.
+    /// It lengthens the engine's start by about 2 · MaxRunning decode steps (about 1 s for a 160M model with 2 threads)
+    /// plus the page mapping (about 0.5 s per GB of cache) and commits the cache's memory; tests with many short-lived
+    /// engines may turn it off. Executors from <see cref="CreateExecutor"/> are not warmed up by the engine.
     /// </summary>
     public bool WarmUp { get; init; } = true;
 

@@ -238,12 +238,14 @@ public sealed class DecoderModel
             RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostAttentionNorm, NextNorm = w.FeedForwardNorm }, n, ws.Pool);
 
             // feed-forward sub-layer
-            if (n == 1 && WeightMatrix.SupportsFeedForwardOneToken(w.Gate, w.Up, w.Down))
+            if (Quanta.Core.Kernels.MatMul.PrefersGated(n, w.Gate.Rows, ws.Pool.ThreadCount)
+                && WeightMatrix.SupportsFeedForwardOneToken(w.Gate, w.Up, w.Down))
             {
-                // one token: each thread runs the activation and the down input's Q8_0 conversion of the hidden columns
-                // it computed, so only Q8_0 blocks cross between the threads (the same bits as the three steps below)
-                WeightMatrix.FeedForwardOneToken(xn.AsSpan(0, d), w.Gate, w.Up, w.Down, c.Activation != FeedForwardActivation.Silu,
-                    proj.AsSpan(0, d), ws.MatMulScratch, ws.Pool);
+                // one token, or up to 16 when the hidden tiles split evenly over the threads: each thread runs the
+                // activation and the down input's Q8_0 conversion of the hidden columns it computed, so only Q8_0 blocks
+                // cross between the threads and no row loop runs between the products (the same bits as the three steps below)
+                WeightMatrix.FeedForwardRows(xn.AsSpan(0, n * d), n, w.Gate, w.Up, w.Down, c.Activation != FeedForwardActivation.Silu,
+                    proj.AsSpan(0, n * d), ws.MatMulScratch, ws.Pool);
             }
             else
             {

@@ -57,10 +57,11 @@ public sealed class DecoderWorkspace
         long scratch = 0;
         foreach (WeightMatrix m in weights.Matrices)
             scratch = Math.Max(scratch, Quanta.Core.Kernels.MatMul.ScratchBytes(m.Kernel, maxChunk, m.Cols));
-        // the one-token feed-forward holds the gate/up and the down activations at once
+        // the fused feed-forward (up to MatMul.GatedMaxRows tokens) holds the gate/up and the down activations at once
         foreach (LayerWeights l in weights.Layers)
             if (WeightMatrix.SupportsFeedForwardOneToken(l.Gate, l.Up, l.Down))
-                scratch = Math.Max(scratch, WeightMatrix.FeedForwardOneTokenScratchBytes(l.Gate, l.Down));
+                scratch = Math.Max(scratch, WeightMatrix.FeedForwardRowsScratchBytes(l.Gate, l.Down,
+                    Math.Min(maxChunk, Quanta.Core.Kernels.MatMul.GatedMaxRows)));
         MatMulScratch = new byte[checked((int)scratch)];
         Rope = new GgmlRopeTables(config.Rope, maxPositions, weights.RopeFrequencyFactors);
         SlidingRope = config.SlidingRope is { } sr ? new GgmlRopeTables(sr, maxPositions, weights.RopeFrequencyFactors) : Rope;

@@ -7,29 +7,34 @@ using Quanta.Core.Threading;
 namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
-/// <see cref="MatMul.ComputeGated"/> (one token's gated feed-forward, each 32 hidden columns' activation and Q8_0
-/// conversion on the thread that computed them) must have the bits of the separate steps: the fused gate/up product,
-/// the activation over the whole row, then the down product, on pools of 1 and 2 threads, above and below the inline
-/// threshold, for SiLU and tanh-GELU and the GEMM formats.
+/// <see cref="MatMul.ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, NativeRegion, long, NativeRegion, long, NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
+/// (the gated feed-forward of 1 to 16 tokens, each 512 hidden columns' activation and Q8_0 conversion on the thread
+/// that computed them) must have the bits of the separate steps: the fused gate/up product, the activation over each
+/// whole row, then the down product, on pools of 1 and 2 threads, above and below the inline threshold, with the
+/// activations converted inline and on the pool, for SiLU and tanh-GELU and the GEMM formats.
 /// </summary>
 [Trait("Category", "Kernels")]
 public sealed class MatMulGatedTests
 {
-    public static TheoryData<WeightFormat, WeightFormat, int, int, bool, int> Cases()
+    public static TheoryData<WeightFormat, WeightFormat, int, int, bool, int, int> Cases()
     {
-        var data = new TheoryData<WeightFormat, WeightFormat, int, int, bool, int>();
+        var data = new TheoryData<WeightFormat, WeightFormat, int, int, bool, int, int>();
         foreach (int threads in new[] { 1, 2 })
         {
-            data.Add(WeightFormat.Q4_0, WeightFormat.Q4_0, 768, 3072, false, threads);   // pool (above MatMul.InlineWork)
-            data.Add(WeightFormat.Q8_0, WeightFormat.Q4_0, 256, 608, true, threads);     // 19 tiles: odd, a partial panel group
-            data.Add(WeightFormat.Q4_0, WeightFormat.Q8_0, 64, 96, false, threads);      // inline
+            data.Add(WeightFormat.Q4_0, WeightFormat.Q4_0, 768, 3072, false, threads, 1);   // pool (above MatMul.InlineWork)
+            data.Add(WeightFormat.Q8_0, WeightFormat.Q4_0, 256, 608, true, threads, 1);     // 19 tiles: odd, a partial panel group
+            data.Add(WeightFormat.Q4_0, WeightFormat.Q8_0, 64, 96, false, threads, 1);      // inline
+            data.Add(WeightFormat.Q4_0, WeightFormat.Q4_0, 768, 3072, false, threads, 16);  // a 16-stream decode step of the 160M model
+            data.Add(WeightFormat.Q4_0, WeightFormat.Q8_0, 256, 1184, true, threads, 13);   // odd m, a partial last tile and panel group
+            data.Add(WeightFormat.Q8_0, WeightFormat.Q4_0, 96, 544, false, threads, 3);     // activations converted inline, gate/up on the pool
+            data.Add(WeightFormat.Q8_0, WeightFormat.Q8_0, 64, 96, true, threads, 2);       // inline
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Gated_equals_separate_steps_bit_for_bit(WeightFormat guFormat, WeightFormat downFormat, int cols, int hidden, bool gelu, int threads)
+    public void Gated_equals_separate_steps_bit_for_bit(WeightFormat guFormat, WeightFormat downFormat, int cols, int hidden, bool gelu, int threads, int m)
     {
         using var pool = new WorkerPool(threads);
         int seed = Environment.TickCount;
@@ -40,30 +45,32 @@ public sealed class MatMulGatedTests
         int rows = cols;
         byte[] wg = MatMulSharedInputTests.RandomMatrix(rng, guFormat, hidden, cols), wu = MatMulSharedInputTests.RandomMatrix(rng, guFormat, hidden, cols),
             wd = MatMulSharedInputTests.RandomMatrix(rng, downFormat, rows, hidden);
-        var x = new float[cols];
+        var x = new float[m * cols];
         for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
 
-        // the separate steps, as the decoder runs them for several tokens
-        var scratch = new byte[Math.Max(MatMul.ScratchBytes(gu, 1, cols), MatMul.ScratchBytes(dk, 1, hidden))];
-        var g = new float[hidden];
-        var u = new float[hidden];
-        var expected = new float[rows];
+        // the separate steps, as the decoder runs them for more tokens
+        var scratch = new byte[Math.Max(MatMul.ScratchBytes(gu, m, cols), MatMul.ScratchBytes(dk, m, hidden))];
+        var g = new float[m * hidden];
+        var u = new float[m * hidden];
+        var expected = new float[m * rows];
         using var rg = Region(wg);
         using var ru = Region(wu);
         using var rd = Region(wd);
-        MatMul.Compute(gu, cols, x, 1, rg, 0, hidden, g, ru, 0, hidden, u, null, 0, 0, default, scratch, pool);
-        if (gelu) GeGlu.Forward(g, u, g);
-        else SwiGlu.Forward(g, u, g);
-        MatMul.Compute(dk, wd, rows, hidden, g, 1, expected, scratch, pool);
+        MatMul.Compute(gu, cols, x, m, rg, 0, hidden, g, ru, 0, hidden, u, null, 0, 0, default, scratch, pool);
+        for (int t = 0; t < m; t++)
+            if (gelu) GeGlu.Forward(g.AsSpan(t * hidden, hidden), u.AsSpan(t * hidden, hidden), g.AsSpan(t * hidden, hidden));
+            else SwiGlu.Forward(g.AsSpan(t * hidden, hidden), u.AsSpan(t * hidden, hidden), g.AsSpan(t * hidden, hidden));
+        MatMul.Compute(dk, wd, rows, hidden, g, m, expected, scratch, pool);
 
-        var actual = new float[rows + 1];
+        var actual = new float[m * rows + 1];
         actual.AsSpan().Fill(float.NaN);
-        var gs = new byte[MatMul.GatedScratchBytes(gu, dk, cols, hidden)];
-        MatMul.ComputeGated(gu, dk, cols, hidden, x, rg, 0, ru, 0, rd, 0, rows, gelu, actual, gs, pool);
-        for (int r = 0; r < rows; r++)
-            Assert.True(BitConverter.SingleToInt32Bits(expected[r]) == BitConverter.SingleToInt32Bits(actual[r]),
-                $"{guFormat}/{downFormat} {cols}x{hidden} gelu={gelu} threads={threads} row {r}: separate {expected[r]:R}, gated {actual[r]:R} (seed {seed})");
-        Assert.True(float.IsNaN(actual[rows]));
+        var gs = new byte[MatMul.GatedScratchBytes(gu, dk, m, cols, hidden)];
+        if (m == 1) MatMul.ComputeGated(gu, dk, cols, hidden, x, rg, 0, ru, 0, rd, 0, rows, gelu, actual, gs, pool);
+        else MatMul.ComputeGated(gu, dk, m, cols, hidden, x, rg, 0, ru, 0, rd, 0, rows, gelu, actual, gs, pool);
+        for (int i = 0; i < m * rows; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{guFormat}/{downFormat} {cols}x{hidden} m={m} gelu={gelu} threads={threads} token {i / rows} row {i % rows}: separate {expected[i]:R}, gated {actual[i]:R} (seed {seed})");
+        Assert.True(float.IsNaN(actual[m * rows]));
     }
 
     [Fact]
@@ -76,6 +83,21 @@ public sealed class MatMulGatedTests
         using var w = new NativeBuffer(64 * k.WeightRowBytes(64));
         var scratch = new byte[MatMul.GatedScratchBytes(k, k, 64, 64) - 1];
         Assert.Throws<ArgumentException>(() => MatMul.ComputeGated(k, k, 64, 64, new float[64], w, 0, w, 0, w, 0, 64, false, new float[64], scratch, pool));
+        var scratch2 = new byte[MatMul.GatedScratchBytes(k, k, 2, 64, 64)];
+        Assert.Throws<ArgumentException>(() => MatMul.ComputeGated(k, k, 2, 64, 64, new float[127], w, 0, w, 0, w, 0, 64, false, new float[128], scratch2, pool));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.ComputeGated(k, k, MatMul.GatedMaxRows + 1, 64, 64, new float[64 * 17], w, 0, w, 0, w, 0, 64, false,
+            new float[64 * 17], new byte[MatMul.GatedScratchBytes(k, k, 17, 64, 64)], pool));
+    }
+
+    [Fact]
+    public void Gated_path_is_preferred_for_one_token_or_tiles_that_split_evenly()
+    {
+        Assert.True(MatMul.PrefersGated(1, 5632, 2));      // one token: always (11 tiles)
+        Assert.True(MatMul.PrefersGated(16, 3072, 2));     // 6 tiles on 2 threads
+        Assert.True(MatMul.PrefersGated(4, 3072, 3));
+        Assert.False(MatMul.PrefersGated(16, 5632, 2));    // 11 tiles: one thread would run a tile more
+        Assert.False(MatMul.PrefersGated(2, 3072, 4));
+        Assert.False(MatMul.PrefersGated(MatMul.GatedMaxRows + 1, 3072, 2));
     }
 
     private static NativeBuffer Region(byte[] bytes)

@@ -95,6 +95,46 @@ public sealed class PagedKvCacheTests
         Assert.Equal(11, child.Length);
     }
 
+    [Theory]
+    [InlineData(KvCacheType.F32)]
+    [InlineData(KvCacheType.F16)]
+    [InlineData(KvCacheType.Q8_0)]
+    public void Prefault_keeps_the_cache_as_new_and_refuses_a_cache_holding_blocks(KvCacheType type)
+    {
+        int headDim = type == KvCacheType.Q8_0 ? 32 : 4;
+        PagedKvCache Make() => new(layers: 2, kvHeads: 2, headDim: headDim, numBlocks: 700, blockSize: 8, maxSequenceLength: 128, type);
+        var touched = Make();
+        var fresh = Make();
+        touched.Prefault();
+        touched.Prefault();   // again: still nothing held
+        int[] prompt = Enumerable.Range(1, 37).ToArray();
+        var outputs = new List<float[]>();
+        foreach (PagedKvCache cache in new[] { touched, fresh })
+        {
+            using SequenceKv s = cache.CreateSequence(prompt);
+            Assert.True(s.TryReserve(prompt.Length));
+            int row = s.KvHeads * s.HeadDim;
+            var k = new float[prompt.Length * row];
+            var v = new float[prompt.Length * row];
+            var rng = new Random(5);
+            for (int i = 0; i < k.Length; i++) { k[i] = (float)rng.NextDouble() - 0.5f; v[i] = (float)rng.NextDouble() - 0.5f; }
+            for (int l = 0; l < s.Layers; l++) s.Write(l, 0, prompt.Length, k, v);
+            s.Commit(prompt);
+            var q = new float[headDim];
+            for (int i = 0; i < q.Length; i++) q[i] = 0.25f * (i % 5) - 0.5f;
+            var o = new float[headDim];
+            s.AttendRow(1, prompt.Length, q, prompt.Length - 1, 1, new Quanta.Core.Kernels.Attention.AttentionParameters(2, 2, headDim), o, new float[4096]);
+            outputs.Add(o);
+            Assert.Throws<InvalidOperationException>(cache.Prefault);   // blocks in use
+        }
+        Assert.Equal(outputs[0], outputs[1]);
+        Assert.True(touched.Pool.CachedBlocks > 0);
+        Assert.Throws<InvalidOperationException>(touched.Prefault);     // freed, but cached prefix blocks hold K/V
+        touched.Pool.ResetPrefixCache();
+        touched.Prefault();
+        PagedKvCache.BlocksOnly(TinyModel.Create(1).Config, 2, 8, 16, KvCacheType.F16).Prefault();   // no host storage: nothing to touch
+    }
+
     [Fact]
     public void Writes_below_the_committed_length_are_refused_and_exhaustion_throws()
     {
