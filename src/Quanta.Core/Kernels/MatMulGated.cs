@@ -1,3 +1,4 @@
+using Quanta.Core.Formats.Gguf;
 using Quanta.Core.Kernels.Gemm;
 using Quanta.Core.Kernels.Ops;
 using Quanta.Core.Kernels.Quantized;
@@ -16,10 +17,11 @@ public static unsafe partial class MatMul
     /// True when <see cref="ComputeGated"/> serves a gated feed-forward of one token with gate/up weights of
     /// <paramref name="gateUp"/>'s format and down weights of <paramref name="down"/>'s over <paramref name="hidden"/>
     /// hidden columns: both are formats of the Q8_0 GEMM (<see cref="Q8Gemm.Supports"/>), whose activations are
-    /// the ggml Q8_0 blocks alone.
+    /// the ggml Q8_0 blocks alone, or both are K-quants (one Q8_K row each; the hidden width whole Q8_K blocks).
     /// </summary>
     public static bool SupportsGated(IVecDotKernel gateUp, IVecDotKernel down, int hidden) =>
-        Q8Gemm.Supports(gateUp) && Q8Gemm.Supports(down) && hidden % Q8Activation.BlockSize == 0;
+        (Q8Gemm.Supports(gateUp) && Q8Gemm.Supports(down) && hidden % Q8Activation.BlockSize == 0)
+        || (gateUp is KQuantVecDotKernel && down is KQuantVecDotKernel && hidden % KQuantMath.QK_K == 0);
 
     /// <summary>Bytes of scratch <see cref="ComputeGated"/> needs: the gate/up products' activations and panel for
     /// <paramref name="cols"/> columns, then the down product's for <paramref name="hidden"/>.</summary>
@@ -31,7 +33,8 @@ public static unsafe partial class MatMul
     /// (<see cref="SwiGlu"/>) or, when <paramref name="gelu"/>, tanh-GELU (<see cref="GeGlu"/>). The bits are those of
     /// the separate steps (the gate and up products, the activation over the whole hidden row, then the down product
     /// on it): one pool loop runs per 512 hidden columns (one group of the down product's activation panel) the gate
-    /// and up rows, the activation, the Q8_0 blocks and the panel group of the down product's input, so the thread
+    /// and up rows, the activation, the Q8_0 blocks and the panel group of the down product's input (K-quants: its two
+    /// Q8_K blocks, over the input's Q8_K row), so the thread
     /// that computed a column range converts it, no F32 gate or up value crosses to the other thread, and no serial
     /// conversion runs between the loops (with the two threads on different L3 caches every line that crosses is a
     /// cross-complex transfer); then the down product runs as <see cref="Compute(IVecDotKernel, byte*, int, int, float*, int, int, float*, int, byte*, WorkerPool)"/>
@@ -65,6 +68,28 @@ public static unsafe partial class MatMul
         fixed (float* py = y)
         fixed (byte* s = scratch)
         {
+            if (gateUp is KQuantVecDotKernel kg)
+            {
+                // K-quants: one Q8_K row in, and each tile's Q8_K blocks (256 values each) of the down product's input out
+                gateUp.QuantizeActivation(new ReadOnlySpan<float>(px, cols), new Span<byte>(s, gateUp.ActivationRowBytes(cols)));
+                byte* dact = s + ScratchBytes(gateUp, 1, cols);
+                var kglu = new GatedKBody
+                {
+                    Kernel = kg, Gate = wg, Up = wu, RowBytes = gateUp.WeightRowBytes(cols), Cols = cols, Act = s,
+                    Gelu = gelu, Hidden = hidden, Out = dact,
+                };
+                int ktiles = (hidden + GatedTile - 1) / GatedTile;
+                if (2L * hidden * cols < InlineWork) for (int t = 0; t < ktiles; t++) kglu.Execute(t);
+                else pool.For(ktiles, kglu);
+                var rowsBody = new KQuantRowsBody
+                {
+                    Kernel = (KQuantVecDotKernel)down, Weights = wd, RowBytes = down.WeightRowBytes(hidden), Rows = rows, Cols = hidden, Act = dact, Y = py,
+                };
+                int kdt = (rows + RowTile - 1) / RowTile;
+                if ((long)rows * hidden < InlineWork) for (int t = 0; t < kdt; t++) rowsBody.Execute(t);
+                else pool.For(kdt, rowsBody);
+                return;
+            }
             // the gate/up products' activation row and panel (as Compute converts them), then the down product's
             int ab = gateUp.ActivationRowBytes(cols), nb = cols / 32;
             byte* panel = (byte*)(((nint)(s + ab) + 63) & ~(nint)63);
@@ -96,6 +121,35 @@ public static unsafe partial class MatMul
             int dt = (rows + RowTile - 1) / RowTile;
             if (inlineDown) for (int t = 0; t < dt; t++) gemm.Execute(t);
             else pool.For(dt, gemm);
+        }
+    }
+
+    /// <summary>Hidden columns [512·j, 512·j + 512) (256 in a last tile) of a K-quant gated feed-forward: their gate and
+    /// up rows (the batch-1 K-quant rows over the input's Q8_K row), the activation and their Q8_K blocks of the down
+    /// product's input (a Q8_K block, bsums included, depends only on its own 256 values).</summary>
+    private struct GatedKBody : IParallelBody
+    {
+        public KQuantVecDotKernel Kernel;
+        public byte* Gate, Up;  // [Hidden] x RowBytes each
+        public long RowBytes;
+        public int Cols;
+        public byte* Act;       // the input's Q8_K row
+        public bool Gelu;
+        public int Hidden;
+        public byte* Out;       // [Hidden / 256] Q8_K blocks: the down product's input
+
+        [System.Runtime.CompilerServices.SkipLocalsInit]   // g and u are written before they are read
+        public readonly void Execute(int tile)
+        {
+            float* g = stackalloc float[2 * GatedTile];
+            float* u = g + GatedTile;
+            int c0 = tile * GatedTile, n = Math.Min(GatedTile, Hidden - c0);
+            Kernel.DotRows(Gate + (long)c0 * RowBytes, RowBytes, 0, n, Act, Cols, g);
+            Kernel.DotRows(Up + (long)c0 * RowBytes, RowBytes, 0, n, Act, Cols, u);
+            var gs = new Span<float>(g, n);
+            if (Gelu) GeGlu.Forward(gs, new ReadOnlySpan<float>(u, n), gs);
+            else SwiGlu.Forward(gs, new ReadOnlySpan<float>(u, n), gs);
+            Q8KActivation.Quantize(gs, new Span<byte>(Out + (long)(c0 / KQuantMath.QK_K) * BlockQ8_K.Size, Q8KActivation.RowBytes(n)));
         }
     }
 

@@ -240,8 +240,9 @@ public sealed class DecoderModel
             // feed-forward sub-layer
             if (n == 1 && WeightMatrix.SupportsFeedForwardOneToken(w.Gate, w.Up, w.Down))
             {
-                // one token: each thread runs the activation and the down input's Q8_0 conversion of the hidden columns
-                // it computed, so only Q8_0 blocks cross between the threads (the same bits as the three steps below)
+                // one token: each thread runs the activation and the down input's Q8_0 (K-quants: Q8_K) conversion of the
+                // hidden columns it computed, so only those blocks cross between the threads (the same bits as the three
+                // steps below)
                 WeightMatrix.FeedForwardOneToken(xn.AsSpan(0, d), w.Gate, w.Up, w.Down, c.Activation != FeedForwardActivation.Silu,
                     proj.AsSpan(0, d), ws.MatMulScratch, ws.Pool);
             }

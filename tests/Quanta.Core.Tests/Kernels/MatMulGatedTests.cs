@@ -7,10 +7,10 @@ using Quanta.Core.Threading;
 namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
-/// <see cref="MatMul.ComputeGated"/> (one token's gated feed-forward, each 32 hidden columns' activation and Q8_0
-/// conversion on the thread that computed them) must have the bits of the separate steps: the fused gate/up product,
-/// the activation over the whole row, then the down product, on pools of 1 and 2 threads, above and below the inline
-/// threshold, for SiLU and tanh-GELU and the GEMM formats.
+/// <see cref="MatMul.ComputeGated"/> (one token's gated feed-forward, each tile of hidden columns' activation and
+/// Q8_0 / Q8_K conversion on the thread that computed them) must have the bits of the separate steps: the fused
+/// gate/up product, the activation over the whole row, then the down product, on pools of 1 and 2 threads, above and
+/// below the inline threshold, for SiLU and tanh-GELU, the GEMM formats and the K-quants.
 /// </summary>
 [Trait("Category", "Kernels")]
 public sealed class MatMulGatedTests
@@ -23,6 +23,10 @@ public sealed class MatMulGatedTests
             data.Add(WeightFormat.Q4_0, WeightFormat.Q4_0, 768, 3072, false, threads);   // pool (above MatMul.InlineWork)
             data.Add(WeightFormat.Q8_0, WeightFormat.Q4_0, 256, 608, true, threads);     // 19 tiles: odd, a partial panel group
             data.Add(WeightFormat.Q4_0, WeightFormat.Q8_0, 64, 96, false, threads);      // inline
+            // K-quants: Q8_K activations, 512-column tiles of two 256-value blocks
+            data.Add(WeightFormat.Q4_K, WeightFormat.Q6_K, 768, 3072, false, threads);   // pool, a Q4_K_M file's mix
+            data.Add(WeightFormat.Q4_K, WeightFormat.Q4_K, 256, 1280, true, threads);    // 3 tiles, the last of 256 columns
+            data.Add(WeightFormat.Q6_K, WeightFormat.Q4_K, 256, 256, false, threads);    // inline
         }
         return data;
     }
@@ -67,10 +71,13 @@ public sealed class MatMulGatedTests
     }
 
     [Fact]
-    public void Gated_path_needs_gemm_formats_and_enough_scratch()
+    public void Gated_path_needs_gemm_or_k_quant_formats_and_enough_scratch()
     {
         Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q4_0), 256));
         Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_0), KernelRegistry.VecDot(WeightFormat.Q6_K), 256));
+        Assert.True(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q6_K), 256));
+        Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q6_K), 384));   // not whole Q8_K blocks
+        Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.F16), KernelRegistry.VecDot(WeightFormat.F16), 256));
         var k = KernelRegistry.VecDot(WeightFormat.Q8_0);
         using var pool = new WorkerPool(1);
         using var w = new NativeBuffer(64 * k.WeightRowBytes(64));
