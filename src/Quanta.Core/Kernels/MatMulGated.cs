@@ -34,8 +34,8 @@ public static unsafe partial class MatMul
     /// the separate steps (the gate and up products, the activation over the whole hidden row, then the down product
     /// on it): one pool loop runs per 512 hidden columns (one group of the down product's activation panel) the gate
     /// and up rows, the activation, the Q8_0 blocks and the panel group of the down product's input (K-quants: its two
-    /// Q8_K blocks, over the input's Q8_K row), so the thread
-    /// that computed a column range converts it, no F32 gate or up value crosses to the other thread, and no serial
+    /// Q8_K blocks, over the input's Q8_K row), so the thread that computed a column range converts it, no F32 gate or
+    /// up value crosses to the other thread, and no serial
     /// conversion runs between the loops (with the two threads on different L3 caches every line that crosses is a
     /// cross-complex transfer); then the down product runs as <see cref="Compute(IVecDotKernel, byte*, int, int, float*, int, int, float*, int, byte*, WorkerPool)"/>
     /// does after its activation conversion. Each element's arithmetic is the same in every step (per-element

@@ -83,6 +83,11 @@ public sealed class MatMulGatedTests
         using var w = new NativeBuffer(64 * k.WeightRowBytes(64));
         var scratch = new byte[MatMul.GatedScratchBytes(k, k, 64, 64) - 1];
         Assert.Throws<ArgumentException>(() => MatMul.ComputeGated(k, k, 64, 64, new float[64], w, 0, w, 0, w, 0, 64, false, new float[64], scratch, pool));
+        // K-quant rows are whole 256-value super-blocks (the row size check refuses 128 columns)
+        var kq = KernelRegistry.VecDot(WeightFormat.Q4_K);
+        using var wk = new NativeBuffer(256 * kq.WeightRowBytes(256));
+        var ks = new byte[MatMul.GatedScratchBytes(kq, kq, 256, 256)];
+        Assert.ThrowsAny<ArgumentException>(() => MatMul.ComputeGated(kq, kq, 128, 256, new float[256], wk, 0, wk, 0, wk, 0, 128, false, new float[256], ks, pool));
     }
 
     private static NativeBuffer Region(byte[] bytes)
