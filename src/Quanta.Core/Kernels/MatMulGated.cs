@@ -1,3 +1,4 @@
+using Quanta.Core.Formats.Gguf;
 using Quanta.Core.Kernels.Gemm;
 using Quanta.Core.Kernels.Ops;
 using Quanta.Core.Kernels.Quantized;
@@ -13,13 +14,17 @@ public static unsafe partial class MatMul
     private const int GatedTile = Q8Gemm.Group * Q8Activation.BlockSize;
 
     /// <summary>
-    /// True when <see cref="ComputeGated"/> serves a gated feed-forward of one token with gate/up weights of
-    /// <paramref name="gateUp"/>'s format and down weights of <paramref name="down"/>'s over <paramref name="hidden"/>
-    /// hidden columns: both are formats of the Q8_0 GEMM (<see cref="Q8Gemm.Supports"/>), whose activations are
-    /// the ggml Q8_0 blocks alone.
+    /// True when <see cref="ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, Memory.NativeRegion, long, Memory.NativeRegion, long, Memory.NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
+    /// serves a gated feed-forward of <paramref name="m"/> token rows with gate/up weights of <paramref name="gateUp"/>'s
+    /// format and down weights of <paramref name="down"/>'s over <paramref name="hidden"/> hidden columns: both are
+    /// formats of the Q8_0 GEMM (<see cref="Q8Gemm.Supports"/>), whose activations are the ggml Q8_0 blocks alone, and
+    /// 1 ≤ m ≤ <see cref="GatedMaxRows"/>; or both are K-quants (one Q8_K row each; the hidden width whole Q8_K blocks)
+    /// and m = 1.
     /// </summary>
-    public static bool SupportsGated(IVecDotKernel gateUp, IVecDotKernel down, int hidden) =>
-        Q8Gemm.Supports(gateUp) && Q8Gemm.Supports(down) && hidden % Q8Activation.BlockSize == 0;
+    public static bool SupportsGated(IVecDotKernel gateUp, IVecDotKernel down, int hidden, int m = 1) =>
+        m >= 1 && m <= GatedMaxRows
+        && ((Q8Gemm.Supports(gateUp) && Q8Gemm.Supports(down) && hidden % Q8Activation.BlockSize == 0)
+            || (m == 1 && gateUp is KQuantVecDotKernel && down is KQuantVecDotKernel && hidden % KQuantMath.QK_K == 0));
 
     /// <summary>Most token rows <see cref="ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, Memory.NativeRegion, long, Memory.NativeRegion, long, Memory.NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
     /// takes: a tile holds its rows' gate and up values on the stack (2 x 16 x 512 floats at most), and up to this many
@@ -60,15 +65,15 @@ public static unsafe partial class MatMul
     /// those of the separate steps (the gate and up products, the activation over each whole hidden row, then the down
     /// product on it): one pool loop runs per 512 hidden columns (one group of the down product's activation panel) the
     /// gate and up rows for all m tokens, the activation, the Q8_0 blocks and the panel group of each token's down input,
-    /// so the thread that computed a column range converts it, no F32 gate or up value crosses to the other thread, and
-    /// no serial conversion or separate row loop runs between the products (with the two threads on different L3 caches
+    /// (K-quants, one token: its Q8_K blocks, over the input's Q8_K row), so the thread that computed a column range
+    /// converts it, no F32 gate or up value crosses to the other thread, and no serial conversion or separate row loop runs between the products (with the two threads on different L3 caches
     /// every line that crosses is a cross-complex transfer); then the down product runs as
     /// <see cref="Compute(IVecDotKernel, byte*, int, int, float*, int, int, float*, int, byte*, WorkerPool)"/> does after its
     /// activation conversion. Each element's arithmetic is the same in every step (per-row products, per-element
     /// activation, per-block quantization), so the result is bit-identical to the unfused steps for any thread count and
     /// any m (batch invariance holds). x: [m, cols] dense; gate, up: [hidden] rows of gateUp.WeightRowBytes(cols) bytes;
     /// down: [rows] rows of down.WeightRowBytes(hidden) bytes; y: [m, rows] dense; scratch:
-    /// <see cref="GatedScratchBytes(IVecDotKernel, IVecDotKernel, int, int, int)"/>. Requires <see cref="SupportsGated"/>.
+    /// <see cref="GatedScratchBytes(IVecDotKernel, IVecDotKernel, int, int, int)"/>. Requires <see cref="SupportsGated"/> for m.
     /// The regions must not be disposed during the call. Never allocates.
     /// </summary>
     public static void ComputeGated(IVecDotKernel gateUp, IVecDotKernel down, int m, int cols, int hidden, ReadOnlySpan<float> x,
@@ -81,9 +86,9 @@ public static unsafe partial class MatMul
         ArgumentNullException.ThrowIfNull(up);
         ArgumentNullException.ThrowIfNull(downWeights);
         ArgumentNullException.ThrowIfNull(pool);
-        if (!SupportsGated(gateUp, down, hidden)) throw new ArgumentException($"no gated path for {gateUp.Name} / {down.Name} over {hidden} hidden columns");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(m, GatedMaxRows);
+        if (!SupportsGated(gateUp, down, hidden, m)) throw new ArgumentException($"no gated path for {gateUp.Name} / {down.Name} over {hidden} hidden columns at {m} token rows");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         if (x.Length < (long)m * cols) throw new ArgumentException($"x holds {x.Length} floats, [{m}, {cols}] needs {(long)m * cols}", nameof(x));
@@ -97,6 +102,29 @@ public static unsafe partial class MatMul
         fixed (float* py = y)
         fixed (byte* s = scratch)
         {
+            if (gateUp is KQuantVecDotKernel kg)
+            {
+                // K-quants (one token): one Q8_K row in, and each tile's Q8_K blocks (256 values each) of the down
+                // product's input out
+                gateUp.QuantizeActivation(new ReadOnlySpan<float>(px, cols), new Span<byte>(s, gateUp.ActivationRowBytes(cols)));
+                byte* dact = s + ScratchBytes(gateUp, 1, cols);
+                var kglu = new GatedKBody
+                {
+                    Kernel = kg, Gate = wg, Up = wu, RowBytes = gateUp.WeightRowBytes(cols), Cols = cols, Act = s,
+                    Gelu = gelu, Hidden = hidden, Out = dact,
+                };
+                int ktiles = (hidden + GatedTile - 1) / GatedTile;
+                if (2L * hidden * cols < InlineWork) for (int t = 0; t < ktiles; t++) kglu.Execute(t);
+                else pool.For(ktiles, kglu);
+                var rowsBody = new KQuantRowsBody
+                {
+                    Kernel = (KQuantVecDotKernel)down, Weights = wd, RowBytes = down.WeightRowBytes(hidden), Rows = rows, Cols = hidden, Act = dact, Y = py,
+                };
+                int kdt = (rows + RowTile - 1) / RowTile;
+                if ((long)rows * hidden < InlineWork) for (int t = 0; t < kdt; t++) rowsBody.Execute(t);
+                else pool.For(kdt, rowsBody);
+                return;
+            }
             // the same inline decisions as the separate calls (a fused gate/up call, then the down product)
             bool inlineGateUp = 2L * hidden * cols * m < InlineWork, inlineDown = (long)rows * hidden * m < InlineWork;
             // the gate/up products' activation rows and panels (as Compute converts them: on the pool from
@@ -131,6 +159,35 @@ public static unsafe partial class MatMul
             int dt = (rows + RowTile - 1) / RowTile;
             if (inlineDown) for (int t = 0; t < dt; t++) gemm.Execute(t);
             else pool.For(dt, gemm);
+        }
+    }
+
+    /// <summary>Hidden columns [512·j, 512·j + 512) (256 in a last tile) of a K-quant gated feed-forward of one token:
+    /// their gate and up rows (the batch-1 K-quant rows over the input's Q8_K row), the activation and their Q8_K blocks
+    /// of the down product's input (a Q8_K block, bsums included, depends only on its own 256 values).</summary>
+    private struct GatedKBody : IParallelBody
+    {
+        public KQuantVecDotKernel Kernel;
+        public byte* Gate, Up;  // [Hidden] x RowBytes each
+        public long RowBytes;
+        public int Cols;
+        public byte* Act;       // the input's Q8_K row
+        public bool Gelu;
+        public int Hidden;
+        public byte* Out;       // [Hidden / 256] Q8_K blocks: the down product's input
+
+        [System.Runtime.CompilerServices.SkipLocalsInit]   // g and u are written before they are read
+        public readonly void Execute(int tile)
+        {
+            float* g = stackalloc float[2 * GatedTile];
+            float* u = g + GatedTile;
+            int c0 = tile * GatedTile, n = Math.Min(GatedTile, Hidden - c0);
+            Kernel.DotRows(Gate + (long)c0 * RowBytes, RowBytes, 0, n, Act, Cols, g);
+            Kernel.DotRows(Up + (long)c0 * RowBytes, RowBytes, 0, n, Act, Cols, u);
+            var gs = new Span<float>(g, n);
+            if (Gelu) GeGlu.Forward(gs, new ReadOnlySpan<float>(u, n), gs);
+            else SwiGlu.Forward(gs, new ReadOnlySpan<float>(u, n), gs);
+            Q8KActivation.Quantize(gs, new Span<byte>(Out + (long)(c0 / KQuantMath.QK_K) * BlockQ8_K.Size, Q8KActivation.RowBytes(n)));
         }
     }
 

@@ -239,11 +239,12 @@ public sealed class DecoderModel
 
             // feed-forward sub-layer
             if (Quanta.Core.Kernels.MatMul.PrefersGated(n, w.Gate.Rows, ws.Pool.ThreadCount)
-                && WeightMatrix.SupportsFeedForwardOneToken(w.Gate, w.Up, w.Down))
+                && WeightMatrix.SupportsFeedForward(w.Gate, w.Up, w.Down, n))
             {
-                // one token, or up to 16 when the hidden tiles split evenly over the threads: each thread runs the
-                // activation and the down input's Q8_0 conversion of the hidden columns it computed, so only Q8_0 blocks
-                // cross between the threads and no row loop runs between the products (the same bits as the three steps below)
+                // one token, or up to 16 (Q4_0/Q8_0) when the hidden tiles split evenly over the threads: each thread runs
+                // the activation and the down input's Q8_0 (K-quants: Q8_K) conversion of the hidden columns it computed,
+                // so only those blocks cross between the threads and no row loop runs between the products (the same bits
+                // as the three steps below)
                 WeightMatrix.FeedForwardRows(xn.AsSpan(0, n * d), n, w.Gate, w.Up, w.Down, c.Activation != FeedForwardActivation.Silu,
                     proj.AsSpan(0, n * d), ws.MatMulScratch, ws.Pool);
             }

@@ -59,7 +59,7 @@ public sealed class DecoderWorkspace
             scratch = Math.Max(scratch, Quanta.Core.Kernels.MatMul.ScratchBytes(m.Kernel, maxChunk, m.Cols));
         // the fused feed-forward (up to MatMul.GatedMaxRows tokens) holds the gate/up and the down activations at once
         foreach (LayerWeights l in weights.Layers)
-            if (WeightMatrix.SupportsFeedForwardOneToken(l.Gate, l.Up, l.Down))
+            if (WeightMatrix.SupportsFeedForward(l.Gate, l.Up, l.Down))
                 scratch = Math.Max(scratch, WeightMatrix.FeedForwardRowsScratchBytes(l.Gate, l.Down,
                     Math.Min(maxChunk, Quanta.Core.Kernels.MatMul.GatedMaxRows)));
         MatMulScratch = new byte[checked((int)scratch)];

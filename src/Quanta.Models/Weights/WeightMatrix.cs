@@ -184,17 +184,17 @@ public sealed class WeightMatrix : IDisposable
     }
 
     /// <summary>
-    /// Whether <see cref="FeedForwardOneToken"/> serves these gate, up and down matrices: gate and up of one shape and
-    /// format, down taking their rows as its columns, and formats with the fused one-token path
-    /// (<see cref="Core.Kernels.MatMul.SupportsGated"/>).
+    /// Whether <see cref="FeedForwardRows"/> serves these gate, up and down matrices for <paramref name="m"/> token rows:
+    /// gate and up of one shape and format, down taking their rows as its columns, and formats with the fused path at
+    /// that many rows (<see cref="Core.Kernels.MatMul.SupportsGated"/>: Q4_0/Q8_0 up to 16 rows, K-quants one).
     /// </summary>
-    public static bool SupportsFeedForwardOneToken(WeightMatrix gate, WeightMatrix up, WeightMatrix down)
+    public static bool SupportsFeedForward(WeightMatrix gate, WeightMatrix up, WeightMatrix down, int m = 1)
     {
         ArgumentNullException.ThrowIfNull(gate);
         ArgumentNullException.ThrowIfNull(up);
         ArgumentNullException.ThrowIfNull(down);
         return up.Format == gate.Format && up.Rows == gate.Rows && up.Cols == gate.Cols && down.Cols == gate.Rows
-            && Quanta.Core.Kernels.MatMul.SupportsGated(gate.Kernel, down.Kernel, gate.Rows);
+            && Quanta.Core.Kernels.MatMul.SupportsGated(gate.Kernel, down.Kernel, gate.Rows, m);
     }
 
     /// <summary>Scratch bytes <see cref="FeedForwardOneToken"/> needs for these matrices.</summary>
@@ -222,13 +222,13 @@ public sealed class WeightMatrix : IDisposable
     /// with the bits of the separate steps (<see cref="MatMulShared"/> of gate and up, the activation over each row,
     /// <see cref="MatMul"/> of down) but each thread converting the hidden columns it computed
     /// (<see cref="Core.Kernels.MatMul.ComputeGated(Core.Kernels.IVecDotKernel, Core.Kernels.IVecDotKernel, int, int, int, ReadOnlySpan{float}, Core.Memory.NativeRegion, long, Core.Memory.NativeRegion, long, Core.Memory.NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>).
-    /// Requires <see cref="SupportsFeedForwardOneToken"/>; x: [m, gate.Cols] dense; y: [m, down.Rows] dense; scratch: at
+    /// Requires <see cref="SupportsFeedForward"/> for m; x: [m, gate.Cols] dense; y: [m, down.Rows] dense; scratch: at
     /// least <see cref="FeedForwardRowsScratchBytes"/>. Never allocates.
     /// </summary>
     public static void FeedForwardRows(ReadOnlySpan<float> x, int m, WeightMatrix gate, WeightMatrix up, WeightMatrix down, bool gelu,
         Span<float> y, Span<byte> scratch, WorkerPool pool)
     {
-        if (!SupportsFeedForwardOneToken(gate, up, down)) throw new ArgumentException("no fused feed-forward for these matrices");
+        if (!SupportsFeedForward(gate, up, down, m)) throw new ArgumentException($"no fused feed-forward for these matrices at {m} token rows");
         Quanta.Core.Kernels.MatMul.ComputeGated(gate.Kernel, down.Kernel, m, gate.Cols, gate.Rows, x,
             gate._region, gate._offset, up._region, up._offset, down._region, down._offset, down.Rows, gelu, y, scratch, pool);
     }

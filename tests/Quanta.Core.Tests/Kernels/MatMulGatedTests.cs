@@ -8,10 +8,10 @@ namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
 /// <see cref="MatMul.ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, NativeRegion, long, NativeRegion, long, NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
-/// (the gated feed-forward of 1 to 16 tokens, each 512 hidden columns' activation and Q8_0 conversion on the thread
-/// that computed them) must have the bits of the separate steps: the fused gate/up product, the activation over each
-/// whole row, then the down product, on pools of 1 and 2 threads, above and below the inline threshold, with the
-/// activations converted inline and on the pool, for SiLU and tanh-GELU and the GEMM formats.
+/// (the gated feed-forward of 1 to 16 tokens, each 512 hidden columns' activation and Q8_0 / Q8_K conversion on the
+/// thread that computed them) must have the bits of the separate steps: the fused gate/up product, the activation over
+/// each whole row, then the down product, on pools of 1 and 2 threads, above and below the inline threshold, with the
+/// activations converted inline and on the pool, for SiLU and tanh-GELU, the GEMM formats and (one token) the K-quants.
 /// </summary>
 [Trait("Category", "Kernels")]
 public sealed class MatMulGatedTests
@@ -28,6 +28,10 @@ public sealed class MatMulGatedTests
             data.Add(WeightFormat.Q4_0, WeightFormat.Q8_0, 256, 1184, true, threads, 13);   // odd m, a partial last tile and panel group
             data.Add(WeightFormat.Q8_0, WeightFormat.Q4_0, 96, 544, false, threads, 3);     // activations converted inline, gate/up on the pool
             data.Add(WeightFormat.Q8_0, WeightFormat.Q8_0, 64, 96, true, threads, 2);       // inline
+            // K-quants (one token): Q8_K activations, 512-column tiles of two 256-value blocks
+            data.Add(WeightFormat.Q4_K, WeightFormat.Q6_K, 768, 3072, false, threads, 1);   // pool, a Q4_K_M file's mix
+            data.Add(WeightFormat.Q4_K, WeightFormat.Q4_K, 256, 1280, true, threads, 1);    // 3 tiles, the last of 256 columns
+            data.Add(WeightFormat.Q6_K, WeightFormat.Q4_K, 256, 256, false, threads, 1);    // inline
         }
         return data;
     }
@@ -74,10 +78,13 @@ public sealed class MatMulGatedTests
     }
 
     [Fact]
-    public void Gated_path_needs_gemm_formats_and_enough_scratch()
+    public void Gated_path_needs_gemm_or_k_quant_formats_and_enough_scratch()
     {
         Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q4_0), 256));
         Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_0), KernelRegistry.VecDot(WeightFormat.Q6_K), 256));
+        Assert.True(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q6_K), 256));
+        Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.Q4_K), KernelRegistry.VecDot(WeightFormat.Q6_K), 384));   // not whole Q8_K blocks
+        Assert.False(MatMul.SupportsGated(KernelRegistry.VecDot(WeightFormat.F16), KernelRegistry.VecDot(WeightFormat.F16), 256));
         var k = KernelRegistry.VecDot(WeightFormat.Q8_0);
         using var pool = new WorkerPool(1);
         using var w = new NativeBuffer(64 * k.WeightRowBytes(64));
@@ -87,6 +94,16 @@ public sealed class MatMulGatedTests
         Assert.Throws<ArgumentException>(() => MatMul.ComputeGated(k, k, 2, 64, 64, new float[127], w, 0, w, 0, w, 0, 64, false, new float[128], scratch2, pool));
         Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.ComputeGated(k, k, MatMul.GatedMaxRows + 1, 64, 64, new float[64 * 17], w, 0, w, 0, w, 0, 64, false,
             new float[64 * 17], new byte[MatMul.GatedScratchBytes(k, k, 17, 64, 64)], pool));
+        // K-quant rows are whole 256-value super-blocks (the row size check refuses 128 columns)
+        var kq = KernelRegistry.VecDot(WeightFormat.Q4_K);
+        using var wk = new NativeBuffer(256 * kq.WeightRowBytes(256));
+        var ks = new byte[MatMul.GatedScratchBytes(kq, kq, 256, 256)];
+        Assert.ThrowsAny<ArgumentException>(() => MatMul.ComputeGated(kq, kq, 128, 256, new float[256], wk, 0, wk, 0, wk, 0, 128, false, new float[256], ks, pool));
+        // K-quants take one token only
+        var ks16 = new byte[MatMul.GatedScratchBytes(kq, kq, 2, 256, 256)];
+        Assert.ThrowsAny<ArgumentException>(() => MatMul.ComputeGated(kq, kq, 2, 256, 256, new float[512], wk, 0, wk, 0, wk, 0, 256, false, new float[512], ks16, pool));
+        Assert.False(MatMul.SupportsGated(kq, kq, 256, 2));
+        Assert.True(MatMul.SupportsGated(kq, kq, 256, 1));
     }
 
     [Fact]

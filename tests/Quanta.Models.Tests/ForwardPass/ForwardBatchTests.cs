@@ -53,6 +53,49 @@ public sealed class ForwardBatchTests
         return logits;
     }
 
+    /// <summary>One token per step (the decode path: the one-token gated feed-forward of the Q4_K llama and of the Q8_0
+    /// models) gives every position the bits of one chunk.</summary>
+    public static TheoryData<string, KvCacheType> DecodeCases() => new()
+    {
+        { "llama", KvCacheType.F32 }, { "llama", KvCacheType.F16 }, { "gemma2", KvCacheType.F32 }, { "gemma3", KvCacheType.F32 },
+        { "qwen3", KvCacheType.F32 }, { "qwen3", KvCacheType.Q8_0 }, { "phi3", KvCacheType.F32 },
+    };
+
+    [Theory]
+    [MemberData(nameof(DecodeCases))]
+    public void Decoding_token_by_token_gives_the_bits_of_one_chunk(string kind, KvCacheType type) =>
+        OnModel(kind, (model, pool, rng, seed) =>
+        {
+            int v = model.Config.VocabSize;
+            int[] tokens = RandomTokens(rng, 30, v);
+            float[] expected = Alone(model, tokens, pool, type);
+            var ws = model.CreateWorkspace(1, Positions, pool);
+            var cache = ContiguousKvCache.For(model.Config, Positions, type);
+            var logits = new float[v];
+            for (int t = 0; t < tokens.Length; t++)
+            {
+                model.Forward(tokens.AsSpan(t, 1), t, cache, logits, allPositions: false, ws);
+                AssertBitEqual(expected.AsSpan(t * v, v), logits, $"{kind} {type} seed {seed}: position {t} decoded alone");
+                Assert.True(logits.All(float.IsFinite) && logits.Distinct().Count() > v / 2, $"{kind} seed {seed}: degenerate logits at {t}");
+            }
+        });
+
+    /// <summary>Writes a random model of <paramref name="kind"/>, loads it and runs <paramref name="test"/> on it with a
+    /// 2-thread pool and a generator seeded with the seed it is given (for the failure messages).</summary>
+    private static void OnModel(string kind, Action<DecoderModel, WorkerPool, Random, int> test)
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        string path = WriteModel(kind, seed);
+        try
+        {
+            using var loaded = ModelLoader.Load(path);
+            using var pool = new WorkerPool(2);
+            test(loaded.Model, pool, rng, seed);
+        }
+        finally { File.Delete(path); }
+    }
+
     [Theory]
     [InlineData("llama")]
     [InlineData("gemma2")]
