@@ -14,7 +14,7 @@ public static unsafe partial class MatMul
     private const int GatedTile = Q8Gemm.Group * Q8Activation.BlockSize;
 
     /// <summary>
-    /// True when <see cref="ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, Memory.NativeRegion, long, Memory.NativeRegion, long, Memory.NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
+    /// True when <see cref="ComputeGated"/>
     /// serves a gated feed-forward of <paramref name="m"/> token rows with gate/up weights of <paramref name="gateUp"/>'s
     /// format and down weights of <paramref name="down"/>'s over <paramref name="hidden"/> hidden columns: both are
     /// formats of the Q8_0 GEMM (<see cref="Q8Gemm.Supports"/>), whose activations are the ggml Q8_0 blocks alone, and
@@ -26,7 +26,7 @@ public static unsafe partial class MatMul
         && ((Q8Gemm.Supports(gateUp) && Q8Gemm.Supports(down) && hidden % Q8Activation.BlockSize == 0)
             || (m == 1 && gateUp is KQuantVecDotKernel && down is KQuantVecDotKernel && hidden % KQuantMath.QK_K == 0));
 
-    /// <summary>Most token rows <see cref="ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, Memory.NativeRegion, long, Memory.NativeRegion, long, Memory.NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
+    /// <summary>Most token rows <see cref="ComputeGated"/>
     /// takes: a tile holds its rows' gate and up values on the stack (2 x 16 x 512 floats at most), and up to this many
     /// tokens the Q8_0 GEMM streams each weight row once for all of them (<see cref="Q8Gemm"/>'s direct path).</summary>
     public const int GatedMaxRows = 16;
@@ -42,22 +42,10 @@ public static unsafe partial class MatMul
     public static bool PrefersGated(int m, int hidden, int threads) =>
         m == 1 || (m >= 1 && m <= GatedMaxRows && threads >= 1 && (hidden + GatedTile - 1) / GatedTile % threads == 0);
 
-    /// <summary>Bytes of scratch <see cref="ComputeGated"/> needs for one token: the gate/up products' activations and
-    /// panel for <paramref name="cols"/> columns, then the down product's for <paramref name="hidden"/>.</summary>
-    public static long GatedScratchBytes(IVecDotKernel gateUp, IVecDotKernel down, int cols, int hidden) =>
-        GatedScratchBytes(gateUp, down, 1, cols, hidden);
-
     /// <summary>Bytes of scratch the gated feed-forward of <paramref name="m"/> token rows needs: the gate/up products'
     /// activations and panels, then the down product's.</summary>
     public static long GatedScratchBytes(IVecDotKernel gateUp, IVecDotKernel down, int m, int cols, int hidden) =>
         ScratchBytes(gateUp, m, cols) + ScratchBytes(down, m, hidden);
-
-    /// <summary>One token's gated feed-forward: <see cref="ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, Memory.NativeRegion, long, Memory.NativeRegion, long, Memory.NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
-    /// with m = 1.</summary>
-    public static void ComputeGated(IVecDotKernel gateUp, IVecDotKernel down, int cols, int hidden, ReadOnlySpan<float> x,
-        Memory.NativeRegion gate, long gateOffset, Memory.NativeRegion up, long upOffset,
-        Memory.NativeRegion downWeights, long downOffset, int rows, bool gelu, Span<float> y, Span<byte> scratch, WorkerPool pool) =>
-        ComputeGated(gateUp, down, 1, cols, hidden, x, gate, gateOffset, up, upOffset, downWeights, downOffset, rows, gelu, y, scratch, pool);
 
     /// <summary>
     /// A gated feed-forward of m token rows (1 ≤ m ≤ <see cref="GatedMaxRows"/>): y = down · q8(act(gate · x) ⊙ (up · x)),
@@ -73,7 +61,7 @@ public static unsafe partial class MatMul
     /// activation, per-block quantization), so the result is bit-identical to the unfused steps for any thread count and
     /// any m (batch invariance holds). x: [m, cols] dense; gate, up: [hidden] rows of gateUp.WeightRowBytes(cols) bytes;
     /// down: [rows] rows of down.WeightRowBytes(hidden) bytes; y: [m, rows] dense; scratch:
-    /// <see cref="GatedScratchBytes(IVecDotKernel, IVecDotKernel, int, int, int)"/>. Requires <see cref="SupportsGated"/> for m.
+    /// <see cref="GatedScratchBytes"/>. Requires <see cref="SupportsGated"/> for m.
     /// The regions must not be disposed during the call. Never allocates.
     /// </summary>
     public static void ComputeGated(IVecDotKernel gateUp, IVecDotKernel down, int m, int cols, int hidden, ReadOnlySpan<float> x,

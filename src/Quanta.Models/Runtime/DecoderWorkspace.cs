@@ -57,11 +57,13 @@ public sealed class DecoderWorkspace
         long scratch = 0;
         foreach (WeightMatrix m in weights.Matrices)
             scratch = Math.Max(scratch, Quanta.Core.Kernels.MatMul.ScratchBytes(m.Kernel, maxChunk, m.Cols));
-        // the fused feed-forward (up to MatMul.GatedMaxRows tokens) holds the gate/up and the down activations at once
+        // the fused feed-forward holds the gate/up and the down activations at once, for as many rows as it takes
+        // (Q4_0/Q8_0 up to MatMul.GatedMaxRows tokens, K-quants one)
+        int gatedRows = Math.Min(maxChunk, Quanta.Core.Kernels.MatMul.GatedMaxRows);
         foreach (LayerWeights l in weights.Layers)
             if (WeightMatrix.SupportsFeedForward(l.Gate, l.Up, l.Down))
                 scratch = Math.Max(scratch, WeightMatrix.FeedForwardRowsScratchBytes(l.Gate, l.Down,
-                    Math.Min(maxChunk, Quanta.Core.Kernels.MatMul.GatedMaxRows)));
+                    WeightMatrix.SupportsFeedForward(l.Gate, l.Up, l.Down, gatedRows) ? gatedRows : 1));
         MatMulScratch = new byte[checked((int)scratch)];
         Rope = new GgmlRopeTables(config.Rope, maxPositions, weights.RopeFrequencyFactors);
         SlidingRope = config.SlidingRope is { } sr ? new GgmlRopeTables(sr, maxPositions, weights.RopeFrequencyFactors) : Rope;

@@ -197,9 +197,6 @@ public sealed class WeightMatrix : IDisposable
             && Quanta.Core.Kernels.MatMul.SupportsGated(gate.Kernel, down.Kernel, gate.Rows, m);
     }
 
-    /// <summary>Scratch bytes <see cref="FeedForwardOneToken"/> needs for these matrices.</summary>
-    public static long FeedForwardOneTokenScratchBytes(WeightMatrix gate, WeightMatrix down) => FeedForwardRowsScratchBytes(gate, down, 1);
-
     /// <summary>Scratch bytes <see cref="FeedForwardRows"/> needs for these matrices and <paramref name="m"/> token rows.</summary>
     public static long FeedForwardRowsScratchBytes(WeightMatrix gate, WeightMatrix down, int m)
     {
@@ -209,19 +206,11 @@ public sealed class WeightMatrix : IDisposable
     }
 
     /// <summary>
-    /// One token's gated feed-forward, y[down.Rows] = down · (act(gate · x) ⊙ (up · x)): <see cref="FeedForwardRows"/>
-    /// with one row. x: [gate.Cols]; scratch: at least <see cref="FeedForwardOneTokenScratchBytes"/>. Never allocates.
-    /// </summary>
-    public static void FeedForwardOneToken(ReadOnlySpan<float> x, WeightMatrix gate, WeightMatrix up, WeightMatrix down, bool gelu,
-        Span<float> y, Span<byte> scratch, WorkerPool pool) =>
-        FeedForwardRows(x, 1, gate, up, down, gelu, y, scratch, pool);
-
-    /// <summary>
     /// The gated feed-forward of m token rows (1 ≤ m ≤ <see cref="Core.Kernels.MatMul.GatedMaxRows"/>),
     /// y[m, down.Rows] = down · (act(gate · x) ⊙ (up · x)) with act SiLU or, when <paramref name="gelu"/>, tanh-GELU,
     /// with the bits of the separate steps (<see cref="MatMulShared"/> of gate and up, the activation over each row,
     /// <see cref="MatMul"/> of down) but each thread converting the hidden columns it computed
-    /// (<see cref="Core.Kernels.MatMul.ComputeGated(Core.Kernels.IVecDotKernel, Core.Kernels.IVecDotKernel, int, int, int, ReadOnlySpan{float}, Core.Memory.NativeRegion, long, Core.Memory.NativeRegion, long, Core.Memory.NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>).
+    /// (<see cref="Core.Kernels.MatMul.ComputeGated"/>).
     /// Requires <see cref="SupportsFeedForward"/> for m; x: [m, gate.Cols] dense; y: [m, down.Rows] dense; scratch: at
     /// least <see cref="FeedForwardRowsScratchBytes"/>. Never allocates.
     /// </summary>

@@ -7,7 +7,7 @@ using Quanta.Core.Threading;
 namespace Quanta.Core.Tests.Kernels;
 
 /// <summary>
-/// <see cref="MatMul.ComputeGated(IVecDotKernel, IVecDotKernel, int, int, int, ReadOnlySpan{float}, NativeRegion, long, NativeRegion, long, NativeRegion, long, int, bool, Span{float}, Span{byte}, WorkerPool)"/>
+/// <see cref="MatMul.ComputeGated"/>
 /// (the gated feed-forward of 1 to 16 tokens, each 512 hidden columns' activation and Q8_0 / Q8_K conversion on the
 /// thread that computed them) must have the bits of the separate steps: the fused gate/up product, the activation over
 /// each whole row, then the down product, on pools of 1 and 2 threads, above and below the inline threshold, with the
@@ -69,8 +69,7 @@ public sealed class MatMulGatedTests
         var actual = new float[m * rows + 1];
         actual.AsSpan().Fill(float.NaN);
         var gs = new byte[MatMul.GatedScratchBytes(gu, dk, m, cols, hidden)];
-        if (m == 1) MatMul.ComputeGated(gu, dk, cols, hidden, x, rg, 0, ru, 0, rd, 0, rows, gelu, actual, gs, pool);
-        else MatMul.ComputeGated(gu, dk, m, cols, hidden, x, rg, 0, ru, 0, rd, 0, rows, gelu, actual, gs, pool);
+        MatMul.ComputeGated(gu, dk, m, cols, hidden, x, rg, 0, ru, 0, rd, 0, rows, gelu, actual, gs, pool);
         for (int i = 0; i < m * rows; i++)
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
                 $"{guFormat}/{downFormat} {cols}x{hidden} m={m} gelu={gelu} threads={threads} token {i / rows} row {i % rows}: separate {expected[i]:R}, gated {actual[i]:R} (seed {seed})");
@@ -88,8 +87,8 @@ public sealed class MatMulGatedTests
         var k = KernelRegistry.VecDot(WeightFormat.Q8_0);
         using var pool = new WorkerPool(1);
         using var w = new NativeBuffer(64 * k.WeightRowBytes(64));
-        var scratch = new byte[MatMul.GatedScratchBytes(k, k, 64, 64) - 1];
-        Assert.Throws<ArgumentException>(() => MatMul.ComputeGated(k, k, 64, 64, new float[64], w, 0, w, 0, w, 0, 64, false, new float[64], scratch, pool));
+        var scratch = new byte[MatMul.GatedScratchBytes(k, k, 1, 64, 64) - 1];
+        Assert.Throws<ArgumentException>(() => MatMul.ComputeGated(k, k, 1, 64, 64, new float[64], w, 0, w, 0, w, 0, 64, false, new float[64], scratch, pool));
         var scratch2 = new byte[MatMul.GatedScratchBytes(k, k, 2, 64, 64)];
         Assert.Throws<ArgumentException>(() => MatMul.ComputeGated(k, k, 2, 64, 64, new float[127], w, 0, w, 0, w, 0, 64, false, new float[128], scratch2, pool));
         Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.ComputeGated(k, k, MatMul.GatedMaxRows + 1, 64, 64, new float[64 * 17], w, 0, w, 0, w, 0, 64, false,
@@ -97,8 +96,8 @@ public sealed class MatMulGatedTests
         // K-quant rows are whole 256-value super-blocks (the row size check refuses 128 columns)
         var kq = KernelRegistry.VecDot(WeightFormat.Q4_K);
         using var wk = new NativeBuffer(256 * kq.WeightRowBytes(256));
-        var ks = new byte[MatMul.GatedScratchBytes(kq, kq, 256, 256)];
-        Assert.ThrowsAny<ArgumentException>(() => MatMul.ComputeGated(kq, kq, 128, 256, new float[256], wk, 0, wk, 0, wk, 0, 128, false, new float[256], ks, pool));
+        var ks = new byte[MatMul.GatedScratchBytes(kq, kq, 1, 256, 256)];
+        Assert.ThrowsAny<ArgumentException>(() => MatMul.ComputeGated(kq, kq, 1, 128, 256, new float[256], wk, 0, wk, 0, wk, 0, 128, false, new float[256], ks, pool));
         // K-quants take one token only
         var ks16 = new byte[MatMul.GatedScratchBytes(kq, kq, 2, 256, 256)];
         Assert.ThrowsAny<ArgumentException>(() => MatMul.ComputeGated(kq, kq, 2, 256, 256, new float[512], wk, 0, wk, 0, wk, 0, 256, false, new float[512], ks16, pool));
