@@ -77,4 +77,38 @@ public class SoftmaxArgmaxTests
         Assert.Equal(33, Argmax.Find(withNaN));
         Assert.Equal(33, Argmax.FindReference(withNaN));
     }
+    [Fact]
+    public void Argmax_matches_two_pass_and_reference_on_special_values_and_ties()
+    {
+        int seed = OpsTestUtil.NewSeed();
+        var rng = new Random(seed);
+        float[] specials = [0f, -0f, float.NegativeInfinity, float.PositiveInfinity, float.NaN, 1f, -1f];
+        int[] lengths = [.. Enumerable.Range(1, 140), 255, 257, 1023, 32000, 32007];
+        foreach (int n in lengths)
+            for (int trial = 0; trial < 7; trial++)
+            {
+                var x = new float[n];
+                for (int i = 0; i < n; i++)
+                {
+                    // 0: coarse values (many ties); 1: mostly special values; 2: −∞ and a few NaN (no maximum for the
+                    // fast pass); 3: all NaN; 4: +0 and −0 only; 5: negatives, the maximum twice in the last elements;
+                    // 6: NaN everywhere but a few finite values
+                    x[i] = trial switch
+                    {
+                        0 => MathF.Round((float)rng.NextDouble() * 8f) / 4f,
+                        1 => specials[rng.Next(specials.Length)],
+                        2 => rng.Next(5) == 0 ? float.NaN : float.NegativeInfinity,
+                        3 => float.NaN,
+                        4 => rng.Next(2) == 0 ? 0f : -0f,
+                        5 => -1f - (float)rng.NextDouble(),
+                        _ => rng.Next(8) == 0 ? MathF.Round((float)rng.NextDouble() * 4f) : float.NaN,
+                    };
+                }
+                if (trial == 5) { x[n - 1] = -0.5f; if (n > 3) x[n - 3] = -0.5f; }
+                int expected = Argmax.FindReference(x);
+                int got = Argmax.Find(x);
+                Assert.True(expected == got, $"n={n} trial={trial} seed={seed}: Find {got}, reference {expected}");
+                Assert.Equal(expected, Argmax.FindTwoPass(x));
+            }
+    }
 }

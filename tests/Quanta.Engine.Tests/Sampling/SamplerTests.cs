@@ -78,6 +78,29 @@ public sealed class SamplerTests
         Assert.Throws<InvalidOperationException>(() => new Sampler(5, new SamplingParameters { Temperature = 0 }).Sample(banned, out _));
     }
 
+    [Fact]
+    public void PlainGreedy_AllocatesNoVocabularyBuffers_AndStillChecksPromptTokens()
+    {
+        var p = new SamplingParameters { Temperature = 0 };
+        _ = new Sampler(32000, p);   // JIT and statics outside the measurement
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var plain = new Sampler(32000, p);
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(bytes < 4096, $"a plain greedy sampler allocated {bytes} bytes");
+        // a sampler that uses them still gets them (logprobs: the working copy and the normalizer)
+        before = GC.GetAllocatedBytesForCurrentThread();
+        _ = new Sampler(32000, new SamplingParameters { Temperature = 0, Logprobs = true });
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before > 32000 * 4);
+        // the history it no longer keeps changes nothing: prompt, tokens, reset, the same argmax
+        plain.AcceptPrompt([1, 2, 31999]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain.AcceptPrompt([32000]));
+        var x = new float[32000];
+        x[7] = 1f;
+        Assert.Equal(7, plain.Sample(x, out _));
+        plain.Reset();
+        Assert.Equal(7, plain.Sample(x, out _));
+    }
+
     public static TheoryData<string> TruncationConfigs() => ["none", "topk40", "topp0.9", "minp0.05", "typical0.9", "all"];
 
     private static SamplingParameters Config(string name, float temperature, ulong seed) => name switch

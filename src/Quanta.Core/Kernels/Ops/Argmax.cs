@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Quanta.Core.Simd;
 
 namespace Quanta.Core.Kernels.Ops;
@@ -13,14 +14,65 @@ public static class Argmax
     /// <summary>Kernel name used with <see cref="KernelPaths"/>.</summary>
     public const string KernelName = "argmax";
 
-    /// <summary>SIMD dispatch: vectorized max, then a vectorized search for its first occurrence.</summary>
+    /// <summary>
+    /// SIMD dispatch: the maximum, then a vectorized search for its first occurrence. With AVX the maximum pass is the
+    /// bare 256-bit vmaxps over four independent accumulators started at −∞, the new vector as the first operand (it
+    /// returns the accumulator when the new value is NaN or equal), instead of one chain of the IEEE <c>MaxNumber</c>:
+    /// greedy sampling's 32,000-logit rows run 1.1-2.5x faster from cache (512-bit accumulators measured no faster on
+    /// Zen 4). A row whose maximum is −∞ (only −∞ and NaN) takes <see cref="FindTwoPass"/>, which handles every case.
+    /// </summary>
     public static int Find(ReadOnlySpan<float> x)
     {
         KernelPaths.Record(KernelName, SimdCapabilities.Widest);
         int n = x.Length;
+        float max;
+        if (Avx.IsSupported && Vector256.IsHardwareAccelerated && n >= 4 * Vector256<float>.Count) max = Max256(x);
+        else return FindTwoPass(x);
+        return max > float.NegativeInfinity ? FirstEqual(x, max) : FindTwoPass(x);
+    }
+
+    private static float Max256(ReadOnlySpan<float> x)
+    {
+        int n = x.Length;
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        var a0 = Vector256.Create(float.NegativeInfinity);
+        Vector256<float> a1 = a0, a2 = a0, a3 = a0;
+        const int W = 8;
+        int i = 0;
+        for (; i <= n - 4 * W; i += 4 * W)
+        {
+            a0 = Avx.Max(Vector256.LoadUnsafe(ref xs, (nuint)i), a0);
+            a1 = Avx.Max(Vector256.LoadUnsafe(ref xs, (nuint)(i + W)), a1);
+            a2 = Avx.Max(Vector256.LoadUnsafe(ref xs, (nuint)(i + 2 * W)), a2);
+            a3 = Avx.Max(Vector256.LoadUnsafe(ref xs, (nuint)(i + 3 * W)), a3);
+        }
+        for (; i <= n - W; i += W) a0 = Avx.Max(Vector256.LoadUnsafe(ref xs, (nuint)i), a0);
+        return LanesAndTail(x, i, Avx.Max(Avx.Max(a1, a0), Avx.Max(a3, a2)));
+    }
+
+    /// <summary>The largest of the 8 lanes (never NaN) and of x[i..] (NaN skipped); −∞ when there is none.</summary>
+    private static float LanesAndTail(ReadOnlySpan<float> x, int i, Vector256<float> lanes)
+    {
+        float max = float.NegativeInfinity;
+        for (int k = 0; k < Vector256<float>.Count; k++) if (lanes[k] > max) max = lanes[k];
+        for (; i < x.Length; i++) if (x[i] > max) max = x[i];
+        return max;
+    }
+
+    /// <summary>Vectorized <c>MaxNumber</c>, then a vectorized search for its first occurrence (any length, any values).</summary>
+    internal static int FindTwoPass(ReadOnlySpan<float> x)
+    {
+        int n = x.Length;
         if (n == 0) return -1;
         float max = MaxIgnoringNaN(x);
         if (float.IsNaN(max)) return 0;
+        return FirstEqual(x, max);
+    }
+
+    /// <summary>The first index holding <paramref name="max"/> (== comparison: +0 and −0 match each other); x holds it.</summary>
+    private static int FirstEqual(ReadOnlySpan<float> x, float max)
+    {
+        int n = x.Length;
         ref float xs = ref MemoryMarshal.GetReference(x);
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
