@@ -8,7 +8,8 @@ namespace Quanta.Core.Kernels;
 /// <summary>
 /// Parallel matrix products over weights stored row by row in any <see cref="Formats.WeightFormat"/>:
 /// Y[m, rows] = X[m, cols] · W[rows, cols]ᵀ. With m = 1 this is the matrix x vector product of decode.
-/// <para>The m activation rows are converted once (by the caller's thread) into the kernel's activation format, then
+/// <para>The m activation rows are converted once into the kernel's activation format (by the call, or beforehand row by
+/// row by the loop that produced them: <see cref="ConvertActivationRow"/> and <c>converted: true</c>), then
 /// the weight rows are split into contiguous tiles across the pool; each weight row is read once from memory and
 /// used for all m activation rows while it is in cache.</para>
 /// <para>Formats with a register-blocked GEMM (<see cref="Q8Gemm.Supports"/>: Q4_0, Q8_0) run every m, 1 included,
@@ -70,7 +71,7 @@ public static unsafe partial class MatMul
         byte* weights2, int rows2, float* y2, int yStride2,
         byte* scratch, WorkerPool pool) =>
         Compute(kernel, kernel, kernel, cols, x, xStride, m, weights0, rows0, y0, yStride0, weights1, rows1, y1, yStride1,
-            weights2, rows2, y2, yStride2, scratch, pool);
+            weights2, rows2, y2, yStride2, scratch, pool, false);
 
     /// <summary>
     /// True when products in <paramref name="a"/> and <paramref name="b"/> can run as one fused call with
@@ -80,12 +81,14 @@ public static unsafe partial class MatMul
     public static bool SharesActivation(IVecDotKernel a, IVecDotKernel b, int m) =>
         a is KQuantVecDotKernel && b is KQuantVecDotKernel && (m == 1 || (KQuantGemm.Supports(a) && KQuantGemm.Supports(b)));
 
-    /// <summary>The fused products with a kernel per set: all the same, or pairwise <see cref="SharesActivation"/>.</summary>
+    /// <summary>The fused products with a kernel per set: all the same, or pairwise <see cref="SharesActivation"/>. When
+    /// <paramref name="converted"/>, the m activation rows are already in the scratch (<see cref="ConvertActivationRow"/>)
+    /// and x is not read.</summary>
     private static void Compute(IVecDotKernel kernel, IVecDotKernel kernel1, IVecDotKernel kernel2, int cols, float* x, int xStride, int m,
         byte* weights0, int rows0, float* y0, int yStride0,
         byte* weights1, int rows1, float* y1, int yStride1,
         byte* weights2, int rows2, float* y2, int yStride2,
-        byte* scratch, WorkerPool pool)
+        byte* scratch, WorkerPool pool, bool converted)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(kernel1);
@@ -112,8 +115,11 @@ public static unsafe partial class MatMul
             Kernel = kernel, X = x, XStride = xStride, Cols = cols, Act = scratch, ActBytes = ab,
             Gemm8 = gemm8, Blocks = nb, Panels = panels, PanelBytes = pb,
         };
-        if (!inline && m >= ParallelActivationRows) pool.For(m, prep);
-        else for (int i = 0; i < m; i++) prep.Execute(i);
+        if (!converted)
+        {
+            if (!inline && m >= ParallelActivationRows) pool.For(m, prep);
+            else for (int i = 0; i < m; i++) prep.Execute(i);
+        }
         if (gemm8)
         {
             var gemm = new GemmBody
@@ -232,10 +238,12 @@ public static unsafe partial class MatMul
     /// <summary>
     /// Y = X · Wᵀ with the weights at <paramref name="weightOffset"/> in <paramref name="weights"/> (a mapped file or a
     /// <see cref="Memory.NativeBuffer"/>; matrices over 2 GiB work). Otherwise as the span overload; the region must not
-    /// be disposed during the call.
+    /// be disposed during the call. When <paramref name="converted"/>, the activation rows are already in
+    /// <paramref name="scratch"/> (<see cref="ConvertActivationRow"/> of every row, same kernel, m and cols) and x is
+    /// not read.
     /// </summary>
     public static void Compute(IVecDotKernel kernel, Memory.NativeRegion weights, long weightOffset, int rows, int cols,
-        ReadOnlySpan<float> x, int m, Span<float> y, Span<byte> scratch, WorkerPool pool)
+        ReadOnlySpan<float> x, int m, Span<float> y, Span<byte> scratch, WorkerPool pool, bool converted = false)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(kernel);
@@ -245,7 +253,37 @@ public static unsafe partial class MatMul
         fixed (float* px = x)
         fixed (float* py = y)
         fixed (byte* s = scratch)
-            Compute(kernel, w, rows, cols, px, cols, m, py, rows, s, pool);
+            Compute(kernel, kernel, kernel, cols, px, cols, m, w, rows, py, rows, null, 0, null, 0, null, 0, null, 0, s, pool, converted);
+    }
+
+    /// <summary>
+    /// Converts activation row <paramref name="row"/> of <paramref name="m"/> (x: [cols]) into <paramref name="scratch"/>
+    /// where a product over m rows of <paramref name="cols"/> with <paramref name="kernel"/> and
+    /// <c>converted: true</c> reads it (the kernel's activation row, and for the Q8_0 GEMM its panel): the bytes that
+    /// product's own conversion writes, so its output is bit-identical. Lets the loop that produces a row convert it
+    /// while it is in cache, on the thread that wrote it, instead of a separate pool loop. Rows may be converted
+    /// concurrently (each writes only its own bytes). The panels' offset depends on the scratch's address (64-byte
+    /// aligned), so the scratch must not move before the product: a pinned array or native memory. scratch: at least
+    /// <see cref="ScratchBytes"/>(kernel, m, cols) bytes.
+    /// </summary>
+    public static void ConvertActivationRow(IVecDotKernel kernel, int cols, int m, int row, ReadOnlySpan<float> x, Span<byte> scratch)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
+        if ((uint)row >= (uint)m) throw new ArgumentOutOfRangeException(nameof(row), row, $"row outside [0, {m})");
+        if (x.Length < cols) throw new ArgumentException($"x holds {x.Length} floats, needs {cols}", nameof(x));
+        long need = ScratchBytes(kernel, m, cols);
+        if (scratch.Length < need) throw new ArgumentException($"scratch holds {scratch.Length} bytes, needs {need}", nameof(scratch));
+        int ab = kernel.ActivationRowBytes(cols);
+        bool gemm8 = Q8Gemm.Supports(kernel);
+        fixed (float* px = x)
+        fixed (byte* s = scratch)
+            new ActivationBody
+            {
+                Kernel = kernel, X = px, XStride = 0, Cols = cols, Act = s, ActBytes = ab, Gemm8 = gemm8, Blocks = cols / 32,
+                Panels = (byte*)(((nint)(s + (long)m * ab) + 63) & ~(nint)63), PanelBytes = gemm8 ? Q8Gemm.PanelBytes(cols) : 0,
+            }.Execute(row);
     }
 
     /// <summary>
@@ -267,13 +305,14 @@ public static unsafe partial class MatMul
     /// As the overload above with a kernel per matrix: <paramref name="kernel1"/> and <paramref name="kernel2"/> are
     /// <paramref name="kernel0"/> or pairwise <see cref="SharesActivation"/> with it (e.g. a K-quant file's Q4_K Q and K
     /// with its Q6_K V), so one activation conversion and one pool loop serve all three. Each output has the bits of a
-    /// separate call with its own kernel.
+    /// separate call with its own kernel. When <paramref name="converted"/>, the activation rows are already in
+    /// <paramref name="scratch"/> (<see cref="ConvertActivationRow"/> with <paramref name="kernel0"/>) and x is not read.
     /// </summary>
     public static void Compute(IVecDotKernel kernel0, IVecDotKernel kernel1, IVecDotKernel kernel2, int cols, ReadOnlySpan<float> x, int m,
         Memory.NativeRegion weights0, long offset0, int rows0, Span<float> y0,
         Memory.NativeRegion? weights1, long offset1, int rows1, Span<float> y1,
         Memory.NativeRegion? weights2, long offset2, int rows2, Span<float> y2,
-        Span<byte> scratch, WorkerPool pool)
+        Span<byte> scratch, WorkerPool pool, bool converted = false)
     {
         ArgumentNullException.ThrowIfNull(kernel0);
         ArgumentNullException.ThrowIfNull(kernel1);
@@ -287,7 +326,7 @@ public static unsafe partial class MatMul
         fixed (float* p1 = y1)
         fixed (float* p2 = y2)
         fixed (byte* s = scratch)
-            Compute(kernel0, kernel1, kernel2, cols, px, cols, m, w0, rows0, p0, rows0, w1, rows1, p1, rows1, w2, rows2, p2, rows2, s, pool);
+            Compute(kernel0, kernel1, kernel2, cols, px, cols, m, w0, rows0, p0, rows0, w1, rows1, p1, rows1, w2, rows2, p2, rows2, s, pool, converted);
     }
 
     /// <summary>The checked address of one set of the fused region overload; null for a skipped set (rows = 0).</summary>

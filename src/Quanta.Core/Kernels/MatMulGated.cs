@@ -62,11 +62,14 @@ public static unsafe partial class MatMul
     /// any m (batch invariance holds). x: [m, cols] dense; gate, up: [hidden] rows of gateUp.WeightRowBytes(cols) bytes;
     /// down: [rows] rows of down.WeightRowBytes(hidden) bytes; y: [m, rows] dense; scratch:
     /// <see cref="GatedScratchBytes"/>. Requires <see cref="SupportsGated"/> for m.
-    /// The regions must not be disposed during the call. Never allocates.
+    /// The regions must not be disposed during the call. When <paramref name="converted"/>, x's activation rows are
+    /// already at the start of <paramref name="scratch"/> (<see cref="ConvertActivationRow"/> with gateUp, m and cols)
+    /// and x is not read. Never allocates.
     /// </summary>
     public static void ComputeGated(IVecDotKernel gateUp, IVecDotKernel down, int m, int cols, int hidden, ReadOnlySpan<float> x,
         Memory.NativeRegion gate, long gateOffset, Memory.NativeRegion up, long upOffset,
-        Memory.NativeRegion downWeights, long downOffset, int rows, bool gelu, Span<float> y, Span<byte> scratch, WorkerPool pool)
+        Memory.NativeRegion downWeights, long downOffset, int rows, bool gelu, Span<float> y, Span<byte> scratch, WorkerPool pool,
+        bool converted = false)
     {
         ArgumentNullException.ThrowIfNull(gateUp);
         ArgumentNullException.ThrowIfNull(down);
@@ -94,7 +97,7 @@ public static unsafe partial class MatMul
             {
                 // K-quants (one token): one Q8_K row in, and each tile's Q8_K blocks (256 values each) of the down
                 // product's input out
-                gateUp.QuantizeActivation(new ReadOnlySpan<float>(px, cols), new Span<byte>(s, gateUp.ActivationRowBytes(cols)));
+                if (!converted) gateUp.QuantizeActivation(new ReadOnlySpan<float>(px, cols), new Span<byte>(s, gateUp.ActivationRowBytes(cols)));
                 byte* dact = s + ScratchBytes(gateUp, 1, cols);
                 var kglu = new GatedKBody
                 {
@@ -124,8 +127,11 @@ public static unsafe partial class MatMul
                 Kernel = gateUp, X = px, XStride = cols, Cols = cols, Act = s, ActBytes = ab,
                 Gemm8 = true, Blocks = nb, Panels = panel, PanelBytes = pb,
             };
-            if (inlineGateUp || m < ParallelActivationRows) for (int i = 0; i < m; i++) act.Execute(i);
-            else pool.For(m, act);
+            if (!converted)
+            {
+                if (inlineGateUp || m < ParallelActivationRows) for (int i = 0; i < m; i++) act.Execute(i);
+                else pool.For(m, act);
+            }
             byte* ds = s + ScratchBytes(gateUp, m, cols);
             int dab = down.ActivationRowBytes(hidden), dnb = hidden / 32, dpb = Q8Gemm.PanelBytes(hidden);
             byte* dpanel = (byte*)(((nint)(ds + (long)m * dab) + 63) & ~(nint)63);

@@ -198,14 +198,25 @@ public sealed class DecoderModel
         // threshold is far below the matrix products' (MatMul.InlineWork): a (position, head-dim) step of attention costs
         // several times a weight multiply-add (two F16 KV widenings, softmax), and at decode the worker is spinning anyway
         int parts = attentionWork * c.Heads * hd < AttentionInlineWork ? 1 : Math.Min(ws.Pool.ThreadCount, items);
+        byte[] scratch = ws.MatMulScratch;
         for (int l = 0; l < c.Layers; l++)
         {
             LayerWeights w = Weights.Layers[l];
             GgmlRopeTables rope = ws.RopeFor(c, l);
+            // the products' activation rows (Q8_0 rows and GEMM panels) are converted by the row loops that produce their
+            // inputs, row by row on the thread that wrote the row, while it is in cache: the same bytes as the products'
+            // own conversion loop (a row's conversion depends only on the row), one pool loop fewer per product, and no
+            // thread converts rows the other wrote (but for an attention block split between two parts). Where a product
+            // converts per matrix (formats that do not share a conversion) it converts itself, as before.
+            WeightMatrix? qkvConvert = QueryKeyValueConversion(w, n);
+            bool gated = Quanta.Core.Kernels.MatMul.PrefersGated(n, w.Gate.Rows, ws.Pool.ThreadCount)
+                && WeightMatrix.SupportsFeedForward(w.Gate, w.Up, w.Down, n);
+            WeightMatrix? ffnConvert = gated || WeightMatrix.SharesConversion(w.Gate, w.Up, null, n) ? w.Gate : null;
             // attention sub-layer (the first layer's norm; later layers' comes with the previous layer's last residual add)
-            if (l == 0) RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, NextNorm = w.AttentionNorm }, n, ws.Pool);
+            if (l == 0)
+                RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, NextNorm = w.AttentionNorm, Convert = qkvConvert, Scratch = scratch, Rows = n }, n, ws.Pool);
             // q [n, Heads·HeadDim], k and v [n, KvHeads·HeadDim]: one activation conversion and one pool loop when the formats agree
-            WeightMatrix.MatMulShared(xn, n, w.Query, q, w.Key, k, w.Value, v, ws.MatMulScratch, ws.Pool);
+            WeightMatrix.MatMulShared(xn, n, w.Query, q, w.Key, k, w.Value, v, scratch, ws.Pool, converted: qkvConvert != null);
             // the first layer's K/V writes run here, segment by segment: they make room (reserve blocks, copy shared
             // ones) for the step's positions; later layers' writes of those positions only store, so each row writes its
             // own at the end of the parallel row loop (the same bytes: a row's conversion does not depend on the call)
@@ -227,38 +238,49 @@ public sealed class DecoderModel
                 SlidingWindow = c.SlidingWindow(l),
                 SoftCap = c.AttentionLogitSoftCap,
             };
-            ws.Pool.For(parts, new AttentionBody
+            // each part converts the O product's activation rows of the blocks it attended whole; the caller those of
+            // the blocks split between two parts (at most one per part boundary)
+            var attention = new AttentionBody
             {
                 Kvs = ws.SegmentKv, TokenSegment = ws.TokenSegment, TokenPosition = tokPos, SegmentLength = ws.SegmentLength,
                 Blocks = ws.AttentionBlocks, BlockEnds = ws.AttentionBlockEnds, Layer = l, Items = items, Parts = parts, Heads = c.Heads, HeadGroup = headGroup,
                 HeadDim = hd, Parameters = ap, Q = q, Out = attn, Scratch = ws.AttentionScratch, ScratchLength = ws.AttentionScratchLength,
-            });
-            w.Output.MatMul(attn, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
+                Convert = w.Output, ConvertScratch = scratch, Rows = n,
+            };
+            ws.Pool.For(parts, attention);
+            attention.ConvertSplitBlocks();
+            w.Output.MatMul(attn, n, proj, scratch, ws.Pool, converted: true);   // proj [n, dim]
             // x += postAttnNorm?(proj); then the feed-forward sub-layer's h = norm(x)
-            RunRows(new RowBody { Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostAttentionNorm, NextNorm = w.FeedForwardNorm }, n, ws.Pool);
+            RunRows(new RowBody
+            {
+                Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostAttentionNorm, NextNorm = w.FeedForwardNorm,
+                Convert = ffnConvert, Scratch = scratch, Rows = n,
+            }, n, ws.Pool);
 
             // feed-forward sub-layer
-            if (Quanta.Core.Kernels.MatMul.PrefersGated(n, w.Gate.Rows, ws.Pool.ThreadCount)
-                && WeightMatrix.SupportsFeedForward(w.Gate, w.Up, w.Down, n))
+            if (gated)
             {
                 // one token, or up to 16 (Q4_0/Q8_0) when the hidden tiles split evenly over the threads: each thread runs
                 // the activation and the down input's Q8_0 (K-quants: Q8_K) conversion of the hidden columns it computed,
                 // so only those blocks cross between the threads and no row loop runs between the products (the same bits
                 // as the three steps below)
                 WeightMatrix.FeedForwardRows(xn.AsSpan(0, n * d), n, w.Gate, w.Up, w.Down, c.Activation != FeedForwardActivation.Silu,
-                    proj.AsSpan(0, n * d), ws.MatMulScratch, ws.Pool);
+                    proj.AsSpan(0, n * d), scratch, ws.Pool, converted: ffnConvert != null);
             }
             else
             {
-                WeightMatrix.MatMulShared(xn, n, w.Gate, gate, w.Up, up, null, default, ws.MatMulScratch, ws.Pool);   // gate, up [n, ffn]
+                WeightMatrix.MatMulShared(xn, n, w.Gate, gate, w.Up, up, null, default, scratch, ws.Pool, converted: ffnConvert != null);   // gate, up [n, ffn]
                 RunRows(new RowBody { Model = this, Op = RowOp.Glu, Gate = gate, Up = up }, n, ws.Pool);
-                w.Down.MatMul(gate, n, proj, ws.MatMulScratch, ws.Pool);   // proj [n, dim]
+                w.Down.MatMul(gate, n, proj, scratch, ws.Pool);   // proj [n, dim]
             }
-            // x += postFfnNorm?(proj); then the next layer's h = norm(x) (the output norm runs on the logits rows only)
+            // x += postFfnNorm?(proj); then the next layer's h = norm(x) (the output norm runs on the logits rows only),
+            // converted for its Q/K/V products
+            LayerWeights? next = l + 1 < c.Layers ? Weights.Layers[l + 1] : null;
             RunRows(new RowBody
             {
-                Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostFeedForwardNorm,
-                NextNorm = l + 1 < c.Layers ? Weights.Layers[l + 1].AttentionNorm : null,
+                Model = this, Op = RowOp.AddNorm, X = x, Xn = xn, Proj = proj, ProjNorm = w.PostFeedForwardNorm, NextNorm = next?.AttentionNorm,
+                Convert = next == null ? null : QueryKeyValueConversion(next, n),
+                Scratch = scratch, Rows = n,
             }, n, ws.Pool);
         }
     }
@@ -282,10 +304,14 @@ public sealed class DecoderModel
     {
         public DecoderModel Model;
         public RowOp Op;
-        // AddNorm: x += projNorm?(proj) when Proj is set, then xn = nextNorm(x) when NextNorm is set
+        // AddNorm: x += projNorm?(proj) when Proj is set, then xn = nextNorm(x) when NextNorm is set, and the xn row
+        // converted into Scratch as row t of Rows for Convert's product when Convert is set
         public float[] X, Xn;
         public float[]? Proj;
         public NormWeights? ProjNorm, NextNorm;
+        public WeightMatrix? Convert;
+        public byte[] Scratch;
+        public int Rows;
         // QueryKey: q/k/v biases, per-head q/k norms, RoPE at each row's position, query scaling; then, when Kvs is
         // set, the row's K/V written to its segment's cache at layer KvLayer (room already made by the first layer)
         public LayerWeights Layer;
@@ -315,7 +341,12 @@ public sealed class DecoderModel
                         if (ProjNorm != null) m.Norm(ProjNorm, p, p);
                         Add.Forward(xRow, p, xRow);
                     }
-                    if (NextNorm != null) m.Norm(NextNorm, xRow, Xn.AsSpan(t * d, d));
+                    if (NextNorm != null)
+                    {
+                        Span<float> xnRow = Xn.AsSpan(t * d, d);
+                        m.Norm(NextNorm, xRow, xnRow);
+                        Convert?.ConvertActivationRow(xnRow, t, Rows, Scratch);
+                    }
                     break;
                 }
                 case RowOp.QueryKey:
@@ -352,6 +383,11 @@ public sealed class DecoderModel
     /// calling thread. Results are identical either way (each row's arithmetic does not depend on the split).</summary>
     private const long AttentionInlineWork = 1L << 13;
 
+    /// <summary>The matrix whose <see cref="WeightMatrix.ConvertActivationRow"/> prepares the Q/K/V products' input of
+    /// <paramref name="n"/> rows, or null when they convert per matrix (formats that do not share a conversion).</summary>
+    private static WeightMatrix? QueryKeyValueConversion(LayerWeights w, int n) =>
+        WeightMatrix.SharesConversion(w.Query, w.Key, w.Value, n) ? w.Query : null;
+
     private void Norm(NormWeights w, ReadOnlySpan<float> src, Span<float> dst)
     {
         if (Config.Norm == NormKind.Rms) RmsNorm.Forward(src, w.Weight, dst, Config.NormEps);
@@ -376,13 +412,17 @@ public sealed class DecoderModel
         public float[] Out;          // [n, Heads, HeadDim]
         public float[] Scratch;      // [Parts, ScratchLength]
         public int ScratchLength;
+        public WeightMatrix Convert;  // each block's Out rows are converted into ConvertScratch (rows of Rows) for Convert's product
+        public byte[] ConvertScratch;
+        public int Rows;
 
         public readonly void Execute(int part)
         {
             Span<float> scratch = Scratch.AsSpan(part * ScratchLength, ScratchLength);
             int rowLen = Heads * HeadDim;
             int groups = Heads / HeadGroup;
-            for (int i = PartStart(part), last = PartStart(part + 1); i < last; i++)
+            int first = PartStart(part);
+            for (int i = first, last = PartStart(part + 1); i < last; i++)
             {
                 int b = i / groups, h0 = (i - b * groups) * HeadGroup;
                 int t = Blocks[b], s = TokenSegment[t];
@@ -393,15 +433,34 @@ public sealed class DecoderModel
                     int off = t * rowLen + h0 * HeadDim;
                     kv.AttendHeads(Layer, SegmentLength[s], Q.AsSpan(off, HeadGroup * HeadDim), HeadGroup, TokenPosition[t], h0, Parameters,
                         Out.AsSpan(off, HeadGroup * HeadDim), scratch, Next(i + 1 < last ? i + 1 : Items, groups));
-                    continue;
                 }
-                for (int h = h0; h < h0 + HeadGroup; h++)
-                {
-                    int off = t * rowLen + h * HeadDim;
-                    kv.AttendRows(Layer, SegmentLength[s], Q.AsSpan(off), rowLen, end - t, TokenPosition[t], h, Parameters,
-                        Out.AsSpan(off), rowLen, scratch);
-                }
+                else
+                    for (int h = h0; h < h0 + HeadGroup; h++)
+                    {
+                        int off = t * rowLen + h * HeadDim;
+                        kv.AttendRows(Layer, SegmentLength[s], Q.AsSpan(off), rowLen, end - t, TokenPosition[t], h, Parameters,
+                            Out.AsSpan(off), rowLen, scratch);
+                    }
+                // the block's last item, and its first one was this part's too: its output rows are complete here
+                if (i - b * groups == groups - 1 && b * groups >= first) ConvertBlock(b);
             }
+        }
+
+        /// <summary>After the loop: converts the blocks whose items two parts shared (split at a part boundary).</summary>
+        public readonly void ConvertSplitBlocks()
+        {
+            int groups = Heads / HeadGroup;
+            for (int p = 1; p < Parts; p++)
+            {
+                int start = PartStart(p);
+                if (start % groups != 0 && start < Items) ConvertBlock(start / groups);
+            }
+        }
+
+        private readonly void ConvertBlock(int b)
+        {
+            int rowLen = Heads * HeadDim;
+            for (int t = Blocks[b]; t < BlockEnds[b]; t++) Convert.ConvertActivationRow(Out.AsSpan(t * rowLen, rowLen), t, Rows, ConvertScratch);
         }
 
         /// <summary>Item i as a prefetch hint when it is a one-token call (the calls this part makes next), else none.</summary>

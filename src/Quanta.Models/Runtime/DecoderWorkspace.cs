@@ -64,7 +64,9 @@ public sealed class DecoderWorkspace
             if (WeightMatrix.SupportsFeedForward(l.Gate, l.Up, l.Down))
                 scratch = Math.Max(scratch, WeightMatrix.FeedForwardRowsScratchBytes(l.Gate, l.Down,
                     WeightMatrix.SupportsFeedForward(l.Gate, l.Up, l.Down, gatedRows) ? gatedRows : 1));
-        MatMulScratch = new byte[checked((int)scratch)];
+        // pinned: the row loops convert activation rows into it ahead of the products, whose panel offsets depend on its
+        // address (MatMul.ConvertActivationRow), so it must not move between the two
+        MatMulScratch = GC.AllocateArray<byte>(checked((int)scratch), pinned: true);
         Rope = new GgmlRopeTables(config.Rope, maxPositions, weights.RopeFrequencyFactors);
         SlidingRope = config.SlidingRope is { } sr ? new GgmlRopeTables(sr, maxPositions, weights.RopeFrequencyFactors) : Rope;
     }
@@ -112,5 +114,5 @@ public sealed class DecoderWorkspace
     internal readonly IKvCacheView?[] SegmentKv; // [MaxSegments] KV view of each segment (cleared after each call)
     internal readonly float[] AttentionScratch; // [ThreadCount, AttentionScratchLength]
     internal readonly int AttentionScratchLength;
-    internal readonly byte[] MatMulScratch;     // [MaxChunk, ActivationRowBytes] for the widest matrix
+    internal readonly byte[] MatMulScratch;     // [MaxChunk, ActivationRowBytes] for the widest matrix (pinned)
 }

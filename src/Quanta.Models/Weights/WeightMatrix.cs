@@ -148,10 +148,32 @@ public sealed class WeightMatrix : IDisposable
     /// <summary>
     /// Y[m, Rows] = X[m, Cols] · Wᵀ with Core's parallel <see cref="MatMul"/> (bit-identical for any thread count and any
     /// m). x: [m, Cols] dense, y: [m, Rows] dense, scratch: at least <see cref="MatMul.ScratchBytes"/>(Kernel, m, Cols)
-    /// bytes. Never allocates.
+    /// bytes. When <paramref name="converted"/>, x's rows are already in the scratch (<see cref="ConvertActivationRow"/>
+    /// of every row for this m) and x is not read. Never allocates.
     /// </summary>
-    public void MatMul(ReadOnlySpan<float> x, int m, Span<float> y, Span<byte> scratch, WorkerPool pool) =>
-        Quanta.Core.Kernels.MatMul.Compute(Kernel, _region, _offset, Rows, Cols, x, m, y, scratch, pool);
+    public void MatMul(ReadOnlySpan<float> x, int m, Span<float> y, Span<byte> scratch, WorkerPool pool, bool converted = false) =>
+        Quanta.Core.Kernels.MatMul.Compute(Kernel, _region, _offset, Rows, Cols, x, m, y, scratch, pool, converted);
+
+    /// <summary>
+    /// Converts activation row <paramref name="row"/> of <paramref name="m"/> (x: [Cols]) into <paramref name="scratch"/>
+    /// for a product of this matrix over m rows called with <c>converted: true</c> (<see cref="MatMul"/>, or as the first
+    /// matrix of <see cref="MatMulShared"/> when <see cref="SharesConversion"/>, or the gate of
+    /// <see cref="FeedForwardRows"/>): the bytes that product's own conversion writes
+    /// (<see cref="Core.Kernels.MatMul.ConvertActivationRow"/>). Rows may be converted concurrently; the scratch must not
+    /// move before the product (a pinned array).
+    /// </summary>
+    public void ConvertActivationRow(ReadOnlySpan<float> x, int row, int m, Span<byte> scratch) =>
+        Quanta.Core.Kernels.MatMul.ConvertActivationRow(Kernel, Cols, m, row, x, scratch);
+
+    /// <summary>Whether <see cref="MatMulShared"/> of these matrices over <paramref name="m"/> rows converts the
+    /// activations once, so that they can be converted beforehand (<see cref="ConvertActivationRow"/> of
+    /// <paramref name="a"/>).</summary>
+    public static bool SharesConversion(WeightMatrix a, WeightMatrix b, WeightMatrix? c, int m)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return Shares(a, b, m) && (c == null || Shares(a, c, m));
+    }
 
     /// <summary>
     /// Products of up to three matrices with the same input x: ya = x · aᵀ, yb = x · bᵀ and, when <paramref name="c"/> is
@@ -161,14 +183,15 @@ public sealed class WeightMatrix : IDisposable
     /// fused overload); otherwise each runs its own
     /// <see cref="MatMul(ReadOnlySpan{float}, int, Span{float}, Span{byte}, WorkerPool)"/>. Either way each output has
     /// the bits of a separate call. x: [m, Cols] dense, yJ: [m, J.Rows] dense, scratch: at least
-    /// <see cref="Core.Kernels.MatMul.ScratchBytes"/>(J.Kernel, m, Cols) bytes for every matrix J. Never allocates.
+    /// <see cref="Core.Kernels.MatMul.ScratchBytes"/>(J.Kernel, m, Cols) bytes for every matrix J. When
+    /// <paramref name="converted"/> (only where <see cref="SharesConversion"/>), x's rows are already in the scratch
+    /// (<see cref="ConvertActivationRow"/> of a) and x is not read. Never allocates.
     /// </summary>
     public static void MatMulShared(ReadOnlySpan<float> x, int m, WeightMatrix a, Span<float> ya, WeightMatrix b, Span<float> yb,
-        WeightMatrix? c, Span<float> yc, Span<byte> scratch, WorkerPool pool)
+        WeightMatrix? c, Span<float> yc, Span<byte> scratch, WorkerPool pool, bool converted = false)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        bool fuse = Shares(a, b, m) && (c == null || Shares(a, c, m));
+        bool fuse = SharesConversion(a, b, c, m);
+        if (converted && !fuse) throw new ArgumentException("these matrices convert their activations each on its own: they cannot take converted rows", nameof(converted));
         if (!fuse)
         {
             a.MatMul(x, m, ya, scratch, pool);
@@ -180,7 +203,7 @@ public sealed class WeightMatrix : IDisposable
             a._region, a._offset, a.Rows, ya,
             b._region, b._offset, b.Rows, yb,
             c?._region, c?._offset ?? 0, c?.Rows ?? 0, c == null ? Span<float>.Empty : yc,
-            scratch, pool);
+            scratch, pool, converted);
     }
 
     /// <summary>
@@ -212,14 +235,15 @@ public sealed class WeightMatrix : IDisposable
     /// <see cref="MatMul"/> of down) but each thread converting the hidden columns it computed
     /// (<see cref="Core.Kernels.MatMul.ComputeGated"/>).
     /// Requires <see cref="SupportsFeedForward"/> for m; x: [m, gate.Cols] dense; y: [m, down.Rows] dense; scratch: at
-    /// least <see cref="FeedForwardRowsScratchBytes"/>. Never allocates.
+    /// least <see cref="FeedForwardRowsScratchBytes"/>. When <paramref name="converted"/>, x's rows are already in the
+    /// scratch (<see cref="ConvertActivationRow"/> of gate) and x is not read. Never allocates.
     /// </summary>
     public static void FeedForwardRows(ReadOnlySpan<float> x, int m, WeightMatrix gate, WeightMatrix up, WeightMatrix down, bool gelu,
-        Span<float> y, Span<byte> scratch, WorkerPool pool)
+        Span<float> y, Span<byte> scratch, WorkerPool pool, bool converted = false)
     {
         if (!SupportsFeedForward(gate, up, down, m)) throw new ArgumentException($"no fused feed-forward for these matrices at {m} token rows");
         Quanta.Core.Kernels.MatMul.ComputeGated(gate.Kernel, down.Kernel, m, gate.Cols, gate.Rows, x,
-            gate._region, gate._offset, up._region, up._offset, down._region, down._offset, down.Rows, gelu, y, scratch, pool);
+            gate._region, gate._offset, up._region, up._offset, down._region, down._offset, down.Rows, gelu, y, scratch, pool, converted);
     }
 
     /// <summary>Whether b's product can share a's activation conversion and pool loop: same columns, and the same format
