@@ -189,6 +189,38 @@ public sealed unsafe class Q8GemmTests
             }
     }
 
+    public static TheoryData<WeightFormat, int, int> GroupedTokens() => BothFormats([17, 20, 31, 33, 40, 47], [7, 24, 25, 96, 264]);
+
+    [Theory]
+    [MemberData(nameof(GroupedTokens))]
+    public void Grouped_direct_path_equals_the_reference(WeightFormat format, int m, int nb)
+    {
+        // past 16 tokens the 512-bit path runs the direct path over token groups of at most 16 (17 = 9 + 8, 33 = 11 + 11
+        // + 11, 47 = 15 + 16 + 16): every output against the reference, through GemvGroups512 and through Rows (which
+        // takes it up to GroupedTokens); 40 rows split 5 + 35 as the row tiles may be, block counts as for the direct path
+        if (!Q8Gemm.PathSupported(SimdPath.V512)) return;
+        int seed = Environment.TickCount;
+        const int rows = 40;
+        var p = Make(format, rows, m, nb, new Random(seed));
+        var grouped = new float[m * rows];
+        fixed (byte* w = p.Weights) fixed (byte* pp = p.Panels) fixed (float* py = grouped)
+            foreach (var (r0, r1) in new[] { (0, 5), (5, rows) })
+            {
+                if (format == WeightFormat.Q4_0) Q8Gemm.GemvGroups512<GemmQ4_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+                else Q8Gemm.GemvGroups512<GemmQ8_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+            }
+        var rowsPath = Run(p, SimdPath.V512, 0, rows);
+        for (int t = 0; t < m; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                int want = BitConverter.SingleToInt32Bits(Reference(p, r, t));
+                Assert.True(BitConverter.SingleToInt32Bits(grouped[t * rows + r]) == want,
+                    $"{format} grouped row {r} token {t} ({rows}x{m}x{nb} blocks): {grouped[t * rows + r]:R} != reference {Reference(p, r, t):R} (seed {seed})");
+                Assert.True(BitConverter.SingleToInt32Bits(rowsPath[t * rows + r]) == want,
+                    $"{format} V512 Rows row {r} token {t} ({rows}x{m}x{nb} blocks): {rowsPath[t * rows + r]:R} != reference {Reference(p, r, t):R} (seed {seed})");
+            }
+    }
+
     [Theory]
     [InlineData(WeightFormat.Q4_0)]
     [InlineData(WeightFormat.Q8_0)]
@@ -452,6 +484,14 @@ public sealed unsafe class Q8GemmTests
     [InlineData(WeightFormat.Q8_0, 1056, 9)]
     [InlineData(WeightFormat.Q4_0, 768, 9)]     // the one-token rows two at a time (GemvRows24)
     [InlineData(WeightFormat.Q8_0, 2816, 37)]   // 5 groups plus a half: the tiles' column spans
+    [InlineData(WeightFormat.Q4_0, 768, 17)]    // the direct path in token groups: 8 + 9, 15 + 16, 11 + 11 + 11
+    [InlineData(WeightFormat.Q8_0, 768, 17)]
+    [InlineData(WeightFormat.Q4_0, 768, 31)]
+    [InlineData(WeightFormat.Q8_0, 768, 31)]
+    [InlineData(WeightFormat.Q4_0, 768, 33)]
+    [InlineData(WeightFormat.Q8_0, 768, 33)]
+    [InlineData(WeightFormat.Q4_0, 2048, 33)]
+    [InlineData(WeightFormat.Q8_0, 3072, 33)]
     public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int cols, int m)
     {
         int seed = Environment.TickCount;
@@ -478,6 +518,7 @@ public sealed unsafe class Q8GemmTests
             return y;
         }
         var batch = Compute(2, 0, m);
+        var one = Compute(1, 0, m);
         var three = Compute(3, 0, m);
         for (int t = 0; t < m; t++)
         {
@@ -486,6 +527,8 @@ public sealed unsafe class Q8GemmTests
             {
                 Assert.True(BitConverter.SingleToInt32Bits(alone[r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
                     $"{format} row {r} token {t}: alone {alone[r]:R}, in batch {batch[t * rows + r]:R} (seed {seed})");
+                Assert.True(BitConverter.SingleToInt32Bits(one[t * rows + r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
+                    $"{format} row {r} token {t}: 1 thread {one[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
                 Assert.True(BitConverter.SingleToInt32Bits(three[t * rows + r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
                     $"{format} row {r} token {t}: 3 threads {three[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
             }

@@ -65,15 +65,37 @@ internal static unsafe class KQuantGemm
     }
 
     /// <summary>Bytes <see cref="Prepare"/> writes for m tokens of cols columns of kernel's format (0: nothing to prepare).</summary>
-    internal static long PreparedBytes(IVecDotKernel kernel, int m, int cols) =>
-        kernel is VecDotQ6_K ? KQuantGemvMulti.PreparedQ6KBytes(m, cols / 256) : 0;
+    internal static long PreparedBytes(IVecDotKernel kernel, int m, int cols)
+    {
+        if (kernel is not VecDotQ6_K) return 0;
+        // past 16 tokens one layout per token group, one after the other (at most GroupedTokensMax tokens laid out, so
+        // that the bytes never shrink as m grows: scratch for m tokens fits every smaller batch)
+        int n = Math.Min(m, GroupedTokensMax), nb = cols / 256;
+        return (long)TokenGroups(n) * nb * 64 + (long)nb * n * 256;
+    }
 
     /// <summary>The activations of m tokens (Q8_K rows at acts + t·actStride) laid out at dst (64-byte aligned,
     /// <see cref="PreparedBytes"/>) for the few-token path when it reads them so; returns dst, or null when it does not.</summary>
     internal static byte* Prepare(IVecDotKernel kernel, byte* acts, int actStride, int m, int nb, byte* dst)
     {
-        if (kernel is not VecDotQ6_K || Widest != SimdPath.V512 || !KQuantGemvMulti.TakesPreparedQ6K(m)) return null;
-        KQuantGemvMulti.PrepareQ6K(acts, actStride, m, nb, dst);
+        if (kernel is not VecDotQ6_K || Widest != SimdPath.V512) return null;
+        if (m <= KQuantGemvMulti.TokensMax)
+        {
+            if (!KQuantGemvMulti.TakesPreparedQ6K(m)) return null;
+            KQuantGemvMulti.PrepareQ6K(acts, actStride, m, nb, dst);
+            return dst;
+        }
+        if (!TakesGroups(m)) return null;
+        int groups = TokenGroups(m);
+        byte* d = dst;
+        for (int i = 0, t0 = 0; i < groups; i++)
+        {
+            int t1 = GroupEnd(m, groups, i, even: true);
+            if (!KQuantGemvMulti.TakesPreparedQ6K(t1 - t0)) return null;
+            KQuantGemvMulti.PrepareQ6K(acts + (long)t0 * actStride, actStride, t1 - t0, nb, d);
+            d += KQuantGemvMulti.PreparedQ6KBytes(t1 - t0, nb);
+            t0 = t1;
+        }
         return dst;
     }
 
@@ -125,6 +147,22 @@ internal static unsafe class KQuantGemm
         if (m <= KQuantGemvMulti.Tokens && KQuantGemvMulti.Supported)
         {
             KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path == SimdPath.V512 ? prepared : null);
+            return;
+        }
+        if (TakesGroups(m))
+        {
+            // the few-token path over token groups of at most 16: the row range's weights come in once for the first group
+            // and from cache for the others; each output is that path's, so the bits too. Q6_K groups as even as they go
+            // (its rate rises with the tokens up to 12), Q4_K whole 16s first (8 and 16 tokens run fastest: 2048 columns,
+            // 136-138 GOP/s against 110-126 at 9-14)
+            int groups = TokenGroups(m);
+            for (int i = 0, t0 = 0; i < groups; i++)
+            {
+                int t1 = GroupEnd(m, groups, i, even: TK.Bytes != BlockQ4_K.Size);
+                KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts + (long)t0 * actStride, actStride, t1 - t0, nb, y + (long)t0 * yStride, yStride, prepared);
+                if (prepared != null) prepared += KQuantGemvMulti.PreparedQ6KBytes(t1 - t0, nb);
+                t0 = t1;
+            }
             return;
         }
         if (m >= RowTokens && m < 2 * RowTokens)
@@ -181,6 +219,25 @@ internal static unsafe class KQuantGemm
             }
         }
     }
+
+    /// <summary>Most tokens that run <see cref="KQuantGemvMulti"/> in token groups (past <see cref="KQuantGemvMulti.TokensMax"/>).</summary>
+    internal static int GroupedTokens = GroupedTokensMax;
+
+    /// <summary>The most <see cref="GroupedTokens"/> may be (<see cref="PreparedBytes"/> sizes the Q6_K layouts for it).</summary>
+    internal const int GroupedTokensMax = 64;
+
+    /// <summary>Token groups of at most <see cref="KQuantGemvMulti.TokensMax"/> for m tokens (1 for m = 0).</summary>
+    private static int TokenGroups(int m) => Math.Max(1, (m + KQuantGemvMulti.TokensMax - 1) / KQuantGemvMulti.TokensMax);
+
+    /// <summary>End of token group i of m tokens in <paramref name="groups"/> groups: as even as they go, or whole groups of
+    /// <see cref="KQuantGemvMulti.TokensMax"/> before the rest.</summary>
+    private static int GroupEnd(int m, int groups, int i, bool even) =>
+        even ? (int)((long)m * (i + 1) / groups) : Math.Min(m, (i + 1) * KQuantGemvMulti.TokensMax);
+
+    /// <summary>Whether m tokens (past the few-token path's own) run it in token groups: up to <see cref="GroupedTokens"/>,
+    /// while that path takes its full 16 (tests may lower its crossover).</summary>
+    private static bool TakesGroups(int m) => m > KQuantGemvMulti.TokensMax && m <= Math.Min(GroupedTokens, GroupedTokensMax)
+        && KQuantGemvMulti.Tokens == KQuantGemvMulti.TokensMax && KQuantGemvMulti.Supported;
 
     private const int RowTokens = 16;        // Row16's tokens; batches of 17 to 31 take it for their first 16 (16 and fewer: KQuantGemvMulti)
     private const int PredecodeTokens = 8;   // batches from this size unpack weight rows once per row tile

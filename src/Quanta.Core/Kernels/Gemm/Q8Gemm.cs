@@ -246,6 +246,11 @@ internal static unsafe partial class Q8Gemm
             GemvMulti512<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
             return;
         }
+        if (m <= GroupedTokensFor<TW>(nb))
+        {
+            GemvGroups512<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
+            return;
+        }
         // Transpose the weight rows once into [rows][groups] x DecodedGroupBytes, then every tile reads them as plain loads.
         int ng = (nb + Group - 1) / Group, dgb = DecodedGroupBytes<TW>();
         long drb = (long)ng * dgb;
