@@ -21,8 +21,9 @@ namespace Quanta.Core.Kernels.Gemm;
 /// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
 /// agrees with any batch.</para>
 /// <para>Tiles: AVX-512 BW with GFNI, 2 to <see cref="KQuantGemvMulti.Tokens"/> tokens run the few-token path
-/// (<see cref="KQuantGemvMulti"/>: the one-token 4-row kernels applied to every token); past that 4 rows x 4 tokens, and
-/// 1 row x 16 tokens for the first 16 tokens of a batch of 17 to 31 (decode: each super-block unpacked once for all 16);
+/// (<see cref="KQuantGemvMulti"/>: the one-token 4-row kernels applied to every token), 17 to <see cref="GroupedTokens"/>
+/// run it in token groups of at most 16 within each row range; past that 4 rows x 4 tokens (1 row x 16 tokens for the
+/// first 16 tokens of a batch of 17 to 31 is left for when the groups are turned off);
 /// AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
 /// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
 /// Stateless, thread-safe, allocation-free.
