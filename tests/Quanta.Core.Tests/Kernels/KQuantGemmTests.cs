@@ -56,12 +56,13 @@ public sealed unsafe class KQuantGemmTests
     [InlineData(WeightFormat.Q6_K, 5, 31, 2)]
     [InlineData(WeightFormat.Q4_K, 9, 17, 2)]    // the few-token path in token groups (Q4_K 16 + 1, 16 + 16 + 1; Q6_K 8 + 9,
     [InlineData(WeightFormat.Q6_K, 7, 17, 3)]    // 11 + 11 + 11, 15 + 16 + 16, 16 x 4), each range preparing its own
-    [InlineData(WeightFormat.Q4_K, 7, 33, 2)]    // Q6_K layouts; 65 tokens: past the groups
+    [InlineData(WeightFormat.Q4_K, 7, 33, 2)]    // Q6_K layouts; Q4_K 65 tokens: past its groups
     [InlineData(WeightFormat.Q6_K, 9, 33, 1)]
     [InlineData(WeightFormat.Q6_K, 6, 47, 2)]
     [InlineData(WeightFormat.Q4_K, 5, 64, 1)]
     [InlineData(WeightFormat.Q6_K, 5, 64, 1)]
     [InlineData(WeightFormat.Q4_K, 5, 65, 1)]
+    [InlineData(WeightFormat.Q6_K, 5, 101, 1)]   // Q6_K groups at any m: 7 groups of 14-15
     public void Every_path_equals_the_reference_bit_for_bit(WeightFormat format, int rows, int m, int nb)
     {
         int seed = Environment.TickCount;
@@ -208,7 +209,7 @@ public sealed unsafe class KQuantGemmTests
     public void Scratch_for_m_tokens_fits_every_smaller_batch(WeightFormat format)
     {
         // callers reserve MatMul.ScratchBytes for their largest batch and run smaller ones in it (the Q6_K layouts grow
-        // with the token groups up to the grouped path's last m, then stay)
+        // with m and its token groups)
         var kernel = KernelRegistry.VecDot(format);
         foreach (int cols in new[] { 768, 2048, 8192 })
             for (int m = 2; m <= 200; m++)

@@ -21,9 +21,9 @@ namespace Quanta.Core.Kernels.Gemm;
 /// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
 /// agrees with any batch.</para>
 /// <para>Tiles: AVX-512 BW with GFNI, 2 to <see cref="KQuantGemvMulti.Tokens"/> tokens run the few-token path
-/// (<see cref="KQuantGemvMulti"/>: the one-token 4-row kernels applied to every token), 17 to <see cref="GroupedTokens"/>
-/// run it in token groups of at most 16 within each row range; past that 4 rows x 4 tokens (1 row x 16 tokens for the
-/// first 16 tokens of a batch of 17 to 31 is left for when the groups are turned off);
+/// (<see cref="KQuantGemvMulti"/>: the one-token 4-row kernels applied to every token), more tokens run it in token
+/// groups of at most 16 within each row range (Q6_K at every m, Q4_K to <see cref="Q4KGroupedTokens"/>); past that 4 rows
+/// x 4 tokens (1 row x 16 tokens for the first 16 tokens of a batch of 17 to 31 is left for when the groups are off);
 /// AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
 /// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
 /// Stateless, thread-safe, allocation-free.
@@ -69,10 +69,10 @@ internal static unsafe class KQuantGemm
     internal static long PreparedBytes(IVecDotKernel kernel, int m, int cols)
     {
         if (kernel is not VecDotQ6_K) return 0;
-        // past 16 tokens one layout per token group, one after the other (at most GroupedTokensMax tokens laid out, so
-        // that the bytes never shrink as m grows: scratch for m tokens fits every smaller batch)
-        int n = Math.Min(m, GroupedTokensMax), nb = cols / 256;
-        return (long)TokenGroups(n) * nb * 64 + (long)nb * n * 256;
+        // past 16 tokens one layout per token group, one after the other (the bytes grow with m, so scratch for m tokens
+        // fits every smaller batch; nb·m·256 is ~0.9x the Q8_K activation rows themselves)
+        int nb = cols / 256;
+        return (long)TokenGroups(m) * nb * 64 + (long)nb * m * 256;
     }
 
     /// <summary>The activations of m tokens (Q8_K rows at acts + t·actStride) laid out at dst (64-byte aligned,
@@ -86,7 +86,7 @@ internal static unsafe class KQuantGemm
             KQuantGemvMulti.PrepareQ6K(acts, actStride, m, nb, dst);
             return dst;
         }
-        if (!TakesGroups(m)) return null;
+        if (!TakesGroups(m, q6: true)) return null;
         int groups = TokenGroups(m);
         byte* d = dst;
         for (int i = 0, t0 = 0; i < groups; i++)
@@ -150,7 +150,7 @@ internal static unsafe class KQuantGemm
             KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path == SimdPath.V512 ? prepared : null);
             return;
         }
-        if (TakesGroups(m))
+        if (TakesGroups(m, q6: TK.Bytes != BlockQ4_K.Size))
         {
             // the few-token path over token groups of at most 16: the row range's weights come in once for the first group
             // and from cache for the others; each output is that path's, so the bits too. Q6_K groups as even as they go
@@ -221,11 +221,14 @@ internal static unsafe class KQuantGemm
         }
     }
 
-    /// <summary>Most tokens that run <see cref="KQuantGemvMulti"/> in token groups (past <see cref="KQuantGemvMulti.TokensMax"/>).</summary>
-    internal static int GroupedTokens = GroupedTokensMax;
+    /// <summary>Most tokens that run <see cref="KQuantGemvMulti"/> in token groups (past <see cref="KQuantGemvMulti.TokensMax"/>;
+    /// Q4_K stops earlier, at <see cref="Q4KGroupedTokens"/>); only tests and benchmarks change it (16: no groups).</summary>
+    internal static int GroupedTokens = int.MaxValue;
 
-    /// <summary>The most <see cref="GroupedTokens"/> may be (<see cref="PreparedBytes"/> sizes the Q6_K layouts for it).</summary>
-    internal const int GroupedTokensMax = 64;
+    /// <summary>Q4_K's crossover to the tiles (1 thread, Zen 4, weights from DRAM and cached: groups 1.05-1.22x at 17-48
+    /// tokens, 1.0x at 64; the tiles 145-149 GOP/s at 128-256 against the groups' ~140). Q6_K has none: its groups ran
+    /// 1.2-1.7x the tiles at every m measured, 512 included (165-174 against 132-145 GOP/s).</summary>
+    private const int Q4KGroupedTokens = 64;
 
     /// <summary>Token groups of at most <see cref="KQuantGemvMulti.TokensMax"/> for m tokens (1 for m = 0).</summary>
     private static int TokenGroups(int m) => Math.Max(1, (m + KQuantGemvMulti.TokensMax - 1) / KQuantGemvMulti.TokensMax);
@@ -237,7 +240,7 @@ internal static unsafe class KQuantGemm
 
     /// <summary>Whether m tokens (past the few-token path's own) run it in token groups: up to <see cref="GroupedTokens"/>,
     /// while that path takes its full 16 (tests may lower its crossover).</summary>
-    private static bool TakesGroups(int m) => m > KQuantGemvMulti.TokensMax && m <= Math.Min(GroupedTokens, GroupedTokensMax)
+    private static bool TakesGroups(int m, bool q6) => m > KQuantGemvMulti.TokensMax && m <= (q6 ? GroupedTokens : Math.Min(GroupedTokens, Q4KGroupedTokens))
         && KQuantGemvMulti.Tokens == KQuantGemvMulti.TokensMax && KQuantGemvMulti.Supported;
 
     private const int RowTokens = 16;        // Row16's tokens; batches of 17 to 31 take it for their first 16 (16 and fewer: KQuantGemvMulti)
