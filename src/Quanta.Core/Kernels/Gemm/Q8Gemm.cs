@@ -248,7 +248,8 @@ internal static unsafe partial class Q8Gemm
             GemvMulti512<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
             return;
         }
-        if (m <= GroupedTokensFor<TW>(nb))
+        // (m <= 16 past a lowered DirectTokens takes the tiles, as the benchmarks that lower it ask)
+        if (m > DirectTokensMax && m <= GroupedTokensFor<TW>(nb))
         {
             GemvGroups512<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
             return;
