@@ -54,6 +54,15 @@ public sealed unsafe class KQuantGemmTests
     [InlineData(WeightFormat.Q6_K, 7, 16, 3)]
     [InlineData(WeightFormat.Q4_K, 6, 21, 1)]
     [InlineData(WeightFormat.Q6_K, 5, 31, 2)]
+    [InlineData(WeightFormat.Q4_K, 9, 17, 2)]    // the few-token path in token groups (Q4_K 16 + 1, 16 + 16 + 1; Q6_K 8 + 9,
+    [InlineData(WeightFormat.Q6_K, 7, 17, 3)]    // 11 + 11 + 11, 15 + 16 + 16, 16 x 4), each range preparing its own
+    [InlineData(WeightFormat.Q4_K, 7, 33, 2)]    // Q6_K layouts; Q4_K 65 tokens: past its groups
+    [InlineData(WeightFormat.Q6_K, 9, 33, 1)]
+    [InlineData(WeightFormat.Q6_K, 6, 47, 2)]
+    [InlineData(WeightFormat.Q4_K, 5, 64, 1)]
+    [InlineData(WeightFormat.Q6_K, 5, 64, 1)]
+    [InlineData(WeightFormat.Q4_K, 5, 65, 1)]
+    [InlineData(WeightFormat.Q6_K, 5, 101, 1)]   // Q6_K groups at any m: 7 groups of 14-15
     public void Every_path_equals_the_reference_bit_for_bit(WeightFormat format, int rows, int m, int nb)
     {
         int seed = Environment.TickCount;
@@ -148,6 +157,12 @@ public sealed unsafe class KQuantGemmTests
     [InlineData(WeightFormat.Q6_K, 9)]
     [InlineData(WeightFormat.Q6_K, 13)]
     [InlineData(WeightFormat.Q6_K, 16)]
+    [InlineData(WeightFormat.Q4_K, 17)]   // token groups (Q6_K: each group's activations prepared once per product)
+    [InlineData(WeightFormat.Q6_K, 17)]
+    [InlineData(WeightFormat.Q4_K, 31)]
+    [InlineData(WeightFormat.Q6_K, 31)]
+    [InlineData(WeightFormat.Q4_K, 33)]
+    [InlineData(WeightFormat.Q6_K, 33)]
     public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int m)
     {
         int seed = Environment.TickCount;
@@ -166,6 +181,7 @@ public sealed unsafe class KQuantGemmTests
             return y;
         }
         var batch = Compute(2, 0, m);
+        var one = Compute(1, 0, m);
         var three = Compute(3, 0, m);
         var firstFive = Compute(1, 0, 5);
         for (int t = 0; t < m; t++)
@@ -176,6 +192,8 @@ public sealed unsafe class KQuantGemmTests
                 int b = BitConverter.SingleToInt32Bits(batch[t * rows + r]);
                 Assert.True(BitConverter.SingleToInt32Bits(alone[r]) == b,
                     $"{format} row {r} token {t}: alone {alone[r]:R}, in batch {batch[t * rows + r]:R} (seed {seed})");
+                Assert.True(BitConverter.SingleToInt32Bits(one[t * rows + r]) == b,
+                    $"{format} row {r} token {t}: 1 thread {one[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
                 Assert.True(BitConverter.SingleToInt32Bits(three[t * rows + r]) == b,
                     $"{format} row {r} token {t}: 3 threads {three[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
                 if (t < 5)
@@ -183,5 +201,18 @@ public sealed unsafe class KQuantGemmTests
                         $"{format} row {r} token {t}: batch of 5 {firstFive[t * rows + r]:R}, batch of 9 {batch[t * rows + r]:R} (seed {seed})");
             }
         }
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Q4_K)]
+    [InlineData(WeightFormat.Q6_K)]
+    public void Scratch_for_m_tokens_fits_every_smaller_batch(WeightFormat format)
+    {
+        // callers reserve MatMul.ScratchBytes for their largest batch and run smaller ones in it (the Q6_K layouts grow
+        // with m and its token groups)
+        var kernel = KernelRegistry.VecDot(format);
+        foreach (int cols in new[] { 768, 2048, 8192 })
+            for (int m = 2; m <= 200; m++)
+                Assert.True(MatMul.ScratchBytes(kernel, m, cols) >= MatMul.ScratchBytes(kernel, m - 1, cols), $"{format} {cols} columns: m = {m}");
     }
 }

@@ -154,18 +154,20 @@ public sealed unsafe class Q8GemmTests
             }
     }
 
-    public static TheoryData<WeightFormat, int, int> FewTokens() => BothFormats([2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16], [1, 7, 8, 15, 24, 25, 32, 33, 47, 152, 264]);
+    public static TheoryData<WeightFormat, int, int> FewTokens() => BothFormats([2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 20, 31, 33, 40, 47], [1, 7, 8, 15, 24, 25, 32, 33, 47, 152, 264]);
 
     [Theory]
     [MemberData(nameof(FewTokens))]
     public void Direct_few_token_path_equals_the_reference_and_the_tiles(WeightFormat format, int m, int nb)
     {
-        // the 512-bit direct path (weight groups transposed in registers, shared by the tokens) at 2..16 tokens against the
-        // reference, and Rows on the 512-bit path (direct up to DirectTokens, tiles past it) against it; odd block counts
+        // the 512-bit direct path (weight groups transposed in registers, shared by the tokens) at 2..47 tokens against the
+        // reference, and Rows on the 512-bit path (direct up to DirectTokens, grouped, tiles) against it; odd block counts
         // (a lone odd block, half groups of 8, groups plus 9 or 15 blocks, past 8 groups; Q4_0 24 and 32 blocks: rows of two
         // groups in registers; 264 blocks: a row's panels outgrow
         // L1 and rows go in blocks of 8 from 2 tokens), 40 rows split 5 + 35 (rows go in blocks of 8 whose
-        // accumulators are reduced together from 8 tokens: 35 = 4 x 8 + a block of 3)
+        // accumulators are reduced together from 8 tokens: 35 = 4 x 8 + a block of 3); past 16 tokens the direct path in
+        // token groups of at most 16 (17 = 8 + 9, 33 = 11 + 11 + 11, 47 = 15 + 16 + 16), which Rows takes up to its
+        // crossover (GroupedTokensFor) and the tiles past it
         if (!Q8Gemm.PathSupported(SimdPath.V512)) return;
         int seed = Environment.TickCount;
         const int rows = 40;
@@ -174,8 +176,10 @@ public sealed unsafe class Q8GemmTests
         fixed (byte* w = p.Weights) fixed (byte* pp = p.Panels) fixed (float* py = direct)
             foreach (var (r0, r1) in new[] { (0, 5), (5, rows) })
             {
-                if (format == WeightFormat.Q4_0) Q8Gemm.GemvMulti512<GemmQ4_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
-                else Q8Gemm.GemvMulti512<GemmQ8_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+                if (format == WeightFormat.Q4_0 && m <= Q8Gemm.DirectTokensMax) Q8Gemm.GemvMulti512<GemmQ4_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+                else if (format == WeightFormat.Q4_0) Q8Gemm.GemvGroups512<GemmQ4_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+                else if (m <= Q8Gemm.DirectTokensMax) Q8Gemm.GemvMulti512<GemmQ8_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
+                else Q8Gemm.GemvGroups512<GemmQ8_0>(w, p.RowBytes, r0, r1, pp, p.PanelBytes, m, p.Nb, py, rows);
             }
         var rowsPath = Run(p, SimdPath.V512, 0, rows);
         for (int t = 0; t < m; t++)
@@ -452,6 +456,14 @@ public sealed unsafe class Q8GemmTests
     [InlineData(WeightFormat.Q8_0, 1056, 9)]
     [InlineData(WeightFormat.Q4_0, 768, 9)]     // the one-token rows two at a time (GemvRows24)
     [InlineData(WeightFormat.Q8_0, 2816, 37)]   // 5 groups plus a half: the tiles' column spans
+    [InlineData(WeightFormat.Q4_0, 768, 17)]    // the direct path in token groups: 8 + 9, 15 + 16, 11 + 11 + 11
+    [InlineData(WeightFormat.Q8_0, 768, 17)]
+    [InlineData(WeightFormat.Q4_0, 768, 31)]
+    [InlineData(WeightFormat.Q8_0, 768, 31)]
+    [InlineData(WeightFormat.Q4_0, 768, 33)]
+    [InlineData(WeightFormat.Q8_0, 768, 33)]
+    [InlineData(WeightFormat.Q4_0, 2048, 33)]
+    [InlineData(WeightFormat.Q8_0, 3072, 33)]
     public void MatMul_rows_are_batch_and_thread_invariant(WeightFormat format, int cols, int m)
     {
         int seed = Environment.TickCount;
@@ -478,6 +490,7 @@ public sealed unsafe class Q8GemmTests
             return y;
         }
         var batch = Compute(2, 0, m);
+        var one = Compute(1, 0, m);
         var three = Compute(3, 0, m);
         for (int t = 0; t < m; t++)
         {
@@ -486,6 +499,8 @@ public sealed unsafe class Q8GemmTests
             {
                 Assert.True(BitConverter.SingleToInt32Bits(alone[r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
                     $"{format} row {r} token {t}: alone {alone[r]:R}, in batch {batch[t * rows + r]:R} (seed {seed})");
+                Assert.True(BitConverter.SingleToInt32Bits(one[t * rows + r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
+                    $"{format} row {r} token {t}: 1 thread {one[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
                 Assert.True(BitConverter.SingleToInt32Bits(three[t * rows + r]) == BitConverter.SingleToInt32Bits(batch[t * rows + r]),
                     $"{format} row {r} token {t}: 3 threads {three[t * rows + r]:R}, 2 threads {batch[t * rows + r]:R} (seed {seed})");
             }

@@ -21,8 +21,9 @@ namespace Quanta.Core.Kernels.Gemm;
 /// depend on the batch size, the tile or the thread split, and m = 1 (which <see cref="MatMul"/> leaves to the Dot)
 /// agrees with any batch.</para>
 /// <para>Tiles: AVX-512 BW with GFNI, 2 to <see cref="KQuantGemvMulti.Tokens"/> tokens run the few-token path
-/// (<see cref="KQuantGemvMulti"/>: the one-token 4-row kernels applied to every token); past that 4 rows x 4 tokens, and
-/// 1 row x 16 tokens for the first 16 tokens of a batch of 17 to 31 (decode: each super-block unpacked once for all 16);
+/// (<see cref="KQuantGemvMulti"/>: the one-token 4-row kernels applied to every token), more tokens run it in token
+/// groups of at most 16 within each row range (Q6_K at every m, Q4_K to <see cref="Q4KGroupedTokens"/>); past that 4 rows
+/// x 4 tokens (1 row x 16 tokens for the first 16 tokens of a batch of 17 to 31 is left for when the groups are off);
 /// AVX2, 2 rows x 4 tokens. On other machines <see cref="Rows"/>
 /// computes each output with the kernel's <see cref="IVecDotKernel.Dot"/> (128-bit or scalar: the same bits).</para>
 /// Stateless, thread-safe, allocation-free.
@@ -65,15 +66,37 @@ internal static unsafe class KQuantGemm
     }
 
     /// <summary>Bytes <see cref="Prepare"/> writes for m tokens of cols columns of kernel's format (0: nothing to prepare).</summary>
-    internal static long PreparedBytes(IVecDotKernel kernel, int m, int cols) =>
-        kernel is VecDotQ6_K ? KQuantGemvMulti.PreparedQ6KBytes(m, cols / 256) : 0;
+    internal static long PreparedBytes(IVecDotKernel kernel, int m, int cols)
+    {
+        if (kernel is not VecDotQ6_K) return 0;
+        // past 16 tokens one layout per token group, one after the other (the bytes grow with m, so scratch for m tokens
+        // fits every smaller batch; nb·m·256 is ~0.9x the Q8_K activation rows themselves)
+        int nb = cols / 256;
+        return (long)TokenGroups(m) * nb * 64 + (long)nb * m * 256;
+    }
 
     /// <summary>The activations of m tokens (Q8_K rows at acts + t·actStride) laid out at dst (64-byte aligned,
     /// <see cref="PreparedBytes"/>) for the few-token path when it reads them so; returns dst, or null when it does not.</summary>
     internal static byte* Prepare(IVecDotKernel kernel, byte* acts, int actStride, int m, int nb, byte* dst)
     {
-        if (kernel is not VecDotQ6_K || Widest != SimdPath.V512 || !KQuantGemvMulti.TakesPreparedQ6K(m)) return null;
-        KQuantGemvMulti.PrepareQ6K(acts, actStride, m, nb, dst);
+        if (kernel is not VecDotQ6_K || Widest != SimdPath.V512) return null;
+        if (m <= KQuantGemvMulti.TokensMax)
+        {
+            if (!KQuantGemvMulti.TakesPreparedQ6K(m)) return null;
+            KQuantGemvMulti.PrepareQ6K(acts, actStride, m, nb, dst);
+            return dst;
+        }
+        if (!TakesGroups(m, q6: true)) return null;
+        int groups = TokenGroups(m);
+        byte* d = dst;
+        for (int i = 0, t0 = 0; i < groups; i++)
+        {
+            int t1 = GroupEnd(m, groups, i, even: true);
+            if (!KQuantGemvMulti.TakesPreparedQ6K(t1 - t0)) return null;
+            KQuantGemvMulti.PrepareQ6K(acts + (long)t0 * actStride, actStride, t1 - t0, nb, d);
+            d += KQuantGemvMulti.PreparedQ6KBytes(t1 - t0, nb);
+            t0 = t1;
+        }
         return dst;
     }
 
@@ -125,6 +148,22 @@ internal static unsafe class KQuantGemm
         if (m <= KQuantGemvMulti.Tokens && KQuantGemvMulti.Supported)
         {
             KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts, actStride, m, nb, y, yStride, path == SimdPath.V512 ? prepared : null);
+            return;
+        }
+        if (TakesGroups(m, q6: TK.Bytes != BlockQ4_K.Size))
+        {
+            // the few-token path over token groups of at most 16: the row range's weights come in once for the first group
+            // and from cache for the others; each output is that path's, so the bits too. Q6_K groups as even as they go
+            // (its rate rises with the tokens up to 12), Q4_K whole 16s first (8 and 16 tokens run fastest: 2048 columns,
+            // 136-138 GOP/s against 110-126 at 9-14)
+            int groups = TokenGroups(m);
+            for (int i = 0, t0 = 0; i < groups; i++)
+            {
+                int t1 = GroupEnd(m, groups, i, even: TK.Bytes != BlockQ4_K.Size);
+                KQuantGemvMulti.Rows<TK>(w, rowBytes, r0, r1, acts + (long)t0 * actStride, actStride, t1 - t0, nb, y + (long)t0 * yStride, yStride, prepared);
+                if (prepared != null) prepared += KQuantGemvMulti.PreparedQ6KBytes(t1 - t0, nb);
+                t0 = t1;
+            }
             return;
         }
         if (m >= RowTokens && m < 2 * RowTokens)
@@ -181,6 +220,28 @@ internal static unsafe class KQuantGemm
             }
         }
     }
+
+    /// <summary>Most tokens that run <see cref="KQuantGemvMulti"/> in token groups (past <see cref="KQuantGemvMulti.TokensMax"/>;
+    /// Q4_K stops earlier, at <see cref="Q4KGroupedTokens"/>); only tests and benchmarks change it (16: no groups).</summary>
+    internal static int GroupedTokens = int.MaxValue;
+
+    /// <summary>Q4_K's crossover to the tiles (1 thread, Zen 4, weights from DRAM and cached: groups 1.05-1.22x at 17-48
+    /// tokens, 1.0x at 64; the tiles 145-149 GOP/s at 128-256 against the groups' ~140). Q6_K has none: its groups ran
+    /// 1.2-1.7x the tiles at every m measured, 512 included (165-174 against 132-145 GOP/s).</summary>
+    private const int Q4KGroupedTokens = 64;
+
+    /// <summary>Token groups of at most <see cref="KQuantGemvMulti.TokensMax"/> for m tokens (1 for m = 0).</summary>
+    private static int TokenGroups(int m) => Math.Max(1, (m + KQuantGemvMulti.TokensMax - 1) / KQuantGemvMulti.TokensMax);
+
+    /// <summary>End of token group i of m tokens in <paramref name="groups"/> groups: as even as they go, or whole groups of
+    /// <see cref="KQuantGemvMulti.TokensMax"/> before the rest.</summary>
+    private static int GroupEnd(int m, int groups, int i, bool even) =>
+        even ? (int)((long)m * (i + 1) / groups) : Math.Min(m, (i + 1) * KQuantGemvMulti.TokensMax);
+
+    /// <summary>Whether m tokens (past the few-token path's own) run it in token groups: up to <see cref="GroupedTokens"/>,
+    /// while that path takes its full 16 (tests may lower its crossover).</summary>
+    private static bool TakesGroups(int m, bool q6) => m > KQuantGemvMulti.TokensMax && m <= (q6 ? GroupedTokens : Math.Min(GroupedTokens, Q4KGroupedTokens))
+        && KQuantGemvMulti.Tokens == KQuantGemvMulti.TokensMax && KQuantGemvMulti.Supported;
 
     private const int RowTokens = 16;        // Row16's tokens; batches of 17 to 31 take it for their first 16 (16 and fewer: KQuantGemvMulti)
     private const int PredecodeTokens = 8;   // batches from this size unpack weight rows once per row tile

@@ -26,7 +26,9 @@ namespace Quanta.Core.Kernels.Gemm;
 /// w = nibble − 8; Q8_0: zeros).</para>
 /// <para>One token (decode) reads the packed weight rows directly, 4 rows at a time, and reduces each group of 16 blocks
 /// with a transposing add tree (<see cref="Gemv512{TW}"/>). 2 to <see cref="DirectTokens"/> tokens read them directly too,
-/// each group transposed once in registers for all the tokens (<see cref="GemvMulti512{TW}"/>). Past that the path first
+/// each group transposed once in registers for all the tokens (<see cref="GemvMulti512{TW}"/>), and up to a crossover per
+/// format and row length (<see cref="GroupedTokensFor{TW}"/>) the same in token groups of at most 16 within each row range
+/// (<see cref="GemvGroups512{TW}"/>: the range's weights are read from memory once). Past that the path first
 /// transposes each weight row the same way as the activations (<see cref="Decode512{TW}"/>), then a tile of up to 4 rows x 4 tokens
 /// needs per chunk only one multiply-add per row and token into 16-bit (Q4_0) or 32-bit (Q8_0) block sums, and one fma
 /// per 16 blocks; a last group of at most 8 blocks (lanes 0..7: 768 columns are 16 + 8 blocks) runs on 256-bit halves,
@@ -244,6 +246,12 @@ internal static unsafe partial class Q8Gemm
         if (m <= DirectTokens)
         {
             GemvMulti512<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
+            return;
+        }
+        // (m <= 16 past a lowered DirectTokens takes the tiles, as the benchmarks that lower it ask)
+        if (m > DirectTokensMax && m <= GroupedTokensFor<TW>(nb))
+        {
+            GemvGroups512<TW>(w, rowBytes, r0, r1, panels, panelStride, m, nb, y, yStride);
             return;
         }
         // Transpose the weight rows once into [rows][groups] x DecodedGroupBytes, then every tile reads them as plain loads.

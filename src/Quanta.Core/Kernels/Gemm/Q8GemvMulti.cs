@@ -21,6 +21,36 @@ internal static unsafe partial class Q8Gemm
     /// <summary>Most tokens <see cref="GemvMulti512{TW}"/> takes (its accumulators' stack room).</summary>
     internal const int DirectTokensMax = 16;
 
+    /// <summary>Most tokens that take <see cref="GemvGroups512{TW}"/> on any shape (<see cref="GroupedTokensFor{TW}"/> picks
+    /// per shape); only tests and benchmarks change it (16: the tiles past <see cref="DirectTokens"/>).</summary>
+    internal static int GroupedTokens = 64;
+
+    /// <summary>Most tokens that take <see cref="GemvGroups512{TW}"/> for rows of nb blocks, measured on Zen 4 (1 thread,
+    /// the 160M and 1B shapes, docs/perf-notes m17): Q4_0 rows of up to 768 columns ran faster in groups at every m to 64
+    /// (1.05-1.45x hot and from DRAM); longer rows at 17-24 from DRAM (1.03-1.1x; with the weights in cache 0.94-1.07x),
+    /// from 32 the tiles matched or won; Q8_0 rows of 2048 to 8192 columns at 17-32 from DRAM (1.0-1.2x; cached
+    /// 0.97-1.2x), at 40 mixed; Q8_0 rows of 768 columns gained nothing past noise, so they keep the tiles.</summary>
+    private static int GroupedTokensFor<TW>(int nb) where TW : struct, IGemmWeight =>
+        Math.Min(GroupedTokens, TW.Nibble ? (nb <= Group + Group / 2 ? 64 : 24) : (nb <= Group + Group / 2 ? DirectTokensMax : 32));
+
+    /// <summary>
+    /// Y[t, r] for rows [r0, r1) and m tokens past <see cref="DirectTokensMax"/>: <see cref="GemvMulti512{TW}"/> over the
+    /// tokens in groups of at most <see cref="DirectTokensMax"/>, sizes as even as they go (the direct path's rate rises
+    /// with its tokens, so the smallest group is made as large as it can be), so the row range's weights stream in once for
+    /// the first group and come from cache for the others. Each output is the direct path's, so the bits are every path's.
+    /// </summary>
+    internal static void GemvGroups512<TW>(byte* w, long rowBytes, int r0, int r1, byte* panels, int panelStride, int m, int nb,
+        float* y, int yStride) where TW : struct, IGemmWeight
+    {
+        int groups = (m + DirectTokensMax - 1) / DirectTokensMax;
+        for (int i = 0, t0 = 0; i < groups; i++)
+        {
+            int t1 = (int)((long)m * (i + 1) / groups);
+            GemvMulti512<TW>(w, rowBytes, r0, r1, panels + (long)t0 * panelStride, panelStride, t1 - t0, nb, y + (long)t0 * yStride, yStride);
+            t0 = t1;
+        }
+    }
+
     // ------------------------------------------------------------------ 512-bit, a few tokens
 
     /// <summary>
