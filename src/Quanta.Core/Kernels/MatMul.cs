@@ -40,8 +40,8 @@ public static unsafe partial class MatMul
         if (Q8Gemm.Supports(kernel)) return act + 64 + (long)m * Q8Gemm.PanelBytes(cols);
         // F16 at m = 1: the activation row and its 2^112-scaled copy (F16VecDot.DotRows)
         if (kernel is F16VecDot && m == 1) return act + 4L * cols;
-        // K-quants: the few-token path's activation layout, 64-byte aligned after the activation rows (Q6_K, 2-16 tokens;
-        // sized for min(m, 16) so that scratch for m tokens also fits every smaller batch)
+        // K-quants: the few-token path's activation layout, 64-byte aligned after the activation rows (Q6_K from 2 tokens,
+        // one layout per group of at most 16 tokens; growing with m, so scratch for m tokens also fits every smaller batch)
         long prep = KQuantGemm.Supports(kernel) && cols % 256 == 0 ? KQuantGemm.PreparedBytes(kernel, m, cols) : 0;
         return prep > 0 ? act + 64 + prep : act;
     }
@@ -154,7 +154,7 @@ public static unsafe partial class MatMul
         {
             // m = 1 stays on Dot below: the GEMM computes each output with the Dot's own arithmetic, so the bits agree
             if (cols % 256 != 0) throw new ArgumentException($"K-quant rows need a multiple of 256 columns, got {cols}", nameof(cols));
-            // activations laid out once for all row tiles where the few-token path reads them so (Q6_K, 2-16 tokens; in a
+            // activations laid out once for all row tiles where the few-token path reads them so (Q6_K from 2 tokens; in a
             // fused call of mixed K-quants, e.g. a Q4_K file's Q6_K V, whichever set is Q6_K: the other formats ignore it,
             // and the region overload checked the scratch against every set's kernel)
             IVecDotKernel pk = kernel is VecDotQ6_K ? kernel : rows1 > 0 && kernel1 is VecDotQ6_K ? kernel1 : rows2 > 0 && kernel2 is VecDotQ6_K ? kernel2 : kernel;
