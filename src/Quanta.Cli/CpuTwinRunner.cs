@@ -52,7 +52,7 @@ public sealed record CpuTwinOptions
     /// <summary>Relative difference of the readings before and after a measurement above which it is repeated.</summary>
     public double BandwidthTolerance { get; init; } = 0.10;
 
-    /// <summary>Most runs of one measurement while its bandwidth readings disagree (then it is reported unstable).</summary>
+    /// <summary>Most runs of one measurement while its bracket readings (read bandwidth, hot or streamed m = 1 product rate) disagree (then it is reported unstable).</summary>
     public int MaxBandwidthAttempts { get; init; } = 3;
 
     /// <summary>Seconds of each dot-kernel rate measurement.</summary>
@@ -284,10 +284,10 @@ public static class CpuTwinRunner
         }
         Rates();
 
-        // Every measured quantity is bracketed by a read-bandwidth reading and a reading of the layers' hot product rate
-        // at m = 1, immediately before and after it, and is predicted from their means; when either pair differs by more
-        // than the tolerance (this machine's bandwidth switches by itself between states ~35% apart from minute to
-        // minute) the measurement is run again, a bounded number of times.
+        // Every measured quantity is bracketed by a read-bandwidth reading, a reading of the layers' hot product rate at
+        // m = 1 and one of the same products streamed from memory, immediately before and after it, and is predicted from
+        // their means; when any pair differs by more than the tolerance (this machine's bandwidth switches by itself
+        // between states ~35% apart from minute to minute) the measurement is run again, a bounded number of times.
         var bandwidths = new List<double>();
         var brackets = new Dictionary<string, BandwidthBracket>();
         // at several m: a core that runs faster or slower around a measurement does not do so by the same factor at every m
@@ -295,7 +295,9 @@ public static class CpuTwinRunner
         IReadOnlyList<GemmRate> Kernels() => ModelGemmProbe.Measure(path, BracketM, o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers;
         // the same one-token products on weights streamed from memory (layer after layer, as a decode reads them): with the
         // bandwidth and the hot rate of the same bracket it gives how much of the shorter roofline limit the core fails to
-        // hide (CpuStepModel.Overlap); not part of the stability test (it moves with both of the others)
+        // hide (CpuStepModel.Overlap). Part of the stability test too: a decode streams its weights the way this probe
+        // does, and the state can switch between the two-second read tests without moving them (a 1B tg128 bracket read
+        // 33.3 / 32.8 GB/s and a hot rate of 160 / 160 GOP/s around a fast-state decode rate, the streamed probe 160 / 109)
         double Streamed1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: false).Layers[0].OpsPerSecond;
         bool Differ(double a, double b) => BenchRunner.Disagree(a, b, o.BandwidthTolerance);   // the test `quanta bench` applies
         T Bracketed<T>(string what, Func<T> measure)
@@ -312,7 +314,7 @@ public static class CpuTwinRunner
                 double after = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
                 bandwidths.Add(before);
                 bandwidths.Add(after);
-                bool unstable = Differ(before, after) || Differ(kernelBefore, kernelAfter);
+                bool unstable = Differ(before, after) || Differ(kernelBefore, kernelAfter) || Differ(streamedBefore, streamedAfter);
                 log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s, streamed {streamedBefore / 1e9:F1} / {streamedAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
                 if (!unstable || attempt >= o.MaxBandwidthAttempts)
