@@ -312,6 +312,42 @@ public class CpuTwinTests
     }
 
     [Fact]
+    public void StreamedProductsFasterThanTheReadTestRaiseTheWeightsBandwidth()
+    {
+        Assert.Equal(1.25, CpuStepModel.CacheGainFrom(0.8e-3, 1e-3), 12);  // the layers streamed in 0.8 of their bytes' time
+        Assert.Equal(1, CpuStepModel.CacheGainFrom(1.2e-3, 1e-3));         // slower than the bound: the overlap's business
+        Assert.Equal(1, CpuStepModel.CacheGainFrom(0, 1e-3));
+        Assert.Equal(1, CpuStepModel.CacheGainFrom(double.NaN, 1e-3));
+
+        // Layers 0.5 MB, head 1.5 MB at 1.25 GB/s x eff_bandwidth 0.5: 0.8 and 2.4 ms of bytes; the layers' kernel takes
+        // 0.5 ms at m = 1, the head's 1 ms. The layers' products streamed in 0.64 ms, under their 0.8 ms of bytes: part of
+        // the weights came from the cache, gain 1.25 for every weight read; the KV cache keeps the read test's bandwidth.
+        var machine = new CpuMeasurements(1.25e9, 1e12, 1e30, 2)
+        {
+            GemmRates = [new(1, 2 * BodyParams / 0.5e-3), new(64, 64 * 2 * BodyParams / 2e-3)], HeadGemmRates = [new(1, 2 * HeadParams / 1e-3)],
+            AttentionOpsPerSecond = 1e30, StreamedOpsPerSecond = 2 * BodyParams / 0.64e-3,
+        };
+        var eff = Ideal with { EffBandwidth = 0.5 };
+        var model = CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine, eff, headBytes: 1.5e6);
+        Assert.Equal(1.25, model.CacheGain, 12);
+        Assert.Equal(0, model.Overlap);                                       // the streamed time is the gained memory limit itself
+        var c = model.Cost(1, 1, 0, 0, 1);
+        Assert.Equal(0.64e-3, c.MatmulSeconds, 12);
+        Assert.Equal(2.4e-3 / 1.25, c.HeadSeconds, 12);
+        var withKv = model.Cost(1, 1, 0, 1000, 1001);
+        Assert.Equal(1001 * model.KvBytesPerToken / (1.25e9 * 0.5), withKv.AttentionSeconds, 12);
+        // without the streamed reading, or with rates that already hold the traffic, no gain
+        Assert.Equal(1, CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine with { StreamedOpsPerSecond = 0 }, eff, headBytes: 1.5e6).CacheGain);
+        Assert.Equal(1, CpuTwin.StepModel(Tiny, 2e6, Precision.Fp16, machine with { GemmRatesStreamWeights = true }, eff, headBytes: 1.5e6).CacheGain);
+        var workload = new CpuTwinWorkload(64, 16, 64, 32, 8, 64, 8);
+        var run = new CpuTwinObservation("tiny", Tiny, 2e6, Precision.Fp16, machine with { StreamedOpsPerSecond = 0 }, workload, [new("tg16", 1)])
+        {
+            HeadBytes = 1.5e6, StreamedRates = new Dictionary<string, double> { ["tg16"] = 2 * BodyParams / 0.64e-3 },
+        };
+        Assert.EndsWith("(cache gain 1.25)", run.BoundOf(eff, "tg16"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DecodeProductsTakeTheOverlapReadFromTheirStreamedRate()
     {
         // Layers 0.5 MB, head 1.5 MB, both 1 ms of kernel work at m = 1; 1.25 GB/s x eff_bandwidth 0.5: layer bytes take
@@ -353,6 +389,7 @@ public class CpuTwinTests
         Assert.Equal(0.05, run.ModelFor(eff, "tpot@2").Overlap, 12);
         Assert.Equal(0, run.ModelFor(eff, "pp64").Overlap);
         Assert.EndsWith("(overlap 0.25)", run.BoundOf(eff, "tg16"), StringComparison.Ordinal);
+        Assert.Equal(1, run.ModelFor(eff, "tg16").CacheGain);                // streamed slower than the read test's bound: no gain
         Assert.Throws<InvalidDataException>(() => EfficiencyParameters.Parse((Ideal with { OverlapK = 1.5 }).ToJson(), "test"));
         Assert.Equal(0.4, EfficiencyParameters.Parse((Ideal with { OverlapK = 0.4 }).ToJson(), "test").OverlapK);
     }

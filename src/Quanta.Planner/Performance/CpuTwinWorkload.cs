@@ -211,7 +211,8 @@ public sealed record CpuTwinObservation(string Name, ModelSpec Spec, double Weig
         var model = ModelFor(eff, quantity);
         var c = model.Cost(tokens, 1, 0, 0, CpuTwin.PairsOf(0, tokens));
         return (c.ProductsMemoryBound ? "memory-bound" : "kernel-bound")
-            + (model.Overlap > 0 ? string.Create(CultureInfo.InvariantCulture, $" (overlap {model.Overlap:0.00})") : "");
+            + (model.Overlap > 0 ? string.Create(CultureInfo.InvariantCulture, $" (overlap {model.Overlap:0.00})") : "")
+            + (model.CacheGain > 1 ? string.Create(CultureInfo.InvariantCulture, $" (cache gain {model.CacheGain:0.00})") : "");
     }
 
     /// <summary>
