@@ -284,14 +284,14 @@ public static class CpuTwinRunner
         }
         Rates();
 
-        // Every measured quantity is bracketed by a read-bandwidth reading, a reading of the layers' hot product rate at
-        // m = 1 and one of the same products streamed from memory, immediately before and after it, and is predicted from
+        // Every measured quantity is bracketed by a read-bandwidth reading, readings of the layers' hot product rate at
+        // each m of BracketM and one of the m = 1 products streamed from memory, immediately before and after it, and is predicted from
         // their means; when any pair differs by more than the tolerance (this machine's bandwidth switches by itself
         // between states ~35% apart from minute to minute) the measurement is run again, a bounded number of times.
         var bandwidths = new List<double>();
         var brackets = new Dictionary<string, BandwidthBracket>();
         // at several m: a core that runs faster or slower around a measurement does not do so by the same factor at every m
-        // (CpuTwinObservation.KernelScalesAt); m = 1 is the stability test's reading
+        // (CpuTwinObservation.KernelScalesAt); each m is part of the stability test
         IReadOnlyList<GemmRate> Kernels() => ModelGemmProbe.Measure(path, BracketM, o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: true).Layers;
         // the same one-token products on weights streamed from memory (layer after layer, as a decode reads them): with the
         // bandwidth and the hot rate of the same bracket it gives how much of the shorter roofline limit the core fails to
@@ -314,7 +314,12 @@ public static class CpuTwinRunner
                 double after = MemoryBandwidth.MeasureRead(o.Threads, o.BandwidthSeconds).BytesPerSecond;
                 bandwidths.Add(before);
                 bandwidths.Add(after);
-                bool unstable = Differ(before, after) || Differ(kernelBefore, kernelAfter) || Differ(streamedBefore, streamedAfter);
+                // every m of the bracket: the core's placement can change the large-m rates while m = 1 stays (a 1B 4-stream
+                // wave read m = 1 at 162 / 172, m = 16 at 255 / 342 and m = 256 at 226 / 385 GOP/s, and missed by +29.5%)
+                bool kernelsDiffer = false;
+                for (int i = 0; i < kernelsBefore.Count && i < kernelsAfter.Count; i++)
+                    kernelsDiffer |= Differ(kernelsBefore[i].OpsPerSecond, kernelsAfter[i].OpsPerSecond);
+                bool unstable = Differ(before, after) || kernelsDiffer || Differ(streamedBefore, streamedAfter);
                 log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s, streamed {streamedBefore / 1e9:F1} / {streamedAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
                 if (!unstable || attempt >= o.MaxBandwidthAttempts)
