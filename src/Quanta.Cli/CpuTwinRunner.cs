@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using System.Text;
 using Quanta.Bench;
 using Quanta.Core.Diagnostics;
 using Quanta.Core.Formats;
@@ -300,6 +301,13 @@ public static class CpuTwinRunner
         // 33.3 / 32.8 GB/s and a hot rate of 160 / 160 GOP/s around a fast-state decode rate, the streamed probe 160 / 109)
         double Streamed1() => ModelGemmProbe.Measure(path, [1], o.Threads, o.KernelSeconds / 2, headMaxM: 0, hot: false).Layers[0].OpsPerSecond;
         bool Differ(double a, double b) => BenchRunner.Disagree(a, b, o.BandwidthTolerance);   // the test `quanta bench` applies
+        static string LargerM(IReadOnlyList<GemmRate> before, IReadOnlyList<GemmRate> after)
+        {
+            var sb = new StringBuilder();
+            for (int i = 1; i < before.Count && i < after.Count; i++)
+                sb.Append(CultureInfo.InvariantCulture, $"{(i == 1 ? " (" : ", ")}m = {before[i].M} {before[i].OpsPerSecond / 1e9:F0} / {after[i].OpsPerSecond / 1e9:F0}");
+            return sb.Length > 0 ? sb.Append(')').ToString() : "";
+        }
         T Bracketed<T>(string what, Func<T> measure)
         {
             for (int attempt = 1; ; attempt++)
@@ -321,7 +329,7 @@ public static class CpuTwinRunner
                     kernelsDiffer |= Differ(kernelsBefore[i].OpsPerSecond, kernelsAfter[i].OpsPerSecond);
                 bool unstable = Differ(before, after) || kernelsDiffer || Differ(streamedBefore, streamedAfter);
                 log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                    $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s, streamed {streamedBefore / 1e9:F1} / {streamedAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
+                    $"{name} {what}: read bandwidth {before / 1e9:F2} GB/s before, {after / 1e9:F2} GB/s after; m = 1 kernel {kernelBefore / 1e9:F1} / {kernelAfter / 1e9:F1} GOP/s{LargerM(kernelsBefore, kernelsAfter)}, streamed {streamedBefore / 1e9:F1} / {streamedAfter / 1e9:F1} GOP/s{(unstable ? " (differ; " + (attempt < o.MaxBandwidthAttempts ? "repeating)" : "reporting it unstable)") : "")}"));
                 if (!unstable || attempt >= o.MaxBandwidthAttempts)
                 {
                     brackets[what] = new BandwidthBracket(before, after, attempt, unstable, kernelBefore, kernelAfter, streamedBefore, streamedAfter)
