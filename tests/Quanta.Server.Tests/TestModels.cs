@@ -37,6 +37,13 @@ internal static class TestModels
         const int dim = 64, ffn = 128, heads = 4, kvHeads = 2, vocab = 1024, context = 128;
         string dir = Path.Combine(Path.GetTempPath(), "quanta-server-tests-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
+        // the servers map the file until the test process ends; remove it then (every run left one folder behind before)
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        };
         string path = Path.Combine(dir, "tiny-chat.gguf");
         var rng = new Random(12345);
         var w = new GgufWriter();
