@@ -42,13 +42,22 @@ public class AttentionFusionTests
         return (fused.Run(inputs)[m.Graph.Outputs[0].Name], plain.Run(inputs)[m.Graph.Outputs[0].Name], fused);
     }
 
-    [Theory]
-    [InlineData("Div", new[] { 2, 3, 5, 7 }, new[] { 2, 1, 1, 7 })]  // BERT: mask [b, 1, 1, t]
-    [InlineData("Mul", new[] { 2, 3, 5, 40 }, new[] { 40 })]         // one mask row for all
-    [InlineData("Div", new[] { 1, 3, 4, 33 }, new[] { 2, 3, 4, 1 })]  // mask widens the batch, one value per row
-    public void Scaled_masked_softmax_fuses_and_matches_the_unfused_graph(string scaleOp, int[] scoreShape, int[] maskShape)
+    public static TheoryData<string, int[], int[], int> FusionCases()
     {
-        int seed = Environment.TickCount;
+        var data = new TheoryData<string, int[], int[], int>();
+        foreach (int seed in (int[])[1, 2, 3, 81059186])   // 81059186: a clock seed whose masked row once failed a fixed 1e-5 bound
+        {
+            data.Add("Div", [2, 3, 5, 7], [2, 1, 1, 7], seed);   // BERT: mask [b, 1, 1, t]
+            data.Add("Mul", [2, 3, 5, 40], [40], seed);          // one mask row for all
+            data.Add("Div", [1, 3, 4, 33], [2, 3, 4, 1], seed);  // mask widens the batch, one value per row
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FusionCases))]
+    public void Scaled_masked_softmax_fuses_and_matches_the_unfused_graph(string scaleOp, int[] scoreShape, int[] maskShape, int seed)
+    {
         var r = new Random(seed);
         float c = scaleOp == "Div" ? MathF.Sqrt(32) : 1 / MathF.Sqrt(32);
         var m = Model([
@@ -58,14 +67,57 @@ public class AttentionFusionTests
             [F("c", [], [c])], ["s", "mask"], "p", opset: 11);
         int sn = scoreShape.Aggregate(1, (a, b) => a * b), mn = maskShape.Aggregate(1, (a, b) => a * b);
         var mask = Rand(r, mn, -1, 1).Select(v => v < -0.5f ? -10000f : v).ToArray();
+        var scores = Rand(r, sn, -20, 20);
         var (fused, plain, s) = Both(m, new Dictionary<string, GraphTensor>
         {
-            ["s"] = GraphTensor.FromFloats(scoreShape, Rand(r, sn, -20, 20)),
+            ["s"] = GraphTensor.FromFloats(scoreShape, scores),
             ["mask"] = GraphTensor.FromFloats(maskShape, mask),
         });
         Assert.Equal(["MaskedSoftmax"], s.OpTypes);
         Assert.Equal(plain.Shape, fused.Shape);
-        OnnxNodeTests.Compare($"p (seed {seed})", plain, fused, 1e-5, 1e-6);
+        // The fused kernel scales by 1/c where the graph divides by c: one rounding apart in s/c, which the add of a
+        // -10000 mask can turn into one unit in the last place of the logit at that magnitude (~1e-3), and softmax
+        // carries a logit's absolute error into its outputs' relative error. So each row is held to 1e-5 relative plus
+        // four units in the last place of its largest |logit| (for the unmasked rows, ~2e-6 more).
+        int[] outShape = plain.Shape;
+        int n = outShape[^1], rows = plain.Length / n;
+        for (int row = 0; row < rows; row++)
+        {
+            float largest = 0;
+            for (int j = 0; j < n; j++)
+            {
+                int o = row * n + j;
+                float z = (scaleOp == "Div" ? scores[Source(o, outShape, scoreShape)] / c : scores[Source(o, outShape, scoreShape)] * c)
+                    + mask[Source(o, outShape, maskShape)];
+                largest = Math.Max(largest, Math.Abs(z));
+            }
+            double ulps = 4.0 * (MathF.BitIncrement(largest) - largest);
+            for (int j = 0; j < n; j++)
+            {
+                int o = row * n + j;
+                double e = plain.Get(o), a = fused.Get(o);
+                Assert.True(Math.Abs(a - e) <= 1e-6 + (1e-5 + ulps) * Math.Abs(e),
+                    $"p (seed {seed}) element {o}: {a}, expected {e} (row's largest |logit| {largest})");
+            }
+        }
+    }
+
+    // the flat index into a tensor of shape `from` (right-aligned, numpy broadcasting) that output element `o` reads
+    private static int Source(int o, int[] outShape, int[] from)
+    {
+        int index = 0, stride = 1;
+        for (int d = 1; d <= outShape.Length; d++)
+        {
+            int coord = o % outShape[^d];
+            o /= outShape[^d];
+            if (d <= from.Length)
+            {
+                int size = from[^d];
+                if (size > 1) index += coord * stride;
+                stride *= size;
+            }
+        }
+        return index;
     }
 
     [Fact]
