@@ -53,7 +53,7 @@ public sealed record CpuTwinOptions
     /// <summary>Relative difference of the readings before and after a measurement above which it is repeated.</summary>
     public double BandwidthTolerance { get; init; } = 0.10;
 
-    /// <summary>Most runs of one measurement while its bracket readings (read bandwidth, hot or streamed m = 1 product rate) disagree (then it is reported unstable).</summary>
+    /// <summary>Most runs of one measurement while its bracket readings (read bandwidth, the hot product rates at each m of <see cref="CpuTwinRunner.BracketM"/>, the streamed m = 1 rate) disagree (then it is reported unstable).</summary>
     public int MaxBandwidthAttempts { get; init; } = 3;
 
     /// <summary>Seconds of each dot-kernel rate measurement.</summary>
